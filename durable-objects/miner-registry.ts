@@ -1,0 +1,265 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../workers/env";
+import { loadConfig } from "../workers/config/config";
+import { open, seal } from "../workers/crypto/secret-box";
+import { probeMiner } from "../workers/miners/call-miner";
+import { nextReputation, selectMiners } from "../workers/miners/select-miners";
+import type { MinerPublic, MinerRegister, MinerTarget, MinerUpdate } from "../workers/schemas/miner";
+import { migrate, sqlOf } from "./sql";
+
+const CREDENTIAL_PURPOSE = "miner-credential/v1";
+/** Consecutive dispatch failures after which a miner is benched until a health check passes. */
+const FAILURES_BEFORE_UNHEALTHY = 3;
+const INITIAL_REPUTATION = 0.8;
+
+const MIGRATIONS = [
+  `CREATE TABLE miners (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     url TEXT NOT NULL,
+     credential_sealed TEXT NOT NULL,
+     evm_address TEXT,
+     models TEXT NOT NULL,
+     max_concurrency INTEGER NOT NULL,
+     healthy INTEGER NOT NULL DEFAULT 1,
+     consecutive_failures INTEGER NOT NULL DEFAULT 0,
+     last_health_check_at INTEGER,
+     last_error TEXT,
+     reputation REAL NOT NULL,
+     latency_ms REAL,
+     agreed INTEGER NOT NULL DEFAULT 0,
+     disagreed INTEGER NOT NULL DEFAULT 0,
+     failed INTEGER NOT NULL DEFAULT 0,
+     timed_out INTEGER NOT NULL DEFAULT 0,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE TABLE sessions (
+     id INTEGER PRIMARY KEY,
+     name TEXT NOT NULL,
+     model TEXT NOT NULL,
+     redundancy INTEGER NOT NULL,
+     mode TEXT NOT NULL,
+     active INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );`,
+];
+
+type MinerRow = {
+  id: string;
+  name: string;
+  url: string;
+  credential_sealed: string;
+  evm_address: string | null;
+  models: string;
+  max_concurrency: number;
+  healthy: number;
+  consecutive_failures: number;
+  last_health_check_at: number | null;
+  last_error: string | null;
+  reputation: number;
+  latency_ms: number | null;
+  agreed: number;
+  disagreed: number;
+  failed: number;
+  timed_out: number;
+  created_at: number;
+  updated_at: number;
+};
+
+export type SessionSummary = { id: number; name: string; model: string; redundancy: number; mode: string; active: boolean };
+
+export type MinerOutcomeReport = {
+  minerId: string;
+  outcome: "agreed" | "disagreed" | "failed" | "timed_out" | "cancelled";
+  latencyMs: number | null;
+};
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/**
+ * One per deployment: the miners (endpoint, sealed credential, health,
+ * latency, reputation) and the directory of sessions. Load (calls in flight)
+ * lives in memory only: it is meaningless after a restart.
+ */
+export class MinerRegistry extends DurableObject<Env> {
+  private readonly sql = sqlOf(this.ctx.storage.sql);
+  private readonly inFlight = new Map<string, number>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    migrate(ctx.storage, MIGRATIONS);
+  }
+
+  private get secret() {
+    return loadConfig(this.env).credentialKey;
+  }
+
+  private toPublic(row: MinerRow): MinerPublic {
+    return {
+      id: row.id,
+      name: row.name,
+      url: row.url,
+      evm_address: row.evm_address,
+      models: JSON.parse(row.models) as string[],
+      max_concurrency: row.max_concurrency,
+      healthy: row.healthy === 1,
+      last_health_check_at: iso(row.last_health_check_at),
+      last_error: row.last_error,
+      reputation: row.reputation,
+      latency_ms: row.latency_ms === null ? null : Math.round(row.latency_ms),
+      in_flight: this.inFlight.get(row.id) ?? 0,
+      stats: { agreed: row.agreed, disagreed: row.disagreed, failed: row.failed, timed_out: row.timed_out },
+      created_at: iso(row.created_at)!,
+      updated_at: iso(row.updated_at)!,
+    };
+  }
+
+  private row(id: string): MinerRow | undefined {
+    return this.sql<MinerRow>`SELECT * FROM miners WHERE id = ${id}`[0];
+  }
+
+  listMiners(): MinerPublic[] {
+    return this.sql<MinerRow>`SELECT * FROM miners ORDER BY created_at, id`.map((r) => this.toPublic(r));
+  }
+
+  getMiner(id: string): MinerPublic | null {
+    const row = this.row(id);
+    return row ? this.toPublic(row) : null;
+  }
+
+  /** Registers a miner; `null` when the id is taken. */
+  async registerMiner(input: MinerRegister): Promise<MinerPublic | null> {
+    const id = input.id ?? `miner-${crypto.randomUUID().slice(0, 8)}`;
+    if (this.row(id)) return null;
+    const sealed = await seal(this.secret, CREDENTIAL_PURPOSE, input.credential, id);
+    const now = Date.now();
+    this.sql`INSERT INTO miners (id, name, url, credential_sealed, evm_address, models, max_concurrency, reputation, created_at, updated_at)
+             VALUES (${id}, ${input.name ?? id}, ${input.url}, ${sealed}, ${input.evm_address ?? null},
+                     ${JSON.stringify(input.models)}, ${input.max_concurrency}, ${INITIAL_REPUTATION}, ${now}, ${now})`;
+    return this.getMiner(id);
+  }
+
+  async updateMiner(id: string, patch: MinerUpdate): Promise<MinerPublic | null> {
+    const row = this.row(id);
+    if (!row) return null;
+    const sealed = patch.credential ? await seal(this.secret, CREDENTIAL_PURPOSE, patch.credential, id) : row.credential_sealed;
+    const urlChanged = patch.url !== undefined && patch.url !== row.url;
+    this.sql`UPDATE miners SET
+               name = ${patch.name ?? row.name},
+               url = ${patch.url ?? row.url},
+               credential_sealed = ${sealed},
+               evm_address = ${patch.evm_address === undefined ? row.evm_address : patch.evm_address},
+               models = ${patch.models ? JSON.stringify(patch.models) : row.models},
+               max_concurrency = ${patch.max_concurrency ?? row.max_concurrency},
+               healthy = ${urlChanged || patch.credential ? 1 : row.healthy},
+               consecutive_failures = ${urlChanged || patch.credential ? 0 : row.consecutive_failures},
+               updated_at = ${Date.now()}
+             WHERE id = ${id}`;
+    return this.getMiner(id);
+  }
+
+  removeMiner(id: string): boolean {
+    const existed = this.row(id) !== undefined;
+    this.sql`DELETE FROM miners WHERE id = ${id}`;
+    this.inFlight.delete(id);
+    return existed;
+  }
+
+  /**
+   * Picks `count` distinct healthy miners serving `model`, weighted by
+   * reputation and spare capacity, and counts them as busy until
+   * `reportOutcomes` releases them.
+   */
+  async selectMiners(model: string, count: number, exclude: readonly string[]): Promise<MinerTarget[]> {
+    const excluded = new Set(exclude);
+    const rows = this.sql<MinerRow>`SELECT * FROM miners WHERE healthy = 1`.filter(
+      (r) => !excluded.has(r.id) && (JSON.parse(r.models) as string[]).includes(model),
+    );
+    const picked = selectMiners(
+      rows.map((r) => ({ row: r, id: r.id, reputation: r.reputation, inFlight: this.inFlight.get(r.id) ?? 0, maxConcurrency: r.max_concurrency })),
+      count,
+    );
+    const targets: MinerTarget[] = [];
+    for (const { row } of picked) {
+      this.inFlight.set(row.id, (this.inFlight.get(row.id) ?? 0) + 1);
+      targets.push({ id: row.id, url: row.url, credential: await open(this.secret, CREDENTIAL_PURPOSE, row.credential_sealed, row.id) });
+    }
+    return targets;
+  }
+
+  /** Releases miners picked by `selectMiners` and feeds latency and agreement into reputation. */
+  reportOutcomes(reports: readonly MinerOutcomeReport[]): void {
+    const now = Date.now();
+    for (const r of reports) {
+      this.inFlight.set(r.minerId, Math.max(0, (this.inFlight.get(r.minerId) ?? 0) - 1));
+      if (r.outcome === "cancelled") continue;
+      const row = this.row(r.minerId);
+      if (!row) continue;
+      const latency = r.latencyMs === null ? row.latency_ms : row.latency_ms === null ? r.latencyMs : row.latency_ms * 0.8 + r.latencyMs * 0.2;
+      const failures = r.outcome === "failed" || r.outcome === "timed_out" ? row.consecutive_failures + 1 : 0;
+      this.sql`UPDATE miners SET
+                 reputation = ${nextReputation(row.reputation, r.outcome)},
+                 latency_ms = ${latency},
+                 agreed = agreed + ${r.outcome === "agreed" ? 1 : 0},
+                 disagreed = disagreed + ${r.outcome === "disagreed" ? 1 : 0},
+                 failed = failed + ${r.outcome === "failed" ? 1 : 0},
+                 timed_out = timed_out + ${r.outcome === "timed_out" ? 1 : 0},
+                 consecutive_failures = ${failures},
+                 healthy = ${failures >= FAILURES_BEFORE_UNHEALTHY ? 0 : row.healthy},
+                 last_error = ${failures > 0 ? `dispatch ${r.outcome}` : row.last_error},
+                 updated_at = ${now}
+               WHERE id = ${r.minerId}`;
+    }
+  }
+
+  /** Probes every miner's `/v1/models` with its credential; the cron trigger calls this. */
+  async checkHealth(timeoutMs = 5000): Promise<{ id: string; healthy: boolean; error: string | null }[]> {
+    const rows = this.sql<MinerRow>`SELECT * FROM miners`;
+    // Six at a time: the platform's limit on open outgoing connections.
+    const results: { id: string; healthy: boolean; error: string | null }[] = [];
+    for (let i = 0; i < rows.length; i += 6) {
+      const batch = await Promise.all(
+        rows.slice(i, i + 6).map(async (row) => {
+          const credential = await open(this.secret, CREDENTIAL_PURPOSE, row.credential_sealed, row.id);
+          const probe = await probeMiner({ id: row.id, url: row.url, credential }, { timeoutMs });
+          return { row, probe };
+        }),
+      );
+      const now = Date.now();
+      for (const { row, probe } of batch) {
+        if (probe.ok) {
+          const latency = row.latency_ms === null ? probe.latencyMs : row.latency_ms;
+          this.sql`UPDATE miners SET healthy = 1, consecutive_failures = 0, last_error = NULL, last_health_check_at = ${now}, latency_ms = ${latency} WHERE id = ${row.id}`;
+        } else {
+          this.sql`UPDATE miners SET healthy = 0, last_error = ${probe.error}, last_health_check_at = ${now} WHERE id = ${row.id}`;
+        }
+        results.push({ id: row.id, healthy: probe.ok, error: probe.ok ? null : probe.error });
+      }
+    }
+    return results;
+  }
+
+  // Session directory: the Session objects hold the truth; this lists them.
+
+  indexSession(s: SessionSummary): void {
+    this.sql`INSERT INTO sessions (id, name, model, redundancy, mode, active, updated_at)
+             VALUES (${s.id}, ${s.name}, ${s.model}, ${s.redundancy}, ${s.mode}, ${s.active ? 1 : 0}, ${Date.now()})
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, model = excluded.model, redundancy = excluded.redundancy,
+               mode = excluded.mode, active = excluded.active, updated_at = excluded.updated_at`;
+  }
+
+  listSessions(options: { includeInactive: boolean }): SessionSummary[] {
+    const rows = this.sql<{ id: number; name: string; model: string; redundancy: number; mode: string; active: number }>`
+      SELECT id, name, model, redundancy, mode, active FROM sessions ORDER BY id`;
+    return rows
+      .filter((r) => options.includeInactive || r.active === 1)
+      .map((r) => ({ ...r, active: r.active === 1 }));
+  }
+
+  /** Next free session id, for sessions created without one. */
+  nextSessionId(): number {
+    const row = this.sql<{ next: number }>`SELECT COALESCE(MAX(id) + 1, 0) AS next FROM sessions`[0];
+    return row?.next ?? 0;
+  }
+}

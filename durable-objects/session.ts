@@ -1,0 +1,521 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../workers/env";
+import { loadConfig } from "../workers/config/config";
+import { lexicalEmbeddingSource } from "../workers/consensus/embedding";
+import { majority } from "../workers/consensus/agreement";
+import { callMiner } from "../workers/miners/call-miner";
+import type { CompletionRequest, CompletionResponse, MinerRecord, MinerRequest } from "../workers/schemas/completion";
+import type { ErrorBody } from "../workers/http/errors";
+import type { SessionConfig, Session } from "../workers/schemas/session";
+import { runTask, type Slot, type TaskOutcome, type TaskRun } from "../workers/tasks/run-task";
+import { buildCompletion } from "../workers/tasks/build-completion";
+import type { MinerOutcomeReport } from "./miner-registry";
+import { migrate, sqlOf } from "./sql";
+import { registryStub } from "../workers/router/stubs";
+
+const MIGRATIONS = [
+  `CREATE TABLE session (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     session_id INTEGER NOT NULL,
+     config TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE TABLE tasks (
+     task_id INTEGER PRIMARY KEY,
+     request_id TEXT UNIQUE,
+     request_hash TEXT NOT NULL,
+     status TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     request TEXT NOT NULL,
+     redundancy INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     precommit_deadline_at INTEGER NOT NULL,
+     deadline_at INTEGER NOT NULL,
+     result TEXT,
+     error TEXT
+   );
+   CREATE INDEX tasks_open ON tasks (deadline_at) WHERE status NOT IN ('ended', 'failed', 'timed_out');
+   CREATE TABLE assignments (
+     task_id INTEGER NOT NULL,
+     slot INTEGER NOT NULL,
+     miner_id TEXT NOT NULL,
+     status TEXT NOT NULL,
+     assigned_at INTEGER NOT NULL,
+     acked_at INTEGER,
+     precommitted_at INTEGER,
+     ended_at INTEGER,
+     latency_ms INTEGER,
+     precommit_hash TEXT,
+     output TEXT,
+     usage TEXT,
+     agreed INTEGER,
+     similarity REAL,
+     late INTEGER NOT NULL DEFAULT 0,
+     error TEXT,
+     PRIMARY KEY (task_id, slot)
+   );
+   CREATE TABLE task_events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     task_id INTEGER NOT NULL,
+     slot INTEGER,
+     state TEXT NOT NULL,
+     at INTEGER NOT NULL
+   );
+   CREATE INDEX task_events_task ON task_events (task_id);`,
+];
+
+export const TERMINAL = ["ended", "failed", "timed_out"] as const;
+
+export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";
+export type StoredError = { status: 400 | 404 | 409 | 502 | 503 | 504; body: ErrorBody };
+export type SubmitResult = { ok: true; completion: CompletionResponse; replayed: boolean } | { ok: false; status: StoredError["status"]; body: ErrorBody };
+
+export type SubmitInput = {
+  sessionId: number;
+  request: CompletionRequest;
+  requestHash: string;
+};
+
+type TaskRow = {
+  task_id: number;
+  request_id: string | null;
+  request_hash: string;
+  status: TaskStatus;
+  kind: string;
+  request: string;
+  redundancy: number;
+  created_at: number;
+  updated_at: number;
+  precommit_deadline_at: number;
+  deadline_at: number;
+  result: string | null;
+  error: string | null;
+};
+
+type AssignmentRow = {
+  task_id: number;
+  slot: number;
+  miner_id: string;
+  status: string;
+  assigned_at: number;
+  acked_at: number | null;
+  precommitted_at: number | null;
+  ended_at: number | null;
+  latency_ms: number | null;
+  precommit_hash: string | null;
+  output: string | null;
+  usage: string | null;
+  agreed: number | null;
+  similarity: number | null;
+  late: number;
+  error: string | null;
+};
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const failure = (status: StoredError["status"], code: string, message: string, details?: unknown): StoredError => ({
+  status,
+  body: { error: { code, message, ...(details === undefined ? {} : { details }) } },
+});
+
+/**
+ * One per session: its configuration, every task and every miner assignment
+ * through their states, with timestamps. Runs each task's precommit/commit
+ * protocol; an alarm ends any task still open at its deadline, so a task never
+ * outlives its timeout whether or not the client is still there.
+ */
+export class SessionObject extends DurableObject<Env> {
+  private readonly sql = sqlOf(this.ctx.storage.sql);
+  private readonly running = new Map<number, { run: TaskRun; result: Promise<SubmitResult> }>();
+
+  /** False until the session is configured: an unknown session id never gets storage written. */
+  private ready: boolean;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.ready = ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_schema'").toArray().length > 0;
+    if (this.ready) migrate(ctx.storage, MIGRATIONS);
+  }
+
+  private get registry() {
+    return registryStub(this.env);
+  }
+
+  private sessionRow() {
+    if (!this.ready) return undefined;
+    return this.sql<{ session_id: number; config: string; created_at: number; updated_at: number }>`SELECT * FROM session WHERE id = 1`[0];
+  }
+
+  // --- configuration -------------------------------------------------------
+
+  configure(sessionId: number, config: SessionConfig, options: { create: boolean }): Session | null {
+    const existing = this.sessionRow();
+    if (options.create === (existing !== undefined)) return null;
+    if (!this.ready) {
+      migrate(this.ctx.storage, MIGRATIONS);
+      this.ready = true;
+    }
+    const now = Date.now();
+    this.sql`INSERT INTO session (id, session_id, config, created_at, updated_at) VALUES (1, ${sessionId}, ${JSON.stringify(config)}, ${now}, ${now})
+             ON CONFLICT (id) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at`;
+    return this.getSession();
+  }
+
+  getSession(): Session | null {
+    const row = this.sessionRow();
+    if (!row) return null;
+    const config = JSON.parse(row.config) as SessionConfig;
+    const count = this.sql<{ n: number }>`SELECT COUNT(*) AS n FROM tasks`[0]?.n ?? 0;
+    return {
+      id: row.session_id,
+      ...config,
+      owner: config.owner ?? null,
+      created_at: iso(row.created_at)!,
+      updated_at: iso(row.updated_at)!,
+      task_count: count,
+    };
+  }
+
+  // --- tasks ---------------------------------------------------------------
+
+  listTasks(options: { limit: number; before?: number }) {
+    if (!this.sessionRow()) return null;
+    const before = options.before ?? Number.MAX_SAFE_INTEGER;
+    const rows = this.sql<TaskRow>`SELECT * FROM tasks WHERE task_id < ${before} ORDER BY task_id DESC LIMIT ${options.limit}`;
+    return rows.map((r) => this.taskSummary(r));
+  }
+
+  getTask(taskId: number) {
+    if (!this.sessionRow()) return null;
+    const row = this.sql<TaskRow>`SELECT * FROM tasks WHERE task_id = ${taskId}`[0];
+    if (!row) return null;
+    const assignments = this.sql<AssignmentRow>`SELECT * FROM assignments WHERE task_id = ${taskId} ORDER BY slot`;
+    const events = this.sql<{ slot: number | null; state: string; at: number }>`
+      SELECT slot, state, at FROM task_events WHERE task_id = ${taskId} ORDER BY id`;
+    return {
+      ...this.taskSummary(row),
+      request: JSON.parse(row.request) as MinerRequest,
+      result: row.result ? (JSON.parse(row.result) as CompletionResponse) : null,
+      error: row.error ? (JSON.parse(row.error) as StoredError).body.error : null,
+      assignments: assignments.map((a) => ({
+        slot: a.slot,
+        miner: a.miner_id,
+        status: a.status,
+        assigned_at: iso(a.assigned_at),
+        acked_at: iso(a.acked_at),
+        precommitted_at: iso(a.precommitted_at),
+        ended_at: iso(a.ended_at),
+        latency_ms: a.latency_ms,
+        precommit_hash: a.precommit_hash,
+        output: a.output,
+        agreed: a.agreed === null ? null : a.agreed === 1,
+        similarity: a.similarity,
+        late: a.late === 1,
+        error: a.error,
+      })),
+      events: events.map((e) => ({ slot: e.slot, state: e.state, at: iso(e.at) })),
+    };
+  }
+
+  private taskSummary(r: TaskRow) {
+    return {
+      task_id: r.task_id,
+      session_id: this.sessionRow()?.session_id ?? null,
+      request_id: r.request_id,
+      status: r.status,
+      kind: r.kind,
+      redundancy: r.redundancy,
+      created_at: iso(r.created_at),
+      updated_at: iso(r.updated_at),
+      precommit_deadline_at: iso(r.precommit_deadline_at),
+      deadline_at: iso(r.deadline_at),
+    };
+  }
+
+  /**
+   * Runs one completion task to its outcome. A `request_id` seen before
+   * returns that task's result and dispatches nothing.
+   */
+  async submit(input: SubmitInput): Promise<SubmitResult> {
+    const session = this.getSession();
+    if (!session) return this.fail(failure(404, "session_not_found", `session ${input.sessionId} does not exist`));
+    if (!session.active) return this.fail(failure(409, "session_inactive", `session ${input.sessionId} is deactivated`));
+
+    const requestId = input.request.request_id ?? null;
+    if (requestId !== null) {
+      const previous = this.sql<TaskRow>`SELECT * FROM tasks WHERE request_id = ${requestId}`[0];
+      if (previous) return this.replay(previous, input.requestHash);
+    }
+
+    const config = loadConfig(this.env);
+    const req = input.request;
+    const timeoutS = Math.min(req.timeout ?? config.defaultTimeoutS, config.maxTimeoutS);
+    if (req.timeout !== undefined && req.timeout > config.maxTimeoutS) {
+      return this.fail(failure(400, "invalid_request", `invalid request: timeout: must be at most ${config.maxTimeoutS} seconds`, { issues: [{ field: "timeout", message: `must be at most ${config.maxTimeoutS}` }] }));
+    }
+    const precommitS = req.precommit_timeout ?? timeoutS * 0.75;
+    if (precommitS >= timeoutS) {
+      return this.fail(failure(400, "invalid_request", "invalid request: timeout: must exceed precommit_timeout", { issues: [{ field: "timeout", message: "must exceed precommit_timeout" }] }));
+    }
+
+    const minerRequest: MinerRequest = {
+      kind: req.messages ? "chat" : "completion",
+      model: session.model,
+      ...(req.prompt !== undefined ? { prompt: req.prompt } : {}),
+      ...(req.messages !== undefined ? { messages: req.messages } : {}),
+      ...(req.max_tokens !== undefined ? { max_tokens: req.max_tokens } : {}),
+      ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+      ...(req.top_p !== undefined ? { top_p: req.top_p } : {}),
+      ...(req.stop !== undefined ? { stop: req.stop } : {}),
+    };
+    const now = Date.now();
+    const taskId = this.sql<{ next: number }>`SELECT COALESCE(MAX(task_id) + 1, 0) AS next FROM tasks`[0]!.next;
+    const deadline = now + Math.round(timeoutS * 1000);
+    const precommitDeadline = now + Math.round(precommitS * 1000);
+    this.sql`INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at)
+             VALUES (${taskId}, ${requestId}, ${input.requestHash}, 'queued', ${minerRequest.kind}, ${JSON.stringify(minerRequest)},
+                     ${session.redundancy}, ${now}, ${now}, ${precommitDeadline}, ${deadline})`;
+    this.event(taskId, null, "queued");
+    await this.scheduleAlarm();
+
+    const run = runTask(
+      {
+        redundancy: session.redundancy,
+        commitPolicy: session.commit_policy,
+        precommitDeadline,
+        deadline,
+        request: minerRequest,
+        threshold: config.similarityThreshold,
+      },
+      {
+        now: Date.now,
+        selectMiners: (count, exclude) => this.registry.selectMiners(session.model, count, exclude),
+        callMiner: (target, request, options) => callMiner(target, request, options),
+        embeddings: lexicalEmbeddingSource,
+        events: this.taskEvents(taskId),
+      },
+    );
+    const result = run.outcome.then((outcome) =>
+      this.finish({ taskId, sessionId: input.sessionId, session, outcome, requestId, kind: minerRequest.kind, threshold: config.similarityThreshold }),
+    );
+    this.running.set(taskId, { run, result });
+    this.ctx.waitUntil(
+      run.settled
+        .then((slots) => this.reportLate(taskId, slots))
+        .finally(() => this.running.delete(taskId)),
+    );
+    return result;
+  }
+
+  private reported = new Map<number, Set<number>>();
+
+  private async report(taskId: number, slots: readonly Slot[]) {
+    const seen = this.reported.get(taskId) ?? new Set<number>();
+    this.reported.set(taskId, seen);
+    const reports: MinerOutcomeReport[] = [];
+    for (const s of slots) {
+      if (seen.has(s.slot) || s.state === "assigned" || s.state === "acked") continue;
+      seen.add(s.slot);
+      const outcome: MinerOutcomeReport["outcome"] =
+        s.state === "precommitted" ? (s.agreed ? "agreed" : "disagreed") : s.state === "failed" ? "failed" : s.state === "timed_out" ? "timed_out" : "cancelled";
+      reports.push({ minerId: s.miner.id, outcome, latencyMs: s.output?.latencyMs ?? null });
+    }
+    if (reports.length > 0) await this.registry.reportOutcomes(reports);
+  }
+
+  private async reportLate(taskId: number, slots: readonly Slot[]) {
+    try {
+      await this.report(taskId, slots);
+    } finally {
+      this.reported.delete(taskId);
+    }
+  }
+
+  private async finish(task: {
+    taskId: number;
+    sessionId: number;
+    session: Session;
+    outcome: TaskOutcome;
+    requestId: string | null;
+    kind: MinerRequest["kind"];
+    threshold: number;
+  }): Promise<SubmitResult> {
+    const { taskId, sessionId, session, outcome, requestId, kind, threshold } = task;
+    const now = Date.now();
+    let result: SubmitResult;
+    if (outcome.status === "committed") {
+      const records: MinerRecord[] = outcome.slots.map((s) => ({
+        miner: s.miner.id,
+        slot: s.slot,
+        status: s.state === "precommitted" ? "committed" : s.state === "assigned" || s.state === "acked" ? "pending" : s.state,
+        latency_ms: s.output?.latencyMs ?? null,
+        precommit_hash: s.hash ?? null,
+        agreed: s.state === "precommitted" ? (s.agreed ?? false) : null,
+        similarity: s.similarity ?? null,
+      }));
+      const completion = buildCompletion({
+        sessionId,
+        taskId,
+        requestId,
+        model: session.model,
+        kind,
+        winner: outcome.winner,
+        consensus: {
+          redundancy: session.redundancy,
+          quorum: majority(session.redundancy),
+          agreed: outcome.agreement.agreedIds.length,
+          reached: outcome.quorumReached,
+          threshold,
+          embedding: lexicalEmbeddingSource.name,
+        },
+        miners: records,
+        created: now,
+      });
+      this.ctx.storage.transactionSync(() => {
+        for (const s of outcome.slots) {
+          if (s.state !== "precommitted") continue;
+          this.sql`UPDATE assignments SET status = 'committed', agreed = ${s.agreed ? 1 : 0}, similarity = ${s.similarity ?? null} WHERE task_id = ${taskId} AND slot = ${s.slot}`;
+          this.event(taskId, s.slot, "committed");
+        }
+        this.setStatus(taskId, "committed");
+        this.sql`UPDATE tasks SET result = ${JSON.stringify(completion)} WHERE task_id = ${taskId}`;
+        this.sql`UPDATE assignments SET status = 'ended', ended_at = ${now} WHERE task_id = ${taskId} AND status = 'committed'`;
+        this.setStatus(taskId, "ended");
+      });
+      result = { ok: true, completion, replayed: false };
+    } else {
+      const error =
+        outcome.status === "timed_out"
+          ? failure(504, "timeout", `task ${taskId} got no miner result before its timeout`)
+          : outcome.reason === "no_miners"
+            ? failure(503, "no_miners_available", `no healthy miner with spare capacity serves model ${session.model}`)
+            : failure(502, "miners_failed", `every miner assigned to task ${taskId} failed`, {
+                miners: outcome.slots.map((s) => ({ miner: s.miner.id, status: s.state, error: s.error ?? null })),
+              });
+      this.ctx.storage.transactionSync(() => {
+        this.sql`UPDATE tasks SET error = ${JSON.stringify(error)} WHERE task_id = ${taskId}`;
+        this.setStatus(taskId, outcome.status === "timed_out" ? "timed_out" : "failed");
+      });
+      result = { ok: false, status: error.status, body: error.body };
+    }
+    await this.report(taskId, outcome.slots).catch((err) => console.error("reputation report failed", err));
+    await this.scheduleAlarm();
+    return result;
+  }
+
+  private async replay(previous: TaskRow, requestHash: string): Promise<SubmitResult> {
+    if (previous.request_hash !== requestHash) {
+      return failure409(`request_id ${previous.request_id} was used for a different request`, "idempotency_conflict");
+    }
+    if (previous.result) return { ok: true, completion: JSON.parse(previous.result) as CompletionResponse, replayed: true };
+    if (previous.error) {
+      const stored = JSON.parse(previous.error) as StoredError;
+      return { ok: false, status: stored.status, body: stored.body };
+    }
+    const inFlight = this.running.get(previous.task_id);
+    if (inFlight) {
+      const result = await inFlight.result;
+      return result.ok ? { ...result, replayed: true } : result;
+    }
+    return failure409(`task ${previous.task_id} for request_id ${previous.request_id} is still running`, "task_in_progress");
+  }
+
+  private fail(error: StoredError): SubmitResult {
+    return { ok: false, status: error.status, body: error.body };
+  }
+
+  // --- recording -----------------------------------------------------------
+
+  private event(taskId: number, slot: number | null, state: string) {
+    this.sql`INSERT INTO task_events (task_id, slot, state, at) VALUES (${taskId}, ${slot}, ${state}, ${Date.now()})`;
+  }
+
+  private setStatus(taskId: number, status: TaskStatus) {
+    this.sql`UPDATE tasks SET status = ${status}, updated_at = ${Date.now()} WHERE task_id = ${taskId}`;
+    this.event(taskId, null, status);
+  }
+
+  private setSlot(taskId: number, slot: number, status: string, extra: () => void = () => {}) {
+    this.ctx.storage.transactionSync(() => {
+      this.sql`UPDATE assignments SET status = ${status} WHERE task_id = ${taskId} AND slot = ${slot}`;
+      extra();
+      this.event(taskId, slot, status);
+    });
+  }
+
+  private taskEvents(taskId: number) {
+    let assigned = false;
+    return {
+      assigned: (s: Slot) => {
+        const now = Date.now();
+        this.ctx.storage.transactionSync(() => {
+          this.sql`INSERT INTO assignments (task_id, slot, miner_id, status, assigned_at) VALUES (${taskId}, ${s.slot}, ${s.miner.id}, 'assigned', ${now})`;
+          this.event(taskId, s.slot, "assigned");
+          if (!assigned) {
+            assigned = true;
+            this.setStatus(taskId, "assigned");
+          }
+        });
+      },
+      acked: (s: Slot) =>
+        this.setSlot(taskId, s.slot, "acked", () => this.sql`UPDATE assignments SET acked_at = ${Date.now()} WHERE task_id = ${taskId} AND slot = ${s.slot}`),
+      precommitted: (s: Slot) =>
+        this.setSlot(taskId, s.slot, "precommitted", () => this.recordResult(taskId, s, false)),
+      failed: (s: Slot) =>
+        this.setSlot(taskId, s.slot, "failed", () => this.sql`UPDATE assignments SET error = ${s.error ?? null}, ended_at = ${Date.now()} WHERE task_id = ${taskId} AND slot = ${s.slot}`),
+      timedOut: (s: Slot) =>
+        this.setSlot(taskId, s.slot, "timed_out", () => this.sql`UPDATE assignments SET error = ${s.error ?? null}, ended_at = ${Date.now()} WHERE task_id = ${taskId} AND slot = ${s.slot}`),
+      commitOpened: () => this.setStatus(taskId, "precommitted"),
+      late: (s: Slot) =>
+        this.setSlot(taskId, s.slot, "ended", () => {
+          this.recordResult(taskId, s, true);
+          this.sql`UPDATE assignments SET agreed = ${s.agreed ? 1 : 0}, similarity = ${s.similarity ?? null}, ended_at = ${Date.now()} WHERE task_id = ${taskId} AND slot = ${s.slot}`;
+        }),
+    };
+  }
+
+  private recordResult(taskId: number, s: Slot, late: boolean) {
+    this.sql`UPDATE assignments SET precommitted_at = ${Date.now()}, latency_ms = ${s.output?.latencyMs ?? null},
+               precommit_hash = ${s.hash ?? null}, output = ${s.output?.text ?? null},
+               usage = ${s.output?.usage ? JSON.stringify(s.output.usage) : null}, late = ${late ? 1 : 0}
+             WHERE task_id = ${taskId} AND slot = ${s.slot}`;
+  }
+
+  // --- deadlines -----------------------------------------------------------
+
+  private async scheduleAlarm() {
+    const next = this.sql<{ at: number | null }>`
+      SELECT MIN(deadline_at) AS at FROM tasks WHERE status NOT IN ('ended', 'failed', 'timed_out')`[0]?.at;
+    if (next === null || next === undefined) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
+  }
+
+  /** Ends every task past its deadline: the run if it is in memory, the record if the object restarted since. */
+  override async alarm(): Promise<void> {
+    if (!this.ready) return;
+    const now = Date.now();
+    const overdue = this.sql<TaskRow>`
+      SELECT * FROM tasks WHERE status NOT IN ('ended', 'failed', 'timed_out') AND deadline_at <= ${now}`;
+    for (const task of overdue) {
+      const inMemory = this.running.get(task.task_id);
+      if (inMemory) {
+        inMemory.run.abort("timeout");
+        await inMemory.result;
+        continue;
+      }
+      const error = failure(504, "timeout", `task ${task.task_id} did not finish before its timeout`);
+      this.ctx.storage.transactionSync(() => {
+        this.sql`UPDATE assignments SET status = 'timed_out', ended_at = ${now}, error = 'task timed out'
+                 WHERE task_id = ${task.task_id} AND status IN ('assigned', 'acked', 'precommitted')`;
+        this.sql`UPDATE tasks SET error = ${JSON.stringify(error)} WHERE task_id = ${task.task_id}`;
+        this.setStatus(task.task_id, "timed_out");
+      });
+    }
+    await this.scheduleAlarm();
+  }
+}
+
+function failure409(message: string, code: string): SubmitResult {
+  return { ok: false, status: 409, body: { error: { code, message } } };
+}

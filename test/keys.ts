@@ -1,0 +1,4 @@
+/** Keys the test configuration runs with (see vitest.config.ts). Test-only values. */
+export const TEST_ROUTER_KEY = "test-router-key";
+export const TEST_ADMIN_KEY = "test-admin-key";
+export const TEST_CREDENTIAL_KEY = "test-only-credential-key-0123456789abcdef";

@@ -1,0 +1,25 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { TEST_ADMIN_KEY, TEST_CREDENTIAL_KEY, TEST_ROUTER_KEY } from "./test/keys.ts";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          ENVIRONMENT: "test",
+          ROUTER_API_KEYS: TEST_ROUTER_KEY,
+          ADMIN_API_KEY: TEST_ADMIN_KEY,
+          MINER_CREDENTIAL_KEY: TEST_CREDENTIAL_KEY,
+        },
+      },
+    }),
+  ],
+  test: {
+    include: ["test/**/*.test.ts"],
+    globalSetup: ["test/setup/global-setup.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});

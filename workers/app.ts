@@ -1,0 +1,62 @@
+import { swaggerUI } from "@hono/swagger-ui";
+import { createMiddleware } from "hono/factory";
+import { bodyLimit } from "hono/body-limit";
+import { minerAdminRoutes } from "./admin/miner-admin-routes";
+import { sessionAdminRoutes } from "./admin/session-admin-routes";
+import { loadConfig } from "./config/config";
+import type { AppEnv } from "./http/app-env";
+import { ApiError, toErrorResponse } from "./http/errors";
+import { openApiApp } from "./http/openapi";
+import { completionRoutes } from "./router/completion-routes";
+import { metaRoutes, ROUTER_VERSION } from "./router/meta-routes";
+import { minerRoutes } from "./router/miner-routes";
+import { sessionRoutes } from "./router/session-routes";
+
+/** A production configuration with dev credentials or missing secrets answers nothing but this. */
+const refuseMisconfigured = createMiddleware<AppEnv>(async function refuseMisconfigured(c, next) {
+  const { problems } = loadConfig(c.env);
+  if (problems.length > 0) {
+    throw new ApiError(503, "router_misconfigured", "this router's configuration is unsafe for production and it refuses to serve", {
+      problems,
+    });
+  }
+  await next();
+});
+
+const limitBody = createMiddleware<AppEnv>(function limitBody(c, next) {
+  const maxSize = loadConfig(c.env).maxBodyBytes;
+  return bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new ApiError(413, "payload_too_large", `request body exceeds ${maxSize} bytes`);
+    },
+  })(c, next);
+});
+
+export function createApp() {
+  const app = openApiApp();
+  app.onError((err) => toErrorResponse(err));
+  app.notFound((c) => toErrorResponse(new ApiError(404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  app.use("*", refuseMisconfigured);
+  app.use("/api/*", limitBody);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "Router API key (admin routes: the admin key)",
+  });
+  app.route("/", metaRoutes);
+  app.route("/", minerRoutes);
+  app.route("/", sessionRoutes);
+  app.route("/", completionRoutes);
+  app.route("/", sessionAdminRoutes);
+  app.route("/", minerAdminRoutes);
+
+  app.doc31("/openapi.json", (c) => ({
+    openapi: "3.1.0",
+    info: { title: "Cortensor edge router", version: ROUTER_VERSION, description: "Router API v1 (see seeds/000 and seeds/001)" },
+    servers: [{ url: new URL(c.req.url).origin }],
+  }));
+  app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+  return app;
+}

@@ -1,0 +1,138 @@
+import { z } from "zod";
+import type { Env } from "../env";
+
+/** Documented dev token of the Cortensor router docs; accepted only outside production. */
+export const DEV_ROUTER_TOKEN = "default-dev-token";
+/** Dev-only admin key, same rule. */
+export const DEV_ADMIN_TOKEN = "default-dev-admin-token";
+/** Dev-only key for miner credential encryption, same rule. */
+export const DEV_CREDENTIAL_KEY = "dev-only-miner-credential-key-do-not-use-in-production";
+
+const flag = z
+  .enum(["true", "false", "1", "0", ""])
+  .optional()
+  .transform((v) => v === "true" || v === "1");
+const seconds = (fallback: number) =>
+  z.coerce.number().positive().max(3600).optional().default(fallback);
+const csv = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean));
+
+const EnvSchema = z.object({
+  ENVIRONMENT: z.enum(["production", "development", "test"]).default("production"),
+  ROUTER_NAME: z.string().default("cortensor-edge-router"),
+  DEFAULT_SESSION_ID: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return undefined;
+      const n = Number(v);
+      if (!Number.isSafeInteger(n) || n < 0) {
+        ctx.addIssue({ code: "custom", message: "must be a non-negative integer" });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  DEFAULT_TIMEOUT_S: seconds(60),
+  MAX_TIMEOUT_S: seconds(600),
+  MAX_BODY_BYTES: z.coerce.number().int().positive().optional().default(1_048_576),
+  CONSENSUS_SIMILARITY_THRESHOLD: z.coerce.number().min(0).max(1).optional().default(0.9),
+  ALLOW_PRIVATE_MINER_URLS: flag,
+  ROUTER_API_KEYS: csv,
+  ADMIN_API_KEY: z.string().optional(),
+  MINER_CREDENTIAL_KEY: z.string().optional(),
+});
+
+export type RouterConfig = {
+  environment: "production" | "development" | "test";
+  routerName: string;
+  defaultSessionId: number | undefined;
+  defaultTimeoutS: number;
+  maxTimeoutS: number;
+  maxBodyBytes: number;
+  similarityThreshold: number;
+  allowPrivateMinerUrls: boolean;
+  routerKeys: string[];
+  adminKey: string;
+  credentialKey: string;
+  /** Why this configuration must not serve; empty when it may. */
+  problems: string[];
+};
+
+const cache = new WeakMap<object, RouterConfig>();
+
+/**
+ * Reads and checks the configuration once per env object. A production
+ * configuration that would accept a dev-only credential, or lacks a secret,
+ * comes back with `problems`, and the app then refuses every request.
+ */
+export function loadConfig(env: Env): RouterConfig {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const config = buildConfig(env);
+  cache.set(env, config);
+  return config;
+}
+
+function buildConfig(env: Env): RouterConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    return {
+      ...fallbackConfig(),
+      problems: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`),
+    };
+  }
+  const e = parsed.data;
+  const production = e.ENVIRONMENT === "production";
+  const problems: string[] = [];
+
+  let routerKeys = e.ROUTER_API_KEYS;
+  let adminKey = e.ADMIN_API_KEY ?? "";
+  let credentialKey = e.MINER_CREDENTIAL_KEY ?? "";
+  if (production) {
+    if (routerKeys.length === 0) problems.push("ROUTER_API_KEYS secret is not set");
+    if (routerKeys.includes(DEV_ROUTER_TOKEN)) problems.push("ROUTER_API_KEYS contains the dev token");
+    if (!adminKey) problems.push("ADMIN_API_KEY secret is not set");
+    if (adminKey === DEV_ADMIN_TOKEN || adminKey === DEV_ROUTER_TOKEN) problems.push("ADMIN_API_KEY is a dev token");
+    if (credentialKey.length < 32) problems.push("MINER_CREDENTIAL_KEY secret is missing or shorter than 32 characters");
+    if (credentialKey === DEV_CREDENTIAL_KEY) problems.push("MINER_CREDENTIAL_KEY is the dev key");
+    if (e.ALLOW_PRIVATE_MINER_URLS) problems.push("ALLOW_PRIVATE_MINER_URLS must not be set in production");
+  } else {
+    if (routerKeys.length === 0) routerKeys = [DEV_ROUTER_TOKEN];
+    adminKey ||= DEV_ADMIN_TOKEN;
+    credentialKey ||= DEV_CREDENTIAL_KEY;
+  }
+
+  return {
+    environment: e.ENVIRONMENT,
+    routerName: e.ROUTER_NAME,
+    defaultSessionId: e.DEFAULT_SESSION_ID,
+    defaultTimeoutS: e.DEFAULT_TIMEOUT_S,
+    maxTimeoutS: e.MAX_TIMEOUT_S,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    similarityThreshold: e.CONSENSUS_SIMILARITY_THRESHOLD,
+    // Dev miners listen on loopback; in production a miner URL must be public.
+    allowPrivateMinerUrls: !production || e.ALLOW_PRIVATE_MINER_URLS,
+    routerKeys,
+    adminKey,
+    credentialKey,
+    problems,
+  };
+}
+
+function fallbackConfig(): Omit<RouterConfig, "problems"> {
+  return {
+    environment: "production",
+    routerName: "cortensor-edge-router",
+    defaultSessionId: undefined,
+    defaultTimeoutS: 60,
+    maxTimeoutS: 600,
+    maxBodyBytes: 1_048_576,
+    similarityThreshold: 0.9,
+    allowPrivateMinerUrls: false,
+    routerKeys: [],
+    adminKey: "",
+    credentialKey: "",
+  };
+}

@@ -1,0 +1,23 @@
+import type { SessionObject } from "../durable-objects/session";
+import type { MinerRegistry } from "../durable-objects/miner-registry";
+
+/** Bindings and vars of the Worker, as declared in wrangler.toml plus secrets. */
+export interface Env {
+  SESSIONS: DurableObjectNamespace<SessionObject>;
+  MINERS: DurableObjectNamespace<MinerRegistry>;
+  PAYLOADS: R2Bucket;
+
+  ENVIRONMENT?: string;
+  ROUTER_NAME?: string;
+  DEFAULT_SESSION_ID?: string;
+  DEFAULT_TIMEOUT_S?: string;
+  MAX_TIMEOUT_S?: string;
+  MAX_BODY_BYTES?: string;
+  CONSENSUS_SIMILARITY_THRESHOLD?: string;
+  ALLOW_PRIVATE_MINER_URLS?: string;
+
+  // Secrets (wrangler secret put).
+  ROUTER_API_KEYS?: string;
+  ADMIN_API_KEY?: string;
+  MINER_CREDENTIAL_KEY?: string;
+}

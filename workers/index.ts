@@ -1,0 +1,19 @@
+import { createApp } from "./app";
+import type { Env } from "./env";
+import { registryStub } from "./router/stubs";
+
+export { SessionObject } from "../durable-objects/session";
+export { MinerRegistry } from "../durable-objects/miner-registry";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  async scheduled(_controller, env, ctx) {
+    ctx.waitUntil(
+      registryStub(env)
+        .checkHealth()
+        .then((results) => console.log(JSON.stringify({ event: "miner_health", results }))),
+    );
+  },
+} satisfies ExportedHandler<Env>;

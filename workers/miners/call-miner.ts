@@ -1,0 +1,125 @@
+import { z } from "zod";
+import type { MinerRequest } from "../schemas/completion";
+import type { MinerTarget } from "../schemas/miner";
+import { MinerCallError } from "./miner-error";
+
+export type MinerOutput = {
+  text: string;
+  finishReason: string | null;
+  usage: { prompt_tokens: number; completion_tokens: number } | null;
+  latencyMs: number;
+};
+
+export type CallMinerOptions = {
+  signal: AbortSignal;
+  /** Called once the miner answered with a successful status (it accepted the work). */
+  onAck?: () => void;
+  fetcher?: typeof fetch;
+};
+
+const UsageSchema = z
+  .object({ prompt_tokens: z.number().int().nonnegative(), completion_tokens: z.number().int().nonnegative() })
+  .nullish();
+const CompletionBody = z.object({
+  choices: z
+    .array(z.object({ text: z.string(), finish_reason: z.string().nullish() }))
+    .min(1),
+  usage: UsageSchema,
+});
+const ChatBody = z.object({
+  choices: z
+    .array(z.object({ message: z.object({ content: z.string().nullable() }), finish_reason: z.string().nullish() }))
+    .min(1),
+  usage: UsageSchema,
+});
+
+/** Joins a path onto a miner base URL that may itself carry a path prefix. */
+export function minerEndpoint(base: string, path: string): URL {
+  const url = new URL(base);
+  if (!url.pathname.endsWith("/")) url.pathname += "/";
+  return new URL(path.replace(/^\//, ""), url);
+}
+
+/** The OpenAI-compatible request body a miner receives. */
+export function minerRequestBody(request: MinerRequest): Record<string, unknown> {
+  const { kind, prompt, messages, ...params } = request;
+  return kind === "chat" ? { ...params, messages, stream: false } : { ...params, prompt, stream: false };
+}
+
+/**
+ * One call to one miner over its OpenAI-compatible API, with its bearer
+ * credential. Aborting `signal` (deadline, or the task ending) cancels it.
+ */
+export async function callMiner(
+  target: MinerTarget,
+  request: MinerRequest,
+  options: CallMinerOptions,
+): Promise<MinerOutput> {
+  const fetcher = options.fetcher ?? fetch;
+  const started = Date.now();
+  const path = request.kind === "chat" ? "v1/chat/completions" : "v1/completions";
+  let response: Response;
+  try {
+    response = await fetcher(minerEndpoint(target.url, path), {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${target.credential}` },
+      body: JSON.stringify(minerRequestBody(request)),
+      signal: options.signal,
+    });
+  } catch (cause) {
+    throw abortedOr(options.signal, new MinerCallError("network", `miner ${target.id} unreachable`, undefined, { cause }));
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new MinerCallError("http", `miner ${target.id} answered ${response.status}`, response.status);
+  }
+  options.onAck?.();
+  let json: unknown;
+  try {
+    json = await response.json();
+  } catch (cause) {
+    throw abortedOr(options.signal, new MinerCallError("invalid_response", `miner ${target.id} sent a body that is not JSON`, undefined, { cause }));
+  }
+  const latencyMs = Date.now() - started;
+  if (request.kind === "chat") {
+    const parsed = ChatBody.safeParse(json);
+    if (!parsed.success) throw new MinerCallError("invalid_response", `miner ${target.id} sent no chat completion`);
+    const choice = parsed.data.choices[0]!;
+    return { text: choice.message.content ?? "", finishReason: choice.finish_reason ?? null, usage: parsed.data.usage ?? null, latencyMs };
+  }
+  const parsed = CompletionBody.safeParse(json);
+  if (!parsed.success) throw new MinerCallError("invalid_response", `miner ${target.id} sent no completion`);
+  const choice = parsed.data.choices[0]!;
+  return { text: choice.text, finishReason: choice.finish_reason ?? null, usage: parsed.data.usage ?? null, latencyMs };
+}
+
+function abortedOr(signal: AbortSignal, fallback: MinerCallError): MinerCallError {
+  if (!signal.aborted) return fallback;
+  const reason: unknown = signal.reason;
+  const timedOut = reason instanceof Error && reason.name === "TimeoutError";
+  return new MinerCallError(timedOut ? "timeout" : "aborted", timedOut ? "miner call timed out" : "miner call cancelled", undefined, { cause: reason });
+}
+
+/** Checks that a miner is up and serving, with its credential (cron health check). */
+export async function probeMiner(
+  target: MinerTarget,
+  options: { timeoutMs: number; fetcher?: typeof fetch },
+): Promise<{ ok: true; latencyMs: number; models: string[] } | { ok: false; error: string }> {
+  const fetcher = options.fetcher ?? fetch;
+  const started = Date.now();
+  try {
+    const response = await fetcher(minerEndpoint(target.url, "v1/models"), {
+      headers: { authorization: `Bearer ${target.credential}` },
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+    if (!response.ok) {
+      await response.body?.cancel();
+      return { ok: false, error: `GET /v1/models answered ${response.status}` };
+    }
+    const body = z.object({ data: z.array(z.object({ id: z.string() })) }).safeParse(await response.json());
+    if (!body.success) return { ok: false, error: "GET /v1/models sent no model list" };
+    return { ok: true, latencyMs: Date.now() - started, models: body.data.data.map((m) => m.id) };
+  } catch (err) {
+    return { ok: false, error: err instanceof Error && err.name === "TimeoutError" ? "health check timed out" : "miner unreachable" };
+  }
+}

@@ -1,0 +1,38 @@
+export type SelectionCandidate = {
+  id: string;
+  reputation: number;
+  inFlight: number;
+  maxConcurrency: number;
+};
+
+/** How much a miner should be preferred: reputation, discounted by how busy it is. */
+export function selectionWeight(c: SelectionCandidate): number {
+  const spare = 1 - c.inFlight / c.maxConcurrency;
+  return Math.max(0.01, c.reputation) * Math.max(0, spare);
+}
+
+/**
+ * Picks up to `count` distinct miners at random, each with probability
+ * proportional to its weight (Efraimidis–Spirakis weighted sampling without
+ * replacement). Miners with no spare capacity are never picked.
+ */
+export function selectMiners<T extends SelectionCandidate>(
+  candidates: readonly T[],
+  count: number,
+  random: () => number = Math.random,
+): T[] {
+  return candidates
+    .map((c) => ({ c, w: selectionWeight(c) }))
+    .filter(({ w }) => w > 0)
+    .map(({ c, w }) => ({ c, key: Math.pow(random() || Number.MIN_VALUE, 1 / w) }))
+    .sort((a, b) => b.key - a.key)
+    .slice(0, count)
+    .map(({ c }) => c);
+}
+
+/** Exponential moving average of agreement: 1 for agreeing, 0 for disagreeing, failing or timing out. */
+export function nextReputation(current: number, outcome: "agreed" | "disagreed" | "failed" | "timed_out"): number {
+  const alpha = 0.2;
+  const score = outcome === "agreed" ? 1 : 0;
+  return Math.round((current * (1 - alpha) + score * alpha) * 1e4) / 1e4;
+}

@@ -1,0 +1,93 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { requireRouterKey } from "../auth/bearer";
+import { loadConfig } from "../config/config";
+import { sha256Hex } from "../crypto/sha256";
+import type { AppEnv } from "../http/app-env";
+import { ApiError, ErrorBodySchema } from "../http/errors";
+import { bearerSecurity, openApiApp } from "../http/openapi";
+import { errorResponses } from "../http/responses";
+import { completionEvents, sseResponse } from "../http/sse";
+import { SessionIdParamSchema } from "../schemas/common";
+import { CompletionRequestSchema, CompletionResponseSchema, type CompletionRequest } from "../schemas/completion";
+import { sessionStub } from "./stubs";
+import type { SubmitResult } from "../../durable-objects/session";
+
+/** URL first, then body, then the configured default; otherwise the "missing session" error. */
+export function resolveSessionId(fromUrl: number | undefined, fromBody: number | undefined, fallback: number | undefined): number {
+  const id = fromUrl ?? fromBody ?? fallback;
+  if (id === undefined) {
+    throw new ApiError(400, "missing_session", "no session id in the URL or the body, and no default session is configured", {
+      issues: [{ field: "session_id", message: "required" }],
+    });
+  }
+  return id;
+}
+
+/** Identity of a request for idempotency: everything that changes the work, not how it is delivered. */
+export async function requestFingerprint(sessionId: number, request: CompletionRequest): Promise<string> {
+  const { stream: _stream, session_id: _session, request_id: _id, ...work } = request;
+  const ordered = Object.fromEntries(Object.entries(work).sort(([a], [b]) => a.localeCompare(b)));
+  return sha256Hex(JSON.stringify([sessionId, ordered]));
+}
+
+async function complete(c: Context<AppEnv>, sessionIdFromUrl: number | undefined, request: CompletionRequest) {
+  const sessionId = resolveSessionId(sessionIdFromUrl, request.session_id, loadConfig(c.env).defaultSessionId);
+  // Typed by hand: RPC's serialisable-type mapping loses the union's discriminant.
+  const result = (await sessionStub(c.env, sessionId).submit({
+    sessionId,
+    request,
+    requestHash: await requestFingerprint(sessionId, request),
+  })) as SubmitResult;
+  if (!result.ok) return c.json(result.body, result.status);
+  const headers = { "x-task-id": String(result.completion.task_id), "x-idempotent-replay": String(result.replayed) };
+  if (request.stream) return sseResponse(completionEvents(result.completion), headers);
+  return c.json(result.completion, 200, headers);
+}
+
+const completionResponses = {
+  200: {
+    content: {
+      "application/json": { schema: CompletionResponseSchema },
+      "text/event-stream": { schema: z.string().openapi({ description: "OpenAI-style chunks, then `data: [DONE]`" }) },
+    },
+    description: "The agreed completion (or its stream when `stream` is true)",
+  },
+  400: errorResponses[400],
+  401: errorResponses[401],
+  404: errorResponses[404],
+  409: { content: { "application/json": { schema: ErrorBodySchema } }, description: "request_id reused for different work, or session inactive" },
+  413: errorResponses[413],
+  502: { content: { "application/json": { schema: ErrorBodySchema } }, description: "Every assigned miner failed" },
+  503: { content: { "application/json": { schema: ErrorBodySchema } }, description: "No miner available for the session's model" },
+  504: { content: { "application/json": { schema: ErrorBodySchema } }, description: "No result before the timeout" },
+} as const;
+
+const body = { content: { "application/json": { schema: CompletionRequestSchema } }, required: true };
+const authed = { security: bearerSecurity, middleware: [requireRouterKey()] };
+
+export const completionRoutes = openApiApp()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/api/v1/completions",
+      tags: ["completions"],
+      summary: "Submits a prompt; the session comes from the body or the configured default",
+      ...authed,
+      request: { body },
+      responses: completionResponses,
+    }),
+    (c) => complete(c, undefined, c.req.valid("json")) as never,
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/api/v1/completions/{sessionId}",
+      tags: ["completions"],
+      summary: "Submits a prompt to the session named in the URL",
+      ...authed,
+      request: { params: SessionIdParamSchema, body },
+      responses: completionResponses,
+    }),
+    (c) => complete(c, c.req.valid("param").sessionId, c.req.valid("json")) as never,
+  );

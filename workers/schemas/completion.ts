@@ -1,0 +1,104 @@
+import { z } from "@hono/zod-openapi";
+import { SessionIdSchema } from "./common";
+
+export const ChatMessageSchema = z.object({
+  role: z.enum(["system", "user", "assistant", "tool", "developer"]),
+  content: z.string().max(1_000_000),
+  name: z.string().max(128).optional(),
+});
+
+export const CompletionRequestSchema = z
+  .object({
+    session_id: SessionIdSchema.optional(),
+    prompt: z.string().min(1, "must not be empty").max(1_000_000).optional(),
+    messages: z.array(ChatMessageSchema).min(1).max(256).optional(),
+    model: z.string().max(128).optional(),
+    stream: z.boolean().default(false),
+    timeout: z.number().positive().optional().openapi({ description: "seconds; must exceed precommit_timeout" }),
+    precommit_timeout: z.number().positive().optional().openapi({ description: "seconds" }),
+    max_tokens: z.number().int().min(1).max(32_768).optional(),
+    temperature: z.number().min(0).max(2).optional(),
+    top_p: z.number().min(0).max(1).optional(),
+    stop: z.union([z.string().max(256), z.array(z.string().max(256)).max(4)]).optional(),
+    request_id: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,128}$/, "1-128 letters, digits, '.', '_', ':' or '-'")
+      .optional(),
+  })
+  .superRefine((body, ctx) => {
+    if (body.prompt === undefined && body.messages === undefined) {
+      ctx.addIssue({ code: "custom", path: ["prompt"], message: "either prompt or messages is required" });
+    }
+    if (body.prompt !== undefined && body.messages !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["messages"], message: "give prompt or messages, not both" });
+    }
+    if (body.timeout !== undefined && body.precommit_timeout !== undefined && body.timeout <= body.precommit_timeout) {
+      ctx.addIssue({ code: "custom", path: ["timeout"], message: "must exceed precommit_timeout" });
+    }
+  })
+  .openapi("CompletionRequest", {
+    example: { prompt: "Hello, how are you?", stream: false, timeout: 60 },
+  });
+export type CompletionRequest = z.infer<typeof CompletionRequestSchema>;
+
+/** What the router sends to every miner of a task. */
+export const MinerRequestSchema = z.object({
+  kind: z.enum(["completion", "chat"]),
+  model: z.string(),
+  prompt: z.string().optional(),
+  messages: z.array(ChatMessageSchema).optional(),
+  max_tokens: z.number().int().optional(),
+  temperature: z.number().optional(),
+  top_p: z.number().optional(),
+  stop: z.union([z.string(), z.array(z.string())]).optional(),
+});
+export type MinerRequest = z.infer<typeof MinerRequestSchema>;
+
+export const MinerRecordSchema = z.object({
+  miner: z.string(),
+  slot: z.number().int(),
+  status: z.string(),
+  latency_ms: z.number().nullable(),
+  precommit_hash: z.string().nullable(),
+  agreed: z.boolean().nullable(),
+  similarity: z.number().nullable(),
+});
+export type MinerRecord = z.infer<typeof MinerRecordSchema>;
+
+export const UsageSchema = z.object({
+  prompt_tokens: z.number().int(),
+  completion_tokens: z.number().int(),
+  total_tokens: z.number().int(),
+});
+
+export const CompletionResponseSchema = z
+  .object({
+    id: z.string(),
+    object: z.enum(["text_completion", "chat.completion"]),
+    created: z.number().int(),
+    model: z.string(),
+    choices: z.array(
+      z.object({
+        index: z.number().int(),
+        text: z.string().optional(),
+        message: z.object({ role: z.literal("assistant"), content: z.string() }).optional(),
+        finish_reason: z.string().nullable(),
+        logprobs: z.null().optional(),
+      }),
+    ),
+    usage: UsageSchema,
+    session_id: z.number().int(),
+    task_id: z.number().int(),
+    request_id: z.string().nullable(),
+    consensus: z.object({
+      redundancy: z.number().int(),
+      quorum: z.number().int(),
+      agreed: z.number().int(),
+      reached: z.boolean(),
+      threshold: z.number(),
+      embedding: z.string(),
+    }),
+    miners: z.array(MinerRecordSchema),
+  })
+  .openapi("Completion");
+export type CompletionResponse = z.infer<typeof CompletionResponseSchema>;

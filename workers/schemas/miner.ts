@@ -1,0 +1,68 @@
+import { z } from "@hono/zod-openapi";
+import { EvmAddressSchema } from "./common";
+
+const MinerUrlSchema = z
+  .string()
+  .url()
+  .max(2048)
+  .refine((u) => /^https?:\/\//i.test(u), "must be an http(s) URL");
+
+export const MinerRegisterSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/, "letters, digits, '.', '_' and '-', at most 64")
+      .optional(),
+    name: z.string().trim().min(1).max(128).optional(),
+    url: MinerUrlSchema,
+    credential: z.string().min(1).max(4096),
+    evm_address: EvmAddressSchema.optional(),
+    models: z.array(z.string().trim().min(1).max(128)).min(1).max(64).default(["dev-model"]),
+    max_concurrency: z.number().int().min(1).max(1024).default(4),
+  })
+  .strict()
+  .openapi("MinerRegister");
+export type MinerRegister = z.infer<typeof MinerRegisterSchema>;
+
+export const MinerUpdateSchema = z
+  .object({
+    name: z.string().trim().min(1).max(128).optional(),
+    url: MinerUrlSchema.optional(),
+    credential: z.string().min(1).max(4096).optional(),
+    evm_address: EvmAddressSchema.nullable().optional(),
+    models: z.array(z.string().trim().min(1).max(128)).min(1).max(64).optional(),
+    max_concurrency: z.number().int().min(1).max(1024).optional(),
+  })
+  .strict()
+  .openapi("MinerUpdate");
+export type MinerUpdate = z.infer<typeof MinerUpdateSchema>;
+
+/** What routes show of a miner. The credential never appears here. */
+export const MinerPublicSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    url: z.string(),
+    evm_address: z.string().nullable(),
+    models: z.array(z.string()),
+    max_concurrency: z.number().int(),
+    healthy: z.boolean(),
+    last_health_check_at: z.string().nullable(),
+    last_error: z.string().nullable(),
+    reputation: z.number(),
+    latency_ms: z.number().nullable(),
+    in_flight: z.number().int(),
+    stats: z.object({
+      agreed: z.number().int(),
+      disagreed: z.number().int(),
+      failed: z.number().int(),
+      timed_out: z.number().int(),
+    }),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi("Miner");
+export type MinerPublic = z.infer<typeof MinerPublicSchema>;
+
+/** A miner as the dispatcher needs it: where, and with what credential. */
+export type MinerTarget = { id: string; url: string; credential: string };

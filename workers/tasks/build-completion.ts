@@ -1,0 +1,42 @@
+import type { CompletionResponse, MinerRecord } from "../schemas/completion";
+import type { Slot } from "./run-task";
+
+const countTokens = (text: string) => (text.match(/\S+/g) ?? []).length;
+
+/**
+ * The OpenAI-style completion object a client receives, extended with the
+ * session, the task and the per-miner consensus record.
+ */
+export function buildCompletion(input: {
+  sessionId: number;
+  taskId: number;
+  requestId: string | null;
+  model: string;
+  kind: "completion" | "chat";
+  winner: Slot;
+  consensus: CompletionResponse["consensus"];
+  miners: MinerRecord[];
+  created: number;
+}): CompletionResponse {
+  const output = input.winner.output!;
+  const completionTokens = output.usage?.completion_tokens ?? countTokens(output.text);
+  const promptTokens = output.usage?.prompt_tokens ?? 0;
+  const finishReason = output.finishReason ?? "stop";
+  const choice =
+    input.kind === "chat"
+      ? { index: 0, message: { role: "assistant" as const, content: output.text }, finish_reason: finishReason }
+      : { index: 0, text: output.text, finish_reason: finishReason, logprobs: null };
+  return {
+    id: `${input.kind === "chat" ? "chatcmpl" : "cmpl"}-${input.sessionId}-${input.taskId}`,
+    object: input.kind === "chat" ? "chat.completion" : "text_completion",
+    created: Math.floor(input.created / 1000),
+    model: input.model,
+    choices: [choice],
+    usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+    session_id: input.sessionId,
+    task_id: input.taskId,
+    request_id: input.requestId,
+    consensus: input.consensus,
+    miners: input.miners,
+  };
+}

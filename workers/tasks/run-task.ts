@@ -1,0 +1,265 @@
+import { findAgreement, majority, type Agreement } from "../consensus/agreement";
+import type { EmbeddingSource } from "../consensus/embedding";
+import { sha256Hex } from "../crypto/sha256";
+import type { MinerOutput } from "../miners/call-miner";
+import { MinerCallError } from "../miners/miner-error";
+import type { MinerRequest } from "../schemas/completion";
+import type { MinerTarget } from "../schemas/miner";
+
+export type TaskPlan = {
+  redundancy: number;
+  commitPolicy: "quorum" | "all";
+  /** Absolute epoch milliseconds. */
+  precommitDeadline: number;
+  deadline: number;
+  request: MinerRequest;
+  threshold: number;
+};
+
+/** One miner's part in a task. Slots are numbered in dispatch order. */
+export type Slot = {
+  slot: number;
+  miner: MinerTarget;
+  state: "assigned" | "acked" | "precommitted" | "failed" | "timed_out" | "cancelled";
+  output?: MinerOutput;
+  hash?: string;
+  error?: string;
+  agreed?: boolean;
+  similarity?: number;
+};
+
+/** Where the run reports what happens, as it happens (the Session object records it). */
+export interface TaskEvents {
+  assigned(slot: Slot): void;
+  acked(slot: Slot): void;
+  precommitted(slot: Slot): void;
+  failed(slot: Slot): void;
+  timedOut(slot: Slot): void;
+  commitOpened(): void;
+  /** A result that arrived after the task was decided, compared against the winner. */
+  late(slot: Slot): void;
+}
+
+export interface TaskRunDeps {
+  now(): number;
+  selectMiners(count: number, exclude: readonly string[]): Promise<MinerTarget[]>;
+  callMiner(target: MinerTarget, request: MinerRequest, options: { signal: AbortSignal; onAck: () => void }): Promise<MinerOutput>;
+  embeddings: EmbeddingSource;
+  events: TaskEvents;
+}
+
+export type TaskOutcome =
+  | { status: "committed"; winner: Slot; agreement: Agreement; quorumReached: boolean; slots: Slot[] }
+  | { status: "timed_out"; slots: Slot[] }
+  | { status: "failed"; reason: "no_miners" | "all_failed"; slots: Slot[] };
+
+export type TaskRun = {
+  /** Settles once the task is decided (consensus, failure or deadline). */
+  outcome: Promise<TaskOutcome>;
+  /** Settles once every miner call has ended, late ones included. */
+  settled: Promise<Slot[]>;
+  /** Ends the task now (the Session alarm calls this past the deadline). */
+  abort(reason: "timeout"): void;
+};
+
+class AttemptTimeout extends Error {
+  override readonly name = "TimeoutError";
+}
+class TaskOver extends Error {
+  override readonly name = "AbortError";
+}
+
+/**
+ * Runs the precommit/commit protocol for one task across redundant miners.
+ *
+ * Each result's SHA-256 is its precommit. The commit phase opens when every
+ * assigned miner precommitted, when a majority did (commit policy "quorum"),
+ * or at the precommit deadline. The task is decided as soon as a majority of
+ * the redundancy agrees; otherwise, once the precommit deadline has passed or
+ * no call is left, by the largest agreeing group. A failed miner, or one that
+ * missed the precommit deadline, is replaced while time remains. Calls still
+ * running when the task is decided go on until the deadline and are recorded
+ * as late.
+ */
+export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
+  const slots: Slot[] = [];
+  const calls = new Map<number, { controller: AbortController; done: Promise<void> }>();
+  const tried = new Set<string>();
+  const quorum = majority(plan.redundancy);
+  let commitOpen = false;
+  let decided: TaskOutcome | undefined;
+  let evaluating: Promise<void> = Promise.resolve();
+
+  let resolveOutcome!: (o: TaskOutcome) => void;
+  const outcome = new Promise<TaskOutcome>((r) => (resolveOutcome = r));
+  let resolveSettled!: (s: Slot[]) => void;
+  const settled = new Promise<Slot[]>((r) => (resolveSettled = r));
+
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  const at = (when: number, fn: () => void) => timers.push(setTimeout(fn, Math.max(0, when - deps.now())));
+
+  const pendingSlots = () => slots.filter((s) => s.state === "assigned" || s.state === "acked");
+  const results = () => slots.filter((s) => s.state === "precommitted");
+
+  function decide(o: TaskOutcome) {
+    if (decided) return;
+    decided = o;
+    if (o.status !== "committed") cancelAll();
+    resolveOutcome(o);
+    maybeSettled();
+  }
+
+  function cancelAll() {
+    for (const [slotNo, call] of calls) {
+      const slot = slots[slotNo]!;
+      if (slot.state === "assigned" || slot.state === "acked") call.controller.abort(new TaskOver());
+    }
+  }
+
+  function maybeSettled() {
+    if (decided && pendingSlots().length === 0) {
+      for (const t of timers) clearTimeout(t);
+      resolveSettled(slots);
+    }
+  }
+
+  async function dispatch(count: number, attemptDeadline: number): Promise<number> {
+    const miners = await deps.selectMiners(count, [...tried]);
+    for (const miner of miners) {
+      tried.add(miner.id);
+      start(miner, attemptDeadline);
+    }
+    return miners.length;
+  }
+
+  function start(miner: MinerTarget, attemptDeadline: number) {
+    const slot: Slot = { slot: slots.length, miner, state: "assigned" };
+    slots.push(slot);
+    deps.events.assigned(slot);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new AttemptTimeout()), Math.max(0, attemptDeadline - deps.now()));
+    const done = deps
+      .callMiner(miner, plan.request, {
+        signal: controller.signal,
+        onAck: () => {
+          if (slot.state === "assigned") {
+            slot.state = "acked";
+            deps.events.acked(slot);
+          }
+        },
+      })
+      .then(async (output) => {
+        slot.output = output;
+        slot.hash = await sha256Hex(output.text);
+        slot.state = "precommitted";
+        if (decided) {
+          await judgeLate(slot);
+        } else {
+          deps.events.precommitted(slot);
+          await evaluate();
+        }
+      })
+      .catch(async (err: unknown) => {
+        const reason: unknown = controller.signal.reason;
+        if (reason instanceof TaskOver) {
+          slot.state = "cancelled";
+          slot.error = "task ended before the miner answered";
+          deps.events.timedOut(slot);
+          return;
+        }
+        if (reason instanceof AttemptTimeout || (err instanceof MinerCallError && err.kind === "timeout")) {
+          slot.state = "timed_out";
+          slot.error = "no result before the deadline";
+          deps.events.timedOut(slot);
+        } else {
+          slot.state = "failed";
+          slot.error = err instanceof Error ? err.message : String(err);
+          deps.events.failed(slot);
+        }
+        if (!decided && deps.now() < plan.deadline) await dispatch(1, plan.deadline).catch(() => 0);
+        await evaluate();
+      })
+      .finally(() => {
+        clearTimeout(timer);
+        maybeSettled();
+      });
+    calls.set(slot.slot, { controller, done });
+  }
+
+  async function judgeLate(slot: Slot) {
+    if (decided?.status !== "committed") return;
+    const agreement = await findAgreement(
+      [{ id: "winner", text: decided.winner.output!.text }, { id: "late", text: slot.output!.text }],
+      { threshold: plan.threshold, embeddings: deps.embeddings },
+    );
+    slot.similarity = agreement.similarityToWinner["late"] ?? 0;
+    slot.agreed = slot.similarity >= plan.threshold;
+    deps.events.late(slot);
+  }
+
+  /** Serialised so that two results arriving together are judged one after the other. */
+  function evaluate(): Promise<void> {
+    evaluating = evaluating.then(evaluateNow, evaluateNow);
+    return evaluating;
+  }
+
+  async function evaluateNow() {
+    if (decided) return;
+    const done = results();
+    const pending = pendingSlots().length;
+    if (!commitOpen) {
+      const allIn = pending === 0 || done.length >= plan.redundancy;
+      const quorumIn = plan.commitPolicy === "quorum" && done.length >= quorum;
+      if (allIn || quorumIn || deps.now() >= plan.precommitDeadline) {
+        commitOpen = true;
+        deps.events.commitOpened();
+      }
+    }
+    if (!commitOpen) return;
+    if (done.length === 0) {
+      if (pending === 0) decide({ status: "failed", reason: "all_failed", slots });
+      return;
+    }
+    const agreement = await findAgreement(
+      done.map((s) => ({ id: String(s.slot), text: s.output!.text })),
+      { threshold: plan.threshold, embeddings: deps.embeddings },
+    );
+    if (decided) return;
+    const quorumReached = agreement.agreedIds.length >= quorum;
+    if (quorumReached || pending === 0 || deps.now() >= plan.precommitDeadline) {
+      for (const s of done) {
+        s.similarity = agreement.similarityToWinner[String(s.slot)] ?? 0;
+        s.agreed = agreement.agreedIds.includes(String(s.slot));
+      }
+      const winner = slots[Number(agreement.winnerId)]!;
+      decide({ status: "committed", winner, agreement, quorumReached, slots });
+    }
+  }
+
+  at(plan.precommitDeadline, () => void evaluate());
+  at(plan.deadline, () => finishAtDeadline());
+
+  function finishAtDeadline() {
+    if (decided) {
+      cancelAll();
+      return;
+    }
+    // Whatever precommitted by now is all there will be.
+    void evaluate().then(() => {
+      if (!decided) decide({ status: "timed_out", slots });
+      cancelAll();
+    });
+  }
+
+  void dispatch(plan.redundancy, plan.precommitDeadline)
+    .then((n) => {
+      if (n === 0) decide({ status: "failed", reason: "no_miners", slots });
+    })
+    .catch(() => decide({ status: "failed", reason: "no_miners", slots }));
+
+  return {
+    outcome,
+    settled,
+    abort: () => finishAtDeadline(),
+  };
+}
