@@ -26,8 +26,8 @@ export const uniq = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${
 export const uniqSessionId = () => 1000 + Math.floor(Math.random() * 1e9);
 
 /** Registers fleet miners under a fresh model name and returns it (plus the router's miner ids). */
-export async function minersFor(names: FleetName[], options: { maxConcurrency?: number } = {}) {
-  const model = uniq("model");
+export async function minersFor(names: FleetName[], options: { maxConcurrency?: number; model?: string } = {}) {
+  const model = options.model ?? uniq("model");
   const ids: Record<string, string> = {};
   for (const name of names) {
     const m = fleet()[name];

@@ -1,1 +1,45 @@
-export default async function setup() {}
+import type { TestProject } from "vitest/node";
+import { startDevMiner } from "../../tools/dev-miner/server.ts";
+
+/**
+ * Real HTTP dev miners (the test double of tools/dev-miner) on loopback, one
+ * per behaviour the suites need. Tests register them with the router under
+ * models of their own, so suites do not disturb each other.
+ */
+const FLEET = {
+  fastA: { latencyMs: 5 },
+  fastB: { latencyMs: 15 },
+  fastC: { latencyMs: 25 },
+  wrong: { latencyMs: 1, wrongRate: 1 },
+  wrong2: { latencyMs: 2, wrongRate: 1 },
+  failing: { latencyMs: 1, errorRate: 1 },
+  hanging: { hang: true },
+  slow: { latencyMs: 2500 },
+  spare: { latencyMs: 10 },
+} as const;
+
+export type FleetName = keyof typeof FLEET;
+export type FleetMiner = { url: string; token: string };
+
+export default async function setup(project: TestProject) {
+  const started = await Promise.all(
+    Object.entries(FLEET).map(async ([name, behaviour]) => {
+      const token = `dev-miner-token-${name}`;
+      const miner = await startDevMiner({ name, token, port: 0, models: ["dev-model", "*"], ...behaviour });
+      return { name, token, miner };
+    }),
+  );
+  project.provide(
+    "miners",
+    Object.fromEntries(started.map(({ name, token, miner }) => [name, { url: miner.url, token }])) as Record<FleetName, FleetMiner>,
+  );
+  return async () => {
+    await Promise.all(started.map(({ miner }) => miner.close()));
+  };
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    miners: Record<FleetName, FleetMiner>;
+  }
+}

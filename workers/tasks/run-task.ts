@@ -217,7 +217,10 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
     }
     if (!commitOpen) return;
     if (done.length === 0) {
-      if (pending === 0) decide({ status: "failed", reason: "all_failed", slots });
+      // Nobody left to answer: a timeout if anyone ran out of time, else a failure.
+      if (pending === 0) {
+        decide(slots.some((s) => s.state === "timed_out") ? { status: "timed_out", slots } : { status: "failed", reason: "all_failed", slots });
+      }
       return;
     }
     const agreement = await findAgreement(

@@ -1,0 +1,50 @@
+import { prng } from "./model.ts";
+
+/** Faults and timing of a dev miner; all can be changed at run time through POST /dev/config. */
+export type DevMinerBehaviour = {
+  /** Delay before the first byte of an answer. */
+  latencyMs: number;
+  /** Probability (0..1) of answering HTTP 500. */
+  errorRate: number;
+  /** Probability (0..1) of answering with a wrong (disagreeing) text. */
+  wrongRate: number;
+  /** Accept requests and never answer. */
+  hang: boolean;
+  /** Delay between streamed chunks. */
+  streamChunkDelayMs: number;
+};
+
+export const DEFAULT_BEHAVIOUR: DevMinerBehaviour = {
+  latencyMs: 0,
+  errorRate: 0,
+  wrongRate: 0,
+  hang: false,
+  streamChunkDelayMs: 2,
+};
+
+export function mergeBehaviour(base: DevMinerBehaviour, patch: Record<string, unknown>): DevMinerBehaviour {
+  const next = { ...base };
+  const num = (v: unknown, min: number, max: number) => (typeof v === "number" && Number.isFinite(v) && v >= min && v <= max ? v : undefined);
+  const latency = num(patch["latencyMs"], 0, 600_000);
+  if (latency !== undefined) next.latencyMs = latency;
+  const chunk = num(patch["streamChunkDelayMs"], 0, 60_000);
+  if (chunk !== undefined) next.streamChunkDelayMs = chunk;
+  const err = num(patch["errorRate"], 0, 1);
+  if (err !== undefined) next.errorRate = err;
+  const wrong = num(patch["wrongRate"], 0, 1);
+  if (wrong !== undefined) next.wrongRate = wrong;
+  if (typeof patch["hang"] === "boolean") next.hang = patch["hang"];
+  return next;
+}
+
+/** Decides per request, reproducibly for a given seed, whether to fail or answer wrongly. */
+export function faultDice(seed: number) {
+  const random = prng(seed);
+  return (behaviour: DevMinerBehaviour) => {
+    const roll = random();
+    if (behaviour.errorRate > 0 && roll < behaviour.errorRate) return "error" as const;
+    const roll2 = random();
+    if (behaviour.wrongRate > 0 && roll2 < behaviour.wrongRate) return "wrong" as const;
+    return "correct" as const;
+  };
+}

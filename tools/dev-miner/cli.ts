@@ -1,0 +1,36 @@
+/**
+ * Runs one dev miner (a TEST DOUBLE of a GPU inference server):
+ *   node tools/dev-miner/cli.ts --port 0 --token secret --latency-ms 50 --wrong-rate 0.1
+ */
+import { parseArgs } from "node:util";
+import { startDevMiner } from "./server.ts";
+
+const { values } = parseArgs({
+  options: {
+    name: { type: "string", default: "dev-miner" },
+    port: { type: "string", default: "0" },
+    token: { type: "string" },
+    models: { type: "string", default: "dev-model" },
+    "latency-ms": { type: "string", default: "0" },
+    "error-rate": { type: "string", default: "0" },
+    "wrong-rate": { type: "string", default: "0" },
+    hang: { type: "boolean", default: false },
+    seed: { type: "string", default: "1" },
+  },
+});
+
+const miner = await startDevMiner({
+  name: values.name,
+  port: Number(values.port),
+  ...(values.token ? { token: values.token } : {}),
+  models: values.models.split(",").map((m) => m.trim()).filter(Boolean),
+  latencyMs: Number(values["latency-ms"]),
+  errorRate: Number(values["error-rate"]),
+  wrongRate: Number(values["wrong-rate"]),
+  hang: values.hang,
+  seed: Number(values.seed),
+});
+console.log(`dev-miner ${miner.name} listening on ${miner.url}`);
+const stop = () => void miner.close().then(() => process.exit(0));
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);

@@ -1,0 +1,65 @@
+/**
+ * The dev miner's "model": deterministic text from the prompt. Every correct
+ * miner gives the same text for the same prompt; a wrong-answer variant draws
+ * from a different vocabulary, so it shares almost no words with the correct
+ * one (nor with another wrong miner's).
+ */
+import { createHash } from "node:crypto";
+
+const CORRECT = (
+  "network router session miner task result answer model inference node consensus proof work token " +
+  "request response latency quality agreement redundancy protocol commit reveal hash verify secure open " +
+  "distributed compute cluster batch stream prompt context output input value signal record ledger state " +
+  "reliable fast steady careful clear simple useful honest direct accurate stable efficient modern global " +
+  "edge cloud worker storage payload address contract event chain block index query route gateway client " +
+  "server engine kernel memory cache queue schedule alarm timer deadline policy tier pool replica vote"
+).split(" ");
+
+const WRONG = (
+  "banana purple ocean guitar pickle thunder velvet marble kitten pancake rocket violin meadow lantern " +
+  "cactus puzzle walrus tulip origami saffron glacier harbor jungle kettle lemon mango nectar olive parrot " +
+  "quartz radish saddle teapot umbrella vortex waffle yogurt zebra anchor bonfire candle dolphin emerald " +
+  "falcon garnet hammock igloo jasmine koala lagoon mosaic noodle orchid pepper quilt raccoon sunflower"
+).split(" ");
+
+function seedOf(text: string): number {
+  return createHash("sha256").update(text).digest().readUInt32LE(0);
+}
+
+/** mulberry32: small, fast, deterministic. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const MAX_WORDS = 48;
+
+export function generate(input: { prompt: string; maxTokens?: number | undefined; variant: string }): { text: string; truncated: boolean } {
+  const vocabulary = input.variant === "correct" ? CORRECT : WRONG;
+  const random = prng(seedOf(`${input.variant}\n${input.prompt}`));
+  const limit = Math.max(1, Math.min(input.maxTokens ?? MAX_WORDS, MAX_WORDS));
+  const words: string[] = [];
+  let sentence = 0;
+  for (let i = 0; i < limit; i++) {
+    let word = vocabulary[Math.floor(random() * vocabulary.length)]!;
+    if (sentence === 0) word = word[0]!.toUpperCase() + word.slice(1);
+    sentence++;
+    const last = i === limit - 1;
+    if (last || (sentence >= 6 && random() < 0.25)) {
+      word += ".";
+      sentence = 0;
+    }
+    words.push(word);
+  }
+  return { text: words.join(" "), truncated: (input.maxTokens ?? MAX_WORDS) < MAX_WORDS };
+}
+
+export function countTokens(text: string): number {
+  return (text.match(/\S+/g) ?? []).length;
+}

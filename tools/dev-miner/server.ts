@@ -1,0 +1,202 @@
+/**
+ * The dev miner: a TEST DOUBLE of an external GPU inference server. It speaks
+ * the OpenAI-compatible API that vLLM, llama.cpp, Ollama and friends speak,
+ * with a deterministic model and configurable latency and faults.
+ */
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { serve } from "@hono/node-server";
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { DEFAULT_BEHAVIOUR, faultDice, mergeBehaviour, type DevMinerBehaviour } from "./behaviour.ts";
+import { countTokens, generate } from "./model.ts";
+
+export type DevMinerOptions = Partial<DevMinerBehaviour> & {
+  name?: string;
+  port?: number;
+  /** Bearer credential the router must present; none = open. */
+  token?: string;
+  /** Models served; "*" serves any model name asked for (handy when tests pool miners by model). */
+  models?: string[];
+  seed?: number;
+};
+
+export type DevMiner = { url: string; port: number; name: string; close(): Promise<void> };
+
+type Recent = { path: string; at: string; body: unknown };
+
+const openAiError = (message: string, type: string, code: string | null = null) => ({ error: { message, type, code } });
+
+function promptOf(body: Record<string, unknown>, chat: boolean): string | undefined {
+  if (chat) {
+    const messages = body["messages"];
+    if (!Array.isArray(messages) || messages.length === 0) return undefined;
+    const parts = messages.map((m) => (m && typeof m === "object" && typeof (m as { content?: unknown }).content === "string" ? (m as { content: string }).content : undefined));
+    return parts.every((p) => p !== undefined) ? parts.join("\n") : undefined;
+  }
+  const prompt = body["prompt"];
+  if (typeof prompt === "string" && prompt.length > 0) return prompt;
+  if (Array.isArray(prompt) && prompt.length > 0 && prompt.every((p) => typeof p === "string")) return prompt.join("\n");
+  return undefined;
+}
+
+/** Splits text into pieces that concatenate back to it exactly. */
+const pieces = (text: string) => text.match(/\S+\s*/g) ?? [text];
+
+export function createDevMinerApp(options: DevMinerOptions = {}) {
+  const name = options.name ?? "dev-miner";
+  const models = options.models ?? ["dev-model"];
+  let behaviour = mergeBehaviour(DEFAULT_BEHAVIOUR, options as Record<string, unknown>);
+  const dice = faultDice(options.seed ?? 1);
+  const stats = { requests: 0, recent: [] as Recent[] };
+  const hanging = new Set<() => void>();
+  const app = new Hono();
+
+  app.get("/health", (c) => c.json({ status: "ok", name }));
+
+  app.use("/v1/*", async (c, next) => {
+    if (options.token && c.req.header("authorization") !== `Bearer ${options.token}`) {
+      return c.json(openAiError("invalid or missing API key", "invalid_request_error", "invalid_api_key"), 401);
+    }
+    await next();
+  });
+  app.use("/dev/*", async (c, next) => {
+    if (options.token && c.req.header("authorization") !== `Bearer ${options.token}`) {
+      return c.json(openAiError("invalid or missing API key", "invalid_request_error", "invalid_api_key"), 401);
+    }
+    await next();
+  });
+
+  app.get("/v1/models", (c) =>
+    c.json({ object: "list", data: models.filter((m) => m !== "*").map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: name })) }),
+  );
+
+  const sleep = (ms: number, signal: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      if (ms <= 0) return resolve();
+      const timer = setTimeout(resolve, ms);
+      signal.addEventListener("abort", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+
+  async function complete(c: Context, chat: boolean) {
+    let body: Record<string, unknown>;
+    try {
+      body = (await c.req.json()) as Record<string, unknown>;
+    } catch {
+      return c.json(openAiError("body is not JSON", "invalid_request_error"), 400);
+    }
+    stats.requests++;
+    stats.recent.push({ path: c.req.path, at: new Date().toISOString(), body });
+    if (stats.recent.length > 100) stats.recent.shift();
+
+    const model = typeof body["model"] === "string" ? body["model"] : models[0]!;
+    if (!models.includes(model) && !models.includes("*")) return c.json(openAiError(`model ${model} does not exist`, "invalid_request_error", "model_not_found"), 404);
+    const prompt = promptOf(body, chat);
+    if (prompt === undefined) {
+      return c.json(openAiError(chat ? "messages are required" : "prompt is required", "invalid_request_error"), 400);
+    }
+    const signal = c.req.raw.signal;
+    const current = behaviour;
+    if (current.hang) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          hanging.delete(done);
+          resolve();
+        };
+        hanging.add(done);
+        signal.addEventListener("abort", done);
+      });
+      return c.json(openAiError("request abandoned", "server_error"), 503);
+    }
+    await sleep(current.latencyMs, signal);
+    const fate = dice(current);
+    if (fate === "error") return c.json(openAiError("dev miner injected failure", "server_error"), 500);
+
+    const maxTokens = typeof body["max_tokens"] === "number" ? body["max_tokens"] : undefined;
+    const { text, truncated } = generate({ prompt, maxTokens, variant: fate === "wrong" ? `wrong:${name}` : "correct" });
+    const finishReason = truncated ? "length" : "stop";
+    const usage = { prompt_tokens: countTokens(prompt), completion_tokens: countTokens(text), total_tokens: countTokens(prompt) + countTokens(text) };
+    const id = `${chat ? "chatcmpl" : "cmpl"}-${name}-${stats.requests}`;
+    const created = Math.floor(Date.now() / 1000);
+
+    if (body["stream"] === true) {
+      const encoder = new TextEncoder();
+      const chunkDelay = current.streamChunkDelayMs;
+      const stream = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          const send = (data: unknown) => controller.enqueue(encoder.encode(`data: ${JSON.stringify(data)}\n\n`));
+          const parts = pieces(text);
+          for (let i = 0; i < parts.length; i++) {
+            if (signal.aborted) break;
+            const piece = parts[i]!;
+            send(
+              chat
+                ? { id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta: i === 0 ? { role: "assistant", content: piece } : { content: piece }, finish_reason: null }] }
+                : { id, object: "text_completion", created, model, choices: [{ index: 0, text: piece, finish_reason: null, logprobs: null }] },
+            );
+            await sleep(chunkDelay, signal);
+          }
+          send(
+            chat
+              ? { id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta: {}, finish_reason: finishReason }], usage }
+              : { id, object: "text_completion", created, model, choices: [{ index: 0, text: "", finish_reason: finishReason, logprobs: null }], usage },
+          );
+          controller.enqueue(encoder.encode("data: [DONE]\n\n"));
+          controller.close();
+        },
+      });
+      return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
+    }
+    return c.json(
+      chat
+        ? { id, object: "chat.completion", created, model, choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: finishReason }], usage }
+        : { id, object: "text_completion", created, model, choices: [{ index: 0, text, finish_reason: finishReason, logprobs: null }], usage },
+    );
+  }
+
+  app.post("/v1/completions", (c) => complete(c, false));
+  app.post("/v1/chat/completions", (c) => complete(c, true));
+
+  app.get("/dev/stats", (c) => c.json({ name, requests: stats.requests, recent: stats.recent }));
+  app.post("/dev/reset-stats", (c) => {
+    stats.requests = 0;
+    stats.recent = [];
+    return c.json({ ok: true });
+  });
+  app.post("/dev/config", async (c) => {
+    const patch = (await c.req.json().catch(() => ({}))) as Record<string, unknown>;
+    behaviour = mergeBehaviour(behaviour, patch);
+    return c.json(behaviour);
+  });
+
+  /** Ends every hung request (used by close()). */
+  const releaseHanging = () => {
+    for (const done of [...hanging]) done();
+  };
+  return { app, name, releaseHanging };
+}
+
+/** Starts a dev miner on 127.0.0.1 (port 0 picks a free one). */
+export function startDevMiner(options: DevMinerOptions = {}): Promise<DevMiner> {
+  const { app, name, releaseHanging } = createDevMinerApp(options);
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: "127.0.0.1" }, (info: AddressInfo) => {
+      resolve({
+        url: `http://127.0.0.1:${info.port}`,
+        port: info.port,
+        name,
+        close: () =>
+          new Promise<void>((done) => {
+            releaseHanging();
+            const http = server as Server;
+            http.close(() => done());
+            http.closeAllConnections?.();
+          }),
+      });
+    }) as Server;
+    server.once("error", reject);
+  });
+}
