@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { call } from "./helpers";
+
+describe("API description", () => {
+  it("serves an OpenAPI 3.1 document generated from the routes", async () => {
+    const res = await call("/openapi.json", { key: null });
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { requestBody?: unknown; security?: unknown }>>;
+      components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
+    };
+    expect(doc.openapi).toBe("3.1.0");
+    for (const path of [
+      "/api/v1/ping",
+      "/api/v1/about",
+      "/api/v1/info",
+      "/api/v1/status",
+      "/api/v1/miners",
+      "/api/v1/sessions",
+      "/api/v1/sessions/{sessionId}",
+      "/api/v1/tasks/{sessionId}",
+      "/api/v1/tasks/{sessionId}/{taskId}",
+      "/api/v1/completions",
+      "/api/v1/completions/{sessionId}",
+      "/api/v1/admin/sessions",
+      "/api/v1/admin/miners",
+    ]) {
+      expect(doc.paths[path], path).toBeDefined();
+    }
+    expect(doc.paths["/api/v1/completions"]!["post"]!.requestBody).toBeDefined();
+    expect(doc.paths["/api/v1/info"]!["get"]!.security).toEqual([{ bearer: [] }]);
+    expect(doc.components.schemas).toHaveProperty("CompletionRequest");
+    expect(doc.components.schemas).toHaveProperty("Error");
+    expect(doc.components.securitySchemes).toHaveProperty("bearer");
+  });
+
+  it("serves a browsable reference page", async () => {
+    const res = await call("/docs", { key: null });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    expect(await res.text()).toContain("/openapi.json");
+  });
+});
