@@ -3,8 +3,9 @@ import type { Env } from "../workers/env";
 import { loadConfig } from "../workers/config/config";
 import { open, seal } from "../workers/crypto/secret-box";
 import { probeMiner } from "../workers/miners/call-miner";
-import { nextReputation, selectMiners } from "../workers/miners/select-miners";
-import type { MinerPublic, MinerRegister, MinerTarget, MinerUpdate } from "../workers/schemas/miner";
+import { nextReputation } from "../workers/miners/select-miners";
+import type { MinerCandidate } from "../workers/miners/miner-pool";
+import type { MinerPublic, MinerRegister, MinerUpdate } from "../workers/schemas/miner";
 import { migrate, sqlOf } from "./sql";
 
 const CREDENTIAL_PURPOSE = "miner-credential/v1";
@@ -85,6 +86,8 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 export class MinerRegistry extends DurableObject<Env> {
   private readonly sql = sqlOf(this.ctx.storage.sql);
   private readonly inFlight = new Map<string, number>();
+  /** Opened credentials, so dispatch does not decrypt on every task; dropped on update. */
+  private readonly credentials = new Map<string, string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -143,6 +146,7 @@ export class MinerRegistry extends DurableObject<Env> {
   async updateMiner(id: string, patch: MinerUpdate): Promise<MinerPublic | null> {
     const row = this.row(id);
     if (!row) return null;
+    this.credentials.delete(id);
     const sealed = patch.credential ? await seal(this.secret, CREDENTIAL_PURPOSE, patch.credential, id) : row.credential_sealed;
     const urlChanged = patch.url !== undefined && patch.url !== row.url;
     this.sql`UPDATE miners SET
@@ -163,32 +167,45 @@ export class MinerRegistry extends DurableObject<Env> {
     const existed = this.row(id) !== undefined;
     this.sql`DELETE FROM miners WHERE id = ${id}`;
     this.inFlight.delete(id);
+    this.credentials.delete(id);
     return existed;
   }
 
   /**
-   * Picks `count` distinct healthy miners serving `model`, weighted by
-   * reputation and spare capacity, and counts them as busy until
-   * `reportOutcomes` releases them.
+   * Healthy miners serving `model`, with what a Session object needs to pick
+   * among them itself (see MinerPool): credential, reputation, capacity, load.
    */
-  async selectMiners(model: string, count: number, exclude: readonly string[]): Promise<MinerTarget[]> {
-    const excluded = new Set(exclude);
-    const rows = this.sql<MinerRow>`SELECT * FROM miners WHERE healthy = 1`.filter(
-      (r) => !excluded.has(r.id) && (JSON.parse(r.models) as string[]).includes(model),
+  async candidates(model: string): Promise<MinerCandidate[]> {
+    const rows = this.sql<MinerRow>`SELECT * FROM miners WHERE healthy = 1 ORDER BY id`.filter((r) =>
+      (JSON.parse(r.models) as string[]).includes(model),
     );
-    const picked = selectMiners(
-      rows.map((r) => ({ row: r, id: r.id, reputation: r.reputation, inFlight: this.inFlight.get(r.id) ?? 0, maxConcurrency: r.max_concurrency })),
-      count,
+    return Promise.all(
+      rows.map(async (r) => ({
+        id: r.id,
+        url: r.url,
+        credential: await this.credential(r),
+        reputation: r.reputation,
+        maxConcurrency: r.max_concurrency,
+        inFlight: this.inFlight.get(r.id) ?? 0,
+      })),
     );
-    const targets: MinerTarget[] = [];
-    for (const { row } of picked) {
-      this.inFlight.set(row.id, (this.inFlight.get(row.id) ?? 0) + 1);
-      targets.push({ id: row.id, url: row.url, credential: await open(this.secret, CREDENTIAL_PURPOSE, row.credential_sealed, row.id) });
-    }
-    return targets;
   }
 
-  /** Releases miners picked by `selectMiners` and feeds latency and agreement into reputation. */
+  /** Counts miners as busy until `reportOutcomes` releases them. */
+  noteDispatched(minerIds: readonly string[]): void {
+    for (const id of minerIds) this.inFlight.set(id, (this.inFlight.get(id) ?? 0) + 1);
+  }
+
+  private async credential(row: MinerRow): Promise<string> {
+    let plain = this.credentials.get(row.id);
+    if (plain === undefined) {
+      plain = await open(this.secret, CREDENTIAL_PURPOSE, row.credential_sealed, row.id);
+      this.credentials.set(row.id, plain);
+    }
+    return plain;
+  }
+
+  /** Releases miners noted by `noteDispatched` and feeds latency and agreement into reputation. */
   reportOutcomes(reports: readonly MinerOutcomeReport[]): void {
     const now = Date.now();
     for (const r of reports) {
@@ -221,7 +238,7 @@ export class MinerRegistry extends DurableObject<Env> {
     for (let i = 0; i < rows.length; i += 6) {
       const batch = await Promise.all(
         rows.slice(i, i + 6).map(async (row) => {
-          const credential = await open(this.secret, CREDENTIAL_PURPOSE, row.credential_sealed, row.id);
+          const credential = await this.credential(row);
           const probe = await probeMiner({ id: row.id, url: row.url, credential }, { timeoutMs });
           return { row, probe };
         }),

@@ -4,6 +4,7 @@ import { loadConfig } from "../workers/config/config";
 import { lexicalEmbeddingSource } from "../workers/consensus/embedding";
 import { majority } from "../workers/consensus/agreement";
 import { callMiner } from "../workers/miners/call-miner";
+import { MinerPool } from "../workers/miners/miner-pool";
 import type { CompletionRequest, CompletionResponse, MinerRecord, MinerRequest } from "../workers/schemas/completion";
 import type { ErrorBody } from "../workers/http/errors";
 import type { SessionConfig, Session } from "../workers/schemas/session";
@@ -128,6 +129,7 @@ const failure = (status: StoredError["status"], code: string, message: string, d
 export class SessionObject extends DurableObject<Env> {
   private readonly sql = sqlOf(this.ctx.storage.sql);
   private readonly running = new Map<number, { run: TaskRun; result: Promise<SubmitResult> }>();
+  private readonly pool = new MinerPool((model) => this.registry.candidates(model));
 
   /** False until the session is configured: an unknown session id never gets storage written. */
   private ready: boolean;
@@ -290,7 +292,11 @@ export class SessionObject extends DurableObject<Env> {
       },
       {
         now: Date.now,
-        selectMiners: (count, exclude) => this.registry.selectMiners(session.model, count, exclude),
+        selectMiners: async (count, exclude) => {
+          const picked = await this.pool.select(session.model, count, exclude);
+          if (picked.length > 0) this.ctx.waitUntil(this.registry.noteDispatched(picked.map((m) => m.id)));
+          return picked;
+        },
         callMiner: (target, request, options) => callMiner(target, request, options),
         embeddings: lexicalEmbeddingSource,
         events: this.taskEvents(taskId),
@@ -320,6 +326,7 @@ export class SessionObject extends DurableObject<Env> {
       const outcome: MinerOutcomeReport["outcome"] =
         s.state === "precommitted" ? (s.agreed ? "agreed" : "disagreed") : s.state === "failed" ? "failed" : s.state === "timed_out" ? "timed_out" : "cancelled";
       reports.push({ minerId: s.miner.id, outcome, latencyMs: s.output?.latencyMs ?? null });
+      this.pool.release(s.miner.id);
     }
     if (reports.length > 0) await this.registry.reportOutcomes(reports);
   }
@@ -399,8 +406,8 @@ export class SessionObject extends DurableObject<Env> {
       });
       result = { ok: false, status: error.status, body: error.body };
     }
-    await this.report(taskId, outcome.slots).catch((err) => console.error("reputation report failed", err));
-    await this.scheduleAlarm();
+    // Reputation is bookkeeping: the client need not wait for it.
+    this.ctx.waitUntil(this.report(taskId, outcome.slots).catch((err) => console.error("reputation report failed", err)));
     return result;
   }
 
@@ -462,10 +469,15 @@ export class SessionObject extends DurableObject<Env> {
         this.setSlot(taskId, s.slot, "acked", () => this.sql`UPDATE assignments SET acked_at = ${Date.now()} WHERE task_id = ${taskId} AND slot = ${s.slot}`),
       precommitted: (s: Slot) =>
         this.setSlot(taskId, s.slot, "precommitted", () => this.recordResult(taskId, s, false)),
-      failed: (s: Slot) =>
-        this.setSlot(taskId, s.slot, "failed", () => this.sql`UPDATE assignments SET error = ${s.error ?? null}, ended_at = ${Date.now()} WHERE task_id = ${taskId} AND slot = ${s.slot}`),
-      timedOut: (s: Slot) =>
-        this.setSlot(taskId, s.slot, "timed_out", () => this.sql`UPDATE assignments SET error = ${s.error ?? null}, ended_at = ${Date.now()} WHERE task_id = ${taskId} AND slot = ${s.slot}`),
+      failed: (s: Slot) => {
+        // Its health may have changed: pick from a fresh view next time.
+        this.pool.invalidate();
+        this.setSlot(taskId, s.slot, "failed", () => this.sql`UPDATE assignments SET error = ${s.error ?? null}, ended_at = ${Date.now()} WHERE task_id = ${taskId} AND slot = ${s.slot}`);
+      },
+      timedOut: (s: Slot) => {
+        this.pool.invalidate();
+        this.setSlot(taskId, s.slot, "timed_out", () => this.sql`UPDATE assignments SET error = ${s.error ?? null}, ended_at = ${Date.now()} WHERE task_id = ${taskId} AND slot = ${s.slot}`);
+      },
       commitOpened: () => this.setStatus(taskId, "precommitted"),
       late: (s: Slot) =>
         this.setSlot(taskId, s.slot, "ended", () => {
@@ -484,15 +496,28 @@ export class SessionObject extends DurableObject<Env> {
 
   // --- deadlines -----------------------------------------------------------
 
+  /** The alarm time as last set by this instance; undefined = unknown (just woke). */
+  private alarmAt: number | null | undefined;
+
+  /**
+   * Keeps the alarm at or before the earliest open deadline. It is only moved
+   * earlier here; an alarm that fires with nothing due reschedules itself, so
+   * the hot path rarely writes it.
+   */
   private async scheduleAlarm() {
     const next = this.sql<{ at: number | null }>`
-      SELECT MIN(deadline_at) AS at FROM tasks WHERE status NOT IN ('ended', 'failed', 'timed_out')`[0]?.at;
-    if (next === null || next === undefined) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(next);
+      SELECT MIN(deadline_at) AS at FROM tasks WHERE status NOT IN ('ended', 'failed', 'timed_out')`[0]?.at ?? null;
+    if (next === null) return;
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt === null || next < this.alarmAt) {
+      this.alarmAt = next;
+      await this.ctx.storage.setAlarm(next);
+    }
   }
 
   /** Ends every task past its deadline: the run if it is in memory, the record if the object restarted since. */
   override async alarm(): Promise<void> {
+    this.alarmAt = null;
     if (!this.ready) return;
     const now = Date.now();
     const overdue = this.sql<TaskRow>`

@@ -4,51 +4,47 @@
  * test double of tools/dev-miner) on loopback, and sessions 0 (redundancy 1)
  * and 1 (redundancy 3) provisioned through the admin API.
  */
-import { spawn } from "node:child_process";
-import { startDevMiner, type DevMiner } from "../tools/dev-miner/server.ts";
+import { startDevMiner } from "../tools/dev-miner/server.ts";
 import { DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN } from "../workers/config/config.ts";
-import { provisionDevSetup } from "./dev-setup.ts";
+import { startLocalRouter } from "./local-router.ts";
+import { provision } from "./provision.ts";
 
 const PORT = Number(process.env["PORT"] ?? 5010);
 const ORIGIN = `http://localhost:${PORT}`;
+const MODEL = "dev-model";
 
-const miners: DevMiner[] = await Promise.all(
+const miners = await Promise.all(
   [1, 2, 3].map((i) =>
-    startDevMiner({ name: `dev-miner-${i}`, port: PORT + i, token: `dev-miner-token-${i}`, latencyMs: 20 * i, models: ["dev-model"] }),
+    startDevMiner({ name: `dev-miner-${i}`, port: PORT + i, token: `dev-miner-token-${i}`, latencyMs: 20 * i, models: [MODEL] }),
   ),
 );
-
-const wrangler = spawn(
-  "wrangler",
-  ["dev", "--port", String(PORT), "--ip", "127.0.0.1", "--var", "ENVIRONMENT:development", "--show-interactive-dev-session=false"],
-  { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
-);
-const prefix = (chunk: Buffer) => process.stdout.write(chunk.toString().replace(/^(?=.)/gm, "[wrangler] "));
-wrangler.stdout.on("data", prefix);
-wrangler.stderr.on("data", prefix);
+const router = await startLocalRouter({ port: PORT, log: (line) => console.log(`[wrangler] ${line}`) });
 
 let stopping = false;
 async function stop(code: number) {
   if (stopping) return;
   stopping = true;
-  wrangler.kill("SIGINT");
+  await router.stop();
   await Promise.all(miners.map((m) => m.close()));
   process.exit(code);
 }
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
-wrangler.on("exit", (code) => {
+void router.exited.then((code) => {
   if (!stopping) {
     console.error(`wrangler dev exited (${code})`);
     void stop(code ?? 1);
   }
 });
 
-await waitForRouter(`http://127.0.0.1:${PORT}/api/v1/ping`, 90_000);
-await provisionDevSetup({
-  origin: `http://127.0.0.1:${PORT}`,
+await provision({
+  origin: router.origin,
   adminKey: DEV_ADMIN_TOKEN,
-  miners: miners.map((m, i) => ({ id: m.name, url: m.url, credential: `dev-miner-token-${i + 1}` })),
+  miners: miners.map((m, i) => ({ id: m.name, url: m.url, credential: `dev-miner-token-${i + 1}`, models: [MODEL] })),
+  sessions: [
+    { id: 0, name: "dev session 0 (redundancy 1)", redundancy: 1, model: MODEL },
+    { id: 1, name: "dev session 1 (redundancy 3)", redundancy: 3, model: MODEL },
+  ],
 });
 
 console.log(`
@@ -66,17 +62,3 @@ Try:
 
 Ctrl-C stops everything.
 `);
-
-async function waitForRouter(url: string, timeoutMs: number) {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  console.error(`router did not answer on ${url} within ${timeoutMs / 1000}s`);
-  await stop(1);
-}
