@@ -8,8 +8,9 @@ import { MinerPool } from "../workers/miners/miner-pool";
 import type { CompletionRequest, CompletionResponse, MinerRecord, MinerRequest } from "../workers/schemas/completion";
 import type { ErrorBody } from "../workers/http/errors";
 import type { SessionConfig, Session } from "../workers/schemas/session";
-import { runTask, type Slot, type TaskOutcome, type TaskRun } from "../workers/tasks/run-task";
-import { buildCompletion } from "../workers/tasks/build-completion";
+import { runTask, type Slot, type TaskEvents, type TaskOutcome, type TaskRun } from "../workers/tasks/run-task";
+import { buildCompletion, streamHead } from "../workers/tasks/build-completion";
+import { deltaChunk, finalChunk, SSE_DONE, sseEvent, type StreamHead } from "../workers/http/sse";
 import type { MinerOutcomeReport } from "./miner-registry";
 import { migrate, sqlOf } from "./sql";
 import { registryStub } from "../workers/router/stubs";
@@ -72,6 +73,8 @@ export const TERMINAL = ["ended", "failed", "timed_out"] as const;
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";
 export type StoredError = { status: 400 | 404 | 409 | 502 | 503 | 504; body: ErrorBody };
 export type SubmitResult = { ok: true; completion: CompletionResponse; replayed: boolean } | { ok: false; status: StoredError["status"]; body: ErrorBody };
+
+export type StreamResult = SubmitResult | { ok: true; stream: ReadableStream<Uint8Array>; taskId: number };
 
 export type SubmitInput = {
   sessionId: number;
@@ -240,25 +243,93 @@ export class SessionObject extends DurableObject<Env> {
    * returns that task's result and dispatches nothing.
    */
   async submit(input: SubmitInput): Promise<SubmitResult> {
+    const started = await this.begin(input);
+    return "done" in started ? started.done : started.result;
+  }
+
+  /**
+   * Like `submit`, for `stream: true`. With redundancy 1, or a session whose
+   * stream policy prefers speed, the first miner to produce text streams it
+   * live; otherwise the agreed completion comes back whole (the caller
+   * streams it), so a client never sees an answer consensus then rejects.
+   */
+  async submitStream(input: SubmitInput): Promise<StreamResult> {
     const session = this.getSession();
-    if (!session) return this.fail(failure(404, "session_not_found", `session ${input.sessionId} does not exist`));
-    if (!session.active) return this.fail(failure(409, "session_inactive", `session ${input.sessionId} is deactivated`));
+    const live = session !== null && (session.redundancy === 1 || session.stream_policy === "speed");
+    if (!live) return this.submit(input);
+
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const writer = writable.getWriter();
+    // A client that went away must not stop the task: failed writes are dropped.
+    const write = (data: string) => void writer.write(sseEvent(data)).catch(() => {});
+    let head: StreamHead | undefined;
+    let owner: number | undefined;
+    let streamed = "";
+    let firstPiece!: () => void;
+    const first = new Promise<"streaming">((resolve) => (firstPiece = () => resolve("streaming")));
+
+    const started = await this.begin(input, (task) => {
+      head = streamHead(task);
+      return (slot, piece) => {
+        owner ??= slot.slot;
+        if (owner !== slot.slot || !head) return;
+        write(deltaChunk(head, piece, streamed === ""));
+        streamed += piece;
+        firstPiece();
+      };
+    });
+    if ("done" in started) return started.done;
+    if ((await Promise.race([first, started.result.then(() => "decided" as const)])) === "decided" && streamed === "") {
+      return started.result;
+    }
+    this.ctx.waitUntil(
+      started.result.then(async (result) => {
+        if (result.ok) {
+          const c = result.completion;
+          const text = c.choices[0]?.text ?? c.choices[0]?.message?.content ?? "";
+          write(
+            finalChunk(head!, {
+              ...c,
+              finishReason: c.choices[0]?.finish_reason ?? "stop",
+              ...(text === streamed
+                ? {}
+                : { error: { code: "stream_superseded", message: `the streamed output was not the agreed one; GET /api/v1/tasks/${c.session_id}/${c.task_id} has the agreed completion` } }),
+            }),
+          );
+        } else {
+          write(JSON.stringify(result.body));
+        }
+        write(SSE_DONE);
+        await writer.close().catch(() => {});
+      }),
+    );
+    return { ok: true, stream: readable, taskId: started.taskId };
+  }
+
+  private async begin(
+    input: SubmitInput,
+    live?: (task: { sessionId: number; taskId: number; kind: MinerRequest["kind"]; model: string; created: number }) => TaskEvents["delta"],
+  ): Promise<{ done: SubmitResult } | { taskId: number; result: Promise<SubmitResult> }> {
+    const done = (r: SubmitResult) => ({ done: r });
+    const session = this.getSession();
+    if (!session) return done(this.fail(failure(404, "session_not_found", `session ${input.sessionId} does not exist`)));
+    if (!session.active) return done(this.fail(failure(409, "session_inactive", `session ${input.sessionId} is deactivated`)));
 
     const requestId = input.request.request_id ?? null;
     if (requestId !== null) {
       const previous = this.sql<TaskRow>`SELECT * FROM tasks WHERE request_id = ${requestId}`[0];
-      if (previous) return this.replay(previous, input.requestHash);
+      if (previous) return done(await this.replay(previous, input.requestHash));
     }
 
     const config = loadConfig(this.env);
     const req = input.request;
     const timeoutS = Math.min(req.timeout ?? config.defaultTimeoutS, config.maxTimeoutS);
     if (req.timeout !== undefined && req.timeout > config.maxTimeoutS) {
-      return this.fail(failure(400, "invalid_request", `invalid request: timeout: must be at most ${config.maxTimeoutS} seconds`, { issues: [{ field: "timeout", message: `must be at most ${config.maxTimeoutS}` }] }));
+      return done(this.fail(failure(400, "invalid_request", `invalid request: timeout: must be at most ${config.maxTimeoutS} seconds`, { issues: [{ field: "timeout", message: `must be at most ${config.maxTimeoutS}` }] })));
     }
     const precommitS = req.precommit_timeout ?? timeoutS * 0.75;
     if (precommitS >= timeoutS) {
-      return this.fail(failure(400, "invalid_request", "invalid request: timeout: must exceed precommit_timeout", { issues: [{ field: "timeout", message: "must exceed precommit_timeout" }] }));
+      return done(this.fail(failure(400, "invalid_request", "invalid request: timeout: must exceed precommit_timeout", { issues: [{ field: "timeout", message: "must exceed precommit_timeout" }] })));
     }
 
     const minerRequest: MinerRequest = {
@@ -299,7 +370,7 @@ export class SessionObject extends DurableObject<Env> {
         },
         callMiner: (target, request, options) => callMiner(target, request, options),
         embeddings: lexicalEmbeddingSource,
-        events: this.taskEvents(taskId),
+        events: { ...this.taskEvents(taskId), ...(live ? { delta: live({ sessionId: input.sessionId, taskId, kind: minerRequest.kind, model: session.model, created: now }) } : {}) },
       },
     );
     const result = run.outcome.then((outcome) =>
@@ -311,7 +382,7 @@ export class SessionObject extends DurableObject<Env> {
         .then((slots) => this.reportLate(taskId, slots))
         .finally(() => this.running.delete(taskId)),
     );
-    return result;
+    return { taskId, result };
   }
 
   private reported = new Map<number, Set<number>>();

@@ -16,6 +16,7 @@ const FLEET = {
   hanging: { hang: true },
   slow: { latencyMs: 2500 },
   spare: { latencyMs: 10 },
+  streamer: { latencyMs: 0, streamChunkDelayMs: 50 },
 } as const;
 
 export type FleetName = keyof typeof FLEET;

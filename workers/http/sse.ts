@@ -2,52 +2,77 @@ import type { CompletionResponse } from "../schemas/completion";
 
 const encoder = new TextEncoder();
 
-/** Splits text into word-sized pieces that concatenate back to it exactly. */
-export function pieces(text: string): string[] {
-  return text.match(/\s*\S+\s*/g) ?? (text ? [text] : []);
-}
+/** Fields every chunk of one completion's stream repeats. */
+export type StreamHead = {
+  id: string;
+  object: "text_completion" | "chat.completion.chunk";
+  created: number;
+  model: string;
+  session_id: number;
+  task_id: number;
+};
 
-/**
- * OpenAI-style server-sent events for a decided completion: one chunk per
- * piece, a final chunk with finish_reason and usage, then `data: [DONE]`.
- */
-export function completionEvents(completion: CompletionResponse): string[] {
-  const chat = completion.object === "chat.completion";
-  const choice = completion.choices[0];
-  const text = (chat ? choice?.message?.content : choice?.text) ?? "";
-  const base = {
+export function headOf(completion: CompletionResponse): StreamHead {
+  return {
     id: completion.id,
-    object: chat ? "chat.completion.chunk" : "text_completion",
+    object: completion.object === "chat.completion" ? "chat.completion.chunk" : "text_completion",
     created: completion.created,
     model: completion.model,
     session_id: completion.session_id,
     task_id: completion.task_id,
   };
-  const events = pieces(text).map((piece, i) =>
-    JSON.stringify({
-      ...base,
-      choices: [
-        chat
-          ? { index: 0, delta: i === 0 ? { role: "assistant", content: piece } : { content: piece }, finish_reason: null }
-          : { index: 0, text: piece, finish_reason: null, logprobs: null },
-      ],
-    }),
-  );
-  events.push(
-    JSON.stringify({
-      ...base,
-      choices: [chat ? { index: 0, delta: {}, finish_reason: choice?.finish_reason ?? "stop" } : { index: 0, text: "", finish_reason: choice?.finish_reason ?? "stop", logprobs: null }],
-      usage: completion.usage,
-      consensus: completion.consensus,
-      miners: completion.miners,
-    }),
-  );
-  return events;
 }
 
-export function sseResponse(events: readonly string[], headers: Record<string, string> = {}): Response {
-  const body = events.map((e) => `data: ${e}\n\n`).join("") + "data: [DONE]\n\n";
-  return new Response(encoder.encode(body), {
-    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...headers },
+/** Splits text into word-sized pieces that concatenate back to it exactly. */
+export function pieces(text: string): string[] {
+  return text.match(/\s*\S+\s*/g) ?? (text ? [text] : []);
+}
+
+/** One OpenAI-style chunk carrying a piece of text. */
+export function deltaChunk(head: StreamHead, piece: string, first: boolean): string {
+  const choice =
+    head.object === "chat.completion.chunk"
+      ? { index: 0, delta: first ? { role: "assistant", content: piece } : { content: piece }, finish_reason: null }
+      : { index: 0, text: piece, finish_reason: null, logprobs: null };
+  return JSON.stringify({ ...head, choices: [choice] });
+}
+
+/** The closing chunk: finish reason, usage, and the consensus record. */
+export function finalChunk(
+  head: StreamHead,
+  end: Pick<CompletionResponse, "usage" | "consensus" | "miners"> & { finishReason: string | null; error?: { code: string; message: string } },
+): string {
+  const choice =
+    head.object === "chat.completion.chunk"
+      ? { index: 0, delta: {}, finish_reason: end.finishReason }
+      : { index: 0, text: "", finish_reason: end.finishReason, logprobs: null };
+  return JSON.stringify({
+    ...head,
+    choices: [choice],
+    usage: end.usage,
+    consensus: end.consensus,
+    miners: end.miners,
+    ...(end.error ? { error: end.error } : {}),
   });
+}
+
+/** The whole event sequence for a completion that is already decided. */
+export function completionEvents(completion: CompletionResponse): string[] {
+  const head = headOf(completion);
+  const choice = completion.choices[0];
+  const text = (completion.object === "chat.completion" ? choice?.message?.content : choice?.text) ?? "";
+  return [
+    ...pieces(text).map((piece, i) => deltaChunk(head, piece, i === 0)),
+    finalChunk(head, { ...completion, finishReason: choice?.finish_reason ?? "stop" }),
+  ];
+}
+
+export const sseEvent = (data: string) => encoder.encode(`data: ${data}\n\n`);
+export const SSE_DONE = "[DONE]";
+
+export const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" };
+
+export function sseResponse(events: readonly string[], headers: Record<string, string> = {}): Response {
+  const body = events.map((e) => `data: ${e}\n\n`).join("") + `data: ${SSE_DONE}\n\n`;
+  return new Response(encoder.encode(body), { headers: { ...SSE_HEADERS, ...headers } });
 }

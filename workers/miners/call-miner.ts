@@ -14,6 +14,8 @@ export type CallMinerOptions = {
   signal: AbortSignal;
   /** Called once the miner answered with a successful status (it accepted the work). */
   onAck?: () => void;
+  /** When given, the miner is asked to stream and each piece of text is passed here as it arrives. */
+  onDelta?: (piece: string) => void;
   fetcher?: typeof fetch;
 };
 
@@ -41,9 +43,9 @@ export function minerEndpoint(base: string, path: string): URL {
 }
 
 /** The OpenAI-compatible request body a miner receives. */
-export function minerRequestBody(request: MinerRequest): Record<string, unknown> {
+export function minerRequestBody(request: MinerRequest, stream = false): Record<string, unknown> {
   const { kind, prompt, messages, ...params } = request;
-  return kind === "chat" ? { ...params, messages, stream: false } : { ...params, prompt, stream: false };
+  return kind === "chat" ? { ...params, messages, stream } : { ...params, prompt, stream };
 }
 
 /**
@@ -63,7 +65,7 @@ export async function callMiner(
     response = await fetcher(minerEndpoint(target.url, path), {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${target.credential}` },
-      body: JSON.stringify(minerRequestBody(request)),
+      body: JSON.stringify(minerRequestBody(request, options.onDelta !== undefined)),
       signal: options.signal,
     });
   } catch (cause) {
@@ -74,6 +76,9 @@ export async function callMiner(
     throw new MinerCallError("http", `miner ${target.id} answered ${response.status}`, response.status);
   }
   options.onAck?.();
+  if (options.onDelta && (response.headers.get("content-type") ?? "").includes("text/event-stream")) {
+    return readStream(target, request, response, options.signal, options.onDelta, started);
+  }
   let json: unknown;
   try {
     json = await response.json();
@@ -91,6 +96,83 @@ export async function callMiner(
   if (!parsed.success) throw new MinerCallError("invalid_response", `miner ${target.id} sent no completion`);
   const choice = parsed.data.choices[0]!;
   return { text: choice.text, finishReason: choice.finish_reason ?? null, usage: parsed.data.usage ?? null, latencyMs };
+}
+
+const StreamChunk = z.object({
+  choices: z
+    .array(
+      z.object({
+        text: z.string().nullish(),
+        delta: z.object({ content: z.string().nullish() }).nullish(),
+        finish_reason: z.string().nullish(),
+      }),
+    )
+    .default([]),
+  usage: UsageSchema,
+});
+
+/** Reads an OpenAI-style event stream, passing each piece of text on as it comes. */
+async function readStream(
+  target: MinerTarget,
+  request: MinerRequest,
+  response: Response,
+  signal: AbortSignal,
+  onDelta: (piece: string) => void,
+  started: number,
+): Promise<MinerOutput> {
+  let text = "";
+  let finishReason: string | null = null;
+  let usage: MinerOutput["usage"] = null;
+  let done = false;
+  let buffer = "";
+  const decoder = new TextDecoder();
+  const handle = (event: string) => {
+    const data = event
+      .split("\n")
+      .filter((l) => l.startsWith("data:"))
+      .map((l) => l.slice(5).trimStart())
+      .join("\n");
+    if (!data) return;
+    if (data === "[DONE]") {
+      done = true;
+      return;
+    }
+    let parsed;
+    try {
+      parsed = StreamChunk.safeParse(JSON.parse(data));
+    } catch {
+      throw new MinerCallError("invalid_response", `miner ${target.id} streamed an event that is not JSON`);
+    }
+    if (!parsed.success) throw new MinerCallError("invalid_response", `miner ${target.id} streamed an unexpected event`);
+    const choice = parsed.data.choices[0];
+    const piece = (request.kind === "chat" ? choice?.delta?.content : choice?.text) ?? "";
+    if (piece) {
+      text += piece;
+      onDelta(piece);
+    }
+    if (choice?.finish_reason) finishReason = choice.finish_reason;
+    if (parsed.data.usage) usage = parsed.data.usage;
+  };
+  try {
+    const reader = response.body!.getReader();
+    while (!done) {
+      const { value, done: end } = await reader.read();
+      if (end) break;
+      buffer += decoder.decode(value, { stream: true }).replace(/\r\n/g, "\n");
+      let cut: number;
+      while ((cut = buffer.indexOf("\n\n")) >= 0) {
+        handle(buffer.slice(0, cut));
+        buffer = buffer.slice(cut + 2);
+      }
+    }
+    if (buffer.trim()) handle(buffer);
+    if (!done) await reader.cancel().catch(() => {});
+  } catch (cause) {
+    if (cause instanceof MinerCallError) throw cause;
+    throw abortedOr(signal, new MinerCallError("network", `miner ${target.id} stream broke`, undefined, { cause }));
+  }
+  if (!done && finishReason === null) throw new MinerCallError("invalid_response", `miner ${target.id} ended its stream early`);
+  return { text, finishReason, usage, latencyMs: Date.now() - started };
 }
 
 function abortedOr(signal: AbortSignal, fallback: MinerCallError): MinerCallError {

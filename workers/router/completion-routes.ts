@@ -7,11 +7,11 @@ import type { AppEnv } from "../http/app-env";
 import { ApiError, ErrorBodySchema } from "../http/errors";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses } from "../http/responses";
-import { completionEvents, sseResponse } from "../http/sse";
+import { completionEvents, SSE_HEADERS, sseResponse } from "../http/sse";
 import { SessionIdParamSchema } from "../schemas/common";
 import { CompletionRequestSchema, CompletionResponseSchema, type CompletionRequest } from "../schemas/completion";
 import { sessionStub } from "./stubs";
-import type { SubmitResult } from "../../durable-objects/session";
+import type { StreamResult } from "../../durable-objects/session";
 
 /** URL first, then body, then the configured default; otherwise the "missing session" error. */
 export function resolveSessionId(fromUrl: number | undefined, fromBody: number | undefined, fallback: number | undefined): number {
@@ -33,13 +33,12 @@ export async function requestFingerprint(sessionId: number, request: CompletionR
 
 async function complete(c: Context<AppEnv>, sessionIdFromUrl: number | undefined, request: CompletionRequest) {
   const sessionId = resolveSessionId(sessionIdFromUrl, request.session_id, loadConfig(c.env).defaultSessionId);
-  // Typed by hand: RPC's serialisable-type mapping loses the union's discriminant.
-  const result = (await sessionStub(c.env, sessionId).submit({
-    sessionId,
-    request,
-    requestHash: await requestFingerprint(sessionId, request),
-  })) as SubmitResult;
+  const input = { sessionId, request, requestHash: await requestFingerprint(sessionId, request) };
+  const stub = sessionStub(c.env, sessionId);
+  // Typed by hand: RPC's serialisable-type mapping loses the unions' discriminants.
+  const result = (request.stream ? await stub.submitStream(input) : await stub.submit(input)) as StreamResult;
   if (!result.ok) return c.json(result.body, result.status);
+  if ("stream" in result) return new Response(result.stream, { headers: { ...SSE_HEADERS, "x-task-id": String(result.taskId) } });
   const headers = { "x-task-id": String(result.completion.task_id), "x-idempotent-replay": String(result.replayed) };
   if (request.stream) return sseResponse(completionEvents(result.completion), headers);
   return c.json(result.completion, 200, headers);

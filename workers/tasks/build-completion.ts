@@ -1,6 +1,23 @@
 import type { CompletionResponse, MinerRecord } from "../schemas/completion";
 import type { Slot } from "./run-task";
 
+import type { StreamHead } from "../http/sse";
+
+export const completionId = (kind: "completion" | "chat", sessionId: number, taskId: number) =>
+  `${kind === "chat" ? "chatcmpl" : "cmpl"}-${sessionId}-${taskId}`;
+
+/** The fields a live stream's chunks share, known as soon as the task exists. */
+export function streamHead(task: { sessionId: number; taskId: number; kind: "completion" | "chat"; model: string; created: number }): StreamHead {
+  return {
+    id: completionId(task.kind, task.sessionId, task.taskId),
+    object: task.kind === "chat" ? "chat.completion.chunk" : "text_completion",
+    created: Math.floor(task.created / 1000),
+    model: task.model,
+    session_id: task.sessionId,
+    task_id: task.taskId,
+  };
+}
+
 const countTokens = (text: string) => (text.match(/\S+/g) ?? []).length;
 
 /**
@@ -27,7 +44,7 @@ export function buildCompletion(input: {
       ? { index: 0, message: { role: "assistant" as const, content: output.text }, finish_reason: finishReason }
       : { index: 0, text: output.text, finish_reason: finishReason, logprobs: null };
   return {
-    id: `${input.kind === "chat" ? "chatcmpl" : "cmpl"}-${input.sessionId}-${input.taskId}`,
+    id: completionId(input.kind, input.sessionId, input.taskId),
     object: input.kind === "chat" ? "chat.completion" : "text_completion",
     created: Math.floor(input.created / 1000),
     model: input.model,

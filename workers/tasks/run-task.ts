@@ -38,12 +38,18 @@ export interface TaskEvents {
   commitOpened(): void;
   /** A result that arrived after the task was decided, compared against the winner. */
   late(slot: Slot): void;
+  /** When present, miners are asked to stream and every piece of text is passed here as it arrives. */
+  delta?(slot: Slot, piece: string): void;
 }
 
 export interface TaskRunDeps {
   now(): number;
   selectMiners(count: number, exclude: readonly string[]): Promise<MinerTarget[]>;
-  callMiner(target: MinerTarget, request: MinerRequest, options: { signal: AbortSignal; onAck: () => void }): Promise<MinerOutput>;
+  callMiner(
+    target: MinerTarget,
+    request: MinerRequest,
+    options: { signal: AbortSignal; onAck: () => void; onDelta?: (piece: string) => void },
+  ): Promise<MinerOutput>;
   embeddings: EmbeddingSource;
   events: TaskEvents;
 }
@@ -147,6 +153,7 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
             deps.events.acked(slot);
           }
         },
+        ...(deps.events.delta ? { onDelta: (piece: string) => deps.events.delta!(slot, piece) } : {}),
       })
       .then(async (output) => {
         slot.output = output;
