@@ -1,5 +1,7 @@
 import { env } from "cloudflare:workers";
-import { runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import worker from "../workers/index";
+import { TEST_ADMIN_KEY } from "./keys";
 import { describe, expect, it } from "vitest";
 import { admin, call, fleet, uniq, uniqSessionId } from "./helpers";
 
@@ -130,5 +132,36 @@ describe("admin: miners", () => {
     expect(results.find((r) => r.id === badCredential)).toMatchObject({ healthy: false, error: "GET /v1/models answered 401" });
     const { miners } = (await (await call("/api/v1/miners")).json()) as { miners: { id: string; healthy: boolean }[] };
     expect(miners.find((m) => m.id === badCredential)!.healthy).toBe(false);
+  });
+});
+
+describe("admin: miners in production", () => {
+  it("refuses miner URLs on loopback, private or link-local addresses", async () => {
+    for (const url of ["http://127.0.0.1:8080", "http://localhost:9000", "http://10.1.2.3", "http://169.254.169.254/latest", "http://[::1]:80"]) {
+      const res = await worker.fetch(
+        new Request("http://router.test/api/v1/admin/miners", {
+          method: "POST",
+          headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, "content-type": "application/json" },
+          body: JSON.stringify({ url, credential: "x" }),
+        }),
+        { ...env, ENVIRONMENT: "production" },
+        { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext,
+      );
+      expect(res.status, url).toBe(400);
+      expect(((await res.json()) as ErrorBody).error.details!.issues![0]!.field).toBe("url");
+    }
+  });
+});
+
+describe("cron", () => {
+  it("health-checks miners on the scheduled trigger", async () => {
+    const id = uniq("cron");
+    await admin("/api/v1/admin/miners", "POST", { id, url: fleet().fastC.url, credential: "wrong-credential", models: ["cron"] });
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: "*/2 * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const { miners } = (await (await call("/api/v1/miners")).json()) as { miners: { id: string; healthy: boolean; last_error: string | null; last_health_check_at: string | null }[] };
+    expect(miners.find((m) => m.id === id)).toMatchObject({ healthy: false, last_error: "GET /v1/models answered 401" });
+    expect(miners.find((m) => m.id === id)!.last_health_check_at).not.toBeNull();
   });
 });
