@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../workers/env";
 import { loadConfig } from "../workers/config/config";
-import { lexicalEmbeddingSource } from "../workers/consensus/embedding";
+import { embeddingSourceFor } from "../workers/consensus/embedding";
 import { majority } from "../workers/consensus/agreement";
 import { callMiner } from "../workers/miners/call-miner";
 import { MinerPool } from "../workers/miners/miner-pool";
@@ -369,7 +369,7 @@ export class SessionObject extends DurableObject<Env> {
           return picked;
         },
         callMiner: (target, request, options) => callMiner(target, request, options),
-        embeddings: lexicalEmbeddingSource,
+        embeddings: embeddingSourceFor(config.embedding),
         events: { ...this.taskEvents(taskId), ...(live ? { delta: live({ sessionId: input.sessionId, taskId, kind: minerRequest.kind, model: session.model, created: now }) } : {}) },
       },
     );
@@ -445,7 +445,7 @@ export class SessionObject extends DurableObject<Env> {
           agreed: outcome.agreement.agreedIds.length,
           reached: outcome.quorumReached,
           threshold,
-          embedding: lexicalEmbeddingSource.name,
+          embedding: embeddingSourceFor(loadConfig(this.env).embedding).name,
         },
         miners: records,
         created: now,

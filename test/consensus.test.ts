@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { findAgreement, majority } from "../workers/consensus/agreement";
-import { cosineSimilarity, lexicalEmbedding, lexicalEmbeddingSource } from "../workers/consensus/embedding";
+import { cosineSimilarity, embeddingSourceFor, lexicalEmbedding, lexicalEmbeddingSource } from "../workers/consensus/embedding";
+import { fleet } from "./helpers";
 import { nextReputation, selectMiners } from "../workers/miners/select-miners";
 
 const opts = { threshold: 0.9, embeddings: lexicalEmbeddingSource };
@@ -69,5 +70,29 @@ describe("miner selection", () => {
   it("lowers reputation on disagreement and raises it on agreement", () => {
     expect(nextReputation(0.8, "disagreed")).toBeLessThan(0.8);
     expect(nextReputation(0.8, "agreed")).toBeGreaterThan(0.8);
+  });
+});
+
+describe("pluggable embedding source", () => {
+  it("uses an OpenAI-compatible /v1/embeddings endpoint", async () => {
+    const source = embeddingSourceFor({ source: "openai", url: fleet().fastA.url, model: "dev-embedding", apiKey: fleet().fastA.token });
+    const [a, b, c] = await source.embed(["miners agree on this", "miners agree on this", "completely other words here"]);
+    expect(a).toHaveLength(64);
+    expect(cosineSimilarity(a!, b!)).toBeCloseTo(1, 6);
+    expect(cosineSimilarity(a!, c!)).toBeLessThan(0.9);
+    const agreement = await findAgreement(
+      [
+        { id: "x", text: "miners agree on this" },
+        { id: "y", text: "miners agree on this" },
+      ],
+      { threshold: 0.9, embeddings: source },
+    );
+    expect(agreement.agreedIds).toEqual(["x", "y"]);
+  });
+
+  it("falls back to lexical embeddings when the endpoint fails", async () => {
+    const source = embeddingSourceFor({ source: "openai", url: fleet().fastA.url, model: "dev-embedding", apiKey: "wrong-key" });
+    const [v] = await source.embed(["anything"]);
+    expect(v).toEqual(lexicalEmbedding("anything"));
   });
 });

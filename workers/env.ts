@@ -15,9 +15,13 @@ export interface Env {
   MAX_BODY_BYTES?: string;
   CONSENSUS_SIMILARITY_THRESHOLD?: string;
   ALLOW_PRIVATE_MINER_URLS?: string;
+  EMBEDDING_SOURCE?: string;
+  EMBEDDING_URL?: string;
+  EMBEDDING_MODEL?: string;
 
   // Secrets (wrangler secret put).
   ROUTER_API_KEYS?: string;
   ADMIN_API_KEY?: string;
   MINER_CREDENTIAL_KEY?: string;
+  EMBEDDING_API_KEY?: string;
 }

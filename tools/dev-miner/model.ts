@@ -63,3 +63,15 @@ export function generate(input: { prompt: string; maxTokens?: number | undefined
 export function countTokens(text: string): number {
   return (text.match(/\S+/g) ?? []).length;
 }
+
+/** A deterministic bag-of-words embedding (64 dimensions, L2-normalised) for /v1/embeddings. */
+export function embed(text: string): number[] {
+  const vector = new Array<number>(64).fill(0);
+  for (const word of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
+    const h = createHash("sha256").update(word).digest();
+    const i = h.readUInt8(0) % 64;
+    vector[i] = (vector[i] ?? 0) + (h.readUInt8(1) & 1 ? 1 : -1);
+  }
+  const norm = Math.hypot(...vector) || 1;
+  return vector.map((v) => v / norm);
+}

@@ -9,7 +9,7 @@ import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { DEFAULT_BEHAVIOUR, faultDice, mergeBehaviour, type DevMinerBehaviour } from "./behaviour.ts";
-import { countTokens, generate } from "./model.ts";
+import { countTokens, embed, generate } from "./model.ts";
 
 export type DevMinerOptions = Partial<DevMinerBehaviour> & {
   name?: string;
@@ -156,6 +156,20 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
         : { id, object: "text_completion", created, model, choices: [{ index: 0, text, finish_reason: finishReason, logprobs: null }], usage },
     );
   }
+
+  app.post("/v1/embeddings", async (c) => {
+    const body = (await c.req.json().catch(() => null)) as { input?: unknown; model?: unknown } | null;
+    const input = typeof body?.input === "string" ? [body.input] : body?.input;
+    if (!Array.isArray(input) || !input.every((t) => typeof t === "string")) {
+      return c.json(openAiError("input must be a string or an array of strings", "invalid_request_error"), 400);
+    }
+    return c.json({
+      object: "list",
+      model: typeof body?.model === "string" ? body.model : "dev-embedding",
+      data: input.map((text, index) => ({ object: "embedding", index, embedding: embed(text) })),
+      usage: { prompt_tokens: input.reduce((n, t) => n + countTokens(t), 0), total_tokens: input.reduce((n, t) => n + countTokens(t), 0) },
+    });
+  });
 
   app.post("/v1/completions", (c) => complete(c, false));
   app.post("/v1/chat/completions", (c) => complete(c, true));

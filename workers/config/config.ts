@@ -39,6 +39,10 @@ const EnvSchema = z.object({
   MAX_BODY_BYTES: z.coerce.number().int().positive().optional().default(1_048_576),
   CONSENSUS_SIMILARITY_THRESHOLD: z.coerce.number().min(0).max(1).optional().default(0.9),
   ALLOW_PRIVATE_MINER_URLS: flag,
+  EMBEDDING_SOURCE: z.enum(["lexical", "openai"]).default("lexical"),
+  EMBEDDING_URL: z.string().url().optional().or(z.literal("").transform(() => undefined)),
+  EMBEDDING_MODEL: z.string().default("text-embedding-3-small"),
+  EMBEDDING_API_KEY: z.string().optional(),
   ROUTER_API_KEYS: csv,
   ADMIN_API_KEY: z.string().optional(),
   MINER_CREDENTIAL_KEY: z.string().optional(),
@@ -52,6 +56,8 @@ export type RouterConfig = {
   maxTimeoutS: number;
   maxBodyBytes: number;
   similarityThreshold: number;
+  /** Where consensus gets embeddings: built-in lexical, or an OpenAI-compatible /v1/embeddings. */
+  embedding: { source: "lexical" } | { source: "openai"; url: string; model: string; apiKey?: string };
   allowPrivateMinerUrls: boolean;
   routerKeys: string[];
   adminKey: string;
@@ -90,6 +96,7 @@ function buildConfig(env: Env): RouterConfig {
   let routerKeys = e.ROUTER_API_KEYS;
   let adminKey = e.ADMIN_API_KEY ?? "";
   let credentialKey = e.MINER_CREDENTIAL_KEY ?? "";
+  if (e.EMBEDDING_SOURCE === "openai" && !e.EMBEDDING_URL) problems.push("EMBEDDING_SOURCE is openai but EMBEDDING_URL is not set");
   if (production) {
     if (routerKeys.length === 0) problems.push("ROUTER_API_KEYS secret is not set");
     if (routerKeys.includes(DEV_ROUTER_TOKEN)) problems.push("ROUTER_API_KEYS contains the dev token");
@@ -112,6 +119,10 @@ function buildConfig(env: Env): RouterConfig {
     maxTimeoutS: e.MAX_TIMEOUT_S,
     maxBodyBytes: e.MAX_BODY_BYTES,
     similarityThreshold: e.CONSENSUS_SIMILARITY_THRESHOLD,
+    embedding:
+      e.EMBEDDING_SOURCE === "openai" && e.EMBEDDING_URL
+        ? { source: "openai", url: e.EMBEDDING_URL, model: e.EMBEDDING_MODEL, ...(e.EMBEDDING_API_KEY ? { apiKey: e.EMBEDDING_API_KEY } : {}) }
+        : { source: "lexical" },
     // Dev miners listen on loopback; in production a miner URL must be public.
     allowPrivateMinerUrls: !production || e.ALLOW_PRIVATE_MINER_URLS,
     routerKeys,
@@ -130,6 +141,7 @@ function fallbackConfig(): Omit<RouterConfig, "problems"> {
     maxTimeoutS: 600,
     maxBodyBytes: 1_048_576,
     similarityThreshold: 0.9,
+    embedding: { source: "lexical" },
     allowPrivateMinerUrls: false,
     routerKeys: [],
     adminKey: "",

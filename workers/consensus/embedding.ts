@@ -93,3 +93,25 @@ export function cosineSimilarity(a: readonly number[], b: readonly number[]): nu
   if (na === 0 || nb === 0) return na === nb ? 1 : 0;
   return dot / Math.sqrt(na * nb);
 }
+
+/**
+ * The configured source, falling back to the lexical one when a remote
+ * endpoint fails: consensus must not stall because embeddings are down.
+ */
+export function embeddingSourceFor(
+  config: { source: "lexical" } | { source: "openai"; url: string; model: string; apiKey?: string },
+): EmbeddingSource {
+  if (config.source === "lexical") return lexicalEmbeddingSource;
+  const remote = openAiEmbeddingSource({ baseUrl: config.url, model: config.model, ...(config.apiKey ? { apiKey: config.apiKey } : {}) });
+  return {
+    name: remote.name,
+    async embed(texts) {
+      try {
+        return await remote.embed(texts);
+      } catch (err) {
+        console.error("embedding source failed; using lexical embeddings", err);
+        return lexicalEmbeddingSource.embed(texts);
+      }
+    },
+  };
+}

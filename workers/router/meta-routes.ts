@@ -68,7 +68,7 @@ export const metaRoutes = openApiApp()
           environment: config.environment,
           default_session_id: config.defaultSessionId ?? null,
           limits: { default_timeout_s: config.defaultTimeoutS, max_timeout_s: config.maxTimeoutS, max_body_bytes: config.maxBodyBytes },
-          consensus: { embedding: "lexical", similarity_threshold: config.similarityThreshold, commit_policies: ["quorum", "all"] },
+          consensus: { embedding: config.embedding.source, similarity_threshold: config.similarityThreshold, commit_policies: ["quorum", "all"] },
         },
         200,
       );
