@@ -44,6 +44,7 @@ const MIGRATIONS = [
      active INTEGER NOT NULL,
      updated_at INTEGER NOT NULL
    );`,
+  `ALTER TABLE miners ADD COLUMN offchain INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 type MinerRow = {
@@ -54,6 +55,7 @@ type MinerRow = {
   evm_address: string | null;
   models: string;
   max_concurrency: number;
+  offchain: number;
   healthy: number;
   consecutive_failures: number;
   last_health_check_at: number | null;
@@ -106,6 +108,7 @@ export class MinerRegistry extends DurableObject<Env> {
       evm_address: row.evm_address,
       models: JSON.parse(row.models) as string[],
       max_concurrency: row.max_concurrency,
+      offchain: row.offchain === 1,
       healthy: row.healthy === 1,
       last_health_check_at: iso(row.last_health_check_at),
       last_error: row.last_error,
@@ -137,9 +140,9 @@ export class MinerRegistry extends DurableObject<Env> {
     if (this.row(id)) return null;
     const sealed = await seal(this.secret, CREDENTIAL_PURPOSE, input.credential, id);
     const now = Date.now();
-    this.sql`INSERT INTO miners (id, name, url, credential_sealed, evm_address, models, max_concurrency, reputation, created_at, updated_at)
+    this.sql`INSERT INTO miners (id, name, url, credential_sealed, evm_address, models, max_concurrency, offchain, reputation, created_at, updated_at)
              VALUES (${id}, ${input.name ?? id}, ${input.url}, ${sealed}, ${input.evm_address ?? null},
-                     ${JSON.stringify(input.models)}, ${input.max_concurrency}, ${INITIAL_REPUTATION}, ${now}, ${now})`;
+                     ${JSON.stringify(input.models)}, ${input.max_concurrency}, ${input.offchain ? 1 : 0}, ${INITIAL_REPUTATION}, ${now}, ${now})`;
     return this.getMiner(id);
   }
 
@@ -156,6 +159,7 @@ export class MinerRegistry extends DurableObject<Env> {
                evm_address = ${patch.evm_address === undefined ? row.evm_address : patch.evm_address},
                models = ${patch.models ? JSON.stringify(patch.models) : row.models},
                max_concurrency = ${patch.max_concurrency ?? row.max_concurrency},
+               offchain = ${patch.offchain === undefined ? row.offchain : patch.offchain ? 1 : 0},
                healthy = ${urlChanged || patch.credential ? 1 : row.healthy},
                consecutive_failures = ${urlChanged || patch.credential ? 0 : row.consecutive_failures},
                updated_at = ${Date.now()}
@@ -184,6 +188,7 @@ export class MinerRegistry extends DurableObject<Env> {
         id: r.id,
         url: r.url,
         credential: await this.credential(r),
+        offchain: r.offchain === 1,
         reputation: r.reputation,
         maxConcurrency: r.max_concurrency,
         inFlight: this.inFlight.get(r.id) ?? 0,

@@ -16,6 +16,11 @@ export interface Env {
   CONSENSUS_SIMILARITY_THRESHOLD?: string;
   ALLOW_PRIVATE_MINER_URLS?: string;
   EMBEDDING_SOURCE?: string;
+  PAYLOAD_BACKENDS?: string;
+  PAYLOAD_WRITE_BACKEND?: string;
+  MAX_PAYLOAD_BYTES?: string;
+  PAYLOAD_RETENTION_S?: string;
+  ROUTER_PUBLIC_URL?: string;
   EMBEDDING_URL?: string;
   EMBEDDING_MODEL?: string;
 
@@ -24,4 +29,5 @@ export interface Env {
   ADMIN_API_KEY?: string;
   MINER_CREDENTIAL_KEY?: string;
   EMBEDDING_API_KEY?: string;
+  PAYLOAD_MASTER_KEY?: string;
 }

@@ -7,6 +7,8 @@ export const DEV_ROUTER_TOKEN = "default-dev-token";
 export const DEV_ADMIN_TOKEN = "default-dev-admin-token";
 /** Dev-only key for miner credential encryption, same rule. */
 export const DEV_CREDENTIAL_KEY = "dev-only-miner-credential-key-do-not-use-in-production";
+/** Dev-only master secret for payload keys and assignment tokens, same rule. */
+export const DEV_PAYLOAD_MASTER_KEY = "dev-only-payload-master-key-do-not-use-in-production";
 
 const flag = z
   .enum(["true", "false", "1", "0", ""])
@@ -39,6 +41,11 @@ const EnvSchema = z.object({
   MAX_BODY_BYTES: z.coerce.number().int().positive().optional().default(1_048_576),
   CONSENSUS_SIMILARITY_THRESHOLD: z.coerce.number().min(0).max(1).optional().default(0.9),
   ALLOW_PRIVATE_MINER_URLS: flag,
+  MAX_PAYLOAD_BYTES: z.coerce.number().int().positive().optional().default(262_144),
+  PAYLOAD_RETENTION_S: z.coerce.number().int().positive().optional().default(7 * 24 * 3600),
+  PAYLOAD_WRITE_BACKEND: z.coerce.number().int().min(0).optional().default(0),
+  ROUTER_PUBLIC_URL: z.string().url().optional().or(z.literal("").transform(() => undefined)),
+  PAYLOAD_MASTER_KEY: z.string().optional(),
   EMBEDDING_SOURCE: z.enum(["lexical", "openai"]).default("lexical"),
   EMBEDDING_URL: z.string().url().optional().or(z.literal("").transform(() => undefined)),
   EMBEDDING_MODEL: z.string().default("text-embedding-3-small"),
@@ -59,6 +66,12 @@ export type RouterConfig = {
   /** Where consensus gets embeddings: built-in lexical, or an OpenAI-compatible /v1/embeddings. */
   embedding: { source: "lexical" } | { source: "openai"; url: string; model: string; apiKey?: string };
   allowPrivateMinerUrls: boolean;
+  maxPayloadBytes: number;
+  payloadRetentionS: number;
+  payloadWriteBackend: number;
+  /** Base URL miners use to reach this router; defaults to the request's origin. */
+  publicUrl: string | undefined;
+  payloadMasterKey: string;
   routerKeys: string[];
   adminKey: string;
   credentialKey: string;
@@ -96,6 +109,7 @@ function buildConfig(env: Env): RouterConfig {
   let routerKeys = e.ROUTER_API_KEYS;
   let adminKey = e.ADMIN_API_KEY ?? "";
   let credentialKey = e.MINER_CREDENTIAL_KEY ?? "";
+  let payloadMasterKey = e.PAYLOAD_MASTER_KEY ?? "";
   if (e.EMBEDDING_SOURCE === "openai" && !e.EMBEDDING_URL) problems.push("EMBEDDING_SOURCE is openai but EMBEDDING_URL is not set");
   if (production) {
     if (routerKeys.length === 0) problems.push("ROUTER_API_KEYS secret is not set");
@@ -104,11 +118,14 @@ function buildConfig(env: Env): RouterConfig {
     if (adminKey === DEV_ADMIN_TOKEN || adminKey === DEV_ROUTER_TOKEN) problems.push("ADMIN_API_KEY is a dev token");
     if (credentialKey.length < 32) problems.push("MINER_CREDENTIAL_KEY secret is missing or shorter than 32 characters");
     if (credentialKey === DEV_CREDENTIAL_KEY) problems.push("MINER_CREDENTIAL_KEY is the dev key");
+    if (payloadMasterKey.length < 32) problems.push("PAYLOAD_MASTER_KEY secret is missing or shorter than 32 characters");
+    if (payloadMasterKey === DEV_PAYLOAD_MASTER_KEY) problems.push("PAYLOAD_MASTER_KEY is the dev key");
     if (e.ALLOW_PRIVATE_MINER_URLS) problems.push("ALLOW_PRIVATE_MINER_URLS must not be set in production");
   } else {
     if (routerKeys.length === 0) routerKeys = [DEV_ROUTER_TOKEN];
     adminKey ||= DEV_ADMIN_TOKEN;
     credentialKey ||= DEV_CREDENTIAL_KEY;
+    payloadMasterKey ||= DEV_PAYLOAD_MASTER_KEY;
   }
 
   return {
@@ -125,6 +142,11 @@ function buildConfig(env: Env): RouterConfig {
         : { source: "lexical" },
     // Dev miners listen on loopback; in production a miner URL must be public.
     allowPrivateMinerUrls: !production || e.ALLOW_PRIVATE_MINER_URLS,
+    maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
+    payloadRetentionS: e.PAYLOAD_RETENTION_S,
+    payloadWriteBackend: e.PAYLOAD_WRITE_BACKEND,
+    publicUrl: e.ROUTER_PUBLIC_URL,
+    payloadMasterKey,
     routerKeys,
     adminKey,
     credentialKey,
@@ -143,6 +165,11 @@ function fallbackConfig(): Omit<RouterConfig, "problems"> {
     similarityThreshold: 0.9,
     embedding: { source: "lexical" },
     allowPrivateMinerUrls: false,
+    maxPayloadBytes: 262_144,
+    payloadRetentionS: 7 * 24 * 3600,
+    payloadWriteBackend: 0,
+    publicUrl: undefined,
+    payloadMasterKey: "",
     routerKeys: [],
     adminKey: "",
     credentialKey: "",

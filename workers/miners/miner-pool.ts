@@ -32,7 +32,7 @@ export class MinerPool {
       count,
     );
     for (const p of picked) this.local.set(p.id, (this.local.get(p.id) ?? 0) + 1);
-    return picked.map(({ id, url, credential }) => ({ id, url, credential }));
+    return picked.map(({ id, url, credential, offchain }) => ({ id, url, credential, ...(offchain ? { offchain } : {}) }));
   }
 
   release(minerId: string) {

@@ -19,6 +19,8 @@ export const MinerRegisterSchema = z
     evm_address: EvmAddressSchema.optional(),
     models: z.array(z.string().trim().min(1).max(128)).min(1).max(64).default(["dev-model"]),
     max_concurrency: z.number().int().min(1).max(1024).default(4),
+    /** Resolves payload URNs itself and may deliver results off-chain (POST /api/v3/offchain/result). */
+    offchain: z.boolean().default(false),
   })
   .strict()
   .openapi("MinerRegister");
@@ -32,6 +34,7 @@ export const MinerUpdateSchema = z
     evm_address: EvmAddressSchema.nullable().optional(),
     models: z.array(z.string().trim().min(1).max(128)).min(1).max(64).optional(),
     max_concurrency: z.number().int().min(1).max(1024).optional(),
+    offchain: z.boolean().optional(),
   })
   .strict()
   .openapi("MinerUpdate");
@@ -46,6 +49,7 @@ export const MinerPublicSchema = z
     evm_address: z.string().nullable(),
     models: z.array(z.string()),
     max_concurrency: z.number().int(),
+    offchain: z.boolean(),
     healthy: z.boolean(),
     last_health_check_at: z.string().nullable(),
     last_error: z.string().nullable(),
@@ -65,4 +69,4 @@ export const MinerPublicSchema = z
 export type MinerPublic = z.infer<typeof MinerPublicSchema>;
 
 /** A miner as the dispatcher needs it: where, and with what credential. */
-export type MinerTarget = { id: string; url: string; credential: string };
+export type MinerTarget = { id: string; url: string; credential: string; offchain?: boolean };

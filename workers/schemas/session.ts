@@ -20,6 +20,10 @@ const SessionFields = {
   commit_policy: z.enum(["quorum", "all"]).default("quorum"),
   /** consensus: stream only the agreed output; speed: stream the first result (redundancy > 1). */
   stream_policy: z.enum(["consensus", "speed"]).default("consensus"),
+  /** Private: v2/v3 payloads are stored only as ciphertext, keys issued to the owner and readers. */
+  private: z.boolean().default(false),
+  /** Wallets besides the owner that may obtain this session's payload keys. */
+  payload_readers: z.array(EvmAddressSchema).max(64).default([]),
 };
 
 export const SessionCreateSchema = z
@@ -40,6 +44,8 @@ export const SessionUpdateSchema = z
     mode: SessionModeSchema.optional(),
     commit_policy: z.enum(["quorum", "all"]).optional(),
     stream_policy: z.enum(["consensus", "speed"]).optional(),
+    private: z.boolean().optional(),
+    payload_readers: z.array(EvmAddressSchema).max(64).optional(),
     active: z.boolean().optional(),
   })
   .strict()
