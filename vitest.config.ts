@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { TEST_ADMIN_KEY, TEST_CREDENTIAL_KEY, TEST_ROUTER_KEY } from "./test/keys.ts";
+import { TEST_ADMIN_KEY, TEST_CREDENTIAL_KEY, TEST_PAYLOAD_MASTER_KEY, TEST_ROUTER_KEY } from "./test/keys.ts";
 
 export default defineConfig({
   plugins: [
@@ -12,6 +12,15 @@ export default defineConfig({
           ROUTER_API_KEYS: TEST_ROUTER_KEY,
           ADMIN_API_KEY: TEST_ADMIN_KEY,
           MINER_CREDENTIAL_KEY: TEST_CREDENTIAL_KEY,
+          PAYLOAD_MASTER_KEY: TEST_PAYLOAD_MASTER_KEY,
+          // A second R2 backend, to exercise backend_index.
+          PAYLOAD_BACKENDS: JSON.stringify([
+            { index: 0, binding: "PAYLOADS", bucket: "cortensor-payloads" },
+            { index: 1, binding: "PAYLOADS_ARCHIVE", bucket: "cortensor-archive" },
+          ]),
+        },
+        r2Buckets: {
+          PAYLOADS_ARCHIVE: "cortensor-archive",
         },
       },
     }),

@@ -14,6 +14,11 @@ import { deltaChunk, finalChunk, SSE_DONE, sseEvent, type StreamHead } from "../
 import type { MinerOutcomeReport } from "./miner-registry";
 import { migrate, sqlOf } from "./sql";
 import { registryStub } from "../workers/router/stubs";
+import { ApiError } from "../workers/http/errors";
+import { issueAssignmentToken, type AssignmentClaims } from "../workers/auth/assignment-token";
+import type { MinerTarget } from "../workers/schemas/miner";
+import type { MinerOutput } from "../workers/miners/call-miner";
+import { TaskPayloads } from "./task-payloads";
 
 const MIGRATIONS = [
   `CREATE TABLE session (
@@ -66,13 +71,28 @@ const MIGRATIONS = [
      at INTEGER NOT NULL
    );
    CREATE INDEX task_events_task ON task_events (task_id);`,
+  `ALTER TABLE tasks ADD COLUMN payload_version TEXT;
+   ALTER TABLE tasks ADD COLUMN prompt_urn TEXT;
+   ALTER TABLE tasks ADD COLUMN result_urn TEXT;
+   ALTER TABLE assignments ADD COLUMN result_urn TEXT;
+   CREATE TABLE payloads (
+     object_key TEXT PRIMARY KEY,
+     backend INTEGER NOT NULL,
+     task_id INTEGER NOT NULL,
+     expires_at INTEGER
+   );
+   CREATE INDEX payloads_expiry ON payloads (expires_at) WHERE expires_at IS NOT NULL;`,
 ];
 
 export const TERMINAL = ["ended", "failed", "timed_out"] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";
-export type StoredError = { status: 400 | 404 | 409 | 502 | 503 | 504; body: ErrorBody };
+export type StoredError = { status: 400 | 403 | 404 | 409 | 413 | 502 | 503 | 504; body: ErrorBody };
 export type SubmitResult = { ok: true; completion: CompletionResponse; replayed: boolean } | { ok: false; status: StoredError["status"]; body: ErrorBody };
+
+export type Failure = { ok: false; status: StoredError["status"]; body: ErrorBody };
+export type DeliveryResult = { ok: true; urn: string; sha256: string } | Failure;
+export type PayloadReadResult = { ok: true; text: string } | Failure;
 
 export type StreamResult = SubmitResult | { ok: true; stream: ReadableStream<Uint8Array>; taskId: number };
 
@@ -80,6 +100,8 @@ export type SubmitInput = {
   sessionId: number;
   request: CompletionRequest;
   requestHash: string;
+  /** v2/v3: the prompt goes to R2 and miners get its URN; `origin` is where miners reach this router. */
+  payload?: { version: "v2" | "v3"; origin: string };
 };
 
 type TaskRow = {
@@ -96,6 +118,9 @@ type TaskRow = {
   deadline_at: number;
   result: string | null;
   error: string | null;
+  payload_version: "v2" | "v3" | null;
+  prompt_urn: string | null;
+  result_urn: string | null;
 };
 
 type AssignmentRow = {
@@ -115,6 +140,7 @@ type AssignmentRow = {
   similarity: number | null;
   late: number;
   error: string | null;
+  result_urn: string | null;
 };
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -133,6 +159,11 @@ export class SessionObject extends DurableObject<Env> {
   private readonly sql = sqlOf(this.ctx.storage.sql);
   private readonly running = new Map<number, { run: TaskRun; result: Promise<SubmitResult> }>();
   private readonly pool = new MinerPool((model) => this.registry.candidates(model));
+  private readonly payloads = new TaskPayloads(this.env, this.sql);
+  /** Off-chain deliveries awaited, by `${taskId}:${minerId}`. */
+  private readonly deliveries = new Map<string, { resolve: (o: Omit<MinerOutput, "latencyMs">) => void }>();
+  /** Tasks of private sessions: their outputs are not kept in plaintext. */
+  private readonly privateTasks = new Set<number>();
 
   /** False until the session is configured: an unknown session id never gets storage written. */
   private ready: boolean;
@@ -191,8 +222,9 @@ export class SessionObject extends DurableObject<Env> {
     return rows.map((r) => this.taskSummary(r));
   }
 
-  getTask(taskId: number) {
-    if (!this.sessionRow()) return null;
+  async getTask(taskId: number) {
+    const session = this.getSession();
+    if (!session) return null;
     const row = this.sql<TaskRow>`SELECT * FROM tasks WHERE task_id = ${taskId}`[0];
     if (!row) return null;
     const assignments = this.sql<AssignmentRow>`SELECT * FROM assignments WHERE task_id = ${taskId} ORDER BY slot`;
@@ -201,7 +233,10 @@ export class SessionObject extends DurableObject<Env> {
     return {
       ...this.taskSummary(row),
       request: JSON.parse(row.request) as MinerRequest,
-      result: row.result ? (JSON.parse(row.result) as CompletionResponse) : null,
+      payload_version: row.payload_version,
+      prompt_urn: row.prompt_urn,
+      result_urn: row.result_urn,
+      result: row.result ? await this.payloads.unseal<CompletionResponse>(session, taskId, row.result) : null,
       error: row.error ? (JSON.parse(row.error) as StoredError).body.error : null,
       assignments: assignments.map((a) => ({
         slot: a.slot,
@@ -214,6 +249,7 @@ export class SessionObject extends DurableObject<Env> {
         latency_ms: a.latency_ms,
         precommit_hash: a.precommit_hash,
         output: a.output,
+        result_urn: a.result_urn,
         agreed: a.agreed === null ? null : a.agreed === 1,
         similarity: a.similarity,
         late: a.late === 1,
@@ -221,6 +257,10 @@ export class SessionObject extends DurableObject<Env> {
       })),
       events: events.map((e) => ({ slot: e.slot, state: e.state, at: iso(e.at) })),
     };
+  }
+
+  hasTask(taskId: number): boolean {
+    return this.sessionRow() !== undefined && this.sql`SELECT 1 AS one FROM tasks WHERE task_id = ${taskId}`.length > 0;
   }
 
   private taskSummary(r: TaskRow) {
@@ -255,6 +295,8 @@ export class SessionObject extends DurableObject<Env> {
    */
   async submitStream(input: SubmitInput): Promise<StreamResult> {
     const session = this.getSession();
+    // Encrypted payload flows answer whole: the route then answers JSON, as for stream: false.
+    if (session?.private && input.payload) return this.submit(input);
     const live = session !== null && (session.redundancy === 1 || session.stream_policy === "speed");
     if (!live) return this.submit(input);
 
@@ -318,7 +360,7 @@ export class SessionObject extends DurableObject<Env> {
     const requestId = input.request.request_id ?? null;
     if (requestId !== null) {
       const previous = this.sql<TaskRow>`SELECT * FROM tasks WHERE request_id = ${requestId}`[0];
-      if (previous) return done(await this.replay(previous, input.requestHash));
+      if (previous) return done(await this.replay(previous, input.requestHash, session));
     }
 
     const config = loadConfig(this.env);
@@ -342,14 +384,41 @@ export class SessionObject extends DurableObject<Env> {
       ...(req.top_p !== undefined ? { top_p: req.top_p } : {}),
       ...(req.stop !== undefined ? { stop: req.stop } : {}),
     };
+    const payload = input.payload;
+    const promptText = req.prompt ?? JSON.stringify(req.messages);
+    if (payload) {
+      try {
+        this.payloads.checkSize(promptText);
+      } catch (err) {
+        if (err instanceof ApiError) return done(this.fail(failure(413, err.code, err.message)));
+        throw err;
+      }
+    }
     const now = Date.now();
     const taskId = this.sql<{ next: number }>`SELECT COALESCE(MAX(task_id) + 1, 0) AS next FROM tasks`[0]!.next;
     const deadline = now + Math.round(timeoutS * 1000);
     const precommitDeadline = now + Math.round(precommitS * 1000);
-    this.sql`INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at)
-             VALUES (${taskId}, ${requestId}, ${input.requestHash}, 'queued', ${minerRequest.kind}, ${JSON.stringify(minerRequest)},
-                     ${session.redundancy}, ${now}, ${now}, ${precommitDeadline}, ${deadline})`;
+    // Off-chain tasks keep only the URN of their prompt, never the text.
+    const { prompt: _p, messages: _m, ...params } = minerRequest;
+    const recorded = payload ? params : minerRequest;
+    this.sql`INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at, payload_version)
+             VALUES (${taskId}, ${requestId}, ${input.requestHash}, 'queued', ${minerRequest.kind}, ${JSON.stringify(recorded)},
+                     ${session.redundancy}, ${now}, ${now}, ${precommitDeadline}, ${deadline}, ${payload?.version ?? null})`;
     this.event(taskId, null, "queued");
+    if (session.private) this.privateTasks.add(taskId);
+    let promptUrn: string | null = null;
+    if (payload) {
+      try {
+        promptUrn = (await this.payloads.store(session, taskId, payload.version, "prompt", promptText)).urn;
+        this.sql`UPDATE tasks SET prompt_urn = ${promptUrn} WHERE task_id = ${taskId}`;
+      } catch (err) {
+        console.error("storing prompt payload failed", err);
+        const error = failure(503, "payload_store_unavailable", "the prompt could not be stored");
+        this.sql`UPDATE tasks SET error = ${JSON.stringify(error)} WHERE task_id = ${taskId}`;
+        this.setStatus(taskId, "failed");
+        return done(this.fail(error));
+      }
+    }
     await this.scheduleAlarm();
 
     const run = runTask(
@@ -368,13 +437,16 @@ export class SessionObject extends DurableObject<Env> {
           if (picked.length > 0) this.ctx.waitUntil(this.registry.noteDispatched(picked.map((m) => m.id)));
           return picked;
         },
-        callMiner: (target, request, options) => callMiner(target, request, options),
+        callMiner: (target, request, options) =>
+          payload && promptUrn && target.offchain
+            ? this.callOffchainMiner({ sessionId: input.sessionId, taskId, deadline, promptUrn, origin: payload.origin }, target, request, options)
+            : callMiner(target, request, options),
         embeddings: embeddingSourceFor(config.embedding),
         events: { ...this.taskEvents(taskId), ...(live ? { delta: live({ sessionId: input.sessionId, taskId, kind: minerRequest.kind, model: session.model, created: now }) } : {}) },
       },
     );
     const result = run.outcome.then((outcome) =>
-      this.finish({ taskId, sessionId: input.sessionId, session, outcome, requestId, kind: minerRequest.kind, threshold: config.similarityThreshold }),
+      this.finish({ taskId, sessionId: input.sessionId, session, outcome, requestId, kind: minerRequest.kind, threshold: config.similarityThreshold, payload: payload && promptUrn ? { version: payload.version, promptUrn } : undefined }),
     );
     this.running.set(taskId, { run, result });
     this.ctx.waitUntil(
@@ -383,6 +455,98 @@ export class SessionObject extends DurableObject<Env> {
         .finally(() => this.running.delete(taskId)),
     );
     return { taskId, result };
+  }
+
+  /**
+   * Dispatch to a miner that resolves URNs itself: it gets the prompt's URN,
+   * where to fetch it and where to deliver the result, and a token good for
+   * this task only. It may answer inline, or 202 and deliver off-chain.
+   */
+  private async callOffchainMiner(
+    task: { sessionId: number; taskId: number; deadline: number; promptUrn: string; origin: string },
+    target: MinerTarget,
+    request: MinerRequest,
+    options: { signal: AbortSignal; onAck: () => void; onDelta?: (piece: string) => void },
+  ): Promise<MinerOutput> {
+    const token = await issueAssignmentToken(loadConfig(this.env).payloadMasterKey, {
+      s: task.sessionId,
+      t: task.taskId,
+      m: target.id,
+      exp: task.deadline,
+    });
+    const origin = loadConfig(this.env).publicUrl ?? task.origin;
+    const { prompt: _p, messages: _m, ...params } = request;
+    const stub: MinerRequest =
+      request.kind === "chat" ? { ...params, messages: [{ role: "user", content: task.promptUrn }] } : { ...params, prompt: task.promptUrn };
+    return callMiner(target, stub, {
+      ...options,
+      extension: {
+        cortensor: {
+          session_id: task.sessionId,
+          task_id: task.taskId,
+          prompt_urn: task.promptUrn,
+          payload_format: request.kind === "chat" ? "messages-json" : "text",
+          payload_url: `${origin}/api/v3/offchain/payload?urn=${encodeURIComponent(task.promptUrn)}`,
+          result_url: `${origin}/api/v3/offchain/result`,
+          token,
+        },
+      },
+      awaitDelivery: () => this.awaitDelivery(task.taskId, target.id, options.signal),
+    });
+  }
+
+  private awaitDelivery(taskId: number, minerId: string, signal: AbortSignal): Promise<Omit<MinerOutput, "latencyMs">> {
+    const key = `${taskId}:${minerId}`;
+    return new Promise((resolve, reject) => {
+      const abort = () => {
+        this.deliveries.delete(key);
+        reject(signal.reason);
+      };
+      if (signal.aborted) return abort();
+      signal.addEventListener("abort", abort, { once: true });
+      this.deliveries.set(key, {
+        resolve: (o) => {
+          signal.removeEventListener("abort", abort);
+          this.deliveries.delete(key);
+          resolve(o);
+        },
+      });
+    });
+  }
+
+  /** An assigned miner's off-chain result: stored as a payload, then judged like any result. */
+  async deliverResult(claims: AssignmentClaims, text: string): Promise<DeliveryResult> {
+    const session = this.getSession();
+    const task = session ? this.sql<TaskRow>`SELECT * FROM tasks WHERE task_id = ${claims.t}`[0] : undefined;
+    const waiter = this.deliveries.get(`${claims.t}:${claims.m}`);
+    if (!session || !task || !task.payload_version) return { ok: false, ...failure(404, "task_not_found", `task ${claims.t} has no off-chain payloads`) };
+    if (!waiter) {
+      return { ok: false, ...failure(409, "not_awaiting_result", `task ${claims.t} is not awaiting a result from miner ${claims.m}`) };
+    }
+    const slot = this.sql<{ slot: number }>`SELECT slot FROM assignments WHERE task_id = ${claims.t} AND miner_id = ${claims.m}`[0]?.slot ?? 0;
+    let stored;
+    try {
+      stored = await this.payloads.store(session, claims.t, task.payload_version, `result-${slot}`, text);
+    } catch (err) {
+      if (err instanceof ApiError) return { ok: false, ...failure(err.status === 413 ? 413 : 400, err.code, err.message) };
+      throw err;
+    }
+    this.sql`UPDATE assignments SET result_urn = ${stored.urn} WHERE task_id = ${claims.t} AND miner_id = ${claims.m}`;
+    waiter.resolve({ text, finishReason: "stop", usage: null });
+    return { ok: true, urn: stored.urn, sha256: stored.sha256 };
+  }
+
+  /** The prompt of a task, for a miner assigned to it while the task is open. */
+  async readPayloadForMiner(claims: AssignmentClaims, urn: string): Promise<PayloadReadResult> {
+    const denied = failure(403, "payload_access_denied", "this assignment does not grant access to that payload");
+    const session = this.getSession();
+    const task = session ? this.sql<TaskRow>`SELECT * FROM tasks WHERE task_id = ${claims.t}`[0] : undefined;
+    if (!session || !task || task.prompt_urn !== urn || TERMINAL.includes(task.status as (typeof TERMINAL)[number])) {
+      return { ok: false, ...denied };
+    }
+    const assigned = this.sql`SELECT 1 AS one FROM assignments WHERE task_id = ${claims.t} AND miner_id = ${claims.m} AND status IN ('assigned', 'acked')`;
+    if (assigned.length === 0) return { ok: false, ...denied };
+    return { ok: true, text: await this.payloads.read(session, claims.t, urn) };
   }
 
   private reported = new Map<number, Set<number>>();
@@ -418,8 +582,9 @@ export class SessionObject extends DurableObject<Env> {
     requestId: string | null;
     kind: MinerRequest["kind"];
     threshold: number;
+    payload: { version: "v2" | "v3"; promptUrn: string } | undefined;
   }): Promise<SubmitResult> {
-    const { taskId, sessionId, session, outcome, requestId, kind, threshold } = task;
+    const { taskId, sessionId, session, outcome, requestId, kind, threshold, payload } = task;
     const now = Date.now();
     let result: SubmitResult;
     if (outcome.status === "committed") {
@@ -450,6 +615,13 @@ export class SessionObject extends DurableObject<Env> {
         miners: records,
         created: now,
       });
+      if (payload) {
+        const text = outcome.winner.output!.text;
+        const resultUrn = (await this.payloads.store(session, taskId, payload.version, "result", text).catch(() => null))?.urn ?? null;
+        Object.assign(completion, { prompt_urn: payload.promptUrn, result_urn: resultUrn, encrypted: session.private });
+        this.sql`UPDATE tasks SET result_urn = ${resultUrn} WHERE task_id = ${taskId}`;
+      }
+      const sealed = await this.payloads.seal(session, taskId, completion);
       this.ctx.storage.transactionSync(() => {
         for (const s of outcome.slots) {
           if (s.state !== "precommitted") continue;
@@ -457,7 +629,7 @@ export class SessionObject extends DurableObject<Env> {
           this.event(taskId, s.slot, "committed");
         }
         this.setStatus(taskId, "committed");
-        this.sql`UPDATE tasks SET result = ${JSON.stringify(completion)} WHERE task_id = ${taskId}`;
+        this.sql`UPDATE tasks SET result = ${sealed} WHERE task_id = ${taskId}`;
         this.sql`UPDATE assignments SET status = 'ended', ended_at = ${now} WHERE task_id = ${taskId} AND status = 'committed'`;
         this.setStatus(taskId, "ended");
       });
@@ -477,16 +649,20 @@ export class SessionObject extends DurableObject<Env> {
       });
       result = { ok: false, status: error.status, body: error.body };
     }
+    this.payloads.expireTask(taskId, now);
+    this.privateTasks.delete(taskId);
     // Reputation is bookkeeping: the client need not wait for it.
     this.ctx.waitUntil(this.report(taskId, outcome.slots).catch((err) => console.error("reputation report failed", err)));
     return result;
   }
 
-  private async replay(previous: TaskRow, requestHash: string): Promise<SubmitResult> {
+  private async replay(previous: TaskRow, requestHash: string, session: Session): Promise<SubmitResult> {
     if (previous.request_hash !== requestHash) {
       return failure409(`request_id ${previous.request_id} was used for a different request`, "idempotency_conflict");
     }
-    if (previous.result) return { ok: true, completion: JSON.parse(previous.result) as CompletionResponse, replayed: true };
+    if (previous.result) {
+      return { ok: true, completion: await this.payloads.unseal<CompletionResponse>(session, previous.task_id, previous.result), replayed: true };
+    }
     if (previous.error) {
       const stored = JSON.parse(previous.error) as StoredError;
       return { ok: false, status: stored.status, body: stored.body };
@@ -560,7 +736,7 @@ export class SessionObject extends DurableObject<Env> {
 
   private recordResult(taskId: number, s: Slot, late: boolean) {
     this.sql`UPDATE assignments SET precommitted_at = ${Date.now()}, latency_ms = ${s.output?.latencyMs ?? null},
-               precommit_hash = ${s.hash ?? null}, output = ${s.output?.text ?? null},
+               precommit_hash = ${s.hash ?? null}, output = ${this.privateTasks.has(taskId) ? null : (s.output?.text ?? null)},
                usage = ${s.output?.usage ? JSON.stringify(s.output.usage) : null}, late = ${late ? 1 : 0}
              WHERE task_id = ${taskId} AND slot = ${s.slot}`;
   }
@@ -576,9 +752,12 @@ export class SessionObject extends DurableObject<Env> {
    * the hot path rarely writes it.
    */
   private async scheduleAlarm() {
-    const next = this.sql<{ at: number | null }>`
+    const deadline = this.sql<{ at: number | null }>`
       SELECT MIN(deadline_at) AS at FROM tasks WHERE status NOT IN ('ended', 'failed', 'timed_out')`[0]?.at ?? null;
-    if (next === null) return;
+    const expiry = this.payloads.nextExpiry();
+    const candidates = [deadline, expiry].filter((x): x is number => x !== null);
+    if (candidates.length === 0) return;
+    const next = Math.min(...candidates);
     if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
     if (this.alarmAt === null || next < this.alarmAt) {
       this.alarmAt = next;
@@ -606,8 +785,10 @@ export class SessionObject extends DurableObject<Env> {
                  WHERE task_id = ${task.task_id} AND status IN ('assigned', 'acked', 'precommitted')`;
         this.sql`UPDATE tasks SET error = ${JSON.stringify(error)} WHERE task_id = ${task.task_id}`;
         this.setStatus(task.task_id, "timed_out");
+        this.payloads.expireTask(task.task_id, now);
       });
     }
+    await this.payloads.sweep(now);
     await this.scheduleAlarm();
   }
 }

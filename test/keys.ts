@@ -2,3 +2,4 @@
 export const TEST_ROUTER_KEY = "test-router-key";
 export const TEST_ADMIN_KEY = "test-admin-key";
 export const TEST_CREDENTIAL_KEY = "test-only-credential-key-0123456789abcdef";
+export const TEST_PAYLOAD_MASTER_KEY = "test-only-payload-master-key-0123456789abcdef";

@@ -11,6 +11,8 @@ import { completionRoutes } from "./router/completion-routes";
 import { metaRoutes, ROUTER_VERSION } from "./router/meta-routes";
 import { minerRoutes } from "./router/miner-routes";
 import { sessionRoutes } from "./router/session-routes";
+import { offchainRoutes } from "./router/offchain-routes";
+import { payloadKeyRoutes } from "./router/payload-key-routes";
 
 /** A production configuration with dev credentials or missing secrets answers nothing but this. */
 const refuseMisconfigured = createMiddleware<AppEnv>(async function refuseMisconfigured(c, next) {
@@ -45,10 +47,17 @@ export function createApp() {
     scheme: "bearer",
     description: "Router API key (admin routes: the admin key)",
   });
+  app.openAPIRegistry.registerComponent("securitySchemes", "assignmentToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "The token a miner receives with an assignment (off-chain payload routes)",
+  });
   app.route("/", metaRoutes);
   app.route("/", minerRoutes);
   app.route("/", sessionRoutes);
   app.route("/", completionRoutes);
+  app.route("/", offchainRoutes);
+  app.route("/", payloadKeyRoutes);
   app.route("/", sessionAdminRoutes);
   app.route("/", minerAdminRoutes);
 

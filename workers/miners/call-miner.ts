@@ -16,6 +16,13 @@ export type CallMinerOptions = {
   onAck?: () => void;
   /** When given, the miner is asked to stream and each piece of text is passed here as it arrives. */
   onDelta?: (piece: string) => void;
+  /** Extra top-level fields for the request body (the off-chain extension). */
+  extension?: Record<string, unknown>;
+  /**
+   * When given, a miner may answer 202 `{"delivery": "offchain"}` and deliver
+   * its result later through the router; this waits for that delivery.
+   */
+  awaitDelivery?: () => Promise<Omit<MinerOutput, "latencyMs">>;
   fetcher?: typeof fetch;
 };
 
@@ -65,7 +72,7 @@ export async function callMiner(
     response = await fetcher(minerEndpoint(target.url, path), {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${target.credential}` },
-      body: JSON.stringify(minerRequestBody(request, options.onDelta !== undefined)),
+      body: JSON.stringify({ ...minerRequestBody(request, options.onDelta !== undefined), ...options.extension }),
       signal: options.signal,
     });
   } catch (cause) {
@@ -76,6 +83,12 @@ export async function callMiner(
     throw new MinerCallError("http", `miner ${target.id} answered ${response.status}`, response.status);
   }
   options.onAck?.();
+  if (response.status === 202 && options.awaitDelivery) {
+    const accepted = (await response.json().catch(() => null)) as { delivery?: unknown } | null;
+    if (accepted?.delivery !== "offchain") throw new MinerCallError("invalid_response", `miner ${target.id} answered 202 without off-chain delivery`);
+    const delivered = await options.awaitDelivery();
+    return { ...delivered, latencyMs: Date.now() - started };
+  }
   if (options.onDelta && (response.headers.get("content-type") ?? "").includes("text/event-stream")) {
     return readStream(target, request, response, options.signal, options.onDelta, started);
   }

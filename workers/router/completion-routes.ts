@@ -25,22 +25,33 @@ export function resolveSessionId(fromUrl: number | undefined, fromBody: number |
 }
 
 /** Identity of a request for idempotency: everything that changes the work, not how it is delivered. */
-export async function requestFingerprint(sessionId: number, request: CompletionRequest): Promise<string> {
+export async function requestFingerprint(sessionId: number, request: CompletionRequest, flow = "v1"): Promise<string> {
   const { stream: _stream, session_id: _session, request_id: _id, ...work } = request;
   const ordered = Object.fromEntries(Object.entries(work).sort(([a], [b]) => a.localeCompare(b)));
-  return sha256Hex(JSON.stringify([sessionId, ordered]));
+  return sha256Hex(JSON.stringify([sessionId, flow, ordered]));
 }
 
-async function complete(c: Context<AppEnv>, sessionIdFromUrl: number | undefined, request: CompletionRequest) {
+async function complete(
+  c: Context<AppEnv>,
+  sessionIdFromUrl: number | undefined,
+  request: CompletionRequest,
+  payloadVersion?: "v2" | "v3",
+) {
   const sessionId = resolveSessionId(sessionIdFromUrl, request.session_id, loadConfig(c.env).defaultSessionId);
-  const input = { sessionId, request, requestHash: await requestFingerprint(sessionId, request) };
+  const input = {
+    sessionId,
+    request,
+    requestHash: await requestFingerprint(sessionId, request, payloadVersion),
+    ...(payloadVersion ? { payload: { version: payloadVersion, origin: new URL(c.req.url).origin } } : {}),
+  };
   const stub = sessionStub(c.env, sessionId);
   // Typed by hand: RPC's serialisable-type mapping loses the unions' discriminants.
   const result = (request.stream ? await stub.submitStream(input) : await stub.submit(input)) as StreamResult;
   if (!result.ok) return c.json(result.body, result.status);
   if ("stream" in result) return new Response(result.stream, { headers: { ...SSE_HEADERS, "x-task-id": String(result.taskId) } });
   const headers = { "x-task-id": String(result.completion.task_id), "x-idempotent-replay": String(result.replayed) };
-  if (request.stream) return sseResponse(completionEvents(result.completion), headers);
+  // Encrypted payload flows force stream: false.
+  if (request.stream && !result.completion.encrypted) return sseResponse(completionEvents(result.completion), headers);
   return c.json(result.completion, 200, headers);
 }
 
@@ -65,28 +76,44 @@ const completionResponses = {
 const body = { content: { "application/json": { schema: CompletionRequestSchema } }, required: true };
 const authed = { security: bearerSecurity, middleware: [requireRouterKey()] };
 
+const VERSIONS = ["v1", "v2", "v3"] as const;
+const SUMMARY = {
+  v1: "the prompt travels to the miners directly",
+  v2: "the prompt is stored off-chain (R2) and miners get its URN",
+  v3: "the prompt is stored in the v3 off-chain format; encrypted sessions force stream: false",
+} as const;
+
+function completionRoutesFor(version: (typeof VERSIONS)[number]) {
+  const payload = version === "v1" ? undefined : version;
+  return openApiApp()
+    .openapi(
+      createRoute({
+        method: "post",
+        path: `/api/${version}/completions`,
+        tags: ["completions"],
+        summary: `Submits a prompt (${SUMMARY[version]}); the session comes from the body or the configured default`,
+        ...authed,
+        request: { body },
+        responses: completionResponses,
+      }),
+      (c) => complete(c, undefined, c.req.valid("json"), payload) as never,
+    )
+    .openapi(
+      createRoute({
+        method: "post",
+        path: `/api/${version}/completions/{sessionId}`,
+        tags: ["completions"],
+        summary: `Submits a prompt to the session named in the URL (${SUMMARY[version]})`,
+        ...authed,
+        request: { params: SessionIdParamSchema, body },
+        responses: completionResponses,
+      }),
+      (c) => complete(c, c.req.valid("param").sessionId, c.req.valid("json"), payload) as never,
+    );
+}
+
 export const completionRoutes = openApiApp()
-  .openapi(
-    createRoute({
-      method: "post",
-      path: "/api/v1/completions",
-      tags: ["completions"],
-      summary: "Submits a prompt; the session comes from the body or the configured default",
-      ...authed,
-      request: { body },
-      responses: completionResponses,
-    }),
-    (c) => complete(c, undefined, c.req.valid("json")) as never,
-  )
-  .openapi(
-    createRoute({
-      method: "post",
-      path: "/api/v1/completions/{sessionId}",
-      tags: ["completions"],
-      summary: "Submits a prompt to the session named in the URL",
-      ...authed,
-      request: { params: SessionIdParamSchema, body },
-      responses: completionResponses,
-    }),
-    (c) => complete(c, c.req.valid("param").sessionId, c.req.valid("json")) as never,
-  );
+  .route("/", completionRoutesFor("v1"))
+  .route("/", completionRoutesFor("v2"))
+  .route("/", completionRoutesFor("v3"));
+

@@ -99,6 +99,11 @@ export const CompletionResponseSchema = z
       embedding: z.string(),
     }),
     miners: z.array(MinerRecordSchema),
+    /** v2/v3: where the prompt and the agreed result are stored. */
+    prompt_urn: z.string().optional(),
+    result_urn: z.string().nullable().optional(),
+    /** v2/v3: the session is private (payloads stored as ciphertext). */
+    encrypted: z.boolean().optional(),
   })
   .openapi("Completion");
 export type CompletionResponse = z.infer<typeof CompletionResponseSchema>;

@@ -1,0 +1,98 @@
+import type { Env } from "../workers/env";
+import { loadConfig } from "../workers/config/config";
+import { decryptPayload, encryptPayload, fromBase64, taskKey, toBase64 } from "../workers/crypto/payload-keys";
+import { ApiError } from "../workers/http/errors";
+import { payloadBackends } from "../workers/payloads/backends";
+import { getPayload, payloadTooLarge, putPayload, type StoredPayload } from "../workers/payloads/payload-store";
+import type { Sql } from "./sql";
+
+type SessionRef = { id: number; private: boolean };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const SEALED = "enc:v1:";
+
+/**
+ * A Session object's off-chain payloads: writes them to R2 (ciphertext only
+ * for private sessions), reads them back, keeps the retention table and
+ * seals what the object itself stores about private tasks.
+ */
+export class TaskPayloads {
+  constructor(
+    private readonly env: Env,
+    private readonly sql: Sql,
+  ) {}
+
+  private get config() {
+    return loadConfig(this.env);
+  }
+
+  /** The task's key for a private session; undefined for a public one. */
+  key(session: SessionRef, taskId: number): Promise<Uint8Array> | undefined {
+    return session.private ? taskKey(this.config.payloadMasterKey, session.id, taskId) : undefined;
+  }
+
+  checkSize(text: string) {
+    const max = this.config.maxPayloadBytes;
+    if (encoder.encode(text).byteLength > max) throw payloadTooLarge(max);
+  }
+
+  async store(session: SessionRef, taskId: number, version: "v2" | "v3", role: string, text: string): Promise<StoredPayload> {
+    const backends = payloadBackends(this.env);
+    const backend = backends.find((b) => b.index === this.config.payloadWriteBackend) ?? backends[0];
+    if (!backend) throw new ApiError(503, "payload_store_unavailable", "no payload backend is configured");
+    const key = await this.key(session, taskId);
+    const stored = await putPayload(backend, {
+      version,
+      sessionId: session.id,
+      taskId,
+      role,
+      text,
+      maxBytes: this.config.maxPayloadBytes,
+      ...(key ? { key } : {}),
+    });
+    this.sql`INSERT INTO payloads (object_key, backend, task_id, expires_at) VALUES (${stored.objectKey}, ${stored.backendIndex}, ${taskId}, NULL)`;
+    return stored;
+  }
+
+  async read(session: SessionRef, taskId: number, urn: string): Promise<string> {
+    const key = await this.key(session, taskId);
+    return getPayload(payloadBackends(this.env), urn, key);
+  }
+
+  /** Payloads of an ended task expire after the configured retention. */
+  expireTask(taskId: number, now: number) {
+    this.sql`UPDATE payloads SET expires_at = ${now + this.config.payloadRetentionS * 1000} WHERE task_id = ${taskId} AND expires_at IS NULL`;
+  }
+
+  nextExpiry(): number | null {
+    return this.sql<{ at: number | null }>`SELECT MIN(expires_at) AS at FROM payloads WHERE expires_at IS NOT NULL`[0]?.at ?? null;
+  }
+
+  /** Deletes expired payloads from R2, then forgets them. */
+  async sweep(now: number): Promise<number> {
+    const due = this.sql<{ object_key: string; backend: number }>`SELECT object_key, backend FROM payloads WHERE expires_at <= ${now} LIMIT 500`;
+    if (due.length === 0) return 0;
+    const backends = payloadBackends(this.env);
+    for (const b of backends) {
+      const keys = due.filter((d) => d.backend === b.index).map((d) => d.object_key);
+      if (keys.length > 0) await b.r2.delete(keys);
+    }
+    for (const d of due) this.sql`DELETE FROM payloads WHERE object_key = ${d.object_key}`;
+    return due.length;
+  }
+
+  /** JSON as the object stores it: sealed with the task key for a private session. */
+  async seal(session: SessionRef, taskId: number, value: unknown): Promise<string> {
+    const json = JSON.stringify(value);
+    const key = await this.key(session, taskId);
+    if (!key) return json;
+    return SEALED + toBase64(await encryptPayload(key, encoder.encode(json), `s${session.id}/t${taskId}/record`));
+  }
+
+  async unseal<T>(session: SessionRef, taskId: number, stored: string): Promise<T> {
+    if (!stored.startsWith(SEALED)) return JSON.parse(stored) as T;
+    const key = await taskKey(this.config.payloadMasterKey, session.id, taskId);
+    return JSON.parse(decoder.decode(await decryptPayload(key, fromBase64(stored.slice(SEALED.length)), `s${session.id}/t${taskId}/record`))) as T;
+  }
+}

@@ -1,0 +1,89 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { verifyAssignmentToken, type AssignmentClaims } from "../auth/assignment-token";
+import { loadConfig } from "../config/config";
+import type { AppEnv } from "../http/app-env";
+import { ApiError, ErrorBodySchema } from "../http/errors";
+import { openApiApp } from "../http/openapi";
+import { errorResponses, json } from "../http/responses";
+import { backendFor, payloadBackends } from "../payloads/backends";
+import { parseUrn } from "../payloads/urn";
+import { sessionStub } from "./stubs";
+import type { DeliveryResult, PayloadReadResult } from "../../durable-objects/session";
+
+/** Miners authenticate here with the assignment token their task came with, not a router key. */
+async function assignment(c: Context<AppEnv>): Promise<AssignmentClaims> {
+  const token = /^Bearer\s+(\S+)$/i.exec(c.req.header("Authorization") ?? "")?.[1];
+  const claims = token ? await verifyAssignmentToken(loadConfig(c.env).payloadMasterKey, token) : null;
+  if (!claims) {
+    throw new ApiError(401, "unauthorized", "missing, invalid or expired assignment token", undefined, { "WWW-Authenticate": 'Bearer realm="miner"' });
+  }
+  return claims;
+}
+
+const minerSecurity = [{ assignmentToken: [] }];
+const forbidden = { content: { "application/json": { schema: ErrorBodySchema } }, description: "Not this assignment's payload" };
+
+export const offchainRoutes = openApiApp()
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/api/v3/offchain/payload",
+      tags: ["off-chain"],
+      summary: "A miner reads the prompt payload of a task assigned to it",
+      security: minerSecurity,
+      request: { query: z.object({ urn: z.string().min(1).max(1024) }) },
+      responses: {
+        200: { content: { "text/plain": { schema: z.string() } }, description: "The payload (decrypted for the assigned miner)" },
+        400: errorResponses[400],
+        401: errorResponses[401],
+        403: forbidden,
+      },
+    }),
+    async (c) => {
+      const claims = await assignment(c);
+      const { urn } = c.req.valid("query");
+      backendFor(parseUrn(urn), payloadBackends(c.env));
+      // Typed by hand: RPC's serialisable-type mapping loses the union's discriminant.
+      const result = (await sessionStub(c.env, claims.s).readPayloadForMiner(claims, urn)) as PayloadReadResult;
+      if (!result.ok) return c.json(result.body, result.status as 403);
+      return c.text(result.text, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/api/v3/offchain/result",
+      tags: ["off-chain"],
+      summary: "An assigned miner delivers its result as a stored payload",
+      security: minerSecurity,
+      request: {
+        body: {
+          content: {
+            "application/json": {
+              schema: z.object({ session_id: z.number().int().min(0), task_id: z.number().int().min(0), result: z.string().min(1) }).openapi("OffchainResult"),
+            },
+          },
+          required: true,
+        },
+      },
+      responses: {
+        200: json(z.object({ urn: z.string(), sha256: z.string() }), "Stored and handed to consensus"),
+        400: errorResponses[400],
+        401: errorResponses[401],
+        403: forbidden,
+        409: { content: { "application/json": { schema: ErrorBodySchema } }, description: "The task is not awaiting this miner's result" },
+        413: errorResponses[413],
+      },
+    }),
+    async (c) => {
+      const claims = await assignment(c);
+      const body = c.req.valid("json");
+      if (body.session_id !== claims.s || body.task_id !== claims.t) {
+        throw new ApiError(403, "payload_access_denied", "the token is for another task");
+      }
+      const result = (await sessionStub(c.env, claims.s).deliverResult(claims, body.result)) as DeliveryResult;
+      if (!result.ok) return c.json(result.body, result.status as 409);
+      return c.json({ urn: result.urn, sha256: result.sha256 }, 200);
+    },
+  );
