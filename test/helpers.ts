@@ -26,7 +26,7 @@ export const uniq = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${
 export const uniqSessionId = () => 1000 + Math.floor(Math.random() * 1e9);
 
 /** Registers fleet miners under a fresh model name and returns it (plus the router's miner ids). */
-export async function minersFor(names: FleetName[], options: { maxConcurrency?: number; model?: string } = {}) {
+export async function minersFor(names: FleetName[], options: { maxConcurrency?: number; model?: string; offchain?: boolean } = {}) {
   const model = options.model ?? uniq("model");
   const ids: Record<string, string> = {};
   for (const name of names) {
@@ -38,6 +38,7 @@ export async function minersFor(names: FleetName[], options: { maxConcurrency?: 
       credential: m.token,
       models: [model],
       max_concurrency: options.maxConcurrency ?? 8,
+      offchain: options.offchain ?? false,
     });
     if (res.status !== 201) throw new Error(`registering ${name}: ${res.status} ${await res.text()}`);
     ids[name] = id;
@@ -50,6 +51,13 @@ export async function createSession(fields: Record<string, unknown>): Promise<nu
   const res = await admin("/api/v1/admin/sessions", "POST", { id, name: `session ${id}`, ...fields });
   if (res.status !== 201) throw new Error(`creating session: ${res.status} ${await res.text()}`);
   return id;
+}
+
+/** What a dev miner has received (its last 100 requests), read over HTTP. */
+export async function minerInbox(name: FleetName): Promise<{ path: string; body: Record<string, unknown> }[]> {
+  const m = fleet()[name];
+  const res = await fetch(`${m.url}/dev/stats`, { headers: { authorization: `Bearer ${m.token}` } });
+  return ((await res.json()) as { recent: { path: string; body: Record<string, unknown> }[] }).recent;
 }
 
 /** Dev miner request counter, read over HTTP like any client would. */

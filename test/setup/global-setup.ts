@@ -17,6 +17,8 @@ const FLEET = {
   slow: { latencyMs: 2500 },
   spare: { latencyMs: 10 },
   streamer: { latencyMs: 0, streamChunkDelayMs: 50 },
+  // Off-chain: answers 202 and would deliver to the router; the tests deliver in its place.
+  offchain: { latencyMs: 0, deferResults: true },
 } as const;
 
 export type FleetName = keyof typeof FLEET;

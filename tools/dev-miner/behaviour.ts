@@ -12,6 +12,11 @@ export type DevMinerBehaviour = {
   hang: boolean;
   /** Delay between streamed chunks. */
   streamChunkDelayMs: number;
+  /**
+   * For off-chain tasks (the router's `cortensor` extension): answer 202 at
+   * once and deliver the result later to the router's result URL.
+   */
+  deferResults: boolean;
 };
 
 export const DEFAULT_BEHAVIOUR: DevMinerBehaviour = {
@@ -20,6 +25,7 @@ export const DEFAULT_BEHAVIOUR: DevMinerBehaviour = {
   wrongRate: 0,
   hang: false,
   streamChunkDelayMs: 2,
+  deferResults: false,
 };
 
 export function mergeBehaviour(base: DevMinerBehaviour, patch: Record<string, unknown>): DevMinerBehaviour {
@@ -34,6 +40,7 @@ export function mergeBehaviour(base: DevMinerBehaviour, patch: Record<string, un
   const wrong = num(patch["wrongRate"], 0, 1);
   if (wrong !== undefined) next.wrongRate = wrong;
   if (typeof patch["hang"] === "boolean") next.hang = patch["hang"];
+  if (typeof patch["deferResults"] === "boolean") next.deferResults = patch["deferResults"];
   return next;
 }
 

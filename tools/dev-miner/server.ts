@@ -40,6 +40,16 @@ function promptOf(body: Record<string, unknown>, chat: boolean): string | undefi
   return undefined;
 }
 
+/** The router's off-chain extension: the prompt is a URN to fetch, the result may be delivered back. */
+type Offchain = { session_id: number; task_id: number; prompt_urn: string; payload_format: string; payload_url: string; result_url: string; token: string };
+
+function offchainOf(body: Record<string, unknown>): Offchain | undefined {
+  const ext = body["cortensor"];
+  if (!ext || typeof ext !== "object") return undefined;
+  const o = ext as Partial<Offchain>;
+  return typeof o.payload_url === "string" && typeof o.token === "string" && typeof o.result_url === "string" ? (o as Offchain) : undefined;
+}
+
 /** Splits text into pieces that concatenate back to it exactly. */
 const pieces = (text: string) => text.match(/\S+\s*/g) ?? [text];
 
@@ -94,7 +104,20 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
 
     const model = typeof body["model"] === "string" ? body["model"] : models[0]!;
     if (!models.includes(model) && !models.includes("*")) return c.json(openAiError(`model ${model} does not exist`, "invalid_request_error", "model_not_found"), 404);
-    const prompt = promptOf(body, chat);
+    const offchain = offchainOf(body);
+    if (offchain && behaviour.deferResults) {
+      // Accept now, deliver later through the router (errors are the router's to notice: it times the task out).
+      void deliverLater(offchain, body, chat).catch((err) => console.error(`dev miner ${name}: off-chain delivery failed: ${err}`));
+      return c.json({ status: "accepted", delivery: "offchain" }, 202);
+    }
+    let prompt = promptOf(body, chat);
+    if (offchain) {
+      try {
+        prompt = await fetchPrompt(offchain);
+      } catch (err) {
+        return c.json(openAiError(`could not fetch the payload: ${err}`, "server_error"), 502);
+      }
+    }
     if (prompt === undefined) {
       return c.json(openAiError(chat ? "messages are required" : "prompt is required", "invalid_request_error"), 400);
     }
@@ -170,6 +193,28 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
       usage: { prompt_tokens: input.reduce((n, t) => n + countTokens(t), 0), total_tokens: input.reduce((n, t) => n + countTokens(t), 0) },
     });
   });
+
+  async function fetchPrompt(offchain: Offchain): Promise<string> {
+    const res = await fetch(offchain.payload_url, { headers: { authorization: `Bearer ${offchain.token}` } });
+    if (!res.ok) throw new Error(`payload route answered ${res.status}`);
+    const text = await res.text();
+    if (offchain.payload_format !== "messages-json") return text;
+    return (JSON.parse(text) as { content: string }[]).map((m) => m.content).join("\n");
+  }
+
+  async function deliverLater(offchain: Offchain, body: Record<string, unknown>, _chat: boolean) {
+    await new Promise((r) => setTimeout(r, behaviour.latencyMs));
+    const prompt = await fetchPrompt(offchain);
+    const maxTokens = typeof body["max_tokens"] === "number" ? body["max_tokens"] : undefined;
+    const fate = dice(behaviour);
+    const { text } = generate({ prompt, maxTokens, variant: fate === "wrong" ? `wrong:${name}` : "correct" });
+    const res = await fetch(offchain.result_url, {
+      method: "POST",
+      headers: { authorization: `Bearer ${offchain.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ session_id: offchain.session_id, task_id: offchain.task_id, result: text }),
+    });
+    if (!res.ok) throw new Error(`result route answered ${res.status}`);
+  }
 
   app.post("/v1/completions", (c) => complete(c, false));
   app.post("/v1/chat/completions", (c) => complete(c, true));
