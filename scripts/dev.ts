@@ -13,9 +13,11 @@ const PORT = Number(process.env["PORT"] ?? 5010);
 const ORIGIN = `http://localhost:${PORT}`;
 const MODEL = "dev-model";
 
+// dev-miner-1 takes prompts inline; 2 resolves payload URNs itself (v2/v3);
+// 3 also delivers its results off-chain (202, then POST /api/v3/offchain/result).
 const miners = await Promise.all(
   [1, 2, 3].map((i) =>
-    startDevMiner({ name: `dev-miner-${i}`, port: PORT + i, token: `dev-miner-token-${i}`, latencyMs: 20 * i, models: [MODEL] }),
+    startDevMiner({ name: `dev-miner-${i}`, port: PORT + i, token: `dev-miner-token-${i}`, latencyMs: 20 * i, models: [MODEL], deferResults: i === 3 }),
   ),
 );
 const router = await startLocalRouter({ port: PORT, log: (line) => console.log(`[wrangler] ${line}`) });
@@ -40,7 +42,7 @@ void router.exited.then((code) => {
 await provision({
   origin: router.origin,
   adminKey: DEV_ADMIN_TOKEN,
-  miners: miners.map((m, i) => ({ id: m.name, url: m.url, credential: `dev-miner-token-${i + 1}`, models: [MODEL] })),
+  miners: miners.map((m, i) => ({ id: m.name, url: m.url, credential: `dev-miner-token-${i + 1}`, models: [MODEL], offchain: i > 0 })),
   sessions: [
     { id: 0, name: "dev session 0 (redundancy 1)", redundancy: 1, model: MODEL },
     { id: 1, name: "dev session 1 (redundancy 3)", redundancy: 3, model: MODEL },
@@ -53,6 +55,7 @@ Router (local Workers runtime) listening on ${ORIGIN}
   Router key      ${DEV_ROUTER_TOKEN}   (admin key: ${DEV_ADMIN_TOKEN}; both refused in production)
   Dev miners      ${miners.map((m) => `${m.name} ${m.url}`).join(", ")}
   Sessions        0 (redundancy 1), 1 (redundancy 3)
+  Env for the docs' examples:  ROUTER_URL=${ORIGIN} ROUTER_API_KEY=${DEV_ROUTER_TOKEN} SESSION_ID=0
 
 Try:
   curl -X POST ${ORIGIN}/api/v1/completions/0 \\
