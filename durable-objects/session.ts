@@ -84,7 +84,6 @@ const MIGRATIONS = [
    CREATE INDEX payloads_expiry ON payloads (expires_at) WHERE expires_at IS NOT NULL;`,
 ];
 
-export const TERMINAL = ["ended", "failed", "timed_out"] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";
 export type StoredError = { status: 400 | 403 | 404 | 409 | 413 | 502 | 503 | 504; body: ErrorBody };
@@ -536,14 +535,13 @@ export class SessionObject extends DurableObject<Env> {
     return { ok: true, urn: stored.urn, sha256: stored.sha256 };
   }
 
-  /** The prompt of a task, for a miner assigned to it while the task is open. */
+  /** The prompt of a task, for a miner assigned to it while its assignment is open. */
   async readPayloadForMiner(claims: AssignmentClaims, urn: string): Promise<PayloadReadResult> {
     const denied = failure(403, "payload_access_denied", "this assignment does not grant access to that payload");
     const session = this.getSession();
     const task = session ? this.sql<TaskRow>`SELECT * FROM tasks WHERE task_id = ${claims.t}`[0] : undefined;
-    if (!session || !task || task.prompt_urn !== urn || TERMINAL.includes(task.status as (typeof TERMINAL)[number])) {
-      return { ok: false, ...denied };
-    }
+    if (!session || !task || task.prompt_urn !== urn) return { ok: false, ...denied };
+    // While the miner's own assignment is open (even after the task was decided: late results count).
     const assigned = this.sql`SELECT 1 AS one FROM assignments WHERE task_id = ${claims.t} AND miner_id = ${claims.m} AND status IN ('assigned', 'acked')`;
     if (assigned.length === 0) return { ok: false, ...denied };
     return { ok: true, text: await this.payloads.read(session, claims.t, urn) };

@@ -160,6 +160,31 @@ describe("miners and off-chain payloads", () => {
     expect(((await (await second).json()) as Completion).choices[0]!.text).toBe("Second.");
   });
 
+  it("records a late off-chain result after the majority decided", async () => {
+    const { model } = await minersFor(["fastA", "fastB"]);
+    const { ids } = await minersFor(["offchain"], { model, offchain: true });
+    const sessionId = await createSession({ model, redundancy: 3 });
+    const body = (await (await post(`/api/v3/completions/${sessionId}`, { prompt: "late but counted", timeout: 20, precommit_timeout: 15 })).json()) as Completion & {
+      miners: { miner: string; status: string }[];
+    };
+    expect(body.miners.find((m) => m.miner === ids.offchain)!.status).toBe("pending");
+    type Dispatch = { cortensor: { task_id: number; token: string; prompt_urn: string } };
+    const mine = await until(async () =>
+      (await minerInbox("offchain")).map((r) => r.body as unknown as Dispatch).find((b) => b.cortensor?.prompt_urn === body.prompt_urn),
+    );
+    const read = await call(`/api/v3/offchain/payload?urn=${encodeURIComponent(mine.cortensor.prompt_urn)}`, { key: mine.cortensor.token });
+    expect(await read.text()).toBe("late but counted");
+    const delivered = await post("/api/v3/offchain/result", { session_id: sessionId, task_id: body.task_id, result: body.choices[0]!.text }, mine.cortensor.token);
+    expect(delivered.status).toBe(200);
+    const late = await until(async () => {
+      const task = (await (await call(`/api/v1/tasks/${sessionId}/${body.task_id}`)).json()) as {
+        assignments: { miner: string; late: boolean; agreed: boolean | null; result_urn: string | null }[];
+      };
+      return task.assignments.find((a) => a.miner === ids.offchain && a.late);
+    });
+    expect(late).toMatchObject({ agreed: true, result_urn: ((await delivered.json()) as { urn: string }).urn });
+  });
+
   it("answers 400 for malformed URNs, unknown backends and buckets on the payload route", async () => {
     const token = await issueAssignmentToken(TEST_PAYLOAD_MASTER_KEY, { s: 1, t: 0, m: "m", exp: Date.now() + 60_000 });
     for (const [urn, code] of [
