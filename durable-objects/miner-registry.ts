@@ -192,6 +192,7 @@ export class MinerRegistry extends DurableObject<Env> {
         reputation: r.reputation,
         maxConcurrency: r.max_concurrency,
         inFlight: this.inFlight.get(r.id) ?? 0,
+        latencyMs: r.latency_ms,
       })),
     );
   }

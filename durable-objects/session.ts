@@ -101,6 +101,18 @@ export type SubmitInput = {
   requestHash: string;
   /** v2/v3: the prompt goes to R2 and miners get its URN; `origin` is where miners reach this router. */
   payload?: { version: "v2" | "v3"; origin: string };
+  /** Per-task policy (delegate, validate, factcheck): overrides the session's. */
+  policy?: TaskOverrides;
+};
+
+export type TaskOverrides = {
+  redundancy?: number;
+  commitPolicy?: "quorum" | "all";
+  selection?: "latency" | "reputation";
+  /** Ask miners for a JSON object (OpenAI `response_format`). */
+  json?: boolean;
+  /** Return every run's output (`runs`), for callers that aggregate themselves. */
+  collect?: boolean;
 };
 
 type TaskRow = {
@@ -382,7 +394,9 @@ export class SessionObject extends DurableObject<Env> {
       ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
       ...(req.top_p !== undefined ? { top_p: req.top_p } : {}),
       ...(req.stop !== undefined ? { stop: req.stop } : {}),
+      ...(input.policy?.json ? { response_format: { type: "json_object" as const } } : {}),
     };
+    const redundancy = input.policy?.redundancy ?? session.redundancy;
     const payload = input.payload;
     const promptText = req.prompt ?? JSON.stringify(req.messages);
     if (payload) {
@@ -402,7 +416,7 @@ export class SessionObject extends DurableObject<Env> {
     const recorded = payload ? params : minerRequest;
     this.sql`INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at, payload_version)
              VALUES (${taskId}, ${requestId}, ${input.requestHash}, 'queued', ${minerRequest.kind}, ${JSON.stringify(recorded)},
-                     ${session.redundancy}, ${now}, ${now}, ${precommitDeadline}, ${deadline}, ${payload?.version ?? null})`;
+                     ${redundancy}, ${now}, ${now}, ${precommitDeadline}, ${deadline}, ${payload?.version ?? null})`;
     this.event(taskId, null, "queued");
     if (session.private) this.privateTasks.add(taskId);
     let promptUrn: string | null = null;
@@ -422,8 +436,8 @@ export class SessionObject extends DurableObject<Env> {
 
     const run = runTask(
       {
-        redundancy: session.redundancy,
-        commitPolicy: session.commit_policy,
+        redundancy,
+        commitPolicy: input.policy?.commitPolicy ?? session.commit_policy,
         precommitDeadline,
         deadline,
         request: minerRequest,
@@ -432,7 +446,7 @@ export class SessionObject extends DurableObject<Env> {
       {
         now: Date.now,
         selectMiners: async (count, exclude) => {
-          const picked = await this.pool.select(session.model, count, exclude);
+          const picked = await this.pool.select(session.model, count, exclude, input.policy?.selection);
           if (picked.length > 0) this.ctx.waitUntil(this.registry.noteDispatched(picked.map((m) => m.id)));
           return picked;
         },
@@ -445,7 +459,18 @@ export class SessionObject extends DurableObject<Env> {
       },
     );
     const result = run.outcome.then((outcome) =>
-      this.finish({ taskId, sessionId: input.sessionId, session, outcome, requestId, kind: minerRequest.kind, threshold: config.similarityThreshold, payload: payload && promptUrn ? { version: payload.version, promptUrn } : undefined }),
+      this.finish({
+        taskId,
+        sessionId: input.sessionId,
+        session,
+        outcome,
+        requestId,
+        kind: minerRequest.kind,
+        threshold: config.similarityThreshold,
+        redundancy,
+        collect: input.policy?.collect ?? false,
+        payload: payload && promptUrn ? { version: payload.version, promptUrn } : undefined,
+      }),
     );
     this.running.set(taskId, { run, result });
     this.ctx.waitUntil(
@@ -580,9 +605,11 @@ export class SessionObject extends DurableObject<Env> {
     requestId: string | null;
     kind: MinerRequest["kind"];
     threshold: number;
+    redundancy: number;
+    collect: boolean;
     payload: { version: "v2" | "v3"; promptUrn: string } | undefined;
   }): Promise<SubmitResult> {
-    const { taskId, sessionId, session, outcome, requestId, kind, threshold, payload } = task;
+    const { taskId, sessionId, session, outcome, requestId, kind, threshold, payload, redundancy } = task;
     const now = Date.now();
     let result: SubmitResult;
     if (outcome.status === "committed") {
@@ -603,8 +630,8 @@ export class SessionObject extends DurableObject<Env> {
         kind,
         winner: outcome.winner,
         consensus: {
-          redundancy: session.redundancy,
-          quorum: majority(session.redundancy),
+          redundancy,
+          quorum: majority(redundancy),
           agreed: outcome.agreement.agreedIds.length,
           reached: outcome.quorumReached,
           threshold,
@@ -613,6 +640,14 @@ export class SessionObject extends DurableObject<Env> {
         miners: records,
         created: now,
       });
+      if (task.collect) {
+        completion.runs = outcome.slots.map((s) => ({
+          miner: s.miner.id,
+          slot: s.slot,
+          status: s.state === "precommitted" ? "committed" : s.state === "assigned" || s.state === "acked" ? "pending" : s.state,
+          output: s.output?.text ?? null,
+        }));
+      }
       if (payload) {
         const text = outcome.winner.output!.text;
         const resultUrn = (await this.payloads.store(session, taskId, payload.version, "result", text).catch(() => null))?.urn ?? null;

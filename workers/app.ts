@@ -13,6 +13,8 @@ import { minerRoutes } from "./router/miner-routes";
 import { sessionRoutes } from "./router/session-routes";
 import { offchainRoutes } from "./router/offchain-routes";
 import { payloadKeyRoutes } from "./router/payload-key-routes";
+import { factcheckRoutes, workRoutes } from "./router/work-routes";
+import { sessionPoolRoutes } from "./router/session-pools";
 
 /** A production configuration with dev credentials or missing secrets answers nothing but this. */
 const refuseMisconfigured = createMiddleware<AppEnv>(async function refuseMisconfigured(c, next) {
@@ -58,6 +60,9 @@ export function createApp() {
   app.route("/", completionRoutes);
   app.route("/", offchainRoutes);
   app.route("/", payloadKeyRoutes);
+  app.route("/", workRoutes);
+  app.route("/", factcheckRoutes);
+  app.route("/", sessionPoolRoutes);
   app.route("/", sessionAdminRoutes);
   app.route("/", minerAdminRoutes);
 

@@ -21,6 +21,16 @@ export interface Env {
   MAX_PAYLOAD_BYTES?: string;
   PAYLOAD_RETENTION_S?: string;
   ROUTER_PUBLIC_URL?: string;
+  WEB_FETCH_ENABLED?: string;
+  WEB_FETCH_ALLOW_PRIVATE?: string;
+  WEB_FETCH_MAX_BYTES?: string;
+  WEB_FETCH_TIMEOUT_MS?: string;
+  WEB_FETCH_DOH_URL?: string;
+  V3_SESSION_POOLS?: string;
+  FACTCHECK_SESSION_ID?: string;
+  FACTCHECK_STANDARD_SESSION_ID?: string;
+  FACTCHECK_REALTIME_SESSION_ID?: string;
+  SEARCH_PROVIDER_URL?: string;
   EMBEDDING_URL?: string;
   EMBEDDING_MODEL?: string;
 
@@ -30,4 +40,5 @@ export interface Env {
   MINER_CREDENTIAL_KEY?: string;
   EMBEDDING_API_KEY?: string;
   PAYLOAD_MASTER_KEY?: string;
+  SEARCH_PROVIDER_API_KEY?: string;
 }

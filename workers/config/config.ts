@@ -21,21 +21,23 @@ const csv = z
   .optional()
   .transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean));
 
+const optionalId = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === "") return undefined;
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < 0) {
+      ctx.addIssue({ code: "custom", message: "must be a non-negative integer" });
+      return z.NEVER;
+    }
+    return n;
+  });
+
 const EnvSchema = z.object({
   ENVIRONMENT: z.enum(["production", "development", "test"]).default("production"),
   ROUTER_NAME: z.string().default("cortensor-edge-router"),
-  DEFAULT_SESSION_ID: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === "") return undefined;
-      const n = Number(v);
-      if (!Number.isSafeInteger(n) || n < 0) {
-        ctx.addIssue({ code: "custom", message: "must be a non-negative integer" });
-        return z.NEVER;
-      }
-      return n;
-    }),
+  DEFAULT_SESSION_ID: optionalId,
   DEFAULT_TIMEOUT_S: seconds(60),
   MAX_TIMEOUT_S: seconds(600),
   MAX_BODY_BYTES: z.coerce.number().int().positive().optional().default(1_048_576),
@@ -46,6 +48,28 @@ const EnvSchema = z.object({
   PAYLOAD_WRITE_BACKEND: z.coerce.number().int().min(0).optional().default(0),
   ROUTER_PUBLIC_URL: z.string().url().optional().or(z.literal("").transform(() => undefined)),
   PAYLOAD_MASTER_KEY: z.string().optional(),
+  WEB_FETCH_ENABLED: flag,
+  WEB_FETCH_ALLOW_PRIVATE: flag,
+  WEB_FETCH_MAX_BYTES: z.coerce.number().int().positive().optional().default(1_048_576),
+  WEB_FETCH_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).optional().default(10_000),
+  WEB_FETCH_DOH_URL: z.string().url().optional().or(z.literal("").transform(() => undefined)),
+  V3_SESSION_POOLS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (!v?.trim()) return {} as Record<string, number>;
+      try {
+        return z.record(z.enum(["1", "3", "5"]), z.number().int().min(0)).parse(JSON.parse(v));
+      } catch {
+        ctx.addIssue({ code: "custom", message: 'must be JSON like {"1": 70, "3": 71, "5": 72}' });
+        return z.NEVER;
+      }
+    }),
+  FACTCHECK_SESSION_ID: optionalId,
+  FACTCHECK_STANDARD_SESSION_ID: optionalId,
+  FACTCHECK_REALTIME_SESSION_ID: optionalId,
+  SEARCH_PROVIDER_URL: z.string().url().optional().or(z.literal("").transform(() => undefined)),
+  SEARCH_PROVIDER_API_KEY: z.string().optional(),
   EMBEDDING_SOURCE: z.enum(["lexical", "openai"]).default("lexical"),
   EMBEDDING_URL: z.string().url().optional().or(z.literal("").transform(() => undefined)),
   EMBEDDING_MODEL: z.string().default("text-embedding-3-small"),
@@ -72,6 +96,11 @@ export type RouterConfig = {
   /** Base URL miners use to reach this router; defaults to the request's origin. */
   publicUrl: string | undefined;
   payloadMasterKey: string;
+  webFetch: { enabled: boolean; allowPrivate: boolean; maxBytes: number; timeoutMs: number; dohUrl: string | undefined };
+  /** v3 replica tier → session id. */
+  v3Pools: Partial<Record<"1" | "3" | "5", number>>;
+  factcheckSessions: { any: number | undefined; standard: number | undefined; realtime: number | undefined };
+  search: { url: string; apiKey?: string } | undefined;
   routerKeys: string[];
   adminKey: string;
   credentialKey: string;
@@ -120,6 +149,7 @@ function buildConfig(env: Env): RouterConfig {
     if (credentialKey === DEV_CREDENTIAL_KEY) problems.push("MINER_CREDENTIAL_KEY is the dev key");
     if (payloadMasterKey.length < 32) problems.push("PAYLOAD_MASTER_KEY secret is missing or shorter than 32 characters");
     if (payloadMasterKey === DEV_PAYLOAD_MASTER_KEY) problems.push("PAYLOAD_MASTER_KEY is the dev key");
+    if (e.WEB_FETCH_ALLOW_PRIVATE) problems.push("WEB_FETCH_ALLOW_PRIVATE must not be set in production");
     if (e.ALLOW_PRIVATE_MINER_URLS) problems.push("ALLOW_PRIVATE_MINER_URLS must not be set in production");
   } else {
     if (routerKeys.length === 0) routerKeys = [DEV_ROUTER_TOKEN];
@@ -147,6 +177,17 @@ function buildConfig(env: Env): RouterConfig {
     payloadWriteBackend: e.PAYLOAD_WRITE_BACKEND,
     publicUrl: e.ROUTER_PUBLIC_URL,
     payloadMasterKey,
+    webFetch: {
+      enabled: e.WEB_FETCH_ENABLED,
+      allowPrivate: !production && e.WEB_FETCH_ALLOW_PRIVATE,
+      maxBytes: e.WEB_FETCH_MAX_BYTES,
+      timeoutMs: e.WEB_FETCH_TIMEOUT_MS,
+      // In production host names are resolved (DoH) and refused when private; locally there is no outside DNS.
+      dohUrl: e.WEB_FETCH_DOH_URL ?? (production ? "https://cloudflare-dns.com/dns-query" : undefined),
+    },
+    v3Pools: e.V3_SESSION_POOLS,
+    factcheckSessions: { any: e.FACTCHECK_SESSION_ID, standard: e.FACTCHECK_STANDARD_SESSION_ID, realtime: e.FACTCHECK_REALTIME_SESSION_ID },
+    search: e.SEARCH_PROVIDER_URL ? { url: e.SEARCH_PROVIDER_URL, ...(e.SEARCH_PROVIDER_API_KEY ? { apiKey: e.SEARCH_PROVIDER_API_KEY } : {}) } : undefined,
     routerKeys,
     adminKey,
     credentialKey,
@@ -170,6 +211,10 @@ function fallbackConfig(): Omit<RouterConfig, "problems"> {
     payloadWriteBackend: 0,
     publicUrl: undefined,
     payloadMasterKey: "",
+    webFetch: { enabled: false, allowPrivate: false, maxBytes: 1_048_576, timeoutMs: 10_000, dohUrl: undefined },
+    v3Pools: {},
+    factcheckSessions: { any: undefined, standard: undefined, realtime: undefined },
+    search: undefined,
     routerKeys: [],
     adminKey: "",
     credentialKey: "",

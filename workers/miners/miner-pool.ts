@@ -1,8 +1,8 @@
 import type { MinerTarget } from "../schemas/miner";
-import { selectMiners } from "./select-miners";
+import { selectMiners, type Preference } from "./select-miners";
 
 /** A miner as the registry offers it for dispatch: where, with what credential, how good and how busy. */
-export type MinerCandidate = MinerTarget & { reputation: number; maxConcurrency: number; inFlight: number };
+export type MinerCandidate = MinerTarget & { reputation: number; maxConcurrency: number; inFlight: number; latencyMs: number | null };
 
 /**
  * A Session object's cached view of the registry, so that picking miners
@@ -20,7 +20,7 @@ export class MinerPool {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async select(model: string, count: number, exclude: readonly string[]): Promise<MinerTarget[]> {
+  async select(model: string, count: number, exclude: readonly string[], preference: Preference = "reputation"): Promise<MinerTarget[]> {
     const snap = this.snapshot;
     const candidates =
       snap && snap.model === model && this.now() - snap.at < this.ttlMs ? snap.candidates : await this.refresh(model);
@@ -30,6 +30,8 @@ export class MinerPool {
         .filter((c) => !excluded.has(c.id))
         .map((c) => ({ ...c, inFlight: Math.max(c.inFlight, this.local.get(c.id) ?? 0) })),
       count,
+      Math.random,
+      preference,
     );
     for (const p of picked) this.local.set(p.id, (this.local.get(p.id) ?? 0) + 1);
     return picked.map(({ id, url, credential, offchain }) => ({ id, url, credential, ...(offchain ? { offchain } : {}) }));

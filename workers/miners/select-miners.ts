@@ -3,12 +3,22 @@ export type SelectionCandidate = {
   reputation: number;
   inFlight: number;
   maxConcurrency: number;
+  latencyMs?: number | null;
 };
 
-/** How much a miner should be preferred: reputation, discounted by how busy it is. */
-export function selectionWeight(c: SelectionCandidate): number {
-  const spare = 1 - c.inFlight / c.maxConcurrency;
-  return Math.max(0.01, c.reputation) * Math.max(0, spare);
+/** What selection favours besides spare capacity (the request's tier decides). */
+export type Preference = "reputation" | "latency";
+
+/**
+ * How much a miner should be preferred: reputation, discounted by how busy
+ * it is; with the latency preference, also by its average latency (a miner
+ * with no history counts as average).
+ */
+export function selectionWeight(c: SelectionCandidate, preference: Preference = "reputation"): number {
+  const spare = Math.max(0, 1 - c.inFlight / c.maxConcurrency);
+  const quality = Math.max(0.01, c.reputation);
+  const speed = preference === "latency" ? 1 / (1 + (c.latencyMs ?? 250) / 250) : 1;
+  return quality * speed * spare;
 }
 
 /**
@@ -20,9 +30,10 @@ export function selectMiners<T extends SelectionCandidate>(
   candidates: readonly T[],
   count: number,
   random: () => number = Math.random,
+  preference: Preference = "reputation",
 ): T[] {
   return candidates
-    .map((c) => ({ c, w: selectionWeight(c) }))
+    .map((c) => ({ c, w: selectionWeight(c, preference) }))
     .filter(({ w }) => w > 0)
     .map(({ c, w }) => ({ c, key: Math.pow(random() || Number.MIN_VALUE, 1 / w) }))
     .sort((a, b) => b.key - a.key)

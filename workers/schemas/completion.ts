@@ -51,6 +51,7 @@ export const MinerRequestSchema = z.object({
   temperature: z.number().optional(),
   top_p: z.number().optional(),
   stop: z.union([z.string(), z.array(z.string())]).optional(),
+  response_format: z.object({ type: z.literal("json_object") }).optional(),
 });
 export type MinerRequest = z.infer<typeof MinerRequestSchema>;
 
@@ -104,6 +105,8 @@ export const CompletionResponseSchema = z
     result_urn: z.string().nullable().optional(),
     /** v2/v3: the session is private (payloads stored as ciphertext). */
     encrypted: z.boolean().optional(),
+    /** Every run's output, for routes that aggregate runs themselves (validate, factcheck). */
+    runs: z.array(z.object({ miner: z.string(), slot: z.number().int(), status: z.string(), output: z.string().nullable() })).optional(),
   })
   .openapi("Completion");
 export type CompletionResponse = z.infer<typeof CompletionResponseSchema>;

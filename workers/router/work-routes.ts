@@ -1,0 +1,119 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireRouterKey } from "../auth/bearer";
+import { loadConfig } from "../config/config";
+import { ErrorBodySchema } from "../http/errors";
+import { bearerSecurity, openApiApp } from "../http/openapi";
+import { errorResponses, json } from "../http/responses";
+import {
+  DelegateRequestSchema,
+  DelegateV3RequestSchema,
+  FactcheckRequestSchema,
+  ValidateRequestSchema,
+  ValidateV3RequestSchema,
+  VerdictResponseSchema,
+} from "../schemas/work";
+import { runDelegate } from "../tasks/delegate";
+import { runFactcheck } from "../tasks/factcheck";
+import { runValidate } from "../tasks/validate";
+import { resolveSessionId } from "./completion-routes";
+import { poolSession, requestedReplicas } from "./session-pools";
+
+const DelegateResponseSchema = z
+  .object({
+    request_id: z.string().nullable(),
+    session_id: z.number().int(),
+    task_id: z.number().int(),
+    status: z.literal("completed"),
+    result: z.string(),
+  })
+  .passthrough()
+  .openapi("DelegateResult");
+
+const failures = {
+  400: errorResponses[400],
+  401: errorResponses[401],
+  404: errorResponses[404],
+  413: errorResponses[413],
+  502: { content: { "application/json": { schema: ErrorBodySchema } }, description: "Miners, the page or the search provider failed" },
+  503: { content: { "application/json": { schema: ErrorBodySchema } }, description: "No miner available" },
+  504: { content: { "application/json": { schema: ErrorBodySchema } }, description: "No result before the timeout" },
+} as const;
+
+const authed = { security: bearerSecurity, middleware: [requireRouterKey()] };
+const jsonBody = <T>(schema: T) => ({ body: { content: { "application/json": { schema } }, required: true } });
+
+const pool = (replicas: 1 | 3 | 5, sessionId: number) => ({ replicas, session_id: sessionId });
+
+export const workRoutes = openApiApp()
+  // Delegate ---------------------------------------------------------------
+  .openapi(
+    createRoute({ method: "post", path: "/api/v1/delegate", tags: ["delegate"], summary: "Delegates a task (session from the body or the default)", ...authed, request: jsonBody(DelegateRequestSchema), responses: { 200: json(DelegateResponseSchema, "The result and its consensus record"), ...failures } }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const config = loadConfig(c.env);
+      return c.json(await runDelegate(c.env, config, resolveSessionId(undefined, body.session_id, config.defaultSessionId), body, "delegate:v1"), 200);
+    },
+  )
+  .openapi(
+    createRoute({ method: "post", path: "/api/v2/delegate", tags: ["delegate"], summary: "Structured delegation: objective and input (or task_request_input), policy and model policy", ...authed, request: jsonBody(DelegateRequestSchema), responses: { 200: json(DelegateResponseSchema, "The result and its consensus record"), ...failures } }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const config = loadConfig(c.env);
+      return c.json(await runDelegate(c.env, config, resolveSessionId(undefined, body.session_id, config.defaultSessionId), body, "delegate:v2"), 200);
+    },
+  )
+  .openapi(
+    createRoute({ method: "post", path: "/api/v3/delegate", tags: ["delegate"], summary: "Delegation through the session pool of a replica tier (replicas 1, 3 or 5)", ...authed, request: jsonBody(DelegateV3RequestSchema), responses: { 200: json(DelegateResponseSchema, "The result, its consensus record and the pool"), ...failures } }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const config = loadConfig(c.env);
+      const replicas = requestedReplicas(body);
+      const sessionId = poolSession(config, replicas);
+      // The replica tier sets the redundancy unless the policy names one.
+      const result = await runDelegate(c.env, config, sessionId, { ...body, policy: { ...body.policy, redundancy: body.policy.redundancy ?? replicas } }, "delegate:v3");
+      return c.json({ ...result, pool: pool(replicas, sessionId) }, 200);
+    },
+  )
+  // Validate ---------------------------------------------------------------
+  .openapi(
+    createRoute({ method: "post", path: "/api/v1/validate", tags: ["validate"], summary: "Validates a claim (session from the body or the default)", ...authed, request: jsonBody(ValidateRequestSchema), responses: { 200: json(VerdictResponseSchema, "The aggregated verdict"), ...failures } }),
+    async (c) => {
+      const body = c.req.valid("json");
+      return c.json(await runValidate(c.env, resolveSessionId(undefined, body.session_id, loadConfig(c.env).defaultSessionId), body, "validate:v1"), 200);
+    },
+  )
+  .openapi(
+    createRoute({ method: "post", path: "/api/v2/validate", tags: ["validate"], summary: "Validates a claim under an explicit policy; per-run data when redundancy > 1", ...authed, request: jsonBody(ValidateRequestSchema), responses: { 200: json(VerdictResponseSchema, "The aggregated verdict"), ...failures } }),
+    async (c) => {
+      const body = c.req.valid("json");
+      return c.json(await runValidate(c.env, resolveSessionId(undefined, body.session_id, loadConfig(c.env).defaultSessionId), body, "validate:v2"), 200);
+    },
+  )
+  .openapi(
+    createRoute({ method: "post", path: "/api/v3/validate", tags: ["validate"], summary: "Validate v2 through the session pool of a replica tier, aggregated", ...authed, request: jsonBody(ValidateV3RequestSchema), responses: { 200: json(VerdictResponseSchema, "The aggregated verdict and the pool"), ...failures } }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const replicas = requestedReplicas(body);
+      const sessionId = poolSession(loadConfig(c.env), replicas);
+      const verdict = await runValidate(c.env, sessionId, { ...body, policy: { ...body.policy, redundancy: body.policy.redundancy ?? replicas } }, "validate:v3");
+      return c.json({ ...verdict, pool: pool(replicas, sessionId) }, 200);
+    },
+  );
+
+/** Factcheck under its name and its alias. */
+function factcheckRoute(path: "/api/v1/factcheck" | "/api/v1/fact-check") {
+  return openApiApp().openapi(
+    createRoute({
+      method: "post",
+      path,
+      tags: ["factcheck"],
+      summary: "Fact-checks a statement, standard or realtime (with evidence from the search provider)",
+      ...authed,
+      request: jsonBody(FactcheckRequestSchema),
+      responses: { 200: json(VerdictResponseSchema, "The verdict"), ...failures, 501: { content: { "application/json": { schema: ErrorBodySchema } }, description: "Realtime mode without a search provider" } },
+    }),
+    async (c) => c.json(await runFactcheck(c.env, loadConfig(c.env), c.req.valid("json"), "factcheck"), 200),
+  );
+}
+
+export const factcheckRoutes = openApiApp().route("/", factcheckRoute("/api/v1/factcheck")).route("/", factcheckRoute("/api/v1/fact-check"));

@@ -1,0 +1,135 @@
+import { ApiError } from "../http/errors";
+import { blockedAddress, blockedHostReason } from "./address-guard";
+
+export type FetchPageOptions = {
+  maxBytes: number;
+  timeoutMs: number;
+  maxRedirects?: number;
+  /** Test-only: allow loopback and private hosts (refused in production configuration). */
+  allowPrivate: boolean;
+  /** DNS-over-HTTPS endpoint used to check what a host name resolves to; none = names are not resolved. */
+  dohUrl?: string | undefined;
+  fetcher?: typeof fetch;
+};
+
+export type FetchedPage = { url: string; finalUrl: string; contentType: string; bytes: number; truncated: boolean; text: string };
+
+const refused = (why: string) => new ApiError(400, "web_fetch_refused", `web fetch refused: ${why}`);
+const failed = (why: string) => new ApiError(502, "web_fetch_failed", `web fetch failed: ${why}`);
+
+async function resolvesPrivately(host: string, dohUrl: string, fetcher: typeof fetch, signal: AbortSignal): Promise<boolean> {
+  for (const type of ["A", "AAAA"]) {
+    const res = await fetcher(`${dohUrl}?name=${encodeURIComponent(host)}&type=${type}`, { headers: { accept: "application/dns-json" }, signal });
+    if (!res.ok) throw refused(`could not resolve ${host}`);
+    const body = (await res.json()) as { Answer?: { type: number; data: string }[] };
+    for (const answer of body.Answer ?? []) {
+      if ((answer.type === 1 || answer.type === 28) && blockedAddress(answer.data)) return true;
+    }
+  }
+  return false;
+}
+
+async function checkUrl(raw: string, options: FetchPageOptions, fetcher: typeof fetch, signal: AbortSignal): Promise<URL> {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw refused("not a URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw refused(`scheme ${url.protocol} is not http(s)`);
+  if (url.username || url.password) throw refused("URLs with credentials are not fetched");
+  if (options.allowPrivate) return url;
+  const reason = blockedHostReason(url.hostname);
+  if (reason) throw refused(reason);
+  if (options.dohUrl && !/^[\d.]+$|:/.test(url.hostname) && (await resolvesPrivately(url.hostname, options.dohUrl, fetcher, signal))) {
+    throw refused(`${url.hostname} resolves to a private address`);
+  }
+  return url;
+}
+
+/** Visible text of an HTML document: no scripts, styles or tags, entities decoded, whitespace collapsed. */
+export function htmlToText(html: string): string {
+  return html
+    .replace(/<(script|style|noscript|template|svg)\b[\s\S]*?<\/\1\s*>/gi, " ")
+    .replace(/<!--[\s\S]*?-->/g, " ")
+    .replace(/<(br|p|div|li|h[1-6]|tr|section|article)\b[^>]*>/gi, "\n")
+    .replace(/<[^>]+>/g, " ")
+    .replace(/&nbsp;/g, " ")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;|&apos;/g, "'")
+    .replace(/&#(\d+);/g, (_, n: string) => String.fromCodePoint(Number(n)))
+    .replace(/&amp;/g, "&")
+    .replace(/[ \t\f\v\r]+/g, " ")
+    .replace(/\s*\n\s*/g, "\n")
+    .trim();
+}
+
+/**
+ * Fetches a page for a delegated task, guarded against server-side request
+ * forgery: http(s) only, no loopback, private, link-local or metadata hosts,
+ * every redirect re-checked (followed by hand), a time and a size cap.
+ */
+export async function fetchPage(raw: string, options: FetchPageOptions): Promise<FetchedPage> {
+  const fetcher = options.fetcher ?? fetch;
+  const signal = AbortSignal.timeout(options.timeoutMs);
+  let url = await checkUrl(raw, options, fetcher, signal);
+  let response: Response;
+  for (let hop = 0; ; hop++) {
+    try {
+      response = await fetcher(url, { redirect: "manual", signal, headers: { accept: "text/html,text/plain;q=0.9,*/*;q=0.1", "user-agent": "cortensor-edge-router" } });
+    } catch (err) {
+      throw failed(err instanceof Error && err.name === "TimeoutError" ? `no answer within ${options.timeoutMs} ms` : "the host could not be reached");
+    }
+    if (response.status < 300 || response.status >= 400) break;
+    await response.body?.cancel();
+    const location = response.headers.get("location");
+    if (!location) throw failed(`redirect ${response.status} without a location`);
+    if (hop >= (options.maxRedirects ?? 5)) throw failed("too many redirects");
+    url = await checkUrl(new URL(location, url).toString(), options, fetcher, signal);
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw failed(`the page answered ${response.status}`);
+  }
+  const declared = Number(response.headers.get("content-length") ?? "0");
+  const contentType = response.headers.get("content-type") ?? "application/octet-stream";
+  if (!/^text\/|html|xml|json/i.test(contentType)) {
+    await response.body?.cancel();
+    throw refused(`content type ${contentType} is not text`);
+  }
+  const reader = response.body!.getReader();
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  let truncated = declared > options.maxBytes;
+  try {
+    while (bytes < options.maxBytes) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      bytes += value.byteLength;
+    }
+    if (bytes >= options.maxBytes) truncated = true;
+  } catch (err) {
+    throw failed(err instanceof Error && err.name === "TimeoutError" ? `no answer within ${options.timeoutMs} ms` : "the page stopped mid-way");
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  const all = new Uint8Array(Math.min(bytes, options.maxBytes));
+  let at = 0;
+  for (const c of chunks) {
+    const take = Math.min(c.byteLength, all.length - at);
+    all.set(c.subarray(0, take), at);
+    at += take;
+  }
+  const body = new TextDecoder().decode(all);
+  return {
+    url: raw,
+    finalUrl: url.toString(),
+    contentType,
+    bytes: all.length,
+    truncated,
+    text: /html|xml/i.test(contentType) ? htmlToText(body) : body.trim(),
+  };
+}
