@@ -22,7 +22,7 @@ export interface Env {
   PAYLOAD_RETENTION_S?: string;
   ROUTER_PUBLIC_URL?: string;
   WEB_FETCH_ENABLED?: string;
-  WEB_FETCH_ALLOW_PRIVATE?: string;
+  WEB_FETCH_ALLOW_HOSTS?: string;
   WEB_FETCH_MAX_BYTES?: string;
   WEB_FETCH_TIMEOUT_MS?: string;
   WEB_FETCH_DOH_URL?: string;

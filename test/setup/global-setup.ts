@@ -1,5 +1,6 @@
 import type { TestProject } from "vitest/node";
 import { startDevMiner } from "../../tools/dev-miner/server.ts";
+import { startWebServer } from "./web-server.ts";
 
 /**
  * Real HTTP dev miners (the test double of tools/dev-miner) on loopback, one
@@ -19,6 +20,11 @@ const FLEET = {
   streamer: { latencyMs: 0, streamChunkDelayMs: 50 },
   // Off-chain: answers 202 and would deliver to the router; the tests deliver in its place.
   offchain: { latencyMs: 0, deferResults: true },
+  // Verdict answers for validate and factcheck.
+  validYes: { latencyMs: 1, verdict: "VALID" },
+  validNo: { latencyMs: 2, verdict: "INVALID" },
+  validBad: { latencyMs: 3, verdict: "malformed" },
+  needsSpec: { latencyMs: 1, verdict: "NEEDS_SPEC" },
 } as const;
 
 export type FleetName = keyof typeof FLEET;
@@ -32,17 +38,20 @@ export default async function setup(project: TestProject) {
       return { name, token, miner };
     }),
   );
+  const web = await startWebServer();
+  project.provide("web", { origin: web.origin, host: web.host });
   project.provide(
     "miners",
     Object.fromEntries(started.map(({ name, token, miner }) => [name, { url: miner.url, token }])) as Record<FleetName, FleetMiner>,
   );
   return async () => {
-    await Promise.all(started.map(({ miner }) => miner.close()));
+    await Promise.all([...started.map(({ miner }) => miner.close()), web.close()]);
   };
 }
 
 declare module "vitest" {
   export interface ProvidedContext {
     miners: Record<FleetName, FleetMiner>;
+    web: { origin: string; host: string };
   }
 }

@@ -17,6 +17,13 @@ export type DevMinerBehaviour = {
    * once and deliver the result later to the router's result URL.
    */
   deferResults: boolean;
+  /**
+   * How it answers a verdict request (JSON mode, a prompt asking for a
+   * "verdict"): "auto" judges the claim (INVALID when it says "wrong" or
+   * "false", else VALID; a wrong-answer roll flips it), a verdict name always
+   * gives that verdict, "malformed" answers prose instead of JSON.
+   */
+  verdict: "auto" | "VALID" | "INVALID" | "NEEDS_SPEC" | "RETRY" | "malformed";
 };
 
 export const DEFAULT_BEHAVIOUR: DevMinerBehaviour = {
@@ -26,6 +33,7 @@ export const DEFAULT_BEHAVIOUR: DevMinerBehaviour = {
   hang: false,
   streamChunkDelayMs: 2,
   deferResults: false,
+  verdict: "auto",
 };
 
 export function mergeBehaviour(base: DevMinerBehaviour, patch: Record<string, unknown>): DevMinerBehaviour {
@@ -41,6 +49,8 @@ export function mergeBehaviour(base: DevMinerBehaviour, patch: Record<string, un
   if (wrong !== undefined) next.wrongRate = wrong;
   if (typeof patch["hang"] === "boolean") next.hang = patch["hang"];
   if (typeof patch["deferResults"] === "boolean") next.deferResults = patch["deferResults"];
+  const verdicts = ["auto", "VALID", "INVALID", "NEEDS_SPEC", "RETRY", "malformed"] as const;
+  if (verdicts.includes(patch["verdict"] as DevMinerBehaviour["verdict"])) next.verdict = patch["verdict"] as DevMinerBehaviour["verdict"];
   return next;
 }
 

@@ -75,3 +75,26 @@ export function embed(text: string): number[] {
   const norm = Math.hypot(...vector) || 1;
   return vector.map((v) => v / norm);
 }
+
+/**
+ * The answer to a JSON-mode request. A prompt asking for a "verdict" gets
+ * the router's verdict object (or, in "malformed" mode, prose); any other
+ * JSON request gets {"result": text}.
+ */
+export function jsonAnswer(input: { prompt: string; maxTokens?: number | undefined; variant: string; verdict: string }): string {
+  if (!/"verdict"/.test(input.prompt)) return JSON.stringify({ result: generate(input).text });
+  if (input.verdict === "malformed") return "Sure! Having looked at it carefully, I would say the claim is VALID.";
+  const subject = /<<<(?:OUTPUT|STATEMENT)\n([\s\S]*?)\n>>>/.exec(input.prompt)?.[1] ?? input.prompt;
+  let verdict = input.verdict;
+  if (verdict === "auto") {
+    verdict = /\b(wrong|false)\b/i.test(subject) ? "INVALID" : "VALID";
+    if (input.variant !== "correct") verdict = verdict === "VALID" ? "INVALID" : "VALID";
+  }
+  return JSON.stringify({
+    verdict,
+    confidence: verdict === "VALID" || verdict === "INVALID" ? 0.9 : 0.4,
+    reasons: [verdict === "VALID" ? "The output is consistent with every rule." : verdict === "INVALID" ? "The output contradicts a rule." : "The request cannot be judged as given."],
+    advice: verdict === "VALID" ? "No change needed." : "Revise the output against the rules.",
+    evidence: [subject.slice(0, 80)],
+  });
+}

@@ -9,7 +9,7 @@ import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { DEFAULT_BEHAVIOUR, faultDice, mergeBehaviour, type DevMinerBehaviour } from "./behaviour.ts";
-import { countTokens, embed, generate } from "./model.ts";
+import { countTokens, embed, generate, jsonAnswer } from "./model.ts";
 
 export type DevMinerOptions = Partial<DevMinerBehaviour> & {
   name?: string;
@@ -139,7 +139,11 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
     if (fate === "error") return c.json(openAiError("dev miner injected failure", "server_error"), 500);
 
     const maxTokens = typeof body["max_tokens"] === "number" ? body["max_tokens"] : undefined;
-    const { text, truncated } = generate({ prompt, maxTokens, variant: fate === "wrong" ? `wrong:${name}` : "correct" });
+    const variant = fate === "wrong" ? `wrong:${name}` : "correct";
+    const jsonMode = (body["response_format"] as { type?: unknown } | undefined)?.type === "json_object";
+    const { text, truncated } = jsonMode
+      ? { text: jsonAnswer({ prompt, maxTokens, variant, verdict: current.verdict }), truncated: false }
+      : generate({ prompt, maxTokens, variant });
     const finishReason = truncated ? "length" : "stop";
     const usage = { prompt_tokens: countTokens(prompt), completion_tokens: countTokens(text), total_tokens: countTokens(prompt) + countTokens(text) };
     const id = `${chat ? "chatcmpl" : "cmpl"}-${name}-${stats.requests}`;

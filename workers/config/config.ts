@@ -49,7 +49,7 @@ const EnvSchema = z.object({
   ROUTER_PUBLIC_URL: z.string().url().optional().or(z.literal("").transform(() => undefined)),
   PAYLOAD_MASTER_KEY: z.string().optional(),
   WEB_FETCH_ENABLED: flag,
-  WEB_FETCH_ALLOW_PRIVATE: flag,
+  WEB_FETCH_ALLOW_HOSTS: csv,
   WEB_FETCH_MAX_BYTES: z.coerce.number().int().positive().optional().default(1_048_576),
   WEB_FETCH_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).optional().default(10_000),
   WEB_FETCH_DOH_URL: z.string().url().optional().or(z.literal("").transform(() => undefined)),
@@ -59,7 +59,7 @@ const EnvSchema = z.object({
     .transform((v, ctx) => {
       if (!v?.trim()) return {} as Record<string, number>;
       try {
-        return z.record(z.enum(["1", "3", "5"]), z.number().int().min(0)).parse(JSON.parse(v));
+        return z.partialRecord(z.enum(["1", "3", "5"]), z.number().int().min(0)).parse(JSON.parse(v));
       } catch {
         ctx.addIssue({ code: "custom", message: 'must be JSON like {"1": 70, "3": 71, "5": 72}' });
         return z.NEVER;
@@ -96,7 +96,7 @@ export type RouterConfig = {
   /** Base URL miners use to reach this router; defaults to the request's origin. */
   publicUrl: string | undefined;
   payloadMasterKey: string;
-  webFetch: { enabled: boolean; allowPrivate: boolean; maxBytes: number; timeoutMs: number; dohUrl: string | undefined };
+  webFetch: { enabled: boolean; allowHosts: string[]; maxBytes: number; timeoutMs: number; dohUrl: string | undefined };
   /** v3 replica tier → session id. */
   v3Pools: Partial<Record<"1" | "3" | "5", number>>;
   factcheckSessions: { any: number | undefined; standard: number | undefined; realtime: number | undefined };
@@ -149,7 +149,7 @@ function buildConfig(env: Env): RouterConfig {
     if (credentialKey === DEV_CREDENTIAL_KEY) problems.push("MINER_CREDENTIAL_KEY is the dev key");
     if (payloadMasterKey.length < 32) problems.push("PAYLOAD_MASTER_KEY secret is missing or shorter than 32 characters");
     if (payloadMasterKey === DEV_PAYLOAD_MASTER_KEY) problems.push("PAYLOAD_MASTER_KEY is the dev key");
-    if (e.WEB_FETCH_ALLOW_PRIVATE) problems.push("WEB_FETCH_ALLOW_PRIVATE must not be set in production");
+    if (e.WEB_FETCH_ALLOW_HOSTS.length > 0) problems.push("WEB_FETCH_ALLOW_HOSTS must not be set in production");
     if (e.ALLOW_PRIVATE_MINER_URLS) problems.push("ALLOW_PRIVATE_MINER_URLS must not be set in production");
   } else {
     if (routerKeys.length === 0) routerKeys = [DEV_ROUTER_TOKEN];
@@ -179,7 +179,7 @@ function buildConfig(env: Env): RouterConfig {
     payloadMasterKey,
     webFetch: {
       enabled: e.WEB_FETCH_ENABLED,
-      allowPrivate: !production && e.WEB_FETCH_ALLOW_PRIVATE,
+      allowHosts: production ? [] : e.WEB_FETCH_ALLOW_HOSTS,
       maxBytes: e.WEB_FETCH_MAX_BYTES,
       timeoutMs: e.WEB_FETCH_TIMEOUT_MS,
       // In production host names are resolved (DoH) and refused when private; locally there is no outside DNS.
@@ -211,7 +211,7 @@ function fallbackConfig(): Omit<RouterConfig, "problems"> {
     payloadWriteBackend: 0,
     publicUrl: undefined,
     payloadMasterKey: "",
-    webFetch: { enabled: false, allowPrivate: false, maxBytes: 1_048_576, timeoutMs: 10_000, dohUrl: undefined },
+    webFetch: { enabled: false, allowHosts: [], maxBytes: 1_048_576, timeoutMs: 10_000, dohUrl: undefined },
     v3Pools: {},
     factcheckSessions: { any: undefined, standard: undefined, realtime: undefined },
     search: undefined,

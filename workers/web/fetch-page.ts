@@ -5,8 +5,8 @@ export type FetchPageOptions = {
   maxBytes: number;
   timeoutMs: number;
   maxRedirects?: number;
-  /** Test-only: allow loopback and private hosts (refused in production configuration). */
-  allowPrivate: boolean;
+  /** Local and test only: `host:port`s exempt from the private-address check (refused in production configuration). */
+  allowHosts: readonly string[];
   /** DNS-over-HTTPS endpoint used to check what a host name resolves to; none = names are not resolved. */
   dohUrl?: string | undefined;
   fetcher?: typeof fetch;
@@ -38,7 +38,7 @@ async function checkUrl(raw: string, options: FetchPageOptions, fetcher: typeof 
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") throw refused(`scheme ${url.protocol} is not http(s)`);
   if (url.username || url.password) throw refused("URLs with credentials are not fetched");
-  if (options.allowPrivate) return url;
+  if (options.allowHosts.includes(url.host)) return url;
   const reason = blockedHostReason(url.hostname);
   if (reason) throw refused(reason);
   if (options.dohUrl && !/^[\d.]+$|:/.test(url.hostname) && (await resolvesPrivately(url.hostname, options.dohUrl, fetcher, signal))) {
