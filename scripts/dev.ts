@@ -14,13 +14,20 @@ const ORIGIN = `http://localhost:${PORT}`;
 const MODEL = "dev-model";
 
 // dev-miner-1 takes prompts inline; 2 resolves payload URNs itself (v2/v3);
-// 3 also delivers its results off-chain (202, then POST /api/v3/offchain/result).
+// 3 also delivers its results off-chain (202, then POST /api/v3/offchain/result);
+// 4 and 5 make a redundancy-5 pool possible.
 const miners = await Promise.all(
-  [1, 2, 3].map((i) =>
+  [1, 2, 3, 4, 5].map((i) =>
     startDevMiner({ name: `dev-miner-${i}`, port: PORT + i, token: `dev-miner-token-${i}`, latencyMs: 20 * i, models: [MODEL], deferResults: i === 3 }),
   ),
 );
-const router = await startLocalRouter({ port: PORT, log: (line) => console.log(`[wrangler] ${line}`) });
+// v3 replica-tier pools (seeds/001 "Delegate v3", "Validate v3").
+const POOLS = { "1": 91, "3": 93, "5": 95 };
+const router = await startLocalRouter({
+  port: PORT,
+  vars: { V3_SESSION_POOLS: JSON.stringify(POOLS) },
+  log: (line) => console.log(`[wrangler] ${line}`),
+});
 
 let stopping = false;
 async function stop(code: number) {
@@ -42,10 +49,12 @@ void router.exited.then((code) => {
 await provision({
   origin: router.origin,
   adminKey: DEV_ADMIN_TOKEN,
-  miners: miners.map((m, i) => ({ id: m.name, url: m.url, credential: `dev-miner-token-${i + 1}`, models: [MODEL], offchain: i > 0 })),
+  miners: miners.map((m, i) => ({ id: m.name, url: m.url, credential: `dev-miner-token-${i + 1}`, models: [MODEL], offchain: i === 1 || i === 2 })),
   sessions: [
     { id: 0, name: "dev session 0 (redundancy 1)", redundancy: 1, model: MODEL },
     { id: 1, name: "dev session 1 (redundancy 3)", redundancy: 3, model: MODEL },
+    { id: 68, name: "dev session 68 (the docs' examples)", redundancy: 1, model: MODEL },
+    ...Object.entries(POOLS).map(([replicas, id]) => ({ id, name: `v3 pool, ${replicas} replica(s)`, redundancy: Number(replicas), model: MODEL })),
   ],
 });
 
@@ -54,7 +63,8 @@ Router (local Workers runtime) listening on ${ORIGIN}
   API reference   ${ORIGIN}/docs   (OpenAPI 3.1: ${ORIGIN}/openapi.json)
   Router key      ${DEV_ROUTER_TOKEN}   (admin key: ${DEV_ADMIN_TOKEN}; both refused in production)
   Dev miners      ${miners.map((m) => `${m.name} ${m.url}`).join(", ")}
-  Sessions        0 (redundancy 1), 1 (redundancy 3)
+  Sessions        0 (redundancy 1), 1 (redundancy 3), 68 (redundancy 1; the docs' delegate, validate, factcheck examples)
+  v3 pools        replicas 1 → session 91, 3 → 93, 5 → 95
   Env for the docs' examples:  ROUTER_URL=${ORIGIN} ROUTER_API_KEY=${DEV_ROUTER_TOKEN} SESSION_ID=0
 
 Try:

@@ -15,6 +15,8 @@ const { values } = parseArgs({
     "error-rate": { type: "string", default: "0" },
     "wrong-rate": { type: "string", default: "0" },
     hang: { type: "boolean", default: false },
+    "defer-results": { type: "boolean", default: false },
+    verdict: { type: "string", default: "auto" },
     seed: { type: "string", default: "1" },
   },
 });
@@ -28,6 +30,8 @@ const miner = await startDevMiner({
   errorRate: Number(values["error-rate"]),
   wrongRate: Number(values["wrong-rate"]),
   hang: values.hang,
+  deferResults: values["defer-results"],
+  verdict: values.verdict as "auto",
   seed: Number(values.seed),
 });
 console.log(`dev-miner ${miner.name} listening on ${miner.url}`);

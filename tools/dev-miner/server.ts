@@ -211,7 +211,9 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
     const prompt = await fetchPrompt(offchain);
     const maxTokens = typeof body["max_tokens"] === "number" ? body["max_tokens"] : undefined;
     const fate = dice(behaviour);
-    const { text } = generate({ prompt, maxTokens, variant: fate === "wrong" ? `wrong:${name}` : "correct" });
+    const variant = fate === "wrong" ? `wrong:${name}` : "correct";
+    const jsonMode = (body["response_format"] as { type?: unknown } | undefined)?.type === "json_object";
+    const text = jsonMode ? jsonAnswer({ prompt, maxTokens, variant, verdict: behaviour.verdict }) : generate({ prompt, maxTokens, variant }).text;
     const res = await fetch(offchain.result_url, {
       method: "POST",
       headers: { authorization: `Bearer ${offchain.token}`, "content-type": "application/json" },
