@@ -3,6 +3,7 @@
  *   node tools/dev-miner/cli.ts --port 0 --token secret --latency-ms 50 --wrong-rate 0.1
  */
 import { parseArgs } from "node:util";
+import type { DevMinerBehaviour } from "./behaviour.ts";
 import { startDevMiner } from "./server.ts";
 
 const { values } = parseArgs({
@@ -31,7 +32,7 @@ const miner = await startDevMiner({
   wrongRate: Number(values["wrong-rate"]),
   hang: values.hang,
   deferResults: values["defer-results"],
-  verdict: values.verdict as "auto",
+  verdict: values.verdict as DevMinerBehaviour["verdict"],
   seed: Number(values.seed),
 });
 console.log(`dev-miner ${miner.name} listening on ${miner.url}`);
