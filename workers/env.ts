@@ -1,11 +1,18 @@
 import type { SessionObject } from "../durable-objects/session";
 import type { MinerRegistry } from "../durable-objects/miner-registry";
+import type { LedgerObject } from "../durable-objects/ledger";
+import type { QuotaObject } from "../durable-objects/quota";
 
 /** Bindings and vars of the Worker, as declared in wrangler.toml plus secrets. */
 export interface Env {
   SESSIONS: DurableObjectNamespace<SessionObject>;
   MINERS: DurableObjectNamespace<MinerRegistry>;
   PAYLOADS: R2Bucket;
+  LEDGERS: DurableObjectNamespace<LedgerObject>;
+  QUOTAS: DurableObjectNamespace<QuotaObject>;
+  GATEWAY_MODELS?: string;
+  GATEWAY_POOLS?: string;
+  GATEWAY_PRICES?: string;
 
   ENVIRONMENT?: string;
   ROUTER_NAME?: string;

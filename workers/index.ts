@@ -4,6 +4,8 @@ import { registryStub } from "./router/stubs";
 
 export { SessionObject } from "../durable-objects/session";
 export { MinerRegistry } from "../durable-objects/miner-registry";
+export { LedgerObject } from "../durable-objects/ledger";
+export { QuotaObject } from "../durable-objects/quota";
 
 const app = createApp();
 

@@ -1,4 +1,7 @@
 import type { Env } from "../env";
 
-/** Hono generics for this app: bindings only, no per-request variables yet. */
-export type AppEnv = { Bindings: Env };
+/** Hono generics for this app: bindings, and the customer key once the gateway has read it. */
+export type AppEnv = {
+  Bindings: Env;
+  Variables: { customerKey?: { raw: string; customerId: string; hash: string } };
+};

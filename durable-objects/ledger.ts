@@ -1,0 +1,229 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../workers/env";
+import { hashKey, keyPrefix, newCustomerKey } from "../workers/gateway/keys";
+import type { Balance, CustomerCreate, KeyIssue, KeyPublic, UsageRecord } from "../workers/gateway/schemas";
+import type { ErrorBody } from "../workers/http/errors";
+import { migrate, sqlOf } from "./sql";
+
+const MIGRATIONS = [
+  `CREATE TABLE customer (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     customer_id TEXT NOT NULL,
+     name TEXT NOT NULL,
+     billing TEXT NOT NULL,
+     balance_micros INTEGER NOT NULL,
+     spent_micros INTEGER NOT NULL DEFAULT 0,
+     created_at INTEGER NOT NULL
+   );
+   CREATE TABLE keys (
+     id TEXT PRIMARY KEY,
+     key_hash TEXT NOT NULL UNIQUE,
+     name TEXT NOT NULL,
+     prefix TEXT NOT NULL,
+     allowed_models TEXT NOT NULL,
+     requests_per_minute INTEGER NOT NULL,
+     tokens_per_minute INTEGER NOT NULL,
+     spend_limit_micros INTEGER,
+     spent_micros INTEGER NOT NULL DEFAULT 0,
+     created_at INTEGER NOT NULL,
+     rotated_at INTEGER,
+     revoked_at INTEGER
+   );
+   CREATE TABLE usage (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     request_id TEXT NOT NULL UNIQUE,
+     key_id TEXT NOT NULL,
+     model TEXT NOT NULL,
+     router_pool TEXT NOT NULL,
+     session_id INTEGER,
+     task_id INTEGER,
+     prompt_tokens INTEGER NOT NULL,
+     completion_tokens INTEGER NOT NULL,
+     latency_ms INTEGER NOT NULL,
+     status TEXT NOT NULL,
+     error_code TEXT,
+     cost_micros INTEGER NOT NULL,
+     at INTEGER NOT NULL
+   );
+   CREATE INDEX usage_at ON usage (at);`,
+];
+
+type KeyRow = {
+  id: string;
+  key_hash: string;
+  name: string;
+  prefix: string;
+  allowed_models: string;
+  requests_per_minute: number;
+  tokens_per_minute: number;
+  spend_limit_micros: number | null;
+  spent_micros: number;
+  created_at: number;
+  rotated_at: number | null;
+  revoked_at: number | null;
+};
+type CustomerRow = { customer_id: string; name: string; billing: "prepaid" | "postpaid"; balance_micros: number; spent_micros: number; created_at: number };
+type UsageRow = Omit<UsageRecord, "at" | "status"> & { status: "ok" | "failed"; at: number };
+
+export type LedgerFailure = { ok: false; status: 401 | 402 | 403 | 404 | 409; body: ErrorBody };
+export type Authorized = {
+  ok: true;
+  key: { id: string; customerId: string; requestsPerMinute: number; tokensPerMinute: number };
+};
+export type UsageInput = Omit<UsageRow, "id" | "at">;
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const fail = (status: LedgerFailure["status"], code: string, message: string, details?: unknown): LedgerFailure => ({
+  ok: false,
+  status,
+  body: { error: { code, message, ...(details === undefined ? {} : { details }) } },
+});
+
+/**
+ * One per gateway customer: its API keys (hashes only), its balance and
+ * spend, and its usage records. Every gateway request of the customer comes
+ * here once to be authorised and once to be billed, so revoking a key or
+ * running out of balance takes effect on the very next request.
+ */
+export class LedgerObject extends DurableObject<Env> {
+  private readonly sql = sqlOf(this.ctx.storage.sql);
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    migrate(ctx.storage, MIGRATIONS);
+  }
+
+  private customerRow(): CustomerRow | undefined {
+    return this.sql<CustomerRow>`SELECT * FROM customer WHERE id = 1`[0];
+  }
+
+  private toPublic(r: KeyRow, customerId: string): KeyPublic {
+    return {
+      id: r.id,
+      customer_id: customerId,
+      name: r.name,
+      prefix: r.prefix,
+      allowed_models: JSON.parse(r.allowed_models) as string[],
+      requests_per_minute: r.requests_per_minute,
+      tokens_per_minute: r.tokens_per_minute,
+      spend_limit_micros: r.spend_limit_micros,
+      spent_micros: r.spent_micros,
+      created_at: iso(r.created_at)!,
+      rotated_at: iso(r.rotated_at),
+      revoked_at: iso(r.revoked_at),
+    };
+  }
+
+  createCustomer(input: CustomerCreate): Balance | null {
+    if (this.customerRow()) return null;
+    this.sql`INSERT INTO customer (id, customer_id, name, billing, balance_micros, created_at)
+             VALUES (1, ${input.id}, ${input.name}, ${input.billing}, ${input.balance_micros}, ${Date.now()})`;
+    return this.balance();
+  }
+
+  balance(): Balance | null {
+    const c = this.customerRow();
+    return c ? { customer_id: c.customer_id, billing: c.billing, balance_micros: c.balance_micros, spent_micros: c.spent_micros } : null;
+  }
+
+  credit(amountMicros: number): Balance | null {
+    if (!this.customerRow()) return null;
+    this.sql`UPDATE customer SET balance_micros = balance_micros + ${amountMicros} WHERE id = 1`;
+    return this.balance();
+  }
+
+  /** Issues a key; the plaintext is returned here and never again. */
+  async issueKey(spec: KeyIssue, options: { secret?: string } = {}): Promise<{ key: string; record: KeyPublic } | null> {
+    const c = this.customerRow();
+    if (!c) return null;
+    const key = options.secret ?? newCustomerKey(c.customer_id);
+    const id = `key_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+    this.sql`INSERT INTO keys (id, key_hash, name, prefix, allowed_models, requests_per_minute, tokens_per_minute, spend_limit_micros, created_at)
+             VALUES (${id}, ${await hashKey(key)}, ${spec.name}, ${keyPrefix(key)}, ${JSON.stringify(spec.allowed_models)},
+                     ${spec.requests_per_minute}, ${spec.tokens_per_minute}, ${spec.spend_limit_micros}, ${Date.now()})`;
+    return { key, record: this.toPublic(this.sql<KeyRow>`SELECT * FROM keys WHERE id = ${id}`[0]!, c.customer_id) };
+  }
+
+  listKeys(): KeyPublic[] | null {
+    const c = this.customerRow();
+    if (!c) return null;
+    return this.sql<KeyRow>`SELECT * FROM keys ORDER BY created_at`.map((r) => this.toPublic(r, c.customer_id));
+  }
+
+  /** A new secret for the same key (limits and history kept); the old secret stops working at once. */
+  async rotateKey(keyId: string): Promise<{ key: string; record: KeyPublic } | null> {
+    const c = this.customerRow();
+    const row = this.sql<KeyRow>`SELECT * FROM keys WHERE id = ${keyId} AND revoked_at IS NULL`[0];
+    if (!c || !row) return null;
+    const key = newCustomerKey(c.customer_id);
+    this.sql`UPDATE keys SET key_hash = ${await hashKey(key)}, prefix = ${keyPrefix(key)}, rotated_at = ${Date.now()} WHERE id = ${keyId}`;
+    return { key, record: this.toPublic(this.sql<KeyRow>`SELECT * FROM keys WHERE id = ${keyId}`[0]!, c.customer_id) };
+  }
+
+  revokeKey(keyId: string): KeyPublic | null {
+    const c = this.customerRow();
+    if (!c || this.sql`SELECT 1 AS one FROM keys WHERE id = ${keyId}`.length === 0) return null;
+    this.sql`UPDATE keys SET revoked_at = COALESCE(revoked_at, ${Date.now()}) WHERE id = ${keyId}`;
+    return this.toPublic(this.sql<KeyRow>`SELECT * FROM keys WHERE id = ${keyId}`[0]!, c.customer_id);
+  }
+
+  /**
+   * Whether this key may make a request for `model` that could cost up to
+   * `estimateMicros`: 401 unknown or revoked, 403 model not allowed, 402 when
+   * the key's spend limit or a prepaid balance would be exceeded.
+   */
+  authorize(keyHash: string, request: { model: string; estimateMicros: number }): Authorized | LedgerFailure {
+    const c = this.customerRow();
+    const row = c ? this.sql<KeyRow>`SELECT * FROM keys WHERE key_hash = ${keyHash}`[0] : undefined;
+    if (!c || !row) return fail(401, "invalid_api_key", "invalid API key");
+    if (row.revoked_at !== null) return fail(401, "invalid_api_key", "this API key has been revoked");
+    const allowed = JSON.parse(row.allowed_models) as string[];
+    if (!allowed.includes("*") && !allowed.includes(request.model)) {
+      return fail(403, "model_not_allowed", `this key may not use model ${request.model}`, { allowed_models: allowed });
+    }
+    if (row.spend_limit_micros !== null && row.spent_micros + request.estimateMicros > row.spend_limit_micros) {
+      return fail(402, "spend_limit_reached", "this request could exceed the key's spend limit", {
+        spend_limit_micros: row.spend_limit_micros,
+        spent_micros: row.spent_micros,
+        estimate_micros: request.estimateMicros,
+      });
+    }
+    if (c.billing === "prepaid" && c.balance_micros < request.estimateMicros) {
+      return fail(402, "insufficient_balance", "the prepaid balance does not cover this request", {
+        balance_micros: c.balance_micros,
+        estimate_micros: request.estimateMicros,
+      });
+    }
+    return { ok: true, key: { id: row.id, customerId: c.customer_id, requestsPerMinute: row.requests_per_minute, tokensPerMinute: row.tokens_per_minute } };
+  }
+
+  /** Records a request's usage and bills it, once per request id. */
+  recordUsage(u: UsageInput): { billed: boolean; record: UsageRecord } {
+    const existing = this.sql<UsageRow>`SELECT * FROM usage WHERE request_id = ${u.request_id}`[0];
+    if (existing) return { billed: false, record: toRecord(existing) };
+    this.ctx.storage.transactionSync(() => {
+      this.sql`INSERT INTO usage (request_id, key_id, model, router_pool, session_id, task_id, prompt_tokens, completion_tokens, latency_ms, status, error_code, cost_micros, at)
+               VALUES (${u.request_id}, ${u.key_id}, ${u.model}, ${u.router_pool}, ${u.session_id}, ${u.task_id}, ${u.prompt_tokens}, ${u.completion_tokens},
+                       ${u.latency_ms}, ${u.status}, ${u.error_code}, ${u.cost_micros}, ${Date.now()})`;
+      if (u.cost_micros > 0) {
+        this.sql`UPDATE keys SET spent_micros = spent_micros + ${u.cost_micros} WHERE id = ${u.key_id}`;
+        this.sql`UPDATE customer SET spent_micros = spent_micros + ${u.cost_micros},
+                   balance_micros = CASE WHEN billing = 'prepaid' THEN balance_micros - ${u.cost_micros} ELSE balance_micros END WHERE id = 1`;
+      }
+    });
+    return { billed: true, record: toRecord(this.sql<UsageRow>`SELECT * FROM usage WHERE request_id = ${u.request_id}`[0]!) };
+  }
+
+  /** Usage records, newest first, optionally within [from, to), paged by `before` (an id). */
+  usage(q: { from?: number; to?: number; limit: number; before?: number }): UsageRecord[] | null {
+    if (!this.customerRow()) return null;
+    const rows = this.sql<UsageRow>`
+      SELECT * FROM usage WHERE at >= ${q.from ?? 0} AND at < ${q.to ?? Number.MAX_SAFE_INTEGER} AND id < ${q.before ?? Number.MAX_SAFE_INTEGER}
+      ORDER BY id DESC LIMIT ${q.limit}`;
+    return rows.map(toRecord);
+  }
+}
+
+function toRecord(r: UsageRow): UsageRecord {
+  return { ...r, at: new Date(r.at).toISOString() };
+}

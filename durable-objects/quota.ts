@@ -1,0 +1,69 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../workers/env";
+import { migrate, sqlOf } from "./sql";
+
+const MIGRATIONS = [
+  `CREATE TABLE windows (
+     name TEXT PRIMARY KEY,
+     window_s INTEGER NOT NULL,
+     started_at INTEGER NOT NULL,
+     used REAL NOT NULL
+   );`,
+];
+
+export type QuotaRule = {
+  /** Names the counter (e.g. "requests", "tokens"). */
+  name: string;
+  limit: number;
+  windowS: number;
+  /** What this request takes from it now (0 = only check that it is not exhausted). */
+  cost: number;
+};
+
+export type QuotaDecision = { ok: true; remaining: Record<string, number> } | { ok: false; rule: string; limit: number; retryAfterS: number };
+
+/**
+ * Fixed-window counters for one client identity (an API key, an IP, a
+ * payer): one object per identity, so no limit sits on a global path.
+ * `consume` checks every rule before taking from any, so a refused request
+ * costs nothing.
+ */
+export class QuotaObject extends DurableObject<Env> {
+  private readonly sql = sqlOf(this.ctx.storage.sql);
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    migrate(ctx.storage, MIGRATIONS);
+  }
+
+  private window(name: string, windowS: number, now: number) {
+    const row = this.sql<{ started_at: number; used: number; window_s: number }>`SELECT started_at, used, window_s FROM windows WHERE name = ${name}`[0];
+    if (!row || row.window_s !== windowS || now >= row.started_at + windowS * 1000) return { startedAt: now, used: 0 };
+    return { startedAt: row.started_at, used: row.used };
+  }
+
+  consume(rules: readonly QuotaRule[], now = Date.now()): QuotaDecision {
+    const current = rules.map((r) => ({ rule: r, ...this.window(r.name, r.windowS, now) }));
+    for (const c of current) {
+      const over = c.rule.cost > 0 ? c.used + c.rule.cost > c.rule.limit : c.used >= c.rule.limit;
+      if (over) {
+        return { ok: false, rule: c.rule.name, limit: c.rule.limit, retryAfterS: Math.max(1, Math.ceil((c.startedAt + c.rule.windowS * 1000 - now) / 1000)) };
+      }
+    }
+    const remaining: Record<string, number> = {};
+    for (const c of current) {
+      const used = c.used + c.rule.cost;
+      this.sql`INSERT INTO windows (name, window_s, started_at, used) VALUES (${c.rule.name}, ${c.rule.windowS}, ${c.startedAt}, ${used})
+               ON CONFLICT (name) DO UPDATE SET window_s = excluded.window_s, started_at = excluded.started_at, used = excluded.used`;
+      remaining[c.rule.name] = Math.max(0, c.rule.limit - used);
+    }
+    return { ok: true, remaining };
+  }
+
+  /** Adds usage known only afterwards (tokens) to a window, without a check. */
+  charge(name: string, windowS: number, amount: number, now = Date.now()): void {
+    const w = this.window(name, windowS, now);
+    this.sql`INSERT INTO windows (name, window_s, started_at, used) VALUES (${name}, ${windowS}, ${w.startedAt}, ${w.used + amount})
+             ON CONFLICT (name) DO UPDATE SET window_s = excluded.window_s, started_at = excluded.started_at, used = excluded.used`;
+  }
+}

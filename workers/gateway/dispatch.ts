@@ -1,0 +1,69 @@
+import type { SubmitResult } from "../../durable-objects/session";
+import type { Env } from "../env";
+import { ApiError } from "../http/errors";
+import { requestFingerprint } from "../router/completion-routes";
+import { sessionStub } from "../router/stubs";
+import type { CompletionRequest, CompletionResponse } from "../schemas/completion";
+import { fromFailure } from "../tasks/submit-work";
+import type { Pool } from "./gateway-config";
+import { orderRouters, recordFailure, recordSuccess } from "./router-health";
+
+export type Dispatched = { completion: CompletionResponse; router: string };
+
+/**
+ * Runs a completion on a router pool. The local pool is this deployment:
+ * the Session object is called in-process, as /api/v3/completions would.
+ * A remote pool is a list of routers speaking the v3 API, tried healthy and
+ * fast first; a router that cannot be reached or answers 5xx (504 included)
+ * hands over to the next, while a 4xx is the answer (the request itself is
+ * at fault, another router would say the same).
+ */
+export async function dispatch(env: Env, pool: Pool, sessionId: number, request: CompletionRequest, origin: string): Promise<Dispatched> {
+  if (pool.type === "local") {
+    const result = (await sessionStub(env, sessionId).submit({
+      sessionId,
+      request,
+      requestHash: await requestFingerprint(sessionId, request, "v3"),
+      payload: { version: "v3", origin },
+    })) as SubmitResult;
+    if (!result.ok) throw fromFailure(result);
+    return { completion: result.completion, router: "local" };
+  }
+
+  const attempts: { router: string; error: string }[] = [];
+  for (const router of orderRouters(pool.routers)) {
+    const started = Date.now();
+    let response: Response;
+    try {
+      response = await fetch(`${router.url}/api/v3/completions/${sessionId}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${router.key}`, "content-type": "application/json" },
+        body: JSON.stringify({ ...request, stream: false }),
+        signal: AbortSignal.timeout(pool.timeoutS * 1000),
+      });
+    } catch (err) {
+      recordFailure(router.url);
+      attempts.push({ router: router.url, error: err instanceof Error && err.name === "TimeoutError" ? "timed out" : "unreachable" });
+      continue;
+    }
+    if (response.status >= 500) {
+      recordFailure(router.url);
+      attempts.push({ router: router.url, error: `answered ${response.status}` });
+      await response.body?.cancel();
+      continue;
+    }
+    const body = (await response.json().catch(() => null)) as (CompletionResponse & { error?: { code: string; message: string; details?: unknown } }) | null;
+    if (!response.ok) {
+      recordSuccess(router.url, Date.now() - started);
+      throw new ApiError(response.status as 400, body?.error?.code ?? "router_error", body?.error?.message ?? `router answered ${response.status}`, body?.error?.details);
+    }
+    if (!body?.choices) {
+      recordFailure(router.url);
+      attempts.push({ router: router.url, error: "sent no completion" });
+      continue;
+    }
+    recordSuccess(router.url, Date.now() - started);
+    return { completion: body, router: router.url };
+  }
+  throw new ApiError(502, "router_pool_unavailable", `no router of pool ${pool.name} completed the request`, { attempts });
+}

@@ -1,0 +1,26 @@
+import { sha256Hex } from "../crypto/sha256";
+
+/** Documented customer key of local dev; `npm run dev` accepts it, production never does. */
+export const DEV_CUSTOMER_ID = "dev";
+export const DEV_CUSTOMER_KEY = "csk_dev_cortensor-dev-customer-key-local-only";
+
+/**
+ * Customer keys are `csk_{customer}_{secret}`: the customer id routes the
+ * request to that customer's Ledger object, which knows only the secret's
+ * hash. The secret is 32 random bytes, base64url.
+ */
+export function newCustomerKey(customerId: string): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  const secret = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return `csk_${customerId}_${secret}`;
+}
+
+export function customerOfKey(key: string): string | null {
+  const m = /^csk_([a-z0-9][a-z0-9-]{0,39})_[A-Za-z0-9_-]{16,128}$/.exec(key);
+  return m ? m[1]! : null;
+}
+
+export const hashKey = (key: string) => sha256Hex(key);
+
+/** What may be shown of a key after issue: enough to recognise it. */
+export const keyPrefix = (key: string) => `${key.slice(0, key.lastIndexOf("_") + 5)}…`;
