@@ -15,6 +15,8 @@ import { offchainRoutes } from "./router/offchain-routes";
 import { payloadKeyRoutes } from "./router/payload-key-routes";
 import { factcheckRoutes, workRoutes } from "./router/work-routes";
 import { sessionPoolRoutes } from "./router/session-pools";
+import { gatewayAdminRoutes } from "./gateway/admin-routes";
+import { gatewayRoutes, openAiCompatRoutes } from "./gateway/gateway-routes";
 
 /** A production configuration with dev credentials or missing secrets answers nothing but this. */
 const refuseMisconfigured = createMiddleware<AppEnv>(async function refuseMisconfigured(c, next) {
@@ -43,11 +45,18 @@ export function createApp() {
   app.notFound((c) => toErrorResponse(new ApiError(404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.use("*", refuseMisconfigured);
   app.use("/api/*", limitBody);
+  app.use("/v1/*", limitBody);
+  app.use("/openai/*", limitBody);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",
     description: "Router API key (admin routes: the admin key)",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "customerKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "Gateway customer API key (csk_…)",
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "assignmentToken", {
     type: "http",
@@ -63,6 +72,9 @@ export function createApp() {
   app.route("/", workRoutes);
   app.route("/", factcheckRoutes);
   app.route("/", sessionPoolRoutes);
+  app.route("/", gatewayRoutes);
+  app.route("/", openAiCompatRoutes);
+  app.route("/", gatewayAdminRoutes);
   app.route("/", sessionAdminRoutes);
   app.route("/", minerAdminRoutes);
 

@@ -1,0 +1,261 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { loadConfig } from "../config/config";
+import type { AppEnv } from "../http/app-env";
+import { ApiError, validationError } from "../http/errors";
+import { openApiApp } from "../http/openapi";
+import { completionEvents, sseResponse } from "../http/sse";
+import { ChatMessageSchema } from "../schemas/completion";
+import { BalanceSchema, UsageRecordSchema } from "./schemas";
+import { EnvelopeSchema, failedEnvelope, okEnvelope, openAiError } from "./envelope";
+import { gatewayConfig } from "./gateway-config";
+import { authorizeKey, customerKeyFrom, serveCompletion, type GatewayWork } from "./serve";
+import { ledgerStub } from "./stubs";
+
+const customerSecurity = [{ customerKey: [] }];
+const RequestIdSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, "1-128 letters, digits, '.', '_', ':' or '-'");
+
+async function readKey(c: Context<AppEnv>) {
+  const key = await customerKeyFrom(c.req.header("Authorization"), loadConfig(c.env).environment === "production");
+  if (!key) throw new ApiError(401, "invalid_api_key", "missing or malformed customer API key", undefined, { "WWW-Authenticate": 'Bearer realm="gateway"' });
+  c.set("customerKey", key);
+  return key;
+}
+
+// --- the seed's envelope route ---------------------------------------------
+
+const EnvelopeRequestSchema = z
+  .object({
+    model: z.string().min(1).max(64).default("default"),
+    prompt: z.string().min(1).max(1_000_000),
+    max_tokens: z.number().int().min(1).max(32_768).optional(),
+    temperature: z.number().min(0).max(2).optional(),
+    top_p: z.number().min(0).max(1).optional(),
+    stop: z.union([z.string().max(256), z.array(z.string().max(256)).max(4)]).optional(),
+    stream: z.boolean().default(false),
+    request_id: RequestIdSchema.optional(),
+  })
+  .openapi("GatewayCompletionRequest");
+
+const envelopeJson = (description: string) => ({ content: { "application/json": { schema: EnvelopeSchema } }, description });
+
+export const gatewayRoutes = openApiApp()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/completions",
+      tags: ["gateway"],
+      summary: "Hosted completion: customer key, model alias → router pool and session, usage billed, answered in the gateway envelope",
+      security: customerSecurity,
+      request: { body: { content: { "application/json": { schema: EnvelopeRequestSchema } }, required: true } },
+      responses: {
+        200: envelopeJson("status ok; `data` is the completion (with `stream`, server-sent events instead)"),
+        400: envelopeJson("Bad input"),
+        401: envelopeJson("Missing, unknown or revoked key"),
+        402: envelopeJson("Spend limit or prepaid balance would be exceeded"),
+        403: envelopeJson("The key may not use this model"),
+        404: envelopeJson("Unknown model alias"),
+        429: envelopeJson("Rate limited; `error.details.retry_after` seconds"),
+        502: envelopeJson("Router pool failed"),
+        504: envelopeJson("Timed out"),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const pool = gatewayConfig(c.env).models[body.model]?.pool;
+      try {
+        await readKey(c);
+        const { stream, ...work } = body;
+        const served = await serveCompletion(c, work);
+        if (stream) return sseResponse(completionEvents(served.completion), { "x-request-id": served.requestId }) as never;
+        return c.json(okEnvelope(served.requestId, served.model, served.pool, served.completion), 200);
+      } catch (err) {
+        const failed = failedEnvelope(err, { model: body.model, pool });
+        return c.json(failed.body, failed.status as 400, failed.headers) as never;
+      }
+    },
+    (result, c) => {
+      if (!result.success) {
+        const failed = failedEnvelope(validationError(result.error, "body"), {});
+        return c.json(failed.body, 400);
+      }
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/usage",
+      tags: ["gateway"],
+      summary: "The caller's own usage records, newest first",
+      security: customerSecurity,
+      request: {
+        query: z.object({
+          from: z.iso.datetime().optional(),
+          to: z.iso.datetime().optional(),
+          limit: z.coerce.number().int().min(1).max(1000).default(100),
+          before: z.coerce.number().int().min(1).optional().openapi({ description: "record id to page from" }),
+        }),
+      },
+      responses: { 200: { content: { "application/json": { schema: z.object({ usage: z.array(UsageRecordSchema), next_before: z.number().int().nullable() }) } }, description: "Usage" } },
+    }),
+    async (c) => {
+      const key = await readKey(c);
+      await authorizeKey(c, key, { model: "*", estimateMicros: 0 }).catch((err: ApiError) => {
+        if (err.status === 401) throw err;
+      });
+      const q = c.req.valid("query");
+      const usage = (await ledgerStub(c.env, key.customerId).usage({
+        limit: q.limit,
+        ...(q.from ? { from: Date.parse(q.from) } : {}),
+        ...(q.to ? { to: Date.parse(q.to) } : {}),
+        ...(q.before ? { before: q.before } : {}),
+      }))!;
+      return c.json({ usage, next_before: usage.length === q.limit ? usage.at(-1)!.id : null }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/balance",
+      tags: ["gateway"],
+      summary: "The caller's balance and spend",
+      security: customerSecurity,
+      responses: { 200: { content: { "application/json": { schema: BalanceSchema } }, description: "Balance" } },
+    }),
+    async (c) => {
+      const key = await readKey(c);
+      await authorizeKey(c, key, { model: "*", estimateMicros: 0 }).catch((err: ApiError) => {
+        if (err.status === 401) throw err;
+      });
+      return c.json((await ledgerStub(c.env, key.customerId).balance())!, 200);
+    },
+  );
+
+// --- OpenAI-compatible surface ---------------------------------------------
+
+const OpenAiCompletionSchema = z
+  .object({
+    model: z.string().min(1).max(64),
+    prompt: z.union([z.string().min(1), z.array(z.string()).length(1)]).transform((p) => (Array.isArray(p) ? p[0]! : p)),
+    max_tokens: z.number().int().min(1).max(32_768).nullish(),
+    temperature: z.number().min(0).max(2).nullish(),
+    top_p: z.number().min(0).max(1).nullish(),
+    stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
+    n: z.literal(1).nullish(),
+    stream: z.boolean().nullish(),
+  })
+  .passthrough();
+
+const OpenAiChatSchema = z
+  .object({
+    model: z.string().min(1).max(64),
+    messages: z.array(ChatMessageSchema.extend({ content: z.union([z.string(), z.array(z.object({ type: z.literal("text"), text: z.string() }))]) })).min(1).max(256),
+    max_tokens: z.number().int().min(1).max(32_768).nullish(),
+    max_completion_tokens: z.number().int().min(1).max(32_768).nullish(),
+    temperature: z.number().min(0).max(2).nullish(),
+    top_p: z.number().min(0).max(1).nullish(),
+    stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
+    n: z.literal(1).nullish(),
+    stream: z.boolean().nullish(),
+  })
+  .passthrough();
+
+const params = (b: { max_tokens?: number | null | undefined; temperature?: number | null | undefined; top_p?: number | null | undefined; stop?: string | string[] | null | undefined }) => ({
+  ...(b.max_tokens != null ? { max_tokens: b.max_tokens } : {}),
+  ...(b.temperature != null ? { temperature: b.temperature } : {}),
+  ...(b.top_p != null ? { top_p: b.top_p } : {}),
+  ...(b.stop != null ? { stop: b.stop } : {}),
+});
+
+async function openAiCompletion(c: Context<AppEnv>, work: GatewayWork, stream: boolean) {
+  try {
+    await readKey(c);
+    const served = await serveCompletion(c, work);
+    // OpenAI clients expect the alias they asked for as the model.
+    const completion = { ...served.completion, model: served.model };
+    if (stream) return sseResponse(completionEvents(completion), { "x-request-id": served.requestId });
+    return c.json(completion, 200, { "x-request-id": served.requestId });
+  } catch (err) {
+    const e = openAiError(err);
+    return c.json(e.body, e.status as 400, e.headers);
+  }
+}
+
+const openAiHook = (result: { success: boolean; error?: unknown }, c: Context<AppEnv>) => {
+  if (!result.success) {
+    const e = openAiError(validationError(result.error as z.ZodError, "body"));
+    return c.json(e.body, 400);
+  }
+  return undefined;
+};
+
+const openAiJson = (description: string) => ({ content: { "application/json": { schema: z.record(z.string(), z.unknown()) } }, description });
+
+function openAiRoutes(prefix: "/openai/v1" | "/v1", withCompletions: boolean) {
+  const app = openApiApp()
+    .openapi(
+      createRoute({
+        method: "post",
+        path: `${prefix}/chat/completions`,
+        tags: ["openai"],
+        summary: "OpenAI-compatible chat completion (model = a gateway alias)",
+        security: customerSecurity,
+        request: { body: { content: { "application/json": { schema: OpenAiChatSchema } }, required: true } },
+        responses: { 200: openAiJson("chat.completion, or chat.completion.chunk events") },
+      }),
+      (c) => {
+        const b = c.req.valid("json");
+        const messages = b.messages.map((m) => ({ ...m, content: typeof m.content === "string" ? m.content : m.content.map((p) => p.text).join("") }));
+        return openAiCompletion(c, { model: b.model, messages, ...params({ ...b, max_tokens: b.max_completion_tokens ?? b.max_tokens }) }, b.stream === true) as never;
+      },
+      openAiHook as never,
+    )
+    .openapi(
+      createRoute({
+        method: "get",
+        path: `${prefix}/models`,
+        tags: ["openai"],
+        summary: "OpenAI-compatible model list: the gateway's aliases",
+        security: customerSecurity,
+        responses: { 200: openAiJson("list of models") },
+      }),
+      async (c) => {
+        try {
+          const key = await readKey(c);
+          await authorizeKey(c, key, { model: "*", estimateMicros: 0 }).catch((err: ApiError) => {
+            if (err.status === 401) throw err;
+          });
+          const data = Object.keys(gatewayConfig(c.env).models).map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: "cortensor" }));
+          return c.json({ object: "list", data }, 200);
+        } catch (err) {
+          const e = openAiError(err);
+          return c.json(e.body, e.status as 401) as never;
+        }
+      },
+    );
+  if (!withCompletions) return app;
+  return app.openapi(
+    createRoute({
+      method: "post",
+      path: `${prefix}/completions`,
+      tags: ["openai"],
+      summary: "OpenAI-compatible text completion",
+      security: customerSecurity,
+      request: { body: { content: { "application/json": { schema: OpenAiCompletionSchema } }, required: true } },
+      responses: { 200: openAiJson("text_completion, or its events") },
+    }),
+    (c) => {
+      const b = c.req.valid("json");
+      return openAiCompletion(c, { model: b.model, prompt: b.prompt, ...params(b) }, b.stream === true) as never;
+    },
+    openAiHook as never,
+  );
+}
+
+/**
+ * `/v1/completions` is the seed's envelope route. The OpenAI shapes live at
+ * `/openai/v1/*` (completions, chat completions, models), which is the base
+ * URL to give the openai client; `/v1/chat/completions` and `/v1/models`
+ * answer OpenAI shapes too, since the seed defines no envelope for them.
+ */
+export const openAiCompatRoutes = openApiApp().route("/", openAiRoutes("/openai/v1", true)).route("/", openAiRoutes("/v1", false));
