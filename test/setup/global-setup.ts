@@ -1,6 +1,7 @@
 import type { TestProject } from "vitest/node";
 import { startDevMiner } from "../../tools/dev-miner/server.ts";
 import { startWebServer } from "./web-server.ts";
+import { startSecondRouter } from "./second-router.ts";
 
 /**
  * Real HTTP dev miners (the test double of tools/dev-miner) on loopback, one
@@ -40,11 +41,14 @@ export default async function setup(project: TestProject) {
   );
   const web = await startWebServer();
   project.provide("web", { origin: web.origin, host: web.host });
+  const second = await startSecondRouter({ miner: { url: started.find((m) => m.name === "fastA")!.miner.url, token: "dev-miner-token-fastA" } });
+  project.provide("secondRouter", { origin: second.origin });
   project.provide(
     "miners",
     Object.fromEntries(started.map(({ name, token, miner }) => [name, { url: miner.url, token }])) as Record<FleetName, FleetMiner>,
   );
   return async () => {
+    await second.stop();
     await Promise.all([...started.map(({ miner }) => miner.close()), web.close()]);
   };
 }
@@ -53,5 +57,6 @@ declare module "vitest" {
   export interface ProvidedContext {
     miners: Record<FleetName, FleetMiner>;
     web: { origin: string; host: string };
+    secondRouter: { origin: string };
   }
 }

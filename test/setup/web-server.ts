@@ -12,8 +12,19 @@ const PAGE = `<!doctype html><html><head><title>Routers</title><style>body { col
 <!-- a comment --><ul><li>Fan-out</li><li>Consensus</li></ul></body></html>`;
 
 export async function startWebServer(): Promise<{ origin: string; host: string; close(): Promise<void> }> {
+  let brokenRouterHits = 0;
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
+    // A "router" that is up but failing, for the gateway's failover.
+    if (url.pathname.startsWith("/broken-router/api/")) {
+      brokenRouterHits++;
+      res.writeHead(503, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "overloaded", message: "try another router" } }));
+      return;
+    }
+    if (url.pathname === "/broken-router/hits") {
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ hits: brokenRouterHits }));
+      return;
+    }
     switch (url.pathname) {
       case "/page.html":
         res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(PAGE);

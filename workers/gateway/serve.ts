@@ -72,7 +72,7 @@ export async function serveCompletion(c: Context<AppEnv>, work: GatewayWork): Pr
   try {
     const { completion } = await dispatch(c.env, pool, alias.session_id, { ...rest, request_id: requestId, stream: false }, new URL(c.req.url).origin);
     await ledger.recordUsage(usage("ok", { completion }));
-    c.executionCtx.waitUntil(quota.charge("tokens", 60, completion.usage.total_tokens));
+    c.executionCtx.waitUntil(quota.charge("tokens", 60, completion.usage.total_tokens).catch((err) => console.error("token accounting failed", err)));
     return { requestId, model: work.model, pool: pool.name, completion };
   } catch (err) {
     const code = err instanceof ApiError ? err.code : "internal_error";

@@ -1,0 +1,45 @@
+/**
+ * A second deployment of this router, on the local Workers runtime (wrangler
+ * dev) on loopback, for the gateway's remote pools and for driving the
+ * gateway with the official openai client. Sessions 0 and 7 are served by a
+ * dev miner of the test fleet.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startLocalRouter } from "../../scripts/local-router.ts";
+import { provision } from "../../scripts/provision.ts";
+import { DEV_ADMIN_TOKEN } from "../../workers/config/config.ts";
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startSecondRouter(options: { miner: { url: string; token: string } }) {
+  const state = mkdtempSync(join(tmpdir(), "second-router-"));
+  const router = await startLocalRouter({ port: await freePort(), persistTo: state });
+  await provision({
+    origin: router.origin,
+    adminKey: DEV_ADMIN_TOKEN,
+    miners: [{ id: "second-router-miner", url: options.miner.url, credential: options.miner.token, models: ["dev-model"] }],
+    sessions: [
+      { id: 0, name: "second router session 0", model: "dev-model", redundancy: 1 },
+      { id: 7, name: "second router session 7", model: "dev-model", redundancy: 1 },
+    ],
+  });
+  return {
+    origin: router.origin,
+    stop: async () => {
+      await router.stop();
+      rmSync(state, { recursive: true, force: true });
+    },
+  };
+}
