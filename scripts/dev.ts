@@ -5,7 +5,7 @@
  * and 1 (redundancy 3) provisioned through the admin API.
  */
 import { startDevMiner } from "../tools/dev-miner/server.ts";
-import { DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN } from "../workers/config/config.ts";
+import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_KEY, DEV_ROUTER_TOKEN } from "../workers/config/config.ts";
 import { startLocalRouter } from "./local-router.ts";
 import { provision } from "./provision.ts";
 
@@ -65,6 +65,9 @@ Router (local Workers runtime) listening on ${ORIGIN}
   Dev miners      ${miners.map((m) => `${m.name} ${m.url}`).join(", ")}
   Sessions        0 (redundancy 1), 1 (redundancy 3), 68 (redundancy 1; the docs' delegate, validate, factcheck examples)
   v3 pools        replicas 1 → session 91, 3 → 93, 5 → 95
+  Gateway         ${ORIGIN}/v1/completions (envelope), ${ORIGIN}/openai/v1 (OpenAI clients' base URL)
+                  dev customer key ${DEV_CUSTOMER_KEY} (local only); model "default" → session 0
+  Env for the gateway example: CORTENSOR_GATEWAY_URL=${ORIGIN} CORTENSOR_API_KEY=${DEV_CUSTOMER_KEY}
   Env for the docs' examples:  ROUTER_URL=${ORIGIN} ROUTER_API_KEY=${DEV_ROUTER_TOKEN} SESSION_ID=0
 
 Try:

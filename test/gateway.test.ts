@@ -83,6 +83,15 @@ describe("gateway keys", () => {
     expect(revoked.body).toMatchObject({ status: "failed", data: null, error: { code: "invalid_api_key" } });
   });
 
+  it("accepts the documented dev customer key only outside production", async () => {
+    const { model } = await minersFor(["fastB"]);
+    const sessionId = await createSession({ model });
+    const vars = { GATEWAY_MODELS: JSON.stringify({ default: { pool: "local", session_id: sessionId } }) };
+    expect((await gateway({ ...vars, ENVIRONMENT: "development" }).complete(DEV_CUSTOMER_KEY, seedRequest)).status).toBe(200);
+    const prod = await gateway({ ...vars, ENVIRONMENT: "production" }).complete(DEV_CUSTOMER_KEY, seedRequest);
+    expect(prod.status).toBe(401);
+  });
+
   it("refuses missing and malformed keys, and keys outside their models", async () => {
     const c = await customer({ key: { allowed_models: ["default"] } });
     expect((await c.gw.complete(null, seedRequest)).body.error!.code).toBe("invalid_api_key");

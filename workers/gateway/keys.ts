@@ -1,8 +1,6 @@
 import { sha256Hex } from "../crypto/sha256";
 
-/** Documented customer key of local dev; `npm run dev` accepts it, production never does. */
-export const DEV_CUSTOMER_ID = "dev";
-export const DEV_CUSTOMER_KEY = "csk_dev_cortensor-dev-customer-key-local-only";
+export { DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY } from "../config/config";
 
 /**
  * Customer keys are `csk_{customer}_{secret}`: the customer id routes the
