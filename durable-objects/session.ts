@@ -500,9 +500,9 @@ export class SessionObject extends DurableObject<Env> {
     });
     const origin = loadConfig(this.env).publicUrl ?? task.origin;
     const { prompt: _p, messages: _m, ...params } = request;
-    const stub: MinerRequest =
+    const byUrn: MinerRequest =
       request.kind === "chat" ? { ...params, messages: [{ role: "user", content: task.promptUrn }] } : { ...params, prompt: task.promptUrn };
-    return callMiner(target, stub, {
+    return callMiner(target, byUrn, {
       ...options,
       extension: {
         cortensor: {

@@ -22,6 +22,15 @@ async function readKey(c: Context<AppEnv>) {
   return key;
 }
 
+/** A key the Ledger knows and has not revoked (for reads: models, usage, balance). */
+async function knownKey(c: Context<AppEnv>) {
+  const key = await readKey(c);
+  await authorizeKey(c, key, { model: "*", estimateMicros: 0 }).catch((err: ApiError) => {
+    if (err.status === 401) throw err;
+  });
+  return key;
+}
+
 // --- the seed's envelope route ---------------------------------------------
 
 const EnvelopeRequestSchema = z
@@ -99,10 +108,7 @@ export const gatewayRoutes = openApiApp()
       responses: { 200: { content: { "application/json": { schema: z.object({ usage: z.array(UsageRecordSchema), next_before: z.number().int().nullable() }) } }, description: "Usage" } },
     }),
     async (c) => {
-      const key = await readKey(c);
-      await authorizeKey(c, key, { model: "*", estimateMicros: 0 }).catch((err: ApiError) => {
-        if (err.status === 401) throw err;
-      });
+      const key = await knownKey(c);
       const q = c.req.valid("query");
       const usage = (await ledgerStub(c.env, key.customerId).usage({
         limit: q.limit,
@@ -123,10 +129,7 @@ export const gatewayRoutes = openApiApp()
       responses: { 200: { content: { "application/json": { schema: BalanceSchema } }, description: "Balance" } },
     }),
     async (c) => {
-      const key = await readKey(c);
-      await authorizeKey(c, key, { model: "*", estimateMicros: 0 }).catch((err: ApiError) => {
-        if (err.status === 401) throw err;
-      });
+      const key = await knownKey(c);
       return c.json((await ledgerStub(c.env, key.customerId).balance())!, 200);
     },
   );
@@ -221,10 +224,7 @@ function openAiRoutes(prefix: "/openai/v1" | "/v1", withCompletions: boolean) {
       }),
       async (c) => {
         try {
-          const key = await readKey(c);
-          await authorizeKey(c, key, { model: "*", estimateMicros: 0 }).catch((err: ApiError) => {
-            if (err.status === 401) throw err;
-          });
+          await knownKey(c);
           const data = Object.keys(gatewayConfig(c.env).models).map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: "cortensor" }));
           return c.json({ object: "list", data }, 200);
         } catch (err) {

@@ -7,6 +7,7 @@ import { submitWork } from "./submit-work";
 import { resolvePolicy } from "./tiers";
 import { aggregateVerdicts } from "./verdict";
 import { factcheckPrompt } from "./work-prompts";
+import { verdictTask } from "./validate";
 
 /** The body's session, else FACTCHECK_<MODE>_SESSION_ID, else FACTCHECK_SESSION_ID. */
 export function factcheckSession(body: Pick<FactcheckRequest, "session_id" | "mode">, config: RouterConfig): number {
@@ -46,17 +47,7 @@ export async function runFactcheck(env: Env, config: RouterConfig, body: Factche
         // Each independent task gets its own variant of the request id, so a retry replays all of them.
         prompt: body.policy.task_redundancy > 1 ? `${prompt}\n\n(independent check ${k + 1} of ${body.policy.task_redundancy})` : prompt,
         requestId: body.request_id === undefined ? undefined : body.policy.task_redundancy > 1 ? `${body.request_id}:${k}` : body.request_id,
-        maxTokens: body.model_policy.max_tokens ?? 512,
-        temperature: body.model_policy.temperature ?? 0,
-        timeoutS: policy.timeoutS,
-        precommitS: policy.precommitS,
-        policy: {
-          ...(policy.redundancy !== undefined ? { redundancy: policy.redundancy } : {}),
-          commitPolicy: "all",
-          ...(policy.selection ? { selection: policy.selection } : {}),
-          json: true,
-          collect: true,
-        },
+        ...verdictTask(policy, body.model_policy),
       }),
     ),
   );

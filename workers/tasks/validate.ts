@@ -1,7 +1,8 @@
 import type { Env } from "../env";
 import type { ValidateRequest } from "../schemas/work";
 import { submitWork } from "./submit-work";
-import { resolvePolicy } from "./tiers";
+import { resolvePolicy, type TaskPolicy } from "./tiers";
+import type { WorkTask } from "./submit-work";
 import { aggregateVerdicts } from "./verdict";
 import { validatePrompt } from "./work-prompts";
 
@@ -21,18 +22,7 @@ export async function runValidate(env: Env, sessionId: number, body: Omit<Valida
     flow,
     prompt: validatePrompt(body.claim, body.policy.rules),
     requestId: body.request_id,
-    maxTokens: body.model_policy.max_tokens ?? 512,
-    temperature: body.model_policy.temperature ?? 0,
-    timeoutS: policy.timeoutS,
-    precommitS: policy.precommitS,
-    policy: {
-      ...(policy.redundancy !== undefined ? { redundancy: policy.redundancy } : {}),
-      // Every run votes: wait for all of them (or the precommit deadline).
-      commitPolicy: "all",
-      ...(policy.selection ? { selection: policy.selection } : {}),
-      json: true,
-      collect: true,
-    },
+    ...verdictTask(policy, body.model_policy),
   });
   const redundancy = completion.consensus.redundancy;
   return {
@@ -41,5 +31,29 @@ export async function runValidate(env: Env, sessionId: number, body: Omit<Valida
     task_ids: [completion.task_id],
     ...aggregateVerdicts(completion.runs ?? [], redundancy),
     policy: { tier: body.policy.tier ?? null, redundancy, rules: body.policy.rules },
+  };
+}
+
+/**
+ * How a task whose runs each vote on a verdict is run: JSON answers, every
+ * run's output returned, and the commit phase waiting for all runs (or the
+ * precommit deadline), since each one votes.
+ */
+export function verdictTask(
+  policy: TaskPolicy,
+  model: { max_tokens?: number | undefined; temperature?: number | undefined },
+): Pick<WorkTask, "maxTokens" | "temperature" | "timeoutS" | "precommitS" | "policy"> {
+  return {
+    maxTokens: model.max_tokens ?? 512,
+    temperature: model.temperature ?? 0,
+    timeoutS: policy.timeoutS,
+    precommitS: policy.precommitS,
+    policy: {
+      ...(policy.redundancy !== undefined ? { redundancy: policy.redundancy } : {}),
+      commitPolicy: "all",
+      ...(policy.selection ? { selection: policy.selection } : {}),
+      json: true,
+      collect: true,
+    },
   };
 }
