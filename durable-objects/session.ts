@@ -270,6 +270,11 @@ export class SessionObject extends DurableObject<Env> {
     };
   }
 
+  /** Whether a task was already submitted under this request id. */
+  knowsRequest(requestId: string): boolean {
+    return this.sessionRow() !== undefined && this.sql`SELECT 1 AS one FROM tasks WHERE request_id = ${requestId}`.length > 0;
+  }
+
   hasTask(taskId: number): boolean {
     return this.sessionRow() !== undefined && this.sql`SELECT 1 AS one FROM tasks WHERE task_id = ${taskId}`.length > 0;
   }

@@ -15,6 +15,7 @@ import { offchainRoutes } from "./router/offchain-routes";
 import { payloadKeyRoutes } from "./router/payload-key-routes";
 import { factcheckRoutes, workRoutes } from "./router/work-routes";
 import { sessionPoolRoutes } from "./router/session-pools";
+import { trialRoutes } from "./router/trial-routes";
 import { gatewayAdminRoutes } from "./gateway/admin-routes";
 import { gatewayRoutes, openAiCompatRoutes } from "./gateway/gateway-routes";
 
@@ -72,6 +73,7 @@ export function createApp() {
   app.route("/", workRoutes);
   app.route("/", factcheckRoutes);
   app.route("/", sessionPoolRoutes);
+  app.route("/", trialRoutes);
   app.route("/", gatewayRoutes);
   app.route("/", openAiCompatRoutes);
   app.route("/", gatewayAdminRoutes);

@@ -38,6 +38,14 @@ export interface Env {
   FACTCHECK_STANDARD_SESSION_ID?: string;
   FACTCHECK_REALTIME_SESSION_ID?: string;
   SEARCH_PROVIDER_URL?: string;
+  TRIAL_ROUTES?: string;
+  TRIAL_SESSION_IDS?: string;
+  TRIAL_WINDOW_S?: string;
+  TRIAL_REQUESTS_PER_WINDOW?: string;
+  TRIAL_DAILY_CAP?: string;
+  TRIAL_MAX_TOKENS?: string;
+  TRIAL_MAX_TIMEOUT_S?: string;
+  TRIAL_MAX_REDUNDANCY?: string;
   EMBEDDING_URL?: string;
   EMBEDDING_MODEL?: string;
 

@@ -73,6 +73,14 @@ const EnvSchema = z.object({
   FACTCHECK_REALTIME_SESSION_ID: optionalId,
   SEARCH_PROVIDER_URL: z.string().url().optional().or(z.literal("").transform(() => undefined)),
   SEARCH_PROVIDER_API_KEY: z.string().optional(),
+  TRIAL_ROUTES: csv,
+  TRIAL_SESSION_IDS: csv,
+  TRIAL_WINDOW_S: z.coerce.number().int().positive().optional().default(900),
+  TRIAL_REQUESTS_PER_WINDOW: z.coerce.number().int().positive().optional().default(1),
+  TRIAL_DAILY_CAP: z.coerce.number().int().positive().optional().default(1000),
+  TRIAL_MAX_TOKENS: z.coerce.number().int().positive().optional().default(256),
+  TRIAL_MAX_TIMEOUT_S: z.coerce.number().positive().optional().default(60),
+  TRIAL_MAX_REDUNDANCY: z.coerce.number().int().min(1).max(5).optional().default(1),
   EMBEDDING_SOURCE: z.enum(["lexical", "openai"]).default("lexical"),
   EMBEDDING_URL: z.string().url().optional().or(z.literal("").transform(() => undefined)),
   EMBEDDING_MODEL: z.string().default("text-embedding-3-small"),
@@ -104,6 +112,16 @@ export type RouterConfig = {
   v3Pools: Partial<Record<"1" | "3" | "5", number>>;
   factcheckSessions: { any: number | undefined; standard: number | undefined; realtime: number | undefined };
   search: { url: string; apiKey?: string } | undefined;
+  trial: {
+    routes: Set<string>;
+    sessionIds: number[];
+    windowS: number;
+    requestsPerWindow: number;
+    dailyCap: number;
+    maxTokens: number;
+    maxTimeoutS: number;
+    maxRedundancy: number;
+  };
   routerKeys: string[];
   adminKey: string;
   credentialKey: string;
@@ -190,6 +208,16 @@ function buildConfig(env: Env): RouterConfig {
     },
     v3Pools: e.V3_SESSION_POOLS,
     factcheckSessions: { any: e.FACTCHECK_SESSION_ID, standard: e.FACTCHECK_STANDARD_SESSION_ID, realtime: e.FACTCHECK_REALTIME_SESSION_ID },
+    trial: {
+      routes: new Set(e.TRIAL_ROUTES),
+      sessionIds: e.TRIAL_SESSION_IDS.map(Number).filter((n) => Number.isSafeInteger(n) && n >= 0),
+      windowS: e.TRIAL_WINDOW_S,
+      requestsPerWindow: e.TRIAL_REQUESTS_PER_WINDOW,
+      dailyCap: e.TRIAL_DAILY_CAP,
+      maxTokens: e.TRIAL_MAX_TOKENS,
+      maxTimeoutS: e.TRIAL_MAX_TIMEOUT_S,
+      maxRedundancy: e.TRIAL_MAX_REDUNDANCY,
+    },
     search: e.SEARCH_PROVIDER_URL ? { url: e.SEARCH_PROVIDER_URL, ...(e.SEARCH_PROVIDER_API_KEY ? { apiKey: e.SEARCH_PROVIDER_API_KEY } : {}) } : undefined,
     routerKeys,
     adminKey,
@@ -218,6 +246,7 @@ function fallbackConfig(): Omit<RouterConfig, "problems"> {
     v3Pools: {},
     factcheckSessions: { any: undefined, standard: undefined, realtime: undefined },
     search: undefined,
+    trial: { routes: new Set(), sessionIds: [], windowS: 900, requestsPerWindow: 1, dailyCap: 1000, maxTokens: 256, maxTimeoutS: 60, maxRedundancy: 1 },
     routerKeys: [],
     adminKey: "",
     credentialKey: "",

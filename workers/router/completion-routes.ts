@@ -31,7 +31,7 @@ export async function requestFingerprint(sessionId: number, request: CompletionR
   return sha256Hex(JSON.stringify([sessionId, flow, ordered]));
 }
 
-async function complete(
+export async function complete(
   c: Context<AppEnv>,
   sessionIdFromUrl: number | undefined,
   request: CompletionRequest,

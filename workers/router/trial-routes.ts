@@ -1,0 +1,153 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { loadConfig, type RouterConfig } from "../config/config";
+import type { AppEnv } from "../http/app-env";
+import { ErrorBodySchema } from "../http/errors";
+import { openApiApp } from "../http/openapi";
+import { errorResponses, json } from "../http/responses";
+import { SessionIdParamSchema } from "../schemas/common";
+import { CompletionRequestSchema, type CompletionRequest } from "../schemas/completion";
+import { DelegateRequestSchema, FactcheckRequestSchema, ValidateRequestSchema, VerdictResponseSchema } from "../schemas/work";
+import { runDelegate } from "../tasks/delegate";
+import { runFactcheck } from "../tasks/factcheck";
+import { TIERS, type Tier } from "../tasks/tiers";
+import { runValidate } from "../tasks/validate";
+import { admitTrial, clientIdentity, trialRequestId, trialSession, type TrialFamily } from "../trial/trial";
+import { complete } from "./completion-routes";
+import { sessionStub } from "./stubs";
+
+/** Trial limits win over whatever the client asks. */
+function bounds(config: RouterConfig, ask: { maxTokens?: number | undefined; timeoutS?: number | undefined; precommitS?: number | undefined; redundancy?: number | undefined; tier?: Tier | undefined }) {
+  const t = config.trial;
+  const timeoutS = Math.min(ask.timeoutS ?? t.maxTimeoutS, t.maxTimeoutS);
+  return {
+    maxTokens: Math.min(ask.maxTokens ?? t.maxTokens, t.maxTokens),
+    timeoutS,
+    precommitS: Math.min(ask.precommitS ?? timeoutS * 0.75, timeoutS * 0.75),
+    redundancy: Math.min(ask.redundancy ?? (ask.tier ? TIERS[ask.tier].redundancy : 1), t.maxRedundancy),
+  };
+}
+
+/** Admission for one trial request: its session, its namespaced request id, and the quota unless it is a replay. */
+async function admit(c: Context<AppEnv>, family: TrialFamily, sessionId: number, requestId: string | undefined) {
+  const namespaced = trialRequestId(clientIdentity(c), requestId);
+  const replay = namespaced !== undefined && (await sessionStub(c.env, sessionId).knowsRequest(namespaced));
+  await admitTrial(c, family, { replay });
+  return namespaced;
+}
+
+const trialFailures = {
+  400: errorResponses[400],
+  403: { content: { "application/json": { schema: ErrorBodySchema } }, description: "Session not open to trial requests" },
+  404: { content: { "application/json": { schema: ErrorBodySchema } }, description: "This trial route is not enabled" },
+  429: { content: { "application/json": { schema: ErrorBodySchema } }, description: "Trial quota exceeded; `details.retry_after` seconds" },
+} as const;
+const jsonBody = <T>(schema: T) => ({ body: { content: { "application/json": { schema } }, required: true } });
+const AnyResult = z.record(z.string(), z.unknown());
+
+async function trialCompletion(c: Context<AppEnv>, fromUrl: number | undefined, body: CompletionRequest) {
+  const config = loadConfig(c.env);
+  const sessionId = trialSession(config, fromUrl ?? body.session_id);
+  const requestId = await admit(c, "completions", sessionId, body.request_id);
+  const b = bounds(config, { maxTokens: body.max_tokens, timeoutS: body.timeout, precommitS: body.precommit_timeout });
+  const { request_id: _r, ...rest } = body;
+  return complete(c, sessionId, { ...rest, max_tokens: b.maxTokens, timeout: b.timeoutS, precommit_timeout: b.precommitS, ...(requestId ? { request_id: requestId } : {}) });
+}
+
+function delegateRoute(version: "v1" | "v2") {
+  return openApiApp().openapi(
+    createRoute({ method: "post", path: `/api/${version}/trial/delegate`, tags: ["trial"], summary: "Delegate without a key, under the trial quota and limits", request: jsonBody(DelegateRequestSchema), responses: { 200: json(AnyResult, "The result"), ...trialFailures } }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const config = loadConfig(c.env);
+      const sessionId = trialSession(config, body.session_id);
+      const requestId = await admit(c, "delegate", sessionId, body.request_id);
+      const b = bounds(config, { maxTokens: body.model_policy.max_tokens, timeoutS: body.policy.timeout, precommitS: body.policy.precommit_timeout, redundancy: body.policy.redundancy, tier: body.policy.tier });
+      const result = await runDelegate(
+        c.env,
+        config,
+        sessionId,
+        { ...body, request_id: requestId, policy: { ...body.policy, redundancy: b.redundancy, timeout: b.timeoutS, precommit_timeout: b.precommitS }, model_policy: { ...body.model_policy, max_tokens: b.maxTokens } },
+        `trial-delegate:${version}`,
+      );
+      return c.json({ ...result, request_id: body.request_id ?? null, trial: true }, 200);
+    },
+  );
+}
+
+function validateRoute(version: "v1" | "v2") {
+  return openApiApp().openapi(
+    createRoute({ method: "post", path: `/api/${version}/trial/validate`, tags: ["trial"], summary: "Validate without a key, under the trial quota and limits", request: jsonBody(ValidateRequestSchema), responses: { 200: json(VerdictResponseSchema, "The verdict"), ...trialFailures } }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const config = loadConfig(c.env);
+      const sessionId = trialSession(config, body.session_id);
+      const requestId = await admit(c, "validate", sessionId, body.request_id);
+      const ms = (s: number) => Math.round(s * 1000);
+      const b = bounds(config, {
+        maxTokens: body.model_policy.max_tokens,
+        timeoutS: body.policy.timeout_ms === undefined ? undefined : body.policy.timeout_ms / 1000,
+        precommitS: body.policy.precommit_timeout_ms === undefined ? undefined : body.policy.precommit_timeout_ms / 1000,
+        redundancy: body.policy.redundancy,
+        tier: body.policy.tier,
+      });
+      const result = await runValidate(
+        c.env,
+        sessionId,
+        { ...body, request_id: requestId, policy: { ...body.policy, redundancy: b.redundancy, timeout_ms: ms(b.timeoutS), precommit_timeout_ms: ms(b.precommitS) }, model_policy: { ...body.model_policy, max_tokens: b.maxTokens } },
+        `trial-validate:${version}`,
+      );
+      return c.json({ ...result, request_id: body.request_id ?? null, trial: true }, 200);
+    },
+  );
+}
+
+function completionRoutes() {
+  return openApiApp()
+    .openapi(
+      createRoute({ method: "post", path: "/api/v1/trial/completions", tags: ["trial"], summary: "A completion without a key, under the trial quota and limits", request: jsonBody(CompletionRequestSchema), responses: { 200: json(AnyResult, "The completion"), ...trialFailures } }),
+      (c) => trialCompletion(c, undefined, c.req.valid("json")) as never,
+    )
+    .openapi(
+      createRoute({ method: "post", path: "/api/v1/trial/completions/{sessionId}", tags: ["trial"], summary: "The same, on a named trial session", request: { params: SessionIdParamSchema, ...jsonBody(CompletionRequestSchema) }, responses: { 200: json(AnyResult, "The completion"), ...trialFailures } }),
+      (c) => trialCompletion(c, c.req.valid("param").sessionId, c.req.valid("json")) as never,
+    );
+}
+
+const factcheckRoute = openApiApp().openapi(
+  createRoute({ method: "post", path: "/api/v1/trial/factcheck", tags: ["trial"], summary: "Factcheck without a key, under the trial quota and limits", request: jsonBody(FactcheckRequestSchema), responses: { 200: json(VerdictResponseSchema, "The verdict"), ...trialFailures } }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const config = loadConfig(c.env);
+    const sessionId = trialSession(config, body.session_id);
+    const requestId = await admit(c, "factcheck", sessionId, body.request_id);
+    const b = bounds(config, {
+      maxTokens: body.model_policy.max_tokens,
+      timeoutS: body.policy.timeout_ms === undefined ? undefined : body.policy.timeout_ms / 1000,
+      precommitS: body.policy.precommit_timeout_ms === undefined ? body.policy.precommit_timeout : body.policy.precommit_timeout_ms / 1000,
+      redundancy: body.policy.redundancy,
+      tier: body.policy.tier,
+    });
+    const result = await runFactcheck(
+      c.env,
+      config,
+      {
+        ...body,
+        session_id: sessionId,
+        ...(requestId ? { request_id: requestId } : {}),
+        policy: { ...body.policy, task_redundancy: 1, redundancy: b.redundancy, timeout_ms: Math.round(b.timeoutS * 1000), precommit_timeout_ms: Math.round(b.precommitS * 1000), precommit_timeout: undefined },
+        model_policy: { ...body.model_policy, max_tokens: b.maxTokens },
+      },
+      "trial-factcheck",
+    );
+    return c.json({ ...result, request_id: body.request_id ?? null, trial: true }, 200);
+  },
+);
+
+export const trialRoutes = openApiApp()
+  .route("/", completionRoutes())
+  .route("/", delegateRoute("v1"))
+  .route("/", delegateRoute("v2"))
+  .route("/", validateRoute("v1"))
+  .route("/", validateRoute("v2"))
+  .route("/", factcheckRoute);
