@@ -16,6 +16,7 @@ import { payloadKeyRoutes } from "./router/payload-key-routes";
 import { factcheckRoutes, workRoutes } from "./router/work-routes";
 import { sessionPoolRoutes } from "./router/session-pools";
 import { trialRoutes } from "./router/trial-routes";
+import { a2aRoutes } from "./router/a2a-routes";
 import { gatewayAdminRoutes } from "./gateway/admin-routes";
 import { gatewayRoutes, openAiCompatRoutes } from "./gateway/gateway-routes";
 
@@ -74,6 +75,7 @@ export function createApp() {
   app.route("/", factcheckRoutes);
   app.route("/", sessionPoolRoutes);
   app.route("/", trialRoutes);
+  app.route("/", a2aRoutes);
   app.route("/", gatewayRoutes);
   app.route("/", openAiCompatRoutes);
   app.route("/", gatewayAdminRoutes);

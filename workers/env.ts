@@ -2,6 +2,7 @@ import type { SessionObject } from "../durable-objects/session";
 import type { MinerRegistry } from "../durable-objects/miner-registry";
 import type { LedgerObject } from "../durable-objects/ledger";
 import type { QuotaObject } from "../durable-objects/quota";
+import type { A2ATaskStoreObject } from "../durable-objects/a2a-tasks";
 
 /** Bindings and vars of the Worker, as declared in wrangler.toml plus secrets. */
 export interface Env {
@@ -10,6 +11,7 @@ export interface Env {
   PAYLOADS: R2Bucket;
   LEDGERS: DurableObjectNamespace<LedgerObject>;
   QUOTAS: DurableObjectNamespace<QuotaObject>;
+  A2A_TASKS: DurableObjectNamespace<A2ATaskStoreObject>;
   GATEWAY_MODELS?: string;
   GATEWAY_POOLS?: string;
   GATEWAY_PRICES?: string;
@@ -38,6 +40,7 @@ export interface Env {
   FACTCHECK_STANDARD_SESSION_ID?: string;
   FACTCHECK_REALTIME_SESSION_ID?: string;
   SEARCH_PROVIDER_URL?: string;
+  A2A_SESSION_ID?: string;
   TRIAL_ROUTES?: string;
   TRIAL_SESSION_IDS?: string;
   TRIAL_WINDOW_S?: string;

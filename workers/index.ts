@@ -6,6 +6,7 @@ export { SessionObject } from "../durable-objects/session";
 export { MinerRegistry } from "../durable-objects/miner-registry";
 export { LedgerObject } from "../durable-objects/ledger";
 export { QuotaObject } from "../durable-objects/quota";
+export { A2ATaskStoreObject } from "../durable-objects/a2a-tasks";
 
 const app = createApp();
 

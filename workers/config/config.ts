@@ -73,6 +73,7 @@ const EnvSchema = z.object({
   FACTCHECK_REALTIME_SESSION_ID: optionalId,
   SEARCH_PROVIDER_URL: z.string().url().optional().or(z.literal("").transform(() => undefined)),
   SEARCH_PROVIDER_API_KEY: z.string().optional(),
+  A2A_SESSION_ID: optionalId,
   TRIAL_ROUTES: csv,
   TRIAL_SESSION_IDS: csv,
   TRIAL_WINDOW_S: z.coerce.number().int().positive().optional().default(900),
@@ -112,6 +113,7 @@ export type RouterConfig = {
   v3Pools: Partial<Record<"1" | "3" | "5", number>>;
   factcheckSessions: { any: number | undefined; standard: number | undefined; realtime: number | undefined };
   search: { url: string; apiKey?: string } | undefined;
+  a2aSessionId: number | undefined;
   trial: {
     routes: Set<string>;
     sessionIds: number[];
@@ -208,6 +210,7 @@ function buildConfig(env: Env): RouterConfig {
     },
     v3Pools: e.V3_SESSION_POOLS,
     factcheckSessions: { any: e.FACTCHECK_SESSION_ID, standard: e.FACTCHECK_STANDARD_SESSION_ID, realtime: e.FACTCHECK_REALTIME_SESSION_ID },
+    a2aSessionId: e.A2A_SESSION_ID,
     trial: {
       routes: new Set(e.TRIAL_ROUTES),
       sessionIds: e.TRIAL_SESSION_IDS.map(Number).filter((n) => Number.isSafeInteger(n) && n >= 0),
@@ -246,6 +249,7 @@ function fallbackConfig(): Omit<RouterConfig, "problems"> {
     v3Pools: {},
     factcheckSessions: { any: undefined, standard: undefined, realtime: undefined },
     search: undefined,
+    a2aSessionId: undefined,
     trial: { routes: new Set(), sessionIds: [], windowS: 900, requestsPerWindow: 1, dailyCap: 1000, maxTokens: 256, maxTimeoutS: 60, maxRedundancy: 1 },
     routerKeys: [],
     adminKey: "",

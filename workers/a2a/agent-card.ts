@@ -1,0 +1,63 @@
+import { AgentCard } from "@a2a-js/sdk";
+import { ROUTER_VERSION } from "../router/meta-routes";
+
+/** The x402 extension for A2A: paid calls, see the /api/v1/x402/* routes. */
+export const X402_EXTENSION = "https://github.com/google-agentic-commerce/a2a-x402/blob/main/spec/v0.1";
+
+const skill = (id: string, name: string, description: string, examples: string[], tags: string[]) => ({
+  id,
+  name,
+  description,
+  tags,
+  examples,
+  inputModes: ["text/plain", "application/json"],
+  outputModes: ["text/plain", "application/json"],
+  securityRequirements: [],
+});
+
+/**
+ * This router's Agent Card, read through the SDK's own AgentCard message so
+ * that what is served is what the A2A schema says, field for field.
+ */
+export function agentCard(origin: string, name: string): AgentCard {
+  const rpc = `${origin}/api/v1/a2a`;
+  return AgentCard.fromJSON({
+    name,
+    description:
+      "Edge router of a decentralized AI inference network: completions, delegated tasks, validation and fact-checking, each run on redundant GPU miners and answered by consensus.",
+    version: ROUTER_VERSION,
+    documentationUrl: `${origin}/docs`,
+    provider: { organization: "Cortensor network operator", url: origin },
+    supportedInterfaces: [
+      { url: rpc, protocolBinding: "JSONRPC", protocolVersion: "1.0" },
+      { url: rpc, protocolBinding: "JSONRPC", protocolVersion: "0.3" },
+    ],
+    capabilities: {
+      streaming: false,
+      pushNotifications: false,
+      extensions: [
+        {
+          uri: X402_EXTENSION,
+          description: "Pay per request with x402 instead of a key: the /api/v1/x402/* routes answer 402 with payment requirements.",
+          required: false,
+          params: { routes: ["/api/v1/x402/completions", "/api/v1/x402/delegate", "/api/v1/x402/validate", "/api/v1/x402/factcheck"] },
+        },
+      ],
+    },
+    securitySchemes: {
+      bearer: { httpAuthSecurityScheme: { scheme: "Bearer", description: "Router API key" } },
+    },
+    securityRequirements: [{ schemes: { bearer: { list: [] } } }],
+    defaultInputModes: ["text/plain", "application/json"],
+    defaultOutputModes: ["text/plain", "application/json"],
+    skills: [
+      skill("completion", "Completion", "Text completion by redundant miners, answered by consensus (POST /api/v1/completions).", ["What is Cortensor?"], ["inference", "completion"]),
+      skill("delegate", "Delegate", "Runs a delegated task (objective and input) on a session's miners; A2A messages run as delegate tasks.", ["Summarize the technical purpose of Cortensor routers."], ["delegation", "tasks"]),
+      skill("validate", "Validate", "Checks a claim against rules; verdict VALID, INVALID, RETRY or NEEDS_SPEC (POST /api/v2/validate).", ["Validate whether this output describes router behavior accurately."], ["validation"]),
+      skill("factcheck", "Factcheck", "Fact-checks a statement, standard or with realtime evidence (POST /api/v1/factcheck).", ["Cortensor supports router, miner, oracle, and validator roles."], ["factcheck"]),
+    ],
+  });
+}
+
+/** The card as served: the schema's JSON form of `agentCard`. */
+export const agentCardJson = (origin: string, name: string) => AgentCard.toJSON(agentCard(origin, name)) as Record<string, unknown>;

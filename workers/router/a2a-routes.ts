@@ -1,0 +1,64 @@
+import { A2A_VERSION_HEADER } from "@a2a-js/sdk";
+import { LegacyJsonRpcTransportHandler } from "@a2a-js/sdk/compat/v0_3/server";
+import { isLegacyJsonRpcMethod } from "@a2a-js/sdk/compat/v0_3";
+import { DefaultRequestHandler, JsonRpcTransportHandler, UnauthenticatedUser, defaultServerCallContextBuilder, validateVersion } from "@a2a-js/sdk/server";
+import type { Context } from "hono";
+import { agentCard, agentCardJson } from "../a2a/agent-card";
+import { DelegateExecutor } from "../a2a/delegate-executor";
+import { DurableTaskStore } from "../a2a/task-store";
+import { requireRouterKey } from "../auth/bearer";
+import { loadConfig } from "../config/config";
+import { sha256Hex } from "../crypto/sha256";
+import type { AppEnv } from "../http/app-env";
+import { openApiApp } from "../http/openapi";
+
+const CARD_PATHS = ["/.well-known/agent.json", "/.well-known/agent-card.json", "/api/v1/a2a/agent.json", "/api/v1/a2a/discovery"] as const;
+
+const serveCard = (c: Context<AppEnv>) => c.json(agentCardJson(new URL(c.req.url).origin, loadConfig(c.env).routerName));
+
+/**
+ * The A2A JSON-RPC endpoint, through the SDK's own request handler and
+ * transports: v1.0 methods (SendMessage, GetTask, CancelTask) and the v0.3
+ * names (message/send, tasks/get, tasks/cancel). Tasks are kept per caller
+ * key in a Durable Object, so any isolate can read or cancel them.
+ */
+async function jsonRpc(c: Context<AppEnv>) {
+  const config = loadConfig(c.env);
+  const body = (await c.req.json().catch(() => null)) as { id?: unknown; method?: unknown } | null;
+  if (!body || typeof body !== "object") {
+    return c.json({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } });
+  }
+  const legacy = typeof body.method === "string" && isLegacyJsonRpcMethod(body.method);
+  const card = agentCard(new URL(c.req.url).origin, config.routerName);
+  const token = /^Bearer\s+(\S+)/i.exec(c.req.header("Authorization") ?? "")?.[1] ?? "";
+  const owner = (await sha256Hex(token)).slice(0, 32);
+  const handler = new DefaultRequestHandler(card, new DurableTaskStore(c.env, owner), new DelegateExecutor(c.env, config));
+  const context = defaultServerCallContextBuilder({
+    extensions: [],
+    user: new UnauthenticatedUser(),
+    headers: Object.fromEntries(c.req.raw.headers),
+    requestedVersion: c.req.header(A2A_VERSION_HEADER) ?? (legacy ? "0.3" : "1.0"),
+  });
+  const mapError = legacy ? LegacyJsonRpcTransportHandler.mapToLegacyJSONRPCError : JsonRpcTransportHandler.mapToJSONRPCError;
+  try {
+    validateVersion(context.requestedVersion, card, "JSONRPC");
+    const transport = legacy ? new LegacyJsonRpcTransportHandler(handler) : new JsonRpcTransportHandler(handler);
+    const result = await transport.handle(body as Record<string, unknown>, context);
+    if (result && typeof (result as AsyncGenerator)[Symbol.asyncIterator] === "function") {
+      // Streaming is not offered (capabilities.streaming is false): answer with the last event.
+      let last: unknown = null;
+      for await (const event of result as AsyncGenerator) last = event;
+      return c.json(last as Record<string, unknown>);
+    }
+    return c.json(result as Record<string, unknown>);
+  } catch (err) {
+    return c.json({ jsonrpc: "2.0", id: (body.id as string | number | null) ?? null, error: mapError(err) });
+  }
+}
+
+export const a2aRoutes = (() => {
+  const app = openApiApp();
+  for (const path of CARD_PATHS) app.get(path, serveCard);
+  app.post("/api/v1/a2a", requireRouterKey(), jsonRpc);
+  return app;
+})();
