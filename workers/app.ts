@@ -17,6 +17,7 @@ import { factcheckRoutes, workRoutes } from "./router/work-routes";
 import { sessionPoolRoutes } from "./router/session-pools";
 import { trialRoutes } from "./router/trial-routes";
 import { a2aRoutes } from "./router/a2a-routes";
+import { mcpRoutes } from "./router/mcp-routes";
 import { gatewayAdminRoutes } from "./gateway/admin-routes";
 import { gatewayRoutes, openAiCompatRoutes } from "./gateway/gateway-routes";
 
@@ -76,6 +77,7 @@ export function createApp() {
   app.route("/", sessionPoolRoutes);
   app.route("/", trialRoutes);
   app.route("/", a2aRoutes);
+  app.route("/", mcpRoutes);
   app.route("/", gatewayRoutes);
   app.route("/", openAiCompatRoutes);
   app.route("/", gatewayAdminRoutes);
