@@ -25,7 +25,7 @@ const miners = await Promise.all(
 const POOLS = { "1": 91, "3": 93, "5": 95 };
 const router = await startLocalRouter({
   port: PORT,
-  vars: { V3_SESSION_POOLS: JSON.stringify(POOLS), TRIAL_ROUTES: "all", TRIAL_SESSION_IDS: "0,68" },
+  vars: { V3_SESSION_POOLS: JSON.stringify(POOLS), TRIAL_ROUTES: "all", TRIAL_SESSION_IDS: "0,68", A2A_SESSION_ID: "0" },
   log: (line) => console.log(`[wrangler] ${line}`),
 });
 
@@ -66,6 +66,7 @@ Router (local Workers runtime) listening on ${ORIGIN}
   Sessions        0 (redundancy 1), 1 (redundancy 3), 68 (redundancy 1; the docs' delegate, validate, factcheck examples)
   v3 pools        replicas 1 → session 91, 3 → 93, 5 → 95
   Trial routes    /api/v1/trial/* without a key: once per client per 15 minutes, on sessions 0 and 68
+  A2A / MCP       ${ORIGIN}/.well-known/agent-card.json, JSON-RPC ${ORIGIN}/api/v1/a2a (session 0), MCP ${ORIGIN}/mcp
   Gateway         ${ORIGIN}/v1/completions (envelope), ${ORIGIN}/openai/v1 (OpenAI clients' base URL)
                   dev customer key ${DEV_CUSTOMER_KEY} (local only); model "default" → session 0
   Env for the gateway example: CORTENSOR_GATEWAY_URL=${ORIGIN} CORTENSOR_API_KEY=${DEV_CUSTOMER_KEY}
