@@ -9,6 +9,10 @@ const MIGRATIONS = [
      started_at INTEGER NOT NULL,
      used REAL NOT NULL
    );`,
+  `CREATE TABLE claims (
+     token TEXT PRIMARY KEY,
+     claimed_at INTEGER NOT NULL
+   );`,
 ];
 
 export type QuotaRule = {
@@ -58,6 +62,16 @@ export class QuotaObject extends DurableObject<Env> {
       remaining[c.rule.name] = Math.max(0, c.rule.limit - used);
     }
     return { ok: true, remaining };
+  }
+
+  /**
+   * Claims a one-time token (a payment authorization's nonce) for this
+   * identity: true the first time, false ever after.
+   */
+  claimOnce(token: string): boolean {
+    if (this.sql`SELECT 1 AS one FROM claims WHERE token = ${token}`.length > 0) return false;
+    this.sql`INSERT INTO claims (token, claimed_at) VALUES (${token}, ${Date.now()})`;
+    return true;
   }
 
   /** Adds usage known only afterwards (tokens) to a window, without a check. */

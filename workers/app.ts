@@ -18,6 +18,7 @@ import { sessionPoolRoutes } from "./router/session-pools";
 import { trialRoutes } from "./router/trial-routes";
 import { a2aRoutes } from "./router/a2a-routes";
 import { mcpRoutes } from "./router/mcp-routes";
+import { x402Routes } from "./router/x402-routes";
 import { gatewayAdminRoutes } from "./gateway/admin-routes";
 import { gatewayRoutes, openAiCompatRoutes } from "./gateway/gateway-routes";
 
@@ -78,6 +79,7 @@ export function createApp() {
   app.route("/", trialRoutes);
   app.route("/", a2aRoutes);
   app.route("/", mcpRoutes);
+  app.route("/", x402Routes);
   app.route("/", gatewayRoutes);
   app.route("/", openAiCompatRoutes);
   app.route("/", gatewayAdminRoutes);

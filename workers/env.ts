@@ -41,6 +41,11 @@ export interface Env {
   FACTCHECK_REALTIME_SESSION_ID?: string;
   SEARCH_PROVIDER_URL?: string;
   A2A_SESSION_ID?: string;
+  X402_ROUTES?: string;
+  X402_FACILITATOR_URL?: string;
+  X402_NETWORK?: string;
+  X402_PAY_TO?: string;
+  X402_PRICES?: string;
   TRIAL_ROUTES?: string;
   TRIAL_SESSION_IDS?: string;
   TRIAL_WINDOW_S?: string;

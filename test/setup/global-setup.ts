@@ -2,6 +2,7 @@ import type { TestProject } from "vitest/node";
 import { startDevMiner } from "../../tools/dev-miner/server.ts";
 import { startWebServer } from "./web-server.ts";
 import { startSecondRouter } from "./second-router.ts";
+import { startFacilitator } from "./facilitator.ts";
 
 /**
  * Real HTTP dev miners (the test double of tools/dev-miner) on loopback, one
@@ -43,12 +44,15 @@ export default async function setup(project: TestProject) {
   project.provide("web", { origin: web.origin, host: web.host });
   const second = await startSecondRouter({ miner: { url: started.find((m) => m.name === "fastA")!.miner.url, token: "dev-miner-token-fastA" } });
   project.provide("secondRouter", { origin: second.origin });
+  const facilitator = await startFacilitator("eip155:84532");
+  project.provide("facilitator", { url: facilitator.url });
   project.provide(
     "miners",
     Object.fromEntries(started.map(({ name, token, miner }) => [name, { url: miner.url, token }])) as Record<FleetName, FleetMiner>,
   );
   return async () => {
     await second.stop();
+    await facilitator.close();
     await Promise.all([...started.map(({ miner }) => miner.close()), web.close()]);
   };
 }
@@ -58,5 +62,6 @@ declare module "vitest" {
     miners: Record<FleetName, FleetMiner>;
     web: { origin: string; host: string };
     secondRouter: { origin: string };
+    facilitator: { url: string };
   }
 }

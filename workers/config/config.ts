@@ -74,6 +74,23 @@ const EnvSchema = z.object({
   SEARCH_PROVIDER_URL: z.string().url().optional().or(z.literal("").transform(() => undefined)),
   SEARCH_PROVIDER_API_KEY: z.string().optional(),
   A2A_SESSION_ID: optionalId,
+  X402_ROUTES: csv,
+  X402_FACILITATOR_URL: z.string().url().optional().or(z.literal("").transform(() => undefined)),
+  X402_NETWORK: z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9-]+$/).default("eip155:84532"),
+  X402_PAY_TO: z.string().regex(/^0x[0-9a-fA-F]{40}$/).optional().or(z.literal("").transform(() => undefined)),
+  X402_PRICES: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const fallback = { ping: "$0.001", completions: "$0.01", delegate: "$0.02", validate: "$0.02", factcheck: "$0.02" };
+      if (!v?.trim()) return fallback;
+      try {
+        return { ...fallback, ...z.partialRecord(z.enum(["ping", "completions", "delegate", "validate", "factcheck"]), z.string().regex(/^\$\d+(\.\d+)?$/)).parse(JSON.parse(v)) };
+      } catch {
+        ctx.addIssue({ code: "custom", message: 'must be JSON like {"completions": "$0.01"}' });
+        return z.NEVER;
+      }
+    }),
   TRIAL_ROUTES: csv,
   TRIAL_SESSION_IDS: csv,
   TRIAL_WINDOW_S: z.coerce.number().int().positive().optional().default(900),
@@ -114,6 +131,13 @@ export type RouterConfig = {
   factcheckSessions: { any: number | undefined; standard: number | undefined; realtime: number | undefined };
   search: { url: string; apiKey?: string } | undefined;
   a2aSessionId: number | undefined;
+  x402: {
+    routes: Set<string>;
+    facilitatorUrl: string | undefined;
+    network: string;
+    payTo: string | undefined;
+    prices: Record<"ping" | "completions" | "delegate" | "validate" | "factcheck", string>;
+  };
   trial: {
     routes: Set<string>;
     sessionIds: number[];
@@ -162,6 +186,7 @@ function buildConfig(env: Env): RouterConfig {
   let adminKey = e.ADMIN_API_KEY ?? "";
   let credentialKey = e.MINER_CREDENTIAL_KEY ?? "";
   let payloadMasterKey = e.PAYLOAD_MASTER_KEY ?? "";
+  if (e.X402_ROUTES.length > 0 && (!e.X402_FACILITATOR_URL || !e.X402_PAY_TO)) problems.push("X402_ROUTES are enabled but X402_FACILITATOR_URL or X402_PAY_TO is not set");
   if (e.EMBEDDING_SOURCE === "openai" && !e.EMBEDDING_URL) problems.push("EMBEDDING_SOURCE is openai but EMBEDDING_URL is not set");
   if (production) {
     if (routerKeys.length === 0) problems.push("ROUTER_API_KEYS secret is not set");
@@ -211,6 +236,7 @@ function buildConfig(env: Env): RouterConfig {
     v3Pools: e.V3_SESSION_POOLS,
     factcheckSessions: { any: e.FACTCHECK_SESSION_ID, standard: e.FACTCHECK_STANDARD_SESSION_ID, realtime: e.FACTCHECK_REALTIME_SESSION_ID },
     a2aSessionId: e.A2A_SESSION_ID,
+    x402: { routes: new Set(e.X402_ROUTES), facilitatorUrl: e.X402_FACILITATOR_URL, network: e.X402_NETWORK, payTo: e.X402_PAY_TO, prices: e.X402_PRICES },
     trial: {
       routes: new Set(e.TRIAL_ROUTES),
       sessionIds: e.TRIAL_SESSION_IDS.map(Number).filter((n) => Number.isSafeInteger(n) && n >= 0),
@@ -250,6 +276,7 @@ function fallbackConfig(): Omit<RouterConfig, "problems"> {
     factcheckSessions: { any: undefined, standard: undefined, realtime: undefined },
     search: undefined,
     a2aSessionId: undefined,
+    x402: { routes: new Set(), facilitatorUrl: undefined, network: "eip155:84532", payTo: undefined, prices: { ping: "$0.001", completions: "$0.01", delegate: "$0.02", validate: "$0.02", factcheck: "$0.02" } },
     trial: { routes: new Set(), sessionIds: [], windowS: 900, requestsPerWindow: 1, dailyCap: 1000, maxTokens: 256, maxTimeoutS: 60, maxRedundancy: 1 },
     routerKeys: [],
     adminKey: "",

@@ -1,0 +1,114 @@
+import { env } from "cloudflare:workers";
+import { ExactEvmScheme } from "@x402/evm";
+import { wrapFetchWithPaymentFromConfig } from "@x402/fetch";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { describe, expect, inject, it } from "vitest";
+import worker from "../workers/index";
+import { createSession, minerRequests, minersFor } from "./helpers";
+
+const PAY_TO = "0x9999999999999999999999999999999999999999";
+
+type Activity = { settlements: { payer: string; amount: string; payTo: string; transaction: string }[]; verifications: number };
+const activity = async () => (await (await fetch(`${inject("facilitator").url}/activity`)).json()) as Activity;
+
+/** The Worker with x402 enabled, as a paying client reaches it. */
+function router(vars: Record<string, string> = {}): typeof fetch {
+  return async (input, init) =>
+    worker.fetch(
+      new Request(input as RequestInfo, init),
+      { ...env, X402_ROUTES: "all", X402_FACILITATOR_URL: inject("facilitator").url, X402_PAY_TO: PAY_TO, ...vars },
+      { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext,
+    );
+}
+
+function payingClient(base: typeof fetch) {
+  const account = privateKeyToAccount(generatePrivateKey());
+  const sent: Headers[] = [];
+  const recording: typeof fetch = async (input, init) => {
+    const request = new Request(input as RequestInfo, init);
+    sent.push(new Headers(request.headers));
+    return base(request);
+  };
+  const pay = wrapFetchWithPaymentFromConfig(recording, { schemes: [{ network: "eip155:84532", client: new ExactEvmScheme(account) }] });
+  return { account, sent, pay };
+}
+
+const decode = (header: string | null) => JSON.parse(atob(header!)) as { x402Version: number; accepts: { scheme: string; network: string; amount: string; asset: string; payTo: string }[] };
+const post = (body: unknown) => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+
+describe("x402", () => {
+  it("answers 402 with the payment requirements on every paid route", async () => {
+    const call = router();
+    for (const [method, path, price] of [
+      ["GET", "/api/v1/x402/ping", "1000"],
+      ["POST", "/api/v1/x402/completions", "10000"],
+      ["POST", "/api/v1/x402/completions/5", "10000"],
+      ["POST", "/api/v1/x402/delegate", "20000"],
+      ["POST", "/api/v2/x402/delegate", "20000"],
+      ["POST", "/api/v1/x402/validate", "20000"],
+      ["POST", "/api/v2/x402/validate", "20000"],
+      ["POST", "/api/v1/x402/factcheck", "20000"],
+    ] as const) {
+      const res = await call(`http://router.test${path}`, method === "GET" ? {} : post({ prompt: "x" }));
+      expect(res.status, path).toBe(402);
+      const required = decode(res.headers.get("PAYMENT-REQUIRED"));
+      expect(required.x402Version).toBe(2);
+      expect(required.accepts[0], path).toMatchObject({ scheme: "exact", network: "eip155:84532", amount: price, payTo: PAY_TO, asset: expect.stringMatching(/^0x[0-9a-fA-F]{40}$/) });
+    }
+  });
+
+  it("serves a paid request end to end, settles it once, and refuses the payment replayed", async () => {
+    const { model } = await minersFor(["fastA"]);
+    const sessionId = await createSession({ model });
+    const base = router({ DEFAULT_SESSION_ID: String(sessionId) });
+    const { account, sent, pay } = payingClient(base);
+    const before = (await activity()).settlements.length;
+
+    const res = await pay("http://router.test/api/v1/x402/completions", post({ prompt: "paid prompt" }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("PAYMENT-RESPONSE")).toBeTruthy();
+    expect(((await res.json()) as { session_id: number }).session_id).toBe(sessionId);
+    const after = await activity();
+    expect(after.settlements).toHaveLength(before + 1);
+    expect(after.settlements.at(-1)).toMatchObject({ payer: account.address, amount: "10000", payTo: PAY_TO });
+
+    const signature = sent.find((h) => h.has("PAYMENT-SIGNATURE"))!.get("PAYMENT-SIGNATURE")!;
+    const replay = await base("http://router.test/api/v1/x402/completions", { ...post({ prompt: "paid prompt" }), headers: { "content-type": "application/json", "PAYMENT-SIGNATURE": signature } });
+    expect(replay.status).toBe(402);
+    expect((await activity()).settlements).toHaveLength(before + 1);
+  });
+
+  it("does not settle when the work fails", async () => {
+    const sessionId = await createSession({ model: "model-no-miner-serves" });
+    const { pay } = payingClient(router({ DEFAULT_SESSION_ID: String(sessionId) }));
+    const before = (await activity()).settlements.length;
+    const res = await pay("http://router.test/api/v1/x402/completions", post({ prompt: "will fail" }));
+    expect(res.status).toBe(503);
+    expect((await activity()).settlements).toHaveLength(before);
+  });
+
+  it("answers a retried request_id from the first task, without charging again", async () => {
+    const { model } = await minersFor(["fastB"]);
+    const sessionId = await createSession({ model });
+    const base = router({ DEFAULT_SESSION_ID: String(sessionId) });
+    const { pay } = payingClient(base);
+    const first = await pay("http://router.test/api/v1/x402/completions", post({ prompt: "once", request_id: "paid-1" }));
+    const firstBody = await first.json();
+    const settled = (await activity()).settlements.length;
+    const served = await minerRequests("fastB");
+    const retry = await base("http://router.test/api/v1/x402/completions", post({ prompt: "once", request_id: "paid-1" }));
+    expect(retry.status).toBe(200);
+    expect(await retry.json()).toEqual(firstBody);
+    expect((await activity()).settlements).toHaveLength(settled);
+    expect(await minerRequests("fastB")).toBe(served);
+  });
+
+  it("pays for the ping, and is off unless enabled", async () => {
+    const { pay } = payingClient(router());
+    const ping = await pay("http://router.test/api/v1/x402/ping");
+    expect(ping.status).toBe(200);
+    expect(await ping.json()).toMatchObject({ status: "ok", paid: true });
+    const off = await router({ X402_ROUTES: "" })("http://router.test/api/v1/x402/ping");
+    expect(off.status).toBe(404);
+  });
+});
