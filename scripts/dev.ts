@@ -7,6 +7,7 @@
 import { startDevMiner } from "../tools/dev-miner/server.ts";
 import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_KEY, DEV_ROUTER_TOKEN } from "../workers/config/config.ts";
 import { startLocalRouter } from "./local-router.ts";
+import { startFacilitator } from "../tools/dev-facilitator/server.ts";
 import { provision } from "./provision.ts";
 
 const PORT = Number(process.env["PORT"] ?? 5010);
@@ -21,11 +22,15 @@ const miners = await Promise.all(
     startDevMiner({ name: `dev-miner-${i}`, port: PORT + i, token: `dev-miner-token-${i}`, latencyMs: 20 * i, models: [MODEL], deferResults: i === 3 }),
   ),
 );
+// x402: the dev facilitator (a test double that verifies signatures and records settlements).
+const facilitator = await startFacilitator("eip155:84532", PORT + 10);
+const DEV_PAY_TO = "0x000000000000000000000000000000000000dEaD";
+
 // v3 replica-tier pools (seeds/001 "Delegate v3", "Validate v3").
 const POOLS = { "1": 91, "3": 93, "5": 95 };
 const router = await startLocalRouter({
   port: PORT,
-  vars: { V3_SESSION_POOLS: JSON.stringify(POOLS), TRIAL_ROUTES: "all", TRIAL_SESSION_IDS: "0,68", A2A_SESSION_ID: "0" },
+  vars: { V3_SESSION_POOLS: JSON.stringify(POOLS), TRIAL_ROUTES: "all", TRIAL_SESSION_IDS: "0,68", A2A_SESSION_ID: "0", X402_ROUTES: "all", X402_FACILITATOR_URL: facilitator.url, X402_PAY_TO: DEV_PAY_TO },
   log: (line) => console.log(`[wrangler] ${line}`),
 });
 
@@ -34,7 +39,7 @@ async function stop(code: number) {
   if (stopping) return;
   stopping = true;
   await router.stop();
-  await Promise.all(miners.map((m) => m.close()));
+  await Promise.all([...miners.map((m) => m.close()), facilitator.close()]);
   process.exit(code);
 }
 process.on("SIGINT", () => void stop(0));
@@ -66,6 +71,8 @@ Router (local Workers runtime) listening on ${ORIGIN}
   Sessions        0 (redundancy 1), 1 (redundancy 3), 68 (redundancy 1; the docs' delegate, validate, factcheck examples)
   v3 pools        replicas 1 → session 91, 3 → 93, 5 → 95
   Trial routes    /api/v1/trial/* without a key: once per client per 15 minutes, on sessions 0 and 68
+  x402            /api/v1/x402/* answer 402; pay end to end: npm run pay -- /api/v1/x402/completions '{"session_id": 0, "prompt": "Hello"}'
+                  (dev facilitator ${facilitator.url}: a test double, verifies signatures, records settlements)
   A2A / MCP       ${ORIGIN}/.well-known/agent-card.json, JSON-RPC ${ORIGIN}/api/v1/a2a (session 0), MCP ${ORIGIN}/mcp
   Gateway         ${ORIGIN}/v1/completions (envelope), ${ORIGIN}/openai/v1 (OpenAI clients' base URL)
                   dev customer key ${DEV_CUSTOMER_KEY} (local only); model "default" → session 0

@@ -2,7 +2,7 @@ import type { TestProject } from "vitest/node";
 import { startDevMiner } from "../../tools/dev-miner/server.ts";
 import { startWebServer } from "./web-server.ts";
 import { startSecondRouter } from "./second-router.ts";
-import { startFacilitator } from "./facilitator.ts";
+import { startFacilitator } from "../../tools/dev-facilitator/server.ts";
 
 /**
  * Real HTTP dev miners (the test double of tools/dev-miner) on loopback, one

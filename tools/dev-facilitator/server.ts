@@ -50,7 +50,7 @@ async function check(payload: Payload, req: Requirements, usedNonces: Set<string
   return ok ? null : "invalid_exact_evm_payload_signature";
 }
 
-export async function startFacilitator(network: string) {
+export async function startFacilitator(network: string, listenPort = 0) {
   const used = new Set<string>();
   const settlements: { payer: string; amount: string; payTo: string; transaction: string }[] = [];
   let verifications = 0;
@@ -78,7 +78,7 @@ export async function startFacilitator(network: string) {
     }
     send(404, { error: "not found" });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(listenPort, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
