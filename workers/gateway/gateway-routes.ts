@@ -136,30 +136,29 @@ export const gatewayRoutes = openApiApp()
 
 // --- OpenAI-compatible surface ---------------------------------------------
 
+/** Fields both OpenAI request shapes share (OpenAI clients send nulls and extra fields; both are accepted). */
+const openAiSampling = {
+  model: z.string().min(1).max(64),
+  max_tokens: z.number().int().min(1).max(32_768).nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
+  stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
+  n: z.literal(1).nullish(),
+  stream: z.boolean().nullish(),
+};
+
 const OpenAiCompletionSchema = z
   .object({
-    model: z.string().min(1).max(64),
+    ...openAiSampling,
     prompt: z.union([z.string().min(1), z.array(z.string()).length(1)]).transform((p) => (Array.isArray(p) ? p[0]! : p)),
-    max_tokens: z.number().int().min(1).max(32_768).nullish(),
-    temperature: z.number().min(0).max(2).nullish(),
-    top_p: z.number().min(0).max(1).nullish(),
-    stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
-    n: z.literal(1).nullish(),
-    stream: z.boolean().nullish(),
   })
   .passthrough();
 
 const OpenAiChatSchema = z
   .object({
-    model: z.string().min(1).max(64),
+    ...openAiSampling,
     messages: z.array(ChatMessageSchema.extend({ content: z.union([z.string(), z.array(z.object({ type: z.literal("text"), text: z.string() }))]) })).min(1).max(256),
-    max_tokens: z.number().int().min(1).max(32_768).nullish(),
     max_completion_tokens: z.number().int().min(1).max(32_768).nullish(),
-    temperature: z.number().min(0).max(2).nullish(),
-    top_p: z.number().min(0).max(1).nullish(),
-    stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
-    n: z.literal(1).nullish(),
-    stream: z.boolean().nullish(),
   })
   .passthrough();
 
