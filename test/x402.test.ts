@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { ExactEvmScheme } from "@x402/evm";
+import { ExactEvmSchemeV1 } from "@x402/evm/v1";
 import { wrapFetchWithPaymentFromConfig } from "@x402/fetch";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { describe, expect, inject, it } from "vitest";
@@ -101,6 +102,28 @@ describe("x402", () => {
     expect(await retry.json()).toEqual(firstBody);
     expect((await activity()).settlements).toHaveLength(settled);
     expect(await minerRequests("fastB")).toBe(served);
+  });
+
+  it("serves older clients: the v1 body on 402, and a v1 X-PAYMENT", async () => {
+    const { model } = await minersFor(["fastC"]);
+    const sessionId = await createSession({ model });
+    const base = router({ DEFAULT_SESSION_ID: String(sessionId) });
+    const unpaid = await base("http://router.test/api/v1/x402/completions", post({ prompt: "legacy" }));
+    expect(unpaid.status).toBe(402);
+    const v1 = (await unpaid.json()) as { x402Version: number; accepts: { scheme: string; network: string; maxAmountRequired: string; payTo: string; asset: string; resource: string }[] };
+    expect(v1).toMatchObject({ x402Version: 1, accepts: [{ scheme: "exact", network: "base-sepolia", maxAmountRequired: "10000", payTo: PAY_TO, resource: "http://router.test/api/v1/x402/completions" }] });
+
+    // A version-1 payment, signed by the SDK's own v1 client scheme.
+    const account = privateKeyToAccount(generatePrivateKey());
+    const requirement = v1.accepts[0]!;
+    const signed = await new ExactEvmSchemeV1(account).createPaymentPayload(1, requirement as never);
+    const header = btoa(JSON.stringify({ x402Version: 1, scheme: requirement.scheme, network: requirement.network, payload: signed.payload }));
+    const before = (await activity()).settlements.length;
+    const paid = await base("http://router.test/api/v1/x402/completions", { ...post({ prompt: "legacy" }), headers: { "content-type": "application/json", "X-PAYMENT": header } });
+    expect(paid.status).toBe(200);
+    expect(paid.headers.get("X-PAYMENT-RESPONSE")).toBeTruthy();
+    expect((await activity()).settlements).toHaveLength(before + 1);
+    expect((await activity()).settlements.at(-1)).toMatchObject({ payer: account.address, amount: "10000" });
   });
 
   it("pays for the ping, and is off unless enabled", async () => {

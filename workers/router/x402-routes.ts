@@ -12,6 +12,7 @@ import { runDelegate } from "../tasks/delegate";
 import { runFactcheck } from "../tasks/factcheck";
 import { runValidate } from "../tasks/validate";
 import { x402Enabled, x402Middleware, type X402Family } from "../x402/payments";
+import { x402V1Compat } from "../x402/v1-compat";
 import { complete, resolveSessionId } from "./completion-routes";
 import { sessionStub } from "./stubs";
 
@@ -61,8 +62,7 @@ const sessionFor = (config: RouterConfig, id: number | undefined) => resolveSess
 
 export const x402Routes = (() => {
   const app = openApiApp();
-  app.use("/api/v1/x402/*", x402Gate);
-  app.use("/api/v2/x402/*", x402Gate);
+  for (const prefix of ["/api/v1/x402/*", "/api/v2/x402/*"]) app.use(prefix, x402V1Compat, x402Gate);
   return app
     .openapi(createRoute({ method: "get", path: "/api/v1/x402/ping", ...paid, summary: "A paid ping: proves a payment end to end", responses: responses(z.object({ status: z.literal("ok"), paid: z.literal(true), time: z.string() }), "Paid") }), (c) =>
       c.json({ status: "ok" as const, paid: true as const, time: new Date().toISOString() }, 200),
