@@ -35,7 +35,8 @@ describe("A2A discovery", () => {
       ["JSONRPC", "1.0"],
       ["JSONRPC", "0.3"],
     ]);
-    expect(Object.keys(card.securitySchemes)).toEqual(["bearer"]);
+    expect(Object.keys(card.securitySchemes)).toEqual(["bearer", "x402"]);
+    expect(card.securityRequirements.map((r) => Object.keys(r.schemes))).toEqual([["bearer"]]);
     expect(card.capabilities!.extensions.map((e) => e.uri)).toEqual([expect.stringContaining("x402")]);
     expect(card.defaultInputModes).toContain("text/plain");
   });
@@ -70,6 +71,28 @@ describe("A2A JSON-RPC", () => {
     // The delegate task is in the session like any other.
     const tasks = (await (await call(`/api/v1/tasks/${sessionId}`)).json()) as { tasks: { request_id: string }[] };
     expect(tasks.tasks[0]!.request_id).toBe(`a2a-${task.id}`);
+  });
+
+  it("serves the SDK's client in v0.3 compatibility mode (message/send)", async () => {
+    const { model } = await minersFor(["fastC"]);
+    const sessionId = await createSession({ model });
+    const methods: string[] = [];
+    const inner = a2aFetch(sessionId);
+    const fetchImpl: typeof fetch = async (input, init) => {
+      if (init?.body) methods.push((JSON.parse(String(init.body)) as { method: string }).method);
+      return inner(input, init);
+    };
+    const card = AgentCard.fromJSON((await (await fetchImpl("http://router.test/.well-known/agent-card.json")).json()) as never);
+    const legacyOnly = { ...card, supportedInterfaces: card.supportedInterfaces.filter((i) => i.protocolVersion === "0.3") };
+    const client = await new ClientFactory({ transports: [new JsonRpcTransportFactory({ fetchImpl, legacyCompat: { enabled: true } })] }).createFromAgentCard(legacyOnly);
+    const sent = (await client.sendMessage({
+      tenant: "",
+      message: { messageId: crypto.randomUUID(), contextId: "", taskId: "", role: 1, parts: [{ content: { $case: "text", value: "Hello from an older client." }, metadata: undefined, filename: "", mediaType: "text/plain" }], metadata: undefined, extensions: [], referenceTaskIds: [] },
+      configuration: undefined,
+      metadata: undefined,
+    })) as unknown as { id: string; status: { state: TaskState } };
+    expect(sent.status.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(methods).toEqual(["message/send"]);
   });
 
   it("accepts the v0.3 names (message/send, tasks/get, tasks/cancel) as plain JSON-RPC", async () => {

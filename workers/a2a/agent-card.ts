@@ -46,6 +46,8 @@ export function agentCard(origin: string, name: string): AgentCard {
     },
     securitySchemes: {
       bearer: { httpAuthSecurityScheme: { scheme: "Bearer", description: "Router API key" } },
+      // The paid REST routes (see the x402 extension); this JSON-RPC endpoint takes the bearer key.
+      x402: { apiKeySecurityScheme: { location: "header", name: "PAYMENT-SIGNATURE", description: "x402 payment per request on /api/v1/x402/* (v1 clients: X-PAYMENT)" } },
     },
     securityRequirements: [{ schemes: { bearer: { list: [] } } }],
     defaultInputModes: ["text/plain", "application/json"],
