@@ -51,6 +51,7 @@ export function createApp() {
   app.use("/api/*", limitBody);
   app.use("/v1/*", limitBody);
   app.use("/openai/*", limitBody);
+  app.use("/mcp", limitBody);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
