@@ -2,6 +2,7 @@ import { A2A_VERSION_HEADER } from "@a2a-js/sdk";
 import { LegacyJsonRpcTransportHandler } from "@a2a-js/sdk/compat/v0_3/server";
 import { isLegacyJsonRpcMethod } from "@a2a-js/sdk/compat/v0_3";
 import { DefaultRequestHandler, JsonRpcTransportHandler, UnauthenticatedUser, defaultServerCallContextBuilder, validateVersion } from "@a2a-js/sdk/server";
+import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { agentCard, agentCardJson } from "../a2a/agent-card";
 import { DelegateExecutor } from "../a2a/delegate-executor";
@@ -56,9 +57,33 @@ async function jsonRpc(c: Context<AppEnv>) {
   }
 }
 
+const CardSchema = z.record(z.string(), z.unknown()).openapi("AgentCard", { description: "A2A Agent Card (the A2A schema's JSON form)" });
+const JsonRpcSchema = z
+  .object({ jsonrpc: z.literal("2.0"), id: z.union([z.string(), z.number(), z.null()]).optional(), method: z.string(), params: z.unknown().optional() })
+  .passthrough()
+  .openapi("A2AJsonRpcRequest");
+
 export const a2aRoutes = (() => {
   const app = openApiApp();
-  for (const path of CARD_PATHS) app.get(path, serveCard);
-  app.post("/api/v1/a2a", requireRouterKey(), jsonRpc);
+  for (const path of CARD_PATHS) {
+    app.openapi(
+      createRoute({ method: "get", path, tags: ["a2a"], summary: "The A2A Agent Card", responses: { 200: { content: { "application/json": { schema: CardSchema } }, description: "Agent Card" } } }),
+      serveCard as never,
+    );
+  }
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/api/v1/a2a",
+      tags: ["a2a"],
+      summary: "A2A JSON-RPC: SendMessage/message/send, GetTask/tasks/get, CancelTask/tasks/cancel",
+      security: [{ bearer: [] }],
+      middleware: [requireRouterKey()],
+      // No request schema here: the SDK validates JSON-RPC itself and answers JSON-RPC errors.
+      description: "Body: a JSON-RPC 2.0 request (`jsonrpc`, `id`, `method`, `params`) as the A2A specification defines it.",
+      responses: { 200: { content: { "application/json": { schema: JsonRpcSchema.partial().passthrough() } }, description: "JSON-RPC response" } },
+    }),
+    jsonRpc as never,
+  );
   return app;
 })();

@@ -1,5 +1,6 @@
 import { StreamableHTTPTransport } from "@hono/mcp";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { z } from "zod";
 import { requireRouterKey } from "../auth/bearer";
@@ -127,6 +128,20 @@ async function handleMcp(c: Context<AppEnv>) {
 
 export const mcpRoutes = (() => {
   const app = openApiApp();
-  app.all("/mcp", requireRouterKey(), async (c) => (await handleMcp(c)) ?? c.body(null, 204));
+  for (const method of ["post", "get", "delete"] as const) {
+    app.openapi(
+      createRoute({
+        method,
+        path: "/mcp",
+        tags: ["mcp"],
+        summary: "MCP over streamable HTTP (stateless): tools completion, delegate, validate, factcheck",
+        description: "Body (POST): a JSON-RPC message of the Model Context Protocol; validated by the MCP SDK.",
+        security: [{ bearer: [] }],
+        middleware: [requireRouterKey()],
+        responses: { 200: { content: { "application/json": { schema: z.record(z.string(), z.unknown()) }, "text/event-stream": { schema: z.string() } }, description: "MCP response" } },
+      }),
+      (async (c: Context<AppEnv>) => (await handleMcp(c)) ?? c.body(null, 204)) as never,
+    );
+  }
   return app;
 })();
