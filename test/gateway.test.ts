@@ -3,7 +3,7 @@ import OpenAI from "openai";
 import { describe, expect, inject, it } from "vitest";
 import worker from "../workers/index";
 import { DEV_CUSTOMER_KEY } from "../workers/gateway/keys";
-import { admin, createSession, minerRequests, minersFor, uniq } from "./helpers";
+import { admin, call, createSession, minerRequests, minersFor, uniq, until } from "./helpers";
 
 type Envelope = {
   request_id: string | null;
@@ -145,6 +145,39 @@ describe("gateway models and pools", () => {
     });
     expect(allDown.status).toBe(502);
     expect(allDown.body.error).toMatchObject({ code: "router_pool_unavailable" });
+  });
+});
+
+describe("gateway streaming", () => {
+  it("passes the router's live stream through and bills it once it has ended", async () => {
+    const id = uniq("cust").toLowerCase().replace(/[^a-z0-9-]/g, "-");
+    await admin("/v1/admin/customers", "POST", { id, name: "Streamer", balance_micros: 10_000_000 });
+    const { key } = (await (await admin(`/v1/admin/customers/${id}/keys`, "POST", {})).json()) as Issued;
+    const { model } = await minersFor(["streamer"]);
+    const sessionId = await createSession({ model });
+    const gw = gateway({ GATEWAY_MODELS: JSON.stringify({ default: { pool: "local", session_id: sessionId } }) });
+    const res = await gw.send("/v1/completions", { key, json: { ...seedRequest, max_tokens: 10, stream: true, request_id: "gw-stream-1" } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    const reader = res.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toMatch(/^data: \{/);
+    // Live: the task is still running while the first piece is in hand.
+    const during = (await (await call(`/api/v1/tasks/${sessionId}/0`)).json()) as { status: string };
+    expect(["assigned", "precommitted"]).toContain(during.status);
+    let rest = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      rest += new TextDecoder().decode(value);
+    }
+    expect(rest.trim().endsWith("data: [DONE]")).toBe(true);
+    const usage = await until(async () => {
+      const { usage } = (await (await gw.send("/v1/usage", { key })).json()) as { usage: { request_id: string; status: string; completion_tokens: number; cost_micros: number }[] };
+      return usage.find((u) => u.request_id === "gw-stream-1");
+    });
+    expect(usage).toMatchObject({ status: "ok", completion_tokens: 10 });
+    expect(usage.cost_micros).toBeGreaterThan(0);
   });
 });
 

@@ -4,12 +4,12 @@ import { loadConfig } from "../config/config";
 import type { AppEnv } from "../http/app-env";
 import { ApiError, validationError } from "../http/errors";
 import { openApiApp } from "../http/openapi";
-import { completionEvents, sseResponse } from "../http/sse";
+import { SSE_HEADERS } from "../http/sse";
 import { ChatMessageSchema } from "../schemas/completion";
 import { BalanceSchema, UsageRecordSchema } from "./schemas";
 import { EnvelopeSchema, failedEnvelope, okEnvelope, openAiError } from "./envelope";
 import { gatewayConfig } from "./gateway-config";
-import { authorizeKey, customerKeyFrom, serveCompletion, type GatewayWork } from "./serve";
+import { authorizeKey, customerKeyFrom, serveCompletion, serveStream, type GatewayWork } from "./serve";
 import { ledgerStub } from "./stubs";
 
 const customerSecurity = [{ customerKey: [] }];
@@ -75,8 +75,11 @@ export const gatewayRoutes = openApiApp()
       try {
         await readKey(c);
         const { stream, ...work } = body;
+        if (stream) {
+          const live = await serveStream(c, work);
+          return new Response(live.stream, { headers: { ...SSE_HEADERS, "x-request-id": live.requestId } }) as never;
+        }
         const served = await serveCompletion(c, work);
-        if (stream) return sseResponse(completionEvents(served.completion), { "x-request-id": served.requestId }) as never;
         return c.json(okEnvelope(served.requestId, served.model, served.pool, served.completion), 200);
       } catch (err) {
         const failed = failedEnvelope(err, { model: body.model, pool });
@@ -172,10 +175,13 @@ const params = (b: { max_tokens?: number | null | undefined; temperature?: numbe
 async function openAiCompletion(c: Context<AppEnv>, work: GatewayWork, stream: boolean) {
   try {
     await readKey(c);
-    const served = await serveCompletion(c, work);
     // OpenAI clients expect the alias they asked for as the model.
+    if (stream) {
+      const live = await serveStream(c, work, { model: work.model });
+      return new Response(live.stream, { headers: { ...SSE_HEADERS, "x-request-id": live.requestId } });
+    }
+    const served = await serveCompletion(c, work);
     const completion = { ...served.completion, model: served.model };
-    if (stream) return sseResponse(completionEvents(completion), { "x-request-id": served.requestId });
     return c.json(completion, 200, { "x-request-id": served.requestId });
   } catch (err) {
     const e = openAiError(err);

@@ -5,8 +5,9 @@ import { loadConfig } from "../config/config";
 import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
 import type { CompletionRequest, CompletionResponse } from "../schemas/completion";
-import { dispatch } from "./dispatch";
-import { costMicros, gatewayConfig, priceFor } from "./gateway-config";
+import { dispatch, dispatchStream } from "./dispatch";
+import { costMicros, gatewayConfig, priceFor, type Pool, type Price } from "./gateway-config";
+import { sseEventTransform } from "../http/sse-transform";
 import { customerOfKey, DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY, hashKey } from "./keys";
 import { ledgerStub, quotaStub } from "./stubs";
 
@@ -22,12 +23,25 @@ export type Served = {
 
 const estimateTokens = (work: GatewayWork) => Math.ceil((work.prompt ?? work.messages?.map((m) => m.content).join("\n") ?? "").length / 4);
 
+type Admitted = {
+  requestId: string;
+  model: string;
+  pool: Pool;
+  sessionId: number;
+  request: CompletionRequest;
+  price: Price;
+  keyId: string;
+  ledger: ReturnType<typeof ledgerStub>;
+  quota: ReturnType<typeof quotaStub>;
+  started: number;
+};
+
 /**
- * One gateway request, in order: the key (Ledger: known, not revoked, model
- * allowed, spend limit and balance), the rate limits (Quota), the model
- * alias, the dispatch, then usage and billing, once per request id.
+ * Admission of one gateway request, in order: the model alias, the key
+ * (Ledger: known, not revoked, model allowed, spend limit and balance), the
+ * rate limits (Quota). Nothing is dispatched before all of them pass.
  */
-export async function serveCompletion(c: Context<AppEnv>, work: GatewayWork): Promise<Served> {
+async function admit(c: Context<AppEnv>, work: GatewayWork): Promise<Admitted> {
   const key = c.get("customerKey");
   if (!key) throw new ApiError(401, "invalid_api_key", "missing customer API key");
   const config = gatewayConfig(c.env);
@@ -35,11 +49,8 @@ export async function serveCompletion(c: Context<AppEnv>, work: GatewayWork): Pr
   if (!alias) {
     throw new ApiError(404, "model_not_found", `model ${work.model} does not exist`, { models: Object.keys(config.models) });
   }
-  const pool = config.pools[alias.pool]!;
   const price = priceFor(config, work.model);
   const estimate = costMicros(price, estimateTokens(work), work.max_tokens ?? 256);
-
-  const ledger = ledgerStub(c.env, key.customerId);
   const auth = (await authorizeKey(c, key, { model: work.model, estimateMicros: estimate })) as Authorized;
   const quota = quotaStub(c.env, `key:${auth.key.id}`);
   const decision = (await quota.consume([
@@ -51,36 +62,93 @@ export async function serveCompletion(c: Context<AppEnv>, work: GatewayWork): Pr
       "Retry-After": String(decision.retryAfterS),
     });
   }
-
   const requestId = work.request_id ?? `req_${crypto.randomUUID().replaceAll("-", "")}`;
   const { model: _model, ...rest } = work;
-  const started = Date.now();
-  const usage = (status: "ok" | "failed", extra: { completion?: CompletionResponse; error?: string }) => ({
-    request_id: requestId,
-    key_id: auth.key.id,
+  return {
+    requestId,
     model: work.model,
-    router_pool: pool.name,
-    session_id: extra.completion?.session_id ?? alias.session_id,
-    task_id: extra.completion?.task_id ?? null,
-    prompt_tokens: extra.completion?.usage.prompt_tokens ?? 0,
-    completion_tokens: extra.completion?.usage.completion_tokens ?? 0,
-    latency_ms: Date.now() - started,
+    pool: config.pools[alias.pool]!,
+    sessionId: alias.session_id,
+    request: { ...rest, request_id: requestId, stream: false },
+    price,
+    keyId: auth.key.id,
+    ledger: ledgerStub(c.env, key.customerId),
+    quota,
+    started: Date.now(),
+  };
+}
+
+type Outcome = { sessionId?: number | undefined; taskId?: number | undefined; usage?: { prompt_tokens: number; completion_tokens: number } | undefined; error?: string };
+
+/** Usage and billing of an admitted request, once per request id. */
+async function bill(a: Admitted, status: "ok" | "failed", o: Outcome) {
+  const prompt = o.usage?.prompt_tokens ?? 0;
+  const completion = o.usage?.completion_tokens ?? 0;
+  await a.ledger.recordUsage({
+    request_id: a.requestId,
+    key_id: a.keyId,
+    model: a.model,
+    router_pool: a.pool.name,
+    session_id: o.sessionId ?? a.sessionId,
+    task_id: o.taskId ?? null,
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    latency_ms: Date.now() - a.started,
     status,
-    error_code: extra.error ?? null,
-    cost_micros: extra.completion ? costMicros(price, extra.completion.usage.prompt_tokens, extra.completion.usage.completion_tokens) : 0,
+    error_code: o.error ?? null,
+    cost_micros: status === "ok" ? costMicros(a.price, prompt, completion) : 0,
   });
+  if (prompt + completion > 0) await a.quota.charge("tokens", 60, prompt + completion);
+}
+
+function withRequestId(err: unknown, requestId: string): unknown {
+  if (!(err instanceof ApiError)) return err;
+  const details = { ...(typeof err.details === "object" && err.details ? err.details : {}), request_id: requestId };
+  return new ApiError(err.status, err.code, err.message, details, err.headers);
+}
+
+/** One gateway request answered whole: admission, dispatch, billing. */
+export async function serveCompletion(c: Context<AppEnv>, work: GatewayWork): Promise<Served> {
+  const a = await admit(c, work);
   try {
-    const { completion } = await dispatch(c.env, pool, alias.session_id, { ...rest, request_id: requestId, stream: false }, new URL(c.req.url).origin);
-    await ledger.recordUsage(usage("ok", { completion }));
-    c.executionCtx.waitUntil(quota.charge("tokens", 60, completion.usage.total_tokens).catch((err) => console.error("token accounting failed", err)));
-    return { requestId, model: work.model, pool: pool.name, completion };
+    const { completion } = await dispatch(c.env, a.pool, a.sessionId, a.request, new URL(c.req.url).origin);
+    await bill(a, "ok", { sessionId: completion.session_id, taskId: completion.task_id, usage: completion.usage });
+    return { requestId: a.requestId, model: a.model, pool: a.pool.name, completion };
   } catch (err) {
-    const code = err instanceof ApiError ? err.code : "internal_error";
-    await ledger.recordUsage(usage("failed", { error: code })).catch(() => {});
-    if (!(err instanceof ApiError)) throw err;
-    const details = { ...(typeof err.details === "object" && err.details ? err.details : {}), request_id: requestId };
-    throw new ApiError(err.status, err.code, err.message, details, err.headers);
+    await bill(a, "failed", { error: err instanceof ApiError ? err.code : "internal_error" }).catch(() => {});
+    throw withRequestId(err, a.requestId);
   }
+}
+
+/**
+ * One gateway request answered as server-sent events, passed through as the
+ * router streams them (live from the miner where the session streams live).
+ * The final chunk's usage is billed once the stream has ended; `model`, if
+ * given, replaces the chunks' model (OpenAI clients expect their alias).
+ */
+export async function serveStream(c: Context<AppEnv>, work: GatewayWork, options: { model?: string } = {}): Promise<{ requestId: string; pool: string; stream: ReadableStream<Uint8Array> }> {
+  const a = await admit(c, work);
+  let source: ReadableStream<Uint8Array>;
+  try {
+    source = await dispatchStream(c.env, a.pool, a.sessionId, a.request, new URL(c.req.url).origin);
+  } catch (err) {
+    await bill(a, "failed", { error: err instanceof ApiError ? err.code : "internal_error" }).catch(() => {});
+    throw withRequestId(err, a.requestId);
+  }
+  const seen: Outcome = {};
+  const tapped = source.pipeThrough(
+    sseEventTransform((event) => {
+      if (typeof event["session_id"] === "number") seen.sessionId = event["session_id"];
+      if (typeof event["task_id"] === "number") seen.taskId = event["task_id"];
+      const usage = event["usage"] as Outcome["usage"];
+      if (usage) seen.usage = usage;
+      if (event["error"]) seen.error = String((event["error"] as { code?: string }).code ?? "stream_error");
+      return options.model && typeof event["model"] === "string" ? { ...event, model: options.model } : event;
+    }, () => {
+      c.executionCtx.waitUntil(bill(a, seen.usage && !seen.error ? "ok" : "failed", seen).catch((err) => console.error("billing a stream failed", err)));
+    }),
+  );
+  return { requestId: a.requestId, pool: a.pool.name, stream: tapped };
 }
 
 /** The Ledger's verdict on a key; the documented dev key is provisioned on first use outside production. */
