@@ -1,6 +1,9 @@
-import { DurableObject } from "cloudflare:workers";
+import { z } from "zod";
 import type { Env } from "../workers/env";
-import { migrate, sqlOf } from "./sql";
+import { SqliteObject } from "./sqlite-object";
+
+/** The one field of a stored Task the store filters on. */
+const TaskContext = z.object({ contextId: z.string().optional() });
 
 const MIGRATIONS = [
   `CREATE TABLE tasks (
@@ -14,12 +17,10 @@ const MIGRATIONS = [
  * A2A tasks of one caller (named by a hash of its key): the protocol's Task
  * objects as JSON, so that a task can be read or cancelled from any isolate.
  */
-export class A2ATaskStoreObject extends DurableObject<Env> {
-  private readonly sql = sqlOf(this.ctx.storage.sql);
+export class A2ATaskStoreObject extends SqliteObject {
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    migrate(ctx.storage, MIGRATIONS);
+    super(ctx, env, MIGRATIONS);
   }
 
   save(id: string, task: string): void {
@@ -30,7 +31,7 @@ export class A2ATaskStoreObject extends DurableObject<Env> {
   /** Newest first; `after` is the id the previous page ended with. */
   list(q: { pageSize: number; after?: string | undefined; contextId?: string | undefined }): { tasks: string[]; next: string | null; total: number } {
     const all = this.sql<{ id: string; task: string }>`SELECT id, task FROM tasks ORDER BY updated_at DESC, id`.filter(
-      (r) => !q.contextId || (JSON.parse(r.task) as { contextId?: string }).contextId === q.contextId,
+      (r) => !q.contextId || TaskContext.safeParse(JSON.parse(r.task)).data?.contextId === q.contextId,
     );
     const start = q.after ? all.findIndex((r) => r.id === q.after) + 1 : 0;
     const page = all.slice(start, start + q.pageSize);

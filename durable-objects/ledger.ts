@@ -1,9 +1,9 @@
-import { DurableObject } from "cloudflare:workers";
+import { z } from "zod";
 import type { Env } from "../workers/env";
 import { hashKey, keyPrefix, newCustomerKey } from "../workers/gateway/keys";
 import type { Balance, CustomerCreate, KeyIssue, KeyPublic, UsageRecord } from "../workers/gateway/schemas";
-import type { ErrorBody } from "../workers/http/errors";
-import { migrate, sqlOf } from "./sql";
+import { ApiError, type ErrorDetails, type Failure } from "../workers/http/errors";
+import { onlyRow, SqliteObject } from "./sqlite-object";
 
 const MIGRATIONS = [
   `CREATE TABLE customer (
@@ -65,19 +65,15 @@ type KeyRow = {
 type CustomerRow = { customer_id: string; name: string; billing: "prepaid" | "postpaid"; balance_micros: number; spent_micros: number; created_at: number };
 type UsageRow = Omit<UsageRecord, "at" | "status"> & { status: "ok" | "failed"; at: number };
 
-export type LedgerFailure = { ok: false; status: 401 | 402 | 403 | 404 | 409; body: ErrorBody };
 export type Authorized = {
   ok: true;
   key: { id: string; customerId: string; requestsPerMinute: number; tokensPerMinute: number };
 };
 export type UsageInput = Omit<UsageRow, "id" | "at">;
 
+const AllowedModels = z.array(z.string());
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const fail = (status: LedgerFailure["status"], code: string, message: string, details?: unknown): LedgerFailure => ({
-  ok: false,
-  status,
-  body: { error: { code, message, ...(details === undefined ? {} : { details }) } },
-});
+const fail = (status: 401 | 402 | 403, code: string, message: string, details?: ErrorDetails): Failure => new ApiError(status, code, message, details).toFailure();
 
 /**
  * One per gateway customer: its API keys (hashes only), its balance and
@@ -85,12 +81,13 @@ const fail = (status: LedgerFailure["status"], code: string, message: string, de
  * here once to be authorised and once to be billed, so revoking a key or
  * running out of balance takes effect on the very next request.
  */
-export class LedgerObject extends DurableObject<Env> {
-  private readonly sql = sqlOf(this.ctx.storage.sql);
-
+export class LedgerObject extends SqliteObject {
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    migrate(ctx.storage, MIGRATIONS);
+    super(ctx, env, MIGRATIONS);
+  }
+
+  private keyRow(id: string): KeyRow {
+    return onlyRow(this.sql<KeyRow>`SELECT * FROM keys WHERE id = ${id}`, `key ${id}`);
   }
 
   private customerRow(): CustomerRow | undefined {
@@ -103,12 +100,12 @@ export class LedgerObject extends DurableObject<Env> {
       customer_id: customerId,
       name: r.name,
       prefix: r.prefix,
-      allowed_models: JSON.parse(r.allowed_models) as string[],
+      allowed_models: AllowedModels.parse(JSON.parse(r.allowed_models)),
       requests_per_minute: r.requests_per_minute,
       tokens_per_minute: r.tokens_per_minute,
       spend_limit_micros: r.spend_limit_micros,
       spent_micros: r.spent_micros,
-      created_at: iso(r.created_at)!,
+      created_at: new Date(r.created_at).toISOString(),
       rotated_at: iso(r.rotated_at),
       revoked_at: iso(r.revoked_at),
     };
@@ -141,7 +138,7 @@ export class LedgerObject extends DurableObject<Env> {
     this.sql`INSERT INTO keys (id, key_hash, name, prefix, allowed_models, requests_per_minute, tokens_per_minute, spend_limit_micros, created_at)
              VALUES (${id}, ${await hashKey(key)}, ${spec.name}, ${keyPrefix(key)}, ${JSON.stringify(spec.allowed_models)},
                      ${spec.requests_per_minute}, ${spec.tokens_per_minute}, ${spec.spend_limit_micros}, ${Date.now()})`;
-    return { key, record: this.toPublic(this.sql<KeyRow>`SELECT * FROM keys WHERE id = ${id}`[0]!, c.customer_id) };
+    return { key, record: this.toPublic(this.keyRow(id), c.customer_id) };
   }
 
   listKeys(): KeyPublic[] | null {
@@ -157,14 +154,14 @@ export class LedgerObject extends DurableObject<Env> {
     if (!c || !row) return null;
     const key = newCustomerKey(c.customer_id);
     this.sql`UPDATE keys SET key_hash = ${await hashKey(key)}, prefix = ${keyPrefix(key)}, rotated_at = ${Date.now()} WHERE id = ${keyId}`;
-    return { key, record: this.toPublic(this.sql<KeyRow>`SELECT * FROM keys WHERE id = ${keyId}`[0]!, c.customer_id) };
+    return { key, record: this.toPublic(this.keyRow(keyId), c.customer_id) };
   }
 
   revokeKey(keyId: string): KeyPublic | null {
     const c = this.customerRow();
     if (!c || this.sql`SELECT 1 AS one FROM keys WHERE id = ${keyId}`.length === 0) return null;
     this.sql`UPDATE keys SET revoked_at = COALESCE(revoked_at, ${Date.now()}) WHERE id = ${keyId}`;
-    return this.toPublic(this.sql<KeyRow>`SELECT * FROM keys WHERE id = ${keyId}`[0]!, c.customer_id);
+    return this.toPublic(this.keyRow(keyId), c.customer_id);
   }
 
   /**
@@ -172,12 +169,12 @@ export class LedgerObject extends DurableObject<Env> {
    * `estimateMicros`: 401 unknown or revoked, 403 model not allowed, 402 when
    * the key's spend limit or a prepaid balance would be exceeded.
    */
-  authorize(keyHash: string, request: { model: string; estimateMicros: number }): Authorized | LedgerFailure {
+  authorize(keyHash: string, request: { model: string; estimateMicros: number }): Authorized | Failure {
     const c = this.customerRow();
     const row = c ? this.sql<KeyRow>`SELECT * FROM keys WHERE key_hash = ${keyHash}`[0] : undefined;
     if (!c || !row) return fail(401, "invalid_api_key", "invalid API key");
     if (row.revoked_at !== null) return fail(401, "invalid_api_key", "this API key has been revoked");
-    const allowed = JSON.parse(row.allowed_models) as string[];
+    const allowed = AllowedModels.parse(JSON.parse(row.allowed_models));
     if (!allowed.includes("*") && !allowed.includes(request.model)) {
       return fail(403, "model_not_allowed", `this key may not use model ${request.model}`, { allowed_models: allowed });
     }
@@ -211,7 +208,7 @@ export class LedgerObject extends DurableObject<Env> {
                    balance_micros = CASE WHEN billing = 'prepaid' THEN balance_micros - ${u.cost_micros} ELSE balance_micros END WHERE id = 1`;
       }
     });
-    return { billed: true, record: toRecord(this.sql<UsageRow>`SELECT * FROM usage WHERE request_id = ${u.request_id}`[0]!) };
+    return { billed: true, record: toRecord(onlyRow(this.sql<UsageRow>`SELECT * FROM usage WHERE request_id = ${u.request_id}`, `usage ${u.request_id}`)) };
   }
 
   /** Usage records, newest first, optionally within [from, to), paged by `before` (an id). */

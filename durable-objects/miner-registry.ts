@@ -1,4 +1,4 @@
-import { DurableObject } from "cloudflare:workers";
+import { z } from "zod";
 import type { Env } from "../workers/env";
 import { loadConfig } from "../workers/config/config";
 import { open, seal } from "../workers/crypto/secret-box";
@@ -6,7 +6,7 @@ import { probeMiner } from "../workers/miners/call-miner";
 import { nextReputation } from "../workers/miners/select-miners";
 import type { MinerCandidate } from "../workers/miners/miner-pool";
 import type { MinerPublic, MinerRegister, MinerUpdate } from "../workers/schemas/miner";
-import { migrate, sqlOf } from "./sql";
+import { SqliteObject } from "./sqlite-object";
 
 const CREDENTIAL_PURPOSE = "miner-credential/v1";
 /** Consecutive dispatch failures after which a miner is benched until a health check passes. */
@@ -78,6 +78,7 @@ export type MinerOutcomeReport = {
   latencyMs: number | null;
 };
 
+const Models = z.array(z.string());
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
@@ -85,15 +86,13 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
  * latency, reputation) and the directory of sessions. Load (calls in flight)
  * lives in memory only: it is meaningless after a restart.
  */
-export class MinerRegistry extends DurableObject<Env> {
-  private readonly sql = sqlOf(this.ctx.storage.sql);
+export class MinerRegistry extends SqliteObject {
   private readonly inFlight = new Map<string, number>();
   /** Opened credentials, so dispatch does not decrypt on every task; dropped on update. */
   private readonly credentials = new Map<string, string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    migrate(ctx.storage, MIGRATIONS);
+    super(ctx, env, MIGRATIONS);
   }
 
   private get secret() {
@@ -106,7 +105,7 @@ export class MinerRegistry extends DurableObject<Env> {
       name: row.name,
       url: row.url,
       evm_address: row.evm_address,
-      models: JSON.parse(row.models) as string[],
+      models: Models.parse(JSON.parse(row.models)),
       max_concurrency: row.max_concurrency,
       offchain: row.offchain === 1,
       healthy: row.healthy === 1,
@@ -181,7 +180,7 @@ export class MinerRegistry extends DurableObject<Env> {
    */
   async candidates(model: string): Promise<MinerCandidate[]> {
     const rows = this.sql<MinerRow>`SELECT * FROM miners WHERE healthy = 1 ORDER BY id`.filter((r) =>
-      (JSON.parse(r.models) as string[]).includes(model),
+      Models.parse(JSON.parse(r.models)).includes(model),
     );
     return Promise.all(
       rows.map(async (r) => ({

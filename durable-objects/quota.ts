@@ -1,6 +1,5 @@
-import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../workers/env";
-import { migrate, sqlOf } from "./sql";
+import { SqliteObject } from "./sqlite-object";
 
 const MIGRATIONS = [
   `CREATE TABLE windows (
@@ -32,12 +31,10 @@ export type QuotaDecision = { ok: true; remaining: Record<string, number> } | { 
  * `consume` checks every rule before taking from any, so a refused request
  * costs nothing.
  */
-export class QuotaObject extends DurableObject<Env> {
-  private readonly sql = sqlOf(this.ctx.storage.sql);
+export class QuotaObject extends SqliteObject {
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    migrate(ctx.storage, MIGRATIONS);
+    super(ctx, env, MIGRATIONS);
   }
 
   private window(name: string, windowS: number, now: number) {

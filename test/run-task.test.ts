@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { lexicalEmbeddingSource } from "../workers/consensus/embedding";
 import { callMiner } from "../workers/miners/call-miner";
 import type { MinerTarget } from "../workers/schemas/miner";
-import { runTask, type TaskPlan } from "../workers/tasks/run-task";
+import { runTask, type TaskPlan } from "../workers/protocol/run-task";
 import type { FleetName } from "./setup/global-setup";
 import { fleet } from "./helpers";
 

@@ -1,4 +1,4 @@
-import type { SessionObject } from "../durable-objects/session";
+import type { SessionObject } from "../durable-objects/session/session-object";
 import type { MinerRegistry } from "../durable-objects/miner-registry";
 import type { LedgerObject } from "../durable-objects/ledger";
 import type { QuotaObject } from "../durable-objects/quota";

@@ -1,8 +1,8 @@
 import { createApp } from "./app";
 import type { Env } from "./env";
-import { registryStub } from "./router/stubs";
+import { registryStub } from "./stubs";
 
-export { SessionObject } from "../durable-objects/session";
+export { SessionObject } from "../durable-objects/session/session-object";
 export { MinerRegistry } from "../durable-objects/miner-registry";
 export { LedgerObject } from "../durable-objects/ledger";
 export { QuotaObject } from "../durable-objects/quota";

@@ -3,7 +3,7 @@ import { AgentEvent, type AgentExecutor, type ExecutionEventBus, type RequestCon
 import type { RouterConfig } from "../config/config";
 import type { Env } from "../env";
 import { ApiError } from "../http/errors";
-import { runDelegate } from "../tasks/delegate";
+import { runDelegate } from "../work/delegate";
 
 const text = (parts: readonly Part[]) =>
   parts

@@ -1,6 +1,7 @@
 import { Task, type ListTasksRequest, type ListTasksResponse } from "@a2a-js/sdk";
 import type { TaskStore } from "@a2a-js/sdk/server";
 import type { Env } from "../env";
+import { a2aTaskStoreStub } from "../stubs";
 
 /** The SDK's TaskStore over the caller's A2ATaskStore Durable Object. */
 export class DurableTaskStore implements TaskStore {
@@ -10,7 +11,7 @@ export class DurableTaskStore implements TaskStore {
   ) {}
 
   private get stub() {
-    return this.env.A2A_TASKS.get(this.env.A2A_TASKS.idFromName(`owner:${this.owner}`));
+    return a2aTaskStoreStub(this.env, this.owner);
   }
 
   async save(task: Task): Promise<void> {

@@ -6,7 +6,7 @@ import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
 import { isPrivateHost } from "../miners/miner-url";
 import { MinerPublicSchema, MinerRegisterSchema, MinerUpdateSchema } from "../schemas/miner";
-import { registryStub } from "../router/stubs";
+import { registryStub } from "../stubs";
 
 const admin = { security: bearerSecurity, middleware: [requireAdminKey()], tags: ["admin"] };
 const MinerIdParamSchema = z.object({

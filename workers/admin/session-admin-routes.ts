@@ -1,13 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAdminKey } from "../auth/bearer";
-import { ApiError, validationError } from "../http/errors";
+import { validationError } from "../http/errors";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
 import { SessionIdParamSchema } from "../schemas/common";
 import { SessionConfigSchema, SessionCreateSchema, SessionSchema, SessionUpdateSchema, checkNodes, type Session } from "../schemas/session";
 import type { Env } from "../env";
-import { registryStub, sessionStub } from "../router/stubs";
-import { sessionNotFound } from "../router/session-routes";
+import { sessionClient } from "../sessions/session-client";
+import { registryStub } from "../stubs";
 
 const admin = { security: bearerSecurity, middleware: [requireAdminKey()], tags: ["admin"] };
 
@@ -39,9 +39,7 @@ export const sessionAdminRoutes = openApiApp()
       const { id, ...fields } = c.req.valid("json");
       const sessionId = id ?? (await registryStub(c.env).nextSessionId());
       const config = SessionConfigSchema.parse({ ...fields, active: true });
-      const created = await sessionStub(c.env, sessionId).configure(sessionId, config, { create: true });
-      if (!created) throw new ApiError(409, "session_exists", `session ${sessionId} already exists`);
-      return c.json(await save(c.env, created), 201);
+      return c.json(await save(c.env, await sessionClient(c.env, sessionId).create(config)), 201);
     },
   )
   .openapi(
@@ -55,14 +53,10 @@ export const sessionAdminRoutes = openApiApp()
     }),
     async (c) => {
       const { sessionId } = c.req.valid("param");
-      const stub = sessionStub(c.env, sessionId);
-      const current = await stub.getSession();
-      if (!current) throw sessionNotFound(sessionId);
-      const merged = SessionConfigSchema.superRefine(checkNodes).safeParse({ ...current, ...c.req.valid("json") });
+      const session = sessionClient(c.env, sessionId);
+      const merged = SessionConfigSchema.superRefine(checkNodes).safeParse({ ...(await session.get()), ...c.req.valid("json") });
       if (!merged.success) throw validationError(merged.error, "body");
-      const updated = await stub.configure(sessionId, merged.data, { create: false });
-      if (!updated) throw sessionNotFound(sessionId);
-      return c.json(await save(c.env, updated), 200);
+      return c.json(await save(c.env, await session.update(merged.data)), 200);
     },
   )
   .openapi(
@@ -76,10 +70,7 @@ export const sessionAdminRoutes = openApiApp()
     }),
     async (c) => {
       const { sessionId } = c.req.valid("param");
-      const stub = sessionStub(c.env, sessionId);
-      const current = await stub.getSession();
-      if (!current) throw sessionNotFound(sessionId);
-      const updated = await stub.configure(sessionId, SessionConfigSchema.parse({ ...current, active: false }), { create: false });
-      return c.json(await save(c.env, updated!), 200);
+      const session = sessionClient(c.env, sessionId);
+      return c.json(await save(c.env, await session.update(SessionConfigSchema.parse({ ...(await session.get()), active: false }))), 200);
     },
   );

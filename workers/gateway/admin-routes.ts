@@ -4,7 +4,7 @@ import { ApiError } from "../http/errors";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
 import { BalanceSchema, CustomerCreateSchema, CustomerIdSchema, KeyIssueSchema, KeyPublicSchema, UsageRecordSchema } from "./schemas";
-import { ledgerStub } from "./stubs";
+import { ledgerStub } from "../stubs";
 
 const admin = { security: bearerSecurity, middleware: [requireAdminKey()], tags: ["gateway admin"] };
 const CustomerParam = z.object({ customerId: CustomerIdSchema.openapi({ param: { name: "customerId", in: "path" } }) });

@@ -1,11 +1,10 @@
-import type { StreamResult, SubmitResult } from "../../durable-objects/session";
-import { completionEvents, sseResponse } from "../http/sse";
+import { loadConfig } from "../config/config";
 import type { Env } from "../env";
-import { ApiError } from "../http/errors";
-import { requestFingerprint } from "../router/completion-routes";
-import { sessionStub } from "../router/stubs";
-import type { CompletionRequest, CompletionResponse } from "../schemas/completion";
-import { fromFailure } from "../tasks/submit-work";
+import type { ClientErrorStatusCode } from "hono/utils/http-status";
+import { ApiError, ErrorBodySchema } from "../http/errors";
+import { completionEvents, sseResponse } from "../http/sse";
+import { type CompletionRequest, type CompletionResponse, CompletionResponseSchema } from "../schemas/completion";
+import { streamCompletion, submitCompletion } from "../sessions/session-client";
 import type { Pool } from "./gateway-config";
 import { orderRouters, recordFailure, recordSuccess } from "./router-health";
 
@@ -21,21 +20,14 @@ export type Dispatched = { completion: CompletionResponse; router: string };
  */
 export async function dispatch(env: Env, pool: Pool, sessionId: number, request: CompletionRequest, origin: string): Promise<Dispatched> {
   if (pool.type === "local") {
-    const result = (await sessionStub(env, sessionId).submit({
-      sessionId,
-      request,
-      requestHash: await requestFingerprint(sessionId, request, "v3"),
-      payload: { version: "v3", origin },
-    })) as SubmitResult;
-    if (!result.ok) throw fromFailure(result);
-    return { completion: result.completion, router: "local" };
+    const { completion } = await submitCompletion(env, loadConfig(env), { sessionId, request, flow: "v3", payload: { version: "v3", origin } });
+    return { completion, router: "local" };
   }
 
   const { response, router, started } = await firstAccepting(pool, sessionId, { ...request, stream: false });
-  const body = (await response.json().catch(() => null)) as CompletionResponse | null;
-  if (!body?.choices) throw new ApiError(502, "router_error", `router ${router} sent no completion`);
+  const completion = await completionFrom(response, router);
   recordSuccess(router, Date.now() - started);
-  return { completion: body, router };
+  return { completion, router };
 }
 
 /**
@@ -68,15 +60,29 @@ async function firstAccepting(pool: Extract<Pool, { type: "remote" }>, sessionId
     }
     if (!response.ok) {
       recordSuccess(router.url, Date.now() - started);
-      const error = ((await response.json().catch(() => null)) as { error?: { code: string; message: string; details?: unknown } } | null)?.error;
-      throw new ApiError(response.status as 400, error?.code ?? "router_error", error?.message ?? `router answered ${response.status}`, error?.details);
+      const error = ErrorBodySchema.safeParse(await response.json().catch(() => null)).data?.error;
+      throw new ApiError(clientErrorStatus(response.status), error?.code ?? "router_error", error?.message ?? `router answered ${response.status}`, error?.details);
     }
     return { response, router: router.url, started };
   }
   throw new ApiError(502, "router_pool_unavailable", `no router of pool ${pool.name} completed the request`, { attempts });
 }
 
-const sseOf = (completion: CompletionResponse) => sseResponse(completionEvents(completion)).body!;
+/** A remote router's completion, checked: anything else is that router's fault. */
+async function completionFrom(response: Response, router: string): Promise<CompletionResponse> {
+  const parsed = CompletionResponseSchema.passthrough().safeParse(await response.json().catch(() => null));
+  if (!parsed.success) throw new ApiError(502, "router_error", `router ${router} sent no completion`, undefined, undefined, { cause: parsed.error });
+  return parsed.data;
+}
+
+/** A remote router's 4xx, passed on as it was (a status outside 4xx is not a client error and never gets here). */
+const clientErrorStatus = (status: number): ClientErrorStatusCode => (status >= 400 && status < 500 ? (status as ClientErrorStatusCode) : 400);
+
+const sseOf = (completion: CompletionResponse): ReadableStream<Uint8Array> => {
+  const { body } = sseResponse(completionEvents(completion));
+  if (!body) throw new Error("an SSE response always has a body");
+  return body;
+};
 
 /**
  * The same, answered as server-sent events: the local Session object's
@@ -85,19 +91,11 @@ const sseOf = (completion: CompletionResponse) => sseResponse(completionEvents(c
  */
 export async function dispatchStream(env: Env, pool: Pool, sessionId: number, request: CompletionRequest, origin: string): Promise<ReadableStream<Uint8Array>> {
   if (pool.type === "local") {
-    const result = (await sessionStub(env, sessionId).submitStream({
-      sessionId,
-      request: { ...request, stream: true },
-      requestHash: await requestFingerprint(sessionId, request, "v3"),
-      payload: { version: "v3", origin },
-    })) as StreamResult;
-    if (!result.ok) throw fromFailure(result);
+    const result = await streamCompletion(env, loadConfig(env), { sessionId, request: { ...request, stream: true }, flow: "v3", payload: { version: "v3", origin } });
     return "stream" in result ? result.stream : sseOf(result.completion);
   }
   const { response, router, started } = await firstAccepting(pool, sessionId, { ...request, stream: true });
   recordSuccess(router, Date.now() - started);
-  if ((response.headers.get("content-type") ?? "").includes("text/event-stream")) return response.body!;
-  const body = (await response.json().catch(() => null)) as CompletionResponse | null;
-  if (!body?.choices) throw new ApiError(502, "router_error", `router ${router} sent no completion`);
-  return sseOf(body);
+  if ((response.headers.get("content-type") ?? "").includes("text/event-stream") && response.body) return response.body;
+  return sseOf(await completionFrom(response, router));
 }

@@ -1,5 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { ApiError } from "../http/errors";
+import type { ErrorHandler } from "hono";
+import type { AppEnv } from "../http/app-env";
+import { type ApiError, ErrorDetailsSchema, toApiError } from "../http/errors";
 
 /** The hosted gateway's response envelope (seeds/001, "Hosted Completion"). */
 export const EnvelopeSchema = z
@@ -9,7 +11,7 @@ export const EnvelopeSchema = z
     model: z.string().nullable(),
     router_pool: z.string().nullable(),
     data: z.unknown(),
-    error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }).nullable(),
+    error: z.object({ code: z.string(), message: z.string(), details: ErrorDetailsSchema.optional() }).nullable(),
   })
   .openapi("GatewayEnvelope");
 export type Envelope = z.infer<typeof EnvelopeSchema>;
@@ -18,31 +20,36 @@ export function okEnvelope(requestId: string, model: string, pool: string, data:
   return { request_id: requestId, status: "ok", model, router_pool: pool, data, error: null };
 }
 
-/** Any error as an envelope with its status (unknown errors are a 500 that says nothing). */
-export function failedEnvelope(err: unknown, context: { model?: string | undefined; pool?: string | undefined }): { status: number; body: Envelope; headers: Record<string, string> } {
-  const e = err instanceof ApiError ? err : new ApiError(500, "internal_error", "internal error");
-  if (!(err instanceof ApiError)) console.error("gateway error", err);
-  const details = (e.details ?? undefined) as Record<string, unknown> | undefined;
-  const requestId = typeof details?.["request_id"] === "string" ? (details["request_id"] as string) : null;
+/** An error as an envelope; the request id travels in the error's details once the gateway assigned one. */
+export function failedEnvelope(e: ApiError, context: { model?: string | undefined; pool?: string | undefined }): Envelope {
+  const requestId = e.details?.["request_id"];
   return {
-    status: e.status,
-    headers: e.headers ?? {},
-    body: {
-      request_id: requestId,
-      status: "failed",
-      model: context.model ?? null,
-      router_pool: context.pool ?? null,
-      data: null,
-      error: { code: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) },
-    },
+    request_id: typeof requestId === "string" ? requestId : null,
+    status: "failed",
+    model: context.model ?? null,
+    router_pool: context.pool ?? null,
+    data: null,
+    error: { code: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) },
   };
 }
 
+/** The envelope surface's error handler: every failure of `/v1/completions` answers in the envelope. */
+export const envelopeErrorHandler: ErrorHandler<AppEnv> = function envelopeErrorHandler(err, c) {
+  const e = toApiError(err);
+  return c.json(failedEnvelope(e, c.get("gatewayRequest") ?? {}), e.status, e.headers);
+};
+
 /** The same error the way OpenAI's API states errors (what the openai client parses). */
-export function openAiError(err: unknown): { status: number; body: { error: { message: string; type: string; param: string | null; code: string } }; headers: Record<string, string> } {
-  const e = err instanceof ApiError ? err : new ApiError(500, "internal_error", "internal error");
-  if (!(err instanceof ApiError)) console.error("gateway error", err);
+export function openAiError(e: ApiError) {
   const type = e.status === 401 ? "authentication_error" : e.status === 429 ? "rate_limit_error" : e.status === 402 ? "insufficient_quota" : e.status >= 500 ? "server_error" : "invalid_request_error";
-  const param = ((e.details as { issues?: { field: string }[] } | undefined)?.issues?.[0]?.field) ?? null;
-  return { status: e.status, headers: e.headers ?? {}, body: { error: { message: e.message, type, param, code: e.code } } };
+  const issues = e.details?.["issues"];
+  const first = Array.isArray(issues) ? issues[0] : undefined;
+  const param = first && typeof first === "object" && typeof first["field"] === "string" ? first["field"] : null;
+  return { error: { message: e.message, type, param, code: e.code } };
 }
+
+/** The OpenAI surface's error handler. */
+export const openAiErrorHandler: ErrorHandler<AppEnv> = function openAiErrorHandler(err, c) {
+  const e = toApiError(err);
+  return c.json(openAiError(e), e.status, e.headers);
+};

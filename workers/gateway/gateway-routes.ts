@@ -2,18 +2,19 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { loadConfig } from "../config/config";
 import type { AppEnv } from "../http/app-env";
-import { ApiError, validationError } from "../http/errors";
+import { ApiError } from "../http/errors";
 import { openApiApp } from "../http/openapi";
 import { SSE_HEADERS } from "../http/sse";
+import { RequestIdSchema } from "../schemas/common";
 import { ChatMessageSchema } from "../schemas/completion";
 import { BalanceSchema, UsageRecordSchema } from "./schemas";
-import { EnvelopeSchema, failedEnvelope, okEnvelope, openAiError } from "./envelope";
+import { EnvelopeSchema, envelopeErrorHandler, okEnvelope, openAiErrorHandler } from "./envelope";
 import { gatewayConfig } from "./gateway-config";
 import { authorizeKey, customerKeyFrom, serveCompletion, serveStream, type GatewayWork } from "./serve";
-import { ledgerStub } from "./stubs";
+import { ledgerStub } from "../stubs";
 
 const customerSecurity = [{ customerKey: [] }];
-const RequestIdSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, "1-128 letters, digits, '.', '_', ':' or '-'");
+const unknownCustomer = () => new ApiError(401, "invalid_api_key", "invalid API key");
 
 async function readKey(c: Context<AppEnv>) {
   const key = await customerKeyFrom(c.req.header("Authorization"), loadConfig(c.env).environment === "production");
@@ -25,8 +26,8 @@ async function readKey(c: Context<AppEnv>) {
 /** A key the Ledger knows and has not revoked (for reads: models, usage, balance). */
 async function knownKey(c: Context<AppEnv>) {
   const key = await readKey(c);
-  await authorizeKey(c, key, { model: "*", estimateMicros: 0 }).catch((err: ApiError) => {
-    if (err.status === 401) throw err;
+  await authorizeKey(c, key, { model: "*", estimateMicros: 0 }).catch((err: unknown) => {
+    if (!(err instanceof ApiError) || err.status === 401) throw err;
   });
   return key;
 }
@@ -46,9 +47,11 @@ const EnvelopeRequestSchema = z
   })
   .openapi("GatewayCompletionRequest");
 
+const sseChunks = z.string().openapi({ description: "OpenAI-style chunks, then `data: [DONE]`" });
 const envelopeJson = (description: string) => ({ content: { "application/json": { schema: EnvelopeSchema } }, description });
 
 export const gatewayRoutes = openApiApp()
+  .onError(envelopeErrorHandler)
   .openapi(
     createRoute({
       method: "post",
@@ -58,7 +61,10 @@ export const gatewayRoutes = openApiApp()
       security: customerSecurity,
       request: { body: { content: { "application/json": { schema: EnvelopeRequestSchema } }, required: true } },
       responses: {
-        200: envelopeJson("status ok; `data` is the completion (with `stream`, server-sent events instead)"),
+        200: {
+          content: { "application/json": { schema: EnvelopeSchema }, "text/event-stream": { schema: sseChunks } },
+          description: "status ok; `data` is the completion (with `stream`, server-sent events instead)",
+        },
         400: envelopeJson("Bad input"),
         401: envelopeJson("Missing, unknown or revoked key"),
         402: envelopeJson("Spend limit or prepaid balance would be exceeded"),
@@ -71,26 +77,15 @@ export const gatewayRoutes = openApiApp()
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const pool = gatewayConfig(c.env).models[body.model]?.pool;
-      try {
-        await readKey(c);
-        const { stream, ...work } = body;
-        if (stream) {
-          const live = await serveStream(c, work);
-          return new Response(live.stream, { headers: { ...SSE_HEADERS, "x-request-id": live.requestId } }) as never;
-        }
-        const served = await serveCompletion(c, work);
-        return c.json(okEnvelope(served.requestId, served.model, served.pool, served.completion), 200);
-      } catch (err) {
-        const failed = failedEnvelope(err, { model: body.model, pool });
-        return c.json(failed.body, failed.status as 400, failed.headers) as never;
+      c.set("gatewayRequest", { model: body.model, pool: gatewayConfig(c.env).models[body.model]?.pool });
+      await readKey(c);
+      const { stream, ...work } = body;
+      if (stream) {
+        const live = await serveStream(c, work);
+        return new Response(live.stream, { headers: { ...SSE_HEADERS, "x-request-id": live.requestId } });
       }
-    },
-    (result, c) => {
-      if (!result.success) {
-        const failed = failedEnvelope(validationError(result.error, "body"), {});
-        return c.json(failed.body, 400);
-      }
+      const served = await serveCompletion(c, work);
+      return c.json(okEnvelope(served.requestId, served.model, served.pool, served.completion), 200);
     },
   )
   .openapi(
@@ -113,13 +108,15 @@ export const gatewayRoutes = openApiApp()
     async (c) => {
       const key = await knownKey(c);
       const q = c.req.valid("query");
-      const usage = (await ledgerStub(c.env, key.customerId).usage({
+      const usage = await ledgerStub(c.env, key.customerId).usage({
         limit: q.limit,
         ...(q.from ? { from: Date.parse(q.from) } : {}),
         ...(q.to ? { to: Date.parse(q.to) } : {}),
         ...(q.before ? { before: q.before } : {}),
-      }))!;
-      return c.json({ usage, next_before: usage.length === q.limit ? usage.at(-1)!.id : null }, 200);
+      });
+      if (!usage) throw unknownCustomer();
+      const last = usage.at(-1);
+      return c.json({ usage, next_before: usage.length === q.limit && last ? last.id : null }, 200);
     },
   )
   .openapi(
@@ -133,7 +130,9 @@ export const gatewayRoutes = openApiApp()
     }),
     async (c) => {
       const key = await knownKey(c);
-      return c.json((await ledgerStub(c.env, key.customerId).balance())!, 200);
+      const balance = await ledgerStub(c.env, key.customerId).balance();
+      if (!balance) throw unknownCustomer();
+      return c.json(balance, 200);
     },
   );
 
@@ -172,35 +171,27 @@ const params = (b: { max_tokens?: number | null | undefined; temperature?: numbe
   ...(b.stop != null ? { stop: b.stop } : {}),
 });
 
-async function openAiCompletion(c: Context<AppEnv>, work: GatewayWork, stream: boolean) {
-  try {
-    await readKey(c);
-    // OpenAI clients expect the alias they asked for as the model.
-    if (stream) {
-      const live = await serveStream(c, work, { model: work.model });
-      return new Response(live.stream, { headers: { ...SSE_HEADERS, "x-request-id": live.requestId } });
-    }
-    const served = await serveCompletion(c, work);
-    const completion = { ...served.completion, model: served.model };
-    return c.json(completion, 200, { "x-request-id": served.requestId });
-  } catch (err) {
-    const e = openAiError(err);
-    return c.json(e.body, e.status as 400, e.headers);
+async function openAiCompletion(c: Context<AppEnv>, work: GatewayWork, stream: boolean): Promise<Response> {
+  await readKey(c);
+  // OpenAI clients expect the alias they asked for as the model.
+  if (stream) {
+    const live = await serveStream(c, work, { model: work.model });
+    return new Response(live.stream, { headers: { ...SSE_HEADERS, "x-request-id": live.requestId } });
   }
+  const served = await serveCompletion(c, work);
+  const completion = { ...served.completion, model: served.model };
+  return c.json(completion, 200, { "x-request-id": served.requestId });
 }
 
-const openAiHook = (result: { success: boolean; error?: unknown }, c: Context<AppEnv>) => {
-  if (!result.success) {
-    const e = openAiError(validationError(result.error as z.ZodError, "body"));
-    return c.json(e.body, 400);
-  }
-  return undefined;
-};
-
 const openAiJson = (description: string) => ({ content: { "application/json": { schema: z.record(z.string(), z.unknown()) } }, description });
+const openAiCompletionOk = (description: string) => ({
+  content: { "application/json": { schema: z.record(z.string(), z.unknown()) }, "text/event-stream": { schema: sseChunks } },
+  description,
+});
 
 function openAiRoutes(prefix: "/openai/v1" | "/v1", withCompletions: boolean) {
   const app = openApiApp()
+    .onError(openAiErrorHandler)
     .openapi(
       createRoute({
         method: "post",
@@ -209,14 +200,13 @@ function openAiRoutes(prefix: "/openai/v1" | "/v1", withCompletions: boolean) {
         summary: "OpenAI-compatible chat completion (model = a gateway alias)",
         security: customerSecurity,
         request: { body: { content: { "application/json": { schema: OpenAiChatSchema } }, required: true } },
-        responses: { 200: openAiJson("chat.completion, or chat.completion.chunk events") },
+        responses: { 200: openAiCompletionOk("chat.completion, or chat.completion.chunk events") },
       }),
       (c) => {
         const b = c.req.valid("json");
         const messages = b.messages.map((m) => ({ ...m, content: typeof m.content === "string" ? m.content : m.content.map((p) => p.text).join("") }));
-        return openAiCompletion(c, { model: b.model, messages, ...params({ ...b, max_tokens: b.max_completion_tokens ?? b.max_tokens }) }, b.stream === true) as never;
+        return openAiCompletion(c, { model: b.model, messages, ...params({ ...b, max_tokens: b.max_completion_tokens ?? b.max_tokens }) }, b.stream === true);
       },
-      openAiHook as never,
     )
     .openapi(
       createRoute({
@@ -228,14 +218,9 @@ function openAiRoutes(prefix: "/openai/v1" | "/v1", withCompletions: boolean) {
         responses: { 200: openAiJson("list of models") },
       }),
       async (c) => {
-        try {
-          await knownKey(c);
-          const data = Object.keys(gatewayConfig(c.env).models).map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: "cortensor" }));
-          return c.json({ object: "list", data }, 200);
-        } catch (err) {
-          const e = openAiError(err);
-          return c.json(e.body, e.status as 401) as never;
-        }
+        await knownKey(c);
+        const data = Object.keys(gatewayConfig(c.env).models).map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: "cortensor" }));
+        return c.json({ object: "list", data }, 200);
       },
     );
   if (!withCompletions) return app;
@@ -247,13 +232,12 @@ function openAiRoutes(prefix: "/openai/v1" | "/v1", withCompletions: boolean) {
       summary: "OpenAI-compatible text completion",
       security: customerSecurity,
       request: { body: { content: { "application/json": { schema: OpenAiCompletionSchema } }, required: true } },
-      responses: { 200: openAiJson("text_completion, or its events") },
+      responses: { 200: openAiCompletionOk("text_completion, or its events") },
     }),
     (c) => {
       const b = c.req.valid("json");
-      return openAiCompletion(c, { model: b.model, prompt: b.prompt, ...params(b) }, b.stream === true) as never;
+      return openAiCompletion(c, { model: b.model, prompt: b.prompt, ...params(b) }, b.stream === true);
     },
-    openAiHook as never,
   );
 }
 

@@ -1,15 +1,14 @@
 import type { Context } from "hono";
-import type { LedgerFailure, Authorized } from "../../durable-objects/ledger";
-import type { QuotaDecision } from "../../durable-objects/quota";
+import type { Authorized } from "../../durable-objects/ledger";
 import { loadConfig } from "../config/config";
 import type { AppEnv } from "../http/app-env";
-import { ApiError } from "../http/errors";
+import { ApiError, toApiError } from "../http/errors";
 import type { CompletionRequest, CompletionResponse } from "../schemas/completion";
 import { dispatch, dispatchStream } from "./dispatch";
 import { costMicros, gatewayConfig, priceFor, type Pool, type Price } from "./gateway-config";
 import { sseEventTransform } from "../http/sse-transform";
 import { customerOfKey, DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY, hashKey } from "./keys";
-import { ledgerStub, quotaStub } from "./stubs";
+import { ledgerStub, quotaStub } from "../stubs";
 
 /** A completion as the gateway receives it, before it knows pool and session. */
 export type GatewayWork = Omit<CompletionRequest, "session_id" | "stream"> & { model: string };
@@ -51,12 +50,12 @@ async function admit(c: Context<AppEnv>, work: GatewayWork): Promise<Admitted> {
   }
   const price = priceFor(config, work.model);
   const estimate = costMicros(price, estimateTokens(work), work.max_tokens ?? 256);
-  const auth = (await authorizeKey(c, key, { model: work.model, estimateMicros: estimate })) as Authorized;
+  const auth = await authorizeKey(c, key, { model: work.model, estimateMicros: estimate });
   const quota = quotaStub(c.env, `key:${auth.key.id}`);
-  const decision = (await quota.consume([
+  const decision = await quota.consume([
     { name: "requests", limit: auth.key.requestsPerMinute, windowS: 60, cost: 1 },
     { name: "tokens", limit: auth.key.tokensPerMinute, windowS: 60, cost: 0 },
-  ])) as QuotaDecision;
+  ]);
   if (!decision.ok) {
     throw new ApiError(429, "rate_limited", `rate limit reached (${decision.rule} per minute: ${decision.limit})`, { retry_after: decision.retryAfterS, limit: decision.rule }, {
       "Retry-After": String(decision.retryAfterS),
@@ -101,11 +100,8 @@ async function bill(a: Admitted, status: "ok" | "failed", o: Outcome) {
   if (prompt + completion > 0) await a.quota.charge("tokens", 60, prompt + completion);
 }
 
-function withRequestId(err: unknown, requestId: string): unknown {
-  if (!(err instanceof ApiError)) return err;
-  const details = { ...(typeof err.details === "object" && err.details ? err.details : {}), request_id: requestId };
-  return new ApiError(err.status, err.code, err.message, details, err.headers);
-}
+/** Every failure after admission names the request id the gateway assigned, so the client can look it up. */
+const withRequestId = (err: unknown, requestId: string) => toApiError(err).withDetails({ request_id: requestId });
 
 /** One gateway request answered whole: admission, dispatch, billing. */
 export async function serveCompletion(c: Context<AppEnv>, work: GatewayWork): Promise<Served> {
@@ -158,13 +154,13 @@ export async function authorizeKey(
   request: { model: string; estimateMicros: number },
 ): Promise<Authorized> {
   const ledger = ledgerStub(c.env, key.customerId);
-  let result = (await ledger.authorize(key.hash, request)) as Authorized | LedgerFailure;
+  let result = await ledger.authorize(key.hash, request);
   if (!result.ok && result.status === 401 && key.raw === DEV_CUSTOMER_KEY && loadConfig(c.env).environment !== "production") {
     await ledger.createCustomer({ id: DEV_CUSTOMER_ID, name: "local dev customer", billing: "prepaid", balance_micros: 100_000_000 });
     await ledger.issueKey({ name: "dev", allowed_models: ["*"], requests_per_minute: 600, tokens_per_minute: 1_000_000, spend_limit_micros: null }, { secret: DEV_CUSTOMER_KEY });
-    result = (await ledger.authorize(key.hash, request)) as Authorized | LedgerFailure;
+    result = await ledger.authorize(key.hash, request);
   }
-  if (!result.ok) throw new ApiError(result.status, result.body.error.code, result.body.error.message, result.body.error.details);
+  if (!result.ok) throw ApiError.from(result);
   return result;
 }
 

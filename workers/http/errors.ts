@@ -1,6 +1,18 @@
-import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { HTTPException } from "hono/http-exception";
 import { z } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/**
+ * What an error may carry beyond its code and message: JSON two levels deep
+ * (lists of field issues, of miners, of attempts), so that it crosses a
+ * Durable Object RPC boundary intact and its type stays precise (`unknown`
+ * collapses the RPC result unions callers narrow; a recursive JSON type is
+ * too deep for the RPC type mapping).
+ */
+const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const Flat = z.record(z.string(), Scalar);
+export const ErrorDetailsSchema = z.record(z.string(), z.union([Scalar, Flat, z.array(z.union([Scalar, Flat]))]));
+export type ErrorDetails = z.infer<typeof ErrorDetailsSchema>;
 
 /** The one error body every route answers with. */
 export const ErrorBodySchema = z
@@ -8,15 +20,29 @@ export const ErrorBodySchema = z
     error: z.object({
       code: z.string().openapi({ example: "invalid_request" }),
       message: z.string(),
-      details: z.unknown().optional(),
+      details: ErrorDetailsSchema.optional(),
     }),
   })
   .openapi("Error");
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
 /**
+ * A failure as a Durable Object returns it over RPC. Objects return failures
+ * rather than throw them because RPC keeps only an error's message; the
+ * caller turns it back into an `ApiError` with `ApiError.from`.
+ */
+export type Failure = {
+  ok: false;
+  status: ContentfulStatusCode;
+  code: string;
+  message: string;
+  details?: ErrorDetails;
+};
+
+/**
  * An error that knows its own HTTP response. Thrown anywhere (route, Durable
- * Object caller, miner client) and turned into a response by `toErrorResponse`.
+ * Object, miner client) and rendered by the error handler of the surface the
+ * request came in on (router JSON, gateway envelope, OpenAI shape, JSON-RPC).
  */
 export class ApiError extends Error {
   override readonly name = "ApiError";
@@ -24,10 +50,31 @@ export class ApiError extends Error {
     readonly status: ContentfulStatusCode,
     readonly code: string,
     message: string,
-    readonly details?: unknown,
+    readonly details?: ErrorDetails,
     readonly headers?: Record<string, string>,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
+  }
+
+  /** Back from a Durable Object's failure; the failure is kept as the cause. */
+  static from(failure: Failure, cause?: unknown): ApiError {
+    return new ApiError(failure.status, failure.code, failure.message, failure.details, undefined, { cause: cause ?? failure });
+  }
+
+  /** The same error with more details (a request id, say) and this one as the cause. */
+  withDetails(extra: ErrorDetails): ApiError {
+    return new ApiError(this.status, this.code, this.message, { ...this.details, ...extra }, this.headers, { cause: this });
+  }
+
+  toFailure(): Failure {
+    return {
+      ok: false,
+      status: this.status,
+      code: this.code,
+      message: this.message,
+      ...(this.details === undefined ? {} : { details: this.details }),
+    };
   }
 
   toBody(): ErrorBody {
@@ -45,10 +92,8 @@ export class ApiError extends Error {
   }
 }
 
-export const badRequest = (message: string, details?: unknown) =>
-  new ApiError(400, "invalid_request", message, details);
-export const notFound = (code: string, message: string, details?: unknown) =>
-  new ApiError(404, code, message, details);
+export const badRequest = (message: string, details?: ErrorDetails) => new ApiError(400, "invalid_request", message, details);
+export const notFound = (code: string, message: string, details?: ErrorDetails) => new ApiError(404, code, message, details);
 
 /** Shape zod issues into `details`: one entry per field, dotted path first. */
 export function zodIssues(error: z.ZodError): { field: string; message: string; code: string }[] {
@@ -62,27 +107,34 @@ export function zodIssues(error: z.ZodError): { field: string; message: string; 
 export function validationError(error: z.ZodError, where: string): ApiError {
   const issues = zodIssues(error);
   const first = issues[0];
-  const message = first
-    ? `invalid ${where}: ${first.field}: ${first.message}`
-    : `invalid ${where}`;
-  return new ApiError(400, "invalid_request", message, { issues });
+  const message = first ? `invalid ${where}: ${first.field}: ${first.message}` : `invalid ${where}`;
+  return new ApiError(400, "invalid_request", message, { issues }, undefined, { cause: error });
+}
+
+/** A field-level 400, shaped like a schema failure so clients read both the same way. */
+export function fieldError(field: string, message: string, code = "invalid_request"): ApiError {
+  return new ApiError(400, code, `invalid request: ${field}: ${message}`, { issues: [{ field, message }] });
 }
 
 /**
- * Every thrown value becomes a response here, and nowhere else. Unknown
- * errors are logged and answered with a generic 500 that leaks nothing.
+ * Every thrown value becomes an `ApiError` here: ours as they are, Hono's
+ * HTTP exceptions (bad JSON, body limit) and zod errors by status, anything
+ * else a 500 that leaks nothing (logged with its cause).
  */
-export function toErrorResponse(err: unknown): Response {
-  if (err instanceof ApiError) return err.toResponse();
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
   if (err instanceof HTTPException) {
     const status = err.status;
-    const code =
-      status === 413 ? "payload_too_large" : status === 401 ? "unauthorized" : status === 400 ? "invalid_request" : "http_error";
+    const code = status === 413 ? "payload_too_large" : status === 401 ? "unauthorized" : status === 400 ? "invalid_request" : "http_error";
     const message = status === 400 && /json/i.test(err.message) ? "request body is not valid JSON" : err.message || "request failed";
-    return new ApiError(status as ContentfulStatusCode, code, message).toResponse();
+    return new ApiError(status, code, message, undefined, undefined, { cause: err });
   }
-  if (err instanceof z.ZodError) return validationError(err, "request").toResponse();
+  if (err instanceof z.ZodError) return validationError(err, "request");
   console.error("unhandled error", err);
-  return new ApiError(500, "internal_error", "internal error").toResponse();
+  return new ApiError(500, "internal_error", "internal error", undefined, undefined, { cause: err });
 }
 
+/** The router surface's error handler: the plain error body. */
+export function toErrorResponse(err: unknown): Response {
+  return toApiError(err).toResponse();
+}

@@ -9,12 +9,12 @@ import type { Env } from "../env";
 import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
 import { openApiApp } from "../http/openapi";
-import { runDelegate } from "../tasks/delegate";
-import { runFactcheck } from "../tasks/factcheck";
-import { submitWork } from "../tasks/submit-work";
-import { TierSchema } from "../tasks/tiers";
-import { runValidate } from "../tasks/validate";
-import { resolveSessionId } from "./completion-routes";
+import { runDelegate } from "../work/delegate";
+import { runFactcheck } from "../work/factcheck";
+import { submitWork } from "../work/submit-work";
+import { TierSchema } from "../work/tiers";
+import { runValidate } from "../work/validate";
+import { resolveSessionId } from "../sessions/session-id";
 import { ROUTER_VERSION } from "./meta-routes";
 
 type ToolResult = { content: { type: "text"; text: string }[]; structuredContent?: Record<string, unknown>; isError?: boolean };

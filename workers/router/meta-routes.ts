@@ -3,7 +3,7 @@ import { requireRouterKey } from "../auth/bearer";
 import { loadConfig } from "../config/config";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
-import { registryStub } from "./stubs";
+import { registryStub } from "../stubs";
 
 export const ROUTER_VERSION = "0.1.0";
 

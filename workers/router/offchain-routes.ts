@@ -8,8 +8,7 @@ import { openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
 import { backendFor, payloadBackends } from "../payloads/backends";
 import { parseUrn } from "../payloads/urn";
-import { sessionStub } from "./stubs";
-import type { DeliveryResult, PayloadReadResult } from "../../durable-objects/session";
+import { sessionClient } from "../sessions/session-client";
 
 /** Miners authenticate here with the assignment token their task came with, not a router key. */
 async function assignment(c: Context<AppEnv>): Promise<AssignmentClaims> {
@@ -44,10 +43,7 @@ export const offchainRoutes = openApiApp()
       const claims = await assignment(c);
       const { urn } = c.req.valid("query");
       backendFor(parseUrn(urn), payloadBackends(c.env));
-      // Typed by hand: RPC's serialisable-type mapping loses the union's discriminant.
-      const result = (await sessionStub(c.env, claims.s).readPayloadForMiner(claims, urn)) as PayloadReadResult;
-      if (!result.ok) return c.json(result.body, result.status as 403);
-      return c.text(result.text, 200);
+      return c.text(await sessionClient(c.env, claims.s).readPayloadForMiner(claims, urn), 200);
     },
   )
   .openapi(
@@ -82,8 +78,6 @@ export const offchainRoutes = openApiApp()
       if (body.session_id !== claims.s || body.task_id !== claims.t) {
         throw new ApiError(403, "payload_access_denied", "the token is for another task");
       }
-      const result = (await sessionStub(c.env, claims.s).deliverResult(claims, body.result)) as DeliveryResult;
-      if (!result.ok) return c.json(result.body, result.status as 409);
-      return c.json({ urn: result.urn, sha256: result.sha256 }, 200);
+      return c.json(await sessionClient(c.env, claims.s).deliverResult(claims, body.result), 200);
     },
   );

@@ -6,7 +6,8 @@ import { ApiError } from "../http/errors";
 import { openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
 import { EvmAddressSchema, SessionIdSchema } from "../schemas/common";
-import { sessionStub } from "./stubs";
+import { sessionClient } from "../sessions/session-client";
+import type { Env } from "../env";
 
 const SignatureSchema = z.string().max(200).openapi({ description: "EIP-191 personal_sign signature, 0x-prefixed" });
 const SessionKeyRequest = z.object({ address: EvmAddressSchema, session_id: SessionIdSchema, signature: SignatureSchema }).openapi("PayloadKeySessionRequest");
@@ -34,9 +35,9 @@ const denied = (why: string) => new ApiError(403, "private_payload_denied", `pri
  * must have signed exactly the scope it asks for: "{session_id}" for the
  * session key, "{session_id}:{task_id}" for a task key.
  */
-async function authorise(env: Parameters<typeof sessionStub>[0], address: string, sessionId: number, message: string, signature: string) {
+async function authorise(env: Env, address: string, sessionId: number, message: string, signature: string) {
   if (!(await isWalletSignature(address, message, signature))) throw denied("the signature does not verify for this address and scope");
-  const session = await sessionStub(env, sessionId).getSession();
+  const session = await sessionClient(env, sessionId).find();
   if (!session || !session.private) throw denied(`session ${sessionId} has no private payloads`);
   const allowed = [session.owner, ...session.payload_readers].filter(Boolean).map((a) => a!.toLowerCase());
   if (!allowed.includes(address.toLowerCase())) throw denied("the address is not authorised for this session");
@@ -77,7 +78,7 @@ export const payloadKeyRoutes = openApiApp()
     async (c) => {
       const body = c.req.valid("json");
       await authorise(c.env, body.address, body.session_id, `${body.session_id}:${body.task_id}`, body.signature);
-      if (!(await sessionStub(c.env, body.session_id).hasTask(body.task_id))) throw denied(`task ${body.task_id} does not exist`);
+      if (!(await sessionClient(c.env, body.session_id).hasTask(body.task_id))) throw denied(`task ${body.task_id} does not exist`);
       const key = await taskKey(loadConfig(c.env).payloadMasterKey, body.session_id, body.task_id);
       return c.json(
         {

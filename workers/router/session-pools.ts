@@ -4,7 +4,7 @@ import { loadConfig, type RouterConfig } from "../config/config";
 import { ApiError } from "../http/errors";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
-import { sessionStub } from "./stubs";
+import { sessionClient } from "../sessions/session-client";
 
 /** The replica tier a v3 request asks for: `replicas`, else `consensus.replicas`, else 1. */
 export function requestedReplicas(body: { replicas?: 1 | 3 | 5 | undefined; consensus?: { replicas?: 1 | 3 | 5 | undefined } | undefined }): 1 | 3 | 5 {
@@ -42,7 +42,7 @@ export const sessionPoolRoutes = openApiApp().openapi(
   async (c) => {
     const pools = await Promise.all(
       Object.entries(loadConfig(c.env).v3Pools).map(async ([replicas, sessionId]) => {
-        const session = await sessionStub(c.env, sessionId!).getSession();
+        const session = await sessionClient(c.env, sessionId).find();
         return { replicas: Number(replicas), session_id: sessionId!, session_exists: session !== null, redundancy: session?.redundancy ?? null };
       }),
     );

@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireRouterKey } from "../auth/bearer";
-import { ApiError } from "../http/errors";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
 import { SessionIdParamSchema, TaskIdParamSchema } from "../schemas/common";
 import { SessionSchema } from "../schemas/session";
-import { registryStub, sessionStub } from "./stubs";
+import { sessionClient } from "../sessions/session-client";
+import { registryStub } from "../stubs";
 
 const SessionListSchema = z
   .object({
@@ -35,7 +35,6 @@ const TaskListQuerySchema = z.object({
   before: z.coerce.number().int().min(0).optional().openapi({ description: "only tasks with a smaller id (paging)" }),
 });
 
-export const sessionNotFound = (id: number) => new ApiError(404, "session_not_found", `session ${id} does not exist`);
 
 const authed = { security: bearerSecurity, middleware: [requireRouterKey()] };
 
@@ -63,9 +62,7 @@ export const sessionRoutes = openApiApp()
     }),
     async (c) => {
       const { sessionId } = c.req.valid("param");
-      const session = await sessionStub(c.env, sessionId).getSession();
-      if (!session) throw sessionNotFound(sessionId);
-      return c.json(session, 200);
+      return c.json(await sessionClient(c.env, sessionId).get(), 200);
     },
   )
   .openapi(
@@ -86,8 +83,7 @@ export const sessionRoutes = openApiApp()
     async (c) => {
       const { sessionId } = c.req.valid("param");
       const { limit, before } = c.req.valid("query");
-      const tasks = await sessionStub(c.env, sessionId).listTasks({ limit, ...(before === undefined ? {} : { before }) });
-      if (!tasks) throw sessionNotFound(sessionId);
+      const tasks = await sessionClient(c.env, sessionId).listTasks({ limit, before });
       const last = tasks.at(-1);
       return c.json({ session_id: sessionId, tasks, next_before: tasks.length === limit && last ? last.task_id : null }, 200);
     },
@@ -109,10 +105,6 @@ export const sessionRoutes = openApiApp()
     }),
     async (c) => {
       const { sessionId, taskId } = c.req.valid("param");
-      const stub = sessionStub(c.env, sessionId);
-      const task = await stub.getTask(taskId);
-      if (task) return c.json(task, 200);
-      if (!(await stub.getSession())) throw sessionNotFound(sessionId);
-      throw new ApiError(404, "task_not_found", `task ${taskId} does not exist in session ${sessionId}`);
+      return c.json(await sessionClient(c.env, sessionId).getTask(taskId), 200);
     },
   );

@@ -4,17 +4,17 @@ import { loadConfig, type RouterConfig } from "../config/config";
 import type { AppEnv } from "../http/app-env";
 import { ErrorBodySchema } from "../http/errors";
 import { openApiApp } from "../http/openapi";
-import { errorResponses, json } from "../http/responses";
+import { completionOk, errorResponses, json } from "../http/responses";
 import { SessionIdParamSchema } from "../schemas/common";
 import { CompletionRequestSchema, type CompletionRequest } from "../schemas/completion";
 import { DelegateRequestSchema, FactcheckRequestSchema, ValidateRequestSchema, VerdictResponseSchema } from "../schemas/work";
-import { runDelegate } from "../tasks/delegate";
-import { runFactcheck } from "../tasks/factcheck";
-import { TIERS, type Tier } from "../tasks/tiers";
-import { runValidate } from "../tasks/validate";
+import { runDelegate } from "../work/delegate";
+import { runFactcheck } from "../work/factcheck";
+import { TIERS, type Tier } from "../work/tiers";
+import { runValidate } from "../work/validate";
 import { admitTrial, clientIdentity, trialRequestId, trialSession, type TrialFamily } from "../trial/trial";
-import { complete } from "./completion-routes";
-import { sessionStub } from "./stubs";
+import { answerCompletion } from "../sessions/answer-completion";
+import { sessionClient } from "../sessions/session-client";
 
 /** Trial limits win over whatever the client asks. */
 function bounds(config: RouterConfig, ask: { maxTokens?: number | undefined; timeoutS?: number | undefined; precommitS?: number | undefined; redundancy?: number | undefined; tier?: Tier | undefined }) {
@@ -31,7 +31,7 @@ function bounds(config: RouterConfig, ask: { maxTokens?: number | undefined; tim
 /** Admission for one trial request: its session, its namespaced request id, and the quota unless it is a replay. */
 async function admit(c: Context<AppEnv>, family: TrialFamily, sessionId: number, requestId: string | undefined) {
   const namespaced = trialRequestId(clientIdentity(c), requestId);
-  const replay = namespaced !== undefined && (await sessionStub(c.env, sessionId).knowsRequest(namespaced));
+  const replay = namespaced !== undefined && (await sessionClient(c.env, sessionId).knowsRequest(namespaced));
   await admitTrial(c, family, { replay });
   return namespaced;
 }
@@ -51,7 +51,7 @@ async function trialCompletion(c: Context<AppEnv>, fromUrl: number | undefined, 
   const requestId = await admit(c, "completions", sessionId, body.request_id);
   const b = bounds(config, { maxTokens: body.max_tokens, timeoutS: body.timeout, precommitS: body.precommit_timeout });
   const { request_id: _r, ...rest } = body;
-  return complete(c, sessionId, { ...rest, max_tokens: b.maxTokens, timeout: b.timeoutS, precommit_timeout: b.precommitS, ...(requestId ? { request_id: requestId } : {}) });
+  return answerCompletion(c, sessionId, { ...rest, max_tokens: b.maxTokens, timeout: b.timeoutS, precommit_timeout: b.precommitS, ...(requestId ? { request_id: requestId } : {}) });
 }
 
 function delegateRoute(version: "v1" | "v2") {
@@ -105,12 +105,12 @@ function validateRoute(version: "v1" | "v2") {
 function completionRoutes() {
   return openApiApp()
     .openapi(
-      createRoute({ method: "post", path: "/api/v1/trial/completions", tags: ["trial"], summary: "A completion without a key, under the trial quota and limits", request: jsonBody(CompletionRequestSchema), responses: { 200: json(AnyResult, "The completion"), ...trialFailures } }),
-      (c) => trialCompletion(c, undefined, c.req.valid("json")) as never,
+      createRoute({ method: "post", path: "/api/v1/trial/completions", tags: ["trial"], summary: "A completion without a key, under the trial quota and limits", request: jsonBody(CompletionRequestSchema), responses: { 200: completionOk, ...trialFailures } }),
+      (c) => trialCompletion(c, undefined, c.req.valid("json")),
     )
     .openapi(
-      createRoute({ method: "post", path: "/api/v1/trial/completions/{sessionId}", tags: ["trial"], summary: "The same, on a named trial session", request: { params: SessionIdParamSchema, ...jsonBody(CompletionRequestSchema) }, responses: { 200: json(AnyResult, "The completion"), ...trialFailures } }),
-      (c) => trialCompletion(c, c.req.valid("param").sessionId, c.req.valid("json")) as never,
+      createRoute({ method: "post", path: "/api/v1/trial/completions/{sessionId}", tags: ["trial"], summary: "The same, on a named trial session", request: { params: SessionIdParamSchema, ...jsonBody(CompletionRequestSchema) }, responses: { 200: completionOk, ...trialFailures } }),
+      (c) => trialCompletion(c, c.req.valid("param").sessionId, c.req.valid("json")),
     );
 }
 

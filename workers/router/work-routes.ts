@@ -12,10 +12,10 @@ import {
   ValidateV3RequestSchema,
   VerdictResponseSchema,
 } from "../schemas/work";
-import { runDelegate } from "../tasks/delegate";
-import { runFactcheck } from "../tasks/factcheck";
-import { runValidate } from "../tasks/validate";
-import { resolveSessionId } from "./completion-routes";
+import { runDelegate } from "../work/delegate";
+import { runFactcheck } from "../work/factcheck";
+import { runValidate } from "../work/validate";
+import { resolveSessionId } from "../sessions/session-id";
 import { poolSession, requestedReplicas } from "./session-pools";
 
 const DelegateResponseSchema = z

@@ -4,17 +4,18 @@ import { loadConfig, type RouterConfig } from "../config/config";
 import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
 import { openApiApp } from "../http/openapi";
-import { json } from "../http/responses";
+import { completionOk, json } from "../http/responses";
 import { SessionIdParamSchema } from "../schemas/common";
 import { CompletionRequestSchema } from "../schemas/completion";
 import { DelegateRequestSchema, FactcheckRequestSchema, ValidateRequestSchema, VerdictResponseSchema } from "../schemas/work";
-import { runDelegate } from "../tasks/delegate";
-import { runFactcheck } from "../tasks/factcheck";
-import { runValidate } from "../tasks/validate";
+import { runDelegate } from "../work/delegate";
+import { runFactcheck } from "../work/factcheck";
+import { runValidate } from "../work/validate";
 import { x402Enabled, x402Middleware, type X402Family } from "../x402/payments";
 import { x402V1Compat } from "../x402/v1-compat";
-import { complete, resolveSessionId } from "./completion-routes";
-import { sessionStub } from "./stubs";
+import { answerCompletion } from "../sessions/answer-completion";
+import { sessionClient } from "../sessions/session-client";
+import { resolveSessionId } from "../sessions/session-id";
 
 /** Paid request ids live in their own namespace. */
 const paidRequestId = (requestId: string | undefined) => (requestId ? `x402.${requestId}` : undefined);
@@ -40,7 +41,7 @@ async function x402Gate(c: Context<AppEnv>, next: Next) {
     const fromUrl = /\/x402\/completions\/(\d{1,15})$/.exec(c.req.path)?.[1];
     const sessionId = fromUrl !== undefined ? Number(fromUrl) : typeof body?.session_id === "number" ? body.session_id : config.defaultSessionId;
     const requestId = typeof body?.request_id === "string" ? paidRequestId(body.request_id) : undefined;
-    if (requestId && sessionId !== undefined && (await sessionStub(c.env, sessionId).knowsRequest(requestId))) return next();
+    if (requestId && sessionId !== undefined && (await sessionClient(c.env, sessionId).knowsRequest(requestId))) return next();
   }
   let middleware = middlewares.get(c.env);
   if (!middleware) {
@@ -67,15 +68,15 @@ export const x402Routes = (() => {
     .openapi(createRoute({ method: "get", path: "/api/v1/x402/ping", ...paid, summary: "A paid ping: proves a payment end to end", responses: responses(z.object({ status: z.literal("ok"), paid: z.literal(true), time: z.string() }), "Paid") }), (c) =>
       c.json({ status: "ok" as const, paid: true as const, time: new Date().toISOString() }, 200),
     )
-    .openapi(createRoute({ method: "post", path: "/api/v1/x402/completions", ...paid, summary: "A completion paid with x402", request: jsonBody(CompletionRequestSchema), responses: responses(AnyResult, "The completion") }), (c) => {
+    .openapi(createRoute({ method: "post", path: "/api/v1/x402/completions", ...paid, summary: "A completion paid with x402", request: jsonBody(CompletionRequestSchema), responses: { ...responses(AnyResult, "The completion"), 200: completionOk } }), (c) => {
       const body = c.req.valid("json");
-      return complete(c, undefined, { ...body, request_id: paidRequestId(body.request_id) }) as never;
+      return answerCompletion(c, undefined, { ...body, request_id: paidRequestId(body.request_id) });
     })
     .openapi(
-      createRoute({ method: "post", path: "/api/v1/x402/completions/{sessionId}", ...paid, summary: "A completion on the named session, paid with x402", request: { params: SessionIdParamSchema, ...jsonBody(CompletionRequestSchema) }, responses: responses(AnyResult, "The completion") }),
+      createRoute({ method: "post", path: "/api/v1/x402/completions/{sessionId}", ...paid, summary: "A completion on the named session, paid with x402", request: { params: SessionIdParamSchema, ...jsonBody(CompletionRequestSchema) }, responses: { ...responses(AnyResult, "The completion"), 200: completionOk } }),
       (c) => {
         const body = c.req.valid("json");
-        return complete(c, c.req.valid("param").sessionId, { ...body, request_id: paidRequestId(body.request_id) }) as never;
+        return answerCompletion(c, c.req.valid("param").sessionId, { ...body, request_id: paidRequestId(body.request_id) });
       },
     )
     .openapi(createRoute({ method: "post", path: "/api/v1/x402/delegate", ...paid, summary: "Delegate, paid with x402", request: jsonBody(DelegateRequestSchema), responses: responses(AnyResult, "The result") }), async (c) => {

@@ -27,3 +27,6 @@ export const TaskIdParamSchema = SessionIdParamSchema.extend({
 export const EvmAddressSchema = z
   .string()
   .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address");
+
+/** A client's idempotency key. */
+export const RequestIdSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, "1-128 letters, digits, '.', '_', ':' or '-'");

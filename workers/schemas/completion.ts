@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { SessionIdSchema } from "./common";
+import { RequestIdSchema, SessionIdSchema } from "./common";
 
 export const ChatMessageSchema = z.object({
   role: z.enum(["system", "user", "assistant", "tool", "developer"]),
@@ -20,10 +20,7 @@ export const CompletionRequestSchema = z
     temperature: z.number().min(0).max(2).optional(),
     top_p: z.number().min(0).max(1).optional(),
     stop: z.union([z.string().max(256), z.array(z.string().max(256)).max(4)]).optional(),
-    request_id: z
-      .string()
-      .regex(/^[A-Za-z0-9._:-]{1,128}$/, "1-128 letters, digits, '.', '_', ':' or '-'")
-      .optional(),
+    request_id: RequestIdSchema.optional(),
   })
   .superRefine((body, ctx) => {
     if (body.prompt === undefined && body.messages === undefined) {

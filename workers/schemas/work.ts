@@ -1,9 +1,8 @@
 import { z } from "@hono/zod-openapi";
-import { TierSchema } from "../tasks/tiers";
-import { SessionIdSchema } from "./common";
+import { TierSchema } from "../work/tiers";
+import { RequestIdSchema, SessionIdSchema } from "./common";
 
 /** Shared pieces of the delegate, validate and factcheck request bodies (seeds/001). */
-export const RequestIdSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, "1-128 letters, digits, '.', '_', ':' or '-'");
 
 const seconds = z.number().positive().max(3600);
 const millis = z.number().int().positive().max(3_600_000);

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { QuotaDecision } from "../../durable-objects/quota";
 import { loadConfig, type RouterConfig } from "../config/config";
-import { quotaStub } from "../gateway/stubs";
+import { quotaStub } from "../stubs";
 import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
 

@@ -4,7 +4,7 @@ import { paymentMiddleware, x402ResourceServer } from "@x402/hono";
 import type { MiddlewareHandler } from "hono";
 import type { RouterConfig } from "../config/config";
 import type { Env } from "../env";
-import { quotaStub } from "../gateway/stubs";
+import { quotaStub } from "../stubs";
 
 export type X402Family = "ping" | "completions" | "delegate" | "validate" | "factcheck";
 

@@ -28,6 +28,10 @@ export type Slot = {
   similarity?: number;
 };
 
+/** A slot whose miner answered: its output and the output's SHA-256 (the precommit). */
+export type AnsweredSlot = Slot & { output: MinerOutput; hash: string };
+const isAnswered = (s: Slot): s is AnsweredSlot => s.state === "precommitted" && s.output !== undefined && s.hash !== undefined;
+
 /** Where the run reports what happens, as it happens (the Session object records it). */
 export interface TaskEvents {
   assigned(slot: Slot): void;
@@ -55,7 +59,7 @@ export interface TaskRunDeps {
 }
 
 export type TaskOutcome =
-  | { status: "committed"; winner: Slot; agreement: Agreement; quorumReached: boolean; slots: Slot[] }
+  | { status: "committed"; winner: AnsweredSlot; agreement: Agreement; quorumReached: boolean; slots: Slot[] }
   | { status: "timed_out"; slots: Slot[] }
   | { status: "failed"; reason: "no_miners" | "all_failed"; slots: Slot[] };
 
@@ -105,7 +109,7 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
   const at = (when: number, fn: () => void) => timers.push(setTimeout(fn, Math.max(0, when - deps.now())));
 
   const pendingSlots = () => slots.filter((s) => s.state === "assigned" || s.state === "acked");
-  const results = () => slots.filter((s) => s.state === "precommitted");
+  const results = () => slots.filter(isAnswered);
 
   function decide(o: TaskOutcome) {
     if (decided) return;
@@ -156,11 +160,9 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
         ...(deps.events.delta ? { onDelta: (piece: string) => deps.events.delta!(slot, piece) } : {}),
       })
       .then(async (output) => {
-        slot.output = output;
-        slot.hash = await sha256Hex(output.text);
-        slot.state = "precommitted";
+        const answered = Object.assign(slot, { output, hash: await sha256Hex(output.text), state: "precommitted" as const });
         if (decided) {
-          await judgeLate(slot);
+          await judgeLate(answered);
         } else {
           deps.events.precommitted(slot);
           await evaluate();
@@ -193,10 +195,10 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
     calls.set(slot.slot, { controller, done });
   }
 
-  async function judgeLate(slot: Slot) {
+  async function judgeLate(slot: AnsweredSlot) {
     if (decided?.status !== "committed") return;
     const agreement = await findAgreement(
-      [{ id: "winner", text: decided.winner.output!.text }, { id: "late", text: slot.output!.text }],
+      [{ id: "winner", text: decided.winner.output.text }, { id: "late", text: slot.output.text }],
       { threshold: plan.threshold, embeddings: deps.embeddings },
     );
     slot.similarity = agreement.similarityToWinner["late"] ?? 0;
@@ -231,7 +233,7 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
       return;
     }
     const agreement = await findAgreement(
-      done.map((s) => ({ id: String(s.slot), text: s.output!.text })),
+      done.map((s) => ({ id: String(s.slot), text: s.output.text })),
       { threshold: plan.threshold, embeddings: deps.embeddings },
     );
     if (decided) return;
@@ -241,8 +243,8 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
         s.similarity = agreement.similarityToWinner[String(s.slot)] ?? 0;
         s.agreed = agreement.agreedIds.includes(String(s.slot));
       }
-      const winner = slots[Number(agreement.winnerId)]!;
-      decide({ status: "committed", winner, agreement, quorumReached, slots });
+      const winner = done.find((s) => String(s.slot) === agreement.winnerId);
+      if (winner) decide({ status: "committed", winner, agreement, quorumReached, slots });
     }
   }
 

@@ -1,5 +1,5 @@
 import type { CompletionResponse, MinerRecord } from "../schemas/completion";
-import type { Slot } from "./run-task";
+import type { AnsweredSlot } from "./run-task";
 
 import type { StreamHead } from "../http/sse";
 
@@ -30,12 +30,12 @@ export function buildCompletion(input: {
   requestId: string | null;
   model: string;
   kind: "completion" | "chat";
-  winner: Slot;
+  winner: AnsweredSlot;
   consensus: CompletionResponse["consensus"];
   miners: MinerRecord[];
   created: number;
 }): CompletionResponse {
-  const output = input.winner.output!;
+  const output = input.winner.output;
   const completionTokens = output.usage?.completion_tokens ?? countTokens(output.text);
   const promptTokens = output.usage?.prompt_tokens ?? 0;
   const finishReason = output.finishReason ?? "stop";

@@ -1,12 +1,12 @@
-import type { Env } from "../workers/env";
-import { loadConfig } from "../workers/config/config";
-import { decryptPayload, encryptPayload, fromBase64, taskKey, toBase64 } from "../workers/crypto/payload-keys";
-import { ApiError } from "../workers/http/errors";
-import { payloadBackends } from "../workers/payloads/backends";
-import { getPayload, payloadTooLarge, putPayload, type StoredPayload } from "../workers/payloads/payload-store";
-import type { Sql } from "./sql";
+import type { Env } from "../../workers/env";
+import { loadConfig } from "../../workers/config/config";
+import { decryptPayload, encryptPayload, fromBase64, taskKey, toBase64 } from "../../workers/crypto/payload-keys";
+import { ApiError } from "../../workers/http/errors";
+import { payloadBackends } from "../../workers/payloads/backends";
+import { getPayload, payloadTooLarge, putPayload, type StoredPayload } from "../../workers/payloads/payload-store";
+import type { Sql } from "../sqlite-object";
 
-type SessionRef = { id: number; private: boolean };
+export type SessionRef = { id: number; private: boolean };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -1,9 +1,8 @@
-import type { Failure, SubmitResult, TaskOverrides } from "../../durable-objects/session";
 import type { Env } from "../env";
-import { ApiError } from "../http/errors";
-import { requestFingerprint } from "../router/completion-routes";
-import { sessionStub } from "../router/stubs";
+import { loadConfig } from "../config/config";
 import type { CompletionRequest, CompletionResponse } from "../schemas/completion";
+import { submitCompletion } from "../sessions/session-client";
+import type { TaskOverrides } from "../sessions/types";
 
 export type WorkTask = {
   sessionId: number;
@@ -29,18 +28,6 @@ export async function submitWork(env: Env, task: WorkTask): Promise<CompletionRe
     ...(task.timeoutS !== undefined ? { timeout: task.timeoutS } : {}),
     ...(task.precommitS !== undefined ? { precommit_timeout: task.precommitS } : {}),
   };
-  const flow = `${task.flow}:${JSON.stringify(task.policy)}`;
-  // Typed by hand: RPC's serialisable-type mapping loses the union's discriminant.
-  const result = (await sessionStub(env, task.sessionId).submit({
-    sessionId: task.sessionId,
-    request,
-    requestHash: await requestFingerprint(task.sessionId, request, flow),
-    policy: task.policy,
-  })) as SubmitResult;
-  if (!result.ok) throw fromFailure(result);
-  return result.completion;
-}
-
-export function fromFailure(f: Failure): ApiError {
-  return new ApiError(f.status, f.body.error.code, f.body.error.message, f.body.error.details);
+  const submitted = await submitCompletion(env, loadConfig(env), { sessionId: task.sessionId, request, flow: task.flow, policy: task.policy });
+  return submitted.completion;
 }

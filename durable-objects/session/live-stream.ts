@@ -1,0 +1,61 @@
+import type { Failure } from "../../workers/http/errors";
+import { deltaChunk, finalChunk, SSE_DONE, sseEvent, type StreamHead } from "../../workers/http/sse";
+import type { Slot } from "../../workers/protocol/run-task";
+import type { Submitted } from "../../workers/sessions/types";
+
+/**
+ * A completion streamed as its first miner produces it. Only one slot's text
+ * is streamed (the first to speak); when the task is decided the closing
+ * chunk carries the consensus record, and says so if the agreed output was
+ * not the one streamed. A client that went away never stops the task.
+ */
+export class LiveStream {
+  readonly readable: ReadableStream<Uint8Array>;
+  private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  private owner: number | undefined;
+  private streamed = "";
+  private markFirst: () => void = () => {};
+  /** Settles when the first piece of text was written. */
+  readonly first = new Promise<void>((resolve) => (this.markFirst = resolve));
+
+  constructor(private readonly head: StreamHead) {
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    this.readable = readable;
+    this.writer = writable.getWriter();
+  }
+
+  get hasText(): boolean {
+    return this.streamed !== "";
+  }
+
+  /** The protocol engine's `delta` event. */
+  readonly delta = (slot: Slot, piece: string) => {
+    this.owner ??= slot.slot;
+    if (this.owner !== slot.slot) return;
+    this.write(deltaChunk(this.head, piece, this.streamed === ""));
+    this.streamed += piece;
+    this.markFirst();
+  };
+
+  async end(result: Submitted | Failure): Promise<void> {
+    if (result.ok) {
+      const c = result.completion;
+      const text = c.choices[0]?.text ?? c.choices[0]?.message?.content ?? "";
+      const superseded = {
+        code: "stream_superseded",
+        message: `the streamed output was not the agreed one; GET /api/v1/tasks/${c.session_id}/${c.task_id} has the agreed completion`,
+      };
+      this.write(finalChunk(this.head, { ...c, finishReason: c.choices[0]?.finish_reason ?? "stop", ...(text === this.streamed ? {} : { error: superseded }) }));
+    } else {
+      const { ok: _ok, status: _status, ...error } = result;
+      this.write(JSON.stringify({ error }));
+    }
+    this.write(SSE_DONE);
+    await this.writer.close().catch(() => {});
+  }
+
+  private write(data: string) {
+    // Failed writes (the client went away) are dropped.
+    void this.writer.write(sseEvent(data)).catch(() => {});
+  }
+}

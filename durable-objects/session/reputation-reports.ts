@@ -1,0 +1,44 @@
+import type { Slot } from "../../workers/protocol/run-task";
+import type { MinerOutcomeReport } from "../miner-registry";
+
+/**
+ * Reports each miner's part in a task to the registry once, when its slot
+ * has ended (decided results first, late ones when they arrive), and frees
+ * its place in the session's load count.
+ */
+export class ReputationReports {
+  private readonly reported = new Map<number, Set<number>>();
+
+  constructor(
+    private readonly send: (reports: MinerOutcomeReport[]) => Promise<unknown>,
+    private readonly release: (minerId: string) => void,
+  ) {}
+
+  async report(taskId: number, slots: readonly Slot[]): Promise<void> {
+    const seen = this.reported.get(taskId) ?? new Set<number>();
+    this.reported.set(taskId, seen);
+    const reports: MinerOutcomeReport[] = [];
+    for (const s of slots) {
+      if (seen.has(s.slot) || s.state === "assigned" || s.state === "acked") continue;
+      seen.add(s.slot);
+      reports.push({ minerId: s.miner.id, outcome: outcomeOf(s), latencyMs: s.output?.latencyMs ?? null });
+      this.release(s.miner.id);
+    }
+    if (reports.length > 0) await this.send(reports);
+  }
+
+  /** Once every call of the task has ended: the late results, then the task is forgotten. */
+  async reportSettled(taskId: number, slots: readonly Slot[]): Promise<void> {
+    try {
+      await this.report(taskId, slots);
+    } finally {
+      this.reported.delete(taskId);
+    }
+  }
+}
+
+function outcomeOf(s: Slot): MinerOutcomeReport["outcome"] {
+  if (s.state === "precommitted") return s.agreed ? "agreed" : "disagreed";
+  if (s.state === "failed" || s.state === "timed_out") return s.state;
+  return "cancelled";
+}

@@ -1,0 +1,123 @@
+import type { ErrorBody } from "../../workers/http/errors";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** The Session object's tables, in the order they were introduced; docs/storage-schema.md shows them as they are. */
+export const SESSION_MIGRATIONS = [
+  `CREATE TABLE session (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     session_id INTEGER NOT NULL,
+     config TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE TABLE tasks (
+     task_id INTEGER PRIMARY KEY,
+     request_id TEXT UNIQUE,
+     request_hash TEXT NOT NULL,
+     status TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     request TEXT NOT NULL,
+     redundancy INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     precommit_deadline_at INTEGER NOT NULL,
+     deadline_at INTEGER NOT NULL,
+     result TEXT,
+     error TEXT
+   );
+   CREATE INDEX tasks_open ON tasks (deadline_at) WHERE status NOT IN ('ended', 'failed', 'timed_out');
+   CREATE TABLE assignments (
+     task_id INTEGER NOT NULL,
+     slot INTEGER NOT NULL,
+     miner_id TEXT NOT NULL,
+     status TEXT NOT NULL,
+     assigned_at INTEGER NOT NULL,
+     acked_at INTEGER,
+     precommitted_at INTEGER,
+     ended_at INTEGER,
+     latency_ms INTEGER,
+     precommit_hash TEXT,
+     output TEXT,
+     usage TEXT,
+     agreed INTEGER,
+     similarity REAL,
+     late INTEGER NOT NULL DEFAULT 0,
+     error TEXT,
+     PRIMARY KEY (task_id, slot)
+   );
+   CREATE TABLE task_events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     task_id INTEGER NOT NULL,
+     slot INTEGER,
+     state TEXT NOT NULL,
+     at INTEGER NOT NULL
+   );
+   CREATE INDEX task_events_task ON task_events (task_id);`,
+  `ALTER TABLE tasks ADD COLUMN payload_version TEXT;
+   ALTER TABLE tasks ADD COLUMN prompt_urn TEXT;
+   ALTER TABLE tasks ADD COLUMN result_urn TEXT;
+   ALTER TABLE assignments ADD COLUMN result_urn TEXT;
+   CREATE TABLE payloads (
+     object_key TEXT PRIMARY KEY,
+     backend INTEGER NOT NULL,
+     task_id INTEGER NOT NULL,
+     expires_at INTEGER
+   );
+   CREATE INDEX payloads_expiry ON payloads (expires_at) WHERE expires_at IS NOT NULL;`,
+] as const;
+
+export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";
+export const OPEN_STATUSES = ["queued", "assigned", "precommitted", "committed"] as const;
+
+export type SessionRow = {
+  session_id: number;
+  config: string;
+  created_at: number;
+  updated_at: number;
+};
+
+export type TaskRow = {
+  task_id: number;
+  request_id: string | null;
+  request_hash: string;
+  status: TaskStatus;
+  kind: string;
+  request: string;
+  redundancy: number;
+  created_at: number;
+  updated_at: number;
+  precommit_deadline_at: number;
+  deadline_at: number;
+  /** The client's completion as JSON, sealed for private sessions. */
+  result: string | null;
+  /** A `StoredError` as JSON. */
+  error: string | null;
+  payload_version: "v2" | "v3" | null;
+  prompt_urn: string | null;
+  result_urn: string | null;
+};
+
+export type AssignmentRow = {
+  task_id: number;
+  slot: number;
+  miner_id: string;
+  status: string;
+  assigned_at: number;
+  acked_at: number | null;
+  precommitted_at: number | null;
+  ended_at: number | null;
+  latency_ms: number | null;
+  precommit_hash: string | null;
+  output: string | null;
+  usage: string | null;
+  agreed: number | null;
+  similarity: number | null;
+  late: number;
+  error: string | null;
+  result_urn: string | null;
+};
+
+export type TaskEventRow = { slot: number | null; state: string; at: number };
+
+/** How a failed task's error is stored (`tasks.error`), so that a replay answers the same. */
+export type StoredError = { status: ContentfulStatusCode; body: ErrorBody };

@@ -1,0 +1,378 @@
+import type { AssignmentClaims } from "../../workers/auth/assignment-token";
+import { loadConfig } from "../../workers/config/config";
+import { embeddingSourceFor } from "../../workers/consensus/embedding";
+import type { Env } from "../../workers/env";
+import { ApiError, type Failure, toApiError } from "../../workers/http/errors";
+import { callMiner } from "../../workers/miners/call-miner";
+import { MinerPool } from "../../workers/miners/miner-pool";
+import { streamHead } from "../../workers/protocol/build-completion";
+import { runTask, type TaskOutcome, type TaskRun } from "../../workers/protocol/run-task";
+import type { CompletionResponse, MinerRequest } from "../../workers/schemas/completion";
+import { type Session, type SessionConfig, SessionConfigSchema } from "../../workers/schemas/session";
+import type { Streaming, SubmitInput, Submitted } from "../../workers/sessions/types";
+import { registryStub } from "../../workers/stubs";
+import { SqliteObject } from "../sqlite-object";
+import { LiveStream } from "./live-stream";
+import { minerRequestFor } from "./miner-request";
+import { OffchainDelivery } from "./offchain-delivery";
+import { completionOf, outcomeError } from "./outcome";
+import { ReputationReports } from "./reputation-reports";
+import { SESSION_MIGRATIONS, type StoredError, type TaskRow } from "./schema";
+import { TaskPayloads } from "./task-payloads";
+import { TaskStore } from "./task-store";
+import { taskDetail, taskSummary } from "./task-view";
+
+type Result = Submitted | Failure;
+type Configured = { id: number; config: SessionConfig };
+/** A task admitted and recorded, running or already answered (a replay, a refusal). */
+type Begun = { done: Result } | { taskId: number; result: Promise<Result> };
+
+const failed = (err: unknown): Failure => toApiError(err).toFailure();
+const stored = (err: ApiError): StoredError => ({ status: err.status, body: err.toBody() });
+
+/**
+ * One per session: its configuration, every task and every miner assignment
+ * through their states. Runs each task's precommit/commit protocol (the
+ * engine in workers/protocol); an alarm ends any task still open at its
+ * deadline, so a task never outlives its timeout whether or not the client
+ * is still there. Methods are RPC: failures come back as `Failure` values.
+ */
+export class SessionObject extends SqliteObject {
+  private readonly now = () => Date.now();
+  private readonly store = new TaskStore(this.sql, this.ctx.storage, this.now);
+  private readonly payloads = new TaskPayloads(this.env, this.sql);
+  private readonly pool = new MinerPool((model) => registryStub(this.env).candidates(model));
+  private readonly reports = new ReputationReports(
+    (reports) => registryStub(this.env).reportOutcomes(reports),
+    (minerId) => this.pool.release(minerId),
+  );
+  private readonly offchain = new OffchainDelivery(this.store, this.payloads, {
+    masterKey: loadConfig(this.env).payloadMasterKey,
+    publicUrl: loadConfig(this.env).publicUrl,
+  });
+  private readonly running = new Map<number, { run: TaskRun; result: Promise<Result> }>();
+  /** The alarm time as last set by this instance; undefined = unknown (just woke). */
+  private alarmAt: number | null | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    // Lazy: an unknown session id never gets storage written.
+    super(ctx, env, SESSION_MIGRATIONS, { lazy: true });
+  }
+
+  private configured(): Configured | undefined {
+    if (!this.hasSchema()) return undefined;
+    const row = this.store.session();
+    return row && { id: row.session_id, config: SessionConfigSchema.parse(JSON.parse(row.config)) };
+  }
+
+  // --- configuration -------------------------------------------------------
+
+  configure(sessionId: number, config: SessionConfig, options: { create: boolean }): Session | null {
+    if (options.create === (this.configured() !== undefined)) return null;
+    this.ensureSchema();
+    this.store.saveSession(sessionId, config);
+    return this.getSession();
+  }
+
+  getSession(): Session | null {
+    const row = this.hasSchema() ? this.store.session() : undefined;
+    if (!row) return null;
+    const config = SessionConfigSchema.parse(JSON.parse(row.config));
+    return {
+      id: row.session_id,
+      ...config,
+      owner: config.owner ?? null,
+      created_at: new Date(row.created_at).toISOString(),
+      updated_at: new Date(row.updated_at).toISOString(),
+      task_count: this.store.taskCount(),
+    };
+  }
+
+  // --- reads ---------------------------------------------------------------
+
+  listTasks(options: { limit: number; before?: number }) {
+    const session = this.configured();
+    if (!session) return null;
+    return this.store.tasks(options.limit, options.before ?? Number.MAX_SAFE_INTEGER).map((r) => taskSummary(r, session.id));
+  }
+
+  /** One task with its assignments and history; null where the session or the task does not exist. */
+  async getTask(taskId: number) {
+    const session = this.configured();
+    const row = session && this.store.task(taskId);
+    if (!session || !row) return null;
+    const result = row.result ? await this.payloads.unseal<CompletionResponse>(this.ref(session), taskId, row.result) : null;
+    return taskDetail(row, session.id, { result, assignments: this.store.assignments(taskId), events: this.store.events(taskId) });
+  }
+
+  /** Whether a task was already submitted under this request id. */
+  knowsRequest(requestId: string): boolean {
+    return this.configured() !== undefined && this.store.taskByRequestId(requestId) !== undefined;
+  }
+
+  hasTask(taskId: number): boolean {
+    return this.configured() !== undefined && this.store.task(taskId) !== undefined;
+  }
+
+  // --- tasks ---------------------------------------------------------------
+
+  /** Runs one completion task to its outcome. A `request_id` seen before returns that task's result and dispatches nothing. */
+  async submit(input: SubmitInput): Promise<Result> {
+    const begun = await this.begin(input);
+    return "done" in begun ? begun.done : begun.result;
+  }
+
+  /**
+   * Like `submit`, for `stream: true`. With redundancy 1, or a session whose
+   * stream policy prefers speed, the first miner to produce text streams it
+   * live; otherwise the agreed completion comes back whole (the caller
+   * streams it), so a client never sees an answer consensus then rejects.
+   */
+  async submitStream(input: SubmitInput): Promise<Result | Streaming> {
+    const session = this.configured()?.config;
+    // Encrypted payload flows answer whole: the route then answers JSON, as for stream: false.
+    const live = session && !(session.private && input.payload) && (session.redundancy === 1 || session.stream_policy === "speed");
+    if (!live) return this.submit(input);
+
+    let stream: LiveStream | undefined;
+    const begun = await this.begin(input, (head) => {
+      stream = new LiveStream(head);
+      return stream.delta;
+    });
+    if ("done" in begun || !stream) return "done" in begun ? begun.done : begun.result;
+    const live_ = stream;
+    const first = await Promise.race([live_.first.then(() => "streaming" as const), begun.result.then(() => "decided" as const)]);
+    if (first === "decided" && !live_.hasText) return begun.result;
+    this.ctx.waitUntil(begun.result.then((result) => live_.end(result)));
+    return { ok: true, stream: live_.readable, taskId: begun.taskId };
+  }
+
+  private async begin(input: SubmitInput, liveStream?: (head: ReturnType<typeof streamHead>) => (slot: Parameters<LiveStream["delta"]>[0], piece: string) => void): Promise<Begun> {
+    const session = this.configured();
+    if (!session) return { done: failed(new ApiError(404, "session_not_found", `session ${input.sessionId} does not exist`)) };
+    if (!session.config.active) return { done: failed(new ApiError(409, "session_inactive", `session ${input.sessionId} is deactivated`)) };
+
+    const requestId = input.request.request_id ?? null;
+    const previous = requestId === null ? undefined : this.store.taskByRequestId(requestId);
+    if (previous) return { done: await this.replay(previous, input.requestHash, session) };
+
+    const config = loadConfig(this.env);
+    const minerRequest = minerRequestFor(input.request, session.config.model, input.policy);
+    const promptText = input.request.prompt ?? JSON.stringify(input.request.messages);
+    if (input.payload) {
+      try {
+        this.payloads.checkSize(promptText);
+      } catch (err) {
+        return { done: failed(err) };
+      }
+    }
+    const created = this.now();
+    const deadline = created + Math.round(input.timeouts.timeoutS * 1000);
+    const precommitDeadline = created + Math.round(input.timeouts.precommitS * 1000);
+    const redundancy = input.policy?.redundancy ?? session.config.redundancy;
+    // Off-chain tasks keep only the URN of their prompt, never the text.
+    const { prompt: _p, messages: _m, ...params } = minerRequest;
+    const taskId = this.store.insertTask({
+      requestId,
+      requestHash: input.requestHash,
+      kind: minerRequest.kind,
+      recorded: input.payload ? params : minerRequest,
+      redundancy,
+      createdAt: created,
+      precommitDeadline,
+      deadline,
+      payloadVersion: input.payload?.version ?? null,
+    });
+
+    let promptUrn: string | null = null;
+    if (input.payload) {
+      try {
+        promptUrn = (await this.payloads.store(this.ref(session), taskId, input.payload.version, "prompt", promptText)).urn;
+        this.store.setPromptUrn(taskId, promptUrn);
+      } catch (err) {
+        console.error("storing prompt payload failed", err);
+        const error = new ApiError(503, "payload_store_unavailable", "the prompt could not be stored", undefined, undefined, { cause: err });
+        this.store.fail(taskId, "failed", stored(error));
+        return { done: error.toFailure() };
+      }
+    }
+    await this.scheduleAlarm();
+
+    const recorder = this.store.slotRecorder(taskId, !session.config.private);
+    const offchainTask = input.payload && promptUrn ? { sessionId: input.sessionId, taskId, deadline, promptUrn, origin: input.payload.origin } : undefined;
+    const run = runTask(
+      {
+        redundancy,
+        commitPolicy: input.policy?.commitPolicy ?? session.config.commit_policy,
+        precommitDeadline,
+        deadline,
+        request: minerRequest,
+        threshold: config.similarityThreshold,
+      },
+      {
+        now: this.now,
+        selectMiners: async (count, exclude) => {
+          const picked = await this.pool.select(session.config.model, count, exclude, input.policy?.selection);
+          if (picked.length > 0) this.ctx.waitUntil(registryStub(this.env).noteDispatched(picked.map((m) => m.id)));
+          return picked;
+        },
+        callMiner: (target, request, options) => (offchainTask && target.offchain ? this.offchain.call(offchainTask, target, request, options) : callMiner(target, request, options)),
+        embeddings: embeddingSourceFor(config.embedding),
+        events: {
+          ...recorder,
+          // A miner that failed may have changed health: pick from a fresh view next time.
+          failed: (s) => {
+            this.pool.invalidate();
+            recorder.failed(s);
+          },
+          timedOut: (s) => {
+            this.pool.invalidate();
+            recorder.timedOut(s);
+          },
+          ...(liveStream ? { delta: liveStream(streamHead({ sessionId: input.sessionId, taskId, kind: minerRequest.kind, model: session.config.model, created })) } : {}),
+        },
+      },
+    );
+    const result = run.outcome.then((outcome) =>
+      this.finish({ taskId, session, outcome, requestId, kind: minerRequest.kind, redundancy, collect: input.policy?.collect ?? false, promptUrn, payloadVersion: input.payload?.version }),
+    );
+    this.running.set(taskId, { run, result });
+    this.ctx.waitUntil(
+      run.settled
+        .then((slots) => this.reports.reportSettled(taskId, slots))
+        .catch((err) => console.error("reputation report failed", err))
+        .finally(() => this.running.delete(taskId)),
+    );
+    return { taskId, result };
+  }
+
+  private async finish(task: {
+    taskId: number;
+    session: Configured;
+    outcome: TaskOutcome;
+    requestId: string | null;
+    kind: MinerRequest["kind"];
+    redundancy: number;
+    collect: boolean;
+    promptUrn: string | null;
+    payloadVersion: "v2" | "v3" | undefined;
+  }): Promise<Result> {
+    const { taskId, session, outcome } = task;
+    let result: Result;
+    if (outcome.status === "committed") {
+      const config = loadConfig(this.env);
+      let completion = completionOf({
+        sessionId: session.id,
+        taskId,
+        requestId: task.requestId,
+        model: session.config.model,
+        kind: task.kind,
+        outcome,
+        redundancy: task.redundancy,
+        threshold: config.similarityThreshold,
+        embedding: embeddingSourceFor(config.embedding).name,
+        collect: task.collect,
+        created: this.now(),
+      });
+      if (task.payloadVersion && task.promptUrn) {
+        const resultUrn = (await this.payloads.store(this.ref(session), taskId, task.payloadVersion, "result", outcome.winner.output.text).catch(() => null))?.urn ?? null;
+        completion = { ...completion, prompt_urn: task.promptUrn, result_urn: resultUrn, encrypted: session.config.private };
+        this.store.setResultUrn(taskId, resultUrn);
+      }
+      this.store.commit(taskId, outcome.slots, await this.payloads.seal(this.ref(session), taskId, completion));
+      result = { ok: true, completion, replayed: false };
+    } else {
+      const error = outcomeError(outcome, taskId, session.config.model);
+      this.store.fail(taskId, outcome.status === "timed_out" ? "timed_out" : "failed", stored(error));
+      result = error.toFailure();
+    }
+    this.payloads.expireTask(taskId, this.now());
+    // Reputation is bookkeeping: the client need not wait for it.
+    this.ctx.waitUntil(this.reports.report(taskId, outcome.slots).catch((err) => console.error("reputation report failed", err)));
+    return result;
+  }
+
+  private async replay(previous: TaskRow, requestHash: string, session: Configured): Promise<Result> {
+    if (previous.request_hash !== requestHash) {
+      return failed(new ApiError(409, "idempotency_conflict", `request_id ${previous.request_id} was used for a different request`));
+    }
+    if (previous.result) {
+      return { ok: true, completion: await this.payloads.unseal<CompletionResponse>(this.ref(session), previous.task_id, previous.result), replayed: true };
+    }
+    if (previous.error) {
+      const error: StoredError = JSON.parse(previous.error);
+      return { ok: false, status: error.status, ...error.body.error };
+    }
+    const inFlight = this.running.get(previous.task_id);
+    if (inFlight) {
+      const result = await inFlight.result;
+      return result.ok ? { ...result, replayed: true } : result;
+    }
+    return failed(new ApiError(409, "task_in_progress", `task ${previous.task_id} for request_id ${previous.request_id} is still running`));
+  }
+
+  private ref(session: Configured) {
+    return { id: session.id, private: session.config.private };
+  }
+
+  // --- off-chain miners ----------------------------------------------------
+
+  /** An assigned miner's off-chain result: stored as a payload, then judged like any result. */
+  async deliverResult(claims: AssignmentClaims, text: string): Promise<{ ok: true; urn: string; sha256: string } | Failure> {
+    const session = this.configured();
+    if (!session) return failed(new ApiError(404, "task_not_found", `task ${claims.t} has no off-chain payloads`));
+    try {
+      return { ok: true, ...(await this.offchain.deliver(this.ref(session), claims, text)) };
+    } catch (err) {
+      return failed(err);
+    }
+  }
+
+  /** The prompt of a task, for a miner assigned to it while its assignment is open. */
+  async readPayloadForMiner(claims: AssignmentClaims, urn: string): Promise<{ ok: true; text: string } | Failure> {
+    const session = this.configured();
+    if (!session) return failed(new ApiError(403, "payload_access_denied", "this assignment does not grant access to that payload"));
+    try {
+      return { ok: true, text: await this.offchain.readPrompt(this.ref(session), claims, urn) };
+    } catch (err) {
+      return failed(err);
+    }
+  }
+
+  // --- deadlines -----------------------------------------------------------
+
+  /**
+   * Keeps the alarm at or before the earliest open deadline or payload
+   * expiry. It is only moved earlier here; an alarm that fires with nothing
+   * due reschedules itself, so the hot path rarely writes it.
+   */
+  private async scheduleAlarm() {
+    const candidates = [this.store.earliestOpenDeadline(), this.payloads.nextExpiry()].filter((x) => x !== null);
+    if (candidates.length === 0) return;
+    const next = Math.min(...candidates);
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt === null || next < this.alarmAt) {
+      this.alarmAt = next;
+      await this.ctx.storage.setAlarm(next);
+    }
+  }
+
+  /** Ends every task past its deadline: the run if it is in memory, the record if the object restarted since. */
+  override async alarm(): Promise<void> {
+    this.alarmAt = null;
+    if (!this.hasSchema()) return;
+    const now = this.now();
+    for (const task of this.store.overdue(now)) {
+      const inMemory = this.running.get(task.task_id);
+      if (inMemory) {
+        inMemory.run.abort("timeout");
+        await inMemory.result;
+        continue;
+      }
+      this.store.timeOutOrphan(task.task_id, stored(new ApiError(504, "timeout", `task ${task.task_id} did not finish before its timeout`)));
+      this.payloads.expireTask(task.task_id, now);
+    }
+    await this.payloads.sweep(now);
+    await this.scheduleAlarm();
+  }
+}

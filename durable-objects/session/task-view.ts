@@ -1,0 +1,58 @@
+import type { MinerRequest } from "../../workers/schemas/completion";
+import type { AssignmentRow, StoredError, TaskEventRow, TaskRow } from "./schema";
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** A task as `GET /api/v1/tasks/{session}` lists it. */
+export function taskSummary(r: TaskRow, sessionId: number) {
+  return {
+    task_id: r.task_id,
+    session_id: sessionId,
+    request_id: r.request_id,
+    status: r.status,
+    kind: r.kind,
+    redundancy: r.redundancy,
+    created_at: new Date(r.created_at).toISOString(),
+    updated_at: new Date(r.updated_at).toISOString(),
+    precommit_deadline_at: new Date(r.precommit_deadline_at).toISOString(),
+    deadline_at: new Date(r.deadline_at).toISOString(),
+  };
+}
+export type TaskSummary = ReturnType<typeof taskSummary>;
+
+export function assignmentView(a: AssignmentRow) {
+  return {
+    slot: a.slot,
+    miner: a.miner_id,
+    status: a.status,
+    assigned_at: iso(a.assigned_at),
+    acked_at: iso(a.acked_at),
+    precommitted_at: iso(a.precommitted_at),
+    ended_at: iso(a.ended_at),
+    latency_ms: a.latency_ms,
+    precommit_hash: a.precommit_hash,
+    output: a.output,
+    result_urn: a.result_urn,
+    agreed: a.agreed === null ? null : a.agreed === 1,
+    similarity: a.similarity,
+    late: a.late === 1,
+    error: a.error,
+  };
+}
+
+/** One task with its assignments and state history; `result` is the completion the client got, if any. */
+export function taskDetail<R>(r: TaskRow, sessionId: number, parts: { result: R | null; assignments: AssignmentRow[]; events: TaskEventRow[] }) {
+  const stored: StoredError | null = r.error ? JSON.parse(r.error) : null;
+  const request: MinerRequest = JSON.parse(r.request);
+  return {
+    ...taskSummary(r, sessionId),
+    request,
+    payload_version: r.payload_version,
+    prompt_urn: r.prompt_urn,
+    result_urn: r.result_urn,
+    result: parts.result,
+    error: stored ? stored.body.error : null,
+    assignments: parts.assignments.map(assignmentView),
+    events: parts.events.map((e) => ({ slot: e.slot, state: e.state, at: iso(e.at) })),
+  };
+}

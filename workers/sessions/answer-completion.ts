@@ -1,0 +1,34 @@
+import type { Context } from "hono";
+import { loadConfig } from "../config/config";
+import type { AppEnv } from "../http/app-env";
+import { completionEvents, SSE_HEADERS, sseResponse } from "../http/sse";
+import type { CompletionRequest } from "../schemas/completion";
+import { streamCompletion, submitCompletion } from "./session-client";
+import { resolveSessionId } from "./session-id";
+
+/**
+ * A completion route's answer: the session from the URL, the body or the
+ * default; the agreed completion as JSON, or as server-sent events for
+ * `stream: true` (live from the first miner where the session streams live).
+ * `payloadVersion` stores the prompt off-chain (v2/v3 routes).
+ */
+export async function answerCompletion(
+  c: Context<AppEnv>,
+  sessionIdFromUrl: number | undefined,
+  request: CompletionRequest,
+  payloadVersion?: "v2" | "v3",
+): Promise<Response> {
+  const config = loadConfig(c.env);
+  const job = {
+    sessionId: resolveSessionId(sessionIdFromUrl, request.session_id, config.defaultSessionId),
+    request,
+    flow: payloadVersion ?? "v1",
+    ...(payloadVersion ? { payload: { version: payloadVersion, origin: new URL(c.req.url).origin } } : {}),
+  };
+  const result = request.stream ? await streamCompletion(c.env, config, job) : await submitCompletion(c.env, config, job);
+  if ("stream" in result) return new Response(result.stream, { headers: { ...SSE_HEADERS, "x-task-id": String(result.taskId) } });
+  const headers = { "x-task-id": String(result.completion.task_id), "x-idempotent-replay": String(result.replayed) };
+  // Encrypted payload flows answer JSON even for stream: true.
+  if (request.stream && !result.completion.encrypted) return sseResponse(completionEvents(result.completion), headers);
+  return c.json(result.completion, 200, headers);
+}

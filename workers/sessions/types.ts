@@ -1,0 +1,32 @@
+import type { CompletionRequest, CompletionResponse } from "../schemas/completion";
+
+/** Per-task policy (delegate, validate, factcheck): overrides the session's. */
+export type TaskOverrides = {
+  redundancy?: number;
+  commitPolicy?: "quorum" | "all";
+  selection?: "latency" | "reputation";
+  /** Ask miners for a JSON object (OpenAI `response_format`). */
+  json?: boolean;
+  /** Return every run's output (`runs`), for callers that aggregate themselves. */
+  collect?: boolean;
+};
+
+/** What a route asks of a session. */
+export type CompletionJob = {
+  sessionId: number;
+  request: CompletionRequest;
+  /** Names the route family in the idempotency fingerprint: the same request on two families is two tasks. */
+  flow: string;
+  /** v2/v3: the prompt goes to R2 and miners get its URN; `origin` is where miners reach this router. */
+  payload?: { version: "v2" | "v3"; origin: string } | undefined;
+  policy?: TaskOverrides | undefined;
+};
+
+/** What the Session object is given: the job, checked against configuration, with its fingerprint and timeouts. */
+export type SubmitInput = Omit<CompletionJob, "flow"> & {
+  requestHash: string;
+  timeouts: { timeoutS: number; precommitS: number };
+};
+
+export type Submitted = { ok: true; completion: CompletionResponse; replayed: boolean };
+export type Streaming = { ok: true; stream: ReadableStream<Uint8Array>; taskId: number };
