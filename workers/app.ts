@@ -5,7 +5,10 @@ import { minerAdminRoutes } from "./admin/miner-admin-routes";
 import { sessionAdminRoutes } from "./admin/session-admin-routes";
 import { loadConfig } from "./config/config";
 import type { AppEnv } from "./http/app-env";
+import type { ErrorHandler } from "hono";
 import { ApiError, toErrorResponse } from "./http/errors";
+import { jsonRpcErrorHandler } from "./http/json-rpc-errors";
+import { envelopeErrorHandler, openAiErrorHandler } from "./gateway/envelope";
 import { openApiApp } from "./http/openapi";
 import { completionRoutes } from "./router/completion-routes";
 import { metaRoutes, ROUTER_VERSION } from "./router/meta-routes";
@@ -43,9 +46,24 @@ const limitBody = createMiddleware<AppEnv>(function limitBody(c, next) {
   })(c, next);
 });
 
+const routerErrorHandler: ErrorHandler<AppEnv> = (err) => toErrorResponse(err);
+
+/**
+ * Each surface renders its errors in its own shape, through the `onError`
+ * of its sub-app. Errors raised before a request reaches a sub-app (the
+ * configuration check, the body limit) are rendered here by the handler of
+ * the surface the path belongs to.
+ */
+function surfaceErrorHandler(path: string): ErrorHandler<AppEnv> {
+  if (path === "/v1/completions") return envelopeErrorHandler;
+  if (path.startsWith("/openai/") || path === "/v1/chat/completions" || path === "/v1/models") return openAiErrorHandler;
+  if (path === "/mcp" || path === "/api/v1/a2a") return jsonRpcErrorHandler;
+  return routerErrorHandler;
+}
+
 export function createApp() {
   const app = openApiApp();
-  app.onError((err) => toErrorResponse(err));
+  app.onError((err, c) => surfaceErrorHandler(c.req.path)(err, c));
   app.notFound((c) => toErrorResponse(new ApiError(404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.use("*", refuseMisconfigured);
   app.use("/api/*", limitBody);

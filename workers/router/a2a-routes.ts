@@ -11,11 +11,12 @@ import { requireRouterKey } from "../auth/bearer";
 import { loadConfig } from "../config/config";
 import { sha256Hex } from "../crypto/sha256";
 import type { AppEnv } from "../http/app-env";
+import { jsonRpcErrorHandler } from "../http/json-rpc-errors";
 import { openApiApp } from "../http/openapi";
 
 const CARD_PATHS = ["/.well-known/agent.json", "/.well-known/agent-card.json", "/api/v1/a2a/agent.json", "/api/v1/a2a/discovery"] as const;
 
-const serveCard = (c: Context<AppEnv>) => c.json(agentCardJson(new URL(c.req.url).origin, loadConfig(c.env).routerName));
+const serveCard = (c: Context<AppEnv>) => c.json(agentCardJson(new URL(c.req.url).origin, loadConfig(c.env).routerName), 200);
 
 /**
  * The A2A JSON-RPC endpoint, through the SDK's own request handler and
@@ -25,11 +26,10 @@ const serveCard = (c: Context<AppEnv>) => c.json(agentCardJson(new URL(c.req.url
  */
 async function jsonRpc(c: Context<AppEnv>) {
   const config = loadConfig(c.env);
-  const body = (await c.req.json().catch(() => null)) as { id?: unknown; method?: unknown } | null;
-  if (!body || typeof body !== "object") {
-    return c.json({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } });
-  }
-  const legacy = typeof body.method === "string" && isLegacyJsonRpcMethod(body.method);
+  const parsed = JsonRpcSchema.safeParse(await c.req.json().catch(() => null));
+  if (!parsed.success) return c.json({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } }, 200);
+  const body = parsed.data;
+  const legacy = isLegacyJsonRpcMethod(body.method);
   const card = agentCard(new URL(c.req.url).origin, config.routerName);
   const token = /^Bearer\s+(\S+)/i.exec(c.req.header("Authorization") ?? "")?.[1] ?? "";
   const owner = (await sha256Hex(token)).slice(0, 32);
@@ -44,16 +44,15 @@ async function jsonRpc(c: Context<AppEnv>) {
   try {
     validateVersion(context.requestedVersion, card, "JSONRPC");
     const transport = legacy ? new LegacyJsonRpcTransportHandler(handler) : new JsonRpcTransportHandler(handler);
-    const result = await transport.handle(body as Record<string, unknown>, context);
-    if (result && typeof (result as AsyncGenerator)[Symbol.asyncIterator] === "function") {
-      // Streaming is not offered (capabilities.streaming is false): answer with the last event.
-      let last: unknown = null;
-      for await (const event of result as AsyncGenerator) last = event;
-      return c.json(last as Record<string, unknown>);
-    }
-    return c.json(result as Record<string, unknown>);
+    const result = await transport.handle(body, context);
+    if (!(Symbol.asyncIterator in result)) return c.json(result, 200);
+    // Streaming is not offered (capabilities.streaming is false): answer with the last event.
+    let last: (typeof result extends AsyncGenerator<infer E> ? E : never) | null = null;
+    for await (const event of result) last = event;
+    if (last === null) return c.json({ jsonrpc: "2.0", id: body.id ?? null, error: { code: -32603, message: "the task produced no event" } }, 200);
+    return c.json(last, 200);
   } catch (err) {
-    return c.json({ jsonrpc: "2.0", id: (body.id as string | number | null) ?? null, error: mapError(err) });
+    return c.json({ jsonrpc: "2.0", id: body.id ?? null, error: mapError(err) }, 200);
   }
 }
 
@@ -64,11 +63,11 @@ const JsonRpcSchema = z
   .openapi("A2AJsonRpcRequest");
 
 export const a2aRoutes = (() => {
-  const app = openApiApp();
+  const app = openApiApp().onError(jsonRpcErrorHandler);
   for (const path of CARD_PATHS) {
     app.openapi(
       createRoute({ method: "get", path, tags: ["a2a"], summary: "The A2A Agent Card", responses: { 200: { content: { "application/json": { schema: CardSchema } }, description: "Agent Card" } } }),
-      serveCard as never,
+      serveCard,
     );
   }
   app.openapi(
@@ -81,9 +80,9 @@ export const a2aRoutes = (() => {
       middleware: [requireRouterKey()],
       // No request schema here: the SDK validates JSON-RPC itself and answers JSON-RPC errors.
       description: "Body: a JSON-RPC 2.0 request (`jsonrpc`, `id`, `method`, `params`) as the A2A specification defines it.",
-      responses: { 200: { content: { "application/json": { schema: JsonRpcSchema.partial().passthrough() } }, description: "JSON-RPC response" } },
+      responses: { 200: { content: { "application/json": { schema: z.record(z.string(), z.unknown()) } }, description: "JSON-RPC response (errors too, as JSON-RPC errors)" } },
     }),
-    jsonRpc as never,
+    jsonRpc,
   );
   return app;
 })();

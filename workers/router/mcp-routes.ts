@@ -8,6 +8,7 @@ import { loadConfig } from "../config/config";
 import type { Env } from "../env";
 import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
+import { jsonRpcErrorHandler } from "../http/json-rpc-errors";
 import { openApiApp } from "../http/openapi";
 import { runDelegate } from "../work/delegate";
 import { runFactcheck } from "../work/factcheck";
@@ -47,7 +48,7 @@ export function mcpServer(env: Env): McpServer {
     (args) =>
       answer(async () => {
         const c = await submitWork(env, { sessionId: session(args.session_id), flow: "mcp-completion", prompt: args.prompt, maxTokens: args.max_tokens, temperature: args.temperature, policy: {} });
-        return { text: c.choices[0]?.text ?? "", result: c as unknown as Record<string, unknown> };
+        return { text: c.choices[0]?.text ?? "", result: c };
       }),
   );
   server.registerTool(
@@ -66,7 +67,7 @@ export function mcpServer(env: Env): McpServer {
           policy: { ...(args.tier ? { tier: args.tier } : {}), ...(args.redundancy ? { redundancy: args.redundancy } : {}) },
           model_policy: {},
         }, "mcp-delegate");
-        return { text: r.result, result: r as unknown as Record<string, unknown> };
+        return { text: r.result, result: r };
       }),
   );
   server.registerTool(
@@ -90,7 +91,7 @@ export function mcpServer(env: Env): McpServer {
           policy: { rules: args.rules, ...(args.redundancy ? { redundancy: args.redundancy } : {}) },
           model_policy: {},
         }, "mcp-validate");
-        return { text: `${v.verdict} (confidence ${v.confidence}): ${v.reasons.join(" ")}`, result: v as unknown as Record<string, unknown> };
+        return { text: `${v.verdict} (confidence ${v.confidence}): ${v.reasons.join(" ")}`, result: v };
       }),
   );
   server.registerTool(
@@ -109,7 +110,7 @@ export function mcpServer(env: Env): McpServer {
           policy: { task_redundancy: 1 },
           model_policy: {},
         }, "mcp-factcheck");
-        return { text: `${v.verdict} (confidence ${v.confidence}): ${v.reasons.join(" ")}`, result: v as unknown as Record<string, unknown> };
+        return { text: `${v.verdict} (confidence ${v.confidence}): ${v.reasons.join(" ")}`, result: v };
       }),
   );
   return server;
@@ -127,7 +128,7 @@ async function handleMcp(c: Context<AppEnv>) {
 }
 
 export const mcpRoutes = (() => {
-  const app = openApiApp();
+  const app = openApiApp().onError(jsonRpcErrorHandler);
   for (const method of ["post", "get", "delete"] as const) {
     app.openapi(
       createRoute({
@@ -140,7 +141,7 @@ export const mcpRoutes = (() => {
         middleware: [requireRouterKey()],
         responses: { 200: { content: { "application/json": { schema: z.record(z.string(), z.unknown()) }, "text/event-stream": { schema: z.string() } }, description: "MCP response" } },
       }),
-      (async (c: Context<AppEnv>) => (await handleMcp(c)) ?? c.body(null, 204)) as never,
+      async (c) => (await handleMcp(c)) ?? c.body(null, 204),
     );
   }
   return app;
