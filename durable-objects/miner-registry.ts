@@ -115,8 +115,8 @@ export class MinerRegistry extends SqliteObject {
       latency_ms: row.latency_ms === null ? null : Math.round(row.latency_ms),
       in_flight: this.inFlight.get(row.id) ?? 0,
       stats: { agreed: row.agreed, disagreed: row.disagreed, failed: row.failed, timed_out: row.timed_out },
-      created_at: iso(row.created_at)!,
-      updated_at: iso(row.updated_at)!,
+      created_at: new Date(row.created_at).toISOString(),
+      updated_at: new Date(row.updated_at).toISOString(),
     };
   }
 

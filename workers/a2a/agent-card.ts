@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { AgentCard } from "@a2a-js/sdk";
 import { ROUTER_VERSION } from "../router/meta-routes";
 
@@ -62,4 +63,5 @@ export function agentCard(origin: string, name: string): AgentCard {
 }
 
 /** The card as served: the schema's JSON form of `agentCard`. */
-export const agentCardJson = (origin: string, name: string) => AgentCard.toJSON(agentCard(origin, name)) as Record<string, unknown>;
+const JsonObject = z.record(z.string(), z.unknown());
+export const agentCardJson = (origin: string, name: string) => JsonObject.parse(AgentCard.toJSON(agentCard(origin, name)));

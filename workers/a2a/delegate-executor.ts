@@ -51,7 +51,7 @@ export class DelegateExecutor implements AgentExecutor {
         AgentEvent.artifactUpdate({
           taskId,
           contextId,
-          artifact: { artifactId: crypto.randomUUID(), name: "result", description: "The delegate task's agreed result", parts: [{ content: { $case: "text", value: result.result } } as Part], metadata: { session_id: result.session_id, task_id: result.task_id, consensus: result.consensus }, extensions: [] },
+          artifact: { artifactId: crypto.randomUUID(), name: "result", description: "The delegate task's agreed result", parts: [{ content: { $case: "text", value: result.result }, metadata: undefined, filename: "", mediaType: "text/plain" }], metadata: { session_id: result.session_id, task_id: result.task_id, consensus: result.consensus }, extensions: [] },
           append: false,
           lastChunk: true,
           metadata: undefined,

@@ -1,13 +1,14 @@
-import { isAddress, verifyMessage, type Address, type Hex } from "viem";
+import { isAddress, isHex, verifyMessage } from "viem";
 
 /**
  * Whether `signature` is `address`'s EIP-191 personal-message signature of
  * exactly `message`. Malformed input is simply not a valid signature.
  */
 export async function isWalletSignature(address: string, message: string, signature: string): Promise<boolean> {
-  if (!isAddress(address) || !/^0x[0-9a-fA-F]{130}$/.test(signature)) return false;
+  // 65 bytes: r, s and v.
+  if (!isAddress(address) || !isHex(signature, { strict: true }) || signature.length !== 132) return false;
   try {
-    return await verifyMessage({ address: address as Address, message, signature: signature as Hex });
+    return await verifyMessage({ address, message, signature });
   } catch {
     return false;
   }

@@ -24,32 +24,34 @@ export async function findAgreement(
   candidates: readonly Candidate[],
   options: { threshold: number; embeddings: EmbeddingSource },
 ): Promise<Agreement> {
-  if (candidates.length === 0) throw new Error("findAgreement needs at least one candidate");
   const vectors = await options.embeddings.embed(candidates.map((c) => c.text));
-  const sim = (i: number, j: number) =>
-    i === j ? 1 : candidates[i]!.text === candidates[j]!.text ? 1 : cosineSimilarity(vectors[i]!, vectors[j]!);
+  if (vectors.length !== candidates.length) throw new Error("the embedding source returned the wrong number of vectors");
+  const items = candidates.map((c, i) => ({ ...c, vector: vectors[i] ?? [] }));
+  type Item = (typeof items)[number];
+  const sim = (a: Item, b: Item) => (a === b || a.text === b.text ? 1 : cosineSimilarity(a.vector, b.vector));
 
-  let best = { index: 0, size: -1, total: -Infinity };
-  for (let i = 0; i < candidates.length; i++) {
+  let best: { item: Item; size: number; total: number } | undefined;
+  for (const a of items) {
     let size = 0;
     let total = 0;
-    for (let j = 0; j < candidates.length; j++) {
-      const s = sim(i, j);
+    for (const b of items) {
+      const s = sim(a, b);
       if (s >= options.threshold) {
         size++;
         total += s;
       }
     }
-    if (size > best.size || (size === best.size && total > best.total + 1e-12)) best = { index: i, size, total };
+    if (!best || size > best.size || (size === best.size && total > best.total + 1e-12)) best = { item: a, size, total };
   }
-  const winner = candidates[best.index]!;
+  if (!best) throw new Error("findAgreement needs at least one candidate");
+  const winner = best.item;
   const similarityToWinner: Record<string, number> = {};
   const agreedIds: string[] = [];
-  candidates.forEach((c, j) => {
-    const s = sim(best.index, j);
+  for (const c of items) {
+    const s = sim(winner, c);
     similarityToWinner[c.id] = round(s);
     if (s >= options.threshold) agreedIds.push(c.id);
-  });
+  }
   return { winnerId: winner.id, agreedIds, similarityToWinner };
 }
 

@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /**
  * Where output embeddings come from. The built-in lexical source needs no
  * model; a deployment can plug in a miner's `/v1/embeddings` (or any
@@ -9,6 +11,9 @@ export interface EmbeddingSource {
 }
 
 const DIMENSIONS = 512;
+
+/** The part of an OpenAI-compatible `/v1/embeddings` answer this reads. */
+const EmbeddingsResponse = z.object({ data: z.array(z.object({ index: z.number().int(), embedding: z.array(z.number()) })) });
 
 function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
@@ -70,8 +75,9 @@ export function openAiEmbeddingSource(options: {
         body: JSON.stringify({ model: options.model, input: texts }),
       });
       if (!response.ok) throw new Error(`embeddings endpoint answered ${response.status}`);
-      const body = (await response.json()) as { data?: { index: number; embedding: number[] }[] };
-      const rows = [...(body.data ?? [])].sort((a, b) => a.index - b.index);
+      const parsed = EmbeddingsResponse.safeParse(await response.json());
+      if (!parsed.success) throw new Error("embeddings endpoint sent no list of vectors", { cause: parsed.error });
+      const rows = [...parsed.data.data].sort((a, b) => a.index - b.index);
       if (rows.length !== texts.length) throw new Error("embeddings endpoint returned the wrong number of vectors");
       return rows.map((r) => r.embedding);
     },

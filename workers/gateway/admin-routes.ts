@@ -138,7 +138,8 @@ export const gatewayAdminRoutes = openApiApp()
         ...(q.before ? { before: q.before } : {}),
       });
       if (!usage) throw customerNotFound(customerId);
-      return c.json({ usage, next_before: usage.length === q.limit ? usage.at(-1)!.id : null }, 200);
+      const last = usage.at(-1);
+      return c.json({ usage, next_before: usage.length === q.limit && last ? last.id : null }, 200);
     },
   )
   .openapi(

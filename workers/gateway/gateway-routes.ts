@@ -152,7 +152,7 @@ const openAiSampling = {
 const OpenAiCompletionSchema = z
   .object({
     ...openAiSampling,
-    prompt: z.union([z.string().min(1), z.array(z.string()).length(1)]).transform((p) => (Array.isArray(p) ? p[0]! : p)),
+    prompt: z.union([z.string().min(1), z.array(z.string()).length(1)]).transform((p) => (typeof p === "string" ? p : p.join(""))),
   })
   .passthrough();
 

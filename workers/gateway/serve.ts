@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { Context } from "hono";
 import type { Authorized } from "../../durable-objects/ledger";
 import { loadConfig } from "../config/config";
@@ -61,12 +62,14 @@ async function admit(c: Context<AppEnv>, work: GatewayWork): Promise<Admitted> {
       "Retry-After": String(decision.retryAfterS),
     });
   }
+  const pool = config.pools[alias.pool];
+  if (!pool) throw new ApiError(503, "router_misconfigured", `model ${work.model} names pool ${alias.pool}, which is not configured`);
   const requestId = work.request_id ?? `req_${crypto.randomUUID().replaceAll("-", "")}`;
   const { model: _model, ...rest } = work;
   return {
     requestId,
     model: work.model,
-    pool: config.pools[alias.pool]!,
+    pool,
     sessionId: alias.session_id,
     request: { ...rest, request_id: requestId, stream: false },
     price,
@@ -76,6 +79,15 @@ async function admit(c: Context<AppEnv>, work: GatewayWork): Promise<Admitted> {
     started: Date.now(),
   };
 }
+
+/** What the gateway reads from a completion stream's events to bill it: ids, the final usage, an error. */
+const StreamEventSchema = z.object({
+  session_id: z.number().int().optional(),
+  task_id: z.number().int().optional(),
+  model: z.string().optional(),
+  usage: z.object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int() }).optional(),
+  error: z.object({ code: z.string().optional() }).optional(),
+});
 
 type Outcome = { sessionId?: number | undefined; taskId?: number | undefined; usage?: { prompt_tokens: number; completion_tokens: number } | undefined; error?: string };
 
@@ -134,12 +146,12 @@ export async function serveStream(c: Context<AppEnv>, work: GatewayWork, options
   const seen: Outcome = {};
   const tapped = source.pipeThrough(
     sseEventTransform((event) => {
-      if (typeof event["session_id"] === "number") seen.sessionId = event["session_id"];
-      if (typeof event["task_id"] === "number") seen.taskId = event["task_id"];
-      const usage = event["usage"] as Outcome["usage"];
-      if (usage) seen.usage = usage;
-      if (event["error"]) seen.error = String((event["error"] as { code?: string }).code ?? "stream_error");
-      return options.model && typeof event["model"] === "string" ? { ...event, model: options.model } : event;
+      const read = StreamEventSchema.safeParse(event).data;
+      if (read?.session_id !== undefined) seen.sessionId = read.session_id;
+      if (read?.task_id !== undefined) seen.taskId = read.task_id;
+      if (read?.usage) seen.usage = read.usage;
+      if (read?.error) seen.error = read.error.code ?? "stream_error";
+      return options.model && read?.model !== undefined ? { ...event, model: options.model } : event;
     }, () => {
       c.executionCtx.waitUntil(bill(a, seen.usage && !seen.error ? "ok" : "failed", seen).catch((err) => console.error("billing a stream failed", err)));
     }),

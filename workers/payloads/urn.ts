@@ -47,18 +47,19 @@ export function parseUrn(urn: string): PayloadUrn {
   const expected = (store === "s3" ? 1 : 0) + (version === "v3" ? 1 : 0) + 2;
   // The file name is last and may not contain ':'; every field is required.
   if (rest.length !== expected) throw malformedUrn(urn, `expected ${expected} fields after urn:blob:${version}:${store}`);
-  let i = 0;
-  const provider = store === "s3" ? rest[i++]! : null;
+  // Fields in order; shift() yields each once, and the count was checked above.
+  const next = () => rest.shift() ?? "";
+  const provider = store === "s3" ? next() : null;
   if (provider !== null && !PROVIDER.test(provider)) throw malformedUrn(urn, "bad provider");
   let backendIndex: number | null = null;
   if (version === "v3") {
-    const raw = rest[i++]!;
+    const raw = next();
     if (!/^\d{1,3}$/.test(raw)) throw malformedUrn(urn, "backend_index must be a small non-negative integer");
     backendIndex = Number(raw);
   }
-  const bucket = rest[i++]!;
+  const bucket = next();
   if (!BUCKET.test(bucket)) throw malformedUrn(urn, "bad bucket name");
-  const fileName = rest[i]!;
+  const fileName = next();
   if (!isSafeFileName(fileName)) throw malformedUrn(urn, "bad file name");
   return { version, store, provider, backendIndex, bucket, fileName };
 }

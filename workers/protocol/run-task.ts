@@ -93,7 +93,7 @@ class TaskOver extends Error {
  */
 export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
   const slots: Slot[] = [];
-  const calls = new Map<number, { controller: AbortController; done: Promise<void> }>();
+  const calls = new Map<number, { slot: Slot; controller: AbortController; done: Promise<void> }>();
   const tried = new Set<string>();
   const quorum = majority(plan.redundancy);
   let commitOpen = false;
@@ -120,9 +120,8 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
   }
 
   function cancelAll() {
-    for (const [slotNo, call] of calls) {
-      const slot = slots[slotNo]!;
-      if (slot.state === "assigned" || slot.state === "acked") call.controller.abort(new TaskOver());
+    for (const { slot, controller } of calls.values()) {
+      if (slot.state === "assigned" || slot.state === "acked") controller.abort(new TaskOver());
     }
   }
 
@@ -142,6 +141,8 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
     return miners.length;
   }
 
+  const delta = deps.events.delta?.bind(deps.events);
+
   function start(miner: MinerTarget, attemptDeadline: number) {
     const slot: Slot = { slot: slots.length, miner, state: "assigned" };
     slots.push(slot);
@@ -157,7 +158,7 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
             deps.events.acked(slot);
           }
         },
-        ...(deps.events.delta ? { onDelta: (piece: string) => deps.events.delta!(slot, piece) } : {}),
+        ...(delta ? { onDelta: (piece: string) => delta(slot, piece) } : {}),
       })
       .then(async (output) => {
         const answered = Object.assign(slot, { output, hash: await sha256Hex(output.text), state: "precommitted" as const });
@@ -192,7 +193,7 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
         clearTimeout(timer);
         maybeSettled();
       });
-    calls.set(slot.slot, { controller, done });
+    calls.set(slot.slot, { slot, controller, done });
   }
 
   async function judgeLate(slot: AnsweredSlot) {

@@ -39,7 +39,7 @@ async function authorise(env: Env, address: string, sessionId: number, message: 
   if (!(await isWalletSignature(address, message, signature))) throw denied("the signature does not verify for this address and scope");
   const session = await sessionClient(env, sessionId).find();
   if (!session || !session.private) throw denied(`session ${sessionId} has no private payloads`);
-  const allowed = [session.owner, ...session.payload_readers].filter(Boolean).map((a) => a!.toLowerCase());
+  const allowed = [session.owner, ...session.payload_readers].flatMap((a) => (a ? [a.toLowerCase()] : []));
   if (!allowed.includes(address.toLowerCase())) throw denied("the address is not authorised for this session");
   return session;
 }

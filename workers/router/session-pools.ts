@@ -13,7 +13,7 @@ export function requestedReplicas(body: { replicas?: 1 | 3 | 5 | undefined; cons
 
 /** The predefined session of a replica tier, or the `missing_v3_session_pool` error. */
 export function poolSession(config: RouterConfig, replicas: 1 | 3 | 5): number {
-  const id = config.v3Pools[String(replicas) as "1" | "3" | "5"];
+  const id = config.v3Pools[`${replicas}`];
   if (id === undefined) {
     throw new ApiError(400, "missing_v3_session_pool", `no v3 session pool is configured for ${replicas} replica(s)`, {
       replicas,

@@ -17,6 +17,9 @@ import { answerCompletion } from "../sessions/answer-completion";
 import { sessionClient } from "../sessions/session-client";
 import { resolveSessionId } from "../sessions/session-id";
 
+/** What the gate reads of a body before payment: enough to recognise a retry of a paid request. */
+const RetryPeek = z.object({ request_id: z.string().optional(), session_id: z.number().int().min(0).optional() });
+
 /** Paid request ids live in their own namespace. */
 const paidRequestId = (requestId: string | undefined) => (requestId ? `x402.${requestId}` : undefined);
 
@@ -37,10 +40,10 @@ async function x402Gate(c: Context<AppEnv>, next: Next) {
   const family = familyOf(c.req.path);
   if (!x402Enabled(config, family)) throw new ApiError(404, "not_found", `x402 ${family} is not enabled on this router`);
   if (c.req.method === "POST") {
-    const body = (await c.req.json().catch(() => null)) as { request_id?: unknown; session_id?: unknown } | null;
+    const body = RetryPeek.safeParse(await c.req.json().catch(() => null)).data;
     const fromUrl = /\/x402\/completions\/(\d{1,15})$/.exec(c.req.path)?.[1];
-    const sessionId = fromUrl !== undefined ? Number(fromUrl) : typeof body?.session_id === "number" ? body.session_id : config.defaultSessionId;
-    const requestId = typeof body?.request_id === "string" ? paidRequestId(body.request_id) : undefined;
+    const sessionId = fromUrl !== undefined ? Number(fromUrl) : (body?.session_id ?? config.defaultSessionId);
+    const requestId = paidRequestId(body?.request_id);
     if (requestId && sessionId !== undefined && (await sessionClient(c.env, sessionId).knowsRequest(requestId))) return next();
   }
   let middleware = middlewares.get(c.env);
@@ -99,6 +102,6 @@ export const x402Routes = (() => {
     })
     .openapi(createRoute({ method: "post", path: "/api/v1/x402/factcheck", ...paid, summary: "Factcheck, paid with x402", request: jsonBody(FactcheckRequestSchema), responses: responses(VerdictResponseSchema, "The verdict") }), async (c) => {
       const body = c.req.valid("json");
-      return c.json(await runFactcheck(c.env, loadConfig(c.env), { ...body, ...(body.request_id ? { request_id: paidRequestId(body.request_id)! } : {}) }, "x402-factcheck"), 200);
+      return c.json(await runFactcheck(c.env, loadConfig(c.env), { ...body, request_id: paidRequestId(body.request_id) }, "x402-factcheck"), 200);
     });
 })();

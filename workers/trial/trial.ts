@@ -24,8 +24,9 @@ export function trialEnabled(config: RouterConfig, family: TrialFamily): boolean
 /** The session a trial request runs on: one of TRIAL_SESSION_IDS (the first by default). */
 export function trialSession(config: RouterConfig, requested: number | undefined): number {
   const allowed = config.trial.sessionIds;
-  if (allowed.length === 0) throw new ApiError(503, "trial_unavailable", "no trial session is configured");
-  if (requested === undefined) return allowed[0]!;
+  const [first] = allowed;
+  if (first === undefined) throw new ApiError(503, "trial_unavailable", "no trial session is configured");
+  if (requested === undefined) return first;
   if (!allowed.includes(requested)) {
     throw new ApiError(403, "trial_session_not_allowed", `session ${requested} is not open to trial requests`, { trial_sessions: allowed });
   }
@@ -47,11 +48,11 @@ export async function admitTrial(c: Context<AppEnv>, family: TrialFamily, option
     throw new ApiError(429, "trial_quota_exceeded", `trial quota exceeded (${what})`, { retry_after: d.retryAfterS }, { "Retry-After": String(d.retryAfterS) });
   };
   limited(
-    (await quotaStub(c.env, `trial:ip:${identity}`).consume([{ name: "trial", limit: config.trial.requestsPerWindow, windowS: config.trial.windowS, cost: 1 }])) as QuotaDecision,
+    await quotaStub(c.env, `trial:ip:${identity}`).consume([{ name: "trial", limit: config.trial.requestsPerWindow, windowS: config.trial.windowS, cost: 1 }]),
     `${config.trial.requestsPerWindow} per ${config.trial.windowS} s per client`,
   );
   limited(
-    (await quotaStub(c.env, "trial:global").consume([{ name: "trial-daily", limit: config.trial.dailyCap, windowS: 86_400, cost: 1 }])) as QuotaDecision,
+    await quotaStub(c.env, "trial:global").consume([{ name: "trial-daily", limit: config.trial.dailyCap, windowS: 86_400, cost: 1 }]),
     "the trial's daily cap",
   );
   return identity;

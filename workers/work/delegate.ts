@@ -1,6 +1,6 @@
 import type { RouterConfig } from "../config/config";
 import type { Env } from "../env";
-import { ApiError } from "../http/errors";
+import { ApiError, fieldError } from "../http/errors";
 import type { DelegateRequest } from "../schemas/work";
 import { fetchPage, type FetchedPage } from "../web/fetch-page";
 import { submitWork } from "./submit-work";
@@ -37,7 +37,8 @@ export async function runDelegate(env: Env, config: RouterConfig, sessionId: num
     : body.input
       ? { kind: body.input.kind, payload: body.input.payload }
       : undefined;
-  const prompt = body.task_request_input ?? delegatePrompt({ objective: body.objective!, ...(input ? { input } : {}) });
+  const prompt = body.task_request_input ?? (body.objective === undefined ? undefined : delegatePrompt({ objective: body.objective, ...(input ? { input } : {}) }));
+  if (prompt === undefined) throw fieldError("objective", "give objective (with input) or task_request_input");
   const policy = resolvePolicy({ tier: body.policy.tier, redundancy: body.policy.redundancy, timeoutS: body.policy.timeout, precommitS: body.policy.precommit_timeout });
   const completion = await submitWork(env, {
     sessionId,

@@ -26,11 +26,12 @@ export function factcheckSession(body: Pick<FactcheckRequest, "session_id" | "mo
  * each, every run voting on the verdict.
  */
 export async function runFactcheck(env: Env, config: RouterConfig, body: FactcheckRequest, flow: string) {
-  if (body.mode === "realtime" && !config.search) {
+  const realtime = body.mode === "realtime";
+  if (realtime && !config.search) {
     throw new ApiError(501, "realtime_not_configured", "realtime factcheck needs a search provider (SEARCH_PROVIDER_URL), and this router has none");
   }
   const sessionId = factcheckSession(body, config);
-  const evidence = body.mode === "realtime" ? await searchEvidence(config.search!, body.claim.statement) : [];
+  const evidence = realtime && config.search ? await searchEvidence(config.search, body.claim.statement) : [];
   const precommitMs = body.policy.precommit_timeout_ms ?? (body.policy.precommit_timeout === undefined ? undefined : body.policy.precommit_timeout * 1000);
   const policy = resolvePolicy({
     tier: body.policy.tier,

@@ -1,12 +1,19 @@
-import { HTTPFacilitatorClient } from "@x402/core/server";
+import { HTTPFacilitatorClient, type RoutesConfig } from "@x402/core/server";
 import { ExactEvmScheme } from "@x402/evm/exact/server";
 import { paymentMiddleware, x402ResourceServer } from "@x402/hono";
 import type { MiddlewareHandler } from "hono";
 import type { RouterConfig } from "../config/config";
+import { z } from "zod";
 import type { Env } from "../env";
+import { ApiError } from "../http/errors";
 import { quotaStub } from "../stubs";
 
-export type X402Family = "ping" | "completions" | "delegate" | "validate" | "factcheck";
+const FAMILIES = ["ping", "completions", "delegate", "validate", "factcheck"] as const;
+export type X402Family = (typeof FAMILIES)[number];
+
+/** The EIP-3009 authorization an exact-scheme EVM payment carries: who pays, and the nonce that makes it single-use. */
+const AuthorizationSchema = z.object({ authorization: z.object({ from: z.string().min(1), nonce: z.string().min(1) }) });
+const isCaip2 = (network: string): network is `${string}:${string}` => /^[a-z0-9-]+:[A-Za-z0-9-]+$/.test(network);
 
 /** The paid routes, by family. */
 export const X402_ROUTES: Record<X402Family, string[]> = {
@@ -30,24 +37,28 @@ export function x402Enabled(config: RouterConfig, family: X402Family): boolean {
  * payment gets 402.
  */
 export function x402Middleware(env: Env, config: RouterConfig): MiddlewareHandler {
-  const facilitator = new HTTPFacilitatorClient({ url: config.x402.facilitatorUrl! });
-  const server = new x402ResourceServer(facilitator).register(config.x402.network as `${string}:${string}`, new ExactEvmScheme());
+  const { facilitatorUrl, payTo, network } = config.x402;
+  if (!facilitatorUrl || !payTo || !isCaip2(network)) {
+    throw new ApiError(503, "router_misconfigured", "x402 routes are enabled without X402_FACILITATOR_URL, X402_PAY_TO or a CAIP-2 X402_NETWORK");
+  }
+  const facilitator = new HTTPFacilitatorClient({ url: facilitatorUrl });
+  const server = new x402ResourceServer(facilitator).register(network, new ExactEvmScheme());
   server.onBeforeVerify(async ({ paymentPayload }) => {
-    const authorization = (paymentPayload.payload as { authorization?: { from?: string; nonce?: string } }).authorization;
-    if (!authorization?.from || !authorization.nonce) return { abort: true, reason: "invalid_payload", message: "the payment carries no authorization nonce" };
+    const authorization = AuthorizationSchema.safeParse(paymentPayload.payload).data?.authorization;
+    if (!authorization) return { abort: true, reason: "invalid_payload", message: "the payment carries no authorization nonce" };
     const first = await quotaStub(env, `payer:${authorization.from.toLowerCase()}`).claimOnce(`${config.x402.network}:${authorization.nonce}`);
     return first ? undefined : { abort: true, reason: "payment_replayed", message: "this payment authorization was already used" };
   });
-  const routes: Record<string, unknown> = {};
-  for (const family of Object.keys(X402_ROUTES) as X402Family[]) {
+  const routes: RoutesConfig = {};
+  for (const family of FAMILIES) {
     if (!x402Enabled(config, family)) continue;
     for (const route of X402_ROUTES[family]) {
       routes[route] = {
-        accepts: { scheme: "exact", price: config.x402.prices[family], network: config.x402.network, payTo: config.x402.payTo!, maxTimeoutSeconds: 600 },
+        accepts: { scheme: "exact", price: config.x402.prices[family], network, payTo, maxTimeoutSeconds: 600 },
         description: `Cortensor router: ${family}, paid per request`,
         mimeType: "application/json",
       };
     }
   }
-  return paymentMiddleware(routes as Parameters<typeof paymentMiddleware>[0], server);
+  return paymentMiddleware(routes, server);
 }
