@@ -11,13 +11,14 @@ import { jsonRpcErrorHandler } from "./http/json-rpc-errors";
 import { envelopeErrorHandler, openAiErrorHandler } from "./gateway/envelope";
 import { openApiApp } from "./http/openapi";
 import { completionRoutes } from "./router/completion-routes";
-import { metaRoutes, ROUTER_VERSION } from "./router/meta-routes";
+import { metaRoutes } from "./router/meta-routes";
+import { ROUTER_VERSION } from "./version";
 import { minerRoutes } from "./router/miner-routes";
 import { sessionRoutes } from "./router/session-routes";
 import { offchainRoutes } from "./router/offchain-routes";
 import { payloadKeyRoutes } from "./router/payload-key-routes";
 import { factcheckRoutes, workRoutes } from "./router/work-routes";
-import { sessionPoolRoutes } from "./router/session-pools";
+import { sessionPoolRoutes } from "./router/session-pool-routes";
 import { trialRoutes } from "./router/trial-routes";
 import { a2aRoutes } from "./router/a2a-routes";
 import { mcpRoutes } from "./router/mcp-routes";
@@ -107,7 +108,7 @@ export function createApp() {
 
   app.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",
-    info: { title: "Cortensor edge router", version: ROUTER_VERSION, description: "Router API v1 (see seeds/000 and seeds/001)" },
+    info: { title: "Cortensor edge router", version: ROUTER_VERSION, description: "The Cortensor router API (v1, v2, v3), the hosted gateway (/v1) and its OpenAI-compatible surface" },
     servers: [{ url: new URL(c.req.url).origin }],
   }));
   app.get("/docs", swaggerUI({ url: "/openapi.json" }));

@@ -4,8 +4,8 @@ import { loadConfig } from "../config/config";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
 import { registryStub } from "../stubs";
+import { ROUTER_VERSION } from "../version";
 
-export const ROUTER_VERSION = "0.1.0";
 
 const PingSchema = z.object({ status: z.literal("ok"), time: z.string() }).openapi("Ping");
 const AboutSchema = z

@@ -16,7 +16,7 @@ import { runDelegate } from "../work/delegate";
 import { runFactcheck } from "../work/factcheck";
 import { runValidate } from "../work/validate";
 import { resolveSessionId } from "../sessions/session-id";
-import { poolSession, requestedReplicas } from "./session-pools";
+import { poolSession, requestedReplicas } from "../sessions/session-pools";
 
 const DelegateResponseSchema = z
   .object({
