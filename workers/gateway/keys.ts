@@ -1,3 +1,4 @@
+import { encodeBase64Url } from "hono/utils/encode";
 import { sha256Hex } from "../crypto/sha256";
 
 export { DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY } from "../config/config";
@@ -9,7 +10,7 @@ export { DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY } from "../config/config";
  */
 export function newCustomerKey(customerId: string): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  const secret = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const secret = encodeBase64Url(bytes.buffer).replace(/=+$/, "");
   return `csk_${customerId}_${secret}`;
 }
 
