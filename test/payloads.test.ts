@@ -138,6 +138,8 @@ describe("miners and off-chain payloads", () => {
     expect(((await other.json()) as ErrorBody).error.code).toBe("payload_access_denied");
     expect((await call(path(a), { key: null })).status).toBe(401);
     expect((await call(path(a), { key: "at1.forged.token" })).status).toBe(401);
+    // The real token with anything appended is not a token.
+    expect((await call(path(a), { key: `${a.cortensor.token}.${a.cortensor.token.split(".")[1]}` })).status).toBe(401);
 
     const wrongTask = await post("/api/v3/offchain/result", { session_id: sessionId, task_id: b.cortensor.task_id, result: "x" }, a.cortensor.token);
     expect(wrongTask.status).toBe(403);
