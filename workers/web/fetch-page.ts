@@ -1,5 +1,5 @@
 import { ApiError } from "../http/errors";
-import { blockedAddress, blockedHostReason } from "./address-guard";
+import { blockedHostReason, isPrivateHost } from "../net/address-guard";
 
 export type FetchPageOptions = {
   maxBytes: number;
@@ -23,7 +23,7 @@ async function resolvesPrivately(host: string, dohUrl: string, fetcher: typeof f
     if (!res.ok) throw refused(`could not resolve ${host}`);
     const body = (await res.json()) as { Answer?: { type: number; data: string }[] };
     for (const answer of body.Answer ?? []) {
-      if ((answer.type === 1 || answer.type === 28) && blockedAddress(answer.data)) return true;
+      if ((answer.type === 1 || answer.type === 28) && isPrivateHost(answer.data)) return true;
     }
   }
   return false;
