@@ -1,12 +1,13 @@
+import { decodeBase64, encodeBase64 } from "hono/utils/encode";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
-import { decodeBase64, encodeBase64 } from "hono/utils/encode";
+import { z } from "zod";
 import { decryptPayload, encryptPayload, taskKey } from "../workers/crypto/payload-keys";
 import { open, seal } from "../workers/crypto/secret-box";
 import { call, createSession, minerInbox, minersFor, until } from "./helpers";
 
-type Completion = { session_id: number; task_id: number; choices: { text: string }[]; encrypted: boolean };
-type Dispatch = { cortensor?: { session_id: number; task_id: number; token: string } };
+const Completion = z.object({ task_id: z.number(), choices: z.array(z.object({ text: z.string() })), encrypted: z.boolean() });
+const Dispatch = z.object({ cortensor: z.object({ session_id: z.number(), task_id: z.number(), token: z.string() }) });
 
 const post = (path: string, json: unknown, key?: string) => call(path, { method: "POST", json, ...(key === undefined ? {} : { key }) });
 
@@ -16,11 +17,9 @@ describe("sealing large values", () => {
     const { model } = await minersFor(["offchain"], { offchain: true });
     const sessionId = await createSession({ model, private: true, owner: owner.address });
     const pending = post(`/api/v3/completions/${sessionId}`, { prompt: "write a very long answer", timeout: 20, precommit_timeout: 15 });
-    const dispatch = await until(async () =>
-      (await minerInbox("offchain")).map((r): Dispatch => r.body).find((b) => b.cortensor?.session_id === sessionId),
+    const { cortensor: assignment } = await until(async () =>
+      (await minerInbox("offchain")).flatMap((r) => Dispatch.safeParse(r.body).data ?? []).find((d) => d.cortensor.session_id === sessionId),
     );
-    const assignment = dispatch.cortensor;
-    if (!assignment) throw new Error("no off-chain assignment");
     // Words, so the result looks like model output; over 200 KB in all.
     const result = "lorem ipsum dolor sit amet ".repeat(9_500).trim();
     expect(result.length).toBeGreaterThan(250_000);
@@ -29,11 +28,11 @@ describe("sealing large values", () => {
 
     const res = await pending;
     expect(res.status).toBe(200);
-    const body = (await res.json()) as Completion;
+    const body = Completion.parse(await res.json());
     expect(body.encrypted).toBe(true);
     expect(body.choices[0]?.text).toBe(result);
-    const task = (await (await call(`/api/v1/tasks/${sessionId}/${body.task_id}`)).json()) as { result: Completion | null };
-    expect(task.result?.choices[0]?.text).toBe(result);
+    const task = z.object({ result: Completion }).parse(await (await call(`/api/v1/tasks/${sessionId}/${body.task_id}`)).json());
+    expect(task.result.choices[0]?.text).toBe(result);
   });
 
   it("encrypts and decrypts a 300 KB payload", async () => {

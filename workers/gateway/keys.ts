@@ -16,7 +16,7 @@ export function newCustomerKey(customerId: string): string {
 
 export function customerOfKey(key: string): string | null {
   const m = /^csk_([a-z0-9][a-z0-9-]{0,39})_[A-Za-z0-9_-]{16,128}$/.exec(key);
-  return m ? m[1]! : null;
+  return m?.[1] ?? null;
 }
 
 export const hashKey = (key: string) => sha256Hex(key);

@@ -39,7 +39,7 @@ async function authorise(env: Parameters<typeof sessionStub>[0], address: string
   if (!(await isWalletSignature(address, message, signature))) throw denied("the signature does not verify for this address and scope");
   const session = await sessionStub(env, sessionId).getSession();
   if (!session || !session.private) throw denied(`session ${sessionId} has no private payloads`);
-  const allowed = [session.owner, ...session.payload_readers].filter(Boolean).map((a) => a!.toLowerCase());
+  const allowed = [session.owner, ...session.payload_readers].flatMap((a) => (a ? [a.toLowerCase()] : []));
   if (!allowed.includes(address.toLowerCase())) throw denied("the address is not authorised for this session");
   return session;
 }
