@@ -3,7 +3,8 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import { issueAssignmentToken } from "../workers/auth/assignment-token";
-import { decryptPayload, fromBase64 } from "../workers/crypto/payload-keys";
+import { decodeBase64 } from "hono/utils/encode";
+import { decryptPayload } from "../workers/crypto/payload-keys";
 import { ApiError } from "../workers/http/errors";
 import { formatUrn, parseUrn } from "../workers/payloads/urn";
 import { call, createSession, minerInbox, minersFor, until } from "./helpers";
@@ -137,6 +138,8 @@ describe("miners and off-chain payloads", () => {
     expect(((await other.json()) as ErrorBody).error.code).toBe("payload_access_denied");
     expect((await call(path(a), { key: null })).status).toBe(401);
     expect((await call(path(a), { key: "at1.forged.token" })).status).toBe(401);
+    // The real token with anything appended is not a token.
+    expect((await call(path(a), { key: `${a.cortensor.token}.${a.cortensor.token.split(".")[1]}` })).status).toBe(401);
 
     const wrongTask = await post("/api/v3/offchain/result", { session_id: sessionId, task_id: b.cortensor.task_id, result: "x" }, a.cortensor.token);
     expect(wrongTask.status).toBe(403);
@@ -235,7 +238,7 @@ describe("private sessions", () => {
     expect(res.status).toBe(200);
     const { key, algorithm } = (await res.json()) as { key: string; algorithm: string };
     expect(algorithm).toBe("AES-256-GCM");
-    const plain = await decryptPayload(fromBase64(key), sealed, objectOf(body.prompt_urn));
+    const plain = await decryptPayload(decodeBase64(key), sealed, objectOf(body.prompt_urn));
     expect(new TextDecoder().decode(plain)).toBe(prompt);
 
     // Nor does the Session object keep outputs or results in plaintext.
@@ -258,7 +261,7 @@ describe("private sessions", () => {
     expect(((await fromReader.json()) as { key: string }).key).toBe(fromOwner.key);
 
     // HKDF(session key, "task:{id}") gives the task key, as documented.
-    const material = await crypto.subtle.importKey("raw", fromBase64(fromOwner.key), "HKDF", false, ["deriveBits"]);
+    const material = await crypto.subtle.importKey("raw", decodeBase64(fromOwner.key), "HKDF", false, ["deriveBits"]);
     const derived = new Uint8Array(
       await crypto.subtle.deriveBits(
         { name: "HKDF", hash: "SHA-256", salt: new TextEncoder().encode("cortensor-payload-keys"), info: new TextEncoder().encode(`task:${body.task_id}`) },
@@ -267,7 +270,7 @@ describe("private sessions", () => {
       ),
     );
     const task = (await (await keyFor("task", reader, sessionId, `${sessionId}:${body.task_id}`, body.task_id)).json()) as { key: string };
-    expect(fromBase64(task.key)).toEqual(derived);
+    expect(decodeBase64(task.key)).toEqual(derived);
   });
 
   it("denies strangers, wrong-scope and malformed signatures", async () => {

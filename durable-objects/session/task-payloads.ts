@@ -1,6 +1,7 @@
-import type { Env } from "../../workers/env";
+import { decodeBase64, encodeBase64 } from "hono/utils/encode";
 import { loadConfig } from "../../workers/config/config";
-import { decryptPayload, encryptPayload, fromBase64, taskKey, toBase64 } from "../../workers/crypto/payload-keys";
+import { decryptPayload, encryptPayload, taskKey } from "../../workers/crypto/payload-keys";
+import type { Env } from "../../workers/env";
 import { ApiError } from "../../workers/http/errors";
 import { payloadBackends } from "../../workers/payloads/backends";
 import { getPayload, payloadTooLarge, putPayload, type StoredPayload } from "../../workers/payloads/payload-store";
@@ -87,12 +88,12 @@ export class TaskPayloads {
     const json = JSON.stringify(value);
     const key = await this.key(session, taskId);
     if (!key) return json;
-    return SEALED + toBase64(await encryptPayload(key, encoder.encode(json), `s${session.id}/t${taskId}/record`));
+    return SEALED + encodeBase64((await encryptPayload(key, encoder.encode(json), `s${session.id}/t${taskId}/record`)).buffer);
   }
 
   async unseal<T>(session: SessionRef, taskId: number, stored: string): Promise<T> {
     if (!stored.startsWith(SEALED)) return JSON.parse(stored) as T;
     const key = await taskKey(this.config.payloadMasterKey, session.id, taskId);
-    return JSON.parse(decoder.decode(await decryptPayload(key, fromBase64(stored.slice(SEALED.length)), `s${session.id}/t${taskId}/record`))) as T;
+    return JSON.parse(decoder.decode(await decryptPayload(key, decodeBase64(stored.slice(SEALED.length)), `s${session.id}/t${taskId}/record`))) as T;
   }
 }

@@ -4,7 +4,7 @@ import { loadConfig, type RouterConfig } from "../config/config";
 import { ApiError } from "../http/errors";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
-import { isPrivateHost } from "../miners/miner-url";
+import { isPrivateHost } from "../net/address-guard";
 import { MinerPublicSchema, MinerRegisterSchema, MinerUpdateSchema } from "../schemas/miner";
 import { registryStub } from "../stubs";
 

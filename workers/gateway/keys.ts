@@ -1,3 +1,4 @@
+import { encodeBase64Url } from "hono/utils/encode";
 import { sha256Hex } from "../crypto/sha256";
 
 export { DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY } from "../config/config";
@@ -9,13 +10,13 @@ export { DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY } from "../config/config";
  */
 export function newCustomerKey(customerId: string): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  const secret = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const secret = encodeBase64Url(bytes.buffer).replace(/=+$/, "");
   return `csk_${customerId}_${secret}`;
 }
 
 export function customerOfKey(key: string): string | null {
   const m = /^csk_([a-z0-9][a-z0-9-]{0,39})_[A-Za-z0-9_-]{16,128}$/.exec(key);
-  return m ? m[1]! : null;
+  return m?.[1] ?? null;
 }
 
 export const hashKey = (key: string) => sha256Hex(key);

@@ -1,4 +1,26 @@
+import { createParser, type EventSourceMessage } from "eventsource-parser";
+
 const encoder = new TextEncoder();
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+function jsonObject(data: string): Record<string, unknown> | null {
+  try {
+    const parsed: unknown = JSON.parse(data);
+    return isRecord(parsed) ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+/** An event written out again; multi-line data keeps one `data:` line per line. */
+function serialise(event: EventSourceMessage): string {
+  const lines: string[] = [];
+  if (event.event !== undefined) lines.push(`event: ${event.event}`);
+  if (event.id !== undefined) lines.push(`id: ${event.id}`);
+  for (const line of event.data.split("\n")) lines.push(`data: ${line}`);
+  return `${lines.join("\n")}\n\n`;
+}
 
 /**
  * Reads a server-sent event stream event by event: each `data:` JSON object
@@ -10,37 +32,28 @@ export function sseEventTransform(
   onEnd: () => void,
 ): TransformStream<Uint8Array, Uint8Array> {
   const decoder = new TextDecoder();
-  let buffer = "";
-  const emit = (raw: string, controller: TransformStreamDefaultController<Uint8Array>) => {
-    const data = raw
-      .split("\n")
-      .filter((l) => l.startsWith("data:"))
-      .map((l) => l.slice(5).trimStart())
-      .join("\n");
-    if (data && data !== "[DONE]") {
-      try {
-        const parsed = JSON.parse(data) as unknown;
-        if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
-          controller.enqueue(encoder.encode(`data: ${JSON.stringify(map(parsed as Record<string, unknown>))}\n\n`));
-          return;
-        }
-      } catch {
-        // not JSON: passed on as it came
-      }
-    }
-    controller.enqueue(encoder.encode(`${raw}\n\n`));
-  };
-  return new TransformStream({
-    transform(chunk, controller) {
-      buffer += decoder.decode(chunk, { stream: true }).replace(/\r\n/g, "\n");
-      let cut: number;
-      while ((cut = buffer.indexOf("\n\n")) >= 0) {
-        emit(buffer.slice(0, cut), controller);
-        buffer = buffer.slice(cut + 2);
-      }
+  let controller: TransformStreamDefaultController<Uint8Array> | undefined;
+  const parser = createParser({
+    onEvent(event) {
+      const object = event.data === "[DONE]" ? null : jsonObject(event.data);
+      const out = object ? { ...event, data: JSON.stringify(map(object)) } : event;
+      controller?.enqueue(encoder.encode(serialise(out)));
     },
-    flush(controller) {
-      if (buffer.trim()) emit(buffer.trim(), controller);
+    // Comments are keep-alives: the client should still see them.
+    onComment(comment) {
+      controller?.enqueue(encoder.encode(`: ${comment}\n\n`));
+    },
+  });
+  return new TransformStream({
+    start(c) {
+      controller = c;
+    },
+    transform(chunk) {
+      parser.feed(decoder.decode(chunk, { stream: true }));
+    },
+    flush() {
+      // A last event the source did not end with a blank line still counts.
+      parser.feed(`${decoder.decode()}\n\n`);
       onEnd();
     },
   });

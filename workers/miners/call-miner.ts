@@ -1,3 +1,4 @@
+import { createParser } from "eventsource-parser";
 import { z } from "zod";
 import type { MinerRequest } from "../schemas/completion";
 import type { MinerTarget } from "../schemas/miner";
@@ -29,18 +30,17 @@ export type CallMinerOptions = {
 const UsageSchema = z
   .object({ prompt_tokens: z.number().int().nonnegative(), completion_tokens: z.number().int().nonnegative() })
   .nullish();
+/** At least one item, typed so that the first is known to exist. */
+const nonEmpty = <T extends z.ZodType>(item: T) => z.tuple([item], item);
 const CompletionBody = z.object({
-  choices: z
-    .array(z.object({ text: z.string(), finish_reason: z.string().nullish() }))
-    .min(1),
+  choices: nonEmpty(z.object({ text: z.string(), finish_reason: z.string().nullish() })),
   usage: UsageSchema,
 });
 const ChatBody = z.object({
-  choices: z
-    .array(z.object({ message: z.object({ content: z.string().nullable() }), finish_reason: z.string().nullish() }))
-    .min(1),
+  choices: nonEmpty(z.object({ message: z.object({ content: z.string().nullable() }), finish_reason: z.string().nullish() })),
   usage: UsageSchema,
 });
+const OffchainAccepted = z.object({ delivery: z.literal("offchain") });
 
 /** Joins a path onto a miner base URL that may itself carry a path prefix. */
 export function minerEndpoint(base: string, path: string): URL {
@@ -84,8 +84,8 @@ export async function callMiner(
   }
   options.onAck?.();
   if (response.status === 202 && options.awaitDelivery) {
-    const accepted = (await response.json().catch(() => null)) as { delivery?: unknown } | null;
-    if (accepted?.delivery !== "offchain") throw new MinerCallError("invalid_response", `miner ${target.id} answered 202 without off-chain delivery`);
+    const accepted = OffchainAccepted.safeParse(await response.json().catch(() => null));
+    if (!accepted.success) throw new MinerCallError("invalid_response", `miner ${target.id} answered 202 without off-chain delivery`);
     const delivered = await options.awaitDelivery();
     return { ...delivered, latencyMs: Date.now() - started };
   }
@@ -102,12 +102,12 @@ export async function callMiner(
   if (request.kind === "chat") {
     const parsed = ChatBody.safeParse(json);
     if (!parsed.success) throw new MinerCallError("invalid_response", `miner ${target.id} sent no chat completion`);
-    const choice = parsed.data.choices[0]!;
+    const choice = parsed.data.choices[0];
     return { text: choice.message.content ?? "", finishReason: choice.finish_reason ?? null, usage: parsed.data.usage ?? null, latencyMs };
   }
   const parsed = CompletionBody.safeParse(json);
   if (!parsed.success) throw new MinerCallError("invalid_response", `miner ${target.id} sent no completion`);
-  const choice = parsed.data.choices[0]!;
+  const choice = parsed.data.choices[0];
   return { text: choice.text, finishReason: choice.finish_reason ?? null, usage: parsed.data.usage ?? null, latencyMs };
 }
 
@@ -137,15 +137,9 @@ async function readStream(
   let finishReason: string | null = null;
   let usage: MinerOutput["usage"] = null;
   let done = false;
-  let buffer = "";
-  const decoder = new TextDecoder();
-  const handle = (event: string) => {
-    const data = event
-      .split("\n")
-      .filter((l) => l.startsWith("data:"))
-      .map((l) => l.slice(5).trimStart())
-      .join("\n");
-    if (!data) return;
+  const handle = (raw: string) => {
+    const data = raw.trim();
+    if (!data || done) return;
     if (data === "[DONE]") {
       done = true;
       return;
@@ -166,23 +160,26 @@ async function readStream(
     if (choice?.finish_reason) finishReason = choice.finish_reason;
     if (parsed.data.usage) usage = parsed.data.usage;
   };
+  const parser = createParser({ onEvent: (event) => handle(event.data) });
+  const body = response.body;
+  if (!body) throw new MinerCallError("invalid_response", `miner ${target.id} sent an empty stream`);
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
   try {
-    const reader = response.body!.getReader();
     while (!done) {
       const { value, done: end } = await reader.read();
-      if (end) break;
-      buffer += decoder.decode(value, { stream: true }).replace(/\r\n/g, "\n");
-      let cut: number;
-      while ((cut = buffer.indexOf("\n\n")) >= 0) {
-        handle(buffer.slice(0, cut));
-        buffer = buffer.slice(cut + 2);
+      if (end) {
+        // A last event the miner did not end with a blank line still counts.
+        parser.feed(`${decoder.decode()}\n\n`);
+        break;
       }
+      parser.feed(decoder.decode(value, { stream: true }));
     }
-    if (buffer.trim()) handle(buffer);
-    if (!done) await reader.cancel().catch(() => {});
   } catch (cause) {
     if (cause instanceof MinerCallError) throw cause;
     throw abortedOr(signal, new MinerCallError("network", `miner ${target.id} stream broke`, undefined, { cause }));
+  } finally {
+    await reader.cancel().catch(() => {});
   }
   if (!done && finishReason === null) throw new MinerCallError("invalid_response", `miner ${target.id} ended its stream early`);
   return { text, finishReason, usage, latencyMs: Date.now() - started };

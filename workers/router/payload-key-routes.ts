@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { isWalletSignature } from "../auth/wallet-signature";
 import { loadConfig } from "../config/config";
-import { sessionKey, taskKey, toBase64 } from "../crypto/payload-keys";
+import { encodeBase64 } from "hono/utils/encode";
+import { sessionKey, taskKey } from "../crypto/payload-keys";
 import { ApiError } from "../http/errors";
 import { openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
@@ -61,7 +62,7 @@ export const payloadKeyRoutes = openApiApp()
       await authorise(c.env, body.address, body.session_id, String(body.session_id), body.signature);
       const key = await sessionKey(loadConfig(c.env).payloadMasterKey, body.session_id);
       return c.json(
-        { scope: "session" as const, session_id: body.session_id, address: body.address, algorithm: "AES-256-GCM" as const, key: toBase64(key), derivation: DERIVATION },
+        { scope: "session" as const, session_id: body.session_id, address: body.address, algorithm: "AES-256-GCM" as const, key: encodeBase64(key.buffer), derivation: DERIVATION },
         200,
       );
     },
@@ -87,7 +88,7 @@ export const payloadKeyRoutes = openApiApp()
           task_id: body.task_id,
           address: body.address,
           algorithm: "AES-256-GCM" as const,
-          key: toBase64(key),
+          key: encodeBase64(key.buffer),
           derivation: DERIVATION,
         },
         200,

@@ -1,5 +1,6 @@
+import { z } from "zod";
 import { ApiError } from "../http/errors";
-import { blockedAddress, blockedHostReason } from "./address-guard";
+import { blockedHostReason, isPrivateHost } from "../net/address-guard";
 
 export type FetchPageOptions = {
   maxBytes: number;
@@ -14,6 +15,9 @@ export type FetchPageOptions = {
 
 export type FetchedPage = { url: string; finalUrl: string; contentType: string; bytes: number; truncated: boolean; text: string };
 
+/** A DNS-over-HTTPS JSON answer (RFC 8427 style, as Cloudflare and Google serve it). */
+const DohAnswers = z.object({ Answer: z.array(z.object({ type: z.number(), data: z.string() })).optional() });
+
 const refused = (why: string) => new ApiError(400, "web_fetch_refused", `web fetch refused: ${why}`);
 const failed = (why: string) => new ApiError(502, "web_fetch_failed", `web fetch failed: ${why}`);
 
@@ -21,9 +25,10 @@ async function resolvesPrivately(host: string, dohUrl: string, fetcher: typeof f
   for (const type of ["A", "AAAA"]) {
     const res = await fetcher(`${dohUrl}?name=${encodeURIComponent(host)}&type=${type}`, { headers: { accept: "application/dns-json" }, signal });
     if (!res.ok) throw refused(`could not resolve ${host}`);
-    const body = (await res.json()) as { Answer?: { type: number; data: string }[] };
-    for (const answer of body.Answer ?? []) {
-      if ((answer.type === 1 || answer.type === 28) && blockedAddress(answer.data)) return true;
+    const body = DohAnswers.safeParse(await res.json().catch(() => null));
+    if (!body.success) throw refused(`could not resolve ${host}`);
+    for (const answer of body.data.Answer ?? []) {
+      if ((answer.type === 1 || answer.type === 28) && isPrivateHost(answer.data)) return true;
     }
   }
   return false;
@@ -99,7 +104,8 @@ export async function fetchPage(raw: string, options: FetchPageOptions): Promise
     await response.body?.cancel();
     throw refused(`content type ${contentType} is not text`);
   }
-  const reader = response.body!.getReader();
+  if (!response.body) throw failed("the page sent no body");
+  const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let bytes = 0;
   let truncated = declared > options.maxBytes;
