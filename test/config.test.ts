@@ -2,15 +2,18 @@
 import { env } from "cloudflare:workers";
 import { createExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import worker from "../workers/index";
 import { loadConfig, VAR_NAMES } from "../workers/config/config";
 import type { Env } from "../workers/env";
 import wranglerToml from "../wrangler.toml?raw";
 
+const ErrorBody = z.object({ error: z.object({ code: z.string(), details: z.object({ problems: z.array(z.string()).optional() }).optional() }).optional() });
+
 /** The Worker under another configuration, as `wrangler deploy` or `wrangler dev` would give it. */
 async function problemsWith(overrides: Record<string, string | undefined>, path = "/api/v1/ping") {
   const res = await worker.fetch(new Request(`http://router.test${path}`), { ...env, ...overrides }, createExecutionContext());
-  const body = (await res.json()) as { error?: { code: string; details?: { problems?: string[] } } };
+  const body = ErrorBody.parse(await res.json());
   return { status: res.status, code: body.error?.code, problems: body.error?.details?.problems ?? [] };
 }
 

@@ -183,7 +183,7 @@ const VarsShape = {
 };
 
 /** The vars as Workers passes them (every one a string, every one optional); `Env` is these plus the bindings. */
-export const VarsSchema = z.object(VarsShape);
+const VarsSchema = z.object(VarsShape);
 export type Vars = z.input<typeof VarsSchema>;
 /** The names of every var the router reads. */
 export const VAR_NAMES: ReadonlySet<string> = new Set(Object.keys(VarsShape));
@@ -361,6 +361,8 @@ function parseConfig(env: Env): RouterConfig {
   const problems = first.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
   const bad = new Set(first.error.issues.map((i) => i.path[0]));
   const rest = Object.fromEntries(Object.entries(env).filter(([name]) => !bad.has(name)));
+  // Every var reads unset as its default and the checks across vars are
+  // problems, not issues, so without the vars that failed this parse succeeds.
   const config = ConfigSchema.parse(rest);
   return { ...config, problems: [...problems, ...config.problems] };
 }
