@@ -69,7 +69,7 @@ const BINDING_NAME = /^[A-Z][A-Z0-9_]*$/;
  * backend_index, `binding` the R2 binding in wrangler.toml.
  */
 const PayloadBackendsSchema = z
-  .array(z.strictObject({ index: z.number().int().min(0).max(999), binding: z.string().regex(BINDING_NAME), bucket: z.string().min(3).max(63) }))
+  .array(z.object({ index: z.number().int().min(0).max(999), binding: z.string().regex(BINDING_NAME), bucket: z.string().min(3).max(63) }))
   .min(1)
   .refine((list) => new Set(list.map((b) => b.index)).size === list.length, "backend indexes must be unique")
   .default([{ index: 0, binding: "PAYLOADS", bucket: "cortensor-payloads" }]);
