@@ -29,7 +29,8 @@ describe("admin: sessions", () => {
 
     const updated = await admin(`/api/v1/admin/sessions/${id}`, "PATCH", { redundancy: 5, mode: "dedicated" });
     expect(updated.status).toBe(200);
-    expect(await updated.json()).toMatchObject({ redundancy: 5, mode: "dedicated", name: "research" });
+    // What a patch leaves out stays (the update schema has no defaults to reset it with).
+    expect(await updated.json()).toMatchObject({ redundancy: 5, mode: "dedicated", name: "research", metadata: "{\"team\":\"a\"}", owner, model: "llama-3-8b", commit_policy: "quorum", private: false });
 
     const listed = (await (await call("/api/v1/sessions")).json()) as { sessions: { id: number }[] };
     expect(listed.sessions.map((s) => s.id)).toContain(id);
@@ -88,7 +89,10 @@ describe("admin: miners", () => {
       expect(await (await call(path)).text()).not.toContain(secret);
     }
     const patched = await admin(`/api/v1/admin/miners/${id}`, "PATCH", { max_concurrency: 3, credential: "rotated-secret" });
-    expect(await patched.text()).not.toContain("rotated-secret");
+    const patchedText = await patched.text();
+    expect(patchedText).not.toContain("rotated-secret");
+    expect(JSON.parse(patchedText)).toMatchObject({ max_concurrency: 3, models: ["m1", "m2"], evm_address: "0xabcdefabcdefabcdefabcdefabcdefabcdefabcd" });
+    expect(await (await admin(`/api/v1/admin/miners/${id}`, "PATCH", { evm_address: null })).json()).toMatchObject({ evm_address: null, max_concurrency: 3 });
 
     // At rest the credential is sealed: not the plaintext, and bound to the miner id.
     const stub = env.MINERS.get(env.MINERS.idFromName("registry"));

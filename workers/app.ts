@@ -26,11 +26,11 @@ import { x402Routes } from "./router/x402-routes";
 import { gatewayAdminRoutes } from "./gateway/admin-routes";
 import { gatewayRoutes, openAiCompatRoutes } from "./gateway/gateway-routes";
 
-/** A production configuration with dev credentials or missing secrets answers nothing but this. */
+/** A configuration that does not parse, or a production one with dev credentials or missing secrets, answers nothing but this. */
 const refuseMisconfigured = createMiddleware<AppEnv>(async function refuseMisconfigured(c, next) {
   const { problems } = loadConfig(c.env);
   if (problems.length > 0) {
-    throw new ApiError(503, "router_misconfigured", "this router's configuration is unsafe for production and it refuses to serve", {
+    throw new ApiError(503, "router_misconfigured", "this router's configuration is invalid or unsafe for production and it refuses to serve", {
       problems,
     });
   }

@@ -13,179 +13,208 @@ export const DEV_CUSTOMER_KEY = "csk_dev_cortensor-dev-customer-key-local-only";
 /** Dev-only master secret for payload keys and assignment tokens, same rule. */
 export const DEV_PAYLOAD_MASTER_KEY = "dev-only-payload-master-key-do-not-use-in-production";
 
-const flag = z
-  .enum(["true", "false", "1", "0", ""])
-  .optional()
-  .transform((v) => v === "true" || v === "1");
-const seconds = (fallback: number) =>
-  z.coerce.number().positive().max(3600).optional().default(fallback);
-const csv = z
+// ---------------------------------------------------------------------------
+// How a var is read. Workers gives every var as a string, or not at all; an
+// unset var and "" both mean "the default", so an operator can blank a var
+// in the dashboard instead of deleting it.
+// ---------------------------------------------------------------------------
+
+const blank = z
   .string()
   .optional()
-  .transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean));
+  .transform((v) => v?.trim() || undefined);
 
-const optionalId = z
-  .string()
-  .optional()
-  .transform((v, ctx) => {
-    if (v === undefined || v.trim() === "") return undefined;
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 0) {
-      ctx.addIssue({ code: "custom", message: "must be a non-negative integer" });
-      return z.NEVER;
-    }
-    return n;
-  });
+/** A var whose text `schema` reads; unset or "" reaches `schema` as undefined (its default, if it has one). */
+const parsed = <T extends z.ZodType<unknown, string | undefined>>(schema: T) => blank.pipe(schema);
 
-const EnvSchema = z.object({
-  ENVIRONMENT: z.enum(["production", "development", "test"]).default("production"),
-  ROUTER_NAME: z.string().default("cortensor-edge-router"),
+const ID_MESSAGE = "must be a non-negative integer";
+const id = z.coerce.number<string>({ error: ID_MESSAGE }).int(ID_MESSAGE).min(0, ID_MESSAGE).max(Number.MAX_SAFE_INTEGER, ID_MESSAGE);
+const optionalId = parsed(id.optional());
+const seconds = (fallback: number) => parsed(z.coerce.number<string>().positive().max(3600).default(fallback));
+const positiveInt = (fallback: number) => parsed(z.coerce.number<string>().int().positive().default(fallback));
+const url = parsed(z.url().optional());
+const flag = parsed(
+  z
+    .enum(["true", "false", "1", "0"])
+    .optional()
+    .transform((v) => v === "true" || v === "1"),
+);
+const list = blank.transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean));
+/** A secret: kept as it was set (no trimming); unset is "". */
+const secret = z.string().default("");
+
+/** A JSON var: unset or "" gives `schema`'s default; text that is not JSON is a problem, like JSON `schema` refuses. */
+const json = <T extends z.ZodType>(schema: T, example: string) =>
+  blank
+    .transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      try {
+        const value: unknown = JSON.parse(v);
+        return value;
+      } catch {
+        ctx.addIssue({ code: "custom", message: `must be JSON like ${example}` });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
+// ---------------------------------------------------------------------------
+// The JSON vars' shapes.
+// ---------------------------------------------------------------------------
+
+const BINDING_NAME = /^[A-Z][A-Z0-9_]*$/;
+
+/**
+ * PAYLOAD_BACKENDS: the R2 buckets payloads may live in. `index` is the URN's
+ * backend_index, `binding` the R2 binding in wrangler.toml.
+ */
+const PayloadBackendsSchema = z
+  .array(z.object({ index: z.number().int().min(0).max(999), binding: z.string().regex(BINDING_NAME), bucket: z.string().min(3).max(63) }))
+  .min(1)
+  .refine((list) => new Set(list.map((b) => b.index)).size === list.length, "backend indexes must be unique")
+  .default([{ index: 0, binding: "PAYLOADS", bucket: "cortensor-payloads" }]);
+
+/** GATEWAY_MODELS: model alias → router pool and session. */
+const GatewayModelsSchema = z
+  .record(z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/), z.object({ pool: z.string().min(1), session_id: z.number().int().min(0) }))
+  .default({ default: { pool: "local", session_id: 0 } });
+
+/**
+ * GATEWAY_POOLS: local = this deployment, in-process; remote = routers
+ * speaking the v3 API, each router's bearer key in the secret `key_secret` names.
+ */
+const GatewayPoolsSchema = z
+  .record(
+    z.string().min(1),
+    z.discriminatedUnion("type", [
+      z.object({ type: z.literal("local") }),
+      z.object({
+        type: z.literal("remote"),
+        routers: z.array(z.object({ url: z.url(), key_secret: z.string().regex(BINDING_NAME) })).min(1),
+        timeout_s: z.number().positive().max(900).default(300),
+      }),
+    ]),
+  )
+  .default({ local: { type: "local" } });
+
+const PriceSchema = z.object({ prompt_per_1k_micros: z.number().int().min(0), completion_per_1k_micros: z.number().int().min(0) });
+/** GATEWAY_PRICES: model alias (or "*") → millionths of a dollar per 1k tokens. */
+const GatewayPricesSchema = z.record(z.string(), PriceSchema).default({ "*": { prompt_per_1k_micros: 100, completion_per_1k_micros: 200 } });
+
+const usd = z.string().regex(/^\$\d+(\.\d+)?$/, 'must be a dollar price like "$0.01"');
+/** X402_PRICES: a price per paid family; a family it leaves out keeps its default. */
+const X402PricesSchema = z
+  .strictObject({
+    ping: usd.default("$0.001"),
+    completions: usd.default("$0.01"),
+    delegate: usd.default("$0.02"),
+    validate: usd.default("$0.02"),
+    factcheck: usd.default("$0.02"),
+  })
+  .prefault({});
+
+const X402_FAMILIES = ["ping", "completions", "delegate", "validate", "factcheck", "all"] as const;
+const TRIAL_FAMILIES = ["completions", "delegate", "validate", "factcheck", "all"] as const;
+
+// ---------------------------------------------------------------------------
+// Every var the router reads, with its default. wrangler.toml [vars] lists the
+// ones an operator commonly sets; the defaults live here alone.
+// ---------------------------------------------------------------------------
+
+const VarsShape = {
+  /** "production" refuses to serve with dev-only credentials or missing secrets. */
+  ENVIRONMENT: parsed(z.enum(["production", "development", "test"]).default("production")),
+  ROUTER_NAME: parsed(z.string().default("cortensor-edge-router")),
   DEFAULT_SESSION_ID: optionalId,
   DEFAULT_TIMEOUT_S: seconds(60),
   MAX_TIMEOUT_S: seconds(600),
-  MAX_BODY_BYTES: z.coerce.number().int().positive().optional().default(1_048_576),
-  CONSENSUS_SIMILARITY_THRESHOLD: z.coerce.number().min(0).max(1).optional().default(0.9),
+  MAX_BODY_BYTES: positiveInt(1_048_576),
+  CONSENSUS_SIMILARITY_THRESHOLD: parsed(z.coerce.number<string>().min(0).max(1).default(0.9)),
   ALLOW_PRIVATE_MINER_URLS: flag,
-  MAX_PAYLOAD_BYTES: z.coerce.number().int().positive().optional().default(262_144),
-  PAYLOAD_RETENTION_S: z.coerce.number().int().positive().optional().default(7 * 24 * 3600),
-  PAYLOAD_WRITE_BACKEND: z.coerce.number().int().min(0).optional().default(0),
-  ROUTER_PUBLIC_URL: z.string().url().optional().or(z.literal("").transform(() => undefined)),
-  PAYLOAD_MASTER_KEY: z.string().optional(),
+  EMBEDDING_SOURCE: parsed(z.enum(["lexical", "openai"]).default("lexical")),
+  EMBEDDING_URL: url,
+  EMBEDDING_MODEL: parsed(z.string().default("text-embedding-3-small")),
+  PAYLOAD_BACKENDS: json(PayloadBackendsSchema, '[{"index": 0, "binding": "PAYLOADS", "bucket": "cortensor-payloads"}]'),
+  PAYLOAD_WRITE_BACKEND: parsed(z.coerce.number<string>().int().min(0).default(0)),
+  MAX_PAYLOAD_BYTES: positiveInt(262_144),
+  PAYLOAD_RETENTION_S: positiveInt(7 * 24 * 3600),
+  ROUTER_PUBLIC_URL: url,
   WEB_FETCH_ENABLED: flag,
-  WEB_FETCH_ALLOW_HOSTS: csv,
-  WEB_FETCH_MAX_BYTES: z.coerce.number().int().positive().optional().default(1_048_576),
-  WEB_FETCH_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).optional().default(10_000),
-  WEB_FETCH_DOH_URL: z.string().url().optional().or(z.literal("").transform(() => undefined)),
-  V3_SESSION_POOLS: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (!v?.trim()) return {} as Record<string, number>;
-      try {
-        return z.partialRecord(z.enum(["1", "3", "5"]), z.number().int().min(0)).parse(JSON.parse(v));
-      } catch {
-        ctx.addIssue({ code: "custom", message: 'must be JSON like {"1": 70, "3": 71, "5": 72}' });
-        return z.NEVER;
-      }
-    }),
+  WEB_FETCH_ALLOW_HOSTS: list,
+  WEB_FETCH_MAX_BYTES: positiveInt(1_048_576),
+  WEB_FETCH_TIMEOUT_MS: parsed(z.coerce.number<string>().int().positive().max(60_000).default(10_000)),
+  WEB_FETCH_DOH_URL: url,
+  V3_SESSION_POOLS: json(z.partialRecord(z.enum(["1", "3", "5"]), z.number().int().min(0)).default({}), '{"1": 70, "3": 71, "5": 72}'),
   FACTCHECK_SESSION_ID: optionalId,
   FACTCHECK_STANDARD_SESSION_ID: optionalId,
   FACTCHECK_REALTIME_SESSION_ID: optionalId,
-  SEARCH_PROVIDER_URL: z.string().url().optional().or(z.literal("").transform(() => undefined)),
-  SEARCH_PROVIDER_API_KEY: z.string().optional(),
+  SEARCH_PROVIDER_URL: url,
   A2A_SESSION_ID: optionalId,
-  X402_ROUTES: csv,
-  X402_FACILITATOR_URL: z.string().url().optional().or(z.literal("").transform(() => undefined)),
-  X402_NETWORK: z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9-]+$/).default("eip155:84532"),
-  X402_PAY_TO: z.string().regex(/^0x[0-9a-fA-F]{40}$/).optional().or(z.literal("").transform(() => undefined)),
-  X402_PRICES: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      const fallback = { ping: "$0.001", completions: "$0.01", delegate: "$0.02", validate: "$0.02", factcheck: "$0.02" };
-      if (!v?.trim()) return fallback;
-      try {
-        return { ...fallback, ...z.partialRecord(z.enum(["ping", "completions", "delegate", "validate", "factcheck"]), z.string().regex(/^\$\d+(\.\d+)?$/)).parse(JSON.parse(v)) };
-      } catch {
-        ctx.addIssue({ code: "custom", message: 'must be JSON like {"completions": "$0.01"}' });
-        return z.NEVER;
-      }
-    }),
-  TRIAL_ROUTES: csv,
-  TRIAL_SESSION_IDS: csv,
-  TRIAL_WINDOW_S: z.coerce.number().int().positive().optional().default(900),
-  TRIAL_REQUESTS_PER_WINDOW: z.coerce.number().int().positive().optional().default(1),
-  TRIAL_DAILY_CAP: z.coerce.number().int().positive().optional().default(1000),
-  TRIAL_MAX_TOKENS: z.coerce.number().int().positive().optional().default(256),
-  TRIAL_MAX_TIMEOUT_S: z.coerce.number().positive().optional().default(60),
-  TRIAL_MAX_REDUNDANCY: z.coerce.number().int().min(1).max(5).optional().default(1),
-  EMBEDDING_SOURCE: z.enum(["lexical", "openai"]).default("lexical"),
-  EMBEDDING_URL: z.string().url().optional().or(z.literal("").transform(() => undefined)),
-  EMBEDDING_MODEL: z.string().default("text-embedding-3-small"),
-  EMBEDDING_API_KEY: z.string().optional(),
-  ROUTER_API_KEYS: csv,
-  ADMIN_API_KEY: z.string().optional(),
-  MINER_CREDENTIAL_KEY: z.string().optional(),
-});
+  X402_ROUTES: list.pipe(z.array(z.enum(X402_FAMILIES))),
+  X402_FACILITATOR_URL: url,
+  X402_NETWORK: parsed(
+    z
+      .string()
+      .regex(/^[a-z0-9-]+:[A-Za-z0-9-]+$/, "must be a CAIP-2 network like eip155:84532")
+      .pipe(z.templateLiteral([z.string(), ":", z.string()]))
+      .default("eip155:84532"),
+  ),
+  X402_PAY_TO: parsed(z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address").optional()),
+  X402_PRICES: json(X402PricesSchema, '{"completions": "$0.01"}'),
+  TRIAL_ROUTES: list.pipe(z.array(z.enum(TRIAL_FAMILIES))),
+  TRIAL_SESSION_IDS: list.pipe(z.array(id)),
+  TRIAL_WINDOW_S: positiveInt(900),
+  TRIAL_REQUESTS_PER_WINDOW: positiveInt(1),
+  TRIAL_DAILY_CAP: positiveInt(1000),
+  TRIAL_MAX_TOKENS: positiveInt(256),
+  TRIAL_MAX_TIMEOUT_S: parsed(z.coerce.number<string>().positive().default(60)),
+  TRIAL_MAX_REDUNDANCY: parsed(z.coerce.number<string>().int().min(1).max(5).default(1)),
+  GATEWAY_MODELS: json(GatewayModelsSchema, '{"default": {"pool": "local", "session_id": 0}}'),
+  GATEWAY_POOLS: json(GatewayPoolsSchema, '{"local": {"type": "local"}}'),
+  GATEWAY_PRICES: json(GatewayPricesSchema, '{"*": {"prompt_per_1k_micros": 100, "completion_per_1k_micros": 200}}'),
 
-export type RouterConfig = {
-  environment: "production" | "development" | "test";
-  routerName: string;
-  defaultSessionId: number | undefined;
-  defaultTimeoutS: number;
-  maxTimeoutS: number;
-  maxBodyBytes: number;
-  similarityThreshold: number;
-  /** Where consensus gets embeddings: built-in lexical, or an OpenAI-compatible /v1/embeddings. */
-  embedding: { source: "lexical" } | { source: "openai"; url: string; model: string; apiKey?: string };
-  allowPrivateMinerUrls: boolean;
-  maxPayloadBytes: number;
-  payloadRetentionS: number;
-  payloadWriteBackend: number;
-  /** Base URL miners use to reach this router; defaults to the request's origin. */
-  publicUrl: string | undefined;
-  payloadMasterKey: string;
-  webFetch: { enabled: boolean; allowHosts: string[]; maxBytes: number; timeoutMs: number; dohUrl: string | undefined };
-  /** v3 replica tier → session id. */
-  v3Pools: Partial<Record<"1" | "3" | "5", number>>;
-  factcheckSessions: { any: number | undefined; standard: number | undefined; realtime: number | undefined };
-  search: { url: string; apiKey?: string } | undefined;
-  a2aSessionId: number | undefined;
-  x402: {
-    routes: Set<string>;
-    facilitatorUrl: string | undefined;
-    network: string;
-    payTo: string | undefined;
-    prices: Record<"ping" | "completions" | "delegate" | "validate" | "factcheck", string>;
-  };
-  trial: {
-    routes: Set<string>;
-    sessionIds: number[];
-    windowS: number;
-    requestsPerWindow: number;
-    dailyCap: number;
-    maxTokens: number;
-    maxTimeoutS: number;
-    maxRedundancy: number;
-  };
-  routerKeys: string[];
-  adminKey: string;
-  credentialKey: string;
-  /** Why this configuration must not serve; empty when it may. */
-  problems: string[];
+  // Secrets (`wrangler secret put`).
+  ROUTER_API_KEYS: list,
+  ADMIN_API_KEY: secret,
+  MINER_CREDENTIAL_KEY: secret,
+  PAYLOAD_MASTER_KEY: secret,
+  EMBEDDING_API_KEY: secret,
+  SEARCH_PROVIDER_API_KEY: secret,
 };
 
-const cache = new WeakMap<object, RouterConfig>();
+/** The vars as Workers passes them (every one a string, every one optional); `Env` is these plus the bindings. */
+const VarsSchema = z.object(VarsShape);
+export type Vars = z.input<typeof VarsSchema>;
+/** The names of every var the router reads. */
+export const VAR_NAMES: ReadonlySet<string> = new Set(Object.keys(VarsShape));
 
-/**
- * Reads and checks the configuration once per env object. A production
- * configuration that would accept a dev-only credential, or lacks a secret,
- * comes back with `problems`, and the app then refuses every request.
- */
-export function loadConfig(env: Env): RouterConfig {
-  const hit = cache.get(env);
-  if (hit) return hit;
-  const config = buildConfig(env);
-  cache.set(env, config);
-  return config;
+// ---------------------------------------------------------------------------
+// The configuration the router runs with.
+// ---------------------------------------------------------------------------
+
+export type Price = z.infer<typeof PriceSchema>;
+export type Pool = { name: string; type: "local" } | { name: string; type: "remote"; routers: { url: string; key: string }[]; timeoutS: number };
+export type Backend = z.infer<typeof PayloadBackendsSchema>[number] & { r2: R2Bucket };
+
+/** Duck-typed: workerd exposes no R2Bucket class to test a binding against. */
+function isR2Bucket(value: unknown): value is R2Bucket {
+  return typeof value === "object" && value !== null && "get" in value && "put" in value && "head" in value && "delete" in value;
 }
 
-function buildConfig(env: Env): RouterConfig {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    return {
-      ...fallbackConfig(),
-      problems: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`),
-    };
-  }
-  const e = parsed.data;
+/**
+ * The vars (and, by name, the R2 bindings and secrets they refer to) as the
+ * configuration the router runs with. `problems` says why it must not serve;
+ * a var that does not parse is one (in every environment), a production
+ * configuration with a dev-only credential or a missing secret is another.
+ */
+const ConfigSchema = z.looseObject(VarsShape).transform((e) => {
   const production = e.ENVIRONMENT === "production";
   const problems: string[] = [];
 
   let routerKeys = e.ROUTER_API_KEYS;
-  let adminKey = e.ADMIN_API_KEY ?? "";
-  let credentialKey = e.MINER_CREDENTIAL_KEY ?? "";
-  let payloadMasterKey = e.PAYLOAD_MASTER_KEY ?? "";
+  let adminKey = e.ADMIN_API_KEY;
+  let credentialKey = e.MINER_CREDENTIAL_KEY;
+  let payloadMasterKey = e.PAYLOAD_MASTER_KEY;
   if (e.X402_ROUTES.length > 0 && (!e.X402_FACILITATOR_URL || !e.X402_PAY_TO)) problems.push("X402_ROUTES are enabled but X402_FACILITATOR_URL or X402_PAY_TO is not set");
   if (e.EMBEDDING_SOURCE === "openai" && !e.EMBEDDING_URL) problems.push("EMBEDDING_SOURCE is openai but EMBEDDING_URL is not set");
   if (production) {
@@ -206,6 +235,35 @@ function buildConfig(env: Env): RouterConfig {
     payloadMasterKey ||= DEV_PAYLOAD_MASTER_KEY;
   }
 
+  // The R2 bindings PAYLOAD_BACKENDS names must exist.
+  const payloadBackends: Backend[] = [];
+  for (const b of e.PAYLOAD_BACKENDS) {
+    const r2 = e[b.binding];
+    if (isR2Bucket(r2)) payloadBackends.push({ ...b, r2 });
+    else problems.push(`PAYLOAD_BACKENDS: backend ${b.index} names binding ${b.binding}, which is not an R2 bucket binding`);
+  }
+  if (!e.PAYLOAD_BACKENDS.some((b) => b.index === e.PAYLOAD_WRITE_BACKEND)) {
+    problems.push(`PAYLOAD_WRITE_BACKEND: PAYLOAD_BACKENDS has no backend ${e.PAYLOAD_WRITE_BACKEND}`);
+  }
+
+  // Gateway pools, with the remote routers' keys read from the secrets they name.
+  const pools: Record<string, Pool> = {};
+  for (const [name, p] of Object.entries(e.GATEWAY_POOLS)) {
+    if (p.type === "local") {
+      pools[name] = { name, type: "local" };
+      continue;
+    }
+    const routers = p.routers.map((r) => {
+      const key = e[r.key_secret];
+      if (typeof key !== "string" || !key) problems.push(`GATEWAY_POOLS: pool ${name} names secret ${r.key_secret}, which is not set`);
+      return { url: r.url.replace(/\/+$/, ""), key: typeof key === "string" ? key : "" };
+    });
+    pools[name] = { name, type: "remote", timeoutS: p.timeout_s, routers };
+  }
+  for (const [alias, m] of Object.entries(e.GATEWAY_MODELS)) {
+    if (!pools[m.pool]) problems.push(`GATEWAY_MODELS: alias ${alias} names unknown pool ${m.pool}`);
+  }
+
   return {
     environment: e.ENVIRONMENT,
     routerName: e.ROUTER_NAME,
@@ -214,15 +272,16 @@ function buildConfig(env: Env): RouterConfig {
     maxTimeoutS: e.MAX_TIMEOUT_S,
     maxBodyBytes: e.MAX_BODY_BYTES,
     similarityThreshold: e.CONSENSUS_SIMILARITY_THRESHOLD,
-    embedding:
-      e.EMBEDDING_SOURCE === "openai" && e.EMBEDDING_URL
-        ? { source: "openai", url: e.EMBEDDING_URL, model: e.EMBEDDING_MODEL, ...(e.EMBEDDING_API_KEY ? { apiKey: e.EMBEDDING_API_KEY } : {}) }
-        : { source: "lexical" },
+    /** Where consensus gets embeddings: built-in lexical, or an OpenAI-compatible /v1/embeddings. */
+    embedding: embeddingFrom(e.EMBEDDING_SOURCE, e.EMBEDDING_URL, e.EMBEDDING_MODEL, e.EMBEDDING_API_KEY),
     // Dev miners listen on loopback; in production a miner URL must be public.
     allowPrivateMinerUrls: !production || e.ALLOW_PRIVATE_MINER_URLS,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
     payloadRetentionS: e.PAYLOAD_RETENTION_S,
     payloadWriteBackend: e.PAYLOAD_WRITE_BACKEND,
+    /** The R2 buckets payloads may live in (PAYLOAD_BACKENDS, each with its binding). */
+    payloadBackends,
+    /** Base URL miners use to reach this router; defaults to the request's origin. */
     publicUrl: e.ROUTER_PUBLIC_URL,
     payloadMasterKey,
     webFetch: {
@@ -233,13 +292,21 @@ function buildConfig(env: Env): RouterConfig {
       // In production host names are resolved (DoH) and refused when private; locally there is no outside DNS.
       dohUrl: e.WEB_FETCH_DOH_URL ?? (production ? "https://cloudflare-dns.com/dns-query" : undefined),
     },
+    /** v3 replica tier → session id. */
     v3Pools: e.V3_SESSION_POOLS,
     factcheckSessions: { any: e.FACTCHECK_SESSION_ID, standard: e.FACTCHECK_STANDARD_SESSION_ID, realtime: e.FACTCHECK_REALTIME_SESSION_ID },
+    search: e.SEARCH_PROVIDER_URL ? { url: e.SEARCH_PROVIDER_URL, ...(e.SEARCH_PROVIDER_API_KEY ? { apiKey: e.SEARCH_PROVIDER_API_KEY } : {}) } : undefined,
     a2aSessionId: e.A2A_SESSION_ID,
-    x402: { routes: new Set(e.X402_ROUTES), facilitatorUrl: e.X402_FACILITATOR_URL, network: e.X402_NETWORK, payTo: e.X402_PAY_TO, prices: e.X402_PRICES },
+    x402: {
+      routes: new Set<string>(e.X402_ROUTES),
+      facilitatorUrl: e.X402_FACILITATOR_URL,
+      network: e.X402_NETWORK,
+      payTo: e.X402_PAY_TO,
+      prices: e.X402_PRICES,
+    },
     trial: {
-      routes: new Set(e.TRIAL_ROUTES),
-      sessionIds: e.TRIAL_SESSION_IDS.map(Number).filter((n) => Number.isSafeInteger(n) && n >= 0),
+      routes: new Set<string>(e.TRIAL_ROUTES),
+      sessionIds: e.TRIAL_SESSION_IDS,
       windowS: e.TRIAL_WINDOW_S,
       requestsPerWindow: e.TRIAL_REQUESTS_PER_WINDOW,
       dailyCap: e.TRIAL_DAILY_CAP,
@@ -247,39 +314,55 @@ function buildConfig(env: Env): RouterConfig {
       maxTimeoutS: e.TRIAL_MAX_TIMEOUT_S,
       maxRedundancy: e.TRIAL_MAX_REDUNDANCY,
     },
-    search: e.SEARCH_PROVIDER_URL ? { url: e.SEARCH_PROVIDER_URL, ...(e.SEARCH_PROVIDER_API_KEY ? { apiKey: e.SEARCH_PROVIDER_API_KEY } : {}) } : undefined,
+    /** The hosted gateway's model aliases, router pools and prices. */
+    gateway: { models: e.GATEWAY_MODELS, pools, prices: e.GATEWAY_PRICES },
     routerKeys,
     adminKey,
     credentialKey,
+    /** Why this configuration must not serve; empty when it may. */
     problems,
   };
+});
+
+function embeddingFrom(
+  source: "lexical" | "openai",
+  url: string | undefined,
+  model: string,
+  apiKey: string,
+): { source: "lexical" } | { source: "openai"; url: string; model: string; apiKey?: string } {
+  return source === "openai" && url ? { source: "openai", url, model, ...(apiKey ? { apiKey } : {}) } : { source: "lexical" };
 }
 
-function fallbackConfig(): Omit<RouterConfig, "problems"> {
-  return {
-    environment: "production",
-    routerName: "cortensor-edge-router",
-    defaultSessionId: undefined,
-    defaultTimeoutS: 60,
-    maxTimeoutS: 600,
-    maxBodyBytes: 1_048_576,
-    similarityThreshold: 0.9,
-    embedding: { source: "lexical" },
-    allowPrivateMinerUrls: false,
-    maxPayloadBytes: 262_144,
-    payloadRetentionS: 7 * 24 * 3600,
-    payloadWriteBackend: 0,
-    publicUrl: undefined,
-    payloadMasterKey: "",
-    webFetch: { enabled: false, allowHosts: [], maxBytes: 1_048_576, timeoutMs: 10_000, dohUrl: undefined },
-    v3Pools: {},
-    factcheckSessions: { any: undefined, standard: undefined, realtime: undefined },
-    search: undefined,
-    a2aSessionId: undefined,
-    x402: { routes: new Set(), facilitatorUrl: undefined, network: "eip155:84532", payTo: undefined, prices: { ping: "$0.001", completions: "$0.01", delegate: "$0.02", validate: "$0.02", factcheck: "$0.02" } },
-    trial: { routes: new Set(), sessionIds: [], windowS: 900, requestsPerWindow: 1, dailyCap: 1000, maxTokens: 256, maxTimeoutS: 60, maxRedundancy: 1 },
-    routerKeys: [],
-    adminKey: "",
-    credentialKey: "",
-  };
+export type RouterConfig = z.output<typeof ConfigSchema>;
+export type GatewayConfig = RouterConfig["gateway"];
+
+const cache = new WeakMap<Env, RouterConfig>();
+
+/**
+ * Reads and checks the configuration once per env object (Workers keeps one
+ * per isolate, so the hot path reads it from the cache). A configuration
+ * that does not parse, or a production one that would accept a dev-only
+ * credential or lacks a secret, comes back with `problems`, and the app then
+ * refuses every request.
+ */
+export function loadConfig(env: Env): RouterConfig {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const config = parseConfig(env);
+  cache.set(env, config);
+  return config;
+}
+
+function parseConfig(env: Env): RouterConfig {
+  const first = ConfigSchema.safeParse(env);
+  if (first.success) return first.data;
+  // Each var that does not parse is a problem; the rest of the configuration
+  // is read without those vars (their defaults), so it is whole but refuses to serve.
+  const problems = first.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  const bad = new Set(first.error.issues.map((i) => i.path[0]));
+  const rest = Object.fromEntries(Object.entries(env).filter(([name]) => !bad.has(name)));
+  // Every var reads unset as its default and the checks across vars are
+  // problems, not issues, so without the vars that failed this parse succeeds.
+  const config = ConfigSchema.parse(rest);
+  return { ...config, problems: [...problems, ...config.problems] };
 }

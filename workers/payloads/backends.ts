@@ -1,28 +1,18 @@
-import { z } from "zod";
+import { loadConfig, type Backend } from "../config/config";
 import { ApiError } from "../http/errors";
 import type { Env } from "../env";
 import type { PayloadUrn } from "./urn";
 
+export type { Backend };
+
 /**
- * The R2 buckets payloads may live in. `PAYLOAD_BACKENDS` (a var) lists them
- * as JSON: `[{"index": 0, "binding": "PAYLOADS", "bucket": "cortensor-payloads"}]`;
+ * The R2 buckets payloads may live in: `PAYLOAD_BACKENDS` (a var) lists them
+ * as JSON, `[{"index": 0, "binding": "PAYLOADS", "bucket": "cortensor-payloads"}]`;
  * `index` is the URN's backend_index, `binding` the R2 binding in wrangler.toml.
+ * The configuration reads and checks it (a binding that is not there is a problem).
  */
-export const BackendsSchema = z
-  .array(z.object({ index: z.number().int().min(0).max(999), binding: z.string().regex(/^[A-Z][A-Z0-9_]*$/), bucket: z.string().min(3).max(63) }))
-  .min(1)
-  .refine((list) => new Set(list.map((b) => b.index)).size === list.length, "backend indexes must be unique");
-export type Backend = z.infer<typeof BackendsSchema>[number] & { r2: R2Bucket };
-
-const DEFAULT = [{ index: 0, binding: "PAYLOADS", bucket: "cortensor-payloads" }];
-
-export function payloadBackends(env: Env): Backend[] {
-  const raw = env.PAYLOAD_BACKENDS?.trim();
-  const list = BackendsSchema.parse(raw ? JSON.parse(raw) : DEFAULT);
-  return list.flatMap((b) => {
-    const r2 = (env as unknown as Record<string, unknown>)[b.binding] as R2Bucket | undefined;
-    return r2 ? [{ ...b, r2 }] : [];
-  });
+export function payloadBackends(env: Env): readonly Backend[] {
+  return loadConfig(env).payloadBackends;
 }
 
 const unknownBackend = (what: string) => new ApiError(400, "unknown_payload_backend", what);

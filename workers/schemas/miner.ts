@@ -7,35 +7,39 @@ const MinerUrlSchema = z
   .max(2048)
   .refine((u) => /^https?:\/\//i.test(u), "must be an http(s) URL");
 
+/** What a miner's fields accept, without defaults (a patch leaves out what it keeps). */
+const MinerFieldTypes = {
+  name: z.string().trim().min(1).max(128),
+  url: MinerUrlSchema,
+  credential: z.string().min(1).max(4096),
+  evm_address: EvmAddressSchema,
+  models: z.array(z.string().trim().min(1).max(128)).min(1).max(64),
+  max_concurrency: z.number().int().min(1).max(1024),
+  /** Resolves payload URNs itself and may deliver results off-chain (POST /api/v3/offchain/result). */
+  offchain: z.boolean(),
+};
+
 export const MinerRegisterSchema = z
   .object({
     id: z
       .string()
       .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/, "letters, digits, '.', '_' and '-', at most 64")
       .optional(),
-    name: z.string().trim().min(1).max(128).optional(),
-    url: MinerUrlSchema,
-    credential: z.string().min(1).max(4096),
-    evm_address: EvmAddressSchema.optional(),
-    models: z.array(z.string().trim().min(1).max(128)).min(1).max(64).default(["dev-model"]),
-    max_concurrency: z.number().int().min(1).max(1024).default(4),
-    /** Resolves payload URNs itself and may deliver results off-chain (POST /api/v3/offchain/result). */
-    offchain: z.boolean().default(false),
+    ...MinerFieldTypes,
+    name: MinerFieldTypes.name.optional(),
+    evm_address: MinerFieldTypes.evm_address.optional(),
+    models: MinerFieldTypes.models.default(["dev-model"]),
+    max_concurrency: MinerFieldTypes.max_concurrency.default(4),
+    offchain: MinerFieldTypes.offchain.default(false),
   })
   .strict()
   .openapi("MinerRegister");
 export type MinerRegister = z.infer<typeof MinerRegisterSchema>;
 
+/** Any of a miner's fields (`evm_address: null` removes its address); what it leaves out stays as it is. */
 export const MinerUpdateSchema = z
-  .object({
-    name: z.string().trim().min(1).max(128).optional(),
-    url: MinerUrlSchema.optional(),
-    credential: z.string().min(1).max(4096).optional(),
-    evm_address: EvmAddressSchema.nullable().optional(),
-    models: z.array(z.string().trim().min(1).max(128)).min(1).max(64).optional(),
-    max_concurrency: z.number().int().min(1).max(1024).optional(),
-    offchain: z.boolean().optional(),
-  })
+  .object({ ...MinerFieldTypes, evm_address: MinerFieldTypes.evm_address.nullable() })
+  .partial()
   .strict()
   .openapi("MinerUpdate");
 export type MinerUpdate = z.infer<typeof MinerUpdateSchema>;

@@ -5,25 +5,41 @@ export const SessionModeSchema = z.enum(["ephemeral", "hybrid", "dedicated"]);
 
 /**
  * Fields of the SessionV2 contract's session (name, metadata, owner, min and
- * max nodes, redundancy, mode) plus what the router needs to run it.
+ * max nodes, redundancy, mode) plus what the router needs to run it; what
+ * they accept, without defaults (a patch leaves out what it keeps).
  */
-const SessionFields = {
+const SessionFieldTypes = {
   name: z.string().trim().min(1).max(128),
-  metadata: z.string().max(4096).default(""),
+  metadata: z.string().max(4096),
   owner: EvmAddressSchema.optional(),
-  model: z.string().trim().min(1).max(128).default("dev-model"),
-  min_nodes: z.number().int().min(1).max(64).default(1),
-  max_nodes: z.number().int().min(1).max(64).default(5),
-  redundancy: z.number().int().min(1).max(5).default(1),
-  mode: SessionModeSchema.default("ephemeral"),
+  model: z.string().trim().min(1).max(128),
+  min_nodes: z.number().int().min(1).max(64),
+  max_nodes: z.number().int().min(1).max(64),
+  redundancy: z.number().int().min(1).max(5),
+  mode: SessionModeSchema,
   /** quorum: commit phase opens once a majority precommitted; all: once every miner did. */
-  commit_policy: z.enum(["quorum", "all"]).default("quorum"),
+  commit_policy: z.enum(["quorum", "all"]),
   /** consensus: stream only the agreed output; speed: stream the first result (redundancy > 1). */
-  stream_policy: z.enum(["consensus", "speed"]).default("consensus"),
+  stream_policy: z.enum(["consensus", "speed"]),
   /** Private: v2/v3 payloads are stored only as ciphertext, keys issued to the owner and readers. */
-  private: z.boolean().default(false),
+  private: z.boolean(),
   /** Wallets besides the owner that may obtain this session's payload keys. */
-  payload_readers: z.array(EvmAddressSchema).max(64).default([]),
+  payload_readers: z.array(EvmAddressSchema).max(64),
+};
+
+/** The fields with the defaults a new session gets. */
+const SessionFields = {
+  ...SessionFieldTypes,
+  metadata: SessionFieldTypes.metadata.default(""),
+  model: SessionFieldTypes.model.default("dev-model"),
+  min_nodes: SessionFieldTypes.min_nodes.default(1),
+  max_nodes: SessionFieldTypes.max_nodes.default(5),
+  redundancy: SessionFieldTypes.redundancy.default(1),
+  mode: SessionFieldTypes.mode.default("ephemeral"),
+  commit_policy: SessionFieldTypes.commit_policy.default("quorum"),
+  stream_policy: SessionFieldTypes.stream_policy.default("consensus"),
+  private: SessionFieldTypes.private.default(false),
+  payload_readers: SessionFieldTypes.payload_readers.default([]),
 };
 
 export const SessionCreateSchema = z
@@ -32,22 +48,10 @@ export const SessionCreateSchema = z
   .superRefine(checkNodes)
   .openapi("SessionCreate");
 
+/** Any of a session's fields, and `active`; what it leaves out stays as it is. */
 export const SessionUpdateSchema = z
-  .object({
-    name: SessionFields.name.optional(),
-    metadata: z.string().max(4096).optional(),
-    owner: EvmAddressSchema.optional(),
-    model: z.string().trim().min(1).max(128).optional(),
-    min_nodes: z.number().int().min(1).max(64).optional(),
-    max_nodes: z.number().int().min(1).max(64).optional(),
-    redundancy: z.number().int().min(1).max(5).optional(),
-    mode: SessionModeSchema.optional(),
-    commit_policy: z.enum(["quorum", "all"]).optional(),
-    stream_policy: z.enum(["consensus", "speed"]).optional(),
-    private: z.boolean().optional(),
-    payload_readers: z.array(EvmAddressSchema).max(64).optional(),
-    active: z.boolean().optional(),
-  })
+  .object({ ...SessionFieldTypes, active: z.boolean() })
+  .partial()
   .strict()
   .openapi("SessionUpdate");
 
