@@ -21,5 +21,13 @@ export function customerOfKey(key: string): string | null {
 
 export const hashKey = (key: string) => sha256Hex(key);
 
-/** What may be shown of a key after issue: enough to recognise it. */
-export const keyPrefix = (key: string) => `${key.slice(0, key.lastIndexOf("_") + 5)}…`;
+/**
+ * What may be shown of a key after issue: enough to recognise it, never the
+ * secret (the secret is base64url and may itself contain `_`, so the cut is
+ * counted from the customer id, which cannot).
+ */
+export function keyPrefix(key: string): string {
+  const customer = customerOfKey(key);
+  const secretStart = customer === null ? key.indexOf("_") + 1 : `csk_${customer}_`.length;
+  return `${key.slice(0, secretStart + 4)}…`;
+}
