@@ -3,7 +3,7 @@ import type { ErrorHandler } from "hono";
 import type { AppEnv } from "../http/app-env";
 import { type ApiError, ErrorDetailsSchema, toApiError } from "../http/errors";
 
-/** The hosted gateway's response envelope (seeds/001, "Hosted Completion"). */
+/** The hosted gateway's response envelope (the Web2 API Reference, "Hosted Completion"). */
 export const EnvelopeSchema = z
   .object({
     request_id: z.string().nullable(),

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { TierSchema } from "../work/tiers";
 import { RequestIdSchema, SessionIdSchema } from "./common";
 
-/** Shared pieces of the delegate, validate and factcheck request bodies (seeds/001). */
+/** Shared pieces of the delegate, validate and factcheck request bodies (the Web2 API Reference). */
 
 const seconds = z.number().positive().max(3600);
 const millis = z.number().int().positive().max(3_600_000);
