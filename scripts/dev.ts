@@ -26,7 +26,7 @@ const miners = await Promise.all(
 const facilitator = await startFacilitator("eip155:84532", PORT + 10);
 const DEV_PAY_TO = "0x000000000000000000000000000000000000dEaD";
 
-// v3 replica-tier pools (seeds/001 "Delegate v3", "Validate v3").
+// v3 replica-tier pools (the Web2 API Reference, "Delegate v3", "Validate v3").
 const POOLS = { "1": 91, "3": 93, "5": 95 };
 const router = await startLocalRouter({
   port: PORT,

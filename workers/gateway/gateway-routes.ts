@@ -32,7 +32,7 @@ async function knownKey(c: Context<AppEnv>) {
   return key;
 }
 
-// --- the seed's envelope route ---------------------------------------------
+// --- the documented envelope route ---------------------------------------------
 
 const EnvelopeRequestSchema = z
   .object({
@@ -242,9 +242,9 @@ function openAiRoutes(prefix: "/openai/v1" | "/v1", withCompletions: boolean) {
 }
 
 /**
- * `/v1/completions` is the seed's envelope route. The OpenAI shapes live at
+ * `/v1/completions` is the documented envelope route. The OpenAI shapes live at
  * `/openai/v1/*` (completions, chat completions, models), which is the base
  * URL to give the openai client; `/v1/chat/completions` and `/v1/models`
- * answer OpenAI shapes too, since the seed defines no envelope for them.
+ * answer OpenAI shapes too, since the Web2 API Reference defines no envelope for them.
  */
 export const openAiCompatRoutes = openApiApp().route("/", openAiRoutes("/openai/v1", true)).route("/", openAiRoutes("/v1", false));
