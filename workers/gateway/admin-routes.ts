@@ -3,6 +3,7 @@ import { requireAdminKey } from "../auth/bearer";
 import { ApiError } from "../http/errors";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
+import { UsagePageSchema, UsageQuerySchema, usagePage } from "./usage-page";
 import { BalanceSchema, CustomerCreateSchema, CustomerIdSchema, KeyIssueSchema, KeyPublicSchema, UsageRecordSchema } from "./schemas";
 import { ledgerStub } from "../stubs";
 
@@ -119,27 +120,13 @@ export const gatewayAdminRoutes = openApiApp()
       ...admin,
       request: {
         params: CustomerParam,
-        query: z.object({
-          from: z.iso.datetime().optional(),
-          to: z.iso.datetime().optional(),
-          limit: z.coerce.number().int().min(1).max(1000).default(100),
-          before: z.coerce.number().int().min(1).optional(),
-        }),
+        query: UsageQuerySchema,
       },
-      responses: { 200: json(z.object({ usage: z.array(UsageRecordSchema), next_before: z.number().int().nullable() }), "Usage"), 401: errorResponses[401], 404: errorResponses[404] },
+      responses: { 200: json(UsagePageSchema, "Usage"), 401: errorResponses[401], 404: errorResponses[404] },
     }),
     async (c) => {
       const { customerId } = c.req.valid("param");
-      const q = c.req.valid("query");
-      const usage = await ledgerStub(c.env, customerId).usage({
-        limit: q.limit,
-        ...(q.from ? { from: Date.parse(q.from) } : {}),
-        ...(q.to ? { to: Date.parse(q.to) } : {}),
-        ...(q.before ? { before: q.before } : {}),
-      });
-      if (!usage) throw customerNotFound(customerId);
-      const last = usage.at(-1);
-      return c.json({ usage, next_before: usage.length === q.limit && last ? last.id : null }, 200);
+      return c.json(await usagePage(c.env, customerId, c.req.valid("query"), () => customerNotFound(customerId)), 200);
     },
   )
   .openapi(

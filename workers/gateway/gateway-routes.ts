@@ -7,7 +7,8 @@ import { openApiApp } from "../http/openapi";
 import { SSE_HEADERS } from "../http/sse";
 import { RequestIdSchema } from "../schemas/common";
 import { ChatMessageSchema } from "../schemas/completion";
-import { BalanceSchema, UsageRecordSchema } from "./schemas";
+import { BalanceSchema } from "./schemas";
+import { UsagePageSchema, UsageQuerySchema, usagePage } from "./usage-page";
 import { EnvelopeSchema, envelopeErrorHandler, okEnvelope, openAiErrorHandler } from "./envelope";
 import { gatewayConfig } from "./gateway-config";
 import { authorizeKey, customerKeyFrom, serveCompletion, serveStream, type GatewayWork } from "./serve";
@@ -96,27 +97,13 @@ export const gatewayRoutes = openApiApp()
       summary: "The caller's own usage records, newest first",
       security: customerSecurity,
       request: {
-        query: z.object({
-          from: z.iso.datetime().optional(),
-          to: z.iso.datetime().optional(),
-          limit: z.coerce.number().int().min(1).max(1000).default(100),
-          before: z.coerce.number().int().min(1).optional().openapi({ description: "record id to page from" }),
-        }),
+        query: UsageQuerySchema,
       },
-      responses: { 200: { content: { "application/json": { schema: z.object({ usage: z.array(UsageRecordSchema), next_before: z.number().int().nullable() }) } }, description: "Usage" } },
+      responses: { 200: { content: { "application/json": { schema: UsagePageSchema } }, description: "Usage" } },
     }),
     async (c) => {
       const key = await knownKey(c);
-      const q = c.req.valid("query");
-      const usage = await ledgerStub(c.env, key.customerId).usage({
-        limit: q.limit,
-        ...(q.from ? { from: Date.parse(q.from) } : {}),
-        ...(q.to ? { to: Date.parse(q.to) } : {}),
-        ...(q.before ? { before: q.before } : {}),
-      });
-      if (!usage) throw unknownCustomer();
-      const last = usage.at(-1);
-      return c.json({ usage, next_before: usage.length === q.limit && last ? last.id : null }, 200);
+      return c.json(await usagePage(c.env, key.customerId, c.req.valid("query"), unknownCustomer), 200);
     },
   )
   .openapi(

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { loadConfig, type RouterConfig } from "../config/config";
+import { loadConfig } from "../config/config";
 import type { AppEnv } from "../http/app-env";
 import { ErrorBodySchema } from "../http/errors";
 import { openApiApp } from "../http/openapi";
@@ -10,31 +10,10 @@ import { CompletionRequestSchema, type CompletionRequest } from "../schemas/comp
 import { DelegateRequestSchema, FactcheckRequestSchema, ValidateRequestSchema, VerdictResponseSchema } from "../schemas/work";
 import { runDelegate } from "../work/delegate";
 import { runFactcheck } from "../work/factcheck";
-import { TIERS, type Tier } from "../work/tiers";
 import { runValidate } from "../work/validate";
-import { admitTrial, clientIdentity, trialRequestId, trialSession, type TrialFamily } from "../trial/trial";
+import { admitTrialRequest, trialSession } from "../trial/trial";
 import { answerCompletion } from "../sessions/answer-completion";
-import { sessionClient } from "../sessions/session-client";
-
-/** Trial limits win over whatever the client asks. */
-function bounds(config: RouterConfig, ask: { maxTokens?: number | undefined; timeoutS?: number | undefined; precommitS?: number | undefined; redundancy?: number | undefined; tier?: Tier | undefined }) {
-  const t = config.trial;
-  const timeoutS = Math.min(ask.timeoutS ?? t.maxTimeoutS, t.maxTimeoutS);
-  return {
-    maxTokens: Math.min(ask.maxTokens ?? t.maxTokens, t.maxTokens),
-    timeoutS,
-    precommitS: Math.min(ask.precommitS ?? timeoutS * 0.75, timeoutS * 0.75),
-    redundancy: Math.min(ask.redundancy ?? (ask.tier ? TIERS[ask.tier].redundancy : 1), t.maxRedundancy),
-  };
-}
-
-/** Admission for one trial request: its session, its namespaced request id, and the quota unless it is a replay. */
-async function admit(c: Context<AppEnv>, family: TrialFamily, sessionId: number, requestId: string | undefined) {
-  const namespaced = trialRequestId(clientIdentity(c), requestId);
-  const replay = namespaced !== undefined && (await sessionClient(c.env, sessionId).knowsRequest(namespaced));
-  await admitTrial(c, family, { replay });
-  return namespaced;
-}
+import { trialBounds, verdictAsk } from "../trial/trial-bounds";
 
 const trialFailures = {
   400: errorResponses[400],
@@ -48,8 +27,8 @@ const AnyResult = z.record(z.string(), z.unknown());
 async function trialCompletion(c: Context<AppEnv>, fromUrl: number | undefined, body: CompletionRequest) {
   const config = loadConfig(c.env);
   const sessionId = trialSession(config, fromUrl ?? body.session_id);
-  const requestId = await admit(c, "completions", sessionId, body.request_id);
-  const b = bounds(config, { maxTokens: body.max_tokens, timeoutS: body.timeout, precommitS: body.precommit_timeout });
+  const requestId = await admitTrialRequest(c, "completions", sessionId, body.request_id);
+  const b = trialBounds(config, { maxTokens: body.max_tokens, timeoutS: body.timeout, precommitS: body.precommit_timeout });
   const { request_id: _r, ...rest } = body;
   return answerCompletion(c, sessionId, { ...rest, max_tokens: b.maxTokens, timeout: b.timeoutS, precommit_timeout: b.precommitS, ...(requestId ? { request_id: requestId } : {}) });
 }
@@ -61,8 +40,8 @@ function delegateRoute(version: "v1" | "v2") {
       const body = c.req.valid("json");
       const config = loadConfig(c.env);
       const sessionId = trialSession(config, body.session_id);
-      const requestId = await admit(c, "delegate", sessionId, body.request_id);
-      const b = bounds(config, { maxTokens: body.model_policy.max_tokens, timeoutS: body.policy.timeout, precommitS: body.policy.precommit_timeout, redundancy: body.policy.redundancy, tier: body.policy.tier });
+      const requestId = await admitTrialRequest(c, "delegate", sessionId, body.request_id);
+      const b = trialBounds(config, { maxTokens: body.model_policy.max_tokens, timeoutS: body.policy.timeout, precommitS: body.policy.precommit_timeout, redundancy: body.policy.redundancy, tier: body.policy.tier });
       const result = await runDelegate(
         c.env,
         config,
@@ -82,15 +61,9 @@ function validateRoute(version: "v1" | "v2") {
       const body = c.req.valid("json");
       const config = loadConfig(c.env);
       const sessionId = trialSession(config, body.session_id);
-      const requestId = await admit(c, "validate", sessionId, body.request_id);
+      const requestId = await admitTrialRequest(c, "validate", sessionId, body.request_id);
       const ms = (s: number) => Math.round(s * 1000);
-      const b = bounds(config, {
-        maxTokens: body.model_policy.max_tokens,
-        timeoutS: body.policy.timeout_ms === undefined ? undefined : body.policy.timeout_ms / 1000,
-        precommitS: body.policy.precommit_timeout_ms === undefined ? undefined : body.policy.precommit_timeout_ms / 1000,
-        redundancy: body.policy.redundancy,
-        tier: body.policy.tier,
-      });
+      const b = trialBounds(config, verdictAsk(body));
       const result = await runValidate(
         c.env,
         sessionId,
@@ -120,14 +93,8 @@ const factcheckRoute = openApiApp().openapi(
     const body = c.req.valid("json");
     const config = loadConfig(c.env);
     const sessionId = trialSession(config, body.session_id);
-    const requestId = await admit(c, "factcheck", sessionId, body.request_id);
-    const b = bounds(config, {
-      maxTokens: body.model_policy.max_tokens,
-      timeoutS: body.policy.timeout_ms === undefined ? undefined : body.policy.timeout_ms / 1000,
-      precommitS: body.policy.precommit_timeout_ms === undefined ? body.policy.precommit_timeout : body.policy.precommit_timeout_ms / 1000,
-      redundancy: body.policy.redundancy,
-      tier: body.policy.tier,
-    });
+    const requestId = await admitTrialRequest(c, "factcheck", sessionId, body.request_id);
+    const b = trialBounds(config, verdictAsk(body));
     const result = await runFactcheck(
       c.env,
       config,

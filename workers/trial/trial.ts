@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { QuotaDecision } from "../../durable-objects/quota";
 import { loadConfig, type RouterConfig } from "../config/config";
+import { sessionClient } from "../sessions/session-client";
 import { quotaStub } from "../stubs";
 import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
@@ -60,3 +61,11 @@ export async function admitTrial(c: Context<AppEnv>, family: TrialFamily, option
 
 /** Request ids of trial clients live in their own namespace: nobody replays another client's task. */
 export const trialRequestId = (identity: string, requestId: string | undefined) => (requestId ? `trial.${identity.replace(/[^A-Za-z0-9.:-]/g, "-")}.${requestId}`.slice(0, 128) : undefined);
+
+/** Admission for one trial request: its session, its namespaced request id, and the quota unless it is a replay. */
+export async function admitTrialRequest(c: Context<AppEnv>, family: TrialFamily, sessionId: number, requestId: string | undefined) {
+  const namespaced = trialRequestId(clientIdentity(c), requestId);
+  const replay = namespaced !== undefined && (await sessionClient(c.env, sessionId).knowsRequest(namespaced));
+  await admitTrial(c, family, { replay });
+  return namespaced;
+}
