@@ -18,10 +18,17 @@ export class LiveStream {
   /** Settles when the first piece of text was written. */
   readonly first = new Promise<void>((resolve) => (this.markFirst = resolve));
 
-  constructor(private readonly head: StreamHead) {
+  /** The fields every chunk repeats; known once the task has its id. */
+  private head: StreamHead | undefined;
+
+  constructor() {
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     this.readable = readable;
     this.writer = writable.getWriter();
+  }
+
+  open(head: StreamHead) {
+    this.head = head;
   }
 
   get hasText(): boolean {
@@ -31,14 +38,14 @@ export class LiveStream {
   /** The protocol engine's `delta` event. */
   readonly delta = (slot: Slot, piece: string) => {
     this.owner ??= slot.slot;
-    if (this.owner !== slot.slot) return;
+    if (this.owner !== slot.slot || !this.head) return;
     this.write(deltaChunk(this.head, piece, this.streamed === ""));
     this.streamed += piece;
     this.markFirst();
   };
 
   async end(result: Submitted | Failure): Promise<void> {
-    if (result.ok) {
+    if (result.ok && this.head) {
       const c = result.completion;
       const text = c.choices[0]?.text ?? c.choices[0]?.message?.content ?? "";
       const superseded = {
@@ -46,7 +53,7 @@ export class LiveStream {
         message: `the streamed output was not the agreed one; GET /api/v1/tasks/${c.session_id}/${c.task_id} has the agreed completion`,
       };
       this.write(finalChunk(this.head, { ...c, finishReason: c.choices[0]?.finish_reason ?? "stop", ...(text === this.streamed ? {} : { error: superseded }) }));
-    } else {
+    } else if (!result.ok) {
       const { ok: _ok, status: _status, ...error } = result;
       this.write(JSON.stringify({ error }));
     }

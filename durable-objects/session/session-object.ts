@@ -134,20 +134,16 @@ export class SessionObject extends SqliteObject {
     const live = session && !(session.private && input.payload) && (session.redundancy === 1 || session.stream_policy === "speed");
     if (!live) return this.submit(input);
 
-    let stream: LiveStream | undefined;
-    const begun = await this.begin(input, (head) => {
-      stream = new LiveStream(head);
-      return stream.delta;
-    });
-    if ("done" in begun || !stream) return "done" in begun ? begun.done : begun.result;
-    const live_ = stream;
-    const first = await Promise.race([live_.first.then(() => "streaming" as const), begun.result.then(() => "decided" as const)]);
-    if (first === "decided" && !live_.hasText) return begun.result;
-    this.ctx.waitUntil(begun.result.then((result) => live_.end(result)));
-    return { ok: true, stream: live_.readable, taskId: begun.taskId };
+    const stream = new LiveStream();
+    const begun = await this.begin(input, stream);
+    if ("done" in begun) return begun.done;
+    const first = await Promise.race([stream.first.then(() => "streaming" as const), begun.result.then(() => "decided" as const)]);
+    if (first === "decided" && !stream.hasText) return begun.result;
+    this.ctx.waitUntil(begun.result.then((result) => stream.end(result)));
+    return { ok: true, stream: stream.readable, taskId: begun.taskId };
   }
 
-  private async begin(input: SubmitInput, liveStream?: (head: ReturnType<typeof streamHead>) => (slot: Parameters<LiveStream["delta"]>[0], piece: string) => void): Promise<Begun> {
+  private async begin(input: SubmitInput, live?: LiveStream): Promise<Begun> {
     const session = this.configured();
     if (!session) return { done: failed(new ApiError(404, "session_not_found", `session ${input.sessionId} does not exist`)) };
     if (!session.config.active) return { done: failed(new ApiError(409, "session_inactive", `session ${input.sessionId} is deactivated`)) };
@@ -198,6 +194,7 @@ export class SessionObject extends SqliteObject {
     }
     await this.scheduleAlarm();
 
+    live?.open(streamHead({ sessionId: input.sessionId, taskId, kind: minerRequest.kind, model: session.config.model, created }));
     const recorder = this.store.slotRecorder(taskId, !session.config.private);
     const offchainTask = input.payload && promptUrn ? { sessionId: input.sessionId, taskId, deadline, promptUrn, origin: input.payload.origin } : undefined;
     const run = runTask(
@@ -229,7 +226,7 @@ export class SessionObject extends SqliteObject {
             this.pool.invalidate();
             recorder.timedOut(s);
           },
-          ...(liveStream ? { delta: liveStream(streamHead({ sessionId: input.sessionId, taskId, kind: minerRequest.kind, model: session.config.model, created })) } : {}),
+          ...(live ? { delta: live.delta } : {}),
         },
       },
     );
