@@ -1,15 +1,38 @@
 import { EVM_NETWORK_CHAIN_ID_MAP } from "@x402/evm/v1";
 import { createMiddleware } from "hono/factory";
+import { z } from "zod";
 import type { AppEnv } from "../http/app-env";
 
 /** x402 v1 network names ("base-sepolia") ⇄ the CAIP-2 ids of v2 ("eip155:84532"). */
 const V1_TO_CAIP2 = Object.fromEntries(Object.entries(EVM_NETWORK_CHAIN_ID_MAP).map(([name, id]) => [name, `eip155:${id}`]));
 const CAIP2_TO_V1 = Object.fromEntries(Object.entries(V1_TO_CAIP2).map(([name, caip]) => [caip, name]));
 
-type V2Requirement = { scheme: string; network: string; amount: string; asset: string; payTo: string; maxTimeoutSeconds: number; extra?: Record<string, unknown> };
-type V2Required = { x402Version: 2; error?: string; resource: { url: string; description?: string; mimeType?: string }; accepts: V2Requirement[] };
+/** The v2 `PAYMENT-REQUIRED` header's content, as far as the v1 body needs it. */
+const V2RequiredSchema = z.object({
+  error: z.string().optional(),
+  resource: z.object({ url: z.string(), description: z.string().optional(), mimeType: z.string().optional() }),
+  accepts: z.array(
+    z.object({
+      scheme: z.string(),
+      network: z.string(),
+      amount: z.string(),
+      asset: z.string(),
+      payTo: z.string(),
+      maxTimeoutSeconds: z.number(),
+      extra: z.record(z.string(), z.unknown()).optional(),
+    }),
+  ),
+});
+const PaymentSchema = z.record(z.string(), z.unknown());
 
-const b64json = (text: string) => JSON.parse(atob(text)) as Record<string, unknown>;
+/** A base64 JSON header; anything else reads as undefined. */
+function headerJson<T>(text: string, schema: z.ZodType<T>): T | undefined {
+  try {
+    return schema.safeParse(JSON.parse(atob(text))).data;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Older x402 clients (protocol version 1) read the requirements from the
@@ -23,12 +46,7 @@ const b64json = (text: string) => JSON.parse(atob(text)) as Record<string, unkno
 export const x402V1Compat = createMiddleware<AppEnv>(async function x402V1Compat(c, next) {
   const legacy = c.req.header("X-PAYMENT");
   if (legacy && !c.req.header("PAYMENT-SIGNATURE")) {
-    let payment: Record<string, unknown> | undefined;
-    try {
-      payment = b64json(legacy);
-    } catch {
-      payment = undefined;
-    }
+    const payment = headerJson(legacy, PaymentSchema);
     if (payment) {
       const translated =
         payment["x402Version"] === 1
@@ -41,8 +59,8 @@ export const x402V1Compat = createMiddleware<AppEnv>(async function x402V1Compat
   }
   await next();
   const required = c.res.headers.get("PAYMENT-REQUIRED");
-  if (c.res.status === 402 && required) {
-    const v2 = b64json(required) as unknown as V2Required;
+  const v2 = c.res.status === 402 && required ? headerJson(required, V2RequiredSchema) : undefined;
+  if (v2) {
     const body = {
       x402Version: 1,
       error: v2.error ?? "X-PAYMENT header is required",
