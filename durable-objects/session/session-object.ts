@@ -20,7 +20,7 @@ import { ReputationReports } from "./reputation-reports";
 import { SESSION_MIGRATIONS, type StoredError, type TaskRow } from "./schema";
 import { TaskPayloads } from "./task-payloads";
 import { TaskStore } from "./task-store";
-import { taskDetail, taskSummary } from "./task-view";
+import { privateTaskDetail, taskDetail, taskSummary } from "./task-view";
 
 type Result = Submitted | Failure;
 type Configured = { id: number; config: SessionConfig };
@@ -101,8 +101,11 @@ export class SessionObject extends SqliteObject {
     const session = this.configured();
     const row = session && this.store.task(taskId);
     if (!session || !row) return null;
+    const parts = { assignments: this.store.assignments(taskId), events: this.store.events(taskId) };
+    // A private task reads as URNs and hashes: its plaintext is for key holders, through the payload key routes.
+    if (session.config.private) return privateTaskDetail(row, session.id, parts);
     const result = row.result ? await this.payloads.unseal<CompletionResponse>(this.ref(session), taskId, row.result) : null;
-    return taskDetail(row, session.id, { result, assignments: this.store.assignments(taskId), events: this.store.events(taskId) });
+    return taskDetail(row, session.id, { result, ...parts });
   }
 
   /** Whether a task was already submitted under this request id. */
@@ -151,6 +154,14 @@ export class SessionObject extends SqliteObject {
     const session = this.configured();
     if (!session) return { done: failed(new ApiError(404, "session_not_found", `session ${input.sessionId} does not exist`)) };
     if (!session.config.active) return { done: failed(new ApiError(409, "session_inactive", `session ${input.sessionId} is deactivated`)) };
+    // Private means the router never holds plaintext: only the off-chain flows keep the prompt out of its records.
+    if (session.config.private && !input.payload) {
+      return {
+        done: failed(
+          new ApiError(409, "private_session_requires_offchain", `session ${input.sessionId} is private: submit through /api/v2/completions or /api/v3/completions, which store payloads encrypted`),
+        ),
+      };
+    }
 
     const requestId = input.request.request_id ?? null;
     const previous = requestId === null ? undefined : this.store.taskByRequestId(requestId);

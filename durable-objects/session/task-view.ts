@@ -56,3 +56,14 @@ export function taskDetail<R>(r: TaskRow, sessionId: number, parts: { result: R 
     events: parts.events.map((e) => ({ slot: e.slot, state: e.state, at: iso(e.at) })),
   };
 }
+
+/**
+ * The same for a private session: no result, no request text, no miner
+ * output, whatever the records hold (a session made private later may still
+ * hold plaintext from before). URNs and precommit hashes remain.
+ */
+export function privateTaskDetail(r: TaskRow, sessionId: number, parts: { assignments: AssignmentRow[]; events: TaskEventRow[] }) {
+  const detail = taskDetail(r, sessionId, { result: null, ...parts });
+  const { prompt: _p, messages: _m, ...request } = detail.request;
+  return { ...detail, request, assignments: detail.assignments.map((a) => ({ ...a, output: null })) };
+}
