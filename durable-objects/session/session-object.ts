@@ -163,9 +163,11 @@ export class SessionObject extends SqliteObject {
       };
     }
 
+    // Tasks are stored under the caller-scoped key; the client's own id is what its answers show.
+    const requestKey = input.requestKey;
     const requestId = input.request.request_id ?? null;
-    const previous = requestId === null ? undefined : this.store.taskByRequestId(requestId);
-    if (previous) return { done: await this.replay(previous, input.requestHash, session) };
+    const previous = requestKey === null ? undefined : this.store.taskByRequestId(requestKey);
+    if (previous) return { done: await this.replay(previous, { requestId: requestId ?? "", requestHash: input.requestHash }, session) };
 
     const config = loadConfig(this.env);
     const minerRequest = minerRequestFor(input.request, session.config.model, input.policy);
@@ -184,7 +186,7 @@ export class SessionObject extends SqliteObject {
     // Off-chain tasks keep only the URN of their prompt, never the text.
     const { prompt: _p, messages: _m, ...params } = minerRequest;
     const taskId = this.store.insertTask({
-      requestId,
+      requestId: requestKey,
       requestHash: input.requestHash,
       kind: minerRequest.kind,
       recorded: input.payload ? params : minerRequest,
@@ -269,6 +271,12 @@ export class SessionObject extends SqliteObject {
     payloadVersion: "v2" | "v3" | undefined;
   }): Promise<Result> {
     const { taskId, session, outcome } = task;
+    if (outcome.status === "failed" && outcome.reason === "no_miners" && outcome.slots.length === 0) {
+      // Nothing was dispatched: the request leaves no task behind, so its request_id runs once miners are back.
+      this.store.discard(taskId);
+      await this.payloads.discardTask(taskId);
+      return outcomeError(outcome, taskId, session.config.model).toFailure();
+    }
     let result: Result;
     if (outcome.status === "committed") {
       const config = loadConfig(this.env);
@@ -303,23 +311,25 @@ export class SessionObject extends SqliteObject {
     return result;
   }
 
-  private async replay(previous: TaskRow, requestHash: string, session: Configured): Promise<Result> {
-    if (previous.request_hash !== requestHash) {
-      return failed(new ApiError(409, "idempotency_conflict", `request_id ${previous.request_id} was used for a different request`));
+  /** The answer a known request id gets again; a replayed failure says it is a replay, as a replayed success does. */
+  private async replay(previous: TaskRow, request: { requestId: string; requestHash: string }, session: Configured): Promise<Result> {
+    if (previous.request_hash !== request.requestHash) {
+      return failed(new ApiError(409, "idempotency_conflict", `request_id ${request.requestId} was used for a different request`));
     }
+    const replayHeaders = { "x-idempotent-replay": "true", "x-task-id": String(previous.task_id) };
     if (previous.result) {
       return { ok: true, completion: await this.payloads.unseal<CompletionResponse>(this.ref(session), previous.task_id, previous.result), replayed: true };
     }
     if (previous.error) {
       const error: StoredError = JSON.parse(previous.error);
-      return { ok: false, status: error.status, ...error.body.error };
+      return { ok: false, status: error.status, ...error.body.error, headers: replayHeaders };
     }
     const inFlight = this.running.get(previous.task_id);
     if (inFlight) {
       const result = await inFlight.result;
-      return result.ok ? { ...result, replayed: true } : result;
+      return result.ok ? { ...result, replayed: true } : { ...result, headers: { ...result.headers, ...replayHeaders } };
     }
-    return failed(new ApiError(409, "task_in_progress", `task ${previous.task_id} for request_id ${previous.request_id} is still running`));
+    return failed(new ApiError(409, "task_in_progress", `task ${previous.task_id} for request_id ${request.requestId} is still running`));
   }
 
   private ref(session: Configured) {

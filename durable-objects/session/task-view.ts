@@ -1,14 +1,17 @@
 import type { MinerRequest } from "../../workers/schemas/completion";
+import { splitRequestId } from "../../workers/sessions/caller";
 import type { AssignmentRow, StoredError, TaskEventRow, TaskRow } from "./schema";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** A task as `GET /api/v1/tasks/{session}` lists it. */
+/** A task as `GET /api/v1/tasks/{session}` lists it: the client's own request id, and the (hashed) caller it belongs to. */
 export function taskSummary(r: TaskRow, sessionId: number) {
+  const { requestId, caller } = splitRequestId(r.request_id);
   return {
     task_id: r.task_id,
     session_id: sessionId,
-    request_id: r.request_id,
+    request_id: requestId,
+    caller,
     status: r.status,
     kind: r.kind,
     redundancy: r.redundancy,

@@ -64,7 +64,8 @@ export async function startFacilitator(network: string, listenPort = 0) {
     if (req.method === "POST" && (url.pathname === "/verify" || url.pathname === "/settle")) {
       const { paymentPayload, paymentRequirements } = await readJson(req);
       const payer = paymentPayload?.payload?.authorization?.from;
-      const problem = await check(paymentPayload, paymentRequirements, used);
+      // A malformed payload is an invalid payment, never a crash of the facilitator.
+      const problem = await check(paymentPayload, paymentRequirements, used).catch(() => "invalid_payload");
       if (url.pathname === "/verify") {
         verifications++;
         return send(200, problem ? { isValid: false, invalidReason: problem, payer } : { isValid: true, payer });
