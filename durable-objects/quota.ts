@@ -71,6 +71,10 @@ export class QuotaObject extends SqliteObject {
     return true;
   }
 
+  claimed(token: string): boolean {
+    return this.sql`SELECT 1 AS one FROM claims WHERE token = ${token}`.length > 0;
+  }
+
   /** Gives a claimed token back (the payment it stood for was not used after all). */
   release(token: string): void {
     this.sql`DELETE FROM claims WHERE token = ${token}`;

@@ -131,4 +131,41 @@ describe("x402 payments under attack", () => {
     expect(Completion.parse(await bobs.json()).task_id).not.toBe(firstBody.task_id);
     expect(await settlementsOf(bob.address)).toHaveLength(1);
   });
+
+  it("charges a retry whose first answer was never paid for (its settlement failed)", async () => {
+    const call = router(await session(["fastB"]));
+    const payer = privateKeyToAccount(generatePrivateKey());
+    const pay = wrapFetchWithPaymentFromConfig(call, { schemes: [{ network: NETWORK, client: new ExactEvmScheme(payer) }] });
+    const refuse = (on: boolean) =>
+      fetch(`${inject("facilitator").url}/refuse-settlement`, { method: "POST", body: JSON.stringify({ payer: payer.address, refuse: on }) });
+    const ask = { prompt: "unpaid work", request_id: "settle-fails-1" };
+
+    await refuse(true);
+    const unpaid = await pay(URL_, post(ask));
+    expect(unpaid.status).toBe(402);
+    expect(await settlementsOf(payer.address)).toHaveLength(0);
+
+    // The work exists, but a replay of it is no free answer: this time it is settled.
+    await refuse(false);
+    const retry = await pay(URL_, post(ask));
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get("x-idempotent-replay")).toBe("true");
+    expect(await settlementsOf(payer.address)).toHaveLength(1);
+  });
+
+  it("answers a payer's retried delegate from its task, marked as a replay and not charged again", async () => {
+    const call = router(await session(["fastC"]));
+    const payer = privateKeyToAccount(generatePrivateKey());
+    const pay = wrapFetchWithPaymentFromConfig(call, { schemes: [{ network: NETWORK, client: new ExactEvmScheme(payer) }] });
+    const ask = { objective: "summarise paid work", request_id: "paid-delegate-1" };
+    const url = "http://router.test/api/v2/x402/delegate";
+    const first = await pay(url, post(ask));
+    expect(first.status).toBe(200);
+    expect(first.headers.get("x-idempotent-replay")).toBe("false");
+    const retry = await pay(url, post(ask));
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get("x-idempotent-replay")).toBe("true");
+    expect(await retry.json()).toEqual(await first.json());
+    expect(await settlementsOf(payer.address)).toHaveLength(1);
+  });
 });

@@ -11,7 +11,8 @@ import { DelegateRequestSchema, FactcheckRequestSchema, ValidateRequestSchema, V
 import { runDelegate } from "../work/delegate";
 import { runFactcheck } from "../work/factcheck";
 import { runValidate } from "../work/validate";
-import { paymentAuthorization, x402Enabled, x402Middleware, type X402Family } from "../x402/payments";
+import { x402Enabled, x402Middleware, type X402Family } from "../x402/payments";
+import { paymentAuthorization } from "../x402/payment-claims";
 import { x402V1Compat } from "../x402/v1-compat";
 import { answerCompletion, replayHeaders } from "../sessions/answer-completion";
 import { callerOf } from "../sessions/caller";
