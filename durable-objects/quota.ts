@@ -71,6 +71,15 @@ export class QuotaObject extends SqliteObject {
     return true;
   }
 
+  claimed(token: string): boolean {
+    return this.sql`SELECT 1 AS one FROM claims WHERE token = ${token}`.length > 0;
+  }
+
+  /** Gives a claimed token back (the payment it stood for was not used after all). */
+  release(token: string): void {
+    this.sql`DELETE FROM claims WHERE token = ${token}`;
+  }
+
   /** Adds usage known only afterwards (tokens) to a window, without a check. */
   charge(name: string, windowS: number, amount: number, now = Date.now()): void {
     const w = this.window(name, windowS, now);

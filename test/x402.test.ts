@@ -88,7 +88,7 @@ describe("x402", () => {
     expect((await activity()).settlements).toHaveLength(before);
   });
 
-  it("answers a retried request_id from the first task, without charging again", async () => {
+  it("answers a retried request_id from the first task, without charging again (the retry proves the payer with a payment)", async () => {
     const { model } = await minersFor(["fastB"]);
     const sessionId = await createSession({ model });
     const base = router({ DEFAULT_SESSION_ID: String(sessionId) });
@@ -97,8 +97,9 @@ describe("x402", () => {
     const firstBody = await first.json();
     const settled = (await activity()).settlements.length;
     const served = await minerRequests("fastB");
-    const retry = await base("http://router.test/api/v1/x402/completions", post({ prompt: "once", request_id: "paid-1" }));
+    const retry = await pay("http://router.test/api/v1/x402/completions", post({ prompt: "once", request_id: "paid-1" }));
     expect(retry.status).toBe(200);
+    expect(retry.headers.get("x-idempotent-replay")).toBe("true");
     expect(await retry.json()).toEqual(firstBody);
     expect((await activity()).settlements).toHaveLength(settled);
     expect(await minerRequests("fastB")).toBe(served);

@@ -20,7 +20,7 @@ import { ReputationReports } from "./reputation-reports";
 import { SESSION_MIGRATIONS, type StoredError, type TaskRow } from "./schema";
 import { TaskPayloads } from "./task-payloads";
 import { TaskStore } from "./task-store";
-import { taskDetail, taskSummary } from "./task-view";
+import { privateTaskDetail, taskDetail, taskSummary } from "./task-view";
 
 type Result = Submitted | Failure;
 type Configured = { id: number; config: SessionConfig };
@@ -101,8 +101,11 @@ export class SessionObject extends SqliteObject {
     const session = this.configured();
     const row = session && this.store.task(taskId);
     if (!session || !row) return null;
+    const parts = { assignments: this.store.assignments(taskId), events: this.store.events(taskId) };
+    // A private task reads as URNs and hashes: its plaintext is for key holders, through the payload key routes.
+    if (session.config.private) return privateTaskDetail(row, session.id, parts);
     const result = row.result ? await this.payloads.unseal<CompletionResponse>(this.ref(session), taskId, row.result) : null;
-    return taskDetail(row, session.id, { result, assignments: this.store.assignments(taskId), events: this.store.events(taskId) });
+    return taskDetail(row, session.id, { result, ...parts });
   }
 
   /** Whether a task was already submitted under this request id. */
@@ -147,10 +150,20 @@ export class SessionObject extends SqliteObject {
     const session = this.configured();
     if (!session) return { done: failed(new ApiError(404, "session_not_found", `session ${input.sessionId} does not exist`)) };
     if (!session.config.active) return { done: failed(new ApiError(409, "session_inactive", `session ${input.sessionId} is deactivated`)) };
+    // Private means the router never holds plaintext: only the off-chain flows keep the prompt out of its records.
+    if (session.config.private && !input.payload) {
+      return {
+        done: failed(
+          new ApiError(409, "private_session_requires_offchain", `session ${input.sessionId} is private: submit through /api/v2/completions or /api/v3/completions, which store payloads encrypted`),
+        ),
+      };
+    }
 
+    // Tasks are stored under the caller-scoped key; the client's own id is what its answers show.
+    const requestKey = input.requestKey;
     const requestId = input.request.request_id ?? null;
-    const previous = requestId === null ? undefined : this.store.taskByRequestId(requestId);
-    if (previous) return { done: await this.replay(previous, input.requestHash, session) };
+    const previous = requestKey === null ? undefined : this.store.taskByRequestId(requestKey);
+    if (previous) return { done: await this.replay(previous, { requestId: requestId ?? "", requestHash: input.requestHash }, session) };
 
     const config = loadConfig(this.env);
     const minerRequest = minerRequestFor(input.request, session.config.model, input.policy);
@@ -169,7 +182,7 @@ export class SessionObject extends SqliteObject {
     // Off-chain tasks keep only the URN of their prompt, never the text.
     const { prompt: _p, messages: _m, ...params } = minerRequest;
     const taskId = this.store.insertTask({
-      requestId,
+      requestId: requestKey,
       requestHash: input.requestHash,
       kind: minerRequest.kind,
       recorded: input.payload ? params : minerRequest,
@@ -255,6 +268,12 @@ export class SessionObject extends SqliteObject {
     payloadVersion: "v2" | "v3" | undefined;
   }): Promise<Result> {
     const { taskId, session, outcome } = task;
+    if (outcome.status === "failed" && outcome.reason === "no_miners" && outcome.slots.length === 0) {
+      // Nothing was dispatched: the request leaves no task behind, so its request_id runs once miners are back.
+      this.store.discard(taskId);
+      await this.payloads.discardTask(taskId);
+      return outcomeError(outcome, taskId, session.config.model).toFailure();
+    }
     let result: Result;
     if (outcome.status === "committed") {
       const config = loadConfig(this.env);
@@ -289,23 +308,25 @@ export class SessionObject extends SqliteObject {
     return result;
   }
 
-  private async replay(previous: TaskRow, requestHash: string, session: Configured): Promise<Result> {
-    if (previous.request_hash !== requestHash) {
-      return failed(new ApiError(409, "idempotency_conflict", `request_id ${previous.request_id} was used for a different request`));
+  /** The answer a known request id gets again; a replayed failure says it is a replay, as a replayed success does. */
+  private async replay(previous: TaskRow, request: { requestId: string; requestHash: string }, session: Configured): Promise<Result> {
+    if (previous.request_hash !== request.requestHash) {
+      return failed(new ApiError(409, "idempotency_conflict", `request_id ${request.requestId} was used for a different request`));
     }
+    const replayHeaders = { "x-idempotent-replay": "true", "x-task-id": String(previous.task_id) };
     if (previous.result) {
       return { ok: true, completion: await this.payloads.unseal<CompletionResponse>(this.ref(session), previous.task_id, previous.result), replayed: true };
     }
     if (previous.error) {
       const error: StoredError = JSON.parse(previous.error);
-      return { ok: false, status: error.status, ...error.body.error };
+      return { ok: false, status: error.status, ...error.body.error, headers: replayHeaders };
     }
     const inFlight = this.running.get(previous.task_id);
     if (inFlight) {
       const result = await inFlight.result;
-      return result.ok ? { ...result, replayed: true } : result;
+      return result.ok ? { ...result, replayed: true } : { ...result, headers: { ...result.headers, ...replayHeaders } };
     }
-    return failed(new ApiError(409, "task_in_progress", `task ${previous.task_id} for request_id ${previous.request_id} is still running`));
+    return failed(new ApiError(409, "task_in_progress", `task ${previous.task_id} for request_id ${request.requestId} is still running`));
   }
 
   private ref(session: Configured) {

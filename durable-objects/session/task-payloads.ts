@@ -13,6 +13,8 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const SEALED = "enc:v1:";
 
+type Stored = { object_key: string; backend: number };
+
 /**
  * A Session object's off-chain payloads: writes them to R2 (ciphertext only
  * for private sessions), reads them back, keeps the retention table and
@@ -66,13 +68,21 @@ export class TaskPayloads {
     this.sql`UPDATE payloads SET expires_at = ${now + this.config.payloadRetentionS * 1000} WHERE task_id = ${taskId} AND expires_at IS NULL`;
   }
 
+  /** Deletes a discarded task's payloads now (its prompt, stored before dispatch). */
+  async discardTask(taskId: number) {
+    await this.remove(this.sql<Stored>`SELECT object_key, backend FROM payloads WHERE task_id = ${taskId}`);
+  }
+
   nextExpiry(): number | null {
     return this.sql<{ at: number | null }>`SELECT MIN(expires_at) AS at FROM payloads WHERE expires_at IS NOT NULL`[0]?.at ?? null;
   }
 
   /** Deletes expired payloads from R2, then forgets them. */
   async sweep(now: number): Promise<number> {
-    const due = this.sql<{ object_key: string; backend: number }>`SELECT object_key, backend FROM payloads WHERE expires_at <= ${now} LIMIT 500`;
+    return this.remove(this.sql<Stored>`SELECT object_key, backend FROM payloads WHERE expires_at <= ${now} LIMIT 500`);
+  }
+
+  private async remove(due: Stored[]): Promise<number> {
     if (due.length === 0) return 0;
     const backends = payloadBackends(this.env);
     for (const b of backends) {

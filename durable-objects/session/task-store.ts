@@ -126,6 +126,15 @@ export class TaskStore {
     });
   }
 
+  /** Forgets a task that never reached a miner, as if it had not been submitted. */
+  discard(taskId: number) {
+    this.storage.transactionSync(() => {
+      this.sql`DELETE FROM task_events WHERE task_id = ${taskId}`;
+      this.sql`DELETE FROM assignments WHERE task_id = ${taskId}`;
+      this.sql`DELETE FROM tasks WHERE task_id = ${taskId}`;
+    });
+  }
+
   /** The task failed or timed out; its error is kept so that a replay answers the same. */
   fail(taskId: number, status: "failed" | "timed_out", error: StoredError) {
     this.storage.transactionSync(() => {

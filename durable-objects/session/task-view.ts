@@ -1,14 +1,17 @@
 import type { MinerRequest } from "../../workers/schemas/completion";
+import { splitRequestId } from "../../workers/sessions/caller";
 import type { AssignmentRow, StoredError, TaskEventRow, TaskRow } from "./schema";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** A task as `GET /api/v1/tasks/{session}` lists it. */
+/** A task as `GET /api/v1/tasks/{session}` lists it: the client's own request id, and the (hashed) caller it belongs to. */
 export function taskSummary(r: TaskRow, sessionId: number) {
+  const { requestId, caller } = splitRequestId(r.request_id);
   return {
     task_id: r.task_id,
     session_id: sessionId,
-    request_id: r.request_id,
+    request_id: requestId,
+    caller,
     status: r.status,
     kind: r.kind,
     redundancy: r.redundancy,
@@ -55,4 +58,15 @@ export function taskDetail<R>(r: TaskRow, sessionId: number, parts: { result: R 
     assignments: parts.assignments.map(assignmentView),
     events: parts.events.map((e) => ({ slot: e.slot, state: e.state, at: iso(e.at) })),
   };
+}
+
+/**
+ * The same for a private session: no result, no request text, no miner
+ * output, whatever the records hold (a session made private later may still
+ * hold plaintext from before). URNs and precommit hashes remain.
+ */
+export function privateTaskDetail(r: TaskRow, sessionId: number, parts: { assignments: AssignmentRow[]; events: TaskEventRow[] }) {
+  const detail = taskDetail(r, sessionId, { result: null, ...parts });
+  const { prompt: _p, messages: _m, ...request } = detail.request;
+  return { ...detail, request, assignments: detail.assignments.map((a) => ({ ...a, output: null })) };
 }

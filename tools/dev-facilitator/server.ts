@@ -4,6 +4,9 @@
  * send the transaction (the EIP-3009 TransferWithAuthorization signature
  * with viem, payee, amount, validity window, an unused nonce) and records a
  * settlement instead of submitting it. Tests read the settlements it made.
+ * `POST /refuse-settlement {"payer", "refuse"}` makes settlements of one
+ * payer fail (as an emptied balance or a cancelled authorization would on
+ * chain) while its payments still verify.
  */
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -52,6 +55,7 @@ async function check(payload: Payload, req: Requirements, usedNonces: Set<string
 
 export async function startFacilitator(network: string, listenPort = 0) {
   const used = new Set<string>();
+  const refused = new Set<string>();
   const settlements: { payer: string; amount: string; payTo: string; transaction: string }[] = [];
   let verifications = 0;
   const server = createServer(async (req, res) => {
@@ -61,15 +65,25 @@ export async function startFacilitator(network: string, listenPort = 0) {
       return send(200, { kinds: [{ x402Version: 2, scheme: "exact", network }], extensions: [], signers: { "eip155:*": ["0x0000000000000000000000000000000000000001"] } });
     }
     if (req.method === "GET" && url.pathname === "/activity") return send(200, { settlements, verifications });
+    if (req.method === "POST" && url.pathname === "/refuse-settlement") {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const { payer, refuse } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { payer: string; refuse: boolean };
+      if (refuse) refused.add(payer.toLowerCase());
+      else refused.delete(payer.toLowerCase());
+      return send(200, { refused: [...refused] });
+    }
     if (req.method === "POST" && (url.pathname === "/verify" || url.pathname === "/settle")) {
       const { paymentPayload, paymentRequirements } = await readJson(req);
       const payer = paymentPayload?.payload?.authorization?.from;
-      const problem = await check(paymentPayload, paymentRequirements, used);
+      // A malformed payload is an invalid payment, never a crash of the facilitator.
+      const problem = await check(paymentPayload, paymentRequirements, used).catch(() => "invalid_payload");
       if (url.pathname === "/verify") {
         verifications++;
         return send(200, problem ? { isValid: false, invalidReason: problem, payer } : { isValid: true, payer });
       }
       if (problem) return send(200, { success: false, errorReason: problem, payer, transaction: "", network: paymentRequirements.network });
+      if (payer && refused.has(payer.toLowerCase())) return send(200, { success: false, errorReason: "insufficient_funds", payer, transaction: "", network: paymentRequirements.network });
       const auth = paymentPayload.payload.authorization;
       used.add(`${auth.from.toLowerCase()}:${auth.nonce}`);
       const transaction = `0x${crypto.getRandomValues(new Uint8Array(32)).reduce((s, b) => s + b.toString(16).padStart(2, "0"), "")}`;

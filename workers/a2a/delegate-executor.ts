@@ -3,6 +3,7 @@ import { AgentEvent, type AgentExecutor, type ExecutionEventBus, type RequestCon
 import type { RouterConfig } from "../config/config";
 import type { Env } from "../env";
 import { ApiError } from "../http/errors";
+import type { Caller } from "../sessions/caller";
 import { runDelegate } from "../work/delegate";
 
 const text = (parts: readonly Part[]) =>
@@ -30,6 +31,8 @@ export class DelegateExecutor implements AgentExecutor {
   constructor(
     private readonly env: Env,
     private readonly config: RouterConfig,
+    /** The caller key's namespace: `a2a-{taskId}` request ids are its own. */
+    private readonly caller: Caller,
   ) {}
 
   async execute(ctx: RequestContext, bus: ExecutionEventBus): Promise<void> {
@@ -45,7 +48,7 @@ export class DelegateExecutor implements AgentExecutor {
       const sessionId = this.config.a2aSessionId ?? this.config.defaultSessionId;
       if (sessionId === undefined) throw new ApiError(400, "missing_session", "no A2A_SESSION_ID or DEFAULT_SESSION_ID is configured");
       if (!objective) throw new ApiError(400, "invalid_request", "the message has no text");
-      const result = await runDelegate(this.env, this.config, sessionId, { objective, fetch_web: false, policy: {}, model_policy: {}, request_id: `a2a-${taskId}` }, "a2a");
+      const { result } = await runDelegate(this.env, this.config, sessionId, { objective, fetch_web: false, policy: {}, model_policy: {}, request_id: `a2a-${taskId}` }, "a2a", this.caller);
       if (this.cancelled.has(taskId)) return;
       bus.publish(
         AgentEvent.artifactUpdate({

@@ -6,6 +6,7 @@ import type { Context } from "hono";
 import { agentCard } from "./agent-card";
 import { DelegateExecutor } from "./delegate-executor";
 import { DurableTaskStore } from "./task-store";
+import { callerOf } from "../sessions/caller";
 import { loadConfig } from "../config/config";
 import { sha256Hex } from "../crypto/sha256";
 import type { AppEnv } from "../http/app-env";
@@ -30,7 +31,7 @@ export async function handleA2aJsonRpc(c: Context<AppEnv>) {
   const card = agentCard(new URL(c.req.url).origin, config.routerName);
   const token = /^Bearer\s+(\S+)/i.exec(c.req.header("Authorization") ?? "")?.[1] ?? "";
   const owner = (await sha256Hex(token)).slice(0, 32);
-  const handler = new DefaultRequestHandler(card, new DurableTaskStore(c.env, owner), new DelegateExecutor(c.env, config));
+  const handler = new DefaultRequestHandler(card, new DurableTaskStore(c.env, owner), new DelegateExecutor(c.env, config, callerOf(c)));
   const context = defaultServerCallContextBuilder({
     extensions: [],
     user: new UnauthenticatedUser(),

@@ -22,6 +22,7 @@ export function requireRouterKey() {
     if (!(await matchesAnyKey(token, [...config.routerKeys, config.adminKey]))) {
       throw unauthorized("invalid API key");
     }
+    c.set("caller", { kind: "key", id: token });
     await next();
   });
 }

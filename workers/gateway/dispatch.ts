@@ -4,6 +4,7 @@ import type { ClientErrorStatusCode } from "hono/utils/http-status";
 import { ApiError, ErrorBodySchema } from "../http/errors";
 import { completionEvents, sseResponse } from "../http/sse";
 import { type CompletionRequest, type CompletionResponse, CompletionResponseSchema } from "../schemas/completion";
+import { type Caller, opaqueRequestId } from "../sessions/caller";
 import { streamCompletion, submitCompletion } from "../sessions/session-client";
 import type { Pool } from "./gateway-config";
 import { orderRouters, recordFailure, recordSuccess } from "./router-health";
@@ -16,18 +17,28 @@ export type Dispatched = { completion: CompletionResponse; router: string };
  * A remote pool is a list of routers speaking the v3 API, tried healthy and
  * fast first; a router that cannot be reached or answers 5xx (504 included)
  * hands over to the next, while a 4xx is the answer (the request itself is
- * at fault, another router would say the same).
+ * at fault, another router would say the same). `caller` (the customer) is
+ * the namespace of the request id, locally and on remote routers alike.
  */
-export async function dispatch(env: Env, pool: Pool, sessionId: number, request: CompletionRequest, origin: string): Promise<Dispatched> {
+export async function dispatch(env: Env, pool: Pool, sessionId: number, request: CompletionRequest, origin: string, caller: Caller): Promise<Dispatched> {
   if (pool.type === "local") {
-    const { completion } = await submitCompletion(env, loadConfig(env), { sessionId, request, flow: "v3", payload: { version: "v3", origin } });
+    const { completion } = await submitCompletion(env, loadConfig(env), { sessionId, caller, request, flow: "v3", payload: { version: "v3", origin } });
     return { completion, router: "local" };
   }
 
-  const { response, router, started } = await firstAccepting(pool, sessionId, { ...request, stream: false });
+  const { response, router, started } = await firstAccepting(pool, sessionId, await forRemote({ ...request, stream: false }, caller));
   const completion = await completionFrom(response, router);
   recordSuccess(router, Date.now() - started);
-  return { completion, router };
+  return { completion: { ...completion, request_id: request.request_id ?? null }, router };
+}
+
+/**
+ * A request as a remote router receives it: every customer reaches it under
+ * this gateway's one key, so the request id is made the customer's own
+ * (a fixed-length hash of customer and id) before it leaves.
+ */
+async function forRemote(request: CompletionRequest, caller: Caller): Promise<CompletionRequest> {
+  return request.request_id === undefined ? request : { ...request, request_id: await opaqueRequestId(caller, request.request_id) };
 }
 
 /**
@@ -89,12 +100,12 @@ const sseOf = (completion: CompletionResponse): ReadableStream<Uint8Array> => {
  * stream (live where the session streams live), or a remote router's
  * stream passed through.
  */
-export async function dispatchStream(env: Env, pool: Pool, sessionId: number, request: CompletionRequest, origin: string): Promise<ReadableStream<Uint8Array>> {
+export async function dispatchStream(env: Env, pool: Pool, sessionId: number, request: CompletionRequest, origin: string, caller: Caller): Promise<ReadableStream<Uint8Array>> {
   if (pool.type === "local") {
-    const result = await streamCompletion(env, loadConfig(env), { sessionId, request: { ...request, stream: true }, flow: "v3", payload: { version: "v3", origin } });
+    const result = await streamCompletion(env, loadConfig(env), { sessionId, caller, request: { ...request, stream: true }, flow: "v3", payload: { version: "v3", origin } });
     return "stream" in result ? result.stream : sseOf(result.completion);
   }
-  const { response, router, started } = await firstAccepting(pool, sessionId, { ...request, stream: true });
+  const { response, router, started } = await firstAccepting(pool, sessionId, await forRemote({ ...request, stream: true }, caller));
   recordSuccess(router, Date.now() - started);
   if ((response.headers.get("content-type") ?? "").includes("text/event-stream") && response.body) return response.body;
   return sseOf(await completionFrom(response, router));

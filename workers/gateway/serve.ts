@@ -10,6 +10,7 @@ import { costMicros, gatewayConfig, priceFor, type Pool, type Price } from "./ga
 import { sseEventTransform } from "../http/sse-transform";
 import { customerOfKey, DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY, hashKey } from "./keys";
 import { ledgerStub, quotaStub } from "../stubs";
+import type { Caller } from "../sessions/caller";
 
 /** A completion as the gateway receives it, before it knows pool and session. */
 export type GatewayWork = Omit<CompletionRequest, "session_id" | "stream"> & { model: string };
@@ -31,6 +32,8 @@ type Admitted = {
   request: CompletionRequest;
   price: Price;
   keyId: string;
+  /** The customer: the namespace its request ids live in. */
+  caller: Caller;
   ledger: ReturnType<typeof ledgerStub>;
   quota: ReturnType<typeof quotaStub>;
   started: number;
@@ -74,6 +77,7 @@ async function admit(c: Context<AppEnv>, work: GatewayWork): Promise<Admitted> {
     request: { ...rest, request_id: requestId, stream: false },
     price,
     keyId: auth.key.id,
+    caller: { kind: "customer", id: key.customerId },
     ledger: ledgerStub(c.env, key.customerId),
     quota,
     started: Date.now(),
@@ -119,7 +123,7 @@ const withRequestId = (err: unknown, requestId: string) => toApiError(err).withD
 export async function serveCompletion(c: Context<AppEnv>, work: GatewayWork): Promise<Served> {
   const a = await admit(c, work);
   try {
-    const { completion } = await dispatch(c.env, a.pool, a.sessionId, a.request, new URL(c.req.url).origin);
+    const { completion } = await dispatch(c.env, a.pool, a.sessionId, a.request, new URL(c.req.url).origin, a.caller);
     await bill(a, "ok", { sessionId: completion.session_id, taskId: completion.task_id, usage: completion.usage });
     return { requestId: a.requestId, model: a.model, pool: a.pool.name, completion };
   } catch (err) {
@@ -138,7 +142,7 @@ export async function serveStream(c: Context<AppEnv>, work: GatewayWork, options
   const a = await admit(c, work);
   let source: ReadableStream<Uint8Array>;
   try {
-    source = await dispatchStream(c.env, a.pool, a.sessionId, a.request, new URL(c.req.url).origin);
+    source = await dispatchStream(c.env, a.pool, a.sessionId, a.request, new URL(c.req.url).origin, a.caller);
   } catch (err) {
     await bill(a, "failed", { error: err instanceof ApiError ? err.code : "internal_error" }).catch(() => {});
     throw withRequestId(err, a.requestId);

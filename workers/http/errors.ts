@@ -37,6 +37,8 @@ export type Failure = {
   code: string;
   message: string;
   details?: ErrorDetails;
+  /** Response headers the failure travels with (a replay marker, Retry-After). */
+  headers?: Record<string, string>;
 };
 
 /**
@@ -59,7 +61,7 @@ export class ApiError extends Error {
 
   /** Back from a Durable Object's failure; the failure is kept as the cause. */
   static from(failure: Failure, cause?: unknown): ApiError {
-    return new ApiError(failure.status, failure.code, failure.message, failure.details, undefined, { cause: cause ?? failure });
+    return new ApiError(failure.status, failure.code, failure.message, failure.details, failure.headers, { cause: cause ?? failure });
   }
 
   /** The same error with more details (a request id, say) and this one as the cause. */
@@ -74,6 +76,7 @@ export class ApiError extends Error {
       code: this.code,
       message: this.message,
       ...(this.details === undefined ? {} : { details: this.details }),
+      ...(this.headers === undefined ? {} : { headers: this.headers }),
     };
   }
 

@@ -8,6 +8,7 @@ import { runFactcheck } from "../work/factcheck";
 import { submitWork } from "../work/submit-work";
 import { TierSchema } from "../work/tiers";
 import { runValidate } from "../work/validate";
+import type { Caller } from "../sessions/caller";
 import { resolveSessionId } from "../sessions/session-id";
 import { ROUTER_VERSION } from "../version";
 
@@ -25,8 +26,8 @@ async function answer(run: () => Promise<{ text: string; result: Record<string, 
   }
 }
 
-/** The router's work as MCP tools: completion, delegate, validate, factcheck. */
-export function mcpServer(env: Env): McpServer {
+/** The router's work as MCP tools: completion, delegate, validate, factcheck, for one caller (the request's router key). */
+export function mcpServer(env: Env, caller: Caller): McpServer {
   const config = loadConfig(env);
   const session = (id: number | undefined) => resolveSessionId(undefined, id, config.defaultSessionId);
   const server = new McpServer({ name: config.routerName, version: ROUTER_VERSION });
@@ -40,7 +41,7 @@ export function mcpServer(env: Env): McpServer {
     },
     (args) =>
       answer(async () => {
-        const c = await submitWork(env, { sessionId: session(args.session_id), flow: "mcp-completion", prompt: args.prompt, maxTokens: args.max_tokens, temperature: args.temperature, policy: {} });
+        const { completion: c } = await submitWork(env, { sessionId: session(args.session_id), caller, flow: "mcp-completion", prompt: args.prompt, maxTokens: args.max_tokens, temperature: args.temperature, policy: {} });
         return { text: c.choices[0]?.text ?? "", result: c };
       }),
   );
@@ -53,13 +54,13 @@ export function mcpServer(env: Env): McpServer {
     },
     (args) =>
       answer(async () => {
-        const r = await runDelegate(env, config, session(args.session_id), {
+        const { result: r } = await runDelegate(env, config, session(args.session_id), {
           objective: args.objective,
           ...(args.input ? { input: { kind: "text" as const, payload: args.input } } : {}),
           fetch_web: false,
           policy: { ...(args.tier ? { tier: args.tier } : {}), ...(args.redundancy ? { redundancy: args.redundancy } : {}) },
           model_policy: {},
-        }, "mcp-delegate");
+        }, "mcp-delegate", caller);
         return { text: r.result, result: r };
       }),
   );
@@ -79,11 +80,11 @@ export function mcpServer(env: Env): McpServer {
     },
     (args) =>
       answer(async () => {
-        const v = await runValidate(env, session(args.session_id), {
+        const { result: v } = await runValidate(env, session(args.session_id), {
           claim: { type: args.type, description: args.description, output: args.output },
           policy: { rules: args.rules, ...(args.redundancy ? { redundancy: args.redundancy } : {}) },
           model_policy: {},
-        }, "mcp-validate");
+        }, "mcp-validate", caller);
         return { text: `${v.verdict} (confidence ${v.confidence}): ${v.reasons.join(" ")}`, result: v };
       }),
   );
@@ -96,13 +97,13 @@ export function mcpServer(env: Env): McpServer {
     },
     (args) =>
       answer(async () => {
-        const v = await runFactcheck(env, config, {
+        const { result: v } = await runFactcheck(env, config, {
           ...(args.session_id !== undefined ? { session_id: args.session_id } : {}),
           mode: args.mode,
           claim: { type: args.type, statement: args.statement },
           policy: { task_redundancy: 1 },
           model_policy: {},
-        }, "mcp-factcheck");
+        }, "mcp-factcheck", caller);
         return { text: `${v.verdict} (confidence ${v.confidence}): ${v.reasons.join(" ")}`, result: v };
       }),
   );

@@ -3,6 +3,7 @@ import { requireRouterKey } from "../auth/bearer";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { completionResponses } from "../http/responses";
 import { answerCompletion } from "../sessions/answer-completion";
+import { callerOf } from "../sessions/caller";
 import { SessionIdParamSchema } from "../schemas/common";
 import { CompletionRequestSchema } from "../schemas/completion";
 
@@ -29,7 +30,7 @@ function completionRoutesFor(version: (typeof VERSIONS)[number]) {
         request: { body },
         responses: completionResponses,
       }),
-      (c) => answerCompletion(c, undefined, c.req.valid("json"), payload),
+      (c) => answerCompletion(c, callerOf(c), undefined, c.req.valid("json"), payload),
     )
     .openapi(
       createRoute({
@@ -41,7 +42,7 @@ function completionRoutesFor(version: (typeof VERSIONS)[number]) {
         request: { params: SessionIdParamSchema, body },
         responses: completionResponses,
       }),
-      (c) => answerCompletion(c, c.req.valid("param").sessionId, c.req.valid("json"), payload),
+      (c) => answerCompletion(c, callerOf(c), c.req.valid("param").sessionId, c.req.valid("json"), payload),
     );
 }
 

@@ -6,6 +6,7 @@ import type { AppEnv } from "../http/app-env";
 import { jsonRpcErrorHandler } from "../http/json-rpc-errors";
 import { openApiApp } from "../http/openapi";
 import { mcpServer } from "../mcp/mcp-server";
+import { callerOf } from "../sessions/caller";
 import { z } from "zod";
 
 /**
@@ -15,7 +16,7 @@ import { z } from "zod";
  */
 async function handleMcp(c: Context<AppEnv>) {
   const transport = new StreamableHTTPTransport();
-  await mcpServer(c.env).connect(transport);
+  await mcpServer(c.env, callerOf(c)).connect(transport);
   return transport.handleRequest(c);
 }
 

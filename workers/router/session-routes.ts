@@ -20,6 +20,7 @@ const TaskSummarySchema = z
     task_id: z.number().int(),
     session_id: z.number().int().nullable(),
     request_id: z.string().nullable(),
+    caller: z.string().nullable().openapi({ description: "the namespace the request id belongs to: kind and a hash of the caller (router key, customer, x402 payer, trial client)" }),
     status: z.string(),
     kind: z.string(),
     redundancy: z.number().int(),

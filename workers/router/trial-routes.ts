@@ -12,7 +12,7 @@ import { runDelegate } from "../work/delegate";
 import { runFactcheck } from "../work/factcheck";
 import { runValidate } from "../work/validate";
 import { admitTrialRequest, trialSession } from "../trial/trial";
-import { answerCompletion } from "../sessions/answer-completion";
+import { answerCompletion, replayHeaders } from "../sessions/answer-completion";
 import { trialBounds, verdictAsk } from "../trial/trial-bounds";
 
 const trialFailures = {
@@ -27,10 +27,9 @@ const AnyResult = z.record(z.string(), z.unknown());
 async function trialCompletion(c: Context<AppEnv>, fromUrl: number | undefined, body: CompletionRequest) {
   const config = loadConfig(c.env);
   const sessionId = trialSession(config, fromUrl ?? body.session_id);
-  const requestId = await admitTrialRequest(c, "completions", sessionId, body.request_id);
+  const caller = await admitTrialRequest(c, "completions", sessionId, body.request_id);
   const b = trialBounds(config, { maxTokens: body.max_tokens, timeoutS: body.timeout, precommitS: body.precommit_timeout });
-  const { request_id: _r, ...rest } = body;
-  return answerCompletion(c, sessionId, { ...rest, max_tokens: b.maxTokens, timeout: b.timeoutS, precommit_timeout: b.precommitS, ...(requestId ? { request_id: requestId } : {}) });
+  return answerCompletion(c, caller, sessionId, { ...body, max_tokens: b.maxTokens, timeout: b.timeoutS, precommit_timeout: b.precommitS });
 }
 
 function delegateRoute(version: "v1" | "v2") {
@@ -40,16 +39,17 @@ function delegateRoute(version: "v1" | "v2") {
       const body = c.req.valid("json");
       const config = loadConfig(c.env);
       const sessionId = trialSession(config, body.session_id);
-      const requestId = await admitTrialRequest(c, "delegate", sessionId, body.request_id);
+      const caller = await admitTrialRequest(c, "delegate", sessionId, body.request_id);
       const b = trialBounds(config, { maxTokens: body.model_policy.max_tokens, timeoutS: body.policy.timeout, precommitS: body.policy.precommit_timeout, redundancy: body.policy.redundancy, tier: body.policy.tier });
-      const result = await runDelegate(
+      const { result, replayed } = await runDelegate(
         c.env,
         config,
         sessionId,
-        { ...body, request_id: requestId, policy: { ...body.policy, redundancy: b.redundancy, timeout: b.timeoutS, precommit_timeout: b.precommitS }, model_policy: { ...body.model_policy, max_tokens: b.maxTokens } },
+        { ...body, policy: { ...body.policy, redundancy: b.redundancy, timeout: b.timeoutS, precommit_timeout: b.precommitS }, model_policy: { ...body.model_policy, max_tokens: b.maxTokens } },
         `trial-delegate:${version}`,
+        caller,
       );
-      return c.json({ ...result, request_id: body.request_id ?? null, trial: true }, 200);
+      return c.json({ ...result, trial: true }, 200, replayHeaders(replayed));
     },
   );
 }
@@ -61,16 +61,17 @@ function validateRoute(version: "v1" | "v2") {
       const body = c.req.valid("json");
       const config = loadConfig(c.env);
       const sessionId = trialSession(config, body.session_id);
-      const requestId = await admitTrialRequest(c, "validate", sessionId, body.request_id);
+      const caller = await admitTrialRequest(c, "validate", sessionId, body.request_id);
       const ms = (s: number) => Math.round(s * 1000);
       const b = trialBounds(config, verdictAsk(body));
-      const result = await runValidate(
+      const { result, replayed } = await runValidate(
         c.env,
         sessionId,
-        { ...body, request_id: requestId, policy: { ...body.policy, redundancy: b.redundancy, timeout_ms: ms(b.timeoutS), precommit_timeout_ms: ms(b.precommitS) }, model_policy: { ...body.model_policy, max_tokens: b.maxTokens } },
+        { ...body, policy: { ...body.policy, redundancy: b.redundancy, timeout_ms: ms(b.timeoutS), precommit_timeout_ms: ms(b.precommitS) }, model_policy: { ...body.model_policy, max_tokens: b.maxTokens } },
         `trial-validate:${version}`,
+        caller,
       );
-      return c.json({ ...result, request_id: body.request_id ?? null, trial: true }, 200);
+      return c.json({ ...result, trial: true }, 200, replayHeaders(replayed));
     },
   );
 }
@@ -93,21 +94,21 @@ const factcheckRoute = openApiApp().openapi(
     const body = c.req.valid("json");
     const config = loadConfig(c.env);
     const sessionId = trialSession(config, body.session_id);
-    const requestId = await admitTrialRequest(c, "factcheck", sessionId, body.request_id);
+    const caller = await admitTrialRequest(c, "factcheck", sessionId, body.request_id);
     const b = trialBounds(config, verdictAsk(body));
-    const result = await runFactcheck(
+    const { result, replayed } = await runFactcheck(
       c.env,
       config,
       {
         ...body,
         session_id: sessionId,
-        ...(requestId ? { request_id: requestId } : {}),
         policy: { ...body.policy, task_redundancy: 1, redundancy: b.redundancy, timeout_ms: Math.round(b.timeoutS * 1000), precommit_timeout_ms: Math.round(b.precommitS * 1000), precommit_timeout: undefined },
         model_policy: { ...body.model_policy, max_tokens: b.maxTokens },
       },
       "trial-factcheck",
+      caller,
     );
-    return c.json({ ...result, request_id: body.request_id ?? null, trial: true }, 200);
+    return c.json({ ...result, trial: true }, 200, replayHeaders(replayed));
   },
 );
 

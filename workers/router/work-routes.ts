@@ -17,6 +17,8 @@ import { runFactcheck } from "../work/factcheck";
 import { runValidate } from "../work/validate";
 import { resolveSessionId } from "../sessions/session-id";
 import { poolSession, requestedReplicas } from "../sessions/session-pools";
+import { replayHeaders } from "../sessions/answer-completion";
+import { callerOf } from "../sessions/caller";
 
 const DelegateResponseSchema = z
   .object({
@@ -51,7 +53,8 @@ export const workRoutes = openApiApp()
     async (c) => {
       const body = c.req.valid("json");
       const config = loadConfig(c.env);
-      return c.json(await runDelegate(c.env, config, resolveSessionId(undefined, body.session_id, config.defaultSessionId), body, "delegate:v1"), 200);
+      const { result, replayed } = await runDelegate(c.env, config, resolveSessionId(undefined, body.session_id, config.defaultSessionId), body, "delegate:v1", callerOf(c));
+      return c.json(result, 200, replayHeaders(replayed));
     },
   )
   .openapi(
@@ -59,7 +62,8 @@ export const workRoutes = openApiApp()
     async (c) => {
       const body = c.req.valid("json");
       const config = loadConfig(c.env);
-      return c.json(await runDelegate(c.env, config, resolveSessionId(undefined, body.session_id, config.defaultSessionId), body, "delegate:v2"), 200);
+      const { result, replayed } = await runDelegate(c.env, config, resolveSessionId(undefined, body.session_id, config.defaultSessionId), body, "delegate:v2", callerOf(c));
+      return c.json(result, 200, replayHeaders(replayed));
     },
   )
   .openapi(
@@ -70,8 +74,8 @@ export const workRoutes = openApiApp()
       const replicas = requestedReplicas(body);
       const sessionId = poolSession(config, replicas);
       // The replica tier sets the redundancy unless the policy names one.
-      const result = await runDelegate(c.env, config, sessionId, { ...body, policy: { ...body.policy, redundancy: body.policy.redundancy ?? replicas } }, "delegate:v3");
-      return c.json({ ...result, pool: pool(replicas, sessionId) }, 200);
+      const { result, replayed } = await runDelegate(c.env, config, sessionId, { ...body, policy: { ...body.policy, redundancy: body.policy.redundancy ?? replicas } }, "delegate:v3", callerOf(c));
+      return c.json({ ...result, pool: pool(replicas, sessionId) }, 200, replayHeaders(replayed));
     },
   )
   // Validate ---------------------------------------------------------------
@@ -79,14 +83,16 @@ export const workRoutes = openApiApp()
     createRoute({ method: "post", path: "/api/v1/validate", tags: ["validate"], summary: "Validates a claim (session from the body or the default)", ...authed, request: jsonBody(ValidateRequestSchema), responses: { 200: json(VerdictResponseSchema, "The aggregated verdict"), ...failures } }),
     async (c) => {
       const body = c.req.valid("json");
-      return c.json(await runValidate(c.env, resolveSessionId(undefined, body.session_id, loadConfig(c.env).defaultSessionId), body, "validate:v1"), 200);
+      const { result, replayed } = await runValidate(c.env, resolveSessionId(undefined, body.session_id, loadConfig(c.env).defaultSessionId), body, "validate:v1", callerOf(c));
+      return c.json(result, 200, replayHeaders(replayed));
     },
   )
   .openapi(
     createRoute({ method: "post", path: "/api/v2/validate", tags: ["validate"], summary: "Validates a claim under an explicit policy; per-run data when redundancy > 1", ...authed, request: jsonBody(ValidateRequestSchema), responses: { 200: json(VerdictResponseSchema, "The aggregated verdict"), ...failures } }),
     async (c) => {
       const body = c.req.valid("json");
-      return c.json(await runValidate(c.env, resolveSessionId(undefined, body.session_id, loadConfig(c.env).defaultSessionId), body, "validate:v2"), 200);
+      const { result, replayed } = await runValidate(c.env, resolveSessionId(undefined, body.session_id, loadConfig(c.env).defaultSessionId), body, "validate:v2", callerOf(c));
+      return c.json(result, 200, replayHeaders(replayed));
     },
   )
   .openapi(
@@ -95,8 +101,8 @@ export const workRoutes = openApiApp()
       const body = c.req.valid("json");
       const replicas = requestedReplicas(body);
       const sessionId = poolSession(loadConfig(c.env), replicas);
-      const verdict = await runValidate(c.env, sessionId, { ...body, policy: { ...body.policy, redundancy: body.policy.redundancy ?? replicas } }, "validate:v3");
-      return c.json({ ...verdict, pool: pool(replicas, sessionId) }, 200);
+      const { result, replayed } = await runValidate(c.env, sessionId, { ...body, policy: { ...body.policy, redundancy: body.policy.redundancy ?? replicas } }, "validate:v3", callerOf(c));
+      return c.json({ ...result, pool: pool(replicas, sessionId) }, 200, replayHeaders(replayed));
     },
   );
 
@@ -112,7 +118,10 @@ function factcheckRoute(path: "/api/v1/factcheck" | "/api/v1/fact-check") {
       request: jsonBody(FactcheckRequestSchema),
       responses: { 200: json(VerdictResponseSchema, "The verdict"), ...failures, 501: { content: { "application/json": { schema: ErrorBodySchema } }, description: "Realtime mode without a search provider" } },
     }),
-    async (c) => c.json(await runFactcheck(c.env, loadConfig(c.env), c.req.valid("json"), "factcheck"), 200),
+    async (c) => {
+      const { result, replayed } = await runFactcheck(c.env, loadConfig(c.env), c.req.valid("json"), "factcheck", callerOf(c));
+      return c.json(result, 200, replayHeaders(replayed));
+    },
   );
 }
 

@@ -12,16 +12,12 @@ import { runDelegate } from "../work/delegate";
 import { runFactcheck } from "../work/factcheck";
 import { runValidate } from "../work/validate";
 import { x402Enabled, x402Middleware, type X402Family } from "../x402/payments";
+import { paymentAuthorization } from "../x402/payment-claims";
 import { x402V1Compat } from "../x402/v1-compat";
-import { answerCompletion } from "../sessions/answer-completion";
-import { sessionClient } from "../sessions/session-client";
+import { answerCompletion, replayHeaders } from "../sessions/answer-completion";
+import { callerOf } from "../sessions/caller";
 import { resolveSessionId } from "../sessions/session-id";
-
-/** What the gate reads of a body before payment: enough to recognise a retry of a paid request. */
-const RetryPeek = z.object({ request_id: z.string().optional(), session_id: z.number().int().min(0).optional() });
-
-/** Paid request ids live in their own namespace. */
-const paidRequestId = (requestId: string | undefined) => (requestId ? `x402.${requestId}` : undefined);
+import { decodePaymentSignatureHeader } from "@x402/core/http";
 
 const middlewares = new WeakMap<object, ReturnType<typeof x402Middleware>>();
 
@@ -29,29 +25,35 @@ function familyOf(path: string): X402Family {
   return (["completions", "delegate", "validate", "factcheck"] as const).find((f) => path.includes(`/x402/${f}`)) ?? "ping";
 }
 
+/** The payer of the payment the middleware verified (it reads the same header). */
+function verifiedPayer(c: Context<AppEnv>): string {
+  const header = c.req.header("PAYMENT-SIGNATURE");
+  const payer = header ? paymentAuthorization(decodePaymentSignatureHeader(header).payload)?.from : undefined;
+  if (!payer) throw new ApiError(402, "payment_required", "the payment names no payer");
+  return payer;
+}
+
 /**
- * In front of every paid route: 404 where the family is not enabled; a
- * retried request whose request_id the session already ran goes straight to
- * the handler (answered from the first task, nothing charged); everything
- * else passes the x402 payment middleware.
+ * In front of every paid route: 404 where the family is not enabled; then
+ * the x402 payment middleware. Its handler runs only for a verified
+ * payment, as that payment's payer: the payer's address is the namespace of
+ * its request ids, so a retry must pay again (its payment is verified, the
+ * earlier task answers, and nothing is settled), and no other caller's id
+ * answers a paid route.
  */
 async function x402Gate(c: Context<AppEnv>, next: Next) {
   const config = loadConfig(c.env);
   const family = familyOf(c.req.path);
   if (!x402Enabled(config, family)) throw new ApiError(404, "not_found", `x402 ${family} is not enabled on this router`);
-  if (c.req.method === "POST") {
-    const body = RetryPeek.safeParse(await c.req.json().catch(() => null)).data;
-    const fromUrl = /\/x402\/completions\/(\d{1,15})$/.exec(c.req.path)?.[1];
-    const sessionId = fromUrl !== undefined ? Number(fromUrl) : (body?.session_id ?? config.defaultSessionId);
-    const requestId = paidRequestId(body?.request_id);
-    if (requestId && sessionId !== undefined && (await sessionClient(c.env, sessionId).knowsRequest(requestId))) return next();
-  }
   let middleware = middlewares.get(c.env);
   if (!middleware) {
     middleware = x402Middleware(c.env, config);
     middlewares.set(c.env, middleware);
   }
-  return middleware(c, next);
+  return middleware(c, async () => {
+    c.set("caller", { kind: "x402", id: verifiedPayer(c) });
+    await next();
+  });
 }
 
 const paid = { tags: ["x402"] };
@@ -72,36 +74,39 @@ export const x402Routes = (() => {
       c.json({ status: "ok" as const, paid: true as const, time: new Date().toISOString() }, 200),
     )
     .openapi(createRoute({ method: "post", path: "/api/v1/x402/completions", ...paid, summary: "A completion paid with x402", request: jsonBody(CompletionRequestSchema), responses: { ...responses(AnyResult, "The completion"), 200: completionOk } }), (c) => {
-      const body = c.req.valid("json");
-      return answerCompletion(c, undefined, { ...body, request_id: paidRequestId(body.request_id) });
+      return answerCompletion(c, callerOf(c), undefined, c.req.valid("json"));
     })
     .openapi(
       createRoute({ method: "post", path: "/api/v1/x402/completions/{sessionId}", ...paid, summary: "A completion on the named session, paid with x402", request: { params: SessionIdParamSchema, ...jsonBody(CompletionRequestSchema) }, responses: { ...responses(AnyResult, "The completion"), 200: completionOk } }),
       (c) => {
-        const body = c.req.valid("json");
-        return answerCompletion(c, c.req.valid("param").sessionId, { ...body, request_id: paidRequestId(body.request_id) });
+        return answerCompletion(c, callerOf(c), c.req.valid("param").sessionId, c.req.valid("json"));
       },
     )
     .openapi(createRoute({ method: "post", path: "/api/v1/x402/delegate", ...paid, summary: "Delegate, paid with x402", request: jsonBody(DelegateRequestSchema), responses: responses(AnyResult, "The result") }), async (c) => {
       const body = c.req.valid("json");
       const config = loadConfig(c.env);
-      return c.json(await runDelegate(c.env, config, sessionFor(config, body.session_id), { ...body, request_id: paidRequestId(body.request_id) }, "x402-delegate:v1"), 200);
+      const { result, replayed } = await runDelegate(c.env, config, sessionFor(config, body.session_id), body, "x402-delegate:v1", callerOf(c));
+      return c.json(result, 200, replayHeaders(replayed));
     })
     .openapi(createRoute({ method: "post", path: "/api/v2/x402/delegate", ...paid, summary: "Delegate v2, paid with x402", request: jsonBody(DelegateRequestSchema), responses: responses(AnyResult, "The result") }), async (c) => {
       const body = c.req.valid("json");
       const config = loadConfig(c.env);
-      return c.json(await runDelegate(c.env, config, sessionFor(config, body.session_id), { ...body, request_id: paidRequestId(body.request_id) }, "x402-delegate:v2"), 200);
+      const { result, replayed } = await runDelegate(c.env, config, sessionFor(config, body.session_id), body, "x402-delegate:v2", callerOf(c));
+      return c.json(result, 200, replayHeaders(replayed));
     })
     .openapi(createRoute({ method: "post", path: "/api/v1/x402/validate", ...paid, summary: "Validate, paid with x402", request: jsonBody(ValidateRequestSchema), responses: responses(VerdictResponseSchema, "The verdict") }), async (c) => {
       const body = c.req.valid("json");
-      return c.json(await runValidate(c.env, sessionFor(loadConfig(c.env), body.session_id), { ...body, request_id: paidRequestId(body.request_id) }, "x402-validate:v1"), 200);
+      const { result, replayed } = await runValidate(c.env, sessionFor(loadConfig(c.env), body.session_id), body, "x402-validate:v1", callerOf(c));
+      return c.json(result, 200, replayHeaders(replayed));
     })
     .openapi(createRoute({ method: "post", path: "/api/v2/x402/validate", ...paid, summary: "Validate v2, paid with x402", request: jsonBody(ValidateRequestSchema), responses: responses(VerdictResponseSchema, "The verdict") }), async (c) => {
       const body = c.req.valid("json");
-      return c.json(await runValidate(c.env, sessionFor(loadConfig(c.env), body.session_id), { ...body, request_id: paidRequestId(body.request_id) }, "x402-validate:v2"), 200);
+      const { result, replayed } = await runValidate(c.env, sessionFor(loadConfig(c.env), body.session_id), body, "x402-validate:v2", callerOf(c));
+      return c.json(result, 200, replayHeaders(replayed));
     })
     .openapi(createRoute({ method: "post", path: "/api/v1/x402/factcheck", ...paid, summary: "Factcheck, paid with x402", request: jsonBody(FactcheckRequestSchema), responses: responses(VerdictResponseSchema, "The verdict") }), async (c) => {
       const body = c.req.valid("json");
-      return c.json(await runFactcheck(c.env, loadConfig(c.env), { ...body, request_id: paidRequestId(body.request_id) }, "x402-factcheck"), 200);
+      const { result, replayed } = await runFactcheck(c.env, loadConfig(c.env), body, "x402-factcheck", callerOf(c));
+      return c.json(result, 200, replayHeaders(replayed));
     });
 })();

@@ -3,6 +3,7 @@ import { loadConfig } from "../config/config";
 import type { AppEnv } from "../http/app-env";
 import { completionEvents, SSE_HEADERS, sseResponse } from "../http/sse";
 import type { CompletionRequest } from "../schemas/completion";
+import type { Caller } from "./caller";
 import { streamCompletion, submitCompletion } from "./session-client";
 import { resolveSessionId } from "./session-id";
 
@@ -10,10 +11,12 @@ import { resolveSessionId } from "./session-id";
  * A completion route's answer: the session from the URL, the body or the
  * default; the agreed completion as JSON, or as server-sent events for
  * `stream: true` (live from the first miner where the session streams live).
- * `payloadVersion` stores the prompt off-chain (v2/v3 routes).
+ * `payloadVersion` stores the prompt off-chain (v2/v3 routes); `caller` is
+ * the namespace of the request's `request_id`.
  */
 export async function answerCompletion(
   c: Context<AppEnv>,
+  caller: Caller,
   sessionIdFromUrl: number | undefined,
   request: CompletionRequest,
   payloadVersion?: "v2" | "v3",
@@ -21,14 +24,18 @@ export async function answerCompletion(
   const config = loadConfig(c.env);
   const job = {
     sessionId: resolveSessionId(sessionIdFromUrl, request.session_id, config.defaultSessionId),
+    caller,
     request,
     flow: payloadVersion ?? "v1",
     ...(payloadVersion ? { payload: { version: payloadVersion, origin: new URL(c.req.url).origin } } : {}),
   };
   const result = request.stream ? await streamCompletion(c.env, config, job) : await submitCompletion(c.env, config, job);
   if ("stream" in result) return new Response(result.stream, { headers: { ...SSE_HEADERS, "x-task-id": String(result.taskId) } });
-  const headers = { "x-task-id": String(result.completion.task_id), "x-idempotent-replay": String(result.replayed) };
+  const headers = { "x-task-id": String(result.completion.task_id), ...replayHeaders(result.replayed) };
   // Encrypted payload flows answer JSON even for stream: true.
   if (request.stream && !result.completion.encrypted) return sseResponse(completionEvents(result.completion), headers);
   return c.json(result.completion, 200, headers);
 }
+
+/** Tells a client whether it got a stored answer again (a replayed request_id) or fresh work. */
+export const replayHeaders = (replayed: boolean) => ({ "x-idempotent-replay": String(replayed) });

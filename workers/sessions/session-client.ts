@@ -4,6 +4,7 @@ import type { Env } from "../env";
 import { ApiError } from "../http/errors";
 import type { SessionConfig } from "../schemas/session";
 import { sessionStub } from "../stubs";
+import { type Caller, scopedRequestId } from "./caller";
 import { requestFingerprint } from "./fingerprint";
 import { taskTimeouts } from "./timeouts";
 import type { CompletionJob, Streaming, SubmitInput, Submitted } from "./types";
@@ -11,9 +12,10 @@ import type { CompletionJob, Streaming, SubmitInput, Submitted } from "./types";
 export const sessionNotFound = (sessionId: number) => new ApiError(404, "session_not_found", `session ${sessionId} does not exist`);
 
 async function prepare(config: RouterConfig, job: CompletionJob): Promise<SubmitInput> {
-  const { flow, ...rest } = job;
+  const { flow, caller, ...rest } = job;
   return {
     ...rest,
+    requestKey: job.request.request_id === undefined ? null : await scopedRequestId(caller, job.request.request_id),
     timeouts: taskTimeouts(job.request, config),
     requestHash: await requestFingerprint(job.sessionId, job.request, job.policy ? `${flow}:${JSON.stringify(job.policy)}` : flow),
   };
@@ -49,7 +51,8 @@ export function sessionClient(env: Env, sessionId: number) {
       return session;
     },
 
-    knowsRequest: (requestId: string) => stub.knowsRequest(requestId),
+    /** Whether this caller already submitted a task under this request id. */
+    knowsRequest: async (caller: Caller, requestId: string) => stub.knowsRequest(await scopedRequestId(caller, requestId)),
     hasTask: (taskId: number) => stub.hasTask(taskId),
 
     async listTasks(options: { limit: number; before?: number | undefined }) {

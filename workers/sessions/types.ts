@@ -1,4 +1,5 @@
 import type { CompletionRequest, CompletionResponse } from "../schemas/completion";
+import type { Caller } from "./caller";
 
 /** Per-task policy (delegate, validate, factcheck): overrides the session's. */
 export type TaskOverrides = {
@@ -14,6 +15,8 @@ export type TaskOverrides = {
 /** What a route asks of a session. */
 export type CompletionJob = {
   sessionId: number;
+  /** Whose request this is: its `request_id` is looked up in that caller's namespace only. */
+  caller: Caller;
   request: CompletionRequest;
   /** Names the route family in the idempotency fingerprint: the same request on two families is two tasks. */
   flow: string;
@@ -23,7 +26,9 @@ export type CompletionJob = {
 };
 
 /** What the Session object is given: the job, checked against configuration, with its fingerprint and timeouts. */
-export type SubmitInput = Omit<CompletionJob, "flow"> & {
+export type SubmitInput = Omit<CompletionJob, "flow" | "caller"> & {
+  /** The request id as the session stores it, in the caller's namespace; `request.request_id` stays the client's own. */
+  requestKey: string | null;
   requestHash: string;
   timeouts: { timeoutS: number; precommitS: number };
 };

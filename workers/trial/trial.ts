@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { QuotaDecision } from "../../durable-objects/quota";
 import { loadConfig, type RouterConfig } from "../config/config";
+import type { Caller } from "../sessions/caller";
 import { sessionClient } from "../sessions/session-client";
 import { quotaStub } from "../stubs";
 import type { AppEnv } from "../http/app-env";
@@ -59,13 +60,14 @@ export async function admitTrial(c: Context<AppEnv>, family: TrialFamily, option
   return identity;
 }
 
-/** Request ids of trial clients live in their own namespace: nobody replays another client's task. */
-export const trialRequestId = (identity: string, requestId: string | undefined) => (requestId ? `trial.${identity.replace(/[^A-Za-z0-9.:-]/g, "-")}.${requestId}`.slice(0, 128) : undefined);
-
-/** Admission for one trial request: its session, its namespaced request id, and the quota unless it is a replay. */
-export async function admitTrialRequest(c: Context<AppEnv>, family: TrialFamily, sessionId: number, requestId: string | undefined) {
-  const namespaced = trialRequestId(clientIdentity(c), requestId);
-  const replay = namespaced !== undefined && (await sessionClient(c.env, sessionId).knowsRequest(namespaced));
+/**
+ * Admission for one trial request: the quota unless it is a replay. Returns
+ * the caller, whose namespace its request ids live in: nobody replays
+ * another client's task.
+ */
+export async function admitTrialRequest(c: Context<AppEnv>, family: TrialFamily, sessionId: number, requestId: string | undefined): Promise<Caller> {
+  const caller: Caller = { kind: "trial", id: clientIdentity(c) };
+  const replay = requestId !== undefined && (await sessionClient(c.env, sessionId).knowsRequest(caller, requestId));
   await admitTrial(c, family, { replay });
-  return namespaced;
+  return caller;
 }

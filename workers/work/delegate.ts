@@ -3,6 +3,7 @@ import type { Env } from "../env";
 import { ApiError, fieldError } from "../http/errors";
 import type { DelegateRequest } from "../schemas/work";
 import { fetchPage, type FetchedPage } from "../web/fetch-page";
+import type { Caller } from "../sessions/caller";
 import { submitWork } from "./submit-work";
 import { resolvePolicy } from "./tiers";
 import { delegatePrompt } from "./work-prompts";
@@ -30,7 +31,7 @@ async function pageFor(body: Pick<DelegateRequest, "fetch_web" | "input">, confi
  * a task for the session's miners and answers with the result and its
  * consensus record.
  */
-export async function runDelegate(env: Env, config: RouterConfig, sessionId: number, body: Omit<DelegateRequest, "session_id">, flow: string) {
+export async function runDelegate(env: Env, config: RouterConfig, sessionId: number, body: Omit<DelegateRequest, "session_id">, flow: string, caller: Caller) {
   const page = await pageFor(body, config);
   const input = page
     ? { kind: "url" as const, payload: page.text.slice(0, MAX_INPUT_CHARS), source: page.finalUrl }
@@ -40,8 +41,9 @@ export async function runDelegate(env: Env, config: RouterConfig, sessionId: num
   const prompt = body.task_request_input ?? (body.objective === undefined ? undefined : delegatePrompt({ objective: body.objective, ...(input ? { input } : {}) }));
   if (prompt === undefined) throw fieldError("objective", "give objective (with input) or task_request_input");
   const policy = resolvePolicy({ tier: body.policy.tier, redundancy: body.policy.redundancy, timeoutS: body.policy.timeout, precommitS: body.policy.precommit_timeout });
-  const completion = await submitWork(env, {
+  const { completion, replayed } = await submitWork(env, {
     sessionId,
+    caller,
     flow,
     prompt,
     requestId: body.request_id,
@@ -55,7 +57,7 @@ export async function runDelegate(env: Env, config: RouterConfig, sessionId: num
       ...(policy.selection ? { selection: policy.selection } : {}),
     },
   });
-  return {
+  const result = {
     request_id: body.request_id ?? null,
     session_id: completion.session_id,
     task_id: completion.task_id,
@@ -75,4 +77,5 @@ export async function runDelegate(env: Env, config: RouterConfig, sessionId: num
     miners: completion.miners,
     usage: completion.usage,
   };
+  return { result, replayed };
 }

@@ -3,6 +3,7 @@ import type { Env } from "../env";
 import { ApiError } from "../http/errors";
 import type { FactcheckRequest } from "../schemas/work";
 import { searchEvidence } from "../web/search";
+import type { Caller } from "../sessions/caller";
 import { submitWork } from "./submit-work";
 import { resolvePolicy } from "./tiers";
 import { aggregateVerdicts } from "./verdict";
@@ -25,7 +26,7 @@ export function factcheckSession(body: Pick<FactcheckRequest, "session_id" | "mo
  * provider first; `task_redundancy` independent tasks of `redundancy` runs
  * each, every run voting on the verdict.
  */
-export async function runFactcheck(env: Env, config: RouterConfig, body: FactcheckRequest, flow: string) {
+export async function runFactcheck(env: Env, config: RouterConfig, body: FactcheckRequest, flow: string, caller: Caller) {
   const realtime = body.mode === "realtime";
   if (realtime && !config.search) {
     throw new ApiError(501, "realtime_not_configured", "realtime factcheck needs a search provider (SEARCH_PROVIDER_URL), and this router has none");
@@ -40,10 +41,11 @@ export async function runFactcheck(env: Env, config: RouterConfig, body: Factche
     precommitS: precommitMs === undefined ? undefined : precommitMs / 1000,
   });
   const prompt = factcheckPrompt(body.claim, evidence);
-  const tasks = await Promise.all(
+  const submitted = await Promise.all(
     Array.from({ length: body.policy.task_redundancy }, (_, k) =>
       submitWork(env, {
         sessionId,
+        caller,
         flow: `${flow}:${k}`,
         // Each independent task gets its own variant of the request id, so a retry replays all of them.
         prompt: body.policy.task_redundancy > 1 ? `${prompt}\n\n(independent check ${k + 1} of ${body.policy.task_redundancy})` : prompt,
@@ -52,9 +54,10 @@ export async function runFactcheck(env: Env, config: RouterConfig, body: Factche
       }),
     ),
   );
+  const tasks = submitted.map((s) => s.completion);
   const runs = tasks.flatMap((t) => t.runs ?? []);
   const redundancy = tasks.reduce((n, t) => n + t.consensus.redundancy, 0);
-  return {
+  const result = {
     request_id: body.request_id ?? null,
     session_id: sessionId,
     task_ids: tasks.map((t) => t.task_id),
@@ -64,4 +67,6 @@ export async function runFactcheck(env: Env, config: RouterConfig, body: Factche
     sources: evidence,
     policy: { tier: body.policy.tier ?? null, redundancy: tasks[0]?.consensus.redundancy ?? null, task_redundancy: body.policy.task_redundancy },
   };
+  // A replay only if every independent task was answered from before.
+  return { result, replayed: submitted.every((s) => s.replayed) };
 }

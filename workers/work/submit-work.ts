@@ -1,11 +1,14 @@
 import type { Env } from "../env";
 import { loadConfig } from "../config/config";
-import type { CompletionRequest, CompletionResponse } from "../schemas/completion";
+import type { CompletionRequest } from "../schemas/completion";
+import type { Caller } from "../sessions/caller";
 import { submitCompletion } from "../sessions/session-client";
-import type { TaskOverrides } from "../sessions/types";
+import type { Submitted, TaskOverrides } from "../sessions/types";
 
 export type WorkTask = {
   sessionId: number;
+  /** Whose request this is (the namespace of `requestId`). */
+  caller: Caller;
   /** Names the route family in the idempotency fingerprint (delegate, validate, …). */
   flow: string;
   prompt: string;
@@ -17,8 +20,8 @@ export type WorkTask = {
   policy: TaskOverrides;
 };
 
-/** Runs one task on a session the way a completion does, and returns its completion or throws its error. */
-export async function submitWork(env: Env, task: WorkTask): Promise<CompletionResponse> {
+/** Runs one task on a session the way a completion does, and returns its completion (and whether it was a replay) or throws its error. */
+export async function submitWork(env: Env, task: WorkTask): Promise<Submitted> {
   const request: CompletionRequest = {
     prompt: task.prompt,
     stream: false,
@@ -28,6 +31,8 @@ export async function submitWork(env: Env, task: WorkTask): Promise<CompletionRe
     ...(task.timeoutS !== undefined ? { timeout: task.timeoutS } : {}),
     ...(task.precommitS !== undefined ? { precommit_timeout: task.precommitS } : {}),
   };
-  const submitted = await submitCompletion(env, loadConfig(env), { sessionId: task.sessionId, request, flow: task.flow, policy: task.policy });
-  return submitted.completion;
+  return submitCompletion(env, loadConfig(env), { sessionId: task.sessionId, caller: task.caller, request, flow: task.flow, policy: task.policy });
 }
+
+/** A work route's answer, and whether it was replayed from an earlier task (the `x-idempotent-replay` header). */
+export type Worked<T> = { result: T; replayed: boolean };

@@ -1,5 +1,6 @@
 import type { Env } from "../env";
 import type { ValidateRequest } from "../schemas/work";
+import type { Caller } from "../sessions/caller";
 import { submitWork } from "./submit-work";
 import { resolvePolicy, type TaskPolicy } from "./tiers";
 import type { WorkTask } from "./submit-work";
@@ -10,28 +11,30 @@ import { validatePrompt } from "./work-prompts";
  * Asks every miner run of a task for a structured verdict on the claim and
  * aggregates the runs by vote (see `aggregateVerdicts`).
  */
-export async function runValidate(env: Env, sessionId: number, body: Omit<ValidateRequest, "session_id">, flow: string) {
+export async function runValidate(env: Env, sessionId: number, body: Omit<ValidateRequest, "session_id">, flow: string, caller: Caller) {
   const policy = resolvePolicy({
     tier: body.policy.tier,
     redundancy: body.policy.redundancy,
     timeoutS: body.policy.timeout_ms === undefined ? undefined : body.policy.timeout_ms / 1000,
     precommitS: body.policy.precommit_timeout_ms === undefined ? undefined : body.policy.precommit_timeout_ms / 1000,
   });
-  const completion = await submitWork(env, {
+  const { completion, replayed } = await submitWork(env, {
     sessionId,
+    caller,
     flow,
     prompt: validatePrompt(body.claim, body.policy.rules),
     requestId: body.request_id,
     ...verdictTask(policy, body.model_policy),
   });
   const redundancy = completion.consensus.redundancy;
-  return {
+  const result = {
     request_id: body.request_id ?? null,
     session_id: completion.session_id,
     task_ids: [completion.task_id],
     ...aggregateVerdicts(completion.runs ?? [], redundancy),
     policy: { tier: body.policy.tier ?? null, redundancy, rules: body.policy.rules },
   };
+  return { result, replayed };
 }
 
 /**

@@ -3,16 +3,13 @@ import { ExactEvmScheme } from "@x402/evm/exact/server";
 import { paymentMiddleware, x402ResourceServer } from "@x402/hono";
 import type { MiddlewareHandler } from "hono";
 import type { RouterConfig } from "../config/config";
-import { z } from "zod";
 import type { Env } from "../env";
 import { ApiError } from "../http/errors";
-import { quotaStub } from "../stubs";
+import { registerPaymentClaims } from "./payment-claims";
 
 const FAMILIES = ["ping", "completions", "delegate", "validate", "factcheck"] as const;
 export type X402Family = (typeof FAMILIES)[number];
 
-/** The EIP-3009 authorization an exact-scheme EVM payment carries: who pays, and the nonce that makes it single-use. */
-const AuthorizationSchema = z.object({ authorization: z.object({ from: z.string().min(1), nonce: z.string().min(1) }) });
 const isCaip2 = (network: string): network is `${string}:${string}` => /^[a-z0-9-]+:[A-Za-z0-9-]+$/.test(network);
 
 /** The paid routes, by family. */
@@ -32,9 +29,8 @@ export function x402Enabled(config: RouterConfig, family: X402Family): boolean {
  * The @x402/hono payment middleware for this configuration: without a
  * payment a paid route answers 402 with its requirements (price, network,
  * asset, pay-to); a payment is verified by the configured facilitator before
- * the work and settled only when the work succeeded. An authorization's
- * nonce is accepted once per payer (a Quota object keeps it), so a replayed
- * payment gets 402.
+ * the work and settled only when the work succeeded; each authorization is
+ * used once (see `registerPaymentClaims` for who pays for what).
  */
 export function x402Middleware(env: Env, config: RouterConfig): MiddlewareHandler {
   const { facilitatorUrl, payTo, network } = config.x402;
@@ -43,12 +39,7 @@ export function x402Middleware(env: Env, config: RouterConfig): MiddlewareHandle
   }
   const facilitator = new HTTPFacilitatorClient({ url: facilitatorUrl });
   const server = new x402ResourceServer(facilitator).register(network, new ExactEvmScheme());
-  server.onBeforeVerify(async ({ paymentPayload }) => {
-    const authorization = AuthorizationSchema.safeParse(paymentPayload.payload).data?.authorization;
-    if (!authorization) return { abort: true, reason: "invalid_payload", message: "the payment carries no authorization nonce" };
-    const first = await quotaStub(env, `payer:${authorization.from.toLowerCase()}`).claimOnce(`${config.x402.network}:${authorization.nonce}`);
-    return first ? undefined : { abort: true, reason: "payment_replayed", message: "this payment authorization was already used" };
-  });
+  registerPaymentClaims(server, env, config.x402.network);
   const routes: RoutesConfig = {};
   for (const family of FAMILIES) {
     if (!x402Enabled(config, family)) continue;

@@ -1,0 +1,49 @@
+import type { Context } from "hono";
+import { sha256Hex } from "../crypto/sha256";
+import type { AppEnv } from "../http/app-env";
+import { ApiError } from "../http/errors";
+
+/**
+ * Who submits a task. A client's `request_id` is an idempotency key within
+ * its caller's namespace only: a router key, a gateway customer, an x402
+ * payer (as its verified payment names it), a trial client (its address as
+ * the edge reports it).
+ */
+export type Caller = { kind: "key" | "customer" | "x402" | "trial"; id: string };
+
+/** The caller a route's authentication established; its absence is a wiring fault, refused rather than shared. */
+export function callerOf(c: Context<AppEnv>): Caller {
+  const caller = c.get("caller");
+  if (!caller) throw new ApiError(401, "unauthorized", "the request carries no caller identity");
+  return caller;
+}
+
+/** The caller's namespace: its kind and a hash of its identity (router keys and addresses are never stored). */
+async function namespace(caller: Caller): Promise<string> {
+  return `${caller.kind}:${(await sha256Hex(`${caller.kind}\n${caller.id}`)).slice(0, 32)}`;
+}
+
+/**
+ * The request id as a session stores it: `{kind}:{hash}:{client id}`. The
+ * hash is fixed-length hex and the kind has no ':', so no client id can
+ * spell another caller's key.
+ */
+export async function scopedRequestId(caller: Caller, requestId: string): Promise<string> {
+  return `${await namespace(caller)}:${requestId}`;
+}
+
+/**
+ * The same as a fixed-length id another router accepts as a `request_id`
+ * (remote gateway pools, where every customer shares the gateway's key).
+ */
+export async function opaqueRequestId(caller: Caller, requestId: string): Promise<string> {
+  return `ns-${(await sha256Hex(await scopedRequestId(caller, requestId))).slice(0, 48)}`;
+}
+
+const SCOPED = /^(key|customer|x402|trial):([0-9a-f]{32}):(.+)$/s;
+
+/** A stored request id read back: the client's own id and the namespace it lives in (null for ids stored before namespacing). */
+export function splitRequestId(stored: string | null): { requestId: string | null; caller: string | null } {
+  const match = stored === null ? null : SCOPED.exec(stored);
+  return match ? { requestId: match[3] ?? null, caller: `${match[1]}:${match[2]}` } : { requestId: stored, caller: null };
+}
