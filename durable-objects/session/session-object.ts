@@ -224,13 +224,14 @@ export class SessionObject extends SqliteObject {
         embeddings: embeddingSourceFor(config.embedding),
         events: {
           ...recorder,
-          // A miner that failed may have changed health: pick from a fresh view next time.
+          // A miner that failed may have changed health: pick from a fresh view next time
+          // (not for failures the request caused, which say nothing of its health).
           failed: (s) => {
-            this.pool.invalidate();
+            if (s.fault !== "request") this.pool.invalidate();
             recorder.failed(s);
           },
           timedOut: (s) => {
-            this.pool.invalidate();
+            if (s.fault !== "request") this.pool.invalidate();
             recorder.timedOut(s);
           },
           ...(liveStream ? { delta: liveStream(streamHead({ sessionId: input.sessionId, taskId, kind: minerRequest.kind, model: session.config.model, created })) } : {}),
