@@ -9,8 +9,17 @@ import type { MinerPublic, MinerRegister, MinerUpdate } from "../workers/schemas
 import { SqliteObject } from "./sqlite-object";
 
 const CREDENTIAL_PURPOSE = "miner-credential/v1";
-/** Consecutive dispatch failures after which a miner is benched until a health check passes. */
-const FAILURES_BEFORE_UNHEALTHY = 3;
+/**
+ * Consecutive miner faults after which the registry probes the miner at once
+ * (instead of waiting for the cron). Only a failed probe benches: a client
+ * can make every miner fail its own tasks (a prompt that crashes them, a
+ * request too big for its deadline) but cannot make a healthy miner fail its
+ * health check.
+ */
+const FAULTS_BEFORE_PROBE = 3;
+/** A miner is probed on its faults at most this often; the cron health check probes regardless. */
+const PROBE_INTERVAL_MS = 30_000;
+const PROBE_TIMEOUT_MS = 5_000;
 const INITIAL_REPUTATION = 0.8;
 
 const MIGRATIONS = [
@@ -45,6 +54,7 @@ const MIGRATIONS = [
      updated_at INTEGER NOT NULL
    );`,
   `ALTER TABLE miners ADD COLUMN offchain INTEGER NOT NULL DEFAULT 0;`,
+  `ALTER TABLE miners ADD COLUMN request_failed INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 type MinerRow = {
@@ -66,6 +76,7 @@ type MinerRow = {
   disagreed: number;
   failed: number;
   timed_out: number;
+  request_failed: number;
   created_at: number;
   updated_at: number;
 };
@@ -74,7 +85,8 @@ export type SessionSummary = { id: number; name: string; model: string; redundan
 
 export type MinerOutcomeReport = {
   minerId: string;
-  outcome: "agreed" | "disagreed" | "failed" | "timed_out" | "cancelled";
+  /** `request_failed`: failed or timed out because of the request (`workers/miners/fault.ts`), not held against the miner. */
+  outcome: "agreed" | "disagreed" | "failed" | "timed_out" | "request_failed" | "cancelled";
   latencyMs: number | null;
 };
 
@@ -114,7 +126,7 @@ export class MinerRegistry extends SqliteObject {
       reputation: row.reputation,
       latency_ms: row.latency_ms === null ? null : Math.round(row.latency_ms),
       in_flight: this.inFlight.get(row.id) ?? 0,
-      stats: { agreed: row.agreed, disagreed: row.disagreed, failed: row.failed, timed_out: row.timed_out },
+      stats: { agreed: row.agreed, disagreed: row.disagreed, failed: row.failed, timed_out: row.timed_out, request_failed: row.request_failed },
       created_at: new Date(row.created_at).toISOString(),
       updated_at: new Date(row.updated_at).toISOString(),
     };
@@ -210,14 +222,24 @@ export class MinerRegistry extends SqliteObject {
     return plain;
   }
 
-  /** Releases miners noted by `noteDispatched` and feeds latency and agreement into reputation. */
-  reportOutcomes(reports: readonly MinerOutcomeReport[]): void {
+  /**
+   * Releases miners noted by `noteDispatched` and feeds latency and agreement
+   * into reputation. Failures the request caused are only counted; a run of
+   * the miner's own faults has it probed (`FAULTS_BEFORE_PROBE`), and the
+   * probe alone decides whether it is benched.
+   */
+  async reportOutcomes(reports: readonly MinerOutcomeReport[]): Promise<void> {
     const now = Date.now();
+    const suspects = new Set<string>();
     for (const r of reports) {
       this.inFlight.set(r.minerId, Math.max(0, (this.inFlight.get(r.minerId) ?? 0) - 1));
       if (r.outcome === "cancelled") continue;
       const row = this.row(r.minerId);
       if (!row) continue;
+      if (r.outcome === "request_failed") {
+        this.sql`UPDATE miners SET request_failed = request_failed + 1, updated_at = ${now} WHERE id = ${r.minerId}`;
+        continue;
+      }
       const latency = r.latencyMs === null ? row.latency_ms : row.latency_ms === null ? r.latencyMs : row.latency_ms * 0.8 + r.latencyMs * 0.2;
       const failures = r.outcome === "failed" || r.outcome === "timed_out" ? row.consecutive_failures + 1 : 0;
       this.sql`UPDATE miners SET
@@ -228,11 +250,36 @@ export class MinerRegistry extends SqliteObject {
                  failed = failed + ${r.outcome === "failed" ? 1 : 0},
                  timed_out = timed_out + ${r.outcome === "timed_out" ? 1 : 0},
                  consecutive_failures = ${failures},
-                 healthy = ${failures >= FAILURES_BEFORE_UNHEALTHY ? 0 : row.healthy},
                  last_error = ${failures > 0 ? `dispatch ${r.outcome}` : row.last_error},
                  updated_at = ${now}
                WHERE id = ${r.minerId}`;
+      if (failures >= FAULTS_BEFORE_PROBE) suspects.add(r.minerId);
     }
+    for (const id of suspects) await this.probeSuspect(id, now);
+  }
+
+  /** Probes a miner whose tasks keep failing, unless it is benched already or was probed recently. */
+  private async probeSuspect(id: string, now: number): Promise<void> {
+    const row = this.row(id);
+    if (!row || row.healthy === 0) return;
+    if (row.last_health_check_at !== null && now - row.last_health_check_at < PROBE_INTERVAL_MS) return;
+    // Claimed before the await, so reports arriving meanwhile do not probe it again.
+    this.sql`UPDATE miners SET last_health_check_at = ${now} WHERE id = ${id}`;
+    await this.probe(row, PROBE_TIMEOUT_MS);
+  }
+
+  /** One health probe of one miner, recorded: healthy (faults forgiven) or benched with the probe's error. */
+  private async probe(row: MinerRow, timeoutMs: number): Promise<{ id: string; healthy: boolean; error: string | null }> {
+    const credential = await this.credential(row);
+    const probe = await probeMiner({ id: row.id, url: row.url, credential }, { timeoutMs });
+    const now = Date.now();
+    if (probe.ok) {
+      const latency = row.latency_ms === null ? probe.latencyMs : row.latency_ms;
+      this.sql`UPDATE miners SET healthy = 1, consecutive_failures = 0, last_error = NULL, last_health_check_at = ${now}, latency_ms = ${latency} WHERE id = ${row.id}`;
+      return { id: row.id, healthy: true, error: null };
+    }
+    this.sql`UPDATE miners SET healthy = 0, last_error = ${probe.error}, last_health_check_at = ${now} WHERE id = ${row.id}`;
+    return { id: row.id, healthy: false, error: probe.error };
   }
 
   /** Probes every miner's `/v1/models` with its credential; the cron trigger calls this. */
@@ -241,23 +288,7 @@ export class MinerRegistry extends SqliteObject {
     // Six at a time: the platform's limit on open outgoing connections.
     const results: { id: string; healthy: boolean; error: string | null }[] = [];
     for (let i = 0; i < rows.length; i += 6) {
-      const batch = await Promise.all(
-        rows.slice(i, i + 6).map(async (row) => {
-          const credential = await this.credential(row);
-          const probe = await probeMiner({ id: row.id, url: row.url, credential }, { timeoutMs });
-          return { row, probe };
-        }),
-      );
-      const now = Date.now();
-      for (const { row, probe } of batch) {
-        if (probe.ok) {
-          const latency = row.latency_ms === null ? probe.latencyMs : row.latency_ms;
-          this.sql`UPDATE miners SET healthy = 1, consecutive_failures = 0, last_error = NULL, last_health_check_at = ${now}, latency_ms = ${latency} WHERE id = ${row.id}`;
-        } else {
-          this.sql`UPDATE miners SET healthy = 0, last_error = ${probe.error}, last_health_check_at = ${now} WHERE id = ${row.id}`;
-        }
-        results.push({ id: row.id, healthy: probe.ok, error: probe.ok ? null : probe.error });
-      }
+      results.push(...(await Promise.all(rows.slice(i, i + 6).map((row) => this.probe(row, timeoutMs)))));
     }
     return results;
   }

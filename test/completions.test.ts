@@ -82,7 +82,7 @@ describe("completions, redundancy 1", () => {
   it("times out a hanging miner at the precommit deadline and answers from a replacement", async () => {
     const { model, ids } = await minersFor(["hanging"]);
     const sessionId = await createSession({ model });
-    const alone = await complete(sessionId, { prompt: "hang", timeout: 1.5, precommit_timeout: 0.5 });
+    const alone = await complete(sessionId, { prompt: "hang", timeout: 5, precommit_timeout: 2 });
     expect(alone.status).toBe(504);
     expect(((await alone.json()) as ErrorBody).error.code).toBe("timeout");
     const task = (await (await call(`/api/v1/tasks/${sessionId}/0`)).json()) as { status: string; assignments: { status: string }[] };
@@ -93,7 +93,7 @@ describe("completions, redundancy 1", () => {
     // miner directly, or from it as the hanging one's replacement.
     const fastId = (await minersFor(["fastB"], { model })).ids.fastB!;
     for (let i = 0; i < 3; i++) {
-      const res = await complete(sessionId, { prompt: `hang${i}`, timeout: 3, precommit_timeout: 0.5 });
+      const res = await complete(sessionId, { prompt: `hang${i}`, timeout: 5, precommit_timeout: 2 });
       expect(res.status).toBe(200);
       const body = (await res.json()) as Completion;
       expect(body.miners.at(-1)).toMatchObject({ miner: fastId, agreed: true });

@@ -1,13 +1,33 @@
 import { majority } from "../../workers/consensus/agreement";
+import { consensusStatus, requiredAgreement, type ConsensusPolicy } from "../../workers/consensus/status";
 import { ApiError } from "../../workers/http/errors";
 import { buildCompletion } from "../../workers/protocol/build-completion";
 import type { Slot, TaskOutcome } from "../../workers/protocol/run-task";
-import type { CompletionResponse, MinerRecord } from "../../workers/schemas/completion";
+import type { Consensus, CompletionResponse, MinerRecord } from "../../workers/schemas/completion";
 
 type Committed = Extract<TaskOutcome, { status: "committed" }>;
 type Unfinished = Exclude<TaskOutcome, Committed>;
 
 const slotStatus = (s: Slot) => (s.state === "precommitted" ? "committed" : s.state === "assigned" || s.state === "acked" ? "pending" : s.state);
+
+/** Results in when the task was decided (every one was judged against the answer). */
+const answeredIn = (outcome: Committed) => Object.keys(outcome.agreement.similarityToWinner).length;
+
+/** The consensus record of a committed task: how many stood behind the answer, and the minority answers. */
+export function consensusOf(outcome: Committed, task: { redundancy: number; threshold: number; embedding: string }): Consensus {
+  const minerOf = new Map(outcome.slots.map((s) => [s.slot, s.miner.id]));
+  const agreed = outcome.agreement.agreedIds.length;
+  return {
+    status: consensusStatus(agreed, answeredIn(outcome), task.redundancy),
+    redundancy: task.redundancy,
+    quorum: majority(task.redundancy),
+    agreed,
+    reached: outcome.quorumReached,
+    threshold: task.threshold,
+    embedding: task.embedding,
+    dissent: outcome.dissent.map((d) => ({ hash: d.hash, miners: d.slots.flatMap((slot) => minerOf.get(slot) ?? []), similarity: d.similarity })),
+  };
+}
 
 /** The completion a client receives for a committed task: the winner's output and every miner's record. */
 export function completionOf(task: {
@@ -33,6 +53,7 @@ export function completionOf(task: {
     precommit_hash: s.hash ?? null,
     agreed: s.state === "precommitted" ? (s.agreed ?? false) : null,
     similarity: s.similarity ?? null,
+    fault: s.fault ?? null,
   }));
   const completion = buildCompletion({
     sessionId: task.sessionId,
@@ -41,14 +62,7 @@ export function completionOf(task: {
     model: task.model,
     kind: task.kind,
     winner: outcome.winner,
-    consensus: {
-      redundancy: task.redundancy,
-      quorum: majority(task.redundancy),
-      agreed: outcome.agreement.agreedIds.length,
-      reached: outcome.quorumReached,
-      threshold: task.threshold,
-      embedding: task.embedding,
-    },
+    consensus: consensusOf(outcome, task),
     miners,
     created: task.created,
   });
@@ -56,11 +70,39 @@ export function completionOf(task: {
   return { ...completion, runs: outcome.slots.map((s) => ({ miner: s.miner.id, slot: s.slot, status: slotStatus(s), output: s.output?.text ?? null })) };
 }
 
+/**
+ * The error for a committed task whose agreement falls short of the
+ * session's consensus policy, or null when it answers. The details carry
+ * what the client would otherwise have had to trust: the status, the count,
+ * the answer's hash and every dissenting miner.
+ */
+export function consensusShortfall(outcome: Committed, task: { taskId: number; redundancy: number; policy: ConsensusPolicy }): ApiError | null {
+  const agreed = outcome.agreement.agreedIds.length;
+  const required = requiredAgreement(task.policy, task.redundancy);
+  if (agreed >= required) return null;
+  const minerOf = new Map(outcome.slots.map((s) => [s.slot, s.miner.id]));
+  return new ApiError(
+    502,
+    "consensus_not_reached",
+    `task ${task.taskId}: ${agreed} of ${task.redundancy} miners agreed; the session's consensus_policy "${task.policy}" needs ${required}`,
+    {
+      policy: task.policy,
+      status: consensusStatus(agreed, answeredIn(outcome), task.redundancy),
+      agreed,
+      required,
+      redundancy: task.redundancy,
+      answer_hash: outcome.winner.hash,
+      dissent: outcome.dissent.flatMap((d) => d.slots.map((slot) => ({ miner: minerOf.get(slot) ?? null, hash: d.hash, similarity: d.similarity }))),
+      miners: outcome.slots.map((s) => ({ miner: s.miner.id, status: slotStatus(s), agreed: s.state === "precommitted" ? (s.agreed ?? false) : null, precommit_hash: s.hash ?? null, fault: s.fault ?? null })),
+    },
+  );
+}
+
 /** The error a client receives for a task that ended without a result. */
 export function outcomeError(outcome: Unfinished, taskId: number, model: string): ApiError {
   if (outcome.status === "timed_out") return new ApiError(504, "timeout", `task ${taskId} got no miner result before its timeout`);
   if (outcome.reason === "no_miners") return new ApiError(503, "no_miners_available", `no healthy miner with spare capacity serves model ${model}`);
   return new ApiError(502, "miners_failed", `every miner assigned to task ${taskId} failed`, {
-    miners: outcome.slots.map((s) => ({ miner: s.miner.id, status: s.state, error: s.error ?? null })),
+    miners: outcome.slots.map((s) => ({ miner: s.miner.id, status: s.state, error: s.error ?? null, fault: s.fault ?? null })),
   });
 }

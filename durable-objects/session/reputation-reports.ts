@@ -37,8 +37,14 @@ export class ReputationReports {
   }
 }
 
+/**
+ * What a slot says about its miner. A failure the request caused (a 4xx for
+ * this prompt, a deadline too short for the miner) is reported as such and
+ * never counts against it; a call cancelled because the task was decided or
+ * ended says nothing at all.
+ */
 function outcomeOf(s: Slot): MinerOutcomeReport["outcome"] {
   if (s.state === "precommitted") return s.agreed ? "agreed" : "disagreed";
-  if (s.state === "failed" || s.state === "timed_out") return s.state;
+  if (s.state === "failed" || s.state === "timed_out") return s.fault === "request" ? "request_failed" : s.state;
   return "cancelled";
 }

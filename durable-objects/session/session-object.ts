@@ -1,6 +1,8 @@
 import type { AssignmentClaims } from "../../workers/auth/assignment-token";
 import { loadConfig } from "../../workers/config/config";
+import { majority } from "../../workers/consensus/agreement";
 import { embeddingSourceFor } from "../../workers/consensus/embedding";
+import { requiredAgreement } from "../../workers/consensus/status";
 import type { Env } from "../../workers/env";
 import { ApiError, type Failure, toApiError } from "../../workers/http/errors";
 import { callMiner } from "../../workers/miners/call-miner";
@@ -15,7 +17,7 @@ import { SqliteObject } from "../sqlite-object";
 import { LiveStream } from "./live-stream";
 import { minerRequestFor } from "./miner-request";
 import { OffchainDelivery } from "./offchain-delivery";
-import { completionOf, outcomeError } from "./outcome";
+import { completionOf, consensusShortfall, outcomeError } from "./outcome";
 import { ReputationReports } from "./reputation-reports";
 import { SESSION_MIGRATIONS, type StoredError, type TaskRow } from "./schema";
 import { TaskPayloads } from "./task-payloads";
@@ -218,6 +220,8 @@ export class SessionObject extends SqliteObject {
         deadline,
         request: minerRequest,
         threshold: config.similarityThreshold,
+        // A session that needs every miner to agree waits for every miner.
+        decisive: Math.max(majority(redundancy), requiredAgreement(session.config.consensus_policy, redundancy)),
       },
       {
         now: this.now,
@@ -230,13 +234,14 @@ export class SessionObject extends SqliteObject {
         embeddings: embeddingSourceFor(config.embedding),
         events: {
           ...recorder,
-          // A miner that failed may have changed health: pick from a fresh view next time.
+          // A miner that failed may have changed health: pick from a fresh view next time
+          // (not for failures the request caused, which say nothing of its health).
           failed: (s) => {
-            this.pool.invalidate();
+            if (s.fault !== "request") this.pool.invalidate();
             recorder.failed(s);
           },
           timedOut: (s) => {
-            this.pool.invalidate();
+            if (s.fault !== "request") this.pool.invalidate();
             recorder.timedOut(s);
           },
           ...(live ? { delta: live.delta } : {}),
@@ -275,7 +280,12 @@ export class SessionObject extends SqliteObject {
       return outcomeError(outcome, taskId, session.config.model).toFailure();
     }
     let result: Result;
-    if (outcome.status === "committed") {
+    // Callers that aggregate the runs themselves (validate, factcheck) vote on their own terms.
+    const shortfall = outcome.status === "committed" && !task.collect ? consensusShortfall(outcome, { taskId, redundancy: task.redundancy, policy: session.config.consensus_policy }) : null;
+    if (shortfall) {
+      this.store.fail(taskId, "failed", stored(shortfall), outcome.slots);
+      result = shortfall.toFailure();
+    } else if (outcome.status === "committed") {
       const config = loadConfig(this.env);
       let completion = completionOf({
         sessionId: session.id,

@@ -135,9 +135,17 @@ export class TaskStore {
     });
   }
 
-  /** The task failed or timed out; its error is kept so that a replay answers the same. */
-  fail(taskId: number, status: "failed" | "timed_out", error: StoredError) {
+  /**
+   * The task failed or timed out; its error is kept so that a replay answers
+   * the same. `judged`: the slots of a task that had results but failed its
+   * consensus policy, whose agreement is recorded all the same.
+   */
+  fail(taskId: number, status: "failed" | "timed_out", error: StoredError, judged: readonly Slot[] = []) {
     this.storage.transactionSync(() => {
+      for (const s of judged) {
+        if (s.state !== "precommitted") continue;
+        this.sql`UPDATE assignments SET agreed = ${s.agreed ? 1 : 0}, similarity = ${s.similarity ?? null} WHERE task_id = ${taskId} AND slot = ${s.slot}`;
+      }
       this.sql`UPDATE tasks SET error = ${JSON.stringify(error)} WHERE task_id = ${taskId}`;
       this.setStatus(taskId, status);
     });

@@ -43,6 +43,24 @@ export function assignmentView(a: AssignmentRow) {
   };
 }
 
+/**
+ * The task's minority answers, read from its assignments: every output that
+ * did not agree with the answer, by precommit hash. Unlike the completion's
+ * `consensus.dissent` (what was in at the decision), this includes results
+ * that arrived after it (`late`).
+ */
+export function dissentOf(assignments: readonly AssignmentRow[]) {
+  const groups = new Map<string, { hash: string; miners: string[]; similarity: number | null; late: boolean }>();
+  for (const a of assignments) {
+    if (a.agreed !== 0 || a.precommit_hash === null) continue;
+    const group = groups.get(a.precommit_hash) ?? { hash: a.precommit_hash, miners: [], similarity: a.similarity, late: false };
+    group.miners.push(a.miner_id);
+    group.late ||= a.late === 1;
+    groups.set(a.precommit_hash, group);
+  }
+  return [...groups.values()];
+}
+
 /** One task with its assignments and state history; `result` is the completion the client got, if any. */
 export function taskDetail<R>(r: TaskRow, sessionId: number, parts: { result: R | null; assignments: AssignmentRow[]; events: TaskEventRow[] }) {
   const stored: StoredError | null = r.error ? JSON.parse(r.error) : null;
@@ -56,6 +74,7 @@ export function taskDetail<R>(r: TaskRow, sessionId: number, parts: { result: R 
     result: parts.result,
     error: stored ? stored.body.error : null,
     assignments: parts.assignments.map(assignmentView),
+    dissent: dissentOf(parts.assignments),
     events: parts.events.map((e) => ({ slot: e.slot, state: e.state, at: iso(e.at) })),
   };
 }

@@ -24,6 +24,21 @@ export type DevMinerBehaviour = {
    * gives that verdict, "malformed" answers prose instead of JSON.
    */
   verdict: "auto" | "VALID" | "INVALID" | "NEEDS_SPEC" | "RETRY" | "malformed";
+  /** Byzantine "appender": the correct text with this appended (e.g. an injected instruction). */
+  appendText: string;
+  /**
+   * Colluding miners share a group name: their wrong answers are drawn from
+   * the group's variant, so every member returns the same wrong text.
+   */
+  colludeGroup: string;
+  /** Answers 200 with a body that is no completion at all. */
+  garbage: boolean;
+  /** Pads every answer's text to at least this many bytes (0 = off). */
+  hugeBodyBytes: number;
+  /** A prompt containing this string crashes the miner: HTTP 500 (empty = off). */
+  poison: string;
+  /** Context window in words: a longer prompt is refused 400 `context_length_exceeded`, as vLLM does (0 = unlimited). */
+  contextWords: number;
 };
 
 export const DEFAULT_BEHAVIOUR: DevMinerBehaviour = {
@@ -34,6 +49,12 @@ export const DEFAULT_BEHAVIOUR: DevMinerBehaviour = {
   streamChunkDelayMs: 2,
   deferResults: false,
   verdict: "auto",
+  appendText: "",
+  colludeGroup: "",
+  garbage: false,
+  hugeBodyBytes: 0,
+  poison: "",
+  contextWords: 0,
 };
 
 export function mergeBehaviour(base: DevMinerBehaviour, patch: Record<string, unknown>): DevMinerBehaviour {
@@ -49,6 +70,14 @@ export function mergeBehaviour(base: DevMinerBehaviour, patch: Record<string, un
   if (wrong !== undefined) next.wrongRate = wrong;
   if (typeof patch["hang"] === "boolean") next.hang = patch["hang"];
   if (typeof patch["deferResults"] === "boolean") next.deferResults = patch["deferResults"];
+  const huge = num(patch["hugeBodyBytes"], 0, 64 * 1024 * 1024);
+  if (huge !== undefined) next.hugeBodyBytes = huge;
+  const context = num(patch["contextWords"], 0, 10_000_000);
+  if (context !== undefined) next.contextWords = context;
+  if (typeof patch["garbage"] === "boolean") next.garbage = patch["garbage"];
+  if (typeof patch["appendText"] === "string") next.appendText = patch["appendText"];
+  if (typeof patch["colludeGroup"] === "string") next.colludeGroup = patch["colludeGroup"];
+  if (typeof patch["poison"] === "string") next.poison = patch["poison"];
   const verdicts = ["auto", "VALID", "INVALID", "NEEDS_SPEC", "RETRY", "malformed"] as const;
   if (verdicts.includes(patch["verdict"] as DevMinerBehaviour["verdict"])) next.verdict = patch["verdict"] as DevMinerBehaviour["verdict"];
   return next;

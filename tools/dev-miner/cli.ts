@@ -18,6 +18,13 @@ const { values } = parseArgs({
     hang: { type: "boolean", default: false },
     "defer-results": { type: "boolean", default: false },
     verdict: { type: "string", default: "auto" },
+    "stream-chunk-delay-ms": { type: "string", default: "2" },
+    "append-text": { type: "string", default: "" },
+    "collude-group": { type: "string", default: "" },
+    garbage: { type: "boolean", default: false },
+    "huge-body-bytes": { type: "string", default: "0" },
+    poison: { type: "string", default: "" },
+    "context-words": { type: "string", default: "0" },
     seed: { type: "string", default: "1" },
   },
 });
@@ -33,6 +40,13 @@ const miner = await startDevMiner({
   hang: values.hang,
   deferResults: values["defer-results"],
   verdict: values.verdict as DevMinerBehaviour["verdict"],
+  streamChunkDelayMs: Number(values["stream-chunk-delay-ms"]),
+  appendText: values["append-text"],
+  colludeGroup: values["collude-group"],
+  garbage: values.garbage,
+  hugeBodyBytes: Number(values["huge-body-bytes"]),
+  poison: values.poison,
+  contextWords: Number(values["context-words"]),
   seed: Number(values.seed),
 });
 console.log(`dev-miner ${miner.name} listening on ${miner.url}`);

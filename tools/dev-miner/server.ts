@@ -50,6 +50,13 @@ function offchainOf(body: Record<string, unknown>): Offchain | undefined {
   return typeof o.payload_url === "string" && typeof o.token === "string" && typeof o.result_url === "string" ? (o as Offchain) : undefined;
 }
 
+/** Pads text with filler words to at least `bytes` bytes (the "huge body" fault). */
+function pad(text: string, bytes: number): string {
+  if (bytes <= text.length) return text;
+  const filler = " filler";
+  return text + filler.repeat(Math.ceil((bytes - text.length) / filler.length));
+}
+
 /** Splits text into pieces that concatenate back to it exactly. */
 const pieces = (text: string) => text.match(/\S+\s*/g) ?? [text];
 
@@ -123,6 +130,10 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
     }
     const signal = c.req.raw.signal;
     const current = behaviour;
+    if (current.contextWords > 0 && countTokens(prompt) > current.contextWords) {
+      return c.json(openAiError(`the prompt is longer than this model's context of ${current.contextWords} words`, "invalid_request_error", "context_length_exceeded"), 400);
+    }
+    if (current.poison && prompt.includes(current.poison)) return c.json(openAiError("the model crashed on this prompt", "server_error"), 500);
     if (current.hang) {
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -137,13 +148,16 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
     await sleep(current.latencyMs, signal);
     const fate = dice(current);
     if (fate === "error") return c.json(openAiError("dev miner injected failure", "server_error"), 500);
+    if (current.garbage) return c.body("<html><body>\u0000\u00ff not a completion {{{", 200, { "content-type": "application/json" });
 
     const maxTokens = typeof body["max_tokens"] === "number" ? body["max_tokens"] : undefined;
-    const variant = fate === "wrong" ? `wrong:${name}` : "correct";
+    const variant = fate === "wrong" ? `wrong:${current.colludeGroup || name}` : "correct";
     const jsonMode = (body["response_format"] as { type?: unknown } | undefined)?.type === "json_object";
-    const { text, truncated } = jsonMode
+    const generated = jsonMode
       ? { text: jsonAnswer({ prompt, maxTokens, variant, verdict: current.verdict }), truncated: false }
       : generate({ prompt, maxTokens, variant });
+    const truncated = generated.truncated;
+    const text = pad(generated.text + (fate === "correct" ? current.appendText : ""), current.hugeBodyBytes);
     const finishReason = truncated ? "length" : "stop";
     const usage = { prompt_tokens: countTokens(prompt), completion_tokens: countTokens(text), total_tokens: countTokens(prompt) + countTokens(text) };
     const id = `${chat ? "chatcmpl" : "cmpl"}-${name}-${stats.requests}`;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Env } from "../env";
+import { MIN_TIMEOUT_S } from "../schemas/timeouts";
 
 /** Documented dev token of the Cortensor router docs; accepted only outside production. */
 export const DEV_ROUTER_TOKEN = "default-dev-token";
@@ -30,7 +31,8 @@ const parsed = <T extends z.ZodType<unknown, string | undefined>>(schema: T) => 
 const ID_MESSAGE = "must be a non-negative integer";
 const id = z.coerce.number<string>({ error: ID_MESSAGE }).int(ID_MESSAGE).min(0, ID_MESSAGE).max(Number.MAX_SAFE_INTEGER, ID_MESSAGE);
 const optionalId = parsed(id.optional());
-const seconds = (fallback: number) => parsed(z.coerce.number<string>().positive().max(3600).default(fallback));
+/** A task timeout: never below the minimum every request is held to (a lower default or cap would refuse every request). */
+const seconds = (fallback: number) => parsed(z.coerce.number<string>().min(MIN_TIMEOUT_S, `must be at least ${MIN_TIMEOUT_S}`).max(3600).default(fallback));
 const positiveInt = (fallback: number) => parsed(z.coerce.number<string>().int().positive().default(fallback));
 const url = parsed(z.url().optional());
 const flag = parsed(
@@ -167,7 +169,7 @@ const VarsShape = {
   TRIAL_REQUESTS_PER_WINDOW: positiveInt(1),
   TRIAL_DAILY_CAP: positiveInt(1000),
   TRIAL_MAX_TOKENS: positiveInt(256),
-  TRIAL_MAX_TIMEOUT_S: parsed(z.coerce.number<string>().positive().default(60)),
+  TRIAL_MAX_TIMEOUT_S: seconds(60),
   TRIAL_MAX_REDUNDANCY: parsed(z.coerce.number<string>().int().min(1).max(5).default(1)),
   GATEWAY_MODELS: json(GatewayModelsSchema, '{"default": {"pool": "local", "session_id": 0}}'),
   GATEWAY_POOLS: json(GatewayPoolsSchema, '{"local": {"type": "local"}}'),

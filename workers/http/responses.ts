@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { CompletionResponseSchema } from "../schemas/completion";
+import { CompletionResponseSchema, ConsensusStatusSchema } from "../schemas/completion";
 import { ErrorBodySchema } from "./errors";
 
 const error = (description: string) => ({ content: { "application/json": { schema: ErrorBodySchema } }, description });
@@ -29,6 +29,9 @@ export const completionOk = {
     "text/event-stream": { schema: z.string().openapi({ description: "OpenAI-style chunks, then `data: [DONE]`" }) },
   },
   description: "The agreed completion (or its stream when `stream` is true)",
+  headers: z.object({
+    "x-consensus": ConsensusStatusSchema.optional().openapi({ description: "`consensus.status`: how many of the miners asked for gave the answer (absent on a live stream; its closing chunk has it)" }),
+  }),
 };
 
 export const completionResponses = {

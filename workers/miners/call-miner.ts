@@ -42,6 +42,41 @@ const ChatBody = z.object({
 });
 const OffchainAccepted = z.object({ delivery: z.literal("offchain") });
 
+/**
+ * The most a miner's answer may weigh. 32 768 tokens of text are about
+ * 130 KB; a body past this is refused, not read, so a byzantine miner cannot
+ * exhaust the Worker's memory nor a Session row (SQLite rows stop at 2 MB).
+ */
+export const MAX_MINER_RESPONSE_BYTES = 1_048_576;
+
+const tooLarge = (target: MinerTarget) =>
+  new MinerCallError("invalid_response", `miner ${target.id} sent a response larger than ${MAX_MINER_RESPONSE_BYTES} bytes`);
+
+/** A body as text, read only up to the limit. */
+async function readLimited(target: MinerTarget, response: Response): Promise<string> {
+  const declared = Number(response.headers.get("content-length") ?? "0");
+  if (declared > MAX_MINER_RESPONSE_BYTES) {
+    await response.body?.cancel();
+    throw tooLarge(target);
+  }
+  const body = response.body;
+  if (!body) return "";
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let bytes = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return text + decoder.decode();
+    bytes += value.byteLength;
+    if (bytes > MAX_MINER_RESPONSE_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(target);
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+}
+
 /** Joins a path onto a miner base URL that may itself carry a path prefix. */
 export function minerEndpoint(base: string, path: string): URL {
   const url = new URL(base);
@@ -92,11 +127,18 @@ export async function callMiner(
   if (options.onDelta && (response.headers.get("content-type") ?? "").includes("text/event-stream")) {
     return readStream(target, request, response, options.signal, options.onDelta, started);
   }
+  let raw: string;
+  try {
+    raw = await readLimited(target, response);
+  } catch (cause) {
+    if (cause instanceof MinerCallError) throw cause;
+    throw abortedOr(options.signal, new MinerCallError("network", `miner ${target.id} body broke off`, undefined, { cause }));
+  }
   let json: unknown;
   try {
-    json = await response.json();
+    json = JSON.parse(raw);
   } catch (cause) {
-    throw abortedOr(options.signal, new MinerCallError("invalid_response", `miner ${target.id} sent a body that is not JSON`, undefined, { cause }));
+    throw new MinerCallError("invalid_response", `miner ${target.id} sent a body that is not JSON`, undefined, { cause });
   }
   const latencyMs = Date.now() - started;
   if (request.kind === "chat") {
@@ -155,6 +197,7 @@ async function readStream(
     const piece = (request.kind === "chat" ? choice?.delta?.content : choice?.text) ?? "";
     if (piece) {
       text += piece;
+      if (text.length > MAX_MINER_RESPONSE_BYTES) throw tooLarge(target);
       onDelta(piece);
     }
     if (choice?.finish_reason) finishReason = choice.finish_reason;

@@ -34,7 +34,7 @@ export class MinerPool {
       preference,
     );
     for (const p of picked) this.local.set(p.id, (this.local.get(p.id) ?? 0) + 1);
-    return picked.map(({ id, url, credential, offchain }) => ({ id, url, credential, ...(offchain ? { offchain } : {}) }));
+    return picked.map(({ id, url, credential, offchain, latencyMs }) => ({ id, url, credential, latencyMs, ...(offchain ? { offchain } : {}) }));
   }
 
   release(minerId: string) {

@@ -1,7 +1,8 @@
-import { findAgreement, majority, type Agreement } from "../consensus/agreement";
+import { findAgreement, judgeAgainst, majority, type Agreement } from "../consensus/agreement";
 import type { EmbeddingSource } from "../consensus/embedding";
 import { sha256Hex } from "../crypto/sha256";
 import type { MinerOutput } from "../miners/call-miner";
+import { faultOf, timeoutFault, type Fault } from "../miners/fault";
 import { MinerCallError } from "../miners/miner-error";
 import type { MinerRequest } from "../schemas/completion";
 import type { MinerTarget } from "../schemas/miner";
@@ -14,6 +15,12 @@ export type TaskPlan = {
   deadline: number;
   request: MinerRequest;
   threshold: number;
+  /**
+   * Identical results that decide the task before every miner answered (or
+   * the precommit deadline passed): a majority of the redundancy by default,
+   * all of it for a session that requires unanimity.
+   */
+  decisive?: number;
 };
 
 /** One miner's part in a task. Slots are numbered in dispatch order. */
@@ -21,6 +28,10 @@ export type Slot = {
   slot: number;
   miner: MinerTarget;
   state: "assigned" | "acked" | "precommitted" | "failed" | "timed_out" | "cancelled";
+  /** Epoch ms the miner was called. */
+  startedAt: number;
+  /** Failed or timed out: whether that counts against the miner or was the request's doing (`miners/fault.ts`). */
+  fault?: Fault;
   output?: MinerOutput;
   hash?: string;
   error?: string;
@@ -58,8 +69,11 @@ export interface TaskRunDeps {
   events: TaskEvents;
 }
 
+/** Outputs that were not the answer, one entry per distinct output: its precommit hash, the slots that gave it, its similarity to the answer. */
+export type Dissent = { hash: string; slots: number[]; similarity: number }[];
+
 export type TaskOutcome =
-  | { status: "committed"; winner: AnsweredSlot; agreement: Agreement; quorumReached: boolean; slots: Slot[] }
+  | { status: "committed"; winner: AnsweredSlot; agreement: Agreement; quorumReached: boolean; dissent: Dissent; slots: Slot[] }
   | { status: "timed_out"; slots: Slot[] }
   | { status: "failed"; reason: "no_miners" | "all_failed"; slots: Slot[] };
 
@@ -84,18 +98,21 @@ class TaskOver extends Error {
  *
  * Each result's SHA-256 is its precommit. The commit phase opens when every
  * assigned miner precommitted, when a majority did (commit policy "quorum"),
- * or at the precommit deadline. The task is decided as soon as a majority of
- * the redundancy agrees; otherwise, once the precommit deadline has passed or
- * no call is left, by the largest agreeing group. A failed miner, or one that
- * missed the precommit deadline, is replaced while time remains. Calls still
- * running when the task is decided go on until the deadline and are recorded
- * as late.
+ * or at the precommit deadline. The task is decided early only when a
+ * majority of the redundancy gave the very same output (`plan.decisive`):
+ * two different texts are never picked between on arrival order while more
+ * results may come. Otherwise it is decided once no call is left or the
+ * precommit deadline has passed, by the best agreeing group
+ * (`consensus/agreement.ts`). A failed miner, or one that missed the
+ * precommit deadline, is replaced while time remains. Calls still running
+ * when the task is decided go on until the deadline and are recorded as late.
  */
 export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
   const slots: Slot[] = [];
   const calls = new Map<number, { slot: Slot; controller: AbortController; done: Promise<void> }>();
   const tried = new Set<string>();
   const quorum = majority(plan.redundancy);
+  const decisive = plan.decisive ?? quorum;
   let commitOpen = false;
   let decided: TaskOutcome | undefined;
   let evaluating: Promise<void> = Promise.resolve();
@@ -144,7 +161,7 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
   const delta = deps.events.delta?.bind(deps.events);
 
   function start(miner: MinerTarget, attemptDeadline: number) {
-    const slot: Slot = { slot: slots.length, miner, state: "assigned" };
+    const slot: Slot = { slot: slots.length, miner, state: "assigned", startedAt: deps.now() };
     slots.push(slot);
     deps.events.assigned(slot);
     const controller = new AbortController();
@@ -179,10 +196,12 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
         }
         if (reason instanceof AttemptTimeout || (err instanceof MinerCallError && err.kind === "timeout")) {
           slot.state = "timed_out";
-          slot.error = "no result before the deadline";
+          slot.fault = timeoutFault(attemptDeadline - slot.startedAt, miner.latencyMs);
+          slot.error = slot.fault === "miner" ? "no result before the deadline" : "no result before a deadline too short for this miner";
           deps.events.timedOut(slot);
         } else {
           slot.state = "failed";
+          slot.fault = faultOf(err);
           slot.error = err instanceof Error ? err.message : String(err);
           deps.events.failed(slot);
         }
@@ -198,12 +217,9 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
 
   async function judgeLate(slot: AnsweredSlot) {
     if (decided?.status !== "committed") return;
-    const agreement = await findAgreement(
-      [{ id: "winner", text: decided.winner.output.text }, { id: "late", text: slot.output.text }],
-      { threshold: plan.threshold, embeddings: deps.embeddings },
-    );
-    slot.similarity = agreement.similarityToWinner["late"] ?? 0;
-    slot.agreed = slot.similarity >= plan.threshold;
+    const judged = await judgeAgainst(decided.winner.output.text, slot.output.text, { threshold: plan.threshold, embeddings: deps.embeddings });
+    slot.similarity = judged.similarity;
+    slot.agreed = judged.agreed;
     deps.events.late(slot);
   }
 
@@ -238,15 +254,23 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
       { threshold: plan.threshold, embeddings: deps.embeddings },
     );
     if (decided) return;
-    const quorumReached = agreement.agreedIds.length >= quorum;
-    if (quorumReached || pending === 0 || deps.now() >= plan.precommitDeadline) {
-      for (const s of done) {
-        s.similarity = agreement.similarityToWinner[String(s.slot)] ?? 0;
-        s.agreed = agreement.agreedIds.includes(String(s.slot));
-      }
-      const winner = done.find((s) => String(s.slot) === agreement.winnerId);
-      if (winner) decide({ status: "committed", winner, agreement, quorumReached, slots });
+    // Only an exact majority is final while results may still come: any other
+    // leader (one text of two that differ, a near match) could be overturned.
+    const final = agreement.exactIds.length >= decisive || pending === 0 || deps.now() >= plan.precommitDeadline;
+    if (!final) return;
+    const bySlot = new Map(done.map((s) => [String(s.slot), s]));
+    for (const s of done) {
+      s.similarity = agreement.similarityToWinner[String(s.slot)] ?? 0;
+      s.agreed = agreement.agreedIds.includes(String(s.slot));
     }
+    const winner = bySlot.get(agreement.winnerId);
+    if (!winner) return;
+    const dissent = agreement.dissent.flatMap(({ ids, similarity }) => {
+      const members = ids.flatMap((id) => bySlot.get(id) ?? []);
+      const hash = members[0]?.hash;
+      return hash === undefined ? [] : [{ hash, slots: members.map((m) => m.slot), similarity }];
+    });
+    decide({ status: "committed", winner, agreement, quorumReached: agreement.agreedIds.length >= quorum, dissent, slots });
   }
 
   at(plan.precommitDeadline, () => void evaluate());

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { RequestIdSchema, SessionIdSchema } from "./common";
+import { MIN_PRECOMMIT_TIMEOUT_S, MIN_TIMEOUT_S, PrecommitSecondsSchema, TimeoutSecondsSchema } from "./timeouts";
 
 export const ChatMessageSchema = z.object({
   role: z.enum(["system", "user", "assistant", "tool", "developer"]),
@@ -14,8 +15,8 @@ export const CompletionRequestSchema = z
     messages: z.array(ChatMessageSchema).min(1).max(256).optional(),
     model: z.string().max(128).optional(),
     stream: z.boolean().default(false),
-    timeout: z.number().positive().optional().openapi({ description: "seconds; must exceed precommit_timeout" }),
-    precommit_timeout: z.number().positive().optional().openapi({ description: "seconds" }),
+    timeout: TimeoutSecondsSchema.optional().openapi({ description: `seconds, at least ${MIN_TIMEOUT_S}; must exceed precommit_timeout` }),
+    precommit_timeout: PrecommitSecondsSchema.optional().openapi({ description: `seconds, at least ${MIN_PRECOMMIT_TIMEOUT_S}` }),
     max_tokens: z.number().int().min(1).max(32_768).optional(),
     temperature: z.number().min(0).max(2).optional(),
     top_p: z.number().min(0).max(1).optional(),
@@ -60,6 +61,8 @@ export const MinerRecordSchema = z.object({
   precommit_hash: z.string().nullable(),
   agreed: z.boolean().nullable(),
   similarity: z.number().nullable(),
+  /** Failed or timed out: `miner` counts against the miner, `request` was the request's doing (a prompt it refused, a deadline too short). */
+  fault: z.enum(["miner", "request"]).nullable(),
 });
 export type MinerRecord = z.infer<typeof MinerRecordSchema>;
 
@@ -68,6 +71,30 @@ export const UsageSchema = z.object({
   completion_tokens: z.number().int(),
   total_tokens: z.number().int(),
 });
+
+/**
+ * How many of the miners asked for stand behind the answer, also sent as the
+ * `x-consensus` header: every one of them (`unanimous`), a majority of the
+ * redundancy (`majority`), fewer (`minority`), or only one miner answered at
+ * all (`single`; always so at redundancy 1).
+ */
+export const ConsensusStatusSchema = z.enum(["unanimous", "majority", "minority", "single"]);
+export type ConsensusStatus = z.infer<typeof ConsensusStatusSchema>;
+
+export const ConsensusSchema = z
+  .object({
+    status: ConsensusStatusSchema,
+    redundancy: z.number().int(),
+    quorum: z.number().int(),
+    agreed: z.number().int(),
+    reached: z.boolean().openapi({ description: "a majority of the redundancy agreed" }),
+    threshold: z.number(),
+    embedding: z.string(),
+    /** The minority answers: each other output's precommit hash, the miners that gave it, its similarity to the answer. */
+    dissent: z.array(z.object({ hash: z.string(), miners: z.array(z.string()), similarity: z.number() })),
+  })
+  .openapi("Consensus");
+export type Consensus = z.infer<typeof ConsensusSchema>;
 
 export const CompletionResponseSchema = z
   .object({
@@ -88,14 +115,7 @@ export const CompletionResponseSchema = z
     session_id: z.number().int(),
     task_id: z.number().int(),
     request_id: z.string().nullable(),
-    consensus: z.object({
-      redundancy: z.number().int(),
-      quorum: z.number().int(),
-      agreed: z.number().int(),
-      reached: z.boolean(),
-      threshold: z.number(),
-      embedding: z.string(),
-    }),
+    consensus: ConsensusSchema,
     miners: z.array(MinerRecordSchema),
     /** v2/v3: where the prompt and the agreed result are stored. */
     prompt_urn: z.string().optional(),

@@ -65,6 +65,8 @@ export const MinerPublicSchema = z
       disagreed: z.number().int(),
       failed: z.number().int(),
       timed_out: z.number().int(),
+      /** Failures the request caused (a prompt the model refused, a deadline no miner could meet): never held against the miner. */
+      request_failed: z.number().int(),
     }),
     created_at: z.string(),
     updated_at: z.string(),
@@ -72,5 +74,5 @@ export const MinerPublicSchema = z
   .openapi("Miner");
 export type MinerPublic = z.infer<typeof MinerPublicSchema>;
 
-/** A miner as the dispatcher needs it: where, and with what credential. */
-export type MinerTarget = { id: string; url: string; credential: string; offchain?: boolean };
+/** A miner as the dispatcher needs it: where, with what credential, and how fast it usually answers (ms, when measured). */
+export type MinerTarget = { id: string; url: string; credential: string; offchain?: boolean; latencyMs?: number | null };

@@ -21,6 +21,14 @@ const SessionFieldTypes = {
   commit_policy: z.enum(["quorum", "all"]),
   /** consensus: stream only the agreed output; speed: stream the first result (redundancy > 1). */
   stream_policy: z.enum(["consensus", "speed"]),
+  /**
+   * What agreement a completion needs to be answered: best_effort answers
+   * with the best agreeing group whatever its size (`consensus.status` says
+   * how it stood); majority and unanimous fail the task with 502
+   * `consensus_not_reached` below a majority of the redundancy, or below all
+   * of it.
+   */
+  consensus_policy: z.enum(["best_effort", "majority", "unanimous"]),
   /** Private: v2/v3 payloads are stored only as ciphertext, keys issued to the owner and readers. */
   private: z.boolean(),
   /** Wallets besides the owner that may obtain this session's payload keys. */
@@ -38,6 +46,7 @@ const SessionFields = {
   mode: SessionFieldTypes.mode.default("ephemeral"),
   commit_policy: SessionFieldTypes.commit_policy.default("quorum"),
   stream_policy: SessionFieldTypes.stream_policy.default("consensus"),
+  consensus_policy: SessionFieldTypes.consensus_policy.default("best_effort"),
   private: SessionFieldTypes.private.default(false),
   payload_readers: SessionFieldTypes.payload_readers.default([]),
 };

@@ -1,11 +1,14 @@
 import { z } from "@hono/zod-openapi";
 import { TierSchema } from "../work/tiers";
 import { RequestIdSchema, SessionIdSchema } from "./common";
+import { PrecommitMillisSchema, PrecommitSecondsSchema, TimeoutMillisSchema, TimeoutSecondsSchema } from "./timeouts";
 
 /** Shared pieces of the delegate, validate and factcheck request bodies (the Web2 API Reference). */
 
-const seconds = z.number().positive().max(3600);
-const millis = z.number().int().positive().max(3_600_000);
+const seconds = TimeoutSecondsSchema.max(3600);
+const precommitSeconds = PrecommitSecondsSchema.max(3600);
+const millis = TimeoutMillisSchema.max(3_600_000);
+const precommitMillis = PrecommitMillisSchema.max(3_600_000);
 
 export const ModelPolicySchema = z
   .object({ max_tokens: z.number().int().min(1).max(32_768).optional(), temperature: z.number().min(0).max(2).optional() })
@@ -25,7 +28,7 @@ export function checkTimeouts(path: string[], timeout: number | undefined, preco
 }
 
 export const DelegatePolicySchema = z
-  .object({ tier: TierSchema.optional(), redundancy: z.number().int().min(1).max(5).optional(), timeout: seconds.optional(), precommit_timeout: seconds.optional() })
+  .object({ tier: TierSchema.optional(), redundancy: z.number().int().min(1).max(5).optional(), timeout: seconds.optional(), precommit_timeout: precommitSeconds.optional() })
   .strict()
   .superRefine((p, ctx) => checkTimeouts(["timeout"], p.timeout, p.precommit_timeout, ctx));
 
@@ -77,7 +80,7 @@ export const ValidatePolicySchema = z
     redundancy: z.number().int().min(1).max(5).optional(),
     rules: z.array(z.string().min(1).max(1000)).max(50).default([]),
     timeout_ms: millis.optional(),
-    precommit_timeout_ms: millis.optional(),
+    precommit_timeout_ms: precommitMillis.optional(),
   })
   .strict()
   .superRefine((p, ctx) => checkTimeouts(["timeout_ms"], p.timeout_ms, p.precommit_timeout_ms, ctx));
@@ -106,8 +109,8 @@ export const FactcheckRequestSchema = z
         redundancy: z.number().int().min(1).max(5).optional(),
         task_redundancy: z.number().int().min(1).max(3).default(1),
         timeout_ms: millis.optional(),
-        precommit_timeout: seconds.optional().openapi({ description: "seconds" }),
-        precommit_timeout_ms: millis.optional(),
+        precommit_timeout: precommitSeconds.optional().openapi({ description: "seconds" }),
+        precommit_timeout_ms: precommitMillis.optional(),
       })
       .strict()
       .superRefine((p, ctx) =>

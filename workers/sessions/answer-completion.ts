@@ -31,7 +31,8 @@ export async function answerCompletion(
   };
   const result = request.stream ? await streamCompletion(c.env, config, job) : await submitCompletion(c.env, config, job);
   if ("stream" in result) return new Response(result.stream, { headers: { ...SSE_HEADERS, "x-task-id": String(result.taskId) } });
-  const headers = { "x-task-id": String(result.completion.task_id), ...replayHeaders(result.replayed) };
+  // How many miners stand behind the answer, where no client can miss it (a live stream's closing chunk says it instead).
+  const headers = { "x-task-id": String(result.completion.task_id), ...replayHeaders(result.replayed), "x-consensus": result.completion.consensus.status };
   // Encrypted payload flows answer JSON even for stream: true.
   if (request.stream && !result.completion.encrypted) return sseResponse(completionEvents(result.completion), headers);
   return c.json(result.completion, 200, headers);

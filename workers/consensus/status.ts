@@ -1,0 +1,25 @@
+import type { ConsensusStatus } from "../schemas/completion";
+import type { SessionConfig } from "../schemas/session";
+import { majority } from "./agreement";
+
+export type ConsensusPolicy = SessionConfig["consensus_policy"];
+
+/**
+ * How many of the `redundancy` miners asked for stand behind an answer that
+ * `agreed` of the `answered` results agree on. A redundancy-3 answer that
+ * only one miner gave (the others failed, or there was no capacity) is
+ * `single`, never a plain success.
+ */
+export function consensusStatus(agreed: number, answered: number, redundancy: number): ConsensusStatus {
+  if (answered <= 1 || redundancy <= 1) return "single";
+  if (agreed >= redundancy) return "unanimous";
+  if (agreed >= majority(redundancy)) return "majority";
+  return "minority";
+}
+
+/** Agreeing results a session's policy needs before it answers. */
+export function requiredAgreement(policy: ConsensusPolicy, redundancy: number): number {
+  if (policy === "unanimous") return redundancy;
+  if (policy === "majority") return majority(redundancy);
+  return 1;
+}
