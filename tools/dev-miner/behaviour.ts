@@ -10,6 +10,12 @@ export type DevMinerBehaviour = {
   wrongRate: number;
   /** Accept requests and never answer. */
   hang: boolean;
+  /**
+   * Hold each request until POST /dev/release, then answer as usual: a
+   * miner whose answer a test lets through exactly when it wants, with no
+   * clock involved.
+   */
+  hold: boolean;
   /** Delay between streamed chunks. */
   streamChunkDelayMs: number;
   /**
@@ -31,6 +37,7 @@ export const DEFAULT_BEHAVIOUR: DevMinerBehaviour = {
   errorRate: 0,
   wrongRate: 0,
   hang: false,
+  hold: false,
   streamChunkDelayMs: 2,
   deferResults: false,
   verdict: "auto",
@@ -48,6 +55,7 @@ export function mergeBehaviour(base: DevMinerBehaviour, patch: Record<string, un
   const wrong = num(patch["wrongRate"], 0, 1);
   if (wrong !== undefined) next.wrongRate = wrong;
   if (typeof patch["hang"] === "boolean") next.hang = patch["hang"];
+  if (typeof patch["hold"] === "boolean") next.hold = patch["hold"];
   if (typeof patch["deferResults"] === "boolean") next.deferResults = patch["deferResults"];
   const verdicts = ["auto", "VALID", "INVALID", "NEEDS_SPEC", "RETRY", "malformed"] as const;
   if (verdicts.includes(patch["verdict"] as DevMinerBehaviour["verdict"])) next.verdict = patch["verdict"] as DevMinerBehaviour["verdict"];
