@@ -4,6 +4,9 @@ import { SqliteObject } from "./sqlite-object";
 
 /** The one field of a stored Task the store filters on. */
 const TaskContext = z.object({ contextId: z.string().optional() });
+/** The state of a stored Task (the protocol's JSON form: "TASK_STATE_…"). */
+const TaskStateOf = z.object({ status: z.object({ state: z.string() }).optional() });
+const FINAL_STATES = new Set(["TASK_STATE_COMPLETED", "TASK_STATE_FAILED", "TASK_STATE_CANCELED", "TASK_STATE_REJECTED"]);
 
 const MIGRATIONS = [
   `CREATE TABLE tasks (
@@ -16,6 +19,7 @@ const MIGRATIONS = [
 /**
  * A2A tasks of one caller (named by a hash of its key): the protocol's Task
  * objects as JSON, so that a task can be read or cancelled from any isolate.
+ * A task that has ended is never changed again.
  */
 export class A2ATaskStoreObject extends SqliteObject {
 
@@ -23,9 +27,19 @@ export class A2ATaskStoreObject extends SqliteObject {
     super(ctx, env, MIGRATIONS);
   }
 
-  save(id: string, task: string): void {
+  /**
+   * Stores a task, unless the stored one has already ended (completed,
+   * failed, cancelled, rejected): an ended task is final. Requests run
+   * apart (one runs the task, another cancels it), and the check and the
+   * write happen here in one step, so a result that arrives after a cancel
+   * cannot be attached to the cancelled task. Whether it was stored.
+   */
+  save(id: string, task: string): boolean {
+    const stored = this.load(id);
+    if (stored !== null && FINAL_STATES.has(TaskStateOf.safeParse(JSON.parse(stored)).data?.status?.state ?? "")) return false;
     this.sql`INSERT INTO tasks (id, task, updated_at) VALUES (${id}, ${task}, ${Date.now()})
              ON CONFLICT (id) DO UPDATE SET task = excluded.task, updated_at = excluded.updated_at`;
+    return true;
   }
 
   /** Newest first; `after` is the id the previous page ended with. */

@@ -18,6 +18,8 @@ const FLEET = {
   failing: { latencyMs: 1, errorRate: 1 },
   hanging: { hang: true },
   slow: { latencyMs: 2500 },
+  // Answers only when a test POSTs /dev/release (test/adversarial/a2a-cancel.test.ts).
+  held: { hold: true },
   spare: { latencyMs: 10 },
   streamer: { latencyMs: 0, streamChunkDelayMs: 50 },
   // Off-chain: answers 202 and would deliver to the router; the tests deliver in its place.

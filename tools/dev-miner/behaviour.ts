@@ -10,6 +10,12 @@ export type DevMinerBehaviour = {
   wrongRate: number;
   /** Accept requests and never answer. */
   hang: boolean;
+  /**
+   * Hold each request until POST /dev/release, then answer as usual: a
+   * miner whose answer a test lets through exactly when it wants, with no
+   * clock involved.
+   */
+  hold: boolean;
   /** Delay between streamed chunks. */
   streamChunkDelayMs: number;
   /**
@@ -46,6 +52,7 @@ export const DEFAULT_BEHAVIOUR: DevMinerBehaviour = {
   errorRate: 0,
   wrongRate: 0,
   hang: false,
+  hold: false,
   streamChunkDelayMs: 2,
   deferResults: false,
   verdict: "auto",
@@ -69,6 +76,7 @@ export function mergeBehaviour(base: DevMinerBehaviour, patch: Record<string, un
   const wrong = num(patch["wrongRate"], 0, 1);
   if (wrong !== undefined) next.wrongRate = wrong;
   if (typeof patch["hang"] === "boolean") next.hang = patch["hang"];
+  if (typeof patch["hold"] === "boolean") next.hold = patch["hold"];
   if (typeof patch["deferResults"] === "boolean") next.deferResults = patch["deferResults"];
   const huge = num(patch["hugeBodyBytes"], 0, 64 * 1024 * 1024);
   if (huge !== undefined) next.hugeBodyBytes = huge;

@@ -67,6 +67,7 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
   const dice = faultDice(options.seed ?? 1);
   const stats = { requests: 0, recent: [] as Recent[] };
   const hanging = new Set<() => void>();
+  const held = new Set<() => void>();
   const app = new Hono();
 
   app.get("/health", (c) => c.json({ status: "ok", name }));
@@ -144,6 +145,17 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
         signal.addEventListener("abort", done);
       });
       return c.json(openAiError("request abandoned", "server_error"), 503);
+    }
+    if (current.hold) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          held.delete(done);
+          resolve();
+        };
+        held.add(done);
+        signal.addEventListener("abort", done);
+      });
+      if (signal.aborted) return c.json(openAiError("request abandoned", "server_error"), 503);
     }
     await sleep(current.latencyMs, signal);
     const fate = dice(current);
@@ -245,15 +257,21 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
     stats.recent = [];
     return c.json({ ok: true });
   });
+  // Lets every held request (behaviour `hold`) answer; says how many there were.
+  app.post("/dev/release", (c) => {
+    const waiting = [...held];
+    for (const done of waiting) done();
+    return c.json({ released: waiting.length });
+  });
   app.post("/dev/config", async (c) => {
     const patch = (await c.req.json().catch(() => ({}))) as Record<string, unknown>;
     behaviour = mergeBehaviour(behaviour, patch);
     return c.json(behaviour);
   });
 
-  /** Ends every hung request (used by close()). */
+  /** Ends every hung or held request (used by close()). */
   const releaseHanging = () => {
-    for (const done of [...hanging]) done();
+    for (const done of [...hanging, ...held]) done();
   };
   return { app, name, releaseHanging };
 }

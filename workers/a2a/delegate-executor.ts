@@ -5,6 +5,7 @@ import type { Env } from "../env";
 import { ApiError } from "../http/errors";
 import type { Caller } from "../sessions/caller";
 import { runDelegate } from "../work/delegate";
+import type { DurableTaskStore } from "./task-store";
 
 const text = (parts: readonly Part[]) =>
   parts
@@ -20,19 +21,26 @@ const status = (state: TaskState, message?: string, taskId?: string, contextId?:
     : undefined,
 });
 
+const FINAL_STATES: readonly TaskState[] = [TaskState.TASK_STATE_COMPLETED, TaskState.TASK_STATE_FAILED, TaskState.TASK_STATE_CANCELED, TaskState.TASK_STATE_REJECTED];
+
 /**
  * Runs an A2A message as a delegate task: the message's text is the
  * objective, the result comes back as an artifact. The session is
  * A2A_SESSION_ID, else the default session.
+ *
+ * A cancel usually arrives in another request, with its own handler and
+ * executor, and lands in the task store; so before publishing a result this
+ * executor reads the stored task, and a task ended meanwhile keeps its end
+ * (the store also refuses to change an ended task, closing the gap between
+ * that read and the write).
  */
 export class DelegateExecutor implements AgentExecutor {
-  private readonly cancelled = new Set<string>();
-
   constructor(
     private readonly env: Env,
     private readonly config: RouterConfig,
     /** The caller key's namespace: `a2a-{taskId}` request ids are its own. */
     private readonly caller: Caller,
+    private readonly tasks: Pick<DurableTaskStore, "load">,
   ) {}
 
   async execute(ctx: RequestContext, bus: ExecutionEventBus): Promise<void> {
@@ -49,7 +57,13 @@ export class DelegateExecutor implements AgentExecutor {
       if (sessionId === undefined) throw new ApiError(400, "missing_session", "no A2A_SESSION_ID or DEFAULT_SESSION_ID is configured");
       if (!objective) throw new ApiError(400, "invalid_request", "the message has no text");
       const { result } = await runDelegate(this.env, this.config, sessionId, { objective, fetch_web: false, policy: {}, model_policy: {}, request_id: `a2a-${taskId}` }, "a2a", this.caller);
-      if (this.cancelled.has(taskId)) return;
+      const stored = await this.tasks.load(taskId);
+      if (stored?.status && FINAL_STATES.includes(stored.status.state)) {
+        // Cancelled from another request while the router task ran: the result is discarded,
+        // and this request answers with the task as it ended.
+        bus.publish(AgentEvent.statusUpdate({ taskId, contextId, status: stored.status, metadata: undefined }));
+        return;
+      }
       bus.publish(
         AgentEvent.artifactUpdate({
           taskId,
@@ -69,10 +83,8 @@ export class DelegateExecutor implements AgentExecutor {
     }
   }
 
+  /** A cancel in the request that runs the task (the SDK calls this only then); `execute` then finds the task ended. */
   async cancelTask(taskId: string, bus: ExecutionEventBus): Promise<void> {
-    // The router task runs on to its deadline (miners are already working);
-    // the A2A task is cancelled and its result discarded.
-    this.cancelled.add(taskId);
     bus.publish(AgentEvent.statusUpdate({ taskId, contextId: "", status: status(TaskState.TASK_STATE_CANCELED), metadata: undefined }));
     bus.finished();
   }

@@ -31,7 +31,8 @@ export async function handleA2aJsonRpc(c: Context<AppEnv>) {
   const card = agentCard(new URL(c.req.url).origin, config.routerName);
   const token = /^Bearer\s+(\S+)/i.exec(c.req.header("Authorization") ?? "")?.[1] ?? "";
   const owner = (await sha256Hex(token)).slice(0, 32);
-  const handler = new DefaultRequestHandler(card, new DurableTaskStore(c.env, owner), new DelegateExecutor(c.env, config, callerOf(c)));
+  const tasks = new DurableTaskStore(c.env, owner);
+  const handler = new DefaultRequestHandler(card, tasks, new DelegateExecutor(c.env, config, callerOf(c), tasks));
   const context = defaultServerCallContextBuilder({
     extensions: [],
     user: new UnauthenticatedUser(),

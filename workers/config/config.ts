@@ -291,7 +291,9 @@ const ConfigSchema = z.looseObject(VarsShape).transform((e) => {
       allowHosts: production ? [] : e.WEB_FETCH_ALLOW_HOSTS,
       maxBytes: e.WEB_FETCH_MAX_BYTES,
       timeoutMs: e.WEB_FETCH_TIMEOUT_MS,
-      // In production host names are resolved (DoH) and refused when private; locally there is no outside DNS.
+      // Host names are resolved (DoH) and refused when private or unresolved. Production resolves
+      // through Cloudflare by default; elsewhere, with no WEB_FETCH_DOH_URL, names are refused
+      // (only IP literals and WEB_FETCH_ALLOW_HOSTS are fetched).
       dohUrl: e.WEB_FETCH_DOH_URL ?? (production ? "https://cloudflare-dns.com/dns-query" : undefined),
     },
     /** v3 replica tier → session id. */

@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { loadConfig } from "../config/config";
 import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
 import { openApiApp } from "../http/openapi";
@@ -11,27 +10,13 @@ import { BalanceSchema } from "./schemas";
 import { UsagePageSchema, UsageQuerySchema, usagePage } from "./usage-page";
 import { EnvelopeSchema, envelopeErrorHandler, okEnvelope, openAiErrorHandler } from "./envelope";
 import { gatewayConfig } from "./gateway-config";
-import { authorizeKey, customerKeyFrom, serveCompletion, serveStream, type GatewayWork } from "./serve";
+import { customerKeyOf, requireCustomerKey } from "./customer-auth";
+import { serveCompletion, serveStream, type GatewayWork } from "./serve";
 import { ledgerStub } from "../stubs";
 
-const customerSecurity = [{ customerKey: [] }];
 const unknownCustomer = () => new ApiError(401, "invalid_api_key", "invalid API key");
-
-async function readKey(c: Context<AppEnv>) {
-  const key = await customerKeyFrom(c.req.header("Authorization"), loadConfig(c.env).environment === "production");
-  if (!key) throw new ApiError(401, "invalid_api_key", "missing or malformed customer API key", undefined, { "WWW-Authenticate": 'Bearer realm="gateway"' });
-  c.set("customerKey", key);
-  return key;
-}
-
-/** A key the Ledger knows and has not revoked (for reads: models, usage, balance). */
-async function knownKey(c: Context<AppEnv>) {
-  const key = await readKey(c);
-  await authorizeKey(c, key, { model: "*", estimateMicros: 0 }).catch((err: unknown) => {
-    if (!(err instanceof ApiError) || err.status === 401) throw err;
-  });
-  return key;
-}
+/** The key is checked before the request is validated. */
+const customerAuth = { security: [{ customerKey: [] }], middleware: [requireCustomerKey()] };
 
 // --- the documented envelope route ---------------------------------------------
 
@@ -59,7 +44,7 @@ export const gatewayRoutes = openApiApp()
       path: "/v1/completions",
       tags: ["gateway"],
       summary: "Hosted completion: customer key, model alias → router pool and session, usage billed, answered in the gateway envelope",
-      security: customerSecurity,
+      ...customerAuth,
       request: { body: { content: { "application/json": { schema: EnvelopeRequestSchema } }, required: true } },
       responses: {
         200: {
@@ -79,7 +64,6 @@ export const gatewayRoutes = openApiApp()
     async (c) => {
       const body = c.req.valid("json");
       c.set("gatewayRequest", { model: body.model, pool: gatewayConfig(c.env).models[body.model]?.pool });
-      await readKey(c);
       const { stream, ...work } = body;
       if (stream) {
         const live = await serveStream(c, work);
@@ -95,14 +79,14 @@ export const gatewayRoutes = openApiApp()
       path: "/v1/usage",
       tags: ["gateway"],
       summary: "The caller's own usage records, newest first",
-      security: customerSecurity,
+      ...customerAuth,
       request: {
         query: UsageQuerySchema,
       },
       responses: { 200: { content: { "application/json": { schema: UsagePageSchema } }, description: "Usage" } },
     }),
     async (c) => {
-      const key = await knownKey(c);
+      const key = customerKeyOf(c);
       return c.json(await usagePage(c.env, key.customerId, c.req.valid("query"), unknownCustomer), 200);
     },
   )
@@ -112,11 +96,11 @@ export const gatewayRoutes = openApiApp()
       path: "/v1/balance",
       tags: ["gateway"],
       summary: "The caller's balance and spend",
-      security: customerSecurity,
+      ...customerAuth,
       responses: { 200: { content: { "application/json": { schema: BalanceSchema } }, description: "Balance" } },
     }),
     async (c) => {
-      const key = await knownKey(c);
+      const key = customerKeyOf(c);
       const balance = await ledgerStub(c.env, key.customerId).balance();
       if (!balance) throw unknownCustomer();
       return c.json(balance, 200);
@@ -159,7 +143,6 @@ const params = (b: { max_tokens?: number | null | undefined; temperature?: numbe
 });
 
 async function openAiCompletion(c: Context<AppEnv>, work: GatewayWork, stream: boolean): Promise<Response> {
-  await readKey(c);
   // OpenAI clients expect the alias they asked for as the model.
   if (stream) {
     const live = await serveStream(c, work, { model: work.model });
@@ -185,7 +168,7 @@ function openAiRoutes(prefix: "/openai/v1" | "/v1", withCompletions: boolean) {
         path: `${prefix}/chat/completions`,
         tags: ["openai"],
         summary: "OpenAI-compatible chat completion (model = a gateway alias)",
-        security: customerSecurity,
+        ...customerAuth,
         request: { body: { content: { "application/json": { schema: OpenAiChatSchema } }, required: true } },
         responses: { 200: openAiCompletionOk("chat.completion, or chat.completion.chunk events") },
       }),
@@ -201,11 +184,10 @@ function openAiRoutes(prefix: "/openai/v1" | "/v1", withCompletions: boolean) {
         path: `${prefix}/models`,
         tags: ["openai"],
         summary: "OpenAI-compatible model list: the gateway's aliases",
-        security: customerSecurity,
+        ...customerAuth,
         responses: { 200: openAiJson("list of models") },
       }),
       async (c) => {
-        await knownKey(c);
         const data = Object.keys(gatewayConfig(c.env).models).map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: "cortensor" }));
         return c.json({ object: "list", data }, 200);
       },
@@ -217,7 +199,7 @@ function openAiRoutes(prefix: "/openai/v1" | "/v1", withCompletions: boolean) {
       path: `${prefix}/completions`,
       tags: ["openai"],
       summary: "OpenAI-compatible text completion",
-      security: customerSecurity,
+      ...customerAuth,
       request: { body: { content: { "application/json": { schema: OpenAiCompletionSchema } }, required: true } },
       responses: { 200: openAiCompletionOk("text_completion, or its events") },
     }),

@@ -48,3 +48,10 @@ export function blockedHostReason(hostname: string): string | null {
 
 /** Whether a host (URL hostname or resolved address) is loopback, private, link-local, reserved or a local name. */
 export const isPrivateHost = (hostname: string): boolean => blockedHostReason(hostname) !== null;
+
+/**
+ * Whether a URL hostname is an IP address literal (the URL parser writes
+ * every IPv4 form as four decimal parts, IPv6 in brackets), as opposed to a
+ * name some resolver would have to turn into an address first.
+ */
+export const isAddressLiteral = (hostname: string): boolean => hostname.startsWith("[") || ipaddr.IPv4.isValidFourPartDecimal(hostname);

@@ -1,8 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import { verifyAssignmentToken, type AssignmentClaims } from "../auth/assignment-token";
-import { loadConfig } from "../config/config";
-import type { AppEnv } from "../http/app-env";
+import { requireAssignmentToken } from "../auth/assignment-bearer";
 import { ApiError, ErrorBodySchema } from "../http/errors";
 import { openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
@@ -10,17 +7,10 @@ import { backendFor, payloadBackends } from "../payloads/backends";
 import { parseUrn } from "../payloads/urn";
 import { sessionClient } from "../sessions/session-client";
 
-/** Miners authenticate here with the assignment token their task came with, not a router key. */
-async function assignment(c: Context<AppEnv>): Promise<AssignmentClaims> {
-  const token = /^Bearer\s+(\S+)$/i.exec(c.req.header("Authorization") ?? "")?.[1];
-  const claims = token ? await verifyAssignmentToken(loadConfig(c.env).payloadMasterKey, token) : null;
-  if (!claims) {
-    throw new ApiError(401, "unauthorized", "missing, invalid or expired assignment token", undefined, { "WWW-Authenticate": 'Bearer realm="miner"' });
-  }
-  return claims;
-}
-
-const minerSecurity = [{ assignmentToken: [] }];
+/** Miners authenticate here with the assignment token their task came with, checked before the input. */
+// A one-element tuple (not an array): the handlers' context then knows the claims the middleware sets.
+const assignmentToken: [ReturnType<typeof requireAssignmentToken>] = [requireAssignmentToken()];
+const minerAuth = { security: [{ assignmentToken: [] }], middleware: assignmentToken };
 const forbidden = { content: { "application/json": { schema: ErrorBodySchema } }, description: "Not this assignment's payload" };
 
 export const offchainRoutes = openApiApp()
@@ -30,7 +20,7 @@ export const offchainRoutes = openApiApp()
       path: "/api/v3/offchain/payload",
       tags: ["off-chain"],
       summary: "A miner reads the prompt payload of a task assigned to it",
-      security: minerSecurity,
+      ...minerAuth,
       request: { query: z.object({ urn: z.string().min(1).max(1024) }) },
       responses: {
         200: { content: { "text/plain": { schema: z.string() } }, description: "The payload (decrypted for the assigned miner)" },
@@ -40,7 +30,7 @@ export const offchainRoutes = openApiApp()
       },
     }),
     async (c) => {
-      const claims = await assignment(c);
+      const claims = c.get("assignment");
       const { urn } = c.req.valid("query");
       backendFor(parseUrn(urn), payloadBackends(c.env));
       return c.text(await sessionClient(c.env, claims.s).readPayloadForMiner(claims, urn), 200);
@@ -52,7 +42,7 @@ export const offchainRoutes = openApiApp()
       path: "/api/v3/offchain/result",
       tags: ["off-chain"],
       summary: "An assigned miner delivers its result as a stored payload",
-      security: minerSecurity,
+      ...minerAuth,
       request: {
         body: {
           content: {
@@ -73,7 +63,7 @@ export const offchainRoutes = openApiApp()
       },
     }),
     async (c) => {
-      const claims = await assignment(c);
+      const claims = c.get("assignment");
       const body = c.req.valid("json");
       if (body.session_id !== claims.s || body.task_id !== claims.t) {
         throw new ApiError(403, "payload_access_denied", "the token is for another task");

@@ -1,11 +1,20 @@
 import { z } from "@hono/zod-openapi";
 
-/** Session ids are the on-chain numeric ids; paths carry them as strings. */
-export const SessionIdSchema = z.coerce
-  .number({ error: "must be a non-negative integer" })
-  .int("must be a non-negative integer")
-  .min(0, "must be a non-negative integer")
-  .max(Number.MAX_SAFE_INTEGER)
+const ID_MESSAGE = "must be a non-negative integer";
+
+/**
+ * Session ids are the on-chain numeric ids: a non-negative integer, or the
+ * decimal string of one ("12"). Nothing is coerced: "", null, booleans,
+ * arrays, whitespace, hex, signs and exponents are refused, not read as 0 or 1.
+ */
+export const SessionIdSchema = z
+  .union(
+    [
+      z.number({ error: ID_MESSAGE }).int(ID_MESSAGE).min(0, ID_MESSAGE).max(Number.MAX_SAFE_INTEGER, ID_MESSAGE),
+      z.string().regex(/^\d{1,15}$/, ID_MESSAGE).transform(Number),
+    ],
+    { error: ID_MESSAGE },
+  )
   .openapi({ example: 0 });
 
 export const SessionIdParamSchema = z.object({

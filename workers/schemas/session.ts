@@ -11,7 +11,8 @@ export const SessionModeSchema = z.enum(["ephemeral", "hybrid", "dedicated"]);
 const SessionFieldTypes = {
   name: z.string().trim().min(1).max(128),
   metadata: z.string().max(4096),
-  owner: EvmAddressSchema.optional(),
+  /** null: no owner (a patch with `owner: null` clears it). */
+  owner: EvmAddressSchema.nullable(),
   model: z.string().trim().min(1).max(128),
   min_nodes: z.number().int().min(1).max(64),
   max_nodes: z.number().int().min(1).max(64),
@@ -38,6 +39,7 @@ const SessionFieldTypes = {
 /** The fields with the defaults a new session gets. */
 const SessionFields = {
   ...SessionFieldTypes,
+  owner: SessionFieldTypes.owner.default(null),
   metadata: SessionFieldTypes.metadata.default(""),
   model: SessionFieldTypes.model.default("dev-model"),
   min_nodes: SessionFieldTypes.min_nodes.default(1),

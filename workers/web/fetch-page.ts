@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ApiError } from "../http/errors";
-import { blockedHostReason, isPrivateHost } from "../net/address-guard";
+import { blockedHostReason, isAddressLiteral, isPrivateHost } from "../net/address-guard";
 
 export type FetchPageOptions = {
   maxBytes: number;
@@ -8,7 +8,7 @@ export type FetchPageOptions = {
   maxRedirects?: number;
   /** Local and test only: `host:port`s exempt from the private-address check (refused in production configuration). */
   allowHosts: readonly string[];
-  /** DNS-over-HTTPS endpoint used to check what a host name resolves to; none = names are not resolved. */
+  /** DNS-over-HTTPS endpoint used to check what a host name resolves to; none = host names are refused (IP literals and allowed hosts only). */
   dohUrl?: string | undefined;
   fetcher?: typeof fetch;
 };
@@ -21,17 +21,25 @@ const DohAnswers = z.object({ Answer: z.array(z.object({ type: z.number(), data:
 const refused = (why: string) => new ApiError(400, "web_fetch_refused", `web fetch refused: ${why}`);
 const failed = (why: string) => new ApiError(502, "web_fetch_failed", `web fetch failed: ${why}`);
 
-async function resolvesPrivately(host: string, dohUrl: string, fetcher: typeof fetch, signal: AbortSignal): Promise<boolean> {
+/**
+ * Why a host name must not be fetched, from what the resolver answers: any
+ * private address among its A and AAAA records, or none at all (the runtime
+ * might still resolve it some other way, a hosts file, to anything).
+ */
+async function resolvedReason(host: string, dohUrl: string, fetcher: typeof fetch, signal: AbortSignal): Promise<string | null> {
+  let addresses = 0;
   for (const type of ["A", "AAAA"]) {
     const res = await fetcher(`${dohUrl}?name=${encodeURIComponent(host)}&type=${type}`, { headers: { accept: "application/dns-json" }, signal });
-    if (!res.ok) throw refused(`could not resolve ${host}`);
+    if (!res.ok) return `could not resolve ${host}`;
     const body = DohAnswers.safeParse(await res.json().catch(() => null));
-    if (!body.success) throw refused(`could not resolve ${host}`);
+    if (!body.success) return `could not resolve ${host}`;
     for (const answer of body.data.Answer ?? []) {
-      if ((answer.type === 1 || answer.type === 28) && isPrivateHost(answer.data)) return true;
+      if (answer.type !== 1 && answer.type !== 28) continue;
+      addresses++;
+      if (isPrivateHost(answer.data)) return `${host} resolves to a private address`;
     }
   }
-  return false;
+  return addresses === 0 ? `${host} does not resolve to an address` : null;
 }
 
 async function checkUrl(raw: string, options: FetchPageOptions, fetcher: typeof fetch, signal: AbortSignal): Promise<URL> {
@@ -46,9 +54,12 @@ async function checkUrl(raw: string, options: FetchPageOptions, fetcher: typeof 
   if (options.allowHosts.includes(url.host)) return url;
   const reason = blockedHostReason(url.hostname);
   if (reason) throw refused(reason);
-  if (options.dohUrl && !/^[\d.]+$|:/.test(url.hostname) && (await resolvesPrivately(url.hostname, options.dohUrl, fetcher, signal))) {
-    throw refused(`${url.hostname} resolves to a private address`);
-  }
+  if (isAddressLiteral(url.hostname)) return url;
+  // A name is fetched only once what it resolves to was checked: with no resolver to ask
+  // (outside production by default), names are refused, not left to the runtime's resolver.
+  if (!options.dohUrl) throw refused(`${url.hostname} is a host name and no resolver is configured to check its address (WEB_FETCH_DOH_URL; or list the host in WEB_FETCH_ALLOW_HOSTS outside production)`);
+  const resolved = await resolvedReason(url.hostname, options.dohUrl, fetcher, signal);
+  if (resolved) throw refused(resolved);
   return url;
 }
 
@@ -74,7 +85,8 @@ export function htmlToText(html: string): string {
 /**
  * Fetches a page for a delegated task, guarded against server-side request
  * forgery: http(s) only, no loopback, private, link-local or metadata hosts,
- * every redirect re-checked (followed by hand), a time and a size cap.
+ * no host name whose addresses were not checked (resolved over DoH), every
+ * redirect re-checked (followed by hand), a time and a size cap.
  */
 export async function fetchPage(raw: string, options: FetchPageOptions): Promise<FetchedPage> {
   const fetcher = options.fetcher ?? fetch;
