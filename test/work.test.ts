@@ -312,7 +312,9 @@ describe("web fetch", () => {
 
   it("caps size and time, and fetches only text", async () => {
     const sessionId = await sessionWith(["fastA"]);
-    const vars = fetchVars({ WEB_FETCH_ALLOW_HOSTS: web().host, WEB_FETCH_MAX_BYTES: "10000", WEB_FETCH_TIMEOUT_MS: "500" });
+    // The slow page answers after 3 s: a timeout of 1.5 s leaves a wide margin
+    // on both sides (the other pages must still arrive within it on a busy machine).
+    const vars = fetchVars({ WEB_FETCH_ALLOW_HOSTS: web().host, WEB_FETCH_MAX_BYTES: "10000", WEB_FETCH_TIMEOUT_MS: "1500" });
     const big = (await (await delegateUrl(vars, `${web().origin}/big`, sessionId)).json()) as Delegated;
     expect(big.fetched).toMatchObject({ truncated: true });
     const slow = await delegateUrl(vars, `${web().origin}/slow`, sessionId);
