@@ -1,9 +1,7 @@
-import { env } from "cloudflare:workers";
 import { AgentCard, TaskState } from "@a2a-js/sdk";
 import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory } from "@a2a-js/sdk/client";
 import { describe, expect, it } from "vitest";
-import worker from "../workers/index";
-import { call, createSession, minersFor } from "./helpers";
+import { call, createSession, fetchWorker, minersFor } from "./helpers";
 import { TEST_ROUTER_KEY } from "./keys";
 
 /** The Worker as an A2A client reaches it, with the A2A session configured and the router key sent. */
@@ -11,7 +9,7 @@ function a2aFetch(sessionId: number): typeof fetch {
   return async (input, init) => {
     const request = new Request(input as RequestInfo, init);
     request.headers.set("authorization", `Bearer ${TEST_ROUTER_KEY}`);
-    return worker.fetch(request, { ...env, A2A_SESSION_ID: String(sessionId) }, { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext);
+    return (await fetchWorker(request, { A2A_SESSION_ID: String(sessionId) })).response;
   };
 }
 

@@ -3,7 +3,7 @@ import { createExecutionContext, createScheduledController, runInDurableObject, 
 import worker from "../workers/index";
 import { TEST_ADMIN_KEY } from "./keys";
 import { describe, expect, it } from "vitest";
-import { admin, call, fleet, uniq, uniqSessionId } from "./helpers";
+import { admin, call, fetchWorker, fleet, uniq, uniqSessionId } from "./helpers";
 
 type ErrorBody = { error: { code: string; details?: { issues?: { field: string }[] } } };
 
@@ -142,14 +142,13 @@ describe("admin: miners", () => {
 describe("admin: miners in production", () => {
   it("refuses miner URLs on loopback, private or link-local addresses", async () => {
     for (const url of ["http://127.0.0.1:8080", "http://localhost:9000", "http://10.1.2.3", "http://169.254.169.254/latest", "http://[::1]:80"]) {
-      const res = await worker.fetch(
+      const { response: res } = await fetchWorker(
         new Request("http://router.test/api/v1/admin/miners", {
           method: "POST",
           headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, "content-type": "application/json" },
           body: JSON.stringify({ url, credential: "x" }),
         }),
-        { ...env, ENVIRONMENT: "production" },
-        { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext,
+        { ENVIRONMENT: "production" },
       );
       expect(res.status, url).toBe(400);
       expect(((await res.json()) as ErrorBody).error.details!.issues![0]!.field).toBe("url");

@@ -1,17 +1,11 @@
-import { env, exports } from "cloudflare:workers";
-import worker from "../workers/index";
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call } from "./helpers";
+import { call, fetchWorker } from "./helpers";
 import { TEST_ADMIN_KEY, TEST_ROUTER_KEY } from "./keys";
 
-const ctx = () => ({ waitUntil() {}, passThroughOnException() {}, props: {} }) as unknown as ExecutionContext;
 /** The same Worker under another configuration, as `wrangler deploy` or `wrangler dev` would give it. */
-const withEnv = (overrides: Record<string, string | undefined>, path: string, key?: string) =>
-  worker.fetch(
-    new Request(`http://router.test${path}`, key ? { headers: { authorization: `Bearer ${key}` } } : {}),
-    { ...env, ...overrides } as typeof env,
-    ctx(),
-  );
+const withEnv = async (overrides: Record<string, string | undefined>, path: string, key?: string) =>
+  (await fetchWorker(new Request(`http://router.test${path}`, key ? { headers: { authorization: `Bearer ${key}` } } : {}), overrides)).response;
 
 describe("auth", () => {
   it("leaves ping and about open", async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { call, createSession, minerRequests, minersFor, until } from "./helpers";
 
 type Completion = {
@@ -22,7 +22,22 @@ async function sha256(text: string) {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/**
+ * Stops the clock, in the test and in the Durable Objects alike (they share
+ * its isolate; only Date is faked, timers run as ever). A Session keeps its
+ * view of the registry until a miner fails or the view is 2 s old; with the
+ * clock stopped it is never old, so what the Session picks from is known.
+ * Call it before the session is created.
+ */
+function stopClock() {
+  vi.useFakeTimers({ toFake: ["Date"] });
+}
+
 describe("completions, redundancy 1", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it("answers with an OpenAI-style completion and the miner record", async () => {
     const { model, ids } = await minersFor(["fastA"]);
     const sessionId = await createSession({ model, redundancy: 1 });
@@ -61,6 +76,7 @@ describe("completions, redundancy 1", () => {
   });
 
   it("replaces a failing miner while time remains", async () => {
+    stopClock();
     const { model, ids } = await minersFor(["failing"]);
     const sessionId = await createSession({ model });
     // Only the failing miner: the task fails, with the miner's record.
@@ -69,35 +85,54 @@ describe("completions, redundancy 1", () => {
     expect(((await failed.json()) as ErrorBody).error.code).toBe("miners_failed");
 
     const { ids: spare } = await minersFor(["spare"], { model });
-    // Whichever is picked first, the answer comes from the healthy one.
-    for (let i = 0; i < 3; i++) {
+    // The session still sees only the failing miner (see stopClock): the next
+    // task goes to it first, fails there, and is replaced by the spare.
+    const replaced = await complete(sessionId, { prompt: "p0", timeout: 10 });
+    expect(replaced.status).toBe(200);
+    expect(((await replaced.json()) as Completion).miners).toEqual([
+      expect.objectContaining({ miner: ids.failing, status: "failed", agreed: null }),
+      expect.objectContaining({ miner: spare.spare, status: "committed", agreed: true }),
+    ]);
+    // From then on, whichever is picked first, the answer comes from the healthy one.
+    for (let i = 1; i < 3; i++) {
       const res = await complete(sessionId, { prompt: `p${i}`, timeout: 10 });
       expect(res.status).toBe(200);
       const body = (await res.json()) as Completion;
+      expect([[spare.spare], [ids.failing, spare.spare]]).toContainEqual(body.miners.map((m) => m.miner));
       expect(body.miners.at(-1)).toMatchObject({ miner: spare.spare, agreed: true });
-      if (body.miners.length === 2) expect(body.miners[0]).toMatchObject({ miner: ids.failing, status: "failed" });
     }
   });
 
   it("times out a hanging miner at the precommit deadline and answers from a replacement", async () => {
+    stopClock();
     const { model, ids } = await minersFor(["hanging"]);
     const sessionId = await createSession({ model });
-    const alone = await complete(sessionId, { prompt: "hang", timeout: 5, precommit_timeout: 2 });
+    // The precommit deadline is kept by a timer (timers are real); the task's
+    // deadline is far off so that only the precommit deadline is in play.
+    const alone = await complete(sessionId, { prompt: "hang", timeout: 30, precommit_timeout: 2 });
     expect(alone.status).toBe(504);
     expect(((await alone.json()) as ErrorBody).error.code).toBe("timeout");
     const task = (await (await call(`/api/v1/tasks/${sessionId}/0`)).json()) as { status: string; assignments: { status: string }[] };
     expect(task.status).toBe("timed_out");
     expect(task.assignments.map((a) => a.status)).toEqual(["timed_out"]);
 
-    // With a healthy miner beside it, the task always answers: from the healthy
-    // miner directly, or from it as the hanging one's replacement.
     const fastId = (await minersFor(["fastB"], { model })).ids.fastB!;
-    for (let i = 0; i < 3; i++) {
-      const res = await complete(sessionId, { prompt: `hang${i}`, timeout: 5, precommit_timeout: 2 });
+    // The session still sees only the hanging miner (see stopClock): the next
+    // task goes to it first, times out at the precommit deadline, and is
+    // answered by the healthy miner as its replacement.
+    const replaced = await complete(sessionId, { prompt: "hang0", timeout: 30, precommit_timeout: 2 });
+    expect(replaced.status).toBe(200);
+    expect(((await replaced.json()) as Completion).miners).toEqual([
+      expect.objectContaining({ miner: ids.hanging, status: "timed_out", agreed: null }),
+      expect.objectContaining({ miner: fastId, status: "committed", agreed: true }),
+    ]);
+    // From then on, whichever is picked first, the task answers from the healthy miner.
+    for (let i = 1; i < 3; i++) {
+      const res = await complete(sessionId, { prompt: `hang${i}`, timeout: 30, precommit_timeout: 2 });
       expect(res.status).toBe(200);
       const body = (await res.json()) as Completion;
+      expect([[fastId], [ids.hanging, fastId]]).toContainEqual(body.miners.map((m) => m.miner));
       expect(body.miners.at(-1)).toMatchObject({ miner: fastId, agreed: true });
-      if (body.miners.length === 2) expect(body.miners[0]).toMatchObject({ miner: ids.hanging, status: "timed_out", agreed: null });
     }
   });
 
@@ -124,7 +159,10 @@ describe("completions, redundancy 3", () => {
 
   it("outvotes a miner that answers wrongly, and its reputation falls", async () => {
     const { model, ids } = await minersFor(["wrong", "fastA", "fastB"]);
-    const sessionId = await createSession({ model, redundancy: 3 });
+    // Commit policy "all": the wrong answer is judged whatever order the three
+    // arrive in (under "quorum" the two right ones, arriving first on a busy
+    // machine, would decide without it).
+    const sessionId = await createSession({ model, redundancy: 3, commit_policy: "all" });
     const before = await reputation(ids.wrong!);
     const res = await complete(sessionId, { prompt: "Explain consensus." });
     expect(res.status).toBe(200);
@@ -133,6 +171,7 @@ describe("completions, redundancy 3", () => {
     expect(wrong.agreed).toBe(false);
     expect(body.miners.filter((m) => m.agreed)).toHaveLength(2);
     expect(body.consensus).toMatchObject({ agreed: 2, reached: true });
+    // The Session reports to the registry in its own waitUntil, after answering: poll the registry's view.
     const after = await until(async () => {
       const r = await reputation(ids.wrong!);
       return r < before ? r : undefined;
@@ -150,6 +189,7 @@ describe("completions, redundancy 3", () => {
     const slow = body.miners.find((m) => m.miner === ids.slow)!;
     expect(slow.status).toBe("pending");
     expect(body.consensus.agreed).toBe(2);
+    // The slow miner answers seconds after the response: poll the task's record.
     const late = await until(async () => {
       const task = (await (await call(`/api/v1/tasks/${sessionId}/${body.task_id}`)).json()) as {
         assignments: { miner: string; late: boolean; agreed: boolean | null; precommit_hash: string | null }[];

@@ -1,9 +1,7 @@
-import { env } from "cloudflare:workers";
 import OpenAI from "openai";
 import { describe, expect, inject, it } from "vitest";
-import worker from "../workers/index";
 import { DEV_CUSTOMER_KEY } from "../workers/gateway/keys";
-import { admin, call, createSession, minerRequests, minersFor, uniq, until } from "./helpers";
+import { admin, call, createSession, fetchWorker, minerRequests, minersFor, uniq } from "./helpers";
 
 type Envelope = {
   request_id: string | null;
@@ -17,8 +15,9 @@ type Issued = { id: string; key: string; prefix: string };
 
 /** The gateway under a configuration of models and pools (read per request by the Worker). */
 function gateway(vars: Record<string, string> = {}) {
-  const send = (path: string, init: { method?: string; key?: string | null; json?: unknown } = {}) =>
-    worker.fetch(
+  /** The response, and `settled()` for the work the gateway left to waitUntil (billing a stream). */
+  const exchange = (path: string, init: { method?: string; key?: string | null; json?: unknown } = {}) =>
+    fetchWorker(
       new Request(`http://gateway.test${path}`, {
         method: init.method ?? (init.json === undefined ? "GET" : "POST"),
         headers: {
@@ -27,10 +26,11 @@ function gateway(vars: Record<string, string> = {}) {
         },
         ...(init.json === undefined ? {} : { body: JSON.stringify(init.json) }),
       }),
-      { ...env, ...vars },
-      { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext,
+      vars,
     );
+  const send = async (path: string, init: { method?: string; key?: string | null; json?: unknown } = {}) => (await exchange(path, init)).response;
   return {
+    exchange,
     send,
     complete: async (key: string | null, body: Record<string, unknown>) => {
       const res = await send("/v1/completions", { key, json: body });
@@ -153,16 +153,17 @@ describe("gateway streaming", () => {
     const id = uniq("cust").toLowerCase().replace(/[^a-z0-9-]/g, "-");
     await admin("/v1/admin/customers", "POST", { id, name: "Streamer", balance_micros: 10_000_000 });
     const { key } = (await (await admin(`/v1/admin/customers/${id}/keys`, "POST", {})).json()) as Issued;
-    const { model } = await minersFor(["streamer"]);
+    const { model } = await minersFor(["trickle"]);
     const sessionId = await createSession({ model });
     const gw = gateway({ GATEWAY_MODELS: JSON.stringify({ default: { pool: "local", session_id: sessionId } }) });
-    const res = await gw.send("/v1/completions", { key, json: { ...seedRequest, max_tokens: 10, stream: true, request_id: "gw-stream-1" } });
+    const { response: res, settled } = await gw.exchange("/v1/completions", { key, json: { ...seedRequest, max_tokens: 10, stream: true, request_id: "gw-stream-1" } });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/event-stream");
     const reader = res.body!.getReader();
     const first = new TextDecoder().decode((await reader.read()).value);
     expect(first).toMatch(/^data: \{/);
-    // Live: the task is still running while the first piece is in hand.
+    // Live: the task is still running while the first piece is in hand (the
+    // trickling miner takes seconds over the rest, so this look comes first).
     const during = (await (await call(`/api/v1/tasks/${sessionId}/0`)).json()) as { status: string };
     expect(["assigned", "precommitted"]).toContain(during.status);
     let rest = "";
@@ -172,12 +173,12 @@ describe("gateway streaming", () => {
       rest += new TextDecoder().decode(value);
     }
     expect(rest.trim().endsWith("data: [DONE]")).toBe(true);
-    const usage = await until(async () => {
-      const { usage } = (await (await gw.send("/v1/usage", { key })).json()) as { usage: { request_id: string; status: string; completion_tokens: number; cost_micros: number }[] };
-      return usage.find((u) => u.request_id === "gw-stream-1");
-    });
-    expect(usage).toMatchObject({ status: "ok", completion_tokens: 10 });
-    expect(usage.cost_micros).toBeGreaterThan(0);
+    // Billing runs in waitUntil once the stream has ended: wait for it, then read the usage.
+    await settled();
+    const { usage } = (await (await gw.send("/v1/usage", { key })).json()) as { usage: { request_id: string; status: string; completion_tokens: number; cost_micros: number }[] };
+    const billed = usage.find((u) => u.request_id === "gw-stream-1");
+    expect(billed).toMatchObject({ status: "ok", completion_tokens: 10 });
+    expect(billed!.cost_micros).toBeGreaterThan(0);
   });
 });
 

@@ -1,5 +1,9 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { inject } from "vitest";
+// Imported here, not only reached through `exports`: the Worker's modules load
+// with the test file rather than inside whichever test calls it first.
+import worker from "../workers/index";
 import type { FleetName } from "./setup/global-setup";
 import { TEST_ADMIN_KEY, TEST_ROUTER_KEY } from "./keys";
 
@@ -20,10 +24,42 @@ export function call(path: string, init: RequestInit & { key?: string | null; js
 
 export const admin = (path: string, method: string, json?: unknown) => call(path, { method, key: TEST_ADMIN_KEY, json });
 
+/**
+ * The Worker's fetch under a configuration of its own (`vars` over the test
+ * bindings), with a real ExecutionContext: `settled()` resolves once the work
+ * the request handed to `waitUntil` (billing a stream, say) has finished.
+ */
+export async function fetchWorker(request: Request, vars: Record<string, string | undefined> = {}) {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(request, { ...env, ...vars } as typeof env, ctx);
+  return { response, settled: () => waitOnExecutionContext(ctx) };
+}
+
+/** A `fetch` for client SDKs (MCP, A2A, x402) that reaches the Worker through `fetchWorker`. */
+export const workerFetch =
+  (vars: Record<string, string | undefined> = {}): typeof fetch =>
+  async (input, init) =>
+    (await fetchWorker(new Request(input as RequestInfo, init), vars)).response;
+
+// Per file and run: a random base, then a counter, so that ids never repeat
+// within a file and files (and runs on a kept state) do not meet.
+const base = crypto.getRandomValues(new Uint32Array(1))[0]!;
 let counter = 0;
 /** Unique per test run: keeps suites' miners, models and sessions apart. */
-export const uniq = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
-export const uniqSessionId = () => 1000 + Math.floor(Math.random() * 1e9);
+export const uniq = (prefix: string) => `${prefix}-${base.toString(36)}-${(counter++).toString(36)}`;
+export const uniqSessionId = () => 1000 + ((base % 1_000_000) * 1000 + counter++);
+
+/** A seeded PRNG (mulberry32), for tests of code that takes a `random` source. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 /** Registers fleet miners under a fresh model name and returns it (plus the router's miner ids). */
 export async function minersFor(names: FleetName[], options: { maxConcurrency?: number; model?: string; offchain?: boolean } = {}) {
@@ -67,12 +103,18 @@ export async function minerRequests(name: FleetName): Promise<number> {
   return ((await res.json()) as { requests: number }).requests;
 }
 
-export async function until<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
+/**
+ * Polls `probe` until it gives a value, a bounded number of times. Only for
+ * work the test cannot await: what another process (a dev miner) or another
+ * Durable Object (the registry, told by a Session in its own waitUntil) does
+ * after the response. Counted in attempts, not by the clock, so a test that
+ * fakes Date cannot make it spin forever.
+ */
+export async function until<T>(probe: () => Promise<T | undefined | null | false>, attempts = 200): Promise<T> {
+  for (let i = 0; i < attempts; i++) {
     const value = await probe();
     if (value) return value;
-    if (Date.now() > end) throw new Error("condition not met in time");
     await new Promise((r) => setTimeout(r, 50));
   }
+  throw new Error(`condition not met after ${attempts} attempts`);
 }

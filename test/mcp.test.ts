@@ -1,17 +1,13 @@
-import { env } from "cloudflare:workers";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { describe, expect, it } from "vitest";
-import worker from "../workers/index";
-import { createSession, minersFor } from "./helpers";
+import { createSession, minersFor, workerFetch } from "./helpers";
 import { TEST_ROUTER_KEY } from "./keys";
 
 /** The official MCP client, speaking streamable HTTP to the Worker. */
 async function connect(key: string | null) {
-  const fetchImpl: typeof fetch = async (input, init) =>
-    await worker.fetch(new Request(input as RequestInfo, init), env, { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext);
   const transport = new StreamableHTTPClientTransport(new URL("http://router.test/mcp"), {
-    fetch: fetchImpl,
+    fetch: workerFetch(),
     requestInit: key ? { headers: { authorization: `Bearer ${key}` } } : {},
   });
   const client = new Client({ name: "test-client", version: "1.0.0" });

@@ -122,6 +122,7 @@ describe("miners and off-chain payloads", () => {
     const second = post(`/api/v3/completions/${sessionId}`, { prompt: "second secret prompt", timeout: 20, precommit_timeout: 15 });
 
     type Dispatch = { prompt: string; cortensor: { task_id: number; token: string; prompt_urn: string; payload_url: string; result_url: string } };
+    // The dispatches reach the dev miner (another process) while both requests are still open: poll its inbox.
     const dispatched = await until(async () => {
       const inbox = (await minerInbox("offchain")).map((r) => r.body as unknown as Dispatch).filter((b) => b.cortensor?.payload_url?.includes(`s${sessionId}%2F`));
       return inbox.length === 2 ? inbox.sort((a, b) => a.cortensor.task_id - b.cortensor.task_id) : undefined;
@@ -172,6 +173,7 @@ describe("miners and off-chain payloads", () => {
     };
     expect(body.miners.find((m) => m.miner === ids.offchain)!.status).toBe("pending");
     type Dispatch = { cortensor: { task_id: number; token: string; prompt_urn: string } };
+    // The off-chain miner got its dispatch in another process, without answering: poll its inbox.
     const mine = await until(async () =>
       (await minerInbox("offchain")).map((r) => r.body as unknown as Dispatch).find((b) => b.cortensor?.prompt_urn === body.prompt_urn),
     );
@@ -179,6 +181,7 @@ describe("miners and off-chain payloads", () => {
     expect(await read.text()).toBe("late but counted");
     const delivered = await post("/api/v3/offchain/result", { session_id: sessionId, task_id: body.task_id, result: body.choices[0]!.text }, mine.cortensor.token);
     expect(delivered.status).toBe(200);
+    // The Session judges the late result after accepting the delivery: poll the task's record.
     const late = await until(async () => {
       const task = (await (await call(`/api/v1/tasks/${sessionId}/${body.task_id}`)).json()) as {
         assignments: { miner: string; late: boolean; agreed: boolean | null; result_urn: string | null }[];

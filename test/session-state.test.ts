@@ -1,11 +1,15 @@
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
-import { call, createSession, minersFor } from "./helpers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { call, createSession, minersFor, until } from "./helpers";
 
 const stubOf = (sessionId: number) => env.SESSIONS.get(env.SESSIONS.idFromName(`session:${sessionId}`));
 
 describe("session state", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it("survives a Durable Object restart, and idempotency with it", async () => {
     const { model } = await minersFor(["fastA"]);
     const sessionId = await createSession({ model });
@@ -52,19 +56,28 @@ describe("session state", () => {
     const controller = new AbortController();
     const pending = call(`/api/v1/completions/${sessionId}`, {
       method: "POST",
-      json: { prompt: "nobody waits", timeout: 5, precommit_timeout: 2 },
+      json: { prompt: "nobody waits", timeout: 60, precommit_timeout: 45 },
       signal: controller.signal,
     }).catch(() => null);
-    await new Promise((r) => setTimeout(r, 100));
+    // The client leaves once its task is on the (hanging) miner. Nothing tells
+    // the test when the request has crossed the Worker into the Session, so
+    // poll the task's record.
+    type Task = { status: string; deadline_at: string; error: { code: string } | null; assignments: { status: string }[] };
+    const running = await until(async () => {
+      const res = await call(`/api/v1/tasks/${sessionId}/0`);
+      const task = res.status === 200 ? ((await res.json()) as Task) : undefined;
+      return task?.status === "assigned" ? task : undefined;
+    });
     controller.abort();
     await pending;
-    const end = Date.now() + 10_000;
-    let status = "";
-    while (Date.now() < end && status !== "timed_out") {
-      await new Promise((r) => setTimeout(r, 100));
-      const res = await call(`/api/v1/tasks/${sessionId}/0`);
-      if (res.status === 200) status = ((await res.json()) as { status: string }).status;
-    }
-    expect(status).toBe("timed_out");
+    // Its deadline passes (the Session reads the test's clock: they share an
+    // isolate and only Date is faked) and the deadline alarm fires.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.parse(running.deadline_at) + 1);
+    expect(await runDurableObjectAlarm(stubOf(sessionId))).toBe(true);
+    const task = (await (await call(`/api/v1/tasks/${sessionId}/0`)).json()) as Task;
+    expect(task.status).toBe("timed_out");
+    expect(task.error!.code).toBe("timeout");
+    expect(task.assignments.map((a) => a.status)).toEqual(["timed_out"]);
   });
 });

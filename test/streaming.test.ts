@@ -45,13 +45,14 @@ describe("live streaming (redundancy 1)", () => {
   });
 
   it("delivers text while the miner is still generating", async () => {
-    const { model } = await minersFor(["streamer"]);
+    const { model } = await minersFor(["trickle"]);
     const sessionId = await createSession({ model });
-    const res = await stream(sessionId, { prompt: "slowly", max_tokens: 20 });
+    const res = await stream(sessionId, { prompt: "slowly", max_tokens: 10 });
     const reader = res.body!.getReader();
     const first = new TextDecoder().decode((await reader.read()).value);
     expect(first).toMatch(/^data: \{/);
-    // The first piece is here; the task is still running.
+    // The first piece is here; the task is still running (the trickling miner
+    // takes seconds over the rest, so this look comes first).
     const during = (await (await call(`/api/v1/tasks/${sessionId}/0`)).json()) as { status: string };
     expect(["assigned", "precommitted"]).toContain(during.status);
     while (!(await reader.read()).done);
@@ -90,7 +91,8 @@ describe("live streaming (redundancy 1)", () => {
 describe("streaming with redundancy 3", () => {
   it("streams only the agreed output under the consensus policy", async () => {
     const { model, ids } = await minersFor(["wrong", "fastA", "fastB"]);
-    const sessionId = await createSession({ model, redundancy: 3 });
+    // Commit policy "all": the wrong answer is judged whatever order the three arrive in.
+    const sessionId = await createSession({ model, redundancy: 3, commit_policy: "all" });
     const { chunks } = await readEvents(await stream(sessionId, { prompt: "agreed only" }));
     const last = chunks.at(-1)!;
     expect(last.error).toBeUndefined();
@@ -99,16 +101,37 @@ describe("streaming with redundancy 3", () => {
     expect(chunks.slice(0, -1).map((c) => c.choices[0]!.text).join("")).toBe(task.result.choices[0]!.text);
   });
 
-  it("under the speed policy streams the first miner live and says so when consensus disagrees", async () => {
-    const { model } = await minersFor(["wrong", "fastA", "fastB"]);
+  type StreamedTask = { result: { choices: { text: string }[] }; assignments: { miner: string; output: string | null; agreed: boolean | null }[] };
+  const textOf = (chunks: Chunk[]) => chunks.slice(0, -1).map((c) => c.choices[0]!.text).join("");
+
+  it("under the speed policy streams the first miner live, and ends without an error when consensus agrees with it", async () => {
+    // The fast miners answer (and stream) long before the wrong one; "all"
+    // makes the task wait for the wrong one, so there is a disagreement, just
+    // not with what was streamed.
+    const { model, ids } = await minersFor(["fastA", "fastB", "wrongSlow"]);
+    const sessionId = await createSession({ model, redundancy: 3, stream_policy: "speed", commit_policy: "all" });
+    const { chunks, done } = await readEvents(await stream(sessionId, { prompt: "fast please" }));
+    expect(done).toBe(true);
+    const task = (await (await call(`/api/v1/tasks/${sessionId}/0`)).json()) as StreamedTask;
+    expect(task.assignments.find((a) => a.miner === ids.wrongSlow)!.agreed).toBe(false);
+    expect(textOf(chunks)).toBe(task.result.choices[0]!.text);
+    const last = chunks.at(-1)!;
+    expect(last.error).toBeUndefined();
+    expect(last.miners!.find((m) => m.miner === ids.wrongSlow)!.agreed).toBe(false);
+  });
+
+  it("under the speed policy streams the first miner live, and says so when consensus disagrees with it", async () => {
+    // The wrong miner answers first by half a second: it is the one streamed, and then outvoted.
+    const { model, ids } = await minersFor(["wrong", "steadyA", "steadyB"]);
     const sessionId = await createSession({ model, redundancy: 3, stream_policy: "speed" });
     const { chunks, done } = await readEvents(await stream(sessionId, { prompt: "fast please" }));
     expect(done).toBe(true);
-    const streamed = chunks.slice(0, -1).map((c) => c.choices[0]!.text).join("");
-    const task = (await (await call(`/api/v1/tasks/${sessionId}/0`)).json()) as { result: { choices: { text: string }[] } };
-    const agreed = task.result.choices[0]!.text;
+    const task = (await (await call(`/api/v1/tasks/${sessionId}/0`)).json()) as StreamedTask;
+    const streamed = textOf(chunks);
+    expect(streamed).toBe(task.assignments.find((a) => a.miner === ids.wrong)!.output);
+    expect(streamed).not.toBe(task.result.choices[0]!.text);
     const last = chunks.at(-1)!;
-    if (streamed === agreed) expect(last.error).toBeUndefined();
-    else expect(last.error).toMatchObject({ code: "stream_superseded" });
+    expect(last.error).toMatchObject({ code: "stream_superseded" });
+    expect(last.miners!.find((m) => m.miner === ids.wrong)!.agreed).toBe(false);
   });
 });

@@ -1,7 +1,5 @@
-import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
-import worker from "../workers/index";
-import { call, createSession, minerInbox, minerRequests, minersFor } from "./helpers";
+import { describe, expect, it, vi } from "vitest";
+import { call, createSession, fetchWorker, minerInbox, minerRequests, minersFor } from "./helpers";
 
 type ErrorBody = { error: { code: string; message: string; details?: { retry_after?: number } } };
 
@@ -10,12 +8,8 @@ const freshIp = () => `203.0.113.${++ipCounter}`;
 
 /** A trial request as it reaches the Worker from the edge: no key, CF-Connecting-IP set by Cloudflare. */
 function trial(vars: Record<string, string>) {
-  return (path: string, body: unknown, headers: Record<string, string>) =>
-    worker.fetch(
-      new Request(`http://router.test${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) }),
-      { ...env, ...vars },
-      { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext,
-    );
+  return async (path: string, body: unknown, headers: Record<string, string>) =>
+    (await fetchWorker(new Request(`http://router.test${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) }), vars)).response;
 }
 
 async function trialSetup(extra: Record<string, string> = {}) {
@@ -35,18 +29,32 @@ describe("trial routes", () => {
   });
 
   it("answers once per client per window, then 429 with retry_after, and again after the window", async () => {
-    const { send } = await trialSetup({ TRIAL_WINDOW_S: "1" });
-    const ip = freshIp();
-    expect((await send("/api/v1/trial/completions", { prompt: "one" }, { "CF-Connecting-IP": ip })).status).toBe(200);
-    const again = await send("/api/v1/trial/completions", { prompt: "two" }, { "CF-Connecting-IP": ip });
-    expect(again.status).toBe(429);
-    const body = (await again.json()) as ErrorBody;
-    expect(body.error.code).toBe("trial_quota_exceeded");
-    expect(body.error.details!.retry_after).toBeGreaterThanOrEqual(1);
-    expect(again.headers.get("retry-after")).toBe(String(body.error.details!.retry_after));
-    expect((await send("/api/v1/trial/completions", { prompt: "other client" }, { "CF-Connecting-IP": freshIp() })).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 1100));
-    expect((await send("/api/v1/trial/completions", { prompt: "three" }, { "CF-Connecting-IP": ip })).status).toBe(200);
+    const { send } = await trialSetup({ TRIAL_WINDOW_S: "60" });
+    // The quota window runs on the test's clock: the Quota object shares the
+    // test's isolate, and only Date is faked (timers, and so the task, run as ever).
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const start = Date.now();
+      const ip = freshIp();
+      expect((await send("/api/v1/trial/completions", { prompt: "one" }, { "CF-Connecting-IP": ip })).status).toBe(200);
+      const again = await send("/api/v1/trial/completions", { prompt: "two" }, { "CF-Connecting-IP": ip });
+      expect(again.status).toBe(429);
+      const body = (await again.json()) as ErrorBody;
+      expect(body.error.code).toBe("trial_quota_exceeded");
+      expect(body.error.details!.retry_after).toBe(60);
+      expect(again.headers.get("retry-after")).toBe("60");
+      expect((await send("/api/v1/trial/completions", { prompt: "other client" }, { "CF-Connecting-IP": freshIp() })).status).toBe(200);
+      // The last millisecond of the window: still refused, for one more second.
+      vi.setSystemTime(start + 59_999);
+      const last = await send("/api/v1/trial/completions", { prompt: "almost" }, { "CF-Connecting-IP": ip });
+      expect(last.status).toBe(429);
+      expect(((await last.json()) as ErrorBody).error.details!.retry_after).toBe(1);
+      // The window has passed.
+      vi.setSystemTime(start + 60_000);
+      expect((await send("/api/v1/trial/completions", { prompt: "three" }, { "CF-Connecting-IP": ip })).status).toBe(200);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("counts the edge's client address, not headers a client can set", async () => {

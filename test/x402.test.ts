@@ -1,11 +1,9 @@
-import { env } from "cloudflare:workers";
 import { ExactEvmScheme } from "@x402/evm";
 import { ExactEvmSchemeV1 } from "@x402/evm/v1";
 import { wrapFetchWithPaymentFromConfig } from "@x402/fetch";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { describe, expect, inject, it } from "vitest";
-import worker from "../workers/index";
-import { createSession, minerRequests, minersFor } from "./helpers";
+import { createSession, minerRequests, minersFor, workerFetch } from "./helpers";
 
 const PAY_TO = "0x9999999999999999999999999999999999999999";
 
@@ -14,12 +12,7 @@ const activity = async () => (await (await fetch(`${inject("facilitator").url}/a
 
 /** The Worker with x402 enabled, as a paying client reaches it. */
 function router(vars: Record<string, string> = {}): typeof fetch {
-  return async (input, init) =>
-    worker.fetch(
-      new Request(input as RequestInfo, init),
-      { ...env, X402_ROUTES: "all", X402_FACILITATOR_URL: inject("facilitator").url, X402_PAY_TO: PAY_TO, ...vars },
-      { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext,
-    );
+  return workerFetch({ X402_ROUTES: "all", X402_FACILITATOR_URL: inject("facilitator").url, X402_PAY_TO: PAY_TO, ...vars });
 }
 
 function payingClient(base: typeof fetch) {

@@ -21,7 +21,14 @@ const FLEET = {
   // Answers only when a test POSTs /dev/release (test/adversarial/a2a-cancel.test.ts).
   held: { hold: true },
   spare: { latencyMs: 10 },
+  // Correct and wrong answers certain to come long after the fast (and the
+  // fast wrong) ones: tests that need an order of arrival leave a wide margin.
+  steadyA: { latencyMs: 500 },
+  steadyB: { latencyMs: 500 },
+  wrongSlow: { latencyMs: 500, wrongRate: 1 },
   streamer: { latencyMs: 0, streamChunkDelayMs: 50 },
+  // Streams for seconds (10 tokens take 2 s): a test can look at the task while it runs.
+  trickle: { latencyMs: 0, streamChunkDelayMs: 200 },
   // Off-chain: answers 202 and would deliver to the router; the tests deliver in its place.
   offchain: { latencyMs: 0, deferResults: true },
   // Verdict answers for validate and factcheck.
