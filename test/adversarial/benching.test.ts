@@ -113,8 +113,9 @@ describe("benching attack: keyed routes", () => {
     const reg = await admin("/api/v1/admin/miners", "POST", { id: dead, url: "http://127.0.0.1:1", credential: "x", models: [model], max_concurrency: 8 });
     expect(reg.status).toBe(201);
     const sessionId = await createSession({ model, redundancy: 3 });
+    let attempt = 0;
     await until(async () => {
-      const res = await call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: `p${Math.random()}` } });
+      const res = await call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: `attempt ${attempt++}` } });
       expect(res.status).toBe(200);
       const [m] = await minersById([dead]);
       return m && !m.healthy && m;
