@@ -22,7 +22,6 @@ const MIGRATIONS = [
  * A task that has ended is never changed again.
  */
 export class A2ATaskStoreObject extends SqliteObject {
-
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, MIGRATIONS);
   }

@@ -191,9 +191,7 @@ export class MinerRegistry extends SqliteObject {
    * among them itself (see MinerPool): credential, reputation, capacity, load.
    */
   async candidates(model: string): Promise<MinerCandidate[]> {
-    const rows = this.sql<MinerRow>`SELECT * FROM miners WHERE healthy = 1 ORDER BY id`.filter((r) =>
-      Models.parse(JSON.parse(r.models)).includes(model),
-    );
+    const rows = this.sql<MinerRow>`SELECT * FROM miners WHERE healthy = 1 ORDER BY id`.filter((r) => Models.parse(JSON.parse(r.models)).includes(model));
     return Promise.all(
       rows.map(async (r) => ({
         id: r.id,
@@ -305,9 +303,7 @@ export class MinerRegistry extends SqliteObject {
   listSessions(options: { includeInactive: boolean }): SessionSummary[] {
     const rows = this.sql<{ id: number; name: string; model: string; redundancy: number; mode: string; active: number }>`
       SELECT id, name, model, redundancy, mode, active FROM sessions ORDER BY id`;
-    return rows
-      .filter((r) => options.includeInactive || r.active === 1)
-      .map((r) => ({ ...r, active: r.active === 1 }));
+    return rows.filter((r) => options.includeInactive || r.active === 1).map((r) => ({ ...r, active: r.active === 1 }));
   }
 
   /** Next free session id, for sessions created without one. */

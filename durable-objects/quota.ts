@@ -32,7 +32,6 @@ export type QuotaDecision = { ok: true; remaining: Record<string, number> } | { 
  * costs nothing.
  */
 export class QuotaObject extends SqliteObject {
-
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, MIGRATIONS);
   }

@@ -17,10 +17,7 @@ export class SqlError extends Error {
  * parameters, never part of the query text.
  */
 export function sqlOf(storage: SqlStorage) {
-  return function sql<T extends Record<string, SqlStorageValue> = Record<string, SqlStorageValue>>(
-    strings: TemplateStringsArray,
-    ...values: SqlStorageValue[]
-  ): T[] {
+  return function sql<T extends Record<string, SqlStorageValue> = Record<string, SqlStorageValue>>(strings: TemplateStringsArray, ...values: SqlStorageValue[]): T[] {
     const query = strings.reduce((text, part, i) => text + (i > 0 ? "?" : "") + part, "");
     try {
       return storage.exec<T>(query, ...values).toArray();

@@ -58,7 +58,15 @@ async function start() {
 
   const router = await startLocalRouter({
     port: PORT,
-    vars: { V3_SESSION_POOLS: JSON.stringify(POOLS), TRIAL_ROUTES: "all", TRIAL_SESSION_IDS: "0,68", A2A_SESSION_ID: "0", X402_ROUTES: "all", X402_FACILITATOR_URL: facilitator.url, X402_PAY_TO: DEV_PAY_TO },
+    vars: {
+      V3_SESSION_POOLS: JSON.stringify(POOLS),
+      TRIAL_ROUTES: "all",
+      TRIAL_SESSION_IDS: "0,68",
+      A2A_SESSION_ID: "0",
+      X402_ROUTES: "all",
+      X402_FACILITATOR_URL: facilitator.url,
+      X402_PAY_TO: DEV_PAY_TO,
+    },
     log: (line) => console.log(`[wrangler] ${line}`),
   });
   started.push({ close: router.stop });

@@ -52,11 +52,24 @@ describe("A2A JSON-RPC", () => {
     const client = await factory.createFromUrl("http://router.test");
     const sent = await client.sendMessage({
       tenant: "",
-      message: { messageId: crypto.randomUUID(), contextId: "", taskId: "", role: 1, parts: [{ content: { $case: "text", value: "Summarize what a router does." }, metadata: undefined, filename: "", mediaType: "text/plain" }], metadata: undefined, extensions: [], referenceTaskIds: [] },
+      message: {
+        messageId: crypto.randomUUID(),
+        contextId: "",
+        taskId: "",
+        role: 1,
+        parts: [{ content: { $case: "text", value: "Summarize what a router does." }, metadata: undefined, filename: "", mediaType: "text/plain" }],
+        metadata: undefined,
+        extensions: [],
+        referenceTaskIds: [],
+      },
       configuration: undefined,
       metadata: undefined,
     });
-    const task = sent as unknown as { id: string; status: { state: TaskState }; artifacts: { parts: { content?: { $case: string; value: string } }[]; metadata?: Record<string, unknown> }[] };
+    const task = sent as unknown as {
+      id: string;
+      status: { state: TaskState };
+      artifacts: { parts: { content?: { $case: string; value: string } }[]; metadata?: Record<string, unknown> }[];
+    };
     expect(task.status.state).toBe(TaskState.TASK_STATE_COMPLETED);
     const result = task.artifacts[0]!.parts[0]!.content!.value;
     expect(result.length).toBeGreaterThan(0);
@@ -85,7 +98,16 @@ describe("A2A JSON-RPC", () => {
     const client = await new ClientFactory({ transports: [new JsonRpcTransportFactory({ fetchImpl, legacyCompat: { enabled: true } })] }).createFromAgentCard(legacyOnly);
     const sent = (await client.sendMessage({
       tenant: "",
-      message: { messageId: crypto.randomUUID(), contextId: "", taskId: "", role: 1, parts: [{ content: { $case: "text", value: "Hello from an older client." }, metadata: undefined, filename: "", mediaType: "text/plain" }], metadata: undefined, extensions: [], referenceTaskIds: [] },
+      message: {
+        messageId: crypto.randomUUID(),
+        contextId: "",
+        taskId: "",
+        role: 1,
+        parts: [{ content: { $case: "text", value: "Hello from an older client." }, metadata: undefined, filename: "", mediaType: "text/plain" }],
+        metadata: undefined,
+        extensions: [],
+        referenceTaskIds: [],
+      },
       configuration: undefined,
       metadata: undefined,
     })) as unknown as { id: string; status: { state: TaskState } };
@@ -97,7 +119,13 @@ describe("A2A JSON-RPC", () => {
     const { model } = await minersFor(["fastB"]);
     const sessionId = await createSession({ model });
     const rpc = async (method: string, params: unknown) =>
-      (await (await a2aFetch(sessionId)("http://router.test/api/v1/a2a", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) })).json()) as {
+      (await (
+        await a2aFetch(sessionId)("http://router.test/api/v1/a2a", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+        })
+      ).json()) as {
         result?: { kind: string; id: string; status: { state: string }; artifacts?: { parts: { kind: string; text: string }[] }[] };
         error?: { code: number; message: string };
       };

@@ -14,7 +14,7 @@ describe("admin: sessions", () => {
     const created = await admin("/api/v1/admin/sessions", "POST", {
       id,
       name: "research",
-      metadata: "{\"team\":\"a\"}",
+      metadata: '{"team":"a"}',
       owner,
       model: "llama-3-8b",
       min_nodes: 1,
@@ -30,7 +30,16 @@ describe("admin: sessions", () => {
     const updated = await admin(`/api/v1/admin/sessions/${id}`, "PATCH", { redundancy: 5, mode: "dedicated" });
     expect(updated.status).toBe(200);
     // What a patch leaves out stays (the update schema has no defaults to reset it with).
-    expect(await updated.json()).toMatchObject({ redundancy: 5, mode: "dedicated", name: "research", metadata: "{\"team\":\"a\"}", owner, model: "llama-3-8b", commit_policy: "quorum", private: false });
+    expect(await updated.json()).toMatchObject({
+      redundancy: 5,
+      mode: "dedicated",
+      name: "research",
+      metadata: '{"team":"a"}',
+      owner,
+      model: "llama-3-8b",
+      commit_policy: "quorum",
+      private: false,
+    });
 
     const listed = (await (await call("/api/v1/sessions")).json()) as { sessions: { id: number }[] };
     expect(listed.sessions.map((s) => s.id)).toContain(id);
@@ -57,7 +66,10 @@ describe("admin: sessions", () => {
       const res = await admin("/api/v1/admin/sessions", "POST", { id: uniqSessionId(), ...body });
       expect(res.status, JSON.stringify(body)).toBe(400);
       const { error } = (await res.json()) as ErrorBody;
-      expect(error.details!.issues!.map((i) => i.field), JSON.stringify(body)).toContain(field);
+      expect(
+        error.details!.issues!.map((i) => i.field),
+        JSON.stringify(body),
+      ).toContain(field);
     }
     const id = uniqSessionId();
     await admin("/api/v1/admin/sessions", "POST", { id, name: "ok", max_nodes: 3 });
@@ -96,8 +108,9 @@ describe("admin: miners", () => {
 
     // At rest the credential is sealed: not the plaintext, and bound to the miner id.
     const stub = env.MINERS.get(env.MINERS.idFromName("registry"));
-    const sealed = await runInDurableObject(stub, (_instance, state) =>
-      state.storage.sql.exec<{ credential_sealed: string }>("SELECT credential_sealed FROM miners WHERE id = ?", id).one().credential_sealed,
+    const sealed = await runInDurableObject(
+      stub,
+      (_instance, state) => state.storage.sql.exec<{ credential_sealed: string }>("SELECT credential_sealed FROM miners WHERE id = ?", id).one().credential_sealed,
     );
     expect(sealed).toMatch(/^v1\./);
     expect(sealed).not.toContain("rotated-secret");
@@ -163,7 +176,9 @@ describe("cron", () => {
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ cron: "*/2 * * * *" }), env, ctx);
     await waitOnExecutionContext(ctx);
-    const { miners } = (await (await call("/api/v1/miners")).json()) as { miners: { id: string; healthy: boolean; last_error: string | null; last_health_check_at: string | null }[] };
+    const { miners } = (await (await call("/api/v1/miners")).json()) as {
+      miners: { id: string; healthy: boolean; last_error: string | null; last_health_check_at: string | null }[];
+    };
     expect(miners.find((m) => m.id === id)).toMatchObject({ healthy: false, last_error: "GET /v1/models answered 401" });
     expect(miners.find((m) => m.id === id)!.last_health_check_at).not.toBeNull();
   });

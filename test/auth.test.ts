@@ -49,10 +49,7 @@ describe("auth", () => {
   });
 
   it("refuses to serve a production configuration that still accepts the dev token", async () => {
-    const res = await withEnv(
-      { ENVIRONMENT: "production", ROUTER_API_KEYS: "default-dev-token,real-key" },
-      "/api/v1/ping",
-    );
+    const res = await withEnv({ ENVIRONMENT: "production", ROUTER_API_KEYS: "default-dev-token,real-key" }, "/api/v1/ping");
     expect(res.status).toBe(503);
     const body = (await res.json()) as { error: { code: string; details: { problems: string[] } } };
     expect(body.error.code).toBe("router_misconfigured");
@@ -68,9 +65,7 @@ describe("auth", () => {
     );
     expect(res.status).toBe(503);
     const { error } = (await res.json()) as { error: { details: { problems: string[] } } };
-    expect(error.details.problems).toEqual(
-      expect.arrayContaining(["ROUTER_API_KEYS secret is not set", "ADMIN_API_KEY secret is not set"]),
-    );
+    expect(error.details.problems).toEqual(expect.arrayContaining(["ROUTER_API_KEYS secret is not set", "ADMIN_API_KEY secret is not set"]));
   });
 
   it("serves a production configuration with real secrets", async () => {

@@ -49,9 +49,7 @@ describe("completions, redundancy 1", () => {
     const text = body.choices[0]!.text!;
     expect(text.length).toBeGreaterThan(0);
     expect(body.usage.total_tokens).toBe(body.usage.prompt_tokens + body.usage.completion_tokens);
-    expect(body.miners).toEqual([
-      expect.objectContaining({ miner: ids.fastA, status: "committed", agreed: true, precommit_hash: await sha256(text) }),
-    ]);
+    expect(body.miners).toEqual([expect.objectContaining({ miner: ids.fastA, status: "committed", agreed: true, precommit_hash: await sha256(text) })]);
 
     const task = (await (await call(`/api/v1/tasks/${sessionId}/0`)).json()) as {
       status: string;
@@ -60,9 +58,7 @@ describe("completions, redundancy 1", () => {
     };
     expect(task.status).toBe("ended");
     expect(task.assignments[0]).toMatchObject({ status: "ended", precommit_hash: await sha256(text), output: text });
-    expect(task.events.filter((e) => e.state !== "acked").map((e) => e.state)).toEqual(
-      expect.arrayContaining(["queued", "assigned", "precommitted", "committed", "ended"]),
-    );
+    expect(task.events.filter((e) => e.state !== "acked").map((e) => e.state)).toEqual(expect.arrayContaining(["queued", "assigned", "precommitted", "committed", "ended"]));
   });
 
   it("takes the session from the body, and chat messages", async () => {
@@ -229,7 +225,10 @@ describe("streaming", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/event-stream");
     const raw = await res.text();
-    const events = raw.split("\n\n").filter(Boolean).map((e) => e.replace(/^data: /, ""));
+    const events = raw
+      .split("\n\n")
+      .filter(Boolean)
+      .map((e) => e.replace(/^data: /, ""));
     expect(events.at(-1)).toBe("[DONE]");
     const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as { object: string; choices: { text: string; finish_reason: string | null }[] });
     expect(chunks.every((c) => c.object === "text_completion")).toBe(true);

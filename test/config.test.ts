@@ -36,7 +36,10 @@ describe("configuration", () => {
     for (const PAYLOAD_BACKENDS of ["[{", '[{"index": 0, "binding": "PAYLOADS"}]', "[]"]) {
       const res = await problemsWith({ PAYLOAD_BACKENDS });
       expect(res, PAYLOAD_BACKENDS).toMatchObject({ status: 503, code: "router_misconfigured" });
-      expect(res.problems.some((p) => p.startsWith("PAYLOAD_BACKENDS")), PAYLOAD_BACKENDS).toBe(true);
+      expect(
+        res.problems.some((p) => p.startsWith("PAYLOAD_BACKENDS")),
+        PAYLOAD_BACKENDS,
+      ).toBe(true);
     }
   });
 

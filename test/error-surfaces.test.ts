@@ -10,7 +10,11 @@ async function send(path: string, init: { body?: string; key?: string | null; co
   const headers = new Headers({ "content-type": init.contentType ?? "application/json", accept: "application/json, text/event-stream" });
   if (init.key !== null) headers.set("authorization", `Bearer ${init.key ?? TEST_ROUTER_KEY}`);
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`http://router.test${path}`, { method: "POST", headers, ...(init.body === undefined ? {} : { body: init.body }) }), { ...env, ...init.vars }, ctx);
+  const res = await worker.fetch(
+    new Request(`http://router.test${path}`, { method: "POST", headers, ...(init.body === undefined ? {} : { body: init.body }) }),
+    { ...env, ...init.vars },
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   return { status: res.status, body: await res.json<Record<string, unknown>>() };
 }

@@ -41,7 +41,9 @@ function gateway(vars: Record<string, string> = {}) {
 
 /** A customer with one key, and a session (served by a fleet miner) behind the alias "default". */
 async function customer(options: { balance?: number; billing?: "prepaid" | "postpaid"; key?: Record<string, unknown> } = {}) {
-  const id = uniq("cust").toLowerCase().replace(/[^a-z0-9-]/g, "-");
+  const id = uniq("cust")
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-");
   expect((await admin("/v1/admin/customers", "POST", { id, name: "Acme", billing: options.billing ?? "prepaid", balance_micros: options.balance ?? 10_000_000 })).status).toBe(201);
   const issued = (await (await admin(`/v1/admin/customers/${id}/keys`, "POST", options.key ?? {})).json()) as Issued;
   const { model } = await minersFor(["fastA"]);
@@ -139,7 +141,10 @@ describe("gateway models and pools", () => {
     expect(res.body).toMatchObject({ status: "ok", router_pool: "edge", data: { session_id: 7 } });
     expect(((await (await fetch(`${web}/broken-router/hits`)).json()) as { hits: number }).hits).toBe(hitsBefore + 1);
 
-    const allDown = await gateway({ ...vars, GATEWAY_POOLS: JSON.stringify({ edge: { type: "remote", routers: [{ url: `${web}/broken-router`, key_secret: "EDGE_BROKEN_KEY" }] } }) }).complete(c.key, {
+    const allDown = await gateway({
+      ...vars,
+      GATEWAY_POOLS: JSON.stringify({ edge: { type: "remote", routers: [{ url: `${web}/broken-router`, key_secret: "EDGE_BROKEN_KEY" }] } }),
+    }).complete(c.key, {
       ...seedRequest,
       model: "edge",
     });
@@ -150,7 +155,9 @@ describe("gateway models and pools", () => {
 
 describe("gateway streaming", () => {
   it("passes the router's live stream through and bills it once it has ended", async () => {
-    const id = uniq("cust").toLowerCase().replace(/[^a-z0-9-]/g, "-");
+    const id = uniq("cust")
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, "-");
     await admin("/v1/admin/customers", "POST", { id, name: "Streamer", balance_micros: 10_000_000 });
     const { key } = (await (await admin(`/v1/admin/customers/${id}/keys`, "POST", {})).json()) as Issued;
     const { model } = await minersFor(["trickle"]);
@@ -188,7 +195,18 @@ describe("usage and billing", () => {
     for (let i = 0; i < 3; i++) expect((await c.gw.complete(c.key, { ...seedRequest, prompt: `request ${i}` })).status).toBe(200);
     await c.gw.complete(c.key, { ...seedRequest, model: "gpt-nope" });
 
-    const mine = (await (await c.gw.send("/v1/usage", { key: c.key })).json()) as { usage: { status: string; cost_micros: number; total?: number; prompt_tokens: number; completion_tokens: number; model: string; router_pool: string; task_id: number | null }[] };
+    const mine = (await (await c.gw.send("/v1/usage", { key: c.key })).json()) as {
+      usage: {
+        status: string;
+        cost_micros: number;
+        total?: number;
+        prompt_tokens: number;
+        completion_tokens: number;
+        model: string;
+        router_pool: string;
+        task_id: number | null;
+      }[];
+    };
     const ok = mine.usage.filter((u) => u.status === "ok");
     expect(ok).toHaveLength(3);
     for (const u of ok) {
@@ -269,7 +287,9 @@ describe("OpenAI compatibility", () => {
   });
 
   it("raises the client's own errors for a bad key and an unknown model", async () => {
-    await expect(new OpenAI({ baseURL: `${inject("secondRouter").origin}/openai/v1`, apiKey: "csk_dev_wrongwrongwrongwrong", maxRetries: 0 }).models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    await expect(new OpenAI({ baseURL: `${inject("secondRouter").origin}/openai/v1`, apiKey: "csk_dev_wrongwrongwrongwrong", maxRetries: 0 }).models.list()).rejects.toBeInstanceOf(
+      OpenAI.AuthenticationError,
+    );
     await expect(client().completions.create({ model: "nope", prompt: "x" })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
   });
 });

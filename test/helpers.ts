@@ -17,9 +17,7 @@ export function call(path: string, init: RequestInit & { key?: string | null; js
   const headers = new Headers(rest.headers);
   if (key) headers.set("authorization", `Bearer ${key}`);
   if (json !== undefined) headers.set("content-type", "application/json");
-  return exports.default.fetch(
-    new Request(ORIGIN + path, { ...rest, headers, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) }),
-  );
+  return exports.default.fetch(new Request(ORIGIN + path, { ...rest, headers, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) }));
 }
 
 export const admin = (path: string, method: string, json?: unknown) => call(path, { method, key: TEST_ADMIN_KEY, json });

@@ -174,9 +174,7 @@ describe("miners and off-chain payloads", () => {
     expect(body.miners.find((m) => m.miner === ids.offchain)!.status).toBe("pending");
     type Dispatch = { cortensor: { task_id: number; token: string; prompt_urn: string } };
     // The off-chain miner got its dispatch in another process, without answering: poll its inbox.
-    const mine = await until(async () =>
-      (await minerInbox("offchain")).map((r) => r.body as unknown as Dispatch).find((b) => b.cortensor?.prompt_urn === body.prompt_urn),
-    );
+    const mine = await until(async () => (await minerInbox("offchain")).map((r) => r.body as unknown as Dispatch).find((b) => b.cortensor?.prompt_urn === body.prompt_urn));
     const read = await call(`/api/v3/offchain/payload?urn=${encodeURIComponent(mine.cortensor.prompt_urn)}`, { key: mine.cortensor.token });
     expect(await read.text()).toBe("late but counted");
     const delivered = await post("/api/v3/offchain/result", { session_id: sessionId, task_id: body.task_id, result: body.choices[0]!.text }, mine.cortensor.token);
@@ -223,12 +221,16 @@ describe("private sessions", () => {
   }
 
   const keyFor = async (scope: "session" | "task", account: typeof owner, sessionId: number, message: string, taskId?: number) =>
-    post(`/api/v1/auth/payload_enc_key/${scope}`, {
-      address: account.address,
-      session_id: sessionId,
-      ...(taskId === undefined ? {} : { task_id: taskId }),
-      signature: await account.signMessage({ message }),
-    }, null);
+    post(
+      `/api/v1/auth/payload_enc_key/${scope}`,
+      {
+        address: account.address,
+        session_id: sessionId,
+        ...(taskId === undefined ? {} : { task_id: taskId }),
+        signature: await account.signMessage({ message }),
+      },
+      null,
+    );
 
   it("stores only ciphertext, readable with the issued key", async () => {
     const { sessionId, prompt, body } = await privateTask();
@@ -246,10 +248,12 @@ describe("private sessions", () => {
 
     // Nor does the Session object keep outputs or results in plaintext.
     const stored = await runInDurableObject(stubOf(sessionId), (_i, state) =>
-      state.storage.sql.exec<{ result: string; output: string | null }>(
-        "SELECT t.result AS result, a.output AS output FROM tasks t JOIN assignments a ON a.task_id = t.task_id WHERE t.task_id = ?",
-        body.task_id,
-      ).one(),
+      state.storage.sql
+        .exec<{ result: string; output: string | null }>(
+          "SELECT t.result AS result, a.output AS output FROM tasks t JOIN assignments a ON a.task_id = t.task_id WHERE t.task_id = ?",
+          body.task_id,
+        )
+        .one(),
     );
     expect(stored.output).toBeNull();
     expect(stored.result.startsWith("enc:v1:")).toBe(true);

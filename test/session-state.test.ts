@@ -34,7 +34,10 @@ describe("session state", () => {
       state.storage.sql.exec(
         `INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at)
          VALUES (0, NULL, 'h', 'assigned', 'completion', '{"kind":"completion","model":"m","prompt":"p"}', 1, ?, ?, ?, ?)`,
-        past - 5000, past - 5000, past - 2000, past,
+        past - 5000,
+        past - 5000,
+        past - 2000,
+        past,
       );
       state.storage.sql.exec(`INSERT INTO assignments (task_id, slot, miner_id, status, assigned_at) VALUES (0, 0, 'some-miner', 'acked', ?)`, past - 5000);
       await state.storage.setAlarm(past);

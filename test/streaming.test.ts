@@ -14,12 +14,14 @@ type Chunk = {
 
 async function readEvents(res: Response): Promise<{ chunks: Chunk[]; done: boolean }> {
   const raw = await res.text();
-  const data = raw.split("\n\n").filter(Boolean).map((e) => e.replace(/^data: /, ""));
+  const data = raw
+    .split("\n\n")
+    .filter(Boolean)
+    .map((e) => e.replace(/^data: /, ""));
   return { chunks: data.filter((d) => d !== "[DONE]").map((d) => JSON.parse(d) as Chunk), done: data.at(-1) === "[DONE]" };
 }
 
-const stream = (sessionId: number, body: Record<string, unknown>) =>
-  call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { ...body, stream: true } });
+const stream = (sessionId: number, body: Record<string, unknown>) => call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { ...body, stream: true } });
 
 describe("live streaming (redundancy 1)", () => {
   it("passes the miner's stream through and records the same text", async () => {
@@ -66,7 +68,13 @@ describe("live streaming (redundancy 1)", () => {
     const { chunks } = await readEvents(await stream(sessionId, { messages: [{ role: "user", content: "hi" }], max_tokens: 5 }));
     expect(chunks.every((c) => c.object === "chat.completion.chunk")).toBe(true);
     expect(chunks[0]!.choices[0]!.delta).toMatchObject({ role: "assistant" });
-    expect(chunks.slice(0, -1).map((c) => c.choices[0]!.delta!.content).join("").split(" ")).toHaveLength(5);
+    expect(
+      chunks
+        .slice(0, -1)
+        .map((c) => c.choices[0]!.delta!.content)
+        .join("")
+        .split(" "),
+    ).toHaveLength(5);
   });
 
   it("answers an error status, not a stream, when the task fails before any text", async () => {
@@ -98,11 +106,20 @@ describe("streaming with redundancy 3", () => {
     expect(last.error).toBeUndefined();
     expect(last.miners!.find((m) => m.miner === ids.wrong)!.agreed).toBe(false);
     const task = (await (await call(`/api/v1/tasks/${sessionId}/0`)).json()) as { result: { choices: { text: string }[] } };
-    expect(chunks.slice(0, -1).map((c) => c.choices[0]!.text).join("")).toBe(task.result.choices[0]!.text);
+    expect(
+      chunks
+        .slice(0, -1)
+        .map((c) => c.choices[0]!.text)
+        .join(""),
+    ).toBe(task.result.choices[0]!.text);
   });
 
   type StreamedTask = { result: { choices: { text: string }[] }; assignments: { miner: string; output: string | null; agreed: boolean | null }[] };
-  const textOf = (chunks: Chunk[]) => chunks.slice(0, -1).map((c) => c.choices[0]!.text).join("");
+  const textOf = (chunks: Chunk[]) =>
+    chunks
+      .slice(0, -1)
+      .map((c) => c.choices[0]!.text)
+      .join("");
 
   it("under the speed policy streams the first miner live, and ends without an error when consensus agrees with it", async () => {
     // The fast miners answer (and stream) long before the wrong one; "all"

@@ -9,7 +9,8 @@ const freshIp = () => `203.0.113.${++ipCounter}`;
 /** A trial request as it reaches the Worker from the edge: no key, CF-Connecting-IP set by Cloudflare. */
 function trial(vars: Record<string, string>) {
   return async (path: string, body: unknown, headers: Record<string, string>) =>
-    (await fetchWorker(new Request(`http://router.test${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) }), vars)).response;
+    (await fetchWorker(new Request(`http://router.test${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) }), vars))
+      .response;
 }
 
 async function trialSetup(extra: Record<string, string> = {}) {
@@ -61,13 +62,21 @@ describe("trial routes", () => {
     const { send } = await trialSetup();
     const ip = freshIp();
     expect((await send("/api/v1/trial/completions", { prompt: "x" }, { "CF-Connecting-IP": ip, "X-Forwarded-For": "198.51.100.1" })).status).toBe(200);
-    const spoofed = await send("/api/v1/trial/completions", { prompt: "y" }, { "CF-Connecting-IP": ip, "X-Forwarded-For": "198.51.100.2", "X-Real-IP": "198.51.100.3", "True-Client-IP": "198.51.100.4" });
+    const spoofed = await send(
+      "/api/v1/trial/completions",
+      { prompt: "y" },
+      { "CF-Connecting-IP": ip, "X-Forwarded-For": "198.51.100.2", "X-Real-IP": "198.51.100.3", "True-Client-IP": "198.51.100.4" },
+    );
     expect(spoofed.status).toBe(429);
   });
 
   it("bounds max_tokens and timeouts whatever the client asks", async () => {
     const { sessionId, send } = await trialSetup();
-    const res = await send("/api/v1/trial/completions", { prompt: "as long as you like", max_tokens: 5000, timeout: 600, precommit_timeout: 500 }, { "CF-Connecting-IP": freshIp() });
+    const res = await send(
+      "/api/v1/trial/completions",
+      { prompt: "as long as you like", max_tokens: 5000, timeout: 600, precommit_timeout: 500 },
+      { "CF-Connecting-IP": freshIp() },
+    );
     expect(res.status).toBe(200);
     const body = (await res.json()) as { task_id: number; usage: { completion_tokens: number } };
     expect(body.usage.completion_tokens).toBe(16);
@@ -94,12 +103,20 @@ describe("trial routes", () => {
 
   it("runs delegate, validate and factcheck trials", async () => {
     const { send } = await trialSetup();
-    const delegate = await send("/api/v2/trial/delegate", { objective: "Summarize.", input: { kind: "text", payload: "Routers route." }, policy: { tier: "safe" } }, { "CF-Connecting-IP": freshIp() });
+    const delegate = await send(
+      "/api/v2/trial/delegate",
+      { objective: "Summarize.", input: { kind: "text", payload: "Routers route." }, policy: { tier: "safe" } },
+      { "CF-Connecting-IP": freshIp() },
+    );
     expect(delegate.status).toBe(200);
     expect(await delegate.json()).toMatchObject({ trial: true, consensus: { redundancy: 1 } });
     const validate = await send("/api/v1/trial/validate", { claim: { type: "t", output: "Fine output." } }, { "CF-Connecting-IP": freshIp() });
     expect(await validate.json()).toMatchObject({ verdict: "VALID", trial: true });
-    const factcheck = await send("/api/v1/trial/factcheck", { claim: { type: "t", statement: "Routers exist." }, policy: { task_redundancy: 3 } }, { "CF-Connecting-IP": freshIp() });
+    const factcheck = await send(
+      "/api/v1/trial/factcheck",
+      { claim: { type: "t", statement: "Routers exist." }, policy: { task_redundancy: 3 } },
+      { "CF-Connecting-IP": freshIp() },
+    );
     expect(await factcheck.json()).toMatchObject({ verdict: "VALID", task_ids: [expect.any(Number)] });
   });
 

@@ -16,7 +16,14 @@ type Verdict = {
   pool?: { replicas: number; session_id: number };
   sources?: { title: string; url: string }[];
 };
-type Delegated = { session_id: number; task_id: number; result: string; consensus: { redundancy: number }; fetched: { final_url: string; truncated: boolean } | null; pool?: { replicas: number; session_id: number } };
+type Delegated = {
+  session_id: number;
+  task_id: number;
+  result: string;
+  consensus: { redundancy: number };
+  fetched: { final_url: string; truncated: boolean } | null;
+  pool?: { replicas: number; session_id: number };
+};
 type ErrorBody = { error: { code: string; message: string; details?: { issues?: { field: string }[] } } };
 
 const post = (path: string, json: unknown) => call(path, { method: "POST", json });
@@ -110,7 +117,13 @@ describe("v3 session pools", () => {
       [{ consensus: { replicas: 3 } }, 3, 803],
       [{ replicas: 5 }, 5, 805],
     ] as const) {
-      const res = await post("/api/v3/delegate", { request_id: `delegate-demo-${replicas}`, objective: "Write a short technical summary of decentralized inference.", input: { kind: "text", payload: "Cortensor routes inference work across miner nodes." }, policy: { tier: "balanced" }, ...body });
+      const res = await post("/api/v3/delegate", {
+        request_id: `delegate-demo-${replicas}`,
+        objective: "Write a short technical summary of decentralized inference.",
+        input: { kind: "text", payload: "Cortensor routes inference work across miner nodes." },
+        policy: { tier: "balanced" },
+        ...body,
+      });
       expect(res.status, JSON.stringify(body)).toBe(200);
       const out = (await res.json()) as Delegated;
       expect(out.pool).toEqual({ replicas, session_id: session });
@@ -120,7 +133,12 @@ describe("v3 session pools", () => {
 
   it("validates through each replica tier and aggregates", async () => {
     for (const replicas of [1, 3, 5] as const) {
-      const res = await post("/api/v3/validate", { request_id: `validate-demo-${replicas}`, claim: claim("Candidate output to validate."), consensus: { replicas }, policy: { tier: "safe" } });
+      const res = await post("/api/v3/validate", {
+        request_id: `validate-demo-${replicas}`,
+        claim: claim("Candidate output to validate."),
+        consensus: { replicas },
+        policy: { tier: "safe" },
+      });
       expect(res.status).toBe(200);
       const v = (await res.json()) as Verdict;
       expect(v).toMatchObject({ verdict: "VALID", pool: { replicas }, agreement: { runs: replicas, agreeing: replicas } });
@@ -235,7 +253,11 @@ describe("factcheck", () => {
     expect(refused.status).toBe(501);
     expect(((await refused.json()) as ErrorBody).error.code).toBe("realtime_not_configured");
 
-    const res = await postWith({ SEARCH_PROVIDER_URL: `${inject("web").origin}/search` }, "/api/v1/factcheck", body({ session_id: sessionId, mode: "realtime", policy: { redundancy: 1 } }));
+    const res = await postWith(
+      { SEARCH_PROVIDER_URL: `${inject("web").origin}/search` },
+      "/api/v1/factcheck",
+      body({ session_id: sessionId, mode: "realtime", policy: { redundancy: 1 } }),
+    );
     expect(res.status).toBe(200);
     const v = (await res.json()) as Verdict;
     expect(v.sources!.map((s) => s.url)).toEqual(["https://docs.example/roles", "https://docs.example/validators"]);

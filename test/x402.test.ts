@@ -27,7 +27,8 @@ function payingClient(base: typeof fetch) {
   return { account, sent, pay };
 }
 
-const decode = (header: string | null) => JSON.parse(atob(header!)) as { x402Version: number; accepts: { scheme: string; network: string; amount: string; asset: string; payTo: string }[] };
+const decode = (header: string | null) =>
+  JSON.parse(atob(header!)) as { x402Version: number; accepts: { scheme: string; network: string; amount: string; asset: string; payTo: string }[] };
 const post = (body: unknown) => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
 describe("x402", () => {
@@ -47,7 +48,13 @@ describe("x402", () => {
       expect(res.status, path).toBe(402);
       const required = decode(res.headers.get("PAYMENT-REQUIRED"));
       expect(required.x402Version).toBe(2);
-      expect(required.accepts[0], path).toMatchObject({ scheme: "exact", network: "eip155:84532", amount: price, payTo: PAY_TO, asset: expect.stringMatching(/^0x[0-9a-fA-F]{40}$/) });
+      expect(required.accepts[0], path).toMatchObject({
+        scheme: "exact",
+        network: "eip155:84532",
+        amount: price,
+        payTo: PAY_TO,
+        asset: expect.stringMatching(/^0x[0-9a-fA-F]{40}$/),
+      });
     }
   });
 
@@ -67,7 +74,10 @@ describe("x402", () => {
     expect(after.settlements.at(-1)).toMatchObject({ payer: account.address, amount: "10000", payTo: PAY_TO });
 
     const signature = sent.find((h) => h.has("PAYMENT-SIGNATURE"))!.get("PAYMENT-SIGNATURE")!;
-    const replay = await base("http://router.test/api/v1/x402/completions", { ...post({ prompt: "paid prompt" }), headers: { "content-type": "application/json", "PAYMENT-SIGNATURE": signature } });
+    const replay = await base("http://router.test/api/v1/x402/completions", {
+      ...post({ prompt: "paid prompt" }),
+      headers: { "content-type": "application/json", "PAYMENT-SIGNATURE": signature },
+    });
     expect(replay.status).toBe(402);
     expect((await activity()).settlements).toHaveLength(before + 1);
   });
@@ -104,8 +114,14 @@ describe("x402", () => {
     const base = router({ DEFAULT_SESSION_ID: String(sessionId) });
     const unpaid = await base("http://router.test/api/v1/x402/completions", post({ prompt: "legacy" }));
     expect(unpaid.status).toBe(402);
-    const v1 = (await unpaid.json()) as { x402Version: number; accepts: { scheme: string; network: string; maxAmountRequired: string; payTo: string; asset: string; resource: string }[] };
-    expect(v1).toMatchObject({ x402Version: 1, accepts: [{ scheme: "exact", network: "base-sepolia", maxAmountRequired: "10000", payTo: PAY_TO, resource: "http://router.test/api/v1/x402/completions" }] });
+    const v1 = (await unpaid.json()) as {
+      x402Version: number;
+      accepts: { scheme: string; network: string; maxAmountRequired: string; payTo: string; asset: string; resource: string }[];
+    };
+    expect(v1).toMatchObject({
+      x402Version: 1,
+      accepts: [{ scheme: "exact", network: "base-sepolia", maxAmountRequired: "10000", payTo: PAY_TO, resource: "http://router.test/api/v1/x402/completions" }],
+    });
 
     // A version-1 payment, signed by the SDK's own v1 client scheme.
     const account = privateKeyToAccount(generatePrivateKey());

@@ -108,7 +108,11 @@ export function createApp() {
 
   app.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",
-    info: { title: "Cortensor edge router", version: ROUTER_VERSION, description: "The Cortensor router API (v1, v2, v3), the hosted gateway (/v1) and its OpenAI-compatible surface" },
+    info: {
+      title: "Cortensor edge router",
+      version: ROUTER_VERSION,
+      description: "The Cortensor router API (v1, v2, v3), the hosted gateway (/v1) and its OpenAI-compatible surface",
+    },
     servers: [{ url: new URL(c.req.url).origin }],
   }));
   app.get("/docs", swaggerUI({ url: "/openapi.json" }));

@@ -93,7 +93,13 @@ export function consensusShortfall(outcome: Committed, task: { taskId: number; r
       redundancy: task.redundancy,
       answer_hash: outcome.winner.hash,
       dissent: outcome.dissent.flatMap((d) => d.slots.map((slot) => ({ miner: minerOf.get(slot) ?? null, hash: d.hash, similarity: d.similarity }))),
-      miners: outcome.slots.map((s) => ({ miner: s.miner.id, status: slotStatus(s), agreed: s.state === "precommitted" ? (s.agreed ?? false) : null, precommit_hash: s.hash ?? null, fault: s.fault ?? null })),
+      miners: outcome.slots.map((s) => ({
+        miner: s.miner.id,
+        status: slotStatus(s),
+        agreed: s.state === "precommitted" ? (s.agreed ?? false) : null,
+        precommit_hash: s.hash ?? null,
+        fault: s.fault ?? null,
+      })),
     },
   );
 }

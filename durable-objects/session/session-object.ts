@@ -156,7 +156,11 @@ export class SessionObject extends SqliteObject {
     if (session.config.private && !input.payload) {
       return {
         done: failed(
-          new ApiError(409, "private_session_requires_offchain", `session ${input.sessionId} is private: submit through /api/v2/completions or /api/v3/completions, which store payloads encrypted`),
+          new ApiError(
+            409,
+            "private_session_requires_offchain",
+            `session ${input.sessionId} is private: submit through /api/v2/completions or /api/v3/completions, which store payloads encrypted`,
+          ),
         ),
       };
     }
@@ -230,7 +234,8 @@ export class SessionObject extends SqliteObject {
           if (picked.length > 0) this.ctx.waitUntil(registryStub(this.env).noteDispatched(picked.map((m) => m.id)));
           return picked;
         },
-        callMiner: (target, request, options) => (offchainTask && target.offchain ? this.offchain.call(offchainTask, target, request, options) : callMiner(target, request, options)),
+        callMiner: (target, request, options) =>
+          offchainTask && target.offchain ? this.offchain.call(offchainTask, target, request, options) : callMiner(target, request, options),
         embeddings: embeddingSourceFor(config.embedding),
         events: {
           ...recorder,
@@ -249,7 +254,17 @@ export class SessionObject extends SqliteObject {
       },
     );
     const result = run.outcome.then((outcome) =>
-      this.finish({ taskId, session, outcome, requestId, kind: minerRequest.kind, redundancy, collect: input.policy?.collect ?? false, promptUrn, payloadVersion: input.payload?.version }),
+      this.finish({
+        taskId,
+        session,
+        outcome,
+        requestId,
+        kind: minerRequest.kind,
+        redundancy,
+        collect: input.policy?.collect ?? false,
+        promptUrn,
+        payloadVersion: input.payload?.version,
+      }),
     );
     this.running.set(taskId, { run, result });
     this.ctx.waitUntil(
@@ -281,7 +296,8 @@ export class SessionObject extends SqliteObject {
     }
     let result: Result;
     // Callers that aggregate the runs themselves (validate, factcheck) vote on their own terms.
-    const shortfall = outcome.status === "committed" && !task.collect ? consensusShortfall(outcome, { taskId, redundancy: task.redundancy, policy: session.config.consensus_policy }) : null;
+    const shortfall =
+      outcome.status === "committed" && !task.collect ? consensusShortfall(outcome, { taskId, redundancy: task.redundancy, policy: session.config.consensus_policy }) : null;
     if (shortfall) {
       this.store.fail(taskId, "failed", stored(shortfall), outcome.slots);
       result = shortfall.toFailure();

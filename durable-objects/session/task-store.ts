@@ -169,7 +169,12 @@ export class TaskStore {
   slotRecorder(taskId: number, keepOutputs: boolean) {
     let assigned = false;
     const ended = (s: Slot, status: "failed" | "timed_out") =>
-      this.setSlot(taskId, s.slot, status, () => this.sql`UPDATE assignments SET error = ${s.error ?? null}, ended_at = ${this.now()} WHERE task_id = ${taskId} AND slot = ${s.slot}`);
+      this.setSlot(
+        taskId,
+        s.slot,
+        status,
+        () => this.sql`UPDATE assignments SET error = ${s.error ?? null}, ended_at = ${this.now()} WHERE task_id = ${taskId} AND slot = ${s.slot}`,
+      );
     return {
       assigned: (s: Slot) => {
         this.storage.transactionSync(() => {
@@ -189,7 +194,8 @@ export class TaskStore {
       late: (s: Slot) =>
         this.setSlot(taskId, s.slot, "ended", () => {
           this.recordResult(taskId, s, { late: true, keepOutputs });
-          this.sql`UPDATE assignments SET agreed = ${s.agreed ? 1 : 0}, similarity = ${s.similarity ?? null}, ended_at = ${this.now()} WHERE task_id = ${taskId} AND slot = ${s.slot}`;
+          this
+            .sql`UPDATE assignments SET agreed = ${s.agreed ? 1 : 0}, similarity = ${s.similarity ?? null}, ended_at = ${this.now()} WHERE task_id = ${taskId} AND slot = ${s.slot}`;
         }),
     };
   }

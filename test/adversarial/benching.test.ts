@@ -109,7 +109,7 @@ describe("benching attack: keyed routes", () => {
 
   it("still benches a miner that is really down, once its probe fails", async () => {
     const { model, ids } = await minersFor(["benchA", "benchB", "benchC"]);
-    const dead = "dead-" + ids.benchA;
+    const dead = `dead-${ids.benchA}`;
     const reg = await admin("/api/v1/admin/miners", "POST", { id: dead, url: "http://127.0.0.1:1", credential: "x", models: [model], max_concurrency: 8 });
     expect(reg.status).toBe(201);
     const sessionId = await createSession({ model, redundancy: 3 });

@@ -13,20 +13,22 @@ import { TEST_ROUTER_KEY } from "../keys";
  */
 
 /** The Worker under extra configuration, as a client reaches it. */
-const worker_ = (vars: Record<string, string>) => (path: string, init: { key?: string | null; json?: unknown; headers?: Record<string, string> } = {}) =>
-  worker.fetch(
-    new Request(`http://router.test${path}`, {
-      method: init.json === undefined ? "GET" : "POST",
-      headers: {
-        ...(init.key ? { authorization: `Bearer ${init.key}` } : {}),
-        ...(init.json === undefined ? {} : { "content-type": "application/json" }),
-        ...init.headers,
-      },
-      ...(init.json === undefined ? {} : { body: JSON.stringify(init.json) }),
-    }),
-    { ...env, ...vars },
-    createExecutionContext(),
-  );
+const worker_ =
+  (vars: Record<string, string>) =>
+  (path: string, init: { key?: string | null; json?: unknown; headers?: Record<string, string> } = {}) =>
+    worker.fetch(
+      new Request(`http://router.test${path}`, {
+        method: init.json === undefined ? "GET" : "POST",
+        headers: {
+          ...(init.key ? { authorization: `Bearer ${init.key}` } : {}),
+          ...(init.json === undefined ? {} : { "content-type": "application/json" }),
+          ...init.headers,
+        },
+        ...(init.json === undefined ? {} : { body: JSON.stringify(init.json) }),
+      }),
+      { ...env, ...vars },
+      createExecutionContext(),
+    );
 
 const Envelope = z.object({
   request_id: z.string().nullable(),
@@ -39,7 +41,9 @@ const Completion = z.object({ task_id: z.number(), request_id: z.string().nullab
 const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 async function customerKey(): Promise<string> {
-  const id = uniq("cust").toLowerCase().replace(/[^a-z0-9-]/g, "-");
+  const id = uniq("cust")
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-");
   expect((await admin("/v1/admin/customers", "POST", { id, name: id, billing: "prepaid", balance_micros: 10_000_000 })).status).toBe(201);
   return z.object({ key: z.string() }).parse(await (await admin(`/v1/admin/customers/${id}/keys`, "POST", {})).json()).key;
 }

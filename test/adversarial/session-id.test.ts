@@ -5,7 +5,29 @@ type ErrorBody = { error: { code: string; message: string; details?: { issues?: 
 
 // Session ids are non-negative integers, or decimal strings of them ("12"). Coercion used to
 // turn "", null, false, [], " 0 " and "0x0" into session 0 and true into session 1.
-const NOT_IDS: unknown[] = ["", null, false, true, [], [0], {}, " 0 ", "0 ", "0x0", "0x10", "1e3", "+1", "-1", "1.0", "0.5", "١", -1, 1.5, Number.MAX_SAFE_INTEGER + 1, "1234567890123456"];
+const NOT_IDS: unknown[] = [
+  "",
+  null,
+  false,
+  true,
+  [],
+  [0],
+  {},
+  " 0 ",
+  "0 ",
+  "0x0",
+  "0x10",
+  "1e3",
+  "+1",
+  "-1",
+  "1.0",
+  "0.5",
+  "١",
+  -1,
+  1.5,
+  Number.MAX_SAFE_INTEGER + 1,
+  "1234567890123456",
+];
 
 const BODIES: [string, Record<string, unknown>][] = [
   ["/api/v1/completions", { prompt: "hello" }],
@@ -24,7 +46,10 @@ describe("session_id in a body", () => {
         const label = `${path} session_id=${JSON.stringify(sessionId)}`;
         expect(res.status, label).toBe(400);
         const { error } = (await res.json()) as ErrorBody;
-        expect(error.details?.issues?.map((i) => i.field), label).toContain("session_id");
+        expect(
+          error.details?.issues?.map((i) => i.field),
+          label,
+        ).toContain("session_id");
       }
     });
   }

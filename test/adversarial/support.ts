@@ -27,7 +27,14 @@ export async function isOutputOf(c: CompletionResponse, minerId: string | undefi
 /** Server-sent events of a completion, each chunk parsed as JSON. */
 export async function readEvents(res: Response) {
   const raw = await res.text();
-  const data = raw.split("\n\n").filter(Boolean).map((e) => e.replace(/^data: /, ""));
-  const Chunk = z.object({ choices: z.array(z.object({ text: z.string().optional(), delta: z.object({ content: z.string().optional() }).optional() })).optional(), consensus: CompletionResponseSchema.shape.consensus.optional(), error: z.object({ code: z.string() }).optional() });
+  const data = raw
+    .split("\n\n")
+    .filter(Boolean)
+    .map((e) => e.replace(/^data: /, ""));
+  const Chunk = z.object({
+    choices: z.array(z.object({ text: z.string().optional(), delta: z.object({ content: z.string().optional() }).optional() })).optional(),
+    consensus: CompletionResponseSchema.shape.consensus.optional(),
+    error: z.object({ code: z.string() }).optional(),
+  });
   return { chunks: data.filter((d) => d !== "[DONE]").map((d) => Chunk.parse(JSON.parse(d))), done: data.at(-1) === "[DONE]" };
 }

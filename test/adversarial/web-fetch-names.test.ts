@@ -72,7 +72,10 @@ describe("fetchPage: every host name is resolved and checked before it is fetche
   }
   const options = (fetcher: typeof fetch, dohUrl?: string) => ({ maxBytes: 10_000, timeoutMs: 5_000, allowHosts: [], dohUrl, fetcher });
   const refusal = async (p: Promise<unknown>) => {
-    const err = await p.then(() => null, (e: unknown) => e);
+    const err = await p.then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ApiError);
     return err instanceof ApiError ? { status: err.status, code: err.code, message: err.message } : null;
   };
@@ -81,7 +84,10 @@ describe("fetchPage: every host name is resolved and checked before it is fetche
     const net = fakeNet({
       "rebind.example": [{ type: 1, data: "127.0.0.1" }],
       "six.example": [{ type: 28, data: "::1" }],
-      "alias.example": [{ type: 5, data: "inner.example." }, { type: 1, data: "10.0.0.7" }],
+      "alias.example": [
+        { type: 5, data: "inner.example." },
+        { type: 1, data: "10.0.0.7" },
+      ],
     });
     for (const host of ["rebind.example", "six.example", "alias.example"]) {
       expect(await refusal(fetchPage(`http://${host}/`, options(net.fetcher, "https://doh.test/dns-query"))), host).toMatchObject({ status: 400, code: "web_fetch_refused" });
@@ -91,7 +97,10 @@ describe("fetchPage: every host name is resolved and checked before it is fetche
 
   it("refuses a name with no address the resolver knows (the runtime might still resolve it locally)", async () => {
     const net = fakeNet({});
-    expect(await refusal(fetchPage("http://only-in-hosts-file.example/", options(net.fetcher, "https://doh.test/dns-query")))).toMatchObject({ status: 400, code: "web_fetch_refused" });
+    expect(await refusal(fetchPage("http://only-in-hosts-file.example/", options(net.fetcher, "https://doh.test/dns-query")))).toMatchObject({
+      status: 400,
+      code: "web_fetch_refused",
+    });
     expect(net.fetched).toEqual([]);
   });
 
@@ -105,7 +114,12 @@ describe("fetchPage: every host name is resolved and checked before it is fetche
   });
 
   it("fetches a name that resolves only to public addresses", async () => {
-    const net = fakeNet({ "public.example": [{ type: 1, data: "93.184.216.34" }, { type: 28, data: "2606:2800:220:1::1" }] });
+    const net = fakeNet({
+      "public.example": [
+        { type: 1, data: "93.184.216.34" },
+        { type: 28, data: "2606:2800:220:1::1" },
+      ],
+    });
     expect((await fetchPage("http://public.example/", options(net.fetcher, "https://doh.test/dns-query"))).text).toBe("hello");
     expect(net.fetched).toEqual(["http://public.example/"]);
   });

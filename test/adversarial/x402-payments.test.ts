@@ -136,8 +136,7 @@ describe("x402 payments under attack", () => {
     const call = router(await session(["fastB"]));
     const payer = privateKeyToAccount(generatePrivateKey());
     const pay = wrapFetchWithPaymentFromConfig(call, { schemes: [{ network: NETWORK, client: new ExactEvmScheme(payer) }] });
-    const refuse = (on: boolean) =>
-      fetch(`${inject("facilitator").url}/refuse-settlement`, { method: "POST", body: JSON.stringify({ payer: payer.address, refuse: on }) });
+    const refuse = (on: boolean) => fetch(`${inject("facilitator").url}/refuse-settlement`, { method: "POST", body: JSON.stringify({ payer: payer.address, refuse: on }) });
     const ask = { prompt: "unpaid work", request_id: "settle-fails-1" };
 
     await refuse(true);

@@ -67,10 +67,7 @@ export default async function setup(project: TestProject) {
   project.provide("secondRouter", { origin: second.origin });
   const facilitator = await startFacilitator("eip155:84532");
   project.provide("facilitator", { url: facilitator.url });
-  project.provide(
-    "miners",
-    Object.fromEntries(started.map(({ name, token, miner }) => [name, { url: miner.url, token }])) as Record<FleetName, FleetMiner>,
-  );
+  project.provide("miners", Object.fromEntries(started.map(({ name, token, miner }) => [name, { url: miner.url, token }])) as Record<FleetName, FleetMiner>);
   return async () => {
     await second.stop();
     await facilitator.close();

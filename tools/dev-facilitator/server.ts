@@ -13,7 +13,10 @@ import type { AddressInfo } from "node:net";
 import { getAddress, verifyTypedData, type Address, type Hex } from "viem";
 
 type Requirements = { scheme: string; network: string; amount: string; asset: Address; payTo: Address; extra?: { name?: string; version?: string } };
-type Payload = { x402Version: number; payload: { signature: Hex; authorization: { from: Address; to: Address; value: string; validAfter: string; validBefore: string; nonce: Hex } } };
+type Payload = {
+  x402Version: number;
+  payload: { signature: Hex; authorization: { from: Address; to: Address; value: string; validAfter: string; validBefore: string; nonce: Hex } };
+};
 
 const TYPES = {
   TransferWithAuthorization: [
@@ -83,7 +86,8 @@ export async function startFacilitator(network: string, listenPort = 0) {
         return send(200, problem ? { isValid: false, invalidReason: problem, payer } : { isValid: true, payer });
       }
       if (problem) return send(200, { success: false, errorReason: problem, payer, transaction: "", network: paymentRequirements.network });
-      if (payer && refused.has(payer.toLowerCase())) return send(200, { success: false, errorReason: "insufficient_funds", payer, transaction: "", network: paymentRequirements.network });
+      if (payer && refused.has(payer.toLowerCase()))
+        return send(200, { success: false, errorReason: "insufficient_funds", payer, transaction: "", network: paymentRequirements.network });
       const auth = paymentPayload.payload.authorization;
       used.add(`${auth.from.toLowerCase()}:${auth.nonce}`);
       const transaction = `0x${crypto.getRandomValues(new Uint8Array(32)).reduce((s, b) => s + b.toString(16).padStart(2, "0"), "")}`;

@@ -34,7 +34,10 @@ const miner = await startDevMiner({
   name: values.name,
   port: Number(values.port),
   ...(values.token ? { token: values.token } : {}),
-  models: values.models.split(",").map((m) => m.trim()).filter(Boolean),
+  models: values.models
+    .split(",")
+    .map((m) => m.trim())
+    .filter(Boolean),
   latencyMs: Number(values["latency-ms"]),
   errorRate: Number(values["error-rate"]),
   wrongRate: Number(values["wrong-rate"]),

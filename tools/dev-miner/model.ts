@@ -93,7 +93,9 @@ export function jsonAnswer(input: { prompt: string; maxTokens?: number | undefin
   return JSON.stringify({
     verdict,
     confidence: verdict === "VALID" || verdict === "INVALID" ? 0.9 : 0.4,
-    reasons: [verdict === "VALID" ? "The output is consistent with every rule." : verdict === "INVALID" ? "The output contradicts a rule." : "The request cannot be judged as given."],
+    reasons: [
+      verdict === "VALID" ? "The output is consistent with every rule." : verdict === "INVALID" ? "The output contradicts a rule." : "The request cannot be judged as given.",
+    ],
     advice: verdict === "VALID" ? "No change needed." : "Revise the output against the rules.",
     evidence: [subject.slice(0, 80)],
   });

@@ -85,9 +85,7 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
     await next();
   });
 
-  app.get("/v1/models", (c) =>
-    c.json({ object: "list", data: models.filter((m) => m !== "*").map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: name })) }),
-  );
+  app.get("/v1/models", (c) => c.json({ object: "list", data: models.filter((m) => m !== "*").map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: name })) }));
 
   const sleep = (ms: number, signal: AbortSignal) =>
     new Promise<void>((resolve) => {
@@ -165,9 +163,7 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
     const maxTokens = typeof body["max_tokens"] === "number" ? body["max_tokens"] : undefined;
     const variant = fate === "wrong" ? `wrong:${current.colludeGroup || name}` : "correct";
     const jsonMode = (body["response_format"] as { type?: unknown } | undefined)?.type === "json_object";
-    const generated = jsonMode
-      ? { text: jsonAnswer({ prompt, maxTokens, variant, verdict: current.verdict }), truncated: false }
-      : generate({ prompt, maxTokens, variant });
+    const generated = jsonMode ? { text: jsonAnswer({ prompt, maxTokens, variant, verdict: current.verdict }), truncated: false } : generate({ prompt, maxTokens, variant });
     const truncated = generated.truncated;
     const text = pad(generated.text + (fate === "correct" ? current.appendText : ""), current.hugeBodyBytes);
     const finishReason = truncated ? "length" : "stop";
@@ -187,7 +183,13 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
             const piece = parts[i]!;
             send(
               chat
-                ? { id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta: i === 0 ? { role: "assistant", content: piece } : { content: piece }, finish_reason: null }] }
+                ? {
+                    id,
+                    object: "chat.completion.chunk",
+                    created,
+                    model,
+                    choices: [{ index: 0, delta: i === 0 ? { role: "assistant", content: piece } : { content: piece }, finish_reason: null }],
+                  }
                 : { id, object: "text_completion", created, model, choices: [{ index: 0, text: piece, finish_reason: null, logprobs: null }] },
             );
             await sleep(chunkDelay, signal);

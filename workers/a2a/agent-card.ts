@@ -54,10 +54,34 @@ export function agentCard(origin: string, name: string): AgentCard {
     defaultInputModes: ["text/plain", "application/json"],
     defaultOutputModes: ["text/plain", "application/json"],
     skills: [
-      skill("completion", "Completion", "Text completion by redundant miners, answered by consensus (POST /api/v1/completions).", ["What is Cortensor?"], ["inference", "completion"]),
-      skill("delegate", "Delegate", "Runs a delegated task (objective and input) on a session's miners; A2A messages run as delegate tasks.", ["Summarize the technical purpose of Cortensor routers."], ["delegation", "tasks"]),
-      skill("validate", "Validate", "Checks a claim against rules; verdict VALID, INVALID, RETRY or NEEDS_SPEC (POST /api/v2/validate).", ["Validate whether this output describes router behavior accurately."], ["validation"]),
-      skill("factcheck", "Factcheck", "Fact-checks a statement, standard or with realtime evidence (POST /api/v1/factcheck).", ["Cortensor supports router, miner, oracle, and validator roles."], ["factcheck"]),
+      skill(
+        "completion",
+        "Completion",
+        "Text completion by redundant miners, answered by consensus (POST /api/v1/completions).",
+        ["What is Cortensor?"],
+        ["inference", "completion"],
+      ),
+      skill(
+        "delegate",
+        "Delegate",
+        "Runs a delegated task (objective and input) on a session's miners; A2A messages run as delegate tasks.",
+        ["Summarize the technical purpose of Cortensor routers."],
+        ["delegation", "tasks"],
+      ),
+      skill(
+        "validate",
+        "Validate",
+        "Checks a claim against rules; verdict VALID, INVALID, RETRY or NEEDS_SPEC (POST /api/v2/validate).",
+        ["Validate whether this output describes router behavior accurately."],
+        ["validation"],
+      ),
+      skill(
+        "factcheck",
+        "Factcheck",
+        "Fact-checks a statement, standard or with realtime evidence (POST /api/v1/factcheck).",
+        ["Cortensor supports router, miner, oracle, and validator roles."],
+        ["factcheck"],
+      ),
     ],
   });
 }

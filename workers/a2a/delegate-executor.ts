@@ -56,7 +56,14 @@ export class DelegateExecutor implements AgentExecutor {
       const sessionId = this.config.a2aSessionId ?? this.config.defaultSessionId;
       if (sessionId === undefined) throw new ApiError(400, "missing_session", "no A2A_SESSION_ID or DEFAULT_SESSION_ID is configured");
       if (!objective) throw new ApiError(400, "invalid_request", "the message has no text");
-      const { result } = await runDelegate(this.env, this.config, sessionId, { objective, fetch_web: false, policy: {}, model_policy: {}, request_id: `a2a-${taskId}` }, "a2a", this.caller);
+      const { result } = await runDelegate(
+        this.env,
+        this.config,
+        sessionId,
+        { objective, fetch_web: false, policy: {}, model_policy: {}, request_id: `a2a-${taskId}` },
+        "a2a",
+        this.caller,
+      );
       const stored = await this.tasks.load(taskId);
       if (stored?.status && FINAL_STATES.includes(stored.status.state)) {
         // Cancelled from another request while the router task ran: the result is discarded,
@@ -68,7 +75,14 @@ export class DelegateExecutor implements AgentExecutor {
         AgentEvent.artifactUpdate({
           taskId,
           contextId,
-          artifact: { artifactId: crypto.randomUUID(), name: "result", description: "The delegate task's agreed result", parts: [{ content: { $case: "text", value: result.result }, metadata: undefined, filename: "", mediaType: "text/plain" }], metadata: { session_id: result.session_id, task_id: result.task_id, consensus: result.consensus }, extensions: [] },
+          artifact: {
+            artifactId: crypto.randomUUID(),
+            name: "result",
+            description: "The delegate task's agreed result",
+            parts: [{ content: { $case: "text", value: result.result }, metadata: undefined, filename: "", mediaType: "text/plain" }],
+            metadata: { session_id: result.session_id, task_id: result.task_id, consensus: result.consensus },
+            extensions: [],
+          },
           append: false,
           lastChunk: true,
           metadata: undefined,

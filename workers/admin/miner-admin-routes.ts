@@ -10,7 +10,10 @@ import { registryStub } from "../stubs";
 
 const admin = { security: bearerSecurity, middleware: [requireAdminKey()], tags: ["admin"] };
 const MinerIdParamSchema = z.object({
-  minerId: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/, "not a miner id").openapi({ param: { name: "minerId", in: "path" } }),
+  minerId: z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/, "not a miner id")
+    .openapi({ param: { name: "minerId", in: "path" } }),
 });
 
 function checkUrl(url: string | undefined, config: RouterConfig) {
@@ -32,7 +35,12 @@ export const minerAdminRoutes = openApiApp()
       summary: "Registers a miner (an OpenAI-compatible server) with its bearer credential",
       ...admin,
       request: { body: { content: { "application/json": { schema: MinerRegisterSchema } }, required: true } },
-      responses: { 201: json(MinerPublicSchema, "Registered; the credential is stored sealed and never shown"), 400: errorResponses[400], 401: errorResponses[401], 409: errorResponses[400] },
+      responses: {
+        201: json(MinerPublicSchema, "Registered; the credential is stored sealed and never shown"),
+        400: errorResponses[400],
+        401: errorResponses[401],
+        409: errorResponses[400],
+      },
     }),
     async (c) => {
       const input = c.req.valid("json");

@@ -10,8 +10,7 @@ function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-const unauthorized = (message: string) =>
-  new ApiError(401, "unauthorized", message, undefined, { "WWW-Authenticate": 'Bearer realm="router"' });
+const unauthorized = (message: string) => new ApiError(401, "unauthorized", message, undefined, { "WWW-Authenticate": 'Bearer realm="router"' });
 
 /** Requires one of the router's API keys (or the admin key, which may do anything). */
 export function requireRouterKey() {

@@ -41,7 +41,12 @@ const flag = parsed(
     .optional()
     .transform((v) => v === "true" || v === "1"),
 );
-const list = blank.transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean));
+const list = blank.transform((v) =>
+  (v ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 /** A secret: kept as it was set (no trimming); unset is "". */
 const secret = z.string().default("");
 
@@ -161,7 +166,12 @@ const VarsShape = {
       .pipe(z.templateLiteral([z.string(), ":", z.string()]))
       .default("eip155:84532"),
   ),
-  X402_PAY_TO: parsed(z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address").optional()),
+  X402_PAY_TO: parsed(
+    z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address")
+      .optional(),
+  ),
   X402_PRICES: json(X402PricesSchema, '{"completions": "$0.01"}'),
   TRIAL_ROUTES: list.pipe(z.array(z.enum(TRIAL_FAMILIES))),
   TRIAL_SESSION_IDS: list.pipe(z.array(id)),

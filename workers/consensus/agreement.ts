@@ -109,7 +109,13 @@ export async function findAgreement(candidates: readonly Candidate[], options: O
 
 /** A result judged against an answer already decided (a late result). */
 export async function judgeAgainst(answer: string, text: string, options: Options): Promise<{ similarity: number; agreed: boolean }> {
-  const [a, b] = await prepare([{ id: "answer", text: answer }, { id: "other", text }], options.embeddings);
+  const [a, b] = await prepare(
+    [
+      { id: "answer", text: answer },
+      { id: "other", text },
+    ],
+    options.embeddings,
+  );
   if (!a || !b) throw new Error("the embedding source returned no vectors");
   return { similarity: round(similarity(a, b)), agreed: nearlyEqual(a, b, options.threshold) };
 }

@@ -56,12 +56,7 @@ export const lexicalEmbeddingSource: EmbeddingSource = {
 };
 
 /** An OpenAI-compatible `/v1/embeddings` endpoint (a miner, or any provider). */
-export function openAiEmbeddingSource(options: {
-  baseUrl: string;
-  apiKey?: string;
-  model: string;
-  fetcher?: typeof fetch;
-}): EmbeddingSource {
+export function openAiEmbeddingSource(options: { baseUrl: string; apiKey?: string; model: string; fetcher?: typeof fetch }): EmbeddingSource {
   const fetcher = options.fetcher ?? fetch;
   return {
     name: `openai:${options.model}`,
@@ -104,9 +99,7 @@ export function cosineSimilarity(a: readonly number[], b: readonly number[]): nu
  * The configured source, falling back to the lexical one when a remote
  * endpoint fails: consensus must not stall because embeddings are down.
  */
-export function embeddingSourceFor(
-  config: { source: "lexical" } | { source: "openai"; url: string; model: string; apiKey?: string },
-): EmbeddingSource {
+export function embeddingSourceFor(config: { source: "lexical" } | { source: "openai"; url: string; model: string; apiKey?: string }): EmbeddingSource {
   if (config.source === "lexical") return lexicalEmbeddingSource;
   const remote = openAiEmbeddingSource({ baseUrl: config.url, model: config.model, ...(config.apiKey ? { apiKey: config.apiKey } : {}) });
   return {

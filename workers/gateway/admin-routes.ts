@@ -4,12 +4,17 @@ import { ApiError } from "../http/errors";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
 import { UsagePageSchema, UsageQuerySchema, usagePage } from "./usage-page";
-import { BalanceSchema, CustomerCreateSchema, CustomerIdSchema, KeyIssueSchema, KeyPublicSchema, UsageRecordSchema } from "./schemas";
+import { BalanceSchema, CustomerCreateSchema, CustomerIdSchema, KeyIssueSchema, KeyPublicSchema } from "./schemas";
 import { ledgerStub } from "../stubs";
 
 const admin = { security: bearerSecurity, middleware: [requireAdminKey()], tags: ["gateway admin"] };
 const CustomerParam = z.object({ customerId: CustomerIdSchema.openapi({ param: { name: "customerId", in: "path" } }) });
-const KeyParam = CustomerParam.extend({ keyId: z.string().regex(/^key_[0-9a-f]{16}$/, "not a key id").openapi({ param: { name: "keyId", in: "path" } }) });
+const KeyParam = CustomerParam.extend({
+  keyId: z
+    .string()
+    .regex(/^key_[0-9a-f]{16}$/, "not a key id")
+    .openapi({ param: { name: "keyId", in: "path" } }),
+});
 const IssuedSchema = KeyPublicSchema.extend({ key: z.string().openapi({ description: "the key itself: shown this once, stored only as a hash" }) }).openapi("IssuedKey");
 
 const customerNotFound = (id: string) => new ApiError(404, "customer_not_found", `customer ${id} does not exist`);

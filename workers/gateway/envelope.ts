@@ -41,7 +41,16 @@ export const envelopeErrorHandler: ErrorHandler<AppEnv> = function envelopeError
 
 /** The same error the way OpenAI's API states errors (what the openai client parses). */
 export function openAiError(e: ApiError) {
-  const type = e.status === 401 ? "authentication_error" : e.status === 429 ? "rate_limit_error" : e.status === 402 ? "insufficient_quota" : e.status >= 500 ? "server_error" : "invalid_request_error";
+  const type =
+    e.status === 401
+      ? "authentication_error"
+      : e.status === 429
+        ? "rate_limit_error"
+        : e.status === 402
+          ? "insufficient_quota"
+          : e.status >= 500
+            ? "server_error"
+            : "invalid_request_error";
   const issues = e.details?.["issues"];
   const first = Array.isArray(issues) ? issues[0] : undefined;
   const param = first && typeof first === "object" && typeof first["field"] === "string" ? first["field"] : null;

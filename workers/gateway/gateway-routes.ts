@@ -130,12 +130,20 @@ const OpenAiCompletionSchema = z
 const OpenAiChatSchema = z
   .object({
     ...openAiSampling,
-    messages: z.array(ChatMessageSchema.extend({ content: z.union([z.string(), z.array(z.object({ type: z.literal("text"), text: z.string() }))]) })).min(1).max(256),
+    messages: z
+      .array(ChatMessageSchema.extend({ content: z.union([z.string(), z.array(z.object({ type: z.literal("text"), text: z.string() }))]) }))
+      .min(1)
+      .max(256),
     max_completion_tokens: z.number().int().min(1).max(32_768).nullish(),
   })
   .passthrough();
 
-const params = (b: { max_tokens?: number | null | undefined; temperature?: number | null | undefined; top_p?: number | null | undefined; stop?: string | string[] | null | undefined }) => ({
+const params = (b: {
+  max_tokens?: number | null | undefined;
+  temperature?: number | null | undefined;
+  top_p?: number | null | undefined;
+  stop?: string | string[] | null | undefined;
+}) => ({
   ...(b.max_tokens != null ? { max_tokens: b.max_tokens } : {}),
   ...(b.temperature != null ? { temperature: b.temperature } : {}),
   ...(b.top_p != null ? { top_p: b.top_p } : {}),

@@ -14,7 +14,10 @@ export function orderRouters<T extends { url: string }>(routers: readonly T[], n
     const penalised = h.failures > 0 && now - h.lastFailureAt < PENALTY_MS ? 1_000_000 * h.failures : 0;
     return penalised + h.latencyMs;
   };
-  return [...routers].map((r, i) => ({ r, i, s: score(r) })).sort((a, b) => a.s - b.s || a.i - b.i).map((x) => x.r);
+  return [...routers]
+    .map((r, i) => ({ r, i, s: score(r) }))
+    .sort((a, b) => a.s - b.s || a.i - b.i)
+    .map((x) => x.r);
 }
 
 export function recordSuccess(url: string, latencyMs: number) {

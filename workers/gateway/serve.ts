@@ -61,9 +61,15 @@ async function admit(c: Context<AppEnv>, work: GatewayWork): Promise<Admitted> {
     { name: "tokens", limit: auth.key.tokensPerMinute, windowS: 60, cost: 0 },
   ]);
   if (!decision.ok) {
-    throw new ApiError(429, "rate_limited", `rate limit reached (${decision.rule} per minute: ${decision.limit})`, { retry_after: decision.retryAfterS, limit: decision.rule }, {
-      "Retry-After": String(decision.retryAfterS),
-    });
+    throw new ApiError(
+      429,
+      "rate_limited",
+      `rate limit reached (${decision.rule} per minute: ${decision.limit})`,
+      { retry_after: decision.retryAfterS, limit: decision.rule },
+      {
+        "Retry-After": String(decision.retryAfterS),
+      },
+    );
   }
   const pool = config.pools[alias.pool];
   if (!pool) throw new ApiError(503, "router_misconfigured", `model ${work.model} names pool ${alias.pool}, which is not configured`);
@@ -138,7 +144,11 @@ export async function serveCompletion(c: Context<AppEnv>, work: GatewayWork): Pr
  * The final chunk's usage is billed once the stream has ended; `model`, if
  * given, replaces the chunks' model (OpenAI clients expect their alias).
  */
-export async function serveStream(c: Context<AppEnv>, work: GatewayWork, options: { model?: string } = {}): Promise<{ requestId: string; pool: string; stream: ReadableStream<Uint8Array> }> {
+export async function serveStream(
+  c: Context<AppEnv>,
+  work: GatewayWork,
+  options: { model?: string } = {},
+): Promise<{ requestId: string; pool: string; stream: ReadableStream<Uint8Array> }> {
   const a = await admit(c, work);
   let source: ReadableStream<Uint8Array>;
   try {
@@ -149,16 +159,19 @@ export async function serveStream(c: Context<AppEnv>, work: GatewayWork, options
   }
   const seen: Outcome = {};
   const tapped = source.pipeThrough(
-    sseEventTransform((event) => {
-      const read = StreamEventSchema.safeParse(event).data;
-      if (read?.session_id !== undefined) seen.sessionId = read.session_id;
-      if (read?.task_id !== undefined) seen.taskId = read.task_id;
-      if (read?.usage) seen.usage = read.usage;
-      if (read?.error) seen.error = read.error.code ?? "stream_error";
-      return options.model && read?.model !== undefined ? { ...event, model: options.model } : event;
-    }, () => {
-      c.executionCtx.waitUntil(bill(a, seen.usage && !seen.error ? "ok" : "failed", seen).catch((err) => console.error("billing a stream failed", err)));
-    }),
+    sseEventTransform(
+      (event) => {
+        const read = StreamEventSchema.safeParse(event).data;
+        if (read?.session_id !== undefined) seen.sessionId = read.session_id;
+        if (read?.task_id !== undefined) seen.taskId = read.task_id;
+        if (read?.usage) seen.usage = read.usage;
+        if (read?.error) seen.error = read.error.code ?? "stream_error";
+        return options.model && read?.model !== undefined ? { ...event, model: options.model } : event;
+      },
+      () => {
+        c.executionCtx.waitUntil(bill(a, seen.usage && !seen.error ? "ok" : "failed", seen).catch((err) => console.error("billing a stream failed", err)));
+      },
+    ),
   );
   return { requestId: a.requestId, pool: a.pool.name, stream: tapped };
 }

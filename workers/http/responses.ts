@@ -30,7 +30,9 @@ export const completionOk = {
   },
   description: "The agreed completion (or its stream when `stream` is true)",
   headers: z.object({
-    "x-consensus": ConsensusStatusSchema.optional().openapi({ description: "`consensus.status`: how many of the miners asked for gave the answer (absent on a live stream; its closing chunk has it)" }),
+    "x-consensus": ConsensusStatusSchema.optional().openapi({
+      description: "`consensus.status`: how many of the miners asked for gave the answer (absent on a live stream; its closing chunk has it)",
+    }),
   }),
 };
 

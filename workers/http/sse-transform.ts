@@ -27,10 +27,7 @@ function serialise(event: EventSourceMessage): string {
  * goes through `map` (which may rewrite it), `[DONE]` and non-JSON data pass
  * unchanged, and `onEnd` runs once the stream has ended.
  */
-export function sseEventTransform(
-  map: (event: Record<string, unknown>) => Record<string, unknown>,
-  onEnd: () => void,
-): TransformStream<Uint8Array, Uint8Array> {
+export function sseEventTransform(map: (event: Record<string, unknown>) => Record<string, unknown>, onEnd: () => void): TransformStream<Uint8Array, Uint8Array> {
   const decoder = new TextDecoder();
   let controller: TransformStreamDefaultController<Uint8Array> | undefined;
   const parser = createParser({

@@ -43,9 +43,7 @@ export function finalChunk(
   end: Pick<CompletionResponse, "usage" | "consensus" | "miners"> & { finishReason: string | null; error?: { code: string; message: string } },
 ): string {
   const choice =
-    head.object === "chat.completion.chunk"
-      ? { index: 0, delta: {}, finish_reason: end.finishReason }
-      : { index: 0, text: "", finish_reason: end.finishReason, logprobs: null };
+    head.object === "chat.completion.chunk" ? { index: 0, delta: {}, finish_reason: end.finishReason } : { index: 0, text: "", finish_reason: end.finishReason, logprobs: null };
   return JSON.stringify({
     ...head,
     choices: [choice],
@@ -61,10 +59,7 @@ export function completionEvents(completion: CompletionResponse): string[] {
   const head = headOf(completion);
   const choice = completion.choices[0];
   const text = (completion.object === "chat.completion" ? choice?.message?.content : choice?.text) ?? "";
-  return [
-    ...pieces(text).map((piece, i) => deltaChunk(head, piece, i === 0)),
-    finalChunk(head, { ...completion, finishReason: choice?.finish_reason ?? "stop" }),
-  ];
+  return [...pieces(text).map((piece, i) => deltaChunk(head, piece, i === 0)), finalChunk(head, { ...completion, finishReason: choice?.finish_reason ?? "stop" })];
 }
 
 export const sseEvent = (data: string) => encoder.encode(`data: ${data}\n\n`);
@@ -73,6 +68,6 @@ export const SSE_DONE = "[DONE]";
 export const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" };
 
 export function sseResponse(events: readonly string[], headers: Record<string, string> = {}): Response {
-  const body = events.map((e) => `data: ${e}\n\n`).join("") + `data: ${SSE_DONE}\n\n`;
+  const body = `${events.map((e) => `data: ${e}\n\n`).join("")}data: ${SSE_DONE}\n\n`;
   return new Response(encoder.encode(body), { headers: { ...SSE_HEADERS, ...headers } });
 }

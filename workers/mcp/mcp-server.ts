@@ -37,11 +37,24 @@ export function mcpServer(env: Env, caller: Caller): McpServer {
     {
       title: "Completion",
       description: "Runs a prompt on a session's redundant miners and returns the agreed completion.",
-      inputSchema: { prompt: z.string().min(1).max(100_000), session_id: z.number().int().min(0).optional(), max_tokens: z.number().int().min(1).max(32_768).optional(), temperature: z.number().min(0).max(2).optional() },
+      inputSchema: {
+        prompt: z.string().min(1).max(100_000),
+        session_id: z.number().int().min(0).optional(),
+        max_tokens: z.number().int().min(1).max(32_768).optional(),
+        temperature: z.number().min(0).max(2).optional(),
+      },
     },
     (args) =>
       answer(async () => {
-        const { completion: c } = await submitWork(env, { sessionId: session(args.session_id), caller, flow: "mcp-completion", prompt: args.prompt, maxTokens: args.max_tokens, temperature: args.temperature, policy: {} });
+        const { completion: c } = await submitWork(env, {
+          sessionId: session(args.session_id),
+          caller,
+          flow: "mcp-completion",
+          prompt: args.prompt,
+          maxTokens: args.max_tokens,
+          temperature: args.temperature,
+          policy: {},
+        });
         return { text: c.choices[0]?.text ?? "", result: c };
       }),
   );
@@ -50,17 +63,30 @@ export function mcpServer(env: Env, caller: Caller): McpServer {
     {
       title: "Delegate",
       description: "Delegates a task (an objective, optionally with input text) and returns the result with its consensus record.",
-      inputSchema: { objective: z.string().min(1).max(10_000), input: z.string().max(100_000).optional(), session_id: z.number().int().min(0).optional(), tier: TierSchema.optional(), redundancy: z.number().int().min(1).max(5).optional() },
+      inputSchema: {
+        objective: z.string().min(1).max(10_000),
+        input: z.string().max(100_000).optional(),
+        session_id: z.number().int().min(0).optional(),
+        tier: TierSchema.optional(),
+        redundancy: z.number().int().min(1).max(5).optional(),
+      },
     },
     (args) =>
       answer(async () => {
-        const { result: r } = await runDelegate(env, config, session(args.session_id), {
-          objective: args.objective,
-          ...(args.input ? { input: { kind: "text" as const, payload: args.input } } : {}),
-          fetch_web: false,
-          policy: { ...(args.tier ? { tier: args.tier } : {}), ...(args.redundancy ? { redundancy: args.redundancy } : {}) },
-          model_policy: {},
-        }, "mcp-delegate", caller);
+        const { result: r } = await runDelegate(
+          env,
+          config,
+          session(args.session_id),
+          {
+            objective: args.objective,
+            ...(args.input ? { input: { kind: "text" as const, payload: args.input } } : {}),
+            fetch_web: false,
+            policy: { ...(args.tier ? { tier: args.tier } : {}), ...(args.redundancy ? { redundancy: args.redundancy } : {}) },
+            model_policy: {},
+          },
+          "mcp-delegate",
+          caller,
+        );
         return { text: r.result, result: r };
       }),
   );
@@ -80,11 +106,17 @@ export function mcpServer(env: Env, caller: Caller): McpServer {
     },
     (args) =>
       answer(async () => {
-        const { result: v } = await runValidate(env, session(args.session_id), {
-          claim: { type: args.type, description: args.description, output: args.output },
-          policy: { rules: args.rules, ...(args.redundancy ? { redundancy: args.redundancy } : {}) },
-          model_policy: {},
-        }, "mcp-validate", caller);
+        const { result: v } = await runValidate(
+          env,
+          session(args.session_id),
+          {
+            claim: { type: args.type, description: args.description, output: args.output },
+            policy: { rules: args.rules, ...(args.redundancy ? { redundancy: args.redundancy } : {}) },
+            model_policy: {},
+          },
+          "mcp-validate",
+          caller,
+        );
         return { text: `${v.verdict} (confidence ${v.confidence}): ${v.reasons.join(" ")}`, result: v };
       }),
   );
@@ -93,17 +125,28 @@ export function mcpServer(env: Env, caller: Caller): McpServer {
     {
       title: "Factcheck",
       description: "Fact-checks a statement (standard, or realtime with search evidence when configured).",
-      inputSchema: { statement: z.string().min(1).max(10_000), type: z.string().min(1).max(128).default("statement"), mode: z.enum(["standard", "realtime"]).default("standard"), session_id: z.number().int().min(0).optional() },
+      inputSchema: {
+        statement: z.string().min(1).max(10_000),
+        type: z.string().min(1).max(128).default("statement"),
+        mode: z.enum(["standard", "realtime"]).default("standard"),
+        session_id: z.number().int().min(0).optional(),
+      },
     },
     (args) =>
       answer(async () => {
-        const { result: v } = await runFactcheck(env, config, {
-          ...(args.session_id !== undefined ? { session_id: args.session_id } : {}),
-          mode: args.mode,
-          claim: { type: args.type, statement: args.statement },
-          policy: { task_redundancy: 1 },
-          model_policy: {},
-        }, "mcp-factcheck", caller);
+        const { result: v } = await runFactcheck(
+          env,
+          config,
+          {
+            ...(args.session_id !== undefined ? { session_id: args.session_id } : {}),
+            mode: args.mode,
+            claim: { type: args.type, statement: args.statement },
+            policy: { task_redundancy: 1 },
+            model_policy: {},
+          },
+          "mcp-factcheck",
+          caller,
+        );
         return { text: `${v.verdict} (confidence ${v.confidence}): ${v.reasons.join(" ")}`, result: v };
       }),
   );

@@ -27,9 +27,7 @@ export type CallMinerOptions = {
   fetcher?: typeof fetch;
 };
 
-const UsageSchema = z
-  .object({ prompt_tokens: z.number().int().nonnegative(), completion_tokens: z.number().int().nonnegative() })
-  .nullish();
+const UsageSchema = z.object({ prompt_tokens: z.number().int().nonnegative(), completion_tokens: z.number().int().nonnegative() }).nullish();
 /** At least one item, typed so that the first is known to exist. */
 const nonEmpty = <T extends z.ZodType>(item: T) => z.tuple([item], item);
 const CompletionBody = z.object({
@@ -49,8 +47,7 @@ const OffchainAccepted = z.object({ delivery: z.literal("offchain") });
  */
 export const MAX_MINER_RESPONSE_BYTES = 1_048_576;
 
-const tooLarge = (target: MinerTarget) =>
-  new MinerCallError("invalid_response", `miner ${target.id} sent a response larger than ${MAX_MINER_RESPONSE_BYTES} bytes`);
+const tooLarge = (target: MinerTarget) => new MinerCallError("invalid_response", `miner ${target.id} sent a response larger than ${MAX_MINER_RESPONSE_BYTES} bytes`);
 
 /** A body as text, read only up to the limit. */
 async function readLimited(target: MinerTarget, response: Response): Promise<string> {
@@ -94,11 +91,7 @@ export function minerRequestBody(request: MinerRequest, stream = false): Record<
  * One call to one miner over its OpenAI-compatible API, with its bearer
  * credential. Aborting `signal` (deadline, or the task ending) cancels it.
  */
-export async function callMiner(
-  target: MinerTarget,
-  request: MinerRequest,
-  options: CallMinerOptions,
-): Promise<MinerOutput> {
+export async function callMiner(target: MinerTarget, request: MinerRequest, options: CallMinerOptions): Promise<MinerOutput> {
   const fetcher = options.fetcher ?? fetch;
   const started = Date.now();
   const path = request.kind === "chat" ? "v1/chat/completions" : "v1/completions";
@@ -186,12 +179,13 @@ async function readStream(
       done = true;
       return;
     }
-    let parsed;
+    let json: unknown;
     try {
-      parsed = StreamChunk.safeParse(JSON.parse(data));
+      json = JSON.parse(data);
     } catch {
       throw new MinerCallError("invalid_response", `miner ${target.id} streamed an event that is not JSON`);
     }
+    const parsed = StreamChunk.safeParse(json);
     if (!parsed.success) throw new MinerCallError("invalid_response", `miner ${target.id} streamed an unexpected event`);
     const choice = parsed.data.choices[0];
     const piece = (request.kind === "chat" ? choice?.delta?.content : choice?.text) ?? "";

@@ -22,13 +22,10 @@ export class MinerPool {
 
   async select(model: string, count: number, exclude: readonly string[], preference: Preference = "reputation"): Promise<MinerTarget[]> {
     const snap = this.snapshot;
-    const candidates =
-      snap && snap.model === model && this.now() - snap.at < this.ttlMs ? snap.candidates : await this.refresh(model);
+    const candidates = snap && snap.model === model && this.now() - snap.at < this.ttlMs ? snap.candidates : await this.refresh(model);
     const excluded = new Set(exclude);
     const picked = selectMiners(
-      candidates
-        .filter((c) => !excluded.has(c.id))
-        .map((c) => ({ ...c, inFlight: Math.max(c.inFlight, this.local.get(c.id) ?? 0) })),
+      candidates.filter((c) => !excluded.has(c.id)).map((c) => ({ ...c, inFlight: Math.max(c.inFlight, this.local.get(c.id) ?? 0) })),
       count,
       Math.random,
       preference,

@@ -35,7 +35,7 @@ export function selectMiners<T extends SelectionCandidate>(
   return candidates
     .map((c) => ({ c, w: selectionWeight(c, preference) }))
     .filter(({ w }) => w > 0)
-    .map(({ c, w }) => ({ c, key: Math.pow(random() || Number.MIN_VALUE, 1 / w) }))
+    .map(({ c, w }) => ({ c, key: (random() || Number.MIN_VALUE) ** (1 / w) }))
     .sort((a, b) => b.key - a.key)
     .slice(0, count)
     .map(({ c }) => c);

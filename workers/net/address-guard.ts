@@ -32,7 +32,10 @@ function addressReason(host: string, address: ipaddr.IPv4 | ipaddr.IPv6): string
 
 /** Why this hostname (as in a URL, or an address from DNS) must not be reached, or null when it may. */
 export function blockedHostReason(hostname: string): string | null {
-  const host = hostname.replace(/^\[|\]$/g, "").replace(/\.$/, "").toLowerCase();
+  const host = hostname
+    .replace(/^\[|\]$/g, "")
+    .replace(/\.$/, "")
+    .toLowerCase();
   if (!host) return "empty host";
   if (LOCAL_NAMES.some((re) => re.test(host))) return `${host} is a local name`;
   if (ipaddr.IPv6.isValid(host)) return addressReason(host, ipaddr.IPv6.parse(host));

@@ -27,8 +27,7 @@ const SEGMENT = /^[A-Za-z0-9._-]{1,128}$/;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const PROVIDER = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-export const malformedUrn = (urn: string, why: string) =>
-  new ApiError(400, "invalid_payload_urn", `malformed payload URN: ${why}`, { urn: urn.slice(0, 300) });
+export const malformedUrn = (urn: string, why: string) => new ApiError(400, "invalid_payload_urn", `malformed payload URN: ${why}`, { urn: urn.slice(0, 300) });
 
 export function isSafeFileName(name: string): boolean {
   if (name.length === 0 || name.length > 512 || name.startsWith("/") || name.endsWith("/")) return false;

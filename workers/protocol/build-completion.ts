@@ -3,8 +3,7 @@ import type { AnsweredSlot } from "./run-task";
 
 import type { StreamHead } from "../http/sse";
 
-export const completionId = (kind: "completion" | "chat", sessionId: number, taskId: number) =>
-  `${kind === "chat" ? "chatcmpl" : "cmpl"}-${sessionId}-${taskId}`;
+export const completionId = (kind: "completion" | "chat", sessionId: number, taskId: number) => `${kind === "chat" ? "chatcmpl" : "cmpl"}-${sessionId}-${taskId}`;
 
 /** The fields a live stream's chunks share, known as soon as the task exists. */
 export function streamHead(task: { sessionId: number; taskId: number; kind: "completion" | "chat"; model: string; created: number }): StreamHead {

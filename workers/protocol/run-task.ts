@@ -60,11 +60,7 @@ export interface TaskEvents {
 export interface TaskRunDeps {
   now(): number;
   selectMiners(count: number, exclude: readonly string[]): Promise<MinerTarget[]>;
-  callMiner(
-    target: MinerTarget,
-    request: MinerRequest,
-    options: { signal: AbortSignal; onAck: () => void; onDelta?: (piece: string) => void },
-  ): Promise<MinerOutput>;
+  callMiner(target: MinerTarget, request: MinerRequest, options: { signal: AbortSignal; onAck: () => void; onDelta?: (piece: string) => void }): Promise<MinerOutput>;
   embeddings: EmbeddingSource;
   events: TaskEvents;
 }

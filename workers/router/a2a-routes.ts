@@ -18,7 +18,13 @@ export const a2aRoutes = (() => {
   const app = openApiApp().onError(jsonRpcErrorHandler);
   for (const path of CARD_PATHS) {
     app.openapi(
-      createRoute({ method: "get", path, tags: ["a2a"], summary: "The A2A Agent Card", responses: { 200: { content: { "application/json": { schema: CardSchema } }, description: "Agent Card" } } }),
+      createRoute({
+        method: "get",
+        path,
+        tags: ["a2a"],
+        summary: "The A2A Agent Card",
+        responses: { 200: { content: { "application/json": { schema: CardSchema } }, description: "Agent Card" } },
+      }),
       serveCard,
     );
   }

@@ -46,7 +46,4 @@ function completionRoutesFor(version: (typeof VERSIONS)[number]) {
     );
 }
 
-export const completionRoutes = openApiApp()
-  .route("/", completionRoutesFor("v1"))
-  .route("/", completionRoutesFor("v2"))
-  .route("/", completionRoutesFor("v3"));
+export const completionRoutes = openApiApp().route("/", completionRoutesFor("v1")).route("/", completionRoutesFor("v2")).route("/", completionRoutesFor("v3"));

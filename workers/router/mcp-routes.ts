@@ -32,7 +32,9 @@ export const mcpRoutes = (() => {
         description: "Body (POST): a JSON-RPC message of the Model Context Protocol; validated by the MCP SDK.",
         security: [{ bearer: [] }],
         middleware: [requireRouterKey()],
-        responses: { 200: { content: { "application/json": { schema: z.record(z.string(), z.unknown()) }, "text/event-stream": { schema: z.string() } }, description: "MCP response" } },
+        responses: {
+          200: { content: { "application/json": { schema: z.record(z.string(), z.unknown()) }, "text/event-stream": { schema: z.string() } }, description: "MCP response" },
+        },
       }),
       async (c) => (await handleMcp(c)) ?? c.body(null, 204),
     );

@@ -6,7 +6,6 @@ import { errorResponses, json } from "../http/responses";
 import { registryStub } from "../stubs";
 import { ROUTER_VERSION } from "../version";
 
-
 const PingSchema = z.object({ status: z.literal("ok"), time: z.string() }).openapi("Ping");
 const AboutSchema = z
   .object({
@@ -37,17 +36,11 @@ const StatusSchema = z
   .openapi("Status");
 
 export const metaRoutes = openApiApp()
-  .openapi(
-    createRoute({ method: "get", path: "/api/v1/ping", tags: ["meta"], summary: "Liveness", responses: { 200: json(PingSchema, "Alive") } }),
-    (c) => c.json({ status: "ok" as const, time: new Date().toISOString() }, 200),
+  .openapi(createRoute({ method: "get", path: "/api/v1/ping", tags: ["meta"], summary: "Liveness", responses: { 200: json(PingSchema, "Alive") } }), (c) =>
+    c.json({ status: "ok" as const, time: new Date().toISOString() }, 200),
   )
-  .openapi(
-    createRoute({ method: "get", path: "/api/v1/about", tags: ["meta"], summary: "Discovery", responses: { 200: json(AboutSchema, "About this router") } }),
-    (c) =>
-      c.json(
-        { name: loadConfig(c.env).routerName, version: ROUTER_VERSION, api_versions: ["v1"], openapi: "/openapi.json", docs: "/docs" },
-        200,
-      ),
+  .openapi(createRoute({ method: "get", path: "/api/v1/about", tags: ["meta"], summary: "Discovery", responses: { 200: json(AboutSchema, "About this router") } }), (c) =>
+    c.json({ name: loadConfig(c.env).routerName, version: ROUTER_VERSION, api_versions: ["v1"], openapi: "/openapi.json", docs: "/docs" }, 200),
   )
   .openapi(
     createRoute({

@@ -39,7 +39,7 @@ const denied = (why: string) => new ApiError(403, "private_payload_denied", `pri
 async function authorise(env: Env, address: string, sessionId: number, message: string, signature: string) {
   if (!(await isWalletSignature(address, message, signature))) throw denied("the signature does not verify for this address and scope");
   const session = await sessionClient(env, sessionId).find();
-  if (!session || !session.private) throw denied(`session ${sessionId} has no private payloads`);
+  if (!session?.private) throw denied(`session ${sessionId} has no private payloads`);
   const allowed = [session.owner, ...session.payload_readers].flatMap((a) => (a ? [a.toLowerCase()] : []));
   if (!allowed.includes(address.toLowerCase())) throw denied("the address is not authorised for this session");
   return session;
@@ -53,7 +53,7 @@ export const payloadKeyRoutes = openApiApp()
       method: "post",
       path: "/api/v1/auth/payload_enc_key/session",
       tags: ["privacy"],
-      summary: "Issues a private session's payload key to its owner or an allowed wallet (signs \"{session_id}\")",
+      summary: 'Issues a private session\'s payload key to its owner or an allowed wallet (signs "{session_id}")',
       request: { body: { content: { "application/json": { schema: SessionKeyRequest } }, required: true } },
       responses: responses("The session key"),
     }),
@@ -72,7 +72,7 @@ export const payloadKeyRoutes = openApiApp()
       method: "post",
       path: "/api/v1/auth/payload_enc_key/task",
       tags: ["privacy"],
-      summary: "Issues one task's payload key (the wallet signs \"{session_id}:{task_id}\")",
+      summary: 'Issues one task\'s payload key (the wallet signs "{session_id}:{task_id}")',
       request: { body: { content: { "application/json": { schema: TaskKeyRequest } }, required: true } },
       responses: responses("The task key"),
     }),

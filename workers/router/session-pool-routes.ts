@@ -23,10 +23,15 @@ export const sessionPoolRoutes = openApiApp().openapi(
   }),
   async (c) => {
     const pools = await Promise.all(
-      Object.entries(loadConfig(c.env).v3Pools).map(async ([replicas, sessionId]) => {
-        const session = await sessionClient(c.env, sessionId).find();
-        return { replicas: Number(replicas), session_id: sessionId!, session_exists: session !== null, redundancy: session?.redundancy ?? null };
-      }),
+      Object.entries(loadConfig(c.env).v3Pools).flatMap(([replicas, sessionId]) =>
+        sessionId === undefined
+          ? []
+          : [
+              sessionClient(c.env, sessionId)
+                .find()
+                .then((session) => ({ replicas: Number(replicas), session_id: sessionId, session_exists: session !== null, redundancy: session?.redundancy ?? null })),
+            ],
+      ),
     );
     return c.json({ pools: pools.sort((a, b) => a.replicas - b.replicas) }, 200);
   },

@@ -9,9 +9,7 @@ import { registryStub } from "../stubs";
 
 const SessionListSchema = z
   .object({
-    sessions: z.array(
-      z.object({ id: z.number().int(), name: z.string(), model: z.string(), redundancy: z.number().int(), mode: z.string(), active: z.boolean() }),
-    ),
+    sessions: z.array(z.object({ id: z.number().int(), name: z.string(), model: z.string(), redundancy: z.number().int(), mode: z.string(), active: z.boolean() })),
   })
   .openapi("SessionList");
 
@@ -20,7 +18,10 @@ const TaskSummarySchema = z
     task_id: z.number().int(),
     session_id: z.number().int().nullable(),
     request_id: z.string().nullable(),
-    caller: z.string().nullable().openapi({ description: "the namespace the request id belongs to: kind and a hash of the caller (router key, customer, x402 payer, trial client)" }),
+    caller: z
+      .string()
+      .nullable()
+      .openapi({ description: "the namespace the request id belongs to: kind and a hash of the caller (router key, customer, x402 payer, trial client)" }),
     status: z.string(),
     kind: z.string(),
     redundancy: z.number().int(),
@@ -35,7 +36,6 @@ const TaskListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   before: z.coerce.number().int().min(0).optional().openapi({ description: "only tasks with a smaller id (paging)" }),
 });
-
 
 const authed = { security: bearerSecurity, middleware: [requireRouterKey()] };
 
@@ -98,7 +98,10 @@ export const sessionRoutes = openApiApp()
       ...authed,
       request: { params: TaskIdParamSchema },
       responses: {
-        200: json(TaskSummarySchema.extend({ assignments: z.array(z.record(z.string(), z.unknown())), events: z.array(z.record(z.string(), z.unknown())) }).passthrough(), "The task"),
+        200: json(
+          TaskSummarySchema.extend({ assignments: z.array(z.record(z.string(), z.unknown())), events: z.array(z.record(z.string(), z.unknown())) }).passthrough(),
+          "The task",
+        ),
         400: errorResponses[400],
         401: errorResponses[401],
         404: errorResponses[404],

@@ -34,18 +34,35 @@ async function trialCompletion(c: Context<AppEnv>, fromUrl: number | undefined, 
 
 function delegateRoute(version: "v1" | "v2") {
   return openApiApp().openapi(
-    createRoute({ method: "post", path: `/api/${version}/trial/delegate`, tags: ["trial"], summary: "Delegate without a key, under the trial quota and limits", request: jsonBody(DelegateRequestSchema), responses: { 200: json(AnyResult, "The result"), ...trialFailures } }),
+    createRoute({
+      method: "post",
+      path: `/api/${version}/trial/delegate`,
+      tags: ["trial"],
+      summary: "Delegate without a key, under the trial quota and limits",
+      request: jsonBody(DelegateRequestSchema),
+      responses: { 200: json(AnyResult, "The result"), ...trialFailures },
+    }),
     async (c) => {
       const body = c.req.valid("json");
       const config = loadConfig(c.env);
       const sessionId = trialSession(config, body.session_id);
       const caller = await admitTrialRequest(c, "delegate", sessionId, body.request_id);
-      const b = trialBounds(config, { maxTokens: body.model_policy.max_tokens, timeoutS: body.policy.timeout, precommitS: body.policy.precommit_timeout, redundancy: body.policy.redundancy, tier: body.policy.tier });
+      const b = trialBounds(config, {
+        maxTokens: body.model_policy.max_tokens,
+        timeoutS: body.policy.timeout,
+        precommitS: body.policy.precommit_timeout,
+        redundancy: body.policy.redundancy,
+        tier: body.policy.tier,
+      });
       const { result, replayed } = await runDelegate(
         c.env,
         config,
         sessionId,
-        { ...body, policy: { ...body.policy, redundancy: b.redundancy, timeout: b.timeoutS, precommit_timeout: b.precommitS }, model_policy: { ...body.model_policy, max_tokens: b.maxTokens } },
+        {
+          ...body,
+          policy: { ...body.policy, redundancy: b.redundancy, timeout: b.timeoutS, precommit_timeout: b.precommitS },
+          model_policy: { ...body.model_policy, max_tokens: b.maxTokens },
+        },
         `trial-delegate:${version}`,
         caller,
       );
@@ -56,7 +73,14 @@ function delegateRoute(version: "v1" | "v2") {
 
 function validateRoute(version: "v1" | "v2") {
   return openApiApp().openapi(
-    createRoute({ method: "post", path: `/api/${version}/trial/validate`, tags: ["trial"], summary: "Validate without a key, under the trial quota and limits", request: jsonBody(ValidateRequestSchema), responses: { 200: json(VerdictResponseSchema, "The verdict"), ...trialFailures } }),
+    createRoute({
+      method: "post",
+      path: `/api/${version}/trial/validate`,
+      tags: ["trial"],
+      summary: "Validate without a key, under the trial quota and limits",
+      request: jsonBody(ValidateRequestSchema),
+      responses: { 200: json(VerdictResponseSchema, "The verdict"), ...trialFailures },
+    }),
     async (c) => {
       const body = c.req.valid("json");
       const config = loadConfig(c.env);
@@ -67,7 +91,11 @@ function validateRoute(version: "v1" | "v2") {
       const { result, replayed } = await runValidate(
         c.env,
         sessionId,
-        { ...body, policy: { ...body.policy, redundancy: b.redundancy, timeout_ms: ms(b.timeoutS), precommit_timeout_ms: ms(b.precommitS) }, model_policy: { ...body.model_policy, max_tokens: b.maxTokens } },
+        {
+          ...body,
+          policy: { ...body.policy, redundancy: b.redundancy, timeout_ms: ms(b.timeoutS), precommit_timeout_ms: ms(b.precommitS) },
+          model_policy: { ...body.model_policy, max_tokens: b.maxTokens },
+        },
         `trial-validate:${version}`,
         caller,
       );
@@ -79,17 +107,38 @@ function validateRoute(version: "v1" | "v2") {
 function completionRoutes() {
   return openApiApp()
     .openapi(
-      createRoute({ method: "post", path: "/api/v1/trial/completions", tags: ["trial"], summary: "A completion without a key, under the trial quota and limits", request: jsonBody(CompletionRequestSchema), responses: { 200: completionOk, ...trialFailures } }),
+      createRoute({
+        method: "post",
+        path: "/api/v1/trial/completions",
+        tags: ["trial"],
+        summary: "A completion without a key, under the trial quota and limits",
+        request: jsonBody(CompletionRequestSchema),
+        responses: { 200: completionOk, ...trialFailures },
+      }),
       (c) => trialCompletion(c, undefined, c.req.valid("json")),
     )
     .openapi(
-      createRoute({ method: "post", path: "/api/v1/trial/completions/{sessionId}", tags: ["trial"], summary: "The same, on a named trial session", request: { params: SessionIdParamSchema, ...jsonBody(CompletionRequestSchema) }, responses: { 200: completionOk, ...trialFailures } }),
+      createRoute({
+        method: "post",
+        path: "/api/v1/trial/completions/{sessionId}",
+        tags: ["trial"],
+        summary: "The same, on a named trial session",
+        request: { params: SessionIdParamSchema, ...jsonBody(CompletionRequestSchema) },
+        responses: { 200: completionOk, ...trialFailures },
+      }),
       (c) => trialCompletion(c, c.req.valid("param").sessionId, c.req.valid("json")),
     );
 }
 
 const factcheckRoute = openApiApp().openapi(
-  createRoute({ method: "post", path: "/api/v1/trial/factcheck", tags: ["trial"], summary: "Factcheck without a key, under the trial quota and limits", request: jsonBody(FactcheckRequestSchema), responses: { 200: json(VerdictResponseSchema, "The verdict"), ...trialFailures } }),
+  createRoute({
+    method: "post",
+    path: "/api/v1/trial/factcheck",
+    tags: ["trial"],
+    summary: "Factcheck without a key, under the trial quota and limits",
+    request: jsonBody(FactcheckRequestSchema),
+    responses: { 200: json(VerdictResponseSchema, "The verdict"), ...trialFailures },
+  }),
   async (c) => {
     const body = c.req.valid("json");
     const config = loadConfig(c.env);
@@ -102,7 +151,14 @@ const factcheckRoute = openApiApp().openapi(
       {
         ...body,
         session_id: sessionId,
-        policy: { ...body.policy, task_redundancy: 1, redundancy: b.redundancy, timeout_ms: Math.round(b.timeoutS * 1000), precommit_timeout_ms: Math.round(b.precommitS * 1000), precommit_timeout: undefined },
+        policy: {
+          ...body.policy,
+          task_redundancy: 1,
+          redundancy: b.redundancy,
+          timeout_ms: Math.round(b.timeoutS * 1000),
+          precommit_timeout_ms: Math.round(b.precommitS * 1000),
+          precommit_timeout: undefined,
+        },
         model_policy: { ...body.model_policy, max_tokens: b.maxTokens },
       },
       "trial-factcheck",

@@ -4,14 +4,7 @@ import { loadConfig } from "../config/config";
 import { ErrorBodySchema } from "../http/errors";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
-import {
-  DelegateRequestSchema,
-  DelegateV3RequestSchema,
-  FactcheckRequestSchema,
-  ValidateRequestSchema,
-  ValidateV3RequestSchema,
-  VerdictResponseSchema,
-} from "../schemas/work";
+import { DelegateRequestSchema, DelegateV3RequestSchema, FactcheckRequestSchema, ValidateRequestSchema, ValidateV3RequestSchema, VerdictResponseSchema } from "../schemas/work";
 import { runDelegate } from "../work/delegate";
 import { runFactcheck } from "../work/factcheck";
 import { runValidate } from "../work/validate";
@@ -49,7 +42,15 @@ const pool = (replicas: 1 | 3 | 5, sessionId: number) => ({ replicas, session_id
 export const workRoutes = openApiApp()
   // Delegate ---------------------------------------------------------------
   .openapi(
-    createRoute({ method: "post", path: "/api/v1/delegate", tags: ["delegate"], summary: "Delegates a task (session from the body or the default)", ...authed, request: jsonBody(DelegateRequestSchema), responses: { 200: json(DelegateResponseSchema, "The result and its consensus record"), ...failures } }),
+    createRoute({
+      method: "post",
+      path: "/api/v1/delegate",
+      tags: ["delegate"],
+      summary: "Delegates a task (session from the body or the default)",
+      ...authed,
+      request: jsonBody(DelegateRequestSchema),
+      responses: { 200: json(DelegateResponseSchema, "The result and its consensus record"), ...failures },
+    }),
     async (c) => {
       const body = c.req.valid("json");
       const config = loadConfig(c.env);
@@ -58,7 +59,15 @@ export const workRoutes = openApiApp()
     },
   )
   .openapi(
-    createRoute({ method: "post", path: "/api/v2/delegate", tags: ["delegate"], summary: "Structured delegation: objective and input (or task_request_input), policy and model policy", ...authed, request: jsonBody(DelegateRequestSchema), responses: { 200: json(DelegateResponseSchema, "The result and its consensus record"), ...failures } }),
+    createRoute({
+      method: "post",
+      path: "/api/v2/delegate",
+      tags: ["delegate"],
+      summary: "Structured delegation: objective and input (or task_request_input), policy and model policy",
+      ...authed,
+      request: jsonBody(DelegateRequestSchema),
+      responses: { 200: json(DelegateResponseSchema, "The result and its consensus record"), ...failures },
+    }),
     async (c) => {
       const body = c.req.valid("json");
       const config = loadConfig(c.env);
@@ -67,20 +76,43 @@ export const workRoutes = openApiApp()
     },
   )
   .openapi(
-    createRoute({ method: "post", path: "/api/v3/delegate", tags: ["delegate"], summary: "Delegation through the session pool of a replica tier (replicas 1, 3 or 5)", ...authed, request: jsonBody(DelegateV3RequestSchema), responses: { 200: json(DelegateResponseSchema, "The result, its consensus record and the pool"), ...failures } }),
+    createRoute({
+      method: "post",
+      path: "/api/v3/delegate",
+      tags: ["delegate"],
+      summary: "Delegation through the session pool of a replica tier (replicas 1, 3 or 5)",
+      ...authed,
+      request: jsonBody(DelegateV3RequestSchema),
+      responses: { 200: json(DelegateResponseSchema, "The result, its consensus record and the pool"), ...failures },
+    }),
     async (c) => {
       const body = c.req.valid("json");
       const config = loadConfig(c.env);
       const replicas = requestedReplicas(body);
       const sessionId = poolSession(config, replicas);
       // The replica tier sets the redundancy unless the policy names one.
-      const { result, replayed } = await runDelegate(c.env, config, sessionId, { ...body, policy: { ...body.policy, redundancy: body.policy.redundancy ?? replicas } }, "delegate:v3", callerOf(c));
+      const { result, replayed } = await runDelegate(
+        c.env,
+        config,
+        sessionId,
+        { ...body, policy: { ...body.policy, redundancy: body.policy.redundancy ?? replicas } },
+        "delegate:v3",
+        callerOf(c),
+      );
       return c.json({ ...result, pool: pool(replicas, sessionId) }, 200, replayHeaders(replayed));
     },
   )
   // Validate ---------------------------------------------------------------
   .openapi(
-    createRoute({ method: "post", path: "/api/v1/validate", tags: ["validate"], summary: "Validates a claim (session from the body or the default)", ...authed, request: jsonBody(ValidateRequestSchema), responses: { 200: json(VerdictResponseSchema, "The aggregated verdict"), ...failures } }),
+    createRoute({
+      method: "post",
+      path: "/api/v1/validate",
+      tags: ["validate"],
+      summary: "Validates a claim (session from the body or the default)",
+      ...authed,
+      request: jsonBody(ValidateRequestSchema),
+      responses: { 200: json(VerdictResponseSchema, "The aggregated verdict"), ...failures },
+    }),
     async (c) => {
       const body = c.req.valid("json");
       const { result, replayed } = await runValidate(c.env, resolveSessionId(undefined, body.session_id, loadConfig(c.env).defaultSessionId), body, "validate:v1", callerOf(c));
@@ -88,7 +120,15 @@ export const workRoutes = openApiApp()
     },
   )
   .openapi(
-    createRoute({ method: "post", path: "/api/v2/validate", tags: ["validate"], summary: "Validates a claim under an explicit policy; per-run data when redundancy > 1", ...authed, request: jsonBody(ValidateRequestSchema), responses: { 200: json(VerdictResponseSchema, "The aggregated verdict"), ...failures } }),
+    createRoute({
+      method: "post",
+      path: "/api/v2/validate",
+      tags: ["validate"],
+      summary: "Validates a claim under an explicit policy; per-run data when redundancy > 1",
+      ...authed,
+      request: jsonBody(ValidateRequestSchema),
+      responses: { 200: json(VerdictResponseSchema, "The aggregated verdict"), ...failures },
+    }),
     async (c) => {
       const body = c.req.valid("json");
       const { result, replayed } = await runValidate(c.env, resolveSessionId(undefined, body.session_id, loadConfig(c.env).defaultSessionId), body, "validate:v2", callerOf(c));
@@ -96,12 +136,26 @@ export const workRoutes = openApiApp()
     },
   )
   .openapi(
-    createRoute({ method: "post", path: "/api/v3/validate", tags: ["validate"], summary: "Validate v2 through the session pool of a replica tier, aggregated", ...authed, request: jsonBody(ValidateV3RequestSchema), responses: { 200: json(VerdictResponseSchema, "The aggregated verdict and the pool"), ...failures } }),
+    createRoute({
+      method: "post",
+      path: "/api/v3/validate",
+      tags: ["validate"],
+      summary: "Validate v2 through the session pool of a replica tier, aggregated",
+      ...authed,
+      request: jsonBody(ValidateV3RequestSchema),
+      responses: { 200: json(VerdictResponseSchema, "The aggregated verdict and the pool"), ...failures },
+    }),
     async (c) => {
       const body = c.req.valid("json");
       const replicas = requestedReplicas(body);
       const sessionId = poolSession(loadConfig(c.env), replicas);
-      const { result, replayed } = await runValidate(c.env, sessionId, { ...body, policy: { ...body.policy, redundancy: body.policy.redundancy ?? replicas } }, "validate:v3", callerOf(c));
+      const { result, replayed } = await runValidate(
+        c.env,
+        sessionId,
+        { ...body, policy: { ...body.policy, redundancy: body.policy.redundancy ?? replicas } },
+        "validate:v3",
+        callerOf(c),
+      );
       return c.json({ ...result, pool: pool(replicas, sessionId) }, 200, replayHeaders(replayed));
     },
   );
@@ -116,7 +170,11 @@ function factcheckRoute(path: "/api/v1/factcheck" | "/api/v1/fact-check") {
       summary: "Fact-checks a statement, standard or realtime (with evidence from the search provider)",
       ...authed,
       request: jsonBody(FactcheckRequestSchema),
-      responses: { 200: json(VerdictResponseSchema, "The verdict"), ...failures, 501: { content: { "application/json": { schema: ErrorBodySchema } }, description: "Realtime mode without a search provider" } },
+      responses: {
+        200: json(VerdictResponseSchema, "The verdict"),
+        ...failures,
+        501: { content: { "application/json": { schema: ErrorBodySchema } }, description: "Realtime mode without a search provider" },
+      },
     }),
     async (c) => {
       const { result, replayed } = await runFactcheck(c.env, loadConfig(c.env), c.req.valid("json"), "factcheck", callerOf(c));

@@ -70,43 +70,117 @@ export const x402Routes = (() => {
   const app = openApiApp();
   for (const prefix of ["/api/v1/x402/*", "/api/v2/x402/*"]) app.use(prefix, x402V1Compat, x402Gate);
   return app
-    .openapi(createRoute({ method: "get", path: "/api/v1/x402/ping", ...paid, summary: "A paid ping: proves a payment end to end", responses: responses(z.object({ status: z.literal("ok"), paid: z.literal(true), time: z.string() }), "Paid") }), (c) =>
-      c.json({ status: "ok" as const, paid: true as const, time: new Date().toISOString() }, 200),
-    )
-    .openapi(createRoute({ method: "post", path: "/api/v1/x402/completions", ...paid, summary: "A completion paid with x402", request: jsonBody(CompletionRequestSchema), responses: { ...responses(AnyResult, "The completion"), 200: completionOk } }), (c) => {
-      return answerCompletion(c, callerOf(c), undefined, c.req.valid("json"));
-    })
     .openapi(
-      createRoute({ method: "post", path: "/api/v1/x402/completions/{sessionId}", ...paid, summary: "A completion on the named session, paid with x402", request: { params: SessionIdParamSchema, ...jsonBody(CompletionRequestSchema) }, responses: { ...responses(AnyResult, "The completion"), 200: completionOk } }),
+      createRoute({
+        method: "get",
+        path: "/api/v1/x402/ping",
+        ...paid,
+        summary: "A paid ping: proves a payment end to end",
+        responses: responses(z.object({ status: z.literal("ok"), paid: z.literal(true), time: z.string() }), "Paid"),
+      }),
+      (c) => c.json({ status: "ok" as const, paid: true as const, time: new Date().toISOString() }, 200),
+    )
+    .openapi(
+      createRoute({
+        method: "post",
+        path: "/api/v1/x402/completions",
+        ...paid,
+        summary: "A completion paid with x402",
+        request: jsonBody(CompletionRequestSchema),
+        responses: { ...responses(AnyResult, "The completion"), 200: completionOk },
+      }),
+      (c) => {
+        return answerCompletion(c, callerOf(c), undefined, c.req.valid("json"));
+      },
+    )
+    .openapi(
+      createRoute({
+        method: "post",
+        path: "/api/v1/x402/completions/{sessionId}",
+        ...paid,
+        summary: "A completion on the named session, paid with x402",
+        request: { params: SessionIdParamSchema, ...jsonBody(CompletionRequestSchema) },
+        responses: { ...responses(AnyResult, "The completion"), 200: completionOk },
+      }),
       (c) => {
         return answerCompletion(c, callerOf(c), c.req.valid("param").sessionId, c.req.valid("json"));
       },
     )
-    .openapi(createRoute({ method: "post", path: "/api/v1/x402/delegate", ...paid, summary: "Delegate, paid with x402", request: jsonBody(DelegateRequestSchema), responses: responses(AnyResult, "The result") }), async (c) => {
-      const body = c.req.valid("json");
-      const config = loadConfig(c.env);
-      const { result, replayed } = await runDelegate(c.env, config, sessionFor(config, body.session_id), body, "x402-delegate:v1", callerOf(c));
-      return c.json(result, 200, replayHeaders(replayed));
-    })
-    .openapi(createRoute({ method: "post", path: "/api/v2/x402/delegate", ...paid, summary: "Delegate v2, paid with x402", request: jsonBody(DelegateRequestSchema), responses: responses(AnyResult, "The result") }), async (c) => {
-      const body = c.req.valid("json");
-      const config = loadConfig(c.env);
-      const { result, replayed } = await runDelegate(c.env, config, sessionFor(config, body.session_id), body, "x402-delegate:v2", callerOf(c));
-      return c.json(result, 200, replayHeaders(replayed));
-    })
-    .openapi(createRoute({ method: "post", path: "/api/v1/x402/validate", ...paid, summary: "Validate, paid with x402", request: jsonBody(ValidateRequestSchema), responses: responses(VerdictResponseSchema, "The verdict") }), async (c) => {
-      const body = c.req.valid("json");
-      const { result, replayed } = await runValidate(c.env, sessionFor(loadConfig(c.env), body.session_id), body, "x402-validate:v1", callerOf(c));
-      return c.json(result, 200, replayHeaders(replayed));
-    })
-    .openapi(createRoute({ method: "post", path: "/api/v2/x402/validate", ...paid, summary: "Validate v2, paid with x402", request: jsonBody(ValidateRequestSchema), responses: responses(VerdictResponseSchema, "The verdict") }), async (c) => {
-      const body = c.req.valid("json");
-      const { result, replayed } = await runValidate(c.env, sessionFor(loadConfig(c.env), body.session_id), body, "x402-validate:v2", callerOf(c));
-      return c.json(result, 200, replayHeaders(replayed));
-    })
-    .openapi(createRoute({ method: "post", path: "/api/v1/x402/factcheck", ...paid, summary: "Factcheck, paid with x402", request: jsonBody(FactcheckRequestSchema), responses: responses(VerdictResponseSchema, "The verdict") }), async (c) => {
-      const body = c.req.valid("json");
-      const { result, replayed } = await runFactcheck(c.env, loadConfig(c.env), body, "x402-factcheck", callerOf(c));
-      return c.json(result, 200, replayHeaders(replayed));
-    });
+    .openapi(
+      createRoute({
+        method: "post",
+        path: "/api/v1/x402/delegate",
+        ...paid,
+        summary: "Delegate, paid with x402",
+        request: jsonBody(DelegateRequestSchema),
+        responses: responses(AnyResult, "The result"),
+      }),
+      async (c) => {
+        const body = c.req.valid("json");
+        const config = loadConfig(c.env);
+        const { result, replayed } = await runDelegate(c.env, config, sessionFor(config, body.session_id), body, "x402-delegate:v1", callerOf(c));
+        return c.json(result, 200, replayHeaders(replayed));
+      },
+    )
+    .openapi(
+      createRoute({
+        method: "post",
+        path: "/api/v2/x402/delegate",
+        ...paid,
+        summary: "Delegate v2, paid with x402",
+        request: jsonBody(DelegateRequestSchema),
+        responses: responses(AnyResult, "The result"),
+      }),
+      async (c) => {
+        const body = c.req.valid("json");
+        const config = loadConfig(c.env);
+        const { result, replayed } = await runDelegate(c.env, config, sessionFor(config, body.session_id), body, "x402-delegate:v2", callerOf(c));
+        return c.json(result, 200, replayHeaders(replayed));
+      },
+    )
+    .openapi(
+      createRoute({
+        method: "post",
+        path: "/api/v1/x402/validate",
+        ...paid,
+        summary: "Validate, paid with x402",
+        request: jsonBody(ValidateRequestSchema),
+        responses: responses(VerdictResponseSchema, "The verdict"),
+      }),
+      async (c) => {
+        const body = c.req.valid("json");
+        const { result, replayed } = await runValidate(c.env, sessionFor(loadConfig(c.env), body.session_id), body, "x402-validate:v1", callerOf(c));
+        return c.json(result, 200, replayHeaders(replayed));
+      },
+    )
+    .openapi(
+      createRoute({
+        method: "post",
+        path: "/api/v2/x402/validate",
+        ...paid,
+        summary: "Validate v2, paid with x402",
+        request: jsonBody(ValidateRequestSchema),
+        responses: responses(VerdictResponseSchema, "The verdict"),
+      }),
+      async (c) => {
+        const body = c.req.valid("json");
+        const { result, replayed } = await runValidate(c.env, sessionFor(loadConfig(c.env), body.session_id), body, "x402-validate:v2", callerOf(c));
+        return c.json(result, 200, replayHeaders(replayed));
+      },
+    )
+    .openapi(
+      createRoute({
+        method: "post",
+        path: "/api/v1/x402/factcheck",
+        ...paid,
+        summary: "Factcheck, paid with x402",
+        request: jsonBody(FactcheckRequestSchema),
+        responses: responses(VerdictResponseSchema, "The verdict"),
+      }),
+      async (c) => {
+        const body = c.req.valid("json");
+        const { result, replayed } = await runFactcheck(c.env, loadConfig(c.env), body, "x402-factcheck", callerOf(c));
+        return c.json(result, 200, replayHeaders(replayed));
+      },
+    );
 })();

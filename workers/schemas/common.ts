@@ -11,7 +11,10 @@ export const SessionIdSchema = z
   .union(
     [
       z.number({ error: ID_MESSAGE }).int(ID_MESSAGE).min(0, ID_MESSAGE).max(Number.MAX_SAFE_INTEGER, ID_MESSAGE),
-      z.string().regex(/^\d{1,15}$/, ID_MESSAGE).transform(Number),
+      z
+        .string()
+        .regex(/^\d{1,15}$/, ID_MESSAGE)
+        .transform(Number),
     ],
     { error: ID_MESSAGE },
   )
@@ -33,9 +36,7 @@ export const TaskIdParamSchema = SessionIdParamSchema.extend({
     .openapi({ param: { name: "taskId", in: "path" }, example: "0" }),
 });
 
-export const EvmAddressSchema = z
-  .string()
-  .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address");
+export const EvmAddressSchema = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address");
 
 /** A client's idempotency key. */
 export const RequestIdSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, "1-128 letters, digits, '.', '_', ':' or '-'");

@@ -86,10 +86,7 @@ export const SessionSchema = z
   .openapi("Session");
 export type Session = z.infer<typeof SessionSchema>;
 
-export function checkNodes(
-  s: { min_nodes?: number; max_nodes?: number; redundancy?: number },
-  ctx: z.RefinementCtx,
-) {
+export function checkNodes(s: { min_nodes?: number; max_nodes?: number; redundancy?: number }, ctx: z.RefinementCtx) {
   if (s.min_nodes !== undefined && s.max_nodes !== undefined && s.min_nodes > s.max_nodes) {
     ctx.addIssue({ code: "custom", path: ["min_nodes"], message: "must not exceed max_nodes" });
   }

@@ -20,5 +20,11 @@ export const TimeoutSecondsSchema = z.number().min(MIN_TIMEOUT_S, atLeast(MIN_TI
 /** A task's precommit timeout, in seconds. */
 export const PrecommitSecondsSchema = z.number().min(MIN_PRECOMMIT_TIMEOUT_S, atLeast(MIN_PRECOMMIT_TIMEOUT_S));
 /** The same in milliseconds (validate, factcheck). */
-export const TimeoutMillisSchema = z.number().int().min(MIN_TIMEOUT_S * 1000, atLeastMs(MIN_TIMEOUT_S));
-export const PrecommitMillisSchema = z.number().int().min(MIN_PRECOMMIT_TIMEOUT_S * 1000, atLeastMs(MIN_PRECOMMIT_TIMEOUT_S));
+export const TimeoutMillisSchema = z
+  .number()
+  .int()
+  .min(MIN_TIMEOUT_S * 1000, atLeastMs(MIN_TIMEOUT_S));
+export const PrecommitMillisSchema = z
+  .number()
+  .int()
+  .min(MIN_PRECOMMIT_TIMEOUT_S * 1000, atLeastMs(MIN_PRECOMMIT_TIMEOUT_S));

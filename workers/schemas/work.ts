@@ -10,9 +10,7 @@ const precommitSeconds = PrecommitSecondsSchema.max(3600);
 const millis = TimeoutMillisSchema.max(3_600_000);
 const precommitMillis = PrecommitMillisSchema.max(3_600_000);
 
-export const ModelPolicySchema = z
-  .object({ max_tokens: z.number().int().min(1).max(32_768).optional(), temperature: z.number().min(0).max(2).optional() })
-  .strict();
+export const ModelPolicySchema = z.object({ max_tokens: z.number().int().min(1).max(32_768).optional(), temperature: z.number().min(0).max(2).optional() }).strict();
 
 /** v3: `replicas` or `consensus.replicas`, each 1, 3 or 5. */
 const Replicas = z.union([z.literal(1), z.literal(3), z.literal(5)], { error: "must be 1, 3 or 5" });

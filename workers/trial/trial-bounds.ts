@@ -4,7 +4,10 @@ import { TIERS, type Tier } from "../work/tiers";
 type Ask = { maxTokens?: number | undefined; timeoutS?: number | undefined; precommitS?: number | undefined; redundancy?: number | undefined; tier?: Tier | undefined };
 
 /** Trial limits win over whatever the client asks. */
-export function trialBounds(config: RouterConfig, ask: { maxTokens?: number | undefined; timeoutS?: number | undefined; precommitS?: number | undefined; redundancy?: number | undefined; tier?: Tier | undefined }) {
+export function trialBounds(
+  config: RouterConfig,
+  ask: { maxTokens?: number | undefined; timeoutS?: number | undefined; precommitS?: number | undefined; redundancy?: number | undefined; tier?: Tier | undefined },
+) {
   const t = config.trial;
   const timeoutS = Math.min(ask.timeoutS ?? t.maxTimeoutS, t.maxTimeoutS);
   return {
@@ -20,7 +23,13 @@ const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms /
 /** What a verdict request (validate, factcheck) asks for, in the units `trialBounds` reads. */
 export function verdictAsk(body: {
   model_policy: { max_tokens?: number | undefined };
-  policy: { timeout_ms?: number | undefined; precommit_timeout_ms?: number | undefined; precommit_timeout?: number | undefined; redundancy?: number | undefined; tier?: Tier | undefined };
+  policy: {
+    timeout_ms?: number | undefined;
+    precommit_timeout_ms?: number | undefined;
+    precommit_timeout?: number | undefined;
+    redundancy?: number | undefined;
+    tier?: Tier | undefined;
+  };
 }): Ask {
   const p = body.policy;
   return {

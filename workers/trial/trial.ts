@@ -53,10 +53,7 @@ export async function admitTrial(c: Context<AppEnv>, family: TrialFamily, option
     await quotaStub(c.env, `trial:ip:${identity}`).consume([{ name: "trial", limit: config.trial.requestsPerWindow, windowS: config.trial.windowS, cost: 1 }]),
     `${config.trial.requestsPerWindow} per ${config.trial.windowS} s per client`,
   );
-  limited(
-    await quotaStub(c.env, "trial:global").consume([{ name: "trial-daily", limit: config.trial.dailyCap, windowS: 86_400, cost: 1 }]),
-    "the trial's daily cap",
-  );
+  limited(await quotaStub(c.env, "trial:global").consume([{ name: "trial-daily", limit: config.trial.dailyCap, windowS: 86_400, cost: 1 }]), "the trial's daily cap");
   return identity;
 }
 

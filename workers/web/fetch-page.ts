@@ -57,7 +57,10 @@ async function checkUrl(raw: string, options: FetchPageOptions, fetcher: typeof 
   if (isAddressLiteral(url.hostname)) return url;
   // A name is fetched only once what it resolves to was checked: with no resolver to ask
   // (outside production by default), names are refused, not left to the runtime's resolver.
-  if (!options.dohUrl) throw refused(`${url.hostname} is a host name and no resolver is configured to check its address (WEB_FETCH_DOH_URL; or list the host in WEB_FETCH_ALLOW_HOSTS outside production)`);
+  if (!options.dohUrl)
+    throw refused(
+      `${url.hostname} is a host name and no resolver is configured to check its address (WEB_FETCH_DOH_URL; or list the host in WEB_FETCH_ALLOW_HOSTS outside production)`,
+    );
   const resolved = await resolvedReason(url.hostname, options.dohUrl, fetcher, signal);
   if (resolved) throw refused(resolved);
   return url;

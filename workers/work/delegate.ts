@@ -15,7 +15,7 @@ async function pageFor(body: Pick<DelegateRequest, "fetch_web" | "input">, confi
   const wantsFetch = body.fetch_web || body.input?.kind === "url";
   if (!wantsFetch) return undefined;
   if (!config.webFetch.enabled) {
-    throw new ApiError(400, "web_fetch_disabled", "this router is not configured for web fetch (fetch_web, input.kind \"url\")");
+    throw new ApiError(400, "web_fetch_disabled", 'this router is not configured for web fetch (fetch_web, input.kind "url")');
   }
   const url = body.input?.payload.trim();
   if (!url || !/^https?:\/\//i.test(url)) {

@@ -66,7 +66,15 @@ export function aggregateVerdicts(runs: readonly Run[], redundancy: number): Agg
     if (r.output === null) return { miner: r.miner, status: r.status, verdict: "RETRY", confidence: 0, parse_error: `run ${r.status}`, reasons: [] };
     const parsed = parseRunVerdict(r.output);
     return parsed.ok
-      ? { miner: r.miner, status: r.status, verdict: parsed.verdict.verdict, confidence: parsed.verdict.confidence, parse_error: null, reasons: parsed.verdict.reasons, parsed: parsed.verdict }
+      ? {
+          miner: r.miner,
+          status: r.status,
+          verdict: parsed.verdict.verdict,
+          confidence: parsed.verdict.confidence,
+          parse_error: null,
+          reasons: parsed.verdict.reasons,
+          parsed: parsed.verdict,
+        }
       : { miner: r.miner, status: r.status, verdict: "RETRY", confidence: 0, parse_error: parsed.error, reasons: [] };
   });
   const required = Math.floor(Math.max(redundancy, runs.length) / 2) + 1;

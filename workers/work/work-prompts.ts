@@ -7,10 +7,7 @@ import { VERDICT_INSTRUCTIONS } from "./verdict";
 const fence = (label: string, text: string) => `<<<${label}\n${text.replaceAll(">>>", "> > >")}\n>>>`;
 
 export function delegatePrompt(task: { objective: string; input?: { kind: "text" | "url"; payload: string; source?: string } }): string {
-  const parts = [
-    "You are completing a task delegated through the Cortensor network.",
-    `Objective: ${task.objective}`,
-  ];
+  const parts = ["You are completing a task delegated through the Cortensor network.", `Objective: ${task.objective}`];
   if (task.input) {
     parts.push(task.input.kind === "url" ? `Input: the text of ${task.input.source ?? "a web page"}` : "Input:");
     parts.push(fence("INPUT", task.input.payload));
@@ -39,9 +36,7 @@ export function factcheckPrompt(claim: { type: string; statement: string }, evid
     `Claim type: ${claim.type}`,
     "Statement:",
     fence("STATEMENT", claim.statement),
-    evidence.length
-      ? `Evidence gathered just now (cite it in "evidence"):\n${evidence.map((e, i) => `[${i + 1}] ${e.title} (${e.url}): ${e.snippet}`).join("\n")}`
-      : "",
+    evidence.length ? `Evidence gathered just now (cite it in "evidence"):\n${evidence.map((e, i) => `[${i + 1}] ${e.title} (${e.url}): ${e.snippet}`).join("\n")}` : "",
     VERDICT_INSTRUCTIONS,
   ]
     .filter(Boolean)
