@@ -9,7 +9,7 @@ import { callMiner } from "../../workers/miners/call-miner";
 import { MinerPool } from "../../workers/miners/miner-pool";
 import { streamHead } from "../../workers/protocol/build-completion";
 import { runTask, type TaskOutcome, type TaskRun } from "../../workers/protocol/run-task";
-import type { CompletionResponse, MinerRequest } from "../../workers/schemas/completion";
+import { CompletionResponseSchema, type MinerRequest } from "../../workers/schemas/completion";
 import { type Session, type SessionConfig, SessionConfigSchema } from "../../workers/schemas/session";
 import type { Streaming, SubmitInput, Submitted } from "../../workers/sessions/types";
 import { registryStub } from "../../workers/stubs";
@@ -106,7 +106,7 @@ export class SessionObject extends SqliteObject {
     const parts = { assignments: this.store.assignments(taskId), events: this.store.events(taskId) };
     // A private task reads as URNs and hashes: its plaintext is for key holders, through the payload key routes.
     if (session.config.private) return privateTaskDetail(row, session.id, parts);
-    const result = row.result ? await this.payloads.unseal<CompletionResponse>(this.ref(session), taskId, row.result) : null;
+    const result = row.result ? await this.payloads.unseal(this.ref(session), taskId, row.result, CompletionResponseSchema) : null;
     return taskDetail(row, session.id, { result, ...parts });
   }
 
@@ -341,7 +341,7 @@ export class SessionObject extends SqliteObject {
     }
     const replayHeaders = { "x-idempotent-replay": "true", "x-task-id": String(previous.task_id) };
     if (previous.result) {
-      return { ok: true, completion: await this.payloads.unseal<CompletionResponse>(this.ref(session), previous.task_id, previous.result), replayed: true };
+      return { ok: true, completion: await this.payloads.unseal(this.ref(session), previous.task_id, previous.result, CompletionResponseSchema), replayed: true };
     }
     if (previous.error) {
       const error: StoredError = JSON.parse(previous.error);

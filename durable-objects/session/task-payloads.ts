@@ -1,3 +1,4 @@
+import type { z } from "zod";
 import { decodeBase64, encodeBase64 } from "hono/utils/encode";
 import { loadConfig } from "../../workers/config/config";
 import { decryptPayload, encryptPayload, taskKey } from "../../workers/crypto/payload-keys";
@@ -101,9 +102,10 @@ export class TaskPayloads {
     return SEALED + encodeBase64((await encryptPayload(key, encoder.encode(json), `s${session.id}/t${taskId}/record`)).buffer);
   }
 
-  async unseal<T>(session: SessionRef, taskId: number, stored: string): Promise<T> {
-    if (!stored.startsWith(SEALED)) return JSON.parse(stored) as T;
+  /** What `seal` stored, opened and checked against the schema it was written with. */
+  async unseal<T>(session: SessionRef, taskId: number, stored: string, schema: z.ZodType<T>): Promise<T> {
+    if (!stored.startsWith(SEALED)) return schema.parse(JSON.parse(stored));
     const key = await taskKey(this.config.payloadMasterKey, session.id, taskId);
-    return JSON.parse(decoder.decode(await decryptPayload(key, decodeBase64(stored.slice(SEALED.length)), `s${session.id}/t${taskId}/record`))) as T;
+    return schema.parse(JSON.parse(decoder.decode(await decryptPayload(key, decodeBase64(stored.slice(SEALED.length)), `s${session.id}/t${taskId}/record`))));
   }
 }
