@@ -86,8 +86,9 @@ async function completionFrom(response: Response, router: string): Promise<Compl
   return parsed.data;
 }
 
-/** A remote router's 4xx, passed on as it was (a status outside 4xx is not a client error and never gets here). */
-const clientErrorStatus = (status: number): ClientErrorStatusCode => (status >= 400 && status < 500 ? (status as ClientErrorStatusCode) : 400);
+/** Whether a remote router's status is a 4xx, which is passed on unchanged (the request was at fault). */
+const isClientError = (status: number): status is ClientErrorStatusCode => status >= 400 && status < 500;
+const clientErrorStatus = (status: number): ClientErrorStatusCode => (isClientError(status) ? status : 400);
 
 const sseOf = (completion: CompletionResponse): ReadableStream<Uint8Array> => {
   const { body } = sseResponse(completionEvents(completion));
