@@ -39,14 +39,23 @@ const jsonBody = <T>(schema: T) => ({ body: { content: { "application/json": { s
 
 const pool = (replicas: 1 | 3 | 5, sessionId: number) => ({ replicas, session_id: sessionId });
 
-export const workRoutes = openApiApp()
-  // Delegate ---------------------------------------------------------------
-  .openapi(
+const DELEGATE_SUMMARY = {
+  v1: "Delegates a task (session from the body or the default)",
+  v2: "Structured delegation: objective and input (or task_request_input), policy and model policy",
+} as const;
+const VALIDATE_SUMMARY = {
+  v1: "Validates a claim (session from the body or the default)",
+  v2: "Validates a claim under an explicit policy; per-run data when redundancy > 1",
+} as const;
+
+/** Delegate v1 and v2: the same work on the body's session (or the default); the version names the flow. */
+function delegateRoute(version: "v1" | "v2") {
+  return openApiApp().openapi(
     createRoute({
       method: "post",
-      path: "/api/v1/delegate",
+      path: `/api/${version}/delegate`,
       tags: ["delegate"],
-      summary: "Delegates a task (session from the body or the default)",
+      summary: DELEGATE_SUMMARY[version],
       ...authed,
       request: jsonBody(DelegateRequestSchema),
       responses: { 200: json(DelegateResponseSchema, "The result and its consensus record"), ...failures },
@@ -54,27 +63,36 @@ export const workRoutes = openApiApp()
     async (c) => {
       const body = c.req.valid("json");
       const config = loadConfig(c.env);
-      const { result, replayed } = await runDelegate(c.env, config, resolveSessionId(undefined, body.session_id, config.defaultSessionId), body, "delegate:v1", callerOf(c));
+      const sessionId = resolveSessionId(undefined, body.session_id, config.defaultSessionId);
+      const { result, replayed } = await runDelegate(c.env, config, sessionId, body, `delegate:${version}`, callerOf(c));
       return c.json(result, 200, replayHeaders(replayed));
     },
-  )
-  .openapi(
+  );
+}
+
+/** Validate v1 and v2, likewise. */
+function validateRoute(version: "v1" | "v2") {
+  return openApiApp().openapi(
     createRoute({
       method: "post",
-      path: "/api/v2/delegate",
-      tags: ["delegate"],
-      summary: "Structured delegation: objective and input (or task_request_input), policy and model policy",
+      path: `/api/${version}/validate`,
+      tags: ["validate"],
+      summary: VALIDATE_SUMMARY[version],
       ...authed,
-      request: jsonBody(DelegateRequestSchema),
-      responses: { 200: json(DelegateResponseSchema, "The result and its consensus record"), ...failures },
+      request: jsonBody(ValidateRequestSchema),
+      responses: { 200: json(VerdictResponseSchema, "The aggregated verdict"), ...failures },
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const config = loadConfig(c.env);
-      const { result, replayed } = await runDelegate(c.env, config, resolveSessionId(undefined, body.session_id, config.defaultSessionId), body, "delegate:v2", callerOf(c));
+      const sessionId = resolveSessionId(undefined, body.session_id, loadConfig(c.env).defaultSessionId);
+      const { result, replayed } = await runValidate(c.env, sessionId, body, `validate:${version}`, callerOf(c));
       return c.json(result, 200, replayHeaders(replayed));
     },
-  )
+  );
+}
+
+/** v3: no session in the body; the replica tier picks a predefined session and sets the redundancy unless the policy names one. */
+const v3Routes = openApiApp()
   .openapi(
     createRoute({
       method: "post",
@@ -90,49 +108,9 @@ export const workRoutes = openApiApp()
       const config = loadConfig(c.env);
       const replicas = requestedReplicas(body);
       const sessionId = poolSession(config, replicas);
-      // The replica tier sets the redundancy unless the policy names one.
-      const { result, replayed } = await runDelegate(
-        c.env,
-        config,
-        sessionId,
-        { ...body, policy: { ...body.policy, redundancy: body.policy.redundancy ?? replicas } },
-        "delegate:v3",
-        callerOf(c),
-      );
+      const policy = { ...body.policy, redundancy: body.policy.redundancy ?? replicas };
+      const { result, replayed } = await runDelegate(c.env, config, sessionId, { ...body, policy }, "delegate:v3", callerOf(c));
       return c.json({ ...result, pool: pool(replicas, sessionId) }, 200, replayHeaders(replayed));
-    },
-  )
-  // Validate ---------------------------------------------------------------
-  .openapi(
-    createRoute({
-      method: "post",
-      path: "/api/v1/validate",
-      tags: ["validate"],
-      summary: "Validates a claim (session from the body or the default)",
-      ...authed,
-      request: jsonBody(ValidateRequestSchema),
-      responses: { 200: json(VerdictResponseSchema, "The aggregated verdict"), ...failures },
-    }),
-    async (c) => {
-      const body = c.req.valid("json");
-      const { result, replayed } = await runValidate(c.env, resolveSessionId(undefined, body.session_id, loadConfig(c.env).defaultSessionId), body, "validate:v1", callerOf(c));
-      return c.json(result, 200, replayHeaders(replayed));
-    },
-  )
-  .openapi(
-    createRoute({
-      method: "post",
-      path: "/api/v2/validate",
-      tags: ["validate"],
-      summary: "Validates a claim under an explicit policy; per-run data when redundancy > 1",
-      ...authed,
-      request: jsonBody(ValidateRequestSchema),
-      responses: { 200: json(VerdictResponseSchema, "The aggregated verdict"), ...failures },
-    }),
-    async (c) => {
-      const body = c.req.valid("json");
-      const { result, replayed } = await runValidate(c.env, resolveSessionId(undefined, body.session_id, loadConfig(c.env).defaultSessionId), body, "validate:v2", callerOf(c));
-      return c.json(result, 200, replayHeaders(replayed));
     },
   )
   .openapi(
@@ -149,16 +127,18 @@ export const workRoutes = openApiApp()
       const body = c.req.valid("json");
       const replicas = requestedReplicas(body);
       const sessionId = poolSession(loadConfig(c.env), replicas);
-      const { result, replayed } = await runValidate(
-        c.env,
-        sessionId,
-        { ...body, policy: { ...body.policy, redundancy: body.policy.redundancy ?? replicas } },
-        "validate:v3",
-        callerOf(c),
-      );
+      const policy = { ...body.policy, redundancy: body.policy.redundancy ?? replicas };
+      const { result, replayed } = await runValidate(c.env, sessionId, { ...body, policy }, "validate:v3", callerOf(c));
       return c.json({ ...result, pool: pool(replicas, sessionId) }, 200, replayHeaders(replayed));
     },
   );
+
+export const workRoutes = openApiApp()
+  .route("/", delegateRoute("v1"))
+  .route("/", delegateRoute("v2"))
+  .route("/", validateRoute("v1"))
+  .route("/", validateRoute("v2"))
+  .route("/", v3Routes);
 
 /** Factcheck under its name and its alias. */
 function factcheckRoute(path: "/api/v1/factcheck" | "/api/v1/fact-check") {

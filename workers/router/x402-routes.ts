@@ -66,6 +66,45 @@ const AnyResult = z.record(z.string(), z.unknown());
 
 const sessionFor = (config: RouterConfig, id: number | undefined) => resolveSessionId(undefined, id, config.defaultSessionId);
 
+/** Paid delegate, v1 and v2: the keyed work, on the payer's namespace; the version names the flow. */
+function paidDelegate(version: "v1" | "v2") {
+  return openApiApp().openapi(
+    createRoute({
+      method: "post",
+      path: `/api/${version}/x402/delegate`,
+      ...paid,
+      summary: `Delegate ${version}, paid with x402`,
+      request: jsonBody(DelegateRequestSchema),
+      responses: responses(AnyResult, "The result"),
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const config = loadConfig(c.env);
+      const { result, replayed } = await runDelegate(c.env, config, sessionFor(config, body.session_id), body, `x402-delegate:${version}`, callerOf(c));
+      return c.json(result, 200, replayHeaders(replayed));
+    },
+  );
+}
+
+/** Paid validate, v1 and v2, likewise. */
+function paidValidate(version: "v1" | "v2") {
+  return openApiApp().openapi(
+    createRoute({
+      method: "post",
+      path: `/api/${version}/x402/validate`,
+      ...paid,
+      summary: `Validate ${version}, paid with x402`,
+      request: jsonBody(ValidateRequestSchema),
+      responses: responses(VerdictResponseSchema, "The verdict"),
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const { result, replayed } = await runValidate(c.env, sessionFor(loadConfig(c.env), body.session_id), body, `x402-validate:${version}`, callerOf(c));
+      return c.json(result, 200, replayHeaders(replayed));
+    },
+  );
+}
+
 export const x402Routes = (() => {
   const app = openApiApp();
   for (const prefix of ["/api/v1/x402/*", "/api/v2/x402/*"]) app.use(prefix, x402V1Compat, x402Gate);
@@ -109,68 +148,6 @@ export const x402Routes = (() => {
     .openapi(
       createRoute({
         method: "post",
-        path: "/api/v1/x402/delegate",
-        ...paid,
-        summary: "Delegate, paid with x402",
-        request: jsonBody(DelegateRequestSchema),
-        responses: responses(AnyResult, "The result"),
-      }),
-      async (c) => {
-        const body = c.req.valid("json");
-        const config = loadConfig(c.env);
-        const { result, replayed } = await runDelegate(c.env, config, sessionFor(config, body.session_id), body, "x402-delegate:v1", callerOf(c));
-        return c.json(result, 200, replayHeaders(replayed));
-      },
-    )
-    .openapi(
-      createRoute({
-        method: "post",
-        path: "/api/v2/x402/delegate",
-        ...paid,
-        summary: "Delegate v2, paid with x402",
-        request: jsonBody(DelegateRequestSchema),
-        responses: responses(AnyResult, "The result"),
-      }),
-      async (c) => {
-        const body = c.req.valid("json");
-        const config = loadConfig(c.env);
-        const { result, replayed } = await runDelegate(c.env, config, sessionFor(config, body.session_id), body, "x402-delegate:v2", callerOf(c));
-        return c.json(result, 200, replayHeaders(replayed));
-      },
-    )
-    .openapi(
-      createRoute({
-        method: "post",
-        path: "/api/v1/x402/validate",
-        ...paid,
-        summary: "Validate, paid with x402",
-        request: jsonBody(ValidateRequestSchema),
-        responses: responses(VerdictResponseSchema, "The verdict"),
-      }),
-      async (c) => {
-        const body = c.req.valid("json");
-        const { result, replayed } = await runValidate(c.env, sessionFor(loadConfig(c.env), body.session_id), body, "x402-validate:v1", callerOf(c));
-        return c.json(result, 200, replayHeaders(replayed));
-      },
-    )
-    .openapi(
-      createRoute({
-        method: "post",
-        path: "/api/v2/x402/validate",
-        ...paid,
-        summary: "Validate v2, paid with x402",
-        request: jsonBody(ValidateRequestSchema),
-        responses: responses(VerdictResponseSchema, "The verdict"),
-      }),
-      async (c) => {
-        const body = c.req.valid("json");
-        const { result, replayed } = await runValidate(c.env, sessionFor(loadConfig(c.env), body.session_id), body, "x402-validate:v2", callerOf(c));
-        return c.json(result, 200, replayHeaders(replayed));
-      },
-    )
-    .openapi(
-      createRoute({
-        method: "post",
         path: "/api/v1/x402/factcheck",
         ...paid,
         summary: "Factcheck, paid with x402",
@@ -182,5 +159,9 @@ export const x402Routes = (() => {
         const { result, replayed } = await runFactcheck(c.env, loadConfig(c.env), body, "x402-factcheck", callerOf(c));
         return c.json(result, 200, replayHeaders(replayed));
       },
-    );
+    )
+    .route("/", paidDelegate("v1"))
+    .route("/", paidDelegate("v2"))
+    .route("/", paidValidate("v1"))
+    .route("/", paidValidate("v2"));
 })();
