@@ -47,17 +47,8 @@ let counter = 0;
 export const uniq = (prefix: string) => `${prefix}-${base.toString(36)}-${(counter++).toString(36)}`;
 export const uniqSessionId = () => 1000 + ((base % 1_000_000) * 1000 + counter++);
 
-/** A seeded PRNG (mulberry32), for tests of code that takes a `random` source. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG, for tests of code that takes a `random` source. */
+export { prng as mulberry32 } from "../tools/dev-miner/prng.ts";
 
 /** Registers fleet miners under a fresh model name and returns it (plus the router's miner ids). */
 export async function minersFor(names: FleetName[], options: { maxConcurrency?: number; model?: string; offchain?: boolean } = {}) {

@@ -1,4 +1,4 @@
-import { prng } from "./model.ts";
+import { prng } from "./prng.ts";
 
 /** Faults and timing of a dev miner; all can be changed at run time through POST /dev/config. */
 export type DevMinerBehaviour = {

@@ -5,6 +5,7 @@
  * one (nor with another wrong miner's).
  */
 import { createHash } from "node:crypto";
+import { prng } from "./prng.ts";
 
 const CORRECT = (
   "network router session miner task result answer model inference node consensus proof work token " +
@@ -24,18 +25,6 @@ const WRONG = (
 
 function seedOf(text: string): number {
   return createHash("sha256").update(text).digest().readUInt32LE(0);
-}
-
-/** mulberry32: small, fast, deterministic. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export const MAX_WORDS = 48;
