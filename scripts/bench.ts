@@ -8,7 +8,7 @@
  */
 import { rmSync } from "node:fs";
 import { startDevMiner } from "../tools/dev-miner/server.ts";
-import { DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN } from "../workers/config/config.ts";
+import { DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN } from "../workers/config/dev-credentials.ts";
 import { startLocalRouter } from "./local-router.ts";
 import { provision } from "./provision.ts";
 

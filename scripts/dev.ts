@@ -10,7 +10,7 @@
  * scripts/supervise.ts, which ends its process group once we are gone.
  */
 import { startDevMiner } from "../tools/dev-miner/server.ts";
-import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_KEY, DEV_ROUTER_TOKEN } from "../workers/config/config.ts";
+import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_KEY, DEV_ROUTER_TOKEN } from "../workers/config/dev-credentials.ts";
 import { startLocalRouter } from "./local-router.ts";
 import { startFacilitator } from "../tools/dev-facilitator/server.ts";
 import { assertPortsFree } from "./ports.ts";

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLocalRouter } from "../../scripts/local-router.ts";
 import { provision } from "../../scripts/provision.ts";
-import { DEV_ADMIN_TOKEN } from "../../workers/config/config.ts";
+import { DEV_ADMIN_TOKEN } from "../../workers/config/dev-credentials.ts";
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
