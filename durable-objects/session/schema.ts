@@ -1,4 +1,4 @@
-import type { ErrorBody } from "../../workers/http/errors";
+import type { ApiError, ErrorBody } from "../../workers/http/errors";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /** The Session object's tables, in the order they were introduced; docs/storage-schema.md shows them as they are. */
@@ -121,3 +121,5 @@ export type TaskEventRow = { slot: number | null; state: string; at: number };
 
 /** How a failed task's error is stored (`tasks.error`), so that a replay answers the same. */
 export type StoredError = { status: ContentfulStatusCode; body: ErrorBody };
+
+export const storedError = (err: ApiError): StoredError => ({ status: err.status, body: err.toBody() });

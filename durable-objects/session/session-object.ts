@@ -1,36 +1,32 @@
 import type { AssignmentClaims } from "../../workers/auth/assignment-token";
 import { loadConfig } from "../../workers/config/config";
-import { majority } from "../../workers/consensus/agreement";
 import { embeddingSourceFor } from "../../workers/consensus/embedding";
-import { requiredAgreement } from "../../workers/consensus/status";
 import type { Env } from "../../workers/env";
 import { ApiError, type Failure, toApiError } from "../../workers/http/errors";
 import { callMiner } from "../../workers/miners/call-miner";
 import { MinerPool } from "../../workers/miners/miner-pool";
 import { streamHead } from "../../workers/protocol/build-completion";
-import { runTask, type TaskOutcome, type TaskRun } from "../../workers/protocol/run-task";
-import { CompletionResponseSchema, type MinerRequest } from "../../workers/schemas/completion";
+import { runTask, type TaskRun } from "../../workers/protocol/run-task";
+import { CompletionResponseSchema } from "../../workers/schemas/completion";
 import { type Session, type SessionConfig, SessionConfigSchema } from "../../workers/schemas/session";
 import type { Streaming, SubmitInput, Submitted } from "../../workers/sessions/types";
 import { registryStub } from "../../workers/stubs";
 import { SqliteObject } from "../sqlite-object";
 import { LiveStream } from "./live-stream";
-import { minerRequestFor } from "./miner-request";
 import { OffchainDelivery } from "./offchain-delivery";
-import { completionOf, consensusShortfall, outcomeError } from "./outcome";
+import { recordOutcome } from "./record-outcome";
 import { ReputationReports } from "./reputation-reports";
-import { SESSION_MIGRATIONS, type StoredError, type TaskRow } from "./schema";
+import { SESSION_MIGRATIONS, type StoredError, storedError, type TaskRow } from "./schema";
 import { TaskPayloads } from "./task-payloads";
+import { type Configured, planTask, refusal } from "./task-plan";
 import { TaskStore } from "./task-store";
 import { privateTaskDetail, taskDetail, taskSummary } from "./task-view";
 
 type Result = Submitted | Failure;
-type Configured = { id: number; config: SessionConfig };
 /** A task admitted and recorded, running or already answered (a replay, a refusal). */
 type Begun = { done: Result } | { taskId: number; result: Promise<Result> };
 
 const failed = (err: unknown): Failure => toApiError(err).toFailure();
-const stored = (err: ApiError): StoredError => ({ status: err.status, body: err.toBody() });
 
 /**
  * One per session: its configuration, every task and every miner assignment
@@ -151,81 +147,62 @@ export class SessionObject extends SqliteObject {
   private async begin(input: SubmitInput, live?: LiveStream): Promise<Begun> {
     const session = this.configured();
     if (!session) return { done: failed(new ApiError(404, "session_not_found", `session ${input.sessionId} does not exist`)) };
-    if (!session.config.active) return { done: failed(new ApiError(409, "session_inactive", `session ${input.sessionId} is deactivated`)) };
-    // Private means the router never holds plaintext: only the off-chain flows keep the prompt out of its records.
-    if (session.config.private && !input.payload) {
-      return {
-        done: failed(
-          new ApiError(
-            409,
-            "private_session_requires_offchain",
-            `session ${input.sessionId} is private: submit through /api/v2/completions or /api/v3/completions, which store payloads encrypted`,
-          ),
-        ),
-      };
-    }
+    const refused = refusal(session, input);
+    if (refused) return { done: refused.toFailure() };
 
     // Tasks are stored under the caller-scoped key; the client's own id is what its answers show.
-    const requestKey = input.requestKey;
     const requestId = input.request.request_id ?? null;
-    const previous = requestKey === null ? undefined : this.store.taskByRequestId(requestKey);
+    const previous = input.requestKey === null ? undefined : this.store.taskByRequestId(input.requestKey);
     if (previous) return { done: await this.replay(previous, { requestId: requestId ?? "", requestHash: input.requestHash }, session) };
 
-    const config = loadConfig(this.env);
-    const minerRequest = minerRequestFor(input.request, session.config.model, input.policy);
-    const promptText = input.request.prompt ?? JSON.stringify(input.request.messages);
+    const plan = planTask(session, input, this.now());
     if (input.payload) {
       try {
-        this.payloads.checkSize(promptText);
+        this.payloads.checkSize(plan.promptText);
       } catch (err) {
         return { done: failed(err) };
       }
     }
-    const created = this.now();
-    const deadline = created + Math.round(input.timeouts.timeoutS * 1000);
-    const precommitDeadline = created + Math.round(input.timeouts.precommitS * 1000);
-    const redundancy = input.policy?.redundancy ?? session.config.redundancy;
-    // Off-chain tasks keep only the URN of their prompt, never the text.
-    const { prompt: _p, messages: _m, ...params } = minerRequest;
     const taskId = this.store.insertTask({
-      requestId: requestKey,
+      requestId: input.requestKey,
       requestHash: input.requestHash,
-      kind: minerRequest.kind,
-      recorded: input.payload ? params : minerRequest,
-      redundancy,
-      createdAt: created,
-      precommitDeadline,
-      deadline,
+      kind: plan.request.kind,
+      recorded: plan.recorded,
+      redundancy: plan.redundancy,
+      createdAt: plan.created,
+      precommitDeadline: plan.precommitDeadline,
+      deadline: plan.deadline,
       payloadVersion: input.payload?.version ?? null,
     });
 
     let promptUrn: string | null = null;
     if (input.payload) {
       try {
-        promptUrn = (await this.payloads.store(this.ref(session), taskId, input.payload.version, "prompt", promptText)).urn;
+        promptUrn = (await this.payloads.store(this.ref(session), taskId, input.payload.version, "prompt", plan.promptText)).urn;
         this.store.setPromptUrn(taskId, promptUrn);
       } catch (err) {
         console.error("storing prompt payload failed", err);
         const error = new ApiError(503, "payload_store_unavailable", "the prompt could not be stored", undefined, undefined, { cause: err });
-        this.store.fail(taskId, "failed", stored(error));
+        this.store.fail(taskId, "failed", storedError(error));
         return { done: error.toFailure() };
       }
     }
     await this.scheduleAlarm();
 
-    live?.open(streamHead({ sessionId: input.sessionId, taskId, kind: minerRequest.kind, model: session.config.model, created }));
+    live?.open(streamHead({ sessionId: input.sessionId, taskId, kind: plan.request.kind, model: session.config.model, created: plan.created }));
+    const config = loadConfig(this.env);
     const recorder = this.store.slotRecorder(taskId, !session.config.private);
-    const offchainTask = input.payload && promptUrn ? { sessionId: input.sessionId, taskId, deadline, promptUrn, origin: input.payload.origin } : undefined;
+    const offchainTask = input.payload && promptUrn ? { sessionId: input.sessionId, taskId, deadline: plan.deadline, promptUrn, origin: input.payload.origin } : undefined;
+    const embeddings = embeddingSourceFor(config.embedding);
     const run = runTask(
       {
-        redundancy,
-        commitPolicy: input.policy?.commitPolicy ?? session.config.commit_policy,
-        precommitDeadline,
-        deadline,
-        request: minerRequest,
+        redundancy: plan.redundancy,
+        commitPolicy: plan.commitPolicy,
+        precommitDeadline: plan.precommitDeadline,
+        deadline: plan.deadline,
+        request: plan.request,
         threshold: config.similarityThreshold,
-        // A session that needs every miner to agree waits for every miner.
-        decisive: Math.max(majority(redundancy), requiredAgreement(session.config.consensus_policy, redundancy)),
+        decisive: plan.decisive,
       },
       {
         now: this.now,
@@ -236,7 +213,7 @@ export class SessionObject extends SqliteObject {
         },
         callMiner: (target, request, options) =>
           offchainTask && target.offchain ? this.offchain.call(offchainTask, target, request, options) : callMiner(target, request, options),
-        embeddings: embeddingSourceFor(config.embedding),
+        embeddings,
         events: {
           ...recorder,
           // A miner that failed may have changed health: pick from a fresh view next time
@@ -253,19 +230,13 @@ export class SessionObject extends SqliteObject {
         },
       },
     );
-    const result = run.outcome.then((outcome) =>
-      this.finish({
-        taskId,
-        session,
-        outcome,
-        requestId,
-        kind: minerRequest.kind,
-        redundancy,
-        collect: input.policy?.collect ?? false,
-        promptUrn,
-        payloadVersion: input.payload?.version,
-      }),
-    );
+    const deps = { store: this.store, payloads: this.payloads, now: this.now, threshold: config.similarityThreshold, embedding: embeddings.name };
+    const result = run.outcome.then(async (outcome) => {
+      const recorded = await recordOutcome(deps, { taskId, session, plan, outcome, requestId, promptUrn, payloadVersion: input.payload?.version });
+      // Reputation is bookkeeping: the client need not wait for it.
+      this.ctx.waitUntil(this.reports.report(taskId, outcome.slots).catch((err) => console.error("reputation report failed", err)));
+      return recorded;
+    });
     this.running.set(taskId, { run, result });
     this.ctx.waitUntil(
       run.settled
@@ -274,64 +245,6 @@ export class SessionObject extends SqliteObject {
         .finally(() => this.running.delete(taskId)),
     );
     return { taskId, result };
-  }
-
-  private async finish(task: {
-    taskId: number;
-    session: Configured;
-    outcome: TaskOutcome;
-    requestId: string | null;
-    kind: MinerRequest["kind"];
-    redundancy: number;
-    collect: boolean;
-    promptUrn: string | null;
-    payloadVersion: "v2" | "v3" | undefined;
-  }): Promise<Result> {
-    const { taskId, session, outcome } = task;
-    if (outcome.status === "failed" && outcome.reason === "no_miners" && outcome.slots.length === 0) {
-      // Nothing was dispatched: the request leaves no task behind, so its request_id runs once miners are back.
-      this.store.discard(taskId);
-      await this.payloads.discardTask(taskId);
-      return outcomeError(outcome, taskId, session.config.model).toFailure();
-    }
-    let result: Result;
-    // Callers that aggregate the runs themselves (validate, factcheck) vote on their own terms.
-    const shortfall =
-      outcome.status === "committed" && !task.collect ? consensusShortfall(outcome, { taskId, redundancy: task.redundancy, policy: session.config.consensus_policy }) : null;
-    if (shortfall) {
-      this.store.fail(taskId, "failed", stored(shortfall), outcome.slots);
-      result = shortfall.toFailure();
-    } else if (outcome.status === "committed") {
-      const config = loadConfig(this.env);
-      let completion = completionOf({
-        sessionId: session.id,
-        taskId,
-        requestId: task.requestId,
-        model: session.config.model,
-        kind: task.kind,
-        outcome,
-        redundancy: task.redundancy,
-        threshold: config.similarityThreshold,
-        embedding: embeddingSourceFor(config.embedding).name,
-        collect: task.collect,
-        created: this.now(),
-      });
-      if (task.payloadVersion && task.promptUrn) {
-        const resultUrn = (await this.payloads.store(this.ref(session), taskId, task.payloadVersion, "result", outcome.winner.output.text).catch(() => null))?.urn ?? null;
-        completion = { ...completion, prompt_urn: task.promptUrn, result_urn: resultUrn, encrypted: session.config.private };
-        this.store.setResultUrn(taskId, resultUrn);
-      }
-      this.store.commit(taskId, outcome.slots, await this.payloads.seal(this.ref(session), taskId, completion));
-      result = { ok: true, completion, replayed: false };
-    } else {
-      const error = outcomeError(outcome, taskId, session.config.model);
-      this.store.fail(taskId, outcome.status === "timed_out" ? "timed_out" : "failed", stored(error));
-      result = error.toFailure();
-    }
-    this.payloads.expireTask(taskId, this.now());
-    // Reputation is bookkeeping: the client need not wait for it.
-    this.ctx.waitUntil(this.reports.report(taskId, outcome.slots).catch((err) => console.error("reputation report failed", err)));
-    return result;
   }
 
   /** The answer a known request id gets again; a replayed failure says it is a replay, as a replayed success does. */
@@ -413,7 +326,7 @@ export class SessionObject extends SqliteObject {
         await inMemory.result;
         continue;
       }
-      this.store.timeOutOrphan(task.task_id, stored(new ApiError(504, "timeout", `task ${task.task_id} did not finish before its timeout`)));
+      this.store.timeOutOrphan(task.task_id, storedError(new ApiError(504, "timeout", `task ${task.task_id} did not finish before its timeout`)));
       this.payloads.expireTask(task.task_id, now);
     }
     await this.payloads.sweep(now);

@@ -1,0 +1,65 @@
+import type { Failure } from "../../workers/http/errors";
+import type { TaskOutcome } from "../../workers/protocol/run-task";
+import type { Submitted } from "../../workers/sessions/types";
+import { completionOf, consensusShortfall, outcomeError } from "./outcome";
+import { storedError } from "./schema";
+import type { TaskPayloads } from "./task-payloads";
+import type { Configured, TaskPlan } from "./task-plan";
+import type { TaskStore } from "./task-store";
+
+type Deps = { store: TaskStore; payloads: TaskPayloads; now: () => number; threshold: number; embedding: string };
+
+/**
+ * A decided task's answer, recorded: the committed completion (its result
+ * stored off-chain for v2/v3, sealed for private sessions), or the error it
+ * ended with. A task that never reached a miner leaves nothing behind, so
+ * its request id can run again once miners are back.
+ */
+export async function recordOutcome(
+  deps: Deps,
+  task: { taskId: number; session: Configured; plan: TaskPlan; outcome: TaskOutcome; requestId: string | null; promptUrn: string | null; payloadVersion: "v2" | "v3" | undefined },
+): Promise<Submitted | Failure> {
+  const { store, payloads } = deps;
+  const { taskId, session, plan, outcome } = task;
+  const ref = { id: session.id, private: session.config.private };
+  if (outcome.status === "failed" && outcome.reason === "no_miners" && outcome.slots.length === 0) {
+    store.discard(taskId);
+    await payloads.discardTask(taskId);
+    return outcomeError(outcome, taskId, session.config.model).toFailure();
+  }
+  let result: Submitted | Failure;
+  // Callers that aggregate the runs themselves (validate, factcheck) vote on their own terms.
+  const shortfall =
+    outcome.status === "committed" && !plan.collect ? consensusShortfall(outcome, { taskId, redundancy: plan.redundancy, policy: session.config.consensus_policy }) : null;
+  if (shortfall) {
+    store.fail(taskId, "failed", storedError(shortfall), outcome.slots);
+    result = shortfall.toFailure();
+  } else if (outcome.status === "committed") {
+    let completion = completionOf({
+      sessionId: session.id,
+      taskId,
+      requestId: task.requestId,
+      model: session.config.model,
+      kind: plan.request.kind,
+      outcome,
+      redundancy: plan.redundancy,
+      threshold: deps.threshold,
+      embedding: deps.embedding,
+      collect: plan.collect,
+      created: deps.now(),
+    });
+    if (task.payloadVersion && task.promptUrn) {
+      const resultUrn = (await payloads.store(ref, taskId, task.payloadVersion, "result", outcome.winner.output.text).catch(() => null))?.urn ?? null;
+      completion = { ...completion, prompt_urn: task.promptUrn, result_urn: resultUrn, encrypted: session.config.private };
+      store.setResultUrn(taskId, resultUrn);
+    }
+    store.commit(taskId, outcome.slots, await payloads.seal(ref, taskId, completion));
+    result = { ok: true, completion, replayed: false };
+  } else {
+    const error = outcomeError(outcome, taskId, session.config.model);
+    store.fail(taskId, outcome.status === "timed_out" ? "timed_out" : "failed", storedError(error));
+    result = error.toFailure();
+  }
+  payloads.expireTask(taskId, deps.now());
+  return result;
+}
