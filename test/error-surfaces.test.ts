@@ -69,3 +69,13 @@ describe("every surface answers its errors in its own shape", () => {
     expect(await send("/v1/completions", { body: "{}", vars })).toMatchObject({ status: 503, body: { status: "failed", error: { code: "router_misconfigured" } } });
   });
 });
+
+describe("MCP's malformed requests", () => {
+  it("answers bad JSON and a body that is no JSON-RPC message with JSON-RPC errors", async () => {
+    const badJson = await send("/mcp", { body: "{not json" });
+    expect(badJson.body).toMatchObject({ jsonrpc: "2.0", error: { code: -32700 } });
+    const notRpc = await send("/mcp", { body: JSON.stringify({ hello: "world" }) });
+    expect(notRpc.status).toBeGreaterThanOrEqual(400);
+    expect(notRpc.body).toMatchObject({ jsonrpc: "2.0", error: { code: expect.any(Number) } });
+  });
+});

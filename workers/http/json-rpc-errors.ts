@@ -1,4 +1,5 @@
 import type { ErrorHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app-env";
 import { type ApiError, toApiError } from "./errors";
 
@@ -24,6 +25,8 @@ export function jsonRpcError(e: ApiError) {
  * that a JSON-RPC client can read every failure.
  */
 export const jsonRpcErrorHandler: ErrorHandler<AppEnv> = function jsonRpcErrorHandler(err, c) {
+  // The MCP transport throws its JSON-RPC errors (parse error, invalid request) as HTTP exceptions carrying their response.
+  if (err instanceof HTTPException && err.res) return err.getResponse();
   const e = toApiError(err);
   return c.json(jsonRpcError(e), e.status, e.headers);
 };
