@@ -21,6 +21,10 @@ const FAULTS_BEFORE_PROBE = 3;
 const PROBE_INTERVAL_MS = 30_000;
 const PROBE_TIMEOUT_MS = 5_000;
 const INITIAL_REPUTATION = 0.8;
+/** How long a batch id is remembered, so a session retrying an unanswered flush is counted once (far beyond any retry). */
+const BATCH_MEMORY_MS = 24 * 60 * 60 * 1000;
+/** A session's reported load counts this long after its last flush (a session that went quiet has nothing in flight). */
+const LOAD_TTL_MS = 30_000;
 
 const MIGRATIONS = [
   `CREATE TABLE miners (
@@ -55,6 +59,11 @@ const MIGRATIONS = [
    );`,
   `ALTER TABLE miners ADD COLUMN offchain INTEGER NOT NULL DEFAULT 0;`,
   `ALTER TABLE miners ADD COLUMN request_failed INTEGER NOT NULL DEFAULT 0;`,
+  `CREATE TABLE report_batches (
+     batch_id TEXT PRIMARY KEY,
+     received_at INTEGER NOT NULL
+   );
+   CREATE INDEX report_batches_received ON report_batches (received_at);`,
 ];
 
 type MinerRow = {
@@ -90,16 +99,34 @@ export type MinerOutcomeReport = {
   latencyMs: number | null;
 };
 
+/** One flush of a Session object's queued outcome reports (durable-objects/session/pending-reports.ts). */
+export type ReportBatch = {
+  batchId: string;
+  /** The sending Session object, whose load this batch replaces. */
+  session: string;
+  /** The session's model: the flush answers with its current candidates. */
+  model: string;
+  reports: MinerOutcomeReport[];
+  /** The session's calls in flight per miner when it sent the batch. */
+  load: Record<string, number>;
+};
+
 const Models = z.array(z.string());
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
  * One per deployment: the miners (endpoint, sealed credential, health,
- * latency, reputation) and the directory of sessions. Load (calls in flight)
- * lives in memory only: it is meaningless after a restart.
+ * latency, reputation) and the directory of sessions. No task waits on it:
+ * Session objects pick from their own snapshot of `candidates` and send
+ * outcomes in batches (`reportBatch`). Load (calls in flight, as each
+ * session last reported it) lives in memory only: it is meaningless after a
+ * restart.
  */
 export class MinerRegistry extends SqliteObject {
-  private readonly inFlight = new Map<string, number>();
+  /** Each session's last reported load: calls in flight per miner. */
+  private readonly loads = new Map<string, { at: number; load: Record<string, number> }>();
+  /** RPCs the Session objects made, by kind: what "no global object on a task's path" is measured by. */
+  readonly calls = { candidates: 0, reportBatch: 0 };
   /** Opened credentials, so dispatch does not decrypt on every task; dropped on update. */
   private readonly credentials = new Map<string, string>();
 
@@ -125,7 +152,7 @@ export class MinerRegistry extends SqliteObject {
       last_error: row.last_error,
       reputation: row.reputation,
       latency_ms: row.latency_ms === null ? null : Math.round(row.latency_ms),
-      in_flight: this.inFlight.get(row.id) ?? 0,
+      in_flight: this.inFlight(row.id),
       stats: { agreed: row.agreed, disagreed: row.disagreed, failed: row.failed, timed_out: row.timed_out, request_failed: row.request_failed },
       created_at: new Date(row.created_at).toISOString(),
       updated_at: new Date(row.updated_at).toISOString(),
@@ -181,7 +208,6 @@ export class MinerRegistry extends SqliteObject {
   removeMiner(id: string): boolean {
     const existed = this.row(id) !== undefined;
     this.sql`DELETE FROM miners WHERE id = ${id}`;
-    this.inFlight.delete(id);
     this.credentials.delete(id);
     return existed;
   }
@@ -191,6 +217,11 @@ export class MinerRegistry extends SqliteObject {
    * among them itself (see MinerPool): credential, reputation, capacity, load.
    */
   async candidates(model: string): Promise<MinerCandidate[]> {
+    this.calls.candidates++;
+    return this.candidatesFor(model);
+  }
+
+  private async candidatesFor(model: string): Promise<MinerCandidate[]> {
     const rows = this.sql<MinerRow>`SELECT * FROM miners WHERE healthy = 1 ORDER BY id`.filter((r) => Models.parse(JSON.parse(r.models)).includes(model));
     return Promise.all(
       rows.map(async (r) => ({
@@ -200,15 +231,21 @@ export class MinerRegistry extends SqliteObject {
         offchain: r.offchain === 1,
         reputation: r.reputation,
         maxConcurrency: r.max_concurrency,
-        inFlight: this.inFlight.get(r.id) ?? 0,
+        inFlight: this.inFlight(r.id),
         latencyMs: r.latency_ms,
       })),
     );
   }
 
-  /** Counts miners as busy until `reportOutcomes` releases them. */
-  noteDispatched(minerIds: readonly string[]): void {
-    for (const id of minerIds) this.inFlight.set(id, (this.inFlight.get(id) ?? 0) + 1);
+  /** Calls in flight on a miner, summed over the sessions that reported load lately. */
+  private inFlight(minerId: string): number {
+    const since = Date.now() - LOAD_TTL_MS;
+    let n = 0;
+    for (const [session, { at, load }] of this.loads) {
+      if (at < since) this.loads.delete(session);
+      else n += load[minerId] ?? 0;
+    }
+    return n;
   }
 
   private async credential(row: MinerRow): Promise<string> {
@@ -221,16 +258,35 @@ export class MinerRegistry extends SqliteObject {
   }
 
   /**
-   * Releases miners noted by `noteDispatched` and feeds latency and agreement
-   * into reputation. Failures the request caused are only counted; a run of
-   * the miner's own faults has it probed (`FAULTS_BEFORE_PROBE`), and the
-   * probe alone decides whether it is benched.
+   * A Session object's batch of outcome reports, applied once per batch id
+   * (a retried flush whose first answer was lost is acknowledged, not
+   * counted again). Records the session's load and answers with the current
+   * candidates for its model, so one round trip also refreshes its snapshot.
    */
-  async reportOutcomes(reports: readonly MinerOutcomeReport[]): Promise<void> {
+  async reportBatch(batch: ReportBatch): Promise<{ duplicate: boolean; candidates: MinerCandidate[] }> {
+    this.calls.reportBatch++;
     const now = Date.now();
+    this.loads.set(batch.session, { at: now, load: batch.load });
+    const duplicate = this.sql`SELECT 1 FROM report_batches WHERE batch_id = ${batch.batchId}`.length > 0;
+    if (!duplicate) {
+      // The outcomes and the batch id are written without an await between them: one storage turn, so both or neither.
+      const suspects = this.applyOutcomes(batch.reports, now);
+      this.sql`INSERT INTO report_batches (batch_id, received_at) VALUES (${batch.batchId}, ${now})`;
+      this.sql`DELETE FROM report_batches WHERE received_at < ${now - BATCH_MEMORY_MS}`;
+      for (const id of suspects) await this.probeSuspect(id, now);
+    }
+    return { duplicate, candidates: await this.candidatesFor(batch.model) };
+  }
+
+  /**
+   * Feeds latency and agreement into reputation. Failures the request caused
+   * are only counted; a run of the miner's own faults has it probed
+   * (`FAULTS_BEFORE_PROBE`, by the caller), and the probe alone decides
+   * whether it is benched. Returns the miners to probe.
+   */
+  private applyOutcomes(reports: readonly MinerOutcomeReport[], now: number): Set<string> {
     const suspects = new Set<string>();
     for (const r of reports) {
-      this.inFlight.set(r.minerId, Math.max(0, (this.inFlight.get(r.minerId) ?? 0) - 1));
       if (r.outcome === "cancelled") continue;
       const row = this.row(r.minerId);
       if (!row) continue;
@@ -253,7 +309,7 @@ export class MinerRegistry extends SqliteObject {
                WHERE id = ${r.minerId}`;
       if (failures >= FAULTS_BEFORE_PROBE) suspects.add(r.minerId);
     }
-    for (const id of suspects) await this.probeSuspect(id, now);
+    return suspects;
   }
 
   /** Probes a miner whose tasks keep failing, unless it is benched already or was probed recently. */

@@ -2,19 +2,20 @@ import type { Slot } from "../../workers/protocol/run-task";
 import type { MinerOutcomeReport } from "../miner-registry";
 
 /**
- * Reports each miner's part in a task to the registry once, when its slot
- * has ended (decided results first, late ones when they arrive), and frees
- * its place in the session's load count.
+ * Reports each miner's part in a task once, when its slot has ended (decided
+ * results first, late ones when they arrive), and frees its place in the
+ * session's load count. `record` queues the reports for the registry
+ * (PendingReports): it writes, synchronously, in the caller's storage turn.
  */
 export class ReputationReports {
   private readonly reported = new Map<number, Set<number>>();
 
   constructor(
-    private readonly send: (reports: MinerOutcomeReport[]) => Promise<unknown>,
+    private readonly record: (reports: MinerOutcomeReport[]) => void,
     private readonly release: (minerId: string) => void,
   ) {}
 
-  async report(taskId: number, slots: readonly Slot[]): Promise<void> {
+  report(taskId: number, slots: readonly Slot[]): void {
     const seen = this.reported.get(taskId) ?? new Set<number>();
     this.reported.set(taskId, seen);
     const reports: MinerOutcomeReport[] = [];
@@ -24,13 +25,13 @@ export class ReputationReports {
       reports.push({ minerId: s.miner.id, outcome: outcomeOf(s), latencyMs: s.output?.latencyMs ?? null });
       this.release(s.miner.id);
     }
-    if (reports.length > 0) await this.send(reports);
+    if (reports.length > 0) this.record(reports);
   }
 
   /** Once every call of the task has ended: the late results, then the task is forgotten. */
-  async reportSettled(taskId: number, slots: readonly Slot[]): Promise<void> {
+  reportSettled(taskId: number, slots: readonly Slot[]): void {
     try {
-      await this.report(taskId, slots);
+      this.report(taskId, slots);
     } finally {
       this.reported.delete(taskId);
     }

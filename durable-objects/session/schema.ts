@@ -64,6 +64,16 @@ export const SESSION_MIGRATIONS = [
      expires_at INTEGER
    );
    CREATE INDEX payloads_expiry ON payloads (expires_at) WHERE expires_at IS NOT NULL;`,
+  // Miner outcome reports not yet acknowledged by the registry (see pending-reports.ts).
+  `CREATE TABLE pending_reports (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     batch_id TEXT,
+     miner_id TEXT NOT NULL,
+     outcome TEXT NOT NULL,
+     latency_ms REAL,
+     created_at INTEGER NOT NULL
+   );
+   CREATE INDEX pending_reports_batch ON pending_reports (batch_id);`,
 ] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";

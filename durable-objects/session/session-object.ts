@@ -11,9 +11,11 @@ import { CompletionResponseSchema } from "../../workers/schemas/completion";
 import { type Session, type SessionConfig, SessionConfigSchema } from "../../workers/schemas/session";
 import type { Streaming, SubmitInput, Submitted } from "../../workers/sessions/types";
 import { registryStub } from "../../workers/stubs";
+import type { MinerOutcomeReport } from "../miner-registry";
 import { SqliteObject } from "../sqlite-object";
 import { LiveStream } from "./live-stream";
 import { OffchainDelivery } from "./offchain-delivery";
+import { FLUSH_COUNT, PendingReports } from "./pending-reports";
 import { recordOutcome } from "./record-outcome";
 import { ReputationReports } from "./reputation-reports";
 import { SESSION_MIGRATIONS, type StoredError, storedError, type TaskRow } from "./schema";
@@ -39,11 +41,17 @@ export class SessionObject extends SqliteObject {
   private readonly now = () => Date.now();
   private readonly store = new TaskStore(this.sql, this.ctx.storage, this.now);
   private readonly payloads = new TaskPayloads(this.env, this.sql);
-  private readonly pool = new MinerPool((model) => registryStub(this.env).candidates(model));
+  private readonly pool = new MinerPool(
+    (model) => registryStub(this.env).candidates(model),
+    (work) => this.ctx.waitUntil(work),
+  );
+  private readonly pending = new PendingReports(this.sql, this.now);
   private readonly reports = new ReputationReports(
-    (reports) => registryStub(this.env).reportOutcomes(reports),
+    (reports) => this.queueReports(reports),
     (minerId) => this.pool.release(minerId),
   );
+  /** The flush under way, so that the count trigger and the alarm never send at once. */
+  private flushing: Promise<void> | undefined;
   private readonly offchain = new OffchainDelivery(this.store, this.payloads, {
     masterKey: loadConfig(this.env).payloadMasterKey,
     publicUrl: loadConfig(this.env).publicUrl,
@@ -206,24 +214,21 @@ export class SessionObject extends SqliteObject {
       },
       {
         now: this.now,
-        selectMiners: async (count, exclude) => {
-          const picked = await this.pool.select(session.config.model, count, exclude, input.policy?.selection);
-          if (picked.length > 0) this.ctx.waitUntil(registryStub(this.env).noteDispatched(picked.map((m) => m.id)));
-          return picked;
-        },
+        // From the session's snapshot: the registry hears of this load with the next report batch.
+        selectMiners: (count, exclude) => this.pool.select(session.config.model, count, exclude, input.policy?.selection),
         callMiner: (target, request, options) =>
           offchainTask && target.offchain ? this.offchain.call(offchainTask, target, request, options) : callMiner(target, request, options),
         embeddings,
         events: {
           ...recorder,
-          // A miner that failed may have changed health: pick from a fresh view next time
+          // A miner that failed may have changed health: avoid it here until the next snapshot
           // (not for failures the request caused, which say nothing of its health).
           failed: (s) => {
-            if (s.fault !== "request") this.pool.invalidate();
+            if (s.fault !== "request") this.pool.suspect(s.miner.id);
             recorder.failed(s);
           },
           timedOut: (s) => {
-            if (s.fault !== "request") this.pool.invalidate();
+            if (s.fault !== "request") this.pool.suspect(s.miner.id);
             recorder.timedOut(s);
           },
           ...(live ? { delta: live.delta } : {}),
@@ -233,15 +238,16 @@ export class SessionObject extends SqliteObject {
     const deps = { store: this.store, payloads: this.payloads, now: this.now, threshold: config.similarityThreshold, embedding: embeddings.name };
     const result = run.outcome.then(async (outcome) => {
       const recorded = await recordOutcome(deps, { taskId, session, plan, outcome, requestId, promptUrn, payloadVersion: input.payload?.version });
-      // Reputation is bookkeeping: the client need not wait for it.
-      this.ctx.waitUntil(this.reports.report(taskId, outcome.slots).catch((err) => console.error("reputation report failed", err)));
+      // Queued in this storage turn, with the outcome; the registry gets them in a batch.
+      this.reports.report(taskId, outcome.slots);
       return recorded;
     });
     this.running.set(taskId, { run, result });
     this.ctx.waitUntil(
-      run.settled
-        .then((slots) => this.reports.reportSettled(taskId, slots))
-        .catch((err) => console.error("reputation report failed", err))
+      // After the decided outcome's reports: a task settled first would be forgotten, then reported twice.
+      Promise.all([run.settled, result.catch(() => undefined)])
+        .then(([slots]) => this.reports.reportSettled(taskId, slots))
+        .catch((err) => console.error("queueing reputation reports failed", err))
         .finally(() => this.running.delete(taskId)),
     );
     return { taskId, result };
@@ -296,15 +302,56 @@ export class SessionObject extends SqliteObject {
     }
   }
 
+  // --- reports to the registry --------------------------------------------
+
+  /** Queues reports (in the caller's storage turn); a full batch is sent at once, the rest by the alarm. */
+  private queueReports(reports: MinerOutcomeReport[]) {
+    this.pending.add(reports);
+    // The alarm also retries a batch the count trigger failed to send.
+    this.ctx.waitUntil(this.scheduleAlarm());
+    if (this.pending.count() >= FLUSH_COUNT) this.ctx.waitUntil(this.flushReports());
+  }
+
+  /**
+   * Sends every queued report to the registry, batch by batch, and takes the
+   * candidates it answers with as the session's new snapshot. A batch the
+   * registry did not acknowledge stays queued under its id for the alarm to
+   * retry; nothing here ever fails a task.
+   */
+  private flushReports(): Promise<void> {
+    this.flushing ??= this.sendBatches().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  private async sendBatches(): Promise<void> {
+    const session = this.configured();
+    if (!session) return;
+    for (let batch = this.pending.next(); batch; batch = this.pending.next()) {
+      try {
+        const model = session.config.model;
+        const answer = await registryStub(this.env).reportBatch({ ...batch, session: this.ctx.id.toString(), model, load: this.pool.load() });
+        this.pending.acknowledged(batch.batchId);
+        this.pool.accept(model, answer.candidates);
+      } catch (err) {
+        console.error("sending reputation reports failed; kept for retry", err);
+        this.pending.failed();
+        return;
+      }
+    }
+  }
+
   // --- deadlines -----------------------------------------------------------
 
   /**
-   * Keeps the alarm at or before the earliest open deadline or payload
-   * expiry. It is only moved earlier here; an alarm that fires with nothing
+   * Keeps the alarm at or before the earliest open deadline, payload expiry
+   * or report flush: one alarm drives every kind of due work. It is only
+   * moved earlier here; an alarm that fires with nothing
    * due reschedules itself, so the hot path rarely writes it.
    */
   private async scheduleAlarm() {
-    const candidates = [this.store.earliestOpenDeadline(), this.payloads.nextExpiry()].filter((x) => x !== null);
+    const candidates = [this.store.earliestOpenDeadline(), this.payloads.nextExpiry(), this.pending.dueAt()].filter((x) => x !== null);
     if (candidates.length === 0) return;
     const next = Math.min(...candidates);
     if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
@@ -314,7 +361,11 @@ export class SessionObject extends SqliteObject {
     }
   }
 
-  /** Ends every task past its deadline: the run if it is in memory, the record if the object restarted since. */
+  /**
+   * Ends every task past its deadline (the run if it is in memory, the
+   * record if the object restarted since), expires payloads, and sends the
+   * queued reports (all of them: an early send only makes a smaller batch).
+   */
   override async alarm(): Promise<void> {
     this.alarmAt = null;
     if (!this.hasSchema()) return;
@@ -330,6 +381,7 @@ export class SessionObject extends SqliteObject {
       this.payloads.expireTask(task.task_id, now);
     }
     await this.payloads.sweep(now);
+    await this.flushReports();
     await this.scheduleAlarm();
   }
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ErrorBodySchema } from "../../workers/http/errors";
 import { CompletionResponseSchema } from "../../workers/schemas/completion";
 import { admin, call, createSession, minersFor, until } from "../helpers";
+import { flushReports } from "../report-flush";
 import { minersById, payingClient, postJson, routerWith } from "./edge";
 
 /**
@@ -22,9 +23,10 @@ async function benchFleet() {
   return { sessionId, minerIds: Object.values(ids) };
 }
 
-/** Waits until the registry has every report of the attack (reports land after the answers). */
-async function reportsIn(minerIds: string[], done: (s: { failed: number; timed_out: number; request_failed: number }) => boolean) {
+/** Sends the session's queued reports until the registry has every report of the attack (late calls report after the answers). */
+async function reportsIn(sessionId: number, minerIds: string[], done: (s: { failed: number; timed_out: number; request_failed: number }) => boolean) {
   return until(async () => {
+    await flushReports(sessionId);
     const miners = await minersById(minerIds);
     return miners.length === minerIds.length && miners.every((m) => done(m.stats)) && miners;
   });
@@ -76,7 +78,7 @@ describe("benching attack: keyed routes", () => {
       expect(body.error.code).toBe("miners_failed");
       expect(JSON.stringify(body.error.details)).toContain('"fault":"request"');
     }
-    await reportsIn(minerIds, (s) => s.request_failed >= 12);
+    await reportsIn(sessionId, minerIds, (s) => s.request_failed >= 12);
     for (const m of await minersById(minerIds)) expect(m.stats).toMatchObject({ failed: 0, timed_out: 0 });
     await expectAllHealthyAndServing(minerIds, () => call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: "a short one" } }));
   });
@@ -87,7 +89,7 @@ describe("benching attack: keyed routes", () => {
       const res = await call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: `${POISON} ${i}` } });
       expect(res.status).toBe(502);
     }
-    const miners = await reportsIn(minerIds, (s) => s.failed >= 12);
+    const miners = await reportsIn(sessionId, minerIds, (s) => s.failed >= 12);
     // Three faults in a row asked for a probe; the probe passed.
     for (const m of miners) expect(m.last_health_check_at, m.id).not.toBeNull();
     await expectAllHealthyAndServing(minerIds, () => call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: "an innocent prompt" } }));
@@ -101,7 +103,7 @@ describe("benching attack: keyed routes", () => {
       Array.from({ length: 8 }, (_, i) => call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: `long job ${i}`, timeout: 5, precommit_timeout: 2 } })),
     );
     for (const res of results) expect(res.status).toBe(504);
-    const [slow] = await reportsIn(Object.values(ids), (s) => s.timed_out + s.request_failed >= 8);
+    const [slow] = await reportsIn(sessionId, Object.values(ids), (s) => s.timed_out + s.request_failed >= 8);
     expect(slow).toMatchObject({ healthy: true });
     const ok = await call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: "take your time", timeout: 20, precommit_timeout: 10 } });
     expect(ok.status).toBe(200);
@@ -117,6 +119,7 @@ describe("benching attack: keyed routes", () => {
     await until(async () => {
       const res = await call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: `attempt ${attempt++}` } });
       expect(res.status).toBe(200);
+      await flushReports(sessionId);
       const [m] = await minersById([dead]);
       return m && !m.healthy && m;
     }, 20_000);
@@ -142,6 +145,7 @@ describe("benching attack: a client that walks away", () => {
     }
     // Each task ran to its end without the client; the miner's four answers count as agreed.
     const after = await until(async () => {
+      await flushReports(sessionId);
       const [m] = await minersById(Object.values(ids));
       return m && m.stats.agreed >= 4 && m;
     });
@@ -158,7 +162,7 @@ describe("benching attack: trial routes", () => {
     for (let i = 0; i < 4; i++) expect((await send({ session_id: sessionId, prompt: `t${i}`, ...IMPOSSIBLE })).status).toBe(400);
     for (let i = 0; i < 4; i++) expect((await send({ session_id: sessionId, prompt: `${TOO_LONG} ${i}` })).status).toBe(502);
     for (let i = 0; i < 4; i++) expect((await send({ session_id: sessionId, prompt: `${POISON} ${i}` })).status).toBe(502);
-    await reportsIn(minerIds, (s) => s.request_failed >= 4 && s.failed >= 4);
+    await reportsIn(sessionId, minerIds, (s) => s.request_failed >= 4 && s.failed >= 4);
     await expectAllHealthyAndServing(minerIds, () => send({ session_id: sessionId, prompt: "hello trial" }));
   });
 });
@@ -171,7 +175,7 @@ describe("benching attack: x402 routes", () => {
     for (let i = 0; i < 4; i++) expect((await send({ prompt: `x${i}`, ...IMPOSSIBLE })).status).toBe(400);
     for (let i = 0; i < 4; i++) expect((await send({ prompt: `${TOO_LONG} ${i}` })).status).toBe(502);
     for (let i = 0; i < 4; i++) expect((await send({ prompt: `${POISON} ${i}` })).status).toBe(502);
-    await reportsIn(minerIds, (s) => s.request_failed >= 4 && s.failed >= 4);
+    await reportsIn(sessionId, minerIds, (s) => s.request_failed >= 4 && s.failed >= 4);
     await expectAllHealthyAndServing(minerIds, () => send({ prompt: "hello paid" }));
   });
 });

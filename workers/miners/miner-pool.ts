@@ -4,34 +4,68 @@ import { selectMiners, type Preference } from "./select-miners";
 /** A miner as the registry offers it for dispatch: where, with what credential, how good and how busy. */
 export type MinerCandidate = MinerTarget & { reputation: number; maxConcurrency: number; inFlight: number; latencyMs: number | null };
 
+type Snapshot = { model: string; at: number; candidates: MinerCandidate[] };
+
 /**
- * A Session object's cached view of the registry, so that picking miners
- * costs no call to the (global) registry on the hot path. The snapshot is
- * refreshed after `ttlMs`, or at once after a dispatch failed; load is the
- * larger of the registry's last count and this session's own.
+ * A Session object's view of the registry, so that picking miners costs no
+ * call to the (global) registry on a task's path. Only a cold pool (no
+ * snapshot for the model yet) waits for the registry; a snapshot older than
+ * `ttlMs` is still used while a refresh runs in the background (`background`
+ * keeps it alive), and a report flush hands in fresh candidates (`accept`).
+ * A miner that just failed here is picked only when no other will do, until
+ * the next snapshot arrives; when a failure leaves nothing to pick, the
+ * registry is read once (it may know a miner this snapshot does not). Load is the larger of the registry's last count
+ * and this session's own.
  */
 export class MinerPool {
-  private snapshot: { model: string; at: number; candidates: MinerCandidate[] } | undefined;
+  private snapshot: Snapshot | undefined;
+  private refreshing: { model: string; candidates: Promise<MinerCandidate[]> } | undefined;
   private readonly local = new Map<string, number>();
+  private readonly suspects = new Set<string>();
 
   constructor(
     private readonly fetchCandidates: (model: string) => Promise<MinerCandidate[]>,
+    private readonly background: (work: Promise<unknown>) => void,
     private readonly ttlMs = 2000,
     private readonly now: () => number = Date.now,
   ) {}
 
   async select(model: string, count: number, exclude: readonly string[], preference: Preference = "reputation"): Promise<MinerTarget[]> {
     const snap = this.snapshot;
-    const candidates = snap && snap.model === model && this.now() - snap.at < this.ttlMs ? snap.candidates : await this.refresh(model);
+    let picked: MinerCandidate[];
+    if (snap && snap.model === model) {
+      if (this.now() - snap.at >= this.ttlMs) this.background(this.refresh(model).catch((err) => console.error("miner snapshot refresh failed", err)));
+      picked = this.pick(snap.candidates, count, exclude, preference);
+      // Nothing left to pick after a failure here: the registry may know a miner this snapshot does not.
+      if (picked.length < count && this.suspects.size > 0) picked = this.pick(await this.refresh(model), count, exclude, preference);
+    } else {
+      picked = this.pick(await this.refresh(model), count, exclude, preference);
+    }
+    for (const p of picked) this.local.set(p.id, (this.local.get(p.id) ?? 0) + 1);
+    return picked.map(({ id, url, credential, offchain, latencyMs }) => ({ id, url, credential, latencyMs, ...(offchain ? { offchain } : {}) }));
+  }
+
+  private pick(candidates: readonly MinerCandidate[], count: number, exclude: readonly string[], preference: Preference): MinerCandidate[] {
     const excluded = new Set(exclude);
+    const open = candidates.filter((c) => !excluded.has(c.id)).map((c) => ({ ...c, inFlight: Math.max(c.inFlight, this.local.get(c.id) ?? 0) }));
     const picked = selectMiners(
-      candidates.filter((c) => !excluded.has(c.id)).map((c) => ({ ...c, inFlight: Math.max(c.inFlight, this.local.get(c.id) ?? 0) })),
+      open.filter((c) => !this.suspects.has(c.id)),
       count,
       Math.random,
       preference,
     );
-    for (const p of picked) this.local.set(p.id, (this.local.get(p.id) ?? 0) + 1);
-    return picked.map(({ id, url, credential, offchain, latencyMs }) => ({ id, url, credential, latencyMs, ...(offchain ? { offchain } : {}) }));
+    // Miners that failed here since the snapshot: only to make up the count.
+    if (picked.length < count) {
+      picked.push(
+        ...selectMiners(
+          open.filter((c) => this.suspects.has(c.id)),
+          count - picked.length,
+          Math.random,
+          preference,
+        ),
+      );
+    }
+    return picked;
   }
 
   release(minerId: string) {
@@ -40,14 +74,37 @@ export class MinerPool {
     else this.local.delete(minerId);
   }
 
-  /** Forget the snapshot (a miner failed: its health may have changed). */
-  invalidate() {
-    this.snapshot = undefined;
+  /** This session's calls in flight per miner, as sent to the registry with each report batch. */
+  load(): Record<string, number> {
+    return Object.fromEntries(this.local);
   }
 
-  private async refresh(model: string): Promise<MinerCandidate[]> {
-    const candidates = await this.fetchCandidates(model);
+  /** A miner failed here: its health may have changed. Avoid it until the next snapshot. */
+  suspect(minerId: string) {
+    this.suspects.add(minerId);
+  }
+
+  /** Fresh candidates from the registry (a report flush returns them). */
+  accept(model: string, candidates: MinerCandidate[]) {
     this.snapshot = { model, at: this.now(), candidates };
-    return candidates;
+    this.suspects.clear();
+  }
+
+  private refresh(model: string): Promise<MinerCandidate[]> {
+    // One refresh at a time per model: concurrent tasks of a cold object share it.
+    if (this.refreshing?.model === model) return this.refreshing.candidates;
+    const refreshing = {
+      model,
+      candidates: this.fetchCandidates(model)
+        .then((candidates) => {
+          this.accept(model, candidates);
+          return candidates;
+        })
+        .finally(() => {
+          if (this.refreshing === refreshing) this.refreshing = undefined;
+        }),
+    };
+    this.refreshing = refreshing;
+    return refreshing.candidates;
   }
 }
