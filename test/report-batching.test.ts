@@ -106,3 +106,36 @@ describe("outcome reports reach the registry in batches", () => {
     expect(await pendingRows(sessionId)).toBe(0);
   });
 });
+
+describe("a session's snapshot of the miners", () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 24 * 60 * 60 * 1000);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("avoids a miner that failed here without asking the registry again", async () => {
+    const { model, ids } = await minersFor(["failing", "fastA"]);
+    const sessionId = await createSession({ model, redundancy: 1 });
+    const before = await registryCalls();
+    // Until the failing miner is picked first (a random pick), fails, and is replaced.
+    let failedOnce = false;
+    for (let i = 0; i < 40 && !failedOnce; i++) {
+      const res = await call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: `pick ${i}` } });
+      expect(res.status).toBe(200);
+      const { miners } = z.object({ miners: z.array(z.object({ miner: z.string() })) }).parse(await res.json());
+      failedOnce = miners.some((m) => m.miner === ids.failing);
+    }
+    expect(failedOnce).toBe(true);
+    // From then on the session picks the other miner first, from the same snapshot.
+    for (let i = 0; i < 5; i++) {
+      const res = await call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: `after ${i}` } });
+      const { miners } = z.object({ miners: z.array(z.object({ miner: z.string() })) }).parse(await res.json());
+      expect(miners.map((m) => m.miner)).toEqual([ids.fastA]);
+    }
+    // The cold object's one read, and nothing since.
+    expect(await registryCalls()).toEqual({ ...before, candidates: before.candidates + 1 });
+  });
+});
