@@ -1,0 +1,77 @@
+import type { Env } from "../env";
+import type { ParkedUsage } from "../../durable-objects/quota";
+import { ledgerStub, quotaStub } from "../stubs";
+import { costMicros, type Price } from "./gateway-config";
+import { type CachedKey, forgetKey, rememberKey } from "./key-cache";
+import { BILLING_RETRY, retrying, type RetryPolicy } from "./retry";
+
+/** What billing needs of an admitted request. */
+export type Billable = {
+  requestId: string;
+  customerId: string;
+  keyId: string;
+  model: string;
+  pool: string;
+  sessionId: number;
+  price: Price;
+  started: number;
+  /** The key's cache entry, holding this request's reservation of `estimateMicros`. */
+  cached: CachedKey;
+  estimateMicros: number;
+};
+
+export type Outcome = {
+  sessionId?: number | undefined;
+  taskId?: number | undefined;
+  usage?: { prompt_tokens: number; completion_tokens: number } | undefined;
+  error?: string;
+};
+
+/** The usage record of a request, fixed when its answer is known (latency included). */
+export function usageOf(a: Billable, status: "ok" | "failed", o: Outcome): ParkedUsage {
+  const prompt = o.usage?.prompt_tokens ?? 0;
+  const completion = o.usage?.completion_tokens ?? 0;
+  return {
+    request_id: a.requestId,
+    key_id: a.keyId,
+    model: a.model,
+    router_pool: a.pool,
+    session_id: o.sessionId ?? a.sessionId,
+    task_id: o.taskId ?? null,
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    latency_ms: Date.now() - a.started,
+    status,
+    error_code: o.error ?? null,
+    cost_micros: status === "ok" ? costMicros(a.price, prompt, completion) : 0,
+  };
+}
+
+/**
+ * Bills a request after its answer (run under waitUntil). The Ledger is
+ * tried `policy.attempts` times; it records once per request id, so a retry
+ * after a lost reply bills nothing twice. If it still fails, the record is
+ * parked in the key's Quota object, whose alarm brings it to the Ledger
+ * later. The isolate's reservation is released either way; the Ledger's
+ * answer (the key's state with this charge) refreshes the isolate's cache.
+ */
+export async function billAfterResponse(env: Env, a: Billable, usage: ParkedUsage, policy: RetryPolicy = BILLING_RETRY): Promise<void> {
+  const quota = quotaStub(env, `key:${a.keyId}`);
+  const tokens = usage.prompt_tokens + usage.completion_tokens;
+  const charged = tokens > 0 ? quota.charge("tokens", 60, tokens).catch((err: unknown) => console.error("charging tokens to the rate window failed", err)) : undefined;
+  try {
+    const recorded = await retrying(() => ledgerStub(env, a.customerId).recordUsage(usage), policy);
+    a.cached.pendingMicros -= a.estimateMicros;
+    if (recorded.state) rememberKey(a.cached.hash, recorded.state);
+    else forgetKey(a.cached.hash);
+  } catch (err) {
+    console.error("recording usage failed; parking it", a.requestId, err);
+    a.cached.pendingMicros -= a.estimateMicros;
+    // The charge is not in any state this isolate holds: ask the Ledger again next time.
+    forgetKey(a.cached.hash);
+    await retrying(() => quota.parkUsage(a.customerId, usage), policy).catch((parkErr: unknown) =>
+      console.error("parking usage failed: this charge is lost", a.requestId, parkErr),
+    );
+  }
+  await charged;
+}
