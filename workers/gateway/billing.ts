@@ -3,6 +3,7 @@ import type { ParkedUsage } from "../../durable-objects/quota";
 import { ledgerStub, quotaStub } from "../stubs";
 import { costMicros, type Price } from "./gateway-config";
 import { type CachedKey, forgetKey, rememberKey } from "./key-cache";
+import type { KeyState } from "./key-state";
 import { BILLING_RETRY, retrying, type RetryPolicy } from "./retry";
 
 /** What billing needs of an admitted request. */
@@ -47,20 +48,47 @@ export function usageOf(a: Billable, status: "ok" | "failed", o: Outcome): Parke
   };
 }
 
+/** Where a request's usage goes: the Ledger, the parking place if the Ledger fails, the token rate window. */
+export type UsageSinks = {
+  record(usage: ParkedUsage): Promise<{ state: KeyState | null }>;
+  park(usage: ParkedUsage): Promise<void>;
+  chargeTokens(tokens: number): Promise<void>;
+};
+
+/** The customer's Ledger; the key's Quota object for parking and for the token window. */
+export function usageSinks(env: Env, customerId: string, keyId: string): UsageSinks {
+  const quota = quotaStub(env, `key:${keyId}`);
+  return {
+    record: async (usage) => ledgerStub(env, customerId).recordUsage(usage),
+    park: async (usage) => quota.parkUsage(customerId, usage),
+    chargeTokens: async (tokens) => quota.charge("tokens", 60, tokens),
+  };
+}
+
+/** Where a request's usage ended up. */
+export type Settled = "recorded" | "parked" | "lost";
+
 /**
  * Bills a request after its answer (run under waitUntil). The Ledger is
  * tried `policy.attempts` times; it records once per request id, so a retry
  * after a lost reply bills nothing twice. If it still fails, the record is
- * parked in the key's Quota object, whose alarm brings it to the Ledger
- * later. The isolate's reservation is released either way; the Ledger's
- * answer (the key's state with this charge) refreshes the isolate's cache.
+ * parked in the key's Quota object (once per request id), whose alarm brings
+ * it to the Ledger later. The isolate's reservation is released either way;
+ * the Ledger's answer (the key's state with this charge) refreshes the
+ * isolate's cache.
  */
-export async function billAfterResponse(env: Env, a: Billable, usage: ParkedUsage, policy: RetryPolicy = BILLING_RETRY): Promise<void> {
-  const quota = quotaStub(env, `key:${a.keyId}`);
+export async function billAfterResponse(
+  sinks: UsageSinks,
+  a: Pick<Billable, "requestId" | "cached" | "estimateMicros">,
+  usage: ParkedUsage,
+  policy: RetryPolicy = BILLING_RETRY,
+  sleep?: (ms: number) => Promise<void>,
+): Promise<Settled> {
   const tokens = usage.prompt_tokens + usage.completion_tokens;
-  const charged = tokens > 0 ? quota.charge("tokens", 60, tokens).catch((err: unknown) => console.error("charging tokens to the rate window failed", err)) : undefined;
+  const charged = tokens > 0 ? sinks.chargeTokens(tokens).catch((err: unknown) => console.error("charging tokens to the rate window failed", err)) : undefined;
+  let settled: Settled = "recorded";
   try {
-    const recorded = await retrying(() => ledgerStub(env, a.customerId).recordUsage(usage), policy);
+    const recorded = await retrying(() => sinks.record(usage), policy, sleep);
     a.cached.pendingMicros -= a.estimateMicros;
     if (recorded.state) rememberKey(a.cached.hash, recorded.state);
     else forgetKey(a.cached.hash);
@@ -69,9 +97,14 @@ export async function billAfterResponse(env: Env, a: Billable, usage: ParkedUsag
     a.cached.pendingMicros -= a.estimateMicros;
     // The charge is not in any state this isolate holds: ask the Ledger again next time.
     forgetKey(a.cached.hash);
-    await retrying(() => quota.parkUsage(a.customerId, usage), policy).catch((parkErr: unknown) =>
-      console.error("parking usage failed: this charge is lost", a.requestId, parkErr),
+    settled = await retrying(() => sinks.park(usage), policy, sleep).then(
+      (): Settled => "parked",
+      (parkErr: unknown): Settled => {
+        console.error("parking usage failed: this charge is lost", a.requestId, parkErr);
+        return "lost";
+      },
     );
   }
   await charged;
+  return settled;
 }

@@ -6,7 +6,7 @@ import { ApiError, toApiError } from "../http/errors";
 import type { CompletionRequest, CompletionResponse } from "../schemas/completion";
 import { dispatch, dispatchStream } from "./dispatch";
 import { costMicros, gatewayConfig, priceFor, type Pool } from "./gateway-config";
-import { type Billable, billAfterResponse, type Outcome, usageOf } from "./billing";
+import { type Billable, billAfterResponse, type Outcome, usageOf, usageSinks } from "./billing";
 import { type CachedKey, cachedKey, forgetKey, rememberKey } from "./key-cache";
 import { admissionVerdict } from "./key-state";
 import { sseEventTransform } from "../http/sse-transform";
@@ -111,7 +111,7 @@ const StreamEventSchema = z.object({
 /** Bills an admitted request after the answer: the record is fixed now, written under waitUntil. */
 function billLater(c: Context<AppEnv>, a: Admitted, status: "ok" | "failed", o: Outcome) {
   const usage = usageOf({ ...a, pool: a.pool.name }, status, o);
-  c.executionCtx.waitUntil(billAfterResponse(c.env, { ...a, pool: a.pool.name }, usage));
+  c.executionCtx.waitUntil(billAfterResponse(usageSinks(c.env, a.customerId, a.keyId), a, usage));
 }
 
 /** Every failure after admission names the request id the gateway assigned, so the client can look it up. */
