@@ -40,6 +40,7 @@ export type QuotaRule = {
   cost: number;
 };
 
+export type BlockDecision = { ok: true; granted: number; windowEndsAt: number } | { ok: false; rule: string; limit: number; retryAfterS: number };
 export type QuotaDecision = { ok: true; remaining: Record<string, number> } | { ok: false; rule: string; limit: number; retryAfterS: number };
 
 /**
@@ -75,6 +76,21 @@ export class QuotaObject extends SqliteObject {
       remaining[c.rule.name] = Math.max(0, c.rule.limit - used);
     }
     return { ok: true, remaining };
+  }
+
+  /**
+   * Takes up to `block` units of `take` at once (a gateway isolate's
+   * reservation, spent locally), provided every rule of `check` still has
+   * room: refused as `consume` refuses, granted as many as remain, and the
+   * time the taken window ends (the isolate drops what it holds then).
+   */
+  reserveBlock(take: { name: string; limit: number; windowS: number }, check: readonly QuotaRule[], block: number, now = Date.now()): BlockDecision {
+    const decision = this.consume([{ ...take, cost: 1 }, ...check], now);
+    if (!decision.ok) return decision;
+    const w = this.window(take.name, take.windowS, now);
+    const granted = 1 + Math.max(0, Math.min(block - 1, take.limit - w.used));
+    if (granted > 1) this.charge(take.name, take.windowS, granted - 1, now);
+    return { ok: true, granted, windowEndsAt: w.startedAt + take.windowS * 1000 };
   }
 
   /**

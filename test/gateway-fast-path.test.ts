@@ -88,6 +88,34 @@ describe("the gateway's hot path", () => {
   });
 });
 
+describe("rate limits taken in blocks", () => {
+  it("counts a key's requests at its Quota object a block at a time, and spends the block without asking", async () => {
+    // 40 per minute: blocks of 2.
+    const c = await customer({ key: { requests_per_minute: 40 } });
+    const quota = quotaStub(env, `key:${c.keyId}`);
+    const remaining = async () => {
+      const d = await quota.consume([{ name: "requests", limit: 40, windowS: 60, cost: 0 }]);
+      return d.ok ? d.remaining["requests"] : -1;
+    };
+    expect((await c.complete()).status).toBe(200);
+    expect(await remaining()).toBe(38);
+    // Served from the block this isolate holds: the Quota object is not asked.
+    expect((await c.complete()).status).toBe(200);
+    expect(await remaining()).toBe(38);
+    expect((await c.complete()).status).toBe(200);
+    expect(await remaining()).toBe(36);
+  });
+
+  it("never grants past the limit: the last block is what remains, then 429", async () => {
+    const quota = quotaStub(env, uniq("block"));
+    const take = { name: "requests", limit: 5, windowS: 60 };
+    const grants = [];
+    for (let i = 0; i < 4; i++) grants.push(await quota.reserveBlock(take, [], 2));
+    expect(grants.map((g) => (g.ok ? g.granted : 0))).toEqual([2, 2, 1, 0]);
+    expect(grants[3]).toMatchObject({ ok: false, rule: "requests", limit: 5 });
+  });
+});
+
 describe("usage recorded after the response", () => {
   it("is billed exactly once however often the same request id is replayed, recorded again, or parked", async () => {
     const c = await customer({ balance: 5_000_000 });

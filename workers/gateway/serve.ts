@@ -12,7 +12,8 @@ import { admissionVerdict } from "./key-state";
 import { sseEventTransform } from "../http/sse-transform";
 import { customerOfKey, DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY, hashKey } from "./keys";
 import { ledgerStub, quotaStub } from "../stubs";
-import type { QuotaDecision } from "../../durable-objects/quota";
+import type { BlockDecision } from "../../durable-objects/quota";
+import { blockSize, keepGranted, takeHeld } from "./rate-blocks";
 import type { Caller } from "../sessions/caller";
 
 /** A completion as the gateway receives it, before it knows pool and session. */
@@ -38,8 +39,9 @@ type Admitted = Omit<Billable, "pool"> & {
  * Admission of one gateway request, in order: the model alias, the key
  * (its state as the customer middleware found it, cached or from the Ledger:
  * model allowed, spend limit and balance less this isolate's unbilled
- * requests), the rate limits (Quota). Nothing is dispatched before all of
- * them pass. On a warm isolate the Quota object is the only call here.
+ * requests), the rate limits (requests this isolate holds for the key, else
+ * a block from its Quota object). Nothing is dispatched before all of them
+ * pass. On a warm isolate most requests make no call here at all.
  */
 async function admit(c: Context<AppEnv>, work: GatewayWork): Promise<Admitted> {
   const key = c.get("customerKey");
@@ -59,12 +61,16 @@ async function admit(c: Context<AppEnv>, work: GatewayWork): Promise<Admitted> {
   const { id: keyId, requestsPerMinute, tokensPerMinute } = cached.state.key;
   // Reserved before the Quota call, so concurrent requests of this isolate see each other's worst case.
   cached.pendingMicros += estimateMicros;
-  let decision: QuotaDecision;
+  let decision: BlockDecision = { ok: true, granted: 1, windowEndsAt: 0 };
   try {
-    decision = await quotaStub(c.env, `key:${keyId}`).consume([
-      { name: "requests", limit: requestsPerMinute, windowS: 60, cost: 1 },
-      { name: "tokens", limit: tokensPerMinute, windowS: 60, cost: 0 },
-    ]);
+    if (!takeHeld(keyId)) {
+      decision = await quotaStub(c.env, `key:${keyId}`).reserveBlock(
+        { name: "requests", limit: requestsPerMinute, windowS: 60 },
+        [{ name: "tokens", limit: tokensPerMinute, windowS: 60, cost: 0 }],
+        blockSize(requestsPerMinute),
+      );
+      if (decision.ok) keepGranted(keyId, decision);
+    }
   } catch (err) {
     cached.pendingMicros -= estimateMicros;
     throw err;
