@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ParkedUsage } from "../durable-objects/quota";
 import { billAfterResponse, type UsageSinks } from "../workers/gateway/billing";
-import { cachedKey, rememberKey } from "../workers/gateway/key-cache";
+import { cachedKey, pendingMicros, RESERVATION_MAX_MS, rememberKey, reserve } from "../workers/gateway/key-cache";
 import type { KeyState } from "../workers/gateway/key-state";
 import { retrying } from "../workers/gateway/retry";
 
@@ -73,22 +73,32 @@ describe("billing after the response", () => {
 
   it("records once after a transient Ledger failure, releases the reservation and keeps the Ledger's fresh state", async () => {
     const cached = rememberKey("hash-transient", state(1, 0));
-    cached.pendingMicros += 40;
+    const reservation = reserve(cached, 40);
     const { sinks, seen } = fakeSinks({ record: 1 });
-    expect(await billAfterResponse(sinks, { requestId: "r1", cached, estimateMicros: 40 }, usage, { attempts: 3, firstDelayMs: 1 }, noWait)).toBe("recorded");
+    expect(await billAfterResponse(sinks, { requestId: "r1", cached, reservation }, usage, { attempts: 3, firstDelayMs: 1 }, noWait)).toBe("recorded");
     expect(seen).toEqual({ recordCalls: 2, parked: [], tokens: 3 });
-    expect(cachedKey("hash-transient")).toMatchObject({ pendingMicros: 0, state: { version: 2, key: { spentMicros: 5 } } });
+    const after = cachedKey("hash-transient");
+    expect(after).toMatchObject({ state: { version: 2, key: { spentMicros: 5 } } });
+    expect(after && pendingMicros(after)).toBe(0);
   });
 
   it("parks the record when the Ledger keeps failing, and forgets the key's state", async () => {
     const cached = rememberKey("hash-down", state(1, 0));
-    cached.pendingMicros += 40;
+    const reservation = reserve(cached, 40);
     const { sinks, seen } = fakeSinks({ record: 99, park: 1 });
-    expect(await billAfterResponse(sinks, { requestId: "r1", cached, estimateMicros: 40 }, usage, { attempts: 3, firstDelayMs: 1 }, noWait)).toBe("parked");
+    expect(await billAfterResponse(sinks, { requestId: "r1", cached, reservation }, usage, { attempts: 3, firstDelayMs: 1 }, noWait)).toBe("parked");
     expect(seen.recordCalls).toBe(3);
     expect(seen.parked).toEqual(["failed", "r1"]);
-    expect(cached.pendingMicros).toBe(0);
+    expect(pendingMicros(cached)).toBe(0);
     expect(cachedKey("hash-down")).toBeUndefined();
+  });
+
+  it("stops counting a reservation whose billing never came once a task can no longer be running", () => {
+    const cached = rememberKey("hash-abandoned", state(1, 0));
+    const now = Date.now();
+    reserve(cached, 40, now);
+    expect(pendingMicros(cached, now + RESERVATION_MAX_MS - 1)).toBe(40);
+    expect(pendingMicros(cached, now + RESERVATION_MAX_MS)).toBe(0);
   });
 
   it("never lets an older Ledger state replace a newer one", () => {

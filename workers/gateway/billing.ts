@@ -2,7 +2,7 @@ import type { Env } from "../env";
 import type { ParkedUsage } from "../../durable-objects/quota";
 import { ledgerStub, quotaStub } from "../stubs";
 import { costMicros, type Price } from "./gateway-config";
-import { type CachedKey, forgetKey, rememberKey } from "./key-cache";
+import { type CachedKey, forgetKey, release, rememberKey } from "./key-cache";
 import type { KeyState } from "./key-state";
 import { BILLING_RETRY, retrying, type RetryPolicy } from "./retry";
 
@@ -16,9 +16,9 @@ export type Billable = {
   sessionId: number;
   price: Price;
   started: number;
-  /** The key's cache entry, holding this request's reservation of `estimateMicros`. */
+  /** The key's cache entry, holding this request's reservation of its worst-case cost. */
   cached: CachedKey;
-  estimateMicros: number;
+  reservation: number;
 };
 
 export type Outcome = {
@@ -79,7 +79,7 @@ export type Settled = "recorded" | "parked" | "lost";
  */
 export async function billAfterResponse(
   sinks: UsageSinks,
-  a: Pick<Billable, "requestId" | "cached" | "estimateMicros">,
+  a: Pick<Billable, "requestId" | "cached" | "reservation">,
   usage: ParkedUsage,
   policy: RetryPolicy = BILLING_RETRY,
   sleep?: (ms: number) => Promise<void>,
@@ -89,12 +89,12 @@ export async function billAfterResponse(
   let settled: Settled = "recorded";
   try {
     const recorded = await retrying(() => sinks.record(usage), policy, sleep);
-    a.cached.pendingMicros -= a.estimateMicros;
+    release(a.cached, a.reservation);
     if (recorded.state) rememberKey(a.cached.hash, recorded.state);
     else forgetKey(a.cached.hash);
   } catch (err) {
     console.error("recording usage failed; parking it", a.requestId, err);
-    a.cached.pendingMicros -= a.estimateMicros;
+    release(a.cached, a.reservation);
     // The charge is not in any state this isolate holds: ask the Ledger again next time.
     forgetKey(a.cached.hash);
     settled = await retrying(() => sinks.park(usage), policy, sleep).then(

@@ -11,8 +11,38 @@ export const KEY_CACHE_TTL_MS = 10_000;
 /** Bounds the isolate's memory; the oldest entry goes first. */
 const MAX_ENTRIES = 10_000;
 
+/**
+ * How long a reservation counts at most: the longest a task may run
+ * (`MAX_TIMEOUT_S` is at most an hour). A request whose billing never runs
+ * (a stream the client abandoned) stops holding its worst case then.
+ */
+export const RESERVATION_MAX_MS = 3_600_000;
+
 /** A key's cached state, and what this isolate's admitted but unbilled requests may still cost. */
-export type CachedKey = { hash: string; state: KeyState; fetchedAt: number; pendingMicros: number };
+export type CachedKey = { hash: string; state: KeyState; fetchedAt: number; reservations: Map<number, { micros: number; until: number }> };
+
+let nextReservation = 0;
+
+/** Holds a request's worst-case cost against the key until `release`. */
+export function reserve(entry: CachedKey, micros: number, now = Date.now()): number {
+  const id = nextReservation++;
+  entry.reservations.set(id, { micros, until: now + RESERVATION_MAX_MS });
+  return id;
+}
+
+export function release(entry: CachedKey, reservation: number): void {
+  entry.reservations.delete(reservation);
+}
+
+/** What the key's admitted but unbilled requests in this isolate may still cost (expired reservations dropped). */
+export function pendingMicros(entry: CachedKey, now = Date.now()): number {
+  let sum = 0;
+  for (const [id, r] of entry.reservations) {
+    if (now >= r.until) entry.reservations.delete(id);
+    else sum += r.micros;
+  }
+  return sum;
+}
 
 const entries = new Map<string, CachedKey>();
 
@@ -30,24 +60,29 @@ export function cachedKey(hash: string, now = Date.now()): CachedKey | undefined
 export function rememberKey(hash: string, state: KeyState, now = Date.now()): CachedKey {
   const held = entries.get(hash);
   if (held) {
-    if (state.version >= held.state.version) Object.assign(held, { state, fetchedAt: now });
+    // A forgotten state is replaced by whatever the Ledger says now.
+    if (held.fetchedAt === Number.NEGATIVE_INFINITY || state.version >= held.state.version) Object.assign(held, { state, fetchedAt: now });
     return held;
   }
   if (entries.size >= MAX_ENTRIES) {
     const oldest = entries.keys().next();
     if (!oldest.done) entries.delete(oldest.value);
   }
-  const entry = { hash, state, fetchedAt: now, pendingMicros: 0 };
+  const entry: CachedKey = { hash, state, fetchedAt: now, reservations: new Map() };
   entries.set(hash, entry);
   return entry;
 }
 
-/** Forgets one key (revoked, unknown, or its billing failed and the Ledger must be asked again). */
+/**
+ * Forgets one key's state (revoked, unknown, or its billing failed and the
+ * Ledger must be asked again); its reservations stay, for the state read next.
+ */
 export function forgetKey(hash: string): void {
-  entries.delete(hash);
+  const entry = entries.get(hash);
+  if (entry) entry.fetchedAt = Number.NEGATIVE_INFINITY;
 }
 
-/** Forgets every key of a customer: an admin change (rotation, revocation, credit) is seen at once here. */
+/** Forgets the state of every key of a customer: an admin change (rotation, revocation, credit) is seen at once here. */
 export function forgetCustomer(customerId: string): void {
-  for (const [hash, entry] of entries) if (entry.state.key.customerId === customerId) entries.delete(hash);
+  for (const entry of entries.values()) if (entry.state.key.customerId === customerId) entry.fetchedAt = Number.NEGATIVE_INFINITY;
 }

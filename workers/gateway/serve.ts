@@ -7,7 +7,7 @@ import type { CompletionRequest, CompletionResponse } from "../schemas/completio
 import { dispatch, dispatchStream } from "./dispatch";
 import { costMicros, gatewayConfig, priceFor, type Pool } from "./gateway-config";
 import { type Billable, billAfterResponse, type Outcome, usageOf, usageSinks } from "./billing";
-import { type CachedKey, cachedKey, forgetKey, rememberKey } from "./key-cache";
+import { type CachedKey, cachedKey, forgetKey, pendingMicros, release, rememberKey, reserve } from "./key-cache";
 import { admissionVerdict } from "./key-state";
 import { sseEventTransform } from "../http/sse-transform";
 import { customerOfKey, DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY, hashKey } from "./keys";
@@ -56,11 +56,11 @@ async function admit(c: Context<AppEnv>, work: GatewayWork): Promise<Admitted> {
   const price = priceFor(config, work.model);
   const estimateMicros = costMicros(price, estimateTokens(work), work.max_tokens ?? 256);
   const cached = c.get("customerAuth") ?? (await keyAuthorization(c, key));
-  const refused = admissionVerdict(cached.state, { model: work.model, estimateMicros }, cached.pendingMicros);
+  const refused = admissionVerdict(cached.state, { model: work.model, estimateMicros }, pendingMicros(cached));
   if (refused) throw ApiError.from(refused);
   const { id: keyId, requestsPerMinute, tokensPerMinute } = cached.state.key;
   // Reserved before the Quota call, so concurrent requests of this isolate see each other's worst case.
-  cached.pendingMicros += estimateMicros;
+  const reservation = reserve(cached, estimateMicros);
   let decision: BlockDecision = { ok: true, granted: 1, windowEndsAt: 0 };
   try {
     if (!takeHeld(keyId)) {
@@ -72,11 +72,11 @@ async function admit(c: Context<AppEnv>, work: GatewayWork): Promise<Admitted> {
       if (decision.ok) keepGranted(keyId, decision);
     }
   } catch (err) {
-    cached.pendingMicros -= estimateMicros;
+    release(cached, reservation);
     throw err;
   }
   if (!decision.ok) {
-    cached.pendingMicros -= estimateMicros;
+    release(cached, reservation);
     throw new ApiError(
       429,
       "rate_limited",
@@ -101,7 +101,7 @@ async function admit(c: Context<AppEnv>, work: GatewayWork): Promise<Admitted> {
     caller: { kind: "customer", id: key.customerId },
     started: Date.now(),
     cached,
-    estimateMicros,
+    reservation,
   };
 }
 
