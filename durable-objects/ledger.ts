@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Env } from "../workers/env";
 import { hashKey, keyPrefix, newCustomerKey } from "../workers/gateway/keys";
+import type { KeyState } from "../workers/gateway/key-state";
 import type { Balance, CustomerCreate, KeyIssue, KeyPublic, UsageRecord } from "../workers/gateway/schemas";
 import { ApiError, type ErrorDetails, type Failure } from "../workers/http/errors";
 import { onlyRow, SqliteObject } from "./sqlite-object";
@@ -65,21 +66,18 @@ type KeyRow = {
 type CustomerRow = { customer_id: string; name: string; billing: "prepaid" | "postpaid"; balance_micros: number; spent_micros: number; created_at: number };
 type UsageRow = Omit<UsageRecord, "at" | "status"> & { status: "ok" | "failed"; at: number };
 
-export type Authorized = {
-  ok: true;
-  key: { id: string; customerId: string; requestsPerMinute: number; tokensPerMinute: number };
-};
 export type UsageInput = Omit<UsageRow, "id" | "at">;
 
 const AllowedModels = z.array(z.string());
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const fail = (status: 401 | 402 | 403, code: string, message: string, details?: ErrorDetails): Failure => new ApiError(status, code, message, details).toFailure();
+const fail = (status: 401, code: string, message: string, details?: ErrorDetails): Failure => new ApiError(status, code, message, details).toFailure();
 
 /**
  * One per gateway customer: its API keys (hashes only), its balance and
- * spend, and its usage records. Every gateway request of the customer comes
- * here once to be authorised and once to be billed, so revoking a key or
- * running out of balance takes effect on the very next request.
+ * spend, and its usage records. A gateway isolate reads a key's state here
+ * (`keyState`) and keeps it for a few seconds (workers/gateway/key-cache.ts);
+ * every request is billed here after its answer (`recordUsage`, which hands
+ * back the key's fresh state).
  */
 export class LedgerObject extends SqliteObject {
   constructor(ctx: DurableObjectState, env: Env) {
@@ -164,40 +162,41 @@ export class LedgerObject extends SqliteObject {
     return this.toPublic(this.keyRow(keyId), c.customer_id);
   }
 
-  /**
-   * Whether this key may make a request for `model` that could cost up to
-   * `estimateMicros`: 401 unknown or revoked, 403 model not allowed, 402 when
-   * the key's spend limit or a prepaid balance would be exceeded.
-   */
-  authorize(keyHash: string, request: { model: string; estimateMicros: number }): Authorized | Failure {
+  /** A key's state, for admission: 401 when unknown or revoked. */
+  keyState(keyHash: string): KeyState | Failure {
     const c = this.customerRow();
     const row = c ? this.sql<KeyRow>`SELECT * FROM keys WHERE key_hash = ${keyHash}`[0] : undefined;
     if (!c || !row) return fail(401, "invalid_api_key", "invalid API key");
     if (row.revoked_at !== null) return fail(401, "invalid_api_key", "this API key has been revoked");
-    const allowed = AllowedModels.parse(JSON.parse(row.allowed_models));
-    if (!allowed.includes("*") && !allowed.includes(request.model)) {
-      return fail(403, "model_not_allowed", `this key may not use model ${request.model}`, { allowed_models: allowed });
-    }
-    if (row.spend_limit_micros !== null && row.spent_micros + request.estimateMicros > row.spend_limit_micros) {
-      return fail(402, "spend_limit_reached", "this request could exceed the key's spend limit", {
-        spend_limit_micros: row.spend_limit_micros,
-        spent_micros: row.spent_micros,
-        estimate_micros: request.estimateMicros,
-      });
-    }
-    if (c.billing === "prepaid" && c.balance_micros < request.estimateMicros) {
-      return fail(402, "insufficient_balance", "the prepaid balance does not cover this request", {
-        balance_micros: c.balance_micros,
-        estimate_micros: request.estimateMicros,
-      });
-    }
-    return { ok: true, key: { id: row.id, customerId: c.customer_id, requestsPerMinute: row.requests_per_minute, tokensPerMinute: row.tokens_per_minute } };
+    return this.stateOf(row, c);
   }
 
-  /** Records a request's usage and bills it, once per request id. */
-  recordUsage(u: UsageInput): { billed: boolean; record: UsageRecord } {
+  private stateOf(row: KeyRow, c: CustomerRow): KeyState {
+    const version = this.sql<{ v: number | null }>`SELECT MAX(id) AS v FROM usage`[0]?.v ?? 0;
+    return {
+      version,
+      key: {
+        id: row.id,
+        customerId: c.customer_id,
+        allowedModels: AllowedModels.parse(JSON.parse(row.allowed_models)),
+        requestsPerMinute: row.requests_per_minute,
+        tokensPerMinute: row.tokens_per_minute,
+        spendLimitMicros: row.spend_limit_micros,
+        spentMicros: row.spent_micros,
+      },
+      customer: { billing: c.billing, balanceMicros: c.balance_micros },
+    };
+  }
+
+  /**
+   * Records a request's usage and bills it, once per request id. The work was
+   * done, so it is billed even past a spend limit or balance (by at most what
+   * the gateway's cache allows, see README "Usage and billing"); the key's
+   * state comes back (null once revoked) so the isolate sees the charge.
+   */
+  recordUsage(u: UsageInput): { billed: boolean; record: UsageRecord; state: KeyState | null } {
     const existing = this.sql<UsageRow>`SELECT * FROM usage WHERE request_id = ${u.request_id}`[0];
-    if (existing) return { billed: false, record: toRecord(existing) };
+    if (existing) return { billed: false, record: toRecord(existing), state: this.stateOfKey(u.key_id) };
     this.ctx.storage.transactionSync(() => {
       this.sql`INSERT INTO usage (request_id, key_id, model, router_pool, session_id, task_id, prompt_tokens, completion_tokens, latency_ms, status, error_code, cost_micros, at)
                VALUES (${u.request_id}, ${u.key_id}, ${u.model}, ${u.router_pool}, ${u.session_id}, ${u.task_id}, ${u.prompt_tokens}, ${u.completion_tokens},
@@ -208,7 +207,14 @@ export class LedgerObject extends SqliteObject {
                    balance_micros = CASE WHEN billing = 'prepaid' THEN balance_micros - ${u.cost_micros} ELSE balance_micros END WHERE id = 1`;
       }
     });
-    return { billed: true, record: toRecord(onlyRow(this.sql<UsageRow>`SELECT * FROM usage WHERE request_id = ${u.request_id}`, `usage ${u.request_id}`)) };
+    const record = toRecord(onlyRow(this.sql<UsageRow>`SELECT * FROM usage WHERE request_id = ${u.request_id}`, `usage ${u.request_id}`));
+    return { billed: true, record, state: this.stateOfKey(u.key_id) };
+  }
+
+  private stateOfKey(keyId: string): KeyState | null {
+    const c = this.customerRow();
+    const row = this.sql<KeyRow>`SELECT * FROM keys WHERE id = ${keyId} AND revoked_at IS NULL`[0];
+    return c && row ? this.stateOf(row, c) : null;
   }
 
   /** Usage records, newest first, optionally within [from, to), paged by `before` (an id). */

@@ -33,7 +33,9 @@ function gateway(vars: Record<string, string> = {}) {
     exchange,
     send,
     complete: async (key: string | null, body: Record<string, unknown>) => {
-      const res = await send("/v1/completions", { key, json: body });
+      // Billing runs in waitUntil after the answer: settle it, so the next call sees the charge.
+      const { response: res, settled } = await exchange("/v1/completions", { key, json: body });
+      await settled();
       return { status: res.status, headers: res.headers, body: (await res.json()) as Envelope };
     },
   };

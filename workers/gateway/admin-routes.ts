@@ -6,6 +6,7 @@ import { errorResponses, json } from "../http/responses";
 import { UsagePageSchema, UsageQuerySchema, usagePage } from "./usage-page";
 import { BalanceSchema, CustomerCreateSchema, CustomerIdSchema, KeyIssueSchema, KeyPublicSchema } from "./schemas";
 import { ledgerStub } from "../stubs";
+import { forgetCustomer } from "./key-cache";
 
 const admin = { security: bearerSecurity, middleware: [requireAdminKey()], tags: ["gateway admin"] };
 const CustomerParam = z.object({ customerId: CustomerIdSchema.openapi({ param: { name: "customerId", in: "path" } }) });
@@ -50,6 +51,7 @@ export const gatewayAdminRoutes = openApiApp()
       const { customerId } = c.req.valid("param");
       const balance = await ledgerStub(c.env, customerId).credit(c.req.valid("json").amount_micros);
       if (!balance) throw customerNotFound(customerId);
+      forgetCustomer(customerId);
       return c.json(balance, 200);
     },
   )
@@ -98,6 +100,7 @@ export const gatewayAdminRoutes = openApiApp()
       const { customerId, keyId } = c.req.valid("param");
       const rotated = await ledgerStub(c.env, customerId).rotateKey(keyId);
       if (!rotated) throw keyNotFound(keyId);
+      forgetCustomer(customerId);
       return c.json({ ...rotated.record, key: rotated.key }, 200);
     },
   )
@@ -114,6 +117,8 @@ export const gatewayAdminRoutes = openApiApp()
       const { customerId, keyId } = c.req.valid("param");
       const revoked = await ledgerStub(c.env, customerId).revokeKey(keyId);
       if (!revoked) throw keyNotFound(keyId);
+      // This isolate sees it at once; others within KEY_CACHE_TTL_MS (README "Keys").
+      forgetCustomer(customerId);
       return c.json(revoked, 200);
     },
   )

@@ -3,23 +3,21 @@ import { createMiddleware } from "hono/factory";
 import { loadConfig } from "../config/config";
 import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
-import { authorizeKey, customerKeyFrom } from "./serve";
+import { customerKeyFrom, keyAuthorization } from "./serve";
 
 /**
  * Route middleware of the customer routes (/v1/*, /openai/v1/*): the key must
- * be one the customer's Ledger knows and has not revoked. As middleware it
- * runs before the route's validators, so a caller without a valid key learns
- * nothing of the input schema. Whether the key may use the model, and its
- * spend, are checked later, at admission, once the request is read.
+ * be one the customer's Ledger knows and has not revoked (as of the key's
+ * cached state, see key-cache.ts). As middleware it runs before the route's
+ * validators, so a caller without a valid key learns nothing of the input
+ * schema. The key's state is kept for admission, which checks the model and
+ * the spend against it once the request is read, without asking again.
  */
 export function requireCustomerKey() {
   return createMiddleware<AppEnv>(async function requireCustomerKey(c, next) {
     const key = await customerKeyFrom(c.req.header("Authorization"), loadConfig(c.env).environment === "production");
     if (!key) throw new ApiError(401, "invalid_api_key", "missing or malformed customer API key", undefined, { "WWW-Authenticate": 'Bearer realm="gateway"' });
-    await authorizeKey(c, key, { model: "*", estimateMicros: 0 }).catch((err: unknown) => {
-      // Only "unknown or revoked" is an authentication failure; model and spend wait for admission.
-      if (!(err instanceof ApiError) || err.status === 401) throw err;
-    });
+    c.set("customerAuth", await keyAuthorization(c, key));
     c.set("customerKey", key);
     await next();
   });

@@ -1,15 +1,19 @@
 import { z } from "zod";
 import type { Context } from "hono";
-import type { Authorized } from "../../durable-objects/ledger";
 import { loadConfig } from "../config/config";
 import type { AppEnv } from "../http/app-env";
 import { ApiError, toApiError } from "../http/errors";
 import type { CompletionRequest, CompletionResponse } from "../schemas/completion";
 import { dispatch, dispatchStream } from "./dispatch";
-import { costMicros, gatewayConfig, priceFor, type Pool, type Price } from "./gateway-config";
+import { costMicros, gatewayConfig, priceFor, type Pool } from "./gateway-config";
+import { type Billable, billAfterResponse, type Outcome, usageOf, usageSinks } from "./billing";
+import { type CachedKey, cachedKey, forgetKey, pendingMicros, release, rememberKey, reserve } from "./key-cache";
+import { admissionVerdict } from "./key-state";
 import { sseEventTransform } from "../http/sse-transform";
 import { customerOfKey, DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY, hashKey } from "./keys";
 import { ledgerStub, quotaStub } from "../stubs";
+import type { BlockDecision } from "../../durable-objects/quota";
+import { blockSize, keepGranted, takeHeld } from "./rate-blocks";
 import type { Caller } from "../sessions/caller";
 
 /** A completion as the gateway receives it, before it knows pool and session. */
@@ -24,25 +28,20 @@ export type Served = {
 
 const estimateTokens = (work: GatewayWork) => Math.ceil((work.prompt ?? work.messages?.map((m) => m.content).join("\n") ?? "").length / 4);
 
-type Admitted = {
-  requestId: string;
-  model: string;
+type Admitted = Omit<Billable, "pool"> & {
   pool: Pool;
-  sessionId: number;
   request: CompletionRequest;
-  price: Price;
-  keyId: string;
   /** The customer: the namespace its request ids live in. */
   caller: Caller;
-  ledger: ReturnType<typeof ledgerStub>;
-  quota: ReturnType<typeof quotaStub>;
-  started: number;
 };
 
 /**
  * Admission of one gateway request, in order: the model alias, the key
- * (Ledger: known, not revoked, model allowed, spend limit and balance), the
- * rate limits (Quota). Nothing is dispatched before all of them pass.
+ * (its state as the customer middleware found it, cached or from the Ledger:
+ * model allowed, spend limit and balance less this isolate's unbilled
+ * requests), the rate limits (requests this isolate holds for the key, else
+ * a block from its Quota object). Nothing is dispatched before all of them
+ * pass. On a warm isolate most requests make no call here at all.
  */
 async function admit(c: Context<AppEnv>, work: GatewayWork): Promise<Admitted> {
   const key = c.get("customerKey");
@@ -52,15 +51,32 @@ async function admit(c: Context<AppEnv>, work: GatewayWork): Promise<Admitted> {
   if (!alias) {
     throw new ApiError(404, "model_not_found", `model ${work.model} does not exist`, { models: Object.keys(config.models) });
   }
+  const pool = config.pools[alias.pool];
+  if (!pool) throw new ApiError(503, "router_misconfigured", `model ${work.model} names pool ${alias.pool}, which is not configured`);
   const price = priceFor(config, work.model);
-  const estimate = costMicros(price, estimateTokens(work), work.max_tokens ?? 256);
-  const auth = await authorizeKey(c, key, { model: work.model, estimateMicros: estimate });
-  const quota = quotaStub(c.env, `key:${auth.key.id}`);
-  const decision = await quota.consume([
-    { name: "requests", limit: auth.key.requestsPerMinute, windowS: 60, cost: 1 },
-    { name: "tokens", limit: auth.key.tokensPerMinute, windowS: 60, cost: 0 },
-  ]);
+  const estimateMicros = costMicros(price, estimateTokens(work), work.max_tokens ?? 256);
+  const cached = c.get("customerAuth") ?? (await keyAuthorization(c, key));
+  const refused = admissionVerdict(cached.state, { model: work.model, estimateMicros }, pendingMicros(cached));
+  if (refused) throw ApiError.from(refused);
+  const { id: keyId, requestsPerMinute, tokensPerMinute } = cached.state.key;
+  // Reserved before the Quota call, so concurrent requests of this isolate see each other's worst case.
+  const reservation = reserve(cached, estimateMicros);
+  let decision: BlockDecision = { ok: true, granted: 1, windowEndsAt: 0 };
+  try {
+    if (!takeHeld(keyId)) {
+      decision = await quotaStub(c.env, `key:${keyId}`).reserveBlock(
+        { name: "requests", limit: requestsPerMinute, windowS: 60 },
+        [{ name: "tokens", limit: tokensPerMinute, windowS: 60, cost: 0 }],
+        blockSize(requestsPerMinute),
+      );
+      if (decision.ok) keepGranted(keyId, decision);
+    }
+  } catch (err) {
+    release(cached, reservation);
+    throw err;
+  }
   if (!decision.ok) {
+    release(cached, reservation);
     throw new ApiError(
       429,
       "rate_limited",
@@ -71,22 +87,21 @@ async function admit(c: Context<AppEnv>, work: GatewayWork): Promise<Admitted> {
       },
     );
   }
-  const pool = config.pools[alias.pool];
-  if (!pool) throw new ApiError(503, "router_misconfigured", `model ${work.model} names pool ${alias.pool}, which is not configured`);
   const requestId = work.request_id ?? `req_${crypto.randomUUID().replaceAll("-", "")}`;
   const { model: _model, ...rest } = work;
   return {
     requestId,
+    customerId: key.customerId,
+    keyId,
     model: work.model,
     pool,
     sessionId: alias.session_id,
     request: { ...rest, request_id: requestId, stream: false },
     price,
-    keyId: auth.key.id,
     caller: { kind: "customer", id: key.customerId },
-    ledger: ledgerStub(c.env, key.customerId),
-    quota,
     started: Date.now(),
+    cached,
+    reservation,
   };
 }
 
@@ -99,41 +114,24 @@ const StreamEventSchema = z.object({
   error: z.object({ code: z.string().optional() }).optional(),
 });
 
-type Outcome = { sessionId?: number | undefined; taskId?: number | undefined; usage?: { prompt_tokens: number; completion_tokens: number } | undefined; error?: string };
-
-/** Usage and billing of an admitted request, once per request id. */
-async function bill(a: Admitted, status: "ok" | "failed", o: Outcome) {
-  const prompt = o.usage?.prompt_tokens ?? 0;
-  const completion = o.usage?.completion_tokens ?? 0;
-  await a.ledger.recordUsage({
-    request_id: a.requestId,
-    key_id: a.keyId,
-    model: a.model,
-    router_pool: a.pool.name,
-    session_id: o.sessionId ?? a.sessionId,
-    task_id: o.taskId ?? null,
-    prompt_tokens: prompt,
-    completion_tokens: completion,
-    latency_ms: Date.now() - a.started,
-    status,
-    error_code: o.error ?? null,
-    cost_micros: status === "ok" ? costMicros(a.price, prompt, completion) : 0,
-  });
-  if (prompt + completion > 0) await a.quota.charge("tokens", 60, prompt + completion);
+/** Bills an admitted request after the answer: the record is fixed now, written under waitUntil. */
+function billLater(c: Context<AppEnv>, a: Admitted, status: "ok" | "failed", o: Outcome) {
+  const usage = usageOf({ ...a, pool: a.pool.name }, status, o);
+  c.executionCtx.waitUntil(billAfterResponse(usageSinks(c.env, a.customerId, a.keyId), a, usage));
 }
 
 /** Every failure after admission names the request id the gateway assigned, so the client can look it up. */
 const withRequestId = (err: unknown, requestId: string) => toApiError(err).withDetails({ request_id: requestId });
 
-/** One gateway request answered whole: admission, dispatch, billing. */
+/** One gateway request answered whole: admission, dispatch; billing follows the answer. */
 export async function serveCompletion(c: Context<AppEnv>, work: GatewayWork): Promise<Served> {
   const a = await admit(c, work);
   try {
     const { completion } = await dispatch(c.env, a.pool, a.sessionId, a.request, new URL(c.req.url).origin, a.caller);
-    await bill(a, "ok", { sessionId: completion.session_id, taskId: completion.task_id, usage: completion.usage });
+    billLater(c, a, "ok", { sessionId: completion.session_id, taskId: completion.task_id, usage: completion.usage });
     return { requestId: a.requestId, model: a.model, pool: a.pool.name, completion };
   } catch (err) {
-    await bill(a, "failed", { error: err instanceof ApiError ? err.code : "internal_error" }).catch(() => {});
+    billLater(c, a, "failed", { error: err instanceof ApiError ? err.code : "internal_error" });
     throw withRequestId(err, a.requestId);
   }
 }
@@ -154,7 +152,7 @@ export async function serveStream(
   try {
     source = await dispatchStream(c.env, a.pool, a.sessionId, a.request, new URL(c.req.url).origin, a.caller);
   } catch (err) {
-    await bill(a, "failed", { error: err instanceof ApiError ? err.code : "internal_error" }).catch(() => {});
+    billLater(c, a, "failed", { error: err instanceof ApiError ? err.code : "internal_error" });
     throw withRequestId(err, a.requestId);
   }
   const seen: Outcome = {};
@@ -168,29 +166,32 @@ export async function serveStream(
         if (read?.error) seen.error = read.error.code ?? "stream_error";
         return options.model && read?.model !== undefined ? { ...event, model: options.model } : event;
       },
-      () => {
-        c.executionCtx.waitUntil(bill(a, seen.usage && !seen.error ? "ok" : "failed", seen).catch((err) => console.error("billing a stream failed", err)));
-      },
+      () => billLater(c, a, seen.usage && !seen.error ? "ok" : "failed", seen),
     ),
   );
   return { requestId: a.requestId, pool: a.pool.name, stream: tapped };
 }
 
-/** The Ledger's verdict on a key; the documented dev key is provisioned on first use outside production. */
-export async function authorizeKey(
-  c: Context<AppEnv>,
-  key: { raw: string; customerId: string; hash: string },
-  request: { model: string; estimateMicros: number },
-): Promise<Authorized> {
+/**
+ * A key's state: from this isolate's cache while fresh (no Ledger call),
+ * else read from the Ledger and cached; 401 when unknown or revoked. The
+ * documented dev key is provisioned on first use outside production.
+ */
+export async function keyAuthorization(c: Context<AppEnv>, key: { raw: string; customerId: string; hash: string }): Promise<CachedKey> {
+  const cached = cachedKey(key.hash);
+  if (cached) return cached;
   const ledger = ledgerStub(c.env, key.customerId);
-  let result = await ledger.authorize(key.hash, request);
-  if (!result.ok && result.status === 401 && key.raw === DEV_CUSTOMER_KEY && loadConfig(c.env).environment !== "production") {
+  let result = await ledger.keyState(key.hash);
+  if ("ok" in result && result.status === 401 && key.raw === DEV_CUSTOMER_KEY && loadConfig(c.env).environment !== "production") {
     await ledger.createCustomer({ id: DEV_CUSTOMER_ID, name: "local dev customer", billing: "prepaid", balance_micros: 100_000_000 });
     await ledger.issueKey({ name: "dev", allowed_models: ["*"], requests_per_minute: 600, tokens_per_minute: 1_000_000, spend_limit_micros: null }, { secret: DEV_CUSTOMER_KEY });
-    result = await ledger.authorize(key.hash, request);
+    result = await ledger.keyState(key.hash);
   }
-  if (!result.ok) throw ApiError.from(result);
-  return result;
+  if ("ok" in result) {
+    forgetKey(key.hash);
+    throw ApiError.from(result);
+  }
+  return rememberKey(key.hash, result);
 }
 
 export async function customerKeyFrom(header: string | undefined, production: boolean) {

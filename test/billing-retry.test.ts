@@ -1,0 +1,109 @@
+import { describe, expect, it } from "vitest";
+import type { ParkedUsage } from "../durable-objects/quota";
+import { billAfterResponse, type UsageSinks } from "../workers/gateway/billing";
+import { cachedKey, pendingMicros, RESERVATION_MAX_MS, rememberKey, reserve } from "../workers/gateway/key-cache";
+import type { KeyState } from "../workers/gateway/key-state";
+import { retrying } from "../workers/gateway/retry";
+
+const state = (version: number, spentMicros: number): KeyState => ({
+  version,
+  key: { id: "key_1", customerId: "c1", allowedModels: ["*"], requestsPerMinute: 60, tokensPerMinute: 1000, spendLimitMicros: null, spentMicros },
+  customer: { billing: "prepaid", balanceMicros: 1000 - spentMicros },
+});
+const usage: ParkedUsage = {
+  request_id: "r1",
+  key_id: "key_1",
+  model: "default",
+  router_pool: "local",
+  session_id: 0,
+  task_id: 0,
+  prompt_tokens: 1,
+  completion_tokens: 2,
+  latency_ms: 3,
+  status: "ok",
+  error_code: null,
+  cost_micros: 5,
+};
+
+/** Sinks that fail the first `failures` Ledger calls, and remember what reached them. */
+function fakeSinks(failures: { record: number; park?: number }) {
+  const seen = { recordCalls: 0, parked: [] as string[], tokens: 0 };
+  const sinks: UsageSinks = {
+    record: async () => {
+      seen.recordCalls++;
+      if (seen.recordCalls <= failures.record) throw new Error("Network connection lost.");
+      return { state: state(2, 5) };
+    },
+    park: async (u) => {
+      if (seen.parked.length + 1 <= (failures.park ?? 0)) {
+        seen.parked.push("failed");
+        throw new Error("Network connection lost.");
+      }
+      seen.parked.push(u.request_id);
+    },
+    chargeTokens: async (n) => {
+      seen.tokens += n;
+    },
+  };
+  return { sinks, seen };
+}
+
+describe("retrying", () => {
+  it("retries with doubling waits and throws the last error after the last attempt", async () => {
+    const waits: number[] = [];
+    let calls = 0;
+    const failing = retrying(
+      async () => {
+        calls++;
+        throw new Error(`try ${calls}`);
+      },
+      { attempts: 3, firstDelayMs: 100 },
+      async (ms) => {
+        waits.push(ms);
+      },
+    );
+    await expect(failing).rejects.toThrow("try 3");
+    expect(waits).toEqual([100, 200]);
+    expect(await retrying(async () => "ok", { attempts: 3, firstDelayMs: 100 })).toBe("ok");
+  });
+});
+
+describe("billing after the response", () => {
+  const noWait = async () => {};
+
+  it("records once after a transient Ledger failure, releases the reservation and keeps the Ledger's fresh state", async () => {
+    const cached = rememberKey("hash-transient", state(1, 0));
+    const reservation = reserve(cached, 40);
+    const { sinks, seen } = fakeSinks({ record: 1 });
+    expect(await billAfterResponse(sinks, { requestId: "r1", cached, reservation }, usage, { attempts: 3, firstDelayMs: 1 }, noWait)).toBe("recorded");
+    expect(seen).toEqual({ recordCalls: 2, parked: [], tokens: 3 });
+    const after = cachedKey("hash-transient");
+    expect(after).toMatchObject({ state: { version: 2, key: { spentMicros: 5 } } });
+    expect(after && pendingMicros(after)).toBe(0);
+  });
+
+  it("parks the record when the Ledger keeps failing, and forgets the key's state", async () => {
+    const cached = rememberKey("hash-down", state(1, 0));
+    const reservation = reserve(cached, 40);
+    const { sinks, seen } = fakeSinks({ record: 99, park: 1 });
+    expect(await billAfterResponse(sinks, { requestId: "r1", cached, reservation }, usage, { attempts: 3, firstDelayMs: 1 }, noWait)).toBe("parked");
+    expect(seen.recordCalls).toBe(3);
+    expect(seen.parked).toEqual(["failed", "r1"]);
+    expect(pendingMicros(cached)).toBe(0);
+    expect(cachedKey("hash-down")).toBeUndefined();
+  });
+
+  it("stops counting a reservation whose billing never came once a task can no longer be running", () => {
+    const cached = rememberKey("hash-abandoned", state(1, 0));
+    const now = Date.now();
+    reserve(cached, 40, now);
+    expect(pendingMicros(cached, now + RESERVATION_MAX_MS - 1)).toBe(40);
+    expect(pendingMicros(cached, now + RESERVATION_MAX_MS)).toBe(0);
+  });
+
+  it("never lets an older Ledger state replace a newer one", () => {
+    rememberKey("hash-order", state(5, 50));
+    rememberKey("hash-order", state(4, 40));
+    expect(cachedKey("hash-order")?.state.version).toBe(5);
+  });
+});
