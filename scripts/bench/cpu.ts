@@ -60,3 +60,19 @@ export function workerdBelow(root: number): number[] {
 export function cpuMs(pids: number[]): number {
   return pids.reduce((sum, pid) => sum + (readStat(pid)?.ticks ?? 0), 0) * (1000 / TICKS_PER_SECOND);
 }
+
+/** The whole machine's CPU ticks so far (busy and all), from /proc/stat: is the CPU saturated? */
+export function machineTicks(): { busy: number; total: number } {
+  try {
+    const fields = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.reduce((a, b) => a + b, 0);
+    // idle (3) and iowait (4) are not busy.
+    return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
+  } catch {
+    return { busy: 0, total: 0 };
+  }
+}
+
+/** Cores busy on the whole machine between two samples. */
+export const machineCoresBusy = (before: { busy: number; total: number }, after: { busy: number; total: number }, cores: number) =>
+  after.total > before.total ? ((after.busy - before.busy) / (after.total - before.total)) * cores : Number.NaN;
