@@ -13,7 +13,7 @@
  * Prints tables, then one JSON line with every figure.
  *
  * Env: BENCH_REQUESTS (sequential, 200), BENCH_LOAD_REQUESTS (at 16 connections, 1000),
- * BENCH_CONNECTIONS (16), BENCH_ROUNDS (rounds of the session-scaling series, 3), BENCH_PORT (5110; uses the next 3 ports too),
+ * BENCH_CONNECTIONS (16), BENCH_ROUNDS (rounds, 3; each figure is the median round's), BENCH_PORT (5110; uses the next 3 ports too),
  * BENCH_WRANGLER=0 (skip wrangler dev), BENCH_PORTKEY=0 (skip Portkey),
  * BENCH_PORTKEY_VERSION (1.15.2), BENCH_SKIP_BUILD=1 (use dist/ as it is).
  */
@@ -83,7 +83,9 @@ const ping =
   (_i, signal) =>
     fetch(`${origin}/api/v1/ping`, { signal });
 
-type Row = { name: string; sequential: Stats; loaded?: Stats; cpu_ms_per_task?: number; first_failure?: string };
+type Row = { name: string; sequential: Stats; loaded?: Stats; cpu_ms_per_task?: number; first_failure?: string; p50_rounds?: number[] };
+/** Each scenario's rows, one a round; `rows` gets each scenario's median round. */
+const perRound = new Map<string, Row[]>();
 const rows: Row[] = [];
 const notes: string[] = [];
 
@@ -101,7 +103,7 @@ async function scenario(name: string, send: Send, runtime?: Runtime, options: { 
   const failure = warmed.firstFailure ?? seq.firstFailure ?? conc?.firstFailure;
   if (failure) row.first_failure = failure;
   row.sequential.failures += warmed.failures;
-  rows.push(row);
+  perRound.set(name, [...(perRound.get(name) ?? []), row]);
   console.error(`  ${name}: p50 ${row.sequential.p50} ms${row.loaded ? `, ${row.loaded.rps} req/s` : ""}${failure ? `, FAILED: ${failure}` : ""}`);
   return row;
 }
@@ -196,31 +198,74 @@ try {
   }
 
   console.error("measuring ...");
-  const direct = await scenario("miner direct (0 ms)", minerDirect(zero.url, "t0"));
-  const pk = portkey ? await scenario(`Portkey gateway ${portkey.version}`, viaPortkey(portkey, zero.url)) : undefined;
-  const r1 = await scenario(
-    "router r=1, Miniflare",
-    viaRouter(mf.origin, () => 1),
-    mf,
-  );
-  const r1w = wrangler
-    ? await scenario(
-        "router r=1, wrangler dev (reference)",
+  const benchKey = await issueBenchKey(mf.origin);
+  const names = {
+    direct: "miner direct (0 ms)",
+    portkey: `Portkey gateway ${PORTKEY_VERSION}`,
+    r1: "router r=1, Miniflare",
+    r1w: "router r=1, wrangler dev (reference)",
+    second: "miner direct (40 ms, r=3's quorum)",
+    r3: "router r=3 (20/40/80 ms), Miniflare",
+    gw: "gateway /openai/v1 chat, dev key, Miniflare",
+    gwBench: "gateway /openai/v1 chat, bench key, Miniflare",
+    pingMf: "GET /api/v1/ping, Miniflare",
+    pingW: "GET /api/v1/ping, wrangler dev",
+  };
+  // Every scenario once a round, ROUNDS rounds, so that a shared machine's drift spreads over all.
+  for (let r = 0; r < ROUNDS; r++) {
+    console.error(` round ${r + 1} of ${ROUNDS}`);
+    await scenario(names.direct, minerDirect(zero.url, "t0"));
+    if (portkey) await scenario(names.portkey, viaPortkey(portkey, zero.url));
+    await scenario(
+      names.r1,
+      viaRouter(mf.origin, () => 1),
+      mf,
+    );
+    if (wrangler)
+      await scenario(
+        names.r1w,
         viaRouter(wrangler.origin, () => 1),
         wrangler,
-      )
-    : undefined;
-  const second = await scenario("miner direct (40 ms, r=3's quorum)", minerDirect(tiered[1]?.url ?? "", "t40"), undefined, { loaded: false });
-  const r3 = await scenario(
-    "router r=3 (20/40/80 ms), Miniflare",
-    viaRouter(mf.origin, () => 3),
-    mf,
-  );
-  // Sequential only with the dev key (its 600 requests a minute), loaded with the bench key.
-  const gw = await scenario("gateway /openai/v1 chat, dev key, Miniflare", viaGateway(mf.origin, DEV_CUSTOMER_KEY), mf, { loaded: false });
-  await scenario("gateway /openai/v1 chat, bench key, Miniflare", viaGateway(mf.origin, await issueBenchKey(mf.origin)), mf);
-  const pingMf = await scenario("GET /api/v1/ping, Miniflare", ping(mf.origin), mf);
-  const pingW = wrangler ? await scenario("GET /api/v1/ping, wrangler dev", ping(wrangler.origin), wrangler) : undefined;
+      );
+    await scenario(names.second, minerDirect(tiered[1]?.url ?? "", "t40"), undefined, { loaded: false });
+    await scenario(
+      names.r3,
+      viaRouter(mf.origin, () => 3),
+      mf,
+    );
+    // The dev key allows 600 requests a minute: sequential only, first round only.
+    if (r === 0) await scenario(names.gw, viaGateway(mf.origin, DEV_CUSTOMER_KEY), mf, { loaded: false });
+    await scenario(names.gwBench, viaGateway(mf.origin, benchKey), mf);
+    await scenario(names.pingMf, ping(mf.origin), mf);
+    if (wrangler) await scenario(names.pingW, ping(wrangler.origin), wrangler);
+  }
+  // Each scenario's figures are those of its median round by sequential p50; failures add up.
+  for (const [, runs] of perRound) {
+    const sorted = [...runs].sort((x, y) => x.sequential.p50 - y.sequential.p50);
+    const median = sorted[Math.floor(sorted.length / 2)];
+    if (!median) continue;
+    const failures = (pick: (row: Row) => number) => runs.reduce((sum, row) => sum + pick(row), 0);
+    const row: Row = { ...median, p50_rounds: runs.map((x) => x.sequential.p50), sequential: { ...median.sequential, failures: failures((x) => x.sequential.failures) } };
+    if (median.loaded) row.loaded = { ...median.loaded, failures: failures((x) => x.loaded?.failures ?? 0) };
+    const failure = runs.find((x) => x.first_failure)?.first_failure;
+    if (failure) row.first_failure = failure;
+    rows.push(row);
+  }
+  const find = (name: string) => rows.find((row) => row.name === name);
+  const must = (name: string) => {
+    const row = find(name);
+    if (!row) throw new Error(`no figures for ${name}`);
+    return row;
+  };
+  const direct = must(names.direct);
+  const pk = find(names.portkey);
+  const r1 = must(names.r1);
+  const r1w = find(names.r1w);
+  const second = must(names.second);
+  const r3 = must(names.r3);
+  const gw = must(names.gw);
+  const pingMf = must(names.pingMf);
+  const pingW = find(names.pingW);
 
   // Sessions sharing the connections: request i goes to session i mod n. The counts alternate
   // over ROUNDS rounds (a shared machine drifts); each figure is the median round's.
@@ -319,15 +364,16 @@ try {
   };
 
   const base = (row: Row) => (row.name.startsWith("router r=3") ? second : row.name.startsWith("gateway") ? r1 : row.name.startsWith("GET") ? undefined : direct);
-  console.log(`\nsequential: ${SEQUENTIAL} requests; loaded: ${LOADED} requests over ${CONNECTIONS} connections; loopback\n`);
+  console.log(`\nsequential: ${SEQUENTIAL} requests; loaded: ${LOADED} requests over ${CONNECTIONS} connections; loopback; the median of ${ROUNDS} round(s) by p50\n`);
   console.log(
     table(
-      ["scenario", "p50 ms", "p99 ms", "added p50", `req/s @${CONNECTIONS}`, `p50 @${CONNECTIONS}`, "failed", "CPU ms/task"],
+      ["scenario", "p50 ms", "rounds' p50", "p99 ms", "added p50", `req/s @${CONNECTIONS}`, `p50 @${CONNECTIONS}`, "failed", "CPU ms/task"],
       rows.map((r) => {
         const b = base(r);
         return [
           r.name,
           r.sequential.p50,
+          r.p50_rounds?.join(" / "),
           r.sequential.p99,
           b && b !== r ? added(r, b) : undefined,
           r.loaded?.rps,
