@@ -1,126 +1,424 @@
 /**
- * `npm run bench`: in one run on loopback,
- *  1. router overhead: the same completion sent straight to a zero-latency
- *     dev miner, and through the router (redundancy 1) to that miner;
- *  2. redundancy 3 against miners answering in 20, 40 and 80 ms: the router's
- *     latency next to direct calls to the second-fastest and the slowest.
- * Prints a table (p50, p99, requests per second) and a final JSON line.
+ * `npm run bench`: the router measured as production runs it, beside a plain
+ * proxy, in one run on loopback (see BENCHMARKS.md):
+ *  - the router's bundle (dist/, `npm run build`) on workerd through Miniflare,
+ *    no `wrangler dev` proxy; `wrangler dev` beside it for reference;
+ *  - Portkey's open-source gateway (installed into .bench/portkey at run time),
+ *    pointed at the same zero-latency dev miner;
+ *  - per scenario: sequential p50/p99 and what it adds over the miner, req/s
+ *    at 16 connections, failed requests, and workerd's CPU time per task;
+ *  - 1, 2, 4 and 8 redundancy-1 sessions sharing 16 connections; the gateway
+ *    path over the router path; redundancy 3 over its quorum's miner; streaming
+ *    time to first token; a bare ping through each runtime (the floor).
+ * Prints tables, then one JSON line with every figure.
+ *
+ * Env: BENCH_REQUESTS (sequential, 200), BENCH_LOAD_REQUESTS (at 16 connections, 1000),
+ * BENCH_CONNECTIONS (16), BENCH_ROUNDS (rounds, 3; each figure is the median round's), BENCH_PORT (5110; uses the next 3 ports too),
+ * BENCH_WRANGLER=0 (skip wrangler dev), BENCH_PORTKEY=0 (skip Portkey),
+ * BENCH_PORTKEY_VERSION (1.15.2), BENCH_SKIP_BUILD=1 (use dist/ as it is).
  */
 import { rmSync } from "node:fs";
 import { startDevMiner } from "../tools/dev-miner/server.ts";
-import { DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN } from "../workers/config/dev-credentials.ts";
-import { startLocalRouter } from "./local-router.ts";
+import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_KEY, DEV_ROUTER_TOKEN } from "../workers/config/dev-credentials.ts";
+import { availableParallelism } from "node:os";
+import { cpuMs, machineCoresBusy, machineTicks, workerdBelow } from "./bench/cpu.ts";
+import { firstByte, load, round, type Send, type Stats, stats, warm } from "./bench/load.ts";
+import { type Portkey, portkeyHeaders, startPortkey } from "./bench/portkey.ts";
+import { table } from "./bench/report.ts";
+import { build, type Runtime, startMiniflare, startWranglerDev } from "./bench/runtimes.ts";
 import { provision } from "./provision.ts";
 
-const REQUESTS = Number(process.env["BENCH_REQUESTS"] ?? 300);
-const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 8);
-const PORT = Number(process.env["BENCH_PORT"] ?? 5110);
-const STATE = ".bench/state";
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const SEQUENTIAL = env("BENCH_REQUESTS", 200);
+const LOADED = env("BENCH_LOAD_REQUESTS", 1000);
+const CONNECTIONS = env("BENCH_CONNECTIONS", 16);
+const PORT = env("BENCH_PORT", 5110);
+const WITH_WRANGLER = process.env["BENCH_WRANGLER"] !== "0";
+const WITH_PORTKEY = process.env["BENCH_PORTKEY"] !== "0";
+const PORTKEY_VERSION = process.env["BENCH_PORTKEY_VERSION"] ?? "1.15.2";
+const ROUNDS = Math.max(1, env("BENCH_ROUNDS", 3));
+const SESSION_COUNTS = [1, 2, 4, 8];
+const SCALING_SESSIONS = [11, 12, 13, 14, 15, 16, 17, 18];
 
-type Result = { name: string; requests: number; errors: number; p50: number; p99: number; mean: number; rps: number };
+const json = { "content-type": "application/json" };
+const prompt = (i: number) => `Benchmark prompt ${((i % 50) + 50) % 50}`;
+const minerDirect =
+  (url: string, token: string, stream = false): Send =>
+  (i, signal) =>
+    fetch(`${url}/v1/completions`, {
+      method: "POST",
+      signal,
+      headers: { ...json, authorization: `Bearer ${token}` },
+      body: JSON.stringify({ model: "bench", prompt: prompt(i), max_tokens: 32, stream }),
+    });
+const viaPortkey =
+  (portkey: Portkey, minerUrl: string): Send =>
+  (i, signal) =>
+    fetch(`${portkey.origin}/v1/completions`, {
+      method: "POST",
+      signal,
+      headers: portkeyHeaders(minerUrl, "t0"),
+      body: JSON.stringify({ model: "bench", prompt: prompt(i), max_tokens: 32 }),
+    });
+const viaRouter =
+  (origin: string, sessionFor: (i: number) => number, stream = false): Send =>
+  (i, signal) =>
+    fetch(`${origin}/api/v1/completions/${sessionFor(i)}`, {
+      method: "POST",
+      signal,
+      headers: { ...json, authorization: `Bearer ${DEV_ROUTER_TOKEN}` },
+      body: JSON.stringify({ prompt: prompt(i), max_tokens: 32, stream }),
+    });
+const viaGateway =
+  (origin: string, key: string): Send =>
+  (i, signal) =>
+    fetch(`${origin}/openai/v1/chat/completions`, {
+      method: "POST",
+      signal,
+      headers: { ...json, authorization: `Bearer ${key}` },
+      body: JSON.stringify({ model: "default", messages: [{ role: "user", content: prompt(i) }], max_tokens: 32 }),
+    });
+const ping =
+  (origin: string): Send =>
+  (_i, signal) =>
+    fetch(`${origin}/api/v1/ping`, { signal });
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-const round = (x: number) => Math.round(x * 100) / 100;
+type Row = { name: string; sequential: Stats; loaded?: Stats; cpu_ms_per_task?: number; first_failure?: string; p50_rounds?: number[] };
+/** Each scenario's rows, one a round; `rows` gets each scenario's median round. */
+const perRound = new Map<string, Row[]>();
+const rows: Row[] = [];
+const notes: string[] = [];
 
-async function measure(name: string, send: (i: number) => Promise<Response>): Promise<Result> {
-  // Warm-up: connections, isolates, Durable Objects.
-  for (let i = 0; i < 10; i++) await (await send(-1 - i)).arrayBuffer();
-  const latencies: number[] = [];
-  let errors = 0;
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < REQUESTS) {
-        const i = next++;
-        const t0 = performance.now();
-        const res = await send(i);
-        await res.arrayBuffer();
-        latencies.push(performance.now() - t0);
-        if (!res.ok) errors++;
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return {
-    name,
-    requests: latencies.length,
-    errors,
-    p50: round(percentile(latencies, 50)),
-    p99: round(percentile(latencies, 99)),
-    mean: round(latencies.reduce((a, b) => a + b, 0) / latencies.length),
-    rps: round(latencies.length / seconds),
-  };
+/** Sequential, then `LOADED` requests at `CONNECTIONS`; CPU per task from the runtime's workerd processes over both. */
+async function scenario(name: string, send: Send, runtime?: Runtime, options: { loaded?: boolean } = {}): Promise<Row> {
+  const warmed = await warm(send);
+  const pids = runtime ? workerdBelow(runtime.pid) : [];
+  const cpuBefore = cpuMs(pids);
+  const seq = await load(send, SEQUENTIAL, 1);
+  const conc = options.loaded === false ? undefined : await load(send, LOADED, CONNECTIONS);
+  const tasks = seq.latencies.length + seq.failures + (conc ? conc.latencies.length + conc.failures : 0);
+  const row: Row = { name, sequential: stats(seq) };
+  if (conc) row.loaded = stats(conc);
+  if (runtime && pids.length > 0) row.cpu_ms_per_task = round((cpuMs(pids) - cpuBefore) / Math.max(1, tasks));
+  const failure = warmed.firstFailure ?? seq.firstFailure ?? conc?.firstFailure;
+  if (failure) row.first_failure = failure;
+  row.sequential.failures += warmed.failures;
+  perRound.set(name, [...(perRound.get(name) ?? []), row]);
+  console.error(`  ${name}: p50 ${row.sequential.p50} ms${row.loaded ? `, ${row.loaded.rps} req/s` : ""}${failure ? `, FAILED: ${failure}` : ""}`);
+  return row;
 }
 
-const body = (i: number) => JSON.stringify({ prompt: `Benchmark prompt ${i % 50}`, max_tokens: 32 });
-
-const direct = (url: string, token: string) => (i: number) =>
-  fetch(`${url}/v1/completions`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify({ model: "bench", prompt: `Benchmark prompt ${i % 50}`, max_tokens: 32 }),
-  });
-
-const viaRouter = (origin: string, sessionId: number) => (i: number) =>
-  fetch(`${origin}/api/v1/completions/${sessionId}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${DEV_ROUTER_TOKEN}`, "content-type": "application/json" },
-    body: body(i),
-  });
-
-rmSync(STATE, { recursive: true, force: true });
-const zero = await startDevMiner({ name: "bench-zero", token: "t0", models: ["bench", "bench-zero"] });
-const tiered = await Promise.all(
-  [20, 40, 80].map((latencyMs) => startDevMiner({ name: `bench-${latencyMs}ms`, token: `t${latencyMs}`, latencyMs, models: ["bench", "bench-r3"] })),
-);
-const router = await startLocalRouter({ port: PORT, persistTo: STATE });
-try {
+async function provisionRouter(runtime: Runtime, miners: { zero: string; tiered: string[] }) {
   await provision({
-    origin: router.origin,
+    origin: runtime.origin,
     adminKey: DEV_ADMIN_TOKEN,
     miners: [
-      { id: "bench-zero", url: zero.url, credential: "t0", models: ["bench-zero"], max_concurrency: 256 },
-      ...tiered.map((m, i) => ({ id: m.name, url: m.url, credential: `t${[20, 40, 80][i]}`, models: ["bench-r3"], max_concurrency: 256 })),
+      { id: "bench-zero", url: miners.zero, credential: "t0", models: ["bench-zero"], max_concurrency: 256 },
+      ...miners.tiered.map((url, i) => ({ id: `bench-${[20, 40, 80][i]}ms`, url, credential: `t${[20, 40, 80][i]}`, models: ["bench-r3"], max_concurrency: 256 })),
     ],
     sessions: [
+      // Session 0 is where the gateway's model "default" goes.
+      { id: 0, name: "bench gateway (redundancy 1)", model: "bench-zero", redundancy: 1 },
       { id: 1, name: "bench redundancy 1", model: "bench-zero", redundancy: 1 },
       { id: 3, name: "bench redundancy 3", model: "bench-r3", redundancy: 3 },
+      ...SCALING_SESSIONS.map((id) => ({ id, name: `bench scaling ${id}`, model: "bench-zero", redundancy: 1 })),
     ],
   });
+}
 
-  const results: Result[] = [];
-  results.push(await measure("miner direct (0 ms)", direct(zero.url, "t0")));
-  results.push(await measure("router r=1 (0 ms miner)", viaRouter(router.origin, 1)));
-  results.push(await measure("miner direct second-fastest (40 ms)", direct(tiered[1]!.url, "t40")));
-  results.push(await measure("miner direct slowest (80 ms)", direct(tiered[2]!.url, "t80")));
-  results.push(await measure("router r=3 (20/40/80 ms miners)", viaRouter(router.origin, 3)));
+/**
+ * The dev customer key allows 600 requests a minute, fewer than the loaded run sends: a
+ * bench customer gets a key allowing 100 000 (the most a key may have), on the same path.
+ */
+async function issueBenchKey(origin: string): Promise<string> {
+  const admin = { ...json, authorization: `Bearer ${DEV_ADMIN_TOKEN}` };
+  const customer = await fetch(`${origin}/v1/admin/customers`, {
+    method: "POST",
+    headers: admin,
+    body: JSON.stringify({ id: "bench", name: "bench customer", billing: "prepaid", balance_micros: 1_000_000_000 }),
+  });
+  if (customer.status !== 201 && customer.status !== 409) throw new Error(`creating the bench customer: ${customer.status} ${await customer.text()}`);
+  const issued = await fetch(`${origin}/v1/admin/customers/bench/keys`, {
+    method: "POST",
+    headers: admin,
+    body: JSON.stringify({ name: "bench", requests_per_minute: 100_000, tokens_per_minute: 100_000_000 }),
+  });
+  const body: unknown = await issued.json();
+  const key = body && typeof body === "object" && "key" in body && typeof body.key === "string" ? body.key : undefined;
+  if (issued.status !== 201 || !key) throw new Error(`issuing the bench key: ${issued.status} ${JSON.stringify(body)}`);
+  return key;
+}
 
-  const [minerZero, routerOne, second, slowest, routerThree] = results as [Result, Result, Result, Result, Result];
+const started: { stop(): Promise<void> }[] = [];
+let stopping = false;
+async function stopAll() {
+  if (stopping) return;
+  stopping = true;
+  for (const thing of started.reverse()) await thing.stop().catch((err: unknown) => console.error(err));
+}
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stopAll().then(() => process.exit(130)));
+
+try {
+  if (process.env["BENCH_SKIP_BUILD"] !== "1") {
+    console.error("building dist/ (npm run build) ...");
+    build();
+  }
+  const vars = { ENVIRONMENT: "development" };
+  const zero = await startDevMiner({ name: "bench-zero", token: "t0", models: ["bench", "bench-zero"] });
+  const tiered = await Promise.all(
+    [20, 40, 80].map((latencyMs) => startDevMiner({ name: `bench-${latencyMs}ms`, token: `t${latencyMs}`, latencyMs, models: ["bench", "bench-r3"] })),
+  );
+  for (const m of [zero, ...tiered]) started.push({ stop: m.close });
+  const minerUrls = { zero: zero.url, tiered: tiered.map((m) => m.url) };
+
+  console.error("starting the router on Miniflare (workerd, no wrangler proxy) ...");
+  rmSync(".bench/state-miniflare", { recursive: true, force: true });
+  const mf = await startMiniflare({ port: PORT, persistTo: ".bench/state-miniflare", vars });
+  started.push(mf);
+  await provisionRouter(mf, minerUrls);
+
+  let wrangler: Runtime | undefined;
+  if (WITH_WRANGLER) {
+    console.error("starting the router on wrangler dev (reference) ...");
+    rmSync(".bench/state-wrangler", { recursive: true, force: true });
+    wrangler = await startWranglerDev({ port: PORT + 1, persistTo: ".bench/state-wrangler", vars });
+    started.push(wrangler);
+    await provisionRouter(wrangler, minerUrls);
+  }
+
+  let portkey: Portkey | undefined;
+  if (WITH_PORTKEY) {
+    console.error(`starting Portkey's gateway ${PORTKEY_VERSION} (installed into .bench/portkey) ...`);
+    try {
+      portkey = await startPortkey({ cacheDir: ".bench/portkey", version: PORTKEY_VERSION, port: PORT + 2 });
+      started.push(portkey);
+    } catch (err) {
+      notes.push(`Portkey's gateway not measured: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  console.error("measuring ...");
+  const benchKey = await issueBenchKey(mf.origin);
+  const names = {
+    direct: "miner direct (0 ms)",
+    portkey: `Portkey gateway ${PORTKEY_VERSION}`,
+    r1: "router r=1, Miniflare",
+    r1w: "router r=1, wrangler dev (reference)",
+    second: "miner direct (40 ms, r=3's quorum)",
+    r3: "router r=3 (20/40/80 ms), Miniflare",
+    gw: "gateway /openai/v1 chat, dev key, Miniflare",
+    gwBench: "gateway /openai/v1 chat, bench key, Miniflare",
+    pingMf: "GET /api/v1/ping, Miniflare",
+    pingW: "GET /api/v1/ping, wrangler dev",
+  };
+  // Every scenario once a round, ROUNDS rounds, so that a shared machine's drift spreads over all.
+  for (let r = 0; r < ROUNDS; r++) {
+    console.error(` round ${r + 1} of ${ROUNDS}`);
+    await scenario(names.direct, minerDirect(zero.url, "t0"));
+    if (portkey) await scenario(names.portkey, viaPortkey(portkey, zero.url));
+    await scenario(
+      names.r1,
+      viaRouter(mf.origin, () => 1),
+      mf,
+    );
+    if (wrangler)
+      await scenario(
+        names.r1w,
+        viaRouter(wrangler.origin, () => 1),
+        wrangler,
+      );
+    await scenario(names.second, minerDirect(tiered[1]?.url ?? "", "t40"), undefined, { loaded: false });
+    await scenario(
+      names.r3,
+      viaRouter(mf.origin, () => 3),
+      mf,
+    );
+    // The dev key allows 600 requests a minute: sequential only, first round only.
+    if (r === 0) await scenario(names.gw, viaGateway(mf.origin, DEV_CUSTOMER_KEY), mf, { loaded: false });
+    await scenario(names.gwBench, viaGateway(mf.origin, benchKey), mf);
+    await scenario(names.pingMf, ping(mf.origin), mf);
+    if (wrangler) await scenario(names.pingW, ping(wrangler.origin), wrangler);
+  }
+  // Each scenario's figures are those of its median round by sequential p50; failures add up.
+  for (const [, runs] of perRound) {
+    const sorted = [...runs].sort((x, y) => x.sequential.p50 - y.sequential.p50);
+    const median = sorted[Math.floor(sorted.length / 2)];
+    if (!median) continue;
+    const failures = (pick: (row: Row) => number) => runs.reduce((sum, row) => sum + pick(row), 0);
+    const row: Row = { ...median, p50_rounds: runs.map((x) => x.sequential.p50), sequential: { ...median.sequential, failures: failures((x) => x.sequential.failures) } };
+    if (median.loaded) row.loaded = { ...median.loaded, failures: failures((x) => x.loaded?.failures ?? 0) };
+    const failure = runs.find((x) => x.first_failure)?.first_failure;
+    if (failure) row.first_failure = failure;
+    rows.push(row);
+  }
+  const find = (name: string) => rows.find((row) => row.name === name);
+  const must = (name: string) => {
+    const row = find(name);
+    if (!row) throw new Error(`no figures for ${name}`);
+    return row;
+  };
+  const direct = must(names.direct);
+  const pk = find(names.portkey);
+  const r1 = must(names.r1);
+  const r1w = find(names.r1w);
+  const second = must(names.second);
+  const r3 = must(names.r3);
+  const gw = must(names.gw);
+  const pingMf = must(names.pingMf);
+  const pingW = find(names.pingW);
+
+  // Sessions sharing the connections: request i goes to session i mod n. The counts alternate
+  // over ROUNDS rounds (a shared machine drifts); each figure is the median round's.
+  type Scaling = {
+    sessions: number;
+    rps: number;
+    rps_rounds: number[];
+    rps_per_session: number;
+    p50: number;
+    failures: number;
+    cpu_ms_per_task?: number;
+    cores_busy?: number;
+    machine_cores_busy: number;
+    first_failure?: string;
+  };
+  const measured = new Map<number, { rps: number; p50: number; failures: number; machine: number; cpu?: number; cores?: number; failure?: string }[]>();
+  for (let round_ = 0; round_ < ROUNDS; round_++) {
+    for (const n of SESSION_COUNTS) {
+      const send = viaRouter(mf.origin, (i) => SCALING_SESSIONS[((i % n) + n) % n] ?? 11);
+      const warmed = await load(send, 4 * n, 1, 60);
+      const pids = workerdBelow(mf.pid);
+      const before = cpuMs(pids);
+      const machineBefore = machineTicks();
+      const run = await load(send, LOADED, CONNECTIONS);
+      const s = stats(run);
+      const cpu = cpuMs(pids) - before;
+      const machine = round(machineCoresBusy(machineBefore, machineTicks(), availableParallelism()));
+      const failure = warmed.firstFailure ?? run.firstFailure;
+      measured.set(n, [
+        ...(measured.get(n) ?? []),
+        {
+          rps: s.rps,
+          p50: s.p50,
+          failures: s.failures + warmed.failures,
+          machine,
+          ...(pids.length > 0 ? { cpu: round(cpu / Math.max(1, s.requests)), cores: round(cpu / 1000 / run.seconds) } : {}),
+          ...(failure ? { failure } : {}),
+        },
+      ]);
+      console.error(`  round ${round_ + 1}, ${n} session(s): ${s.rps} req/s${failure ? `, FAILED: ${failure}` : ""}`);
+    }
+  }
+  const scaling: Scaling[] = SESSION_COUNTS.map((n) => {
+    const runs = measured.get(n) ?? [];
+    const median = [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)];
+    const failure = runs.find((r) => r.failure)?.failure;
+    return {
+      sessions: n,
+      rps: median?.rps ?? Number.NaN,
+      rps_rounds: runs.map((r) => r.rps),
+      rps_per_session: round((median?.rps ?? Number.NaN) / n),
+      p50: median?.p50 ?? Number.NaN,
+      failures: runs.reduce((sum, r) => sum + r.failures, 0),
+      machine_cores_busy: median?.machine ?? Number.NaN,
+      ...(median?.cpu !== undefined ? { cpu_ms_per_task: median.cpu } : {}),
+      ...(median?.cores !== undefined ? { cores_busy: median.cores } : {}),
+      ...(failure ? { first_failure: failure } : {}),
+    };
+  });
+
+  // Streaming: time to first token (the first chunk of either body is the event carrying it).
+  // Portkey is left out: 1.15.2 answers 500 to a streamed request on Node 22 (its updateHeaders
+  // appends to a fetched response's immutable headers: "TypeError: immutable").
+  const ttftRuns = [
+    { name: "miner direct (0 ms), stream", send: minerDirect(zero.url, "t0", true) },
+    { name: "router r=1, Miniflare, stream", send: viaRouter(mf.origin, () => 1, true) },
+  ];
+  const ttft: { name: string; p50: number; p99: number; failures: number; first_failure?: string }[] = [];
+  for (const { name, send } of ttftRuns) {
+    await warm(send, 5);
+    const run = await firstByte(send, Math.min(SEQUENTIAL, 100));
+    const s = stats(run);
+    ttft.push({ name, p50: s.p50, p99: s.p99, failures: s.failures, ...(run.firstFailure ? { first_failure: run.firstFailure } : {}) });
+  }
+
+  const added = (row: Row | undefined, base: Row) => (row ? round(row.sequential.p50 - base.sequential.p50) : undefined);
   const summary = {
-    requests_per_scenario: REQUESTS,
-    concurrency: CONCURRENCY,
-    router_overhead_ms: { p50: round(routerOne.p50 - minerZero.p50), p99: round(routerOne.p99 - minerZero.p99) },
-    r3_vs_second_fastest_ms: { p50: round(routerThree.p50 - second.p50), p99: round(routerThree.p99 - second.p99) },
-    r3_vs_slowest_ms: { p50: round(routerThree.p50 - slowest.p50), p99: round(routerThree.p99 - slowest.p99) },
-    scenarios: results,
+    sequential_requests: SEQUENTIAL,
+    loaded_requests: LOADED,
+    connections: CONNECTIONS,
+    added_p50_ms: {
+      portkey: added(pk, direct),
+      router_r1_miniflare: added(r1, direct),
+      router_r1_wrangler_dev: added(r1w, direct),
+      router_r3_over_quorum_miner: added(r3, second),
+      gateway_over_router: round(gw.sequential.p50 - r1.sequential.p50),
+    },
+    router_to_portkey_added_ratio: pk ? round((r1.sequential.p50 - direct.sequential.p50) / Math.max(0.01, pk.sequential.p50 - direct.sequential.p50)) : undefined,
+    ping_floor_p50_ms: { miniflare: pingMf.sequential.p50, wrangler_dev: pingW?.sequential.p50 },
+    scenarios: rows,
+    session_scaling: scaling,
+    streaming_first_byte: ttft,
+    failed_requests_total:
+      rows.reduce((n, r) => n + r.sequential.failures + (r.loaded?.failures ?? 0), 0) + scaling.reduce((n, s) => n + s.failures, 0) + ttft.reduce((n, t) => n + t.failures, 0),
+    notes,
   };
 
-  const header = ["scenario", "requests", "errors", "p50 ms", "p99 ms", "mean ms", "req/s"];
-  const rows = results.map((r) => [r.name, r.requests, r.errors, r.p50, r.p99, r.mean, r.rps].map(String));
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
-  console.log(`\n${REQUESTS} requests per scenario, ${CONCURRENCY} concurrent, loopback, router on wrangler dev (workerd)\n`);
-  console.log(line(header));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const r of rows) console.log(line(r));
+  const base = (row: Row) => (row.name.startsWith("router r=3") ? second : row.name.startsWith("gateway") ? r1 : row.name.startsWith("GET") ? undefined : direct);
+  console.log(`\nsequential: ${SEQUENTIAL} requests; loaded: ${LOADED} requests over ${CONNECTIONS} connections; loopback; the median of ${ROUNDS} round(s) by p50\n`);
   console.log(
-    `\nrouter overhead p50 ${summary.router_overhead_ms.p50} ms, p99 ${summary.router_overhead_ms.p99} ms; ` +
-      `r=3 minus second-fastest p50 ${summary.r3_vs_second_fastest_ms.p50} ms; r=3 minus slowest p50 ${summary.r3_vs_slowest_ms.p50} ms\n`,
+    table(
+      ["scenario", "p50 ms", "rounds' p50", "p99 ms", "added p50", `req/s @${CONNECTIONS}`, `p50 @${CONNECTIONS}`, "failed", "CPU ms/task"],
+      rows.map((r) => {
+        const b = base(r);
+        return [
+          r.name,
+          r.sequential.p50,
+          r.p50_rounds?.join(" / "),
+          r.sequential.p99,
+          b && b !== r ? added(r, b) : undefined,
+          r.loaded?.rps,
+          r.loaded?.p50,
+          r.sequential.failures + (r.loaded?.failures ?? 0),
+          r.cpu_ms_per_task,
+        ];
+      }),
+    ),
   );
-  console.log(JSON.stringify(summary));
+  console.log("\n(added p50: over the miner called directly; r=3 over its quorum's miner, the 40 ms one; the gateway over the router path r=1)");
+  console.log(`\nredundancy-1 sessions sharing ${CONNECTIONS} connections (${LOADED} requests a round, ${ROUNDS} rounds), Miniflare\n`);
+  console.log(
+    table(
+      [
+        "sessions",
+        "req/s (median)",
+        "rounds' req/s",
+        "req/s per session",
+        "p50 ms",
+        "failed",
+        "CPU ms/task",
+        "workerd cores busy",
+        `machine cores busy (of ${availableParallelism()})`,
+      ],
+      scaling.map((s) => [s.sessions, s.rps, s.rps_rounds.join(" / "), s.rps_per_session, s.p50, s.failures, s.cpu_ms_per_task, s.cores_busy, s.machine_cores_busy]),
+    ),
+  );
+  console.log(`\nstreaming, time to first token (${Math.min(SEQUENTIAL, 100)} sequential)\n`);
+  console.log(
+    table(
+      ["scenario", "p50 ms", "p99 ms", "failed"],
+      ttft.map((t) => [t.name, t.p50, t.p99, t.failures]),
+    ),
+  );
+  console.log(
+    `\nrouter r=1 adds ${summary.added_p50_ms.router_r1_miniflare} ms at p50 on Miniflare` +
+      (summary.added_p50_ms.portkey !== undefined ? `, Portkey ${summary.added_p50_ms.portkey} ms: ratio ${summary.router_to_portkey_added_ratio}` : "") +
+      `; bare ping p50 ${pingMf.sequential.p50} ms (Miniflare)${pingW ? `, ${pingW.sequential.p50} ms (wrangler dev)` : ""}; failed requests in all: ${summary.failed_requests_total}`,
+  );
+  for (const r of rows) if (r.first_failure) console.log(`  first failure, ${r.name}: ${r.first_failure}`);
+  for (const s of scaling) if (s.first_failure) console.log(`  first failure, ${s.sessions} sessions: ${s.first_failure}`);
+  for (const t of ttft) if (t.first_failure) console.log(`  first failure, ${t.name}: ${t.first_failure}`);
+  for (const n of notes) console.log(`  note: ${n}`);
+  console.log(`\n${JSON.stringify(summary)}`);
 } finally {
-  await router.stop();
-  await Promise.all([zero, ...tiered].map((m) => m.close()));
+  await stopAll();
 }

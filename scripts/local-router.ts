@@ -12,7 +12,7 @@ import { assertPortsFree } from "./ports.ts";
 
 const SUPERVISE = fileURLToPath(new URL("./supervise.ts", import.meta.url));
 
-export type LocalRouter = { origin: string; stop(): Promise<void>; exited: Promise<number | null> };
+export type LocalRouter = { origin: string /** The supervisor's pid: wrangler and workerd run below it. */; pid: number; stop(): Promise<void>; exited: Promise<number | null> };
 
 export async function startLocalRouter(options: {
   port: number;
@@ -64,5 +64,5 @@ export async function startLocalRouter(options: {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { origin, stop, exited };
+  return { origin, pid: child.pid ?? -1, stop, exited };
 }

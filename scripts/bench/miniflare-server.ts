@@ -1,0 +1,54 @@
+/**
+ * The router as production runs it, for the bench: the bundle `npm run build`
+ * writes (dist/index.js) on workerd through Miniflare's API, with no
+ * `wrangler dev` proxy in front; local SQLite-backed Durable Objects and R2
+ * persisted on disk. Run under scripts/supervise.ts (see runtimes.ts), so
+ * workerd ends with us however we end.
+ *
+ *   node scripts/bench/miniflare-server.ts <port> <persist dir> <vars as JSON>
+ *
+ * Prints `ready <url>` once the router answers.
+ */
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+
+const [portArg, persistTo, varsJson] = process.argv.slice(2);
+const port = Number(portArg);
+if (!Number.isInteger(port) || !persistTo || !varsJson) {
+  console.error("usage: node scripts/bench/miniflare-server.ts <port> <persist dir> <vars as JSON>");
+  process.exit(2);
+}
+const vars: Record<string, string> = JSON.parse(varsJson);
+
+// The same bindings as wrangler.toml (the bundle's Durable Object classes, the R2 bucket),
+// in Miniflare 4's option shape, which this Miniflare converts.
+const mf = new Miniflare(
+  convertV4MiniflareOptions({
+    host: "127.0.0.1",
+    port,
+    modules: true,
+    scriptPath: "dist/index.js",
+    compatibilityDate: "2026-11-01",
+    bindings: vars,
+    durableObjects: {
+      SESSIONS: { className: "SessionObject", useSQLite: true },
+      MINERS: { className: "MinerRegistry", useSQLite: true },
+      LEDGERS: { className: "LedgerObject", useSQLite: true },
+      QUOTAS: { className: "QuotaObject", useSQLite: true },
+      A2A_TASKS: { className: "A2ATaskStoreObject", useSQLite: true },
+    },
+    r2Buckets: { PAYLOADS: "cortensor-payloads" },
+    resourcePersistencePath: persistTo,
+  }),
+);
+
+let ending = false;
+async function end() {
+  if (ending) return;
+  ending = true;
+  await mf.dispose().catch(() => {});
+  process.exit(0);
+}
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void end());
+
+const url = await mf.ready;
+console.log(`ready ${url.origin}`);
