@@ -5,13 +5,13 @@
  * under scripts/supervise.ts, and pointed at the miner as an OpenAI-compatible
  * provider with `x-portkey-provider: openai` and `x-portkey-custom-host`.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { assertPortsFree } from "../ports.ts";
+import { startSupervised, waitUntilUp } from "../supervised-child.ts";
 
-const SUPERVISE = fileURLToPath(new URL("../supervise.ts", import.meta.url));
 const LOOPBACK_ONLY = fileURLToPath(new URL("./loopback-only.ts", import.meta.url));
 
 export type Portkey = { version: string; origin: string; pid: number; stop(): Promise<void> };
@@ -36,40 +36,18 @@ export function installPortkey(cacheDir: string, version: string): string {
 export async function startPortkey(options: { cacheDir: string; version: string; port: number }): Promise<Portkey> {
   const entry = installPortkey(options.cacheDir, options.version);
   await assertPortsFree([options.port]);
-  const child = spawn(process.execPath, [SUPERVISE, process.execPath, "--import", LOOPBACK_ONLY, entry, `--port=${options.port}`, "--headless"], {
-    stdio: ["pipe", "pipe", "pipe"],
-    detached: true,
-    env: { ...process.env, NODE_ENV: "production" },
-  });
-  let output = "";
-  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
-  child.stdout.on("data", keep);
-  child.stderr.on("data", keep);
-  const exited = new Promise<void>((r) => child.on("exit", () => r()));
-  const stop = async () => {
-    child.stdin.end();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
-    clearTimeout(timer);
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  };
+  const child = startSupervised(process.execPath, ["--import", LOOPBACK_ONLY, entry, `--port=${options.port}`, "--headless"], { env: { NODE_ENV: "production" } });
   const origin = `http://127.0.0.1:${options.port}`;
-  const end = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`Portkey's gateway exited (${child.exitCode ?? child.signalCode}):\n${output}`);
-    try {
+  await waitUntilUp(
+    child,
+    async () => {
       await (await fetch(origin)).arrayBuffer();
-      break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > end) {
-      await stop();
-      throw new Error(`Portkey's gateway did not answer on ${origin} within 30 s:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return { version: options.version, origin, pid: child.pid ?? -1, stop };
+      return true;
+    },
+    "Portkey's gateway",
+    30,
+  );
+  return { version: options.version, origin, pid: child.pid, stop: child.stop };
 }
 
 /** The headers that route a request through Portkey to an OpenAI-compatible server. */
