@@ -65,10 +65,14 @@ export class SessionObject extends SqliteObject {
     super(ctx, env, SESSION_MIGRATIONS, { lazy: true });
   }
 
+  /** The session's settings, read and parsed once: this object is their only writer (`configure`). */
+  #configured: Configured | undefined;
+
   private configured(): Configured | undefined {
-    if (!this.hasSchema()) return undefined;
+    if (this.#configured || !this.hasSchema()) return this.#configured;
     const row = this.store.session();
-    return row && { id: row.session_id, config: SessionConfigSchema.parse(JSON.parse(row.config)) };
+    this.#configured = row && { id: row.session_id, config: SessionConfigSchema.parse(JSON.parse(row.config)) };
+    return this.#configured;
   }
 
   // --- configuration -------------------------------------------------------
@@ -77,6 +81,7 @@ export class SessionObject extends SqliteObject {
     if (options.create === (this.configured() !== undefined)) return null;
     this.ensureSchema();
     this.store.saveSession(sessionId, config);
+    this.#configured = undefined;
     return this.getSession();
   }
 
