@@ -27,6 +27,7 @@ import { type Portkey, portkeyHeaders, startPortkey } from "./bench/portkey.ts";
 import { table } from "./bench/report.ts";
 import { build, type Runtime, startMiniflare, startWranglerDev } from "./bench/runtimes.ts";
 import { provision } from "./provision.ts";
+import { issueBenchKey } from "./bench/bench-key.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const SEQUENTIAL = env("BENCH_REQUESTS", 200);
@@ -124,29 +125,6 @@ async function provisionRouter(runtime: Runtime, miners: { zero: string; tiered:
       ...SCALING_SESSIONS.map((id) => ({ id, name: `bench scaling ${id}`, model: "bench-zero", redundancy: 1 })),
     ],
   });
-}
-
-/**
- * The dev customer key allows 600 requests a minute, fewer than the loaded run sends: a
- * bench customer gets a key allowing 100 000 (the most a key may have), on the same path.
- */
-async function issueBenchKey(origin: string): Promise<string> {
-  const admin = { ...json, authorization: `Bearer ${DEV_ADMIN_TOKEN}` };
-  const customer = await fetch(`${origin}/v1/admin/customers`, {
-    method: "POST",
-    headers: admin,
-    body: JSON.stringify({ id: "bench", name: "bench customer", billing: "prepaid", balance_micros: 1_000_000_000 }),
-  });
-  if (customer.status !== 201 && customer.status !== 409) throw new Error(`creating the bench customer: ${customer.status} ${await customer.text()}`);
-  const issued = await fetch(`${origin}/v1/admin/customers/bench/keys`, {
-    method: "POST",
-    headers: admin,
-    body: JSON.stringify({ name: "bench", requests_per_minute: 100_000, tokens_per_minute: 100_000_000 }),
-  });
-  const body: unknown = await issued.json();
-  const key = body && typeof body === "object" && "key" in body && typeof body.key === "string" ? body.key : undefined;
-  if (issued.status !== 201 || !key) throw new Error(`issuing the bench key: ${issued.status} ${JSON.stringify(body)}`);
-  return key;
 }
 
 const started: { stop(): Promise<void> }[] = [];

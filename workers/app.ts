@@ -3,6 +3,7 @@ import { createMiddleware } from "hono/factory";
 import { bodyLimit } from "hono/body-limit";
 import { minerAdminRoutes } from "./admin/miner-admin-routes";
 import { sessionAdminRoutes } from "./admin/session-admin-routes";
+import { trafficAdminRoutes } from "./admin/traffic-admin-routes";
 import { loadConfig } from "./config/config";
 import type { AppEnv } from "./http/app-env";
 import type { ErrorHandler } from "hono";
@@ -105,6 +106,7 @@ export function createApp() {
   app.route("/", gatewayAdminRoutes);
   app.route("/", sessionAdminRoutes);
   app.route("/", minerAdminRoutes);
+  app.route("/", trafficAdminRoutes);
 
   app.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",

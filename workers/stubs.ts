@@ -1,18 +1,25 @@
+import { loadConfig } from "./config/config";
 import type { Env } from "./env";
+import { metered } from "./object-traffic";
 
 /**
  * Every Durable Object is addressed here and nowhere else, so that the
  * naming of objects (one per session, per customer, per quota identity…)
  * is decided once. Only `workers/sessions/` reaches the Session object.
+ * With OBJECT_TRAFFIC_METER on, each call is counted by object name.
  */
-export const sessionStub = (env: Env, sessionId: number) => env.SESSIONS.get(env.SESSIONS.idFromName(`session:${sessionId}`));
+function stub<T extends Rpc.DurableObjectBranded | undefined>(env: Env, namespace: DurableObjectNamespace<T>, name: string): DurableObjectStub<T> {
+  return metered(loadConfig(env).objectTrafficMeter, name, namespace.get(namespace.idFromName(name)));
+}
+
+export const sessionStub = (env: Env, sessionId: number) => stub(env, env.SESSIONS, `session:${sessionId}`);
 
 /** The deployment's one miner registry (also the session directory). */
-export const registryStub = (env: Env) => env.MINERS.get(env.MINERS.idFromName("registry"));
+export const registryStub = (env: Env) => stub(env, env.MINERS, "registry");
 
-export const ledgerStub = (env: Env, customerId: string) => env.LEDGERS.get(env.LEDGERS.idFromName(`customer:${customerId}`));
+export const ledgerStub = (env: Env, customerId: string) => stub(env, env.LEDGERS, `customer:${customerId}`);
 
-export const quotaStub = (env: Env, identity: string) => env.QUOTAS.get(env.QUOTAS.idFromName(identity));
+export const quotaStub = (env: Env, identity: string) => stub(env, env.QUOTAS, identity);
 
 /** One A2A task store per caller (key holder), so that callers never see each other's tasks. */
-export const a2aTaskStoreStub = (env: Env, owner: string) => env.A2A_TASKS.get(env.A2A_TASKS.idFromName(`owner:${owner}`));
+export const a2aTaskStoreStub = (env: Env, owner: string) => stub(env, env.A2A_TASKS, `owner:${owner}`);

@@ -15,7 +15,7 @@ import type { MinerOutcomeReport } from "../miner-registry";
 import { SqliteObject } from "../sqlite-object";
 import { LiveStream } from "./live-stream";
 import { OffchainDelivery } from "./offchain-delivery";
-import { FLUSH_COUNT, PendingReports } from "./pending-reports";
+import { FLUSH_COUNT, FLUSH_INTERVAL_MS, PendingReports } from "./pending-reports";
 import { recordOutcome } from "./record-outcome";
 import { ReputationReports } from "./reputation-reports";
 import { SESSION_MIGRATIONS, type StoredError, storedError, type TaskRow } from "./schema";
@@ -200,7 +200,7 @@ export class SessionObject extends SqliteObject {
         return { done: error.toFailure() };
       }
     }
-    await this.scheduleAlarm();
+    await this.scheduleAlarm(plan.deadline);
 
     live?.open(streamHead({ sessionId: input.sessionId, taskId, kind: plan.request.kind, model: session.config.model, created: plan.created }));
     const config = loadConfig(this.env);
@@ -313,7 +313,7 @@ export class SessionObject extends SqliteObject {
   private queueReports(reports: MinerOutcomeReport[]) {
     this.pending.add(reports);
     // The alarm also retries a batch the count trigger failed to send.
-    this.ctx.waitUntil(this.scheduleAlarm());
+    this.ctx.waitUntil(this.scheduleAlarm(this.now() + FLUSH_INTERVAL_MS));
     if (this.pending.count() >= FLUSH_COUNT) this.ctx.waitUntil(this.flushReports());
   }
 
@@ -353,9 +353,12 @@ export class SessionObject extends SqliteObject {
    * Keeps the alarm at or before the earliest open deadline, payload expiry
    * or report flush: one alarm drives every kind of due work. It is only
    * moved earlier here; an alarm that fires with nothing
-   * due reschedules itself, so the hot path rarely writes it.
+   * due reschedules itself, so the hot path rarely writes it. `dueBy` is
+   * when the new work is due: an alarm already set no later covers it, with
+   * no query at all (the common case on a busy session).
    */
-  private async scheduleAlarm() {
+  private async scheduleAlarm(dueBy?: number) {
+    if (dueBy !== undefined && typeof this.alarmAt === "number" && this.alarmAt <= dueBy) return;
     const candidates = [this.store.earliestOpenDeadline(), this.payloads.nextExpiry(), this.pending.dueAt()].filter((x) => x !== null);
     if (candidates.length === 0) return;
     const next = Math.min(...candidates);

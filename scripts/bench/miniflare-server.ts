@@ -7,7 +7,8 @@
  *
  *   node scripts/bench/miniflare-server.ts <port> <persist dir> <vars as JSON>
  *
- * Prints `ready <url>` once the router answers.
+ * Prints `ready <url>` once the router answers. With BENCH_INSPECTOR_PORT set,
+ * workerd's V8 inspector listens on that loopback port (for scripts/bench/profile.ts).
  */
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 
@@ -18,6 +19,7 @@ if (!Number.isInteger(port) || !persistTo || !varsJson) {
   process.exit(2);
 }
 const vars: Record<string, string> = JSON.parse(varsJson);
+const inspectorPort = process.env["BENCH_INSPECTOR_PORT"] ? Number(process.env["BENCH_INSPECTOR_PORT"]) : undefined;
 
 // The same bindings as wrangler.toml (the bundle's Durable Object classes, the R2 bucket),
 // in Miniflare 4's option shape, which this Miniflare converts.
@@ -38,6 +40,7 @@ const mf = new Miniflare(
     },
     r2Buckets: { PAYLOADS: "cortensor-payloads" },
     resourcePersistencePath: persistTo,
+    ...(inspectorPort ? { inspectorPort, inspectorHost: "127.0.0.1" } : {}),
   }),
 );
 

@@ -25,9 +25,19 @@ export function build(): void {
   });
 }
 
-export async function startMiniflare(options: { port: number; persistTo: string; vars: Record<string, string>; log?: (line: string) => void }): Promise<Runtime> {
-  await assertPortsFree([options.port]);
-  const child = startSupervised(process.execPath, [SERVER, String(options.port), options.persistTo, JSON.stringify(options.vars)], options.log ? { log: options.log } : {});
+export async function startMiniflare(options: {
+  port: number;
+  persistTo: string;
+  vars: Record<string, string>;
+  log?: (line: string) => void;
+  /** Where workerd's V8 inspector listens (for a CPU profile); none by default. */
+  inspectorPort?: number;
+}): Promise<Runtime> {
+  await assertPortsFree(options.inspectorPort ? [options.port, options.inspectorPort] : [options.port]);
+  const child = startSupervised(process.execPath, [SERVER, String(options.port), options.persistTo, JSON.stringify(options.vars)], {
+    ...(options.log ? { log: options.log } : {}),
+    ...(options.inspectorPort ? { env: { BENCH_INSPECTOR_PORT: String(options.inspectorPort) } } : {}),
+  });
   // The server prints its origin once workerd is ready.
   const ready = () => /ready (http:\/\/\S+)/.exec(child.output())?.[1];
   await waitUntilUp(child, async () => ready() !== undefined, "Miniflare", 60);

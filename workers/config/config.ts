@@ -129,6 +129,8 @@ const VarsShape = {
   MAX_BODY_BYTES: positiveInt(1_048_576),
   CONSENSUS_SIMILARITY_THRESHOLD: parsed(z.coerce.number<string>().min(0).max(1).default(0.9)),
   ALLOW_PRIVATE_MINER_URLS: flag,
+  /** Count this isolate's calls to each Durable Object (GET /api/v1/admin/object-traffic; the bench's busiest object). */
+  OBJECT_TRAFFIC_METER: flag,
   EMBEDDING_SOURCE: parsed(z.enum(["lexical", "openai"]).default("lexical")),
   EMBEDDING_URL: url,
   EMBEDDING_MODEL: parsed(z.string().default("text-embedding-3-small")),
@@ -279,6 +281,7 @@ const ConfigSchema = z.looseObject(VarsShape).transform((e) => {
     embedding: embeddingFrom(e.EMBEDDING_SOURCE, e.EMBEDDING_URL, e.EMBEDDING_MODEL, e.EMBEDDING_API_KEY),
     // Dev miners listen on loopback; in production a miner URL must be public.
     allowPrivateMinerUrls: !production || e.ALLOW_PRIVATE_MINER_URLS,
+    objectTrafficMeter: e.OBJECT_TRAFFIC_METER,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
     payloadRetentionS: e.PAYLOAD_RETENTION_S,
     payloadWriteBackend: e.PAYLOAD_WRITE_BACKEND,

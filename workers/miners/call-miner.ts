@@ -58,6 +58,8 @@ async function readLimited(target: MinerTarget, response: Response): Promise<str
   }
   const body = response.body;
   if (!body) return "";
+  // A declared length within the limit is one native read; the runtime stops at the declared length.
+  if (response.headers.has("content-length")) return response.text();
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let text = "";
