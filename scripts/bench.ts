@@ -22,6 +22,7 @@ import { startDevMiner } from "../tools/dev-miner/server.ts";
 import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_KEY, DEV_ROUTER_TOKEN } from "../workers/config/dev-credentials.ts";
 import { availableParallelism } from "node:os";
 import { cpuMs, machineCoresBusy, machineTicks, workerdBelow } from "./bench/cpu.ts";
+import { type Busiest, busiest, objectCounts } from "./bench/object-traffic.ts";
 import { firstByte, load, round, type Send, type Stats, stats, warm } from "./bench/load.ts";
 import { type Portkey, portkeyHeaders, startPortkey } from "./bench/portkey.ts";
 import { table } from "./bench/report.ts";
@@ -84,7 +85,16 @@ const ping =
   (_i, signal) =>
     fetch(`${origin}/api/v1/ping`, { signal });
 
-type Row = { name: string; sequential: Stats; loaded?: Stats; cpu_ms_per_task?: number; first_failure?: string; p50_rounds?: number[] };
+type Row = {
+  name: string;
+  sequential: Stats;
+  loaded?: Stats;
+  cpu_ms_per_task?: number;
+  /** The Durable Object that took the most calls during the loaded run, and how many a second. */
+  busiest_object?: Busiest;
+  first_failure?: string;
+  p50_rounds?: number[];
+};
 /** Each scenario's rows, one a round; `rows` gets each scenario's median round. */
 const perRound = new Map<string, Row[]>();
 const rows: Row[] = [];
@@ -96,11 +106,14 @@ async function scenario(name: string, send: Send, runtime?: Runtime, options: { 
   const pids = runtime ? workerdBelow(runtime.pid) : [];
   const cpuBefore = cpuMs(pids);
   const seq = await load(send, SEQUENTIAL, 1);
+  const countsBefore = runtime?.name === "miniflare" ? await objectCounts(runtime.origin) : undefined;
   const conc = options.loaded === false ? undefined : await load(send, LOADED, CONNECTIONS);
+  const top = conc && runtime && countsBefore ? busiest(countsBefore, await objectCounts(runtime.origin), conc.seconds) : undefined;
   const tasks = seq.latencies.length + seq.failures + (conc ? conc.latencies.length + conc.failures : 0);
   const row: Row = { name, sequential: stats(seq) };
   if (conc) row.loaded = stats(conc);
   if (runtime && pids.length > 0) row.cpu_ms_per_task = round((cpuMs(pids) - cpuBefore) / Math.max(1, tasks));
+  if (top) row.busiest_object = top;
   const failure = warmed.firstFailure ?? seq.firstFailure ?? conc?.firstFailure;
   if (failure) row.first_failure = failure;
   row.sequential.failures += warmed.failures;
@@ -141,7 +154,8 @@ try {
     console.error("building dist/ (npm run build) ...");
     build();
   }
-  const vars = { ENVIRONMENT: "development" };
+  // The object-traffic meter counts calls by Durable Object, for each scenario's busiest object.
+  const vars = { ENVIRONMENT: "development", OBJECT_TRAFFIC_METER: "true" };
   const zero = await startDevMiner({ name: "bench-zero", token: "t0", models: ["bench", "bench-zero"] });
   const tiered = await Promise.all(
     [20, 40, 80].map((latencyMs) => startDevMiner({ name: `bench-${latencyMs}ms`, token: `t${latencyMs}`, latencyMs, models: ["bench", "bench-r3"] })),
@@ -257,9 +271,10 @@ try {
     cpu_ms_per_task?: number;
     cores_busy?: number;
     machine_cores_busy: number;
+    busiest_object?: Busiest;
     first_failure?: string;
   };
-  const measured = new Map<number, { rps: number; p50: number; failures: number; machine: number; cpu?: number; cores?: number; failure?: string }[]>();
+  const measured = new Map<number, { rps: number; p50: number; failures: number; machine: number; cpu?: number; cores?: number; top?: Busiest; failure?: string }[]>();
   for (let round_ = 0; round_ < ROUNDS; round_++) {
     for (const n of SESSION_COUNTS) {
       const send = viaRouter(mf.origin, (i) => SCALING_SESSIONS[((i % n) + n) % n] ?? 11);
@@ -267,7 +282,9 @@ try {
       const pids = workerdBelow(mf.pid);
       const before = cpuMs(pids);
       const machineBefore = machineTicks();
+      const countsBefore = await objectCounts(mf.origin);
       const run = await load(send, LOADED, CONNECTIONS);
+      const top = busiest(countsBefore, await objectCounts(mf.origin), run.seconds);
       const s = stats(run);
       const cpu = cpuMs(pids) - before;
       const machine = round(machineCoresBusy(machineBefore, machineTicks(), availableParallelism()));
@@ -280,6 +297,7 @@ try {
           failures: s.failures + warmed.failures,
           machine,
           ...(pids.length > 0 ? { cpu: round(cpu / Math.max(1, s.requests)), cores: round(cpu / 1000 / run.seconds) } : {}),
+          ...(top ? { top } : {}),
           ...(failure ? { failure } : {}),
         },
       ]);
@@ -300,6 +318,7 @@ try {
       machine_cores_busy: median?.machine ?? Number.NaN,
       ...(median?.cpu !== undefined ? { cpu_ms_per_task: median.cpu } : {}),
       ...(median?.cores !== undefined ? { cores_busy: median.cores } : {}),
+      ...(median?.top ? { busiest_object: median.top } : {}),
       ...(failure ? { first_failure: failure } : {}),
     };
   });
@@ -345,7 +364,18 @@ try {
   console.log(`\nsequential: ${SEQUENTIAL} requests; loaded: ${LOADED} requests over ${CONNECTIONS} connections; loopback; the median of ${ROUNDS} round(s) by p50\n`);
   console.log(
     table(
-      ["scenario", "p50 ms", "rounds' p50", "p99 ms", "added p50", `req/s @${CONNECTIONS}`, `p50 @${CONNECTIONS}`, "failed", "CPU ms/task"],
+      [
+        "scenario",
+        "p50 ms",
+        "rounds' p50",
+        "p99 ms",
+        "added p50",
+        `req/s @${CONNECTIONS}`,
+        `p50 @${CONNECTIONS}`,
+        "failed",
+        "CPU ms/task",
+        `busiest object, req/s @${CONNECTIONS}`,
+      ],
       rows.map((r) => {
         const b = base(r);
         return [
@@ -358,6 +388,7 @@ try {
           r.loaded?.p50,
           r.sequential.failures + (r.loaded?.failures ?? 0),
           r.cpu_ms_per_task,
+          r.busiest_object ? `${r.busiest_object.object}: ${r.busiest_object.rps}` : undefined,
         ];
       }),
     ),
@@ -376,8 +407,20 @@ try {
         "CPU ms/task",
         "workerd cores busy",
         `machine cores busy (of ${availableParallelism()})`,
+        "busiest object, req/s",
       ],
-      scaling.map((s) => [s.sessions, s.rps, s.rps_rounds.join(" / "), s.rps_per_session, s.p50, s.failures, s.cpu_ms_per_task, s.cores_busy, s.machine_cores_busy]),
+      scaling.map((s) => [
+        s.sessions,
+        s.rps,
+        s.rps_rounds.join(" / "),
+        s.rps_per_session,
+        s.p50,
+        s.failures,
+        s.cpu_ms_per_task,
+        s.cores_busy,
+        s.machine_cores_busy,
+        s.busiest_object ? `${s.busiest_object.object}: ${s.busiest_object.rps}` : undefined,
+      ]),
     ),
   );
   console.log(`\nstreaming, time to first token (${Math.min(SEQUENTIAL, 100)} sequential)\n`);
