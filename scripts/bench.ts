@@ -9,11 +9,13 @@
  *    at 16 connections, failed requests, and workerd's CPU time per task;
  *  - 1, 2, 4 and 8 redundancy-1 sessions sharing 16 connections; the gateway
  *    path over the router path; redundancy 3 over its quorum's miner; streaming
- *    time to first token; a bare ping through each runtime (the floor).
+ *    time to first token; a bare ping through each runtime; the floor Worker
+ *    (scripts/bench/floor/): the least a task costs on this runtime;
+ *  - each loaded scenario's busiest Durable Object and the calls a second it took.
  * Prints tables, then one JSON line with every figure.
  *
  * Env: BENCH_REQUESTS (sequential, 200), BENCH_LOAD_REQUESTS (at 16 connections, 1000),
- * BENCH_CONNECTIONS (16), BENCH_ROUNDS (rounds, 3; each figure is the median round's), BENCH_PORT (5110; uses the next 3 ports too),
+ * BENCH_CONNECTIONS (16), BENCH_ROUNDS (rounds, 3; each figure is the median round's), BENCH_PORT (5110; uses the next 3 ports too, and the profiler BENCH_PORT + 9),
  * BENCH_WRANGLER=0 (skip wrangler dev), BENCH_PORTKEY=0 (skip Portkey),
  * BENCH_PORTKEY_VERSION (1.15.2), BENCH_SKIP_BUILD=1 (use dist/ as it is).
  */
@@ -80,6 +82,10 @@ const viaGateway =
       headers: { ...json, authorization: `Bearer ${key}` },
       body: JSON.stringify({ model: "default", messages: [{ role: "user", content: prompt(i) }], max_tokens: 32 }),
     });
+const viaFloor =
+  (origin: string, path: "/relay" | "/task"): Send =>
+  (i, signal) =>
+    fetch(`${origin}${path}`, { method: "POST", signal, headers: json, body: JSON.stringify({ model: "bench", prompt: prompt(i), max_tokens: 32 }) });
 const ping =
   (origin: string): Send =>
   (_i, signal) =>
@@ -169,6 +175,11 @@ try {
   started.push(mf);
   await provisionRouter(mf, minerUrls);
 
+  console.error("starting the floor Worker on Miniflare (the least a task costs here) ...");
+  rmSync(".bench/state-floor", { recursive: true, force: true });
+  const floor = await startMiniflare({ port: PORT + 3, persistTo: ".bench/state-floor", vars: { MINER_URL: zero.url, MINER_TOKEN: "t0" }, worker: "floor" });
+  started.push(floor);
+
   let wrangler: Runtime | undefined;
   if (WITH_WRANGLER) {
     console.error("starting the router on wrangler dev (reference) ...");
@@ -201,6 +212,9 @@ try {
     gw: "gateway /openai/v1 chat, dev key, Miniflare",
     gwBench: "gateway /openai/v1 chat, bench key, Miniflare",
     pingMf: "GET /api/v1/ping, Miniflare",
+    floorPing: "floor: GET /ping, Miniflare",
+    floorRelay: "floor: Worker → miner, Miniflare",
+    floorTask: "floor: Worker → DO → miner + 1 row, Miniflare",
     pingW: "GET /api/v1/ping, wrangler dev",
   };
   // Every scenario once a round, ROUNDS rounds, so that a shared machine's drift spreads over all.
@@ -229,6 +243,9 @@ try {
     if (r === 0) await scenario(names.gw, viaGateway(mf.origin, DEV_CUSTOMER_KEY), mf, { loaded: false });
     await scenario(names.gwBench, viaGateway(mf.origin, benchKey), mf);
     await scenario(names.pingMf, ping(mf.origin), mf);
+    await scenario(names.floorPing, (_i, signal) => fetch(`${floor.origin}/ping`, { signal }), floor);
+    await scenario(names.floorRelay, viaFloor(floor.origin, "/relay"), floor);
+    await scenario(names.floorTask, viaFloor(floor.origin, "/task"), floor);
     if (wrangler) await scenario(names.pingW, ping(wrangler.origin), wrangler);
   }
   // Each scenario's figures are those of its median round by sequential p50; failures add up.
@@ -352,6 +369,14 @@ try {
     },
     router_to_portkey_added_ratio: pk ? round((r1.sequential.p50 - direct.sequential.p50) / Math.max(0.01, pk.sequential.p50 - direct.sequential.p50)) : undefined,
     ping_floor_p50_ms: { miniflare: pingMf.sequential.p50, wrangler_dev: pingW?.sequential.p50 },
+    // The least a task costs on this runtime (scripts/bench/floor/floor-worker.js): CPU and added p50.
+    floor: {
+      task_cpu_ms: find(names.floorTask)?.cpu_ms_per_task,
+      task_added_p50_ms: added(find(names.floorTask), direct),
+      relay_cpu_ms: find(names.floorRelay)?.cpu_ms_per_task,
+      relay_added_p50_ms: added(find(names.floorRelay), direct),
+      ping_cpu_ms: find(names.floorPing)?.cpu_ms_per_task,
+    },
     scenarios: rows,
     session_scaling: scaling,
     streaming_first_byte: ttft,
@@ -360,7 +385,8 @@ try {
     notes,
   };
 
-  const base = (row: Row) => (row.name.startsWith("router r=3") ? second : row.name.startsWith("gateway") ? r1 : row.name.startsWith("GET") ? undefined : direct);
+  const base = (row: Row) =>
+    row.name.startsWith("router r=3") ? second : row.name.startsWith("gateway") ? r1 : row.name.startsWith("GET") || row.name.startsWith("floor: GET") ? undefined : direct;
   console.log(`\nsequential: ${SEQUENTIAL} requests; loaded: ${LOADED} requests over ${CONNECTIONS} connections; loopback; the median of ${ROUNDS} round(s) by p50\n`);
   console.log(
     table(

@@ -22,23 +22,31 @@ const vars: Record<string, string> = JSON.parse(varsJson);
 const inspectorPort = process.env["BENCH_INSPECTOR_PORT"] ? Number(process.env["BENCH_INSPECTOR_PORT"]) : undefined;
 
 // The same bindings as wrangler.toml (the bundle's Durable Object classes, the R2 bucket),
-// in Miniflare 4's option shape, which this Miniflare converts.
+// in Miniflare 4's option shape, which this Miniflare converts. BENCH_WORKER=floor runs
+// floor/floor-worker.js instead: the least a task can cost here (see that file).
+const floor = process.env["BENCH_WORKER"] === "floor";
+type Worker = { scriptPath: string; durableObjects: Record<string, { className: string; useSQLite: boolean }>; r2Buckets?: Record<string, string> };
+const worker: Worker = floor
+  ? { scriptPath: "scripts/bench/floor/floor-worker.js", durableObjects: { FLOOR: { className: "FloorObject", useSQLite: true } } }
+  : {
+      scriptPath: "dist/index.js",
+      durableObjects: {
+        SESSIONS: { className: "SessionObject", useSQLite: true },
+        MINERS: { className: "MinerRegistry", useSQLite: true },
+        LEDGERS: { className: "LedgerObject", useSQLite: true },
+        QUOTAS: { className: "QuotaObject", useSQLite: true },
+        A2A_TASKS: { className: "A2ATaskStoreObject", useSQLite: true },
+      },
+      r2Buckets: { PAYLOADS: "cortensor-payloads" },
+    };
 const mf = new Miniflare(
   convertV4MiniflareOptions({
     host: "127.0.0.1",
     port,
     modules: true,
-    scriptPath: "dist/index.js",
     compatibilityDate: "2026-11-01",
     bindings: vars,
-    durableObjects: {
-      SESSIONS: { className: "SessionObject", useSQLite: true },
-      MINERS: { className: "MinerRegistry", useSQLite: true },
-      LEDGERS: { className: "LedgerObject", useSQLite: true },
-      QUOTAS: { className: "QuotaObject", useSQLite: true },
-      A2A_TASKS: { className: "A2ATaskStoreObject", useSQLite: true },
-    },
-    r2Buckets: { PAYLOADS: "cortensor-payloads" },
+    ...worker,
     resourcePersistencePath: persistTo,
     ...(inspectorPort ? { inspectorPort, inspectorHost: "127.0.0.1" } : {}),
   }),

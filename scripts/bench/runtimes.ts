@@ -32,18 +32,23 @@ export async function startMiniflare(options: {
   log?: (line: string) => void;
   /** Where workerd's V8 inspector listens (for a CPU profile); none by default. */
   inspectorPort?: number;
+  /** "floor": scripts/bench/floor/floor-worker.js instead of the router's bundle. */
+  worker?: "router" | "floor";
 }): Promise<Runtime> {
   await assertPortsFree(options.inspectorPort ? [options.port, options.inspectorPort] : [options.port]);
   const child = startSupervised(process.execPath, [SERVER, String(options.port), options.persistTo, JSON.stringify(options.vars)], {
     ...(options.log ? { log: options.log } : {}),
-    ...(options.inspectorPort ? { env: { BENCH_INSPECTOR_PORT: String(options.inspectorPort) } } : {}),
+    env: {
+      BENCH_WORKER: options.worker ?? "router",
+      ...(options.inspectorPort ? { BENCH_INSPECTOR_PORT: String(options.inspectorPort) } : {}),
+    },
   });
   // The server prints its origin once workerd is ready.
   const ready = () => /ready (http:\/\/\S+)/.exec(child.output())?.[1];
   await waitUntilUp(child, async () => ready() !== undefined, "Miniflare", 60);
   const origin = ready();
   if (!origin) throw new Error("Miniflare printed no origin");
-  return { name: "miniflare", origin, pid: child.pid, stop: child.stop };
+  return { name: options.worker === "floor" ? "floor" : "miniflare", origin, pid: child.pid, stop: child.stop };
 }
 
 export async function startWranglerDev(options: { port: number; persistTo: string; vars: Record<string, string>; log?: (line: string) => void }): Promise<Runtime> {

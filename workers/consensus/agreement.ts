@@ -73,6 +73,12 @@ function nearlyEqual(a: Item, b: Item, threshold: number): boolean {
  * protocol engine decides early only on an exact majority.
  */
 export async function findAgreement(candidates: readonly Candidate[], options: Options): Promise<Agreement> {
+  const unanimous = candidates[0] && candidates.every((c) => c.text === candidates[0]?.text) ? candidates[0] : undefined;
+  // One text only (every honest task at redundancy 1, most at 3): nothing to embed or weigh.
+  if (unanimous) {
+    const ids = candidates.map((c) => c.id);
+    return { winnerId: unanimous.id, exactIds: ids, agreedIds: ids, similarityToWinner: Object.fromEntries(ids.map((id) => [id, 1])), dissent: [] };
+  }
   const items = await prepare(candidates, options.embeddings);
   const first = items[0];
   if (!first) throw new Error("findAgreement needs at least one candidate");
@@ -109,6 +115,7 @@ export async function findAgreement(candidates: readonly Candidate[], options: O
 
 /** A result judged against an answer already decided (a late result). */
 export async function judgeAgainst(answer: string, text: string, options: Options): Promise<{ similarity: number; agreed: boolean }> {
+  if (answer === text) return { similarity: 1, agreed: true };
   const [a, b] = await prepare(
     [
       { id: "answer", text: answer },
