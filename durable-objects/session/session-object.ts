@@ -102,14 +102,14 @@ export class SessionObject extends SqliteObject {
   /** What the Worker routes this session's calls by (shard 0 only). */
   routing(): Routing | null {
     const session = this.configured();
-    if (!session || session.shard !== 0) return null;
+    if (session?.shard !== 0) return null;
     return { version: session.version, shards: session.config.shards, layout: session.layout };
   }
 
   /** The settings as a shard holds them (shard 0 only). */
   snapshot(): ShardSnapshot | null {
     const session = this.configured();
-    if (!session || session.shard !== 0) return null;
+    if (session?.shard !== 0) return null;
     return { sessionId: session.id, config: session.config, version: session.version, layout: session.layout, createdAt: session.createdAt };
   }
 
