@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
-import { runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { MAX_SHARDS } from "../workers/schemas/session";
+import { MinerPublicSchema } from "../workers/schemas/miner";
 import { admin, call, createSession, minersFor } from "./helpers";
 
 /**
@@ -169,6 +170,22 @@ describe("a sharded session", () => {
     expect(await idsOn(id, 1)).toEqual([]);
   });
 
+  it("refuses a task routed by settings it does not hold, and runs nothing", async () => {
+    const id = await shardedSession(2);
+    const input = {
+      sessionId: id,
+      request: { prompt: "routed by an old version", stream: false },
+      requestKey: null,
+      requestHash: "0".repeat(64),
+      timeouts: { timeoutS: 30, precommitS: 20 },
+    };
+    for (const shard of [0, 1]) {
+      const answer = await runInDurableObject(shardStub(id, shard), (instance) => instance.submit({ ...input, route: { shard, version: "an-older-version" } }));
+      expect(answer).toMatchObject({ ok: false, status: 503, code: "stale_routing" });
+      expect(await idsOn(id, shard)).toEqual([]);
+    }
+  });
+
   it("grows without losing a task: old tasks read, old request ids replay, new tasks spread", async () => {
     const { model } = await minersFor(["fastA"]);
     const id = await createSession({ model, redundancy: 1 });
@@ -194,5 +211,38 @@ describe("a sharded session", () => {
     expect((await session(id)).task_count).toBe(11);
     const listed = TaskList.parse(await (await call(`/api/v1/tasks/${id}?limit=100`)).json());
     expect(listed.tasks.map((t) => t.task_id)).toEqual([...before, ...after].sort((a, b) => b - a));
+  });
+});
+
+describe("a sharded session's reports to the registry", () => {
+  beforeEach(() => {
+    // A day ahead, frozen: no shard's flush alarm fires on its own; the test runs them.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 24 * 60 * 60 * 1000);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const pendingOn = (sessionId: number, shard: number) =>
+    runInDurableObject(shardStub(sessionId, shard), (_instance, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending_reports").one().n);
+
+  async function agreed(minerId: string) {
+    const { miners } = z.object({ miners: z.array(MinerPublicSchema) }).parse(await (await call("/api/v1/miners")).json());
+    return miners.find((m) => m.id === minerId)?.stats.agreed;
+  }
+
+  it("are queued by each shard and sent in its own batches by its alarm", async () => {
+    const { model, ids } = await minersFor(["fastA"]);
+    const minerId = ids.fastA ?? "";
+    const id = await createSession({ model, redundancy: 1, shards: 2 });
+    for (let i = 0; i < 6; i++) await completeOk(id, { prompt: `report ${i}` });
+    expect([await pendingOn(id, 0), await pendingOn(id, 1)]).toEqual([3, 3]);
+    expect(await agreed(minerId)).toBe(0);
+    expect(await runDurableObjectAlarm(shardStub(id, 1))).toBe(true);
+    expect(await agreed(minerId)).toBe(3);
+    expect(await runDurableObjectAlarm(shardStub(id, 0))).toBe(true);
+    expect(await agreed(minerId)).toBe(6);
+    expect([await pendingOn(id, 0), await pendingOn(id, 1)]).toEqual([0, 0]);
   });
 });
