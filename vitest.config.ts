@@ -13,8 +13,6 @@ export default defineConfig({
           ADMIN_API_KEY: TEST_ADMIN_KEY,
           MINER_CREDENTIAL_KEY: TEST_CREDENTIAL_KEY,
           PAYLOAD_MASTER_KEY: TEST_PAYLOAD_MASTER_KEY,
-          // Every Durable Object call goes through the metered stubs (test/object-traffic.test.ts reads the counts).
-          OBJECT_TRAFFIC_METER: "true",
           // v3 replica-tier pools; test/work.test.ts creates these sessions.
           V3_SESSION_POOLS: JSON.stringify({ "1": 801, "3": 803, "5": 805 }),
           // A second R2 backend, to exercise backend_index.

@@ -7,7 +7,8 @@
  *    pointed at the same zero-latency dev miner;
  *  - per scenario: sequential p50/p99 and what it adds over the miner, req/s
  *    at 16 connections, failed requests, and workerd's CPU time per task;
- *  - 1, 2, 4 and 8 redundancy-1 sessions sharing 16 connections; the gateway
+ *  - 1, 2, 4 and 8 redundancy-1 sessions sharing 16 connections; one hot
+ *    session sharded 1, 2, 4 and 8 ways (setting `shards`) at 16 connections; the gateway
  *    path over the router path; redundancy 3 over its quorum's miner; streaming
  *    time to first token; a bare ping through each runtime; the floor Worker
  *    (scripts/bench/floor/): the least a task costs on this runtime;
@@ -17,20 +18,22 @@
  * Env: BENCH_REQUESTS (sequential, 200), BENCH_LOAD_REQUESTS (at 16 connections, 1000),
  * BENCH_CONNECTIONS (16), BENCH_ROUNDS (rounds, 3; each figure is the median round's), BENCH_PORT (5110; uses the next 3 ports too, and the profiler BENCH_PORT + 9),
  * BENCH_WRANGLER=0 (skip wrangler dev), BENCH_PORTKEY=0 (skip Portkey),
- * BENCH_PORTKEY_VERSION (1.15.2), BENCH_SKIP_BUILD=1 (use dist/ as it is).
+ * BENCH_PORTKEY_VERSION (1.15.2), BENCH_SKIP_BUILD=1 (use dist/ as it is),
+ * BENCH_ONLY=shards (only the sharded-session series, on Miniflare).
  */
 import { rmSync } from "node:fs";
 import { startDevMiner } from "../tools/dev-miner/server.ts";
 import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_KEY, DEV_ROUTER_TOKEN } from "../workers/config/dev-credentials.ts";
 import { availableParallelism } from "node:os";
-import { cpuMs, machineCoresBusy, machineTicks, workerdBelow } from "./bench/cpu.ts";
-import { type Busiest, busiest, objectCounts } from "./bench/object-traffic.ts";
+import { cpuMs, workerdBelow } from "./bench/cpu.ts";
 import { firstByte, load, round, type Send, type Stats, stats, warm } from "./bench/load.ts";
 import { type Portkey, portkeyHeaders, startPortkey } from "./bench/portkey.ts";
 import { table } from "./bench/report.ts";
 import { build, type Runtime, startMiniflare, startWranglerDev } from "./bench/runtimes.ts";
+import { runSeries, type SeriesPoint, seriesCells, seriesHeader } from "./bench/series.ts";
 import { provision } from "./provision.ts";
 import { issueBenchKey } from "./bench/bench-key.ts";
+import { type Busiest, busiest, objectCounts } from "./bench/object-traffic.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const SEQUENTIAL = env("BENCH_REQUESTS", 200);
@@ -43,6 +46,11 @@ const PORTKEY_VERSION = process.env["BENCH_PORTKEY_VERSION"] ?? "1.15.2";
 const ROUNDS = Math.max(1, env("BENCH_ROUNDS", 3));
 const SESSION_COUNTS = [1, 2, 4, 8];
 const SCALING_SESSIONS = [11, 12, 13, 14, 15, 16, 17, 18];
+/** One session per shard count: session 20 + n has `shards: n`. */
+const SHARD_COUNTS = [1, 2, 4, 8];
+const shardedSession = (n: number) => 20 + n;
+const ONLY = process.env["BENCH_ONLY"];
+if (ONLY !== undefined && ONLY !== "shards") throw new Error(`BENCH_ONLY=${ONLY}: the only subset is "shards"`);
 
 const json = { "content-type": "application/json" };
 const prompt = (i: number) => `Benchmark prompt ${((i % 50) + 50) % 50}`;
@@ -142,6 +150,7 @@ async function provisionRouter(runtime: Runtime, miners: { zero: string; tiered:
       { id: 1, name: "bench redundancy 1", model: "bench-zero", redundancy: 1 },
       { id: 3, name: "bench redundancy 3", model: "bench-r3", redundancy: 3 },
       ...SCALING_SESSIONS.map((id) => ({ id, name: `bench scaling ${id}`, model: "bench-zero", redundancy: 1 })),
+      ...SHARD_COUNTS.map((n) => ({ id: shardedSession(n), name: `bench ${n} shard(s)`, model: "bench-zero", redundancy: 1, shards: n })),
     ],
   });
 }
@@ -175,13 +184,16 @@ try {
   started.push(mf);
   await provisionRouter(mf, minerUrls);
 
-  console.error("starting the floor Worker on Miniflare (the least a task costs here) ...");
-  rmSync(".bench/state-floor", { recursive: true, force: true });
-  const floor = await startMiniflare({ port: PORT + 3, persistTo: ".bench/state-floor", vars: { MINER_URL: zero.url, MINER_TOKEN: "t0" }, worker: "floor" });
-  started.push(floor);
+  let floor: Runtime | undefined;
+  if (!ONLY) {
+    console.error("starting the floor Worker on Miniflare (the least a task costs here) ...");
+    rmSync(".bench/state-floor", { recursive: true, force: true });
+    floor = await startMiniflare({ port: PORT + 3, persistTo: ".bench/state-floor", vars: { MINER_URL: zero.url, MINER_TOKEN: "t0" }, worker: "floor" });
+    started.push(floor);
+  }
 
   let wrangler: Runtime | undefined;
-  if (WITH_WRANGLER) {
+  if (WITH_WRANGLER && !ONLY) {
     console.error("starting the router on wrangler dev (reference) ...");
     rmSync(".bench/state-wrangler", { recursive: true, force: true });
     wrangler = await startWranglerDev({ port: PORT + 1, persistTo: ".bench/state-wrangler", vars });
@@ -190,7 +202,7 @@ try {
   }
 
   let portkey: Portkey | undefined;
-  if (WITH_PORTKEY) {
+  if (WITH_PORTKEY && !ONLY) {
     console.error(`starting Portkey's gateway ${PORTKEY_VERSION} (installed into .bench/portkey) ...`);
     try {
       portkey = await startPortkey({ cacheDir: ".bench/portkey", version: PORTKEY_VERSION, port: PORT + 2 });
@@ -201,271 +213,260 @@ try {
   }
 
   console.error("measuring ...");
-  const benchKey = await issueBenchKey(mf.origin);
-  const names = {
-    direct: "miner direct (0 ms)",
-    portkey: `Portkey gateway ${PORTKEY_VERSION}`,
-    r1: "router r=1, Miniflare",
-    r1w: "router r=1, wrangler dev (reference)",
-    second: "miner direct (40 ms, r=3's quorum)",
-    r3: "router r=3 (20/40/80 ms), Miniflare",
-    gw: "gateway /openai/v1 chat, dev key, Miniflare",
-    gwBench: "gateway /openai/v1 chat, bench key, Miniflare",
-    pingMf: "GET /api/v1/ping, Miniflare",
-    floorPing: "floor: GET /ping, Miniflare",
-    floorRelay: "floor: Worker → miner, Miniflare",
-    floorTask: "floor: Worker → DO → miner + 1 row, Miniflare",
-    pingW: "GET /api/v1/ping, wrangler dev",
-  };
-  // Every scenario once a round, ROUNDS rounds, so that a shared machine's drift spreads over all.
-  for (let r = 0; r < ROUNDS; r++) {
-    console.error(` round ${r + 1} of ${ROUNDS}`);
-    await scenario(names.direct, minerDirect(zero.url, "t0"));
-    if (portkey) await scenario(names.portkey, viaPortkey(portkey, zero.url));
-    await scenario(
-      names.r1,
-      viaRouter(mf.origin, () => 1),
-      mf,
+  /** One hot session: all the load on one session, sharded n ways. */
+  const shardSeries = () =>
+    runSeries({
+      label: "shard(s)",
+      counts: SHARD_COUNTS,
+      sendFor: (n) => viaRouter(mf.origin, () => shardedSession(n)),
+      rounds: ROUNDS,
+      requests: LOADED,
+      connections: CONNECTIONS,
+      runtimePid: mf.pid,
+      origin: mf.origin,
+    });
+  const printShards = (points: SeriesPoint[]) => {
+    console.log(`\none redundancy-1 session sharded n ways, ${CONNECTIONS} connections (${LOADED} requests a round, ${ROUNDS} rounds), Miniflare\n`);
+    console.log(
+      table(
+        ["shards", ...seriesHeader],
+        points.map((p) => [p.n, ...seriesCells(p)]),
+      ),
     );
-    if (wrangler)
-      await scenario(
-        names.r1w,
-        viaRouter(wrangler.origin, () => 1),
-        wrangler,
-      );
-    await scenario(names.second, minerDirect(tiered[1]?.url ?? "", "t40"), undefined, { loaded: false });
-    await scenario(
-      names.r3,
-      viaRouter(mf.origin, () => 3),
-      mf,
-    );
-    // The dev key allows 600 requests a minute: sequential only, first round only.
-    if (r === 0) await scenario(names.gw, viaGateway(mf.origin, DEV_CUSTOMER_KEY), mf, { loaded: false });
-    await scenario(names.gwBench, viaGateway(mf.origin, benchKey), mf);
-    await scenario(names.pingMf, ping(mf.origin), mf);
-    await scenario(names.floorPing, (_i, signal) => fetch(`${floor.origin}/ping`, { signal }), floor);
-    await scenario(names.floorRelay, viaFloor(floor.origin, "/relay"), floor);
-    await scenario(names.floorTask, viaFloor(floor.origin, "/task"), floor);
-    if (wrangler) await scenario(names.pingW, ping(wrangler.origin), wrangler);
-  }
-  // Each scenario's figures are those of its median round by sequential p50; failures add up.
-  for (const [, runs] of perRound) {
-    const sorted = [...runs].sort((x, y) => x.sequential.p50 - y.sequential.p50);
-    const median = sorted[Math.floor(sorted.length / 2)];
-    if (!median) continue;
-    const failures = (pick: (row: Row) => number) => runs.reduce((sum, row) => sum + pick(row), 0);
-    const row: Row = { ...median, p50_rounds: runs.map((x) => x.sequential.p50), sequential: { ...median.sequential, failures: failures((x) => x.sequential.failures) } };
-    if (median.loaded) row.loaded = { ...median.loaded, failures: failures((x) => x.loaded?.failures ?? 0) };
-    const failure = runs.find((x) => x.first_failure)?.first_failure;
-    if (failure) row.first_failure = failure;
-    rows.push(row);
-  }
-  const find = (name: string) => rows.find((row) => row.name === name);
-  const must = (name: string) => {
-    const row = find(name);
-    if (!row) throw new Error(`no figures for ${name}`);
-    return row;
   };
-  const direct = must(names.direct);
-  const pk = find(names.portkey);
-  const r1 = must(names.r1);
-  const r1w = find(names.r1w);
-  const second = must(names.second);
-  const r3 = must(names.r3);
-  const gw = must(names.gw);
-  const pingMf = must(names.pingMf);
-  const pingW = find(names.pingW);
-
-  // Sessions sharing the connections: request i goes to session i mod n. The counts alternate
-  // over ROUNDS rounds (a shared machine drifts); each figure is the median round's.
-  type Scaling = {
-    sessions: number;
-    rps: number;
-    rps_rounds: number[];
-    rps_per_session: number;
-    p50: number;
-    failures: number;
-    cpu_ms_per_task?: number;
-    cores_busy?: number;
-    machine_cores_busy: number;
-    busiest_object?: Busiest;
-    first_failure?: string;
-  };
-  const measured = new Map<number, { rps: number; p50: number; failures: number; machine: number; cpu?: number; cores?: number; top?: Busiest; failure?: string }[]>();
-  for (let round_ = 0; round_ < ROUNDS; round_++) {
-    for (const n of SESSION_COUNTS) {
-      const send = viaRouter(mf.origin, (i) => SCALING_SESSIONS[((i % n) + n) % n] ?? 11);
-      const warmed = await load(send, 4 * n, 1, 60);
-      const pids = workerdBelow(mf.pid);
-      const before = cpuMs(pids);
-      const machineBefore = machineTicks();
-      const countsBefore = await objectCounts(mf.origin);
-      const run = await load(send, LOADED, CONNECTIONS);
-      const top = busiest(countsBefore, await objectCounts(mf.origin), run.seconds);
-      const s = stats(run);
-      const cpu = cpuMs(pids) - before;
-      const machine = round(machineCoresBusy(machineBefore, machineTicks(), availableParallelism()));
-      const failure = warmed.firstFailure ?? run.firstFailure;
-      measured.set(n, [
-        ...(measured.get(n) ?? []),
-        {
-          rps: s.rps,
-          p50: s.p50,
-          failures: s.failures + warmed.failures,
-          machine,
-          ...(pids.length > 0 ? { cpu: round(cpu / Math.max(1, s.requests)), cores: round(cpu / 1000 / run.seconds) } : {}),
-          ...(top ? { top } : {}),
-          ...(failure ? { failure } : {}),
-        },
-      ]);
-      console.error(`  round ${round_ + 1}, ${n} session(s): ${s.rps} req/s${failure ? `, FAILED: ${failure}` : ""}`);
-    }
-  }
-  const scaling: Scaling[] = SESSION_COUNTS.map((n) => {
-    const runs = measured.get(n) ?? [];
-    const median = [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)];
-    const failure = runs.find((r) => r.failure)?.failure;
-    return {
-      sessions: n,
-      rps: median?.rps ?? Number.NaN,
-      rps_rounds: runs.map((r) => r.rps),
-      rps_per_session: round((median?.rps ?? Number.NaN) / n),
-      p50: median?.p50 ?? Number.NaN,
-      failures: runs.reduce((sum, r) => sum + r.failures, 0),
-      machine_cores_busy: median?.machine ?? Number.NaN,
-      ...(median?.cpu !== undefined ? { cpu_ms_per_task: median.cpu } : {}),
-      ...(median?.cores !== undefined ? { cores_busy: median.cores } : {}),
-      ...(median?.top ? { busiest_object: median.top } : {}),
-      ...(failure ? { first_failure: failure } : {}),
+  if (ONLY === "shards") {
+    const shards = await shardSeries();
+    printShards(shards);
+    for (const p of shards) if (p.first_failure) console.log(`  first failure, ${p.n} shard(s): ${p.first_failure}`);
+    console.log(`\n${JSON.stringify({ loaded_requests: LOADED, connections: CONNECTIONS, rounds: ROUNDS, shard_scaling: shards })}`);
+  } else {
+    const benchKey = await issueBenchKey(mf.origin);
+    const names = {
+      direct: "miner direct (0 ms)",
+      portkey: `Portkey gateway ${PORTKEY_VERSION}`,
+      r1: "router r=1, Miniflare",
+      r1w: "router r=1, wrangler dev (reference)",
+      second: "miner direct (40 ms, r=3's quorum)",
+      r3: "router r=3 (20/40/80 ms), Miniflare",
+      gw: "gateway /openai/v1 chat, dev key, Miniflare",
+      gwBench: "gateway /openai/v1 chat, bench key, Miniflare",
+      pingMf: "GET /api/v1/ping, Miniflare",
+      floorPing: "floor: GET /ping, Miniflare",
+      floorRelay: "floor: Worker → miner, Miniflare",
+      floorTask: "floor: Worker → DO → miner + 1 row, Miniflare",
+      pingW: "GET /api/v1/ping, wrangler dev",
     };
-  });
+    // Every scenario once a round, ROUNDS rounds, so that a shared machine's drift spreads over all.
+    for (let r = 0; r < ROUNDS; r++) {
+      console.error(` round ${r + 1} of ${ROUNDS}`);
+      await scenario(names.direct, minerDirect(zero.url, "t0"));
+      if (portkey) await scenario(names.portkey, viaPortkey(portkey, zero.url));
+      await scenario(
+        names.r1,
+        viaRouter(mf.origin, () => 1),
+        mf,
+      );
+      if (wrangler)
+        await scenario(
+          names.r1w,
+          viaRouter(wrangler.origin, () => 1),
+          wrangler,
+        );
+      await scenario(names.second, minerDirect(tiered[1]?.url ?? "", "t40"), undefined, { loaded: false });
+      await scenario(
+        names.r3,
+        viaRouter(mf.origin, () => 3),
+        mf,
+      );
+      // The dev key allows 600 requests a minute: sequential only, first round only.
+      if (r === 0) await scenario(names.gw, viaGateway(mf.origin, DEV_CUSTOMER_KEY), mf, { loaded: false });
+      await scenario(names.gwBench, viaGateway(mf.origin, benchKey), mf);
+      await scenario(names.pingMf, ping(mf.origin), mf);
+      if (floor) {
+        const origin = floor.origin;
+        await scenario(names.floorPing, (_i, signal) => fetch(`${origin}/ping`, { signal }), floor);
+        await scenario(names.floorRelay, viaFloor(origin, "/relay"), floor);
+        await scenario(names.floorTask, viaFloor(origin, "/task"), floor);
+      }
+      if (wrangler) await scenario(names.pingW, ping(wrangler.origin), wrangler);
+    }
+    // Each scenario's figures are those of its median round by sequential p50; failures add up.
+    for (const [, runs] of perRound) {
+      const sorted = [...runs].sort((x, y) => x.sequential.p50 - y.sequential.p50);
+      const median = sorted[Math.floor(sorted.length / 2)];
+      if (!median) continue;
+      const failures = (pick: (row: Row) => number) => runs.reduce((sum, row) => sum + pick(row), 0);
+      const row: Row = { ...median, p50_rounds: runs.map((x) => x.sequential.p50), sequential: { ...median.sequential, failures: failures((x) => x.sequential.failures) } };
+      if (median.loaded) row.loaded = { ...median.loaded, failures: failures((x) => x.loaded?.failures ?? 0) };
+      const failure = runs.find((x) => x.first_failure)?.first_failure;
+      if (failure) row.first_failure = failure;
+      rows.push(row);
+    }
+    const find = (name: string) => rows.find((row) => row.name === name);
+    const must = (name: string) => {
+      const row = find(name);
+      if (!row) throw new Error(`no figures for ${name}`);
+      return row;
+    };
+    const direct = must(names.direct);
+    const pk = find(names.portkey);
+    const r1 = must(names.r1);
+    const r1w = find(names.r1w);
+    const second = must(names.second);
+    const r3 = must(names.r3);
+    const gw = must(names.gw);
+    const pingMf = must(names.pingMf);
+    const pingW = find(names.pingW);
 
-  // Streaming: time to first token (the first chunk of either body is the event carrying it).
-  // Portkey is left out: 1.15.2 answers 500 to a streamed request on Node 22 (its updateHeaders
-  // appends to a fetched response's immutable headers: "TypeError: immutable").
-  const ttftRuns = [
-    { name: "miner direct (0 ms), stream", send: minerDirect(zero.url, "t0", true) },
-    { name: "router r=1, Miniflare, stream", send: viaRouter(mf.origin, () => 1, true) },
-  ];
-  const ttft: { name: string; p50: number; p99: number; failures: number; first_failure?: string }[] = [];
-  for (const { name, send } of ttftRuns) {
-    await warm(send, 5);
-    const run = await firstByte(send, Math.min(SEQUENTIAL, 100));
-    const s = stats(run);
-    ttft.push({ name, p50: s.p50, p99: s.p99, failures: s.failures, ...(run.firstFailure ? { first_failure: run.firstFailure } : {}) });
+    // Sessions sharing the connections: request i goes to session i mod n. The counts alternate
+    // over ROUNDS rounds (a shared machine drifts); each figure is the median round's.
+    type Scaling = Omit<SeriesPoint, "n"> & { sessions: number; rps_per_session: number };
+    const scaling: Scaling[] = (
+      await runSeries({
+        label: "session(s)",
+        counts: SESSION_COUNTS,
+        sendFor: (n) => viaRouter(mf.origin, (i) => SCALING_SESSIONS[((i % n) + n) % n] ?? 11),
+        rounds: ROUNDS,
+        requests: LOADED,
+        connections: CONNECTIONS,
+        runtimePid: mf.pid,
+        origin: mf.origin,
+      })
+    ).map(({ n, ...point }) => ({ sessions: n, ...point, rps_per_session: round(point.rps / n) }));
+    const shards = await shardSeries();
+
+    // Streaming: time to first token (the first chunk of either body is the event carrying it).
+    // Portkey is left out: 1.15.2 answers 500 to a streamed request on Node 22 (its updateHeaders
+    // appends to a fetched response's immutable headers: "TypeError: immutable").
+    const ttftRuns = [
+      { name: "miner direct (0 ms), stream", send: minerDirect(zero.url, "t0", true) },
+      { name: "router r=1, Miniflare, stream", send: viaRouter(mf.origin, () => 1, true) },
+    ];
+    const ttft: { name: string; p50: number; p99: number; failures: number; first_failure?: string }[] = [];
+    for (const { name, send } of ttftRuns) {
+      await warm(send, 5);
+      const run = await firstByte(send, Math.min(SEQUENTIAL, 100));
+      const s = stats(run);
+      ttft.push({ name, p50: s.p50, p99: s.p99, failures: s.failures, ...(run.firstFailure ? { first_failure: run.firstFailure } : {}) });
+    }
+
+    const added = (row: Row | undefined, base: Row) => (row ? round(row.sequential.p50 - base.sequential.p50) : undefined);
+    const summary = {
+      sequential_requests: SEQUENTIAL,
+      loaded_requests: LOADED,
+      connections: CONNECTIONS,
+      added_p50_ms: {
+        portkey: added(pk, direct),
+        router_r1_miniflare: added(r1, direct),
+        router_r1_wrangler_dev: added(r1w, direct),
+        router_r3_over_quorum_miner: added(r3, second),
+        gateway_over_router: round(gw.sequential.p50 - r1.sequential.p50),
+      },
+      router_to_portkey_added_ratio: pk ? round((r1.sequential.p50 - direct.sequential.p50) / Math.max(0.01, pk.sequential.p50 - direct.sequential.p50)) : undefined,
+      ping_floor_p50_ms: { miniflare: pingMf.sequential.p50, wrangler_dev: pingW?.sequential.p50 },
+      // The least a task costs on this runtime (scripts/bench/floor/floor-worker.js): CPU and added p50.
+      floor: {
+        task_cpu_ms: find(names.floorTask)?.cpu_ms_per_task,
+        task_added_p50_ms: added(find(names.floorTask), direct),
+        relay_cpu_ms: find(names.floorRelay)?.cpu_ms_per_task,
+        relay_added_p50_ms: added(find(names.floorRelay), direct),
+        ping_cpu_ms: find(names.floorPing)?.cpu_ms_per_task,
+      },
+      scenarios: rows,
+      session_scaling: scaling,
+      shard_scaling: shards,
+      streaming_first_byte: ttft,
+      failed_requests_total:
+        rows.reduce((n, r) => n + r.sequential.failures + (r.loaded?.failures ?? 0), 0) +
+        [...scaling, ...shards].reduce((n, s) => n + s.failures, 0) +
+        ttft.reduce((n, t) => n + t.failures, 0),
+      notes,
+    };
+
+    const base = (row: Row) =>
+      row.name.startsWith("router r=3") ? second : row.name.startsWith("gateway") ? r1 : row.name.startsWith("GET") || row.name.startsWith("floor: GET") ? undefined : direct;
+    console.log(`\nsequential: ${SEQUENTIAL} requests; loaded: ${LOADED} requests over ${CONNECTIONS} connections; loopback; the median of ${ROUNDS} round(s) by p50\n`);
+    console.log(
+      table(
+        [
+          "scenario",
+          "p50 ms",
+          "rounds' p50",
+          "p99 ms",
+          "added p50",
+          `req/s @${CONNECTIONS}`,
+          `p50 @${CONNECTIONS}`,
+          "failed",
+          "CPU ms/task",
+          `busiest object, req/s @${CONNECTIONS}`,
+        ],
+        rows.map((r) => {
+          const b = base(r);
+          return [
+            r.name,
+            r.sequential.p50,
+            r.p50_rounds?.join(" / "),
+            r.sequential.p99,
+            b && b !== r ? added(r, b) : undefined,
+            r.loaded?.rps,
+            r.loaded?.p50,
+            r.sequential.failures + (r.loaded?.failures ?? 0),
+            r.cpu_ms_per_task,
+            r.busiest_object ? `${r.busiest_object.object}: ${r.busiest_object.rps}` : undefined,
+          ];
+        }),
+      ),
+    );
+    console.log("\n(added p50: over the miner called directly; r=3 over its quorum's miner, the 40 ms one; the gateway over the router path r=1)");
+    console.log(`\nredundancy-1 sessions sharing ${CONNECTIONS} connections (${LOADED} requests a round, ${ROUNDS} rounds), Miniflare\n`);
+    console.log(
+      table(
+        [
+          "sessions",
+          "req/s (median)",
+          "rounds' req/s",
+          "req/s per session",
+          "p50 ms",
+          "failed",
+          "CPU ms/task",
+          "workerd cores busy",
+          `machine cores busy (of ${availableParallelism()})`,
+          "busiest object, req/s",
+        ],
+        scaling.map((s) => [
+          s.sessions,
+          s.rps,
+          s.rps_rounds.join(" / "),
+          s.rps_per_session,
+          s.p50,
+          s.failures,
+          s.cpu_ms_per_task,
+          s.cores_busy,
+          s.machine_cores_busy,
+          s.busiest_object ? `${s.busiest_object.object}: ${s.busiest_object.rps}` : undefined,
+        ]),
+      ),
+    );
+    printShards(shards);
+    console.log(`\nstreaming, time to first token (${Math.min(SEQUENTIAL, 100)} sequential)\n`);
+    console.log(
+      table(
+        ["scenario", "p50 ms", "p99 ms", "failed"],
+        ttft.map((t) => [t.name, t.p50, t.p99, t.failures]),
+      ),
+    );
+    console.log(
+      `\nrouter r=1 adds ${summary.added_p50_ms.router_r1_miniflare} ms at p50 on Miniflare` +
+        (summary.added_p50_ms.portkey !== undefined ? `, Portkey ${summary.added_p50_ms.portkey} ms: ratio ${summary.router_to_portkey_added_ratio}` : "") +
+        `; bare ping p50 ${pingMf.sequential.p50} ms (Miniflare)${pingW ? `, ${pingW.sequential.p50} ms (wrangler dev)` : ""}; failed requests in all: ${summary.failed_requests_total}`,
+    );
+    for (const r of rows) if (r.first_failure) console.log(`  first failure, ${r.name}: ${r.first_failure}`);
+    for (const s of scaling) if (s.first_failure) console.log(`  first failure, ${s.sessions} sessions: ${s.first_failure}`);
+    for (const s of shards) if (s.first_failure) console.log(`  first failure, ${s.n} shard(s): ${s.first_failure}`);
+    for (const t of ttft) if (t.first_failure) console.log(`  first failure, ${t.name}: ${t.first_failure}`);
+    for (const n of notes) console.log(`  note: ${n}`);
+    console.log(`\n${JSON.stringify(summary)}`);
   }
-
-  const added = (row: Row | undefined, base: Row) => (row ? round(row.sequential.p50 - base.sequential.p50) : undefined);
-  const summary = {
-    sequential_requests: SEQUENTIAL,
-    loaded_requests: LOADED,
-    connections: CONNECTIONS,
-    added_p50_ms: {
-      portkey: added(pk, direct),
-      router_r1_miniflare: added(r1, direct),
-      router_r1_wrangler_dev: added(r1w, direct),
-      router_r3_over_quorum_miner: added(r3, second),
-      gateway_over_router: round(gw.sequential.p50 - r1.sequential.p50),
-    },
-    router_to_portkey_added_ratio: pk ? round((r1.sequential.p50 - direct.sequential.p50) / Math.max(0.01, pk.sequential.p50 - direct.sequential.p50)) : undefined,
-    ping_floor_p50_ms: { miniflare: pingMf.sequential.p50, wrangler_dev: pingW?.sequential.p50 },
-    // The least a task costs on this runtime (scripts/bench/floor/floor-worker.js): CPU and added p50.
-    floor: {
-      task_cpu_ms: find(names.floorTask)?.cpu_ms_per_task,
-      task_added_p50_ms: added(find(names.floorTask), direct),
-      relay_cpu_ms: find(names.floorRelay)?.cpu_ms_per_task,
-      relay_added_p50_ms: added(find(names.floorRelay), direct),
-      ping_cpu_ms: find(names.floorPing)?.cpu_ms_per_task,
-    },
-    scenarios: rows,
-    session_scaling: scaling,
-    streaming_first_byte: ttft,
-    failed_requests_total:
-      rows.reduce((n, r) => n + r.sequential.failures + (r.loaded?.failures ?? 0), 0) + scaling.reduce((n, s) => n + s.failures, 0) + ttft.reduce((n, t) => n + t.failures, 0),
-    notes,
-  };
-
-  const base = (row: Row) =>
-    row.name.startsWith("router r=3") ? second : row.name.startsWith("gateway") ? r1 : row.name.startsWith("GET") || row.name.startsWith("floor: GET") ? undefined : direct;
-  console.log(`\nsequential: ${SEQUENTIAL} requests; loaded: ${LOADED} requests over ${CONNECTIONS} connections; loopback; the median of ${ROUNDS} round(s) by p50\n`);
-  console.log(
-    table(
-      [
-        "scenario",
-        "p50 ms",
-        "rounds' p50",
-        "p99 ms",
-        "added p50",
-        `req/s @${CONNECTIONS}`,
-        `p50 @${CONNECTIONS}`,
-        "failed",
-        "CPU ms/task",
-        `busiest object, req/s @${CONNECTIONS}`,
-      ],
-      rows.map((r) => {
-        const b = base(r);
-        return [
-          r.name,
-          r.sequential.p50,
-          r.p50_rounds?.join(" / "),
-          r.sequential.p99,
-          b && b !== r ? added(r, b) : undefined,
-          r.loaded?.rps,
-          r.loaded?.p50,
-          r.sequential.failures + (r.loaded?.failures ?? 0),
-          r.cpu_ms_per_task,
-          r.busiest_object ? `${r.busiest_object.object}: ${r.busiest_object.rps}` : undefined,
-        ];
-      }),
-    ),
-  );
-  console.log("\n(added p50: over the miner called directly; r=3 over its quorum's miner, the 40 ms one; the gateway over the router path r=1)");
-  console.log(`\nredundancy-1 sessions sharing ${CONNECTIONS} connections (${LOADED} requests a round, ${ROUNDS} rounds), Miniflare\n`);
-  console.log(
-    table(
-      [
-        "sessions",
-        "req/s (median)",
-        "rounds' req/s",
-        "req/s per session",
-        "p50 ms",
-        "failed",
-        "CPU ms/task",
-        "workerd cores busy",
-        `machine cores busy (of ${availableParallelism()})`,
-        "busiest object, req/s",
-      ],
-      scaling.map((s) => [
-        s.sessions,
-        s.rps,
-        s.rps_rounds.join(" / "),
-        s.rps_per_session,
-        s.p50,
-        s.failures,
-        s.cpu_ms_per_task,
-        s.cores_busy,
-        s.machine_cores_busy,
-        s.busiest_object ? `${s.busiest_object.object}: ${s.busiest_object.rps}` : undefined,
-      ]),
-    ),
-  );
-  console.log(`\nstreaming, time to first token (${Math.min(SEQUENTIAL, 100)} sequential)\n`);
-  console.log(
-    table(
-      ["scenario", "p50 ms", "p99 ms", "failed"],
-      ttft.map((t) => [t.name, t.p50, t.p99, t.failures]),
-    ),
-  );
-  console.log(
-    `\nrouter r=1 adds ${summary.added_p50_ms.router_r1_miniflare} ms at p50 on Miniflare` +
-      (summary.added_p50_ms.portkey !== undefined ? `, Portkey ${summary.added_p50_ms.portkey} ms: ratio ${summary.router_to_portkey_added_ratio}` : "") +
-      `; bare ping p50 ${pingMf.sequential.p50} ms (Miniflare)${pingW ? `, ${pingW.sequential.p50} ms (wrangler dev)` : ""}; failed requests in all: ${summary.failed_requests_total}`,
-  );
-  for (const r of rows) if (r.first_failure) console.log(`  first failure, ${r.name}: ${r.first_failure}`);
-  for (const s of scaling) if (s.first_failure) console.log(`  first failure, ${s.sessions} sessions: ${s.first_failure}`);
-  for (const t of ttft) if (t.first_failure) console.log(`  first failure, ${t.name}: ${t.first_failure}`);
-  for (const n of notes) console.log(`  note: ${n}`);
-  console.log(`\n${JSON.stringify(summary)}`);
 } finally {
   await stopAll();
 }

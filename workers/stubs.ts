@@ -5,7 +5,8 @@ import { metered } from "./object-traffic";
 /**
  * Every Durable Object is addressed here and nowhere else, so that the
  * naming of objects (one per session, per customer, per quota identity…)
- * is decided once. Only `workers/sessions/` reaches the Session object.
+ * is decided once. Only `workers/sessions/` reaches the Session object (and
+ * a session's shards reach its own object, for its settings).
  * With OBJECT_TRAFFIC_METER on, each call is counted by object name.
  */
 function stub<T extends Rpc.DurableObjectBranded | undefined>(env: Env, namespace: DurableObjectNamespace<T>, name: string): DurableObjectStub<T> {
@@ -13,6 +14,10 @@ function stub<T extends Rpc.DurableObjectBranded | undefined>(env: Env, namespac
 }
 
 export const sessionStub = (env: Env, sessionId: number) => stub(env, env.SESSIONS, `session:${sessionId}`);
+
+/** Shard k of a session (workers/sessions/shard-layout.ts); shard 0 is the session's own object. */
+export const sessionShardStub = (env: Env, sessionId: number, shard: number) =>
+  shard === 0 ? sessionStub(env, sessionId) : stub(env, env.SESSIONS, `session:${sessionId}:shard:${shard}`);
 
 /** The deployment's one miner registry (also the session directory). */
 export const registryStub = (env: Env) => stub(env, env.MINERS, "registry");

@@ -74,6 +74,10 @@ export const SESSION_MIGRATIONS = [
      created_at INTEGER NOT NULL
    );
    CREATE INDEX pending_reports_batch ON pending_reports (batch_id);`,
+  // Shards (see workers/sessions/shard-layout.ts): which shard this object is, the settings' version, the layout.
+  `ALTER TABLE session ADD COLUMN shard INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE session ADD COLUMN version TEXT NOT NULL DEFAULT '';
+   ALTER TABLE session ADD COLUMN layout TEXT;`,
 ] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";
@@ -84,6 +88,12 @@ export type SessionRow = {
   config: string;
   created_at: number;
   updated_at: number;
+  /** 0: the session's own object, where it is configured; k: a shard holding a copy of the settings. */
+  shard: number;
+  /** Changes with every change of the settings; what routing is fenced by. */
+  version: string;
+  /** A `ShardLayout` as JSON; null: never sharded. */
+  layout: string | null;
 };
 
 export type TaskRow = {

@@ -9,8 +9,9 @@ import { streamHead } from "../../workers/protocol/build-completion";
 import { runTask, type TaskRun } from "../../workers/protocol/run-task";
 import { CompletionResponseSchema } from "../../workers/schemas/completion";
 import { type Session, type SessionConfig, SessionConfigSchema } from "../../workers/schemas/session";
+import { type Routing, relayout, STALE_ROUTING, type ShardLayout, ShardLayoutSchema, type ShardSnapshot, UNSHARDED } from "../../workers/sessions/shard-layout";
 import type { Streaming, SubmitInput, Submitted } from "../../workers/sessions/types";
-import { registryStub } from "../../workers/stubs";
+import { registryStub, sessionStub } from "../../workers/stubs";
 import type { MinerOutcomeReport } from "../miner-registry";
 import { SqliteObject } from "../sqlite-object";
 import { LiveStream } from "./live-stream";
@@ -31,7 +32,9 @@ type Begun = { done: Result } | { taskId: number; result: Promise<Result> };
 const failed = (err: unknown): Failure => toApiError(err).toFailure();
 
 /**
- * One per session: its configuration, every task and every miner assignment
+ * One per session shard (shard 0 is the session's own object, where it is
+ * configured; a session with `shards: n` has n-1 more, holding a copy of the
+ * settings): its configuration, every task and every miner assignment
  * through their states. Runs each task's precommit/commit protocol (the
  * engine in workers/protocol); an alarm ends any task still open at its
  * deadline, so a task never outlives its timeout whether or not the client
@@ -65,24 +68,83 @@ export class SessionObject extends SqliteObject {
     super(ctx, env, SESSION_MIGRATIONS, { lazy: true });
   }
 
-  /** The session's settings, read and parsed once: this object is their only writer (`configure`). */
+  /** The session's settings, read and parsed once: this object is their only writer (`configure`, `adopt`). */
   #configured: Configured | undefined;
 
   private configured(): Configured | undefined {
     if (this.#configured || !this.hasSchema()) return this.#configured;
     const row = this.store.session();
-    this.#configured = row && { id: row.session_id, config: SessionConfigSchema.parse(JSON.parse(row.config)) };
+    this.#configured = row && {
+      id: row.session_id,
+      config: SessionConfigSchema.parse(JSON.parse(row.config)),
+      shard: row.shard,
+      version: row.version,
+      layout: row.layout === null ? UNSHARDED : ShardLayoutSchema.parse(JSON.parse(row.layout)),
+      createdAt: row.created_at,
+    };
     return this.#configured;
   }
 
   // --- configuration -------------------------------------------------------
 
+  /** Creates or updates the session, on its own object (shard 0); a new version of the settings each time. */
   configure(sessionId: number, config: SessionConfig, options: { create: boolean }): Session | null {
-    if (options.create === (this.configured() !== undefined)) return null;
+    const current = this.configured();
+    if (options.create === (current !== undefined) || (current && current.shard !== 0)) return null;
     this.ensureSchema();
-    this.store.saveSession(sessionId, config);
+    // A new session sharded from the start numbers its tasks by shard from 0; a grown one above its existing ids.
+    const layout: ShardLayout = current ? relayout(current.layout, config.shards, this.store.nextOwnId()) : config.shards === 1 ? UNSHARDED : { base: 0, history: [config.shards] };
+    this.store.saveSession(sessionId, config, { index: 0, version: crypto.randomUUID(), layout });
     this.#configured = undefined;
     return this.getSession();
+  }
+
+  /** What the Worker routes this session's calls by (shard 0 only). */
+  routing(): Routing | null {
+    const session = this.configured();
+    if (session?.shard !== 0) return null;
+    return { version: session.version, shards: session.config.shards, layout: session.layout };
+  }
+
+  /** The settings as a shard holds them (shard 0 only). */
+  snapshot(): ShardSnapshot | null {
+    const session = this.configured();
+    if (session?.shard !== 0) return null;
+    return { sessionId: session.id, config: session.config, version: session.version, layout: session.layout, createdAt: session.createdAt };
+  }
+
+  /** A shard (k > 0) takes the session's settings, pushed on every change or pulled when a call shows it is behind. */
+  adopt(shard: number, snapshot: ShardSnapshot): boolean {
+    const current = this.configured();
+    if (shard < 1 || current?.shard === 0) return false;
+    this.ensureSchema();
+    this.store.saveSession(snapshot.sessionId, snapshot.config, { index: shard, version: snapshot.version, layout: snapshot.layout, createdAt: snapshot.createdAt });
+    this.#configured = undefined;
+    return true;
+  }
+
+  /**
+   * Null where the Worker routed this call by the settings this object
+   * holds. A shard that is behind (a push it missed) pulls them from shard 0
+   * first, so a task never runs on settings older than the Worker's.
+   */
+  private async staleRoute(input: SubmitInput): Promise<Failure | null> {
+    const route = input.route;
+    const mine = this.configured();
+    if (route === null || mine?.version === route.version) return null;
+    // Shard 0 is where the settings are: an unknown session is answered as such.
+    if (route.shard === 0 && mine === undefined) return null;
+    if (route.shard > 0) {
+      const snapshot = await sessionStub(this.env, input.sessionId).snapshot();
+      if (snapshot) this.adopt(route.shard, snapshot);
+      if (this.configured()?.version === route.version) return null;
+    }
+    return failed(new ApiError(503, STALE_ROUTING, `session ${input.sessionId}'s settings changed while this request was routed; send it again`));
+  }
+
+  /** How many tasks this shard holds. */
+  taskCount(): number {
+    return this.configured() ? this.store.taskCount() : 0;
   }
 
   getSession(): Session | null {
@@ -132,6 +194,8 @@ export class SessionObject extends SqliteObject {
 
   /** Runs one completion task to its outcome. A `request_id` seen before returns that task's result and dispatches nothing. */
   async submit(input: SubmitInput): Promise<Result> {
+    const stale = await this.staleRoute(input);
+    if (stale) return stale;
     const begun = await this.begin(input);
     return "done" in begun ? begun.done : begun.result;
   }
@@ -143,10 +207,12 @@ export class SessionObject extends SqliteObject {
    * streams it), so a client never sees an answer consensus then rejects.
    */
   async submitStream(input: SubmitInput): Promise<Result | Streaming> {
+    const stale = await this.staleRoute(input);
+    if (stale) return stale;
     const session = this.configured()?.config;
     // Encrypted payload flows answer whole: the route then answers JSON, as for stream: false.
     const live = session && !(session.private && input.payload) && (session.redundancy === 1 || session.stream_policy === "speed");
-    if (!live) return this.submit(input);
+    if (!live) return this.submit({ ...input, route: null });
 
     const stream = new LiveStream();
     const begun = await this.begin(input, stream);
@@ -176,17 +242,21 @@ export class SessionObject extends SqliteObject {
         return { done: failed(err) };
       }
     }
-    const taskId = this.store.insertTask({
-      requestId: input.requestKey,
-      requestHash: input.requestHash,
-      kind: plan.request.kind,
-      recorded: plan.recorded,
-      redundancy: plan.redundancy,
-      createdAt: plan.created,
-      precommitDeadline: plan.precommitDeadline,
-      deadline: plan.deadline,
-      payloadVersion: input.payload?.version ?? null,
-    });
+    const taskId = this.store.insertTask(
+      {
+        requestId: input.requestKey,
+        requestHash: input.requestHash,
+        kind: plan.request.kind,
+        recorded: plan.recorded,
+        redundancy: plan.redundancy,
+        createdAt: plan.created,
+        precommitDeadline: plan.precommitDeadline,
+        deadline: plan.deadline,
+        payloadVersion: input.payload?.version ?? null,
+      },
+      session.layout,
+      session.shard,
+    );
 
     let promptUrn: string | null = null;
     if (input.payload) {

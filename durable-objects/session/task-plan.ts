@@ -2,11 +2,12 @@ import { majority } from "../../workers/consensus/agreement";
 import { requiredAgreement } from "../../workers/consensus/status";
 import { ApiError } from "../../workers/http/errors";
 import type { SessionConfig } from "../../workers/schemas/session";
+import type { ShardLayout } from "../../workers/sessions/shard-layout";
 import type { SubmitInput } from "../../workers/sessions/types";
 import { minerRequestFor } from "./miner-request";
 
-/** A configured session as the object reads it. */
-export type Configured = { id: number; config: SessionConfig };
+/** A configured session as the object reads it: its settings, and which of its shards this object is. */
+export type Configured = { id: number; config: SessionConfig; shard: number; version: string; layout: ShardLayout; createdAt: number };
 
 /** Why the session refuses a task before anything is recorded, or null when it takes it. */
 export function refusal(session: Configured, input: SubmitInput): ApiError | null {

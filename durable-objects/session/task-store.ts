@@ -1,6 +1,7 @@
 import type { Slot } from "../../workers/protocol/run-task";
 import type { MinerRequest } from "../../workers/schemas/completion";
 import type { SessionConfig } from "../../workers/schemas/session";
+import { nextTaskId, type ShardLayout } from "../../workers/sessions/shard-layout";
 import type { Sql } from "../sqlite-object";
 import type { AssignmentRow, SessionRow, StoredError, TaskEventRow, TaskRow, TaskStatus } from "./schema";
 
@@ -32,13 +33,16 @@ export class TaskStore {
   // --- the session ---------------------------------------------------------
 
   session(): SessionRow | undefined {
-    return this.sql<SessionRow>`SELECT session_id, config, created_at, updated_at FROM session WHERE id = 1`[0];
+    return this.sql<SessionRow>`SELECT session_id, config, created_at, updated_at, shard, version, layout FROM session WHERE id = 1`[0];
   }
 
-  saveSession(sessionId: number, config: SessionConfig) {
+  /** The settings, on the session's own object (shard 0) or as a shard's copy (`createdAt` then the session's). */
+  saveSession(sessionId: number, config: SessionConfig, shard: { index: number; version: string; layout: ShardLayout; createdAt?: number }) {
     const now = this.now();
-    this.sql`INSERT INTO session (id, session_id, config, created_at, updated_at) VALUES (1, ${sessionId}, ${JSON.stringify(config)}, ${now}, ${now})
-             ON CONFLICT (id) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at`;
+    const layout = shard.layout.base === null ? null : JSON.stringify(shard.layout);
+    this.sql`INSERT INTO session (id, session_id, config, created_at, updated_at, shard, version, layout)
+             VALUES (1, ${sessionId}, ${JSON.stringify(config)}, ${shard.createdAt ?? now}, ${now}, ${shard.index}, ${shard.version}, ${layout})
+             ON CONFLICT (id) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at, version = excluded.version, layout = excluded.layout`;
   }
 
   taskCount(): number {
@@ -86,10 +90,17 @@ export class TaskStore {
 
   // --- writing tasks -------------------------------------------------------
 
-  /** A new task, queued, with the next id. */
-  insertTask(task: NewTask): number {
+  /** The id shard 0 gives next, whatever the layout (the base of a first sharding is above it). */
+  nextOwnId(): number {
+    return (this.sql<{ largest: number | null }>`SELECT MAX(task_id) AS largest FROM tasks`[0]?.largest ?? -1) + 1;
+  }
+
+  /** A new task, queued, with this shard's next id under the layout. */
+  insertTask(task: NewTask, layout: ShardLayout, shard: number): number {
     return this.storage.transactionSync(() => {
-      const taskId = this.sql<{ next: number }>`SELECT COALESCE(MAX(task_id) + 1, 0) AS next FROM tasks`[0]?.next ?? 0;
+      const from = layout.base ?? 0;
+      const largest = this.sql<{ largest: number | null }>`SELECT MAX(task_id) AS largest FROM tasks WHERE task_id >= ${from}`[0]?.largest ?? null;
+      const taskId = nextTaskId(layout, shard, largest);
       this.sql`INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at, payload_version)
                VALUES (${taskId}, ${task.requestId}, ${task.requestHash}, 'queued', ${task.kind}, ${JSON.stringify(task.recorded)},
                        ${task.redundancy}, ${task.createdAt}, ${task.createdAt}, ${task.precommitDeadline}, ${task.deadline}, ${task.payloadVersion})`;

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAdminKey } from "../auth/bearer";
-import { validationError } from "../http/errors";
+import { fieldError, validationError } from "../http/errors";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
 import { SessionIdParamSchema } from "../schemas/common";
@@ -54,8 +54,11 @@ export const sessionAdminRoutes = openApiApp()
     async (c) => {
       const { sessionId } = c.req.valid("param");
       const session = sessionClient(c.env, sessionId);
-      const merged = SessionConfigSchema.superRefine(checkNodes).safeParse({ ...(await session.get()), ...c.req.valid("json") });
+      const current = await session.get();
+      const merged = SessionConfigSchema.superRefine(checkNodes).safeParse({ ...current, ...c.req.valid("json") });
       if (!merged.success) throw validationError(merged.error, "body");
+      // Every shard keeps the tasks it holds (and the request ids it answers): a session only gains shards.
+      if (merged.data.shards < current.shards) throw fieldError("shards", `must not be lower than the session's ${current.shards}`);
       return c.json(await save(c.env, await session.update(merged.data)), 200);
     },
   )

@@ -1,6 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { EvmAddressSchema, SessionIdSchema } from "./common";
 
+/** The most task stores one session's tasks may be spread over (see workers/sessions/shard-layout.ts). */
+export const MAX_SHARDS = 16;
+
 export const SessionModeSchema = z.enum(["ephemeral", "hybrid", "dedicated"]);
 
 /**
@@ -34,6 +37,12 @@ const SessionFieldTypes = {
   private: z.boolean(),
   /** Wallets besides the owner that may obtain this session's payload keys. */
   payload_readers: z.array(EvmAddressSchema).max(64),
+  /**
+   * How many Session objects hold this session's tasks: the session's own and
+   * `shards - 1` more, each running the tasks routed to it. Raised, never
+   * lowered: every shard keeps the tasks it holds.
+   */
+  shards: z.number().int().min(1).max(MAX_SHARDS),
 };
 
 /** The fields with the defaults a new session gets. */
@@ -51,6 +60,7 @@ const SessionFields = {
   consensus_policy: SessionFieldTypes.consensus_policy.default("best_effort"),
   private: SessionFieldTypes.private.default(false),
   payload_readers: SessionFieldTypes.payload_readers.default([]),
+  shards: SessionFieldTypes.shards.default(1),
 };
 
 export const SessionCreateSchema = z

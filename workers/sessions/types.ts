@@ -31,6 +31,12 @@ export type SubmitInput = Omit<CompletionJob, "flow" | "caller"> & {
   requestKey: string | null;
   requestHash: string;
   timeouts: { timeoutS: number; precommitS: number };
+  /**
+   * The shard the Worker sent this to and the settings version it routed by;
+   * null when it found no session to route by (the object then answers for
+   * itself). An object whose settings differ refuses it as `stale_routing`.
+   */
+  route: { shard: number; version: string } | null;
 };
 
 export type Submitted = { ok: true; completion: CompletionResponse; replayed: boolean };
