@@ -27,6 +27,8 @@ export type ReportBatch = { batchId: string; reports: MinerOutcomeReport[] };
 export class PendingReports {
   /** When the last failed attempt asked to try again (memory only: a restart retries at once). */
   private retryAt = 0;
+  /** Rows waiting, counted once a wake and then kept (only this class writes the table): every task asks. */
+  private waiting: number | undefined;
 
   constructor(
     private readonly sql: Sql,
@@ -36,10 +38,12 @@ export class PendingReports {
   add(reports: readonly MinerOutcomeReport[]): void {
     const at = this.now();
     for (const r of reports) this.sql`INSERT INTO pending_reports (miner_id, outcome, latency_ms, created_at) VALUES (${r.minerId}, ${r.outcome}, ${r.latencyMs}, ${at})`;
+    if (this.waiting !== undefined) this.waiting += reports.length;
   }
 
   count(): number {
-    return this.sql<{ n: number }>`SELECT COUNT(*) AS n FROM pending_reports`[0]?.n ?? 0;
+    this.waiting ??= this.sql<{ n: number }>`SELECT COUNT(*) AS n FROM pending_reports`[0]?.n ?? 0;
+    return this.waiting;
   }
 
   /** When the alarm should next send reports; null when none wait. */
@@ -63,6 +67,7 @@ export class PendingReports {
 
   acknowledged(batchId: string): void {
     this.sql`DELETE FROM pending_reports WHERE batch_id = ${batchId}`;
+    this.waiting = undefined;
     this.retryAt = 0;
   }
 

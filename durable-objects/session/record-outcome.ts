@@ -60,6 +60,7 @@ export async function recordOutcome(
     store.fail(taskId, outcome.status === "timed_out" ? "timed_out" : "failed", storedError(error));
     result = error.toFailure();
   }
-  payloads.expireTask(taskId, deps.now());
+  // Only v2/v3 tasks have payloads (their prompt, results, off-chain deliveries).
+  if (task.payloadVersion) payloads.expireTask(taskId, deps.now());
   return result;
 }
