@@ -4,12 +4,18 @@ import { runInDurableObject } from "cloudflare:test";
 export type Write = { turn: number; sql: string; rows: number };
 
 /**
- * Records every statement a Durable Object runs from now on that writes.
- * Writes made without an intervening I/O wait share one implicit transaction,
- * committed at the end of the turn; a turn here is a run of writes with no
- * macrotask between them (a zero timer marks the end), which is how the
- * runtime groups them into commits.
+ * Records every statement a Durable Object runs from now on that writes, and
+ * the turn each falls in. Writes made without a wait on I/O between them share
+ * one implicit transaction, committed when the turn ends; a turn ends when the
+ * code run by one event and every microtask it queued are done. So a write
+ * opens a turn and a long chain of microtasks closes it: the chain ends in the
+ * same drain of the microtask queue, before any other event can run, and a
+ * write still to come in that drain would need more than as many promise hops
+ * after it. (A zero timer would not do: a Durable Object's RPC answer can
+ * arrive before it fires.)
  */
+const HOPS = 10_000;
+
 export async function recordWrites(stub: DurableObjectStub): Promise<Write[]> {
   const writes: Write[] = [];
   await runInDurableObject(stub, (_instance, state) => {
@@ -23,9 +29,12 @@ export async function recordWrites(stub: DurableObjectStub): Promise<Write[]> {
         if (!open) {
           turn++;
           open = true;
-          setTimeout(() => {
-            open = false;
-          }, 0);
+          let hops = 0;
+          const hop = () => {
+            if (++hops < HOPS) queueMicrotask(hop);
+            else open = false;
+          };
+          queueMicrotask(hop);
         }
         writes.push({ turn, sql: query.replace(/\s+/g, " ").trim(), rows: cursor.rowsWritten });
       }
