@@ -189,8 +189,9 @@ export class TaskStore {
    * The protocol engine's events for one task. A miner's assignment is
    * written at once, in the turn that calls it, so it is durable before the
    * call leaves (the output gate holds the request until the write commits);
-   * so is a failure, which costs nothing more: its replacement's assignment
-   * is written in the same turn. Acks, results and the commit phase opening
+   * so is a failure, which seldom costs a turn more: its replacement's
+   * assignment is written in the same turn (unless the registry must be asked
+   * for another miner first). Acks, results and the commit phase opening
    * are held and written with the outcome; results after it with the task's
    * settling.
    * `keepOutputs: false` (private sessions) keeps hashes, never output text.
