@@ -320,8 +320,12 @@ export class SessionObject extends SqliteObject {
     this.running.set(taskId, { run, result });
     this.ctx.waitUntil(
       // After the decided outcome's reports: a task settled first would be forgotten, then reported twice.
+      // Its late results and their reports are written in this one turn.
       Promise.all([run.settled, result.catch(() => undefined)])
-        .then(([slots]) => this.reports.reportSettled(taskId, slots))
+        .then(([slots]) => {
+          this.store.settle(taskId);
+          this.reports.reportSettled(taskId, slots);
+        })
         .catch((err) => console.error("queueing reputation reports failed", err))
         .finally(() => this.running.delete(taskId)),
     );

@@ -4,6 +4,7 @@ import type { SessionConfig } from "../../workers/schemas/session";
 import { nextTaskId, type ShardLayout } from "../../workers/sessions/shard-layout";
 import type { Sql } from "../sqlite-object";
 import type { AssignmentRow, SessionRow, StoredError, TaskEventRow, TaskRow, TaskStatus } from "./schema";
+import { type SlotFields, UnwrittenChanges } from "./unwritten-changes";
 
 export type NewTask = {
   requestId: string | null;
@@ -22,8 +23,14 @@ export type NewTask = {
  * The Session object's records: its configuration, its tasks and every
  * miner assignment through their states, each change with its timestamp in
  * `task_events`. Plain SQL, no policy: the object decides, this writes.
+ *
+ * A running task's intermediate changes (acks, results, the commit phase
+ * opening, late results) are held in memory and written with the task's next
+ * write (`UnwrittenChanges`); every read here sees them already applied.
  */
 export class TaskStore {
+  private readonly unwritten = new UnwrittenChanges();
+
   constructor(
     private readonly sql: Sql,
     private readonly storage: DurableObjectStorage,
@@ -52,23 +59,25 @@ export class TaskStore {
   // --- reading tasks -------------------------------------------------------
 
   task(taskId: number): TaskRow | undefined {
-    return this.sql<TaskRow>`SELECT * FROM tasks WHERE task_id = ${taskId}`[0];
+    const row = this.sql<TaskRow>`SELECT * FROM tasks WHERE task_id = ${taskId}`[0];
+    return row && this.unwritten.task(row);
   }
 
   taskByRequestId(requestId: string): TaskRow | undefined {
-    return this.sql<TaskRow>`SELECT * FROM tasks WHERE request_id = ${requestId}`[0];
+    const row = this.sql<TaskRow>`SELECT * FROM tasks WHERE request_id = ${requestId}`[0];
+    return row && this.unwritten.task(row);
   }
 
   tasks(limit: number, before: number): TaskRow[] {
-    return this.sql<TaskRow>`SELECT * FROM tasks WHERE task_id < ${before} ORDER BY task_id DESC LIMIT ${limit}`;
+    return this.sql<TaskRow>`SELECT * FROM tasks WHERE task_id < ${before} ORDER BY task_id DESC LIMIT ${limit}`.map((row) => this.unwritten.task(row));
   }
 
   assignments(taskId: number): AssignmentRow[] {
-    return this.sql<AssignmentRow>`SELECT * FROM assignments WHERE task_id = ${taskId} ORDER BY slot`;
+    return this.unwritten.assignments(taskId, this.sql<AssignmentRow>`SELECT * FROM assignments WHERE task_id = ${taskId} ORDER BY slot`);
   }
 
   events(taskId: number): TaskEventRow[] {
-    return this.sql<TaskEventRow>`SELECT slot, state, at FROM task_events WHERE task_id = ${taskId} ORDER BY id`;
+    return this.unwritten.events(taskId, this.sql<TaskEventRow>`SELECT slot, state, at FROM task_events WHERE task_id = ${taskId} ORDER BY id`);
   }
 
   slotOf(taskId: number, minerId: string): number | undefined {
@@ -77,7 +86,7 @@ export class TaskStore {
 
   /** Whether the miner's assignment to the task is still open (assigned or acked). */
   isAssignmentOpen(taskId: number, minerId: string): boolean {
-    return this.sql`SELECT 1 AS one FROM assignments WHERE task_id = ${taskId} AND miner_id = ${minerId} AND status IN ('assigned', 'acked')`.length > 0;
+    return this.assignments(taskId).some((a) => a.miner_id === minerId && (a.status === "assigned" || a.status === "acked"));
   }
 
   overdue(now: number): TaskRow[] {
@@ -114,17 +123,29 @@ export class TaskStore {
   }
 
   setResultUrn(taskId: number, urn: string | null) {
-    this.sql`UPDATE tasks SET result_urn = ${urn} WHERE task_id = ${taskId}`;
+    this.storage.transactionSync(() => {
+      this.writeHeld(taskId);
+      this.sql`UPDATE tasks SET result_urn = ${urn} WHERE task_id = ${taskId}`;
+    });
   }
 
   setAssignmentResultUrn(taskId: number, minerId: string, urn: string) {
-    this.sql`UPDATE assignments SET result_urn = ${urn} WHERE task_id = ${taskId} AND miner_id = ${minerId}`;
+    this.storage.transactionSync(() => {
+      this.writeHeld(taskId);
+      this.sql`UPDATE assignments SET result_urn = ${urn} WHERE task_id = ${taskId} AND miner_id = ${minerId}`;
+    });
+  }
+
+  /** Writes what is still held of a task: once its last miner call has ended, its late results. */
+  settle(taskId: number) {
+    this.storage.transactionSync(() => this.writeHeld(taskId));
   }
 
   /** The task committed: each precommitted slot with its agreement, the (sealed) result, then ended. */
   commit(taskId: number, slots: readonly Slot[], sealedResult: string) {
     const now = this.now();
     this.storage.transactionSync(() => {
+      this.writeHeld(taskId);
       for (const s of slots) {
         if (s.state !== "precommitted") continue;
         this.sql`UPDATE assignments SET status = 'committed', agreed = ${s.agreed ? 1 : 0}, similarity = ${s.similarity ?? null} WHERE task_id = ${taskId} AND slot = ${s.slot}`;
@@ -139,6 +160,7 @@ export class TaskStore {
 
   /** Forgets a task that never reached a miner, as if it had not been submitted. */
   discard(taskId: number) {
+    this.unwritten.drop(taskId);
     this.storage.transactionSync(() => {
       this.sql`DELETE FROM task_events WHERE task_id = ${taskId}`;
       this.sql`DELETE FROM assignments WHERE task_id = ${taskId}`;
@@ -153,6 +175,7 @@ export class TaskStore {
    */
   fail(taskId: number, status: "failed" | "timed_out", error: StoredError, judged: readonly Slot[] = []) {
     this.storage.transactionSync(() => {
+      this.writeHeld(taskId);
       for (const s of judged) {
         if (s.state !== "precommitted") continue;
         this.sql`UPDATE assignments SET agreed = ${s.agreed ? 1 : 0}, similarity = ${s.similarity ?? null} WHERE task_id = ${taskId} AND slot = ${s.slot}`;
@@ -174,7 +197,14 @@ export class TaskStore {
   }
 
   /**
-   * The protocol engine's events for one task, each recorded as it happens.
+   * The protocol engine's events for one task. A miner's assignment is
+   * written at once, in the turn that calls it, so it is durable before the
+   * call leaves (the output gate holds the request until the write commits);
+   * so is a failure, which seldom costs a turn more: its replacement's
+   * assignment is written in the same turn (unless the registry must be asked
+   * for another miner first). Acks, results and the commit phase opening
+   * are held and written with the outcome; results after it with the task's
+   * settling.
    * `keepOutputs: false` (private sessions) keeps hashes, never output text.
    */
   slotRecorder(taskId: number, keepOutputs: boolean) {
@@ -186,9 +216,18 @@ export class TaskStore {
         status,
         () => this.sql`UPDATE assignments SET error = ${s.error ?? null}, ended_at = ${this.now()} WHERE task_id = ${taskId} AND slot = ${s.slot}`,
       );
+    const result = (s: Slot, at: number, late: boolean): SlotFields => ({
+      precommitted_at: at,
+      latency_ms: s.output?.latencyMs ?? null,
+      precommit_hash: s.hash ?? null,
+      output: keepOutputs ? (s.output?.text ?? null) : null,
+      usage: s.output?.usage ? JSON.stringify(s.output.usage) : null,
+      late: late ? 1 : 0,
+    });
     return {
       assigned: (s: Slot) => {
         this.storage.transactionSync(() => {
+          this.writeHeld(taskId);
           this.sql`INSERT INTO assignments (task_id, slot, miner_id, status, assigned_at) VALUES (${taskId}, ${s.slot}, ${s.miner.id}, 'assigned', ${this.now()})`;
           this.event(taskId, s.slot, "assigned");
           if (!assigned) {
@@ -197,25 +236,42 @@ export class TaskStore {
           }
         });
       },
-      acked: (s: Slot) => this.setSlot(taskId, s.slot, "acked", () => this.sql`UPDATE assignments SET acked_at = ${this.now()} WHERE task_id = ${taskId} AND slot = ${s.slot}`),
-      precommitted: (s: Slot) => this.setSlot(taskId, s.slot, "precommitted", () => this.recordResult(taskId, s, { late: false, keepOutputs })),
+      acked: (s: Slot) => {
+        const at = this.now();
+        this.unwritten.hold(taskId, { slot: s.slot, state: "acked", at, fields: { acked_at: at } });
+      },
+      precommitted: (s: Slot) => {
+        const at = this.now();
+        this.unwritten.hold(taskId, { slot: s.slot, state: "precommitted", at, fields: result(s, at, false) });
+      },
       failed: (s: Slot) => ended(s, "failed"),
       timedOut: (s: Slot) => ended(s, "timed_out"),
-      commitOpened: () => this.setStatus(taskId, "precommitted"),
-      late: (s: Slot) =>
-        this.setSlot(taskId, s.slot, "ended", () => {
-          this.recordResult(taskId, s, { late: true, keepOutputs });
-          this
-            .sql`UPDATE assignments SET agreed = ${s.agreed ? 1 : 0}, similarity = ${s.similarity ?? null}, ended_at = ${this.now()} WHERE task_id = ${taskId} AND slot = ${s.slot}`;
-        }),
+      commitOpened: () => this.unwritten.hold(taskId, { slot: null, state: "precommitted", at: this.now() }),
+      late: (s: Slot) => {
+        const at = this.now();
+        const judged = { agreed: s.agreed ? 1 : 0, similarity: s.similarity ?? null, ended_at: at };
+        this.unwritten.hold(taskId, { slot: s.slot, state: "ended", at, fields: { ...result(s, at, true), ...judged } });
+      },
     };
   }
 
-  private recordResult(taskId: number, s: Slot, options: { late: boolean; keepOutputs: boolean }) {
-    this.sql`UPDATE assignments SET precommitted_at = ${this.now()}, latency_ms = ${s.output?.latencyMs ?? null},
-               precommit_hash = ${s.hash ?? null}, output = ${options.keepOutputs ? (s.output?.text ?? null) : null},
-               usage = ${s.output?.usage ? JSON.stringify(s.output.usage) : null}, late = ${options.late ? 1 : 0}
-             WHERE task_id = ${taskId} AND slot = ${s.slot}`;
+  /** Writes a task's held changes: one update per slot touched, the task's last status, the events in the order they happened. */
+  private writeHeld(taskId: number) {
+    const held = this.unwritten.take(taskId);
+    if (!held) return;
+    for (const [slot, { status, fields: f }] of held.slots) {
+      this.sql`UPDATE assignments SET status = ${status},
+                 acked_at = COALESCE(${f.acked_at ?? null}, acked_at), precommitted_at = COALESCE(${f.precommitted_at ?? null}, precommitted_at),
+                 ended_at = COALESCE(${f.ended_at ?? null}, ended_at), latency_ms = COALESCE(${f.latency_ms ?? null}, latency_ms),
+                 precommit_hash = COALESCE(${f.precommit_hash ?? null}, precommit_hash), output = COALESCE(${f.output ?? null}, output),
+                 usage = COALESCE(${f.usage ?? null}, usage), agreed = COALESCE(${f.agreed ?? null}, agreed),
+                 similarity = COALESCE(${f.similarity ?? null}, similarity), late = COALESCE(${f.late ?? null}, late)
+               WHERE task_id = ${taskId} AND slot = ${slot}`;
+    }
+    if (held.task) this.sql`UPDATE tasks SET status = ${held.task.status}, updated_at = ${held.task.at} WHERE task_id = ${taskId}`;
+    // One statement for all of them; json_each keeps their order, and so the ids.
+    this.sql`INSERT INTO task_events (task_id, slot, state, at)
+             SELECT ${taskId}, value ->> 'slot', value ->> 'state', value ->> 'at' FROM json_each(${JSON.stringify(held.events)}) ORDER BY key`;
   }
 
   private event(taskId: number, slot: number | null, state: string) {
@@ -229,6 +285,7 @@ export class TaskStore {
 
   private setSlot(taskId: number, slot: number, status: string, extra: () => void) {
     this.storage.transactionSync(() => {
+      this.writeHeld(taskId);
       this.sql`UPDATE assignments SET status = ${status} WHERE task_id = ${taskId} AND slot = ${slot}`;
       extra();
       this.event(taskId, slot, status);

@@ -20,6 +20,9 @@ const FLEET = {
   slow: { latencyMs: 2500 },
   // Answers only when a test POSTs /dev/release (test/adversarial/a2a-cancel.test.ts).
   held: { hold: true },
+  // The same, for test/crash.test.ts alone: it counts their requests (nothing dispatched twice).
+  crashHeld: { hold: true },
+  crashHeld2: { hold: true },
   spare: { latencyMs: 10 },
   // Correct and wrong answers certain to come long after the fast (and the
   // fast wrong) ones: tests that need an order of arrival leave a wide margin.

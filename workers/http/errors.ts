@@ -133,6 +133,17 @@ export function toApiError(err: unknown): ApiError {
     return new ApiError(status, code, message, undefined, undefined, { cause: err });
   }
   if (err instanceof z.ZodError) return validationError(err, "request");
+  if (isObjectReset(err)) {
+    console.error("a Durable Object restarted under a request", err);
+    return new ApiError(
+      503,
+      "object_restarted",
+      "the request was cut short by a restart; retrying it is safe (a completion with the same request_id is never run twice: it answers its outcome)",
+      undefined,
+      { "retry-after": "1" },
+      { cause: err },
+    );
+  }
   console.error("unhandled error", err);
   return new ApiError(500, "internal_error", "internal error", undefined, undefined, { cause: err });
 }
@@ -141,3 +152,6 @@ export function toApiError(err: unknown): ApiError {
 export function toErrorResponse(err: unknown): Response {
   return toApiError(err).toResponse();
 }
+
+/** The runtime marks the error a call to a Durable Object gets when that object was reset (crashed, aborted, redeployed) under it. */
+const isObjectReset = (err: unknown): boolean => err instanceof Error && (err as Error & { durableObjectReset?: unknown }).durableObjectReset === true;

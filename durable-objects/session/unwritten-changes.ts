@@ -1,0 +1,86 @@
+import type { AssignmentRow, TaskEventRow, TaskRow, TaskStatus } from "./schema";
+
+/** The assignment columns a held change may set; each is set at most once in a slot's life, so a later write never needs to clear one. */
+export type SlotFields = Partial<
+  Pick<AssignmentRow, "acked_at" | "precommitted_at" | "ended_at" | "latency_ms" | "precommit_hash" | "output" | "usage" | "agreed" | "similarity" | "late">
+>;
+
+/** One state change of a running task, held in memory: of the task itself (`slot` null) or of one assignment. */
+export type Change = { slot: null; state: TaskStatus; at: number } | { slot: number; state: string; at: number; fields: SlotFields };
+
+/** What a task's held changes amount to, per row: the task's last status, each slot's last status and the fields set. */
+export type Coalesced = {
+  task: { status: TaskStatus; at: number } | undefined;
+  slots: Map<number, { status: string; fields: SlotFields }>;
+  events: TaskEventRow[];
+};
+
+/**
+ * The state changes of running tasks that are not written yet (acks,
+ * on-time results, the commit phase opening, late results). They go to
+ * storage with the task's next write, which every outcome makes, so a task
+ * costs one storage turn for its record, one for its outcome and one when its
+ * last miner call ends, however many events happen in between. Until then
+ * reads apply them over the rows, so the object itself never sees the lag;
+ * a crash loses them (docs/storage-schema.md, "What survives a crash").
+ */
+export class UnwrittenChanges {
+  private readonly byTask = new Map<number, Change[]>();
+
+  hold(taskId: number, change: Change): void {
+    const held = this.byTask.get(taskId);
+    if (held) held.push(change);
+    else this.byTask.set(taskId, [change]);
+  }
+
+  /** The task's held changes, coalesced, now forgotten: the caller writes them. */
+  take(taskId: number): Coalesced | undefined {
+    const held = this.byTask.get(taskId);
+    this.byTask.delete(taskId);
+    return held && coalesce(held);
+  }
+
+  /** Drops a task's held changes unwritten (a task discarded as never submitted). */
+  drop(taskId: number): void {
+    this.byTask.delete(taskId);
+  }
+
+  /** The task row as it will be once its held changes are written. */
+  task<R extends Pick<TaskRow, "task_id" | "status" | "updated_at">>(row: R): R {
+    const held = this.byTask.get(row.task_id);
+    const last = held && coalesce(held).task;
+    return last ? { ...row, status: last.status, updated_at: last.at } : row;
+  }
+
+  assignments(taskId: number, rows: AssignmentRow[]): AssignmentRow[] {
+    const held = this.byTask.get(taskId);
+    if (!held) return rows;
+    const { slots } = coalesce(held);
+    return rows.map((row) => {
+      const change = slots.get(row.slot);
+      return change ? { ...row, ...definedOnly(change.fields), status: change.status } : row;
+    });
+  }
+
+  /** The task's history: the written events, then the held ones (always later: any write of the task writes them first). */
+  events(taskId: number, written: TaskEventRow[]): TaskEventRow[] {
+    const held = this.byTask.get(taskId);
+    return held ? [...written, ...coalesce(held).events] : written;
+  }
+}
+
+function coalesce(changes: readonly Change[]): Coalesced {
+  const out: Coalesced = { task: undefined, slots: new Map(), events: [] };
+  for (const c of changes) {
+    out.events.push({ slot: c.slot, state: c.state, at: c.at });
+    if (c.slot === null) {
+      out.task = { status: c.state, at: c.at };
+      continue;
+    }
+    const slot = out.slots.get(c.slot);
+    out.slots.set(c.slot, { status: c.state, fields: { ...slot?.fields, ...definedOnly(c.fields) } });
+  }
+  return out;
+}
+
+const definedOnly = (fields: SlotFields): SlotFields => Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as SlotFields;

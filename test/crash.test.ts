@@ -1,0 +1,149 @@
+import { env } from "cloudflare:workers";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { call, createSession, fleet, minersFor, until } from "./helpers";
+import type { FleetName } from "./setup/global-setup";
+
+/**
+ * A crash mid-task, as faithfully as the runtime here allows: the session's
+ * Durable Object is aborted (`ctx.abort()`), which drops its instance with
+ * everything in memory and its calls in flight, and keeps only what storage
+ * committed; the next request starts a new instance. What must hold
+ * (docs/storage-schema.md, "What survives a crash"): nothing a client was
+ * answered is lost, and nothing is dispatched twice.
+ */
+
+const stubOf = (sessionId: number) => env.SESSIONS.get(env.SESSIONS.idFromName(`session:${sessionId}`));
+
+async function minerApi(name: FleetName, path: string, method = "GET") {
+  const m = fleet()[name];
+  const res = await fetch(`${m.url}${path}`, { method, headers: { authorization: `Bearer ${m.token}` } });
+  return (await res.json()) as { requests: number };
+}
+/** How many completion requests the (loopback) miner has received. */
+const hits = async (name: FleetName) => (await minerApi(name, "/dev/stats")).requests;
+const release = (name: FleetName) => minerApi(name, "/dev/release", "POST");
+
+async function crash(sessionId: number) {
+  const aborted = await runInDurableObject(stubOf(sessionId), (_instance, state) => state.abort("simulated crash")).catch((err: unknown) => err);
+  expect(String(aborted)).toContain("simulated crash");
+}
+
+/** Moves the clock past the task's deadline and fires the session's alarm (the Session reads the test's Date: they share an isolate). */
+async function fireAlarmAfter(sessionId: number, deadlineAt: string) {
+  vi.useFakeTimers({ toFake: ["Date"] });
+  vi.setSystemTime(Date.parse(deadlineAt) + 1);
+  expect(await runDurableObjectAlarm(stubOf(sessionId))).toBe(true);
+  vi.useRealTimers();
+}
+
+type Task = {
+  status: string;
+  deadline_at: string;
+  error: { code: string } | null;
+  assignments: { miner: string; status: string; precommit_hash: string | null }[];
+};
+const getTask = async (sessionId: number, taskId: number) => (await (await call(`/api/v1/tasks/${sessionId}/${taskId}`)).json()) as Task;
+
+const complete = (sessionId: number, json: Record<string, unknown>) => call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { timeout: 30, ...json } });
+
+describe("a crash mid-task", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("keeps every answered task, dispatches a retried request id never again, and the alarm ends the orphan as a timeout", async () => {
+    await minerApi("crashHeld", "/dev/reset-stats", "POST");
+    const { model, ids } = await minersFor(["crashHeld"]);
+    const sessionId = await createSession({ model });
+
+    // Task 0 is answered before the crash.
+    const answering = complete(sessionId, { prompt: "answered before the crash", request_id: "crash-answered" });
+    await until(async () => (await hits("crashHeld")) === 1);
+    await release("crashHeld");
+    const answered = await answering;
+    expect(answered.status).toBe(200);
+    const answer = await answered.json();
+
+    // Task 1 is on the miner when the object crashes: its client gets no answer.
+    const running = complete(sessionId, { prompt: "cut short by the crash", request_id: "crash-running" });
+    await until(async () => (await hits("crashHeld")) === 2);
+    await crash(sessionId);
+    const cut = await running;
+    expect(cut.status).toBe(503);
+    expect(cut.headers.get("retry-after")).toBe("1");
+    expect(await cut.json()).toMatchObject({ error: { code: "object_restarted" } });
+
+    // The answered task is intact, and a retry replays it without a call.
+    const replay = await complete(sessionId, { prompt: "answered before the crash", request_id: "crash-answered" });
+    expect(replay.status).toBe(200);
+    expect(replay.headers.get("x-idempotent-replay")).toBe("true");
+    expect(await replay.json()).toEqual(answer);
+
+    // The running task's record and its miner's assignment were durable before the miner was called.
+    const orphan = await getTask(sessionId, 1);
+    expect(orphan.status).toBe("assigned");
+    expect(orphan.assignments).toEqual([expect.objectContaining({ miner: ids.crashHeld, status: "assigned" })]);
+
+    // Retried while its deadline has not passed: in progress, not dispatched again.
+    const early = await complete(sessionId, { prompt: "cut short by the crash", request_id: "crash-running" });
+    expect(early.status).toBe(409);
+    expect(await early.json()).toMatchObject({ error: { code: "task_in_progress" } });
+
+    // Its deadline alarm (set with the record, so it survived) ends it as a timeout.
+    await fireAlarmAfter(sessionId, orphan.deadline_at);
+    const ended = await getTask(sessionId, 1);
+    expect(ended.status).toBe("timed_out");
+    expect(ended.error).toMatchObject({ code: "timeout" });
+    expect(ended.assignments).toEqual([expect.objectContaining({ status: "timed_out" })]);
+
+    // Retried after the alarm: the timeout, replayed.
+    const late = await complete(sessionId, { prompt: "cut short by the crash", request_id: "crash-running" });
+    expect(late.status).toBe(504);
+    expect(late.headers.get("x-idempotent-replay")).toBe("true");
+
+    expect(await hits("crashHeld")).toBe(2);
+    expect((await (await call(`/api/v1/sessions/${sessionId}`)).json()) as { task_count: number }).toMatchObject({ task_count: 2 });
+  });
+
+  it("loses only the changes held in memory: a result in before the crash, never answered, is gone and the task times out", async () => {
+    await minerApi("crashHeld", "/dev/reset-stats", "POST");
+    await minerApi("crashHeld2", "/dev/reset-stats", "POST");
+    const { model, ids } = await minersFor(["fastA", "crashHeld", "crashHeld2"]);
+    const sessionId = await createSession({ model, redundancy: 3 });
+
+    const running = complete(sessionId, { prompt: "one result of three", request_id: "crash-r3" });
+    // fastA's result is in (the live view shows it from memory); the held two have theirs to come.
+    const live = await until(async () => {
+      const task = await getTask(sessionId, 0).catch(() => undefined);
+      return task?.assignments?.some((a) => a.miner === ids.fastA && a.status === "precommitted") && task;
+    });
+    expect(live.assignments).toHaveLength(3);
+    await until(async () => (await hits("crashHeld")) === 1 && (await hits("crashHeld2")) === 1);
+    // Its row lags: the result is held until the task's outcome is written.
+    const rows = await runInDurableObject(stubOf(sessionId), (_instance, state) =>
+      state.storage.sql.exec<{ miner_id: string; status: string }>("SELECT miner_id, status FROM assignments WHERE task_id = 0 ORDER BY slot").toArray(),
+    );
+    expect(rows.find((r) => r.miner_id === ids.fastA)).toMatchObject({ status: "assigned" });
+
+    await crash(sessionId);
+    expect((await running).status).toBeGreaterThanOrEqual(500);
+
+    // All three assignments survived; the held result did not (no client saw it).
+    const orphan = await getTask(sessionId, 0);
+    expect(orphan.status).toBe("assigned");
+    expect(orphan.assignments.map((a) => [a.miner, a.status, a.precommit_hash])).toEqual(
+      expect.arrayContaining([
+        [ids.fastA, "assigned", null],
+        [ids.crashHeld, "assigned", null],
+        [ids.crashHeld2, "assigned", null],
+      ]),
+    );
+
+    await fireAlarmAfter(sessionId, orphan.deadline_at);
+    expect((await getTask(sessionId, 0)).status).toBe("timed_out");
+    const retried = await complete(sessionId, { prompt: "one result of three", request_id: "crash-r3" });
+    expect(retried.status).toBe(504);
+    expect([await hits("crashHeld"), await hits("crashHeld2")]).toEqual([1, 1]);
+  });
+});

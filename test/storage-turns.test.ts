@@ -1,0 +1,93 @@
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { call, createSession, minersFor, until } from "./helpers";
+import { recordWrites, tally } from "./storage-writes";
+
+const stubOf = (sessionId: number) => env.SESSIONS.get(env.SESSIONS.idFromName(`session:${sessionId}`));
+type Task = { status: string; assignments: { slot: number; status: string; late: boolean }[]; events: { slot: number | null; state: string }[] };
+
+/** Runs a task and waits until every slot of it ended (late results included): its records are then complete. */
+async function runOne(sessionId: number, taskId: number): Promise<Task> {
+  const res = await call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: `count my writes ${taskId}` } });
+  expect(res.status).toBe(200);
+  return until(async () => {
+    const t = (await (await call(`/api/v1/tasks/${sessionId}/${taskId}`)).json()) as Task;
+    return t.assignments.every((a) => a.status === "ended") && t;
+  });
+}
+
+/**
+ * The session object's writes for a task on a warm session (its second: the
+ * first fetched the miner snapshot, a wait of its own between the task's
+ * record and its assignments), up to the answer and in all.
+ */
+async function writesOfOneTask(miners: Parameters<typeof minersFor>[0]) {
+  const { model } = await minersFor(miners);
+  const sessionId = await createSession({ model, redundancy: miners.length });
+  const writes = await recordWrites(stubOf(sessionId));
+  await runOne(sessionId, 0);
+  const cold = tally(writes);
+  const from = writes.length;
+  const res = await call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: "count my writes 1" } });
+  expect(res.status).toBe(200);
+  const answered = tally(writes.slice(from));
+  const task = await until(async () => {
+    const t = (await (await call(`/api/v1/tasks/${sessionId}/1`)).json()) as Task;
+    return t.assignments.every((a) => a.status === "ended") && t;
+  });
+  const settled = tally(writes.slice(from));
+  console.log(`redundancy ${miners.length}: cold first task ${JSON.stringify(cold)}; warm, to the answer ${JSON.stringify(answered)}, in all ${JSON.stringify(settled)}`);
+  return { cold, answered, settled, task };
+}
+
+describe("storage turns per task", () => {
+  // Figures before the held changes: redundancy 1, 3 turns (24 statements); redundancy 3, 5 turns to the answer and 7 in all (45).
+  it("redundancy 1: the record with its assignment, then the outcome with everything between", async () => {
+    const { answered, settled, task } = await writesOfOneTask(["fastA"]);
+    expect(answered.turns).toBe(2);
+    expect(settled.turns).toBe(2);
+    expect(task.status).toBe("ended");
+    // The history is whole and in order, although most of it was written in one turn.
+    expect(task.events.map((e) => `${e.slot ?? "task"} ${e.state}`)).toEqual([
+      "task queued",
+      "0 assigned",
+      "task assigned",
+      "0 acked",
+      "0 precommitted",
+      "task precommitted",
+      "0 committed",
+      "task committed",
+      "task ended",
+    ]);
+  });
+
+  it("redundancy 3: the record, the outcome, and the late result once the last call ended", async () => {
+    // The third miner answers long after the two that decide, so the answer comes between.
+    const { answered, settled, task } = await writesOfOneTask(["fastA", "fastB", "steadyA"]);
+    expect(answered.turns).toBe(2);
+    expect(settled.turns).toBe(3);
+    const late = task.assignments.filter((a) => a.late);
+    expect(late).toHaveLength(1);
+    expect(task.events.at(-1)).toEqual({ slot: late[0]!.slot, state: "ended", at: expect.any(String) });
+  });
+
+  it("a running task reads live: its miner's ack shows before its row says so", async () => {
+    const { model } = await minersFor(["trickle"]);
+    const sessionId = await createSession({ model });
+    const res = await call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: "slowly", max_tokens: 10, stream: true } });
+    const reader = res.body!.getReader();
+    await reader.read(); // the first piece: the miner has answered and is generating
+    const during = (await (await call(`/api/v1/tasks/${sessionId}/0`)).json()) as Task & { assignments: { acked_at: string | null }[] };
+    expect(during.assignments[0]).toMatchObject({ status: "acked", acked_at: expect.any(String) });
+    expect(during.events.map((e) => e.state)).toContain("acked");
+    const row = await runInDurableObject(stubOf(sessionId), (_instance, state) =>
+      state.storage.sql.exec<{ status: string; acked_at: number | null }>("SELECT status, acked_at FROM assignments WHERE task_id = 0").one(),
+    );
+    expect(row).toEqual({ status: "assigned", acked_at: null });
+    while (!(await reader.read()).done);
+    const after = (await (await call(`/api/v1/tasks/${sessionId}/0`)).json()) as Task;
+    expect(after.status).toBe("ended");
+    expect(after.assignments[0]).toMatchObject({ status: "ended" });
+  });
+});
