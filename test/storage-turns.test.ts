@@ -43,10 +43,13 @@ async function writesOfOneTask(miners: Parameters<typeof minersFor>[0]) {
 
 describe("storage turns per task", () => {
   // Figures before the held changes: redundancy 1, 3 turns (24 statements); redundancy 3, 5 turns to the answer and 7 in all (45).
+  // With them: 2 turns (19 statements, then 9 with the outcome written as one set); 2 and 3 turns (30, then 18).
   it("redundancy 1: the record with its assignment, then the outcome with everything between", async () => {
     const { answered, settled, task } = await writesOfOneTask(["fastA"]);
     expect(answered.turns).toBe(2);
     expect(settled.turns).toBe(2);
+    // The record (task, first assignment: 5), the outcome (assignment, task with result, history: 3), the outbox (1).
+    expect(settled.statements).toBe(9);
     expect(task.status).toBe("ended");
     // The history is whole and in order, although most of it was written in one turn.
     expect(task.events.map((e) => `${e.slot ?? "task"} ${e.state}`)).toEqual([

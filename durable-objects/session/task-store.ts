@@ -141,21 +141,22 @@ export class TaskStore {
     this.storage.transactionSync(() => this.writeHeld(taskId));
   }
 
-  /** The task committed: each precommitted slot with its agreement, the (sealed) result, then ended. */
+  /**
+   * The task committed: each precommitted slot with its agreement, the
+   * (sealed) result, then ended. The changes join the held ones, so the
+   * outcome is one statement per slot, one for the task and one for the
+   * history, whatever happened before it.
+   */
   commit(taskId: number, slots: readonly Slot[], sealedResult: string) {
     const now = this.now();
-    this.storage.transactionSync(() => {
-      this.writeHeld(taskId);
-      for (const s of slots) {
-        if (s.state !== "precommitted") continue;
-        this.sql`UPDATE assignments SET status = 'committed', agreed = ${s.agreed ? 1 : 0}, similarity = ${s.similarity ?? null} WHERE task_id = ${taskId} AND slot = ${s.slot}`;
-        this.event(taskId, s.slot, "committed");
-      }
-      this.setStatus(taskId, "committed");
-      this.sql`UPDATE tasks SET result = ${sealedResult} WHERE task_id = ${taskId}`;
-      this.sql`UPDATE assignments SET status = 'ended', ended_at = ${now} WHERE task_id = ${taskId} AND status = 'committed'`;
-      this.setStatus(taskId, "ended");
-    });
+    const answered = slots.filter((s) => s.state === "precommitted");
+    for (const s of answered) {
+      this.unwritten.hold(taskId, { slot: s.slot, state: "committed", at: now, fields: { agreed: s.agreed ? 1 : 0, similarity: s.similarity ?? null } });
+    }
+    this.unwritten.hold(taskId, { slot: null, state: "committed", at: now });
+    for (const s of answered) this.unwritten.hold(taskId, { slot: s.slot, state: "ended", at: now, fields: { ended_at: now }, silent: true });
+    this.unwritten.hold(taskId, { slot: null, state: "ended", at: now });
+    this.storage.transactionSync(() => this.writeHeld(taskId, sealedResult));
   }
 
   /** Forgets a task that never reached a miner, as if it had not been submitted. */
@@ -228,12 +229,16 @@ export class TaskStore {
       assigned: (s: Slot) => {
         this.storage.transactionSync(() => {
           this.writeHeld(taskId);
-          this.sql`INSERT INTO assignments (task_id, slot, miner_id, status, assigned_at) VALUES (${taskId}, ${s.slot}, ${s.miner.id}, 'assigned', ${this.now()})`;
-          this.event(taskId, s.slot, "assigned");
-          if (!assigned) {
-            assigned = true;
-            this.setStatus(taskId, "assigned");
+          const at = this.now();
+          this.sql`INSERT INTO assignments (task_id, slot, miner_id, status, assigned_at) VALUES (${taskId}, ${s.slot}, ${s.miner.id}, 'assigned', ${at})`;
+          if (assigned) {
+            this.event(taskId, s.slot, "assigned");
+            return;
           }
+          assigned = true;
+          // The task's first assignment: both events in one statement, the slot's first.
+          this.sql`UPDATE tasks SET status = 'assigned', updated_at = ${at} WHERE task_id = ${taskId}`;
+          this.sql`INSERT INTO task_events (task_id, slot, state, at) VALUES (${taskId}, ${s.slot}, 'assigned', ${at}), (${taskId}, NULL, 'assigned', ${at})`;
         });
       },
       acked: (s: Slot) => {
@@ -255,8 +260,8 @@ export class TaskStore {
     };
   }
 
-  /** Writes a task's held changes: one update per slot touched, the task's last status, the events in the order they happened. */
-  private writeHeld(taskId: number) {
+  /** Writes a task's held changes: one update per slot touched, the task's last status (and its result, when given), the events in the order they happened. */
+  private writeHeld(taskId: number, result?: string) {
     const held = this.unwritten.take(taskId);
     if (!held) return;
     for (const [slot, { status, fields: f }] of held.slots) {
@@ -268,7 +273,13 @@ export class TaskStore {
                  similarity = COALESCE(${f.similarity ?? null}, similarity), late = COALESCE(${f.late ?? null}, late)
                WHERE task_id = ${taskId} AND slot = ${slot}`;
     }
-    if (held.task) this.sql`UPDATE tasks SET status = ${held.task.status}, updated_at = ${held.task.at} WHERE task_id = ${taskId}`;
+    if (held.task && result !== undefined) {
+      this.sql`UPDATE tasks SET status = ${held.task.status}, updated_at = ${held.task.at}, result = ${result} WHERE task_id = ${taskId}`;
+    } else if (held.task) {
+      this.sql`UPDATE tasks SET status = ${held.task.status}, updated_at = ${held.task.at} WHERE task_id = ${taskId}`;
+    } else if (result !== undefined) {
+      this.sql`UPDATE tasks SET result = ${result} WHERE task_id = ${taskId}`;
+    }
     // One statement for all of them; json_each keeps their order, and so the ids.
     this.sql`INSERT INTO task_events (task_id, slot, state, at)
              SELECT ${taskId}, value ->> 'slot', value ->> 'state', value ->> 'at' FROM json_each(${JSON.stringify(held.events)}) ORDER BY key`;
