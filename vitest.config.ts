@@ -4,7 +4,8 @@ import { TEST_ADMIN_KEY, TEST_CREDENTIAL_KEY, TEST_PAYLOAD_MASTER_KEY, TEST_ROUT
 
 export default defineConfig({
   plugins: [
-    cloudflareTest({
+    // A function, so that the bindings can name what test/setup/global-setup.ts started (the local chain).
+    cloudflareTest(({ inject }) => ({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
         bindings: {
@@ -20,12 +21,19 @@ export default defineConfig({
             { index: 0, binding: "PAYLOADS", bucket: "cortensor-payloads" },
             { index: 1, binding: "PAYLOADS_ARCHIVE", bucket: "cortensor-archive" },
           ]),
+          // The chain indexer, pointed at the local chain the setup started and deployed to.
+          CHAIN_RPC_URL: inject("chains").main.url,
+          CHAIN_ID: String(inject("chains").main.chainId),
+          CHAIN_SESSION_ADDRESS: inject("chains").main.sessionAddress,
+          CHAIN_QUEUE_ADDRESS: inject("chains").main.queueAddress,
+          CHAIN_START_BLOCK: String(inject("chains").main.startBlock),
+          CHAIN_CONFIRMATIONS: "2",
         },
         r2Buckets: {
           PAYLOADS_ARCHIVE: "cortensor-archive",
         },
       },
-    }),
+    })),
   ],
   test: {
     include: ["test/**/*.test.ts"],
