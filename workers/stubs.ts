@@ -1,3 +1,4 @@
+import type { ChainTarget } from "./config/config";
 import type { Env } from "./env";
 
 /**
@@ -16,3 +17,7 @@ export const quotaStub = (env: Env, identity: string) => env.QUOTAS.get(env.QUOT
 
 /** One A2A task store per caller (key holder), so that callers never see each other's tasks. */
 export const a2aTaskStoreStub = (env: Env, owner: string) => env.A2A_TASKS.get(env.A2A_TASKS.idFromName(`owner:${owner}`));
+
+/** One Chain index per chain and contract pair: a new CHAIN_ID or address is a new index, never a mix of two. */
+export const chainIndexStub = (env: Env, target: Pick<ChainTarget, "chainId" | "sessionAddress" | "queueAddress">) =>
+  env.CHAIN_INDEX.get(env.CHAIN_INDEX.idFromName(`chain:${target.chainId}:${target.sessionAddress.toLowerCase()}:${target.queueAddress.toLowerCase()}`));
