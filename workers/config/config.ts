@@ -120,10 +120,10 @@ const X402PricesSchema = z
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address");
 const blockNumber = (fallback: number) => parsed(z.coerce.number<string>({ error: "must be a block number" }).int().min(0).max(Number.MAX_SAFE_INTEGER).default(fallback));
 const ChainVarsSchema = z.object({
-  CHAIN_RPC_URL: parsed(z.url({ protocol: /^https?$/, error: "must be an http(s) JSON-RPC URL" })),
-  CHAIN_ID: parsed(z.coerce.number<string>({ error: "must be a chain id" }).int().positive()),
-  CHAIN_SESSION_ADDRESS: parsed(address),
-  CHAIN_QUEUE_ADDRESS: parsed(address),
+  CHAIN_RPC_URL: parsed(z.url({ protocol: /^https?$/, error: "must be an http(s) JSON-RPC URL" }).optional()),
+  CHAIN_ID: parsed(z.coerce.number<string>({ error: "must be a chain id" }).int().positive().optional()),
+  CHAIN_SESSION_ADDRESS: parsed(address.optional()),
+  CHAIN_QUEUE_ADDRESS: parsed(address.optional()),
   /** The first block to index (the contracts' deployment block). */
   CHAIN_START_BLOCK: blockNumber(0),
   /** Blocks a log must be under the head before it is indexed. */
