@@ -5,12 +5,15 @@ import { SqliteObject } from "../sqlite-object";
 import { IndexStore } from "./index-store";
 import { MIGRATIONS, type EventRow, type SessionRow, type TaskRow, type UndecodableRow } from "./schema";
 import { runTick, type TickReport } from "./tick";
-import { eventView, sessionView, taskView, undecodableView } from "./views";
+import { dispatchView, eventView, sessionView, taskView, undecodableView } from "./views";
+import { dispatchChainTask } from "../../workers/chain/hybrid-dispatch";
 
 /** Next tick while behind; after a failure, doubling from 2 s up to 5 minutes. */
 const BEHIND_DELAY_MS = 1_000;
 const RETRY_BASE_MS = 2_000;
 const RETRY_MAX_MS = 300_000;
+/** Hybrid tasks run per tick: each is a whole edge task (miners, consensus), so few. */
+const DISPATCHES_PER_TICK = 4;
 
 export type IndexState = {
   status: "running" | "stopped";
@@ -37,7 +40,7 @@ export type IndexState = {
  * index that never ticked has no storage.
  */
 export class ChainIndexObject extends SqliteObject {
-  #running: Promise<TickReport> | null = null;
+  #running: Promise<TickReport & { dispatched: number }> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, MIGRATIONS, { lazy: true });
@@ -49,12 +52,12 @@ export class ChainIndexObject extends SqliteObject {
   }
 
   /** One tick with `target` (the cron's), or with the stored target (the alarm's). */
-  async tick(target?: ChainTarget): Promise<TickReport & { skipped?: true }> {
+  async tick(target?: ChainTarget): Promise<TickReport & { dispatched: number; skipped?: true }> {
     if (this.#running) return { ...(await this.#running), skipped: true };
     const store = this.store();
     const chosen = target ?? store.target();
     if (!chosen) throw new Error("this chain index has no target yet: the cron gives it one");
-    this.#running = runTick(store, chosen, Date.now());
+    this.#running = runTick(store, chosen, Date.now()).then(async (report) => ({ ...report, dispatched: await this.dispatch(store, chosen) }));
     try {
       const report = await this.#running;
       await this.schedule(report, store);
@@ -64,8 +67,25 @@ export class ChainIndexObject extends SqliteObject {
     }
   }
 
+  /** Runs the pending hybrid tasks (a few a tick), each as an edge task on its mapped session. */
+  private async dispatch(store: IndexStore, target: ChainTarget): Promise<number> {
+    let done = 0;
+    for (const row of store.pendingDispatches(DISPATCHES_PER_TICK)) {
+      const outcome = await dispatchChainTask(this.env, {
+        chainId: target.chainId,
+        queueAddress: target.queueAddress,
+        edgeSessionId: row.edge_session_id,
+        requestId: row.request_id,
+        taskData: row.task_data,
+      });
+      store.recordDispatch(row, outcome, Date.now());
+      done++;
+    }
+    return done;
+  }
+
   private async schedule(report: TickReport, store: IndexStore): Promise<void> {
-    if (report.outcome === "behind") await this.ctx.storage.setAlarm(Date.now() + BEHIND_DELAY_MS);
+    if (report.outcome === "behind" || store.pendingDispatches(1).length > 0) await this.ctx.storage.setAlarm(Date.now() + BEHIND_DELAY_MS);
     else if (report.outcome === "failed") {
       const failures = store.state()?.failures ?? 1;
       await this.ctx.storage.setAlarm(Date.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, failures - 1)));
@@ -150,7 +170,8 @@ export class ChainIndexObject extends SqliteObject {
     const row = this.sql<TaskRow>`SELECT * FROM tasks WHERE session_id = ${sessionId} AND task_id = ${taskId}`[0];
     if (!row) return null;
     const history = this.sql<EventRow>`SELECT * FROM events WHERE session_id = ${sessionId} AND task_id = ${taskId} ORDER BY block_number, log_index`;
-    return { ...taskView(row), history: history.map(eventView) };
+    const dispatch = this.store().dispatchOf(sessionId, taskId);
+    return { ...taskView(row), history: history.map(eventView), dispatch: dispatch ? dispatchView(dispatch) : null };
   }
 
   events(filter: EventFilter): ChainEvent[] {

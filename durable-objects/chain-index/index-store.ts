@@ -2,7 +2,10 @@ import type { ChainTarget } from "../../workers/config/config";
 import type { JsonValue, RawLog } from "../../workers/chain/decode-log";
 import type { Sql } from "../sqlite-object";
 import { applyToMirror, rebuildMirror } from "./mirror";
-import type { StateRow } from "./schema";
+import type { DispatchRow, StateRow } from "./schema";
+import { chainRequestId, type DispatchOutcome } from "../../workers/chain/hybrid-dispatch";
+
+const MAX_DISPATCH_ATTEMPTS = 5;
 
 /** A log read in a range, decoded or not, with what its enrichment read. */
 export type ReadLog =
@@ -67,7 +70,7 @@ export class IndexStore {
    * (an already stored log is left as it is, so re-reading changes nothing),
    * the mirror, the hashes of its blocks, and the cursor at `to`.
    */
-  commitRange(to: number, toHash: string, logs: readonly ReadLog[], window: number): number {
+  commitRange(to: number, toHash: string, logs: readonly ReadLog[], target: ChainTarget): number {
     let added = 0;
     this.storage.transactionSync(() => {
       const hashes = new Map<number, string>([[to, toHash]]);
@@ -94,13 +97,54 @@ export class IndexStore {
         if (inserted.length > 0) {
           added++;
           applyToMirror(this.sql, { contract: item.contract, eventName: item.eventName, blockNumber, args: item.args, extra: item.extra });
+          if (item.contract === "SessionQueueV2" && item.eventName === "TaskQueued") this.queueDispatch(target, item.args, blockNumber);
         }
       }
       for (const [number, hash] of hashes) this.sql`INSERT OR REPLACE INTO block_hashes (number, hash) VALUES (${number}, ${hash})`;
-      this.sql`DELETE FROM block_hashes WHERE number <= ${to - window}`;
+      this.sql`DELETE FROM block_hashes WHERE number <= ${to - target.reorgWindow}`;
       this.sql`UPDATE chain_state SET cursor = ${to} WHERE id = 1 AND cursor < ${to}`;
     });
     return added;
+  }
+
+  /**
+   * A confirmed TaskQueued of a hybrid session (mode 1) this router serves,
+   * still active and not taken from every router, becomes a dispatch. Its
+   * row outlives rewinds and resyncs: a task is dispatched once.
+   */
+  private queueDispatch(target: ChainTarget, args: Record<string, JsonValue>, blockNumber: number): void {
+    const sessionId = Number(args.sessionId);
+    const taskId = Number(args.taskId);
+    const edgeSessionId = target.hybridSessions[String(sessionId)];
+    if (edgeSessionId === undefined) return;
+    const session = this.sql<{
+      mode: number | null;
+      active: number;
+      routers_removed: number;
+    }>`SELECT mode, active, routers_removed FROM sessions WHERE session_id = ${sessionId}`[0];
+    if (!session || session.mode !== 1 || session.active !== 1 || session.routers_removed === 1) return;
+    this.sql`INSERT OR IGNORE INTO dispatches (session_id, task_id, edge_session_id, request_id, task_data, status, created_block)
+             VALUES (${sessionId}, ${taskId}, ${edgeSessionId}, ${chainRequestId(target.chainId, target.queueAddress, sessionId, taskId)}, ${String(args.taskData ?? "")}, 'pending', ${blockNumber})`;
+  }
+
+  pendingDispatches(limit: number): DispatchRow[] {
+    return this.sql<DispatchRow>`SELECT * FROM dispatches WHERE status = 'pending' ORDER BY created_block, session_id, task_id LIMIT ${limit}`;
+  }
+
+  recordDispatch(row: DispatchRow, outcome: DispatchOutcome, now: number): void {
+    if (outcome.status === "answered") {
+      this.sql`UPDATE dispatches SET status = 'answered', reason = NULL, edge_task_id = ${outcome.edgeTaskId}, result = ${outcome.result}, consensus = ${outcome.consensus},
+               attempts = attempts + 1, updated_at = ${now} WHERE session_id = ${row.session_id} AND task_id = ${row.task_id}`;
+    } else {
+      // A task that keeps finding no miner fails after a few tries rather than blocking the queue.
+      const status = outcome.status === "retry" && row.attempts + 1 < MAX_DISPATCH_ATTEMPTS ? "pending" : "failed";
+      this.sql`UPDATE dispatches SET status = ${status}, reason = ${outcome.reason}, attempts = attempts + 1, updated_at = ${now}
+               WHERE session_id = ${row.session_id} AND task_id = ${row.task_id}`;
+    }
+  }
+
+  dispatchOf(sessionId: number, taskId: number): DispatchRow | null {
+    return this.sql<DispatchRow>`SELECT * FROM dispatches WHERE session_id = ${sessionId} AND task_id = ${taskId}`[0] ?? null;
   }
 
   /** Drops everything above `block` (a reorg's common ancestor) and rebuilds the mirror from what is left. */

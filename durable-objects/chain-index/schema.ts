@@ -100,6 +100,24 @@ export const MIGRATIONS = [
      address TEXT PRIMARY KEY,
      active INTEGER NOT NULL
    );`,
+  // Hybrid dispatch: kept through rewinds and resyncs, so a task is never dispatched twice.
+  `CREATE TABLE dispatches (
+     session_id INTEGER NOT NULL,
+     task_id INTEGER NOT NULL,
+     edge_session_id INTEGER NOT NULL,
+     request_id TEXT NOT NULL,
+     task_data TEXT NOT NULL,
+     status TEXT NOT NULL,
+     reason TEXT,
+     edge_task_id INTEGER,
+     result TEXT,
+     consensus TEXT,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     created_block INTEGER NOT NULL,
+     updated_at INTEGER,
+     PRIMARY KEY (session_id, task_id)
+   );
+   CREATE INDEX dispatches_pending ON dispatches (status, created_block);`,
 ];
 
 export type StateRow = {
@@ -179,4 +197,20 @@ export type UndecodableRow = {
   topics: string;
   data: string;
   error: string;
+};
+
+export type DispatchRow = {
+  session_id: number;
+  task_id: number;
+  edge_session_id: number;
+  request_id: string;
+  task_data: string;
+  status: string;
+  reason: string | null;
+  edge_task_id: number | null;
+  result: string | null;
+  consensus: string | null;
+  attempts: number;
+  created_block: number;
+  updated_at: number | null;
 };

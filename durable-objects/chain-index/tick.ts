@@ -131,7 +131,7 @@ export async function runTick(store: IndexStore, target: ChainTarget, now: numbe
         const extra = await enrichmentFor(rpc.client, target, d.contract, d.eventName, d.args, log.blockNumber ?? BigInt(to));
         read.push({ ok: true, log, contract: d.contract, eventName: d.eventName, args: d.args, extra });
       }
-      added += store.commitRange(to, toHash, read, target.reorgWindow);
+      added += store.commitRange(to, toHash, read, target);
       // A full range the provider took: try twice as wide next (a clipped one says nothing about wider ranges).
       if (to - from + 1 === current.range_size && current.range_size < target.maxBlockRange) store.setRangeSize(Math.min(target.maxBlockRange, current.range_size * 2));
     }

@@ -1,5 +1,5 @@
-import { CHAIN_SESSION_MODES, type ChainEvent, type ChainSession, type ChainTask, type UndecodableLog } from "../../workers/schemas/chain";
-import type { EventRow, SessionRow, TaskRow, UndecodableRow } from "./schema";
+import { CHAIN_SESSION_MODES, type ChainDispatch, type ChainEvent, type ChainSession, type ChainTask, type UndecodableLog } from "../../workers/schemas/chain";
+import type { DispatchRow, EventRow, SessionRow, TaskRow, UndecodableRow } from "./schema";
 
 /** How the index's rows read in the API. */
 export function sessionView(row: SessionRow, chainId: number): ChainSession {
@@ -65,4 +65,17 @@ export function eventView(row: EventRow): ChainEvent {
 
 export function undecodableView(row: UndecodableRow): UndecodableLog {
   return { ...row, topics: JSON.parse(row.topics) };
+}
+
+export function dispatchView(row: DispatchRow): ChainDispatch {
+  return {
+    edge_session_id: row.edge_session_id,
+    request_id: row.request_id,
+    status: row.status as ChainDispatch["status"],
+    reason: row.reason,
+    edge_task_id: row.edge_task_id,
+    result: row.result,
+    consensus: row.consensus,
+    attempts: row.attempts,
+  };
 }

@@ -22,6 +22,7 @@ export function targetFor(chain: TestChain, overrides: Partial<ChainTarget> = {}
     maxBlockRange: 2000,
     maxCallsPerTick: 40,
     rpcTimeoutMs: 5_000,
+    hybridSessions: {},
     ...overrides,
   };
 }

@@ -135,6 +135,8 @@ const ChainVarsSchema = z.object({
   /** JSON-RPC calls one tick may make (Workers' subrequest limit is 50 on the free plan). */
   CHAIN_MAX_CALLS_PER_TICK: parsed(z.coerce.number<string>().int().min(4).max(900).default(40)),
   CHAIN_RPC_TIMEOUT_MS: parsed(z.coerce.number<string>().int().min(100).max(60_000).default(10_000)),
+  /** Hybrid sessions this router serves: on-chain session id → the edge session its tasks run on. */
+  CHAIN_HYBRID_SESSIONS: json(z.record(z.string().regex(/^\d{1,15}$/, "keys must be on-chain session ids"), z.number().int().min(0)).default({}), '{"0": 5}'),
 });
 export type ChainTarget = {
   rpcUrl: string;
@@ -147,6 +149,8 @@ export type ChainTarget = {
   maxBlockRange: number;
   maxCallsPerTick: number;
   rpcTimeoutMs: number;
+  /** On-chain session id (decimal) → edge session id, for the hybrid sessions this router serves. */
+  hybridSessions: Record<string, number>;
 };
 /** Not configured (no CHAIN_RPC_URL), configured, or configured wrongly (`problems` name the vars). */
 export type ChainConfig = { state: "unconfigured" } | { state: "configured"; target: ChainTarget } | { state: "misconfigured"; problems: string[] };
@@ -173,6 +177,7 @@ function chainConfigFrom(vars: Record<string, unknown>): ChainConfig {
       maxBlockRange: v.CHAIN_MAX_BLOCK_RANGE,
       maxCallsPerTick: v.CHAIN_MAX_CALLS_PER_TICK,
       rpcTimeoutMs: v.CHAIN_RPC_TIMEOUT_MS,
+      hybridSessions: v.CHAIN_HYBRID_SESSIONS,
     },
   };
 }

@@ -95,7 +95,23 @@ export const ChainTaskSchema = z
   })
   .openapi("ChainTask");
 
-export const ChainTaskDetailSchema = ChainTaskSchema.extend({ history: z.array(ChainEventSchema) }).openapi("ChainTaskDetail");
+export const ChainDispatchSchema = z
+  .object({
+    edge_session_id: z.number().int(),
+    request_id: z.string().openapi({ description: "derived from chain, queue contract, session and task: one edge task however often the chain is read" }),
+    status: z.enum(["pending", "answered", "failed"]),
+    reason: z.string().nullable().openapi({ description: "why it failed (task data that is not a chat task, no consensus, …)" }),
+    edge_task_id: z.number().int().nullable(),
+    result: z.string().nullable(),
+    consensus: z.string().nullable(),
+    attempts: z.number().int(),
+  })
+  .openapi("ChainDispatch");
+
+export const ChainTaskDetailSchema = ChainTaskSchema.extend({
+  history: z.array(ChainEventSchema),
+  dispatch: ChainDispatchSchema.nullable().openapi({ description: "a hybrid session's task as this router ran it on its edge session" }),
+}).openapi("ChainTaskDetail");
 
 export const UndecodableLogSchema = z
   .object({
@@ -116,7 +132,8 @@ export type ChainSession = z.infer<typeof ChainSessionSchema>;
 type EventArgs = Record<string, string | boolean | string[]>;
 export type ChainEvent = Omit<z.infer<typeof ChainEventSchema>, "args" | "extra"> & { args: EventArgs; extra: Record<string, EventArgs | string> | null };
 export type ChainTask = z.infer<typeof ChainTaskSchema>;
-export type ChainTaskDetail = ChainTask & { history: ChainEvent[] };
+export type ChainDispatch = z.infer<typeof ChainDispatchSchema>;
+export type ChainTaskDetail = ChainTask & { history: ChainEvent[]; dispatch: ChainDispatch | null };
 export type UndecodableLog = z.infer<typeof UndecodableLogSchema>;
 
 /** Filters of the list routes, as the Chain index object takes them. */
