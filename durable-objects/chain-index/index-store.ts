@@ -122,7 +122,7 @@ export class IndexStore {
       active: number;
       routers_removed: number;
     }>`SELECT mode, active, routers_removed FROM sessions WHERE session_id = ${sessionId}`[0];
-    if (!session || session.mode !== 1 || session.active !== 1 || session.routers_removed === 1) return;
+    if (session?.mode !== 1 || session.active !== 1 || session.routers_removed === 1) return;
     this.sql`INSERT OR IGNORE INTO dispatches (session_id, task_id, edge_session_id, request_id, task_data, status, created_block)
              VALUES (${sessionId}, ${taskId}, ${edgeSessionId}, ${chainRequestId(target.chainId, target.queueAddress, sessionId, taskId)}, ${String(args.taskData ?? "")}, 'pending', ${blockNumber})`;
   }
