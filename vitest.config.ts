@@ -1,5 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { devAccountKeys } from "./tools/dev-chain/server.ts";
 import { TEST_ADMIN_KEY, TEST_CREDENTIAL_KEY, TEST_PAYLOAD_MASTER_KEY, TEST_ROUTER_KEY } from "./test/keys.ts";
 
 export default defineConfig({
@@ -28,6 +29,8 @@ export default defineConfig({
           CHAIN_QUEUE_ADDRESS: inject("chains").main.queueAddress,
           CHAIN_START_BLOCK: String(inject("chains").main.startBlock),
           CHAIN_CONFIRMATIONS: "2",
+          // The router's chain account for write-back: a dev account of the local chains (test/chain/hybrid.test.ts).
+          CHAIN_SIGNER_KEY: String(devAccountKeys(10)[8]),
         },
         r2Buckets: {
           PAYLOADS_ARCHIVE: "cortensor-archive",

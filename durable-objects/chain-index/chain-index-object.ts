@@ -7,6 +7,8 @@ import { MIGRATIONS, type EventRow, type SessionRow, type TaskRow, type Undecoda
 import { runTick, type TickReport } from "./tick";
 import { dispatchView, eventView, sessionView, taskView, undecodableView } from "./views";
 import { dispatchChainTask } from "../../workers/chain/hybrid-dispatch";
+import { writeBack } from "../../workers/chain/writeback";
+import { chainSignerKey } from "../../workers/config/config";
 
 /** Next tick while behind; after a failure, doubling from 2 s up to 5 minutes. */
 const BEHIND_DELAY_MS = 1_000;
@@ -78,14 +80,22 @@ export class ChainIndexObject extends SqliteObject {
         requestId: row.request_id,
         taskData: row.task_data,
       });
-      store.recordDispatch(row, outcome, Date.now());
+      store.recordDispatch(row, outcome, Date.now(), target.writeback);
       done++;
+    }
+    const key = chainSignerKey(this.env);
+    for (const row of target.writeback ? store.pendingWritebacks(DISPATCHES_PER_TICK) : []) {
+      const outcome = key
+        ? await writeBack(target, key, { sessionId: row.session_id, taskId: row.task_id, result: row.result ?? "" })
+        : { ok: false as const, error: "CHAIN_SIGNER_KEY is not set" };
+      store.recordWriteback(row, outcome, Date.now());
     }
     return done;
   }
 
   private async schedule(report: TickReport, store: IndexStore): Promise<void> {
-    if (report.outcome === "behind" || store.pendingDispatches(1).length > 0) await this.ctx.storage.setAlarm(Date.now() + BEHIND_DELAY_MS);
+    if (report.outcome === "behind" || store.pendingDispatches(1).length > 0 || store.pendingWritebacks(1).length > 0)
+      await this.ctx.storage.setAlarm(Date.now() + BEHIND_DELAY_MS);
     else if (report.outcome === "failed") {
       const failures = store.state()?.failures ?? 1;
       await this.ctx.storage.setAlarm(Date.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, failures - 1)));

@@ -131,16 +131,29 @@ export class IndexStore {
     return this.sql<DispatchRow>`SELECT * FROM dispatches WHERE status = 'pending' ORDER BY created_block, session_id, task_id LIMIT ${limit}`;
   }
 
-  recordDispatch(row: DispatchRow, outcome: DispatchOutcome, now: number): void {
+  recordDispatch(row: DispatchRow, outcome: DispatchOutcome, now: number, writeback: boolean): void {
     if (outcome.status === "answered") {
       this.sql`UPDATE dispatches SET status = 'answered', reason = NULL, edge_task_id = ${outcome.edgeTaskId}, result = ${outcome.result}, consensus = ${outcome.consensus},
-               attempts = attempts + 1, updated_at = ${now} WHERE session_id = ${row.session_id} AND task_id = ${row.task_id}`;
+               attempts = attempts + 1, updated_at = ${now}, writeback_status = ${writeback ? "pending" : null}
+               WHERE session_id = ${row.session_id} AND task_id = ${row.task_id}`;
     } else {
       // A task that keeps finding no miner fails after a few tries rather than blocking the queue.
       const status = outcome.status === "retry" && row.attempts + 1 < MAX_DISPATCH_ATTEMPTS ? "pending" : "failed";
       this.sql`UPDATE dispatches SET status = ${status}, reason = ${outcome.reason}, attempts = attempts + 1, updated_at = ${now}
                WHERE session_id = ${row.session_id} AND task_id = ${row.task_id}`;
     }
+  }
+
+  pendingWritebacks(limit: number): DispatchRow[] {
+    return this.sql<DispatchRow>`SELECT * FROM dispatches WHERE status = 'answered' AND writeback_status = 'pending' ORDER BY created_block, session_id, task_id LIMIT ${limit}`;
+  }
+
+  /** A write-back that failed is tried again by later ticks, a few times. */
+  recordWriteback(row: DispatchRow, outcome: { ok: true } | { ok: false; error: string }, now: number): void {
+    const status = outcome.ok ? "done" : row.writeback_attempts + 1 < MAX_DISPATCH_ATTEMPTS ? "pending" : "failed";
+    this
+      .sql`UPDATE dispatches SET writeback_status = ${status}, writeback_error = ${outcome.ok ? null : outcome.error}, writeback_attempts = writeback_attempts + 1, updated_at = ${now}
+             WHERE session_id = ${row.session_id} AND task_id = ${row.task_id}`;
   }
 
   dispatchOf(sessionId: number, taskId: number): DispatchRow | null {

@@ -118,6 +118,10 @@ export const MIGRATIONS = [
      PRIMARY KEY (session_id, task_id)
    );
    CREATE INDEX dispatches_pending ON dispatches (status, created_block);`,
+  // Write-back of answered hybrid tasks to the queue contract (CHAIN_WRITEBACK).
+  `ALTER TABLE dispatches ADD COLUMN writeback_status TEXT;
+   ALTER TABLE dispatches ADD COLUMN writeback_error TEXT;
+   ALTER TABLE dispatches ADD COLUMN writeback_attempts INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export type StateRow = {
@@ -213,4 +217,7 @@ export type DispatchRow = {
   attempts: number;
   created_block: number;
   updated_at: number | null;
+  writeback_status: string | null;
+  writeback_error: string | null;
+  writeback_attempts: number;
 };

@@ -77,5 +77,6 @@ export function dispatchView(row: DispatchRow): ChainDispatch {
     result: row.result,
     consensus: row.consensus,
     attempts: row.attempts,
+    writeback: row.writeback_status ? { status: row.writeback_status as "pending" | "done" | "failed", error: row.writeback_error } : null,
   };
 }

@@ -23,6 +23,7 @@ export function targetFor(chain: TestChain, overrides: Partial<ChainTarget> = {}
     maxCallsPerTick: 40,
     rpcTimeoutMs: 5_000,
     hybridSessions: {},
+    writeback: false,
     ...overrides,
   };
 }

@@ -1,5 +1,7 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Address } from "viem";
+import type { Address, Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { deployContracts } from "../../tools/dev-chain/deploy";
 import { call, createSession, minersFor } from "../helpers";
 import { actors, chains, indexOf, targetFor, tickUntilCaughtUp } from "./chain-helpers";
@@ -55,5 +57,38 @@ describe("hybrid sessions", () => {
     expect((await index.task(0, 0))?.dispatch).toEqual(answered?.dispatch);
     const session = (await (await call(`/api/v1/sessions/${edgeSessionId}`)).json()) as { task_count: number };
     expect(session.task_count).toBe(1);
+  });
+
+  it("with write-back on, records the answer on the queue contract: getTaskResults returns it and TaskEnded is indexed", async () => {
+    const faulty = chains().faulty;
+    const base = { ...faulty, url: faulty.directUrl };
+    const deployment = await deployContracts(base.url, base.chainId, base.accounts[0] as Address);
+    const chain = { ...base, ...deployment };
+    const a = actors(chain);
+    // The router's account (secret CHAIN_SIGNER_KEY) is registered as a router by the contracts' admin.
+    const router = privateKeyToAccount(env.CHAIN_SIGNER_KEY as Hex).address;
+    await a.sessionWrite(a.admin, "addRouter", [router, "this edge router"]);
+    const { model } = await minersFor(["fastB"]);
+    const edgeSessionId = await createSession({ model, redundancy: 1 });
+    await a.sessionWrite(a.owner, "create", ["hybrid, written back", "", a.owner, 1n, 1n, 1n, 0n, 1n, false]);
+    await a.queueWrite(a.owner, "submitTask", [0n, JSON.stringify({ type: "chat", message: "Hello" })]);
+
+    const target = targetFor(chain, { confirmations: 0, hybridSessions: { "0": edgeSessionId }, writeback: true });
+    const index = indexOf(target);
+    await tickUntilCaughtUp(target);
+    const dispatched = await index.task(0, 0);
+    expect(dispatched?.dispatch).toMatchObject({ status: "answered", writeback: { status: "done", error: null } });
+
+    const [miners, results] = await a.getTaskResults(0n, 0n);
+    expect(miners).toEqual([router]);
+    expect(results).toEqual([dispatched?.dispatch?.result]);
+
+    // The next tick reads what the write-back emitted.
+    await tickUntilCaughtUp(target);
+    const ended = await index.task(0, 0);
+    expect(ended).toMatchObject({ status: "ended", results: { miners: [router.toLowerCase()], results: [dispatched?.dispatch?.result] } });
+    expect(ended?.history.map((e) => e.event)).toContain("TaskEnded");
+    // Nothing written twice: one TaskEnded, one commit.
+    expect(ended?.history.filter((e) => e.event === "TaskEnded" || e.event === "TaskCommitted")).toHaveLength(2);
   });
 });

@@ -136,6 +136,8 @@ const ChainVarsSchema = z.object({
   CHAIN_MAX_CALLS_PER_TICK: parsed(z.coerce.number<string>().int().min(4).max(900).default(40)),
   CHAIN_RPC_TIMEOUT_MS: parsed(z.coerce.number<string>().int().min(100).max(60_000).default(10_000)),
   /** Hybrid sessions this router serves: on-chain session id → the edge session its tasks run on. */
+  /** Record hybrid tasks' outcomes on the queue contract, signed with the secret CHAIN_SIGNER_KEY. */
+  CHAIN_WRITEBACK: flag,
   CHAIN_HYBRID_SESSIONS: json(z.record(z.string().regex(/^\d{1,15}$/, "keys must be on-chain session ids"), z.number().int().min(0)).default({}), '{"0": 5}'),
 });
 export type ChainTarget = {
@@ -151,9 +153,22 @@ export type ChainTarget = {
   rpcTimeoutMs: number;
   /** On-chain session id (decimal) → edge session id, for the hybrid sessions this router serves. */
   hybridSessions: Record<string, number>;
+  /** Write hybrid outcomes back to the queue contract (the key is not part of the target: targets are stored). */
+  writeback: boolean;
 };
 /** Not configured (no CHAIN_RPC_URL), configured, or configured wrongly (`problems` name the vars). */
-export type ChainConfig = { state: "unconfigured" } | { state: "configured"; target: ChainTarget } | { state: "misconfigured"; problems: string[] };
+export type ChainConfig =
+  | { state: "unconfigured" }
+  | { state: "configured"; target: ChainTarget; signerKey: `0x${string}` | null }
+  | { state: "misconfigured"; problems: string[] };
+
+const SIGNER_KEY = /^0x[0-9a-fA-F]{64}$/;
+
+/** The router's chain key (secret CHAIN_SIGNER_KEY), if it is set and well-formed. */
+export function chainSignerKey(env: { CHAIN_SIGNER_KEY?: string | undefined }): `0x${string}` | null {
+  const key = env.CHAIN_SIGNER_KEY?.trim() ?? "";
+  return SIGNER_KEY.test(key) ? (key as `0x${string}`) : null;
+}
 
 function chainConfigFrom(vars: Record<string, unknown>): ChainConfig {
   const parsedVars = ChainVarsSchema.safeParse(vars);
@@ -163,6 +178,10 @@ function chainConfigFrom(vars: Record<string, unknown>): ChainConfig {
   const missing = (["CHAIN_ID", "CHAIN_SESSION_ADDRESS", "CHAIN_QUEUE_ADDRESS"] as const).filter((name) => v[name] === undefined);
   if (missing.length > 0 || !v.CHAIN_ID || !v.CHAIN_SESSION_ADDRESS || !v.CHAIN_QUEUE_ADDRESS) {
     return { state: "misconfigured", problems: missing.map((name) => `${name}: must be set when CHAIN_RPC_URL is`) };
+  }
+  const key = typeof vars.CHAIN_SIGNER_KEY === "string" ? vars.CHAIN_SIGNER_KEY.trim() : "";
+  if (v.CHAIN_WRITEBACK && !SIGNER_KEY.test(key)) {
+    return { state: "misconfigured", problems: ["CHAIN_SIGNER_KEY: CHAIN_WRITEBACK is on, so the secret must be set to a 0x-prefixed 32-byte hex private key"] };
   }
   return {
     state: "configured",
@@ -178,7 +197,9 @@ function chainConfigFrom(vars: Record<string, unknown>): ChainConfig {
       maxCallsPerTick: v.CHAIN_MAX_CALLS_PER_TICK,
       rpcTimeoutMs: v.CHAIN_RPC_TIMEOUT_MS,
       hybridSessions: v.CHAIN_HYBRID_SESSIONS,
+      writeback: v.CHAIN_WRITEBACK,
     },
+    signerKey: v.CHAIN_WRITEBACK ? (key as `0x${string}`) : null,
   };
 }
 
@@ -256,6 +277,8 @@ const VarsShape = {
   MINER_CREDENTIAL_KEY: secret,
   PAYLOAD_MASTER_KEY: secret,
   EMBEDDING_API_KEY: secret,
+  /** The router's chain account, for CHAIN_WRITEBACK. */
+  CHAIN_SIGNER_KEY: secret,
   SEARCH_PROVIDER_API_KEY: secret,
 };
 

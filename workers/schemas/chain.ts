@@ -105,6 +105,10 @@ export const ChainDispatchSchema = z
     result: z.string().nullable(),
     consensus: z.string().nullable(),
     attempts: z.number().int(),
+    writeback: z
+      .object({ status: z.enum(["pending", "done", "failed"]), error: z.string().nullable() })
+      .nullable()
+      .openapi({ description: "with CHAIN_WRITEBACK: the result recorded on the queue contract" }),
   })
   .openapi("ChainDispatch");
 
