@@ -3,13 +3,13 @@
  * viem and links them (SessionV2.setQueue). Used by the test setup, `npm run
  * dev` and tests that want a fresh pair of contracts; runs in Node and in workerd.
  */
-import { createPublicClient, createWalletClient, defineChain, http, type Address, type Hex } from "viem";
+import { createPublicClient, createWalletClient, defineChain, http, type Account, type Address, type Hex } from "viem";
 import { sessionQueueV2Abi, sessionQueueV2Bytecode, sessionV2Abi, sessionV2Bytecode } from "../../contracts/artifacts.ts";
 
 export type Deployment = { sessionAddress: Address; queueAddress: Address; startBlock: number };
 
-/** viem clients for a local chain whose node signs for `from` (a dev account). */
-export function devChainClients(rpcUrl: string, chainId: number, from: Address) {
+/** viem clients for a local chain: `from` is an address the node signs for (a dev account), or a local account that signs itself. */
+export function devChainClients(rpcUrl: string, chainId: number, from: Address | Account) {
   const chain = defineChain({ id: chainId, name: `local-${chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [rpcUrl] } } });
   const transport = http(rpcUrl, { retryCount: 0 });
   const publicClient = createPublicClient({ chain, transport, pollingInterval: 50 });
@@ -23,7 +23,7 @@ export function devChainClients(rpcUrl: string, chainId: number, from: Address) 
   return { publicClient, wallet, confirm };
 }
 
-export async function deployContracts(rpcUrl: string, chainId: number, from: Address): Promise<Deployment> {
+export async function deployContracts(rpcUrl: string, chainId: number, from: Address | Account): Promise<Deployment> {
   const { wallet, confirm } = devChainClients(rpcUrl, chainId, from);
   const sessionTx = await confirm(await wallet.deployContract({ abi: sessionV2Abi, bytecode: sessionV2Bytecode }));
   const sessionAddress = sessionTx.contractAddress;
