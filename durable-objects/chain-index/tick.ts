@@ -101,6 +101,7 @@ export async function runTick(store: IndexStore, target: ChainTarget, now: numbe
     }
     if (reorg !== "none") store.rewind(reorg.ancestor);
 
+    let ranges = 0;
     for (;;) {
       const current = store.state();
       if (!current || current.cursor >= safeHead) break;
@@ -121,7 +122,18 @@ export async function runTick(store: IndexStore, target: ChainTarget, now: numbe
       const toHash = await hashAt(rpc, to);
       if (!toHash) throw new Error(`block ${to} vanished while it was read (a reorg in progress)`);
       const decoded = logs.map((log) => ({ log, decoded: decodeChainLog(target, log) }));
-      rpc.reserve(decoded.reduce((n, d) => n + (d.decoded.ok ? enrichmentCalls(d.decoded.contract, d.decoded.eventName) : 0), 0));
+      const enrichments = decoded.reduce((n, d) => n + (d.decoded.ok ? enrichmentCalls(d.decoded.contract, d.decoded.eventName) : 0), 0);
+      try {
+        rpc.reserve(enrichments);
+      } catch (err) {
+        if (!(err instanceof CallBudgetSpent) || ranges > 0) throw err;
+        // Not even the tick's first range fits its budget: narrower ranges from now on, and a
+        // single block is read whatever it costs (it could never be read otherwise).
+        if (current.range_size > 1) {
+          store.setRangeSize(Math.max(1, Math.floor(current.range_size / 2)));
+          throw err;
+        }
+      }
       const read: ReadLog[] = [];
       for (const { log, decoded: d } of decoded) {
         if (!d.ok) {
@@ -132,6 +144,7 @@ export async function runTick(store: IndexStore, target: ChainTarget, now: numbe
         read.push({ ok: true, log, contract: d.contract, eventName: d.eventName, args: d.args, extra });
       }
       added += store.commitRange(to, toHash, read, target);
+      ranges++;
       // A full range the provider took: try twice as wide next (a clipped one says nothing about wider ranges).
       if (to - from + 1 === current.range_size && current.range_size < target.maxBlockRange) store.setRangeSize(Math.min(target.maxBlockRange, current.range_size * 2));
     }

@@ -1,3 +1,4 @@
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Address } from "viem";
 import { deployContracts } from "../../tools/dev-chain/deploy";
@@ -74,5 +75,27 @@ describe("chain reorgs", () => {
     expect(after.outcome).toBe("caught_up");
     expect(await index.state()).toMatchObject({ status: "running", stop_reason: null });
     expect((await index.sessions({ limit: 100 })).map((s) => s.name)).toEqual(["uno", "dos", "tres", "cuatro", "cinco"]);
+  });
+});
+
+describe("chain index alarm", () => {
+  it("stops a tick at its call budget and goes on by alarm, with the target it stored, until caught up", async () => {
+    const a = actors(base);
+    const deployment = await deployContracts(base.url, base.chainId, a.admin as Address);
+    const chain = { ...base, ...deployment };
+    for (let i = 0; i < 6; i++) await create(chain, `budgeted ${i}`);
+    // Ranges of one block and six calls a tick (the least allowed: one block with a SessionCreated): a few blocks take several ticks.
+    const target = targetFor(chain, { confirmations: 0, maxBlockRange: 1, maxCallsPerTick: 6 });
+    const index = indexOf(target);
+    const first = await index.tick(target);
+    expect(first.outcome).toBe("behind");
+    expect(first.calls).toBeLessThanOrEqual(6);
+    const safeHead = first.safeHead ?? 0;
+    expect(first.cursor).toBeLessThan(safeHead);
+
+    // No more ticks from here: only the object's alarm.
+    for (let i = 0; i < 50 && ((await index.state())?.cursor ?? 0) < safeHead; i++) await runDurableObjectAlarm(index);
+    expect((await index.state())?.cursor).toBeGreaterThanOrEqual(safeHead);
+    expect((await index.sessions({ limit: 100 })).map((s) => s.name)).toEqual(Array.from({ length: 6 }, (_, i) => `budgeted ${i}`));
   });
 });

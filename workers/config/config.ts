@@ -132,8 +132,11 @@ const ChainVarsSchema = z.object({
   CHAIN_REORG_WINDOW: parsed(z.coerce.number<string>().int().min(1).max(10_000).default(128)),
   /** The widest eth_getLogs block range asked for; it shrinks when the provider refuses a range, and grows back. */
   CHAIN_MAX_BLOCK_RANGE: parsed(z.coerce.number<string>().int().min(1).max(100_000).default(2000)),
-  /** JSON-RPC calls one tick may make (Workers' subrequest limit is 50 on the free plan). */
-  CHAIN_MAX_CALLS_PER_TICK: parsed(z.coerce.number<string>().int().min(4).max(900).default(40)),
+  /**
+   * JSON-RPC calls one tick may make (Workers' subrequest limit is 50 on the free plan). At least
+   * 6: chain id, head, reorg check, logs, the range's last block, and one view call.
+   */
+  CHAIN_MAX_CALLS_PER_TICK: parsed(z.coerce.number<string>().int().min(6).max(900).default(40)),
   CHAIN_RPC_TIMEOUT_MS: parsed(z.coerce.number<string>().int().min(100).max(60_000).default(10_000)),
   /** Hybrid sessions this router serves: on-chain session id → the edge session its tasks run on. */
   /** Record hybrid tasks' outcomes on the queue contract, signed with the secret CHAIN_SIGNER_KEY. */
