@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { inject } from "vitest";
 import { pad, sha256, stringToHex, toHex, type Address, type Hex } from "viem";
-import { rawLogEmitterAbi, rawLogEmitterBytecode, sessionQueueV2Abi, sessionV2Abi } from "../../contracts/artifacts";
+import { rawLogEmitterAbi, sessionQueueV2Abi, sessionV2Abi } from "../../contracts/artifacts";
+import { rawLogEmitterBytecode } from "../../contracts/bytecode";
 import { devChainClients } from "../../tools/dev-chain/deploy";
 import type { ChainTarget } from "../../workers/config/config";
 import { chainIndexStub } from "../../workers/stubs";

@@ -4,7 +4,8 @@
  * dev` and tests that want a fresh pair of contracts; runs in Node and in workerd.
  */
 import { createPublicClient, createWalletClient, defineChain, http, type Account, type Address, type Hex } from "viem";
-import { sessionQueueV2Abi, sessionQueueV2Bytecode, sessionV2Abi, sessionV2Bytecode } from "../../contracts/artifacts.ts";
+import { sessionQueueV2Abi, sessionV2Abi } from "../../contracts/artifacts.ts";
+import { sessionQueueV2Bytecode, sessionV2Bytecode } from "../../contracts/bytecode.ts";
 
 export type Deployment = { sessionAddress: Address; queueAddress: Address; startBlock: number };
 
