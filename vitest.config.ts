@@ -1,14 +1,16 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { devAccountKeys } from "./tools/dev-chain/server.ts";
 import { TEST_ADMIN_KEY, TEST_CREDENTIAL_KEY, TEST_PAYLOAD_MASTER_KEY, TEST_ROUTER_KEY } from "./test/keys.ts";
 
 export default defineConfig({
   test: {
     projects: [
       {
-        // Inside workerd, against real Durable Objects and real dev miners on loopback.
+        // Inside workerd, against real Durable Objects, real dev miners and real local chains on loopback.
         plugins: [
-          cloudflareTest({
+          // A function, so that the bindings can name what test/setup/global-setup.ts started (the local chain).
+          cloudflareTest(({ inject }) => ({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               bindings: {
@@ -24,12 +26,21 @@ export default defineConfig({
                   { index: 0, binding: "PAYLOADS", bucket: "cortensor-payloads" },
                   { index: 1, binding: "PAYLOADS_ARCHIVE", bucket: "cortensor-archive" },
                 ]),
+                // The chain indexer, pointed at the local chain the setup started and deployed to.
+                CHAIN_RPC_URL: inject("chains").main.url,
+                CHAIN_ID: String(inject("chains").main.chainId),
+                CHAIN_SESSION_ADDRESS: inject("chains").main.sessionAddress,
+                CHAIN_QUEUE_ADDRESS: inject("chains").main.queueAddress,
+                CHAIN_START_BLOCK: String(inject("chains").main.startBlock),
+                CHAIN_CONFIRMATIONS: "2",
+                // The router's chain account for write-back: a dev account of the local chains (test/chain/hybrid.test.ts).
+                CHAIN_SIGNER_KEY: String(devAccountKeys(10)[8]),
               },
               r2Buckets: {
                 PAYLOADS_ARCHIVE: "cortensor-archive",
               },
             },
-          }),
+          })),
         ],
         test: {
           name: "workers",

@@ -2,7 +2,9 @@
  * `npm run dev`: the whole router on the local Workers runtime (wrangler dev:
  * workerd, local Durable Objects and R2) on port 5010, five dev miners (the
  * test double of tools/dev-miner) on loopback, and sessions 0 (redundancy 1)
- * and 1 (redundancy 3) provisioned through the admin API.
+ * and 1 (redundancy 3) provisioned through the admin API, and a local chain
+ * (scripts/chain/dev-chain.ts) with SessionV2 / SessionQueueV2 deployed that
+ * the router indexes, its hybrid session 0 served on edge session 0.
  *
  * Runs any number of times over the same local state (provisioning updates
  * what exists). Whatever way it ends (Ctrl-C, a signal, a failed start, a
@@ -15,12 +17,16 @@ import { startLocalRouter } from "./local-router.ts";
 import { startFacilitator } from "../tools/dev-facilitator/server.ts";
 import { assertPortsFree } from "./ports.ts";
 import { provision } from "./provision.ts";
+import { startChainForDev } from "./chain/dev-chain.ts";
 
 const PORT = Number(process.env["PORT"] ?? 5010);
 const ORIGIN = `http://localhost:${PORT}`;
 const MODEL = "dev-model";
 const MINER_PORTS = [1, 2, 3, 4, 5].map((i) => PORT + i);
 const FACILITATOR_PORT = PORT + 10;
+const CHAIN_PORT = PORT + 20;
+/** How often the dev run fires the Worker's cron (the chain tick, miner health): wrangler dev fires none. */
+const CRON_EVERY_MS = 3_000;
 const DEV_PAY_TO = "0x000000000000000000000000000000000000dEaD";
 // v3 replica-tier pools (the Web2 API Reference, "Delegate v3", "Validate v3").
 const POOLS = { "1": 91, "3": 93, "5": 95 };
@@ -41,7 +47,7 @@ setInterval(() => process.ppid !== parent && void stop(0), 1000).unref();
 
 async function start() {
   // Before binding anything: a router left on the port by an earlier run would answer instead.
-  await assertPortsFree([PORT, ...MINER_PORTS, FACILITATOR_PORT], "stop it, or run on other ports: PORT=5110 npm run dev");
+  await assertPortsFree([PORT, ...MINER_PORTS, FACILITATOR_PORT, CHAIN_PORT], "stop it, or run on other ports: PORT=5110 npm run dev");
   // dev-miner-1 takes prompts inline; 2 resolves payload URNs itself (v2/v3);
   // 3 also delivers its results off-chain (202, then POST /api/v3/offchain/result);
   // 4 and 5 make a redundancy-5 pool possible.
@@ -55,6 +61,8 @@ async function start() {
   // x402: the dev facilitator (a test double that verifies signatures and records settlements).
   const facilitator = await startFacilitator("eip155:84532", FACILITATOR_PORT);
   started.push(facilitator);
+  const chain = await startChainForDev(CHAIN_PORT);
+  started.push(chain);
 
   const router = await startLocalRouter({
     port: PORT,
@@ -66,8 +74,10 @@ async function start() {
       X402_ROUTES: "all",
       X402_FACILITATOR_URL: facilitator.url,
       X402_PAY_TO: DEV_PAY_TO,
+      ...chain.vars,
     },
     log: (line) => console.log(`[wrangler] ${line}`),
+    testScheduled: true,
   });
   started.push({ close: router.stop });
   void router.exited.then((code) => {
@@ -88,10 +98,12 @@ async function start() {
       ...Object.entries(POOLS).map(([replicas, id]) => ({ id, name: `v3 pool, ${replicas} replica(s)`, redundancy: Number(replicas), model: MODEL })),
     ],
   });
-  return { miners, facilitator };
+  const cron = setInterval(() => void fetch(`${router.origin}/__scheduled?cron=*/2+*+*+*+*`).catch(() => undefined), CRON_EVERY_MS);
+  started.push({ close: async () => clearInterval(cron) });
+  return { miners, facilitator, chain: chain.info };
 }
 
-const { miners, facilitator } = await start().catch(async (err: unknown) => {
+const { miners, facilitator, chain } = await start().catch(async (err: unknown) => {
   // Stop everything started so far: a failed run leaves nothing behind on the ports.
   if (!stopping) console.error(`npm run dev failed: ${err instanceof Error ? err.message : String(err)}`);
   await stop(1);
@@ -113,6 +125,10 @@ Router (local Workers runtime) listening on ${ORIGIN}
                   dev customer key ${DEV_CUSTOMER_KEY} (local only); model "default" → session 0
   Env for the gateway example: CORTENSOR_GATEWAY_URL=${ORIGIN} CORTENSOR_API_KEY=${DEV_CUSTOMER_KEY}
   Env for the docs' examples:  ROUTER_URL=${ORIGIN} ROUTER_API_KEY=${DEV_ROUTER_TOKEN} SESSION_ID=0
+  Chain           ${chain.rpcUrl} (chain id ${chain.chainId}, a local EVM; indexed every ${CRON_EVERY_MS / 1000} s: ${ORIGIN}/api/v1/chain/status)
+                  SessionV2 ${chain.sessionAddress}, SessionQueueV2 ${chain.queueAddress}
+                  on-chain session ${chain.hybridSessionId} is hybrid, served on edge session 0, results written back:
+                  npm run chain -- submit ${chain.hybridSessionId} "Hello"   then   npm run chain -- results ${chain.hybridSessionId} <taskId> --wait
 
 Try:
   curl -X POST ${ORIGIN}/api/v1/completions/0 \\

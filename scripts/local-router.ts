@@ -17,12 +17,15 @@ export async function startLocalRouter(options: {
   /** Where wrangler keeps local state; separate runs (dev, bench) keep theirs apart. */
   persistTo?: string;
   log?: (line: string) => void;
+  /** Serve GET /__scheduled, which runs the Worker's cron handler (wrangler dev fires no crons itself). */
+  testScheduled?: boolean;
 }): Promise<LocalRouter> {
   await assertPortsFree([options.port]);
   const vars = { ENVIRONMENT: "development", ...options.vars };
   const args = ["dev", "--port", String(options.port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   if (options.persistTo) args.push("--persist-to", options.persistTo);
+  if (options.testScheduled) args.push("--test-scheduled");
   const child = startSupervised("wrangler", args, { env: { WRANGLER_SEND_METRICS: "false" }, ...(options.log ? { log: options.log } : {}) });
   const origin = `http://127.0.0.1:${options.port}`;
   await waitUntilUp(child, async () => (await fetch(`${origin}/api/v1/ping`)).ok, "wrangler dev", 90);

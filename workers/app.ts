@@ -26,6 +26,8 @@ import { mcpRoutes } from "./router/mcp-routes";
 import { x402Routes } from "./router/x402-routes";
 import { gatewayAdminRoutes } from "./gateway/admin-routes";
 import { gatewayRoutes, openAiCompatRoutes } from "./gateway/gateway-routes";
+import { chainRoutes } from "./router/chain-routes";
+import { chainAdminRoutes } from "./admin/chain-admin-routes";
 
 /** A configuration that does not parse, or a production one with dev credentials or missing secrets, answers nothing but this. */
 const refuseMisconfigured = createMiddleware<AppEnv>(async function refuseMisconfigured(c, next) {
@@ -107,6 +109,8 @@ export function createApp() {
   app.route("/", sessionAdminRoutes);
   app.route("/", minerAdminRoutes);
   app.route("/", trafficAdminRoutes);
+  app.route("/", chainRoutes);
+  app.route("/", chainAdminRoutes);
 
   app.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",

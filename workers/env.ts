@@ -3,6 +3,7 @@ import type { MinerRegistry } from "../durable-objects/miner-registry";
 import type { LedgerObject } from "../durable-objects/ledger";
 import type { QuotaObject } from "../durable-objects/quota";
 import type { A2ATaskStoreObject } from "../durable-objects/a2a-tasks";
+import type { ChainIndexObject } from "../durable-objects/chain-index/chain-index-object";
 import type { Vars } from "./config/config";
 
 /** The bindings declared in wrangler.toml. */
@@ -13,6 +14,7 @@ type Bindings = {
   LEDGERS: DurableObjectNamespace<LedgerObject>;
   QUOTAS: DurableObjectNamespace<QuotaObject>;
   A2A_TASKS: DurableObjectNamespace<A2ATaskStoreObject>;
+  CHAIN_INDEX: DurableObjectNamespace<ChainIndexObject>;
 };
 
 /**

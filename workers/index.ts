@@ -1,12 +1,14 @@
 import { createApp } from "./app";
 import type { Env } from "./env";
 import { registryStub } from "./stubs";
+import { tickChainIndex } from "./chain/tick-index";
 
 export { SessionObject } from "../durable-objects/session/session-object";
 export { MinerRegistry } from "../durable-objects/miner-registry";
 export { LedgerObject } from "../durable-objects/ledger";
 export { QuotaObject } from "../durable-objects/quota";
 export { A2ATaskStoreObject } from "../durable-objects/a2a-tasks";
+export { ChainIndexObject } from "../durable-objects/chain-index/chain-index-object";
 
 const app = createApp();
 
@@ -18,5 +20,7 @@ export default {
         .checkHealth()
         .then((results) => console.log(JSON.stringify({ event: "miner_health", results }))),
     );
+    // Its own promise: a chain that fails never keeps the miners' health from being checked.
+    ctx.waitUntil(tickChainIndex(env).then((report) => console.log(JSON.stringify({ event: "chain_tick", report }))));
   },
 } satisfies ExportedHandler<Env>;

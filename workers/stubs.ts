@@ -1,4 +1,4 @@
-import { loadConfig } from "./config/config";
+import { type ChainTarget, loadConfig } from "./config/config";
 import type { Env } from "./env";
 import { metered } from "./object-traffic";
 
@@ -28,3 +28,7 @@ export const quotaStub = (env: Env, identity: string) => stub(env, env.QUOTAS, i
 
 /** One A2A task store per caller (key holder), so that callers never see each other's tasks. */
 export const a2aTaskStoreStub = (env: Env, owner: string) => stub(env, env.A2A_TASKS, `owner:${owner}`);
+
+/** One Chain index per chain and contract pair: a new CHAIN_ID or address is a new index, never a mix of two. */
+export const chainIndexStub = (env: Env, target: Pick<ChainTarget, "chainId" | "sessionAddress" | "queueAddress">) =>
+  stub(env, env.CHAIN_INDEX, `chain:${target.chainId}:${target.sessionAddress.toLowerCase()}:${target.queueAddress.toLowerCase()}`);

@@ -3,6 +3,9 @@ import { startDevMiner } from "../../tools/dev-miner/server.ts";
 import { startWebServer } from "./web-server.ts";
 import { startSecondRouter } from "./second-router.ts";
 import { startFacilitator } from "../../tools/dev-facilitator/server.ts";
+import { startDevChain } from "../../tools/dev-chain/server.ts";
+import { deployContracts } from "../../tools/dev-chain/deploy.ts";
+import { startFaultProxy } from "../../tools/dev-chain/fault-proxy.ts";
 
 /**
  * Real HTTP dev miners (the test double of tools/dev-miner) on loopback, one
@@ -54,6 +57,29 @@ const FLEET = {
 } as const;
 
 export type FleetName = keyof typeof FLEET;
+/** A local chain with SessionV2 and SessionQueueV2 deployed; `accounts` are dev accounts the node signs for. */
+export type TestChain = { url: string; chainId: number; accounts: `0x${string}`[]; sessionAddress: `0x${string}`; queueAddress: `0x${string}`; startBlock: number };
+
+/**
+ * Local chains, each with its own contracts, so that suites that rewrite
+ * history (reorgs) or stall it (faults) do not disturb each other: `main` is
+ * the one the router is configured with (CHAIN_* in vitest.config.ts),
+ * `reorg` is rewound by test/chain/reorg.test.ts, and `faulty` is reached
+ * through the fault proxy (its `url`), the chain itself at `directUrl`.
+ */
+async function startChains() {
+  const start = async (chainId: number) => {
+    const chain = await startDevChain({ chainId });
+    const deployment = await deployContracts(chain.url, chainId, chain.accounts[0]!);
+    return { chain, info: { url: chain.url, chainId, accounts: chain.accounts, ...deployment } satisfies TestChain };
+  };
+  const [main, reorg, faulty] = await Promise.all([start(31337), start(31338), start(31339)]);
+  const proxy = await startFaultProxy(faulty.chain.url);
+  return {
+    chains: { main: main.info, reorg: reorg.info, faulty: { ...faulty.info, url: proxy.url, directUrl: faulty.chain.url } },
+    close: () => Promise.all([main.chain.close(), reorg.chain.close(), faulty.chain.close(), proxy.close()]),
+  };
+}
 export type FleetMiner = { url: string; token: string };
 
 export default async function setup(project: TestProject) {
@@ -70,10 +96,13 @@ export default async function setup(project: TestProject) {
   project.provide("secondRouter", { origin: second.origin });
   const facilitator = await startFacilitator("eip155:84532");
   project.provide("facilitator", { url: facilitator.url });
+  const chains = await startChains();
+  project.provide("chains", chains.chains);
   project.provide("miners", Object.fromEntries(started.map(({ name, token, miner }) => [name, { url: miner.url, token }])) as Record<FleetName, FleetMiner>);
   return async () => {
     await second.stop();
     await facilitator.close();
+    await chains.close();
     await Promise.all([...started.map(({ miner }) => miner.close()), web.close()]);
   };
 }
@@ -84,5 +113,6 @@ declare module "vitest" {
     web: { origin: string; host: string };
     secondRouter: { origin: string };
     facilitator: { url: string };
+    chains: { main: TestChain; reorg: TestChain; faulty: TestChain & { directUrl: string } };
   }
 }

@@ -6,12 +6,33 @@ import { SessionIdParamSchema, TaskIdParamSchema } from "../schemas/common";
 import { SessionSchema } from "../schemas/session";
 import { sessionClient } from "../sessions/session-client";
 import { registryStub } from "../stubs";
+import { chainSessionsForListing, configuredChainIndex } from "../chain/chain-access";
+import { ApiError } from "../http/errors";
+import { ChainSessionSchema } from "../schemas/chain";
 
+const EdgeSessionSummarySchema = z.object({
+  source: z.literal("edge"),
+  id: z.number().int(),
+  name: z.string(),
+  model: z.string(),
+  redundancy: z.number().int(),
+  mode: z.string(),
+  active: z.boolean(),
+});
+
+/** Edge sessions (`source: "edge"`, this router's) and on-chain ones (`source: "chain"`, SessionV2's, mirrored by the chain index; their ids are the chain's own). */
 const SessionListSchema = z
   .object({
-    sessions: z.array(z.object({ id: z.number().int(), name: z.string(), model: z.string(), redundancy: z.number().int(), mode: z.string(), active: z.boolean() })),
+    sessions: z.array(z.discriminatedUnion("source", [EdgeSessionSummarySchema, ChainSessionSchema])),
   })
   .openapi("SessionList");
+
+/** On-chain sessions listed beside the edge ones, at most this many. */
+const CHAIN_SESSIONS_LISTED = 500;
+
+const SessionSourceQuerySchema = z.object({
+  source: z.enum(["edge", "chain"]).default("edge").openapi({ description: "chain: the on-chain SessionV2 session of that id, from the chain index" }),
+});
 
 const TaskSummarySchema = z
   .object({
@@ -49,21 +70,35 @@ export const sessionRoutes = openApiApp()
       ...authed,
       responses: { 200: json(SessionListSchema, "Active sessions"), 401: errorResponses[401] },
     }),
-    async (c) => c.json({ sessions: await registryStub(c.env).listSessions({ includeInactive: false }) }, 200),
+    async (c) => {
+      const [edge, chain] = await Promise.all([registryStub(c.env).listSessions({ includeInactive: false }), chainSessionsForListing(c.env, CHAIN_SESSIONS_LISTED)]);
+      const sessions = [...edge.map((s) => ({ source: "edge" as const, ...s })), ...chain.filter((s) => s.active)];
+      return c.json({ sessions }, 200);
+    },
   )
   .openapi(
     createRoute({
       method: "get",
       path: "/api/v1/sessions/{sessionId}",
       tags: ["sessions"],
-      summary: "One session",
+      summary: "One session (`?source=chain`: the on-chain one)",
       ...authed,
-      request: { params: SessionIdParamSchema },
-      responses: { 200: json(SessionSchema, "The session"), 400: errorResponses[400], 401: errorResponses[401], 404: errorResponses[404] },
+      request: { params: SessionIdParamSchema, query: SessionSourceQuerySchema },
+      responses: {
+        200: json(z.union([SessionSchema.extend({ source: z.literal("edge") }), ChainSessionSchema]), "The session"),
+        400: errorResponses[400],
+        401: errorResponses[401],
+        404: errorResponses[404],
+      },
     }),
     async (c) => {
       const { sessionId } = c.req.valid("param");
-      return c.json(await sessionClient(c.env, sessionId).get(), 200);
+      if (c.req.valid("query").source === "chain") {
+        const session = await configuredChainIndex(c.env).index.session(sessionId);
+        if (!session) throw new ApiError(404, "not_found", `session ${sessionId} is not in the chain index`);
+        return c.json(session, 200);
+      }
+      return c.json({ source: "edge" as const, ...(await sessionClient(c.env, sessionId).get()) }, 200);
     },
   )
   .openapi(

@@ -7,9 +7,10 @@ import { ApiError } from "../http/errors";
  * Who submits a task. A client's `request_id` is an idempotency key within
  * its caller's namespace only: a router key, a gateway customer, an x402
  * payer (as its verified payment names it), a trial client (its address as
- * the edge reports it).
+ * the edge reports it), a chain (an on-chain task of a hybrid session,
+ * dispatched by the chain index).
  */
-export type Caller = { kind: "key" | "customer" | "x402" | "trial"; id: string };
+export type Caller = { kind: "key" | "customer" | "x402" | "trial" | "chain"; id: string };
 
 /** The caller a route's authentication established; its absence is a wiring fault, refused rather than shared. */
 export function callerOf(c: Context<AppEnv>): Caller {
@@ -40,7 +41,7 @@ export async function opaqueRequestId(caller: Caller, requestId: string): Promis
   return `ns-${(await sha256Hex(await scopedRequestId(caller, requestId))).slice(0, 48)}`;
 }
 
-const SCOPED = /^(key|customer|x402|trial):([0-9a-f]{32}):(.+)$/s;
+const SCOPED = /^(key|customer|x402|trial|chain):([0-9a-f]{32}):(.+)$/s;
 
 /** A stored request id read back: the client's own id and the namespace it lives in (null for ids stored before namespacing). */
 export function splitRequestId(stored: string | null): { requestId: string | null; caller: string | null } {

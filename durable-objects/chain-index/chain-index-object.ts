@@ -1,0 +1,210 @@
+import type { Env } from "../../workers/env";
+import type { ChainTarget } from "../../workers/config/config";
+import type { ChainEvent, ChainSession, ChainTaskDetail, ChainTask, EventFilter, SessionFilter, TaskFilter, UndecodableLog } from "../../workers/schemas/chain";
+import { SqliteObject } from "../sqlite-object";
+import { IndexStore } from "./index-store";
+import { MIGRATIONS, type EventRow, type SessionRow, type TaskRow, type UndecodableRow } from "./schema";
+import { runTick, type TickReport } from "./tick";
+import { dispatchView, eventView, sessionView, taskView, undecodableView } from "./views";
+import { dispatchChainTask } from "../../workers/chain/hybrid-dispatch";
+import { writeBack } from "../../workers/chain/writeback";
+import { chainSignerKey } from "../../workers/config/config";
+
+/** Next tick while behind; after a failure, doubling from 2 s up to 5 minutes. */
+const BEHIND_DELAY_MS = 1_000;
+const RETRY_BASE_MS = 2_000;
+const RETRY_MAX_MS = 300_000;
+/** Hybrid tasks run per tick: each is a whole edge task (miners, consensus), so few. */
+const DISPATCHES_PER_TICK = 4;
+
+export type IndexState = {
+  status: "running" | "stopped";
+  stop_reason: string | null;
+  cursor: number;
+  head: number | null;
+  safe_head: number | null;
+  reorg_count: number;
+  range_size: number;
+  failures: number;
+  last_error: string | null;
+  last_error_at: number | null;
+  last_tick_at: number | null;
+  last_success_at: number | null;
+  events: number;
+  undecodable_logs: number;
+};
+
+/**
+ * The Chain index: one object per chain and contract pair. The Worker's cron
+ * calls `tick` with the configured target; while behind, the object's alarm
+ * keeps ticking with the target it stored. Ticks never overlap: a tick asked
+ * for while one runs is skipped (the running one is reported). Lazy: an
+ * index that never ticked has no storage.
+ */
+export class ChainIndexObject extends SqliteObject {
+  #running: Promise<TickReport & { dispatched: number }> | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env, MIGRATIONS, { lazy: true });
+  }
+
+  private store(): IndexStore {
+    this.ensureSchema();
+    return new IndexStore(this.sql, this.ctx.storage);
+  }
+
+  /** One tick with `target` (the cron's), or with the stored target (the alarm's). */
+  async tick(target?: ChainTarget): Promise<TickReport & { dispatched: number; skipped?: true }> {
+    if (this.#running) return { ...(await this.#running), skipped: true };
+    const store = this.store();
+    const chosen = target ?? store.target();
+    if (!chosen) throw new Error("this chain index has no target yet: the cron gives it one");
+    this.#running = runTick(store, chosen, Date.now()).then(async (report) => ({ ...report, dispatched: await this.dispatch(store, chosen) }));
+    try {
+      const report = await this.#running;
+      await this.schedule(report, store);
+      return report;
+    } finally {
+      this.#running = null;
+    }
+  }
+
+  /** Runs the pending hybrid tasks (a few a tick), each as an edge task on its mapped session. */
+  private async dispatch(store: IndexStore, target: ChainTarget): Promise<number> {
+    let done = 0;
+    for (const row of store.pendingDispatches(DISPATCHES_PER_TICK)) {
+      const outcome = await dispatchChainTask(this.env, {
+        chainId: target.chainId,
+        queueAddress: target.queueAddress,
+        edgeSessionId: row.edge_session_id,
+        requestId: row.request_id,
+        taskData: row.task_data,
+      });
+      store.recordDispatch(row, outcome, Date.now(), target.writeback);
+      done++;
+    }
+    const key = chainSignerKey(this.env);
+    for (const row of target.writeback ? store.pendingWritebacks(DISPATCHES_PER_TICK) : []) {
+      const outcome = key
+        ? await writeBack(target, key, { sessionId: row.session_id, taskId: row.task_id, result: row.result ?? "" })
+        : { ok: false as const, error: "CHAIN_SIGNER_KEY is not set" };
+      store.recordWriteback(row, outcome, Date.now());
+    }
+    return done;
+  }
+
+  private async schedule(report: TickReport, store: IndexStore): Promise<void> {
+    if (report.outcome === "behind" || store.pendingDispatches(1).length > 0 || store.pendingWritebacks(1).length > 0)
+      await this.ctx.storage.setAlarm(Date.now() + BEHIND_DELAY_MS);
+    else if (report.outcome === "failed") {
+      const failures = store.state()?.failures ?? 1;
+      await this.ctx.storage.setAlarm(Date.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, failures - 1)));
+    }
+  }
+
+  override async alarm(): Promise<void> {
+    if (!this.hasSchema()) return;
+    await this.tick();
+  }
+
+  /** An admin's resync from `fromBlock`: waits for a running tick, then drops what is at or above it; the next tick reads it again. */
+  async resync(fromBlock: number): Promise<IndexState | null> {
+    if (this.#running) await this.#running.catch(() => undefined);
+    if (!this.hasSchema()) return null;
+    const store = this.store();
+    if (!store.state()) return null;
+    store.resync(fromBlock);
+    await this.ctx.storage.setAlarm(Date.now() + BEHIND_DELAY_MS);
+    return this.state();
+  }
+
+  state(): IndexState | null {
+    if (!this.hasSchema()) return null;
+    const row = this.store().state();
+    if (!row) return null;
+    const count = (table: "events" | "undecodable_logs") =>
+      (table === "events" ? this.sql<{ n: number }>`SELECT COUNT(*) AS n FROM events` : this.sql<{ n: number }>`SELECT COUNT(*) AS n FROM undecodable_logs`)[0]?.n ?? 0;
+    return {
+      status: row.status === "stopped" ? "stopped" : "running",
+      stop_reason: row.stop_reason,
+      cursor: row.cursor,
+      head: row.head,
+      safe_head: row.safe_head,
+      reorg_count: row.reorg_count,
+      range_size: row.range_size,
+      failures: row.failures,
+      last_error: row.last_error,
+      last_error_at: row.last_error_at,
+      last_tick_at: row.last_tick_at,
+      last_success_at: row.last_success_at,
+      events: count("events"),
+      undecodable_logs: count("undecodable_logs"),
+    };
+  }
+
+  private chainId(): number {
+    return this.store().target()?.chainId ?? 0;
+  }
+
+  sessions(filter: SessionFilter): ChainSession[] {
+    if (!this.hasSchema()) return [];
+    const owner = filter.owner?.toLowerCase() ?? null;
+    const after = filter.after ?? -1;
+    const rows = this.sql<SessionRow>`SELECT * FROM sessions WHERE (${owner} IS NULL OR owner = ${owner}) AND session_id > ${after} ORDER BY session_id LIMIT ${filter.limit}`;
+    const chainId = this.chainId();
+    return rows.map((r) => sessionView(r, chainId));
+  }
+
+  session(sessionId: number): ChainSession | null {
+    if (!this.hasSchema()) return null;
+    const row = this.sql<SessionRow>`SELECT * FROM sessions WHERE session_id = ${sessionId}`[0];
+    return row ? sessionView(row, this.chainId()) : null;
+  }
+
+  tasks(filter: TaskFilter): ChainTask[] {
+    if (!this.hasSchema()) return [];
+    const sessionId = filter.sessionId ?? null;
+    const status = filter.status ?? null;
+    const afterSession = filter.after?.sessionId ?? -1;
+    const afterTask = filter.after?.taskId ?? -1;
+    const rows = this.sql<TaskRow>`SELECT * FROM tasks
+      WHERE (${sessionId} IS NULL OR session_id = ${sessionId}) AND (${status} IS NULL OR status = ${status})
+        AND (session_id > ${afterSession} OR (session_id = ${afterSession} AND task_id > ${afterTask}))
+      ORDER BY session_id, task_id LIMIT ${filter.limit}`;
+    return rows.map(taskView);
+  }
+
+  /** One task with its queue history: every event that names it, in chain order. */
+  task(sessionId: number, taskId: number): ChainTaskDetail | null {
+    if (!this.hasSchema()) return null;
+    const row = this.sql<TaskRow>`SELECT * FROM tasks WHERE session_id = ${sessionId} AND task_id = ${taskId}`[0];
+    if (!row) return null;
+    const history = this.sql<EventRow>`SELECT * FROM events WHERE session_id = ${sessionId} AND task_id = ${taskId} ORDER BY block_number, log_index`;
+    const dispatch = this.store().dispatchOf(sessionId, taskId);
+    return { ...taskView(row), history: history.map(eventView), dispatch: dispatch ? dispatchView(dispatch) : null };
+  }
+
+  events(filter: EventFilter): ChainEvent[] {
+    if (!this.hasSchema()) return [];
+    const from = filter.fromBlock ?? 0;
+    const to = filter.toBlock ?? Number.MAX_SAFE_INTEGER;
+    const event = filter.event ?? null;
+    const contract = filter.contract ?? null;
+    const sessionId = filter.sessionId ?? null;
+    const taskId = filter.taskId ?? null;
+    const afterBlock = filter.after?.block ?? -1;
+    const afterLog = filter.after?.log ?? -1;
+    const rows = this.sql<EventRow>`SELECT * FROM events
+      WHERE block_number >= ${from} AND block_number <= ${to}
+        AND (${event} IS NULL OR event_name = ${event}) AND (${contract} IS NULL OR contract = ${contract})
+        AND (${sessionId} IS NULL OR session_id = ${sessionId}) AND (${taskId} IS NULL OR task_id = ${taskId})
+        AND (block_number > ${afterBlock} OR (block_number = ${afterBlock} AND log_index > ${afterLog}))
+      ORDER BY block_number, log_index LIMIT ${filter.limit}`;
+    return rows.map(eventView);
+  }
+
+  undecodable(limit: number): UndecodableLog[] {
+    if (!this.hasSchema()) return [];
+    return this.sql<UndecodableRow>`SELECT * FROM undecodable_logs ORDER BY block_number, log_index LIMIT ${limit}`.map(undecodableView);
+  }
+}

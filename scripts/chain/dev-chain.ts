@@ -1,0 +1,66 @@
+/**
+ * The chain of `npm run dev`: a local EVM (tools/dev-chain) on loopback with
+ * SessionV2 and SessionQueueV2 deployed, the router's account registered as
+ * a router, and a hybrid session (on-chain session 0, mode 1) that the
+ * router serves on its edge session 0. What the CLI (`npm run chain`) needs
+ * to find it is written to .wrangler/dev-chain.json.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { sessionV2Abi } from "../../contracts/artifacts.ts";
+import { deployContracts, devChainClients } from "../../tools/dev-chain/deploy.ts";
+import { devAccountKeys, startDevChain } from "../../tools/dev-chain/server.ts";
+
+export const DEV_CHAIN_ID = 31337;
+export const DEV_CHAIN_FILE = new URL("../../.wrangler/dev-chain.json", import.meta.url).pathname;
+/** Dev account 8 of the public dev mnemonic: the router's signer, local only. */
+const ROUTER_KEY = devAccountKeys(10)[8] as `0x${string}`;
+
+export type DevChainInfo = { rpcUrl: string; chainId: number; sessionAddress: string; queueAddress: string; startBlock: number; hybridSessionId: number };
+
+export async function startChainForDev(port: number) {
+  const chain = await startDevChain({ port, chainId: DEV_CHAIN_ID });
+  try {
+    const [funder, owner] = chain.accounts as [`0x${string}`, `0x${string}`];
+    // A fresh deployer each run: the contracts get new addresses, so the index an earlier run
+    // left in .wrangler/state (of a chain that is gone) is a different index, never mixed with this one.
+    const deployer = privateKeyToAccount(generatePrivateKey());
+    const funding = devChainClients(chain.url, DEV_CHAIN_ID, funder);
+    await funding.confirm(await funding.wallet.sendTransaction({ to: deployer.address, value: 10n ** 20n }));
+    const deployment = await deployContracts(chain.url, DEV_CHAIN_ID, deployer);
+    const admin = devChainClients(chain.url, DEV_CHAIN_ID, deployer);
+    const router = privateKeyToAccount(ROUTER_KEY).address;
+    await admin.confirm(await admin.wallet.writeContract({ address: deployment.sessionAddress, abi: sessionV2Abi, functionName: "addRouter", args: [router, "npm run dev"] }));
+    const asOwner = devChainClients(chain.url, DEV_CHAIN_ID, owner);
+    await asOwner.confirm(
+      await asOwner.wallet.writeContract({
+        address: deployment.sessionAddress,
+        abi: sessionV2Abi,
+        functionName: "create",
+        args: ["dev hybrid session", "served by npm run dev on edge session 0", owner, 1n, 1n, 1n, 0n, 1n, false],
+      }),
+    );
+    const info: DevChainInfo = { rpcUrl: chain.url, chainId: DEV_CHAIN_ID, ...deployment, hybridSessionId: 0 };
+    await mkdir(new URL("../../.wrangler/", import.meta.url).pathname, { recursive: true });
+    await writeFile(DEV_CHAIN_FILE, `${JSON.stringify(info, null, 2)}\n`);
+    return {
+      info,
+      close: chain.close,
+      /** The router's vars for this chain: indexed with no confirmations, hybrid session 0 → edge session 0, written back. */
+      vars: {
+        CHAIN_RPC_URL: chain.url,
+        CHAIN_ID: String(DEV_CHAIN_ID),
+        CHAIN_SESSION_ADDRESS: deployment.sessionAddress,
+        CHAIN_QUEUE_ADDRESS: deployment.queueAddress,
+        CHAIN_START_BLOCK: String(deployment.startBlock),
+        CHAIN_CONFIRMATIONS: "0",
+        CHAIN_HYBRID_SESSIONS: JSON.stringify({ "0": 0 }),
+        CHAIN_WRITEBACK: "true",
+        CHAIN_SIGNER_KEY: ROUTER_KEY,
+      },
+    };
+  } catch (err) {
+    await chain.close();
+    throw err;
+  }
+}

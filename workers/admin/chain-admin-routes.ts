@@ -1,0 +1,38 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireAdminKey } from "../auth/bearer";
+import { chainStatus, configuredChainIndex } from "../chain/chain-access";
+import { bearerSecurity, openApiApp } from "../http/openapi";
+import { errorResponses, json } from "../http/responses";
+import { ChainStatusSchema } from "../schemas/chain";
+
+const admin = { security: bearerSecurity, middleware: [requireAdminKey()], tags: ["admin"] };
+
+const ResyncSchema = z
+  .object({
+    from_block: z
+      .number({ error: "must be a block number (a non-negative integer)" })
+      .int("must be a block number (a non-negative integer)")
+      .min(0, "must be a block number (a non-negative integer)")
+      .max(Number.MAX_SAFE_INTEGER)
+      .optional()
+      .openapi({ description: "default: CHAIN_START_BLOCK" }),
+  })
+  .strict();
+
+export const chainAdminRoutes = openApiApp().openapi(
+  createRoute({
+    method: "post",
+    path: "/api/v1/admin/chain/resync",
+    summary: "Drops the index from a block on and reads it again (restarts a stopped index)",
+    ...admin,
+    request: { body: { content: { "application/json": { schema: ResyncSchema } }, required: true } },
+    responses: { 202: json(ChainStatusSchema, "Resync started; the next ticks read the blocks again"), 400: errorResponses[400], 401: errorResponses[401] },
+  }),
+  async (c) => {
+    const { target, index } = configuredChainIndex(c.env);
+    const fromBlock = Math.max(c.req.valid("json").from_block ?? target.startBlock, target.startBlock);
+    // An index that never ticked has nothing to drop; the tick creates it from the start block.
+    if (!(await index.resync(fromBlock))) await index.tick(target);
+    return c.json(await chainStatus(c.env), 202);
+  },
+);

@@ -1,0 +1,57 @@
+import { z } from "zod";
+import { loadConfig } from "../config/config";
+import type { Env } from "../env";
+import { ApiError } from "../http/errors";
+import { CompletionRequestSchema } from "../schemas/completion";
+import { submitCompletion } from "../sessions/session-client";
+
+/** The only task data a hybrid session's on-chain task may carry (the seed's submitTask example). */
+const ChatTaskSchema = z.object({ type: z.literal("chat"), message: z.string().min(1).max(100_000) });
+
+/**
+ * The edge request id of an on-chain task: chain, queue contract, session and
+ * task name it, so the same task read twice (a resync, a re-read range) is
+ * one edge task, answered from the Session object's idempotency record.
+ */
+export const chainRequestId = (chainId: number, queueAddress: string, sessionId: number, taskId: number) => `chain-${chainId}-${queueAddress.toLowerCase()}-${sessionId}-${taskId}`;
+
+export type DispatchOutcome =
+  | { status: "answered"; edgeTaskId: number; result: string; consensus: string }
+  | { status: "failed"; reason: string }
+  /** Worth trying again later (no miner free, say). */
+  | { status: "retry"; reason: string };
+
+/**
+ * Runs one on-chain task of a hybrid session as an edge task: chat task data
+ * becomes a chat completion on the mapped edge session, dispatched to its
+ * miners with consensus as usual. Task data of any other shape fails the
+ * task, with the reason, and never the indexer.
+ */
+export async function dispatchChainTask(
+  env: Env,
+  task: { chainId: number; queueAddress: string; edgeSessionId: number; requestId: string; taskData: string },
+): Promise<DispatchOutcome> {
+  let data: unknown;
+  try {
+    data = JSON.parse(task.taskData);
+  } catch {
+    return { status: "failed", reason: 'task data is not JSON; a hybrid session takes {"type": "chat", "message": ...}' };
+  }
+  const chat = ChatTaskSchema.safeParse(data);
+  if (!chat.success) return { status: "failed", reason: `task data is not {"type": "chat", "message": ...}: ${chat.error.issues[0]?.message ?? "invalid"}` };
+  const request = CompletionRequestSchema.parse({ messages: [{ role: "user", content: chat.data.message }], request_id: task.requestId });
+  try {
+    const { completion } = await submitCompletion(env, loadConfig(env), {
+      sessionId: task.edgeSessionId,
+      caller: { kind: "chain", id: `${task.chainId}:${task.queueAddress.toLowerCase()}` },
+      request,
+      flow: "chain",
+    });
+    const choice = completion.choices[0] as { message?: { content?: string | null }; text?: string } | undefined;
+    return { status: "answered", edgeTaskId: completion.task_id, result: choice?.message?.content ?? choice?.text ?? "", consensus: completion.consensus.status };
+  } catch (err) {
+    const apiError = err instanceof ApiError ? err : null;
+    if (apiError && (apiError.status === 503 || apiError.status === 504)) return { status: "retry", reason: `${apiError.code}: ${apiError.message}` };
+    return { status: "failed", reason: apiError ? `${apiError.code}: ${apiError.message}` : err instanceof Error ? err.message : String(err) };
+  }
+}
