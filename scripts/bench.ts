@@ -15,7 +15,9 @@
  * Env: BENCH_REQUESTS (sequential, 200), BENCH_LOAD_REQUESTS (at 16 connections, 1000),
  * BENCH_CONNECTIONS (16), BENCH_ROUNDS (rounds, 3; each figure is the median round's), BENCH_PORT (5110; uses the next 3 ports too),
  * BENCH_WRANGLER=0 (skip wrangler dev), BENCH_PORTKEY=0 (skip Portkey),
- * BENCH_PORTKEY_VERSION (1.15.2), BENCH_SKIP_BUILD=1 (use dist/ as it is).
+ * BENCH_PORTKEY_VERSION (1.15.2), BENCH_SKIP_BUILD=1 (use dist/ as it is),
+ * BENCH_ONLY=gateway (only the miner, router r=1 on v1 and v3, and the gateway: no Portkey,
+ * wrangler dev, r=3, ping, session scaling or streaming; for iterating on the gateway).
  */
 import { rmSync } from "node:fs";
 import { startDevMiner } from "../tools/dev-miner/server.ts";
@@ -33,8 +35,10 @@ const SEQUENTIAL = env("BENCH_REQUESTS", 200);
 const LOADED = env("BENCH_LOAD_REQUESTS", 1000);
 const CONNECTIONS = env("BENCH_CONNECTIONS", 16);
 const PORT = env("BENCH_PORT", 5110);
-const WITH_WRANGLER = process.env["BENCH_WRANGLER"] !== "0";
-const WITH_PORTKEY = process.env["BENCH_PORTKEY"] !== "0";
+const ONLY_GATEWAY = process.env["BENCH_ONLY"] === "gateway";
+if (process.env["BENCH_ONLY"] !== undefined && !ONLY_GATEWAY) throw new Error(`BENCH_ONLY=${process.env["BENCH_ONLY"]}: the only subset is "gateway"`);
+const WITH_WRANGLER = process.env["BENCH_WRANGLER"] !== "0" && !ONLY_GATEWAY;
+const WITH_PORTKEY = process.env["BENCH_PORTKEY"] !== "0" && !ONLY_GATEWAY;
 const PORTKEY_VERSION = process.env["BENCH_PORTKEY_VERSION"] ?? "1.15.2";
 const ROUNDS = Math.max(1, env("BENCH_ROUNDS", 3));
 const SESSION_COUNTS = [1, 2, 4, 8];
@@ -61,9 +65,9 @@ const viaPortkey =
       body: JSON.stringify({ model: "bench", prompt: prompt(i), max_tokens: 32 }),
     });
 const viaRouter =
-  (origin: string, sessionFor: (i: number) => number, stream = false): Send =>
+  (origin: string, sessionFor: (i: number) => number, stream = false, version: "v1" | "v3" = "v1"): Send =>
   (i, signal) =>
-    fetch(`${origin}/api/v1/completions/${sessionFor(i)}`, {
+    fetch(`${origin}/api/${version}/completions/${sessionFor(i)}`, {
       method: "POST",
       signal,
       headers: { ...json, authorization: `Bearer ${DEV_ROUTER_TOKEN}` },
@@ -203,6 +207,7 @@ try {
     direct: "miner direct (0 ms)",
     portkey: `Portkey gateway ${PORTKEY_VERSION}`,
     r1: "router r=1, Miniflare",
+    r1v3: "router r=1, v3 (the gateway's path), Miniflare",
     r1w: "router r=1, wrangler dev (reference)",
     second: "miner direct (40 ms, r=3's quorum)",
     r3: "router r=3 (20/40/80 ms), Miniflare",
@@ -221,22 +226,30 @@ try {
       viaRouter(mf.origin, () => 1),
       mf,
     );
+    // The router path the gateway's local pool calls: the v3 flow (prompt stored in R2) on its session.
+    await scenario(
+      names.r1v3,
+      viaRouter(mf.origin, () => 0, false, "v3"),
+      mf,
+    );
     if (wrangler)
       await scenario(
         names.r1w,
         viaRouter(wrangler.origin, () => 1),
         wrangler,
       );
-    await scenario(names.second, minerDirect(tiered[1]?.url ?? "", "t40"), undefined, { loaded: false });
-    await scenario(
-      names.r3,
-      viaRouter(mf.origin, () => 3),
-      mf,
-    );
+    if (!ONLY_GATEWAY) {
+      await scenario(names.second, minerDirect(tiered[1]?.url ?? "", "t40"), undefined, { loaded: false });
+      await scenario(
+        names.r3,
+        viaRouter(mf.origin, () => 3),
+        mf,
+      );
+    }
     // The dev key allows 600 requests a minute: sequential only, first round only.
     if (r === 0) await scenario(names.gw, viaGateway(mf.origin, DEV_CUSTOMER_KEY), mf, { loaded: false });
     await scenario(names.gwBench, viaGateway(mf.origin, benchKey), mf);
-    await scenario(names.pingMf, ping(mf.origin), mf);
+    if (!ONLY_GATEWAY) await scenario(names.pingMf, ping(mf.origin), mf);
     if (wrangler) await scenario(names.pingW, ping(wrangler.origin), wrangler);
   }
   // Each scenario's figures are those of its median round by sequential p50; failures add up.
@@ -261,10 +274,12 @@ try {
   const pk = find(names.portkey);
   const r1 = must(names.r1);
   const r1w = find(names.r1w);
-  const second = must(names.second);
-  const r3 = must(names.r3);
+  const r1v3 = must(names.r1v3);
+  const second = find(names.second);
+  const r3 = find(names.r3);
   const gw = must(names.gw);
-  const pingMf = must(names.pingMf);
+  const gwBench = must(names.gwBench);
+  const pingMf = find(names.pingMf);
   const pingW = find(names.pingW);
 
   // Sessions sharing the connections: request i goes to session i mod n. The counts alternate
@@ -282,7 +297,7 @@ try {
     first_failure?: string;
   };
   const measured = new Map<number, { rps: number; p50: number; failures: number; machine: number; cpu?: number; cores?: number; failure?: string }[]>();
-  for (let round_ = 0; round_ < ROUNDS; round_++) {
+  for (let round_ = 0; round_ < (ONLY_GATEWAY ? 0 : ROUNDS); round_++) {
     for (const n of SESSION_COUNTS) {
       const send = viaRouter(mf.origin, (i) => SCALING_SESSIONS[((i % n) + n) % n] ?? 11);
       const warmed = await load(send, 4 * n, 1, 60);
@@ -334,7 +349,7 @@ try {
     { name: "router r=1, Miniflare, stream", send: viaRouter(mf.origin, () => 1, true) },
   ];
   const ttft: { name: string; p50: number; p99: number; failures: number; first_failure?: string }[] = [];
-  for (const { name, send } of ttftRuns) {
+  for (const { name, send } of ONLY_GATEWAY ? [] : ttftRuns) {
     await warm(send, 5);
     const run = await firstByte(send, Math.min(SEQUENTIAL, 100));
     const s = stats(run);
@@ -350,11 +365,14 @@ try {
       portkey: added(pk, direct),
       router_r1_miniflare: added(r1, direct),
       router_r1_wrangler_dev: added(r1w, direct),
-      router_r3_over_quorum_miner: added(r3, second),
+      router_r3_over_quorum_miner: second ? added(r3, second) : undefined,
+      router_r1_v3_over_v1: added(r1v3, r1),
       gateway_over_router: round(gw.sequential.p50 - r1.sequential.p50),
+      gateway_bench_key_over_router: added(gwBench, r1),
+      gateway_bench_key_over_router_v3: added(gwBench, r1v3),
     },
     router_to_portkey_added_ratio: pk ? round((r1.sequential.p50 - direct.sequential.p50) / Math.max(0.01, pk.sequential.p50 - direct.sequential.p50)) : undefined,
-    ping_floor_p50_ms: { miniflare: pingMf.sequential.p50, wrangler_dev: pingW?.sequential.p50 },
+    ping_floor_p50_ms: { miniflare: pingMf?.sequential.p50, wrangler_dev: pingW?.sequential.p50 },
     scenarios: rows,
     session_scaling: scaling,
     streaming_first_byte: ttft,
@@ -364,10 +382,12 @@ try {
   };
 
   const base = (row: Row) => (row.name.startsWith("router r=3") ? second : row.name.startsWith("gateway") ? r1 : row.name.startsWith("GET") ? undefined : direct);
+  /** The gateway's own cost: over the v3 path its local pool calls (the table's "added" is over v1, as before). */
+  const overV3 = (row: Row) => (row.name.startsWith("gateway") ? added(row, r1v3) : undefined);
   console.log(`\nsequential: ${SEQUENTIAL} requests; loaded: ${LOADED} requests over ${CONNECTIONS} connections; loopback; the median of ${ROUNDS} round(s) by p50\n`);
   console.log(
     table(
-      ["scenario", "p50 ms", "rounds' p50", "p99 ms", "added p50", `req/s @${CONNECTIONS}`, `p50 @${CONNECTIONS}`, "failed", "CPU ms/task"],
+      ["scenario", "p50 ms", "rounds' p50", "p99 ms", "added p50", "over v3 p50", `req/s @${CONNECTIONS}`, `p50 @${CONNECTIONS}`, "failed", "CPU ms/task"],
       rows.map((r) => {
         const b = base(r);
         return [
@@ -376,6 +396,7 @@ try {
           r.p50_rounds?.join(" / "),
           r.sequential.p99,
           b && b !== r ? added(r, b) : undefined,
+          overV3(r),
           r.loaded?.rps,
           r.loaded?.p50,
           r.sequential.failures + (r.loaded?.failures ?? 0),
@@ -384,7 +405,9 @@ try {
       }),
     ),
   );
-  console.log("\n(added p50: over the miner called directly; r=3 over its quorum's miner, the 40 ms one; the gateway over the router path r=1)");
+  console.log(
+    "\n(added p50: over the miner called directly; r=3 over its quorum's miner, the 40 ms one; the gateway over the router path r=1 (v1); over v3 p50: the gateway over the v3 path its local pool calls)",
+  );
   console.log(`\nredundancy-1 sessions sharing ${CONNECTIONS} connections (${LOADED} requests a round, ${ROUNDS} rounds), Miniflare\n`);
   console.log(
     table(
@@ -412,7 +435,7 @@ try {
   console.log(
     `\nrouter r=1 adds ${summary.added_p50_ms.router_r1_miniflare} ms at p50 on Miniflare` +
       (summary.added_p50_ms.portkey !== undefined ? `, Portkey ${summary.added_p50_ms.portkey} ms: ratio ${summary.router_to_portkey_added_ratio}` : "") +
-      `; bare ping p50 ${pingMf.sequential.p50} ms (Miniflare)${pingW ? `, ${pingW.sequential.p50} ms (wrangler dev)` : ""}; failed requests in all: ${summary.failed_requests_total}`,
+      `; bare ping p50 ${pingMf?.sequential.p50} ms (Miniflare)${pingW ? `, ${pingW.sequential.p50} ms (wrangler dev)` : ""}; failed requests in all: ${summary.failed_requests_total}`,
   );
   for (const r of rows) if (r.first_failure) console.log(`  first failure, ${r.name}: ${r.first_failure}`);
   for (const s of scaling) if (s.first_failure) console.log(`  first failure, ${s.sessions} sessions: ${s.first_failure}`);
