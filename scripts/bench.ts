@@ -28,6 +28,7 @@ import { firstByte, load, round, type Send, type Stats, stats, warm } from "./be
 import { type Portkey, portkeyHeaders, startPortkey } from "./bench/portkey.ts";
 import { table } from "./bench/report.ts";
 import { build, type Runtime, startMiniflare, startWranglerDev } from "./bench/runtimes.ts";
+import { issueBenchKey, prompt, viaGateway, viaRouter } from "./bench/clients.ts";
 import { provision } from "./provision.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -45,7 +46,6 @@ const SESSION_COUNTS = [1, 2, 4, 8];
 const SCALING_SESSIONS = [11, 12, 13, 14, 15, 16, 17, 18];
 
 const json = { "content-type": "application/json" };
-const prompt = (i: number) => `Benchmark prompt ${((i % 50) + 50) % 50}`;
 const minerDirect =
   (url: string, token: string, stream = false): Send =>
   (i, signal) =>
@@ -63,24 +63,6 @@ const viaPortkey =
       signal,
       headers: portkeyHeaders(minerUrl, "t0"),
       body: JSON.stringify({ model: "bench", prompt: prompt(i), max_tokens: 32 }),
-    });
-const viaRouter =
-  (origin: string, sessionFor: (i: number) => number, stream = false, version: "v1" | "v3" = "v1"): Send =>
-  (i, signal) =>
-    fetch(`${origin}/api/${version}/completions/${sessionFor(i)}`, {
-      method: "POST",
-      signal,
-      headers: { ...json, authorization: `Bearer ${DEV_ROUTER_TOKEN}` },
-      body: JSON.stringify({ prompt: prompt(i), max_tokens: 32, stream }),
-    });
-const viaGateway =
-  (origin: string, key: string): Send =>
-  (i, signal) =>
-    fetch(`${origin}/openai/v1/chat/completions`, {
-      method: "POST",
-      signal,
-      headers: { ...json, authorization: `Bearer ${key}` },
-      body: JSON.stringify({ model: "default", messages: [{ role: "user", content: prompt(i) }], max_tokens: 32 }),
     });
 const ping =
   (origin: string): Send =>
@@ -128,29 +110,6 @@ async function provisionRouter(runtime: Runtime, miners: { zero: string; tiered:
       ...SCALING_SESSIONS.map((id) => ({ id, name: `bench scaling ${id}`, model: "bench-zero", redundancy: 1 })),
     ],
   });
-}
-
-/**
- * The dev customer key allows 600 requests a minute, fewer than the loaded run sends: a
- * bench customer gets a key allowing 100 000 (the most a key may have), on the same path.
- */
-async function issueBenchKey(origin: string): Promise<string> {
-  const admin = { ...json, authorization: `Bearer ${DEV_ADMIN_TOKEN}` };
-  const customer = await fetch(`${origin}/v1/admin/customers`, {
-    method: "POST",
-    headers: admin,
-    body: JSON.stringify({ id: "bench", name: "bench customer", billing: "prepaid", balance_micros: 1_000_000_000 }),
-  });
-  if (customer.status !== 201 && customer.status !== 409) throw new Error(`creating the bench customer: ${customer.status} ${await customer.text()}`);
-  const issued = await fetch(`${origin}/v1/admin/customers/bench/keys`, {
-    method: "POST",
-    headers: admin,
-    body: JSON.stringify({ name: "bench", requests_per_minute: 100_000, tokens_per_minute: 100_000_000 }),
-  });
-  const body: unknown = await issued.json();
-  const key = body && typeof body === "object" && "key" in body && typeof body.key === "string" ? body.key : undefined;
-  if (issued.status !== 201 || !key) throw new Error(`issuing the bench key: ${issued.status} ${JSON.stringify(body)}`);
-  return key;
 }
 
 const started: { stop(): Promise<void> }[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ParkedUsage } from "../durable-objects/quota";
-import { billAfterResponse, type UsageSinks } from "../workers/gateway/billing";
+import { settleUsage, type UsageSinks } from "../workers/gateway/billing";
 import { cachedKey, pendingMicros, RESERVATION_MAX_MS, rememberKey, reserve } from "../workers/gateway/key-cache";
 import type { KeyState } from "../workers/gateway/key-state";
 import { retrying } from "../workers/gateway/retry";
@@ -27,12 +27,13 @@ const usage: ParkedUsage = {
 
 /** Sinks that fail the first `failures` Ledger calls, and remember what reached them. */
 function fakeSinks(failures: { record: number; park?: number }) {
-  const seen = { recordCalls: 0, parked: [] as string[], tokens: 0 };
+  const seen = { recordCalls: 0, recorded: [] as string[][], parked: [] as string[], tokens: 0 };
   const sinks: UsageSinks = {
-    record: async () => {
+    record: async (usages) => {
       seen.recordCalls++;
       if (seen.recordCalls <= failures.record) throw new Error("Network connection lost.");
-      return { state: state(2, 5) };
+      seen.recorded.push(usages.map((u) => u.request_id));
+      return { states: { key_1: state(2, 5) } };
     },
     park: async (u) => {
       if (seen.parked.length + 1 <= (failures.park ?? 0)) {
@@ -41,7 +42,7 @@ function fakeSinks(failures: { record: number; park?: number }) {
       }
       seen.parked.push(u.request_id);
     },
-    chargeTokens: async (n) => {
+    chargeTokens: async (_keyId, n) => {
       seen.tokens += n;
     },
   };
@@ -75,8 +76,8 @@ describe("billing after the response", () => {
     const cached = rememberKey("hash-transient", state(1, 0));
     const reservation = reserve(cached, 40);
     const { sinks, seen } = fakeSinks({ record: 1 });
-    expect(await billAfterResponse(sinks, { requestId: "r1", cached, reservation }, usage, { attempts: 3, firstDelayMs: 1 }, noWait)).toBe("recorded");
-    expect(seen).toEqual({ recordCalls: 2, parked: [], tokens: 3 });
+    expect(await settleUsage(sinks, [{ requestId: "r1", cached, reservation, usage }], { attempts: 3, firstDelayMs: 1 }, noWait)).toEqual(["recorded"]);
+    expect(seen).toEqual({ recordCalls: 2, recorded: [["r1"]], parked: [], tokens: 3 });
     const after = cachedKey("hash-transient");
     expect(after).toMatchObject({ state: { version: 2, key: { spentMicros: 5 } } });
     expect(after && pendingMicros(after)).toBe(0);
@@ -86,11 +87,25 @@ describe("billing after the response", () => {
     const cached = rememberKey("hash-down", state(1, 0));
     const reservation = reserve(cached, 40);
     const { sinks, seen } = fakeSinks({ record: 99, park: 1 });
-    expect(await billAfterResponse(sinks, { requestId: "r1", cached, reservation }, usage, { attempts: 3, firstDelayMs: 1 }, noWait)).toBe("parked");
+    expect(await settleUsage(sinks, [{ requestId: "r1", cached, reservation, usage }], { attempts: 3, firstDelayMs: 1 }, noWait)).toEqual(["parked"]);
     expect(seen.recordCalls).toBe(3);
     expect(seen.parked).toEqual(["failed", "r1"]);
     expect(pendingMicros(cached)).toBe(0);
     expect(cachedKey("hash-down")).toBeUndefined();
+  });
+
+  it("bills a batch in one Ledger call, its tokens in one charge, and parks each record of a batch the Ledger refuses", async () => {
+    const cached = rememberKey("hash-batch", state(1, 0));
+    const bills = ["b1", "b2", "b3"].map((requestId) => ({ requestId, cached, reservation: reserve(cached, 40), usage: { ...usage, request_id: requestId } }));
+    const ok = fakeSinks({ record: 0 });
+    expect(await settleUsage(ok.sinks, bills, { attempts: 3, firstDelayMs: 1 }, noWait)).toEqual(["recorded", "recorded", "recorded"]);
+    expect(ok.seen).toEqual({ recordCalls: 1, recorded: [["b1", "b2", "b3"]], parked: [], tokens: 9 });
+    expect(pendingMicros(cached)).toBe(0);
+
+    const down = fakeSinks({ record: 99 });
+    expect(await settleUsage(down.sinks, bills, { attempts: 2, firstDelayMs: 1 }, noWait)).toEqual(["parked", "parked", "parked"]);
+    expect(down.seen.recordCalls).toBe(2);
+    expect(down.seen.parked).toEqual(["b1", "b2", "b3"]);
   });
 
   it("stops counting a reservation whose billing never came once a task can no longer be running", () => {

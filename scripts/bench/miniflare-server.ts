@@ -5,19 +5,22 @@
  * persisted on disk. Run under scripts/supervise.ts (see runtimes.ts), so
  * workerd ends with us however we end.
  *
- *   node scripts/bench/miniflare-server.ts <port> <persist dir> <vars as JSON>
+ *   node scripts/bench/miniflare-server.ts <port> <persist dir> <vars as JSON> [inspector port]
  *
+ * With an inspector port, workerd's DevTools inspector listens there on
+ * 127.0.0.1 (scripts/bench/profile.ts takes CPU profiles through it).
  * Prints `ready <url>` once the router answers.
  */
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 
-const [portArg, persistTo, varsJson] = process.argv.slice(2);
+const [portArg, persistTo, varsJson, inspectorArg] = process.argv.slice(2);
 const port = Number(portArg);
 if (!Number.isInteger(port) || !persistTo || !varsJson) {
   console.error("usage: node scripts/bench/miniflare-server.ts <port> <persist dir> <vars as JSON>");
   process.exit(2);
 }
 const vars: Record<string, string> = JSON.parse(varsJson);
+const inspectorPort = inspectorArg === undefined ? undefined : Number(inspectorArg);
 
 // The same bindings as wrangler.toml (the bundle's Durable Object classes, the R2 bucket),
 // in Miniflare 4's option shape, which this Miniflare converts.
@@ -38,6 +41,7 @@ const mf = new Miniflare(
     },
     r2Buckets: { PAYLOADS: "cortensor-payloads" },
     resourcePersistencePath: persistTo,
+    ...(inspectorPort === undefined ? {} : { inspectorPort, inspectorHost: "127.0.0.1" }),
   }),
 );
 

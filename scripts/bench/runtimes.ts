@@ -25,9 +25,17 @@ export function build(): void {
   });
 }
 
-export async function startMiniflare(options: { port: number; persistTo: string; vars: Record<string, string>; log?: (line: string) => void }): Promise<Runtime> {
-  await assertPortsFree([options.port]);
-  const child = startSupervised(process.execPath, [SERVER, String(options.port), options.persistTo, JSON.stringify(options.vars)], options.log ? { log: options.log } : {});
+export async function startMiniflare(options: {
+  port: number;
+  persistTo: string;
+  vars: Record<string, string>;
+  /** workerd's DevTools inspector on 127.0.0.1 at this port (for CPU profiles). */
+  inspectorPort?: number;
+  log?: (line: string) => void;
+}): Promise<Runtime> {
+  await assertPortsFree(options.inspectorPort === undefined ? [options.port] : [options.port, options.inspectorPort]);
+  const args = [SERVER, String(options.port), options.persistTo, JSON.stringify(options.vars), ...(options.inspectorPort === undefined ? [] : [String(options.inspectorPort)])];
+  const child = startSupervised(process.execPath, args, options.log ? { log: options.log } : {});
   // The server prints its origin once workerd is ready.
   const ready = () => /ready (http:\/\/\S+)/.exec(child.output())?.[1];
   await waitUntilUp(child, async () => ready() !== undefined, "Miniflare", 60);

@@ -6,7 +6,8 @@ import { ApiError, toApiError } from "../http/errors";
 import type { CompletionRequest, CompletionResponse } from "../schemas/completion";
 import { dispatch, dispatchStream } from "./dispatch";
 import { costMicros, gatewayConfig, priceFor, type Pool } from "./gateway-config";
-import { type Billable, billAfterResponse, type Outcome, usageOf, usageSinks } from "./billing";
+import { type Billable, type Outcome, usageOf, usageSinks } from "./billing";
+import { billAfterResponse } from "./usage-batches";
 import { type CachedKey, cachedKey, forgetKey, pendingMicros, release, rememberKey, reserve } from "./key-cache";
 import { admissionVerdict } from "./key-state";
 import { sseEventTransform } from "../http/sse-transform";
@@ -114,10 +115,11 @@ const StreamEventSchema = z.object({
   error: z.object({ code: z.string().optional() }).optional(),
 });
 
-/** Bills an admitted request after the answer: the record is fixed now, written under waitUntil. */
+/** Bills an admitted request after the answer: the record is fixed now, written under waitUntil in its customer's batch. */
 function billLater(c: Context<AppEnv>, a: Admitted, status: "ok" | "failed", o: Outcome) {
   const usage = usageOf({ ...a, pool: a.pool.name }, status, o);
-  c.executionCtx.waitUntil(billAfterResponse(usageSinks(c.env, a.customerId, a.keyId), a, usage));
+  const { env } = c;
+  c.executionCtx.waitUntil(billAfterResponse(a.customerId, () => usageSinks(env, a.customerId), { requestId: a.requestId, cached: a.cached, reservation: a.reservation, usage }));
 }
 
 /** Every failure after admission names the request id the gateway assigned, so the client can look it up. */
