@@ -217,7 +217,8 @@ export class LedgerObject extends SqliteObject {
 
   /** Inserts the record and charges key and customer, unless its request id was billed before (then false). */
   private bill(u: UsageInput, now: number): boolean {
-    const inserted = this.sql`INSERT INTO usage (request_id, key_id, model, router_pool, session_id, task_id, prompt_tokens, completion_tokens, latency_ms, status, error_code, cost_micros, at)
+    const inserted = this
+      .sql`INSERT INTO usage (request_id, key_id, model, router_pool, session_id, task_id, prompt_tokens, completion_tokens, latency_ms, status, error_code, cost_micros, at)
              VALUES (${u.request_id}, ${u.key_id}, ${u.model}, ${u.router_pool}, ${u.session_id}, ${u.task_id}, ${u.prompt_tokens}, ${u.completion_tokens},
                      ${u.latency_ms}, ${u.status}, ${u.error_code}, ${u.cost_micros}, ${now})
              ON CONFLICT (request_id) DO NOTHING RETURNING id`;

@@ -4,6 +4,7 @@ import { settleUsage, type UsageSinks } from "../workers/gateway/billing";
 import { cachedKey, pendingMicros, RESERVATION_MAX_MS, rememberKey, reserve } from "../workers/gateway/key-cache";
 import type { KeyState } from "../workers/gateway/key-state";
 import { retrying } from "../workers/gateway/retry";
+import { billAfterResponse, USAGE_BATCH_MAX } from "../workers/gateway/usage-batches";
 
 const state = (version: number, spentMicros: number): KeyState => ({
   version,
@@ -120,5 +121,32 @@ describe("billing after the response", () => {
     rememberKey("hash-order", state(5, 50));
     rememberKey("hash-order", state(4, 40));
     expect(cachedKey("hash-order")?.state.version).toBe(5);
+  });
+});
+
+describe("usage batches", () => {
+  it("sends a customer's records of one moment in one batch, and a full batch at once", async () => {
+    const cached = rememberKey("hash-batches", state(1, 0));
+    const bill = (requestId: string) => ({ requestId, cached, reservation: reserve(cached, 40), usage: { ...usage, request_id: requestId } });
+    const { sinks, seen } = fakeSinks({ record: 0 });
+    let built = 0;
+    const sinksOnce = () => {
+      built++;
+      return sinks;
+    };
+    const three = ["m1", "m2", "m3"].map((id) => billAfterResponse("batch-customer-1", sinksOnce, bill(id)));
+    expect(await Promise.all(three)).toEqual(["recorded", "recorded", "recorded"]);
+    expect(seen.recorded).toEqual([["m1", "m2", "m3"]]);
+    expect(built).toBe(1);
+    // Another customer's records are another batch (another Ledger).
+    const other = fakeSinks({ record: 0 });
+    expect(await billAfterResponse("batch-customer-2", () => other.sinks, bill("o1"))).toBe("recorded");
+    expect(other.seen.recorded).toEqual([["o1"]]);
+
+    // One record past a full batch opens the next.
+    const ids = Array.from({ length: USAGE_BATCH_MAX + 1 }, (_, i) => `f${i}`);
+    expect(new Set(await Promise.all(ids.map((id) => billAfterResponse("batch-customer-1", () => sinks, bill(id)))))).toEqual(new Set(["recorded"]));
+    expect(seen.recorded.slice(1).map((batch) => batch.length)).toEqual([USAGE_BATCH_MAX, 1]);
+    expect(pendingMicros(cached)).toBe(0);
   });
 });

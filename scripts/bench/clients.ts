@@ -49,4 +49,3 @@ export async function issueBenchKey(origin: string): Promise<string> {
   if (issued.status !== 201 || !key) throw new Error(`issuing the bench key: ${issued.status} ${JSON.stringify(body)}`);
   return key;
 }
-

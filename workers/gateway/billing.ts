@@ -81,16 +81,13 @@ export type Bill = Pick<Billable, "requestId" | "cached" | "reservation"> & { us
  * (each key's state with these charges) refreshes the isolate's cache.
  * Tokens go to each key's rate window once per batch.
  */
-export async function settleUsage(
-  sinks: UsageSinks,
-  bills: readonly Bill[],
-  policy: RetryPolicy = BILLING_RETRY,
-  sleep?: (ms: number) => Promise<void>,
-): Promise<Settled[]> {
+export async function settleUsage(sinks: UsageSinks, bills: readonly Bill[], policy: RetryPolicy = BILLING_RETRY, sleep?: (ms: number) => Promise<void>): Promise<Settled[]> {
   const tokens = new Map<string, number>();
   for (const { usage: u } of bills) tokens.set(u.key_id, (tokens.get(u.key_id) ?? 0) + u.prompt_tokens + u.completion_tokens);
   const charged = Promise.all(
-    [...tokens].filter(([, n]) => n > 0).map(([keyId, n]) => sinks.chargeTokens(keyId, n).catch((err: unknown) => console.error("charging tokens to the rate window failed", keyId, err))),
+    [...tokens]
+      .filter(([, n]) => n > 0)
+      .map(([keyId, n]) => sinks.chargeTokens(keyId, n).catch((err: unknown) => console.error("charging tokens to the rate window failed", keyId, err))),
   );
   const releaseAll = () => {
     for (const b of bills) release(b.cached, b.reservation);
@@ -106,7 +103,11 @@ export async function settleUsage(
     }
     settled = bills.map((): Settled => "recorded");
   } catch (err) {
-    console.error("recording usage failed; parking it", bills.map((b) => b.requestId), err);
+    console.error(
+      "recording usage failed; parking it",
+      bills.map((b) => b.requestId),
+      err,
+    );
     releaseAll();
     // The charges are not in any state this isolate holds: ask the Ledger again next time.
     for (const b of bills) forgetKey(b.cached.hash);

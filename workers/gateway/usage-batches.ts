@@ -35,20 +35,18 @@ function openBatch(customerId: string, sinks: () => UsageSinks): Batch {
   const due = new Promise<void>((resolve) => {
     go = resolve;
   });
-  const timer = setTimeout(() => go(), USAGE_BATCH_MS);
   const bills: Bill[] = [];
   const batch: Batch = {
     bills,
     send: () => {
       clearTimeout(timer);
+      // Closed as it is sent: a record arriving from now on opens the next batch.
+      if (open.get(customerId) === batch) open.delete(customerId);
       go();
     },
-    settled: due.then(() => {
-      // Closed before it is sent: a record arriving now opens the next batch.
-      if (open.get(customerId) === batch) open.delete(customerId);
-      return settleUsage(sinks(), bills);
-    }),
+    settled: due.then(() => settleUsage(sinks(), bills)),
   };
+  const timer = setTimeout(() => batch.send(), USAGE_BATCH_MS);
   open.set(customerId, batch);
   return batch;
 }
