@@ -21,7 +21,7 @@
  */
 import { rmSync } from "node:fs";
 import { startDevMiner } from "../tools/dev-miner/server.ts";
-import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_KEY, DEV_ROUTER_TOKEN } from "../workers/config/dev-credentials.ts";
+import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_KEY } from "../workers/config/dev-credentials.ts";
 import { availableParallelism } from "node:os";
 import { cpuMs, machineCoresBusy, machineTicks, workerdBelow } from "./bench/cpu.ts";
 import { firstByte, load, round, type Send, type Stats, stats, warm } from "./bench/load.ts";
