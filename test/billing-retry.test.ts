@@ -5,6 +5,7 @@ import { cachedKey, pendingMicros, RESERVATION_MAX_MS, rememberKey, reserve } fr
 import type { KeyState } from "../workers/gateway/key-state";
 import { retrying } from "../workers/gateway/retry";
 import { billAfterResponse, USAGE_BATCH_MAX } from "../workers/gateway/usage-batches";
+import { reportTokens } from "../workers/gateway/token-reports";
 
 const state = (version: number, spentMicros: number): KeyState => ({
   version,
@@ -28,7 +29,7 @@ const usage: ParkedUsage = {
 
 /** Sinks that fail the first `failures` Ledger calls, and remember what reached them. */
 function fakeSinks(failures: { record: number; park?: number }) {
-  const seen = { recordCalls: 0, recorded: [] as string[][], parked: [] as string[], tokens: 0 };
+  const seen = { recordCalls: 0, recorded: [] as string[][], parked: [] as string[] };
   const sinks: UsageSinks = {
     record: async (usages) => {
       seen.recordCalls++;
@@ -42,9 +43,6 @@ function fakeSinks(failures: { record: number; park?: number }) {
         throw new Error("Network connection lost.");
       }
       seen.parked.push(u.request_id);
-    },
-    chargeTokens: async (_keyId, n) => {
-      seen.tokens += n;
     },
   };
   return { sinks, seen };
@@ -78,7 +76,7 @@ describe("billing after the response", () => {
     const reservation = reserve(cached, 40);
     const { sinks, seen } = fakeSinks({ record: 1 });
     expect(await settleUsage(sinks, [{ requestId: "r1", cached, reservation, usage }], { attempts: 3, firstDelayMs: 1 }, noWait)).toEqual(["recorded"]);
-    expect(seen).toEqual({ recordCalls: 2, recorded: [["r1"]], parked: [], tokens: 3 });
+    expect(seen).toEqual({ recordCalls: 2, recorded: [["r1"]], parked: [] });
     const after = cachedKey("hash-transient");
     expect(after).toMatchObject({ state: { version: 2, key: { spentMicros: 5 } } });
     expect(after && pendingMicros(after)).toBe(0);
@@ -95,12 +93,12 @@ describe("billing after the response", () => {
     expect(cachedKey("hash-down")).toBeUndefined();
   });
 
-  it("bills a batch in one Ledger call, its tokens in one charge, and parks each record of a batch the Ledger refuses", async () => {
+  it("bills a batch in one Ledger call, and parks each record of a batch the Ledger refuses", async () => {
     const cached = rememberKey("hash-batch", state(1, 0));
     const bills = ["b1", "b2", "b3"].map((requestId) => ({ requestId, cached, reservation: reserve(cached, 40), usage: { ...usage, request_id: requestId } }));
     const ok = fakeSinks({ record: 0 });
     expect(await settleUsage(ok.sinks, bills, { attempts: 3, firstDelayMs: 1 }, noWait)).toEqual(["recorded", "recorded", "recorded"]);
-    expect(ok.seen).toEqual({ recordCalls: 1, recorded: [["b1", "b2", "b3"]], parked: [], tokens: 9 });
+    expect(ok.seen).toEqual({ recordCalls: 1, recorded: [["b1", "b2", "b3"]], parked: [] });
     expect(pendingMicros(cached)).toBe(0);
 
     const down = fakeSinks({ record: 99 });
@@ -148,5 +146,24 @@ describe("usage batches", () => {
     expect(new Set(await Promise.all(ids.map((id) => billAfterResponse("batch-customer-1", () => sinks, bill(id)))))).toEqual(new Set(["recorded"]));
     expect(seen.recorded.slice(1).map((batch) => batch.length)).toEqual([USAGE_BATCH_MAX, 1]);
     expect(pendingMicros(cached)).toBe(0);
+  });
+});
+
+describe("token reports", () => {
+  it("adds a key's tokens of one report period to its window in one charge, and never throws a failed charge", async () => {
+    const charges: [string, number][] = [];
+    const charge = async (keyId: string, tokens: number) => {
+      charges.push([keyId, tokens]);
+    };
+    await Promise.all([reportTokens("key_t1", 10, charge), reportTokens("key_t1", 5, charge), reportTokens("key_t2", 7, charge)]);
+    expect(charges.sort()).toEqual([
+      ["key_t1", 15],
+      ["key_t2", 7],
+    ]);
+    await expect(
+      reportTokens("key_t3", 1, async () => {
+        throw new Error("Network connection lost.");
+      }),
+    ).resolves.toBeUndefined();
   });
 });

@@ -48,22 +48,23 @@ export function usageOf(a: Billable, status: "ok" | "failed", o: Outcome): Parke
   };
 }
 
-/** Where a customer's usage goes: its Ledger, the parking place if the Ledger fails, the keys' token windows. */
+/** Where a customer's usage goes: its Ledger, and the parking place if the Ledger fails. */
 export type UsageSinks = {
   /** Records a batch, each record once per request id; the fresh state of each key in it (null once revoked). */
   record(usages: readonly ParkedUsage[]): Promise<{ states: Record<string, KeyState | null> }>;
   park(usage: ParkedUsage): Promise<void>;
-  chargeTokens(keyId: string, tokens: number): Promise<void>;
 };
 
-/** The customer's Ledger; each key's Quota object for parking and for its token window. */
+/** The customer's Ledger; each key's Quota object for parking. */
 export function usageSinks(env: Env, customerId: string): UsageSinks {
   return {
     record: async (usages) => ledgerStub(env, customerId).recordUsages(usages),
     park: async (usage) => quotaStub(env, `key:${usage.key_id}`).parkUsage(customerId, usage),
-    chargeTokens: async (keyId, tokens) => quotaStub(env, `key:${keyId}`).charge("tokens", 60, tokens),
   };
 }
+
+/** Adds tokens used to a key's per-minute token window, in its Quota object (see token-reports.ts). */
+export const chargeTokenWindow = (env: Env) => async (keyId: string, tokens: number) => quotaStub(env, `key:${keyId}`).charge("tokens", 60, tokens);
 
 /** Where a request's usage ended up. */
 export type Settled = "recorded" | "parked" | "lost";
@@ -79,20 +80,11 @@ export type Bill = Pick<Billable, "requestId" | "cached" | "reservation"> & { us
  * object (once per request id), whose alarm brings it to the Ledger later.
  * The isolate's reservations are released either way; the Ledger's answer
  * (each key's state with these charges) refreshes the isolate's cache.
- * Tokens go to each key's rate window once per batch.
  */
 export async function settleUsage(sinks: UsageSinks, bills: readonly Bill[], policy: RetryPolicy = BILLING_RETRY, sleep?: (ms: number) => Promise<void>): Promise<Settled[]> {
-  const tokens = new Map<string, number>();
-  for (const { usage: u } of bills) tokens.set(u.key_id, (tokens.get(u.key_id) ?? 0) + u.prompt_tokens + u.completion_tokens);
-  const charged = Promise.all(
-    [...tokens]
-      .filter(([, n]) => n > 0)
-      .map(([keyId, n]) => sinks.chargeTokens(keyId, n).catch((err: unknown) => console.error("charging tokens to the rate window failed", keyId, err))),
-  );
   const releaseAll = () => {
     for (const b of bills) release(b.cached, b.reservation);
   };
-  let settled: Settled[];
   try {
     const { states } = await retrying(() => sinks.record(bills.map((b) => b.usage)), policy, sleep);
     releaseAll();
@@ -101,7 +93,7 @@ export async function settleUsage(sinks: UsageSinks, bills: readonly Bill[], pol
       if (state) rememberKey(b.cached.hash, state);
       else forgetKey(b.cached.hash);
     }
-    settled = bills.map((): Settled => "recorded");
+    return bills.map((): Settled => "recorded");
   } catch (err) {
     console.error(
       "recording usage failed; parking it",
@@ -111,7 +103,7 @@ export async function settleUsage(sinks: UsageSinks, bills: readonly Bill[], pol
     releaseAll();
     // The charges are not in any state this isolate holds: ask the Ledger again next time.
     for (const b of bills) forgetKey(b.cached.hash);
-    settled = await Promise.all(
+    return await Promise.all(
       bills.map((b) =>
         retrying(() => sinks.park(b.usage), policy, sleep).then(
           (): Settled => "parked",
@@ -123,6 +115,4 @@ export async function settleUsage(sinks: UsageSinks, bills: readonly Bill[], pol
       ),
     );
   }
-  await charged;
-  return settled;
 }
