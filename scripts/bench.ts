@@ -15,7 +15,8 @@
  * Env: BENCH_REQUESTS (sequential, 200), BENCH_LOAD_REQUESTS (at 16 connections, 1000),
  * BENCH_CONNECTIONS (16), BENCH_ROUNDS (rounds, 3; each figure is the median round's), BENCH_PORT (5110; uses the next 3 ports too),
  * BENCH_WRANGLER=0 (skip wrangler dev), BENCH_PORTKEY=0 (skip Portkey),
- * BENCH_PORTKEY_VERSION (1.15.2), BENCH_SKIP_BUILD=1 (use dist/ as it is),
+ * BENCH_PORTKEY_VERSION (1.15.2), BENCH_SKIP_BUILD=1 (use dist/ as it is), BENCH_DIST (another
+ * build's folder to run instead of dist/, with BENCH_SKIP_BUILD=1),
  * BENCH_ONLY=gateway (only the miner, router r=1 on v1 and v3, and the gateway: no Portkey,
  * wrangler dev, r=3, ping, session scaling or streaming; for iterating on the gateway).
  */

@@ -29,7 +29,8 @@ const mf = new Miniflare(
     host: "127.0.0.1",
     port,
     modules: true,
-    scriptPath: "dist/index.js",
+    // BENCH_DIST: another build's folder, to measure two trees one after the other from built copies.
+    scriptPath: `${process.env["BENCH_DIST"] ?? "dist"}/index.js`,
     compatibilityDate: "2026-11-01",
     bindings: vars,
     durableObjects: {
