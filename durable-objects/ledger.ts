@@ -76,8 +76,9 @@ const fail = (status: 401, code: string, message: string, details?: ErrorDetails
  * One per gateway customer: its API keys (hashes only), its balance and
  * spend, and its usage records. A gateway isolate reads a key's state here
  * (`keyState`) and keeps it for a few seconds (workers/gateway/key-cache.ts);
- * every request is billed here after its answer (`recordUsage`, which hands
- * back the key's fresh state).
+ * every request is billed here after its answer, in the isolate's batches
+ * (`recordUsages`, which hands back the keys' fresh states; a parked record
+ * comes back one at a time, `recordUsage`).
  */
 export class LedgerObject extends SqliteObject {
   constructor(ctx: DurableObjectState, env: Env) {
@@ -195,20 +196,39 @@ export class LedgerObject extends SqliteObject {
    * state comes back (null once revoked) so the isolate sees the charge.
    */
   recordUsage(u: UsageInput): { billed: boolean; record: UsageRecord; state: KeyState | null } {
-    const existing = this.sql<UsageRow>`SELECT * FROM usage WHERE request_id = ${u.request_id}`[0];
-    if (existing) return { billed: false, record: toRecord(existing), state: this.stateOfKey(u.key_id) };
-    this.ctx.storage.transactionSync(() => {
-      this.sql`INSERT INTO usage (request_id, key_id, model, router_pool, session_id, task_id, prompt_tokens, completion_tokens, latency_ms, status, error_code, cost_micros, at)
-               VALUES (${u.request_id}, ${u.key_id}, ${u.model}, ${u.router_pool}, ${u.session_id}, ${u.task_id}, ${u.prompt_tokens}, ${u.completion_tokens},
-                       ${u.latency_ms}, ${u.status}, ${u.error_code}, ${u.cost_micros}, ${Date.now()})`;
-      if (u.cost_micros > 0) {
-        this.sql`UPDATE keys SET spent_micros = spent_micros + ${u.cost_micros} WHERE id = ${u.key_id}`;
-        this.sql`UPDATE customer SET spent_micros = spent_micros + ${u.cost_micros},
-                   balance_micros = CASE WHEN billing = 'prepaid' THEN balance_micros - ${u.cost_micros} ELSE balance_micros END WHERE id = 1`;
-      }
-    });
+    const billed = this.ctx.storage.transactionSync(() => this.bill(u, Date.now()));
     const record = toRecord(onlyRow(this.sql<UsageRow>`SELECT * FROM usage WHERE request_id = ${u.request_id}`, `usage ${u.request_id}`));
-    return { billed: true, record, state: this.stateOfKey(u.key_id) };
+    return { billed, record, state: this.stateOfKey(u.key_id) };
+  }
+
+  /**
+   * A gateway isolate's batch of usage records (workers/gateway/usage-batches.ts),
+   * in one storage turn: each billed once per request id as `recordUsage`
+   * bills it. Answers the request ids billed now (the others were billed
+   * before) and the fresh state of each key in the batch (null once revoked).
+   */
+  recordUsages(us: readonly UsageInput[]): { billed: string[]; states: Record<string, KeyState | null> } {
+    const now = Date.now();
+    const billed = this.ctx.storage.transactionSync(() => us.filter((u) => this.bill(u, now)).map((u) => u.request_id));
+    const states: Record<string, KeyState | null> = {};
+    for (const keyId of new Set(us.map((u) => u.key_id))) states[keyId] = this.stateOfKey(keyId);
+    return { billed, states };
+  }
+
+  /** Inserts the record and charges key and customer, unless its request id was billed before (then false). */
+  private bill(u: UsageInput, now: number): boolean {
+    const inserted = this
+      .sql`INSERT INTO usage (request_id, key_id, model, router_pool, session_id, task_id, prompt_tokens, completion_tokens, latency_ms, status, error_code, cost_micros, at)
+             VALUES (${u.request_id}, ${u.key_id}, ${u.model}, ${u.router_pool}, ${u.session_id}, ${u.task_id}, ${u.prompt_tokens}, ${u.completion_tokens},
+                     ${u.latency_ms}, ${u.status}, ${u.error_code}, ${u.cost_micros}, ${now})
+             ON CONFLICT (request_id) DO NOTHING RETURNING id`;
+    if (inserted.length === 0) return false;
+    if (u.cost_micros > 0) {
+      this.sql`UPDATE keys SET spent_micros = spent_micros + ${u.cost_micros} WHERE id = ${u.key_id}`;
+      this.sql`UPDATE customer SET spent_micros = spent_micros + ${u.cost_micros},
+                 balance_micros = CASE WHEN billing = 'prepaid' THEN balance_micros - ${u.cost_micros} ELSE balance_micros END WHERE id = 1`;
+    }
+    return true;
   }
 
   private stateOfKey(keyId: string): KeyState | null {

@@ -23,7 +23,7 @@
  */
 import { rmSync } from "node:fs";
 import { startDevMiner } from "../tools/dev-miner/server.ts";
-import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_KEY, DEV_ROUTER_TOKEN } from "../workers/config/dev-credentials.ts";
+import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_KEY } from "../workers/config/dev-credentials.ts";
 import { availableParallelism } from "node:os";
 import { cpuMs, workerdBelow } from "./bench/cpu.ts";
 import { firstByte, load, round, type Send, type Stats, stats, warm } from "./bench/load.ts";
@@ -32,7 +32,7 @@ import { table } from "./bench/report.ts";
 import { build, type Runtime, startMiniflare, startWranglerDev } from "./bench/runtimes.ts";
 import { runSeries, type SeriesPoint, seriesCells, seriesHeader } from "./bench/series.ts";
 import { provision } from "./provision.ts";
-import { issueBenchKey } from "./bench/bench-key.ts";
+import { issueBenchKey, prompt, viaGateway, viaRouter } from "./bench/clients.ts";
 import { type Busiest, busiest, objectCounts } from "./bench/object-traffic.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -53,7 +53,6 @@ const ONLY = process.env["BENCH_ONLY"];
 if (ONLY !== undefined && ONLY !== "shards") throw new Error(`BENCH_ONLY=${ONLY}: the only subset is "shards"`);
 
 const json = { "content-type": "application/json" };
-const prompt = (i: number) => `Benchmark prompt ${((i % 50) + 50) % 50}`;
 const minerDirect =
   (url: string, token: string, stream = false): Send =>
   (i, signal) =>
@@ -71,24 +70,6 @@ const viaPortkey =
       signal,
       headers: portkeyHeaders(minerUrl, "t0"),
       body: JSON.stringify({ model: "bench", prompt: prompt(i), max_tokens: 32 }),
-    });
-const viaRouter =
-  (origin: string, sessionFor: (i: number) => number, stream = false): Send =>
-  (i, signal) =>
-    fetch(`${origin}/api/v1/completions/${sessionFor(i)}`, {
-      method: "POST",
-      signal,
-      headers: { ...json, authorization: `Bearer ${DEV_ROUTER_TOKEN}` },
-      body: JSON.stringify({ prompt: prompt(i), max_tokens: 32, stream }),
-    });
-const viaGateway =
-  (origin: string, key: string): Send =>
-  (i, signal) =>
-    fetch(`${origin}/openai/v1/chat/completions`, {
-      method: "POST",
-      signal,
-      headers: { ...json, authorization: `Bearer ${key}` },
-      body: JSON.stringify({ model: "default", messages: [{ role: "user", content: prompt(i) }], max_tokens: 32 }),
     });
 const viaFloor =
   (origin: string, path: "/relay" | "/task"): Send =>
@@ -246,6 +227,7 @@ try {
       portkey: `Portkey gateway ${PORTKEY_VERSION}`,
       r1: "router r=1, Miniflare",
       r1w: "router r=1, wrangler dev (reference)",
+      r1v3: "router r=1, v3 (the gateway's path), Miniflare",
       second: "miner direct (40 ms, r=3's quorum)",
       r3: "router r=3 (20/40/80 ms), Miniflare",
       gw: "gateway /openai/v1 chat, dev key, Miniflare",
@@ -264,6 +246,12 @@ try {
       await scenario(
         names.r1,
         viaRouter(mf.origin, () => 1),
+        mf,
+      );
+      // The router path the gateway's local pool calls: the v3 flow (prompt stored in R2) on its session.
+      await scenario(
+        names.r1v3,
+        viaRouter(mf.origin, () => 0, false, "v3"),
         mf,
       );
       if (wrangler)
@@ -360,6 +348,8 @@ try {
         router_r1_miniflare: added(r1, direct),
         router_r1_wrangler_dev: added(r1w, direct),
         router_r3_over_quorum_miner: added(r3, second),
+        router_r1_v3_over_v1: added(find(names.r1v3), r1),
+        gateway_bench_key_over_router_v3: added(find(names.gwBench), must(names.r1v3)),
         gateway_over_router: round(gw.sequential.p50 - r1.sequential.p50),
       },
       router_to_portkey_added_ratio: pk ? round((r1.sequential.p50 - direct.sequential.p50) / Math.max(0.01, pk.sequential.p50 - direct.sequential.p50)) : undefined,
@@ -384,7 +374,13 @@ try {
     };
 
     const base = (row: Row) =>
-      row.name.startsWith("router r=3") ? second : row.name.startsWith("gateway") ? r1 : row.name.startsWith("GET") || row.name.startsWith("floor: GET") ? undefined : direct;
+      row.name.startsWith("router r=3")
+        ? second
+        : row.name.startsWith("gateway")
+          ? must(names.r1v3)
+          : row.name.startsWith("GET") || row.name.startsWith("floor: GET")
+            ? undefined
+            : direct;
     console.log(`\nsequential: ${SEQUENTIAL} requests; loaded: ${LOADED} requests over ${CONNECTIONS} connections; loopback; the median of ${ROUNDS} round(s) by p50\n`);
     console.log(
       table(
@@ -417,7 +413,7 @@ try {
         }),
       ),
     );
-    console.log("\n(added p50: over the miner called directly; r=3 over its quorum's miner, the 40 ms one; the gateway over the router path r=1)");
+    console.log("\n(added p50: over the miner called directly; r=3 over its quorum's miner, the 40 ms one; the gateway over the router path its local pool calls, r=1 on v3)");
     console.log(`\nredundancy-1 sessions sharing ${CONNECTIONS} connections (${LOADED} requests a round, ${ROUNDS} rounds), Miniflare\n`);
     console.log(
       table(

@@ -27,9 +27,14 @@ export const admin = (path: string, method: string, json?: unknown) => call(path
  * bindings), with a real ExecutionContext: `settled()` resolves once the work
  * the request handed to `waitUntil` (billing a stream, say) has finished.
  */
-export async function fetchWorker(request: Request, vars: Record<string, string | undefined> = {}) {
+export function fetchWorker(request: Request, vars: Record<string, string | undefined> = {}) {
+  return fetchWorkerIn(request, { ...env, ...vars } as typeof env);
+}
+
+/** The same with bindings of the test's own (test/observed-objects.ts watches the Durable Object calls through them). */
+export async function fetchWorkerIn(request: Request, workerEnv: typeof env) {
   const ctx = createExecutionContext();
-  const response = await worker.fetch(request, { ...env, ...vars } as typeof env, ctx);
+  const response = await worker.fetch(request, workerEnv, ctx);
   return { response, settled: () => waitOnExecutionContext(ctx) };
 }
 

@@ -29,7 +29,8 @@ type Worker = { scriptPath: string; durableObjects: Record<string, { className: 
 const worker: Worker = floor
   ? { scriptPath: "scripts/bench/floor/floor-worker.js", durableObjects: { FLOOR: { className: "FloorObject", useSQLite: true } } }
   : {
-      scriptPath: "dist/index.js",
+      // BENCH_DIST: another build's folder, to measure two trees one after the other from built copies.
+      scriptPath: `${process.env["BENCH_DIST"] ?? "dist"}/index.js`,
       durableObjects: {
         SESSIONS: { className: "SessionObject", useSQLite: true },
         MINERS: { className: "MinerRegistry", useSQLite: true },

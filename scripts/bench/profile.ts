@@ -11,7 +11,8 @@
  * profile is written to .bench/profile-<scenario>.cpuprofile: open it in
  * Chrome DevTools (Performance, or the JavaScript Profiler) for the flame chart.
  *
- * Env: PROFILE_SCENARIO (router | gateway | ping; router), PROFILE_REQUESTS (1000),
+ * Env: PROFILE_SCENARIO (router | router-v3 | gateway | ping; router; router-v3 is the v3 flow on
+ * session 0, the router path the gateway's local pool calls), PROFILE_REQUESTS (1000),
  * PROFILE_CONNECTIONS (1), PROFILE_INTERVAL_US (sampling interval, 100),
  * BENCH_PORT (5110; the inspector listens on BENCH_PORT + 9), BENCH_SKIP_BUILD=1.
  */
@@ -20,7 +21,7 @@ import { SourceMap } from "node:module";
 import { startDevMiner } from "../../tools/dev-miner/server.ts";
 import { DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN } from "../../workers/config/dev-credentials.ts";
 import { provision } from "../provision.ts";
-import { issueBenchKey } from "./bench-key.ts";
+import { issueBenchKey } from "./clients.ts";
 import { cpuMs, workerdBelow } from "./cpu.ts";
 import { load, type Send, warm } from "./load.ts";
 import { table } from "./report.ts";
@@ -96,6 +97,13 @@ try {
   const sends: Record<string, Send> = {
     router: (i, signal) =>
       fetch(`${mf.origin}/api/v1/completions/1`, {
+        method: "POST",
+        signal,
+        headers: { ...json, authorization: `Bearer ${DEV_ROUTER_TOKEN}` },
+        body: JSON.stringify({ prompt: `Profile prompt ${i % 50}`, max_tokens: 32 }),
+      }),
+    "router-v3": (i, signal) =>
+      fetch(`${mf.origin}/api/v3/completions/0`, {
         method: "POST",
         signal,
         headers: { ...json, authorization: `Bearer ${DEV_ROUTER_TOKEN}` },

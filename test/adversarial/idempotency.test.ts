@@ -63,7 +63,8 @@ describe("request ids are namespaced per caller", () => {
     expect(second.data?.task_id).not.toBe(first.data?.task_id);
     // What each sees as its request id is its own, unchanged.
     expect(second).toMatchObject({ request_id: "shared-1", data: { request_id: "shared-1" } });
-    const billed = Usage.parse(await (await gw("/v1/usage", { key: bob })).json()).usage.find((u) => u.request_id === "shared-1");
+    // Billing follows the answer (in the isolate's batch, README "Usage and billing"): wait for the record.
+    const billed = await until(async () => Usage.parse(await (await gw("/v1/usage", { key: bob })).json()).usage.find((u) => u.request_id === "shared-1"));
     expect(billed).toMatchObject({ status: "ok", task_id: second.data?.task_id });
     expect(billed?.cost_micros).toBeGreaterThan(0);
 

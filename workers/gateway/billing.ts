@@ -48,63 +48,71 @@ export function usageOf(a: Billable, status: "ok" | "failed", o: Outcome): Parke
   };
 }
 
-/** Where a request's usage goes: the Ledger, the parking place if the Ledger fails, the token rate window. */
+/** Where a customer's usage goes: its Ledger, and the parking place if the Ledger fails. */
 export type UsageSinks = {
-  record(usage: ParkedUsage): Promise<{ state: KeyState | null }>;
+  /** Records a batch, each record once per request id; the fresh state of each key in it (null once revoked). */
+  record(usages: readonly ParkedUsage[]): Promise<{ states: Record<string, KeyState | null> }>;
   park(usage: ParkedUsage): Promise<void>;
-  chargeTokens(tokens: number): Promise<void>;
 };
 
-/** The customer's Ledger; the key's Quota object for parking and for the token window. */
-export function usageSinks(env: Env, customerId: string, keyId: string): UsageSinks {
-  const quota = quotaStub(env, `key:${keyId}`);
+/** The customer's Ledger; each key's Quota object for parking. */
+export function usageSinks(env: Env, customerId: string): UsageSinks {
   return {
-    record: async (usage) => ledgerStub(env, customerId).recordUsage(usage),
-    park: async (usage) => quota.parkUsage(customerId, usage),
-    chargeTokens: async (tokens) => quota.charge("tokens", 60, tokens),
+    record: async (usages) => ledgerStub(env, customerId).recordUsages(usages),
+    park: async (usage) => quotaStub(env, `key:${usage.key_id}`).parkUsage(customerId, usage),
   };
 }
+
+/** Adds tokens used to a key's per-minute token window, in its Quota object (see token-reports.ts). */
+export const chargeTokenWindow = (env: Env) => async (keyId: string, tokens: number) => quotaStub(env, `key:${keyId}`).charge("tokens", 60, tokens);
 
 /** Where a request's usage ended up. */
 export type Settled = "recorded" | "parked" | "lost";
 
+/** A request's usage to bill, with the isolate's reservation it releases. */
+export type Bill = Pick<Billable, "requestId" | "cached" | "reservation"> & { usage: ParkedUsage };
+
 /**
- * Bills a request after its answer (run under waitUntil). The Ledger is
- * tried `policy.attempts` times; it records once per request id, so a retry
- * after a lost reply bills nothing twice. If it still fails, the record is
- * parked in the key's Quota object (once per request id), whose alarm brings
- * it to the Ledger later. The isolate's reservation is released either way;
- * the Ledger's answer (the key's state with this charge) refreshes the
- * isolate's cache.
+ * Bills a batch of one customer's requests after their answers (run under
+ * waitUntil, see usage-batches.ts). The Ledger is tried `policy.attempts`
+ * times; it records once per request id, so a retry after a lost reply bills
+ * nothing twice. If it still fails, each record is parked in its key's Quota
+ * object (once per request id), whose alarm brings it to the Ledger later.
+ * The isolate's reservations are released either way; the Ledger's answer
+ * (each key's state with these charges) refreshes the isolate's cache.
  */
-export async function billAfterResponse(
-  sinks: UsageSinks,
-  a: Pick<Billable, "requestId" | "cached" | "reservation">,
-  usage: ParkedUsage,
-  policy: RetryPolicy = BILLING_RETRY,
-  sleep?: (ms: number) => Promise<void>,
-): Promise<Settled> {
-  const tokens = usage.prompt_tokens + usage.completion_tokens;
-  const charged = tokens > 0 ? sinks.chargeTokens(tokens).catch((err: unknown) => console.error("charging tokens to the rate window failed", err)) : undefined;
-  let settled: Settled = "recorded";
+export async function settleUsage(sinks: UsageSinks, bills: readonly Bill[], policy: RetryPolicy = BILLING_RETRY, sleep?: (ms: number) => Promise<void>): Promise<Settled[]> {
+  const releaseAll = () => {
+    for (const b of bills) release(b.cached, b.reservation);
+  };
   try {
-    const recorded = await retrying(() => sinks.record(usage), policy, sleep);
-    release(a.cached, a.reservation);
-    if (recorded.state) rememberKey(a.cached.hash, recorded.state);
-    else forgetKey(a.cached.hash);
+    const { states } = await retrying(() => sinks.record(bills.map((b) => b.usage)), policy, sleep);
+    releaseAll();
+    for (const b of bills) {
+      const state = states[b.usage.key_id];
+      if (state) rememberKey(b.cached.hash, state);
+      else forgetKey(b.cached.hash);
+    }
+    return bills.map((): Settled => "recorded");
   } catch (err) {
-    console.error("recording usage failed; parking it", a.requestId, err);
-    release(a.cached, a.reservation);
-    // The charge is not in any state this isolate holds: ask the Ledger again next time.
-    forgetKey(a.cached.hash);
-    settled = await retrying(() => sinks.park(usage), policy, sleep).then(
-      (): Settled => "parked",
-      (parkErr: unknown): Settled => {
-        console.error("parking usage failed: this charge is lost", a.requestId, parkErr);
-        return "lost";
-      },
+    console.error(
+      "recording usage failed; parking it",
+      bills.map((b) => b.requestId),
+      err,
+    );
+    releaseAll();
+    // The charges are not in any state this isolate holds: ask the Ledger again next time.
+    for (const b of bills) forgetKey(b.cached.hash);
+    return await Promise.all(
+      bills.map((b) =>
+        retrying(() => sinks.park(b.usage), policy, sleep).then(
+          (): Settled => "parked",
+          (parkErr: unknown): Settled => {
+            console.error("parking usage failed: this charge is lost", b.requestId, parkErr);
+            return "lost";
+          },
+        ),
+      ),
     );
   }
-  await charged;
-  return settled;
 }

@@ -6,7 +6,9 @@ import { ApiError, toApiError } from "../http/errors";
 import type { CompletionRequest, CompletionResponse } from "../schemas/completion";
 import { dispatch, dispatchStream } from "./dispatch";
 import { costMicros, gatewayConfig, priceFor, type Pool } from "./gateway-config";
-import { type Billable, billAfterResponse, type Outcome, usageOf, usageSinks } from "./billing";
+import { type Billable, chargeTokenWindow, type Outcome, usageOf, usageSinks } from "./billing";
+import { reportTokens } from "./token-reports";
+import { billAfterResponse } from "./usage-batches";
 import { type CachedKey, cachedKey, forgetKey, pendingMicros, release, rememberKey, reserve } from "./key-cache";
 import { admissionVerdict } from "./key-state";
 import { sseEventTransform } from "../http/sse-transform";
@@ -114,10 +116,17 @@ const StreamEventSchema = z.object({
   error: z.object({ code: z.string().optional() }).optional(),
 });
 
-/** Bills an admitted request after the answer: the record is fixed now, written under waitUntil. */
+/**
+ * Bills an admitted request after the answer: the record is fixed now and
+ * written under waitUntil in its customer's batch; its tokens join the key's
+ * next token-window report.
+ */
 function billLater(c: Context<AppEnv>, a: Admitted, status: "ok" | "failed", o: Outcome) {
   const usage = usageOf({ ...a, pool: a.pool.name }, status, o);
-  c.executionCtx.waitUntil(billAfterResponse(usageSinks(c.env, a.customerId, a.keyId), a, usage));
+  const { env } = c;
+  c.executionCtx.waitUntil(billAfterResponse(a.customerId, () => usageSinks(env, a.customerId), { requestId: a.requestId, cached: a.cached, reservation: a.reservation, usage }));
+  const tokens = usage.prompt_tokens + usage.completion_tokens;
+  if (tokens > 0) c.executionCtx.waitUntil(reportTokens(a.keyId, tokens, chargeTokenWindow(env)));
 }
 
 /** Every failure after admission names the request id the gateway assigned, so the client can look it up. */

@@ -1,7 +1,32 @@
-import { DEV_ADMIN_TOKEN } from "../../workers/config/dev-credentials.ts";
+/**
+ * The bench's clients of the router: its completion routes with the router
+ * key, the gateway's OpenAI route with a customer key, and the bench
+ * customer's key. Shared by bench.ts and bench/profile.ts.
+ */
+import { DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN } from "../../workers/config/dev-credentials.ts";
+import type { Send } from "./load.ts";
 
 const json = { "content-type": "application/json" };
+export const prompt = (i: number) => `Benchmark prompt ${((i % 50) + 50) % 50}`;
 
+export const viaRouter =
+  (origin: string, sessionFor: (i: number) => number, stream = false, version: "v1" | "v3" = "v1"): Send =>
+  (i, signal) =>
+    fetch(`${origin}/api/${version}/completions/${sessionFor(i)}`, {
+      method: "POST",
+      signal,
+      headers: { ...json, authorization: `Bearer ${DEV_ROUTER_TOKEN}` },
+      body: JSON.stringify({ prompt: prompt(i), max_tokens: 32, stream }),
+    });
+export const viaGateway =
+  (origin: string, key: string): Send =>
+  (i, signal) =>
+    fetch(`${origin}/openai/v1/chat/completions`, {
+      method: "POST",
+      signal,
+      headers: { ...json, authorization: `Bearer ${key}` },
+      body: JSON.stringify({ model: "default", messages: [{ role: "user", content: prompt(i) }], max_tokens: 32 }),
+    });
 /**
  * The dev customer key allows 600 requests a minute, fewer than the loaded run sends: a
  * bench customer gets a key allowing 100 000 (the most a key may have), on the same path.
