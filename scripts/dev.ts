@@ -20,6 +20,8 @@ const PORT = Number(process.env["PORT"] ?? 5010);
 const ORIGIN = `http://localhost:${PORT}`;
 const MODEL = "dev-model";
 const MINER_PORTS = [1, 2, 3, 4, 5].map((i) => PORT + i);
+// dev-miner-6 speaks the NeuroShard node API (POST /api/v1/inference), not the OpenAI one.
+const NEUROSHARD_MINER_PORT = PORT + 6;
 const FACILITATOR_PORT = PORT + 10;
 const DEV_PAY_TO = "0x000000000000000000000000000000000000dEaD";
 // v3 replica-tier pools (the Web2 API Reference, "Delegate v3", "Validate v3").
@@ -41,7 +43,7 @@ setInterval(() => process.ppid !== parent && void stop(0), 1000).unref();
 
 async function start() {
   // Before binding anything: a router left on the port by an earlier run would answer instead.
-  await assertPortsFree([PORT, ...MINER_PORTS, FACILITATOR_PORT], "stop it, or run on other ports: PORT=5110 npm run dev");
+  await assertPortsFree([PORT, ...MINER_PORTS, NEUROSHARD_MINER_PORT, FACILITATOR_PORT], "stop it, or run on other ports: PORT=5110 npm run dev");
   // dev-miner-1 takes prompts inline; 2 resolves payload URNs itself (v2/v3);
   // 3 also delivers its results off-chain (202, then POST /api/v3/offchain/result);
   // 4 and 5 make a redundancy-5 pool possible.
@@ -52,6 +54,16 @@ async function start() {
     started.push(miner);
     miners.push(miner);
   }
+  const neuroShardMiner = await startDevMiner({
+    name: "dev-miner-6",
+    port: NEUROSHARD_MINER_PORT,
+    token: "dev-miner-token-6",
+    latencyMs: 30,
+    models: [MODEL],
+    protocol: "neuroshard",
+    node: { role: "worker", layers: [0, 1, 2, 3] },
+  });
+  started.push(neuroShardMiner);
   // x402: the dev facilitator (a test double that verifies signatures and records settlements).
   const facilitator = await startFacilitator("eip155:84532", FACILITATOR_PORT);
   started.push(facilitator);
@@ -80,7 +92,10 @@ async function start() {
   await provision({
     origin: router.origin,
     adminKey: DEV_ADMIN_TOKEN,
-    miners: miners.map((m, i) => ({ id: m.name, url: m.url, credential: `dev-miner-token-${i + 1}`, models: [MODEL], offchain: i === 1 || i === 2 })),
+    miners: [
+      ...miners.map((m, i) => ({ id: m.name, url: m.url, credential: `dev-miner-token-${i + 1}`, models: [MODEL], offchain: i === 1 || i === 2 })),
+      { id: neuroShardMiner.name, url: neuroShardMiner.url, credential: "dev-miner-token-6", models: [MODEL], protocol: "neuroshard" as const },
+    ],
     sessions: [
       { id: 0, name: "dev session 0 (redundancy 1)", redundancy: 1, model: MODEL },
       { id: 1, name: "dev session 1 (redundancy 3)", redundancy: 3, model: MODEL },
@@ -88,7 +103,7 @@ async function start() {
       ...Object.entries(POOLS).map(([replicas, id]) => ({ id, name: `v3 pool, ${replicas} replica(s)`, redundancy: Number(replicas), model: MODEL })),
     ],
   });
-  return { miners, facilitator };
+  return { miners: [...miners, neuroShardMiner], facilitator };
 }
 
 const { miners, facilitator } = await start().catch(async (err: unknown) => {
@@ -102,7 +117,7 @@ console.log(`
 Router (local Workers runtime) listening on ${ORIGIN}
   API reference   ${ORIGIN}/docs   (OpenAPI 3.1: ${ORIGIN}/openapi.json)
   Router key      ${DEV_ROUTER_TOKEN}   (admin key: ${DEV_ADMIN_TOKEN}; both refused in production)
-  Dev miners      ${miners.map((m) => `${m.name} ${m.url}`).join(", ")}
+  Dev miners      ${miners.map((m) => `${m.name} ${m.url}`).join(", ")} (dev-miner-6 speaks NeuroShard)
   Sessions        0 (redundancy 1), 1 (redundancy 3), 68 (redundancy 1; the docs' delegate, validate, factcheck examples)
   v3 pools        replicas 1 → session 91, 3 → 93, 5 → 95
   Trial routes    /api/v1/trial/* without a key: once per client per 15 minutes, on sessions 0 and 68

@@ -48,17 +48,23 @@ const FLEET = {
   benchA: { latencyMs: 1, contextWords: 64, poison: "POISON-PILL" },
   benchB: { latencyMs: 2, contextWords: 64, poison: "POISON-PILL" },
   benchC: { latencyMs: 3, contextWords: 64, poison: "POISON-PILL" },
+  // NeuroShard nodes (the dev miner's NeuroShard mode): the router calls them at POST /api/v1/inference.
+  nsA: { latencyMs: 10, protocol: "neuroshard", node: { role: "worker", layers: [0, 1, 2, 3] } },
+  nsB: { latencyMs: 12, protocol: "neuroshard", node: { role: "validator", layers: [4, 5, 6, 7] } },
+  nsStreamer: { latencyMs: 0, streamChunkDelayMs: 20, protocol: "neuroshard" },
+  nsWrong: { latencyMs: 1, wrongRate: 1, protocol: "neuroshard" },
 } as const;
 
 export type FleetName = keyof typeof FLEET;
-export type FleetMiner = { url: string; token: string };
+export type FleetMiner = { url: string; token: string; protocol: "openai" | "neuroshard" };
 
 export default async function setup(project: TestProject) {
   const started = await Promise.all(
     Object.entries(FLEET).map(async ([name, behaviour]) => {
       const token = `dev-miner-token-${name}`;
       const miner = await startDevMiner({ name, token, port: 0, models: ["dev-model", "*"], ...behaviour });
-      return { name, token, miner };
+      const protocol = "protocol" in behaviour ? behaviour.protocol : "openai";
+      return { name, token, protocol, miner };
     }),
   );
   const web = await startWebServer();
@@ -67,7 +73,7 @@ export default async function setup(project: TestProject) {
   project.provide("secondRouter", { origin: second.origin });
   const facilitator = await startFacilitator("eip155:84532");
   project.provide("facilitator", { url: facilitator.url });
-  project.provide("miners", Object.fromEntries(started.map(({ name, token, miner }) => [name, { url: miner.url, token }])) as Record<FleetName, FleetMiner>);
+  project.provide("miners", Object.fromEntries(started.map(({ name, token, protocol, miner }) => [name, { url: miner.url, token, protocol }])) as Record<FleetName, FleetMiner>);
   return async () => {
     await second.stop();
     await facilitator.close();
