@@ -103,6 +103,9 @@ async function start() {
       ...Object.entries(POOLS).map(([replicas, id]) => ({ id, name: `v3 pool, ${replicas} replica(s)`, redundancy: Number(replicas), model: MODEL })),
     ],
   });
+  // One health check now, as the cron would: it reads the NeuroShard miner's role and layers (peers, layers).
+  const checked = await fetch(`${router.origin}/api/v1/admin/miners/health-check`, { method: "POST", headers: { authorization: `Bearer ${DEV_ADMIN_TOKEN}` } });
+  if (!checked.ok) throw new Error(`health check: ${checked.status} ${await checked.text()}`);
   return { miners: [...miners, neuroShardMiner], facilitator };
 }
 

@@ -26,6 +26,8 @@ import { mcpRoutes } from "./router/mcp-routes";
 import { x402Routes } from "./router/x402-routes";
 import { gatewayAdminRoutes } from "./gateway/admin-routes";
 import { gatewayRoutes, openAiCompatRoutes } from "./gateway/gateway-routes";
+import { neuroShardErrorHandler } from "./neuroshard/errors";
+import { neuroShardRoutes } from "./neuroshard/node-routes";
 
 /** A configuration that does not parse, or a production one with dev credentials or missing secrets, answers nothing but this. */
 const refuseMisconfigured = createMiddleware<AppEnv>(async function refuseMisconfigured(c, next) {
@@ -60,18 +62,20 @@ function surfaceErrorHandler(path: string): ErrorHandler<AppEnv> {
   if (path === "/v1/completions") return envelopeErrorHandler;
   if (path.startsWith("/openai/") || path === "/v1/chat/completions" || path === "/v1/models") return openAiErrorHandler;
   if (path === "/mcp" || path === "/api/v1/a2a") return jsonRpcErrorHandler;
+  if (path.startsWith("/neuroshard/")) return neuroShardErrorHandler;
   return routerErrorHandler;
 }
 
 export function createApp() {
   const app = openApiApp();
   app.onError((err, c) => surfaceErrorHandler(c.req.path)(err, c));
-  app.notFound((c) => toErrorResponse(new ApiError(404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  app.notFound((c) => surfaceErrorHandler(c.req.path)(new ApiError(404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), c));
   app.use("*", refuseMisconfigured);
   app.use("/api/*", limitBody);
   app.use("/v1/*", limitBody);
   app.use("/openai/*", limitBody);
   app.use("/mcp", limitBody);
+  app.use("/neuroshard/*", limitBody);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
@@ -107,6 +111,7 @@ export function createApp() {
   app.route("/", sessionAdminRoutes);
   app.route("/", minerAdminRoutes);
   app.route("/", trafficAdminRoutes);
+  app.route("/", neuroShardRoutes);
 
   app.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",

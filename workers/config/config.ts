@@ -177,6 +177,8 @@ const VarsShape = {
   GATEWAY_MODELS: json(GatewayModelsSchema, '{"default": {"pool": "local", "session_id": 0}}'),
   GATEWAY_POOLS: json(GatewayPoolsSchema, '{"local": {"type": "local"}}'),
   GATEWAY_PRICES: json(GatewayPricesSchema, '{"*": {"prompt_per_1k_micros": 100, "completion_per_1k_micros": 200}}'),
+  /** The gateway model alias (GATEWAY_MODELS) the NeuroShard node surface's inference runs on: its session, pool and price. */
+  NEUROSHARD_MODEL: parsed(z.string().min(1).max(64).default("default")),
 
   // Secrets (`wrangler secret put`).
   ROUTER_API_KEYS: list,
@@ -265,6 +267,7 @@ const ConfigSchema = z.looseObject(VarsShape).transform((e) => {
     });
     pools[name] = { name, type: "remote", timeoutS: p.timeout_s, routers };
   }
+  if (!e.GATEWAY_MODELS[e.NEUROSHARD_MODEL]) problems.push(`NEUROSHARD_MODEL: ${e.NEUROSHARD_MODEL} is not a model alias of GATEWAY_MODELS`);
   for (const [alias, m] of Object.entries(e.GATEWAY_MODELS)) {
     if (!pools[m.pool]) problems.push(`GATEWAY_MODELS: alias ${alias} names unknown pool ${m.pool}`);
   }
@@ -324,6 +327,8 @@ const ConfigSchema = z.looseObject(VarsShape).transform((e) => {
     },
     /** The hosted gateway's model aliases, router pools and prices. */
     gateway: { models: e.GATEWAY_MODELS, pools, prices: e.GATEWAY_PRICES },
+    /** The NeuroShard node surface (workers/neuroshard/). */
+    neuroshard: { model: e.NEUROSHARD_MODEL },
     routerKeys,
     adminKey,
     credentialKey,

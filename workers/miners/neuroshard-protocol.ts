@@ -1,7 +1,14 @@
 import { createParser } from "eventsource-parser";
 import type { MinerRequest } from "../schemas/completion";
 import type { MinerTarget } from "../schemas/miner";
-import { NeuroShardDoneEventSchema, NeuroShardHealthSchema, NeuroShardMinerAnswerSchema, NeuroShardTokenEventSchema } from "../schemas/neuroshard";
+import {
+  NeuroShardDoneEventSchema,
+  NeuroShardHealthSchema,
+  NeuroShardMinerAnswerSchema,
+  type NeuroShardNodeReport,
+  NeuroShardNodeReportSchema,
+  NeuroShardTokenEventSchema,
+} from "../schemas/neuroshard";
 import { abortedOr, type CallMinerOptions, MAX_MINER_RESPONSE_BYTES, type MinerOutput, minerEndpoint, readLimited } from "./call-miner";
 import { MinerCallError } from "./miner-error";
 
@@ -138,11 +145,16 @@ async function readTokenStream(target: MinerTarget, response: Response, signal: 
   return { text, finishReason, usage, latencyMs: Date.now() - started };
 }
 
-/** A NeuroShard node's health: `GET /api/v1/health` with its credential, healthy only when the node says so. */
+/**
+ * A NeuroShard node's health: `GET /api/v1/health` with its credential,
+ * healthy only when the node says so; then its `GET /api/v1/status` (role,
+ * layers, training), kept by the registry as the node reports it. A node
+ * that is healthy but sends no readable status is healthy without a report.
+ */
 export async function probeNeuroShard(
   target: MinerTarget,
   options: { timeoutMs: number; fetcher?: typeof fetch },
-): Promise<{ ok: true; latencyMs: number; models: string[] } | { ok: false; error: string }> {
+): Promise<{ ok: true; latencyMs: number; models: string[]; node?: NeuroShardNodeReport } | { ok: false; error: string }> {
   const fetcher = options.fetcher ?? fetch;
   const started = Date.now();
   try {
@@ -158,9 +170,26 @@ export async function probeNeuroShard(
       const failing = Object.entries(body.data.checks).filter(([, state]) => state !== "ok");
       return { ok: false, error: `node reports unhealthy${failing.length ? `: ${failing.map(([check, state]) => `${check} ${state}`).join(", ")}` : ""}` };
     }
+    const node = await nodeReport(target, fetcher, options.timeoutMs);
     // A node serves the network's one model; the registry keeps the models it was registered with.
-    return { ok: true, latencyMs, models: [] };
+    return { ok: true, latencyMs, models: [], ...(node ? { node } : {}) };
   } catch (err) {
     return { ok: false, error: err instanceof Error && err.name === "TimeoutError" ? "health check timed out" : "miner unreachable" };
+  }
+}
+
+async function nodeReport(target: MinerTarget, fetcher: typeof fetch, timeoutMs: number): Promise<NeuroShardNodeReport | undefined> {
+  try {
+    const response = await fetcher(minerEndpoint(target.url, "api/v1/status"), {
+      headers: { authorization: `Bearer ${target.credential}` },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!response.ok) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    return NeuroShardNodeReportSchema.safeParse(JSON.parse(await readLimited(target, response))).data;
+  } catch {
+    return undefined;
   }
 }

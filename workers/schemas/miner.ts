@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { EvmAddressSchema } from "./common";
+import { NeuroShardNodeReportSchema } from "./neuroshard";
 
 const MinerUrlSchema = z
   .string()
@@ -62,6 +63,8 @@ export const MinerPublicSchema = z
     max_concurrency: z.number().int(),
     offchain: z.boolean(),
     protocol: MinerFieldTypes.protocol,
+    /** A NeuroShard miner's last status report (role, layers, training), as its health check read it; null for others, or before. */
+    node: NeuroShardNodeReportSchema.nullable(),
     healthy: z.boolean(),
     last_health_check_at: z.string().nullable(),
     last_error: z.string().nullable(),

@@ -1,0 +1,101 @@
+import type { Env } from "../env";
+import type { MinerPublic } from "../schemas/miner";
+import type { NeuroShardMetrics, NeuroShardStatus } from "../schemas/neuroshard";
+import { inferenceTotals } from "../sessions/session-metrics";
+import { registryStub } from "../stubs";
+import { ROUTER_VERSION } from "../version";
+
+/**
+ * The router as a NeuroShard node: the network's gateway node, reporting on
+ * itself and the miners it fronts, from what it holds (the registry, the
+ * sessions' tasks, its storage). What it does not measure is null.
+ */
+
+/** When this isolate began serving: the only uptime a Worker has. */
+const ISOLATE_STARTED = Date.now();
+
+/** The router takes the network's requests and holds no layers: in NeuroShard terms, a driver. */
+export const GATEWAY_ROLE = "driver";
+/** An OpenAI-compatible miner holds a whole model, not a shard of layers. */
+export const FULL_MODEL_ROLE = "full_model";
+
+const nothing = { epoch: null, step: null, loss: null };
+
+export async function nodeStatus(env: Env, nodeId: string, now = Date.now()): Promise<NeuroShardStatus> {
+  const miners = await registryStub(env).listMiners();
+  const healthy = miners.filter((m) => m.healthy).length;
+  return {
+    node_id: nodeId,
+    version: ROUTER_VERSION,
+    uptime_seconds: Math.floor((now - ISOLATE_STARTED) / 1000),
+    status: healthy > 0 ? "running" : "degraded",
+    role: GATEWAY_ROLE,
+    layers: [],
+    peer_count: healthy,
+    training: { enabled: false, ...nothing },
+    resources: { gpu_memory_used: null, gpu_memory_total: null, cpu_percent: null, ram_used: null },
+  };
+}
+
+/**
+ * The checks behind `healthy`: peers (at least one miner not benched),
+ * storage (the registry's Durable Object answered, and the payload bucket
+ * lists). Every check is `ok` or says what is wrong.
+ */
+export async function nodeHealth(env: Env): Promise<{ healthy: boolean; checks: Record<string, string> }> {
+  const checks: Record<string, string> = {};
+  let miners: MinerPublic[] | undefined;
+  try {
+    miners = await registryStub(env).listMiners();
+  } catch {
+    checks["storage"] = "miner registry unreachable";
+  }
+  if (miners) {
+    const up = miners.filter((m) => m.healthy).length;
+    checks["peers"] = miners.length === 0 ? "no miners registered" : up === 0 ? `every miner benched (0 of ${miners.length} healthy)` : "ok";
+  }
+  try {
+    await env.PAYLOADS.list({ limit: 1 });
+    checks["storage"] ??= "ok";
+  } catch {
+    checks["storage"] = "payload bucket unreachable";
+  }
+  return { healthy: Object.values(checks).every((v) => v === "ok"), checks };
+}
+
+export async function nodeMetrics(env: Env, now = Date.now()): Promise<NeuroShardMetrics> {
+  const t = await inferenceTotals(env, now);
+  return {
+    timestamp: new Date(now).toISOString(),
+    inference: {
+      requests_total: t.requests,
+      requests_per_minute: t.lastMinute,
+      avg_latency_ms: t.ended > 0 ? Math.round((t.latencySumMs / t.ended) * 10) / 10 : null,
+      p99_latency_ms: t.p99LatencyMs,
+      tokens_generated: t.tokensGenerated,
+    },
+    training: { steps_total: null, steps_per_hour: null, gradients_submitted: null, gradients_accepted: null },
+    network: { bytes_sent: null, bytes_received: null, active_connections: null, rpc_calls: null },
+    rewards: { earned_today: null, earned_total: null, pending: null },
+  };
+}
+
+/** A miner as a peer: where (host and port only), its role and layers as it reported them, how fast, since when. Never its credential, path or query. */
+export function peerOf(m: MinerPublic) {
+  const isNode = m.protocol === "neuroshard";
+  return {
+    id: m.id,
+    address: new URL(m.url).host,
+    role: isNode ? (m.node?.role ?? "unreported") : FULL_MODEL_ROLE,
+    layers: isNode ? (m.node?.layers ?? []) : [],
+    latency_ms: m.latency_ms,
+    connected_since: m.created_at,
+    healthy: m.healthy,
+    protocol: m.protocol,
+  };
+}
+
+export async function nodePeers(env: Env) {
+  const peers = (await registryStub(env).listMiners()).map(peerOf);
+  return { peers, total: peers.length };
+}
