@@ -6,7 +6,7 @@ import { probeMiner } from "../workers/miners/call-miner";
 import { nextReputation } from "../workers/miners/select-miners";
 import type { MinerCandidate } from "../workers/miners/miner-pool";
 import type { MinerProtocol, MinerPublic, MinerRegister, MinerUpdate } from "../workers/schemas/miner";
-import { NeuroShardNodeReportSchema } from "../workers/schemas/neuroshard";
+import { NeuroShardNodeReportSchema, NeuroShardTrainingReportSchema } from "../workers/schemas/neuroshard";
 import { SqliteObject } from "./sqlite-object";
 
 const CREDENTIAL_PURPOSE = "miner-credential/v1";
@@ -67,6 +67,7 @@ const MIGRATIONS = [
    CREATE INDEX report_batches_received ON report_batches (received_at);`,
   `ALTER TABLE miners ADD COLUMN protocol TEXT NOT NULL DEFAULT 'openai';`,
   `ALTER TABLE miners ADD COLUMN node_report TEXT;`,
+  `ALTER TABLE miners ADD COLUMN training_report TEXT;`,
 ];
 
 type MinerRow = {
@@ -80,6 +81,7 @@ type MinerRow = {
   offchain: number;
   protocol: MinerProtocol;
   node_report: string | null;
+  training_report: string | null;
   healthy: number;
   consecutive_failures: number;
   last_health_check_at: number | null;
@@ -154,6 +156,7 @@ export class MinerRegistry extends SqliteObject {
       offchain: row.offchain === 1,
       protocol: row.protocol,
       node: row.node_report === null ? null : (NeuroShardNodeReportSchema.safeParse(JSON.parse(row.node_report)).data ?? null),
+      training: row.training_report === null ? null : (NeuroShardTrainingReportSchema.safeParse(JSON.parse(row.training_report)).data ?? null),
       healthy: row.healthy === 1,
       last_health_check_at: iso(row.last_health_check_at),
       last_error: row.last_error,
@@ -208,6 +211,7 @@ export class MinerRegistry extends SqliteObject {
                offchain = ${patch.offchain === undefined ? row.offchain : patch.offchain ? 1 : 0},
                protocol = ${patch.protocol ?? row.protocol},
                node_report = ${serverChanged ? null : row.node_report},
+               training_report = ${serverChanged ? null : row.training_report},
                healthy = ${serverChanged || patch.credential ? 1 : row.healthy},
                consecutive_failures = ${serverChanged || patch.credential ? 0 : row.consecutive_failures},
                updated_at = ${Date.now()}
@@ -342,7 +346,8 @@ export class MinerRegistry extends SqliteObject {
     if (probe.ok) {
       const latency = row.latency_ms === null ? probe.latencyMs : row.latency_ms;
       this.sql`UPDATE miners SET healthy = 1, consecutive_failures = 0, last_error = NULL, last_health_check_at = ${now}, latency_ms = ${latency},
-                 node_report = ${probe.node ? JSON.stringify(probe.node) : row.node_report} WHERE id = ${row.id}`;
+                 node_report = ${probe.node ? JSON.stringify(probe.node) : row.node_report},
+                 training_report = ${probe.training ? JSON.stringify(probe.training) : null} WHERE id = ${row.id}`;
       return { id: row.id, healthy: true, error: null };
     }
     this.sql`UPDATE miners SET healthy = 0, last_error = ${probe.error}, last_health_check_at = ${now} WHERE id = ${row.id}`;

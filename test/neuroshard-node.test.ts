@@ -56,6 +56,8 @@ describe("status, health, metrics", () => {
     expect(Object.keys(body).sort()).toEqual(["layers", "node_id", "peer_count", "resources", "role", "status", "training", "uptime_seconds", "version"]);
     expect(body).toMatchObject({ role: "driver", layers: [], status: "running", version: "0.1.0", training: { enabled: false } });
     expect(body["peer_count"]).toBeGreaterThan(0);
+    // Since this isolate first answered, not since the epoch (a Worker's clock reads 0 while its module loads).
+    expect(body["uptime_seconds"]).toBeLessThan(24 * 60 * 60);
   });
 
   it("metrics grow by exactly N after N tasks, and the Prometheus text says the same", async () => {
@@ -104,6 +106,45 @@ describe("peers", () => {
     const ns = peers.find((p) => p.id === ids.nsB)!;
     expect(ns).toMatchObject({ address: new URL(fleet().nsB.url).host, role: "validator", layers: [4, 5, 6, 7] });
     expect(peers.find((p) => p.id === ids.fastB)).toMatchObject({ role: "full_model", layers: [] });
+  });
+});
+
+describe("layers and proofs", () => {
+  it("layers lists what the NeuroShard miners report, with their holders", async () => {
+    const { ids } = await minersFor(["nsA", "nsB"]);
+    await admin("/api/v1/admin/miners/health-check", "POST");
+    expect((await call(`${BASE}/layers`, { key: null })).status).toBe(401);
+    const body = (await (await call(`${BASE}/layers`)).json()) as { layers: { index: number; status: string; holders: string[] }[]; my_layer_count: number };
+    expect(body.my_layer_count).toBe(0);
+    expect(body.layers.find((l) => l.index === 0)).toMatchObject({ status: "active", holders: expect.arrayContaining([ids.nsA]) });
+    expect(body.layers.find((l) => l.index === 5)).toMatchObject({ status: "active", holders: expect.arrayContaining([ids.nsB]) });
+  });
+
+  it("proofs are the tasks' consensus records: precommit hash, verified when a majority agreed", async () => {
+    const { model } = await minersFor(["fastA", "fastB", "nsWrong"]);
+    const sessionId = await createSession({ model, redundancy: 3, commit_policy: "all" });
+    const before = (await (await call(`${BASE}/proofs?limit=1`)).json()) as { stats: { total_submitted: number; total_verified: number } };
+    const res = await call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: `proof ${uniq("p")}` } });
+    const completion = (await res.json()) as { task_id: number; miners: { agreed: boolean | null; precommit_hash: string | null }[] };
+    const body = (await (await call(`${BASE}/proofs?limit=1`)).json()) as {
+      proofs: { id: string; type: string; verified: boolean; precommit_hash: string; consensus: string; agreed: number; redundancy: number; reward: null }[];
+      stats: { total_submitted: number; total_verified: number; total_reward: null };
+    };
+    expect(body.proofs).toHaveLength(1);
+    expect(body.proofs[0]).toMatchObject({
+      id: `proof_${sessionId}_${completion.task_id}`,
+      type: "inference",
+      verified: true,
+      consensus: "majority",
+      agreed: 2,
+      redundancy: 3,
+      reward: null,
+      precommit_hash: completion.miners.find((m) => m.agreed)!.precommit_hash,
+    });
+    expect(body.stats).toEqual({ total_submitted: before.stats.total_submitted + 1, total_verified: before.stats.total_verified + 1, total_reward: null });
+    const bad = await call(`${BASE}/proofs?limit=0`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as NodeError).error).toMatchObject({ code: "INVALID_REQUEST", details: { field: "limit" } });
   });
 });
 

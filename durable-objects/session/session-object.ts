@@ -16,7 +16,7 @@ import type { MinerOutcomeReport } from "../miner-registry";
 import { SqliteObject } from "../sqlite-object";
 import { LiveStream } from "./live-stream";
 import { OffchainDelivery } from "./offchain-delivery";
-import { slowestLatencies, type TaskMetrics, taskMetrics } from "./task-metrics";
+import { slowestLatencies, type TaskMetrics, type TaskProof, taskMetrics, taskProofs } from "./task-metrics";
 import { FLUSH_COUNT, FLUSH_INTERVAL_MS, PendingReports } from "./pending-reports";
 import { recordOutcome } from "./record-outcome";
 import { ReputationReports } from "./reputation-reports";
@@ -151,6 +151,11 @@ export class SessionObject extends SqliteObject {
   /** This shard's slowest task latencies, for the deployment's p99. */
   slowestLatencies(limit: number): number[] {
     return this.configured() ? slowestLatencies(this.sql, limit) : [];
+  }
+
+  /** This shard's newest decided tasks' consensus records (the NeuroShard node's proofs). */
+  taskProofs(limit: number): TaskProof[] {
+    return this.configured() ? taskProofs(this.sql, limit) : [];
   }
 
   /** How many tasks this shard holds. */

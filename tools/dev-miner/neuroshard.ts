@@ -15,6 +15,12 @@ export type NeuroShardNodeOptions = {
   role?: "driver" | "worker" | "validator";
   /** The model layers this node holds. */
   layers?: readonly number[];
+  /**
+   * The training report it answers at `GET /api/training/global` (the
+   * seed's shape), as configured: a dev node trains nothing, so a test gives
+   * it the report it should make. None: 404, and its status says it does not train.
+   */
+  training?: Readonly<Record<string, unknown>>;
 };
 
 type NeuroShardContext = {
@@ -47,6 +53,7 @@ export function mountNeuroShard(app: Hono, ctx: NeuroShardContext) {
   const startedAt = Date.now();
   const role = ctx.node.role ?? "worker";
   const layers = ctx.node.layers ?? [0, 1, 2, 3];
+  const training = ctx.node.training;
 
   // Speaking NeuroShard, it has no OpenAI routes: a router calling them is calling the wrong protocol.
   app.use("/v1/*", async (c) => c.json(nodeError("NOT_FOUND", "this node speaks the NeuroShard API (POST /api/v1/inference)"), 404));
@@ -70,9 +77,13 @@ export function mountNeuroShard(app: Hono, ctx: NeuroShardContext) {
       role,
       layers,
       peer_count: 0,
-      training: { enabled: false, epoch: 0, step: 0, loss: null },
+      training: training
+        ? { enabled: true, epoch: null, step: training["global_steps"] ?? null, loss: (training["local"] as { current_loss?: number } | undefined)?.current_loss ?? null }
+        : { enabled: false, epoch: null, step: null, loss: null },
     }),
   );
+
+  app.get("/api/training/global", (c) => (training ? c.json(training) : c.json(nodeError("NOT_FOUND", "this node does not train"), 404)));
 
   app.get("/api/v1/layers", (c) =>
     c.json({ layers: layers.map((index) => ({ index, type: "transformer", status: "active" })), total_layers: null, my_layer_count: layers.length }),

@@ -4,7 +4,7 @@ import type { MinerRequest } from "../schemas/completion";
 import type { MinerTarget } from "../schemas/miner";
 import { MinerCallError } from "./miner-error";
 import { callNeuroShard, probeNeuroShard } from "./neuroshard-protocol";
-import type { NeuroShardNodeReport } from "../schemas/neuroshard";
+import type { NeuroShardNodeReport, NeuroShardTrainingReport } from "../schemas/neuroshard";
 
 export type MinerOutput = {
   text: string;
@@ -238,7 +238,7 @@ export function abortedOr(signal: AbortSignal, fallback: MinerCallError): MinerC
 export async function probeMiner(
   target: MinerTarget,
   options: { timeoutMs: number; fetcher?: typeof fetch },
-): Promise<{ ok: true; latencyMs: number; models: string[]; node?: NeuroShardNodeReport } | { ok: false; error: string }> {
+): Promise<{ ok: true; latencyMs: number; models: string[]; node?: NeuroShardNodeReport; training?: NeuroShardTrainingReport } | { ok: false; error: string }> {
   if (target.protocol === "neuroshard") return probeNeuroShard(target, options);
   const fetcher = options.fetcher ?? fetch;
   const started = Date.now();

@@ -1,4 +1,5 @@
 import { createParser } from "eventsource-parser";
+import type { z } from "zod";
 import type { MinerRequest } from "../schemas/completion";
 import type { MinerTarget } from "../schemas/miner";
 import {
@@ -7,6 +8,8 @@ import {
   NeuroShardMinerAnswerSchema,
   type NeuroShardNodeReport,
   NeuroShardNodeReportSchema,
+  type NeuroShardTrainingReport,
+  NeuroShardTrainingReportSchema,
   NeuroShardTokenEventSchema,
 } from "../schemas/neuroshard";
 import { abortedOr, type CallMinerOptions, MAX_MINER_RESPONSE_BYTES, type MinerOutput, minerEndpoint, readLimited } from "./call-miner";
@@ -154,7 +157,7 @@ async function readTokenStream(target: MinerTarget, response: Response, signal: 
 export async function probeNeuroShard(
   target: MinerTarget,
   options: { timeoutMs: number; fetcher?: typeof fetch },
-): Promise<{ ok: true; latencyMs: number; models: string[]; node?: NeuroShardNodeReport } | { ok: false; error: string }> {
+): Promise<{ ok: true; latencyMs: number; models: string[]; node?: NeuroShardNodeReport; training?: NeuroShardTrainingReport } | { ok: false; error: string }> {
   const fetcher = options.fetcher ?? fetch;
   const started = Date.now();
   try {
@@ -170,17 +173,21 @@ export async function probeNeuroShard(
       const failing = Object.entries(body.data.checks).filter(([, state]) => state !== "ok");
       return { ok: false, error: `node reports unhealthy${failing.length ? `: ${failing.map(([check, state]) => `${check} ${state}`).join(", ")}` : ""}` };
     }
-    const node = await nodeReport(target, fetcher, options.timeoutMs);
+    const [node, training] = await Promise.all([
+      nodeReport(target, fetcher, options.timeoutMs, "api/v1/status", NeuroShardNodeReportSchema),
+      nodeReport(target, fetcher, options.timeoutMs, "api/training/global", NeuroShardTrainingReportSchema),
+    ]);
     // A node serves the network's one model; the registry keeps the models it was registered with.
-    return { ok: true, latencyMs, models: [], ...(node ? { node } : {}) };
+    return { ok: true, latencyMs, models: [], ...(node ? { node } : {}), ...(training ? { training } : {}) };
   } catch (err) {
     return { ok: false, error: err instanceof Error && err.name === "TimeoutError" ? "health check timed out" : "miner unreachable" };
   }
 }
 
-async function nodeReport(target: MinerTarget, fetcher: typeof fetch, timeoutMs: number): Promise<NeuroShardNodeReport | undefined> {
+/** One of a node's own reports (its status, its training), or undefined when it sends none that reads. */
+async function nodeReport<T>(target: MinerTarget, fetcher: typeof fetch, timeoutMs: number, path: string, schema: z.ZodType<T>): Promise<T | undefined> {
   try {
-    const response = await fetcher(minerEndpoint(target.url, "api/v1/status"), {
+    const response = await fetcher(minerEndpoint(target.url, path), {
       headers: { authorization: `Bearer ${target.credential}` },
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -188,7 +195,7 @@ async function nodeReport(target: MinerTarget, fetcher: typeof fetch, timeoutMs:
       await response.body?.cancel();
       return undefined;
     }
-    return NeuroShardNodeReportSchema.safeParse(JSON.parse(await readLimited(target, response))).data;
+    return schema.safeParse(JSON.parse(await readLimited(target, response))).data;
   } catch {
     return undefined;
   }

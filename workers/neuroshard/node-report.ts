@@ -1,7 +1,7 @@
 import type { Env } from "../env";
 import type { MinerPublic } from "../schemas/miner";
 import type { NeuroShardMetrics, NeuroShardStatus } from "../schemas/neuroshard";
-import { inferenceTotals } from "../sessions/session-metrics";
+import { inferenceTotals, recentProofs } from "../sessions/session-metrics";
 import { registryStub } from "../stubs";
 import { ROUTER_VERSION } from "../version";
 
@@ -11,8 +11,11 @@ import { ROUTER_VERSION } from "../version";
  * sessions' tasks, its storage). What it does not measure is null.
  */
 
-/** When this isolate began serving: the only uptime a Worker has. */
-const ISOLATE_STARTED = Date.now();
+/**
+ * When this isolate first reported on itself: the only uptime a Worker has.
+ * Set on first use, since the clock reads 0 while a Worker's module loads.
+ */
+let isolateStarted: number | undefined;
 
 /** The router takes the network's requests and holds no layers: in NeuroShard terms, a driver. */
 export const GATEWAY_ROLE = "driver";
@@ -27,7 +30,7 @@ export async function nodeStatus(env: Env, nodeId: string, now = Date.now()): Pr
   return {
     node_id: nodeId,
     version: ROUTER_VERSION,
-    uptime_seconds: Math.floor((now - ISOLATE_STARTED) / 1000),
+    uptime_seconds: Math.floor((now - (isolateStarted ??= now)) / 1000),
     status: healthy > 0 ? "running" : "degraded",
     role: GATEWAY_ROLE,
     layers: [],
@@ -98,4 +101,80 @@ export function peerOf(m: MinerPublic) {
 export async function nodePeers(env: Env) {
   const peers = (await registryStub(env).listMiners()).map(peerOf);
   return { peers, total: peers.length };
+}
+
+export async function nodeProofs(env: Env, limit: number) {
+  const [proofs, totals] = await Promise.all([recentProofs(env, limit), inferenceTotals(env, Date.now())]);
+  return {
+    proofs: proofs.map((p) => ({
+      id: `proof_${p.sessionId}_${p.taskId}`,
+      type: "inference" as const,
+      layer: null,
+      timestamp: new Date(p.decidedAt).toISOString(),
+      verified: p.reached,
+      reward: null,
+      session_id: p.sessionId,
+      task_id: p.taskId,
+      status: p.status,
+      consensus: p.consensus,
+      precommit_hash: p.answerHash,
+      agreed: p.agreed,
+      redundancy: p.redundancy,
+    })),
+    stats: { total_submitted: totals.ended + totals.failed, total_verified: totals.reached, total_reward: null },
+  };
+}
+
+/** The layers the NeuroShard miners report holding, each with its holders; the router itself holds none. */
+export async function nodeLayers(env: Env) {
+  const miners = (await registryStub(env).listMiners()).filter((m) => m.protocol === "neuroshard" && m.node);
+  const holders = new Map<number, { ids: string[]; healthy: boolean }>();
+  for (const m of miners) {
+    for (const index of m.node?.layers ?? []) {
+      const entry = holders.get(index) ?? { ids: [], healthy: false };
+      entry.ids.push(m.id);
+      entry.healthy ||= m.healthy;
+      holders.set(index, entry);
+    }
+  }
+  const layers = [...holders.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([index, h]) => ({ index, type: null, memory_mb: null, status: h.healthy ? ("active" as const) : ("unserved" as const), holders: h.ids }));
+  return { layers, total_layers: null, my_layer_count: 0 };
+}
+
+/** Node counts by role (as each NeuroShard miner reports it; OpenAI-compatible miners serve whole models), capacity and training from the miners' reports. */
+export async function nodeNetwork(env: Env) {
+  const miners = await registryStub(env).listMiners();
+  const roleOf = (m: MinerPublic) => (m.protocol === "openai" ? FULL_MODEL_ROLE : (m.node?.role ?? "unreported"));
+  const count = (role: string) => miners.filter((m) => roleOf(m) === role).length;
+  const reported = miners.flatMap((m) => (m.node ? [m.node] : []));
+  const maxLayer = Math.max(-1, ...reported.flatMap((r) => r.layers));
+  const training = reported.flatMap((r) => (r.training?.enabled ? [r.training] : []));
+  const figures = (pick: (t: (typeof training)[number]) => number | null | undefined) => training.flatMap((t) => (typeof pick(t) === "number" ? [pick(t) as number] : []));
+  const losses = figures((t) => t.loss);
+  const healthy = miners.filter((m) => m.healthy);
+  return {
+    nodes: {
+      total: miners.length,
+      drivers: count("driver"),
+      workers: count("worker"),
+      validators: count("validator"),
+      full_model: count(FULL_MODEL_ROLE),
+      unreported: count("unreported"),
+    },
+    architecture: { layers: maxLayer >= 0 ? maxLayer + 1 : null, hidden_dim: null, parameters: null },
+    capacity: {
+      total_memory_gb: null,
+      used_memory_gb: null,
+      max_concurrency: healthy.reduce((n, m) => n + m.max_concurrency, 0),
+      in_flight: healthy.reduce((n, m) => n + m.in_flight, 0),
+    },
+    training: {
+      epoch: figures((t) => t.epoch).reduce<number | null>((a, b) => Math.max(a ?? b, b), null),
+      global_step: figures((t) => t.step).reduce<number | null>((a, b) => Math.max(a ?? b, b), null),
+      loss: losses.length > 0 ? losses.reduce((a, b) => a + b, 0) / losses.length : null,
+      nodes_training: training.length,
+    },
+  };
 }

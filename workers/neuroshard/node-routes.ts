@@ -7,6 +7,12 @@ import { json } from "../http/responses";
 import { SSE_HEADERS } from "../http/sse";
 import {
   NeuroShardErrorSchema,
+  NeuroShardLayersSchema,
+  NeuroShardNetworkSchema,
+  NeuroShardProofsQuerySchema,
+  NeuroShardProofsSchema,
+  NeuroShardTrainingGlobalSchema,
+  NeuroShardTrainingVerifySchema,
   NeuroShardInferenceRequestSchema,
   NeuroShardInferenceResponseSchema,
   NeuroShardMetricsSchema,
@@ -17,11 +23,13 @@ import {
 import { registryStub } from "../stubs";
 import { neuroShardErrorHandler } from "./errors";
 import { nodeInference, nodeInferenceStream } from "./inference";
-import { nodeHealth, nodeMetrics, nodePeers, nodeStatus } from "./node-report";
+import { nodeHealth, nodeLayers, nodeMetrics, nodeNetwork, nodePeers, nodeProofs, nodeStatus } from "./node-report";
+import { trainingGlobal, trainingVerdict } from "./training";
 import { prometheusText } from "./prometheus";
 
 /** The NeuroShard node HTTP API (shared/seeds/003) under its own base, its paths colliding with the router's. */
 export const NEUROSHARD_BASE = "/neuroshard/api/v1";
+const TRAINING_BASE = "/neuroshard/api/training";
 
 const tags = ["neuroshard"];
 const nodeError = (description: string) => ({ content: { "application/json": { schema: NeuroShardErrorSchema } }, description });
@@ -121,4 +129,57 @@ export const neuroShardRoutes = openApiApp()
       const { answer, requestId } = await nodeInference(c, body);
       return c.json(answer, 200, { "x-request-id": requestId });
     },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: `${NEUROSHARD_BASE}/layers`,
+      tags,
+      summary: "The layers the NeuroShard miners report holding (the router holds none)",
+      ...routerKey,
+      responses: { 200: json(NeuroShardLayersSchema, "Layers"), 401: nodeError("Missing or invalid key") },
+    }),
+    async (c) => c.json(await nodeLayers(c.env), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: `${NEUROSHARD_BASE}/network`,
+      tags,
+      summary: "Node counts by role, capacity and training, from the miners and their own reports",
+      responses: { 200: json(NeuroShardNetworkSchema, "Network") },
+    }),
+    async (c) => c.json(await nodeNetwork(c.env), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: `${NEUROSHARD_BASE}/proofs`,
+      tags,
+      summary: "Each decided task's consensus record (precommit hash, agreed or not), newest first, with stats",
+      ...routerKey,
+      request: { query: NeuroShardProofsQuerySchema },
+      responses: { 200: json(NeuroShardProofsSchema, "Proofs"), 400: nodeError("INVALID_REQUEST"), 401: nodeError("Missing or invalid key") },
+    }),
+    async (c) => c.json(await nodeProofs(c.env, c.req.valid("query").limit), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: `${TRAINING_BASE}/global`,
+      tags,
+      summary: "The network's training, aggregated from the NeuroShard miners' own reports",
+      responses: { 200: json(NeuroShardTrainingGlobalSchema, "Training state") },
+    }),
+    async (c) => c.json(trainingGlobal(await registryStub(c.env).listMiners()), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: `${TRAINING_BASE}/verify`,
+      tags,
+      summary: "Is the distributed training working? (no training miner: no, and why)",
+      responses: { 200: json(NeuroShardTrainingVerifySchema, "Verdict") },
+    }),
+    async (c) => c.json(trainingVerdict(trainingGlobal(await registryStub(c.env).listMiners())), 200),
   );

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { EvmAddressSchema } from "./common";
-import { NeuroShardNodeReportSchema } from "./neuroshard";
+import { NeuroShardNodeReportSchema, NeuroShardTrainingReportSchema } from "./neuroshard";
 
 const MinerUrlSchema = z
   .string()
@@ -65,6 +65,8 @@ export const MinerPublicSchema = z
     protocol: MinerFieldTypes.protocol,
     /** A NeuroShard miner's last status report (role, layers, training), as its health check read it; null for others, or before. */
     node: NeuroShardNodeReportSchema.nullable(),
+    /** A NeuroShard miner's last `GET /api/training/global` report, as its health check read it; null when it sent none. */
+    training: NeuroShardTrainingReportSchema.nullable(),
     healthy: z.boolean(),
     last_health_check_at: z.string().nullable(),
     last_error: z.string().nullable(),

@@ -149,3 +149,132 @@ export const NeuroShardNodeReportSchema = z
   })
   .openapi("NeuroShardNodeReport");
 export type NeuroShardNodeReport = z.infer<typeof NeuroShardNodeReportSchema>;
+
+export const NeuroShardProofsQuerySchema = z.object({
+  limit: z.coerce
+    .number<string>()
+    .int()
+    .min(1)
+    .max(100)
+    .default(10)
+    .openapi({ param: { name: "limit", in: "query" }, example: 10 }),
+});
+
+/** One decided task's consensus record, as the node API lists a proof. */
+export const NeuroShardProofSchema = z
+  .object({
+    id: z.string().openapi({ example: "proof_0_12" }),
+    type: z.literal("inference"),
+    layer: z.number().int().nullable().openapi({ description: "the router computes no layer: null" }),
+    timestamp: z.string(),
+    verified: z.boolean().openapi({ description: "the miners reached consensus (a majority agreed)" }),
+    reward: z.number().nullable().openapi({ description: "null: rewards are not paid by this router" }),
+    session_id: z.number().int(),
+    task_id: z.number().int(),
+    status: z.string(),
+    consensus: z.string().nullable(),
+    precommit_hash: z.string().nullable().openapi({ description: "SHA-256 of the agreed output" }),
+    agreed: z.number().int(),
+    redundancy: z.number().int(),
+  })
+  .openapi("NeuroShardProof");
+
+export const NeuroShardProofsSchema = z
+  .object({
+    proofs: z.array(NeuroShardProofSchema),
+    stats: z.object({ total_submitted: z.number().int(), total_verified: z.number().int(), total_reward: z.number().nullable() }),
+  })
+  .openapi("NeuroShardProofs");
+
+export const NeuroShardLayersSchema = z
+  .object({
+    layers: z.array(
+      z.object({
+        index: z.number().int(),
+        type: z.string().nullable(),
+        memory_mb: z.number().nullable(),
+        status: z.enum(["active", "unserved"]),
+        holders: z.array(z.string()).openapi({ description: "the NeuroShard miners reporting this layer" }),
+      }),
+    ),
+    total_layers: z.number().int().nullable(),
+    my_layer_count: z.number().int(),
+  })
+  .openapi("NeuroShardLayers");
+
+export const NeuroShardNetworkSchema = z
+  .object({
+    nodes: z.object({
+      total: z.number().int(),
+      drivers: z.number().int(),
+      workers: z.number().int(),
+      validators: z.number().int(),
+      full_model: z.number().int().openapi({ description: "OpenAI-compatible miners, each serving whole models" }),
+      unreported: z.number().int().openapi({ description: "NeuroShard miners whose status the health check has not read yet" }),
+    }),
+    architecture: z.object({ layers: z.number().int().nullable(), hidden_dim: z.number().int().nullable(), parameters: z.string().nullable() }),
+    capacity: z.object({
+      total_memory_gb: z.number().nullable(),
+      used_memory_gb: z.number().nullable(),
+      max_concurrency: z.number().int().openapi({ description: "calls the healthy miners take at once" }),
+      in_flight: z.number().int(),
+    }),
+    training: z.object({ epoch: z.number().nullable(), global_step: z.number().nullable(), loss: z.number().nullable(), nodes_training: z.number().int() }),
+  })
+  .openapi("NeuroShardNetwork");
+
+const rate = z.number().min(0).max(1);
+
+/** A node's `GET /api/training/global`, as the router reads it of a NeuroShard miner (fields it does not send are null). */
+export const NeuroShardTrainingReportSchema = z
+  .object({
+    global_avg_loss: z.number().nullish(),
+    global_min_loss: z.number().nullish(),
+    hash_agreement_rate: rate.nullish(),
+    total_nodes_training: z.number().int().nonnegative().nullish(),
+    successful_syncs: z.number().int().nonnegative().nullish(),
+    failed_syncs: z.number().int().nonnegative().nullish(),
+    global_steps: z.number().int().nonnegative().nullish(),
+    global_tokens: z.number().int().nonnegative().nullish(),
+    data_shards_covered: z.array(z.number().int().nonnegative()).max(100_000).nullish(),
+    is_converging: z.boolean().nullish(),
+    training_verified: z.boolean().nullish(),
+    loss_trend: z.string().max(32).nullish(),
+    local: z.object({ node_id: z.string().max(256).nullish(), training_rounds: z.number().nullish(), current_loss: z.number().nullish(), is_training: z.boolean() }).nullish(),
+  })
+  .openapi("NeuroShardTrainingReport");
+export type NeuroShardTrainingReport = z.infer<typeof NeuroShardTrainingReportSchema>;
+
+/** `GET /neuroshard/api/training/global`: the network's training, aggregated from the NeuroShard miners that train. */
+export const NeuroShardTrainingGlobalSchema = z
+  .object({
+    global_avg_loss: z.number().nullable(),
+    global_min_loss: z.number().nullable(),
+    hash_agreement_rate: rate.nullable(),
+    total_nodes_training: z.number().int(),
+    successful_syncs: z.number().int(),
+    failed_syncs: z.number().int(),
+    sync_success_rate: rate.nullable(),
+    global_steps: z.number().int(),
+    global_tokens: z.number().int(),
+    data_shards_covered: z.array(z.number().int()),
+    is_converging: z.boolean(),
+    training_verified: z.boolean(),
+    loss_trend: z.string(),
+    local: z.null().openapi({ description: "the router trains nothing itself" }),
+    diloco: z.null(),
+    /** Why the figures say what they say: which miners reported, or that none trains. */
+    reason: z.string(),
+    nodes: z.array(z.object({ id: z.string(), current_loss: z.number().nullable(), hash_agreement_rate: rate.nullable(), loss_trend: z.string().nullable() })),
+  })
+  .openapi("NeuroShardTrainingGlobal");
+export type NeuroShardTrainingGlobal = z.infer<typeof NeuroShardTrainingGlobalSchema>;
+
+export const NeuroShardTrainingVerifySchema = z
+  .object({
+    is_working: z.boolean(),
+    reason: z.string(),
+    action: z.string().optional(),
+    metrics: z.object({ loss_trend: z.string(), hash_agreement: z.string(), global_loss: z.number().nullable() }).optional(),
+  })
+  .openapi("NeuroShardTrainingVerify");

@@ -1,10 +1,32 @@
-import type { TaskMetrics } from "../../durable-objects/session/task-metrics";
+import type { TaskMetrics, TaskProof } from "../../durable-objects/session/task-metrics";
 import type { Env } from "../env";
 import { registryStub, sessionShardStub } from "../stubs";
 import { routingOf, shardsOf } from "./shard-routing";
 
 /** The deployment's inference figures, summed over every shard of every session. */
 export type InferenceTotals = TaskMetrics & { sessions: number; p99LatencyMs: number | null };
+
+/** Every shard of every session the registry lists, with its session id. */
+async function everyShard(env: Env) {
+  const sessions = await registryStub(env).listSessions({ includeInactive: true });
+  const perSession = await Promise.all(
+    sessions.map(async (s) => {
+      const routing = await routingOf(env, s.id);
+      return shardsOf(routing?.shards ?? 1).map((shard) => ({ sessionId: s.id, stub: sessionShardStub(env, s.id, shard) }));
+    }),
+  );
+  return perSession.flat();
+}
+
+/** The deployment's newest `limit` decided tasks over every session shard, newest first. */
+export async function recentProofs(env: Env, limit: number): Promise<(TaskProof & { sessionId: number })[]> {
+  const shards = await everyShard(env);
+  const each = await Promise.all(shards.map(async (s) => (await s.stub.taskProofs(limit)).map((p) => ({ ...p, sessionId: s.sessionId }))));
+  return each
+    .flat()
+    .sort((a, b) => b.decidedAt - a.decidedAt || b.sessionId - a.sessionId || b.taskId - a.taskId)
+    .slice(0, limit);
+}
 
 /** The most slow tasks a p99 is read from (a deployment past 1 000 000 ended tasks gets the p99 of its slowest 10 000 over all of them). */
 const MAX_TAIL = 10_000;
@@ -18,21 +40,25 @@ const MAX_TAIL = 10_000;
  */
 export async function inferenceTotals(env: Env, now: number): Promise<InferenceTotals> {
   const sessions = await registryStub(env).listSessions({ includeInactive: true });
-  const shards = (
-    await Promise.all(
-      sessions.map(async (s) => {
-        const routing = await routingOf(env, s.id);
-        return shardsOf(routing?.shards ?? 1).map((shard) => sessionShardStub(env, s.id, shard));
-      }),
-    )
-  ).flat();
+  const shards = (await everyShard(env)).map((s) => s.stub);
   const each = await Promise.all(shards.map((stub) => stub.inferenceMetrics(now)));
-  const totals: InferenceTotals = { requests: 0, ended: 0, failed: 0, lastMinute: 0, tokensGenerated: 0, latencySumMs: 0, sessions: sessions.length, p99LatencyMs: null };
+  const totals: InferenceTotals = {
+    requests: 0,
+    ended: 0,
+    failed: 0,
+    reached: 0,
+    lastMinute: 0,
+    tokensGenerated: 0,
+    latencySumMs: 0,
+    sessions: sessions.length,
+    p99LatencyMs: null,
+  };
   for (const m of each) {
     if (!m) continue;
     totals.requests += m.requests;
     totals.ended += m.ended;
     totals.failed += m.failed;
+    totals.reached += m.reached;
     totals.lastMinute += m.lastMinute;
     totals.tokensGenerated += m.tokensGenerated;
     totals.latencySumMs += m.latencySumMs;
