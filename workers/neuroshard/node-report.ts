@@ -25,12 +25,13 @@ export const FULL_MODEL_ROLE = "full_model";
 const nothing = { epoch: null, step: null, loss: null };
 
 export async function nodeStatus(env: Env, nodeId: string, now = Date.now()): Promise<NeuroShardStatus> {
+  isolateStarted ??= now;
   const miners = await registryStub(env).listMiners();
   const healthy = miners.filter((m) => m.healthy).length;
   return {
     node_id: nodeId,
     version: ROUTER_VERSION,
-    uptime_seconds: Math.floor((now - (isolateStarted ??= now)) / 1000),
+    uptime_seconds: Math.floor((now - isolateStarted) / 1000),
     status: healthy > 0 ? "running" : "degraded",
     role: GATEWAY_ROLE,
     layers: [],

@@ -54,7 +54,7 @@ export function trainingGlobal(miners: readonly MinerPublic[]): NeuroShardTraini
     data_shards_covered: [...new Set(reports.flatMap((r) => r.data_shards_covered ?? []))].sort((a, b) => a - b),
     is_converging: reports.every((r) => r.is_converging === true),
     training_verified: reports.every((r) => r.training_verified === true),
-    loss_trend: trends.size === 1 ? [...trends][0]! : "mixed",
+    loss_trend: trends.size === 1 ? ([...trends][0] ?? "unknown") : "mixed",
     local: null,
     diloco: null,
     reason: `Aggregated from ${training.length} NeuroShard miner(s) that report training.`,
