@@ -1,6 +1,7 @@
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
 import { admin, call, createSession, fetchWorker, fleet, minersFor, uniq } from "./helpers";
+import { TEST_ADMIN_KEY, TEST_CREDENTIAL_KEY, TEST_PAYLOAD_MASTER_KEY, TEST_ROUTER_KEY } from "./keys";
 
 const BASE = "/neuroshard/api/v1";
 
@@ -106,6 +107,19 @@ describe("peers", () => {
     const ns = peers.find((p) => p.id === ids.nsB)!;
     expect(ns).toMatchObject({ address: new URL(fleet().nsB.url).host, role: "validator", layers: [4, 5, 6, 7] });
     expect(peers.find((p) => p.id === ids.fastB)).toMatchObject({ role: "full_model", layers: [] });
+  });
+});
+
+describe("config", () => {
+  it("answers the seed's node fields and the router's settings, never a secret", async () => {
+    expect((await call(`${BASE}/config`, { key: null })).status).toBe(401);
+    const res = await call(`${BASE}/config`);
+    expect(res.status).toBe(200);
+    const raw = await res.text();
+    const body = JSON.parse(raw) as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(["grpc_port", "node_id", "port", "resources", "router", "tracker_url", "training"]);
+    expect(body).toMatchObject({ node_id: "cortensor-edge-router", training: { enabled: false }, router: { environment: "test", inference_model: "default" } });
+    for (const secret of [TEST_ADMIN_KEY, TEST_ROUTER_KEY, TEST_CREDENTIAL_KEY, TEST_PAYLOAD_MASTER_KEY]) expect(raw).not.toContain(secret);
   });
 });
 

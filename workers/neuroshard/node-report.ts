@@ -1,3 +1,4 @@
+import type { RouterConfig } from "../config/config";
 import type { Env } from "../env";
 import type { MinerPublic } from "../schemas/miner";
 import type { NeuroShardMetrics, NeuroShardStatus } from "../schemas/neuroshard";
@@ -176,6 +177,35 @@ export async function nodeNetwork(env: Env) {
       global_step: figures((t) => t.step).reduce<number | null>((a, b) => Math.max(a ?? b, b), null),
       loss: losses.length > 0 ? losses.reduce((a, b) => a + b, 0) / losses.length : null,
       nodes_training: training.length,
+    },
+  };
+}
+
+/** The node's settings: the seed's node fields (a Worker has no port of its own, no tracker, no training) and the router's non-secret configuration. */
+export function nodeConfig(config: RouterConfig, requestUrl: string) {
+  const url = new URL(requestUrl);
+  return {
+    node_id: config.routerName,
+    port: url.port ? Number(url.port) : null,
+    grpc_port: null,
+    tracker_url: null,
+    training: { enabled: false, batch_size: null, learning_rate: null, diloco_steps: null },
+    resources: { max_memory_gb: null, cpu_threads: null },
+    router: {
+      environment: config.environment,
+      default_session_id: config.defaultSessionId ?? null,
+      default_timeout_s: config.defaultTimeoutS,
+      max_timeout_s: config.maxTimeoutS,
+      max_body_bytes: config.maxBodyBytes,
+      consensus: { similarity_threshold: config.similarityThreshold, embedding: config.embedding.source },
+      trial: {
+        routes: [...config.trial.routes],
+        requests_per_window: config.trial.requestsPerWindow,
+        window_s: config.trial.windowS,
+        max_tokens: config.trial.maxTokens,
+        max_timeout_s: config.trial.maxTimeoutS,
+      },
+      inference_model: config.neuroshard.model,
     },
   };
 }

@@ -6,6 +6,7 @@ import { bearerSecurity, openApiApp } from "../http/openapi";
 import { json } from "../http/responses";
 import { SSE_HEADERS } from "../http/sse";
 import {
+  NeuroShardConfigSchema,
   NeuroShardErrorSchema,
   NeuroShardLayersSchema,
   NeuroShardNetworkSchema,
@@ -23,7 +24,7 @@ import {
 import { registryStub } from "../stubs";
 import { neuroShardErrorHandler } from "./errors";
 import { nodeInference, nodeInferenceStream } from "./inference";
-import { nodeHealth, nodeLayers, nodeMetrics, nodeNetwork, nodePeers, nodeProofs, nodeStatus } from "./node-report";
+import { nodeConfig, nodeHealth, nodeLayers, nodeMetrics, nodeNetwork, nodePeers, nodeProofs, nodeStatus } from "./node-report";
 import { trainingGlobal, trainingVerdict } from "./training";
 import { prometheusText } from "./prometheus";
 
@@ -182,4 +183,15 @@ export const neuroShardRoutes = openApiApp()
       responses: { 200: json(NeuroShardTrainingVerifySchema, "Verdict") },
     }),
     async (c) => c.json(trainingVerdict(trainingGlobal(await registryStub(c.env).listMiners())), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: `${NEUROSHARD_BASE}/config`,
+      tags,
+      summary: "The node's settings: the seed's node fields and the router's non-secret configuration",
+      ...routerKey,
+      responses: { 200: json(NeuroShardConfigSchema, "Settings"), 401: nodeError("Missing or invalid key") },
+    }),
+    (c) => c.json(nodeConfig(loadConfig(c.env), c.req.url), 200),
   );

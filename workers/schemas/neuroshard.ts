@@ -278,3 +278,25 @@ export const NeuroShardTrainingVerifySchema = z
     metrics: z.object({ loss_trend: z.string(), hash_agreement: z.string(), global_loss: z.number().nullable() }).optional(),
   })
   .openapi("NeuroShardTrainingVerify");
+
+/** `GET /neuroshard/api/v1/config`: the node fields of the seed (null where a Worker has no such setting) and the router's non-secret settings. */
+export const NeuroShardConfigSchema = z
+  .object({
+    node_id: z.string(),
+    port: z.number().int().nullable(),
+    grpc_port: z.number().int().nullable(),
+    tracker_url: z.string().nullable(),
+    training: z.object({ enabled: z.boolean(), batch_size: z.number().nullable(), learning_rate: z.number().nullable(), diloco_steps: z.number().nullable() }),
+    resources: z.object({ max_memory_gb: z.number().nullable(), cpu_threads: z.number().nullable() }),
+    router: z.object({
+      environment: z.string(),
+      default_session_id: z.number().int().nullable(),
+      default_timeout_s: z.number(),
+      max_timeout_s: z.number(),
+      max_body_bytes: z.number().int(),
+      consensus: z.object({ similarity_threshold: z.number(), embedding: z.string() }),
+      trial: z.object({ routes: z.array(z.string()), requests_per_window: z.number().int(), window_s: z.number().int(), max_tokens: z.number().int(), max_timeout_s: z.number() }),
+      inference_model: z.string().openapi({ description: "NEUROSHARD_MODEL: the gateway alias node inference runs on" }),
+    }),
+  })
+  .openapi("NeuroShardConfig");
