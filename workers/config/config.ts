@@ -267,7 +267,6 @@ const ConfigSchema = z.looseObject(VarsShape).transform((e) => {
     });
     pools[name] = { name, type: "remote", timeoutS: p.timeout_s, routers };
   }
-  if (!e.GATEWAY_MODELS[e.NEUROSHARD_MODEL]) problems.push(`NEUROSHARD_MODEL: ${e.NEUROSHARD_MODEL} is not a model alias of GATEWAY_MODELS`);
   for (const [alias, m] of Object.entries(e.GATEWAY_MODELS)) {
     if (!pools[m.pool]) problems.push(`GATEWAY_MODELS: alias ${alias} names unknown pool ${m.pool}`);
   }
