@@ -7,6 +7,7 @@ import { nextReputation } from "../workers/miners/select-miners";
 import type { MinerCandidate } from "../workers/miners/miner-pool";
 import type { MinerProtocol, MinerPublic, MinerRegister, MinerUpdate } from "../workers/schemas/miner";
 import { NeuroShardNodeReportSchema, NeuroShardTrainingReportSchema } from "../workers/schemas/neuroshard";
+import { readRunTimeSettings, RUN_TIME_SETTINGS_MIGRATION, type RunTimeSettings, writeRunTimeSettings } from "./run-time-settings";
 import { SqliteObject } from "./sqlite-object";
 
 const CREDENTIAL_PURPOSE = "miner-credential/v1";
@@ -68,6 +69,7 @@ const MIGRATIONS = [
   `ALTER TABLE miners ADD COLUMN protocol TEXT NOT NULL DEFAULT 'openai';`,
   `ALTER TABLE miners ADD COLUMN node_report TEXT;`,
   `ALTER TABLE miners ADD COLUMN training_report TEXT;`,
+  RUN_TIME_SETTINGS_MIGRATION,
 ];
 
 type MinerRow = {
@@ -363,6 +365,16 @@ export class MinerRegistry extends SqliteObject {
       results.push(...(await Promise.all(rows.slice(i, i + 6).map((row) => this.probe(row, timeoutMs)))));
     }
     return results;
+  }
+
+  // Run-time settings (durable-objects/run-time-settings.ts): the deployment's vars an operator changed.
+
+  runTimeSettings(): RunTimeSettings {
+    return readRunTimeSettings(this.sql);
+  }
+
+  updateRunTimeSettings(vars: Record<string, string>): RunTimeSettings {
+    return writeRunTimeSettings(this.sql, vars);
   }
 
   // Session directory: the Session objects hold the truth; this lists them.

@@ -5,6 +5,7 @@ import { minerAdminRoutes } from "./admin/miner-admin-routes";
 import { sessionAdminRoutes } from "./admin/session-admin-routes";
 import { trafficAdminRoutes } from "./admin/traffic-admin-routes";
 import { loadConfig } from "./config/config";
+import { applyRunTimeSettings } from "./config/run-time-settings";
 import type { AppEnv } from "./http/app-env";
 import type { ErrorHandler } from "hono";
 import { ApiError, toErrorResponse } from "./http/errors";
@@ -70,6 +71,7 @@ export function createApp() {
   const app = openApiApp();
   app.onError((err, c) => surfaceErrorHandler(c.req.path)(err, c));
   app.notFound((c) => surfaceErrorHandler(c.req.path)(new ApiError(404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), c));
+  app.use("*", applyRunTimeSettings);
   app.use("*", refuseMisconfigured);
   app.use("/api/*", limitBody);
   app.use("/v1/*", limitBody);

@@ -1,12 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireRouterKey } from "../auth/bearer";
+import { requireAdminKey, requireRouterKey } from "../auth/bearer";
 import { loadConfig } from "../config/config";
 import { requireCustomerKey } from "../gateway/customer-auth";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { json } from "../http/responses";
 import { SSE_HEADERS } from "../http/sse";
 import {
+  NeuroShardConfigPatchSchema,
   NeuroShardConfigSchema,
+  NeuroShardConfigUpdatedSchema,
   NeuroShardErrorSchema,
   NeuroShardLayersSchema,
   NeuroShardNetworkSchema,
@@ -22,6 +24,7 @@ import {
   NeuroShardStatusSchema,
 } from "../schemas/neuroshard";
 import { registryStub } from "../stubs";
+import { patchConfig } from "./config-patch";
 import { neuroShardErrorHandler } from "./errors";
 import { nodeInference, nodeInferenceStream } from "./inference";
 import { nodeConfig, nodeHealth, nodeLayers, nodeMetrics, nodeNetwork, nodePeers, nodeProofs, nodeStatus } from "./node-report";
@@ -194,4 +197,21 @@ export const neuroShardRoutes = openApiApp()
       responses: { 200: json(NeuroShardConfigSchema, "Settings"), 401: nodeError("Missing or invalid key") },
     }),
     (c) => c.json(nodeConfig(loadConfig(c.env), c.req.url), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "patch",
+      path: `${NEUROSHARD_BASE}/config`,
+      tags,
+      summary: "Changes run-time settings (default timeouts, trial limits), kept over the deployment's vars; admin key",
+      security: bearerSecurity,
+      middleware: [requireAdminKey()],
+      request: { body: { content: { "application/json": { schema: NeuroShardConfigPatchSchema } }, required: true } },
+      responses: {
+        200: json(NeuroShardConfigUpdatedSchema, "What changed"),
+        400: nodeError("INVALID_REQUEST: `details.field` names the setting"),
+        401: nodeError("Missing or invalid admin key"),
+      },
+    }),
+    async (c) => c.json(await patchConfig(c.env, c.req.valid("json")), 200),
   );

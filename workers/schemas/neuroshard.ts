@@ -300,3 +300,30 @@ export const NeuroShardConfigSchema = z
     }),
   })
   .openapi("NeuroShardConfig");
+
+const Seconds = z.number().min(5).max(3600);
+const Count = z.number().int().min(1).max(1_000_000);
+
+/**
+ * `PATCH /neuroshard/api/v1/config`: the settings an operator may change at
+ * run time, named as `GET config` shows them. The seed's node settings
+ * (`training`, `resources`, ports) are not the router's: it trains nothing
+ * and has no port of its own, so they are refused, named.
+ */
+export const NeuroShardConfigPatchSchema = z
+  .object({
+    router: z
+      .object({
+        default_timeout_s: Seconds,
+        max_timeout_s: Seconds,
+        trial: z.object({ requests_per_window: Count, window_s: Count, max_tokens: Count, max_timeout_s: Seconds }).partial().strict(),
+      })
+      .partial()
+      .strict(),
+  })
+  .partial()
+  .strict()
+  .openapi("NeuroShardConfigPatch", { example: { router: { default_timeout_s: 30 } } });
+export type NeuroShardConfigPatch = z.infer<typeof NeuroShardConfigPatchSchema>;
+
+export const NeuroShardConfigUpdatedSchema = z.object({ success: z.literal(true), updated: z.array(z.string()), restart_required: z.boolean() }).openapi("NeuroShardConfigUpdated");
