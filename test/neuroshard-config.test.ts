@@ -34,7 +34,7 @@ describe("PATCH config", () => {
     // The seed's own example: the router trains nothing, so there is no batch size to set.
     const seed = await admin(CONFIG, "PATCH", { training: { batch_size: 16 } });
     expect(seed.status).toBe(400);
-    expect(((await seed.json()) as NodeError).error.message).toContain("training");
+    expect(((await seed.json()) as NodeError).error.details?.["field"]).toBe("training");
     expect((await config()).router).toMatchObject({ default_timeout_s: 60, max_timeout_s: 600, trial: { max_tokens: 256 } });
   });
 

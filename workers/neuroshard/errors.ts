@@ -1,3 +1,4 @@
+import { z } from "@hono/zod-openapi";
 import type { ErrorHandler } from "hono";
 import type { AppEnv } from "../http/app-env";
 import { type ApiError, type ErrorDetails, toApiError } from "../http/errors";
@@ -22,6 +23,13 @@ const SEED_CODES: Record<string, string> = {
 
 const num = (v: unknown) => (typeof v === "number" ? v : undefined);
 
+/** An unknown field, named: the router's issues say `(body)` for it, the schema's error knows the key. */
+function unknownField(e: ApiError): string | undefined {
+  if (!(e.cause instanceof z.ZodError)) return undefined;
+  const issue = e.cause.issues.find((i) => i.code === "unrecognized_keys");
+  return issue && issue.code === "unrecognized_keys" ? [...issue.path.map(String), issue.keys[0] ?? ""].join(".") : undefined;
+}
+
 /** The details the seed names for its codes (`retry_after`; `required` and `available` in the ledger's currency); the router's own details otherwise, `field` first for a bad field. */
 function seedDetails(e: ApiError): ErrorDetails | undefined {
   const d = e.details;
@@ -33,7 +41,7 @@ function seedDetails(e: ApiError): ErrorDetails | undefined {
   }
   const issues = d["issues"];
   const first = Array.isArray(issues) ? issues[0] : undefined;
-  if (first && typeof first === "object" && typeof first["field"] === "string") return { field: first["field"], ...d };
+  if (first && typeof first === "object" && typeof first["field"] === "string") return { field: unknownField(e) ?? first["field"], ...d };
   return d;
 }
 
