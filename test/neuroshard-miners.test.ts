@@ -111,4 +111,22 @@ describe("a NeuroShard miner's stream", () => {
     expect(streamed).toBe(plain.choices[0]!.text);
     expect((await minerInbox("nsStreamer")).filter((r) => r.body["prompt"] === prompt).map((r) => r.body["stream"])).toEqual([true, false]);
   });
+
+  it("streams across a mixed redundancy-3 session, the closing chunk with every miner agreeing", async () => {
+    const { model, ids } = await minersFor(["fastA", "fastB", "nsStreamer"]);
+    const sessionId = await createSession({ model, redundancy: 3, commit_policy: "all" });
+    const prompt = `mixed stream ${uniq("ms")}`;
+    const { chunks, done } = await readEvents(await complete(sessionId, { prompt, max_tokens: 10, stream: true }));
+    expect(done).toBe(true);
+    const last = chunks.at(-1)!;
+    expect(last.miners?.map((m) => m.miner).sort()).toEqual([ids.fastA, ids.fastB, ids.nsStreamer].sort());
+    expect(last.miners?.every((m) => m.agreed === true)).toBe(true);
+    const plain = (await (await complete(sessionId, { prompt, max_tokens: 10 })).json()) as Completion;
+    expect(
+      chunks
+        .slice(0, -1)
+        .map((c) => c.choices[0]?.text ?? "")
+        .join(""),
+    ).toBe(plain.choices[0]!.text);
+  });
 });
