@@ -5,7 +5,9 @@ import { open, seal } from "../workers/crypto/secret-box";
 import { probeMiner } from "../workers/miners/call-miner";
 import { nextReputation } from "../workers/miners/select-miners";
 import type { MinerCandidate } from "../workers/miners/miner-pool";
-import type { MinerPublic, MinerRegister, MinerUpdate } from "../workers/schemas/miner";
+import type { MinerProtocol, MinerPublic, MinerRegister, MinerUpdate } from "../workers/schemas/miner";
+import { NeuroShardNodeReportSchema, NeuroShardTrainingReportSchema } from "../workers/schemas/neuroshard";
+import { readRunTimeSettings, RUN_TIME_SETTINGS_MIGRATION, type RunTimeSettings, writeRunTimeSettings } from "./run-time-settings";
 import { SqliteObject } from "./sqlite-object";
 
 const CREDENTIAL_PURPOSE = "miner-credential/v1";
@@ -64,6 +66,10 @@ const MIGRATIONS = [
      received_at INTEGER NOT NULL
    );
    CREATE INDEX report_batches_received ON report_batches (received_at);`,
+  `ALTER TABLE miners ADD COLUMN protocol TEXT NOT NULL DEFAULT 'openai';`,
+  `ALTER TABLE miners ADD COLUMN node_report TEXT;`,
+  `ALTER TABLE miners ADD COLUMN training_report TEXT;`,
+  RUN_TIME_SETTINGS_MIGRATION,
 ];
 
 type MinerRow = {
@@ -75,6 +81,9 @@ type MinerRow = {
   models: string;
   max_concurrency: number;
   offchain: number;
+  protocol: MinerProtocol;
+  node_report: string | null;
+  training_report: string | null;
   healthy: number;
   consecutive_failures: number;
   last_health_check_at: number | null;
@@ -147,6 +156,9 @@ export class MinerRegistry extends SqliteObject {
       models: Models.parse(JSON.parse(row.models)),
       max_concurrency: row.max_concurrency,
       offchain: row.offchain === 1,
+      protocol: row.protocol,
+      node: row.node_report === null ? null : (NeuroShardNodeReportSchema.safeParse(JSON.parse(row.node_report)).data ?? null),
+      training: row.training_report === null ? null : (NeuroShardTrainingReportSchema.safeParse(JSON.parse(row.training_report)).data ?? null),
       healthy: row.healthy === 1,
       last_health_check_at: iso(row.last_health_check_at),
       last_error: row.last_error,
@@ -178,9 +190,9 @@ export class MinerRegistry extends SqliteObject {
     if (this.row(id)) return null;
     const sealed = await seal(this.secret, CREDENTIAL_PURPOSE, input.credential, id);
     const now = Date.now();
-    this.sql`INSERT INTO miners (id, name, url, credential_sealed, evm_address, models, max_concurrency, offchain, reputation, created_at, updated_at)
+    this.sql`INSERT INTO miners (id, name, url, credential_sealed, evm_address, models, max_concurrency, offchain, protocol, reputation, created_at, updated_at)
              VALUES (${id}, ${input.name ?? id}, ${input.url}, ${sealed}, ${input.evm_address ?? null},
-                     ${JSON.stringify(input.models)}, ${input.max_concurrency}, ${input.offchain ? 1 : 0}, ${INITIAL_REPUTATION}, ${now}, ${now})`;
+                     ${JSON.stringify(input.models)}, ${input.max_concurrency}, ${input.offchain ? 1 : 0}, ${input.protocol}, ${INITIAL_REPUTATION}, ${now}, ${now})`;
     return this.getMiner(id);
   }
 
@@ -189,7 +201,8 @@ export class MinerRegistry extends SqliteObject {
     if (!row) return null;
     this.credentials.delete(id);
     const sealed = patch.credential ? await seal(this.secret, CREDENTIAL_PURPOSE, patch.credential, id) : row.credential_sealed;
-    const urlChanged = patch.url !== undefined && patch.url !== row.url;
+    // A new address, credential or protocol is a different server to the router: its health is re-earned.
+    const serverChanged = (patch.url !== undefined && patch.url !== row.url) || (patch.protocol !== undefined && patch.protocol !== row.protocol);
     this.sql`UPDATE miners SET
                name = ${patch.name ?? row.name},
                url = ${patch.url ?? row.url},
@@ -198,8 +211,11 @@ export class MinerRegistry extends SqliteObject {
                models = ${patch.models ? JSON.stringify(patch.models) : row.models},
                max_concurrency = ${patch.max_concurrency ?? row.max_concurrency},
                offchain = ${patch.offchain === undefined ? row.offchain : patch.offchain ? 1 : 0},
-               healthy = ${urlChanged || patch.credential ? 1 : row.healthy},
-               consecutive_failures = ${urlChanged || patch.credential ? 0 : row.consecutive_failures},
+               protocol = ${patch.protocol ?? row.protocol},
+               node_report = ${serverChanged ? null : row.node_report},
+               training_report = ${serverChanged ? null : row.training_report},
+               healthy = ${serverChanged || patch.credential ? 1 : row.healthy},
+               consecutive_failures = ${serverChanged || patch.credential ? 0 : row.consecutive_failures},
                updated_at = ${Date.now()}
              WHERE id = ${id}`;
     return this.getMiner(id);
@@ -228,7 +244,9 @@ export class MinerRegistry extends SqliteObject {
         id: r.id,
         url: r.url,
         credential: await this.credential(r),
-        offchain: r.offchain === 1,
+        // Off-chain delivery is an extension of the OpenAI request; a NeuroShard node always gets the prompt.
+        offchain: r.offchain === 1 && r.protocol === "openai",
+        protocol: r.protocol,
         reputation: r.reputation,
         maxConcurrency: r.max_concurrency,
         inFlight: this.inFlight(r.id),
@@ -325,11 +343,13 @@ export class MinerRegistry extends SqliteObject {
   /** One health probe of one miner, recorded: healthy (faults forgiven) or benched with the probe's error. */
   private async probe(row: MinerRow, timeoutMs: number): Promise<{ id: string; healthy: boolean; error: string | null }> {
     const credential = await this.credential(row);
-    const probe = await probeMiner({ id: row.id, url: row.url, credential }, { timeoutMs });
+    const probe = await probeMiner({ id: row.id, url: row.url, credential, protocol: row.protocol }, { timeoutMs });
     const now = Date.now();
     if (probe.ok) {
       const latency = row.latency_ms === null ? probe.latencyMs : row.latency_ms;
-      this.sql`UPDATE miners SET healthy = 1, consecutive_failures = 0, last_error = NULL, last_health_check_at = ${now}, latency_ms = ${latency} WHERE id = ${row.id}`;
+      this.sql`UPDATE miners SET healthy = 1, consecutive_failures = 0, last_error = NULL, last_health_check_at = ${now}, latency_ms = ${latency},
+                 node_report = ${probe.node ? JSON.stringify(probe.node) : row.node_report},
+                 training_report = ${probe.training ? JSON.stringify(probe.training) : null} WHERE id = ${row.id}`;
       return { id: row.id, healthy: true, error: null };
     }
     this.sql`UPDATE miners SET healthy = 0, last_error = ${probe.error}, last_health_check_at = ${now} WHERE id = ${row.id}`;
@@ -345,6 +365,16 @@ export class MinerRegistry extends SqliteObject {
       results.push(...(await Promise.all(rows.slice(i, i + 6).map((row) => this.probe(row, timeoutMs)))));
     }
     return results;
+  }
+
+  // Run-time settings (durable-objects/run-time-settings.ts): the deployment's vars an operator changed.
+
+  runTimeSettings(): RunTimeSettings {
+    return readRunTimeSettings(this.sql);
+  }
+
+  updateRunTimeSettings(vars: Record<string, string>): RunTimeSettings {
+    return writeRunTimeSettings(this.sql, vars);
   }
 
   // Session directory: the Session objects hold the truth; this lists them.

@@ -23,6 +23,8 @@ const PORT = Number(process.env["PORT"] ?? 5010);
 const ORIGIN = `http://localhost:${PORT}`;
 const MODEL = "dev-model";
 const MINER_PORTS = [1, 2, 3, 4, 5].map((i) => PORT + i);
+// dev-miner-6 speaks the NeuroShard node API (POST /api/v1/inference), not the OpenAI one.
+const NEUROSHARD_MINER_PORT = PORT + 6;
 const FACILITATOR_PORT = PORT + 10;
 const CHAIN_PORT = PORT + 20;
 /** How often the dev run fires the Worker's cron (the chain tick, miner health): wrangler dev fires none. */
@@ -47,7 +49,7 @@ setInterval(() => process.ppid !== parent && void stop(0), 1000).unref();
 
 async function start() {
   // Before binding anything: a router left on the port by an earlier run would answer instead.
-  await assertPortsFree([PORT, ...MINER_PORTS, FACILITATOR_PORT, CHAIN_PORT], "stop it, or run on other ports: PORT=5110 npm run dev");
+  await assertPortsFree([PORT, ...MINER_PORTS, NEUROSHARD_MINER_PORT, FACILITATOR_PORT, CHAIN_PORT], "stop it, or run on other ports: PORT=5110 npm run dev");
   // dev-miner-1 takes prompts inline; 2 resolves payload URNs itself (v2/v3);
   // 3 also delivers its results off-chain (202, then POST /api/v3/offchain/result);
   // 4 and 5 make a redundancy-5 pool possible.
@@ -58,6 +60,16 @@ async function start() {
     started.push(miner);
     miners.push(miner);
   }
+  const neuroShardMiner = await startDevMiner({
+    name: "dev-miner-6",
+    port: NEUROSHARD_MINER_PORT,
+    token: "dev-miner-token-6",
+    latencyMs: 30,
+    models: [MODEL],
+    protocol: "neuroshard",
+    node: { role: "worker", layers: [0, 1, 2, 3] },
+  });
+  started.push(neuroShardMiner);
   // x402: the dev facilitator (a test double that verifies signatures and records settlements).
   const facilitator = await startFacilitator("eip155:84532", FACILITATOR_PORT);
   started.push(facilitator);
@@ -90,7 +102,10 @@ async function start() {
   await provision({
     origin: router.origin,
     adminKey: DEV_ADMIN_TOKEN,
-    miners: miners.map((m, i) => ({ id: m.name, url: m.url, credential: `dev-miner-token-${i + 1}`, models: [MODEL], offchain: i === 1 || i === 2 })),
+    miners: [
+      ...miners.map((m, i) => ({ id: m.name, url: m.url, credential: `dev-miner-token-${i + 1}`, models: [MODEL], offchain: i === 1 || i === 2 })),
+      { id: neuroShardMiner.name, url: neuroShardMiner.url, credential: "dev-miner-token-6", models: [MODEL], protocol: "neuroshard" as const },
+    ],
     sessions: [
       { id: 0, name: "dev session 0 (redundancy 1)", redundancy: 1, model: MODEL },
       { id: 1, name: "dev session 1 (redundancy 3)", redundancy: 3, model: MODEL },
@@ -98,9 +113,12 @@ async function start() {
       ...Object.entries(POOLS).map(([replicas, id]) => ({ id, name: `v3 pool, ${replicas} replica(s)`, redundancy: Number(replicas), model: MODEL })),
     ],
   });
+  // One health check now, as the cron would: it reads the NeuroShard miner's role and layers (peers, layers).
+  const checked = await fetch(`${router.origin}/api/v1/admin/miners/health-check`, { method: "POST", headers: { authorization: `Bearer ${DEV_ADMIN_TOKEN}` } });
+  if (!checked.ok) throw new Error(`health check: ${checked.status} ${await checked.text()}`);
   const cron = setInterval(() => void fetch(`${router.origin}/__scheduled?cron=*/2+*+*+*+*`).catch(() => undefined), CRON_EVERY_MS);
   started.push({ close: async () => clearInterval(cron) });
-  return { miners, facilitator, chain: chain.info };
+  return { miners: [...miners, neuroShardMiner], facilitator, chain: chain.info };
 }
 
 const { miners, facilitator, chain } = await start().catch(async (err: unknown) => {
@@ -114,7 +132,7 @@ console.log(`
 Router (local Workers runtime) listening on ${ORIGIN}
   API reference   ${ORIGIN}/docs   (OpenAPI 3.1: ${ORIGIN}/openapi.json)
   Router key      ${DEV_ROUTER_TOKEN}   (admin key: ${DEV_ADMIN_TOKEN}; both refused in production)
-  Dev miners      ${miners.map((m) => `${m.name} ${m.url}`).join(", ")}
+  Dev miners      ${miners.map((m) => `${m.name} ${m.url}`).join(", ")} (dev-miner-6 speaks NeuroShard)
   Sessions        0 (redundancy 1), 1 (redundancy 3), 68 (redundancy 1; the docs' delegate, validate, factcheck examples)
   v3 pools        replicas 1 → session 91, 3 → 93, 5 → 95
   Trial routes    /api/v1/trial/* without a key: once per client per 15 minutes, on sessions 0 and 68

@@ -69,6 +69,7 @@ export async function minersFor(names: FleetName[], options: { maxConcurrency?: 
       models: [model],
       max_concurrency: options.maxConcurrency ?? 8,
       offchain: options.offchain ?? false,
+      protocol: m.protocol,
     });
     if (res.status !== 201) throw new Error(`registering ${name}: ${res.status} ${await res.text()}`);
     ids[name] = id;

@@ -5,6 +5,7 @@ import { minerAdminRoutes } from "./admin/miner-admin-routes";
 import { sessionAdminRoutes } from "./admin/session-admin-routes";
 import { trafficAdminRoutes } from "./admin/traffic-admin-routes";
 import { loadConfig } from "./config/config";
+import { applyRunTimeSettings } from "./config/run-time-settings";
 import type { AppEnv } from "./http/app-env";
 import type { ErrorHandler } from "hono";
 import { ApiError, toErrorResponse } from "./http/errors";
@@ -28,6 +29,8 @@ import { gatewayAdminRoutes } from "./gateway/admin-routes";
 import { gatewayRoutes, openAiCompatRoutes } from "./gateway/gateway-routes";
 import { chainRoutes } from "./router/chain-routes";
 import { chainAdminRoutes } from "./admin/chain-admin-routes";
+import { neuroShardErrorHandler } from "./neuroshard/errors";
+import { neuroShardRoutes } from "./neuroshard/node-routes";
 
 /** A configuration that does not parse, or a production one with dev credentials or missing secrets, answers nothing but this. */
 const refuseMisconfigured = createMiddleware<AppEnv>(async function refuseMisconfigured(c, next) {
@@ -62,18 +65,21 @@ function surfaceErrorHandler(path: string): ErrorHandler<AppEnv> {
   if (path === "/v1/completions") return envelopeErrorHandler;
   if (path.startsWith("/openai/") || path === "/v1/chat/completions" || path === "/v1/models") return openAiErrorHandler;
   if (path === "/mcp" || path === "/api/v1/a2a") return jsonRpcErrorHandler;
+  if (path.startsWith("/neuroshard/")) return neuroShardErrorHandler;
   return routerErrorHandler;
 }
 
 export function createApp() {
   const app = openApiApp();
   app.onError((err, c) => surfaceErrorHandler(c.req.path)(err, c));
-  app.notFound((c) => toErrorResponse(new ApiError(404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  app.notFound((c) => surfaceErrorHandler(c.req.path)(new ApiError(404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), c));
+  app.use("*", applyRunTimeSettings);
   app.use("*", refuseMisconfigured);
   app.use("/api/*", limitBody);
   app.use("/v1/*", limitBody);
   app.use("/openai/*", limitBody);
   app.use("/mcp", limitBody);
+  app.use("/neuroshard/*", limitBody);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
@@ -111,6 +117,7 @@ export function createApp() {
   app.route("/", trafficAdminRoutes);
   app.route("/", chainRoutes);
   app.route("/", chainAdminRoutes);
+  app.route("/", neuroShardRoutes);
 
   app.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",

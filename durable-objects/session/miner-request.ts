@@ -11,6 +11,7 @@ export function minerRequestFor(req: CompletionRequest, model: string, policy: T
     ...(req.max_tokens !== undefined ? { max_tokens: req.max_tokens } : {}),
     ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
     ...(req.top_p !== undefined ? { top_p: req.top_p } : {}),
+    ...(req.top_k !== undefined ? { top_k: req.top_k } : {}),
     ...(req.stop !== undefined ? { stop: req.stop } : {}),
     ...(policy?.json ? { response_format: { type: "json_object" as const } } : {}),
   };

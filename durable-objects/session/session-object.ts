@@ -16,6 +16,7 @@ import type { MinerOutcomeReport } from "../miner-registry";
 import { SqliteObject } from "../sqlite-object";
 import { LiveStream } from "./live-stream";
 import { OffchainDelivery } from "./offchain-delivery";
+import { slowestLatencies, type TaskMetrics, type TaskProof, taskMetrics, taskProofs } from "./task-metrics";
 import { FLUSH_COUNT, FLUSH_INTERVAL_MS, PendingReports } from "./pending-reports";
 import { recordOutcome } from "./record-outcome";
 import { ReputationReports } from "./reputation-reports";
@@ -140,6 +141,21 @@ export class SessionObject extends SqliteObject {
       if (this.configured()?.version === route.version) return null;
     }
     return failed(new ApiError(503, STALE_ROUTING, `session ${input.sessionId}'s settings changed while this request was routed; send it again`));
+  }
+
+  /** This shard's inference figures (the NeuroShard node metrics, workers/neuroshard/inference-metrics.ts). */
+  inferenceMetrics(now: number): TaskMetrics | null {
+    return this.configured() ? taskMetrics(this.sql, now) : null;
+  }
+
+  /** This shard's slowest task latencies, for the deployment's p99. */
+  slowestLatencies(limit: number): number[] {
+    return this.configured() ? slowestLatencies(this.sql, limit) : [];
+  }
+
+  /** This shard's newest decided tasks' consensus records (the NeuroShard node's proofs). */
+  taskProofs(limit: number): TaskProof[] {
+    return this.configured() ? taskProofs(this.sql, limit) : [];
   }
 
   /** How many tasks this shard holds. */

@@ -54,7 +54,37 @@ const FLEET = {
   benchA: { latencyMs: 1, contextWords: 64, poison: "POISON-PILL" },
   benchB: { latencyMs: 2, contextWords: 64, poison: "POISON-PILL" },
   benchC: { latencyMs: 3, contextWords: 64, poison: "POISON-PILL" },
+  // NeuroShard nodes (the dev miner's NeuroShard mode): the router calls them at POST /api/v1/inference.
+  nsA: { latencyMs: 10, protocol: "neuroshard", node: { role: "worker", layers: [0, 1, 2, 3] } },
+  nsB: { latencyMs: 12, protocol: "neuroshard", node: { role: "validator", layers: [4, 5, 6, 7] } },
+  nsStreamer: { latencyMs: 0, streamChunkDelayMs: 20, protocol: "neuroshard" },
+  nsWrong: { latencyMs: 1, wrongRate: 1, protocol: "neuroshard" },
+  // NeuroShard nodes that report training (their /api/training/global, as configured).
+  nsTrainA: { protocol: "neuroshard", node: { role: "worker", layers: [0, 1], training: trainingReport({ loss: 0.12, agreement: 1, shards: [0, 1] }) } },
+  nsTrainB: { protocol: "neuroshard", node: { role: "worker", layers: [2, 3], training: trainingReport({ loss: 0.14, agreement: 1, shards: [1, 2] }) } },
+  nsDiverged: { protocol: "neuroshard", node: { role: "worker", layers: [4], training: trainingReport({ loss: 0.9, agreement: 0.5, shards: [5] }) } },
 } as const;
+
+/** A training report in the node API's shape (seed 003, GET /api/training/global). */
+function trainingReport(r: { loss: number; agreement: number; shards: number[] }) {
+  return {
+    global_avg_loss: r.loss,
+    global_min_loss: r.loss - 0.05,
+    hash_agreement_rate: r.agreement,
+    total_nodes_training: 3,
+    successful_syncs: 15,
+    failed_syncs: r.agreement < 1 ? 5 : 0,
+    sync_success_rate: r.agreement < 1 ? 0.75 : 1,
+    global_steps: 1500,
+    global_tokens: 12_800_000,
+    data_shards_covered: r.shards,
+    is_converging: r.agreement === 1,
+    training_verified: r.agreement === 1,
+    loss_trend: r.agreement === 1 ? "improving" : "stable",
+    local: { node_id: "dev", training_rounds: 500, current_loss: r.loss, is_training: true },
+    diloco: { enabled: true, inner_step_count: 123, inner_steps_total: 500, progress: 0.246, outer_step_count: 3 },
+  };
+}
 
 export type FleetName = keyof typeof FLEET;
 /** A local chain with SessionV2 and SessionQueueV2 deployed; `accounts` are dev accounts the node signs for. */
@@ -80,14 +110,15 @@ async function startChains() {
     close: () => Promise.all([main.chain.close(), reorg.chain.close(), faulty.chain.close(), proxy.close()]),
   };
 }
-export type FleetMiner = { url: string; token: string };
+export type FleetMiner = { url: string; token: string; protocol: "openai" | "neuroshard" };
 
 export default async function setup(project: TestProject) {
   const started = await Promise.all(
     Object.entries(FLEET).map(async ([name, behaviour]) => {
       const token = `dev-miner-token-${name}`;
       const miner = await startDevMiner({ name, token, port: 0, models: ["dev-model", "*"], ...behaviour });
-      return { name, token, miner };
+      const protocol = "protocol" in behaviour ? behaviour.protocol : "openai";
+      return { name, token, protocol, miner };
     }),
   );
   const web = await startWebServer();

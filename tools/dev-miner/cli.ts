@@ -4,6 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import type { DevMinerBehaviour } from "./behaviour.ts";
+import type { NeuroShardNodeOptions } from "./neuroshard.ts";
 import { startDevMiner } from "./server.ts";
 
 const { values } = parseArgs({
@@ -27,6 +28,9 @@ const { values } = parseArgs({
     poison: { type: "string", default: "" },
     "context-words": { type: "string", default: "0" },
     seed: { type: "string", default: "1" },
+    protocol: { type: "string", default: "openai" },
+    role: { type: "string", default: "worker" },
+    layers: { type: "string", default: "0,1,2,3" },
   },
 });
 
@@ -53,6 +57,11 @@ const miner = await startDevMiner({
   poison: values.poison,
   contextWords: Number(values["context-words"]),
   seed: Number(values.seed),
+  protocol: values.protocol === "neuroshard" ? "neuroshard" : "openai",
+  node: {
+    role: values.role as NonNullable<NeuroShardNodeOptions["role"]>,
+    layers: values.layers.split(",").filter(Boolean).map(Number),
+  },
 });
 console.log(`dev-miner ${miner.name} listening on ${miner.url}`);
 const stop = () => void miner.close().then(() => process.exit(0));

@@ -10,6 +10,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { DEFAULT_BEHAVIOUR, faultDice, mergeBehaviour, type DevMinerBehaviour } from "./behaviour.ts";
 import { countTokens, embed, generate, jsonAnswer } from "./model.ts";
+import { mountNeuroShard, type NeuroShardNodeOptions } from "./neuroshard.ts";
 
 export type DevMinerOptions = Partial<DevMinerBehaviour> & {
   name?: string;
@@ -19,6 +20,10 @@ export type DevMinerOptions = Partial<DevMinerBehaviour> & {
   /** Models served; "*" serves any model name asked for (handy when tests pool miners by model). */
   models?: string[];
   seed?: number;
+  /** `neuroshard`: speaks the NeuroShard node API (tools/dev-miner/neuroshard.ts) instead of the OpenAI one. */
+  protocol?: "openai" | "neuroshard";
+  /** Its role and layers as a NeuroShard node. */
+  node?: NeuroShardNodeOptions;
 };
 
 export type DevMiner = { url: string; port: number; name: string; close(): Promise<void> };
@@ -69,8 +74,29 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
   const hanging = new Set<() => void>();
   const held = new Set<() => void>();
   const app = new Hono();
+  /** Counts a request and keeps it among the last 100 (GET /dev/stats); answers its number. */
+  const record = (path: string, body: unknown) => {
+    stats.requests++;
+    stats.recent.push({ path, at: new Date().toISOString(), body });
+    if (stats.recent.length > 100) stats.recent.shift();
+    return stats.requests;
+  };
 
   app.get("/health", (c) => c.json({ status: "ok", name }));
+  if (options.protocol === "neuroshard") {
+    mountNeuroShard(app, {
+      name,
+      token: options.token,
+      node: options.node ?? {},
+      behaviour: () => behaviour,
+      dice,
+      record,
+      hang: (release) => {
+        hanging.add(release);
+        return () => hanging.delete(release);
+      },
+    });
+  }
 
   app.use("/v1/*", async (c, next) => {
     if (options.token && c.req.header("authorization") !== `Bearer ${options.token}`) {
@@ -104,9 +130,7 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
     } catch {
       return c.json(openAiError("body is not JSON", "invalid_request_error"), 400);
     }
-    stats.requests++;
-    stats.recent.push({ path: c.req.path, at: new Date().toISOString(), body });
-    if (stats.recent.length > 100) stats.recent.shift();
+    record(c.req.path, body);
 
     const model = typeof body["model"] === "string" ? body["model"] : models[0]!;
     if (!models.includes(model) && !models.includes("*")) return c.json(openAiError(`model ${model} does not exist`, "invalid_request_error", "model_not_found"), 404);

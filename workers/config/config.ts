@@ -272,6 +272,8 @@ const VarsShape = {
   GATEWAY_MODELS: json(GatewayModelsSchema, '{"default": {"pool": "local", "session_id": 0}}'),
   GATEWAY_POOLS: json(GatewayPoolsSchema, '{"local": {"type": "local"}}'),
   GATEWAY_PRICES: json(GatewayPricesSchema, '{"*": {"prompt_per_1k_micros": 100, "completion_per_1k_micros": 200}}'),
+  /** The gateway model alias (GATEWAY_MODELS) the NeuroShard node surface's inference runs on: its session, pool and price. */
+  NEUROSHARD_MODEL: parsed(z.string().min(1).max(64).default("default")),
 
   // The chain indexer: strings here, read by ChainVarsSchema (a bad value never refuses the router).
   ...(Object.fromEntries(Object.keys(ChainVarsSchema.shape).map((name) => [name, blank])) as Record<keyof typeof ChainVarsSchema.shape, typeof blank>),
@@ -426,6 +428,8 @@ const ConfigSchema = z.looseObject(VarsShape).transform((e) => {
     chain: chainConfigFrom(e),
     /** The hosted gateway's model aliases, router pools and prices. */
     gateway: { models: e.GATEWAY_MODELS, pools, prices: e.GATEWAY_PRICES },
+    /** The NeuroShard node surface (workers/neuroshard/). */
+    neuroshard: { model: e.NEUROSHARD_MODEL },
     routerKeys,
     adminKey,
     credentialKey,

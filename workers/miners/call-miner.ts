@@ -3,6 +3,8 @@ import { z } from "zod";
 import type { MinerRequest } from "../schemas/completion";
 import type { MinerTarget } from "../schemas/miner";
 import { MinerCallError } from "./miner-error";
+import { callNeuroShard, probeNeuroShard } from "./neuroshard-protocol";
+import type { NeuroShardNodeReport, NeuroShardTrainingReport } from "../schemas/neuroshard";
 
 export type MinerOutput = {
   text: string;
@@ -50,7 +52,7 @@ export const MAX_MINER_RESPONSE_BYTES = 1_048_576;
 const tooLarge = (target: MinerTarget) => new MinerCallError("invalid_response", `miner ${target.id} sent a response larger than ${MAX_MINER_RESPONSE_BYTES} bytes`);
 
 /** A body as text, read only up to the limit. */
-async function readLimited(target: MinerTarget, response: Response): Promise<string> {
+export async function readLimited(target: MinerTarget, response: Response): Promise<string> {
   const declared = Number(response.headers.get("content-length") ?? "0");
   if (declared > MAX_MINER_RESPONSE_BYTES) {
     await response.body?.cancel();
@@ -94,6 +96,7 @@ export function minerRequestBody(request: MinerRequest, stream = false): Record<
  * credential. Aborting `signal` (deadline, or the task ending) cancels it.
  */
 export async function callMiner(target: MinerTarget, request: MinerRequest, options: CallMinerOptions): Promise<MinerOutput> {
+  if (target.protocol === "neuroshard") return callNeuroShard(target, request, options);
   const fetcher = options.fetcher ?? fetch;
   const started = Date.now();
   const path = request.kind === "chat" ? "v1/chat/completions" : "v1/completions";
@@ -224,7 +227,7 @@ async function readStream(
   return { text, finishReason, usage, latencyMs: Date.now() - started };
 }
 
-function abortedOr(signal: AbortSignal, fallback: MinerCallError): MinerCallError {
+export function abortedOr(signal: AbortSignal, fallback: MinerCallError): MinerCallError {
   if (!signal.aborted) return fallback;
   const reason: unknown = signal.reason;
   const timedOut = reason instanceof Error && reason.name === "TimeoutError";
@@ -235,7 +238,8 @@ function abortedOr(signal: AbortSignal, fallback: MinerCallError): MinerCallErro
 export async function probeMiner(
   target: MinerTarget,
   options: { timeoutMs: number; fetcher?: typeof fetch },
-): Promise<{ ok: true; latencyMs: number; models: string[] } | { ok: false; error: string }> {
+): Promise<{ ok: true; latencyMs: number; models: string[]; node?: NeuroShardNodeReport; training?: NeuroShardTrainingReport } | { ok: false; error: string }> {
+  if (target.protocol === "neuroshard") return probeNeuroShard(target, options);
   const fetcher = options.fetcher ?? fetch;
   const started = Date.now();
   try {

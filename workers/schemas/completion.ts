@@ -20,6 +20,7 @@ export const CompletionRequestSchema = z
     max_tokens: z.number().int().min(1).max(32_768).optional(),
     temperature: z.number().min(0).max(2).optional(),
     top_p: z.number().min(0).max(1).optional(),
+    top_k: z.number().int().min(1).max(100_000).optional(),
     stop: z.union([z.string().max(256), z.array(z.string().max(256)).max(4)]).optional(),
     request_id: RequestIdSchema.optional(),
   })
@@ -48,6 +49,7 @@ export const MinerRequestSchema = z.object({
   max_tokens: z.number().int().optional(),
   temperature: z.number().optional(),
   top_p: z.number().optional(),
+  top_k: z.number().int().optional(),
   stop: z.union([z.string(), z.array(z.string())]).optional(),
   response_format: z.object({ type: z.literal("json_object") }).optional(),
 });

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { EvmAddressSchema } from "./common";
+import { NeuroShardNodeReportSchema, NeuroShardTrainingReportSchema } from "./neuroshard";
 
 const MinerUrlSchema = z
   .string()
@@ -17,6 +18,8 @@ const MinerFieldTypes = {
   max_concurrency: z.number().int().min(1).max(1024),
   /** Resolves payload URNs itself and may deliver results off-chain (POST /api/v3/offchain/result). */
   offchain: z.boolean(),
+  /** How the router speaks to it: an OpenAI-compatible server, or a NeuroShard node (`POST /api/v1/inference`). */
+  protocol: z.enum(["openai", "neuroshard"]),
 };
 
 export const MinerRegisterSchema = z
@@ -31,8 +34,13 @@ export const MinerRegisterSchema = z
     models: MinerFieldTypes.models.default(["dev-model"]),
     max_concurrency: MinerFieldTypes.max_concurrency.default(4),
     offchain: MinerFieldTypes.offchain.default(false),
+    protocol: MinerFieldTypes.protocol.default("openai"),
   })
   .strict()
+  .refine((m) => !(m.offchain && m.protocol === "neuroshard"), {
+    path: ["offchain"],
+    message: "off-chain delivery is an OpenAI-protocol extension; a NeuroShard miner takes the prompt inline",
+  })
   .openapi("MinerRegister");
 export type MinerRegister = z.infer<typeof MinerRegisterSchema>;
 
@@ -54,6 +62,11 @@ export const MinerPublicSchema = z
     models: z.array(z.string()),
     max_concurrency: z.number().int(),
     offchain: z.boolean(),
+    protocol: MinerFieldTypes.protocol,
+    /** A NeuroShard miner's last status report (role, layers, training), as its health check read it; null for others, or before. */
+    node: NeuroShardNodeReportSchema.nullable(),
+    /** A NeuroShard miner's last `GET /api/training/global` report, as its health check read it; null when it sent none. */
+    training: NeuroShardTrainingReportSchema.nullable(),
     healthy: z.boolean(),
     last_health_check_at: z.string().nullable(),
     last_error: z.string().nullable(),
@@ -74,5 +87,7 @@ export const MinerPublicSchema = z
   .openapi("Miner");
 export type MinerPublic = z.infer<typeof MinerPublicSchema>;
 
-/** A miner as the dispatcher needs it: where, with what credential, and how fast it usually answers (ms, when measured). */
-export type MinerTarget = { id: string; url: string; credential: string; offchain?: boolean; latencyMs?: number | null };
+export type MinerProtocol = z.infer<typeof MinerFieldTypes.protocol>;
+
+/** A miner as the dispatcher needs it: where, with what credential, how it speaks (OpenAI when absent), and how fast it usually answers (ms, when measured). */
+export type MinerTarget = { id: string; url: string; credential: string; offchain?: boolean; protocol?: MinerProtocol; latencyMs?: number | null };

@@ -1,0 +1,98 @@
+import type { Sql } from "../sqlite-object";
+
+/**
+ * What one session shard's tasks add up to, read from its tables when asked
+ * (the NeuroShard node's metrics sum them over every shard): no counter is
+ * kept on a task's path. A task's latency runs from its creation to its
+ * `ended` event; tokens are the answer's completion tokens (a private
+ * session's sealed results are not read, and count none).
+ */
+export type TaskMetrics = {
+  requests: number;
+  ended: number;
+  failed: number;
+  /** Ended tasks whose miners reached consensus (a majority agreed). */
+  reached: number;
+  /** Tasks created in the minute before `now`. */
+  lastMinute: number;
+  tokensGenerated: number;
+  latencySumMs: number;
+};
+
+export function taskMetrics(sql: Sql, now: number): TaskMetrics {
+  const counts = sql<{ requests: number; ended: number; failed: number; reached: number; last_minute: number; tokens: number | null }>`
+    SELECT COUNT(*) AS requests,
+           COALESCE(SUM(status = 'ended'), 0) AS ended,
+           COALESCE(SUM(status IN ('failed', 'timed_out')), 0) AS failed,
+           COALESCE(SUM(status = 'ended' AND json_valid(result) AND json_extract(result, '$.consensus.reached') = 1), 0) AS reached,
+           COALESCE(SUM(created_at > ${now - 60_000}), 0) AS last_minute,
+           SUM(CASE WHEN status = 'ended' AND json_valid(result) THEN json_extract(result, '$.usage.completion_tokens') END) AS tokens
+    FROM tasks`[0];
+  const latency = sql<{ total: number | null }>`
+    SELECT SUM(e.at - t.created_at) AS total
+    FROM tasks t JOIN task_events e ON e.task_id = t.task_id AND e.slot IS NULL AND e.state = 'ended'
+    WHERE t.status = 'ended'`[0];
+  return {
+    requests: counts?.requests ?? 0,
+    ended: counts?.ended ?? 0,
+    failed: counts?.failed ?? 0,
+    reached: counts?.reached ?? 0,
+    lastMinute: counts?.last_minute ?? 0,
+    tokensGenerated: counts?.tokens ?? 0,
+    latencySumMs: latency?.total ?? 0,
+  };
+}
+
+/** This shard's `limit` slowest ended tasks' latencies, slowest first: the top of every shard holds the deployment's p99. */
+export function slowestLatencies(sql: Sql, limit: number): number[] {
+  return sql<{ ms: number }>`
+    SELECT e.at - t.created_at AS ms
+    FROM tasks t JOIN task_events e ON e.task_id = t.task_id AND e.slot IS NULL AND e.state = 'ended'
+    WHERE t.status = 'ended'
+    ORDER BY ms DESC LIMIT ${limit}`.map((r) => r.ms);
+}
+
+/** A decided task's consensus record: what the NeuroShard node API lists as a proof. */
+export type TaskProof = {
+  taskId: number;
+  status: string;
+  decidedAt: number;
+  /** `consensus.status` of the answer; null for a failed task (or a private session's sealed result). */
+  consensus: string | null;
+  reached: boolean;
+  /** The agreed answer's precommit hash (SHA-256 of the output). */
+  answerHash: string | null;
+  agreed: number;
+  redundancy: number;
+};
+
+/** This shard's newest `limit` decided tasks, newest first. */
+export function taskProofs(sql: Sql, limit: number): TaskProof[] {
+  return sql<{
+    task_id: number;
+    status: string;
+    updated_at: number;
+    consensus: string | null;
+    reached: number | null;
+    answer_hash: string | null;
+    agreed: number;
+    redundancy: number;
+  }>`
+    SELECT t.task_id, t.status, t.updated_at, t.redundancy,
+           CASE WHEN json_valid(t.result) THEN json_extract(t.result, '$.consensus.status') END AS consensus,
+           CASE WHEN json_valid(t.result) THEN json_extract(t.result, '$.consensus.reached') END AS reached,
+           (SELECT a.precommit_hash FROM assignments a WHERE a.task_id = t.task_id AND a.agreed = 1 LIMIT 1) AS answer_hash,
+           (SELECT COUNT(*) FROM assignments a WHERE a.task_id = t.task_id AND a.agreed = 1) AS agreed
+    FROM tasks t
+    WHERE t.status IN ('ended', 'failed', 'timed_out')
+    ORDER BY t.updated_at DESC, t.task_id DESC LIMIT ${limit}`.map((r) => ({
+    taskId: r.task_id,
+    status: r.status,
+    decidedAt: r.updated_at,
+    consensus: r.consensus,
+    reached: r.reached === 1,
+    answerHash: r.answer_hash,
+    agreed: r.agreed,
+    redundancy: r.redundancy,
+  }));
+}

@@ -1,0 +1,50 @@
+import { remember } from "../config/run-time-settings";
+import { loadConfig } from "../config/config";
+import type { Env } from "../env";
+import { ApiError } from "../http/errors";
+import type { NeuroShardConfigPatch } from "../schemas/neuroshard";
+import { registryStub } from "../stubs";
+
+/** Each setting `PATCH config` may change, as `GET config` names it, and the var it lies over. */
+const TUNABLE: Record<string, string> = {
+  "router.default_timeout_s": "DEFAULT_TIMEOUT_S",
+  "router.max_timeout_s": "MAX_TIMEOUT_S",
+  "router.trial.requests_per_window": "TRIAL_REQUESTS_PER_WINDOW",
+  "router.trial.window_s": "TRIAL_WINDOW_S",
+  "router.trial.max_tokens": "TRIAL_MAX_TOKENS",
+  "router.trial.max_timeout_s": "TRIAL_MAX_TIMEOUT_S",
+};
+
+/** The patch's leaves as dotted paths. */
+function leaves(value: unknown, prefix = ""): [string, unknown][] {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return [[prefix, value]];
+  return Object.entries(value).flatMap(([k, v]) => leaves(v, prefix ? `${prefix}.${k}` : k));
+}
+
+/**
+ * Applies a config patch: the vars it sets are checked as the whole
+ * configuration they make (a default above the maximum, say, is refused
+ * before anything is kept), then kept in the registry under a new version.
+ * Every setting here is read per request, so none needs a restart.
+ */
+export async function patchConfig(env: Env, patch: NeuroShardConfigPatch) {
+  const changes = leaves(patch).filter(([path]) => path !== "");
+  const vars: Record<string, string> = {};
+  for (const [path, value] of changes) {
+    const name = TUNABLE[path];
+    if (name) vars[name] = String(value);
+  }
+  if (Object.keys(vars).length === 0) throw new ApiError(400, "invalid_request", "nothing to update", { issues: [{ field: "(body)", message: "name a setting to change" }] });
+  const current = await registryStub(env).runTimeSettings();
+  // A candidate, not a version: built afresh, never from the per-version cache.
+  const candidate = loadConfig({ ...env, ...current.vars, ...vars } as Env);
+  if (candidate.defaultTimeoutS > candidate.maxTimeoutS) {
+    throw new ApiError(400, "invalid_request", "router.default_timeout_s must not exceed router.max_timeout_s", {
+      field: "router.default_timeout_s",
+      issues: [{ field: "router.default_timeout_s", message: `must be at most max_timeout_s (${candidate.maxTimeoutS})` }],
+    });
+  }
+  if (candidate.problems.length > 0) throw new ApiError(400, "invalid_request", "these settings make an invalid configuration", { problems: candidate.problems });
+  remember(await registryStub(env).updateRunTimeSettings(vars));
+  return { success: true as const, updated: changes.map(([path]) => path), restart_required: false };
+}

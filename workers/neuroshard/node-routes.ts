@@ -1,0 +1,217 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireAdminKey, requireRouterKey } from "../auth/bearer";
+import { loadConfig } from "../config/config";
+import { requireCustomerKey } from "../gateway/customer-auth";
+import { bearerSecurity, openApiApp } from "../http/openapi";
+import { json } from "../http/responses";
+import { SSE_HEADERS } from "../http/sse";
+import {
+  NeuroShardConfigPatchSchema,
+  NeuroShardConfigSchema,
+  NeuroShardConfigUpdatedSchema,
+  NeuroShardErrorSchema,
+  NeuroShardLayersSchema,
+  NeuroShardNetworkSchema,
+  NeuroShardProofsQuerySchema,
+  NeuroShardProofsSchema,
+  NeuroShardTrainingGlobalSchema,
+  NeuroShardTrainingVerifySchema,
+  NeuroShardInferenceRequestSchema,
+  NeuroShardInferenceResponseSchema,
+  NeuroShardMetricsSchema,
+  NeuroShardNodeHealthSchema,
+  NeuroShardPeersSchema,
+  NeuroShardStatusSchema,
+} from "../schemas/neuroshard";
+import { registryStub } from "../stubs";
+import { patchConfig } from "./config-patch";
+import { neuroShardErrorHandler } from "./errors";
+import { nodeInference, nodeInferenceStream } from "./inference";
+import { nodeConfig, nodeHealth, nodeLayers, nodeMetrics, nodeNetwork, nodePeers, nodeProofs, nodeStatus } from "./node-report";
+import { trainingGlobal, trainingVerdict } from "./training";
+import { prometheusText } from "./prometheus";
+
+/** The NeuroShard node HTTP API (shared/seeds/003) under its own base, its paths colliding with the router's. */
+export const NEUROSHARD_BASE = "/neuroshard/api/v1";
+const TRAINING_BASE = "/neuroshard/api/training";
+
+const tags = ["neuroshard"];
+const nodeError = (description: string) => ({ content: { "application/json": { schema: NeuroShardErrorSchema } }, description });
+const routerKey = { security: bearerSecurity, middleware: [requireRouterKey()] };
+/** The key is checked before the body is read. */
+const customerKey = { security: [{ customerKey: [] }], middleware: [requireCustomerKey()] };
+
+export const neuroShardRoutes = openApiApp()
+  .onError(neuroShardErrorHandler)
+  .openapi(
+    createRoute({
+      method: "get",
+      path: `${NEUROSHARD_BASE}/status`,
+      tags,
+      summary: "This router as a NeuroShard node: id, version, uptime, role, peers",
+      responses: { 200: json(NeuroShardStatusSchema, "Node status") },
+    }),
+    async (c) => c.json(await nodeStatus(c.env, loadConfig(c.env).routerName), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: `${NEUROSHARD_BASE}/health`,
+      tags,
+      summary: "Health: miners (at least one not benched) and storage",
+      responses: { 200: json(NeuroShardNodeHealthSchema, "Healthy"), 503: json(NeuroShardNodeHealthSchema, "A check failed") },
+    }),
+    async (c) => {
+      const health = await nodeHealth(c.env);
+      return health.healthy ? c.json(health, 200) : c.json(health, 503);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: `${NEUROSHARD_BASE}/metrics`,
+      tags,
+      summary: "Inference counters summed over every session's tasks (null: not measured here)",
+      responses: { 200: json(NeuroShardMetricsSchema, "Metrics") },
+    }),
+    async (c) => c.json(await nodeMetrics(c.env), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/neuroshard/metrics",
+      tags,
+      summary: "The same figures as Prometheus text",
+      responses: { 200: { content: { "text/plain": { schema: z.string() } }, description: "Prometheus exposition format 0.0.4" } },
+    }),
+    async (c) => {
+      const [status, metrics, miners] = await Promise.all([nodeStatus(c.env, loadConfig(c.env).routerName), nodeMetrics(c.env), registryStub(c.env).listMiners()]);
+      return c.text(prometheusText(status, metrics, miners), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: `${NEUROSHARD_BASE}/peers`,
+      tags,
+      summary: "The miners this node fronts: id, host, role, layers, latency (never credentials)",
+      ...routerKey,
+      responses: { 200: json(NeuroShardPeersSchema, "Peers"), 401: nodeError("Missing or invalid key") },
+    }),
+    async (c) => c.json(await nodePeers(c.env), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: `${NEUROSHARD_BASE}/inference`,
+      tags,
+      summary: "Inference on the NEUROSHARD_MODEL gateway alias: customer key, billed like the gateway",
+      ...customerKey,
+      request: { body: { content: { "application/json": { schema: NeuroShardInferenceRequestSchema } }, required: true } },
+      responses: {
+        200: {
+          content: {
+            "application/json": { schema: NeuroShardInferenceResponseSchema },
+            "text/event-stream": { schema: z.string().openapi({ description: '`data: {"token", "index"}` events, then `data: {"token": "[DONE]", "finish_reason", "usage"}`' }) },
+          },
+          description: "The agreed answer (with `stream`, its tokens as server-sent events)",
+        },
+        400: nodeError("INVALID_REQUEST: `details.field` names the field"),
+        401: nodeError("UNAUTHORIZED"),
+        402: nodeError("INSUFFICIENT_BALANCE (`required`, `available`) or SPEND_LIMIT_REACHED"),
+        429: nodeError("RATE_LIMITED (`retry_after`, and the Retry-After header)"),
+        502: nodeError("The miners failed"),
+        503: nodeError("No miner available"),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      if (body.stream) {
+        const live = await nodeInferenceStream(c, body);
+        return new Response(live.stream, { headers: { ...SSE_HEADERS, "x-request-id": live.requestId } });
+      }
+      const { answer, requestId } = await nodeInference(c, body);
+      return c.json(answer, 200, { "x-request-id": requestId });
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: `${NEUROSHARD_BASE}/layers`,
+      tags,
+      summary: "The layers the NeuroShard miners report holding (the router holds none)",
+      ...routerKey,
+      responses: { 200: json(NeuroShardLayersSchema, "Layers"), 401: nodeError("Missing or invalid key") },
+    }),
+    async (c) => c.json(await nodeLayers(c.env), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: `${NEUROSHARD_BASE}/network`,
+      tags,
+      summary: "Node counts by role, capacity and training, from the miners and their own reports",
+      responses: { 200: json(NeuroShardNetworkSchema, "Network") },
+    }),
+    async (c) => c.json(await nodeNetwork(c.env), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: `${NEUROSHARD_BASE}/proofs`,
+      tags,
+      summary: "Each decided task's consensus record (precommit hash, agreed or not), newest first, with stats",
+      ...routerKey,
+      request: { query: NeuroShardProofsQuerySchema },
+      responses: { 200: json(NeuroShardProofsSchema, "Proofs"), 400: nodeError("INVALID_REQUEST"), 401: nodeError("Missing or invalid key") },
+    }),
+    async (c) => c.json(await nodeProofs(c.env, c.req.valid("query").limit), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: `${TRAINING_BASE}/global`,
+      tags,
+      summary: "The network's training, aggregated from the NeuroShard miners' own reports",
+      responses: { 200: json(NeuroShardTrainingGlobalSchema, "Training state") },
+    }),
+    async (c) => c.json(trainingGlobal(await registryStub(c.env).listMiners()), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: `${TRAINING_BASE}/verify`,
+      tags,
+      summary: "Is the distributed training working? (no training miner: no, and why)",
+      responses: { 200: json(NeuroShardTrainingVerifySchema, "Verdict") },
+    }),
+    async (c) => c.json(trainingVerdict(trainingGlobal(await registryStub(c.env).listMiners())), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: `${NEUROSHARD_BASE}/config`,
+      tags,
+      summary: "The node's settings: the seed's node fields and the router's non-secret configuration",
+      ...routerKey,
+      responses: { 200: json(NeuroShardConfigSchema, "Settings"), 401: nodeError("Missing or invalid key") },
+    }),
+    (c) => c.json(nodeConfig(loadConfig(c.env), c.req.url), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "patch",
+      path: `${NEUROSHARD_BASE}/config`,
+      tags,
+      summary: "Changes run-time settings (default timeouts, trial limits), kept over the deployment's vars; admin key",
+      security: bearerSecurity,
+      middleware: [requireAdminKey()],
+      request: { body: { content: { "application/json": { schema: NeuroShardConfigPatchSchema } }, required: true } },
+      responses: {
+        200: json(NeuroShardConfigUpdatedSchema, "What changed"),
+        400: nodeError("INVALID_REQUEST: `details.field` names the setting"),
+        401: nodeError("Missing or invalid admin key"),
+      },
+    }),
+    async (c) => c.json(await patchConfig(c.env, c.req.valid("json")), 200),
+  );
