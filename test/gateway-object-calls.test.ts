@@ -52,6 +52,13 @@ async function customer(options: { balance?: number; key?: Record<string, unknow
 
 const usageOf = async (customerId: string, requestId: string) => ((await ledgerStub(env, customerId).usage({ limit: 100 })) ?? []).filter((u: Usage) => u.request_id === requestId);
 
+/**
+ * The calls of the request's own path: the isolate's renewal of its run-time settings
+ * (workers/config/run-time-settings.ts, one registry read per isolate and 5 s, in the
+ * background) is left out, as it falls on whichever request comes after its time passed.
+ */
+const onPath = (calls: string[]) => calls.filter((call) => call !== "MINERS.runTimeSettings");
+
 describe("a warm gateway request's Durable Object calls", () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -64,7 +71,7 @@ describe("a warm gateway request's Durable Object calls", () => {
     const cold = await c.complete(o.env);
     expect(cold.status).toBe(200);
     // Cold: the key's state from its Ledger and a block of requests from its Quota object, before the Session.
-    expect(o.since(0)).toEqual(["LEDGERS.keyState", "QUOTAS.reserveBlock", "SESSIONS.submit"]);
+    expect(onPath(o.since(0))).toEqual(["LEDGERS.keyState", "QUOTAS.reserveBlock", "SESSIONS.submit"]);
     await cold.settled();
 
     for (let i = 0; i < 3; i++) {
@@ -72,10 +79,10 @@ describe("a warm gateway request's Durable Object calls", () => {
       const warm = await c.complete(o.env);
       expect(warm.status).toBe(200);
       // Answered after the Session's call alone: key, price, balance and rate limit from the isolate.
-      expect(o.since(from)).toEqual(["SESSIONS.submit"]);
+      expect(onPath(o.since(from))).toEqual(["SESSIONS.submit"]);
       await warm.settled();
       // Billed after the answer: one Ledger call for its batch, one report to the key's token window.
-      expect(o.since(from).sort()).toEqual(["LEDGERS.recordUsages", "QUOTAS.charge", "SESSIONS.submit"]);
+      expect(onPath(o.since(from)).sort()).toEqual(["LEDGERS.recordUsages", "QUOTAS.charge", "SESSIONS.submit"]);
     }
   });
 
@@ -95,7 +102,7 @@ describe("a warm gateway request's Durable Object calls", () => {
     expect(refused.status).toBe(401);
     expect(refused.body).toMatchObject({ error: { code: "invalid_api_key" } });
     // One Ledger read, and nothing dispatched.
-    expect(o.since(from)).toEqual(["LEDGERS.keyState"]);
+    expect(onPath(o.since(from))).toEqual(["LEDGERS.keyState"]);
   });
 });
 

@@ -129,7 +129,7 @@ export default async function setup(project: TestProject) {
   project.provide("facilitator", { url: facilitator.url });
   const chains = await startChains();
   project.provide("chains", chains.chains);
-  project.provide("miners", Object.fromEntries(started.map(({ name, token, miner }) => [name, { url: miner.url, token }])) as Record<FleetName, FleetMiner>);
+  project.provide("miners", Object.fromEntries(started.map(({ name, token, protocol, miner }) => [name, { url: miner.url, token, protocol }])) as Record<FleetName, FleetMiner>);
   return async () => {
     await second.stop();
     await facilitator.close();
