@@ -229,6 +229,7 @@ export class MinerRegistry extends SqliteObject {
         url: r.url,
         credential: await this.credential(r),
         offchain: r.offchain === 1,
+        address: r.evm_address,
         reputation: r.reputation,
         maxConcurrency: r.max_concurrency,
         inFlight: this.inFlight(r.id),

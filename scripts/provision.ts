@@ -3,7 +3,7 @@
  * existing miner is pointed at the given URL, an existing session gets the
  * given settings.
  */
-export type MinerSpec = { id: string; url: string; credential: string; models: string[]; max_concurrency?: number; offchain?: boolean };
+export type MinerSpec = { id: string; url: string; credential: string; models: string[]; max_concurrency?: number; offchain?: boolean; evm_address?: string };
 export type SessionSpec = { id: number; name: string; model: string; redundancy: number; max_nodes?: number; shards?: number };
 
 export async function provision(options: { origin: string; adminKey: string; miners: MinerSpec[]; sessions: SessionSpec[] }) {

@@ -6,6 +6,8 @@ import { inject } from "vitest";
 import worker from "../workers/index";
 import type { FleetName } from "./setup/global-setup";
 import { TEST_ADMIN_KEY, TEST_ROUTER_KEY } from "./keys";
+import { privateKeyToAccount } from "viem/accounts";
+import { devMinerKey } from "../tools/dev-miner/sign.ts";
 
 const ORIGIN = "http://router.test";
 
@@ -51,7 +53,11 @@ export const uniqSessionId = () => 1000 + ((base % 1_000_000) * 1000 + counter++
 export { prng as mulberry32 } from "../tools/dev-miner/prng.ts";
 
 /** Registers fleet miners under a fresh model name and returns it (plus the router's miner ids). */
-export async function minersFor(names: FleetName[], options: { maxConcurrency?: number; model?: string; offchain?: boolean } = {}) {
+/** The EVM address a fleet miner signs with (its dev-only key, `devMinerKey(name)`). */
+export const fleetAddress = (name: FleetName) => privateKeyToAccount(devMinerKey(name)).address;
+
+/** `registered`: the fleet miners to register with their signing address (`fleetAddress`). */
+export async function minersFor(names: FleetName[], options: { maxConcurrency?: number; model?: string; offchain?: boolean; registered?: FleetName[] } = {}) {
   const model = options.model ?? uniq("model");
   const ids: Record<string, string> = {};
   for (const name of names) {
@@ -64,6 +70,7 @@ export async function minersFor(names: FleetName[], options: { maxConcurrency?: 
       models: [model],
       max_concurrency: options.maxConcurrency ?? 8,
       offchain: options.offchain ?? false,
+      ...(options.registered?.includes(name) ? { evm_address: fleetAddress(name) } : {}),
     });
     if (res.status !== 201) throw new Error(`registering ${name}: ${res.status} ${await res.text()}`);
     ids[name] = id;

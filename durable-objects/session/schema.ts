@@ -78,6 +78,11 @@ export const SESSION_MIGRATIONS = [
   `ALTER TABLE session ADD COLUMN shard INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE session ADD COLUMN version TEXT NOT NULL DEFAULT '';
    ALTER TABLE session ADD COLUMN layout TEXT;`,
+  // One signed receipt per ended task (see task-receipts.ts).
+  `CREATE TABLE receipts (
+     task_id INTEGER PRIMARY KEY,
+     receipt TEXT NOT NULL
+   );`,
 ] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";

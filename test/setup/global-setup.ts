@@ -1,5 +1,6 @@
 import type { TestProject } from "vitest/node";
 import { startDevMiner } from "../../tools/dev-miner/server.ts";
+import { devMinerKey } from "../../tools/dev-miner/sign.ts";
 import { startWebServer } from "./web-server.ts";
 import { startSecondRouter } from "./second-router.ts";
 import { startFacilitator } from "../../tools/dev-facilitator/server.ts";
@@ -48,6 +49,15 @@ const FLEET = {
   benchA: { latencyMs: 1, contextWords: 64, poison: "POISON-PILL" },
   benchB: { latencyMs: 2, contextWords: 64, poison: "POISON-PILL" },
   benchC: { latencyMs: 3, contextWords: 64, poison: "POISON-PILL" },
+  // Signing miners (test/receipts.test.ts): each signs with devMinerKey(its name) when the router asks; the
+  // test registers it under that key's address. otherKey signs with another key, otherOutput over another text.
+  signedA: { latencyMs: 5, signerKey: devMinerKey("signedA") },
+  signedB: { latencyMs: 10, signerKey: devMinerKey("signedB") },
+  signedC: { latencyMs: 15, signerKey: devMinerKey("signedC") },
+  signedWrong: { latencyMs: 1, wrongRate: 1, signerKey: devMinerKey("signedWrong") },
+  otherKey: { latencyMs: 1, signerKey: devMinerKey("otherKey"), signAs: "other-key" },
+  otherOutput: { latencyMs: 2, signerKey: devMinerKey("otherOutput"), signAs: "other-output" },
+  signedStreamer: { latencyMs: 0, streamChunkDelayMs: 5, signerKey: devMinerKey("signedStreamer") },
 } as const;
 
 export type FleetName = keyof typeof FLEET;

@@ -10,6 +10,8 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { DEFAULT_BEHAVIOUR, faultDice, mergeBehaviour, type DevMinerBehaviour } from "./behaviour.ts";
 import { countTokens, embed, generate, jsonAnswer } from "./model.ts";
+import { signResult } from "./sign.ts";
+import { SIGNATURE_FIELD, SIGNATURE_HEADER } from "../../workers/miners/result-signature.ts";
 
 export type DevMinerOptions = Partial<DevMinerBehaviour> & {
   name?: string;
@@ -19,6 +21,8 @@ export type DevMinerOptions = Partial<DevMinerBehaviour> & {
   /** Models served; "*" serves any model name asked for (handy when tests pool miners by model). */
   models?: string[];
   seed?: number;
+  /** A private key (0x + 64 hex) to sign results with (EIP-191), when the router asks; none = never signs. */
+  signerKey?: `0x${string}`;
 };
 
 export type DevMiner = { url: string; port: number; name: string; close(): Promise<void> };
@@ -113,7 +117,8 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
     const offchain = offchainOf(body);
     if (offchain && behaviour.deferResults) {
       // Accept now, deliver later through the router (errors are the router's to notice: it times the task out).
-      void deliverLater(offchain, body, chat).catch((err) => console.error(`dev miner ${name}: off-chain delivery failed: ${err}`));
+      const header = (h: string) => c.req.header(h);
+      void deliverLater(offchain, body, header).catch((err) => console.error(`dev miner ${name}: off-chain delivery failed: ${err}`));
       return c.json({ status: "accepted", delivery: "offchain" }, 202);
     }
     let prompt = promptOf(body, chat);
@@ -168,6 +173,7 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
     const text = pad(generated.text + (fate === "correct" ? current.appendText : ""), current.hugeBodyBytes);
     const finishReason = truncated ? "length" : "stop";
     const usage = { prompt_tokens: countTokens(prompt), completion_tokens: countTokens(text), total_tokens: countTokens(prompt) + countTokens(text) };
+    const signature = await signResult(options.signerKey, current.signAs, (h) => c.req.header(h), text);
     const id = `${chat ? "chatcmpl" : "cmpl"}-${name}-${stats.requests}`;
     const created = Math.floor(Date.now() / 1000);
 
@@ -196,8 +202,16 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
           }
           send(
             chat
-              ? { id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta: {}, finish_reason: finishReason }], usage }
-              : { id, object: "text_completion", created, model, choices: [{ index: 0, text: "", finish_reason: finishReason, logprobs: null }], usage },
+              ? { id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta: {}, finish_reason: finishReason }], usage, [SIGNATURE_FIELD]: signature }
+              : {
+                  id,
+                  object: "text_completion",
+                  created,
+                  model,
+                  choices: [{ index: 0, text: "", finish_reason: finishReason, logprobs: null }],
+                  usage,
+                  [SIGNATURE_FIELD]: signature,
+                },
           );
           controller.enqueue(encoder.encode("data: [DONE]\n\n"));
           controller.close();
@@ -209,6 +223,8 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
       chat
         ? { id, object: "chat.completion", created, model, choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: finishReason }], usage }
         : { id, object: "text_completion", created, model, choices: [{ index: 0, text, finish_reason: finishReason, logprobs: null }], usage },
+      200,
+      signature ? { [SIGNATURE_HEADER]: signature } : {},
     );
   }
 
@@ -234,7 +250,7 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
     return (JSON.parse(text) as { content: string }[]).map((m) => m.content).join("\n");
   }
 
-  async function deliverLater(offchain: Offchain, body: Record<string, unknown>, _chat: boolean) {
+  async function deliverLater(offchain: Offchain, body: Record<string, unknown>, header: (name: string) => string | undefined) {
     await new Promise((r) => setTimeout(r, behaviour.latencyMs));
     const prompt = await fetchPrompt(offchain);
     const maxTokens = typeof body["max_tokens"] === "number" ? body["max_tokens"] : undefined;
@@ -245,7 +261,12 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
     const res = await fetch(offchain.result_url, {
       method: "POST",
       headers: { authorization: `Bearer ${offchain.token}`, "content-type": "application/json" },
-      body: JSON.stringify({ session_id: offchain.session_id, task_id: offchain.task_id, result: text }),
+      body: JSON.stringify({
+        session_id: offchain.session_id,
+        task_id: offchain.task_id,
+        result: text,
+        [SIGNATURE_FIELD]: await signResult(options.signerKey, behaviour.signAs, header, text),
+      }),
     });
     if (!res.ok) throw new Error(`result route answered ${res.status}`);
   }

@@ -42,7 +42,7 @@ export class MinerPool {
       picked = this.pick(await this.refresh(model), count, exclude, preference);
     }
     for (const p of picked) this.local.set(p.id, (this.local.get(p.id) ?? 0) + 1);
-    return picked.map(({ id, url, credential, offchain, latencyMs }) => ({ id, url, credential, latencyMs, ...(offchain ? { offchain } : {}) }));
+    return picked.map(({ id, url, credential, offchain, latencyMs, address }) => ({ id, url, credential, latencyMs, address: address ?? null, ...(offchain ? { offchain } : {}) }));
   }
 
   private pick(candidates: readonly MinerCandidate[], count: number, exclude: readonly string[], preference: Preference): MinerCandidate[] {

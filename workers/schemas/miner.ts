@@ -75,4 +75,12 @@ export const MinerPublicSchema = z
 export type MinerPublic = z.infer<typeof MinerPublicSchema>;
 
 /** A miner as the dispatcher needs it: where, with what credential, and how fast it usually answers (ms, when measured). */
-export type MinerTarget = { id: string; url: string; credential: string; offchain?: boolean; latencyMs?: number | null };
+export type MinerTarget = {
+  id: string;
+  url: string;
+  credential: string;
+  offchain?: boolean;
+  latencyMs?: number | null;
+  /** The miner's registered EVM address: what its result signatures are checked against (`miners/result-signature.ts`). */
+  address?: string | null;
+};
