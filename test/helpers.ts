@@ -86,10 +86,10 @@ export async function createSession(fields: Record<string, unknown>): Promise<nu
 }
 
 /** What a dev miner has received (its last 100 requests), read over HTTP. */
-export async function minerInbox(name: FleetName): Promise<{ path: string; body: Record<string, unknown> }[]> {
+export async function minerInbox(name: FleetName): Promise<{ path: string; body: Record<string, unknown>; signing: Record<string, string> }[]> {
   const m = fleet()[name];
   const res = await fetch(`${m.url}/dev/stats`, { headers: { authorization: `Bearer ${m.token}` } });
-  return ((await res.json()) as { recent: { path: string; body: Record<string, unknown> }[] }).recent;
+  return ((await res.json()) as { recent: { path: string; body: Record<string, unknown>; signing: Record<string, string> }[] }).recent;
 }
 
 /** Dev miner request counter, read over HTTP like any client would. */

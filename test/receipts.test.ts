@@ -7,7 +7,10 @@ import { signReceipt } from "../workers/receipts/router-signer";
 import { verifyReceipt } from "../workers/receipts/verify-receipt";
 import { MinerPublicSchema } from "../workers/schemas/miner";
 import { CompletionResponseSchema } from "../workers/schemas/completion";
-import { call, createSession, minersFor } from "./helpers";
+import { call, createSession, minerInbox, minersFor, until } from "./helpers";
+import { claimFromHeaders, type ResultClaim, resultMessage } from "../workers/miners/result-signature";
+import { sha256Hex } from "../workers/crypto/sha256";
+import { devMinerKey } from "../tools/dev-miner/sign.ts";
 import { TEST_ROUTER_SIGNER_KEY } from "./keys";
 import { flushReports } from "./report-flush";
 import receiptJsonSchema from "../docs/receipt.schema.json";
@@ -255,5 +258,45 @@ describe("receipts", () => {
 
   it("docs/receipt.schema.json is the receipt schema as JSON Schema", () => {
     expect(receiptJsonSchema).toEqual(JSON.parse(JSON.stringify(z.toJSONSchema(ReceiptSchema, { target: "draft-2020-12" }))));
+  });
+});
+
+describe("off-chain deliveries", () => {
+  type Dispatch = { body: { cortensor?: { task_id: number; token: string; payload_url: string } }; signing: Record<string, string> };
+
+  /** Runs one v3 task on the off-chain miner and delivers its result in the miner's place, signed as `sign` says. */
+  async function deliverSigned(sign: (claim: ResultClaim) => Promise<string>) {
+    const { model, ids } = await minersFor(["offchain"], { offchain: true, registered: ["offchain"] });
+    const sessionId = await createSession({ model, signatures: "require" });
+    const pending = call(`/api/v3/completions/${sessionId}`, { method: "POST", json: { prompt: "deliver it signed", timeout: 20, precommit_timeout: 15 } });
+    const dispatch = await until(async () =>
+      (await minerInbox("offchain")).map((r) => r as unknown as Dispatch).find((r) => r.body.cortensor?.payload_url.includes(`s${sessionId}%2F`)),
+    );
+    const task = dispatch.body.cortensor;
+    const claim = claimFromHeaders((h) => dispatch.signing[h]);
+    if (!task || !claim) throw new Error("the router asked for no signature");
+    expect(claim).toEqual({ router: router.address, sessionId, taskId: task.task_id, requestHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const result = "Delivered off chain, signed.";
+    const cortensor_signature = await sign({ ...claim, outputHash: await sha256Hex(result) });
+    const delivered = await call("/api/v3/offchain/result", { method: "POST", key: task.token, json: { session_id: sessionId, task_id: task.task_id, result, cortensor_signature } });
+    expect(delivered.status).toBe(200);
+    return { res: await pending, sessionId, taskId: task.task_id, minerId: ids["offchain"] };
+  }
+
+  it("take the signature from the delivery's body", async () => {
+    const key = privateKeyToAccount(devMinerKey("offchain"));
+    const { res, sessionId, taskId, minerId } = await deliverSigned((claim) => key.signMessage({ message: resultMessage(claim) }));
+    expect(res.status).toBe(200);
+    expect(CompletionResponseSchema.parse(await res.json()).miners).toMatchObject([{ miner: minerId, signature: "valid" }]);
+    const receipt = await receiptOf(sessionId, taskId);
+    expect(receipt.miners[0]).toMatchObject({ signature_status: "valid" });
+    expect(failing(await verifyReceipt(receipt, { router: router.address }))).toEqual([]);
+  });
+
+  it("refuse a delivery signed by another key under require", async () => {
+    const stranger = privateKeyToAccount(devMinerKey("not the offchain miner"));
+    const { res } = await deliverSigned((claim) => stranger.signMessage({ message: resultMessage(claim) }));
+    expect(res.status).toBe(502);
+    expect(await res.json()).toMatchObject({ error: { code: "miners_failed", details: { miners: [{ fault: "miner", error: expect.stringContaining("signature") }] } } });
   });
 });

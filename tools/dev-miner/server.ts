@@ -27,7 +27,8 @@ export type DevMinerOptions = Partial<DevMinerBehaviour> & {
 
 export type DevMiner = { url: string; port: number; name: string; close(): Promise<void> };
 
-type Recent = { path: string; at: string; body: unknown };
+/** `signing`: the `x-cortensor-*` headers the router sent (what it asked to be signed). */
+type Recent = { path: string; at: string; body: unknown; signing: Record<string, string> };
 
 const openAiError = (message: string, type: string, code: string | null = null) => ({ error: { message, type, code } });
 
@@ -109,7 +110,8 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
       return c.json(openAiError("body is not JSON", "invalid_request_error"), 400);
     }
     stats.requests++;
-    stats.recent.push({ path: c.req.path, at: new Date().toISOString(), body });
+    const signing = Object.fromEntries(Object.entries(c.req.header()).filter(([h]) => h.startsWith("x-cortensor-")));
+    stats.recent.push({ path: c.req.path, at: new Date().toISOString(), body, signing });
     if (stats.recent.length > 100) stats.recent.shift();
 
     const model = typeof body["model"] === "string" ? body["model"] : models[0]!;
