@@ -56,6 +56,8 @@ describe("miner signatures", () => {
     expect(failing(verdict)).toEqual([]);
     expect(verdict.checks.filter((c) => c.name.startsWith("miner-signature:")).map((c) => c.result)).toEqual(["pass", "pass", "pass"]);
     expect(verdict.checks.find((c) => c.name === "consensus-decision")?.result).toBe("pass");
+    // Signed on its first read, and the same receipt on every read after.
+    expect(await receiptOf(sessionId, completion.task_id)).toEqual(receipt);
   });
 
   it("under require, a miner signing with another key or over another output is refused as its failure and replaced", async () => {
@@ -278,7 +280,11 @@ describe("off-chain deliveries", () => {
     expect(claim).toEqual({ router: router.address, sessionId, taskId: task.task_id, requestHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const result = "Delivered off chain, signed.";
     const cortensor_signature = await sign({ ...claim, outputHash: await sha256Hex(result) });
-    const delivered = await call("/api/v3/offchain/result", { method: "POST", key: task.token, json: { session_id: sessionId, task_id: task.task_id, result, cortensor_signature } });
+    const delivered = await call("/api/v3/offchain/result", {
+      method: "POST",
+      key: task.token,
+      json: { session_id: sessionId, task_id: task.task_id, result, cortensor_signature },
+    });
     expect(delivered.status).toBe(200);
     return { res: await pending, sessionId, taskId: task.task_id, minerId: ids["offchain"] };
   }

@@ -331,16 +331,9 @@ export class SessionObject extends SqliteObject {
       const recorded = await recordOutcome(deps, { taskId, session, plan, outcome, requestId, promptUrn, payloadVersion: input.payload?.version });
       // Queued in this storage turn, with the outcome; the registry gets them in a batch.
       this.reports.report(taskId, outcome.slots);
-      const task = {
-        sessionId: session.id,
-        taskId,
-        requestHash: input.requestHash,
-        private: session.config.private,
-        redundancy: plan.redundancy,
-        signatures: session.config.signatures,
-      };
-      // A receipt that could not be signed leaves the task's answer as it is; its route then answers 404.
-      if (receipt) await this.receipts.issue(task, receipt, recorded.ok).catch((err) => console.error("issuing a receipt failed", err));
+      // The receipt's body, in the storage turn that recorded the outcome; signed when first read.
+      if (receipt)
+        this.receipts.record({ sessionId: session.id, taskId, requestHash: input.requestHash, redundancy: plan.redundancy, config: session.config }, receipt, recorded.ok);
       return recorded;
     });
     this.running.set(taskId, { run, result });
