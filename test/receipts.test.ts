@@ -222,6 +222,8 @@ describe("receipts", () => {
     }
     // A field no other check covers: only the router's signature says it changed.
     expect(failing(await verifyReceipt({ ...receipt, issued_at: new Date(0).toISOString() }))).toEqual(["router-signature"]);
+    // A field the receipt format does not have is refused: it would be outside what the router signed.
+    expect(failing(await verifyReceipt({ ...receipt, note: "not signed" }))).toEqual(["format"]);
     // An output handed to the verifier is held to its precommit too.
     expect(failing(await verifyReceipt(receipt, { outputs: { [right.slot]: `${right.output} ` } }))).toEqual([`output-hash:${right.slot}`]);
   });

@@ -98,6 +98,11 @@ export async function signingCosts() {
 export async function printSigningCosts() {
   const costs = await signingCosts();
   console.log(`\nsigned results and receipts: CPU per operation, median of ${ROUNDS} (Node, the same viem code workerd runs)\n`);
-  console.log(table(["operation", "ms"], costs.map((c) => [c.what, c.ms])));
+  console.log(
+    table(
+      ["operation", "ms"],
+      costs.map((c) => [c.what, c.ms]),
+    ),
+  );
   return costs;
 }
