@@ -122,7 +122,7 @@ describe("miner signatures", () => {
 
   it("reads a streamed result's signature from its last chunk", async () => {
     const { model } = await minersFor(["signedStreamer"], { registered: ["signedStreamer"] });
-    const sessionId = await createSession({ model, signatures: "require" });
+    const sessionId = await createSession({ model, signatures: "prefer" });
     const res = await call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: "stream it signed", stream: true, timeout: 20 } });
     expect(res.status).toBe(200);
     const text = await res.text();
@@ -131,6 +131,17 @@ describe("miner signatures", () => {
     const receipt = await receiptOf(sessionId, taskId);
     expect(receipt.miners[0]).toMatchObject({ signature_status: "valid", counted: true });
     expect(failing(await verifyReceipt(receipt, { router: router.address }))).toEqual([]);
+  });
+
+  it("under require, streams no text before its signature checked out", async () => {
+    const { model } = await minersFor(["signedStreamer"], { registered: ["signedStreamer"] });
+    const sessionId = await createSession({ model, signatures: "require" });
+    const res = await call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: "stream it only once signed", stream: true, timeout: 20 } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("data: [DONE]");
+    // The miner was asked for a whole answer, not a stream.
+    const asked = (await minerInbox("signedStreamer")).find((r) => JSON.stringify(r.body).includes("stream it only once signed"));
+    expect(asked?.body["stream"]).toBe(false);
   });
 
   it("a task every miner fails under require still has a receipt, with no chosen output", async () => {

@@ -28,8 +28,10 @@ type Call = (target: MinerTarget, request: MinerRequest, options: Pick<CallMiner
 export function signedCalls(policy: SignaturePolicy, task: Omit<ResultClaim, "outputHash">, call: Call): Call {
   if (policy === "off") return call;
   const headers = signHeaders(task);
-  return async (target, request, options) => {
-    const output = await call(target, request, { ...options, headers });
+  return async (target, request, { onDelta, ...options }) => {
+    // Under require no text reaches a client before its signature checked out: the miner is not asked to stream
+    // (a live stream then answers once the task is decided, as stream_policy "consensus" does).
+    const output = await call(target, request, { ...options, ...(policy === "prefer" && onDelta ? { onDelta } : {}), headers });
     return { ...output, signatureStatus: await checkSignature(policy, task, target, output) };
   };
 }
