@@ -20,7 +20,8 @@
  * BENCH_WRANGLER=0 (skip wrangler dev), BENCH_PORTKEY=0 (skip Portkey),
  * BENCH_PORTKEY_VERSION (1.15.2), BENCH_SKIP_BUILD=1 (use dist/ as it is),
  * BENCH_ONLY=shards (only the sharded-session series, on Miniflare), BENCH_ONLY=signing (only the
- * CPU of signed results and receipts, scripts/bench/signing.ts; no runtime started).
+ * CPU of signed results and receipts, then tasks with signatures off and required at r=1 and r=3 on
+ * Miniflare, port BENCH_PORT + 4: scripts/bench/signing.ts).
  */
 import { rmSync } from "node:fs";
 import { startDevMiner } from "../tools/dev-miner/server.ts";
@@ -35,7 +36,7 @@ import { runSeries, type SeriesPoint, seriesCells, seriesHeader } from "./bench/
 import { provision } from "./provision.ts";
 import { issueBenchKey } from "./bench/bench-key.ts";
 import { type Busiest, busiest, objectCounts } from "./bench/object-traffic.ts";
-import { printSigningCosts } from "./bench/signing.ts";
+import { printSigningBench, printSigningCosts } from "./bench/signing.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const SEQUENTIAL = env("BENCH_REQUESTS", 200);
@@ -54,7 +55,7 @@ const shardedSession = (n: number) => 20 + n;
 const ONLY = process.env["BENCH_ONLY"];
 if (ONLY !== undefined && ONLY !== "shards" && ONLY !== "signing") throw new Error(`BENCH_ONLY=${ONLY}: the subsets are "shards" and "signing"`);
 if (ONLY === "signing") {
-  await printSigningCosts();
+  await printSigningBench({ port: PORT + 4, requests: Math.min(SEQUENTIAL, 100), rounds: ROUNDS, skipBuild: process.env["BENCH_SKIP_BUILD"] === "1" });
   process.exit(0);
 }
 

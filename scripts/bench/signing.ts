@@ -4,7 +4,8 @@
  * V8): a miner signing its result, the Session object checking one result's
  * signature (a redundancy-r task checks r), the router signing a receipt
  * (on its first read), and the offline verifier at redundancy 1 and 3.
- * BENCH_ONLY=signing runs only this (no runtime to start).
+ * BENCH_ONLY=signing runs only this, and then the same tasks end to end with
+ * signatures off and required (signing-latency.ts).
  */
 import { privateKeyToAccount } from "viem/accounts";
 import { findAgreement } from "../../workers/consensus/agreement.ts";
@@ -17,6 +18,7 @@ import { routerSigner, signReceipt } from "../../workers/receipts/router-signer.
 import { verifyReceipt } from "../../workers/receipts/verify-receipt.ts";
 import { devMinerKey } from "../../tools/dev-miner/sign.ts";
 import { table } from "./report.ts";
+import { signingLatency } from "./signing-latency.ts";
 
 const ROUNDS = Number(process.env["BENCH_SIGNING_ROUNDS"] ?? 100);
 const router = routerSigner(DEV_ROUTER_SIGNER_KEY);
@@ -105,4 +107,32 @@ export async function printSigningCosts() {
     ),
   );
   return costs;
+}
+
+/** BENCH_ONLY=signing: the CPU figures, then the end-to-end scenarios on Miniflare. */
+export async function printSigningBench(options: { port: number; requests: number; rounds: number; skipBuild: boolean }) {
+  const costs = await printSigningCosts();
+  const rows = await signingLatency(options);
+  const off = (r: number) => rows.find((x) => x.redundancy === r && x.signatures === "off");
+  console.log(`\nend to end, zero-latency signing dev miners, Miniflare: ${options.requests} sequential requests a scenario, median of ${options.rounds} round(s)\n`);
+  console.log(
+    table(
+      ["redundancy", "signatures", "p50 ms", "rounds' p50", "added p50", "workerd CPU ms/task", "added CPU", "failed"],
+      rows.map((r) => {
+        const base = off(r.redundancy);
+        const more = base && r !== base;
+        return [
+          r.redundancy,
+          r.signatures,
+          r.p50,
+          r.p50_rounds.join(" / "),
+          more ? Math.round((r.p50 - base.p50) * 100) / 100 : undefined,
+          r.cpu_ms_per_task,
+          more ? Math.round((r.cpu_ms_per_task - base.cpu_ms_per_task) * 100) / 100 : undefined,
+          r.failures,
+        ];
+      }),
+    ),
+  );
+  console.log(`\n${JSON.stringify({ signing: costs, signing_end_to_end: rows })}`);
 }

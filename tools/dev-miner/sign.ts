@@ -19,11 +19,22 @@ export const SIGN_AS: readonly SignAs[] = ["right", "other-key", "other-output",
  */
 export const devMinerKey = (label: string): Hex => keccak256(stringToBytes(`cortensor dev-only miner key: ${label}`));
 
+const accounts = new Map<Hex, ReturnType<typeof privateKeyToAccount>>();
+/** Deriving an account costs a curve multiplication: once per key, not per result. */
+function account(key: Hex) {
+  let found = accounts.get(key);
+  if (!found) {
+    found = privateKeyToAccount(key);
+    accounts.set(key, found);
+  }
+  return found;
+}
+
 /** The signature for a result, when the router asked for one (its headers) and the miner has a key. */
 export async function signResult(key: Hex | undefined, signAs: SignAs, header: (name: string) => string | undefined, text: string): Promise<Hex | undefined> {
   const claim = claimFromHeaders(header);
   if (!key || !claim || signAs === "none") return undefined;
-  const signer = privateKeyToAccount(signAs === "other-key" ? keccak256(key) : key);
+  const signer = account(signAs === "other-key" ? keccak256(key) : key);
   const signed = signAs === "other-output" ? `${text} (not what was sent)` : text;
   return signer.signMessage({ message: resultMessage({ ...claim, outputHash: await sha256Hex(signed) }) });
 }
