@@ -189,8 +189,8 @@ export class SessionObject extends SqliteObject {
   }
 
   /** A task's signed receipt; null where the session, the task or its receipt (still running) does not exist. */
-  getReceipt(taskId: number) {
-    return this.configured() ? this.receipts.get(taskId) : null;
+  async getReceipt(taskId: number) {
+    return this.configured() ? await this.receipts.get(taskId) : null;
   }
 
   /** Whether a task was already submitted under this request id. */
