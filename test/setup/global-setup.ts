@@ -57,6 +57,7 @@ const FLEET = {
   signedWrong: { latencyMs: 1, wrongRate: 1, signerKey: devMinerKey("signedWrong") },
   otherKey: { latencyMs: 1, signerKey: devMinerKey("otherKey"), signAs: "other-key" },
   otherOutput: { latencyMs: 2, signerKey: devMinerKey("otherOutput"), signAs: "other-output" },
+  otherTask: { latencyMs: 1, signerKey: devMinerKey("otherTask"), signAs: "other-task" },
   signedStreamer: { latencyMs: 0, streamChunkDelayMs: 5, signerKey: devMinerKey("signedStreamer") },
 } as const;
 

@@ -9,9 +9,12 @@ import { keccak256, stringToBytes } from "viem";
 import { claimFromHeaders, resultMessage } from "../../workers/miners/result-signature.ts";
 import { sha256Hex } from "../../workers/crypto/sha256.ts";
 
-/** right: signs its own result; other-key: signs with a key not its registered one; other-output: signs another text; none: never signs. */
-export type SignAs = "right" | "other-key" | "other-output" | "none";
-export const SIGN_AS: readonly SignAs[] = ["right", "other-key", "other-output", "none"];
+/**
+ * right: signs its own result; other-key: signs with a key not its registered one; other-output: signs another text;
+ * other-task: signs its result as if for the next task (a signature replayed across tasks); none: never signs.
+ */
+export type SignAs = "right" | "other-key" | "other-output" | "other-task" | "none";
+export const SIGN_AS: readonly SignAs[] = ["right", "other-key", "other-output", "other-task", "none"];
 
 /**
  * A DEV-ONLY key derived from a public label: keccak256("cortensor dev-only miner key: {label}").
@@ -36,5 +39,6 @@ export async function signResult(key: Hex | undefined, signAs: SignAs, header: (
   if (!key || !claim || signAs === "none") return undefined;
   const signer = account(signAs === "other-key" ? keccak256(key) : key);
   const signed = signAs === "other-output" ? `${text} (not what was sent)` : text;
-  return signer.signMessage({ message: resultMessage({ ...claim, outputHash: await sha256Hex(signed) }) });
+  const taskId = signAs === "other-task" ? claim.taskId + 1 : claim.taskId;
+  return signer.signMessage({ message: resultMessage({ ...claim, taskId, outputHash: await sha256Hex(signed) }) });
 }
