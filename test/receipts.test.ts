@@ -153,6 +153,8 @@ describe("miner signatures", () => {
     expect(await res.json()).toMatchObject({ error: { code: "miners_failed", details: { miners: [{ fault: "miner", error: expect.stringContaining("no result signature") }] } } });
     const listed = (await (await call(`/api/v1/tasks/${sessionId}`)).json()) as { tasks: { task_id: number }[] };
     const taskId = listed.tasks[0]?.task_id ?? -1;
+    // The failure links its receipt in a header.
+    expect(res.headers.get("x-receipt-url")).toBe(`/api/v1/tasks/${sessionId}/${taskId}/receipt`);
     const receipt = await receiptOf(sessionId, taskId);
     expect(receipt).toMatchObject({ outcome: "failed", chosen: null, miners: [{ status: "failed", fault: "miner", counted: false }] });
     expect(failing(await verifyReceipt(receipt, { router: router.address }))).toEqual([]);

@@ -23,6 +23,7 @@ import { ReputationReports } from "./reputation-reports";
 import { SESSION_MIGRATIONS, type StoredError, storedError, type TaskRow } from "./schema";
 import { TaskPayloads } from "./task-payloads";
 import { TaskReceipts } from "./task-receipts";
+import { receiptPath } from "../../workers/receipts/receipt-schema";
 import { type Configured, planTask, refusal } from "./task-plan";
 import { TaskStore } from "./task-store";
 import { privateTaskDetail, taskDetail, taskSummary } from "./task-view";
@@ -332,9 +333,10 @@ export class SessionObject extends SqliteObject {
       // Queued in this storage turn, with the outcome; the registry gets them in a batch.
       this.reports.report(taskId, outcome.slots);
       // The receipt's body, in the storage turn that recorded the outcome; signed when first read.
-      if (receipt)
-        this.receipts.record({ sessionId: session.id, taskId, requestHash: input.requestHash, redundancy: plan.redundancy, config: session.config }, receipt, recorded.ok);
-      return recorded;
+      if (!receipt) return recorded;
+      this.receipts.record({ sessionId: session.id, taskId, requestHash: input.requestHash, redundancy: plan.redundancy, config: session.config }, receipt, recorded.ok);
+      // A completion links its receipt in its body; a failure, in a header.
+      return recorded.ok ? recorded : { ...recorded, headers: { ...recorded.headers, "x-receipt-url": receiptPath(session.id, taskId) } };
     });
     this.running.set(taskId, { run, result });
     this.ctx.waitUntil(
