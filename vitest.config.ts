@@ -1,7 +1,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { devAccountKeys } from "./tools/dev-chain/server.ts";
-import { TEST_ADMIN_KEY, TEST_CREDENTIAL_KEY, TEST_PAYLOAD_MASTER_KEY, TEST_ROUTER_KEY } from "./test/keys.ts";
+import { TEST_ADMIN_KEY, TEST_CREDENTIAL_KEY, TEST_PAYLOAD_MASTER_KEY, TEST_ROUTER_KEY, TEST_ROUTER_SIGNER_KEY } from "./test/keys.ts";
 
 export default defineConfig({
   test: {
@@ -19,6 +19,7 @@ export default defineConfig({
                 ADMIN_API_KEY: TEST_ADMIN_KEY,
                 MINER_CREDENTIAL_KEY: TEST_CREDENTIAL_KEY,
                 PAYLOAD_MASTER_KEY: TEST_PAYLOAD_MASTER_KEY,
+                ROUTER_SIGNER_KEY: TEST_ROUTER_SIGNER_KEY,
                 // v3 replica-tier pools; test/work.test.ts creates these sessions.
                 V3_SESSION_POOLS: JSON.stringify({ "1": 801, "3": 803, "5": 805 }),
                 // A second R2 backend, to exercise backend_index.

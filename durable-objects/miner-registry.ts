@@ -247,6 +247,7 @@ export class MinerRegistry extends SqliteObject {
         // Off-chain delivery is an extension of the OpenAI request; a NeuroShard node always gets the prompt.
         offchain: r.offchain === 1 && r.protocol === "openai",
         protocol: r.protocol,
+        address: r.evm_address,
         reputation: r.reputation,
         maxConcurrency: r.max_concurrency,
         inFlight: this.inFlight(r.id),

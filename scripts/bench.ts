@@ -19,7 +19,9 @@
  * BENCH_CONNECTIONS (16), BENCH_ROUNDS (rounds, 3; each figure is the median round's), BENCH_PORT (5110; uses the next 3 ports too, and the profiler BENCH_PORT + 9),
  * BENCH_WRANGLER=0 (skip wrangler dev), BENCH_PORTKEY=0 (skip Portkey),
  * BENCH_PORTKEY_VERSION (1.15.2), BENCH_SKIP_BUILD=1 (use dist/ as it is),
- * BENCH_ONLY=shards (only the sharded-session series, on Miniflare).
+ * BENCH_ONLY=shards (only the sharded-session series, on Miniflare), BENCH_ONLY=signing (only the
+ * CPU of signed results and receipts, then tasks with signatures off and required at r=1 and r=3 on
+ * Miniflare, port BENCH_PORT + 4: scripts/bench/signing.ts).
  */
 import { rmSync } from "node:fs";
 import { startDevMiner } from "../tools/dev-miner/server.ts";
@@ -34,6 +36,7 @@ import { runSeries, type SeriesPoint, seriesCells, seriesHeader } from "./bench/
 import { provision } from "./provision.ts";
 import { issueBenchKey, prompt, viaGateway, viaRouter } from "./bench/clients.ts";
 import { type Busiest, busiest, objectCounts } from "./bench/object-traffic.ts";
+import { printSigningBench, printSigningCosts } from "./bench/signing.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const SEQUENTIAL = env("BENCH_REQUESTS", 200);
@@ -50,7 +53,11 @@ const SCALING_SESSIONS = [11, 12, 13, 14, 15, 16, 17, 18];
 const SHARD_COUNTS = [1, 2, 4, 8];
 const shardedSession = (n: number) => 20 + n;
 const ONLY = process.env["BENCH_ONLY"];
-if (ONLY !== undefined && ONLY !== "shards") throw new Error(`BENCH_ONLY=${ONLY}: the only subset is "shards"`);
+if (ONLY !== undefined && ONLY !== "shards" && ONLY !== "signing") throw new Error(`BENCH_ONLY=${ONLY}: the subsets are "shards" and "signing"`);
+if (ONLY === "signing") {
+  await printSigningBench({ port: PORT + 4, requests: Math.min(SEQUENTIAL, 100), rounds: ROUNDS, skipBuild: process.env["BENCH_SKIP_BUILD"] === "1" });
+  process.exit(0);
+}
 
 const json = { "content-type": "application/json" };
 const minerDirect =
@@ -461,7 +468,8 @@ try {
     for (const s of shards) if (s.first_failure) console.log(`  first failure, ${s.n} shard(s): ${s.first_failure}`);
     for (const t of ttft) if (t.first_failure) console.log(`  first failure, ${t.name}: ${t.first_failure}`);
     for (const n of notes) console.log(`  note: ${n}`);
-    console.log(`\n${JSON.stringify(summary)}`);
+    const signing = await printSigningCosts();
+    console.log(`\n${JSON.stringify({ ...summary, signing })}`);
   }
 } finally {
   await stopAll();

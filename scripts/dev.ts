@@ -11,7 +11,9 @@
  * crash, `kill -9`), it leaves nothing running: wrangler runs under
  * scripts/supervise.ts, which ends its process group once we are gone.
  */
+import { privateKeyToAccount } from "viem/accounts";
 import { startDevMiner } from "../tools/dev-miner/server.ts";
+import { devMinerKey } from "../tools/dev-miner/sign.ts";
 import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_KEY, DEV_ROUTER_TOKEN } from "../workers/config/dev-credentials.ts";
 import { startLocalRouter } from "./local-router.ts";
 import { startFacilitator } from "../tools/dev-facilitator/server.ts";
@@ -56,7 +58,9 @@ async function start() {
   const miners = [];
   for (const [i, port] of MINER_PORTS.entries()) {
     const n = i + 1;
-    const miner = await startDevMiner({ name: `dev-miner-${n}`, port, token: `dev-miner-token-${n}`, latencyMs: 20 * n, models: [MODEL], deferResults: n === 3 });
+    // Each signs its results with a DEV-ONLY key anyone can derive (devMinerKey): registered under its address, so receipts show signed results.
+    const signerKey = devMinerKey(`dev-miner-${n}`);
+    const miner = await startDevMiner({ name: `dev-miner-${n}`, port, token: `dev-miner-token-${n}`, latencyMs: 20 * n, models: [MODEL], deferResults: n === 3, signerKey });
     started.push(miner);
     miners.push(miner);
   }
@@ -103,7 +107,14 @@ async function start() {
     origin: router.origin,
     adminKey: DEV_ADMIN_TOKEN,
     miners: [
-      ...miners.map((m, i) => ({ id: m.name, url: m.url, credential: `dev-miner-token-${i + 1}`, models: [MODEL], offchain: i === 1 || i === 2 })),
+      ...miners.map((m, i) => ({
+        id: m.name,
+        url: m.url,
+        credential: `dev-miner-token-${i + 1}`,
+        models: [MODEL],
+        offchain: i === 1 || i === 2,
+        evm_address: privateKeyToAccount(devMinerKey(m.name)).address,
+      })),
       { id: neuroShardMiner.name, url: neuroShardMiner.url, credential: "dev-miner-token-6", models: [MODEL], protocol: "neuroshard" as const },
     ],
     sessions: [
@@ -133,6 +144,7 @@ Router (local Workers runtime) listening on ${ORIGIN}
   API reference   ${ORIGIN}/docs   (OpenAPI 3.1: ${ORIGIN}/openapi.json)
   Router key      ${DEV_ROUTER_TOKEN}   (admin key: ${DEV_ADMIN_TOKEN}; both refused in production)
   Dev miners      ${miners.map((m) => `${m.name} ${m.url}`).join(", ")} (dev-miner-6 speaks NeuroShard)
+  Receipts        every task's at /api/v1/tasks/{session}/{task}/receipt (its completion's receipt_url); check one: npm run verify -- receipt.json
   Sessions        0 (redundancy 1), 1 (redundancy 3), 68 (redundancy 1; the docs' delegate, validate, factcheck examples)
   v3 pools        replicas 1 → session 91, 3 → 93, 5 → 95
   Trial routes    /api/v1/trial/* without a key: once per client per 15 minutes, on sessions 0 and 68

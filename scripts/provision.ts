@@ -3,8 +3,17 @@
  * existing miner is pointed at the given URL, an existing session gets the
  * given settings.
  */
-export type MinerSpec = { id: string; url: string; credential: string; models: string[]; max_concurrency?: number; offchain?: boolean; protocol?: "openai" | "neuroshard" };
-export type SessionSpec = { id: number; name: string; model: string; redundancy: number; max_nodes?: number; shards?: number };
+export type MinerSpec = {
+  id: string;
+  url: string;
+  credential: string;
+  models: string[];
+  max_concurrency?: number;
+  offchain?: boolean;
+  protocol?: "openai" | "neuroshard";
+  evm_address?: string;
+};
+export type SessionSpec = { id: number; name: string; model: string; redundancy: number; max_nodes?: number; shards?: number; signatures?: "off" | "prefer" | "require" };
 
 export async function provision(options: { origin: string; adminKey: string; miners: MinerSpec[]; sessions: SessionSpec[] }) {
   const send = async (method: string, path: string, body: unknown) => {

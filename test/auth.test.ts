@@ -2,6 +2,7 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, fetchWorker } from "./helpers";
 import { TEST_ADMIN_KEY, TEST_ROUTER_KEY } from "./keys";
+import { DEV_ROUTER_SIGNER_KEY } from "../workers/config/dev-credentials";
 
 /** The same Worker under another configuration, as `wrangler deploy` or `wrangler dev` would give it. */
 const withEnv = async (overrides: Record<string, string | undefined>, path: string, key?: string) =>
@@ -66,6 +67,17 @@ describe("auth", () => {
     expect(res.status).toBe(503);
     const { error } = (await res.json()) as { error: { details: { problems: string[] } } };
     expect(error.details.problems).toEqual(expect.arrayContaining(["ROUTER_API_KEYS secret is not set", "ADMIN_API_KEY secret is not set"]));
+  });
+
+  it("refuses to sign receipts in production with the dev signer key, none, or a key that is not one", async () => {
+    const problemsWith = async (key: string | undefined) => {
+      const res = await withEnv({ ENVIRONMENT: "production", ROUTER_SIGNER_KEY: key }, "/api/v1/ping");
+      expect(res.status).toBe(503);
+      return ((await res.json()) as { error: { details: { problems: string[] } } }).error.details.problems;
+    };
+    expect(await problemsWith(DEV_ROUTER_SIGNER_KEY)).toEqual(["ROUTER_SIGNER_KEY is the dev key"]);
+    expect(await problemsWith(undefined)).toEqual(["ROUTER_SIGNER_KEY secret is not set"]);
+    expect(await problemsWith("0x1234")).toEqual(["ROUTER_SIGNER_KEY must be a 0x-prefixed 32-byte hex private key"]);
   });
 
   it("serves a production configuration with real secrets", async () => {

@@ -6,6 +6,8 @@ import { inject } from "vitest";
 import worker from "../workers/index";
 import type { FleetName } from "./setup/global-setup";
 import { TEST_ADMIN_KEY, TEST_ROUTER_KEY } from "./keys";
+import { privateKeyToAccount } from "viem/accounts";
+import { devMinerKey } from "../tools/dev-miner/sign.ts";
 
 const ORIGIN = "http://router.test";
 
@@ -56,7 +58,11 @@ export const uniqSessionId = () => 1000 + ((base % 1_000_000) * 1000 + counter++
 export { prng as mulberry32 } from "../tools/dev-miner/prng.ts";
 
 /** Registers fleet miners under a fresh model name and returns it (plus the router's miner ids). */
-export async function minersFor(names: FleetName[], options: { maxConcurrency?: number; model?: string; offchain?: boolean } = {}) {
+/** The EVM address a fleet miner signs with (its dev-only key, `devMinerKey(name)`). */
+export const fleetAddress = (name: FleetName) => privateKeyToAccount(devMinerKey(name)).address;
+
+/** `registered`: the fleet miners to register with their signing address (`fleetAddress`). */
+export async function minersFor(names: FleetName[], options: { maxConcurrency?: number; model?: string; offchain?: boolean; registered?: FleetName[] } = {}) {
   const model = options.model ?? uniq("model");
   const ids: Record<string, string> = {};
   for (const name of names) {
@@ -70,6 +76,7 @@ export async function minersFor(names: FleetName[], options: { maxConcurrency?: 
       max_concurrency: options.maxConcurrency ?? 8,
       offchain: options.offchain ?? false,
       protocol: m.protocol,
+      ...(options.registered?.includes(name) ? { evm_address: fleetAddress(name) } : {}),
     });
     if (res.status !== 201) throw new Error(`registering ${name}: ${res.status} ${await res.text()}`);
     ids[name] = id;
@@ -85,10 +92,10 @@ export async function createSession(fields: Record<string, unknown>): Promise<nu
 }
 
 /** What a dev miner has received (its last 100 requests), read over HTTP. */
-export async function minerInbox(name: FleetName): Promise<{ path: string; body: Record<string, unknown> }[]> {
+export async function minerInbox(name: FleetName): Promise<{ path: string; body: Record<string, unknown>; signing: Record<string, string> }[]> {
   const m = fleet()[name];
   const res = await fetch(`${m.url}/dev/stats`, { headers: { authorization: `Bearer ${m.token}` } });
-  return ((await res.json()) as { recent: { path: string; body: Record<string, unknown> }[] }).recent;
+  return ((await res.json()) as { recent: { path: string; body: Record<string, unknown>; signing: Record<string, string> }[] }).recent;
 }
 
 /** Dev miner request counter, read over HTTP like any client would. */

@@ -11,7 +11,7 @@ import { fleet } from "./helpers";
  * a given order so that each path (replacement, timeout, late result) is
  * taken every time.
  */
-function harness(order: FleetName[], plan: Partial<TaskPlan> & { redundancy: number }) {
+function harness(order: FleetName[], plan: Partial<TaskPlan> & { redundancy: number }, selectionDelayMs = 0) {
   const miners: MinerTarget[] = order.map((name) => ({ id: name, url: fleet()[name].url, credential: fleet()[name].token }));
   const log: string[] = [];
   const now = Date.now();
@@ -26,7 +26,11 @@ function harness(order: FleetName[], plan: Partial<TaskPlan> & { redundancy: num
     },
     {
       now: Date.now,
-      selectMiners: async (count, exclude) => miners.filter((m) => !exclude.includes(m.id)).slice(0, count),
+      selectMiners: async (count, exclude) => {
+        // A selection that waits (the pool asking the registry) while other results arrive.
+        if (selectionDelayMs > 0) await new Promise((r) => setTimeout(r, selectionDelayMs));
+        return miners.filter((m) => !exclude.includes(m.id)).slice(0, count);
+      },
       callMiner: (target, request, options) => callMiner(target, request, options),
       embeddings: lexicalEmbeddingSource,
       events: {
@@ -51,6 +55,15 @@ describe("runTask", () => {
     if (outcome.status !== "committed") return;
     expect(outcome.winner.miner.id).toBe("fastA");
     expect(log).toEqual(["assigned failing", "failed failing", "assigned fastA", "acked fastA", "precommitted fastA", "commit"]);
+  });
+
+  it("replaces two miners failing together with two distinct miners, even when selection waits", async () => {
+    const { run, log } = harness(["failing", "garbage", "fastA", "fastB"], { redundancy: 2, commitPolicy: "all" }, 100);
+    expect((await run.outcome).status).toBe("committed");
+    const assigned = (await run.settled).map((s) => s.miner.id);
+    expect(assigned).toContain("fastA");
+    expect(new Set(assigned).size).toBe(assigned.length);
+    expect(log.filter((l) => l.startsWith("assigned")).length).toBe(assigned.length);
   });
 
   it("replaces a miner that misses the precommit deadline", async () => {

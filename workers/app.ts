@@ -17,6 +17,7 @@ import { metaRoutes } from "./router/meta-routes";
 import { ROUTER_VERSION } from "./version";
 import { minerRoutes } from "./router/miner-routes";
 import { sessionRoutes } from "./router/session-routes";
+import { receiptRoutes } from "./router/receipt-routes";
 import { offchainRoutes } from "./router/offchain-routes";
 import { payloadKeyRoutes } from "./router/payload-key-routes";
 import { factcheckRoutes, workRoutes } from "./router/work-routes";
@@ -99,6 +100,7 @@ export function createApp() {
   app.route("/", metaRoutes);
   app.route("/", minerRoutes);
   app.route("/", sessionRoutes);
+  app.route("/", receiptRoutes);
   app.route("/", completionRoutes);
   app.route("/", offchainRoutes);
   app.route("/", payloadKeyRoutes);

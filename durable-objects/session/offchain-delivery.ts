@@ -25,7 +25,7 @@ export class OffchainDelivery {
     private readonly settings: { masterKey: string; publicUrl: string | undefined },
   ) {}
 
-  async call(task: OffchainTask, target: MinerTarget, request: MinerRequest, options: Pick<CallMinerOptions, "signal" | "onAck" | "onDelta">): Promise<MinerOutput> {
+  async call(task: OffchainTask, target: MinerTarget, request: MinerRequest, options: Pick<CallMinerOptions, "signal" | "onAck" | "onDelta" | "headers">): Promise<MinerOutput> {
     const token = await issueAssignmentToken(this.settings.masterKey, { s: task.sessionId, t: task.taskId, m: target.id, exp: task.deadline });
     const origin = this.settings.publicUrl ?? task.origin;
     const { prompt: _p, messages: _m, ...params } = request;
@@ -65,7 +65,7 @@ export class OffchainDelivery {
   }
 
   /** An assigned miner's result: stored as a payload, then judged like any result. */
-  async deliver(session: SessionRef, claims: AssignmentClaims, text: string): Promise<{ urn: string; sha256: string }> {
+  async deliver(session: SessionRef, claims: AssignmentClaims, text: string, signature?: string): Promise<{ urn: string; sha256: string }> {
     const task = this.store.task(claims.t);
     if (!task?.payload_version) throw new ApiError(404, "task_not_found", `task ${claims.t} has no off-chain payloads`);
     const waiter = this.waiting.get(`${claims.t}:${claims.m}`);
@@ -73,7 +73,7 @@ export class OffchainDelivery {
     const slot = this.store.slotOf(claims.t, claims.m) ?? 0;
     const stored = await this.payloads.store(session, claims.t, task.payload_version, `result-${slot}`, text);
     this.store.setAssignmentResultUrn(claims.t, claims.m, stored.urn);
-    waiter({ text, finishReason: "stop", usage: null });
+    waiter({ text, finishReason: "stop", usage: null, ...(signature ? { signature } : {}) });
     return { urn: stored.urn, sha256: stored.sha256 };
   }
 

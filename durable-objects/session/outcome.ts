@@ -54,6 +54,7 @@ export function completionOf(task: {
     agreed: s.state === "precommitted" ? (s.agreed ?? false) : null,
     similarity: s.similarity ?? null,
     fault: s.fault ?? null,
+    signature: s.output?.signatureStatus ?? null,
   }));
   const completion = buildCompletion({
     sessionId: task.sessionId,

@@ -78,6 +78,12 @@ export const SESSION_MIGRATIONS = [
   `ALTER TABLE session ADD COLUMN shard INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE session ADD COLUMN version TEXT NOT NULL DEFAULT '';
    ALTER TABLE session ADD COLUMN layout TEXT;`,
+  // One receipt per ended task, signed on first read (see task-receipts.ts).
+  `CREATE TABLE receipts (
+     task_id INTEGER PRIMARY KEY,
+     body TEXT NOT NULL,
+     router_signature TEXT
+   );`,
 ] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";

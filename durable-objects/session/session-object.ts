@@ -5,6 +5,7 @@ import type { Env } from "../../workers/env";
 import { ApiError, type Failure, toApiError } from "../../workers/http/errors";
 import { callMiner } from "../../workers/miners/call-miner";
 import { MinerPool } from "../../workers/miners/miner-pool";
+import { signedCalls } from "../../workers/miners/signed-call";
 import { streamHead } from "../../workers/protocol/build-completion";
 import { runTask, type TaskRun } from "../../workers/protocol/run-task";
 import { CompletionResponseSchema } from "../../workers/schemas/completion";
@@ -22,6 +23,8 @@ import { recordOutcome } from "./record-outcome";
 import { ReputationReports } from "./reputation-reports";
 import { SESSION_MIGRATIONS, type StoredError, storedError, type TaskRow } from "./schema";
 import { TaskPayloads } from "./task-payloads";
+import { TaskReceipts } from "./task-receipts";
+import { receiptPath } from "../../workers/receipts/receipt-schema";
 import { type Configured, planTask, refusal } from "./task-plan";
 import { TaskStore } from "./task-store";
 import { privateTaskDetail, taskDetail, taskSummary } from "./task-view";
@@ -60,6 +63,11 @@ export class SessionObject extends SqliteObject {
     masterKey: loadConfig(this.env).payloadMasterKey,
     publicUrl: loadConfig(this.env).publicUrl,
   });
+  private readonly receipts = new TaskReceipts(
+    this.sql,
+    { signerKey: loadConfig(this.env).signerKey, threshold: loadConfig(this.env).similarityThreshold, embedding: embeddingSourceFor(loadConfig(this.env).embedding).name },
+    this.now,
+  );
   private readonly running = new Map<number, { run: TaskRun; result: Promise<Result> }>();
   /** The alarm time as last set by this instance; undefined = unknown (just woke). */
   private alarmAt: number | null | undefined;
@@ -197,6 +205,11 @@ export class SessionObject extends SqliteObject {
     return taskDetail(row, session.id, { result, ...parts });
   }
 
+  /** A task's signed receipt; null where the session, the task or its receipt (still running) does not exist. */
+  async getReceipt(taskId: number) {
+    return this.configured() ? await this.receipts.get(taskId) : null;
+  }
+
   /** Whether a task was already submitted under this request id. */
   knowsRequest(requestId: string): boolean {
     return this.configured() !== undefined && this.store.taskByRequestId(requestId) !== undefined;
@@ -307,8 +320,11 @@ export class SessionObject extends SqliteObject {
         now: this.now,
         // From the session's snapshot: the registry hears of this load with the next report batch.
         selectMiners: (count, exclude) => this.pool.select(session.config.model, count, exclude, input.policy?.selection),
-        callMiner: (target, request, options) =>
-          offchainTask && target.offchain ? this.offchain.call(offchainTask, target, request, options) : callMiner(target, request, options),
+        callMiner: signedCalls(
+          session.config.signatures,
+          { router: this.receipts.router, sessionId: input.sessionId, taskId, requestHash: input.requestHash },
+          (target, request, options) => (offchainTask && target.offchain ? this.offchain.call(offchainTask, target, request, options) : callMiner(target, request, options)),
+        ),
         embeddings,
         events: {
           ...recorder,
@@ -328,10 +344,15 @@ export class SessionObject extends SqliteObject {
     );
     const deps = { store: this.store, payloads: this.payloads, now: this.now, threshold: config.similarityThreshold, embedding: embeddings.name };
     const result = run.outcome.then(async (outcome) => {
+      const receipt = this.receipts.snapshot(outcome, session.config.private);
       const recorded = await recordOutcome(deps, { taskId, session, plan, outcome, requestId, promptUrn, payloadVersion: input.payload?.version });
       // Queued in this storage turn, with the outcome; the registry gets them in a batch.
       this.reports.report(taskId, outcome.slots);
-      return recorded;
+      // The receipt's body, in the storage turn that recorded the outcome; signed when first read.
+      if (!receipt) return recorded;
+      this.receipts.record({ sessionId: session.id, taskId, requestHash: input.requestHash, redundancy: plan.redundancy, config: session.config }, receipt, recorded.ok);
+      // A completion links its receipt in its body; a failure, in a header.
+      return recorded.ok ? recorded : { ...recorded, headers: { ...recorded.headers, "x-receipt-url": receiptPath(session.id, taskId) } };
     });
     this.running.set(taskId, { run, result });
     this.ctx.waitUntil(
@@ -376,11 +397,11 @@ export class SessionObject extends SqliteObject {
   // --- off-chain miners ----------------------------------------------------
 
   /** An assigned miner's off-chain result: stored as a payload, then judged like any result. */
-  async deliverResult(claims: AssignmentClaims, text: string): Promise<{ ok: true; urn: string; sha256: string } | Failure> {
+  async deliverResult(claims: AssignmentClaims, text: string, signature?: string): Promise<{ ok: true; urn: string; sha256: string } | Failure> {
     const session = this.configured();
     if (!session) return failed(new ApiError(404, "task_not_found", `task ${claims.t} has no off-chain payloads`));
     try {
-      return { ok: true, ...(await this.offchain.deliver(this.ref(session), claims, text)) };
+      return { ok: true, ...(await this.offchain.deliver(this.ref(session), claims, text, signature)) };
     } catch (err) {
       return failed(err);
     }

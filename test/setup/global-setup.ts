@@ -1,5 +1,6 @@
 import type { TestProject } from "vitest/node";
 import { startDevMiner } from "../../tools/dev-miner/server.ts";
+import { devMinerKey } from "../../tools/dev-miner/sign.ts";
 import { startWebServer } from "./web-server.ts";
 import { startSecondRouter } from "./second-router.ts";
 import { startFacilitator } from "../../tools/dev-facilitator/server.ts";
@@ -63,6 +64,16 @@ const FLEET = {
   nsTrainA: { protocol: "neuroshard", node: { role: "worker", layers: [0, 1], training: trainingReport({ loss: 0.12, agreement: 1, shards: [0, 1] }) } },
   nsTrainB: { protocol: "neuroshard", node: { role: "worker", layers: [2, 3], training: trainingReport({ loss: 0.14, agreement: 1, shards: [1, 2] }) } },
   nsDiverged: { protocol: "neuroshard", node: { role: "worker", layers: [4], training: trainingReport({ loss: 0.9, agreement: 0.5, shards: [5] }) } },
+  // Signing miners (test/receipts.test.ts): each signs with devMinerKey(its name) when the router asks; the
+  // test registers it under that key's address. otherKey signs with another key, otherOutput over another text.
+  signedA: { latencyMs: 5, signerKey: devMinerKey("signedA") },
+  signedB: { latencyMs: 10, signerKey: devMinerKey("signedB") },
+  signedC: { latencyMs: 15, signerKey: devMinerKey("signedC") },
+  signedWrong: { latencyMs: 1, wrongRate: 1, signerKey: devMinerKey("signedWrong") },
+  otherKey: { latencyMs: 1, signerKey: devMinerKey("otherKey"), signAs: "other-key" },
+  otherOutput: { latencyMs: 2, signerKey: devMinerKey("otherOutput"), signAs: "other-output" },
+  otherTask: { latencyMs: 1, signerKey: devMinerKey("otherTask"), signAs: "other-task" },
+  signedStreamer: { latencyMs: 0, streamChunkDelayMs: 5, signerKey: devMinerKey("signedStreamer") },
 } as const;
 
 /** A training report in the node API's shape (seed 003, GET /api/training/global). */

@@ -1,4 +1,5 @@
 import { prng } from "./prng.ts";
+import { SIGN_AS, type SignAs } from "./sign.ts";
 
 /** Faults and timing of a dev miner; all can be changed at run time through POST /dev/config. */
 export type DevMinerBehaviour = {
@@ -45,6 +46,8 @@ export type DevMinerBehaviour = {
   poison: string;
   /** Context window in words: a longer prompt is refused 400 `context_length_exceeded`, as vLLM does (0 = unlimited). */
   contextWords: number;
+  /** How it signs results when it has a key (`--signer-key`): right, other-key, other-output or none. */
+  signAs: SignAs;
 };
 
 export const DEFAULT_BEHAVIOUR: DevMinerBehaviour = {
@@ -62,6 +65,7 @@ export const DEFAULT_BEHAVIOUR: DevMinerBehaviour = {
   hugeBodyBytes: 0,
   poison: "",
   contextWords: 0,
+  signAs: "right",
 };
 
 export function mergeBehaviour(base: DevMinerBehaviour, patch: Record<string, unknown>): DevMinerBehaviour {
@@ -86,6 +90,7 @@ export function mergeBehaviour(base: DevMinerBehaviour, patch: Record<string, un
   if (typeof patch["appendText"] === "string") next.appendText = patch["appendText"];
   if (typeof patch["colludeGroup"] === "string") next.colludeGroup = patch["colludeGroup"];
   if (typeof patch["poison"] === "string") next.poison = patch["poison"];
+  if (SIGN_AS.includes(patch["signAs"] as SignAs)) next.signAs = patch["signAs"] as SignAs;
   const verdicts = ["auto", "VALID", "INVALID", "NEEDS_SPEC", "RETRY", "malformed"] as const;
   if (verdicts.includes(patch["verdict"] as DevMinerBehaviour["verdict"])) next.verdict = patch["verdict"] as DevMinerBehaviour["verdict"];
   return next;

@@ -1,6 +1,7 @@
 /**
  * Runs one dev miner (a TEST DOUBLE of a GPU inference server):
  *   node tools/dev-miner/cli.ts --port 0 --token secret --latency-ms 50 --wrong-rate 0.1
+ *   node tools/dev-miner/cli.ts --port 0 --signer-key 0x… --sign-as other-output   (signs its results; wrongly, here)
  */
 import { parseArgs } from "node:util";
 import type { DevMinerBehaviour } from "./behaviour.ts";
@@ -31,6 +32,10 @@ const { values } = parseArgs({
     protocol: { type: "string", default: "openai" },
     role: { type: "string", default: "worker" },
     layers: { type: "string", default: "0,1,2,3" },
+    /** A private key to sign results with (EIP-191) when the router asks; give only dev-only keys. */
+    "signer-key": { type: "string" },
+    /** right | other-key | other-output | none: how it signs (the wrong ways are for tests). */
+    "sign-as": { type: "string", default: "right" },
   },
 });
 
@@ -62,6 +67,8 @@ const miner = await startDevMiner({
     role: values.role as NonNullable<NeuroShardNodeOptions["role"]>,
     layers: values.layers.split(",").filter(Boolean).map(Number),
   },
+  ...(values["signer-key"] ? { signerKey: values["signer-key"] as `0x${string}` } : {}),
+  signAs: values["sign-as"] as DevMinerBehaviour["signAs"],
 });
 console.log(`dev-miner ${miner.name} listening on ${miner.url}`);
 const stop = () => void miner.close().then(() => process.exit(0));

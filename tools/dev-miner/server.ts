@@ -11,6 +11,8 @@ import type { Context } from "hono";
 import { DEFAULT_BEHAVIOUR, faultDice, mergeBehaviour, type DevMinerBehaviour } from "./behaviour.ts";
 import { countTokens, embed, generate, jsonAnswer } from "./model.ts";
 import { mountNeuroShard, type NeuroShardNodeOptions } from "./neuroshard.ts";
+import { signResult } from "./sign.ts";
+import { SIGNATURE_FIELD, SIGNATURE_HEADER } from "../../workers/miners/result-signature.ts";
 
 export type DevMinerOptions = Partial<DevMinerBehaviour> & {
   name?: string;
@@ -24,11 +26,14 @@ export type DevMinerOptions = Partial<DevMinerBehaviour> & {
   protocol?: "openai" | "neuroshard";
   /** Its role and layers as a NeuroShard node. */
   node?: NeuroShardNodeOptions;
+  /** A private key (0x + 64 hex) to sign results with (EIP-191), when the router asks; none = never signs. */
+  signerKey?: `0x${string}`;
 };
 
 export type DevMiner = { url: string; port: number; name: string; close(): Promise<void> };
 
-type Recent = { path: string; at: string; body: unknown };
+/** `signing`: the `x-cortensor-*` headers the router sent (what it asked to be signed). */
+type Recent = { path: string; at: string; body: unknown; signing: Record<string, string> };
 
 const openAiError = (message: string, type: string, code: string | null = null) => ({ error: { message, type, code } });
 
@@ -75,9 +80,9 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
   const held = new Set<() => void>();
   const app = new Hono();
   /** Counts a request and keeps it among the last 100 (GET /dev/stats); answers its number. */
-  const record = (path: string, body: unknown) => {
+  const record = (path: string, body: unknown, signing: Record<string, string> = {}) => {
     stats.requests++;
-    stats.recent.push({ path, at: new Date().toISOString(), body });
+    stats.recent.push({ path, at: new Date().toISOString(), body, signing });
     if (stats.recent.length > 100) stats.recent.shift();
     return stats.requests;
   };
@@ -130,14 +135,15 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
     } catch {
       return c.json(openAiError("body is not JSON", "invalid_request_error"), 400);
     }
-    record(c.req.path, body);
+    record(c.req.path, body, Object.fromEntries(Object.entries(c.req.header()).filter(([h]) => h.startsWith("x-cortensor-"))));
 
     const model = typeof body["model"] === "string" ? body["model"] : models[0]!;
     if (!models.includes(model) && !models.includes("*")) return c.json(openAiError(`model ${model} does not exist`, "invalid_request_error", "model_not_found"), 404);
     const offchain = offchainOf(body);
     if (offchain && behaviour.deferResults) {
       // Accept now, deliver later through the router (errors are the router's to notice: it times the task out).
-      void deliverLater(offchain, body, chat).catch((err) => console.error(`dev miner ${name}: off-chain delivery failed: ${err}`));
+      const header = (h: string) => c.req.header(h);
+      void deliverLater(offchain, body, header).catch((err) => console.error(`dev miner ${name}: off-chain delivery failed: ${err}`));
       return c.json({ status: "accepted", delivery: "offchain" }, 202);
     }
     let prompt = promptOf(body, chat);
@@ -192,6 +198,7 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
     const text = pad(generated.text + (fate === "correct" ? current.appendText : ""), current.hugeBodyBytes);
     const finishReason = truncated ? "length" : "stop";
     const usage = { prompt_tokens: countTokens(prompt), completion_tokens: countTokens(text), total_tokens: countTokens(prompt) + countTokens(text) };
+    const signature = await signResult(options.signerKey, current.signAs, (h) => c.req.header(h), text);
     const id = `${chat ? "chatcmpl" : "cmpl"}-${name}-${stats.requests}`;
     const created = Math.floor(Date.now() / 1000);
 
@@ -220,8 +227,16 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
           }
           send(
             chat
-              ? { id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta: {}, finish_reason: finishReason }], usage }
-              : { id, object: "text_completion", created, model, choices: [{ index: 0, text: "", finish_reason: finishReason, logprobs: null }], usage },
+              ? { id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta: {}, finish_reason: finishReason }], usage, [SIGNATURE_FIELD]: signature }
+              : {
+                  id,
+                  object: "text_completion",
+                  created,
+                  model,
+                  choices: [{ index: 0, text: "", finish_reason: finishReason, logprobs: null }],
+                  usage,
+                  [SIGNATURE_FIELD]: signature,
+                },
           );
           controller.enqueue(encoder.encode("data: [DONE]\n\n"));
           controller.close();
@@ -233,6 +248,8 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
       chat
         ? { id, object: "chat.completion", created, model, choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: finishReason }], usage }
         : { id, object: "text_completion", created, model, choices: [{ index: 0, text, finish_reason: finishReason, logprobs: null }], usage },
+      200,
+      signature ? { [SIGNATURE_HEADER]: signature } : {},
     );
   }
 
@@ -258,7 +275,7 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
     return (JSON.parse(text) as { content: string }[]).map((m) => m.content).join("\n");
   }
 
-  async function deliverLater(offchain: Offchain, body: Record<string, unknown>, _chat: boolean) {
+  async function deliverLater(offchain: Offchain, body: Record<string, unknown>, header: (name: string) => string | undefined) {
     await new Promise((r) => setTimeout(r, behaviour.latencyMs));
     const prompt = await fetchPrompt(offchain);
     const maxTokens = typeof body["max_tokens"] === "number" ? body["max_tokens"] : undefined;
@@ -269,7 +286,12 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
     const res = await fetch(offchain.result_url, {
       method: "POST",
       headers: { authorization: `Bearer ${offchain.token}`, "content-type": "application/json" },
-      body: JSON.stringify({ session_id: offchain.session_id, task_id: offchain.task_id, result: text }),
+      body: JSON.stringify({
+        session_id: offchain.session_id,
+        task_id: offchain.task_id,
+        result: text,
+        [SIGNATURE_FIELD]: await signResult(options.signerKey, behaviour.signAs, header, text),
+      }),
     });
     if (!res.ok) throw new Error(`result route answered ${res.status}`);
   }

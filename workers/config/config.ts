@@ -1,9 +1,9 @@
 import { z } from "zod";
 import type { Env } from "../env";
 import { MIN_TIMEOUT_S } from "../schemas/timeouts";
-import { DEV_ROUTER_TOKEN, DEV_ADMIN_TOKEN, DEV_CREDENTIAL_KEY, DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY, DEV_PAYLOAD_MASTER_KEY } from "./dev-credentials";
+import { DEV_ROUTER_TOKEN, DEV_ADMIN_TOKEN, DEV_CREDENTIAL_KEY, DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY, DEV_PAYLOAD_MASTER_KEY, DEV_ROUTER_SIGNER_KEY } from "./dev-credentials";
 
-export { DEV_ROUTER_TOKEN, DEV_ADMIN_TOKEN, DEV_CREDENTIAL_KEY, DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY, DEV_PAYLOAD_MASTER_KEY };
+export { DEV_ROUTER_TOKEN, DEV_ADMIN_TOKEN, DEV_CREDENTIAL_KEY, DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY, DEV_PAYLOAD_MASTER_KEY, DEV_ROUTER_SIGNER_KEY };
 
 // ---------------------------------------------------------------------------
 // How a var is read. Workers gives every var as a string, or not at all; an
@@ -283,6 +283,8 @@ const VarsShape = {
   ADMIN_API_KEY: secret,
   MINER_CREDENTIAL_KEY: secret,
   PAYLOAD_MASTER_KEY: secret,
+  /** secp256k1 private key (0x + 64 hex) the router signs receipts with; its address is the router's id in miner signatures. */
+  ROUTER_SIGNER_KEY: secret,
   EMBEDDING_API_KEY: secret,
   /** The router's chain account, for CHAIN_WRITEBACK. */
   CHAIN_SIGNER_KEY: secret,
@@ -322,6 +324,8 @@ const ConfigSchema = z.looseObject(VarsShape).transform((e) => {
   let adminKey = e.ADMIN_API_KEY;
   let credentialKey = e.MINER_CREDENTIAL_KEY;
   let payloadMasterKey = e.PAYLOAD_MASTER_KEY;
+  let signerKey = e.ROUTER_SIGNER_KEY;
+  if (signerKey && !/^0x[0-9a-fA-F]{64}$/.test(signerKey)) problems.push("ROUTER_SIGNER_KEY must be a 0x-prefixed 32-byte hex private key");
   if (e.X402_ROUTES.length > 0 && (!e.X402_FACILITATOR_URL || !e.X402_PAY_TO)) problems.push("X402_ROUTES are enabled but X402_FACILITATOR_URL or X402_PAY_TO is not set");
   if (e.EMBEDDING_SOURCE === "openai" && !e.EMBEDDING_URL) problems.push("EMBEDDING_SOURCE is openai but EMBEDDING_URL is not set");
   if (production) {
@@ -333,6 +337,8 @@ const ConfigSchema = z.looseObject(VarsShape).transform((e) => {
     if (credentialKey === DEV_CREDENTIAL_KEY) problems.push("MINER_CREDENTIAL_KEY is the dev key");
     if (payloadMasterKey.length < 32) problems.push("PAYLOAD_MASTER_KEY secret is missing or shorter than 32 characters");
     if (payloadMasterKey === DEV_PAYLOAD_MASTER_KEY) problems.push("PAYLOAD_MASTER_KEY is the dev key");
+    if (!signerKey) problems.push("ROUTER_SIGNER_KEY secret is not set");
+    if (signerKey.toLowerCase() === DEV_ROUTER_SIGNER_KEY) problems.push("ROUTER_SIGNER_KEY is the dev key");
     if (e.WEB_FETCH_ALLOW_HOSTS.length > 0) problems.push("WEB_FETCH_ALLOW_HOSTS must not be set in production");
     if (e.ALLOW_PRIVATE_MINER_URLS) problems.push("ALLOW_PRIVATE_MINER_URLS must not be set in production");
   } else {
@@ -340,6 +346,7 @@ const ConfigSchema = z.looseObject(VarsShape).transform((e) => {
     adminKey ||= DEV_ADMIN_TOKEN;
     credentialKey ||= DEV_CREDENTIAL_KEY;
     payloadMasterKey ||= DEV_PAYLOAD_MASTER_KEY;
+    signerKey ||= DEV_ROUTER_SIGNER_KEY;
   }
 
   // The R2 bindings PAYLOAD_BACKENDS names must exist.
@@ -392,6 +399,8 @@ const ConfigSchema = z.looseObject(VarsShape).transform((e) => {
     /** Base URL miners use to reach this router; defaults to the request's origin. */
     publicUrl: e.ROUTER_PUBLIC_URL,
     payloadMasterKey,
+    /** The router's receipt signing key (ROUTER_SIGNER_KEY; the dev key outside production). */
+    signerKey: (/^0x[0-9a-fA-F]{64}$/.test(signerKey) ? signerKey : DEV_ROUTER_SIGNER_KEY) as `0x${string}`,
     webFetch: {
       enabled: e.WEB_FETCH_ENABLED,
       allowHosts: production ? [] : e.WEB_FETCH_ALLOW_HOSTS,

@@ -15,3 +15,8 @@ export const DEV_CUSTOMER_ID = "dev";
 export const DEV_CUSTOMER_KEY = "csk_dev_cortensor-dev-customer-key-local-only";
 /** Dev-only master secret for payload keys and assignment tokens, same rule. */
 export const DEV_PAYLOAD_MASTER_KEY = "dev-only-payload-master-key-do-not-use-in-production";
+/**
+ * Dev-only key the router signs receipts with (keccak256 of "cortensor dev-only router signer key"; public, so
+ * anyone can forge with it), same rule.
+ */
+export const DEV_ROUTER_SIGNER_KEY = "0x51152ab1514ded2af82af1ba861e2c84fda7197c0ac8a728f8a1fd4712ccd0e9";

@@ -1,4 +1,4 @@
-import { cosineSimilarity, tokenize, type EmbeddingSource } from "./embedding";
+import { cosineSimilarity, tokenize, type EmbeddingSource } from "./embedding.ts";
 
 export type Candidate = { id: string; text: string };
 

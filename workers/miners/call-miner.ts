@@ -5,12 +5,18 @@ import type { MinerTarget } from "../schemas/miner";
 import { MinerCallError } from "./miner-error";
 import { callNeuroShard, probeNeuroShard } from "./neuroshard-protocol";
 import type { NeuroShardNodeReport, NeuroShardTrainingReport } from "../schemas/neuroshard";
+import { SIGNATURE_FIELD, SIGNATURE_HEADER } from "./result-signature";
+import type { SignatureStatus } from "./signed-call";
 
 export type MinerOutput = {
   text: string;
   finishReason: string | null;
   usage: { prompt_tokens: number; completion_tokens: number } | null;
   latencyMs: number;
+  /** The miner's signature of this result, as it sent it (header, last streamed chunk, or off-chain delivery); checked by `signed-call.ts`. */
+  signature?: string;
+  /** Set by `signed-call.ts` when the session asks for signatures: the signature checked out, or there was none to check. */
+  signatureStatus?: SignatureStatus;
 };
 
 export type CallMinerOptions = {
@@ -27,6 +33,8 @@ export type CallMinerOptions = {
    */
   awaitDelivery?: () => Promise<Omit<MinerOutput, "latencyMs">>;
   fetcher?: typeof fetch;
+  /** Extra request headers (what the miner is asked to sign: `result-signature.ts`). */
+  headers?: Record<string, string>;
 };
 
 const UsageSchema = z.object({ prompt_tokens: z.number().int().nonnegative(), completion_tokens: z.number().int().nonnegative() }).nullish();
@@ -104,7 +112,7 @@ export async function callMiner(target: MinerTarget, request: MinerRequest, opti
   try {
     response = await fetcher(minerEndpoint(target.url, path), {
       method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${target.credential}` },
+      headers: { ...options.headers, "content-type": "application/json", authorization: `Bearer ${target.credential}` },
       body: JSON.stringify({ ...minerRequestBody(request, options.onDelta !== undefined), ...options.extension }),
       signal: options.signal,
     });
@@ -139,16 +147,18 @@ export async function callMiner(target: MinerTarget, request: MinerRequest, opti
     throw new MinerCallError("invalid_response", `miner ${target.id} sent a body that is not JSON`, undefined, { cause });
   }
   const latencyMs = Date.now() - started;
+  const signature = response.headers.get(SIGNATURE_HEADER);
+  const signed = signature ? { signature } : {};
   if (request.kind === "chat") {
     const parsed = ChatBody.safeParse(json);
     if (!parsed.success) throw new MinerCallError("invalid_response", `miner ${target.id} sent no chat completion`);
     const choice = parsed.data.choices[0];
-    return { text: choice.message.content ?? "", finishReason: choice.finish_reason ?? null, usage: parsed.data.usage ?? null, latencyMs };
+    return { text: choice.message.content ?? "", finishReason: choice.finish_reason ?? null, usage: parsed.data.usage ?? null, latencyMs, ...signed };
   }
   const parsed = CompletionBody.safeParse(json);
   if (!parsed.success) throw new MinerCallError("invalid_response", `miner ${target.id} sent no completion`);
   const choice = parsed.data.choices[0];
-  return { text: choice.text, finishReason: choice.finish_reason ?? null, usage: parsed.data.usage ?? null, latencyMs };
+  return { text: choice.text, finishReason: choice.finish_reason ?? null, usage: parsed.data.usage ?? null, latencyMs, ...signed };
 }
 
 const StreamChunk = z.object({
@@ -162,6 +172,8 @@ const StreamChunk = z.object({
     )
     .default([]),
   usage: UsageSchema,
+  /** A streamed result's signature comes in a chunk once the text is known (headers went out before it). */
+  [SIGNATURE_FIELD]: z.string().max(200).nullish(),
 });
 
 /** Reads an OpenAI-style event stream, passing each piece of text on as it comes. */
@@ -176,6 +188,7 @@ async function readStream(
   let text = "";
   let finishReason: string | null = null;
   let usage: MinerOutput["usage"] = null;
+  let signature: string | undefined = response.headers.get(SIGNATURE_HEADER) ?? undefined;
   let done = false;
   const handle = (raw: string) => {
     const data = raw.trim();
@@ -201,6 +214,7 @@ async function readStream(
     }
     if (choice?.finish_reason) finishReason = choice.finish_reason;
     if (parsed.data.usage) usage = parsed.data.usage;
+    signature = parsed.data[SIGNATURE_FIELD] ?? signature;
   };
   const parser = createParser({ onEvent: (event) => handle(event.data) });
   const body = response.body;
@@ -224,7 +238,7 @@ async function readStream(
     await reader.cancel().catch(() => {});
   }
   if (!done && finishReason === null) throw new MinerCallError("invalid_response", `miner ${target.id} ended its stream early`);
-  return { text, finishReason, usage, latencyMs: Date.now() - started };
+  return { text, finishReason, usage, latencyMs: Date.now() - started, ...(signature ? { signature } : {}) };
 }
 
 export function abortedOr(signal: AbortSignal, fallback: MinerCallError): MinerCallError {

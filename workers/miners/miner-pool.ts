@@ -42,11 +42,12 @@ export class MinerPool {
       picked = this.pick(await this.refresh(model), count, exclude, preference);
     }
     for (const p of picked) this.local.set(p.id, (this.local.get(p.id) ?? 0) + 1);
-    return picked.map(({ id, url, credential, offchain, protocol, latencyMs }) => ({
+    return picked.map(({ id, url, credential, offchain, protocol, latencyMs, address }) => ({
       id,
       url,
       credential,
       latencyMs,
+      address: address ?? null,
       ...(offchain ? { offchain } : {}),
       ...(protocol === "neuroshard" ? { protocol } : {}),
     }));

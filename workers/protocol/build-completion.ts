@@ -1,3 +1,4 @@
+import { receiptPath } from "../receipts/receipt-schema";
 import type { CompletionResponse, MinerRecord } from "../schemas/completion";
 import type { AnsweredSlot } from "./run-task";
 
@@ -54,5 +55,6 @@ export function buildCompletion(input: {
     request_id: input.requestId,
     consensus: input.consensus,
     miners: input.miners,
+    receipt_url: receiptPath(input.sessionId, input.taskId),
   };
 }

@@ -145,13 +145,25 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
     }
   }
 
-  async function dispatch(count: number, attemptDeadline: number): Promise<number> {
-    const miners = await deps.selectMiners(count, [...tried]);
-    for (const miner of miners) {
-      tried.add(miner.id);
-      start(miner, attemptDeadline);
-    }
-    return miners.length;
+  /**
+   * One selection at a time: two failures replaced together would otherwise
+   * both pick before either marked its pick tried (selection may wait on the
+   * registry), and one miner would run the task twice.
+   */
+  let selecting: Promise<unknown> = Promise.resolve();
+  function dispatch(count: number, attemptDeadline: number): Promise<number> {
+    const picked = selecting.then(async () => {
+      // A replacement queued behind another selection is not needed once the task is decided.
+      if (decided) return 0;
+      const miners = await deps.selectMiners(count, [...tried]);
+      for (const miner of miners) {
+        tried.add(miner.id);
+        start(miner, attemptDeadline);
+      }
+      return miners.length;
+    });
+    selecting = picked.catch(() => 0);
+    return picked;
   }
 
   const delta = deps.events.delta?.bind(deps.events);

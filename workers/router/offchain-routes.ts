@@ -47,7 +47,15 @@ export const offchainRoutes = openApiApp()
         body: {
           content: {
             "application/json": {
-              schema: z.object({ session_id: z.number().int().min(0), task_id: z.number().int().min(0), result: z.string().min(1) }).openapi("OffchainResult"),
+              schema: z
+                .object({
+                  session_id: z.number().int().min(0),
+                  task_id: z.number().int().min(0),
+                  result: z.string().min(1),
+                  /** The miner's EIP-191 signature of this result (see workers/miners/result-signature.ts), when the router asked for one. */
+                  cortensor_signature: z.string().max(200).optional(),
+                })
+                .openapi("OffchainResult"),
             },
           },
           required: true,
@@ -68,6 +76,6 @@ export const offchainRoutes = openApiApp()
       if (body.session_id !== claims.s || body.task_id !== claims.t) {
         throw new ApiError(403, "payload_access_denied", "the token is for another task");
       }
-      return c.json(await sessionClient(c.env, claims.s).deliverResult(claims, body.result), 200);
+      return c.json(await sessionClient(c.env, claims.s).deliverResult(claims, body.result, body.cortensor_signature), 200);
     },
   );

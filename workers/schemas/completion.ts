@@ -65,6 +65,8 @@ export const MinerRecordSchema = z.object({
   similarity: z.number().nullable(),
   /** Failed or timed out: `miner` counts against the miner, `request` was the request's doing (a prompt it refused, a deadline too short). */
   fault: z.enum(["miner", "request"]).nullable(),
+  /** The result's signature (session setting `signatures`): valid, or unsigned (accepted under `prefer`); null when not asked or no result. */
+  signature: z.enum(["valid", "unsigned"]).nullable().optional(),
 });
 export type MinerRecord = z.infer<typeof MinerRecordSchema>;
 
@@ -119,6 +121,8 @@ export const CompletionResponseSchema = z
     request_id: z.string().nullable(),
     consensus: ConsensusSchema,
     miners: z.array(MinerRecordSchema),
+    /** Where this task's signed receipt is read (GET, router key): checkable offline with `npm run verify`. */
+    receipt_url: z.string().optional(),
     /** v2/v3: where the prompt and the agreed result are stored. */
     prompt_urn: z.string().optional(),
     result_urn: z.string().nullable().optional(),

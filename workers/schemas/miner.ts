@@ -90,4 +90,13 @@ export type MinerPublic = z.infer<typeof MinerPublicSchema>;
 export type MinerProtocol = z.infer<typeof MinerFieldTypes.protocol>;
 
 /** A miner as the dispatcher needs it: where, with what credential, how it speaks (OpenAI when absent), and how fast it usually answers (ms, when measured). */
-export type MinerTarget = { id: string; url: string; credential: string; offchain?: boolean; protocol?: MinerProtocol; latencyMs?: number | null };
+export type MinerTarget = {
+  id: string;
+  url: string;
+  credential: string;
+  offchain?: boolean;
+  protocol?: MinerProtocol;
+  latencyMs?: number | null;
+  /** The miner's registered EVM address: what its result signatures are checked against (`miners/result-signature.ts`). */
+  address?: string | null;
+};

@@ -43,6 +43,13 @@ const SessionFieldTypes = {
    * lowered: every shard keeps the tasks it holds.
    */
   shards: z.number().int().min(1).max(MAX_SHARDS),
+  /**
+   * Miner result signatures (EIP-191, `workers/miners/signed-call.ts`): off,
+   * prefer (asked for and checked; an unsigned result is accepted and marked
+   * so), or require (an unsigned or wrongly signed result is the miner's
+   * failure). A signature that does not verify is refused under both.
+   */
+  signatures: z.enum(["off", "prefer", "require"]),
 };
 
 /** The fields with the defaults a new session gets. */
@@ -61,6 +68,7 @@ const SessionFields = {
   private: SessionFieldTypes.private.default(false),
   payload_readers: SessionFieldTypes.payload_readers.default([]),
   shards: SessionFieldTypes.shards.default(1),
+  signatures: SessionFieldTypes.signatures.default("prefer"),
 };
 
 export const SessionCreateSchema = z

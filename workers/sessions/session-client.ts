@@ -126,6 +126,18 @@ export function sessionClient(env: Env, sessionId: number) {
       throw new ApiError(404, "task_not_found", `task ${taskId} does not exist in session ${sessionId}`);
     },
 
+    /** A task's signed receipt (`workers/receipts/`). */
+    async getReceipt(taskId: number) {
+      const receipt = await onTask(
+        taskId,
+        (shard) => shard.getReceipt(taskId),
+        (found) => found !== null,
+      );
+      if (receipt) return receipt;
+      if (!(await stub.getSession())) throw sessionNotFound(sessionId);
+      throw new ApiError(404, "receipt_not_found", `task ${taskId} of session ${sessionId} has no receipt: it does not exist or has not ended`);
+    },
+
     /** Creates the session; `session_exists` where the id is taken. */
     async create(config: SessionConfig) {
       const created = await stub.configure(sessionId, config, { create: true });
@@ -151,10 +163,10 @@ export function sessionClient(env: Env, sessionId: number) {
       return result.text;
     },
 
-    async deliverResult(claims: AssignmentClaims, text: string) {
+    async deliverResult(claims: AssignmentClaims, text: string, signature?: string) {
       const result = await onTask<{ ok: true; urn: string; sha256: string } | Failure>(
         claims.t,
-        async (shard) => await shard.deliverResult(claims, text),
+        async (shard) => await shard.deliverResult(claims, text, signature),
         (r) => r.ok,
       );
       if (!result.ok) throw ApiError.from(result);

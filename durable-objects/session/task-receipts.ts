@@ -1,0 +1,64 @@
+import type { Hex } from "viem";
+import type { SessionConfig } from "../../workers/schemas/session";
+import type { TaskOutcome } from "../../workers/protocol/run-task";
+import { hasReceipt, receiptBody, receiptSnapshot, type ReceiptSnapshot } from "../../workers/receipts/build-receipt";
+import { type Receipt, ReceiptBodySchema } from "../../workers/receipts/receipt-schema";
+import { routerSigner, signReceipt } from "../../workers/receipts/router-signer";
+import type { Sql } from "../sqlite-object";
+
+type Task = { sessionId: number; taskId: number; requestHash: string; redundancy: number; config: Pick<SessionConfig, "private" | "signatures"> };
+
+/**
+ * Each ended task's receipt (`workers/receipts/`). The miners' parts are
+ * taken the moment the task is decided (late results change the slots
+ * afterwards); the body is written with the task's outcome, in the same
+ * storage turn and with no await, and signed on its first read. Signing
+ * costs a few milliseconds of CPU (secp256k1 in JavaScript) that most tasks
+ * would spend for a receipt nobody reads; the signature is deterministic
+ * (RFC 6979), so signing on read gives the receipt it would have had. A
+ * private session's holds hashes only, so it is stored as is.
+ */
+export class TaskReceipts {
+  constructor(
+    private readonly sql: Sql,
+    private readonly settings: { signerKey: Hex; threshold: number; embedding: string },
+    private readonly now: () => number,
+  ) {}
+
+  /** The address miners sign for and receipts are signed by. */
+  get router(): string {
+    return routerSigner(this.settings.signerKey).address;
+  }
+
+  /** Synchronously, as the task is decided; null for a task that leaves no record. */
+  snapshot(outcome: TaskOutcome, isPrivate: boolean): ReceiptSnapshot | null {
+    return hasReceipt(outcome) ? receiptSnapshot(outcome, !isPrivate) : null;
+  }
+
+  /** Writes the receipt's body (synchronous: in the storage turn that recorded the outcome). */
+  record(task: Task, snapshot: ReceiptSnapshot, answered: boolean): void {
+    const body = receiptBody({
+      ...task,
+      private: task.config.private,
+      signatures: task.config.signatures,
+      router: this.router,
+      snapshot,
+      answered,
+      threshold: this.settings.threshold,
+      embedding: this.settings.embedding,
+      now: this.now(),
+    });
+    this.sql`INSERT OR IGNORE INTO receipts (task_id, body) VALUES (${task.taskId}, ${JSON.stringify(body)})`;
+  }
+
+  /** The signed receipt, signed now if this is its first read. */
+  async get(taskId: number): Promise<Receipt | null> {
+    const row = this.sql<{ body: string; router_signature: string | null }>`SELECT body, router_signature FROM receipts WHERE task_id = ${taskId}`[0];
+    if (!row) return null;
+    const body = ReceiptBodySchema.parse(JSON.parse(row.body));
+    if (row.router_signature) return { ...body, router_signature: row.router_signature };
+    const receipt = await signReceipt(body, routerSigner(this.settings.signerKey));
+    this.sql`UPDATE receipts SET router_signature = ${receipt.router_signature} WHERE task_id = ${taskId}`;
+    return receipt;
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * What signed results and receipts cost, in CPU, with the same code the
+ * router runs (viem's secp256k1 in JavaScript; workerd runs it on the same
+ * V8): a miner signing its result, the Session object checking one result's
+ * signature (a redundancy-r task checks r), the router signing a receipt
+ * (on its first read), and the offline verifier at redundancy 1 and 3.
+ * BENCH_ONLY=signing runs only this, and then the same tasks end to end with
+ * signatures off and required (signing-latency.ts).
+ */
+import { privateKeyToAccount } from "viem/accounts";
+import { findAgreement } from "../../workers/consensus/agreement.ts";
+import { lexicalEmbeddingSource } from "../../workers/consensus/embedding.ts";
+import { sha256Hex } from "../../workers/crypto/sha256.ts";
+import { isSignedBy, resultMessage } from "../../workers/miners/result-signature.ts";
+import { DEV_ROUTER_SIGNER_KEY } from "../../workers/config/dev-credentials.ts";
+import { RECEIPT_VERSION, type ReceiptBody } from "../../workers/receipts/receipt-schema.ts";
+import { routerSigner, signReceipt } from "../../workers/receipts/router-signer.ts";
+import { verifyReceipt } from "../../workers/receipts/verify-receipt.ts";
+import { devMinerKey } from "../../tools/dev-miner/sign.ts";
+import { table } from "./report.ts";
+import { signingLatency } from "./signing-latency.ts";
+
+const ROUNDS = Number(process.env["BENCH_SIGNING_ROUNDS"] ?? 100);
+const router = routerSigner(DEV_ROUTER_SIGNER_KEY);
+const miners = [1, 2, 3].map((n) => privateKeyToAccount(devMinerKey(`bench-${n}`)));
+const text = "The capital of France is Paris, a city on the Seine known for its museums and cafés.";
+
+/** Median milliseconds of `fn` over ROUNDS runs (after 5 warm-up runs). */
+async function median(fn: (i: number) => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 5; i++) await fn(i);
+  const times: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const start = performance.now();
+    await fn(i);
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return Math.round((times[Math.floor(times.length / 2)] ?? 0) * 100) / 100;
+}
+
+async function receiptOf(redundancy: number, taskId: number) {
+  const outputHash = await sha256Hex(text);
+  const claim = { router: router.address, sessionId: 1, taskId, requestHash: outputHash, outputHash };
+  const agreement = await findAgreement(
+    miners.slice(0, redundancy).map((_, slot) => ({ id: String(slot), text })),
+    { threshold: 0.9, embeddings: lexicalEmbeddingSource },
+  );
+  const body: ReceiptBody = {
+    version: RECEIPT_VERSION,
+    router: router.address,
+    session_id: 1,
+    task_id: taskId,
+    request_hash: outputHash,
+    private: false,
+    outcome: "answered",
+    issued_at: new Date(0).toISOString(),
+    consensus: { redundancy, quorum: Math.floor(redundancy / 2) + 1, threshold: 0.9, embedding: "lexical", signatures: "require", agreed: redundancy },
+    miners: await Promise.all(
+      miners.slice(0, redundancy).map(async (m, slot) => ({
+        slot,
+        miner_id: `bench-${slot + 1}`,
+        address: m.address,
+        status: "committed" as const,
+        fault: null,
+        counted: true,
+        precommit_hash: outputHash,
+        precommitted_at: new Date(0).toISOString(),
+        signature: await m.signMessage({ message: resultMessage(claim) }),
+        signature_status: "valid" as const,
+        similarity: agreement.similarityToWinner[String(slot)] ?? null,
+        agreed: true,
+        output: text,
+      })),
+    ),
+    chosen: { slot: 0, output_hash: outputHash },
+  };
+  return body;
+}
+
+export async function signingCosts() {
+  const outputHash = await sha256Hex(text);
+  const claim = (i: number) => ({ router: router.address, sessionId: 1, taskId: i, requestHash: outputHash, outputHash });
+  const miner = miners[0] ?? privateKeyToAccount(devMinerKey("bench-1"));
+  const signatures = await Promise.all(Array.from({ length: ROUNDS + 5 }, (_, i) => miner.signMessage({ message: resultMessage(claim(i)) })));
+  const bodies = { 1: await receiptOf(1, 1), 3: await receiptOf(3, 3) };
+  const signed = { 1: await signReceipt(bodies[1], router), 3: await signReceipt(bodies[3], router) };
+  const checkOne = await median((i) => isSignedBy(claim(i), signatures[i] ?? "", miner.address));
+  return [
+    { what: "miner signs its result (miner's CPU, per result)", ms: await median((i) => miner.signMessage({ message: resultMessage(claim(i)) })) },
+    { what: "router checks one result's signature (Session object, per result)", ms: checkOne },
+    { what: "… per task at redundancy 1 (1 check)", ms: checkOne },
+    { what: "… per task at redundancy 3 (3 checks)", ms: Math.round(checkOne * 300) / 100 },
+    { what: "router signs a receipt, r=1 (on its first read)", ms: await median(() => signReceipt(bodies[1], router)) },
+    { what: "router signs a receipt, r=3 (on its first read)", ms: await median(() => signReceipt(bodies[3], router)) },
+    { what: "offline verifier, r=1 receipt (all checks)", ms: await median(() => verifyReceipt(signed[1])) },
+    { what: "offline verifier, r=3 receipt (all checks)", ms: await median(() => verifyReceipt(signed[3])) },
+  ];
+}
+
+export async function printSigningCosts() {
+  const costs = await signingCosts();
+  console.log(`\nsigned results and receipts: CPU per operation, median of ${ROUNDS} (Node, the same viem code workerd runs)\n`);
+  console.log(
+    table(
+      ["operation", "ms"],
+      costs.map((c) => [c.what, c.ms]),
+    ),
+  );
+  return costs;
+}
+
+/** BENCH_ONLY=signing: the CPU figures, then the end-to-end scenarios on Miniflare. */
+export async function printSigningBench(options: { port: number; requests: number; rounds: number; skipBuild: boolean }) {
+  const costs = await printSigningCosts();
+  const rows = await signingLatency(options);
+  const off = (r: number) => rows.find((x) => x.redundancy === r && x.signatures === "off");
+  console.log(`\nend to end, zero-latency signing dev miners, Miniflare: ${options.requests} sequential requests a scenario, median of ${options.rounds} round(s)\n`);
+  console.log(
+    table(
+      ["redundancy", "signatures", "p50 ms", "rounds' p50", "added p50", "workerd CPU ms/task", "added CPU", "failed"],
+      rows.map((r) => {
+        const base = off(r.redundancy);
+        const more = base && r !== base;
+        return [
+          r.redundancy,
+          r.signatures,
+          r.p50,
+          r.p50_rounds.join(" / "),
+          more ? Math.round((r.p50 - base.p50) * 100) / 100 : undefined,
+          r.cpu_ms_per_task,
+          more ? Math.round((r.cpu_ms_per_task - base.cpu_ms_per_task) * 100) / 100 : undefined,
+          r.failures,
+        ];
+      }),
+    ),
+  );
+  console.log(`\n${JSON.stringify({ signing: costs, signing_end_to_end: rows })}`);
+}

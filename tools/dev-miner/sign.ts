@@ -1,0 +1,44 @@
+/**
+ * How the dev miner signs its results (EIP-191, the text of
+ * workers/miners/result-signature.ts), and how it can be told to sign
+ * wrongly for tests: with another key, or over another output.
+ */
+import type { Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { keccak256, stringToBytes } from "viem";
+import { claimFromHeaders, resultMessage } from "../../workers/miners/result-signature.ts";
+import { sha256Hex } from "../../workers/crypto/sha256.ts";
+
+/**
+ * right: signs its own result; other-key: signs with a key not its registered one; other-output: signs another text;
+ * other-task: signs its result as if for the next task (a signature replayed across tasks); none: never signs.
+ */
+export type SignAs = "right" | "other-key" | "other-output" | "other-task" | "none";
+export const SIGN_AS: readonly SignAs[] = ["right", "other-key", "other-output", "other-task", "none"];
+
+/**
+ * A DEV-ONLY key derived from a public label: keccak256("cortensor dev-only miner key: {label}").
+ * Anyone can derive it, so it signs nothing of value; `npm run dev` and the tests give their dev miners these.
+ */
+export const devMinerKey = (label: string): Hex => keccak256(stringToBytes(`cortensor dev-only miner key: ${label}`));
+
+const accounts = new Map<Hex, ReturnType<typeof privateKeyToAccount>>();
+/** Deriving an account costs a curve multiplication: once per key, not per result. */
+function account(key: Hex) {
+  let found = accounts.get(key);
+  if (!found) {
+    found = privateKeyToAccount(key);
+    accounts.set(key, found);
+  }
+  return found;
+}
+
+/** The signature for a result, when the router asked for one (its headers) and the miner has a key. */
+export async function signResult(key: Hex | undefined, signAs: SignAs, header: (name: string) => string | undefined, text: string): Promise<Hex | undefined> {
+  const claim = claimFromHeaders(header);
+  if (!key || !claim || signAs === "none") return undefined;
+  const signer = account(signAs === "other-key" ? keccak256(key) : key);
+  const signed = signAs === "other-output" ? `${text} (not what was sent)` : text;
+  const taskId = signAs === "other-task" ? claim.taskId + 1 : claim.taskId;
+  return signer.signMessage({ message: resultMessage({ ...claim, taskId, outputHash: await sha256Hex(signed) }) });
+}
