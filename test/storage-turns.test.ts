@@ -48,8 +48,8 @@ describe("storage turns per task", () => {
     const { answered, settled, task } = await writesOfOneTask(["fastA"]);
     expect(answered.turns).toBe(2);
     expect(settled.turns).toBe(2);
-    // The record (task, first assignment: 5), the outcome (assignment, task with result, history: 3), the outbox (1).
-    expect(settled.statements).toBe(9);
+    // The record (task, first assignment: 5), the outcome (assignment, task with result, history, receipt: 4), the outbox (1).
+    expect(settled.statements).toBe(10);
     expect(task.status).toBe("ended");
     // The history is whole and in order, although most of it was written in one turn.
     expect(task.events.map((e) => `${e.slot ?? "task"} ${e.state}`)).toEqual([
