@@ -51,4 +51,21 @@ describe("PATCH config", () => {
     expect(Date.parse(task.deadline_at) - Date.parse(task.created_at)).toBe(30_000);
     expect(((await (await call("/api/v1/info")).json()) as { limits: { default_timeout_s: number } }).limits.default_timeout_s).toBe(30);
   });
+
+  it("changes the consensus threshold the next task is judged by, and its receipt says so", async () => {
+    const { model } = await minersFor(["fastA"]);
+    const sessionId = await createSession({ model });
+    expect((await admin(CONFIG, "PATCH", { router: { consensus: { similarity_threshold: 2 } } })).status).toBe(400);
+    const res = await admin(CONFIG, "PATCH", { router: { consensus: { similarity_threshold: 0.75 } } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ updated: ["router.consensus.similarity_threshold"] });
+
+    const done = (await (await call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: "judged at 0.75" } })).json()) as {
+      task_id: number;
+      consensus: { threshold: number };
+    };
+    expect(done.consensus.threshold).toBe(0.75);
+    const receipt = (await (await call(`/api/v1/tasks/${sessionId}/${done.task_id}/receipt`)).json()) as { consensus: { threshold: number } };
+    expect(receipt.consensus.threshold).toBe(0.75);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { admin, call, fleet, uniq } from "./helpers";
+import { admin, call, fetchWorker, fleet, uniq } from "./helpers";
 
 type Health = { healthy: boolean; checks: Record<string, string> };
 const health = async () => {
@@ -11,23 +11,35 @@ const health = async () => {
 describe("node health", () => {
   it("is unhealthy with no miner, and when every miner is benched; healthy again once one passes its check", async () => {
     const none = await health();
-    expect(none).toEqual({ status: 503, body: { healthy: false, checks: { peers: "no miners registered", storage: "ok" } } });
+    expect(none).toEqual({ status: 503, body: { healthy: false, checks: { peers: "no miners registered", storage: "ok", chain_index: "ok" } } });
 
     const id = uniq("ns-health");
     expect((await admin("/api/v1/admin/miners", "POST", { id, url: fleet().nsA.url, credential: fleet().nsA.token, protocol: "neuroshard", models: [uniq("m")] })).status).toBe(
       201,
     );
-    expect((await health()).body).toEqual({ healthy: true, checks: { peers: "ok", storage: "ok" } });
+    expect((await health()).body).toEqual({ healthy: true, checks: { peers: "ok", storage: "ok", chain_index: "ok" } });
 
     // A wrong credential: the node refuses the health check, and the miner is benched.
     expect((await admin(`/api/v1/admin/miners/${id}`, "PATCH", { credential: "not-the-token" })).status).toBe(200);
     await admin("/api/v1/admin/miners/health-check", "POST");
-    expect(await health()).toEqual({ status: 503, body: { healthy: false, checks: { peers: "every miner benched (0 of 1 healthy)", storage: "ok" } } });
+    expect(await health()).toEqual({ status: 503, body: { healthy: false, checks: { peers: "every miner benched (0 of 1 healthy)", storage: "ok", chain_index: "ok" } } });
     expect(((await (await call("/neuroshard/api/v1/status", { key: null })).json()) as { status: string }).status).toBe("degraded");
 
     expect((await admin(`/api/v1/admin/miners/${id}`, "PATCH", { credential: fleet().nsA.token })).status).toBe(200);
     await admin("/api/v1/admin/miners/health-check", "POST");
     expect((await health()).status).toBe(200);
+  });
+
+  it("checks the chain index where a chain is configured: a misconfigured chain makes the node unhealthy, none leaves the check out", async () => {
+    const healthWith = async (vars: Record<string, string>) => {
+      const { response } = await fetchWorker(new Request("http://router.test/neuroshard/api/v1/health"), vars);
+      return { status: response.status, body: (await response.json()) as Health };
+    };
+    const bad = await healthWith({ CHAIN_ID: "abc" });
+    expect(bad.status).toBe(503);
+    expect(bad.body.checks["chain_index"]).toMatch(/^misconfigured: CHAIN_ID/);
+    const none = await healthWith({ CHAIN_RPC_URL: "" });
+    expect(Object.keys(none.body.checks)).not.toContain("chain_index");
   });
 });
 

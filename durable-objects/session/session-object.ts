@@ -306,6 +306,8 @@ export class SessionObject extends SqliteObject {
     const recorder = this.store.slotRecorder(taskId, !session.config.private);
     const offchainTask = input.payload && promptUrn ? { sessionId: input.sessionId, taskId, deadline: plan.deadline, promptUrn, origin: input.payload.origin } : undefined;
     const embeddings = embeddingSourceFor(config.embedding);
+    // The caller's configuration, run-time settings included (PATCH /neuroshard/api/v1/config); this object's vars otherwise.
+    const threshold = input.threshold ?? config.similarityThreshold;
     const run = runTask(
       {
         redundancy: plan.redundancy,
@@ -313,7 +315,7 @@ export class SessionObject extends SqliteObject {
         precommitDeadline: plan.precommitDeadline,
         deadline: plan.deadline,
         request: plan.request,
-        threshold: config.similarityThreshold,
+        threshold,
         decisive: plan.decisive,
       },
       {
@@ -342,7 +344,7 @@ export class SessionObject extends SqliteObject {
         },
       },
     );
-    const deps = { store: this.store, payloads: this.payloads, now: this.now, threshold: config.similarityThreshold, embedding: embeddings.name };
+    const deps = { store: this.store, payloads: this.payloads, now: this.now, threshold, embedding: embeddings.name };
     const result = run.outcome.then(async (outcome) => {
       const receipt = this.receipts.snapshot(outcome, session.config.private);
       const recorded = await recordOutcome(deps, { taskId, session, plan, outcome, requestId, promptUrn, payloadVersion: input.payload?.version });
@@ -350,7 +352,7 @@ export class SessionObject extends SqliteObject {
       this.reports.report(taskId, outcome.slots);
       // The receipt's body, in the storage turn that recorded the outcome; signed when first read.
       if (!receipt) return recorded;
-      this.receipts.record({ sessionId: session.id, taskId, requestHash: input.requestHash, redundancy: plan.redundancy, config: session.config }, receipt, recorded.ok);
+      this.receipts.record({ sessionId: session.id, taskId, requestHash: input.requestHash, redundancy: plan.redundancy, config: session.config, threshold }, receipt, recorded.ok);
       // A completion links its receipt in its body; a failure, in a header.
       return recorded.ok ? recorded : { ...recorded, headers: { ...recorded.headers, "x-receipt-url": receiptPath(session.id, taskId) } };
     });

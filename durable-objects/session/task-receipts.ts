@@ -6,7 +6,8 @@ import { type Receipt, ReceiptBodySchema } from "../../workers/receipts/receipt-
 import { routerSigner, signReceipt } from "../../workers/receipts/router-signer";
 import type { Sql } from "../sqlite-object";
 
-type Task = { sessionId: number; taskId: number; requestHash: string; redundancy: number; config: Pick<SessionConfig, "private" | "signatures"> };
+/** `threshold`: the one the task was judged by, where the caller's configuration set it (run-time settings). */
+type Task = { sessionId: number; taskId: number; requestHash: string; redundancy: number; config: Pick<SessionConfig, "private" | "signatures">; threshold?: number };
 
 /**
  * Each ended task's receipt (`workers/receipts/`). The miners' parts are
@@ -44,7 +45,7 @@ export class TaskReceipts {
       router: this.router,
       snapshot,
       answered,
-      threshold: this.settings.threshold,
+      threshold: task.threshold ?? this.settings.threshold,
       embedding: this.settings.embedding,
       now: this.now(),
     });

@@ -126,6 +126,16 @@ describe("chain routes", () => {
     }
   });
 
+  it("refuses a public dev-chain key as the write-back signer in production, naming CHAIN_SIGNER_KEY", async () => {
+    // The test config's signer is the dev chain's account 8: fine outside production, refused in it.
+    const vars = { ENVIRONMENT: "production", CHAIN_WRITEBACK: "true" };
+    const status = (await (await get("/api/v1/chain/status", vars)).json()) as Status;
+    expect(status.state).toBe("misconfigured");
+    expect(status.problems).toEqual(["CHAIN_SIGNER_KEY: a public dev-chain key (anyone holds it), refused in production"]);
+    const outside = (await (await get("/api/v1/chain/status", { CHAIN_WRITEBACK: "true" })).json()) as Status;
+    expect(outside.state).toBe("configured");
+  });
+
   it("shows a chain id the RPC provider does not serve as the index's last error, indexing nothing", async () => {
     const vars = { CHAIN_ID: "424242" };
     await cron(vars);

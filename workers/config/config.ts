@@ -1,7 +1,16 @@
 import { z } from "zod";
 import type { Env } from "../env";
 import { MIN_TIMEOUT_S } from "../schemas/timeouts";
-import { DEV_ROUTER_TOKEN, DEV_ADMIN_TOKEN, DEV_CREDENTIAL_KEY, DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY, DEV_PAYLOAD_MASTER_KEY, DEV_ROUTER_SIGNER_KEY } from "./dev-credentials";
+import {
+  DEV_ROUTER_TOKEN,
+  DEV_ADMIN_TOKEN,
+  DEV_CREDENTIAL_KEY,
+  DEV_CUSTOMER_ID,
+  DEV_CUSTOMER_KEY,
+  DEV_PAYLOAD_MASTER_KEY,
+  DEV_ROUTER_SIGNER_KEY,
+  DEV_CHAIN_KEYS,
+} from "./dev-credentials";
 
 export { DEV_ROUTER_TOKEN, DEV_ADMIN_TOKEN, DEV_CREDENTIAL_KEY, DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY, DEV_PAYLOAD_MASTER_KEY, DEV_ROUTER_SIGNER_KEY };
 
@@ -185,6 +194,10 @@ function chainConfigFrom(vars: Record<string, unknown>): ChainConfig {
   const key = typeof vars.CHAIN_SIGNER_KEY === "string" ? vars.CHAIN_SIGNER_KEY.trim() : "";
   if (v.CHAIN_WRITEBACK && !SIGNER_KEY.test(key)) {
     return { state: "misconfigured", problems: ["CHAIN_SIGNER_KEY: CHAIN_WRITEBACK is on, so the secret must be set to a 0x-prefixed 32-byte hex private key"] };
+  }
+  const production = (vars.ENVIRONMENT ?? "production") === "production" || vars.ENVIRONMENT === "";
+  if (v.CHAIN_WRITEBACK && production && DEV_CHAIN_KEYS.includes(key.toLowerCase())) {
+    return { state: "misconfigured", problems: ["CHAIN_SIGNER_KEY: a public dev-chain key (anyone holds it), refused in production"] };
   }
   return {
     state: "configured",

@@ -9,6 +9,7 @@ import { registryStub } from "../stubs";
 const TUNABLE: Record<string, string> = {
   "router.default_timeout_s": "DEFAULT_TIMEOUT_S",
   "router.max_timeout_s": "MAX_TIMEOUT_S",
+  "router.consensus.similarity_threshold": "CONSENSUS_SIMILARITY_THRESHOLD",
   "router.trial.requests_per_window": "TRIAL_REQUESTS_PER_WINDOW",
   "router.trial.window_s": "TRIAL_WINDOW_S",
   "router.trial.max_tokens": "TRIAL_MAX_TOKENS",

@@ -1,3 +1,4 @@
+import { chainStatus } from "../chain/chain-access";
 import type { RouterConfig } from "../config/config";
 import type { Env } from "../env";
 import type { MinerPublic } from "../schemas/miner";
@@ -45,7 +46,8 @@ export async function nodeStatus(env: Env, nodeId: string, now = Date.now()): Pr
 /**
  * The checks behind `healthy`: peers (at least one miner not benched),
  * storage (the registry's Durable Object answered, and the payload bucket
- * lists). Every check is `ok` or says what is wrong.
+ * lists), and the chain index where a chain is configured. Every check is
+ * `ok` or says what is wrong.
  */
 export async function nodeHealth(env: Env): Promise<{ healthy: boolean; checks: Record<string, string> }> {
   const checks: Record<string, string> = {};
@@ -65,7 +67,28 @@ export async function nodeHealth(env: Env): Promise<{ healthy: boolean; checks: 
   } catch {
     checks["storage"] = "payload bucket unreachable";
   }
+  const chain = await chainCheck(env);
+  if (chain !== null) checks["chain_index"] = chain;
   return { healthy: Object.values(checks).every((v) => v === "ok"), checks };
+}
+
+/**
+ * The chain index, where a chain is configured (null where none is): `ok`
+ * until its first tick and while it runs without a failure since its last
+ * success, else what is wrong.
+ */
+async function chainCheck(env: Env): Promise<string | null> {
+  let status: Awaited<ReturnType<typeof chainStatus>>;
+  try {
+    status = await chainStatus(env);
+  } catch {
+    return "chain index unreachable";
+  }
+  if (status.state === "unconfigured") return null;
+  if (status.state === "misconfigured") return `misconfigured: ${status.problems.join("; ")}`;
+  if (status.status === "stopped") return `stopped: ${status.stop_reason ?? "a reorg deeper than the kept window"}`;
+  if (status.failures > 0) return `failing: ${status.last_error ?? "the last tick failed"}`;
+  return "ok";
 }
 
 export async function nodeMetrics(env: Env, now = Date.now()): Promise<NeuroShardMetrics> {

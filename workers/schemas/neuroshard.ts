@@ -316,6 +316,10 @@ export const NeuroShardConfigPatchSchema = z
       .object({
         default_timeout_s: Seconds,
         max_timeout_s: Seconds,
+        consensus: z
+          .object({ similarity_threshold: z.number().min(0).max(1) })
+          .partial()
+          .strict(),
         trial: z.object({ requests_per_window: Count, window_s: Count, max_tokens: Count, max_timeout_s: Seconds }).partial().strict(),
       })
       .partial()

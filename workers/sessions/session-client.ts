@@ -23,6 +23,7 @@ async function prepare(config: RouterConfig, job: CompletionJob): Promise<Omit<S
     ...rest,
     requestKey: job.request.request_id === undefined ? null : await scopedRequestId(caller, job.request.request_id),
     timeouts: taskTimeouts(job.request, config),
+    threshold: config.similarityThreshold,
     requestHash: await requestFingerprint(job.sessionId, job.request, job.policy ? `${flow}:${JSON.stringify(job.policy)}` : flow),
   };
 }

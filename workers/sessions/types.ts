@@ -31,6 +31,8 @@ export type SubmitInput = Omit<CompletionJob, "flow" | "caller"> & {
   requestKey: string | null;
   requestHash: string;
   timeouts: { timeoutS: number; precommitS: number };
+  /** The similarity threshold of the caller's configuration (run-time settings included), which the task is judged by. */
+  threshold?: number;
   /**
    * The shard the Worker sent this to and the settings version it routed by;
    * null when it found no session to route by (the object then answers for
