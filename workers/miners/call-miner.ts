@@ -1,8 +1,8 @@
-import { createParser } from "eventsource-parser";
 import { z } from "zod";
 import type { MinerRequest } from "../schemas/completion";
 import type { MinerTarget } from "../schemas/miner";
-import { MinerCallError } from "./miner-error";
+import { abortedOr, MinerCallError } from "./miner-error";
+import { readJsonEvents } from "./event-stream";
 import { callNeuroShard, probeNeuroShard } from "./neuroshard-protocol";
 import type { NeuroShardNodeReport, NeuroShardTrainingReport } from "../schemas/neuroshard";
 import { SIGNATURE_FIELD, SIGNATURE_HEADER } from "./result-signature";
@@ -189,20 +189,7 @@ async function readStream(
   let finishReason: string | null = null;
   let usage: MinerOutput["usage"] = null;
   let signature: string | undefined = response.headers.get(SIGNATURE_HEADER) ?? undefined;
-  let done = false;
-  const handle = (raw: string) => {
-    const data = raw.trim();
-    if (!data || done) return;
-    if (data === "[DONE]") {
-      done = true;
-      return;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(data);
-    } catch {
-      throw new MinerCallError("invalid_response", `miner ${target.id} streamed an event that is not JSON`);
-    }
+  const done = await readJsonEvents(target, response, signal, (json) => {
     const parsed = StreamChunk.safeParse(json);
     if (!parsed.success) throw new MinerCallError("invalid_response", `miner ${target.id} streamed an unexpected event`);
     const choice = parsed.data.choices[0];
@@ -215,37 +202,10 @@ async function readStream(
     if (choice?.finish_reason) finishReason = choice.finish_reason;
     if (parsed.data.usage) usage = parsed.data.usage;
     signature = parsed.data[SIGNATURE_FIELD] ?? signature;
-  };
-  const parser = createParser({ onEvent: (event) => handle(event.data) });
-  const body = response.body;
-  if (!body) throw new MinerCallError("invalid_response", `miner ${target.id} sent an empty stream`);
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  try {
-    while (!done) {
-      const { value, done: end } = await reader.read();
-      if (end) {
-        // A last event the miner did not end with a blank line still counts.
-        parser.feed(`${decoder.decode()}\n\n`);
-        break;
-      }
-      parser.feed(decoder.decode(value, { stream: true }));
-    }
-  } catch (cause) {
-    if (cause instanceof MinerCallError) throw cause;
-    throw abortedOr(signal, new MinerCallError("network", `miner ${target.id} stream broke`, undefined, { cause }));
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
+    return undefined;
+  });
   if (!done && finishReason === null) throw new MinerCallError("invalid_response", `miner ${target.id} ended its stream early`);
   return { text, finishReason, usage, latencyMs: Date.now() - started, ...(signature ? { signature } : {}) };
-}
-
-export function abortedOr(signal: AbortSignal, fallback: MinerCallError): MinerCallError {
-  if (!signal.aborted) return fallback;
-  const reason: unknown = signal.reason;
-  const timedOut = reason instanceof Error && reason.name === "TimeoutError";
-  return new MinerCallError(timedOut ? "timeout" : "aborted", timedOut ? "miner call timed out" : "miner call cancelled", undefined, { cause: reason });
 }
 
 /** Checks that a miner is up and serving, with its credential (cron health check). */

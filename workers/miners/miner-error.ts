@@ -12,3 +12,11 @@ export class MinerCallError extends Error {
     super(message, options);
   }
 }
+
+/** The error for a call that failed: a timeout or cancellation when the call's signal says so, else `fallback`. */
+export function abortedOr(signal: AbortSignal, fallback: MinerCallError): MinerCallError {
+  if (!signal.aborted) return fallback;
+  const reason: unknown = signal.reason;
+  const timedOut = reason instanceof Error && reason.name === "TimeoutError";
+  return new MinerCallError(timedOut ? "timeout" : "aborted", timedOut ? "miner call timed out" : "miner call cancelled", undefined, { cause: reason });
+}

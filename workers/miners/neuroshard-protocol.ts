@@ -1,4 +1,3 @@
-import { createParser } from "eventsource-parser";
 import type { z } from "zod";
 import type { MinerRequest } from "../schemas/completion";
 import type { MinerTarget } from "../schemas/miner";
@@ -12,8 +11,9 @@ import {
   NeuroShardTrainingReportSchema,
   NeuroShardTokenEventSchema,
 } from "../schemas/neuroshard";
-import { abortedOr, type CallMinerOptions, MAX_MINER_RESPONSE_BYTES, type MinerOutput, minerEndpoint, readLimited } from "./call-miner";
-import { MinerCallError } from "./miner-error";
+import { type CallMinerOptions, MAX_MINER_RESPONSE_BYTES, type MinerOutput, minerEndpoint, readLimited } from "./call-miner";
+import { readJsonEvents } from "./event-stream";
+import { abortedOr, MinerCallError } from "./miner-error";
 
 /**
  * A NeuroShard node has no chat endpoint: a chat request goes as one prompt,
@@ -93,57 +93,24 @@ async function readTokenStream(target: MinerTarget, response: Response, signal: 
   let next = 0;
   let finishReason: string | null = null;
   let usage: MinerOutput["usage"] = null;
-  let done = false;
   const invalid = (why: string) => new MinerCallError("invalid_response", `miner ${target.id} ${why}`);
-  const handle = (raw: string) => {
-    const data = raw.trim();
-    if (!data || done) return;
-    if (data === "[DONE]") {
-      done = true;
-      return;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(data);
-    } catch {
-      throw invalid("streamed an event that is not JSON");
-    }
+  const done = await readJsonEvents(target, response, signal, (json) => {
     const end = NeuroShardDoneEventSchema.safeParse(json);
     if (end.success) {
-      done = true;
       finishReason = end.data.finish_reason ?? null;
       if (end.data.usage) usage = { prompt_tokens: end.data.usage.prompt_tokens, completion_tokens: end.data.usage.completion_tokens };
-      return;
+      return true;
     }
     const token = NeuroShardTokenEventSchema.safeParse(json);
     if (!token.success) throw invalid("streamed an unexpected event");
     if (token.data.index !== next) throw invalid(`streamed token ${token.data.index} where ${next} was due`);
     next++;
-    if (!token.data.token) return;
+    if (!token.data.token) return undefined;
     text += token.data.token;
     if (text.length > MAX_MINER_RESPONSE_BYTES) throw invalid(`sent a response larger than ${MAX_MINER_RESPONSE_BYTES} bytes`);
     onDelta(token.data.token);
-  };
-  const parser = createParser({ onEvent: (event) => handle(event.data) });
-  const body = response.body;
-  if (!body) throw invalid("sent an empty stream");
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  try {
-    while (!done) {
-      const { value, done: end } = await reader.read();
-      if (end) {
-        parser.feed(`${decoder.decode()}\n\n`);
-        break;
-      }
-      parser.feed(decoder.decode(value, { stream: true }));
-    }
-  } catch (cause) {
-    if (cause instanceof MinerCallError) throw cause;
-    throw abortedOr(signal, new MinerCallError("network", `miner ${target.id} stream broke`, undefined, { cause }));
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
+    return undefined;
+  });
   if (!done) throw invalid("ended its stream before [DONE]");
   return { text, finishReason, usage, latencyMs: Date.now() - started };
 }
