@@ -93,6 +93,52 @@ export function minerEndpoint(base: string, path: string): URL {
   return new URL(path.replace(/^\//, ""), url);
 }
 
+/**
+ * POSTs a JSON body to a miner's path with its bearer credential. A network
+ * failure (or the call's own timeout or cancellation) and a non-2xx status
+ * are `MinerCallError`s; the body of a refusal is not read.
+ */
+export async function postToMiner(
+  target: MinerTarget,
+  path: string,
+  body: unknown,
+  options: { signal: AbortSignal; headers?: Record<string, string>; fetcher?: typeof fetch },
+): Promise<Response> {
+  const fetcher = options.fetcher ?? fetch;
+  let response: Response;
+  try {
+    response = await fetcher(minerEndpoint(target.url, path), {
+      method: "POST",
+      headers: { ...options.headers, "content-type": "application/json", authorization: `Bearer ${target.credential}` },
+      body: JSON.stringify(body),
+      signal: options.signal,
+    });
+  } catch (cause) {
+    throw abortedOr(options.signal, new MinerCallError("network", `miner ${target.id} unreachable`, undefined, { cause }));
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new MinerCallError("http", `miner ${target.id} answered ${response.status}`, response.status);
+  }
+  return response;
+}
+
+/** A miner's answer as JSON, read only up to the limit; a body cut off or not JSON is the miner's failure. */
+export async function readJsonBody(target: MinerTarget, response: Response, signal: AbortSignal): Promise<unknown> {
+  let raw: string;
+  try {
+    raw = await readLimited(target, response);
+  } catch (cause) {
+    if (cause instanceof MinerCallError) throw cause;
+    throw abortedOr(signal, new MinerCallError("network", `miner ${target.id} body broke off`, undefined, { cause }));
+  }
+  try {
+    return JSON.parse(raw);
+  } catch (cause) {
+    throw new MinerCallError("invalid_response", `miner ${target.id} sent a body that is not JSON`, undefined, { cause });
+  }
+}
+
 /** The OpenAI-compatible request body a miner receives. */
 export function minerRequestBody(request: MinerRequest, stream = false): Record<string, unknown> {
   const { kind, prompt, messages, ...params } = request;
@@ -105,24 +151,9 @@ export function minerRequestBody(request: MinerRequest, stream = false): Record<
  */
 export async function callMiner(target: MinerTarget, request: MinerRequest, options: CallMinerOptions): Promise<MinerOutput> {
   if (target.protocol === "neuroshard") return callNeuroShard(target, request, options);
-  const fetcher = options.fetcher ?? fetch;
   const started = Date.now();
   const path = request.kind === "chat" ? "v1/chat/completions" : "v1/completions";
-  let response: Response;
-  try {
-    response = await fetcher(minerEndpoint(target.url, path), {
-      method: "POST",
-      headers: { ...options.headers, "content-type": "application/json", authorization: `Bearer ${target.credential}` },
-      body: JSON.stringify({ ...minerRequestBody(request, options.onDelta !== undefined), ...options.extension }),
-      signal: options.signal,
-    });
-  } catch (cause) {
-    throw abortedOr(options.signal, new MinerCallError("network", `miner ${target.id} unreachable`, undefined, { cause }));
-  }
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new MinerCallError("http", `miner ${target.id} answered ${response.status}`, response.status);
-  }
+  const response = await postToMiner(target, path, { ...minerRequestBody(request, options.onDelta !== undefined), ...options.extension }, options);
   options.onAck?.();
   if (response.status === 202 && options.awaitDelivery) {
     const accepted = OffchainAccepted.safeParse(await response.json().catch(() => null));
@@ -133,19 +164,7 @@ export async function callMiner(target: MinerTarget, request: MinerRequest, opti
   if (options.onDelta && (response.headers.get("content-type") ?? "").includes("text/event-stream")) {
     return readStream(target, request, response, options.signal, options.onDelta, started);
   }
-  let raw: string;
-  try {
-    raw = await readLimited(target, response);
-  } catch (cause) {
-    if (cause instanceof MinerCallError) throw cause;
-    throw abortedOr(options.signal, new MinerCallError("network", `miner ${target.id} body broke off`, undefined, { cause }));
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (cause) {
-    throw new MinerCallError("invalid_response", `miner ${target.id} sent a body that is not JSON`, undefined, { cause });
-  }
+  const json = await readJsonBody(target, response, options.signal);
   const latencyMs = Date.now() - started;
   const signature = response.headers.get(SIGNATURE_HEADER);
   const signed = signature ? { signature } : {};

@@ -11,9 +11,9 @@ import {
   NeuroShardTrainingReportSchema,
   NeuroShardTokenEventSchema,
 } from "../schemas/neuroshard";
-import { type CallMinerOptions, MAX_MINER_RESPONSE_BYTES, type MinerOutput, minerEndpoint, readLimited } from "./call-miner";
+import { type CallMinerOptions, MAX_MINER_RESPONSE_BYTES, type MinerOutput, minerEndpoint, postToMiner, readJsonBody, readLimited } from "./call-miner";
 import { readJsonEvents } from "./event-stream";
-import { abortedOr, MinerCallError } from "./miner-error";
+import { MinerCallError } from "./miner-error";
 
 /**
  * A NeuroShard node has no chat endpoint: a chat request goes as one prompt,
@@ -43,40 +43,17 @@ export function neuroShardRequestBody(request: MinerRequest, stream: boolean): R
  * OpenAI-miner extension and is not offered here.
  */
 export async function callNeuroShard(target: MinerTarget, request: MinerRequest, options: CallMinerOptions): Promise<MinerOutput> {
-  const fetcher = options.fetcher ?? fetch;
   const started = Date.now();
-  let response: Response;
-  try {
-    response = await fetcher(minerEndpoint(target.url, "api/v1/inference"), {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${target.credential}` },
-      body: JSON.stringify(neuroShardRequestBody(request, options.onDelta !== undefined)),
-      signal: options.signal,
-    });
-  } catch (cause) {
-    throw abortedOr(options.signal, new MinerCallError("network", `miner ${target.id} unreachable`, undefined, { cause }));
-  }
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new MinerCallError("http", `miner ${target.id} answered ${response.status}`, response.status);
-  }
+  // Only the bearer credential: a node's API takes no x-cortensor-* signing headers.
+  const response = await postToMiner(target, "api/v1/inference", neuroShardRequestBody(request, options.onDelta !== undefined), {
+    signal: options.signal,
+    ...(options.fetcher ? { fetcher: options.fetcher } : {}),
+  });
   options.onAck?.();
   if (options.onDelta && (response.headers.get("content-type") ?? "").includes("text/event-stream")) {
     return readTokenStream(target, response, options.signal, options.onDelta, started);
   }
-  let raw: string;
-  try {
-    raw = await readLimited(target, response);
-  } catch (cause) {
-    if (cause instanceof MinerCallError) throw cause;
-    throw abortedOr(options.signal, new MinerCallError("network", `miner ${target.id} body broke off`, undefined, { cause }));
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (cause) {
-    throw new MinerCallError("invalid_response", `miner ${target.id} sent a body that is not JSON`, undefined, { cause });
-  }
+  const json = await readJsonBody(target, response, options.signal);
   const parsed = NeuroShardMinerAnswerSchema.safeParse(json);
   if (!parsed.success) throw new MinerCallError("invalid_response", `miner ${target.id} sent no inference result`);
   const usage = parsed.data.usage ? { prompt_tokens: parsed.data.usage.prompt_tokens, completion_tokens: parsed.data.usage.completion_tokens } : null;
