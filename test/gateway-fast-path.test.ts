@@ -3,21 +3,14 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { KEY_CACHE_TTL_MS } from "../workers/gateway/key-cache";
 import { ledgerStub, quotaStub } from "../workers/stubs";
-import { admin, createSession, fetchWorker, minersFor, uniq } from "./helpers";
+import { admin, createSession, fetchWorker, gatewayCustomer, minersFor, uniq } from "./helpers";
 
 type Envelope = { request_id: string | null; status: "ok" | "failed"; error: { code: string } | null };
 type Usage = { request_id: string; key_id: string; status: string; cost_micros: number };
 
 /** A customer with one key, and a session served by a fleet miner behind the alias "default". */
 async function customer(options: { balance?: number; key?: Record<string, unknown> } = {}) {
-  const id = uniq("fast")
-    .toLowerCase()
-    .replace(/[^a-z0-9-]/g, "-");
-  expect((await admin("/v1/admin/customers", "POST", { id, name: "Acme", billing: "prepaid", balance_micros: options.balance ?? 10_000_000 })).status).toBe(201);
-  const issued = (await (await admin(`/v1/admin/customers/${id}/keys`, "POST", options.key ?? {})).json()) as { id: string; key: string };
-  const { model } = await minersFor(["fastA"]);
-  const sessionId = await createSession({ model });
-  const vars = { GATEWAY_MODELS: JSON.stringify({ default: { pool: "local", session_id: sessionId } }) };
+  const { id, issued, vars } = await gatewayCustomer("fast", options);
   /** One completion; `settled` waits for the billing the gateway does after answering. */
   const complete = async (body: Record<string, unknown> = {}) => {
     const { response, settled } = await fetchWorker(

@@ -3,7 +3,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { KEY_CACHE_TTL_MS } from "../workers/gateway/key-cache";
 import { ledgerStub, quotaStub } from "../workers/stubs";
-import { admin, createSession, fetchWorkerIn, minersFor, uniq } from "./helpers";
+import { admin, createSession, fetchWorkerIn, gatewayCustomer, minersFor, uniq } from "./helpers";
 import { type Fault, observedObjects } from "./observed-objects";
 
 /**
@@ -16,14 +16,7 @@ type Usage = { request_id: string; cost_micros: number };
 
 /** A customer with one key (`key` fields as the admin API takes them), behind the alias "default" on a fresh session. */
 async function customer(options: { balance?: number; key?: Record<string, unknown> } = {}) {
-  const id = uniq("calls")
-    .toLowerCase()
-    .replace(/[^a-z0-9-]/g, "-");
-  expect((await admin("/v1/admin/customers", "POST", { id, name: "Acme", billing: "prepaid", balance_micros: options.balance ?? 10_000_000 })).status).toBe(201);
-  const issued = (await (await admin(`/v1/admin/customers/${id}/keys`, "POST", options.key ?? {})).json()) as { id: string; key: string };
-  const { model } = await minersFor(["fastA"]);
-  const sessionId = await createSession({ model });
-  const vars = { GATEWAY_MODELS: JSON.stringify({ default: { pool: "local", session_id: sessionId } }) };
+  const { id, issued, vars } = await gatewayCustomer("calls", options);
   /** Bindings that log (and may fail) the Worker's object calls. */
   const observe = (fault?: (call: string, nth: number) => Fault, whenFailed?: (call: string) => Promise<void>) =>
     observedObjects({ ...env, ...vars } as typeof env, fault, whenFailed);

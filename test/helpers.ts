@@ -120,3 +120,19 @@ export async function until<T>(probe: () => Promise<T | undefined | null | false
   }
   throw new Error(`condition not met after ${attempts} attempts`);
 }
+
+/**
+ * A gateway customer with one key (`key` fields as the admin API takes them), and the vars that
+ * put the alias "default" on a fresh session served by a fleet miner.
+ */
+export async function gatewayCustomer(prefix: string, options: { balance?: number; key?: Record<string, unknown> } = {}) {
+  const id = uniq(prefix)
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-");
+  const created = await admin("/v1/admin/customers", "POST", { id, name: "Acme", billing: "prepaid", balance_micros: options.balance ?? 10_000_000 });
+  if (created.status !== 201) throw new Error(`creating customer ${id}: ${created.status} ${await created.text()}`);
+  const issued = (await (await admin(`/v1/admin/customers/${id}/keys`, "POST", options.key ?? {})).json()) as { id: string; key: string };
+  const { model } = await minersFor(["fastA"]);
+  const sessionId = await createSession({ model });
+  return { id, issued, sessionId, vars: { GATEWAY_MODELS: JSON.stringify({ default: { pool: "local", session_id: sessionId } }) } };
+}
