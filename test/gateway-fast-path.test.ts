@@ -3,7 +3,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { KEY_CACHE_TTL_MS } from "../workers/gateway/key-cache";
 import { ledgerStub, quotaStub } from "../workers/stubs";
-import { admin, createSession, fetchWorker, gatewayCustomer, minersFor, uniq } from "./helpers";
+import { fetchWorker, gatewayCustomer, uniq } from "./helpers";
 
 type Envelope = { request_id: string | null; status: "ok" | "failed"; error: { code: string } | null };
 type Usage = { request_id: string; key_id: string; status: string; cost_micros: number };

@@ -3,7 +3,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { KEY_CACHE_TTL_MS } from "../workers/gateway/key-cache";
 import { ledgerStub, quotaStub } from "../workers/stubs";
-import { admin, createSession, fetchWorkerIn, gatewayCustomer, minersFor, uniq } from "./helpers";
+import { fetchWorkerIn, gatewayCustomer } from "./helpers";
 import { type Fault, observedObjects } from "./observed-objects";
 
 /**
