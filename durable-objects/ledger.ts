@@ -3,6 +3,7 @@ import type { Env } from "../workers/env";
 import { hashKey, keyPrefix, newCustomerKey } from "../workers/gateway/keys";
 import type { KeyState } from "../workers/gateway/key-state";
 import type { Balance, CustomerCreate, KeyIssue, KeyPublic, UsageRecord } from "../workers/gateway/schemas";
+import { type MinerReward, rewardKey } from "../workers/rewards/miner-rewards";
 import { ApiError, type ErrorDetails, type Failure } from "../workers/http/errors";
 import { onlyRow, SqliteObject } from "./sqlite-object";
 
@@ -47,6 +48,17 @@ const MIGRATIONS = [
      at INTEGER NOT NULL
    );
    CREATE INDEX usage_at ON usage (at);`,
+  // Miner rewards credited here (this customer is a miner's payout account), once by (session, task, miner).
+  `CREATE TABLE rewards (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     reward_key TEXT NOT NULL UNIQUE,
+     session_id INTEGER NOT NULL,
+     task_id INTEGER NOT NULL,
+     miner_id TEXT NOT NULL,
+     amount_micros INTEGER NOT NULL,
+     at INTEGER NOT NULL
+   );
+   CREATE INDEX rewards_at ON rewards (at);`,
 ];
 
 type KeyRow = {
@@ -126,6 +138,29 @@ export class LedgerObject extends SqliteObject {
     if (!this.customerRow()) return null;
     this.sql`UPDATE customer SET balance_micros = balance_micros + ${amountMicros} WHERE id = 1`;
     return this.balance();
+  }
+
+  /**
+   * Credits miner rewards (workers/rewards/miner-rewards.ts), each once by its
+   * (session, task, miner): a resent reward is acknowledged, not paid again.
+   * Answers how many were credited now; null when this customer does not exist.
+   */
+  creditRewards(rewards: readonly MinerReward[]): { credited: number } | null {
+    if (!this.customerRow()) return null;
+    const now = Date.now();
+    const credited = this.ctx.storage.transactionSync(() => {
+      let n = 0;
+      for (const r of rewards) {
+        const inserted = this.sql`INSERT INTO rewards (reward_key, session_id, task_id, miner_id, amount_micros, at)
+                 VALUES (${rewardKey(r)}, ${r.sessionId}, ${r.taskId}, ${r.minerId}, ${r.amountMicros}, ${now})
+                 ON CONFLICT (reward_key) DO NOTHING RETURNING id`;
+        if (inserted.length === 0) continue;
+        this.sql`UPDATE customer SET balance_micros = balance_micros + ${r.amountMicros} WHERE id = 1`;
+        n++;
+      }
+      return n;
+    });
+    return { credited };
   }
 
   /** Issues a key; the plaintext is returned here and never again. */
