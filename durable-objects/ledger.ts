@@ -79,6 +79,10 @@ type CustomerRow = { customer_id: string; name: string; billing: "prepaid" | "po
 type UsageRow = Omit<UsageRecord, "at" | "status"> & { status: "ok" | "failed"; at: number };
 
 export type UsageInput = Omit<UsageRow, "id" | "at">;
+/** One balance change, as the wallet lists them (workers/neuroshard/wallet.ts). */
+export type LedgerEntry =
+  | { type: "reward"; id: number; amount_micros: number; at: number; session_id: number; task_id: number; miner_id: string; request_id: null; model: null }
+  | { type: "usage"; id: number; amount_micros: number; at: number; session_id: number | null; task_id: number | null; miner_id: null; request_id: string; model: string };
 
 const AllowedModels = z.array(z.string());
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -161,6 +165,22 @@ export class LedgerObject extends SqliteObject {
       return n;
     });
     return { credited };
+  }
+
+  /**
+   * The account's entries, newest first: rewards credited and usage charged
+   * (micros; a charge negative), paged by limit and offset; null when this
+   * customer does not exist.
+   */
+  entries(q: { limit: number; offset: number }): { entries: LedgerEntry[]; total: number } | null {
+    if (!this.customerRow()) return null;
+    const entries = this.sql<LedgerEntry>`
+      SELECT 'reward' AS type, id, amount_micros, at, session_id, task_id, miner_id, NULL AS request_id, NULL AS model FROM rewards
+      UNION ALL
+      SELECT 'usage' AS type, id, -cost_micros AS amount_micros, at, session_id, task_id, NULL AS miner_id, request_id, model FROM usage WHERE cost_micros > 0
+      ORDER BY at DESC, type DESC, id DESC LIMIT ${q.limit} OFFSET ${q.offset}`;
+    const total = this.sql<{ n: number }>`SELECT (SELECT COUNT(*) FROM rewards) + (SELECT COUNT(*) FROM usage WHERE cost_micros > 0) AS n`[0]?.n ?? 0;
+    return { entries, total };
   }
 
   /** Issues a key; the plaintext is returned here and never again. */

@@ -109,3 +109,89 @@ describe("miner rewards", () => {
     expect((await account(accounts.fastB!)).balance).toBe(1000 + REWARD);
   });
 });
+
+describe("wallet routes", () => {
+  const base = "/neuroshard/api/v1/wallet";
+
+  async function keyFor(customerId: string): Promise<string> {
+    const res = await admin(`/v1/admin/customers/${customerId}/keys`, "POST", {});
+    expect(res.status).toBe(201);
+    return ((await res.json()) as { key: string }).key;
+  }
+
+  it("answers 401 without a customer key", async () => {
+    for (const path of ["/balance", "/transactions"]) {
+      const res = await call(`${base}${path}`, { key: null });
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("UNAUTHORIZED");
+    }
+  });
+
+  it("shows a miner operator its balance and its rewards with their proofs, and usage charges, newest first", async () => {
+    const { sessionId, ids, accounts } = await rewardedSession();
+    const first = await complete(sessionId, { prompt: "wallet one" });
+    const second = await complete(sessionId, { prompt: "wallet two" });
+    await flushReports(sessionId);
+    // A usage charge, as the gateway's billing records it.
+    await ledger(accounts.fastA!).recordUsage({
+      request_id: uniq("req"),
+      key_id: "key_none",
+      model: "default",
+      router_pool: "local",
+      session_id: null,
+      task_id: null,
+      prompt_tokens: 10,
+      completion_tokens: 10,
+      latency_ms: 5,
+      status: "ok",
+      error_code: null,
+      cost_micros: 30,
+    });
+    const key = await keyFor(accounts.fastA!);
+
+    const balance = await call(`${base}/balance`, { key });
+    expect(balance.status).toBe(200);
+    const expected = (1000 + 2 * REWARD - 30) / 1_000_000;
+    expect(await balance.json()).toEqual({ address: accounts.fastA, balances: { available: expected, staked: 0, pending: 0, total: expected }, staking: null });
+
+    const all = await call(`${base}/transactions?limit=10&offset=0`, { key });
+    expect(all.status).toBe(200);
+    const body = (await all.json()) as {
+      transactions: { id: string; type: string; amount: number; timestamp: string; details: Record<string, unknown> }[];
+      total: number;
+      limit: number;
+      offset: number;
+    };
+    expect(body).toMatchObject({ total: 3, limit: 10, offset: 0 });
+    expect(body.transactions.map((t) => [t.type, t.amount])).toEqual([
+      ["usage", -30 / 1_000_000],
+      ["reward", REWARD / 1_000_000],
+      ["reward", REWARD / 1_000_000],
+    ]);
+    const [, newer, older] = body.transactions;
+    expect(newer?.details).toEqual({ proof_id: `${sessionId}:${second.task_id}`, session_id: sessionId, task_id: second.task_id, miner_id: ids.fastA });
+    expect(older?.details).toMatchObject({ proof_id: `${sessionId}:${first.task_id}`, task_id: first.task_id });
+    expect(new Set(body.transactions.map((t) => t.id)).size).toBe(3);
+
+    const page = (await (await call(`${base}/transactions?limit=1&offset=1`, { key })).json()) as typeof body;
+    expect(page).toMatchObject({ total: 3, limit: 1, offset: 1 });
+    expect(page.transactions.map((t) => t.id)).toEqual([newer?.id]);
+
+    // The disagreeing miner's operator sees nothing earned.
+    const wrongKey = await keyFor(accounts.wrong!);
+    expect(await (await call(`${base}/transactions`, { key: wrongKey })).json()).toEqual({ transactions: [], total: 0, limit: 10, offset: 0 });
+  });
+
+  it("names the field of a bad query", async () => {
+    const key = await keyFor(await customer());
+    for (const [query, field] of [
+      ["limit=0", "limit"],
+      ["limit=abc", "limit"],
+      ["offset=-1", "offset"],
+    ]) {
+      const res = await call(`${base}/transactions?${query}`, { key });
+      expect(res.status, query).toBe(400);
+      expect(((await res.json()) as { error: { details: { field: string } } }).error.details.field).toBe(field);
+    }
+  });
+});
