@@ -3,6 +3,7 @@ import type { Env } from "../workers/env";
 import { hashKey, keyPrefix, newCustomerKey } from "../workers/gateway/keys";
 import type { KeyState } from "../workers/gateway/key-state";
 import type { Balance, CustomerCreate, KeyIssue, KeyPublic, UsageRecord } from "../workers/gateway/schemas";
+import { type MinerReward, rewardKey } from "../workers/rewards/miner-rewards";
 import { ApiError, type ErrorDetails, type Failure } from "../workers/http/errors";
 import { onlyRow, SqliteObject } from "./sqlite-object";
 
@@ -47,6 +48,17 @@ const MIGRATIONS = [
      at INTEGER NOT NULL
    );
    CREATE INDEX usage_at ON usage (at);`,
+  // Miner rewards credited here (this customer is a miner's payout account), once by (session, task, miner).
+  `CREATE TABLE rewards (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     reward_key TEXT NOT NULL UNIQUE,
+     session_id INTEGER NOT NULL,
+     task_id INTEGER NOT NULL,
+     miner_id TEXT NOT NULL,
+     amount_micros INTEGER NOT NULL,
+     at INTEGER NOT NULL
+   );
+   CREATE INDEX rewards_at ON rewards (at);`,
 ];
 
 type KeyRow = {
@@ -67,6 +79,10 @@ type CustomerRow = { customer_id: string; name: string; billing: "prepaid" | "po
 type UsageRow = Omit<UsageRecord, "at" | "status"> & { status: "ok" | "failed"; at: number };
 
 export type UsageInput = Omit<UsageRow, "id" | "at">;
+/** One balance change, as the wallet lists them (workers/neuroshard/wallet.ts). */
+export type LedgerEntry =
+  | { type: "reward"; id: number; amount_micros: number; at: number; session_id: number; task_id: number; miner_id: string; request_id: null; model: null }
+  | { type: "usage"; id: number; amount_micros: number; at: number; session_id: number | null; task_id: number | null; miner_id: null; request_id: string; model: string };
 
 const AllowedModels = z.array(z.string());
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -126,6 +142,45 @@ export class LedgerObject extends SqliteObject {
     if (!this.customerRow()) return null;
     this.sql`UPDATE customer SET balance_micros = balance_micros + ${amountMicros} WHERE id = 1`;
     return this.balance();
+  }
+
+  /**
+   * Credits miner rewards (workers/rewards/miner-rewards.ts), each once by its
+   * (session, task, miner): a resent reward is acknowledged, not paid again.
+   * Answers how many were credited now; null when this customer does not exist.
+   */
+  creditRewards(rewards: readonly MinerReward[]): { credited: number } | null {
+    if (!this.customerRow()) return null;
+    const now = Date.now();
+    const credited = this.ctx.storage.transactionSync(() => {
+      let n = 0;
+      for (const r of rewards) {
+        const inserted = this.sql`INSERT INTO rewards (reward_key, session_id, task_id, miner_id, amount_micros, at)
+                 VALUES (${rewardKey(r)}, ${r.sessionId}, ${r.taskId}, ${r.minerId}, ${r.amountMicros}, ${now})
+                 ON CONFLICT (reward_key) DO NOTHING RETURNING id`;
+        if (inserted.length === 0) continue;
+        this.sql`UPDATE customer SET balance_micros = balance_micros + ${r.amountMicros} WHERE id = 1`;
+        n++;
+      }
+      return n;
+    });
+    return { credited };
+  }
+
+  /**
+   * The account's entries, newest first: rewards credited and usage charged
+   * (micros; a charge negative), paged by limit and offset; null when this
+   * customer does not exist.
+   */
+  entries(q: { limit: number; offset: number }): { entries: LedgerEntry[]; total: number } | null {
+    if (!this.customerRow()) return null;
+    const entries = this.sql<LedgerEntry>`
+      SELECT 'reward' AS type, id, amount_micros, at, session_id, task_id, miner_id, NULL AS request_id, NULL AS model FROM rewards
+      UNION ALL
+      SELECT 'usage' AS type, id, -cost_micros AS amount_micros, at, session_id, task_id, NULL AS miner_id, request_id, model FROM usage WHERE cost_micros > 0
+      ORDER BY at DESC, type DESC, id DESC LIMIT ${q.limit} OFFSET ${q.offset}`;
+    const total = this.sql<{ n: number }>`SELECT (SELECT COUNT(*) FROM rewards) + (SELECT COUNT(*) FROM usage WHERE cost_micros > 0) AS n`[0]?.n ?? 0;
+    return { entries, total };
   }
 
   /** Issues a key; the plaintext is returned here and never again. */

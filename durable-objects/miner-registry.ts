@@ -70,6 +70,7 @@ const MIGRATIONS = [
   `ALTER TABLE miners ADD COLUMN node_report TEXT;`,
   `ALTER TABLE miners ADD COLUMN training_report TEXT;`,
   RUN_TIME_SETTINGS_MIGRATION,
+  `ALTER TABLE miners ADD COLUMN payout_account TEXT;`,
 ];
 
 type MinerRow = {
@@ -82,6 +83,7 @@ type MinerRow = {
   max_concurrency: number;
   offchain: number;
   protocol: MinerProtocol;
+  payout_account: string | null;
   node_report: string | null;
   training_report: string | null;
   healthy: number;
@@ -157,6 +159,7 @@ export class MinerRegistry extends SqliteObject {
       max_concurrency: row.max_concurrency,
       offchain: row.offchain === 1,
       protocol: row.protocol,
+      payout_account: row.payout_account,
       node: row.node_report === null ? null : (NeuroShardNodeReportSchema.safeParse(JSON.parse(row.node_report)).data ?? null),
       training: row.training_report === null ? null : (NeuroShardTrainingReportSchema.safeParse(JSON.parse(row.training_report)).data ?? null),
       healthy: row.healthy === 1,
@@ -190,9 +193,10 @@ export class MinerRegistry extends SqliteObject {
     if (this.row(id)) return null;
     const sealed = await seal(this.secret, CREDENTIAL_PURPOSE, input.credential, id);
     const now = Date.now();
-    this.sql`INSERT INTO miners (id, name, url, credential_sealed, evm_address, models, max_concurrency, offchain, protocol, reputation, created_at, updated_at)
+    this.sql`INSERT INTO miners (id, name, url, credential_sealed, evm_address, models, max_concurrency, offchain, protocol, payout_account, reputation, created_at, updated_at)
              VALUES (${id}, ${input.name ?? id}, ${input.url}, ${sealed}, ${input.evm_address ?? null},
-                     ${JSON.stringify(input.models)}, ${input.max_concurrency}, ${input.offchain ? 1 : 0}, ${input.protocol}, ${INITIAL_REPUTATION}, ${now}, ${now})`;
+                     ${JSON.stringify(input.models)}, ${input.max_concurrency}, ${input.offchain ? 1 : 0}, ${input.protocol}, ${input.payout_account},
+                     ${INITIAL_REPUTATION}, ${now}, ${now})`;
     return this.getMiner(id);
   }
 
@@ -212,6 +216,7 @@ export class MinerRegistry extends SqliteObject {
                max_concurrency = ${patch.max_concurrency ?? row.max_concurrency},
                offchain = ${patch.offchain === undefined ? row.offchain : patch.offchain ? 1 : 0},
                protocol = ${patch.protocol ?? row.protocol},
+               payout_account = ${patch.payout_account === undefined ? row.payout_account : patch.payout_account},
                node_report = ${serverChanged ? null : row.node_report},
                training_report = ${serverChanged ? null : row.training_report},
                healthy = ${serverChanged || patch.credential ? 1 : row.healthy},
@@ -248,6 +253,7 @@ export class MinerRegistry extends SqliteObject {
         offchain: r.offchain === 1 && r.protocol === "openai",
         protocol: r.protocol,
         address: r.evm_address,
+        payoutAccount: r.payout_account,
         reputation: r.reputation,
         maxConcurrency: r.max_concurrency,
         inFlight: this.inFlight(r.id),

@@ -105,6 +105,10 @@ describe("admin: miners", () => {
     expect(patchedText).not.toContain("rotated-secret");
     expect(JSON.parse(patchedText)).toMatchObject({ max_concurrency: 3, models: ["m1", "m2"], evm_address: "0xabcdefabcdefabcdefabcdefabcdefabcdefabcd" });
     expect(await (await admin(`/api/v1/admin/miners/${id}`, "PATCH", { evm_address: null })).json()).toMatchObject({ evm_address: null, max_concurrency: 3 });
+    expect(JSON.parse(patchedText)).toMatchObject({ payout_account: null });
+    expect(await (await admin(`/api/v1/admin/miners/${id}`, "PATCH", { payout_account: "operator-1" })).json()).toMatchObject({ payout_account: "operator-1", max_concurrency: 3 });
+    expect(await (await admin(`/api/v1/admin/miners/${id}`, "PATCH", { name: "kept" })).json()).toMatchObject({ payout_account: "operator-1" });
+    expect(await (await admin(`/api/v1/admin/miners/${id}`, "PATCH", { payout_account: null })).json()).toMatchObject({ payout_account: null });
 
     // At rest the credential is sealed: not the plaintext, and bound to the miner id.
     const stub = env.MINERS.get(env.MINERS.idFromName("registry"));
@@ -129,12 +133,19 @@ describe("admin: miners", () => {
       [{ url: "https://miner.example", credential: "" }, "credential"],
       [{ url: "https://miner.example", credential: "x", max_concurrency: 0 }, "max_concurrency"],
       [{ url: "https://miner.example", credential: "x", evm_address: "0x12" }, "evm_address"],
+      [{ url: "https://miner.example", credential: "x", payout_account: "Not An Account!" }, "payout_account"],
+      [{ url: "https://miner.example", credential: "x", payout_account: 42 }, "payout_account"],
     ];
     for (const [body, field] of cases) {
       const res = await admin("/api/v1/admin/miners", "POST", body);
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(((await res.json()) as ErrorBody).error.details!.issues!.map((i) => i.field)).toContain(field);
     }
+    const registered = (await (await admin("/api/v1/admin/miners", "POST", { url: "https://miner.example", credential: "x", models: ["none"] })).json()) as { id: string };
+    const patch = await admin(`/api/v1/admin/miners/${registered.id}`, "PATCH", { payout_account: "UPPER" });
+    expect(patch.status).toBe(400);
+    expect(((await patch.json()) as ErrorBody).error.details!.issues!.map((i) => i.field)).toContain("payout_account");
+    await admin(`/api/v1/admin/miners/${registered.id}`, "DELETE");
   });
 
   it("health-checks miners with their credentials", async () => {

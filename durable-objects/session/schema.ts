@@ -84,6 +84,15 @@ export const SESSION_MIGRATIONS = [
      body TEXT NOT NULL,
      router_signature TEXT
    );`,
+  // Miner rewards not yet acknowledged by the payout accounts' Ledgers (see pending-rewards.ts).
+  `CREATE TABLE pending_rewards (
+     task_id INTEGER NOT NULL,
+     miner_id TEXT NOT NULL,
+     account TEXT NOT NULL,
+     amount_micros INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (task_id, miner_id)
+   );`,
 ] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";

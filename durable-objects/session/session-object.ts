@@ -12,13 +12,15 @@ import { CompletionResponseSchema } from "../../workers/schemas/completion";
 import { type Session, type SessionConfig, SessionConfigSchema } from "../../workers/schemas/session";
 import { type Routing, relayout, STALE_ROUTING, type ShardLayout, ShardLayoutSchema, type ShardSnapshot, UNSHARDED } from "../../workers/sessions/shard-layout";
 import type { Streaming, SubmitInput, Submitted } from "../../workers/sessions/types";
-import { registryStub, sessionStub } from "../../workers/stubs";
+import { rewardsFor } from "../../workers/rewards/miner-rewards";
+import { ledgerStub, registryStub, sessionStub } from "../../workers/stubs";
 import type { MinerOutcomeReport } from "../miner-registry";
 import { SqliteObject } from "../sqlite-object";
 import { LiveStream } from "./live-stream";
 import { OffchainDelivery } from "./offchain-delivery";
 import { slowestLatencies, type TaskMetrics, type TaskProof, taskMetrics, taskProofs } from "./task-metrics";
 import { FLUSH_COUNT, FLUSH_INTERVAL_MS, PendingReports } from "./pending-reports";
+import { PendingRewards } from "./pending-rewards";
 import { recordOutcome } from "./record-outcome";
 import { ReputationReports } from "./reputation-reports";
 import { SESSION_MIGRATIONS, type StoredError, storedError, type TaskRow } from "./schema";
@@ -53,6 +55,7 @@ export class SessionObject extends SqliteObject {
     (work) => this.ctx.waitUntil(work),
   );
   private readonly pending = new PendingReports(this.sql, this.now);
+  private readonly rewards = new PendingRewards(this.sql, this.now);
   private readonly reports = new ReputationReports(
     (reports) => this.queueReports(reports),
     (minerId) => this.pool.release(minerId),
@@ -350,6 +353,8 @@ export class SessionObject extends SqliteObject {
       const recorded = await recordOutcome(deps, { taskId, session, plan, outcome, requestId, promptUrn, payloadVersion: input.payload?.version });
       // Queued in this storage turn, with the outcome; the registry gets them in a batch.
       this.reports.report(taskId, outcome.slots);
+      // The agreeing miners' rewards, in the same turn; credited after the answer (`sendRewards`).
+      if (recorded.ok && outcome.status === "committed") this.rewards.add(rewardsFor({ sessionId: session.id, taskId, slots: outcome.slots }, config.minerRewardMicros));
       // The receipt's body, in the storage turn that recorded the outcome; signed when first read.
       if (!receipt) return recorded;
       this.receipts.record({ sessionId: session.id, taskId, requestHash: input.requestHash, redundancy: plan.redundancy, config: session.config, threshold }, receipt, recorded.ok);
@@ -437,9 +442,11 @@ export class SessionObject extends SqliteObject {
    * retry; nothing here ever fails a task.
    */
   private flushReports(): Promise<void> {
-    this.flushing ??= this.sendBatches().finally(() => {
-      this.flushing = undefined;
-    });
+    this.flushing ??= Promise.all([this.sendBatches(), this.sendRewards()])
+      .then(() => undefined)
+      .finally(() => {
+        this.flushing = undefined;
+      });
     return this.flushing;
   }
 
@@ -460,6 +467,27 @@ export class SessionObject extends SqliteObject {
     }
   }
 
+  /**
+   * Credits the queued rewards, one Ledger call per payout account. What a
+   * Ledger did not take stays queued for the alarm; the Ledger credits each
+   * (session, task, miner) once, so a resend never pays twice. A reward to
+   * an account with no Ledger (no such customer) is dropped, logged.
+   */
+  private async sendRewards(): Promise<void> {
+    const session = this.configured();
+    if (!session) return;
+    for (const [account, rewards] of this.rewards.byAccount(session.id)) {
+      try {
+        const credited = await ledgerStub(this.env, account).creditRewards(rewards);
+        if (credited === null) console.error(JSON.stringify({ event: "reward_dropped", reason: "unknown payout account", account, rewards: rewards.length }));
+        this.rewards.delivered(rewards);
+      } catch (err) {
+        console.error("crediting miner rewards failed; kept for retry", err);
+        this.rewards.failed();
+      }
+    }
+  }
+
   // --- deadlines -----------------------------------------------------------
 
   /**
@@ -472,7 +500,7 @@ export class SessionObject extends SqliteObject {
    */
   private async scheduleAlarm(dueBy?: number) {
     if (dueBy !== undefined && typeof this.alarmAt === "number" && this.alarmAt <= dueBy) return;
-    const candidates = [this.store.earliestOpenDeadline(), this.payloads.nextExpiry(), this.pending.dueAt()].filter((x) => x !== null);
+    const candidates = [this.store.earliestOpenDeadline(), this.payloads.nextExpiry(), this.pending.dueAt(), this.rewards.dueAt()].filter((x) => x !== null);
     if (candidates.length === 0) return;
     const next = Math.min(...candidates);
     if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();

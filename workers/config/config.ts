@@ -285,6 +285,11 @@ const VarsShape = {
   GATEWAY_MODELS: json(GatewayModelsSchema, '{"default": {"pool": "local", "session_id": 0}}'),
   GATEWAY_POOLS: json(GatewayPoolsSchema, '{"local": {"type": "local"}}'),
   GATEWAY_PRICES: json(GatewayPricesSchema, '{"*": {"prompt_per_1k_micros": 100, "completion_per_1k_micros": 200}}'),
+  /**
+   * What each miner that agreed with a committed task's consensus earns, in ledger micros (millionths of the
+   * gateway's currency), credited to its payout account; 0 turns rewards off. Default 100 (0.0001).
+   */
+  MINER_REWARD_MICROS: parsed(z.coerce.number<string>().int().min(0).max(1_000_000_000).default(100)),
   /** The gateway model alias (GATEWAY_MODELS) the NeuroShard node surface's inference runs on: its session, pool and price. */
   NEUROSHARD_MODEL: parsed(z.string().min(1).max(64).default("default")),
 
@@ -399,6 +404,7 @@ const ConfigSchema = z.looseObject(VarsShape).transform((e) => {
     maxTimeoutS: e.MAX_TIMEOUT_S,
     maxBodyBytes: e.MAX_BODY_BYTES,
     similarityThreshold: e.CONSENSUS_SIMILARITY_THRESHOLD,
+    minerRewardMicros: e.MINER_REWARD_MICROS,
     /** Where consensus gets embeddings: built-in lexical, or an OpenAI-compatible /v1/embeddings. */
     embedding: embeddingFrom(e.EMBEDDING_SOURCE, e.EMBEDDING_URL, e.EMBEDDING_MODEL, e.EMBEDDING_API_KEY),
     // Dev miners listen on loopback; in production a miner URL must be public.

@@ -42,7 +42,7 @@ export class MinerPool {
       picked = this.pick(await this.refresh(model), count, exclude, preference);
     }
     for (const p of picked) this.local.set(p.id, (this.local.get(p.id) ?? 0) + 1);
-    return picked.map(({ id, url, credential, offchain, protocol, latencyMs, address }) => ({
+    return picked.map(({ id, url, credential, offchain, protocol, latencyMs, address, payoutAccount }) => ({
       id,
       url,
       credential,
@@ -50,6 +50,7 @@ export class MinerPool {
       address: address ?? null,
       ...(offchain ? { offchain } : {}),
       ...(protocol === "neuroshard" ? { protocol } : {}),
+      ...(payoutAccount ? { payoutAccount } : {}),
     }));
   }
 

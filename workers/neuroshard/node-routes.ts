@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAdminKey, requireRouterKey } from "../auth/bearer";
 import { loadConfig } from "../config/config";
-import { requireCustomerKey } from "../gateway/customer-auth";
+import { customerKeyOf, requireCustomerKey } from "../gateway/customer-auth";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { json } from "../http/responses";
 import { SSE_HEADERS } from "../http/sse";
@@ -23,6 +23,7 @@ import {
   NeuroShardPeersSchema,
   NeuroShardStatusSchema,
 } from "../schemas/neuroshard";
+import { WalletBalanceSchema, WalletTransactionsQuerySchema, WalletTransactionsSchema } from "../schemas/wallet";
 import { registryStub } from "../stubs";
 import { patchConfig } from "./config-patch";
 import { neuroShardErrorHandler } from "./errors";
@@ -30,6 +31,7 @@ import { nodeInference, nodeInferenceStream } from "./inference";
 import { nodeConfig, nodeHealth, nodeLayers, nodeMetrics, nodeNetwork, nodePeers, nodeProofs, nodeStatus } from "./node-report";
 import { trainingGlobal, trainingVerdict } from "./training";
 import { prometheusText } from "./prometheus";
+import { walletBalance, walletTransactions } from "./wallet";
 
 /** The NeuroShard node HTTP API (shared/seeds/003) under its own base, its paths colliding with the router's. */
 export const NEUROSHARD_BASE = "/neuroshard/api/v1";
@@ -214,4 +216,31 @@ export const neuroShardRoutes = openApiApp()
       },
     }),
     async (c) => c.json(await patchConfig(c.env, c.req.valid("json")), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: `${NEUROSHARD_BASE}/wallet/balance`,
+      tags,
+      summary: "The key's customer account as a wallet: its Ledger balance as decimals of the gateway's currency",
+      ...customerKey,
+      responses: { 200: json(WalletBalanceSchema, "Balance"), 401: nodeError("UNAUTHORIZED") },
+    }),
+    async (c) => c.json(await walletBalance(c.env, customerKeyOf(c).customerId), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: `${NEUROSHARD_BASE}/wallet/transactions`,
+      tags,
+      summary: "The account's rewards and usage charges, newest first",
+      ...customerKey,
+      request: { query: WalletTransactionsQuerySchema },
+      responses: {
+        200: json(WalletTransactionsSchema, "Transactions"),
+        400: nodeError("INVALID_REQUEST: `details.field` names the field"),
+        401: nodeError("UNAUTHORIZED"),
+      },
+    }),
+    async (c) => c.json(await walletTransactions(c.env, customerKeyOf(c).customerId, c.req.valid("query")), 200),
   );

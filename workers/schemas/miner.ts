@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { CustomerIdSchema } from "../gateway/schemas";
 import { EvmAddressSchema } from "./common";
 import { NeuroShardNodeReportSchema, NeuroShardTrainingReportSchema } from "./neuroshard";
 
@@ -20,6 +21,8 @@ const MinerFieldTypes = {
   offchain: z.boolean(),
   /** How the router speaks to it: an OpenAI-compatible server, or a NeuroShard node (`POST /api/v1/inference`). */
   protocol: z.enum(["openai", "neuroshard"]),
+  /** The gateway customer whose Ledger the miner's rewards are credited to; null (or absent): it earns nothing. */
+  payout_account: CustomerIdSchema.nullable(),
 };
 
 export const MinerRegisterSchema = z
@@ -35,6 +38,7 @@ export const MinerRegisterSchema = z
     max_concurrency: MinerFieldTypes.max_concurrency.default(4),
     offchain: MinerFieldTypes.offchain.default(false),
     protocol: MinerFieldTypes.protocol.default("openai"),
+    payout_account: MinerFieldTypes.payout_account.default(null),
   })
   .strict()
   .refine((m) => !(m.offchain && m.protocol === "neuroshard"), {
@@ -63,6 +67,7 @@ export const MinerPublicSchema = z
     max_concurrency: z.number().int(),
     offchain: z.boolean(),
     protocol: MinerFieldTypes.protocol,
+    payout_account: z.string().nullable(),
     /** A NeuroShard miner's last status report (role, layers, training), as its health check read it; null for others, or before. */
     node: NeuroShardNodeReportSchema.nullable(),
     /** A NeuroShard miner's last `GET /api/training/global` report, as its health check read it; null when it sent none. */
@@ -99,4 +104,6 @@ export type MinerTarget = {
   latencyMs?: number | null;
   /** The miner's registered EVM address: what its result signatures are checked against (`miners/result-signature.ts`). */
   address?: string | null;
+  /** The gateway customer credited with the miner's rewards (durable-objects/session/pending-rewards.ts); none: it earns nothing. */
+  payoutAccount?: string | null;
 };
