@@ -26,7 +26,6 @@
 import { rmSync } from "node:fs";
 import { startDevMiner } from "../tools/dev-miner/server.ts";
 import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_KEY } from "../workers/config/dev-credentials.ts";
-import { availableParallelism } from "node:os";
 import { cpuMs, workerdBelow } from "./bench/cpu.ts";
 import { firstByte, load, round, type Send, type Stats, stats, warm } from "./bench/load.ts";
 import { type Portkey, portkeyHeaders, startPortkey } from "./bench/portkey.ts";
@@ -424,30 +423,8 @@ try {
     console.log(`\nredundancy-1 sessions sharing ${CONNECTIONS} connections (${LOADED} requests a round, ${ROUNDS} rounds), Miniflare\n`);
     console.log(
       table(
-        [
-          "sessions",
-          "req/s (median)",
-          "rounds' req/s",
-          "req/s per session",
-          "p50 ms",
-          "failed",
-          "CPU ms/task",
-          "workerd cores busy",
-          `machine cores busy (of ${availableParallelism()})`,
-          "busiest object, req/s",
-        ],
-        scaling.map((s) => [
-          s.sessions,
-          s.rps,
-          s.rps_rounds.join(" / "),
-          s.rps_per_session,
-          s.p50,
-          s.failures,
-          s.cpu_ms_per_task,
-          s.cores_busy,
-          s.machine_cores_busy,
-          s.busiest_object ? `${s.busiest_object.object}: ${s.busiest_object.rps}` : undefined,
-        ]),
+        ["sessions", ...seriesHeader, "req/s per session"],
+        scaling.map((s) => [s.sessions, ...seriesCells({ ...s, n: s.sessions }), s.rps_per_session]),
       ),
     );
     printShards(shards);

@@ -99,6 +99,18 @@ describe("a warm gateway request's Durable Object calls", () => {
   });
 });
 
+/** One usage record for the request, and the balance moved by exactly its cost since `before`. */
+async function expectChargedOnce(customerId: string, requestId: string, before: { balance_micros: number; spent_micros: number } | null | undefined) {
+  const records = await usageOf(customerId, requestId);
+  expect(records).toHaveLength(1);
+  const charged = records[0]?.cost_micros ?? 0;
+  expect(charged).toBeGreaterThan(0);
+  expect(await ledgerStub(env, customerId).balance()).toMatchObject({
+    balance_micros: (before?.balance_micros ?? 0) - charged,
+    spent_micros: (before?.spent_micros ?? 0) + charged,
+  });
+}
+
 describe("usage recorded after the response", () => {
   it("is billed exactly once when the Ledger's reply is lost, the Ledger restarts, and the client retries with the same request id", async () => {
     const c = await customer({ balance: 5_000_000 });
@@ -128,14 +140,7 @@ describe("usage recorded after the response", () => {
     expect(again.body).toMatchObject({ status: "ok", data: first.body["data"] });
     await again.settled();
 
-    const records = await usageOf(c.id, "calls-once-1");
-    expect(records).toHaveLength(1);
-    const charged = records[0]?.cost_micros ?? 0;
-    expect(charged).toBeGreaterThan(0);
-    expect(await ledgerStub(env, c.id).balance()).toMatchObject({
-      balance_micros: (before?.balance_micros ?? 0) - charged,
-      spent_micros: (before?.spent_micros ?? 0) + charged,
-    });
+    await expectChargedOnce(c.id, "calls-once-1", before);
   });
 
   it("is billed exactly once when every try fails and the record is parked, then the client retries and the parked record arrives too", async () => {
@@ -162,13 +167,6 @@ describe("usage recorded after the response", () => {
     // The parked record arrives by the alarm: recorded already, so nothing is charged again.
     expect(await runDurableObjectAlarm(quota)).toBe(true);
     expect(await quota.parkedCount()).toBe(0);
-    const records = await usageOf(c.id, "calls-parked-1");
-    expect(records).toHaveLength(1);
-    const charged = records[0]?.cost_micros ?? 0;
-    expect(charged).toBeGreaterThan(0);
-    expect(await ledgerStub(env, c.id).balance()).toMatchObject({
-      balance_micros: (before?.balance_micros ?? 0) - charged,
-      spent_micros: (before?.spent_micros ?? 0) + charged,
-    });
+    await expectChargedOnce(c.id, "calls-parked-1", before);
   });
 });

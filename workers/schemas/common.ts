@@ -40,3 +40,13 @@ export const EvmAddressSchema = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be
 
 /** A client's idempotency key. */
 export const RequestIdSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, "1-128 letters, digits, '.', '_', ':' or '-'");
+
+/** An integer query parameter (`?limit=10`) within bounds, with its default when absent. */
+export const queryInt = (name: string, bounds: { min: number; max: number; fallback: number }) =>
+  z.coerce
+    .number<string>()
+    .int()
+    .min(bounds.min)
+    .max(bounds.max)
+    .default(bounds.fallback)
+    .openapi({ param: { name, in: "query" }, example: bounds.fallback });

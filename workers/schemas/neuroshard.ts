@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { queryInt } from "./common";
 
 /**
  * The NeuroShard node HTTP API's inference contract (shared/seeds/003):
@@ -151,13 +152,7 @@ export const NeuroShardNodeReportSchema = z
 export type NeuroShardNodeReport = z.infer<typeof NeuroShardNodeReportSchema>;
 
 export const NeuroShardProofsQuerySchema = z.object({
-  limit: z.coerce
-    .number<string>()
-    .int()
-    .min(1)
-    .max(100)
-    .default(10)
-    .openapi({ param: { name: "limit", in: "query" }, example: 10 }),
+  limit: queryInt("limit", { min: 1, max: 100, fallback: 10 }),
 });
 
 /** One decided task's consensus record, as the node API lists a proof. */

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { queryInt } from "./common";
 
 /**
  * The NeuroShard wallet routes (shared/seeds/003 "Wallet") over a gateway
@@ -23,20 +24,8 @@ export const WalletBalanceSchema = z
 export type WalletBalance = z.infer<typeof WalletBalanceSchema>;
 
 export const WalletTransactionsQuerySchema = z.object({
-  limit: z.coerce
-    .number<string>()
-    .int()
-    .min(1)
-    .max(100)
-    .default(10)
-    .openapi({ param: { name: "limit", in: "query" }, example: 10 }),
-  offset: z.coerce
-    .number<string>()
-    .int()
-    .min(0)
-    .max(Number.MAX_SAFE_INTEGER)
-    .default(0)
-    .openapi({ param: { name: "offset", in: "query" }, example: 0 }),
+  limit: queryInt("limit", { min: 1, max: 100, fallback: 10 }),
+  offset: queryInt("offset", { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 }),
 });
 export type WalletTransactionsQuery = z.infer<typeof WalletTransactionsQuerySchema>;
 
