@@ -35,8 +35,10 @@ export async function writeBack(
   const taskId = BigInt(task.taskId);
   const steps: string[] = [];
 
-  const send = async (functionName: string, args: readonly unknown[]) => {
-    const hash = await wallet.writeContract({ address, abi: sessionQueueV2Abi, functionName, args } as never);
+  // Each step names its call literally, so viem types its arguments against the ABI.
+  const write = { address, abi: sessionQueueV2Abi } as const;
+  const send = async (functionName: string, sent: Promise<Hex>) => {
+    const hash = await sent;
     const receipt = await reader.waitForTransactionReceipt({ hash, pollingInterval: 250, timeout: target.rpcTimeoutMs * 3 });
     if (receipt.status !== "success") throw new Error(`${functionName} reverted in ${hash}`);
     steps.push(functionName);
@@ -52,27 +54,30 @@ export async function writeBack(
     let current = await status();
     if (current.status === ENDED) return { ok: true, steps };
     if (current.status === 0) {
-      await send("assignTask", [sessionId, taskId, [account.address]]);
+      await send("assignTask", wallet.writeContract({ ...write, functionName: "assignTask", args: [sessionId, taskId, [account.address]] }));
       current = await status();
     }
     if (!current.miners.some((m) => m.toLowerCase() === account.address.toLowerCase())) {
       return { ok: false, error: `the task is assigned to ${current.miners.join(", ")}, not to this router's account ${account.address}` };
     }
     if (current.status === 1) {
-      await send("precommitTask", [sessionId, taskId, account.address, sha256(stringToHex(task.result))]).catch((err) => {
+      const hashed = sha256(stringToHex(task.result));
+      await send("precommitTask", wallet.writeContract({ ...write, functionName: "precommitTask", args: [sessionId, taskId, account.address, hashed] })).catch((err) => {
         // Precommitted by an earlier attempt that failed after it: go on.
         if (!(err instanceof BaseError && err.walk((e) => e instanceof ContractFunctionRevertedError && /already precommitted/.test(e.message)))) throw err;
       });
-      await send("endPrecommit", [sessionId, taskId]);
+      await send("endPrecommit", wallet.writeContract({ ...write, functionName: "endPrecommit", args: [sessionId, taskId] }));
       current = await status();
     }
     if (current.status === 2) {
       const [committed] = await reader.readContract({ address, abi: sessionQueueV2Abi, functionName: "getTaskResults", args: [sessionId, taskId] });
-      if (!committed.some((m) => m.toLowerCase() === account.address.toLowerCase())) await send("commitTask", [sessionId, taskId, account.address, task.result]);
-      await send("endCommit", [sessionId, taskId]);
+      if (!committed.some((m) => m.toLowerCase() === account.address.toLowerCase())) {
+        await send("commitTask", wallet.writeContract({ ...write, functionName: "commitTask", args: [sessionId, taskId, account.address, task.result] }));
+      }
+      await send("endCommit", wallet.writeContract({ ...write, functionName: "endCommit", args: [sessionId, taskId] }));
       current = await status();
     }
-    if (current.status === 3) await send("endTask", [sessionId, taskId]);
+    if (current.status === 3) await send("endTask", wallet.writeContract({ ...write, functionName: "endTask", args: [sessionId, taskId] }));
     return { ok: true, steps };
   } catch (err) {
     return { ok: false, error: describeError(err) };
