@@ -46,7 +46,7 @@ describe("the browser harness", () => {
           }),
         ),
     });
-    await expect.poll(() => watched.cspViolations().length).toBeGreaterThan(0);
+    await expect.poll(() => watched.cspViolations().length, { timeout: 10_000 }).toBeGreaterThan(0);
     expect(await watched.page.textContent("#ran")).toBe("no");
     expect(watched.foreignRequests()).toEqual([]);
     await watched.close();
