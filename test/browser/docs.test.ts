@@ -4,11 +4,12 @@
  * Content-Security-Policy refuses nothing the page needs.
  */
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, screenshot } from "./browser.ts";
+import { stack } from "./stack.ts";
 import { openPage } from "./watched-page.ts";
 
-const { origin } = inject("stack");
+const { origin } = stack();
 let browser: Browser;
 
 beforeAll(async () => {

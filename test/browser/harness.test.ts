@@ -6,11 +6,12 @@
  * router's origin; the other origin is never reached (its request is aborted).
  */
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "./browser.ts";
+import { stack } from "./stack.ts";
 import { openPage } from "./watched-page.ts";
 
-const { origin } = inject("stack");
+const { origin } = stack();
 const ELSEWHERE = "http://127.0.0.2:9/pixel.png";
 let browser: Browser;
 
