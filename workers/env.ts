@@ -15,6 +15,8 @@ type Bindings = {
   QUOTAS: DurableObjectNamespace<QuotaObject>;
   A2A_TASKS: DurableObjectNamespace<A2ATaskStoreObject>;
   CHAIN_INDEX: DurableObjectNamespace<ChainIndexObject>;
+  /** The static assets ([assets] in wrangler.toml: static/, built by scripts/build-static.ts). */
+  ASSETS: Fetcher;
 };
 
 /**
