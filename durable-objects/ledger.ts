@@ -121,8 +121,7 @@ export type WalletState = { customer_id: string; available_micros: number; stake
 
 const AllowedModels = z.array(z.string());
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const fail = (status: 400 | 401 | 402 | 404 | 409, code: string, message: string, details?: ErrorDetails): Failure =>
-  new ApiError(status, code, message, details).toFailure();
+const fail = (status: 400 | 401 | 402 | 404 | 409, code: string, message: string, details?: ErrorDetails): Failure => new ApiError(status, code, message, details).toFailure();
 const noCustomer = () => fail(404, "account_not_found", "this account does not exist");
 /** The seed's INSUFFICIENT_BALANCE: `estimate_micros` and `balance_micros` become its `required` and `available` (neuroshard/errors.ts). */
 const insufficient = (code: "insufficient_balance" | "insufficient_stake", required: number, available: number) =>
@@ -287,7 +286,8 @@ export class LedgerObject extends SqliteObject {
     const seen = () => (input.idempotencyKey === null ? undefined : this.transfers.byKey(input.idempotencyKey));
     const before = seen();
     if (before) return this.replay(before, input, c.customer_id);
-    if (input.to === c.customer_id) return fail(400, "invalid_request", "invalid request: to: cannot send to the same account", { issues: [{ field: "to", message: "cannot send to the same account" }] });
+    if (input.to === c.customer_id)
+      return fail(400, "invalid_request", "invalid request: to: cannot send to the same account", { issues: [{ field: "to", message: "cannot send to the same account" }] });
     // Checked before anything moves. Accounts are never deleted, so it still exists at delivery.
     if (!(await ledgerStub(this.env, input.to).accountExists())) {
       return fail(404, "account_not_found", `account ${input.to} does not exist`, { field: "to" });
@@ -330,7 +330,16 @@ export class LedgerObject extends SqliteObject {
 
   private transferView(id: string, from: string): TransferView {
     const t = onlyRow(this.sql<TransferRow>`SELECT * FROM transfers_out WHERE id = ${id}`, `transfer ${id}`);
-    return { id: t.id, from, to: t.to_account, amount_micros: t.amount_micros, fee_micros: t.fee_micros, memo: t.memo, created_at: t.created_at, delivered: t.delivered_at !== null };
+    return {
+      id: t.id,
+      from,
+      to: t.to_account,
+      amount_micros: t.amount_micros,
+      fee_micros: t.fee_micros,
+      memo: t.memo,
+      created_at: t.created_at,
+      delivered: t.delivered_at !== null,
+    };
   }
 
   /** One delivery attempt: acknowledged → delivered; refused or failed → tried again by the alarm, later each time. */

@@ -388,8 +388,7 @@ describe("wallet: conservation", () => {
           // Half the time all that is staked (refused while locked), else a random amount (maybe more than staked).
           const staked = (await balanceOf(a.key)).balances.staked;
           status = (await post("/unstake", a.key, { amount: staked > 0 && random() < 0.5 ? staked.toFixed(6) : String(amount) })).status;
-        }
-        else if (op === "slash") status = (await ledger(a.id).slash(`k${step}`, Math.floor(random() * 10_000))) ? 200 : 500;
+        } else if (op === "slash") status = (await ledger(a.id).slash(`k${step}`, Math.floor(random() * 10_000))) ? 200 : 500;
         else if (op === "credit") status = (await admin(`/v1/admin/customers/${a.id}/credit`, "POST", { amount_micros: Math.round(amount * UNIT) })).status;
         else if (op === "charge") {
           const billed = await ledger(a.id).recordUsage({
@@ -419,7 +418,10 @@ describe("wallet: conservation", () => {
       // The sequence exercised both outcomes of the money-moving routes.
       const outcomes = JSON.stringify(done);
       for (const outcome of ["send 200", "stake 200", "unstake 200"]) expect(done[outcome] ?? 0, outcomes).toBeGreaterThan(0);
-      expect(Object.keys(done).some((k) => /^(send|stake|unstake) 40[29]$/.test(k)), outcomes).toBe(true);
+      expect(
+        Object.keys(done).some((k) => /^(send|stake|unstake) 40[29]$/.test(k)),
+        outcomes,
+      ).toBe(true);
 
       const result = await conservation();
       expect(result).toMatchObject({ holds: true, unbalanced_accounts: [], transfers_match: true });
