@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { LedgerObject } from "../durable-objects/ledger";
 import type { Transfers } from "../durable-objects/wallet/transfers";
@@ -347,6 +347,35 @@ describe("wallet: stake and unstake", () => {
     expect(await ledger(me.id).stakeMultiplier(T0)).toBe(2);
   });
 
+  it("lets a usage charge take the available balance below zero, never the stake, and then spends nothing more", async () => {
+    const me = await account(10 * UNIT);
+    const other = await account(0);
+    expect((await post("/stake", me.key, { amount: 8, duration_days: 7 })).status).toBe(200);
+    // Billed after the work, as the gateway bills: 3 against the 2 available.
+    const billed = await ledger(me.id).recordUsage({
+      request_id: uniq("req"),
+      key_id: "key_none",
+      model: "default",
+      router_pool: "local",
+      session_id: null,
+      task_id: null,
+      prompt_tokens: 1,
+      completion_tokens: 1,
+      latency_ms: 1,
+      status: "ok",
+      error_code: null,
+      cost_micros: 3 * UNIT,
+    });
+    expect(billed.billed).toBe(true);
+    expect((await balanceOf(me.key)).balances).toEqual({ available: -1, staked: 8, pending: 0, total: 7 });
+    const send = await post("/send", me.key, { to: other.id, amount: "0.000001" });
+    expect(send.status).toBe(402);
+    expect(((await send.json()) as ErrorBody).error.details).toMatchObject({ required: 0.000001, available: -1 });
+    expect((await post("/stake", me.key, { amount: 1, duration_days: 7 })).status).toBe(402);
+    expect((await balanceOf(me.key)).balances).toEqual({ available: -1, staked: 8, pending: 0, total: 7 });
+    expect((await conservation()).holds).toBe(true);
+  });
+
   it("slashes a share of the stake once per key", async () => {
     const me = await account(10 * UNIT);
     expect(await ledger(me.id).slash("task:1:miner-a", 1000)).toEqual({ slashed_micros: 0, staked_micros: 0, replayed: false });
@@ -442,5 +471,35 @@ describe("wallet: conservation", () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe("wallet: the Ledger's migration to schema 3", () => {
+  it("gives an account of schema 2 an opening credit that makes its figures add up, and lists it in the directory", async () => {
+    const id = uniq("old");
+    const stub = ledger(id);
+    // The account as schema 2 left it: a balance of 5000 after a reward of 200 and a charge of 300.
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql;
+      for (const table of ["journal", "transfers_out", "stake", "unstakes"]) sql.exec(`DROP TABLE ${table}`);
+      sql.exec("ALTER TABLE customer DROP COLUMN listed_at");
+      sql.exec("UPDATE _schema SET version = 2");
+      sql.exec("INSERT INTO customer (id, customer_id, name, billing, balance_micros, spent_micros, created_at) VALUES (1, ?, 'old', 'prepaid', 5000, 300, 1000)", id);
+      sql.exec("INSERT INTO rewards (reward_key, session_id, task_id, miner_id, amount_micros, at) VALUES ('1:1:m', 1, 1, 'm', 200, 2000)");
+      sql.exec(
+        "INSERT INTO usage (request_id, key_id, model, router_pool, prompt_tokens, completion_tokens, latency_ms, status, cost_micros, at) VALUES ('r1', 'k', 'default', 'local', 1, 1, 1, 'ok', 300, 3000)",
+      );
+    });
+    await evictDurableObject(stub);
+
+    const figures = await stub.figures();
+    expect(figures).toMatchObject({ available: 5000, credits: 5100, rewards: 200, charges: 300, staked: 0, pending: 0 });
+    const version = await runInDurableObject(stub, (_instance, state) => state.storage.sql.exec<{ version: number }>("SELECT version FROM _schema").one().version);
+    expect(version).toBe(3);
+    // Listed by its alarm on the first wake after the upgrade.
+    expect(await env.MINERS.get(env.MINERS.idFromName("registry")).accountIds()).not.toContain(id);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await env.MINERS.get(env.MINERS.idFromName("registry")).accountIds()).toContain(id);
+    expect((await conservation()).holds).toBe(true);
   });
 });
