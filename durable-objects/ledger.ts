@@ -10,7 +10,7 @@ import { onlyRow, SqliteObject } from "./sqlite-object";
 import { type AccountFigures, accountFigures } from "./wallet/figures";
 import { journal, type JournalType } from "./wallet/journal";
 import { WALLET_MIGRATION } from "./wallet/schema";
-import { type StakeRow, Stakes } from "./wallet/stakes";
+import { type StakeRow, Stakes, unlockAt } from "./wallet/stakes";
 import { type IncomingTransfer, type TransferRow, Transfers } from "./wallet/transfers";
 
 const MIGRATIONS = [
@@ -382,8 +382,7 @@ export class LedgerObject extends SqliteObject {
     const outcome = this.ctx.storage.transactionSync((): StakeRow | Failure => {
       this.stakes.releaseDue(now);
       const current = this.stakes.current();
-      const unlockAt = now + input.durationDays * 86_400_000;
-      if (current && unlockAt < current.unlock_at) {
+      if (current && unlockAt(now, input.durationDays) < current.unlock_at) {
         return fail(409, "stake_locked", "a new stake locks the whole stake again and may not end before its current unlock date", {
           field: "duration_days",
           unlock_date: new Date(current.unlock_at).toISOString(),

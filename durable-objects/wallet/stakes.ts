@@ -4,7 +4,9 @@ import { journal, journalEntry } from "./journal";
 export type StakeRow = { amount_micros: number; duration_days: number; multiplier_bps: number; start_at: number; unlock_at: number };
 type UnstakeRow = { id: number; amount_micros: number; requested_at: number; available_at: number; released_at: number | null };
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
+/** When a lock of `durationDays` from `now` ends. */
+export const unlockAt = (now: number, durationDays: number) => now + durationDays * DAY_MS;
 
 /**
  * The account's stake (one position) and its unstakes in cooldown. Staking
@@ -27,9 +29,9 @@ export class Stakes {
 
   /** Adds to the stake and locks all of it for `durationDays` from now. The caller checked the balance and that the lock does not shorten. */
   stake(amountMicros: number, durationDays: number, multiplierBps: number, now: number): StakeRow {
-    const unlockAt = now + durationDays * DAY_MS;
+    const until = unlockAt(now, durationDays);
     this.sql`INSERT INTO stake (id, amount_micros, duration_days, multiplier_bps, start_at, unlock_at)
-             VALUES (1, ${amountMicros}, ${durationDays}, ${multiplierBps}, ${now}, ${unlockAt})
+             VALUES (1, ${amountMicros}, ${durationDays}, ${multiplierBps}, ${now}, ${until})
              ON CONFLICT (id) DO UPDATE SET amount_micros = amount_micros + excluded.amount_micros, duration_days = excluded.duration_days,
                multiplier_bps = excluded.multiplier_bps, start_at = excluded.start_at, unlock_at = excluded.unlock_at`;
     journal(this.sql, {
@@ -37,7 +39,7 @@ export class Stakes {
       ref: null,
       available_micros: -amountMicros,
       staked_micros: amountMicros,
-      details: { duration_days: durationDays, multiplier_bps: multiplierBps, unlock_at: unlockAt },
+      details: { duration_days: durationDays, multiplier_bps: multiplierBps, unlock_at: until },
       at: now,
     });
     const row = this.current();

@@ -1,5 +1,5 @@
 import type { LedgerEntry, WalletState } from "../../durable-objects/ledger";
-import type { StakeRow } from "../../durable-objects/wallet/stakes";
+import { DAY_MS, type StakeRow } from "../../durable-objects/wallet/stakes";
 import { loadConfig } from "../config/config";
 import type { Env } from "../env";
 import { ApiError, fieldError } from "../http/errors";
@@ -20,7 +20,6 @@ import { ledgerStub } from "../stubs";
 import { toAmount } from "../wallet/amounts";
 import { multiplierOf, stakeTierFor } from "../wallet/stake-tiers";
 
-const DAY_MS = 86_400_000;
 const noAccount = (customerId: string) => new ApiError(404, "account_not_found", `account ${customerId} does not exist`);
 /** A date as the seed writes it: YYYY-MM-DD (UTC). */
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
