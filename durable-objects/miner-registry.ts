@@ -71,6 +71,12 @@ const MIGRATIONS = [
   `ALTER TABLE miners ADD COLUMN training_report TEXT;`,
   RUN_TIME_SETTINGS_MIGRATION,
   `ALTER TABLE miners ADD COLUMN payout_account TEXT;`,
+  // The directory of gateway customers (wallet accounts), for the ledger's conservation check: a
+  // Durable Object namespace cannot be listed. Each Ledger lists itself (durable-objects/ledger.ts).
+  `CREATE TABLE IF NOT EXISTS accounts (
+     customer_id TEXT PRIMARY KEY,
+     listed_at INTEGER NOT NULL
+   );`,
 ];
 
 type MinerRow = {
@@ -397,6 +403,16 @@ export class MinerRegistry extends SqliteObject {
     const rows = this.sql<{ id: number; name: string; model: string; redundancy: number; mode: string; active: number }>`
       SELECT id, name, model, redundancy, mode, active FROM sessions ORDER BY id`;
     return rows.filter((r) => options.includeInactive || r.active === 1).map((r) => ({ ...r, active: r.active === 1 }));
+  }
+
+  /** Lists a gateway customer's account in the directory (again: a no-op). */
+  listAccount(customerId: string): void {
+    this.sql`INSERT INTO accounts (customer_id, listed_at) VALUES (${customerId}, ${Date.now()}) ON CONFLICT (customer_id) DO NOTHING`;
+  }
+
+  /** Every listed account's customer id. */
+  accountIds(): string[] {
+    return this.sql<{ customer_id: string }>`SELECT customer_id FROM accounts ORDER BY customer_id`.map((r) => r.customer_id);
   }
 
   /** Next free session id, for sessions created without one. */

@@ -162,24 +162,28 @@ describe("wallet routes", () => {
       limit: number;
       offset: number;
     };
-    expect(body).toMatchObject({ total: 3, limit: 10, offset: 0 });
+    expect(body).toMatchObject({ total: 4, limit: 10, offset: 0 });
     expect(body.transactions.map((t) => [t.type, t.amount])).toEqual([
       ["usage", -30 / 1_000_000],
       ["reward", REWARD / 1_000_000],
       ["reward", REWARD / 1_000_000],
+      // The account's opening balance.
+      ["credit", 1000 / 1_000_000],
     ]);
     const [, newer, older] = body.transactions;
     expect(newer?.details).toEqual({ proof_id: `${sessionId}:${second.task_id}`, session_id: sessionId, task_id: second.task_id, miner_id: ids.fastA });
     expect(older?.details).toMatchObject({ proof_id: `${sessionId}:${first.task_id}`, task_id: first.task_id });
-    expect(new Set(body.transactions.map((t) => t.id)).size).toBe(3);
+    expect(new Set(body.transactions.map((t) => t.id)).size).toBe(4);
 
     const page = (await (await call(`${base}/transactions?limit=1&offset=1`, { key })).json()) as typeof body;
-    expect(page).toMatchObject({ total: 3, limit: 1, offset: 1 });
+    expect(page).toMatchObject({ total: 4, limit: 1, offset: 1 });
     expect(page.transactions.map((t) => t.id)).toEqual([newer?.id]);
 
-    // The disagreeing miner's operator sees nothing earned.
+    // The disagreeing miner's operator sees nothing earned: its opening balance only.
     const wrongKey = await keyFor(accounts.wrong!);
-    expect(await (await call(`${base}/transactions`, { key: wrongKey })).json()).toEqual({ transactions: [], total: 0, limit: 10, offset: 0 });
+    const wrong = (await (await call(`${base}/transactions`, { key: wrongKey })).json()) as typeof body;
+    expect(wrong).toMatchObject({ total: 1, limit: 10, offset: 0 });
+    expect(wrong.transactions.map((t) => t.type)).toEqual(["credit"]);
   });
 
   it("names the field of a bad query", async () => {

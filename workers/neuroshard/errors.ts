@@ -2,10 +2,10 @@ import { z } from "@hono/zod-openapi";
 import type { ErrorHandler } from "hono";
 import type { AppEnv } from "../http/app-env";
 import { type ApiError, type ErrorDetails, toApiError } from "../http/errors";
+import { toAmount } from "../wallet/amounts";
 
 /** The ledger keeps millionths of a dollar; the node API states amounts in its currency. */
 export const LEDGER_CURRENCY = "USD";
-export const fromMicros = (micros: number) => micros / 1_000_000;
 
 /**
  * The router's error codes the NeuroShard node API names otherwise; any
@@ -34,10 +34,10 @@ function unknownField(e: ApiError): string | undefined {
 function seedDetails(e: ApiError): ErrorDetails | undefined {
   const d = e.details;
   if (!d) return undefined;
-  if (e.code === "insufficient_balance") {
+  if (e.code === "insufficient_balance" || e.code === "insufficient_stake") {
     const required = num(d["estimate_micros"]);
     const available = num(d["balance_micros"]);
-    return { required: required === undefined ? null : fromMicros(required), available: available === undefined ? null : fromMicros(available), currency: LEDGER_CURRENCY };
+    return { required: required === undefined ? null : toAmount(required), available: available === undefined ? null : toAmount(available), currency: LEDGER_CURRENCY };
   }
   const issues = d["issues"];
   const first = Array.isArray(issues) ? issues[0] : undefined;

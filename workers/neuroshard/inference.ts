@@ -8,7 +8,8 @@ import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
 import type { CompletionResponse } from "../schemas/completion";
 import type { NeuroShardInferenceRequest, NeuroShardInferenceResponse } from "../schemas/neuroshard";
-import { fromMicros, LEDGER_CURRENCY, neuroShardError } from "./errors";
+import { toAmount } from "../wallet/amounts";
+import { LEDGER_CURRENCY, neuroShardError } from "./errors";
 
 /**
  * Inference as a NeuroShard node serves it, run by the hosted gateway: the
@@ -56,7 +57,7 @@ export async function nodeInference(c: Context<AppEnv>, body: NeuroShardInferenc
       tokens_generated: usage.completion_tokens,
       finish_reason: choice?.finish_reason ?? null,
       usage,
-      cost: { amount: fromMicros(charged), currency: LEDGER_CURRENCY },
+      cost: { amount: toAmount(charged), currency: LEDGER_CURRENCY },
       timing: { queue_ms: totalMs - inference, inference_ms: inference, total_ms: totalMs },
     },
   };
