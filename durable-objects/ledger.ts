@@ -3,7 +3,7 @@ import type { Env } from "../workers/env";
 import { hashKey, keyPrefix, newCustomerKey } from "../workers/gateway/keys";
 import type { KeyState } from "../workers/gateway/key-state";
 import type { Balance, CustomerCreate, KeyIssue, KeyPublic, UsageRecord } from "../workers/gateway/schemas";
-import { type MinerReward, rewardKey } from "../workers/rewards/miner-rewards";
+import { type MinerReward, type RewardRole, rewardKey } from "../workers/rewards/miner-rewards";
 import { ApiError, type ErrorDetails, type Failure } from "../workers/http/errors";
 import { onlyRow, SqliteObject } from "./sqlite-object";
 
@@ -59,6 +59,11 @@ const MIGRATIONS = [
      at INTEGER NOT NULL
    );
    CREATE INDEX rewards_at ON rewards (at);`,
+  // A reward's role and slot in its task; a reward to an account with no customer yet is held (credited_at NULL) until it has one.
+  `ALTER TABLE rewards ADD COLUMN role TEXT NOT NULL DEFAULT 'validator';
+   ALTER TABLE rewards ADD COLUMN slot INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE rewards ADD COLUMN credited_at INTEGER;
+   UPDATE rewards SET credited_at = at;`,
 ];
 
 type KeyRow = {
@@ -81,8 +86,32 @@ type UsageRow = Omit<UsageRecord, "at" | "status"> & { status: "ok" | "failed"; 
 export type UsageInput = Omit<UsageRow, "id" | "at">;
 /** One balance change, as the wallet lists them (workers/neuroshard/wallet.ts). */
 export type LedgerEntry =
-  | { type: "reward"; id: number; amount_micros: number; at: number; session_id: number; task_id: number; miner_id: string; request_id: null; model: null }
-  | { type: "usage"; id: number; amount_micros: number; at: number; session_id: number | null; task_id: number | null; miner_id: null; request_id: string; model: string };
+  | {
+      type: "reward";
+      id: number;
+      amount_micros: number;
+      at: number;
+      session_id: number;
+      task_id: number;
+      miner_id: string;
+      role: RewardRole;
+      slot: number;
+      request_id: null;
+      model: null;
+    }
+  | {
+      type: "usage";
+      id: number;
+      amount_micros: number;
+      at: number;
+      session_id: number | null;
+      task_id: number | null;
+      miner_id: null;
+      role: null;
+      slot: null;
+      request_id: string;
+      model: string;
+    };
 
 const AllowedModels = z.array(z.string());
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -126,11 +155,21 @@ export class LedgerObject extends SqliteObject {
     };
   }
 
+  /** Creates the customer; rewards held for this account before it existed are credited in the same turn. */
   createCustomer(input: CustomerCreate): Balance | null {
     if (this.customerRow()) return null;
-    this.sql`INSERT INTO customer (id, customer_id, name, billing, balance_micros, created_at)
-             VALUES (1, ${input.id}, ${input.name}, ${input.billing}, ${input.balance_micros}, ${Date.now()})`;
+    const now = Date.now();
+    this.ctx.storage.transactionSync(() => {
+      this.sql`INSERT INTO customer (id, customer_id, name, billing, balance_micros, created_at)
+               VALUES (1, ${input.id}, ${input.name}, ${input.billing}, ${input.balance_micros + this.heldMicros()}, ${now})`;
+      this.sql`UPDATE rewards SET credited_at = ${now} WHERE credited_at IS NULL`;
+    });
     return this.balance();
+  }
+
+  /** Rewards earned by a miner paying out here before this customer existed, not yet credited. */
+  private heldMicros(): number {
+    return this.sql<{ n: number | null }>`SELECT SUM(amount_micros) AS n FROM rewards WHERE credited_at IS NULL`[0]?.n ?? 0;
   }
 
   balance(): Balance | null {
@@ -147,24 +186,26 @@ export class LedgerObject extends SqliteObject {
   /**
    * Credits miner rewards (workers/rewards/miner-rewards.ts), each once by its
    * (session, task, miner): a resent reward is acknowledged, not paid again.
-   * Answers how many were credited now; null when this customer does not exist.
+   * Where this customer does not exist yet, they are held here (the miner's
+   * payout account names a customer still to be created) and credited by
+   * `createCustomer`. Answers how many were taken now, and whether held.
    */
-  creditRewards(rewards: readonly MinerReward[]): { credited: number } | null {
-    if (!this.customerRow()) return null;
+  creditRewards(rewards: readonly MinerReward[]): { credited: number; held: boolean } {
+    const held = !this.customerRow();
     const now = Date.now();
     const credited = this.ctx.storage.transactionSync(() => {
       let n = 0;
       for (const r of rewards) {
-        const inserted = this.sql`INSERT INTO rewards (reward_key, session_id, task_id, miner_id, amount_micros, at)
-                 VALUES (${rewardKey(r)}, ${r.sessionId}, ${r.taskId}, ${r.minerId}, ${r.amountMicros}, ${now})
+        const inserted = this.sql`INSERT INTO rewards (reward_key, session_id, task_id, miner_id, amount_micros, role, slot, at, credited_at)
+                 VALUES (${rewardKey(r)}, ${r.sessionId}, ${r.taskId}, ${r.minerId}, ${r.amountMicros}, ${r.role}, ${r.slot}, ${now}, ${held ? null : now})
                  ON CONFLICT (reward_key) DO NOTHING RETURNING id`;
         if (inserted.length === 0) continue;
-        this.sql`UPDATE customer SET balance_micros = balance_micros + ${r.amountMicros} WHERE id = 1`;
+        if (!held) this.sql`UPDATE customer SET balance_micros = balance_micros + ${r.amountMicros} WHERE id = 1`;
         n++;
       }
       return n;
     });
-    return { credited };
+    return { credited, held };
   }
 
   /**
@@ -175,11 +216,11 @@ export class LedgerObject extends SqliteObject {
   entries(q: { limit: number; offset: number }): { entries: LedgerEntry[]; total: number } | null {
     if (!this.customerRow()) return null;
     const entries = this.sql<LedgerEntry>`
-      SELECT 'reward' AS type, id, amount_micros, at, session_id, task_id, miner_id, NULL AS request_id, NULL AS model FROM rewards
+      SELECT 'reward' AS type, id, amount_micros, at, session_id, task_id, miner_id, role, slot, NULL AS request_id, NULL AS model FROM rewards WHERE credited_at IS NOT NULL
       UNION ALL
-      SELECT 'usage' AS type, id, -cost_micros AS amount_micros, at, session_id, task_id, NULL AS miner_id, request_id, model FROM usage WHERE cost_micros > 0
+      SELECT 'usage' AS type, id, -cost_micros AS amount_micros, at, session_id, task_id, NULL AS miner_id, NULL AS role, NULL AS slot, request_id, model FROM usage WHERE cost_micros > 0
       ORDER BY at DESC, type DESC, id DESC LIMIT ${q.limit} OFFSET ${q.offset}`;
-    const total = this.sql<{ n: number }>`SELECT (SELECT COUNT(*) FROM rewards) + (SELECT COUNT(*) FROM usage WHERE cost_micros > 0) AS n`[0]?.n ?? 0;
+    const total = this.sql<{ n: number }>`SELECT (SELECT COUNT(*) FROM rewards WHERE credited_at IS NOT NULL) + (SELECT COUNT(*) FROM usage WHERE cost_micros > 0) AS n`[0]?.n ?? 0;
     return { entries, total };
   }
 

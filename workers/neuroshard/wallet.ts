@@ -31,7 +31,7 @@ function toTransaction(e: LedgerEntry): WalletTransaction {
       type: "reward",
       amount: toAmount(e.amount_micros),
       timestamp,
-      details: { proof_id: `${e.session_id}:${e.task_id}`, session_id: e.session_id, task_id: e.task_id, miner_id: e.miner_id },
+      details: { proof_id: `${e.session_id}:${e.task_id}`, session_id: e.session_id, task_id: e.task_id, miner_id: e.miner_id, role: e.role, slot: e.slot },
     };
   }
   return {

@@ -18,6 +18,10 @@ import { answerCompletion, replayHeaders } from "../sessions/answer-completion";
 import { callerOf } from "../sessions/caller";
 import { resolveSessionId } from "../sessions/session-id";
 import { decodePaymentSignatureHeader } from "@x402/core/http";
+import { type TaskBilling, usdMicros } from "../rewards/task-billing";
+
+/** What a paid completion was paid (the configured price the payment was verified against): its miners share a part of it. */
+const paidCompletion = (c: Context<AppEnv>): TaskBilling => ({ kind: "paid", micros: usdMicros(loadConfig(c.env).x402.prices.completions) });
 
 const middlewares = new WeakMap<object, ReturnType<typeof x402Middleware>>();
 
@@ -129,7 +133,7 @@ export const x402Routes = (() => {
         responses: { ...responses(AnyResult, "The completion"), 200: completionOk },
       }),
       (c) => {
-        return answerCompletion(c, callerOf(c), undefined, c.req.valid("json"));
+        return answerCompletion(c, callerOf(c), undefined, c.req.valid("json"), { billing: paidCompletion(c) });
       },
     )
     .openapi(
@@ -142,7 +146,7 @@ export const x402Routes = (() => {
         responses: { ...responses(AnyResult, "The completion"), 200: completionOk },
       }),
       (c) => {
-        return answerCompletion(c, callerOf(c), c.req.valid("param").sessionId, c.req.valid("json"));
+        return answerCompletion(c, callerOf(c), c.req.valid("param").sessionId, c.req.valid("json"), { billing: paidCompletion(c) });
       },
     )
     .openapi(

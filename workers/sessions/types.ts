@@ -1,4 +1,5 @@
 import type { CompletionRequest, CompletionResponse } from "../schemas/completion";
+import type { TaskBilling } from "../rewards/task-billing";
 import type { Caller } from "./caller";
 
 /** Per-task policy (delegate, validate, factcheck): overrides the session's. */
@@ -23,6 +24,8 @@ export type CompletionJob = {
   /** v2/v3: the prompt goes to R2 and miners get its URN; `origin` is where miners reach this router. */
   payload?: { version: "v2" | "v3"; origin: string } | undefined;
   policy?: TaskOverrides | undefined;
+  /** What the caller bills for this task, where known (the gateway's local pool, x402): its miners share a part of it. */
+  billing?: TaskBilling | undefined;
 };
 
 /** What the Session object is given: the job, checked against configuration, with its fingerprint and timeouts. */
