@@ -5,7 +5,13 @@ import type { KeyState } from "../workers/gateway/key-state";
 import type { Balance, CustomerCreate, KeyIssue, KeyPublic, UsageRecord } from "../workers/gateway/schemas";
 import { type MinerReward, type RewardRole, rewardKey } from "../workers/rewards/miner-rewards";
 import { ApiError, type ErrorDetails, type Failure } from "../workers/http/errors";
+import { ledgerStub, registryStub } from "../workers/stubs";
 import { onlyRow, SqliteObject } from "./sqlite-object";
+import { type AccountFigures, accountFigures } from "./wallet/figures";
+import { journal, type JournalType } from "./wallet/journal";
+import { WALLET_MIGRATION } from "./wallet/schema";
+import { type StakeRow, Stakes } from "./wallet/stakes";
+import { type IncomingTransfer, type TransferRow, Transfers } from "./wallet/transfers";
 
 const MIGRATIONS = [
   `CREATE TABLE customer (
@@ -59,6 +65,8 @@ const MIGRATIONS = [
      at INTEGER NOT NULL
    );
    CREATE INDEX rewards_at ON rewards (at);`,
+  // The wallet: the journal of every other balance change, transfers, the stake and unstakes (wallet/schema.ts).
+  WALLET_MIGRATION,
   // A reward's role and slot in its task; a reward to an account with no customer yet is held (credited_at NULL) until it has one.
   `ALTER TABLE rewards ADD COLUMN role TEXT NOT NULL DEFAULT 'validator';
    ALTER TABLE rewards ADD COLUMN slot INTEGER NOT NULL DEFAULT 0;
@@ -80,11 +88,19 @@ type KeyRow = {
   rotated_at: number | null;
   revoked_at: number | null;
 };
-type CustomerRow = { customer_id: string; name: string; billing: "prepaid" | "postpaid"; balance_micros: number; spent_micros: number; created_at: number };
+type CustomerRow = {
+  customer_id: string;
+  name: string;
+  billing: "prepaid" | "postpaid";
+  balance_micros: number;
+  spent_micros: number;
+  created_at: number;
+  listed_at: number | null;
+};
 type UsageRow = Omit<UsageRecord, "at" | "status"> & { status: "ok" | "failed"; at: number };
 
 export type UsageInput = Omit<UsageRow, "id" | "at">;
-/** One balance change, as the wallet lists them (workers/neuroshard/wallet.ts). */
+/** One balance change, as the wallet lists them (workers/neuroshard/wallet.ts); amounts in micros, `amount_micros` the change to the available balance. */
 export type LedgerEntry =
   | {
       type: "reward";
@@ -111,11 +127,40 @@ export type LedgerEntry =
       slot: null;
       request_id: string;
       model: string;
+    }
+  | {
+      type: JournalType;
+      id: number;
+      amount_micros: number;
+      at: number;
+      staked_micros: number;
+      pending_micros: number;
+      ref: string | null;
+      counterparty: string | null;
+      memo: string | null;
+      /** JSON of the entry's details (durable-objects/wallet/). */
+      details: string | null;
     };
+
+/** A send as the wallet answers it; micros. */
+export type TransferView = { id: string; from: string; to: string; amount_micros: number; fee_micros: number; memo: string; created_at: number; delivered: boolean };
+export type SendInput = { to: string; amountMicros: number; feeMicros: number; memo: string; idempotencyKey: string | null };
+/** An account's wallet: its three parts and its stake; micros. */
+export type WalletState = { customer_id: string; available_micros: number; staked_micros: number; pending_micros: number; stake: StakeRow | null };
 
 const AllowedModels = z.array(z.string());
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const fail = (status: 401, code: string, message: string, details?: ErrorDetails): Failure => new ApiError(status, code, message, details).toFailure();
+const fail = (status: 400 | 401 | 402 | 404 | 409, code: string, message: string, details?: ErrorDetails): Failure =>
+  new ApiError(status, code, message, details).toFailure();
+const noCustomer = () => fail(404, "account_not_found", "this account does not exist");
+/** The seed's INSUFFICIENT_BALANCE: `estimate_micros` and `balance_micros` become its `required` and `available` (neuroshard/errors.ts). */
+const insufficient = (code: "insufficient_balance" | "insufficient_stake", required: number, available: number) =>
+  fail(402, code, code === "insufficient_balance" ? "not enough available balance for this operation" : "not enough staked for this operation", {
+    estimate_micros: required,
+    balance_micros: available,
+  });
+/** An account not yet in the registry's account directory is listed again this long after a failed try. */
+const LIST_RETRY_MS = 5_000;
 
 /**
  * One per gateway customer: its API keys (hashes only), its balance and
@@ -126,8 +171,13 @@ const fail = (status: 401, code: string, message: string, details?: ErrorDetails
  * comes back one at a time, `recordUsage`).
  */
 export class LedgerObject extends SqliteObject {
+  private readonly transfers = new Transfers(this.sql);
+  private readonly stakes = new Stakes(this.sql);
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, MIGRATIONS);
+    // An account that existed before the directory (or whose listing failed) is listed by the alarm.
+    if (this.customerRow()?.listed_at === null) void ctx.blockConcurrencyWhile(async () => this.scheduleAlarm(Date.now()));
   }
 
   private keyRow(id: string): KeyRow {
@@ -155,21 +205,33 @@ export class LedgerObject extends SqliteObject {
     };
   }
 
-  /** Creates the customer; rewards held for this account before it existed are credited in the same turn. */
-  createCustomer(input: CustomerCreate): Balance | null {
+  /**
+   * Creates the customer, its opening balance a `credit` entry, and lists it
+   * in the account directory. Rewards held for this account before it
+   * existed (`creditRewards`) are credited in the same transaction.
+   */
+  async createCustomer(input: CustomerCreate): Promise<Balance | null> {
     if (this.customerRow()) return null;
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
       this.sql`INSERT INTO customer (id, customer_id, name, billing, balance_micros, created_at)
-               VALUES (1, ${input.id}, ${input.name}, ${input.billing}, ${input.balance_micros + this.heldMicros()}, ${now})`;
+               VALUES (1, ${input.id}, ${input.name}, ${input.billing}, ${this.heldMicros()}, ${now})`;
       this.sql`UPDATE rewards SET credited_at = ${now} WHERE credited_at IS NULL`;
+      if (input.balance_micros > 0) journal(this.sql, { type: "credit", ref: null, available_micros: input.balance_micros, memo: "opening balance", at: now });
     });
+    this.scheduleAlarm(now);
+    await this.listInDirectory();
     return this.balance();
   }
 
   /** Rewards earned by a miner paying out here before this customer existed, not yet credited. */
   private heldMicros(): number {
     return this.sql<{ n: number | null }>`SELECT SUM(amount_micros) AS n FROM rewards WHERE credited_at IS NULL`[0]?.n ?? 0;
+  }
+
+  /** Whether this customer exists (a send checks its recipient before debiting). */
+  accountExists(): boolean {
+    return this.customerRow() !== undefined;
   }
 
   balance(): Balance | null {
@@ -179,7 +241,7 @@ export class LedgerObject extends SqliteObject {
 
   credit(amountMicros: number): Balance | null {
     if (!this.customerRow()) return null;
-    this.sql`UPDATE customer SET balance_micros = balance_micros + ${amountMicros} WHERE id = 1`;
+    this.ctx.storage.transactionSync(() => journal(this.sql, { type: "credit", ref: null, available_micros: amountMicros, memo: "admin credit", at: Date.now() }));
     return this.balance();
   }
 
@@ -209,19 +271,244 @@ export class LedgerObject extends SqliteObject {
   }
 
   /**
-   * The account's entries, newest first: rewards credited and usage charged
-   * (micros; a charge negative), paged by limit and offset; null when this
-   * customer does not exist.
+   * The account's entries, newest first: rewards credited, usage charged
+   * and the journal (credits, sends, receipts, stakes, unstakes, releases,
+   * slashes), paged by limit and offset; null when this customer does not
+   * exist. Unstakes whose cooldown is over are released first.
    */
-  entries(q: { limit: number; offset: number }): { entries: LedgerEntry[]; total: number } | null {
+  entries(q: { limit: number; offset: number }, now = Date.now()): { entries: LedgerEntry[]; total: number } | null {
     if (!this.customerRow()) return null;
+    this.releaseDue(now);
     const entries = this.sql<LedgerEntry>`
-      SELECT 'reward' AS type, id, amount_micros, at, session_id, task_id, miner_id, role, slot, NULL AS request_id, NULL AS model FROM rewards WHERE credited_at IS NOT NULL
+      SELECT 'reward' AS type, id, amount_micros, at, session_id, task_id, miner_id, role, slot, NULL AS request_id, NULL AS model,
+             0 AS staked_micros, 0 AS pending_micros, NULL AS ref, NULL AS counterparty, NULL AS memo, NULL AS details FROM rewards WHERE credited_at IS NOT NULL
       UNION ALL
-      SELECT 'usage' AS type, id, -cost_micros AS amount_micros, at, session_id, task_id, NULL AS miner_id, NULL AS role, NULL AS slot, request_id, model FROM usage WHERE cost_micros > 0
+      SELECT 'usage' AS type, id, -cost_micros AS amount_micros, at, session_id, task_id, NULL AS miner_id, NULL AS role, NULL AS slot, request_id, model,
+             0, 0, NULL, NULL, NULL, NULL FROM usage WHERE cost_micros > 0
+      UNION ALL
+      SELECT type, id, available_micros AS amount_micros, at, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+             staked_micros, pending_micros, ref, counterparty, memo, details FROM journal
       ORDER BY at DESC, type DESC, id DESC LIMIT ${q.limit} OFFSET ${q.offset}`;
-    const total = this.sql<{ n: number }>`SELECT (SELECT COUNT(*) FROM rewards WHERE credited_at IS NOT NULL) + (SELECT COUNT(*) FROM usage WHERE cost_micros > 0) AS n`[0]?.n ?? 0;
+    const total =
+      this.sql<{ n: number }>`SELECT (SELECT COUNT(*) FROM rewards WHERE credited_at IS NOT NULL) + (SELECT COUNT(*) FROM usage WHERE cost_micros > 0) + (SELECT COUNT(*) FROM journal) AS n`[0]
+        ?.n ?? 0;
     return { entries, total };
+  }
+
+  /** The account's wallet as of `now` (unstakes whose cooldown is over released first); null when this customer does not exist. */
+  wallet(now: number): WalletState | null {
+    const c = this.customerRow();
+    if (!c) return null;
+    this.releaseDue(now);
+    return this.walletOf(c.customer_id);
+  }
+
+  private walletOf(customerId: string): WalletState {
+    const available = this.customerRow()?.balance_micros ?? 0;
+    const stake = this.stakes.current() ?? null;
+    return { customer_id: customerId, available_micros: available, staked_micros: stake?.amount_micros ?? 0, pending_micros: this.stakes.pendingMicros(), stake };
+  }
+
+  private releaseDue(now: number): void {
+    this.ctx.storage.transactionSync(() => this.stakes.releaseDue(now));
+  }
+
+  /**
+   * Sends `amountMicros` to another account, paying `feeMicros` (burned).
+   * The debit and the outgoing transfer are one storage transaction, checked
+   * against the available balance inside it (so concurrent sends never
+   * overdraw); delivery to the recipient's Ledger follows at once and, if it
+   * fails, by this object's alarm until it lands (credited there once by the
+   * transfer id). With an idempotency key, a send seen before answers that
+   * send (`replayed`) and moves nothing; the same key with another request is
+   * a 409. A refused send keeps no key.
+   */
+  async send(input: SendInput, now: number): Promise<{ ok: true; transfer: TransferView; replayed: boolean } | Failure> {
+    const c = this.customerRow();
+    if (!c) return noCustomer();
+    const seen = () => (input.idempotencyKey === null ? undefined : this.transfers.byKey(input.idempotencyKey));
+    const before = seen();
+    if (before) return this.replay(before, input, c.customer_id);
+    if (input.to === c.customer_id) return fail(400, "invalid_request", "invalid request: to: cannot send to the same account", { issues: [{ field: "to", message: "cannot send to the same account" }] });
+    // Checked before anything moves. Accounts are never deleted, so it still exists at delivery.
+    if (!(await ledgerStub(this.env, input.to).accountExists())) {
+      return fail(404, "account_not_found", `account ${input.to} does not exist`, { field: "to" });
+    }
+    // Other requests ran while the recipient was asked: the key and the balance are checked again, inside the transaction.
+    const outcome = this.ctx.storage.transactionSync((): { row: TransferRow; raced: boolean } | Failure => {
+      const raced = seen();
+      if (raced) return { row: raced, raced: true };
+      this.stakes.releaseDue(now);
+      const available = this.customerRow()?.balance_micros ?? 0;
+      const required = input.amountMicros + input.feeMicros;
+      if (required > available) return insufficient("insufficient_balance", required, available);
+      const id = `tx_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
+      this.transfers.record({
+        id,
+        idempotency_key: input.idempotencyKey,
+        to_account: input.to,
+        amount_micros: input.amountMicros,
+        fee_micros: input.feeMicros,
+        memo: input.memo,
+        created_at: now,
+      });
+      return { row: onlyRow(this.sql<TransferRow>`SELECT * FROM transfers_out WHERE id = ${id}`, `transfer ${id}`), raced: false };
+    });
+    if ("ok" in outcome) return outcome;
+    if (outcome.raced) return this.replay(outcome.row, input, c.customer_id);
+    // In the same turn as the debit: a crash before the delivery below leaves the alarm to make it.
+    this.scheduleAlarm(now);
+    await this.deliver(outcome.row, c.customer_id, Date.now());
+    return { ok: true, transfer: this.transferView(outcome.row.id, c.customer_id), replayed: false };
+  }
+
+  private async replay(t: TransferRow, input: SendInput, from: string): Promise<{ ok: true; transfer: TransferView; replayed: boolean } | Failure> {
+    if (t.to_account !== input.to || t.amount_micros !== input.amountMicros || t.memo !== input.memo) {
+      return fail(409, "idempotency_conflict", "this Idempotency-Key was used for a different send", { transaction_id: t.id });
+    }
+    if (t.delivered_at === null) await this.deliver(t, from, Date.now());
+    return { ok: true, transfer: this.transferView(t.id, from), replayed: true };
+  }
+
+  private transferView(id: string, from: string): TransferView {
+    const t = onlyRow(this.sql<TransferRow>`SELECT * FROM transfers_out WHERE id = ${id}`, `transfer ${id}`);
+    return { id: t.id, from, to: t.to_account, amount_micros: t.amount_micros, fee_micros: t.fee_micros, memo: t.memo, created_at: t.created_at, delivered: t.delivered_at !== null };
+  }
+
+  /** One delivery attempt: acknowledged → delivered; refused or failed → tried again by the alarm, later each time. */
+  private async deliver(t: TransferRow, from: string, now: number): Promise<boolean> {
+    const incoming: IncomingTransfer = { id: t.id, from, amountMicros: t.amount_micros, memo: t.memo, at: t.created_at };
+    try {
+      if ((await ledgerStub(this.env, t.to_account).receiveTransfer(incoming)) !== null) {
+        this.transfers.delivered(t.id, now);
+        return true;
+      }
+      console.error(JSON.stringify({ event: "transfer_undeliverable", transfer: t.id, to: t.to_account, reason: "recipient does not exist" }));
+    } catch (err) {
+      console.error(JSON.stringify({ event: "transfer_delivery_failed", transfer: t.id, to: t.to_account, error: String(err) }));
+    }
+    this.transfers.failed(t.id, now);
+    this.scheduleAlarm(now);
+    return false;
+  }
+
+  /**
+   * Credits a transfer from another account, once by its id: a delivery
+   * seen before is acknowledged and credits nothing. Answers whether it
+   * credited now; null when this customer does not exist.
+   */
+  receiveTransfer(t: IncomingTransfer): { credited: boolean } | null {
+    if (!this.customerRow()) return null;
+    return { credited: this.ctx.storage.transactionSync(() => Transfers.receive(this.sql, t, Date.now())) };
+  }
+
+  /**
+   * Stakes `amountMicros` of the available balance for `durationDays` at
+   * `multiplierBps` (the caller's tier for that duration). Staking again
+   * adds to the stake and locks all of it anew from `now`, which may not
+   * end before the current unlock date (409 stake_locked).
+   */
+  stake(input: { amountMicros: number; durationDays: number; multiplierBps: number }, now: number): { ok: true; stake: StakeRow; wallet: WalletState } | Failure {
+    const c = this.customerRow();
+    if (!c) return noCustomer();
+    const outcome = this.ctx.storage.transactionSync((): StakeRow | Failure => {
+      this.stakes.releaseDue(now);
+      const current = this.stakes.current();
+      const unlockAt = now + input.durationDays * 86_400_000;
+      if (current && unlockAt < current.unlock_at) {
+        return fail(409, "stake_locked", "a new stake locks the whole stake again and may not end before its current unlock date", {
+          field: "duration_days",
+          unlock_date: new Date(current.unlock_at).toISOString(),
+        });
+      }
+      const available = this.customerRow()?.balance_micros ?? 0;
+      if (input.amountMicros > available) return insufficient("insufficient_balance", input.amountMicros, available);
+      return this.stakes.stake(input.amountMicros, input.durationDays, input.multiplierBps, now);
+    });
+    if ("ok" in outcome) return outcome;
+    return { ok: true, stake: outcome, wallet: this.walletOf(c.customer_id) };
+  }
+
+  /**
+   * Starts the cooldown of `amountMicros` of the stake, once its unlock
+   * date has passed (before it: 409 stake_locked); it returns to the
+   * available balance `cooldownMs` later.
+   */
+  unstake(input: { amountMicros: number; cooldownMs: number }, now: number): { ok: true; amount_micros: number; available_at: number } | Failure {
+    if (!this.customerRow()) return noCustomer();
+    const outcome = this.ctx.storage.transactionSync((): { availableAt: number } | Failure => {
+      this.stakes.releaseDue(now);
+      const current = this.stakes.current();
+      const staked = current?.amount_micros ?? 0;
+      if (!current || input.amountMicros > staked) return insufficient("insufficient_stake", input.amountMicros, staked);
+      if (now < current.unlock_at) {
+        return fail(409, "stake_locked", `the stake is locked until ${new Date(current.unlock_at).toISOString()}`, { unlock_date: new Date(current.unlock_at).toISOString() });
+      }
+      return this.stakes.unstake(input.amountMicros, input.cooldownMs, now);
+    });
+    if ("ok" in outcome) return outcome;
+    this.scheduleAlarm(now);
+    return { ok: true, amount_micros: input.amountMicros, available_at: outcome.availableAt };
+  }
+
+  /**
+   * The account's selection-weight multiplier at `now`: its stake's tier
+   * multiplier while the stake is locked, 1 with no stake or once the
+   * unlock date has passed (an unlocked stake can leave at any time).
+   */
+  stakeMultiplier(now: number = Date.now()): number {
+    const s = this.stakes.current();
+    return s && s.amount_micros > 0 && now < s.unlock_at ? s.multiplier_bps / 10_000 : 1;
+  }
+
+  /**
+   * Removes `shareBps` / 10000 of the stake, once per `key` (a key seen
+   * before answers what it took then, `replayed`), as a `slash` entry.
+   * Null when this customer does not exist.
+   */
+  slash(key: string, shareBps: number, now: number = Date.now()): { slashed_micros: number; staked_micros: number; replayed: boolean } | null {
+    if (!this.customerRow()) return null;
+    if (!Number.isInteger(shareBps) || shareBps < 0 || shareBps > 10_000) throw new RangeError(`shareBps must be an integer 0-10000, got ${shareBps}`);
+    const { slashedMicros, replayed } = this.ctx.storage.transactionSync(() => this.stakes.slash(key, shareBps, now));
+    return { slashed_micros: slashedMicros, staked_micros: this.stakes.current()?.amount_micros ?? 0, replayed };
+  }
+
+  /** The account's figures for the conservation check; null when this customer does not exist. */
+  figures(): (AccountFigures & { customer_id: string }) | null {
+    const c = this.customerRow();
+    const f = accountFigures(this.sql);
+    return c && f ? { customer_id: c.customer_id, ...f } : null;
+  }
+
+  /** Delivers due transfers, releases ended cooldowns and lists an unlisted account; then waits for the next of them. */
+  override async alarm(): Promise<void> {
+    const c = this.customerRow();
+    if (!c) return;
+    const now = Date.now();
+    this.releaseDue(now);
+    for (const t of this.transfers.undelivered(now)) await this.deliver(t, c.customer_id, now);
+    if (this.customerRow()?.listed_at === null) await this.listInDirectory();
+    this.scheduleAlarm(Date.now());
+  }
+
+  /** Sets the alarm to the earliest work due (from the tables, so that it is right whatever was set before); clears it with none. */
+  private scheduleAlarm(now: number): void {
+    const c = this.customerRow();
+    const due = [this.transfers.dueAt(), this.stakes.dueAt(), c && c.listed_at === null ? now + LIST_RETRY_MS : null].filter((at): at is number => at !== null);
+    if (due.length === 0) void this.ctx.storage.deleteAlarm();
+    else void this.ctx.storage.setAlarm(Math.min(...due));
+  }
+
+  private async listInDirectory(): Promise<void> {
+    const c = this.customerRow();
+    if (!c || c.listed_at !== null) return;
+    try {
+      await registryStub(this.env).listAccount(c.customer_id);
+      this.sql`UPDATE customer SET listed_at = ${Date.now()} WHERE id = 1`;
+      this.scheduleAlarm(Date.now());
+    } catch (err) {
+      console.error(JSON.stringify({ event: "account_listing_failed", customer: c.customer_id, error: String(err) }));
+    }
   }
 
   /** Issues a key; the plaintext is returned here and never again. */

@@ -4,7 +4,7 @@ import { loadConfig } from "../workers/config/config";
 import { open, seal } from "../workers/crypto/secret-box";
 import { probeMiner } from "../workers/miners/call-miner";
 import { nextReputation } from "../workers/miners/select-miners";
-import { stakeLedger } from "../workers/rewards/stake-ledger";
+import { ledgerStub } from "../workers/stubs";
 import type { MinerCandidate } from "../workers/miners/miner-pool";
 import type { MinerProtocol, MinerPublic, MinerRegister, MinerUpdate } from "../workers/schemas/miner";
 import { NeuroShardNodeReportSchema, NeuroShardTrainingReportSchema } from "../workers/schemas/neuroshard";
@@ -72,6 +72,12 @@ const MIGRATIONS = [
   `ALTER TABLE miners ADD COLUMN training_report TEXT;`,
   RUN_TIME_SETTINGS_MIGRATION,
   `ALTER TABLE miners ADD COLUMN payout_account TEXT;`,
+  // The directory of gateway customers (wallet accounts), for the ledger's conservation check: a
+  // Durable Object namespace cannot be listed. Each Ledger lists itself (durable-objects/ledger.ts).
+  `CREATE TABLE IF NOT EXISTS accounts (
+     customer_id TEXT PRIMARY KEY,
+     listed_at INTEGER NOT NULL
+   );`,
   // Each payout account's stake multiplier as last read from (or pushed by) its Ledger: selection weighs miners by it.
   `CREATE TABLE stake_multipliers (
      account TEXT PRIMARY KEY,
@@ -300,7 +306,7 @@ export class MinerRegistry extends SqliteObject {
     const read: Record<string, number> = {};
     for (const account of names) {
       try {
-        this.setStakeMultiplier(account, await stakeLedger(this.env, account).stakeMultiplier(now));
+        this.setStakeMultiplier(account, await ledgerStub(this.env, account).stakeMultiplier(now));
       } catch (err) {
         console.error(`reading the stake multiplier of ${account} failed; kept`, err);
       }
@@ -444,6 +450,16 @@ export class MinerRegistry extends SqliteObject {
     const rows = this.sql<{ id: number; name: string; model: string; redundancy: number; mode: string; active: number }>`
       SELECT id, name, model, redundancy, mode, active FROM sessions ORDER BY id`;
     return rows.filter((r) => options.includeInactive || r.active === 1).map((r) => ({ ...r, active: r.active === 1 }));
+  }
+
+  /** Lists a gateway customer's account in the directory (again: a no-op). */
+  listAccount(customerId: string): void {
+    this.sql`INSERT INTO accounts (customer_id, listed_at) VALUES (${customerId}, ${Date.now()}) ON CONFLICT (customer_id) DO NOTHING`;
+  }
+
+  /** Every listed account's customer id. */
+  accountIds(): string[] {
+    return this.sql<{ customer_id: string }>`SELECT customer_id FROM accounts ORDER BY customer_id`.map((r) => r.customer_id);
   }
 
   /** Next free session id, for sessions created without one. */

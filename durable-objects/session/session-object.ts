@@ -13,7 +13,6 @@ import { type Session, type SessionConfig, SessionConfigSchema } from "../../wor
 import { type Routing, relayout, STALE_ROUTING, type ShardLayout, ShardLayoutSchema, type ShardSnapshot, UNSHARDED } from "../../workers/sessions/shard-layout";
 import type { Streaming, SubmitInput, Submitted } from "../../workers/sessions/types";
 import { rewardKey, settleTask } from "../../workers/rewards/miner-rewards";
-import { stakeLedger } from "../../workers/rewards/stake-ledger";
 import { ledgerStub, registryStub, sessionStub } from "../../workers/stubs";
 import type { MinerOutcomeReport } from "../miner-registry";
 import { SqliteObject } from "../sqlite-object";
@@ -489,9 +488,11 @@ export class SessionObject extends SqliteObject {
           this.rewards.delivered(due.rewards);
         }
         for (const slash of due.slashes) {
-          await stakeLedger(this.env, account).slash(rewardKey(slash), slash.shareBps);
+          await ledgerStub(this.env, account).slash(rewardKey(slash), slash.shareBps);
           this.rewards.delivered([slash]);
         }
+        // A slash that took the whole stake ends its multiplier: selection hears of it now, not at the next cron.
+        if (due.slashes.length > 0) await registryStub(this.env).refreshStakes([account]);
       } catch (err) {
         console.error("sending miner rewards failed; kept for retry", err);
         this.rewards.failed();

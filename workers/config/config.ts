@@ -108,6 +108,26 @@ const PriceSchema = z.object({ prompt_per_1k_micros: z.number().int().min(0), co
 /** GATEWAY_PRICES: model alias (or "*") → millionths of a dollar per 1k tokens. */
 const GatewayPricesSchema = z.record(z.string(), PriceSchema).default({ "*": { prompt_per_1k_micros: 100, completion_per_1k_micros: 200 } });
 
+/** WALLET_STAKE_MULTIPLIERS: lock days → selection-weight multiplier (at least 1, at most 4 decimals). */
+const StakeMultipliersSchema = z
+  .record(
+    z.string().regex(/^[1-9]\d{0,3}$/, "keys are lock durations in whole days, 1-9999"),
+    z
+      .number()
+      .min(1)
+      .max(100)
+      .refine((m) => Math.abs(m * 10_000 - Math.round(m * 10_000)) < 1e-6, "at most 4 decimals"),
+  )
+  .refine((table) => Object.keys(table).length > 0, "needs at least one duration")
+  .default({ "7": 1.1, "30": 1.5, "90": 2, "365": 3 });
+
+/** A stake tier: from `days` of lock, the multiplier in basis points (1.5 → 15000), so that storage holds integers. */
+export type StakeTier = { days: number; multiplierBps: number };
+const stakeTiersFrom = (table: Record<string, number>): StakeTier[] =>
+  Object.entries(table)
+    .map(([days, m]) => ({ days: Number(days), multiplierBps: Math.round(m * 10_000) }))
+    .sort((a, b) => b.days - a.days);
+
 const usd = z.string().regex(/^\$\d+(\.\d+)?$/, 'must be a dollar price like "$0.01"');
 /** X402_PRICES: a price per paid family; a family it leaves out keeps its default. */
 const X402PricesSchema = z
@@ -282,6 +302,15 @@ const VarsShape = {
   TRIAL_MAX_TOKENS: positiveInt(256),
   TRIAL_MAX_TIMEOUT_S: seconds(60),
   TRIAL_MAX_REDUNDANCY: parsed(z.coerce.number<string>().int().min(1).max(5).default(1)),
+  /**
+   * The wallet (workers/wallet/): the stake multiplier by lock duration, `{"<days>": multiplier}` (a stake
+   * of d days earns the multiplier of the longest listed duration up to d; shorter than the shortest is
+   * refused), the cooldown an unstake waits before its amount is available again, and the fee a send pays
+   * (ledger micros, burned: counted by the conservation check).
+   */
+  WALLET_STAKE_MULTIPLIERS: json(StakeMultipliersSchema, '{"7": 1.1, "30": 1.5, "90": 2, "365": 3}'),
+  WALLET_UNSTAKE_COOLDOWN_DAYS: parsed(z.coerce.number<string>().int().min(0).max(365).default(7)),
+  WALLET_SEND_FEE_MICROS: parsed(z.coerce.number<string>().int().min(0).max(1_000_000_000).default(0)),
   GATEWAY_MODELS: json(GatewayModelsSchema, '{"default": {"pool": "local", "session_id": 0}}'),
   GATEWAY_POOLS: json(GatewayPoolsSchema, '{"local": {"type": "local"}}'),
   GATEWAY_PRICES: json(GatewayPricesSchema, '{"*": {"prompt_per_1k_micros": 100, "completion_per_1k_micros": 200}}'),
@@ -472,6 +501,12 @@ const ConfigSchema = z.looseObject(VarsShape).transform((e) => {
     chain: chainConfigFrom(e),
     /** The hosted gateway's model aliases, router pools and prices. */
     gateway: { models: e.GATEWAY_MODELS, pools, prices: e.GATEWAY_PRICES },
+    /** The wallet's stake multipliers (by days, longest first), unstake cooldown and send fee. */
+    wallet: {
+      stakeTiers: stakeTiersFrom(e.WALLET_STAKE_MULTIPLIERS),
+      unstakeCooldownDays: e.WALLET_UNSTAKE_COOLDOWN_DAYS,
+      sendFeeMicros: e.WALLET_SEND_FEE_MICROS,
+    },
     /** The NeuroShard node surface (workers/neuroshard/). */
     neuroshard: { model: e.NEUROSHARD_MODEL },
     routerKeys,

@@ -34,7 +34,7 @@ function unknownField(e: ApiError): string | undefined {
 function seedDetails(e: ApiError): ErrorDetails | undefined {
   const d = e.details;
   if (!d) return undefined;
-  if (e.code === "insufficient_balance") {
+  if (e.code === "insufficient_balance" || e.code === "insufficient_stake") {
     const required = num(d["estimate_micros"]);
     const available = num(d["balance_micros"]);
     return { required: required === undefined ? null : fromMicros(required), available: available === undefined ? null : fromMicros(available), currency: LEDGER_CURRENCY };

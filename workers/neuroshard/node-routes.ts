@@ -23,7 +23,18 @@ import {
   NeuroShardPeersSchema,
   NeuroShardStatusSchema,
 } from "../schemas/neuroshard";
-import { WalletBalanceSchema, WalletTransactionsQuerySchema, WalletTransactionsSchema } from "../schemas/wallet";
+import {
+  IdempotencyKeyHeaderSchema,
+  WalletBalanceSchema,
+  WalletSendSchema,
+  WalletSentSchema,
+  WalletStakedSchema,
+  WalletStakeSchema,
+  WalletTransactionsQuerySchema,
+  WalletTransactionsSchema,
+  WalletUnstakedSchema,
+  WalletUnstakeSchema,
+} from "../schemas/wallet";
 import { registryStub } from "../stubs";
 import { patchConfig } from "./config-patch";
 import { neuroShardErrorHandler } from "./errors";
@@ -31,7 +42,7 @@ import { nodeInference, nodeInferenceStream } from "./inference";
 import { nodeConfig, nodeHealth, nodeLayers, nodeMetrics, nodeNetwork, nodePeers, nodeProofs, nodeStatus } from "./node-report";
 import { trainingGlobal, trainingVerdict } from "./training";
 import { prometheusText } from "./prometheus";
-import { walletBalance, walletTransactions } from "./wallet";
+import { walletBalance, walletSend, walletStake, walletTransactions, walletUnstake } from "./wallet";
 
 /** The NeuroShard node HTTP API (shared/seeds/003) under its own base, its paths colliding with the router's. */
 export const NEUROSHARD_BASE = "/neuroshard/api/v1";
@@ -222,7 +233,7 @@ export const neuroShardRoutes = openApiApp()
       method: "get",
       path: `${NEUROSHARD_BASE}/wallet/balance`,
       tags,
-      summary: "The key's customer account as a wallet: its Ledger balance as decimals of the gateway's currency",
+      summary: "The key's customer account as a wallet: available, staked, pending (cooling down), total, and its stake",
       ...customerKey,
       responses: { 200: json(WalletBalanceSchema, "Balance"), 401: nodeError("UNAUTHORIZED") },
     }),
@@ -233,7 +244,7 @@ export const neuroShardRoutes = openApiApp()
       method: "get",
       path: `${NEUROSHARD_BASE}/wallet/transactions`,
       tags,
-      summary: "The account's rewards and usage charges, newest first",
+      summary: "The account's rewards, usage charges, credits, sends, receipts, stakes, unstakes, releases and slashes, newest first",
       ...customerKey,
       request: { query: WalletTransactionsQuerySchema },
       responses: {
@@ -243,4 +254,63 @@ export const neuroShardRoutes = openApiApp()
       },
     }),
     async (c) => c.json(await walletTransactions(c.env, customerKeyOf(c).customerId, c.req.valid("query")), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: `${NEUROSHARD_BASE}/wallet/send`,
+      tags,
+      summary: "Sends to another account: debited here at once, credited there once; with Idempotency-Key, a retry moves nothing more",
+      ...customerKey,
+      request: { headers: IdempotencyKeyHeaderSchema, body: { content: { "application/json": { schema: WalletSendSchema } }, required: true } },
+      responses: {
+        200: json(WalletSentSchema, "Sent (`x-idempotent-replay: true` when the key was seen before)"),
+        400: nodeError("INVALID_REQUEST: `details.field` names the field (`to` for the account itself)"),
+        401: nodeError("UNAUTHORIZED"),
+        402: nodeError("INSUFFICIENT_BALANCE (`required`: amount and fee, `available`)"),
+        404: nodeError("ACCOUNT_NOT_FOUND: no such recipient; nothing moved"),
+        409: nodeError("IDEMPOTENCY_CONFLICT: the key was used for another send"),
+      },
+    }),
+    async (c) => {
+      const key = c.req.valid("header")["idempotency-key"] ?? null;
+      const { sent, replayed } = await walletSend(c.env, customerKeyOf(c).customerId, c.req.valid("json"), key);
+      return c.json(sent, 200, replayed ? { "x-idempotent-replay": "true" } : {});
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: `${NEUROSHARD_BASE}/wallet/stake`,
+      tags,
+      summary: "Stakes from the available balance, locked for duration_days at that duration's multiplier",
+      ...customerKey,
+      request: { body: { content: { "application/json": { schema: WalletStakeSchema } }, required: true } },
+      responses: {
+        200: json(WalletStakedSchema, "Staked"),
+        400: nodeError("INVALID_REQUEST: `details.field` names the field"),
+        401: nodeError("UNAUTHORIZED"),
+        402: nodeError("INSUFFICIENT_BALANCE (`required`, `available`)"),
+        409: nodeError("STAKE_LOCKED: the new lock would end before the current unlock date"),
+      },
+    }),
+    async (c) => c.json(await walletStake(c.env, customerKeyOf(c).customerId, c.req.valid("json")), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: `${NEUROSHARD_BASE}/wallet/unstake`,
+      tags,
+      summary: "Unstakes after the unlock date: the amount is pending for the cooldown, then available",
+      ...customerKey,
+      request: { body: { content: { "application/json": { schema: WalletUnstakeSchema } }, required: true } },
+      responses: {
+        200: json(WalletUnstakedSchema, "Cooling down"),
+        400: nodeError("INVALID_REQUEST: `details.field` names the field"),
+        401: nodeError("UNAUTHORIZED"),
+        402: nodeError("INSUFFICIENT_STAKE (`required`, `available`: what is staked)"),
+        409: nodeError("STAKE_LOCKED: before the unlock date (`unlock_date`)"),
+      },
+    }),
+    async (c) => c.json(await walletUnstake(c.env, customerKeyOf(c).customerId, c.req.valid("json")), 200),
   );

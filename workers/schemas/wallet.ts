@@ -1,4 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { CustomerIdSchema } from "../gateway/schemas";
+import { parseMicros } from "../wallet/amounts";
 import { queryInt } from "./common";
 
 /**
@@ -6,19 +8,43 @@ import { queryInt } from "./common";
  * customer's Ledger. Amounts are the Ledger's micros shown as decimals of
  * the gateway's currency (micros / 1e6): never stored as floating point.
  */
+
+/** An amount in a request: a positive decimal, as a JSON number or string, at most 6 decimals; read into integer micros. */
+export const WalletAmountSchema = z
+  .union([z.string(), z.number()])
+  .transform((value, ctx) => {
+    const read = parseMicros(value);
+    if ("problem" in read) {
+      ctx.addIssue({ code: "custom", message: read.problem });
+      return z.NEVER;
+    }
+    return read.micros;
+  })
+  .openapi({ description: "a positive decimal of the currency, at most 6 decimals (number or string)", example: 100 });
+
+export const StakingSchema = z.object({
+  amount: z.number(),
+  duration_days: z.number().int(),
+  /** YYYY-MM-DD (UTC). */
+  start_date: z.string(),
+  unlock_date: z.string(),
+  multiplier: z.number(),
+});
+export type Staking = z.infer<typeof StakingSchema>;
+
 export const WalletBalanceSchema = z
   .object({
     /** The account: the gateway customer id. */
     address: z.string(),
     balances: z.object({
       available: z.number(),
-      /** Nothing is staked or pending at the Ledger yet (staking is not built): 0. */
       staked: z.number(),
+      /** Unstaked, in its cooldown: available again on its date. */
       pending: z.number(),
       total: z.number(),
     }),
     /** The account's stake; null while it has none. */
-    staking: z.null(),
+    staking: StakingSchema.nullable(),
   })
   .openapi("WalletBalance");
 export type WalletBalance = z.infer<typeof WalletBalanceSchema>;
@@ -52,11 +78,22 @@ const UsageDetailsSchema = z.object({
   session_id: z.number().int().nullable(),
   task_id: z.number().int().nullable(),
 });
+const base = { id: z.string(), amount: z.number(), timestamp: z.string() };
 
+/** `amount` is the change to the available balance (an unstake: the amount entering its cooldown; a slash: taken from the stake). */
 export const WalletTransactionSchema = z.discriminatedUnion("type", [
-  z.object({ id: z.string(), type: z.literal("reward"), amount: z.number(), timestamp: z.string(), details: RewardDetailsSchema }),
+  z.object({ ...base, type: z.literal("reward"), details: RewardDetailsSchema }),
   /** A usage charge: negative. */
-  z.object({ id: z.string(), type: z.literal("usage"), amount: z.number(), timestamp: z.string(), details: UsageDetailsSchema }),
+  z.object({ ...base, type: z.literal("usage"), details: UsageDetailsSchema }),
+  z.object({ ...base, type: z.literal("credit"), details: z.object({ memo: z.string().nullable() }) }),
+  /** Amount and fee, negative. */
+  z.object({ ...base, type: z.literal("send"), to: z.string(), details: z.object({ amount: z.number(), fee: z.number(), memo: z.string() }) }),
+  z.object({ ...base, type: z.literal("receive"), from: z.string(), details: z.object({ transaction_id: z.string(), memo: z.string() }) }),
+  z.object({ ...base, type: z.literal("stake"), details: z.object({ duration_days: z.number().int(), multiplier: z.number(), unlock_date: z.string() }) }),
+  z.object({ ...base, type: z.literal("unstake"), details: z.object({ available_date: z.string() }) }),
+  /** An unstake's cooldown ended: its amount is available again. */
+  z.object({ ...base, type: z.literal("release"), details: z.object({}) }),
+  z.object({ ...base, type: z.literal("slash"), details: z.object({ share_bps: z.number().int() }) }),
 ]);
 export type WalletTransaction = z.infer<typeof WalletTransactionSchema>;
 
@@ -64,3 +101,56 @@ export const WalletTransactionsSchema = z
   .object({ transactions: z.array(WalletTransactionSchema), total: z.number().int(), limit: z.number().int(), offset: z.number().int() })
   .openapi("WalletTransactions");
 export type WalletTransactions = z.infer<typeof WalletTransactionsSchema>;
+
+export const WalletSendSchema = z
+  .object({
+    to: CustomerIdSchema.openapi({ description: "the receiving account (a gateway customer id)" }),
+    amount: WalletAmountSchema,
+    memo: z.string().max(256).default(""),
+  })
+  .strict()
+  .openapi("WalletSend");
+export type WalletSend = z.infer<typeof WalletSendSchema>;
+
+/** The `Idempotency-Key` header of a send: a retried send with the same key moves money once and answers the same. */
+export const IdempotencyKeyHeaderSchema = z.object({
+  "idempotency-key": z
+    .string()
+    .regex(/^[\x21-\x7e]{1,128}$/, "1-128 printable ASCII characters, no spaces")
+    .optional()
+    .openapi({ param: { name: "Idempotency-Key", in: "header" }, example: "send-2024-12-04-001" }),
+});
+
+export const WalletSentSchema = z
+  .object({
+    transaction_id: z.string(),
+    from: z.string(),
+    to: z.string(),
+    amount: z.number(),
+    fee: z.number(),
+    memo: z.string(),
+    /** `confirmed`: credited to the recipient; `pending`: debited here, its delivery retried until it lands. */
+    status: z.enum(["confirmed", "pending"]),
+    timestamp: z.string(),
+  })
+  .openapi("WalletSent");
+export type WalletSent = z.infer<typeof WalletSentSchema>;
+
+export const WalletStakeSchema = z
+  .object({ amount: WalletAmountSchema, duration_days: z.number().int().min(1).max(3650) })
+  .strict()
+  .openapi("WalletStake");
+export type WalletStake = z.infer<typeof WalletStakeSchema>;
+
+export const WalletStakedSchema = z
+  .object({ success: z.literal(true), stake: StakingSchema, new_balance: z.object({ available: z.number(), staked: z.number() }) })
+  .openapi("WalletStaked");
+export type WalletStaked = z.infer<typeof WalletStakedSchema>;
+
+export const WalletUnstakeSchema = z.object({ amount: WalletAmountSchema }).strict().openapi("WalletUnstake");
+export type WalletUnstake = z.infer<typeof WalletUnstakeSchema>;
+
+export const WalletUnstakedSchema = z
+  .object({ success: z.literal(true), unstake: z.object({ amount: z.number(), cooldown_days: z.number().int(), available_date: z.string() }) })
+  .openapi("WalletUnstaked");
+export type WalletUnstaked = z.infer<typeof WalletUnstakedSchema>;
