@@ -150,8 +150,7 @@ export type WalletState = { customer_id: string; available_micros: number; stake
 
 const AllowedModels = z.array(z.string());
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const fail = (status: 400 | 401 | 402 | 404 | 409, code: string, message: string, details?: ErrorDetails): Failure =>
-  new ApiError(status, code, message, details).toFailure();
+const fail = (status: 400 | 401 | 402 | 404 | 409, code: string, message: string, details?: ErrorDetails): Failure => new ApiError(status, code, message, details).toFailure();
 const noCustomer = () => fail(404, "account_not_found", "this account does not exist");
 /** The seed's INSUFFICIENT_BALANCE: `estimate_micros` and `balance_micros` become its `required` and `available` (neuroshard/errors.ts). */
 const insufficient = (code: "insufficient_balance" | "insufficient_stake", required: number, available: number) =>
@@ -290,8 +289,9 @@ export class LedgerObject extends SqliteObject {
              staked_micros, pending_micros, ref, counterparty, memo, details FROM journal
       ORDER BY at DESC, type DESC, id DESC LIMIT ${q.limit} OFFSET ${q.offset}`;
     const total =
-      this.sql<{ n: number }>`SELECT (SELECT COUNT(*) FROM rewards WHERE credited_at IS NOT NULL) + (SELECT COUNT(*) FROM usage WHERE cost_micros > 0) + (SELECT COUNT(*) FROM journal) AS n`[0]
-        ?.n ?? 0;
+      this.sql<{
+        n: number;
+      }>`SELECT (SELECT COUNT(*) FROM rewards WHERE credited_at IS NOT NULL) + (SELECT COUNT(*) FROM usage WHERE cost_micros > 0) + (SELECT COUNT(*) FROM journal) AS n`[0]?.n ?? 0;
     return { entries, total };
   }
 
@@ -329,7 +329,8 @@ export class LedgerObject extends SqliteObject {
     const seen = () => (input.idempotencyKey === null ? undefined : this.transfers.byKey(input.idempotencyKey));
     const before = seen();
     if (before) return this.replay(before, input, c.customer_id);
-    if (input.to === c.customer_id) return fail(400, "invalid_request", "invalid request: to: cannot send to the same account", { issues: [{ field: "to", message: "cannot send to the same account" }] });
+    if (input.to === c.customer_id)
+      return fail(400, "invalid_request", "invalid request: to: cannot send to the same account", { issues: [{ field: "to", message: "cannot send to the same account" }] });
     // Checked before anything moves. Accounts are never deleted, so it still exists at delivery.
     if (!(await ledgerStub(this.env, input.to).accountExists())) {
       return fail(404, "account_not_found", `account ${input.to} does not exist`, { field: "to" });
@@ -372,7 +373,16 @@ export class LedgerObject extends SqliteObject {
 
   private transferView(id: string, from: string): TransferView {
     const t = onlyRow(this.sql<TransferRow>`SELECT * FROM transfers_out WHERE id = ${id}`, `transfer ${id}`);
-    return { id: t.id, from, to: t.to_account, amount_micros: t.amount_micros, fee_micros: t.fee_micros, memo: t.memo, created_at: t.created_at, delivered: t.delivered_at !== null };
+    return {
+      id: t.id,
+      from,
+      to: t.to_account,
+      amount_micros: t.amount_micros,
+      fee_micros: t.fee_micros,
+      memo: t.memo,
+      created_at: t.created_at,
+      delivered: t.delivered_at !== null,
+    };
   }
 
   /** One delivery attempt: acknowledged → delivered; refused or failed → tried again by the alarm, later each time. */

@@ -300,8 +300,7 @@ export class MinerRegistry extends SqliteObject {
    * (none: 1). Answers what each account holds now.
    */
   async refreshStakes(accounts?: readonly string[]): Promise<Record<string, number>> {
-    const names =
-      accounts ?? this.sql<{ account: string }>`SELECT DISTINCT payout_account AS account FROM miners WHERE payout_account IS NOT NULL`.map((r) => r.account);
+    const names = accounts ?? this.sql<{ account: string }>`SELECT DISTINCT payout_account AS account FROM miners WHERE payout_account IS NOT NULL`.map((r) => r.account);
     const now = Date.now();
     const read: Record<string, number> = {};
     for (const account of names) {

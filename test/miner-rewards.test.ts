@@ -103,7 +103,11 @@ describe("miner rewards", () => {
     const pool = first.usage.completion_tokens * PER_TOKEN;
     expect(pool).toBeGreaterThan(0);
     const owed = await expectedRewards(sessionId, first, ids, pool);
-    expect(Object.values(owed).map((r) => r.role).sort()).toEqual(["validator", "worker"]);
+    expect(
+      Object.values(owed)
+        .map((r) => r.role)
+        .sort(),
+    ).toEqual(["validator", "worker"]);
     for (const name of ["fastA", "fastB"]) {
       expect(await account(accounts[name]!)).toEqual({ balance: 1000 + owed[name]!.amount_micros, rewards: [owed[name]] });
     }
@@ -274,11 +278,13 @@ describe("wallet routes", () => {
       limit: number;
       offset: number;
     };
-    expect(body).toMatchObject({ total: 3, limit: 10, offset: 0 });
+    // The opening balance is the oldest entry, a credit.
+    expect(body).toMatchObject({ total: 4, limit: 10, offset: 0 });
     expect(body.transactions.map((t) => [t.type, t.amount])).toEqual([
       ["usage", -30 / 1_000_000],
       ["reward", newer!.amount_micros / 1_000_000],
       ["reward", older!.amount_micros / 1_000_000],
+      ["credit", 1000 / 1_000_000],
     ]);
     const [, newest, oldest] = body.transactions;
     expect(newest?.details).toEqual({
@@ -291,15 +297,16 @@ describe("wallet routes", () => {
     });
     expect(newest?.details.slot).toBe(second.miners.find((m) => m.miner === ids.fastA)!.slot);
     expect(oldest?.details).toMatchObject({ proof_id: `${sessionId}:${first.task_id}`, task_id: first.task_id, role: older!.role });
-    expect(new Set(body.transactions.map((t) => t.id)).size).toBe(3);
+    expect(new Set(body.transactions.map((t) => t.id)).size).toBe(4);
 
     const page = (await (await call(`${base}/transactions?limit=1&offset=1`, { key })).json()) as typeof body;
-    expect(page).toMatchObject({ total: 3, limit: 1, offset: 1 });
+    expect(page).toMatchObject({ total: 4, limit: 1, offset: 1 });
     expect(page.transactions.map((t) => t.id)).toEqual([newest?.id]);
 
     // The disagreeing miner's operator sees nothing earned.
     const wrongKey = await keyFor(accounts.wrong!);
-    expect(await (await call(`${base}/transactions`, { key: wrongKey })).json()).toEqual({ transactions: [], total: 0, limit: 10, offset: 0 });
+    const wrongListed = (await (await call(`${base}/transactions`, { key: wrongKey })).json()) as typeof body;
+    expect(wrongListed.transactions.map((t) => t.type)).toEqual(["credit"]);
   });
 
   it("names the field of a bad query", async () => {

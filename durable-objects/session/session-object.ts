@@ -356,7 +356,7 @@ export class SessionObject extends SqliteObject {
       // The agreeing miners' rewards (and the outvoted ones' slashes), in the same turn; sent after the answer (`sendRewards`).
       if (recorded.ok && outcome.status === "committed") {
         const task = { sessionId: session.id, taskId, winnerSlot: outcome.winner.slot, slots: outcome.slots, usage: recorded.completion.usage, billing: input.billing };
-        this.rewards.add(settleTask(task, config.rewards));
+        this.rewards.add(settleTask(task, input.rewardPolicy ?? config.rewards));
       }
       // The receipt's body, in the storage turn that recorded the outcome; signed when first read.
       if (!receipt) return recorded;

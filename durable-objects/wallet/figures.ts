@@ -40,5 +40,4 @@ export function accountFigures(sql: Sql): AccountFigures | null {
 }
 
 /** Whether the account's holdings equal its inflows less its outflows. */
-export const accountBalances = (f: AccountFigures) =>
-  f.available + f.staked + f.pending === f.credits + f.rewards + f.received - f.charges - f.sent - f.fees - f.slashed;
+export const accountBalances = (f: AccountFigures) => f.available + f.staked + f.pending === f.credits + f.rewards + f.received - f.charges - f.sent - f.fees - f.slashed;

@@ -23,15 +23,7 @@ export type Dispatched = { completion: CompletionResponse; router: string };
  * `billing` (the key's price) goes with a local task, whose miners share a
  * part of what it is billed; a remote router rewards its own miners.
  */
-export async function dispatch(
-  env: Env,
-  pool: Pool,
-  sessionId: number,
-  request: CompletionRequest,
-  origin: string,
-  caller: Caller,
-  billing?: TaskBilling,
-): Promise<Dispatched> {
+export async function dispatch(env: Env, pool: Pool, sessionId: number, request: CompletionRequest, origin: string, caller: Caller, billing?: TaskBilling): Promise<Dispatched> {
   if (pool.type === "local") {
     const { completion } = await submitCompletion(env, loadConfig(env), { sessionId, caller, request, flow: "v3", payload: { version: "v3", origin }, billing });
     return { completion, router: "local" };

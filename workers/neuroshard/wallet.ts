@@ -27,7 +27,13 @@ const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 function staking(s: StakeRow | null): Staking | null {
   if (!s) return null;
-  return { amount: toAmount(s.amount_micros), duration_days: s.duration_days, start_date: day(s.start_at), unlock_date: day(s.unlock_at), multiplier: multiplierOf(s.multiplier_bps) };
+  return {
+    amount: toAmount(s.amount_micros),
+    duration_days: s.duration_days,
+    start_date: day(s.start_at),
+    unlock_date: day(s.unlock_at),
+    multiplier: multiplierOf(s.multiplier_bps),
+  };
 }
 
 function balanceOf(w: WalletState): WalletBalance {
@@ -140,7 +146,13 @@ function toTransaction(e: LedgerEntry): WalletTransaction {
       };
     }
     case "unstake":
-      return { id: `tx_unstake_${e.id}`, type: "unstake", amount: toAmount(e.pending_micros), timestamp, details: { available_date: day(num(detailsOf(e.details)["available_at"])) } };
+      return {
+        id: `tx_unstake_${e.id}`,
+        type: "unstake",
+        amount: toAmount(e.pending_micros),
+        timestamp,
+        details: { available_date: day(num(detailsOf(e.details)["available_at"])) },
+      };
     case "release":
       return { id: `tx_release_${e.id}`, type: "release", amount, timestamp, details: {} };
     case "slash":

@@ -1,4 +1,5 @@
 import type { CompletionRequest, CompletionResponse } from "../schemas/completion";
+import type { RewardPolicy } from "../rewards/miner-rewards";
 import type { TaskBilling } from "../rewards/task-billing";
 import type { Caller } from "./caller";
 
@@ -36,6 +37,8 @@ export type SubmitInput = Omit<CompletionJob, "flow" | "caller"> & {
   timeouts: { timeoutS: number; precommitS: number };
   /** The similarity threshold of the caller's configuration (run-time settings included), which the task is judged by. */
   threshold?: number;
+  /** The caller's reward and slashing settings (MINER_REWARD_*, MINER_SLASH_*), which the task's miners are paid and slashed by. */
+  rewardPolicy?: RewardPolicy;
   /**
    * The shard the Worker sent this to and the settings version it routed by;
    * null when it found no session to route by (the object then answers for

@@ -16,7 +16,7 @@ export function parseMicros(value: string | number): { micros: number } | { prob
   // one with more digits than that, or an exponent, is refused below rather than rounded.
   const text = typeof value === "number" ? (Number.isFinite(value) ? String(value) : "") : value;
   const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
-  if (!match) return { problem: "must be a decimal amount like 100 or \"100.25\"" };
+  if (!match) return { problem: 'must be a decimal amount like 100 or "100.25"' };
   const [, sign, whole = "", fraction = ""] = match;
   if (fraction.length > DECIMALS) return { problem: `at most ${DECIMALS} decimals` };
   const micros = BigInt(whole) * BigInt(MICROS_PER_UNIT) + BigInt(fraction.padEnd(DECIMALS, "0"));
