@@ -303,9 +303,10 @@ describe("wallet routes", () => {
     expect(page).toMatchObject({ total: 4, limit: 1, offset: 1 });
     expect(page.transactions.map((t) => t.id)).toEqual([newest?.id]);
 
-    // The disagreeing miner's operator sees nothing earned.
+    // The disagreeing miner's operator sees nothing earned: its opening balance only.
     const wrongKey = await keyFor(accounts.wrong!);
     const wrongListed = (await (await call(`${base}/transactions`, { key: wrongKey })).json()) as typeof body;
+    expect(wrongListed).toMatchObject({ total: 1, limit: 10, offset: 0 });
     expect(wrongListed.transactions.map((t) => t.type)).toEqual(["credit"]);
   });
 

@@ -4,6 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { minerAdminRoutes } from "./admin/miner-admin-routes";
 import { sessionAdminRoutes } from "./admin/session-admin-routes";
 import { trafficAdminRoutes } from "./admin/traffic-admin-routes";
+import { ledgerAdminRoutes } from "./admin/ledger-admin-routes";
 import { loadConfig } from "./config/config";
 import { applyRunTimeSettings } from "./config/run-time-settings";
 import type { AppEnv } from "./http/app-env";
@@ -117,6 +118,7 @@ export function createApp() {
   app.route("/", sessionAdminRoutes);
   app.route("/", minerAdminRoutes);
   app.route("/", trafficAdminRoutes);
+  app.route("/", ledgerAdminRoutes);
   app.route("/", chainRoutes);
   app.route("/", chainAdminRoutes);
   app.route("/", neuroShardRoutes);

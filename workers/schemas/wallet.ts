@@ -118,7 +118,7 @@ export const IdempotencyKeyHeaderSchema = z.object({
     .string()
     .regex(/^[\x21-\x7e]{1,128}$/, "1-128 printable ASCII characters, no spaces")
     .optional()
-    .openapi({ param: { name: "Idempotency-Key", in: "header" }, example: "send-2024-12-04-001" }),
+    .openapi({ param: { name: "idempotency-key", in: "header" }, example: "send-2024-12-04-001" }),
 });
 
 export const WalletSentSchema = z
