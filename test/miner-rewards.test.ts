@@ -172,6 +172,9 @@ describe("miner rewards", () => {
     const key = ((await (await admin(`/v1/admin/customers/${future}/keys`, "POST", {})).json()) as { key: string }).key;
     const listed = (await (await call("/neuroshard/api/v1/wallet/transactions", { key })).json()) as { transactions: { type: string; details: { proof_id: string } }[] };
     expect(listed.transactions).toEqual([expect.objectContaining({ type: "reward", details: expect.objectContaining({ proof_id: `${sessionId}:${c.task_id}` }) })]);
+    // Credited with the customer, the held rewards keep the ledger's books: every account balances.
+    const books = (await (await admin("/api/v1/admin/ledger/conservation", "GET")).json()) as { holds: boolean; unbalanced_accounts: string[] };
+    expect(books).toMatchObject({ holds: true, unbalanced_accounts: [] });
   });
 
   it("pays a gateway task's agreeing miners the configured share of what the customer was billed", async () => {

@@ -79,6 +79,10 @@ describe("slashing", () => {
     await flushReports(sessionId);
     expect((await balanceOf(accounts.wrong!.key)).balances.staked).toBe(4.05);
 
+    // Rewards and slashes keep the books: every account's holdings equal its inflows less its outflows.
+    const books = (await (await admin("/api/v1/admin/ledger/conservation", "GET")).json()) as { holds: boolean; unbalanced_accounts: string[] };
+    expect(books).toMatchObject({ holds: true, unbalanced_accounts: [] });
+
     for (const name of ["fastA", "fastB"]) {
       const listed = (await transactionsOf(accounts[name]!.key)).transactions;
       expect(listed.filter((t) => t.type === "slash")).toEqual([]);
