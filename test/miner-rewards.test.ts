@@ -208,11 +208,16 @@ describe("miner rewards", () => {
 });
 
 describe("x402 rewards", () => {
+  /** A client paying with a throwaway wallet, through the Worker with x402 on. */
+  function payingClient() {
+    const payer = privateKeyToAccount(generatePrivateKey());
+    const base = workerFetch({ X402_ROUTES: "all", X402_FACILITATOR_URL: inject("facilitator").url, X402_PAY_TO: "0x9999999999999999999999999999999999999999" });
+    return wrapFetchWithPaymentFromConfig(base, { schemes: [{ network: "eip155:84532", client: new ExactEvmScheme(payer) }] });
+  }
+
   it("pays a paid completion's agreeing miners the configured share of the payment", async () => {
     const { sessionId, ids, accounts } = await rewardedSession();
-    const payer = privateKeyToAccount(generatePrivateKey());
-    const base = workerFetch({ X402_ROUTES: "completions", X402_FACILITATOR_URL: inject("facilitator").url, X402_PAY_TO: "0x9999999999999999999999999999999999999999" });
-    const pay = wrapFetchWithPaymentFromConfig(base, { schemes: [{ network: "eip155:84532", client: new ExactEvmScheme(payer) }] });
+    const pay = payingClient();
     const res = await pay(`http://router.test/api/v1/x402/completions/${sessionId}`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -224,6 +229,27 @@ describe("x402 rewards", () => {
     // The default completions price, $0.01: 10 000 micros.
     const owed = await expectedRewards(sessionId, c, ids, Math.floor((10_000 * SHARE_BPS) / 10_000));
     for (const name of ["fastA", "fastB"]) expect((await account(accounts[name]!)).rewards).toEqual([owed[name]]);
+  });
+
+  it("pays a paid validation's agreeing miners the configured share of its price", async () => {
+    const { sessionId, ids, accounts } = await rewardedSession();
+    const res = await payingClient()("http://router.test/api/v1/x402/validate", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        session_id: sessionId,
+        claim: { type: "technical_summary", description: "Does the output describe routers?", output: "Routers coordinate API requests and sessions." },
+        policy: { redundancy: 3 },
+      }),
+    });
+    expect(res.status).toBe(200);
+    const { task_ids } = (await res.json()) as { task_ids: number[] };
+    await flushReports(sessionId);
+    // The default validate price, $0.02: 20 000 micros, of which 20 % is shared by fastA and fastB (the wrong miner's verdict is outvoted).
+    for (const name of ["fastA", "fastB"]) {
+      expect((await account(accounts[name]!)).rewards).toEqual([expect.objectContaining({ task_id: task_ids[0], miner_id: ids[name], amount_micros: 2000 })]);
+    }
+    expect((await account(accounts.wrong!)).rewards).toEqual([]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Slot } from "../workers/protocol/run-task";
 import { settleTask } from "../workers/rewards/miner-rewards";
-import { usdMicros } from "../workers/rewards/task-billing";
+import { splitBilling, usdMicros } from "../workers/rewards/task-billing";
 
 const policy = { shareBps: 2000, microsPerToken: 1, slashShareBps: 0, slashMajorityBps: 6500 };
 
@@ -57,7 +57,11 @@ describe("the reward split", () => {
     expect(settleTask(task(slots, 0), policy).slashes).toEqual([]);
   });
 
-  it("reads x402 prices into micros", () => {
+  it("reads x402 prices into micros, and splits one payment over a request's tasks", () => {
     expect([usdMicros("$0.01"), usdMicros("$2"), usdMicros("$0.0000015")]).toEqual([10_000, 2_000_000, 1]);
+    const paid = { kind: "paid" as const, micros: 20_000 };
+    expect([0, 1, 2].map((k) => splitBilling(paid, 3, k))).toEqual([6667, 6667, 6666].map((micros) => ({ kind: "paid", micros })));
+    const metered = { kind: "metered" as const, price: { prompt_per_1k_micros: 1, completion_per_1k_micros: 2 } };
+    expect(splitBilling(metered, 3, 1)).toBe(metered);
   });
 });

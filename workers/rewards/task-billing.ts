@@ -22,3 +22,14 @@ export function usdMicros(price: string): number {
   const [whole = "0", fraction = ""] = price.replace(/^\$/, "").split(".");
   return Number(whole) * 1_000_000 + Number(fraction.slice(0, 6).padEnd(6, "0"));
 }
+
+/**
+ * Part `k` of `n` of one billing, for a request that runs `n` tasks on one
+ * payment (factcheck's independent tasks): a paid amount is split evenly, the
+ * micros left over to the first parts; a price per token stays per task.
+ */
+export function splitBilling(billing: TaskBilling, n: number, k: number): TaskBilling {
+  if (billing.kind === "metered" || n <= 1) return billing;
+  const base = Math.floor(billing.micros / n);
+  return { kind: "paid", micros: base + (k < billing.micros - base * n ? 1 : 0) };
+}

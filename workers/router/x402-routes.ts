@@ -20,8 +20,9 @@ import { resolveSessionId } from "../sessions/session-id";
 import { decodePaymentSignatureHeader } from "@x402/core/http";
 import { type TaskBilling, usdMicros } from "../rewards/task-billing";
 
-/** What a paid completion was paid (the configured price the payment was verified against): its miners share a part of it. */
-const paidCompletion = (c: Context<AppEnv>): TaskBilling => ({ kind: "paid", micros: usdMicros(loadConfig(c.env).x402.prices.completions) });
+/** What a paid request was paid (its family's configured price, which the payment was verified against): its miners share a part of it. */
+const paidAs = (c: Context<AppEnv>, family: Exclude<X402Family, "ping">): TaskBilling => ({ kind: "paid", micros: usdMicros(loadConfig(c.env).x402.prices[family]) });
+const paidCompletion = (c: Context<AppEnv>) => paidAs(c, "completions");
 
 const middlewares = new WeakMap<object, ReturnType<typeof x402Middleware>>();
 
@@ -84,7 +85,7 @@ function paidDelegate(version: "v1" | "v2") {
     async (c) => {
       const body = c.req.valid("json");
       const config = loadConfig(c.env);
-      const { result, replayed } = await runDelegate(c.env, config, sessionFor(config, body.session_id), body, `x402-delegate:${version}`, callerOf(c));
+      const { result, replayed } = await runDelegate(c.env, config, sessionFor(config, body.session_id), body, `x402-delegate:${version}`, callerOf(c), paidAs(c, "delegate"));
       return c.json(result, 200, replayHeaders(replayed));
     },
   );
@@ -103,7 +104,7 @@ function paidValidate(version: "v1" | "v2") {
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const { result, replayed } = await runValidate(c.env, sessionFor(loadConfig(c.env), body.session_id), body, `x402-validate:${version}`, callerOf(c));
+      const { result, replayed } = await runValidate(c.env, sessionFor(loadConfig(c.env), body.session_id), body, `x402-validate:${version}`, callerOf(c), paidAs(c, "validate"));
       return c.json(result, 200, replayHeaders(replayed));
     },
   );
@@ -160,7 +161,7 @@ export const x402Routes = (() => {
       }),
       async (c) => {
         const body = c.req.valid("json");
-        const { result, replayed } = await runFactcheck(c.env, loadConfig(c.env), body, "x402-factcheck", callerOf(c));
+        const { result, replayed } = await runFactcheck(c.env, loadConfig(c.env), body, "x402-factcheck", callerOf(c), paidAs(c, "factcheck"));
         return c.json(result, 200, replayHeaders(replayed));
       },
     )
