@@ -316,7 +316,7 @@ const VarsShape = {
   GATEWAY_PRICES: json(GatewayPricesSchema, '{"*": {"prompt_per_1k_micros": 100, "completion_per_1k_micros": 200}}'),
   /**
    * Miner rewards (workers/rewards/miner-rewards.ts). A task whose price is known where it runs (the gateway's
-   * local pool, x402 completions) pays its agreeing miners MINER_REWARD_SHARE_BPS of what it was billed (basis
+   * local pool, x402 routes) pays its agreeing miners MINER_REWARD_SHARE_BPS of what it was billed (basis
    * points: 2000 = 20 %); any other task pays them MINER_REWARD_MICROS_PER_TOKEN ledger micros per completion
    * token of the chosen output. Either amount is split evenly among the agreeing miners; 0 turns that kind off.
    */
