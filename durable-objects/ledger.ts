@@ -391,6 +391,7 @@ export class LedgerObject extends SqliteObject {
     try {
       if ((await ledgerStub(this.env, t.to_account).receiveTransfer(incoming)) !== null) {
         this.transfers.delivered(t.id, now);
+        this.scheduleAlarm(now);
         return true;
       }
       console.error(JSON.stringify({ event: "transfer_undeliverable", transfer: t.id, to: t.to_account, reason: "recipient does not exist" }));

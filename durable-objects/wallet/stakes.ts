@@ -91,14 +91,15 @@ export class Stakes {
    */
   slash(key: string, shareBps: number, now: number): { slashedMicros: number; replayed: boolean } {
     const before = journalEntry(this.sql, "slash", key);
-    if (before) return { slashedMicros: -before.staked_micros, replayed: true };
+    // `0 - x`, not `-x`: no negative zero for a slash that took nothing.
+    if (before) return { slashedMicros: 0 - before.staked_micros, replayed: true };
     const staked = this.current()?.amount_micros ?? 0;
     const slashed = Math.floor((staked * shareBps) / 10_000);
     if (slashed > 0) {
       this.sql`UPDATE stake SET amount_micros = amount_micros - ${slashed} WHERE id = 1`;
       this.sql`DELETE FROM stake WHERE id = 1 AND amount_micros = 0`;
     }
-    journal(this.sql, { type: "slash", ref: key, staked_micros: -slashed, details: { share_bps: shareBps }, at: now });
+    journal(this.sql, { type: "slash", ref: key, staked_micros: 0 - slashed, details: { share_bps: shareBps }, at: now });
     return { slashedMicros: slashed, replayed: false };
   }
 }
