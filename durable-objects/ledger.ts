@@ -3,7 +3,7 @@ import type { Env } from "../workers/env";
 import { hashKey, keyPrefix, newCustomerKey } from "../workers/gateway/keys";
 import type { KeyState } from "../workers/gateway/key-state";
 import type { Balance, CustomerCreate, KeyIssue, KeyPublic, UsageRecord } from "../workers/gateway/schemas";
-import { type MinerReward, rewardKey } from "../workers/rewards/miner-rewards";
+import { type MinerReward, type RewardRole, rewardKey } from "../workers/rewards/miner-rewards";
 import { ApiError, type ErrorDetails, type Failure } from "../workers/http/errors";
 import { ledgerStub, registryStub } from "../workers/stubs";
 import { onlyRow, SqliteObject } from "./sqlite-object";
@@ -67,6 +67,11 @@ const MIGRATIONS = [
    CREATE INDEX rewards_at ON rewards (at);`,
   // The wallet: the journal of every other balance change, transfers, the stake and unstakes (wallet/schema.ts).
   WALLET_MIGRATION,
+  // A reward's role and slot in its task; a reward to an account with no customer yet is held (credited_at NULL) until it has one.
+  `ALTER TABLE rewards ADD COLUMN role TEXT NOT NULL DEFAULT 'validator';
+   ALTER TABLE rewards ADD COLUMN slot INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE rewards ADD COLUMN credited_at INTEGER;
+   UPDATE rewards SET credited_at = at;`,
 ];
 
 type KeyRow = {
@@ -97,8 +102,32 @@ type UsageRow = Omit<UsageRecord, "at" | "status"> & { status: "ok" | "failed"; 
 export type UsageInput = Omit<UsageRow, "id" | "at">;
 /** One balance change, as the wallet lists them (workers/neuroshard/wallet.ts); amounts in micros, `amount_micros` the change to the available balance. */
 export type LedgerEntry =
-  | { type: "reward"; id: number; amount_micros: number; at: number; session_id: number; task_id: number; miner_id: string; request_id: null; model: null }
-  | { type: "usage"; id: number; amount_micros: number; at: number; session_id: number | null; task_id: number | null; miner_id: null; request_id: string; model: string }
+  | {
+      type: "reward";
+      id: number;
+      amount_micros: number;
+      at: number;
+      session_id: number;
+      task_id: number;
+      miner_id: string;
+      role: RewardRole;
+      slot: number;
+      request_id: null;
+      model: null;
+    }
+  | {
+      type: "usage";
+      id: number;
+      amount_micros: number;
+      at: number;
+      session_id: number | null;
+      task_id: number | null;
+      miner_id: null;
+      role: null;
+      slot: null;
+      request_id: string;
+      model: string;
+    }
   | {
       type: JournalType;
       id: number;
@@ -175,18 +204,28 @@ export class LedgerObject extends SqliteObject {
     };
   }
 
-  /** Creates the customer, its opening balance a `credit` entry, and lists it in the account directory. */
+  /**
+   * Creates the customer, its opening balance a `credit` entry, and lists it
+   * in the account directory. Rewards held for this account before it
+   * existed (`creditRewards`) are credited in the same transaction.
+   */
   async createCustomer(input: CustomerCreate): Promise<Balance | null> {
     if (this.customerRow()) return null;
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
       this.sql`INSERT INTO customer (id, customer_id, name, billing, balance_micros, created_at)
-               VALUES (1, ${input.id}, ${input.name}, ${input.billing}, 0, ${now})`;
+               VALUES (1, ${input.id}, ${input.name}, ${input.billing}, ${this.heldMicros()}, ${now})`;
+      this.sql`UPDATE rewards SET credited_at = ${now} WHERE credited_at IS NULL`;
       if (input.balance_micros > 0) journal(this.sql, { type: "credit", ref: null, available_micros: input.balance_micros, memo: "opening balance", at: now });
     });
     this.scheduleAlarm(now);
     await this.listInDirectory();
     return this.balance();
+  }
+
+  /** Rewards earned by a miner paying out here before this customer existed, not yet credited. */
+  private heldMicros(): number {
+    return this.sql<{ n: number | null }>`SELECT SUM(amount_micros) AS n FROM rewards WHERE credited_at IS NULL`[0]?.n ?? 0;
   }
 
   /** Whether this customer exists (a send checks its recipient before debiting). */
@@ -208,24 +247,26 @@ export class LedgerObject extends SqliteObject {
   /**
    * Credits miner rewards (workers/rewards/miner-rewards.ts), each once by its
    * (session, task, miner): a resent reward is acknowledged, not paid again.
-   * Answers how many were credited now; null when this customer does not exist.
+   * Where this customer does not exist yet, they are held here (the miner's
+   * payout account names a customer still to be created) and credited by
+   * `createCustomer`. Answers how many were taken now, and whether held.
    */
-  creditRewards(rewards: readonly MinerReward[]): { credited: number } | null {
-    if (!this.customerRow()) return null;
+  creditRewards(rewards: readonly MinerReward[]): { credited: number; held: boolean } {
+    const held = !this.customerRow();
     const now = Date.now();
     const credited = this.ctx.storage.transactionSync(() => {
       let n = 0;
       for (const r of rewards) {
-        const inserted = this.sql`INSERT INTO rewards (reward_key, session_id, task_id, miner_id, amount_micros, at)
-                 VALUES (${rewardKey(r)}, ${r.sessionId}, ${r.taskId}, ${r.minerId}, ${r.amountMicros}, ${now})
+        const inserted = this.sql`INSERT INTO rewards (reward_key, session_id, task_id, miner_id, amount_micros, role, slot, at, credited_at)
+                 VALUES (${rewardKey(r)}, ${r.sessionId}, ${r.taskId}, ${r.minerId}, ${r.amountMicros}, ${r.role}, ${r.slot}, ${now}, ${held ? null : now})
                  ON CONFLICT (reward_key) DO NOTHING RETURNING id`;
         if (inserted.length === 0) continue;
-        this.sql`UPDATE customer SET balance_micros = balance_micros + ${r.amountMicros} WHERE id = 1`;
+        if (!held) this.sql`UPDATE customer SET balance_micros = balance_micros + ${r.amountMicros} WHERE id = 1`;
         n++;
       }
       return n;
     });
-    return { credited };
+    return { credited, held };
   }
 
   /**
@@ -238,17 +279,19 @@ export class LedgerObject extends SqliteObject {
     if (!this.customerRow()) return null;
     this.releaseDue(now);
     const entries = this.sql<LedgerEntry>`
-      SELECT 'reward' AS type, id, amount_micros, at, session_id, task_id, miner_id, NULL AS request_id, NULL AS model,
-             0 AS staked_micros, 0 AS pending_micros, NULL AS ref, NULL AS counterparty, NULL AS memo, NULL AS details FROM rewards
+      SELECT 'reward' AS type, id, amount_micros, at, session_id, task_id, miner_id, role, slot, NULL AS request_id, NULL AS model,
+             0 AS staked_micros, 0 AS pending_micros, NULL AS ref, NULL AS counterparty, NULL AS memo, NULL AS details FROM rewards WHERE credited_at IS NOT NULL
       UNION ALL
-      SELECT 'usage' AS type, id, -cost_micros AS amount_micros, at, session_id, task_id, NULL AS miner_id, request_id, model,
+      SELECT 'usage' AS type, id, -cost_micros AS amount_micros, at, session_id, task_id, NULL AS miner_id, NULL AS role, NULL AS slot, request_id, model,
              0, 0, NULL, NULL, NULL, NULL FROM usage WHERE cost_micros > 0
       UNION ALL
-      SELECT type, id, available_micros AS amount_micros, at, NULL, NULL, NULL, NULL, NULL,
+      SELECT type, id, available_micros AS amount_micros, at, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
              staked_micros, pending_micros, ref, counterparty, memo, details FROM journal
       ORDER BY at DESC, type DESC, id DESC LIMIT ${q.limit} OFFSET ${q.offset}`;
     const total =
-      this.sql<{ n: number }>`SELECT (SELECT COUNT(*) FROM rewards) + (SELECT COUNT(*) FROM usage WHERE cost_micros > 0) + (SELECT COUNT(*) FROM journal) AS n`[0]?.n ?? 0;
+      this.sql<{
+        n: number;
+      }>`SELECT (SELECT COUNT(*) FROM rewards WHERE credited_at IS NOT NULL) + (SELECT COUNT(*) FROM usage WHERE cost_micros > 0) + (SELECT COUNT(*) FROM journal) AS n`[0]?.n ?? 0;
     return { entries, total };
   }
 

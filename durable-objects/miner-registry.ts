@@ -4,6 +4,7 @@ import { loadConfig } from "../workers/config/config";
 import { open, seal } from "../workers/crypto/secret-box";
 import { probeMiner } from "../workers/miners/call-miner";
 import { nextReputation } from "../workers/miners/select-miners";
+import { ledgerStub } from "../workers/stubs";
 import type { MinerCandidate } from "../workers/miners/miner-pool";
 import type { MinerProtocol, MinerPublic, MinerRegister, MinerUpdate } from "../workers/schemas/miner";
 import { NeuroShardNodeReportSchema, NeuroShardTrainingReportSchema } from "../workers/schemas/neuroshard";
@@ -76,6 +77,12 @@ const MIGRATIONS = [
   `CREATE TABLE IF NOT EXISTS accounts (
      customer_id TEXT PRIMARY KEY,
      listed_at INTEGER NOT NULL
+   );`,
+  // Each payout account's stake multiplier as last read from (or pushed by) its Ledger: selection weighs miners by it.
+  `CREATE TABLE stake_multipliers (
+     account TEXT PRIMARY KEY,
+     multiplier REAL NOT NULL,
+     refreshed_at INTEGER NOT NULL
    );`,
 ];
 
@@ -203,6 +210,7 @@ export class MinerRegistry extends SqliteObject {
              VALUES (${id}, ${input.name ?? id}, ${input.url}, ${sealed}, ${input.evm_address ?? null},
                      ${JSON.stringify(input.models)}, ${input.max_concurrency}, ${input.offchain ? 1 : 0}, ${input.protocol}, ${input.payout_account},
                      ${INITIAL_REPUTATION}, ${now}, ${now})`;
+    if (input.payout_account) await this.refreshStakes([input.payout_account]);
     return this.getMiner(id);
   }
 
@@ -229,6 +237,7 @@ export class MinerRegistry extends SqliteObject {
                consecutive_failures = ${serverChanged || patch.credential ? 0 : row.consecutive_failures},
                updated_at = ${Date.now()}
              WHERE id = ${id}`;
+    if (patch.payout_account) await this.refreshStakes([patch.payout_account]);
     return this.getMiner(id);
   }
 
@@ -249,7 +258,10 @@ export class MinerRegistry extends SqliteObject {
   }
 
   private async candidatesFor(model: string): Promise<MinerCandidate[]> {
-    const rows = this.sql<MinerRow>`SELECT * FROM miners WHERE healthy = 1 ORDER BY id`.filter((r) => Models.parse(JSON.parse(r.models)).includes(model));
+    const rows = this.sql<MinerRow & { stake_multiplier: number | null }>`
+      SELECT miners.*, stake_multipliers.multiplier AS stake_multiplier FROM miners
+      LEFT JOIN stake_multipliers ON stake_multipliers.account = miners.payout_account
+      WHERE healthy = 1 ORDER BY id`.filter((r) => Models.parse(JSON.parse(r.models)).includes(model));
     return Promise.all(
       rows.map(async (r) => ({
         id: r.id,
@@ -264,8 +276,47 @@ export class MinerRegistry extends SqliteObject {
         maxConcurrency: r.max_concurrency,
         inFlight: this.inFlight(r.id),
         latencyMs: r.latency_ms,
+        stakeMultiplier: r.stake_multiplier ?? 1,
       })),
     );
+  }
+
+  // Stake multipliers: selection must not call a Ledger per task, so the registry keeps each payout
+  // account's multiplier and hands it out with the candidates. A Ledger pushes it when the stake
+  // changes (`setStakeMultiplier`); the cron (every 2 minutes) and a change of a miner's payout
+  // account read it again (`refreshStakes`), which also catches a stake's multiplier ending at its
+  // unlock date. Sessions see a change with their next snapshot (within 2 s).
+
+  /** Keeps an account's multiplier (its Ledger's push after a stake change, or a refresh). */
+  setStakeMultiplier(account: string, multiplier: number): void {
+    const m = Number.isFinite(multiplier) && multiplier > 0 ? multiplier : 1;
+    this.sql`INSERT INTO stake_multipliers (account, multiplier, refreshed_at) VALUES (${account}, ${m}, ${Date.now()})
+             ON CONFLICT (account) DO UPDATE SET multiplier = excluded.multiplier, refreshed_at = excluded.refreshed_at`;
+  }
+
+  /**
+   * Reads the multiplier of each payout account (or of `accounts` only) from
+   * its Ledger. An account whose Ledger cannot be read keeps the value it had
+   * (none: 1). Answers what each account holds now.
+   */
+  async refreshStakes(accounts?: readonly string[]): Promise<Record<string, number>> {
+    const names = accounts ?? this.sql<{ account: string }>`SELECT DISTINCT payout_account AS account FROM miners WHERE payout_account IS NOT NULL`.map((r) => r.account);
+    const now = Date.now();
+    // Six at a time: the platform's limit on open outgoing connections.
+    for (let i = 0; i < names.length; i += 6) {
+      await Promise.all(
+        names.slice(i, i + 6).map(async (account) => {
+          try {
+            this.setStakeMultiplier(account, await ledgerStub(this.env, account).stakeMultiplier(now));
+          } catch (err) {
+            console.error(`reading the stake multiplier of ${account} failed; kept`, err);
+          }
+        }),
+      );
+    }
+    const read: Record<string, number> = {};
+    for (const account of names) read[account] = this.sql<{ m: number }>`SELECT multiplier AS m FROM stake_multipliers WHERE account = ${account}`[0]?.m ?? 1;
+    return read;
   }
 
   /** Calls in flight on a miner, summed over the sessions that reported load lately. */

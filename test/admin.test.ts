@@ -106,8 +106,14 @@ describe("admin: miners", () => {
     expect(JSON.parse(patchedText)).toMatchObject({ max_concurrency: 3, models: ["m1", "m2"], evm_address: "0xabcdefabcdefabcdefabcdefabcdefabcdefabcd" });
     expect(await (await admin(`/api/v1/admin/miners/${id}`, "PATCH", { evm_address: null })).json()).toMatchObject({ evm_address: null, max_concurrency: 3 });
     expect(JSON.parse(patchedText)).toMatchObject({ payout_account: null });
-    expect(await (await admin(`/api/v1/admin/miners/${id}`, "PATCH", { payout_account: "operator-1" })).json()).toMatchObject({ payout_account: "operator-1", max_concurrency: 3 });
-    expect(await (await admin(`/api/v1/admin/miners/${id}`, "PATCH", { name: "kept" })).json()).toMatchObject({ payout_account: "operator-1" });
+    // A payout account must be a customer: an unknown one is refused, naming the field, and nothing changes.
+    const operator = uniq("operator");
+    const unknown = await admin(`/api/v1/admin/miners/${id}`, "PATCH", { payout_account: operator });
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as ErrorBody).error.details!.issues!.map((i) => i.field)).toEqual(["payout_account"]);
+    expect(((await (await admin("/v1/admin/customers", "POST", { id: operator, name: operator })).json()) as { customer_id: string }).customer_id).toBe(operator);
+    expect(await (await admin(`/api/v1/admin/miners/${id}`, "PATCH", { payout_account: operator })).json()).toMatchObject({ payout_account: operator, max_concurrency: 3 });
+    expect(await (await admin(`/api/v1/admin/miners/${id}`, "PATCH", { name: "kept" })).json()).toMatchObject({ payout_account: operator });
     expect(await (await admin(`/api/v1/admin/miners/${id}`, "PATCH", { payout_account: null })).json()).toMatchObject({ payout_account: null });
 
     // At rest the credential is sealed: not the plaintext, and bound to the miner id.

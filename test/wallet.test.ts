@@ -436,7 +436,7 @@ describe("wallet: conservation", () => {
           });
           status = billed.billed ? 200 : 500;
         } else if (op === "reward") {
-          status = (await ledger(a.id).creditRewards([{ sessionId: 1, taskId: step, minerId: "m", amountMicros: Math.round(amount * UNIT) }])) ? 200 : 500;
+          status = (await ledger(a.id).creditRewards([{ sessionId: 1, taskId: step, minerId: "m", amountMicros: Math.round(amount * UNIT), role: "worker", slot: 0 }])) ? 200 : 500;
         } else {
           now += pick([1, 8, 31, 40]) * DAY;
           vi.setSystemTime(now);

@@ -20,6 +20,12 @@ export default {
         .checkHealth()
         .then((results) => console.log(JSON.stringify({ event: "miner_health", results }))),
     );
+    // Stake multipliers, read again from the payout accounts' Ledgers (a stake past its unlock date, a push that was lost).
+    ctx.waitUntil(
+      registryStub(env)
+        .refreshStakes()
+        .then((multipliers) => console.log(JSON.stringify({ event: "stake_multipliers", multipliers }))),
+    );
     // Its own promise: a chain that fails never keeps the miners' health from being checked.
     ctx.waitUntil(tickChainIndex(env).then((report) => console.log(JSON.stringify({ event: "chain_tick", report }))));
   },

@@ -93,6 +93,11 @@ export const SESSION_MIGRATIONS = [
      created_at INTEGER NOT NULL,
      PRIMARY KEY (task_id, miner_id)
    );`,
+  // The outbox also carries slashes (kind 'slash', share_bps of the stake) and each reward's role and slot.
+  `ALTER TABLE pending_rewards ADD COLUMN kind TEXT NOT NULL DEFAULT 'reward';
+   ALTER TABLE pending_rewards ADD COLUMN role TEXT NOT NULL DEFAULT 'validator';
+   ALTER TABLE pending_rewards ADD COLUMN slot INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE pending_rewards ADD COLUMN share_bps INTEGER NOT NULL DEFAULT 0;`,
 ] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";

@@ -12,7 +12,7 @@ import { CompletionResponseSchema } from "../../workers/schemas/completion";
 import { type Session, type SessionConfig, SessionConfigSchema } from "../../workers/schemas/session";
 import { type Routing, relayout, STALE_ROUTING, type ShardLayout, ShardLayoutSchema, type ShardSnapshot, UNSHARDED } from "../../workers/sessions/shard-layout";
 import type { Streaming, SubmitInput, Submitted } from "../../workers/sessions/types";
-import { rewardsFor } from "../../workers/rewards/miner-rewards";
+import { rewardKey, settleTask } from "../../workers/rewards/miner-rewards";
 import { ledgerStub, registryStub, sessionStub } from "../../workers/stubs";
 import type { MinerOutcomeReport } from "../miner-registry";
 import { SqliteObject } from "../sqlite-object";
@@ -353,8 +353,11 @@ export class SessionObject extends SqliteObject {
       const recorded = await recordOutcome(deps, { taskId, session, plan, outcome, requestId, promptUrn, payloadVersion: input.payload?.version });
       // Queued in this storage turn, with the outcome; the registry gets them in a batch.
       this.reports.report(taskId, outcome.slots);
-      // The agreeing miners' rewards, in the same turn; credited after the answer (`sendRewards`).
-      if (recorded.ok && outcome.status === "committed") this.rewards.add(rewardsFor({ sessionId: session.id, taskId, slots: outcome.slots }, config.minerRewardMicros));
+      // The agreeing miners' rewards (and the outvoted ones' slashes), in the same turn; sent after the answer (`sendRewards`).
+      if (recorded.ok && outcome.status === "committed") {
+        const task = { sessionId: session.id, taskId, winnerSlot: outcome.winner.slot, slots: outcome.slots, usage: recorded.completion.usage, billing: input.billing };
+        this.rewards.add(settleTask(task, input.rewardPolicy ?? config.rewards));
+      }
       // The receipt's body, in the storage turn that recorded the outcome; signed when first read.
       if (!receipt) return recorded;
       this.receipts.record({ sessionId: session.id, taskId, requestHash: input.requestHash, redundancy: plan.redundancy, config: session.config, threshold }, receipt, recorded.ok);
@@ -468,21 +471,30 @@ export class SessionObject extends SqliteObject {
   }
 
   /**
-   * Credits the queued rewards, one Ledger call per payout account. What a
-   * Ledger did not take stays queued for the alarm; the Ledger credits each
-   * (session, task, miner) once, so a resend never pays twice. A reward to
-   * an account with no Ledger (no such customer) is dropped, logged.
+   * Sends the queued rewards and slashes, one payout account's at a time.
+   * What a Ledger did not take stays queued for the alarm; the Ledger applies
+   * each (session, task, miner) once, so a resend never pays or takes twice.
+   * A reward to an account with no customer yet is held by its Ledger until
+   * the customer is created.
    */
   private async sendRewards(): Promise<void> {
     const session = this.configured();
     if (!session) return;
-    for (const [account, rewards] of this.rewards.byAccount(session.id)) {
+    for (const [account, due] of this.rewards.byAccount(session.id)) {
       try {
-        const credited = await ledgerStub(this.env, account).creditRewards(rewards);
-        if (credited === null) console.error(JSON.stringify({ event: "reward_dropped", reason: "unknown payout account", account, rewards: rewards.length }));
-        this.rewards.delivered(rewards);
+        if (due.rewards.length > 0) {
+          const taken = await ledgerStub(this.env, account).creditRewards(due.rewards);
+          if (taken.held) console.log(JSON.stringify({ event: "rewards_held", reason: "payout account has no customer yet", account, rewards: due.rewards.length }));
+          this.rewards.delivered(due.rewards);
+        }
+        for (const slash of due.slashes) {
+          await ledgerStub(this.env, account).slash(rewardKey(slash), slash.shareBps);
+          this.rewards.delivered([slash]);
+        }
+        // A slash that took the whole stake ends its multiplier: selection hears of it now, not at the next cron.
+        if (due.slashes.length > 0) await registryStub(this.env).refreshStakes([account]);
       } catch (err) {
-        console.error("crediting miner rewards failed; kept for retry", err);
+        console.error("sending miner rewards failed; kept for retry", err);
         this.rewards.failed();
       }
     }

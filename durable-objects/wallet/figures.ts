@@ -28,7 +28,7 @@ export function accountFigures(sql: Sql): AccountFigures | null {
       (SELECT COALESCE(SUM(amount_micros), 0) FROM stake) AS staked,
       (SELECT COALESCE(SUM(amount_micros), 0) FROM unstakes WHERE released_at IS NULL) AS pending,
       (SELECT COALESCE(SUM(available_micros), 0) FROM journal WHERE type = 'credit') AS credits,
-      (SELECT COALESCE(SUM(amount_micros), 0) FROM rewards) AS rewards,
+      (SELECT COALESCE(SUM(amount_micros), 0) FROM rewards WHERE credited_at IS NOT NULL) AS rewards,
       (SELECT COALESCE(SUM(available_micros), 0) FROM journal WHERE type = 'receive') AS received,
       CASE WHEN c.billing = 'prepaid' THEN (SELECT COALESCE(SUM(cost_micros), 0) FROM usage) ELSE 0 END AS charges,
       (SELECT COALESCE(SUM(amount_micros), 0) FROM transfers_out) AS sent,

@@ -6,7 +6,8 @@ import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
 import { isPrivateHost } from "../net/address-guard";
 import { MinerPublicSchema, MinerRegisterSchema, MinerUpdateSchema } from "../schemas/miner";
-import { registryStub } from "../stubs";
+import type { Env } from "../env";
+import { ledgerStub, registryStub } from "../stubs";
 
 const admin = { security: bearerSecurity, middleware: [requireAdminKey()], tags: ["admin"] };
 const MinerIdParamSchema = z.object({
@@ -23,6 +24,14 @@ function checkUrl(url: string | undefined, config: RouterConfig) {
       issues: [{ field: "url", message: "private address" }],
     });
   }
+}
+
+/** A payout account must be a gateway customer: rewards to a name nobody holds would wait forever. */
+async function checkPayoutAccount(env: Env, account: string | null | undefined) {
+  if (!account || (await ledgerStub(env, account).balance())) return;
+  throw new ApiError(400, "invalid_request", `invalid body: payout_account: no gateway customer ${account} exists`, {
+    issues: [{ field: "payout_account", message: "unknown customer" }],
+  });
 }
 
 const minerNotFound = (id: string) => new ApiError(404, "miner_not_found", `miner ${id} does not exist`);
@@ -45,6 +54,7 @@ export const minerAdminRoutes = openApiApp()
     async (c) => {
       const input = c.req.valid("json");
       checkUrl(input.url, loadConfig(c.env));
+      await checkPayoutAccount(c.env, input.payout_account);
       const miner = await registryStub(c.env).registerMiner(input);
       if (!miner) throw new ApiError(409, "miner_exists", `miner ${input.id} already exists`);
       return c.json(miner, 201);
@@ -63,6 +73,7 @@ export const minerAdminRoutes = openApiApp()
       const { minerId } = c.req.valid("param");
       const patch = c.req.valid("json");
       checkUrl(patch.url, loadConfig(c.env));
+      await checkPayoutAccount(c.env, patch.payout_account);
       const miner = await registryStub(c.env).updateMiner(minerId, patch);
       if (!miner) throw minerNotFound(minerId);
       return c.json(miner, 200);

@@ -315,10 +315,20 @@ const VarsShape = {
   GATEWAY_POOLS: json(GatewayPoolsSchema, '{"local": {"type": "local"}}'),
   GATEWAY_PRICES: json(GatewayPricesSchema, '{"*": {"prompt_per_1k_micros": 100, "completion_per_1k_micros": 200}}'),
   /**
-   * What each miner that agreed with a committed task's consensus earns, in ledger micros (millionths of the
-   * gateway's currency), credited to its payout account; 0 turns rewards off. Default 100 (0.0001).
+   * Miner rewards (workers/rewards/miner-rewards.ts). A task whose price is known where it runs (the gateway's
+   * local pool, x402 routes) pays its agreeing miners MINER_REWARD_SHARE_BPS of what it was billed (basis
+   * points: 2000 = 20 %); any other task pays them MINER_REWARD_MICROS_PER_TOKEN ledger micros per completion
+   * token of the chosen output. Either amount is split evenly among the agreeing miners; 0 turns that kind off.
    */
-  MINER_REWARD_MICROS: parsed(z.coerce.number<string>().int().min(0).max(1_000_000_000).default(100)),
+  MINER_REWARD_SHARE_BPS: parsed(z.coerce.number<string>().int().min(0).max(10_000).default(2000)),
+  MINER_REWARD_MICROS_PER_TOKEN: parsed(z.coerce.number<string>().int().min(0).max(1_000_000).default(1)),
+  /**
+   * Slashing: a miner whose answered result was outvoted by a clear majority (the agreeing miners at least
+   * MINER_SLASH_MAJORITY_BPS of the miners that answered) loses MINER_SLASH_SHARE_BPS of its payout account's
+   * stake. 0 (the default) turns slashing off.
+   */
+  MINER_SLASH_SHARE_BPS: parsed(z.coerce.number<string>().int().min(0).max(10_000).default(0)),
+  MINER_SLASH_MAJORITY_BPS: parsed(z.coerce.number<string>().int().min(5001).max(10_000).default(6500)),
   /** The gateway model alias (GATEWAY_MODELS) the NeuroShard node surface's inference runs on: its session, pool and price. */
   NEUROSHARD_MODEL: parsed(z.string().min(1).max(64).default("default")),
 
@@ -433,7 +443,13 @@ const ConfigSchema = z.looseObject(VarsShape).transform((e) => {
     maxTimeoutS: e.MAX_TIMEOUT_S,
     maxBodyBytes: e.MAX_BODY_BYTES,
     similarityThreshold: e.CONSENSUS_SIMILARITY_THRESHOLD,
-    minerRewardMicros: e.MINER_REWARD_MICROS,
+    /** Miner rewards and slashing (workers/rewards/). */
+    rewards: {
+      shareBps: e.MINER_REWARD_SHARE_BPS,
+      microsPerToken: e.MINER_REWARD_MICROS_PER_TOKEN,
+      slashShareBps: e.MINER_SLASH_SHARE_BPS,
+      slashMajorityBps: e.MINER_SLASH_MAJORITY_BPS,
+    },
     /** Where consensus gets embeddings: built-in lexical, or an OpenAI-compatible /v1/embeddings. */
     embedding: embeddingFrom(e.EMBEDDING_SOURCE, e.EMBEDDING_URL, e.EMBEDDING_MODEL, e.EMBEDDING_API_KEY),
     // Dev miners listen on loopback; in production a miner URL must be public.

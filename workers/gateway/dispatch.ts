@@ -6,6 +6,7 @@ import { completionEvents, sseResponse } from "../http/sse";
 import { type CompletionRequest, type CompletionResponse, CompletionResponseSchema } from "../schemas/completion";
 import { type Caller, opaqueRequestId } from "../sessions/caller";
 import { streamCompletion, submitCompletion } from "../sessions/session-client";
+import type { TaskBilling } from "../rewards/task-billing";
 import type { Pool } from "./gateway-config";
 import { orderRouters, recordFailure, recordSuccess } from "./router-health";
 
@@ -19,10 +20,12 @@ export type Dispatched = { completion: CompletionResponse; router: string };
  * hands over to the next, while a 4xx is the answer (the request itself is
  * at fault, another router would say the same). `caller` (the customer) is
  * the namespace of the request id, locally and on remote routers alike.
+ * `billing` (the key's price) goes with a local task, whose miners share a
+ * part of what it is billed; a remote router rewards its own miners.
  */
-export async function dispatch(env: Env, pool: Pool, sessionId: number, request: CompletionRequest, origin: string, caller: Caller): Promise<Dispatched> {
+export async function dispatch(env: Env, pool: Pool, sessionId: number, request: CompletionRequest, origin: string, caller: Caller, billing?: TaskBilling): Promise<Dispatched> {
   if (pool.type === "local") {
-    const { completion } = await submitCompletion(env, loadConfig(env), { sessionId, caller, request, flow: "v3", payload: { version: "v3", origin } });
+    const { completion } = await submitCompletion(env, loadConfig(env), { sessionId, caller, request, flow: "v3", payload: { version: "v3", origin }, billing });
     return { completion, router: "local" };
   }
 
@@ -101,9 +104,24 @@ const sseOf = (completion: CompletionResponse): ReadableStream<Uint8Array> => {
  * stream (live where the session streams live), or a remote router's
  * stream passed through.
  */
-export async function dispatchStream(env: Env, pool: Pool, sessionId: number, request: CompletionRequest, origin: string, caller: Caller): Promise<ReadableStream<Uint8Array>> {
+export async function dispatchStream(
+  env: Env,
+  pool: Pool,
+  sessionId: number,
+  request: CompletionRequest,
+  origin: string,
+  caller: Caller,
+  billing?: TaskBilling,
+): Promise<ReadableStream<Uint8Array>> {
   if (pool.type === "local") {
-    const result = await streamCompletion(env, loadConfig(env), { sessionId, caller, request: { ...request, stream: true }, flow: "v3", payload: { version: "v3", origin } });
+    const result = await streamCompletion(env, loadConfig(env), {
+      sessionId,
+      caller,
+      request: { ...request, stream: true },
+      flow: "v3",
+      payload: { version: "v3", origin },
+      billing,
+    });
     return "stream" in result ? result.stream : sseOf(result.completion);
   }
   const { response, router, started } = await firstAccepting(pool, sessionId, await forRemote({ ...request, stream: true }, caller));

@@ -136,7 +136,7 @@ const withRequestId = (err: unknown, requestId: string) => toApiError(err).withD
 export async function serveCompletion(c: Context<AppEnv>, work: GatewayWork): Promise<Served> {
   const a = await admit(c, work);
   try {
-    const { completion } = await dispatch(c.env, a.pool, a.sessionId, a.request, new URL(c.req.url).origin, a.caller);
+    const { completion } = await dispatch(c.env, a.pool, a.sessionId, a.request, new URL(c.req.url).origin, a.caller, { kind: "metered", price: a.price });
     billLater(c, a, "ok", { sessionId: completion.session_id, taskId: completion.task_id, usage: completion.usage });
     return { requestId: a.requestId, model: a.model, pool: a.pool.name, completion };
   } catch (err) {
@@ -159,7 +159,7 @@ export async function serveStream(
   const a = await admit(c, work);
   let source: ReadableStream<Uint8Array>;
   try {
-    source = await dispatchStream(c.env, a.pool, a.sessionId, a.request, new URL(c.req.url).origin, a.caller);
+    source = await dispatchStream(c.env, a.pool, a.sessionId, a.request, new URL(c.req.url).origin, a.caller, { kind: "metered", price: a.price });
   } catch (err) {
     billLater(c, a, "failed", { error: err instanceof ApiError ? err.code : "internal_error" });
     throw withRequestId(err, a.requestId);

@@ -2,7 +2,7 @@ import type { MinerTarget } from "../schemas/miner";
 import { selectMiners, type Preference } from "./select-miners";
 
 /** A miner as the registry offers it for dispatch: where, with what credential, how good and how busy. */
-export type MinerCandidate = MinerTarget & { reputation: number; maxConcurrency: number; inFlight: number; latencyMs: number | null };
+export type MinerCandidate = MinerTarget & { reputation: number; maxConcurrency: number; inFlight: number; latencyMs: number | null; stakeMultiplier: number };
 
 type Snapshot = { model: string; at: number; candidates: MinerCandidate[] };
 

@@ -4,6 +4,8 @@ export type SelectionCandidate = {
   inFlight: number;
   maxConcurrency: number;
   latencyMs?: number | null;
+  /** The multiplier of the miner's payout account's stake (1 without stake), as the registry last read it. */
+  stakeMultiplier?: number;
 };
 
 /** What selection favours besides spare capacity (the request's tier decides). */
@@ -12,13 +14,15 @@ export type Preference = "reputation" | "latency";
 /**
  * How much a miner should be preferred: reputation, discounted by how busy
  * it is; with the latency preference, also by its average latency (a miner
- * with no history counts as average).
+ * with no history counts as average); multiplied by its payout account's
+ * stake multiplier, so stake raises a miner's odds without ever making its
+ * pick certain.
  */
 export function selectionWeight(c: SelectionCandidate, preference: Preference = "reputation"): number {
   const spare = Math.max(0, 1 - c.inFlight / c.maxConcurrency);
   const quality = Math.max(0.01, c.reputation);
   const speed = preference === "latency" ? 1 / (1 + (c.latencyMs ?? 250) / 250) : 1;
-  return quality * speed * spare;
+  return quality * speed * spare * (c.stakeMultiplier ?? 1);
 }
 
 /**

@@ -115,7 +115,7 @@ function toTransaction(e: LedgerEntry): WalletTransaction {
         type: "reward",
         amount,
         timestamp,
-        details: { proof_id: `${e.session_id}:${e.task_id}`, session_id: e.session_id, task_id: e.task_id, miner_id: e.miner_id },
+        details: { proof_id: `${e.session_id}:${e.task_id}`, session_id: e.session_id, task_id: e.task_id, miner_id: e.miner_id, role: e.role, slot: e.slot },
       };
     case "usage":
       return { id: `tx_usage_${e.id}`, type: "usage", amount, timestamp, details: { request_id: e.request_id, model: e.model, session_id: e.session_id, task_id: e.task_id } };

@@ -30,7 +30,7 @@ function completionRoutesFor(version: (typeof VERSIONS)[number]) {
         request: { body },
         responses: completionResponses,
       }),
-      (c) => answerCompletion(c, callerOf(c), undefined, c.req.valid("json"), payload),
+      (c) => answerCompletion(c, callerOf(c), undefined, c.req.valid("json"), { payloadVersion: payload }),
     )
     .openapi(
       createRoute({
@@ -42,7 +42,7 @@ function completionRoutesFor(version: (typeof VERSIONS)[number]) {
         request: { params: SessionIdParamSchema, body },
         responses: completionResponses,
       }),
-      (c) => answerCompletion(c, callerOf(c), c.req.valid("param").sessionId, c.req.valid("json"), payload),
+      (c) => answerCompletion(c, callerOf(c), c.req.valid("param").sessionId, c.req.valid("json"), { payloadVersion: payload }),
     );
 }
 

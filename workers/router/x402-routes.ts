@@ -18,6 +18,11 @@ import { answerCompletion, replayHeaders } from "../sessions/answer-completion";
 import { callerOf } from "../sessions/caller";
 import { resolveSessionId } from "../sessions/session-id";
 import { decodePaymentSignatureHeader } from "@x402/core/http";
+import { type TaskBilling, usdMicros } from "../rewards/task-billing";
+
+/** What a paid request was paid (its family's configured price, which the payment was verified against): its miners share a part of it. */
+const paidAs = (c: Context<AppEnv>, family: Exclude<X402Family, "ping">): TaskBilling => ({ kind: "paid", micros: usdMicros(loadConfig(c.env).x402.prices[family]) });
+const paidCompletion = (c: Context<AppEnv>) => paidAs(c, "completions");
 
 const middlewares = new WeakMap<object, ReturnType<typeof x402Middleware>>();
 
@@ -80,7 +85,7 @@ function paidDelegate(version: "v1" | "v2") {
     async (c) => {
       const body = c.req.valid("json");
       const config = loadConfig(c.env);
-      const { result, replayed } = await runDelegate(c.env, config, sessionFor(config, body.session_id), body, `x402-delegate:${version}`, callerOf(c));
+      const { result, replayed } = await runDelegate(c.env, config, sessionFor(config, body.session_id), body, `x402-delegate:${version}`, callerOf(c), paidAs(c, "delegate"));
       return c.json(result, 200, replayHeaders(replayed));
     },
   );
@@ -99,7 +104,7 @@ function paidValidate(version: "v1" | "v2") {
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const { result, replayed } = await runValidate(c.env, sessionFor(loadConfig(c.env), body.session_id), body, `x402-validate:${version}`, callerOf(c));
+      const { result, replayed } = await runValidate(c.env, sessionFor(loadConfig(c.env), body.session_id), body, `x402-validate:${version}`, callerOf(c), paidAs(c, "validate"));
       return c.json(result, 200, replayHeaders(replayed));
     },
   );
@@ -129,7 +134,7 @@ export const x402Routes = (() => {
         responses: { ...responses(AnyResult, "The completion"), 200: completionOk },
       }),
       (c) => {
-        return answerCompletion(c, callerOf(c), undefined, c.req.valid("json"));
+        return answerCompletion(c, callerOf(c), undefined, c.req.valid("json"), { billing: paidCompletion(c) });
       },
     )
     .openapi(
@@ -142,7 +147,7 @@ export const x402Routes = (() => {
         responses: { ...responses(AnyResult, "The completion"), 200: completionOk },
       }),
       (c) => {
-        return answerCompletion(c, callerOf(c), c.req.valid("param").sessionId, c.req.valid("json"));
+        return answerCompletion(c, callerOf(c), c.req.valid("param").sessionId, c.req.valid("json"), { billing: paidCompletion(c) });
       },
     )
     .openapi(
@@ -156,7 +161,7 @@ export const x402Routes = (() => {
       }),
       async (c) => {
         const body = c.req.valid("json");
-        const { result, replayed } = await runFactcheck(c.env, loadConfig(c.env), body, "x402-factcheck", callerOf(c));
+        const { result, replayed } = await runFactcheck(c.env, loadConfig(c.env), body, "x402-factcheck", callerOf(c), paidAs(c, "factcheck"));
         return c.json(result, 200, replayHeaders(replayed));
       },
     )

@@ -55,12 +55,22 @@ export const WalletTransactionsQuerySchema = z.object({
 });
 export type WalletTransactionsQuery = z.infer<typeof WalletTransactionsQuerySchema>;
 
+/**
+ * A miner's part in the task it was rewarded for: `worker` when its output is
+ * the answer the client got, `validator` when its result agreed with it.
+ */
+export const RewardRoleSchema = z.enum(["worker", "validator"]);
+export type RewardRole = z.infer<typeof RewardRoleSchema>;
+
 const RewardDetailsSchema = z.object({
   /** The task the reward was earned on: `<session id>:<task id>` (its receipt: /api/v1/receipts/...). */
   proof_id: z.string(),
   session_id: z.number().int(),
   task_id: z.number().int(),
   miner_id: z.string(),
+  role: RewardRoleSchema,
+  /** The miner's slot in the task (its place in the receipt's results). */
+  slot: z.number().int(),
 });
 const UsageDetailsSchema = z.object({
   request_id: z.string(),

@@ -3,6 +3,7 @@ import { loadConfig } from "../config/config";
 import type { AppEnv } from "../http/app-env";
 import { completionEvents, SSE_HEADERS, sseResponse } from "../http/sse";
 import type { CompletionRequest } from "../schemas/completion";
+import type { TaskBilling } from "../rewards/task-billing";
 import type { Caller } from "./caller";
 import { streamCompletion, submitCompletion } from "./session-client";
 import { resolveSessionId } from "./session-id";
@@ -11,18 +12,21 @@ import { resolveSessionId } from "./session-id";
  * A completion route's answer: the session from the URL, the body or the
  * default; the agreed completion as JSON, or as server-sent events for
  * `stream: true` (live from the first miner where the session streams live).
- * `payloadVersion` stores the prompt off-chain (v2/v3 routes); `caller` is
- * the namespace of the request's `request_id`.
+ * `payloadVersion` stores the prompt off-chain (v2/v3 routes); `billing`
+ * is what the caller pays for it (x402), shared in part by its miners;
+ * `caller` is the namespace of the request's `request_id`.
  */
 export async function answerCompletion(
   c: Context<AppEnv>,
   caller: Caller,
   sessionIdFromUrl: number | undefined,
   request: CompletionRequest,
-  payloadVersion?: "v2" | "v3",
+  options: { payloadVersion?: "v2" | "v3" | undefined; billing?: TaskBilling } = {},
 ): Promise<Response> {
+  const { payloadVersion, billing } = options;
   const config = loadConfig(c.env);
   const job = {
+    billing,
     sessionId: resolveSessionId(sessionIdFromUrl, request.session_id, config.defaultSessionId),
     caller,
     request,

@@ -24,6 +24,7 @@ async function prepare(config: RouterConfig, job: CompletionJob): Promise<Omit<S
     requestKey: job.request.request_id === undefined ? null : await scopedRequestId(caller, job.request.request_id),
     timeouts: taskTimeouts(job.request, config),
     threshold: config.similarityThreshold,
+    rewardPolicy: config.rewards,
     requestHash: await requestFingerprint(job.sessionId, job.request, job.policy ? `${flow}:${JSON.stringify(job.policy)}` : flow),
   };
 }

@@ -1,4 +1,6 @@
 import type { CompletionRequest, CompletionResponse } from "../schemas/completion";
+import type { RewardPolicy } from "../rewards/miner-rewards";
+import type { TaskBilling } from "../rewards/task-billing";
 import type { Caller } from "./caller";
 
 /** Per-task policy (delegate, validate, factcheck): overrides the session's. */
@@ -23,6 +25,8 @@ export type CompletionJob = {
   /** v2/v3: the prompt goes to R2 and miners get its URN; `origin` is where miners reach this router. */
   payload?: { version: "v2" | "v3"; origin: string } | undefined;
   policy?: TaskOverrides | undefined;
+  /** What the caller bills for this task, where known (the gateway's local pool, x402): its miners share a part of it. */
+  billing?: TaskBilling | undefined;
 };
 
 /** What the Session object is given: the job, checked against configuration, with its fingerprint and timeouts. */
@@ -33,6 +37,8 @@ export type SubmitInput = Omit<CompletionJob, "flow" | "caller"> & {
   timeouts: { timeoutS: number; precommitS: number };
   /** The similarity threshold of the caller's configuration (run-time settings included), which the task is judged by. */
   threshold?: number;
+  /** The caller's reward and slashing settings (MINER_REWARD_*, MINER_SLASH_*), which the task's miners are paid and slashed by. */
+  rewardPolicy?: RewardPolicy;
   /**
    * The shard the Worker sent this to and the settings version it routed by;
    * null when it found no session to route by (the object then answers for

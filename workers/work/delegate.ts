@@ -3,6 +3,7 @@ import type { Env } from "../env";
 import { ApiError, fieldError } from "../http/errors";
 import type { DelegateRequest } from "../schemas/work";
 import { fetchPage, type FetchedPage } from "../web/fetch-page";
+import type { TaskBilling } from "../rewards/task-billing";
 import type { Caller } from "../sessions/caller";
 import { submitWork } from "./submit-work";
 import { resolvePolicy } from "./tiers";
@@ -31,7 +32,15 @@ async function pageFor(body: Pick<DelegateRequest, "fetch_web" | "input">, confi
  * a task for the session's miners and answers with the result and its
  * consensus record.
  */
-export async function runDelegate(env: Env, config: RouterConfig, sessionId: number, body: Omit<DelegateRequest, "session_id">, flow: string, caller: Caller) {
+export async function runDelegate(
+  env: Env,
+  config: RouterConfig,
+  sessionId: number,
+  body: Omit<DelegateRequest, "session_id">,
+  flow: string,
+  caller: Caller,
+  billing?: TaskBilling,
+) {
   const page = await pageFor(body, config);
   const input = page
     ? { kind: "url" as const, payload: page.text.slice(0, MAX_INPUT_CHARS), source: page.finalUrl }
@@ -47,6 +56,7 @@ export async function runDelegate(env: Env, config: RouterConfig, sessionId: num
     flow,
     prompt,
     requestId: body.request_id,
+    billing,
     maxTokens: body.model_policy.max_tokens,
     temperature: body.model_policy.temperature,
     timeoutS: policy.timeoutS,

@@ -3,6 +3,7 @@ import type { Env } from "../env";
 import { ApiError } from "../http/errors";
 import type { FactcheckRequest } from "../schemas/work";
 import { searchEvidence } from "../web/search";
+import { splitBilling, type TaskBilling } from "../rewards/task-billing";
 import type { Caller } from "../sessions/caller";
 import { submitWork } from "./submit-work";
 import { resolvePolicy } from "./tiers";
@@ -26,7 +27,7 @@ export function factcheckSession(body: Pick<FactcheckRequest, "session_id" | "mo
  * provider first; `task_redundancy` independent tasks of `redundancy` runs
  * each, every run voting on the verdict.
  */
-export async function runFactcheck(env: Env, config: RouterConfig, body: FactcheckRequest, flow: string, caller: Caller) {
+export async function runFactcheck(env: Env, config: RouterConfig, body: FactcheckRequest, flow: string, caller: Caller, billing?: TaskBilling) {
   const realtime = body.mode === "realtime";
   if (realtime && !config.search) {
     throw new ApiError(501, "realtime_not_configured", "realtime factcheck needs a search provider (SEARCH_PROVIDER_URL), and this router has none");
@@ -50,6 +51,8 @@ export async function runFactcheck(env: Env, config: RouterConfig, body: Factche
         // Each independent task gets its own variant of the request id, so a retry replays all of them.
         prompt: body.policy.task_redundancy > 1 ? `${prompt}\n\n(independent check ${k + 1} of ${body.policy.task_redundancy})` : prompt,
         requestId: body.request_id === undefined ? undefined : body.policy.task_redundancy > 1 ? `${body.request_id}:${k}` : body.request_id,
+        // One payment for all the independent tasks: each is billed its part.
+        billing: billing && splitBilling(billing, body.policy.task_redundancy, k),
         ...verdictTask(policy, body.model_policy),
       }),
     ),

@@ -1,6 +1,7 @@
 import type { Env } from "../env";
 import { loadConfig } from "../config/config";
 import type { CompletionRequest } from "../schemas/completion";
+import type { TaskBilling } from "../rewards/task-billing";
 import type { Caller } from "../sessions/caller";
 import { submitCompletion } from "../sessions/session-client";
 import type { Submitted, TaskOverrides } from "../sessions/types";
@@ -18,6 +19,8 @@ export type WorkTask = {
   timeoutS?: number | undefined;
   precommitS?: number | undefined;
   policy: TaskOverrides;
+  /** What the caller was paid for this task (x402), shared in part by its miners. */
+  billing?: TaskBilling | undefined;
 };
 
 /** Runs one task on a session the way a completion does, and returns its completion (and whether it was a replay) or throws its error. */
@@ -31,7 +34,7 @@ export async function submitWork(env: Env, task: WorkTask): Promise<Submitted> {
     ...(task.timeoutS !== undefined ? { timeout: task.timeoutS } : {}),
     ...(task.precommitS !== undefined ? { precommit_timeout: task.precommitS } : {}),
   };
-  return submitCompletion(env, loadConfig(env), { sessionId: task.sessionId, caller: task.caller, request, flow: task.flow, policy: task.policy });
+  return submitCompletion(env, loadConfig(env), { sessionId: task.sessionId, caller: task.caller, request, flow: task.flow, policy: task.policy, billing: task.billing });
 }
 
 /** A work route's answer, and whether it was replayed from an earlier task (the `x-idempotent-replay` header). */

@@ -1,5 +1,6 @@
 import type { Env } from "../env";
 import type { ValidateRequest } from "../schemas/work";
+import type { TaskBilling } from "../rewards/task-billing";
 import type { Caller } from "../sessions/caller";
 import { submitWork } from "./submit-work";
 import { resolvePolicy, type TaskPolicy } from "./tiers";
@@ -11,7 +12,7 @@ import { validatePrompt } from "./work-prompts";
  * Asks every miner run of a task for a structured verdict on the claim and
  * aggregates the runs by vote (see `aggregateVerdicts`).
  */
-export async function runValidate(env: Env, sessionId: number, body: Omit<ValidateRequest, "session_id">, flow: string, caller: Caller) {
+export async function runValidate(env: Env, sessionId: number, body: Omit<ValidateRequest, "session_id">, flow: string, caller: Caller, billing?: TaskBilling) {
   const policy = resolvePolicy({
     tier: body.policy.tier,
     redundancy: body.policy.redundancy,
@@ -24,6 +25,7 @@ export async function runValidate(env: Env, sessionId: number, body: Omit<Valida
     flow,
     prompt: validatePrompt(body.claim, body.policy.rules),
     requestId: body.request_id,
+    billing,
     ...verdictTask(policy, body.model_policy),
   });
   const redundancy = completion.consensus.redundancy;
