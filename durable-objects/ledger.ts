@@ -436,6 +436,7 @@ export class LedgerObject extends SqliteObject {
       return this.stakes.stake(input.amountMicros, input.durationDays, input.multiplierBps, now);
     });
     if ("ok" in outcome) return outcome;
+    this.pushStakeMultiplier(c.customer_id, now);
     return { ok: true, stake: outcome, wallet: this.walletOf(c.customer_id) };
   }
 
@@ -481,6 +482,20 @@ export class LedgerObject extends SqliteObject {
     if (!Number.isInteger(shareBps) || shareBps < 0 || shareBps > 10_000) throw new RangeError(`shareBps must be an integer 0-10000, got ${shareBps}`);
     const { slashedMicros, replayed } = this.ctx.storage.transactionSync(() => this.stakes.slash(key, shareBps, now));
     return { slashed_micros: slashedMicros, staked_micros: this.stakes.current()?.amount_micros ?? 0, replayed };
+  }
+
+  /**
+   * Tells the registry the new multiplier at once, so a new stake counts in
+   * selection from the sessions' next snapshot. Best effort: the registry's
+   * periodic refresh reads it anyway.
+   */
+  private pushStakeMultiplier(customerId: string, now: number): void {
+    const multiplier = this.stakeMultiplier(now);
+    this.ctx.waitUntil(
+      registryStub(this.env)
+        .setStakeMultiplier(customerId, multiplier)
+        .catch((err: unknown) => console.error(JSON.stringify({ event: "stake_multiplier_push_failed", customer: customerId, error: String(err) }))),
+    );
   }
 
   /** The account's figures for the conservation check; null when this customer does not exist. */

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { selectMiners } from "../workers/miners/select-miners";
-import { admin, call, createSession, fetchWorker, minersFor, mulberry32, uniq } from "./helpers";
+import { admin, call, createSession, fetchWorker, minersFor, mulberry32, uniq, until } from "./helpers";
 import { TEST_ROUTER_KEY } from "./keys";
 import { flushReports } from "./report-flush";
 
@@ -123,6 +123,19 @@ describe("stake-weighted selection", () => {
     const ratio = picks[ids.fastB!]! / picks[ids.fastA!]!;
     expect(ratio).toBeGreaterThan(1.4);
     expect(ratio).toBeLessThan(1.6);
+  });
+
+  it("counts a new stake in selection without waiting for the registry's refresh: the Ledger pushes it", async () => {
+    const { model, ids } = await minersFor(["fastA"]);
+    const operator = await account();
+    await admin(`/api/v1/admin/miners/${ids.fastA}`, "PATCH", { payout_account: operator.id });
+    expect((await registry().candidates(model))[0]!.stakeMultiplier).toBe(1);
+    await stake(operator.key, 5, 30);
+    const pushed = await until(async () => {
+      const m = (await registry().candidates(model))[0]!.stakeMultiplier;
+      return m !== 1 && m;
+    });
+    expect(pushed).toBe(1.5);
   });
 
   it("keeps a multiplier pushed by a Ledger, and an account's last one when its Ledger cannot be read", async () => {

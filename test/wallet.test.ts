@@ -474,7 +474,7 @@ describe("wallet: conservation", () => {
   });
 });
 
-describe("wallet: the Ledger's migration to schema 3", () => {
+describe("wallet: the Ledger's migrations from schema 2", () => {
   it("gives an account of schema 2 an opening credit that makes its figures add up, and lists it in the directory", async () => {
     const id = uniq("old");
     const stub = ledger(id);
@@ -483,6 +483,7 @@ describe("wallet: the Ledger's migration to schema 3", () => {
       const sql = state.storage.sql;
       for (const table of ["journal", "transfers_out", "stake", "unstakes"]) sql.exec(`DROP TABLE ${table}`);
       sql.exec("ALTER TABLE customer DROP COLUMN listed_at");
+      for (const column of ["role", "slot", "credited_at"]) sql.exec(`ALTER TABLE rewards DROP COLUMN ${column}`);
       sql.exec("UPDATE _schema SET version = 2");
       sql.exec("INSERT INTO customer (id, customer_id, name, billing, balance_micros, spent_micros, created_at) VALUES (1, ?, 'old', 'prepaid', 5000, 300, 1000)", id);
       sql.exec("INSERT INTO rewards (reward_key, session_id, task_id, miner_id, amount_micros, at) VALUES ('1:1:m', 1, 1, 'm', 200, 2000)");
@@ -495,7 +496,10 @@ describe("wallet: the Ledger's migration to schema 3", () => {
     const figures = await stub.figures();
     expect(figures).toMatchObject({ available: 5000, credits: 5100, rewards: 200, charges: 300, staked: 0, pending: 0 });
     const version = await runInDurableObject(stub, (_instance, state) => state.storage.sql.exec<{ version: number }>("SELECT version FROM _schema").one().version);
-    expect(version).toBe(3);
+    expect(version).toBe(4);
+    // The reward schema 2 had counts as credited when it was earned.
+    const reward = await runInDurableObject(stub, (_instance, state) => state.storage.sql.exec<{ credited_at: number }>("SELECT credited_at FROM rewards").one());
+    expect(reward.credited_at).toBe(2000);
     // Listed by its alarm on the first wake after the upgrade.
     expect(await env.MINERS.get(env.MINERS.idFromName("registry")).accountIds()).not.toContain(id);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
