@@ -4,6 +4,7 @@ import { inject } from "vitest";
 // Imported here, not only reached through `exports`: the Worker's modules load
 // with the test file rather than inside whichever test calls it first.
 import worker from "../workers/index";
+import type { UsageInput } from "../durable-objects/ledger";
 import type { FleetName } from "./setup/global-setup";
 import { TEST_ADMIN_KEY, TEST_ROUTER_KEY } from "./keys";
 import { privateKeyToAccount } from "viem/accounts";
@@ -136,3 +137,19 @@ export async function gatewayCustomer(prefix: string, options: { balance?: numbe
   const sessionId = await createSession({ model });
   return { id, issued, sessionId, vars: { GATEWAY_MODELS: JSON.stringify({ default: { pool: "local", session_id: sessionId } }) } };
 }
+
+/** A usage record for `costMicros` as the gateway's billing writes one (no key, no task): a charge against the account. */
+export const usageCharge = (costMicros: number, tokens = 1): UsageInput => ({
+  request_id: uniq("req"),
+  key_id: "key_none",
+  model: "default",
+  router_pool: "local",
+  session_id: null,
+  task_id: null,
+  prompt_tokens: tokens,
+  completion_tokens: tokens,
+  latency_ms: 1,
+  status: "ok",
+  error_code: null,
+  cost_micros: costMicros,
+});

@@ -4,7 +4,7 @@ import { ExactEvmScheme } from "@x402/evm";
 import { wrapFetchWithPaymentFromConfig } from "@x402/fetch";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
-import { admin, call, createSession, fetchWorker, minersFor, uniq, workerFetch } from "./helpers";
+import { admin, call, createSession, fetchWorker, minersFor, uniq, usageCharge, workerFetch } from "./helpers";
 import { flushReports } from "./report-flush";
 
 /** The defaults (workers/config/config.ts): micros per completion token, and the share of a billed task (basis points). */
@@ -276,20 +276,7 @@ describe("wallet routes", () => {
     const second = await complete(sessionId, { prompt: "wallet two" });
     await flushReports(sessionId);
     // A usage charge, as the gateway's billing records it.
-    await ledger(accounts.fastA!).recordUsage({
-      request_id: uniq("req"),
-      key_id: "key_none",
-      model: "default",
-      router_pool: "local",
-      session_id: null,
-      task_id: null,
-      prompt_tokens: 10,
-      completion_tokens: 10,
-      latency_ms: 5,
-      status: "ok",
-      error_code: null,
-      cost_micros: 30,
-    });
+    await ledger(accounts.fastA!).recordUsage(usageCharge(30, 10));
     const key = await keyFor(accounts.fastA!);
     const earned = (await account(accounts.fastA!)).rewards;
     const [older, newer] = earned;

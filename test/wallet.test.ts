@@ -3,7 +3,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { LedgerObject } from "../durable-objects/ledger";
 import type { Transfers } from "../durable-objects/wallet/transfers";
-import { admin, call, fetchWorker, mulberry32, uniq } from "./helpers";
+import { admin, call, fetchWorker, mulberry32, uniq, usageCharge } from "./helpers";
 
 const BASE = "/neuroshard/api/v1/wallet";
 const DAY = 86_400_000;
@@ -352,20 +352,7 @@ describe("wallet: stake and unstake", () => {
     const other = await account(0);
     expect((await post("/stake", me.key, { amount: 8, duration_days: 7 })).status).toBe(200);
     // Billed after the work, as the gateway bills: 3 against the 2 available.
-    const billed = await ledger(me.id).recordUsage({
-      request_id: uniq("req"),
-      key_id: "key_none",
-      model: "default",
-      router_pool: "local",
-      session_id: null,
-      task_id: null,
-      prompt_tokens: 1,
-      completion_tokens: 1,
-      latency_ms: 1,
-      status: "ok",
-      error_code: null,
-      cost_micros: 3 * UNIT,
-    });
+    const billed = await ledger(me.id).recordUsage(usageCharge(3 * UNIT));
     expect(billed.billed).toBe(true);
     expect((await balanceOf(me.key)).balances).toEqual({ available: -1, staked: 8, pending: 0, total: 7 });
     const send = await post("/send", me.key, { to: other.id, amount: "0.000001" });
@@ -420,20 +407,7 @@ describe("wallet: conservation", () => {
         } else if (op === "slash") status = (await ledger(a.id).slash(`k${step}`, Math.floor(random() * 10_000))) ? 200 : 500;
         else if (op === "credit") status = (await admin(`/v1/admin/customers/${a.id}/credit`, "POST", { amount_micros: Math.round(amount * UNIT) })).status;
         else if (op === "charge") {
-          const billed = await ledger(a.id).recordUsage({
-            request_id: uniq("req"),
-            key_id: "key_none",
-            model: "default",
-            router_pool: "local",
-            session_id: null,
-            task_id: null,
-            prompt_tokens: 1,
-            completion_tokens: 1,
-            latency_ms: 1,
-            status: "ok",
-            error_code: null,
-            cost_micros: Math.round(amount * UNIT),
-          });
+          const billed = await ledger(a.id).recordUsage(usageCharge(Math.round(amount * UNIT)));
           status = billed.billed ? 200 : 500;
         } else if (op === "reward") {
           status = (await ledger(a.id).creditRewards([{ sessionId: 1, taskId: step, minerId: "m", amountMicros: Math.round(amount * UNIT), role: "worker", slot: 0 }])) ? 200 : 500;
