@@ -12,7 +12,7 @@ const UNIT = 1_000_000;
 const ledger = (customerId: string) => env.LEDGERS.get(env.LEDGERS.idFromName(`customer:${customerId}`));
 
 type ErrorBody = { error: { code: string; message: string; details?: Record<string, unknown> } };
-type Balance = { address: string; balances: { available: number; staked: number; pending: number; total: number }; staking: Record<string, unknown> | null };
+type Balance = { address: string; currency: string; balances: { available: number; staked: number; pending: number; total: number }; staking: Record<string, unknown> | null };
 type Transactions = { transactions: { id: string; type: string; amount: number; timestamp: string; details: Record<string, unknown> }[]; total: number };
 
 /** A gateway customer (a wallet account) with `balance` micros and one key. */
@@ -47,7 +47,17 @@ describe("wallet: the seed's curls", () => {
 
     const balance = await call(`${BASE}/balance`, { key: me.key });
     expect(balance.status).toBe(200);
-    expect(await balance.json()).toEqual({ address: me.id, balances: { available: 22580.23, staked: 0, pending: 0, total: 22580.23 }, staking: null });
+    expect(await balance.json()).toEqual({ address: me.id, currency: "USD", balances: { available: 22580.23, staked: 0, pending: 0, total: 22580.23 }, staking: null });
+
+    // The currency is the operator's (LEDGER_CURRENCY), in the balance and in a refusal's amounts.
+    const inEuro = (path: string, init: RequestInit = {}) =>
+      fetchWorker(new Request(`http://router.test${BASE}${path}`, { ...init, headers: { authorization: `Bearer ${me.key}`, "content-type": "application/json" } }), {
+        LEDGER_CURRENCY: "EUR",
+      });
+    expect(((await (await inEuro("/balance")).response.json()) as Balance).currency).toBe("EUR");
+    const refused = (await inEuro("/send", { method: "POST", body: JSON.stringify({ to: other.id, amount: 1_000_000 }) })).response;
+    expect(refused.status).toBe(402);
+    expect(((await refused.json()) as { error: { details: Record<string, unknown> } }).error.details).toEqual({ required: 1_000_000, available: 22580.23, currency: "EUR" });
 
     // The seed's send, with its fee of 0.1 configured.
     const request = new Request(`http://router.test${BASE}/send`, {
@@ -79,6 +89,7 @@ describe("wallet: the seed's curls", () => {
     });
     expect(await balanceOf(me.key)).toEqual({
       address: me.id,
+      currency: "USD",
       balances: { available: 12480.13, staked: 10000, pending: 0, total: 22480.13 },
       staking: { amount: 10000, duration_days: 30, start_date: "2024-12-04", unlock_date: "2025-01-03", multiplier: 1.5 },
     });

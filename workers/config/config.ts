@@ -311,6 +311,13 @@ const VarsShape = {
   WALLET_STAKE_MULTIPLIERS: json(StakeMultipliersSchema, '{"7": 1.1, "30": 1.5, "90": 2, "365": 3}'),
   WALLET_UNSTAKE_COOLDOWN_DAYS: parsed(z.coerce.number<string>().int().min(0).max(365).default(7)),
   WALLET_SEND_FEE_MICROS: parsed(z.coerce.number<string>().int().min(0).max(1_000_000_000).default(0)),
+  /** The currency the ledger's micros are millionths of, as the wallet and the node API name it. */
+  LEDGER_CURRENCY: parsed(
+    z
+      .string()
+      .regex(/^[A-Z][A-Z0-9]{1,11}$/, "an upper-case currency code such as USD")
+      .default("USD"),
+  ),
   GATEWAY_MODELS: json(GatewayModelsSchema, '{"default": {"pool": "local", "session_id": 0}}'),
   GATEWAY_POOLS: json(GatewayPoolsSchema, '{"local": {"type": "local"}}'),
   GATEWAY_PRICES: json(GatewayPricesSchema, '{"*": {"prompt_per_1k_micros": 100, "completion_per_1k_micros": 200}}'),
@@ -501,8 +508,9 @@ const ConfigSchema = z.looseObject(VarsShape).transform((e) => {
     chain: chainConfigFrom(e),
     /** The hosted gateway's model aliases, router pools and prices. */
     gateway: { models: e.GATEWAY_MODELS, pools, prices: e.GATEWAY_PRICES },
-    /** The wallet's stake multipliers (by days, longest first), unstake cooldown and send fee. */
+    /** The wallet's currency, stake multipliers (by days, longest first), unstake cooldown and send fee. */
     wallet: {
+      currency: e.LEDGER_CURRENCY,
       stakeTiers: stakeTiersFrom(e.WALLET_STAKE_MULTIPLIERS),
       unstakeCooldownDays: e.WALLET_UNSTAKE_COOLDOWN_DAYS,
       sendFeeMicros: e.WALLET_SEND_FEE_MICROS,

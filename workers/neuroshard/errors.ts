@@ -1,11 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import type { ErrorHandler } from "hono";
+import { loadConfig } from "../config/config";
 import type { AppEnv } from "../http/app-env";
 import { type ApiError, type ErrorDetails, toApiError } from "../http/errors";
 import { toAmount } from "../wallet/amounts";
-
-/** The ledger keeps millionths of a dollar; the node API states amounts in its currency. */
-export const LEDGER_CURRENCY = "USD";
 
 /**
  * The router's error codes the NeuroShard node API names otherwise; any
@@ -31,13 +29,13 @@ function unknownField(e: ApiError): string | undefined {
 }
 
 /** The details the seed names for its codes (`retry_after`; `required` and `available` in the ledger's currency); the router's own details otherwise, `field` first for a bad field. */
-function seedDetails(e: ApiError): ErrorDetails | undefined {
+function seedDetails(e: ApiError, currency: string | undefined): ErrorDetails | undefined {
   const d = e.details;
   if (!d) return undefined;
   if (e.code === "insufficient_balance" || e.code === "insufficient_stake") {
     const required = num(d["estimate_micros"]);
     const available = num(d["balance_micros"]);
-    return { required: required === undefined ? null : toAmount(required), available: available === undefined ? null : toAmount(available), currency: LEDGER_CURRENCY };
+    return { required: required === undefined ? null : toAmount(required), available: available === undefined ? null : toAmount(available), ...(currency ? { currency } : {}) };
   }
   const issues = d["issues"];
   const first = Array.isArray(issues) ? issues[0] : undefined;
@@ -45,14 +43,14 @@ function seedDetails(e: ApiError): ErrorDetails | undefined {
   return d;
 }
 
-/** An error in the node API's shape: `{"error": {"code", "message", "details"}}` with its codes. */
-export function neuroShardError(e: ApiError) {
-  const details = seedDetails(e);
+/** An error in the node API's shape: `{"error": {"code", "message", "details"}}` with its codes; amounts in the ledger's `currency`. */
+export function neuroShardError(e: ApiError, currency?: string) {
+  const details = seedDetails(e, currency);
   return { error: { code: SEED_CODES[e.code] ?? e.code.toUpperCase(), message: e.message, ...(details ? { details } : {}) } };
 }
 
 /** The NeuroShard surface's error handler (its sub-app's `onError`). */
 export const neuroShardErrorHandler: ErrorHandler<AppEnv> = function neuroShardErrorHandler(err, c) {
   const e = toApiError(err);
-  return c.json(neuroShardError(e), e.status, e.headers);
+  return c.json(neuroShardError(e, loadConfig(c.env).wallet.currency), e.status, e.headers);
 };

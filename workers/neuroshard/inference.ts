@@ -9,7 +9,7 @@ import { ApiError } from "../http/errors";
 import type { CompletionResponse } from "../schemas/completion";
 import type { NeuroShardInferenceRequest, NeuroShardInferenceResponse } from "../schemas/neuroshard";
 import { toAmount } from "../wallet/amounts";
-import { LEDGER_CURRENCY, neuroShardError } from "./errors";
+import { neuroShardError } from "./errors";
 
 /**
  * Inference as a NeuroShard node serves it, run by the hosted gateway: the
@@ -41,7 +41,8 @@ function inferenceMs(completion: CompletionResponse, totalMs: number): number {
 
 export async function nodeInference(c: Context<AppEnv>, body: NeuroShardInferenceRequest): Promise<{ answer: NeuroShardInferenceResponse; requestId: string }> {
   const started = Date.now();
-  const model = loadConfig(c.env).neuroshard.model;
+  const config = loadConfig(c.env);
+  const model = config.neuroshard.model;
   const served = await serveCompletion(c, workOf(model, body));
   const totalMs = Date.now() - started;
   const { completion } = served;
@@ -57,7 +58,7 @@ export async function nodeInference(c: Context<AppEnv>, body: NeuroShardInferenc
       tokens_generated: usage.completion_tokens,
       finish_reason: choice?.finish_reason ?? null,
       usage,
-      cost: { amount: toAmount(charged), currency: LEDGER_CURRENCY },
+      cost: { amount: toAmount(charged), currency: config.wallet.currency },
       timing: { queue_ms: totalMs - inference, inference_ms: inference, total_ms: totalMs },
     },
   };

@@ -35,10 +35,11 @@ function staking(s: StakeRow | null): Staking | null {
   };
 }
 
-function balanceOf(w: WalletState): WalletBalance {
+function balanceOf(w: WalletState, currency: string): WalletBalance {
   const total = w.available_micros + w.staked_micros + w.pending_micros;
   return {
     address: w.customer_id,
+    currency,
     balances: { available: toAmount(w.available_micros), staked: toAmount(w.staked_micros), pending: toAmount(w.pending_micros), total: toAmount(total) },
     staking: staking(w.stake),
   };
@@ -48,7 +49,7 @@ function balanceOf(w: WalletState): WalletBalance {
 export async function walletBalance(env: Env, customerId: string, now = Date.now()): Promise<WalletBalance> {
   const wallet = await ledgerStub(env, customerId).wallet(now);
   if (!wallet) throw noAccount(customerId);
-  return balanceOf(wallet);
+  return balanceOf(wallet, loadConfig(env).wallet.currency);
 }
 
 export async function walletTransactions(env: Env, customerId: string, q: WalletTransactionsQuery): Promise<WalletTransactions> {

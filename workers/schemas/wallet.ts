@@ -36,6 +36,8 @@ export const WalletBalanceSchema = z
   .object({
     /** The account: the gateway customer id. */
     address: z.string(),
+    /** The currency the amounts are in (LEDGER_CURRENCY). */
+    currency: z.string(),
     balances: z.object({
       available: z.number(),
       staked: z.number(),
