@@ -284,7 +284,7 @@ describe("wallet routes", () => {
     const balance = await call(`${base}/balance`, { key });
     expect(balance.status).toBe(200);
     const expected = (1000 + older!.amount_micros + newer!.amount_micros - 30) / 1_000_000;
-    expect(await balance.json()).toEqual({ address: accounts.fastA, balances: { available: expected, staked: 0, pending: 0, total: expected }, staking: null });
+    expect(await balance.json()).toEqual({ address: accounts.fastA, currency: "USD", balances: { available: expected, staked: 0, pending: 0, total: expected }, staking: null });
 
     const all = await call(`${base}/transactions?limit=10&offset=0`, { key });
     expect(all.status).toBe(200);

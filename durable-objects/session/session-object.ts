@@ -12,12 +12,13 @@ import { CompletionResponseSchema } from "../../workers/schemas/completion";
 import { type Session, type SessionConfig, SessionConfigSchema } from "../../workers/schemas/session";
 import { type Routing, relayout, STALE_ROUTING, type ShardLayout, ShardLayoutSchema, type ShardSnapshot, UNSHARDED } from "../../workers/sessions/shard-layout";
 import type { Streaming, SubmitInput, Submitted } from "../../workers/sessions/types";
-import { rewardKey, settleTask } from "../../workers/rewards/miner-rewards";
-import { ledgerStub, registryStub, sessionStub } from "../../workers/stubs";
+import { settleTask } from "../../workers/rewards/miner-rewards";
+import { registryStub, sessionStub } from "../../workers/stubs";
 import type { MinerOutcomeReport } from "../miner-registry";
 import { SqliteObject } from "../sqlite-object";
 import { LiveStream } from "./live-stream";
 import { OffchainDelivery } from "./offchain-delivery";
+import { OutboxSender } from "./outbox-sender";
 import { slowestLatencies, type TaskMetrics, type TaskProof, taskMetrics, taskProofs } from "./task-metrics";
 import { FLUSH_COUNT, FLUSH_INTERVAL_MS, PendingReports } from "./pending-reports";
 import { PendingRewards } from "./pending-rewards";
@@ -60,8 +61,7 @@ export class SessionObject extends SqliteObject {
     (reports) => this.queueReports(reports),
     (minerId) => this.pool.release(minerId),
   );
-  /** The flush under way, so that the count trigger and the alarm never send at once. */
-  private flushing: Promise<void> | undefined;
+  private readonly outbox = new OutboxSender(this.env, this.pending, this.rewards, this.pool);
   private readonly offchain = new OffchainDelivery(this.store, this.payloads, {
     masterKey: loadConfig(this.env).payloadMasterKey,
     publicUrl: loadConfig(this.env).publicUrl,
@@ -438,66 +438,10 @@ export class SessionObject extends SqliteObject {
     if (this.pending.count() >= FLUSH_COUNT) this.ctx.waitUntil(this.flushReports());
   }
 
-  /**
-   * Sends every queued report to the registry, batch by batch, and takes the
-   * candidates it answers with as the session's new snapshot. A batch the
-   * registry did not acknowledge stays queued under its id for the alarm to
-   * retry; nothing here ever fails a task.
-   */
+  /** Sends both outboxes (see OutboxSender); the alarm retries what is left. */
   private flushReports(): Promise<void> {
-    this.flushing ??= Promise.all([this.sendBatches(), this.sendRewards()])
-      .then(() => undefined)
-      .finally(() => {
-        this.flushing = undefined;
-      });
-    return this.flushing;
-  }
-
-  private async sendBatches(): Promise<void> {
     const session = this.configured();
-    if (!session) return;
-    for (let batch = this.pending.next(); batch; batch = this.pending.next()) {
-      try {
-        const model = session.config.model;
-        const answer = await registryStub(this.env).reportBatch({ ...batch, session: this.ctx.id.toString(), model, load: this.pool.load() });
-        this.pending.acknowledged(batch.batchId);
-        this.pool.accept(model, answer.candidates);
-      } catch (err) {
-        console.error("sending reputation reports failed; kept for retry", err);
-        this.pending.failed();
-        return;
-      }
-    }
-  }
-
-  /**
-   * Sends the queued rewards and slashes, one payout account's at a time.
-   * What a Ledger did not take stays queued for the alarm; the Ledger applies
-   * each (session, task, miner) once, so a resend never pays or takes twice.
-   * A reward to an account with no customer yet is held by its Ledger until
-   * the customer is created.
-   */
-  private async sendRewards(): Promise<void> {
-    const session = this.configured();
-    if (!session) return;
-    for (const [account, due] of this.rewards.byAccount(session.id)) {
-      try {
-        if (due.rewards.length > 0) {
-          const taken = await ledgerStub(this.env, account).creditRewards(due.rewards);
-          if (taken.held) console.log(JSON.stringify({ event: "rewards_held", reason: "payout account has no customer yet", account, rewards: due.rewards.length }));
-          this.rewards.delivered(due.rewards);
-        }
-        for (const slash of due.slashes) {
-          await ledgerStub(this.env, account).slash(rewardKey(slash), slash.shareBps);
-          this.rewards.delivered([slash]);
-        }
-        // A slash that took the whole stake ends its multiplier: selection hears of it now, not at the next cron.
-        if (due.slashes.length > 0) await registryStub(this.env).refreshStakes([account]);
-      } catch (err) {
-        console.error("sending miner rewards failed; kept for retry", err);
-        this.rewards.failed();
-      }
-    }
+    return this.outbox.flush(session && { sessionId: session.id, model: session.config.model, objectName: this.ctx.id.toString() });
   }
 
   // --- deadlines -----------------------------------------------------------
