@@ -47,7 +47,7 @@ export default defineConfig({
           name: "workers",
           include: ["test/**/*.test.ts"],
           exclude: ["test/runtime/**"],
-          globalSetup: ["test/setup/global-setup.ts"],
+          globalSetup: ["test/setup/build-console.ts", "test/setup/global-setup.ts"],
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },

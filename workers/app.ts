@@ -4,6 +4,8 @@ import { bodyLimit } from "hono/body-limit";
 import { minerAdminRoutes } from "./admin/miner-admin-routes";
 import { sessionAdminRoutes } from "./admin/session-admin-routes";
 import { trafficAdminRoutes } from "./admin/traffic-admin-routes";
+import { metricsAdminRoutes } from "./admin/metrics-admin-routes";
+import { consoleRoutes } from "./console/console-routes";
 import { loadConfig } from "./config/config";
 import { applyRunTimeSettings } from "./config/run-time-settings";
 import type { AppEnv } from "./http/app-env";
@@ -117,6 +119,7 @@ export function createApp() {
   app.route("/", sessionAdminRoutes);
   app.route("/", minerAdminRoutes);
   app.route("/", trafficAdminRoutes);
+  app.route("/", metricsAdminRoutes);
   app.route("/", chainRoutes);
   app.route("/", chainAdminRoutes);
   app.route("/", neuroShardRoutes);
@@ -131,5 +134,6 @@ export function createApp() {
     servers: [{ url: new URL(c.req.url).origin }],
   }));
   app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+  app.route("/", consoleRoutes);
   return app;
 }

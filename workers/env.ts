@@ -15,6 +15,8 @@ type Bindings = {
   QUOTAS: DurableObjectNamespace<QuotaObject>;
   A2A_TASKS: DurableObjectNamespace<A2ATaskStoreObject>;
   CHAIN_INDEX: DurableObjectNamespace<ChainIndexObject>;
+  /** Workers static assets: the operator console's built files (workers/console/). */
+  ASSETS: Fetcher;
 };
 
 /**

@@ -1,0 +1,25 @@
+import { defineConfig } from "vite";
+
+/**
+ * The operator console: a single page built into static/console/, which the
+ * Worker serves at /console (wrangler.toml [assets], workers/console/).
+ * Hashed file names let the Worker cache them for good; no inline script
+ * or style, so the page runs under a strict Content-Security-Policy.
+ */
+export default defineConfig({
+  root: import.meta.dirname,
+  base: "/console/",
+  logLevel: "warn",
+  publicDir: false,
+  oxc: { jsx: { runtime: "automatic", importSource: "hono/jsx/dom" } },
+  build: {
+    outDir: "../static/console",
+    emptyOutDir: true,
+    // The polyfill would be the page's only inline code; every browser the console targets has modulepreload.
+    modulePreload: { polyfill: false },
+    // A stylesheet inlined as a data: URL would need style-src data: under the CSP.
+    assetsInlineLimit: 0,
+    reportCompressedSize: false,
+    target: "es2022",
+  },
+});
