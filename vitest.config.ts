@@ -1,7 +1,11 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { buildStatic } from "./scripts/build-static.ts";
 import { devAccountKeys } from "./tools/dev-chain/server.ts";
 import { TEST_ADMIN_KEY, TEST_CREDENTIAL_KEY, TEST_PAYLOAD_MASTER_KEY, TEST_ROUTER_KEY, TEST_ROUTER_SIGNER_KEY } from "./test/keys.ts";
+
+// static/ (wrangler.toml's [assets]) must exist before workerd reads the configuration.
+await buildStatic();
 
 export default defineConfig({
   test: {
@@ -46,8 +50,8 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/runtime/**"],
-          globalSetup: ["test/setup/build-console.ts", "test/setup/global-setup.ts"],
+          exclude: ["test/runtime/**", "test/browser/**"],
+          globalSetup: ["test/setup/global-setup.ts"],
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },
@@ -58,6 +62,17 @@ export default defineConfig({
           name: "runtime",
           include: ["test/runtime/**/*.test.ts"],
           environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        // From Node: Debian's Chromium (playwright-core) on the stack of `npm run dev`, which test/browser/stack-setup.ts starts.
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["test/browser/stack-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

@@ -1,7 +1,8 @@
 import { defineConfig } from "vite";
 
 /**
- * The operator console: a single page built into static/console/, which the
+ * The operator console: a single page built into static/console/ (by
+ * scripts/build-static.ts, wrangler's [build] command), which the
  * Worker serves at /console (wrangler.toml [assets], workers/console/).
  * Hashed file names let the Worker cache them for good; no inline script
  * or style, so the page runs under a strict Content-Security-Policy.
@@ -13,8 +14,9 @@ export default defineConfig({
   publicDir: false,
   oxc: { jsx: { runtime: "automatic", importSource: "hono/jsx/dom" } },
   build: {
+    // Written by scripts/build-static.ts (build.write is off there); this is where `vite build` alone would put them.
     outDir: "../static/console",
-    emptyOutDir: true,
+    emptyOutDir: false,
     // The polyfill would be the page's only inline code; every browser the console targets has modulepreload.
     modulePreload: { polyfill: false },
     // A stylesheet inlined as a data: URL would need style-src data: under the CSP.

@@ -8,7 +8,6 @@
  */
 import { assertPortsFree } from "./ports.ts";
 import { startSupervised, waitUntilUp } from "./supervised-child.ts";
-import { buildConsole } from "./console/build.ts";
 
 export type LocalRouter = { origin: string /** The supervisor's pid: wrangler and workerd run below it. */; pid: number; stop(): Promise<void>; exited: Promise<number | null> };
 
@@ -22,8 +21,6 @@ export async function startLocalRouter(options: {
   testScheduled?: boolean;
 }): Promise<LocalRouter> {
   await assertPortsFree([options.port]);
-  // wrangler serves the console's built files as the Worker's static assets (wrangler.toml [assets]).
-  await buildConsole();
   const vars = { ENVIRONMENT: "development", ...options.vars };
   const args = ["dev", "--port", String(options.port), "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);

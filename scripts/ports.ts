@@ -29,3 +29,15 @@ export async function assertPortsFree(ports: number[], hint = "stop it"): Promis
       hint,
   );
 }
+
+/** A loopback port nothing listens on now (for a server that cannot take port 0 itself, such as wrangler dev). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -10,6 +10,11 @@ describe("the console at /console", () => {
       expect(res.headers.get("content-type")).toMatch(/^text\/html/);
       expect(res.headers.get("cache-control")).toBe("no-cache");
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      // The pages' policy (workers/pages/security-headers.ts): the page's own scripts, no inline ones, no other origin.
+      const csp = res.headers.get("content-security-policy") ?? "";
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("connect-src 'self'");
+      expect(csp).not.toContain("unsafe-inline");
       const html = await res.text();
       const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
       expect(scripts.length).toBeGreaterThan(0);

@@ -1,4 +1,3 @@
-import { swaggerUI } from "@hono/swagger-ui";
 import { createMiddleware } from "hono/factory";
 import { bodyLimit } from "hono/body-limit";
 import { minerAdminRoutes } from "./admin/miner-admin-routes";
@@ -34,6 +33,9 @@ import { chainRoutes } from "./router/chain-routes";
 import { chainAdminRoutes } from "./admin/chain-admin-routes";
 import { neuroShardErrorHandler } from "./neuroshard/errors";
 import { neuroShardRoutes } from "./neuroshard/node-routes";
+import { docsPage } from "./pages/docs-page";
+import { htmlSecurityHeaders } from "./pages/security-headers";
+import { serveStaticAssets } from "./pages/static-assets";
 
 /** A configuration that does not parse, or a production one with dev credentials or missing secrets, answers nothing but this. */
 const refuseMisconfigured = createMiddleware<AppEnv>(async function refuseMisconfigured(c, next) {
@@ -76,6 +78,7 @@ export function createApp() {
   const app = openApiApp();
   app.onError((err, c) => surfaceErrorHandler(c.req.path)(err, c));
   app.notFound((c) => surfaceErrorHandler(c.req.path)(new ApiError(404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), c));
+  app.use("*", htmlSecurityHeaders);
   app.use("*", applyRunTimeSettings);
   app.use("*", refuseMisconfigured);
   app.use("/api/*", limitBody);
@@ -133,7 +136,8 @@ export function createApp() {
     },
     servers: [{ url: new URL(c.req.url).origin }],
   }));
-  app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+  app.get("/docs", (c) => c.html(docsPage()));
+  app.get("/docs/*", serveStaticAssets);
   app.route("/", consoleRoutes);
   return app;
 }

@@ -19,8 +19,6 @@ export type Runtime = { name: string; origin: string /** The supervisor's pid: w
 
 /** Writes dist/ the way `npm run build` does (wrangler's bundle of workers/index.ts). */
 export function build(): void {
-  // `npm run build`: the console's files first (wrangler.toml [assets] reads them), then the Worker.
-  execFileSync(process.execPath, ["scripts/console/build.ts"], { stdio: ["ignore", "ignore", "inherit"] });
   execFileSync(process.execPath, ["node_modules/wrangler/bin/wrangler.js", "deploy", "--dry-run", "--outdir", "dist"], {
     stdio: ["ignore", "ignore", "inherit"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },

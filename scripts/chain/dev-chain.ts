@@ -6,6 +6,7 @@
  * to find it is written to .wrangler/dev-chain.json.
  */
 import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { sessionV2Abi } from "../../contracts/artifacts.ts";
 import { deployContracts, devChainClients } from "../../tools/dev-chain/deploy.ts";
@@ -18,7 +19,8 @@ const ROUTER_KEY = devAccountKeys(10)[8] as `0x${string}`;
 
 export type DevChainInfo = { rpcUrl: string; chainId: number; sessionAddress: string; queueAddress: string; startBlock: number; hybridSessionId: number };
 
-export async function startChainForDev(port: number) {
+/** `infoFile`: where to write what the CLI needs (false: nowhere, for a test's own chain). */
+export async function startChainForDev(port: number, infoFile: string | false = DEV_CHAIN_FILE) {
   const chain = await startDevChain({ port, chainId: DEV_CHAIN_ID });
   try {
     const [funder, owner] = chain.accounts as [`0x${string}`, `0x${string}`];
@@ -41,8 +43,10 @@ export async function startChainForDev(port: number) {
       }),
     );
     const info: DevChainInfo = { rpcUrl: chain.url, chainId: DEV_CHAIN_ID, ...deployment, hybridSessionId: 0 };
-    await mkdir(new URL("../../.wrangler/", import.meta.url).pathname, { recursive: true });
-    await writeFile(DEV_CHAIN_FILE, `${JSON.stringify(info, null, 2)}\n`);
+    if (infoFile) {
+      await mkdir(dirname(infoFile), { recursive: true });
+      await writeFile(infoFile, `${JSON.stringify(info, null, 2)}\n`);
+    }
     return {
       info,
       close: chain.close,

@@ -8,12 +8,12 @@
  * dispatched twice, and the orphaned task ends as a timeout by its alarm.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { workerdBelow } from "../../scripts/bench/cpu.ts";
 import { build, type Runtime, startMiniflare } from "../../scripts/bench/runtimes.ts";
+import { freePort } from "../../scripts/ports.ts";
 import { provision } from "../../scripts/provision.ts";
 import { type DevMiner, startDevMiner } from "../../tools/dev-miner/server.ts";
 import { DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN } from "../../workers/config/dev-credentials.ts";
@@ -24,18 +24,6 @@ const SESSION = 7;
 let miner: DevMiner;
 let persistTo: string;
 let runtime: Runtime | undefined;
-
-/** A port nothing listens on now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const start = async () => startMiniflare({ port: await freePort(), persistTo, vars: { ENVIRONMENT: "development" } });
 

@@ -5,23 +5,12 @@
  * dev miner of the test fleet.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLocalRouter } from "../../scripts/local-router.ts";
+import { freePort } from "../../scripts/ports.ts";
 import { provision } from "../../scripts/provision.ts";
 import { DEV_ADMIN_TOKEN } from "../../workers/config/dev-credentials.ts";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startSecondRouter(options: { miner: { url: string; token: string } }) {
   const state = mkdtempSync(join(tmpdir(), "second-router-"));

@@ -3,7 +3,7 @@ import type { Env } from "../env";
 import type { AppEnv } from "../http/app-env";
 
 /**
- * The operator console (console/, built by `npm run build:console` into
+ * The operator console (console/, built by scripts/build-static.ts into
  * static/console/): the page at /console, its hashed files under
  * /console/assets/, read from the Workers static assets binding. The page
  * is a public shell; everything it shows comes from the API, under the
@@ -24,6 +24,6 @@ async function fromAssets(env: Env, url: URL, path: string, cacheControl: string
 }
 
 // The page itself is read again each time, so that a deployment's new files are picked up at once.
-consoleRoutes.get("/console", (c) => fromAssets(c.env, new URL(c.req.url), "/console/index.html", "no-cache"));
-consoleRoutes.get("/console/", (c) => fromAssets(c.env, new URL(c.req.url), "/console/index.html", "no-cache"));
+consoleRoutes.get("/console", (c) => fromAssets(c.env, new URL(c.req.url), "/console/", "no-cache"));
+consoleRoutes.get("/console/", (c) => fromAssets(c.env, new URL(c.req.url), "/console/", "no-cache"));
 consoleRoutes.get("/console/assets/:file{[A-Za-z0-9._-]+}", (c) => fromAssets(c.env, new URL(c.req.url), `/console/assets/${c.req.param("file")}`, IMMUTABLE));

@@ -1,0 +1,143 @@
+/**
+ * What `npm run dev` runs, startable from a script or a test: the router on
+ * the local Workers runtime (wrangler dev), five dev miners (the test double
+ * of tools/dev-miner) and a NeuroShard one, the dev x402 facilitator, a local
+ * chain with the contracts deployed, and the sessions provisioned through the
+ * admin API. scripts/dev.ts runs it on fixed ports; the browser tests
+ * (test/browser/) run it on free ports with state in a fresh folder.
+ *
+ * Whatever fails part-way, what was started is stopped before the error is
+ * thrown: nothing is left on the ports.
+ */
+import { privateKeyToAccount } from "viem/accounts";
+import { startFacilitator } from "../tools/dev-facilitator/server.ts";
+import { startDevMiner } from "../tools/dev-miner/server.ts";
+import { devMinerKey } from "../tools/dev-miner/sign.ts";
+import { DEV_ADMIN_TOKEN } from "../workers/config/dev-credentials.ts";
+import { type DevChainInfo, startChainForDev } from "./chain/dev-chain.ts";
+import { startLocalRouter } from "./local-router.ts";
+import { assertPortsFree } from "./ports.ts";
+import { provision } from "./provision.ts";
+
+export const DEV_MODEL = "dev-model";
+/** v3 replica-tier pools (the Web2 API Reference, "Delegate v3", "Validate v3"). */
+export const DEV_POOLS = { "1": 91, "3": 93, "5": 95 } as const;
+const DEV_PAY_TO = "0x000000000000000000000000000000000000dEaD";
+
+/** A dev miner of the stack: its admin API (POST /dev/config changes its faults at run time) takes `token`. */
+export type StackMiner = { name: string; url: string; token: string; protocol: "openai" | "neuroshard" };
+
+export type DevStack = {
+  /** The router, e.g. http://127.0.0.1:5010. */
+  origin: string;
+  miners: StackMiner[];
+  facilitatorUrl: string;
+  chain: DevChainInfo;
+  /** How often the stack fires the Worker's cron (wrangler dev fires none). */
+  cronEveryMs: number;
+  /** Stops everything, in reverse order of start. */
+  stop(): Promise<void>;
+  /** Settles with wrangler's exit code if it ends on its own. */
+  routerExited: Promise<number | null>;
+};
+
+export async function startDevStack(options: {
+  /** The router's port. */
+  port: number;
+  /** "fixed": miners on port+1..+6, facilitator +10, chain +20 (as documented for `npm run dev`); "ephemeral": any free ports. */
+  sidePorts: "fixed" | "ephemeral";
+  /** Where wrangler keeps local state (default: wrangler's own .wrangler/state). */
+  persistTo?: string;
+  /** Where the chain's details are written for `npm run chain` (false: nowhere). */
+  chainFile?: string | false;
+  cronEveryMs?: number;
+  log?: (line: string) => void;
+}): Promise<DevStack> {
+  const { port } = options;
+  const side = (offset: number) => (options.sidePorts === "fixed" ? port + offset : 0);
+  const cronEveryMs = options.cronEveryMs ?? 3_000;
+  // Before binding anything: a router left on the port by an earlier run would answer instead.
+  const fixed = options.sidePorts === "fixed" ? [1, 2, 3, 4, 5, 6, 10, 20].map((o) => port + o) : [];
+  await assertPortsFree([port, ...fixed], `stop it, or run on other ports: PORT=${port + 100} npm run dev`);
+
+  const started: { close(): Promise<void> }[] = [];
+  const stop = async () => {
+    for (const thing of started.splice(0).reverse()) await thing.close().catch((err: unknown) => console.error(err));
+  };
+  try {
+    // dev-miner-1 takes prompts inline; 2 resolves payload URNs itself (v2/v3);
+    // 3 also delivers its results off-chain (202, then POST /api/v3/offchain/result);
+    // 4 and 5 make a redundancy-5 pool possible.
+    const miners: StackMiner[] = [];
+    for (const n of [1, 2, 3, 4, 5]) {
+      const name = `dev-miner-${n}`;
+      const token = `dev-miner-token-${n}`;
+      // Each signs its results with a DEV-ONLY key anyone can derive (devMinerKey): registered under its address, so receipts show signed results.
+      const miner = await startDevMiner({ name, port: side(n), token, latencyMs: 20 * n, models: [DEV_MODEL], deferResults: n === 3, signerKey: devMinerKey(name) });
+      started.push(miner);
+      miners.push({ name, url: miner.url, token, protocol: "openai" });
+    }
+    // dev-miner-6 speaks the NeuroShard node API (POST /api/v1/inference), not the OpenAI one.
+    const neuroShard = await startDevMiner({
+      name: "dev-miner-6",
+      port: side(6),
+      token: "dev-miner-token-6",
+      latencyMs: 30,
+      models: [DEV_MODEL],
+      protocol: "neuroshard",
+      node: { role: "worker", layers: [0, 1, 2, 3] },
+    });
+    started.push(neuroShard);
+    miners.push({ name: neuroShard.name, url: neuroShard.url, token: "dev-miner-token-6", protocol: "neuroshard" });
+    // x402: the dev facilitator (a test double that verifies signatures and records settlements).
+    const facilitator = await startFacilitator("eip155:84532", side(10));
+    started.push(facilitator);
+    const chain = await startChainForDev(side(20), options.chainFile);
+    started.push(chain);
+
+    const router = await startLocalRouter({
+      port,
+      vars: {
+        V3_SESSION_POOLS: JSON.stringify(DEV_POOLS),
+        TRIAL_ROUTES: "all",
+        TRIAL_SESSION_IDS: "0,68",
+        A2A_SESSION_ID: "0",
+        X402_ROUTES: "all",
+        X402_FACILITATOR_URL: facilitator.url,
+        X402_PAY_TO: DEV_PAY_TO,
+        ...chain.vars,
+      },
+      ...(options.persistTo ? { persistTo: options.persistTo } : {}),
+      ...(options.log ? { log: options.log } : {}),
+      testScheduled: true,
+    });
+    started.push({ close: router.stop });
+
+    await provision({
+      origin: router.origin,
+      adminKey: DEV_ADMIN_TOKEN,
+      miners: miners.map((m, i) => ({
+        id: m.name,
+        url: m.url,
+        credential: m.token,
+        models: [DEV_MODEL],
+        ...(m.protocol === "neuroshard" ? { protocol: "neuroshard" as const } : { offchain: i === 1 || i === 2, evm_address: privateKeyToAccount(devMinerKey(m.name)).address }),
+      })),
+      sessions: [
+        { id: 0, name: "dev session 0 (redundancy 1)", redundancy: 1, model: DEV_MODEL },
+        { id: 1, name: "dev session 1 (redundancy 3)", redundancy: 3, model: DEV_MODEL },
+        { id: 68, name: "dev session 68 (the docs' examples)", redundancy: 1, model: DEV_MODEL },
+        ...Object.entries(DEV_POOLS).map(([replicas, id]) => ({ id, name: `v3 pool, ${replicas} replica(s)`, redundancy: Number(replicas), model: DEV_MODEL })),
+      ],
+    });
+    // One health check now, as the cron would: it reads the NeuroShard miner's role and layers (peers, layers).
+    const checked = await fetch(`${router.origin}/api/v1/admin/miners/health-check`, { method: "POST", headers: { authorization: `Bearer ${DEV_ADMIN_TOKEN}` } });
+    if (!checked.ok) throw new Error(`health check: ${checked.status} ${await checked.text()}`);
+    const cron = setInterval(() => void fetch(`${router.origin}/__scheduled?cron=*/2+*+*+*+*`).catch(() => undefined), cronEveryMs);
+    started.push({ close: async () => clearInterval(cron) });
+    return { origin: router.origin, miners, facilitatorUrl: facilitator.url, chain: chain.info, cronEveryMs, stop, routerExited: router.exited };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * /docs in a real browser: Swagger UI renders the router's OpenAPI document,
+ * everything it loads comes from the router itself, and its strict
+ * Content-Security-Policy refuses nothing the page needs.
+ */
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { launchBrowser, screenshot } from "./browser.ts";
+import { openPage } from "./watched-page.ts";
+
+const { origin } = inject("stack");
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe("the API reference page", () => {
+  it("renders the API from /openapi.json with nothing from another origin and no policy violation", async () => {
+    const watched = await openPage(browser, origin, "/docs");
+    const { page } = watched;
+    expect(watched.response.status()).toBe(200);
+    expect(watched.response.headers()["content-security-policy"]).toContain("default-src 'self'");
+
+    await expect.poll(() => page.locator(".swagger-ui .info .title").textContent()).toContain("Cortensor edge router");
+    // The operations of the document, grouped: a few the docs are read for.
+    await page.locator(".opblock-summary-path", { hasText: "/api/v1/completions/{sessionId}" }).first().waitFor();
+    expect(await page.locator(".opblock").count()).toBeGreaterThan(50);
+    // Open one: its parameters render (the schema, as the browser sees it).
+    await page.locator(".opblock-summary-path", { hasText: "/api/v1/sessions/{sessionId}" }).first().click();
+    await page.locator(".parameters-col_name", { hasText: "sessionId" }).first().waitFor();
+
+    expect(watched.requests).toContain(`${origin}/openapi.json`);
+    expect(watched.requests).toContain(`${origin}/docs/swagger-ui/swagger-ui-bundle.js`);
+    expect(watched.foreignRequests()).toEqual([]);
+    expect(watched.cspViolations()).toEqual([]);
+    expect(watched.errors).toEqual([]);
+    await screenshot(page, "docs");
+    await watched.close();
+  });
+
+  it("fits a phone's screen", async () => {
+    const watched = await openPage(browser, origin, "/docs", { viewport: { width: 390, height: 844 } });
+    await expect.poll(() => watched.page.locator(".swagger-ui .info .title").textContent()).toContain("Cortensor edge router");
+    // A string, evaluated in the page (this project's types have no DOM).
+    const overflow = await watched.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth");
+    expect(overflow).toBeLessThanOrEqual(0);
+    expect(watched.cspViolations()).toEqual([]);
+    await screenshot(watched.page, "docs-phone");
+    await watched.close();
+  });
+});

@@ -1,0 +1,33 @@
+/**
+ * Global setup of the `browser` project (vitest.config.ts): the stack of
+ * `npm run dev` (scripts/dev-stack.ts: wrangler dev, dev miners, facilitator,
+ * local chain, sessions provisioned) on free loopback ports, with its local
+ * state in a fresh folder, shared by every browser test file. Tests read it
+ * with `inject("stack")`.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { type StackMiner, startDevStack } from "../../scripts/dev-stack.ts";
+import { freePort } from "../../scripts/ports.ts";
+
+export default async function setup(project: TestProject) {
+  const state = mkdtempSync(join(tmpdir(), "browser-stack-"));
+  const stack = await startDevStack({ port: await freePort(), sidePorts: "ephemeral", persistTo: state, chainFile: false }).catch((err: unknown) => {
+    rmSync(state, { recursive: true, force: true });
+    throw err;
+  });
+  project.provide("stack", { origin: stack.origin, miners: stack.miners, facilitatorUrl: stack.facilitatorUrl });
+  return async () => {
+    await stack.stop();
+    rmSync(state, { recursive: true, force: true });
+  };
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** The `npm run dev` stack the browser tests run against: the router's origin, its dev miners (POST <url>/dev/config with their token changes their faults). */
+    stack: { origin: string; miners: StackMiner[]; facilitatorUrl: string };
+  }
+}
