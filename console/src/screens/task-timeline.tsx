@@ -63,6 +63,14 @@ function Timeline({ task }: { task: TaskDetail }) {
             </div>
           );
         })}
+        <div class="row" aria-hidden="true">
+          <div class="muted">ms after creation</div>
+          <div class="axis">
+            {[0, 0.25, 0.5, 0.75, 1].map((f) => (
+              <span style={{ left: `${f * 100}%` }}>{Math.round(f * axis.span)}</span>
+            ))}
+          </div>
+        </div>
       </div>
     </section>
   );
