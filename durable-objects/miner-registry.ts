@@ -71,6 +71,7 @@ const MIGRATIONS = [
   `ALTER TABLE miners ADD COLUMN training_report TEXT;`,
   RUN_TIME_SETTINGS_MIGRATION,
   `ALTER TABLE miners ADD COLUMN payout_account TEXT;`,
+  `ALTER TABLE miners ADD COLUMN benched INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 type MinerRow = {
@@ -87,6 +88,8 @@ type MinerRow = {
   node_report: string | null;
   training_report: string | null;
   healthy: number;
+  /** 1: an operator benched it (PATCH `benched: true`): offered to no session, whatever its probes say. */
+  benched: number;
   consecutive_failures: number;
   last_health_check_at: number | null;
   last_error: string | null;
@@ -163,6 +166,7 @@ export class MinerRegistry extends SqliteObject {
       node: row.node_report === null ? null : (NeuroShardNodeReportSchema.safeParse(JSON.parse(row.node_report)).data ?? null),
       training: row.training_report === null ? null : (NeuroShardTrainingReportSchema.safeParse(JSON.parse(row.training_report)).data ?? null),
       healthy: row.healthy === 1,
+      benched: row.benched === 1,
       last_health_check_at: iso(row.last_health_check_at),
       last_error: row.last_error,
       reputation: row.reputation,
@@ -217,6 +221,7 @@ export class MinerRegistry extends SqliteObject {
                offchain = ${patch.offchain === undefined ? row.offchain : patch.offchain ? 1 : 0},
                protocol = ${patch.protocol ?? row.protocol},
                payout_account = ${patch.payout_account === undefined ? row.payout_account : patch.payout_account},
+               benched = ${patch.benched === undefined ? row.benched : patch.benched ? 1 : 0},
                node_report = ${serverChanged ? null : row.node_report},
                training_report = ${serverChanged ? null : row.training_report},
                healthy = ${serverChanged || patch.credential ? 1 : row.healthy},
@@ -243,7 +248,7 @@ export class MinerRegistry extends SqliteObject {
   }
 
   private async candidatesFor(model: string): Promise<MinerCandidate[]> {
-    const rows = this.sql<MinerRow>`SELECT * FROM miners WHERE healthy = 1 ORDER BY id`.filter((r) => Models.parse(JSON.parse(r.models)).includes(model));
+    const rows = this.sql<MinerRow>`SELECT * FROM miners WHERE healthy = 1 AND benched = 0 ORDER BY id`.filter((r) => Models.parse(JSON.parse(r.models)).includes(model));
     return Promise.all(
       rows.map(async (r) => ({
         id: r.id,

@@ -65,10 +65,6 @@ async function signedIn(path = "/console", viewport?: { width: number; height: n
   return watched;
 }
 
-async function go(page: Page, hash: string) {
-  await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
-}
-
 /** What every page of the console must keep to: its own origin only, nothing refused by the policy, no script error. */
 function expectClean(watched: WatchedPage, allowedErrors: RegExp[] = []) {
   expect(watched.foreignRequests()).toEqual([]);
@@ -119,7 +115,7 @@ describe("the operator console", () => {
     await watched.close();
   });
 
-  it("registers a miner and removes it, each an API call", async () => {
+  it("registers a miner, benches it and removes it, each an API call", async () => {
     const watched = await signedIn("/console#miners");
     const { page } = watched;
     const form = page.getByRole("region", { name: "Register a miner" });
@@ -133,6 +129,11 @@ describe("the operator console", () => {
     expect(watched.requests).toContain(`${origin}/api/v1/admin/miners`);
     const listed = await adminCall("/api/v1/miners", "GET");
     expect((listed.body["miners"] as { id: string }[]).map((m) => m.id)).toContain("console-registered");
+
+    await row.getByRole("button", { name: "Bench" }).click();
+    await expect.poll(() => row.textContent()).toContain("benched by an operator");
+    const benched = await adminCall("/api/v1/miners", "GET");
+    expect((benched.body["miners"] as { id: string; benched: boolean }[]).find((m) => m.id === "console-registered")?.benched).toBe(true);
 
     page.once("dialog", (d) => void d.accept());
     await row.getByRole("button", { name: "Remove" }).click();

@@ -1,4 +1,5 @@
 import { binUpperEdge, LATENCY_BIN_RATIO, type SeriesWindow, type ShardBucket } from "../../durable-objects/session/task-series";
+import { servesTasks } from "../schemas/miner";
 import type { DeploymentMetrics, MetricsWindow } from "../schemas/metrics";
 import type { Env } from "../env";
 import { registryStub } from "../stubs";
@@ -76,7 +77,7 @@ export async function deploymentMetrics(env: Env, window: MetricsWindow, now: nu
     });
     for (const [code, n] of Object.entries(series.errors)) errors.set(code, (errors.get(code) ?? 0) + n);
   }
-  const healthy = miners.filter((m) => m.healthy).length;
+  const healthy = miners.filter(servesTasks).length;
   return {
     window,
     from: new Date(w.from).toISOString(),

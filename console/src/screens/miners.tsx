@@ -166,6 +166,9 @@ function MinerRow({ miner, onChanged }: { miner: MinerPublic; onChanged: () => v
     if (!confirm(`Remove miner ${miner.id}? Its sessions stop using it at once.`)) return;
     if (await action.run(() => api("DELETE", `/api/v1/admin/miners/${encodeURIComponent(miner.id)}`))) onChanged();
   };
+  const bench = async () => {
+    if (await action.run(() => api("PATCH", `/api/v1/admin/miners/${encodeURIComponent(miner.id)}`, { benched: !miner.benched }))) onChanged();
+  };
   const s = miner.stats;
   return (
     <>
@@ -175,7 +178,7 @@ function MinerRow({ miner, onChanged }: { miner: MinerPublic; onChanged: () => v
           <div class="muted">{miner.name !== miner.id ? miner.name : ""}</div>
         </th>
         <td>
-          <Health healthy={miner.healthy} />
+          <Health healthy={miner.healthy} benched={miner.benched} />
           {miner.last_error ? <div class="bad">{miner.last_error}</div> : null}
           <div class="muted">checked {when(miner.last_health_check_at)}</div>
         </td>
@@ -198,6 +201,9 @@ function MinerRow({ miner, onChanged }: { miner: MinerPublic; onChanged: () => v
           <div class="actions">
             <button type="button" onClick={() => setEditing(!editing)} aria-expanded={editing}>
               Edit
+            </button>
+            <button type="button" onClick={bench} disabled={action.busy} aria-pressed={miner.benched}>
+              {miner.benched ? "Unbench" : "Bench"}
             </button>
             <button type="button" class="danger" onClick={remove} disabled={action.busy}>
               Remove
