@@ -7,7 +7,9 @@ export const Empty = ({ children }: { children: Child }) => <p class="muted">{ch
 
 export const Loading = ({ loading }: { loading: boolean }) => (loading ? <p role="status">Loading…</p> : null);
 
-export const Health = ({ healthy }: { healthy: boolean }) => (healthy ? <span class="badge ok">healthy</span> : <span class="badge bad">benched</span>);
+/** A miner's state: an operator's bench first (it holds whatever the probes say), then its last health probe. */
+export const Health = ({ healthy, benched }: { healthy: boolean; benched: boolean }) =>
+  benched ? <span class="badge warn">benched by an operator</span> : healthy ? <span class="badge ok">healthy</span> : <span class="badge bad">benched: probe failed</span>;
 
 export const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : "—");
 
