@@ -57,6 +57,7 @@ describe("API description", () => {
     const res = await call("/docs", { key: null });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/html");
-    expect(await res.text()).toContain("/openapi.json");
+    // Swagger UI, started by a served script that points it at /openapi.json (test/page-headers.test.ts).
+    expect(await res.text()).toContain('<script src="/docs/init.js"></script>');
   });
 });

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { queryInt } from "./common";
+import { queryInt } from "./common.ts";
 
 /**
  * The NeuroShard node HTTP API's inference contract (shared/seeds/003):
