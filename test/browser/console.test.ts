@@ -94,7 +94,7 @@ describe("the operator console", () => {
     expect(await page.evaluate("sessionStorage.getItem('cortensor-console-admin-key')")).toBe(DEV_ADMIN_TOKEN);
     expect(await page.evaluate("localStorage.length")).toBe(0);
     expect(watched.requests.filter((u) => u.includes(DEV_ADMIN_TOKEN))).toEqual([]);
-    await page.getByText("miners healthy").waitFor();
+    await page.getByText("miners serving").waitFor();
     // This file's own task ran in the last hour: the charts are drawn (uPlot's canvases).
     await page.locator("figure.chart canvas").first().waitFor();
     expect(await page.locator("figure.chart").count()).toBe(3);

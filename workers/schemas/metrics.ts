@@ -27,7 +27,9 @@ export const DeploymentMetricsSchema = z
     to: z.string(),
     bucket_s: z.number().int(),
     latency_bin_ratio: z.number().openapi({ description: "percentiles are the upper edge of a log-scale histogram bin this many times wider than the one before" }),
-    miners: z.object({ total: z.number().int(), healthy: z.number().int(), benched: z.number().int() }),
+    miners: z
+      .object({ total: z.number().int(), serving: z.number().int(), benched: z.number().int() })
+      .openapi({ description: "serving: healthy and not benched by an operator; benched: the rest" }),
     sessions: z.object({ total: z.number().int(), active: z.number().int() }),
     totals: MetricsBucketSchema.omit({ start: true }),
     buckets: z.array(MetricsBucketSchema),

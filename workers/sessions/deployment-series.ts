@@ -77,14 +77,14 @@ export async function deploymentMetrics(env: Env, window: MetricsWindow, now: nu
     });
     for (const [code, n] of Object.entries(series.errors)) errors.set(code, (errors.get(code) ?? 0) + n);
   }
-  const healthy = miners.filter(servesTasks).length;
+  const serving = miners.filter(servesTasks).length;
   return {
     window,
     from: new Date(w.from).toISOString(),
     to: new Date(w.from + w.bucketMs * w.buckets).toISOString(),
     bucket_s: w.bucketMs / 1000,
     latency_bin_ratio: LATENCY_BIN_RATIO,
-    miners: { total: miners.length, healthy, benched: miners.length - healthy },
+    miners: { total: miners.length, serving, benched: miners.length - serving },
     sessions: { total: sessions.length, active: sessions.filter((s) => s.active).length },
     totals: view(totals),
     buckets: buckets.map((b, i) => ({ start: new Date(w.from + i * w.bucketMs).toISOString(), ...view(b) })),

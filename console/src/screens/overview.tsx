@@ -39,7 +39,7 @@ export function Overview() {
       {m ? (
         <>
           <dl class="cards">
-            <Card label="miners healthy" value={m.miners.healthy} />
+            <Card label="miners serving" value={m.miners.serving} />
             <Card label="miners benched" value={m.miners.benched} />
             <Card label="sessions active" value={`${m.sessions.active} / ${m.sessions.total}`} />
             <Card label={`tasks, last ${window}`} value={m.totals.tasks} />
