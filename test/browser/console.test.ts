@@ -6,7 +6,7 @@
  * is watched: no request to another origin, no policy violation, no script
  * error. Each screen is written to test-results/screenshots/console-*.png.
  */
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type DevMiner, startDevMiner } from "../../tools/dev-miner/server.ts";
 import { DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN } from "../../workers/config/dev-credentials.ts";
