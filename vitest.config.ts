@@ -73,6 +73,8 @@ export default defineConfig({
           include: ["test/browser/**/*.test.ts"],
           environment: "node",
           globalSetup: ["test/browser/stack-setup.ts"],
+          // One file at a time: they share the stack (a file may change a miner's faults), and each launches a Chromium.
+          fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

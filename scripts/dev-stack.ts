@@ -16,7 +16,7 @@ import { devMinerKey } from "../tools/dev-miner/sign.ts";
 import { DEV_ADMIN_TOKEN } from "../workers/config/dev-credentials.ts";
 import { type DevChainInfo, startChainForDev } from "./chain/dev-chain.ts";
 import { startLocalRouter } from "./local-router.ts";
-import { assertPortsFree } from "./ports.ts";
+import { assertPortsFree, freePort } from "./ports.ts";
 import { provision } from "./provision.ts";
 
 export const DEV_MODEL = "dev-model";
@@ -108,6 +108,7 @@ export async function startDevStack(options: {
         ...chain.vars,
       },
       ...(options.persistTo ? { persistTo: options.persistTo } : {}),
+      ...(options.sidePorts === "ephemeral" ? { inspectorPort: await freePort() } : {}),
       ...(options.log ? { log: options.log } : {}),
       testScheduled: true,
     });

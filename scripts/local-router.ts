@@ -19,6 +19,11 @@ export async function startLocalRouter(options: {
   log?: (line: string) => void;
   /** Serve GET /__scheduled, which runs the Worker's cron handler (wrangler dev fires no crons itself). */
   testScheduled?: boolean;
+  /**
+   * Where the V8 inspector listens (default: 9229 if free, else any). Tests name
+   * a free port: wranglers starting at once on a shared machine race for 9229.
+   */
+  inspectorPort?: number;
 }): Promise<LocalRouter> {
   await assertPortsFree([options.port]);
   const vars = { ENVIRONMENT: "development", ...options.vars };
@@ -26,6 +31,7 @@ export async function startLocalRouter(options: {
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   if (options.persistTo) args.push("--persist-to", options.persistTo);
   if (options.testScheduled) args.push("--test-scheduled");
+  if (options.inspectorPort) args.push("--inspector-port", String(options.inspectorPort));
   const child = startSupervised("wrangler", args, { env: { WRANGLER_SEND_METRICS: "false" }, ...(options.log ? { log: options.log } : {}) });
   const origin = `http://127.0.0.1:${options.port}`;
   await waitUntilUp(child, async () => (await fetch(`${origin}/api/v1/ping`)).ok, "wrangler dev", 90);

@@ -4,11 +4,12 @@
  * Content-Security-Policy refuses nothing the page needs.
  */
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, screenshot } from "./browser.ts";
+import { stack } from "./stack.ts";
 import { openPage } from "./watched-page.ts";
 
-const { origin } = inject("stack");
+const { origin } = stack();
 let browser: Browser;
 
 beforeAll(async () => {
@@ -25,26 +26,43 @@ describe("the API reference page", () => {
     expect(watched.response.status()).toBe(200);
     expect(watched.response.headers()["content-security-policy"]).toContain("default-src 'self'");
 
-    await expect.poll(() => page.locator(".swagger-ui .info .title").textContent()).toContain("Cortensor edge router");
+    await page.locator(".swagger-ui .info .title", { hasText: "Cortensor edge router" }).waitFor();
     // The operations of the document, grouped: a few the docs are read for.
     await page.locator(".opblock-summary-path", { hasText: "/api/v1/completions/{sessionId}" }).first().waitFor();
     expect(await page.locator(".opblock").count()).toBeGreaterThan(50);
+    await screenshot(page, "docs");
     // Open one: its parameters render (the schema, as the browser sees it).
     await page.locator(".opblock-summary-path", { hasText: "/api/v1/sessions/{sessionId}" }).first().click();
     await page.locator(".parameters-col_name", { hasText: "sessionId" }).first().waitFor();
+    await screenshot(page, "docs-operation");
 
     expect(watched.requests).toContain(`${origin}/openapi.json`);
     expect(watched.requests).toContain(`${origin}/docs/swagger-ui/swagger-ui-bundle.js`);
     expect(watched.foreignRequests()).toEqual([]);
     expect(watched.cspViolations()).toEqual([]);
     expect(watched.errors).toEqual([]);
-    await screenshot(page, "docs");
+    await watched.close();
+  });
+
+  it("runs a request from the page (Try it out), which the policy lets reach the router", async () => {
+    const watched = await openPage(browser, origin, "/docs");
+    const { page } = watched;
+    const ping = page.locator(".opblock", { has: page.locator(".opblock-summary-path", { hasText: /^\/api\/v1\/ping$/ }) }).first();
+    await ping.locator(".opblock-summary").click();
+    await ping.locator("button.try-out__btn").click();
+    await ping.locator("button.execute").click();
+    await ping.locator(".live-responses-table tbody .response-col_status", { hasText: "200" }).waitFor();
+    expect(await ping.locator(".live-responses-table tbody .response-col_description").first().textContent()).toContain('"status"');
+    expect(watched.requests).toContain(`${origin}/api/v1/ping`);
+    expect(watched.foreignRequests()).toEqual([]);
+    expect(watched.cspViolations()).toEqual([]);
+    await screenshot(page, "docs-try-it-out");
     await watched.close();
   });
 
   it("fits a phone's screen", async () => {
     const watched = await openPage(browser, origin, "/docs", { viewport: { width: 390, height: 844 } });
-    await expect.poll(() => watched.page.locator(".swagger-ui .info .title").textContent()).toContain("Cortensor edge router");
+    await watched.page.locator(".swagger-ui .info .title", { hasText: "Cortensor edge router" }).waitFor();
     // A string, evaluated in the page (this project's types have no DOM).
     const overflow = await watched.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth");
     expect(overflow).toBeLessThanOrEqual(0);

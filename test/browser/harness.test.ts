@@ -6,11 +6,12 @@
  * router's origin; the other origin is never reached (its request is aborted).
  */
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "./browser.ts";
+import { stack } from "./stack.ts";
 import { openPage } from "./watched-page.ts";
 
-const { origin } = inject("stack");
+const { origin } = stack();
 const ELSEWHERE = "http://127.0.0.2:9/pixel.png";
 let browser: Browser;
 
@@ -46,7 +47,7 @@ describe("the browser harness", () => {
           }),
         ),
     });
-    await expect.poll(() => watched.cspViolations().length).toBeGreaterThan(0);
+    await expect.poll(() => watched.cspViolations().length, { timeout: 10_000 }).toBeGreaterThan(0);
     expect(await watched.page.textContent("#ran")).toBe("no");
     expect(watched.foreignRequests()).toEqual([]);
     await watched.close();

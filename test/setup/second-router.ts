@@ -14,7 +14,7 @@ import { DEV_ADMIN_TOKEN } from "../../workers/config/dev-credentials.ts";
 
 export async function startSecondRouter(options: { miner: { url: string; token: string } }) {
   const state = mkdtempSync(join(tmpdir(), "second-router-"));
-  const router = await startLocalRouter({ port: await freePort(), persistTo: state });
+  const router = await startLocalRouter({ port: await freePort(), persistTo: state, inspectorPort: await freePort() });
   await provision({
     origin: router.origin,
     adminKey: DEV_ADMIN_TOKEN,
