@@ -7,13 +7,13 @@
  * error. Each screen is written to test-results/screenshots/console-*.png.
  */
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevMiner, startDevMiner } from "../../tools/dev-miner/server.ts";
-import { DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN } from "../../workers/config/dev-credentials.ts";
 import { launchBrowser, screenshot } from "./browser.ts";
+import { api, DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN, stack } from "./stack.ts";
 import { openPage, type WatchedPage } from "./watched-page.ts";
 
-const { origin } = inject("stack");
+const { origin } = stack();
 const MODEL = "console-model";
 /** Not one of the stack's sessions (0, 1, 68, 91, 93, 95). */
 const SESSION_ID = 4701;
@@ -22,12 +22,9 @@ let browser: Browser;
 const miners: DevMiner[] = [];
 let taskId: number;
 
-async function adminCall(path: string, method: string, body?: unknown, key = DEV_ADMIN_TOKEN) {
-  const res = await fetch(`${origin}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+/** An API call from outside the page, to set up or check what the console shows: its status and JSON body. */
+async function adminCall(path: string, method: string, json?: unknown, key = DEV_ADMIN_TOKEN) {
+  const res = await api(path, { method, key, ...(json === undefined ? {} : { json }) });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -53,7 +50,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  for (const m of miners) await m.close();
+  // The stack is shared by every browser test file: put its miners and sessions back as they were.
+  await adminCall(`/api/v1/admin/sessions/${SESSION_ID}`, "DELETE");
+  for (const m of miners) {
+    await adminCall(`/api/v1/admin/miners/${m.name}`, "DELETE");
+    await m.close();
+  }
 });
 
 /** Opens the console and signs in through its form, as an operator does. */
@@ -79,7 +81,7 @@ describe("the operator console", () => {
     const { page } = watched;
     await page.getByLabel("Admin key").fill("not-the-admin-key");
     await page.getByRole("button", { name: "Sign in" }).click();
-    await expect.poll(() => page.getByRole("alert").textContent()).toContain("Refused: that is not this deployment's admin key");
+    await page.getByRole("alert").filter({ hasText: "Refused: that is not this deployment's admin key" }).waitFor();
     expect(await page.evaluate("sessionStorage.length")).toBe(0);
     expect(await page.getByRole("navigation", { name: "Screens" }).count()).toBe(0);
     await screenshot(page, "console-sign-in-refused");
@@ -131,7 +133,7 @@ describe("the operator console", () => {
     expect((listed.body["miners"] as { id: string }[]).map((m) => m.id)).toContain("console-registered");
 
     await row.getByRole("button", { name: "Bench" }).click();
-    await expect.poll(() => row.textContent()).toContain("benched by an operator");
+    await row.getByText("benched by an operator").waitFor();
     const benched = await adminCall("/api/v1/miners", "GET");
     expect((benched.body["miners"] as { id: string; benched: boolean }[]).find((m) => m.id === "console-registered")?.benched).toBe(true);
 
@@ -188,7 +190,7 @@ describe("the operator console", () => {
 
     page.once("dialog", (d) => void d.accept());
     await page.getByRole("button", { name: "Revoke key ci" }).click();
-    await expect.poll(() => page.locator('tr[data-key="ci"]').textContent()).toContain("revoked");
+    await page.locator('tr[data-key="ci"]', { hasText: "revoked" }).waitFor();
     expect((await fetch(`${origin}/v1/balance`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(401);
     expectClean(watched);
     await watched.close();
