@@ -7,6 +7,7 @@ import { nextReputation } from "../workers/miners/select-miners";
 import type { MinerCandidate } from "../workers/miners/miner-pool";
 import type { MinerProtocol, MinerPublic, MinerRegister, MinerUpdate } from "../workers/schemas/miner";
 import { NeuroShardNodeReportSchema, NeuroShardTrainingReportSchema } from "../workers/schemas/neuroshard";
+import type { CustomerEntry } from "../workers/gateway/schemas";
 import { readRunTimeSettings, RUN_TIME_SETTINGS_MIGRATION, type RunTimeSettings, writeRunTimeSettings } from "./run-time-settings";
 import { SqliteObject } from "./sqlite-object";
 
@@ -72,6 +73,12 @@ const MIGRATIONS = [
   RUN_TIME_SETTINGS_MIGRATION,
   `ALTER TABLE miners ADD COLUMN payout_account TEXT;`,
   `ALTER TABLE miners ADD COLUMN benched INTEGER NOT NULL DEFAULT 0;`,
+  `CREATE TABLE customers (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     billing TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   );`,
 ];
 
 type MinerRow = {
@@ -402,6 +409,18 @@ export class MinerRegistry extends SqliteObject {
     const rows = this.sql<{ id: number; name: string; model: string; redundancy: number; mode: string; active: number }>`
       SELECT id, name, model, redundancy, mode, active FROM sessions ORDER BY id`;
     return rows.filter((r) => options.includeInactive || r.active === 1).map((r) => ({ ...r, active: r.active === 1 }));
+  }
+
+  // Customer directory: each customer's Ledger holds the truth; this lists them (GET /v1/admin/customers).
+
+  indexCustomer(c: CustomerEntry): void {
+    this.sql`INSERT INTO customers (id, name, billing, created_at) VALUES (${c.id}, ${c.name}, ${c.billing}, ${Date.parse(c.created_at)})
+             ON CONFLICT (id) DO NOTHING`;
+  }
+
+  listCustomers(): CustomerEntry[] {
+    return this.sql<{ id: string; name: string; billing: CustomerEntry["billing"]; created_at: number }>`
+      SELECT id, name, billing, created_at FROM customers ORDER BY id`.map((r) => ({ ...r, created_at: new Date(r.created_at).toISOString() }));
   }
 
   /** Next free session id, for sessions created without one. */

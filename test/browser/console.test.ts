@@ -192,6 +192,10 @@ describe("the operator console", () => {
     await page.getByRole("button", { name: "Revoke key ci" }).click();
     await page.locator('tr[data-key="ci"]', { hasText: "revoked" }).waitFor();
     expect((await fetch(`${origin}/v1/balance`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(401);
+    // The Gateway screen lists it now (the directory of GET /v1/admin/customers).
+    await page.getByRole("link", { name: "← Gateway" }).click();
+    await page.locator('tr[data-customer="console-customer"]').waitFor();
+    await screenshot(page, "console-gateway-customers", { fullPage: true });
     expectClean(watched);
     await watched.close();
   });

@@ -4,8 +4,8 @@ import { ApiError } from "../http/errors";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
 import { UsagePageSchema, UsageQuerySchema, usagePage } from "./usage-page";
-import { BalanceSchema, CustomerCreateSchema, CustomerIdSchema, KeyIssueSchema, KeyPublicSchema } from "./schemas";
-import { ledgerStub } from "../stubs";
+import { BalanceSchema, CustomerCreateSchema, CustomerEntrySchema, CustomerIdSchema, KeyIssueSchema, KeyPublicSchema } from "./schemas";
+import { ledgerStub, registryStub } from "../stubs";
 import { forgetCustomer } from "./key-cache";
 
 const admin = { security: bearerSecurity, middleware: [requireAdminKey()], tags: ["gateway admin"] };
@@ -35,8 +35,20 @@ export const gatewayAdminRoutes = openApiApp()
       const input = c.req.valid("json");
       const created = await ledgerStub(c.env, input.id).createCustomer(input);
       if (!created) throw new ApiError(409, "customer_exists", `customer ${input.id} already exists`);
+      // Listed after the Ledger holds it: a failure here leaves a customer that works but is not listed, never the reverse.
+      await registryStub(c.env).indexCustomer({ id: input.id, name: input.name, billing: input.billing, created_at: new Date().toISOString() });
       return c.json(created, 201);
     },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/admin/customers",
+      summary: "Lists the gateway customers (those created since the directory exists: registry migration 11), by id",
+      ...admin,
+      responses: { 200: json(z.object({ customers: z.array(CustomerEntrySchema) }), "Customers"), 401: errorResponses[401] },
+    }),
+    async (c) => c.json({ customers: await registryStub(c.env).listCustomers() }, 200),
   )
   .openapi(
     createRoute({

@@ -1,6 +1,6 @@
 import { useState } from "hono/jsx/dom";
 import { api, query } from "../api";
-import type { Balance, CustomerCreateInput, IssuedKey, KeyPublic, UsageRecord } from "../types";
+import type { Balance, CustomerCreateInput, CustomerEntry, IssuedKey, KeyPublic, UsageRecord } from "../types";
 import { useAction, useApi } from "../use-api";
 import { Alert, Empty, Loading, micros, when } from "../ui";
 
@@ -286,14 +286,53 @@ function Customer({ customerId }: { customerId: string }) {
   );
 }
 
+function CustomerList() {
+  const customers = useApi(() => api<{ customers: CustomerEntry[] }>("GET", "/v1/admin/customers"), []);
+  const list = customers.data?.customers ?? [];
+  return (
+    <section class="panel" aria-labelledby="customers-title">
+      <h3 id="customers-title">Customers</h3>
+      <Alert error={customers.error} />
+      {customers.data && list.length === 0 ? <Empty>No customers yet.</Empty> : null}
+      {list.length > 0 ? (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Customer</th>
+                <th scope="col">Name</th>
+                <th scope="col">Billing</th>
+                <th scope="col">Created</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((c) => (
+                <tr data-customer={c.id}>
+                  <th scope="row">
+                    <a href={`#gateway/${encodeURIComponent(c.id)}`}>{c.id}</a>
+                  </th>
+                  <td>{c.name}</td>
+                  <td>{c.billing}</td>
+                  <td>{when(c.created_at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
 export function Gateway({ customerId }: { customerId: string | undefined }) {
   return customerId ? (
     <Customer customerId={customerId} />
   ) : (
     <>
       <h2>Gateway</h2>
-      <p class="muted">Customers are kept one per Ledger; the API has no list of them, so open one by its id.</p>
+      <CustomerList />
       <OpenOrCreate />
+      <p class="muted">The list holds the customers created since the deployment kept a directory of them; an older one opens by its id.</p>
     </>
   );
 }
