@@ -33,6 +33,7 @@ describe("deployment metrics", () => {
     expect(after.totals.failed).toBeGreaterThanOrEqual(before.totals.failed + 1);
     const count = (m: typeof before) => m.errors.find((e) => e.code === code)?.count ?? 0;
     expect(count(after)).toBeGreaterThanOrEqual(count(before) + 1);
+    expect(after.buckets.reduce((n, b) => n + (b.errors[code] ?? 0), 0)).toBe(count(after));
     expect(after.totals.p50_ms).toBeGreaterThan(0);
     expect(after.totals.p99_ms).toBeGreaterThanOrEqual(after.totals.p50_ms ?? 0);
     expect(after.miners.total).toBeGreaterThanOrEqual(4);

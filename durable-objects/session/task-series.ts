@@ -19,9 +19,11 @@ export type ShardBucket = {
   resultsDisagreed: number;
   /** Ended tasks' latencies: histogram bin → count (see latencyBin). */
   latency: Record<number, number>;
+  /** Failed and timed-out tasks by their error's code. */
+  errors: Record<string, number>;
 };
 
-export type ShardSeries = { buckets: ShardBucket[]; errors: Record<string, number> };
+export type ShardSeries = { buckets: ShardBucket[] };
 
 /** Each histogram bin is this much wider than the one before: a percentile read from it is within 25 % of the exact one. */
 export const LATENCY_BIN_RATIO = 1.25;
@@ -29,7 +31,7 @@ export const LATENCY_BIN_RATIO = 1.25;
 export const latencyBin = (ms: number) => (ms <= 1 ? 0 : Math.ceil(Math.log(ms) / Math.log(LATENCY_BIN_RATIO)));
 export const binUpperEdge = (bin: number) => Math.round(LATENCY_BIN_RATIO ** bin);
 
-const emptyBucket = (): ShardBucket => ({ tasks: 0, ended: 0, failed: 0, reached: 0, resultsAgreed: 0, resultsDisagreed: 0, latency: {} });
+export const emptyBucket = (): ShardBucket => ({ tasks: 0, ended: 0, failed: 0, reached: 0, resultsAgreed: 0, resultsDisagreed: 0, latency: {}, errors: {} });
 
 export function taskSeries(sql: Sql, w: SeriesWindow): ShardSeries {
   const to = w.from + w.bucketMs * w.buckets;
@@ -58,12 +60,14 @@ export function taskSeries(sql: Sql, w: SeriesWindow): ShardSeries {
       b.latency[bin] = (b.latency[bin] ?? 0) + 1;
     }
   }
-  const errors: Record<string, number> = {};
-  const failures = sql<{ code: string | null; n: number }>`
-    SELECT CASE WHEN json_valid(error) THEN json_extract(error, '$.body.error.code') END AS code, COUNT(*) AS n
+  const failures = sql<{ created_at: number; code: string | null }>`
+    SELECT created_at, CASE WHEN json_valid(error) THEN json_extract(error, '$.body.error.code') END AS code
     FROM tasks
-    WHERE status IN ('failed', 'timed_out') AND created_at >= ${w.from} AND created_at < ${to}
-    GROUP BY code`;
-  for (const f of failures) errors[f.code ?? "unknown"] = (errors[f.code ?? "unknown"] ?? 0) + f.n;
-  return { buckets, errors };
+    WHERE status IN ('failed', 'timed_out') AND created_at >= ${w.from} AND created_at < ${to}`;
+  for (const f of failures) {
+    const b = at(f.created_at);
+    const code = f.code ?? "unknown";
+    if (b) b.errors[code] = (b.errors[code] ?? 0) + 1;
+  }
+  return { buckets };
 }

@@ -17,6 +17,9 @@ const { origin } = stack();
 const MODEL = "console-model";
 /** Not one of the stack's sessions (0, 1, 68, 91, 93, 95). */
 const SESSION_ID = 4701;
+/** A session whose one miner always fails: a failed task, for the overview's errors by code. */
+const FAILING_SESSION_ID = 4702;
+const FAILING_MODEL = "console-failing-model";
 const TOKEN = "console-miner-token";
 let browser: Browser;
 const miners: DevMiner[] = [];
@@ -35,10 +38,12 @@ beforeAll(async () => {
     ["console-honest-a", { latencyMs: 10 }],
     ["console-honest-b", { latencyMs: 20 }],
     ["console-liar", { latencyMs: 1, wrongRate: 1 }],
+    ["console-failing", { latencyMs: 1, errorRate: 1 }],
   ] as const) {
-    const miner = await startDevMiner({ name, token: TOKEN, models: [MODEL], ...behaviour });
+    const model = name === "console-failing" ? FAILING_MODEL : MODEL;
+    const miner = await startDevMiner({ name, token: TOKEN, models: [model], ...behaviour });
     miners.push(miner);
-    const registered = await adminCall("/api/v1/admin/miners", "POST", { id: name, url: miner.url, credential: TOKEN, models: [MODEL] });
+    const registered = await adminCall("/api/v1/admin/miners", "POST", { id: name, url: miner.url, credential: TOKEN, models: [model] });
     expect(registered.status).toBe(201);
   }
   const session = await adminCall("/api/v1/admin/sessions", "POST", { id: SESSION_ID, name: "console test (redundancy 3)", model: MODEL, redundancy: 3, commit_policy: "all" });
@@ -46,12 +51,15 @@ beforeAll(async () => {
   const completion = await adminCall(`/api/v1/completions/${SESSION_ID}`, "POST", { prompt: "What does the console show?", timeout: 30 }, DEV_ROUTER_TOKEN);
   expect(completion.status).toBe(200);
   taskId = completion.body["task_id"] as number;
+  expect((await adminCall("/api/v1/admin/sessions", "POST", { id: FAILING_SESSION_ID, name: "console test (failing)", model: FAILING_MODEL })).status).toBe(201);
+  const failed = await adminCall(`/api/v1/completions/${FAILING_SESSION_ID}`, "POST", { prompt: "This one fails.", timeout: 30 }, DEV_ROUTER_TOKEN);
+  expect(failed.status).toBeGreaterThanOrEqual(500);
 });
 
 afterAll(async () => {
   await browser?.close();
   // The stack is shared by every browser test file: put its miners and sessions back as they were.
-  await adminCall(`/api/v1/admin/sessions/${SESSION_ID}`, "DELETE");
+  for (const id of [SESSION_ID, FAILING_SESSION_ID]) await adminCall(`/api/v1/admin/sessions/${id}`, "DELETE");
   for (const m of miners) {
     await adminCall(`/api/v1/admin/miners/${m.name}`, "DELETE");
     await m.close();
@@ -99,7 +107,9 @@ describe("the operator console", () => {
     await page.getByText("miners serving").waitFor();
     // This file's own task ran in the last hour: the charts are drawn (uPlot's canvases).
     await page.locator("figure.chart canvas").first().waitFor();
-    expect(await page.locator("figure.chart").count()).toBe(3);
+    // Tasks, latency, agreement, and the failed task's error code (also in the table below them).
+    expect(await page.locator("figure.chart").count()).toBe(4);
+    await page.locator(".table-wrap tbody th", { hasText: "miners_failed" }).waitFor();
     expect(watched.requests).toContain(`${origin}/api/v1/admin/metrics?window=hour`);
     await screenshot(page, "console-overview", { fullPage: true });
     expectClean(watched);

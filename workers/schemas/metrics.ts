@@ -18,6 +18,7 @@ const MetricsBucketSchema = z.object({
   ...rate,
   p50_ms: z.number().nullable().openapi({ description: "null: no task of the bucket ended" }),
   p99_ms: z.number().nullable(),
+  errors: z.record(z.string(), z.number().int()).openapi({ description: "the bucket's failed and timed-out tasks by error code" }),
 });
 
 export const DeploymentMetricsSchema = z

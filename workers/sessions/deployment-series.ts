@@ -1,4 +1,4 @@
-import { binUpperEdge, LATENCY_BIN_RATIO, type SeriesWindow, type ShardBucket } from "../../durable-objects/session/task-series";
+import { binUpperEdge, emptyBucket, LATENCY_BIN_RATIO, type SeriesWindow, type ShardBucket } from "../../durable-objects/session/task-series";
 import { servesTasks } from "../schemas/miner";
 import type { DeploymentMetrics, MetricsWindow } from "../schemas/metrics";
 import type { Env } from "../env";
@@ -40,9 +40,8 @@ function add(into: ShardBucket, b: ShardBucket) {
   into.resultsAgreed += b.resultsAgreed;
   into.resultsDisagreed += b.resultsDisagreed;
   for (const [bin, n] of Object.entries(b.latency)) into.latency[Number(bin)] = (into.latency[Number(bin)] ?? 0) + n;
+  for (const [code, n] of Object.entries(b.errors)) into.errors[code] = (into.errors[code] ?? 0) + n;
 }
-
-const empty = (): ShardBucket => ({ tasks: 0, ended: 0, failed: 0, reached: 0, resultsAgreed: 0, resultsDisagreed: 0, latency: {} });
 
 const view = (b: ShardBucket) => ({
   tasks: b.tasks,
@@ -53,6 +52,7 @@ const view = (b: ShardBucket) => ({
   results_disagreed: b.resultsDisagreed,
   p50_ms: percentile(b.latency, 0.5),
   p99_ms: percentile(b.latency, 0.99),
+  errors: b.errors,
 });
 
 /**
@@ -65,9 +65,8 @@ export async function deploymentMetrics(env: Env, window: MetricsWindow, now: nu
   const registry = registryStub(env);
   const [miners, sessions, shards] = await Promise.all([registry.listMiners(), registry.listSessions({ includeInactive: true }), everyShard(env)]);
   const each = await Promise.all(shards.map((s) => s.stub.taskSeries(w)));
-  const buckets = Array.from({ length: w.buckets }, empty);
-  const totals = empty();
-  const errors = new Map<string, number>();
+  const buckets = Array.from({ length: w.buckets }, emptyBucket);
+  const totals = emptyBucket();
   for (const series of each) {
     if (!series) continue;
     series.buckets.forEach((b, i) => {
@@ -75,7 +74,6 @@ export async function deploymentMetrics(env: Env, window: MetricsWindow, now: nu
       if (into) add(into, b);
       add(totals, b);
     });
-    for (const [code, n] of Object.entries(series.errors)) errors.set(code, (errors.get(code) ?? 0) + n);
   }
   const serving = miners.filter(servesTasks).length;
   return {
@@ -88,6 +86,8 @@ export async function deploymentMetrics(env: Env, window: MetricsWindow, now: nu
     sessions: { total: sessions.length, active: sessions.filter((s) => s.active).length },
     totals: view(totals),
     buckets: buckets.map((b, i) => ({ start: new Date(w.from + i * w.bucketMs).toISOString(), ...view(b) })),
-    errors: [...errors].map(([code, count]) => ({ code, count })).sort((a, b) => b.count - a.count || a.code.localeCompare(b.code)),
+    errors: Object.entries(totals.errors)
+      .map(([code, count]) => ({ code, count }))
+      .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code)),
   };
 }

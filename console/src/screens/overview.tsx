@@ -5,6 +5,9 @@ import type { DeploymentMetrics, MetricsWindow } from "../types";
 import { useApi } from "../use-api";
 import { Alert, Empty, Loading } from "../ui";
 
+/** The most frequent codes get a line each; the table below lists them all. */
+const ERROR_COLOURS = ["#b3261e", "#7a5a00", "#6750a4", "#006a6a"];
+
 const pct = (part: number, whole: number) => (whole === 0 ? null : (part / whole) * 100);
 const show = (v: number | null, unit: string) => (v === null ? "—" : `${Math.round(v * 10) / 10}${unit}`);
 
@@ -85,6 +88,20 @@ export function Overview() {
           {m.errors.length === 0 ? (
             <Empty>No failed tasks in the last {window}.</Empty>
           ) : (
+            <div class="charts">
+              <Chart
+                title="Failed tasks per minute, by error code"
+                unit="/min"
+                times={times}
+                series={m.errors.slice(0, ERROR_COLOURS.length).map((e, i) => ({
+                  label: e.code,
+                  stroke: ERROR_COLOURS[i] ?? "#b3261e",
+                  values: m.buckets.map((b) => (b.errors[e.code] ?? 0) / perMinute),
+                }))}
+              />
+            </div>
+          )}
+          {m.errors.length === 0 ? null : (
             <div class="table-wrap">
               <table>
                 <thead>
