@@ -12,7 +12,9 @@ export default defineConfig({
   base: "/console/",
   logLevel: "warn",
   publicDir: false,
-  oxc: { jsx: { runtime: "automatic", importSource: "hono/jsx/dom" } },
+  // The same build whoever runs it: under vitest (NODE_ENV=test) Vite would otherwise emit development JSX, with each element's source file path.
+  mode: "production",
+  oxc: { jsx: { runtime: "automatic", importSource: "hono/jsx/dom", development: false } },
   build: {
     // Written by scripts/build-static.ts (build.write is off there); this is where `vite build` alone would put them.
     outDir: "../static/console",

@@ -13,7 +13,7 @@
  *
  *   node scripts/build-static.ts
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -51,7 +51,16 @@ export async function buildStatic(): Promise<void> {
   const swaggerUi = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
   for (const name of SWAGGER_UI_FILES) put(join(swaggerUi, name), join(STATIC_DIR, "docs", "swagger-ui", name));
   // Vite names the console's files by their content's hash: a changed build adds files, it never rewrites one in use.
-  for (const file of await consoleFiles()) write(file.content, join(STATIC_DIR, "console", file.name));
+  const built = await consoleFiles();
+  for (const file of built) write(file.content, join(STATIC_DIR, "console", file.name));
+  // Earlier builds' files would otherwise pile up and be deployed with the rest. The build is the same
+  // whoever runs it (console/vite.config.ts), so a concurrent build never removes what this one serves.
+  const kept = new Set(built.map((f) => join(STATIC_DIR, "console", f.name)));
+  const assets = join(STATIC_DIR, "console", "assets");
+  for (const name of readdirSync(assets)) {
+    // Another build's file being written (put's temporary name) is that build's to finish.
+    if (!kept.has(join(assets, name)) && !name.endsWith(".tmp")) rmSync(join(assets, name), { force: true });
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await buildStatic();
