@@ -25,7 +25,12 @@ const inspectorPort = process.env["BENCH_INSPECTOR_PORT"] ? Number(process.env["
 // in Miniflare 4's option shape, which this Miniflare converts. BENCH_WORKER=floor runs
 // floor/floor-worker.js instead: the least a task can cost here (see that file).
 const floor = process.env["BENCH_WORKER"] === "floor";
-type Worker = { scriptPath: string; durableObjects: Record<string, { className: string; useSQLite: boolean }>; r2Buckets?: Record<string, string> };
+type Worker = {
+  scriptPath: string;
+  durableObjects: Record<string, { className: string; useSQLite: boolean }>;
+  r2Buckets?: Record<string, string>;
+  assets?: { directory: string; binding: string; routerConfig: { has_user_worker: boolean; invoke_user_worker_ahead_of_assets: boolean } };
+};
 const worker: Worker = floor
   ? { scriptPath: "scripts/bench/floor/floor-worker.js", durableObjects: { FLOOR: { className: "FloorObject", useSQLite: true } } }
   : {
@@ -39,6 +44,8 @@ const worker: Worker = floor
         A2A_TASKS: { className: "A2ATaskStoreObject", useSQLite: true },
       },
       r2Buckets: { PAYLOADS: "cortensor-payloads" },
+      // [assets] of wrangler.toml: static/ (scripts/build-static.ts), every request to the Worker first.
+      assets: { directory: "static", binding: "ASSETS", routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: true } },
     };
 const mf = new Miniflare(
   convertV4MiniflareOptions({

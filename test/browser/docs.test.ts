@@ -7,7 +7,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, screenshot } from "./browser.ts";
 import { stack } from "./stack.ts";
-import { openPage } from "./watched-page.ts";
+import { expectCleanPage, openPage } from "./watched-page.ts";
 
 const { origin } = stack();
 let browser: Browser;
@@ -38,9 +38,7 @@ describe("the API reference page", () => {
 
     expect(watched.requests).toContain(`${origin}/openapi.json`);
     expect(watched.requests).toContain(`${origin}/docs/swagger-ui/swagger-ui-bundle.js`);
-    expect(watched.foreignRequests()).toEqual([]);
-    expect(watched.cspViolations()).toEqual([]);
-    expect(watched.errors).toEqual([]);
+    expectCleanPage(watched);
     await watched.close();
   });
 
@@ -54,8 +52,7 @@ describe("the API reference page", () => {
     await ping.locator(".live-responses-table tbody .response-col_status", { hasText: "200" }).waitFor();
     expect(await ping.locator(".live-responses-table tbody .response-col_description").first().textContent()).toContain('"status"');
     expect(watched.requests).toContain(`${origin}/api/v1/ping`);
-    expect(watched.foreignRequests()).toEqual([]);
-    expect(watched.cspViolations()).toEqual([]);
+    expectCleanPage(watched);
     await screenshot(page, "docs-try-it-out");
     await watched.close();
   });
@@ -66,7 +63,7 @@ describe("the API reference page", () => {
     // A string, evaluated in the page (this project's types have no DOM).
     const overflow = await watched.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth");
     expect(overflow).toBeLessThanOrEqual(0);
-    expect(watched.cspViolations()).toEqual([]);
+    expectCleanPage(watched);
     await screenshot(watched.page, "docs-phone");
     await watched.close();
   });

@@ -6,6 +6,7 @@
  * was refused by the policy, no script failed.
  */
 import type { Browser, BrowserContext, ConsoleMessage, Page, Response } from "playwright-core";
+import { expect } from "vitest";
 
 export type WatchedPage = {
   page: Page;
@@ -61,4 +62,11 @@ export async function openPage(
     cspViolations: () => errors.filter((e) => CSP_VIOLATION.test(e)),
     close: () => context.close(),
   };
+}
+
+/** What every page of the router must hold to: no request left the origin, the policy refused nothing, no script failed. */
+export function expectCleanPage(watched: WatchedPage): void {
+  expect(watched.foreignRequests(), "requests to another origin").toEqual([]);
+  expect(watched.cspViolations(), "Content-Security-Policy violations").toEqual([]);
+  expect(watched.errors, "console errors").toEqual([]);
 }
