@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevMiner, startDevMiner } from "../../tools/dev-miner/server.ts";
 import { launchBrowser, screenshot } from "./browser.ts";
 import { api, DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN, stack } from "./stack.ts";
-import { openPage, type WatchedPage } from "./watched-page.ts";
+import { expectCleanPage, openPage, type WatchedPage } from "./watched-page.ts";
 
 const { origin } = stack();
 const MODEL = "console-model";
@@ -75,13 +75,6 @@ async function signedIn(path = "/console", viewport?: { width: number; height: n
   return watched;
 }
 
-/** What every page of the console must keep to: its own origin only, nothing refused by the policy, no script error. */
-function expectClean(watched: WatchedPage, allowedErrors: RegExp[] = []) {
-  expect(watched.foreignRequests()).toEqual([]);
-  expect(watched.cspViolations()).toEqual([]);
-  expect(watched.errors.filter((e) => !allowedErrors.some((r) => r.test(e)))).toEqual([]);
-}
-
 describe("the operator console", () => {
   it("refuses a wrong admin key, saying so, and keeps nothing", async () => {
     const watched = await openPage(browser, origin, "/console");
@@ -94,7 +87,9 @@ describe("the operator console", () => {
     expect(await page.getByRole("navigation", { name: "Screens" }).count()).toBe(0);
     await screenshot(page, "console-sign-in-refused");
     // The browser reports the API's 401 to the check as a failed resource; nothing else went wrong.
-    expectClean(watched, [/status of 401/]);
+    expect(watched.foreignRequests()).toEqual([]);
+    expect(watched.cspViolations()).toEqual([]);
+    expect(watched.errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
     await watched.close();
   });
 
@@ -112,7 +107,7 @@ describe("the operator console", () => {
     await page.locator(".table-wrap tbody th", { hasText: "miners_failed" }).waitFor();
     expect(watched.requests).toContain(`${origin}/api/v1/admin/metrics?window=hour`);
     await screenshot(page, "console-overview", { fullPage: true });
-    expectClean(watched);
+    expectCleanPage(watched);
     await watched.close();
   });
 
@@ -123,7 +118,7 @@ describe("the operator console", () => {
     expect(await page.locator('tr[data-miner="dev-miner-1"]').textContent()).toMatch(/healthy/);
     expect(await page.locator('tr[data-miner="dev-miner-1"] code').textContent()).toMatch(/^0x/);
     await screenshot(page, "console-miners", { fullPage: true });
-    expectClean(watched);
+    expectCleanPage(watched);
     await watched.close();
   });
 
@@ -152,7 +147,7 @@ describe("the operator console", () => {
     await row.waitFor({ state: "detached" });
     const after = await adminCall("/api/v1/miners", "GET");
     expect((after.body["miners"] as { id: string }[]).map((m) => m.id)).not.toContain("console-registered");
-    expectClean(watched);
+    expectCleanPage(watched);
     await watched.close();
   });
 
@@ -174,7 +169,7 @@ describe("the operator console", () => {
     expect(await liar.locator(".mark").count()).toBeGreaterThanOrEqual(3);
     expect(await page.locator("pre.output").textContent()).not.toBe("");
     await screenshot(page, "console-task-timeline", { fullPage: true });
-    expectClean(watched);
+    expectCleanPage(watched);
     await watched.close();
   });
 
@@ -206,7 +201,7 @@ describe("the operator console", () => {
     await page.getByRole("link", { name: "← Gateway" }).click();
     await page.locator('tr[data-customer="console-customer"]').waitFor();
     await screenshot(page, "console-gateway-customers", { fullPage: true });
-    expectClean(watched);
+    expectCleanPage(watched);
     await watched.close();
   });
 
@@ -216,7 +211,7 @@ describe("the operator console", () => {
     await page.getByRole("heading", { name: "Chain index" }).waitFor();
     await page.locator('a[href^="#task/"]').first().waitFor();
     await screenshot(page, "console-chain", { fullPage: true });
-    expectClean(watched);
+    expectCleanPage(watched);
     await watched.close();
   });
 
@@ -226,7 +221,7 @@ describe("the operator console", () => {
     await page.locator('[data-timeline-miner="console-liar"]').waitFor();
     expect(await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")).toBeLessThanOrEqual(0);
     await screenshot(page, "console-phone-task", { fullPage: true });
-    expectClean(watched);
+    expectCleanPage(watched);
     await watched.close();
   });
 });
