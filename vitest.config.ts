@@ -5,7 +5,7 @@ import { devAccountKeys } from "./tools/dev-chain/server.ts";
 import { TEST_ADMIN_KEY, TEST_CREDENTIAL_KEY, TEST_PAYLOAD_MASTER_KEY, TEST_ROUTER_KEY, TEST_ROUTER_SIGNER_KEY } from "./test/keys.ts";
 
 // static/ (wrangler.toml's [assets]) must exist before workerd reads the configuration.
-buildStatic();
+await buildStatic();
 
 export default defineConfig({
   test: {

@@ -528,7 +528,7 @@ export class LedgerObject extends SqliteObject {
     const c = this.customerRow();
     if (!c || c.listed_at !== null) return;
     try {
-      await registryStub(this.env).listAccount(c.customer_id);
+      await registryStub(this.env).listAccount({ id: c.customer_id, name: c.name, billing: c.billing, created_at: new Date(c.created_at).toISOString() });
       this.sql`UPDATE customer SET listed_at = ${Date.now()} WHERE id = 1`;
       this.scheduleAlarm(Date.now());
     } catch (err) {

@@ -8,6 +8,7 @@ import { ledgerStub } from "../workers/stubs";
 import type { MinerCandidate } from "../workers/miners/miner-pool";
 import type { MinerProtocol, MinerPublic, MinerRegister, MinerUpdate } from "../workers/schemas/miner";
 import { NeuroShardNodeReportSchema, NeuroShardTrainingReportSchema } from "../workers/schemas/neuroshard";
+import type { CustomerEntry } from "../workers/gateway/schemas";
 import { readRunTimeSettings, RUN_TIME_SETTINGS_MIGRATION, type RunTimeSettings, writeRunTimeSettings } from "./run-time-settings";
 import { SqliteObject } from "./sqlite-object";
 
@@ -72,10 +73,13 @@ const MIGRATIONS = [
   `ALTER TABLE miners ADD COLUMN training_report TEXT;`,
   RUN_TIME_SETTINGS_MIGRATION,
   `ALTER TABLE miners ADD COLUMN payout_account TEXT;`,
-  // The directory of gateway customers (wallet accounts), for the ledger's conservation check: a
-  // Durable Object namespace cannot be listed. Each Ledger lists itself (durable-objects/ledger.ts).
+  // The directory of gateway customers (wallet accounts): a Durable Object namespace cannot be listed.
+  // Each Ledger lists itself (durable-objects/ledger.ts); the conservation check and GET /v1/admin/customers read it.
   `CREATE TABLE IF NOT EXISTS accounts (
      customer_id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     billing TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
      listed_at INTEGER NOT NULL
    );`,
   // Each payout account's stake multiplier as last read from (or pushed by) its Ledger: selection weighs miners by it.
@@ -84,6 +88,8 @@ const MIGRATIONS = [
      multiplier REAL NOT NULL,
      refreshed_at INTEGER NOT NULL
    );`,
+  // An operator's bench: out of every pool until unbenched, whatever its health probes say.
+  `ALTER TABLE miners ADD COLUMN benched INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 type MinerRow = {
@@ -100,6 +106,8 @@ type MinerRow = {
   node_report: string | null;
   training_report: string | null;
   healthy: number;
+  /** 1: an operator benched it (PATCH `benched: true`): offered to no session, whatever its probes say. */
+  benched: number;
   consecutive_failures: number;
   last_health_check_at: number | null;
   last_error: string | null;
@@ -176,6 +184,7 @@ export class MinerRegistry extends SqliteObject {
       node: row.node_report === null ? null : (NeuroShardNodeReportSchema.safeParse(JSON.parse(row.node_report)).data ?? null),
       training: row.training_report === null ? null : (NeuroShardTrainingReportSchema.safeParse(JSON.parse(row.training_report)).data ?? null),
       healthy: row.healthy === 1,
+      benched: row.benched === 1,
       last_health_check_at: iso(row.last_health_check_at),
       last_error: row.last_error,
       reputation: row.reputation,
@@ -231,6 +240,7 @@ export class MinerRegistry extends SqliteObject {
                offchain = ${patch.offchain === undefined ? row.offchain : patch.offchain ? 1 : 0},
                protocol = ${patch.protocol ?? row.protocol},
                payout_account = ${patch.payout_account === undefined ? row.payout_account : patch.payout_account},
+               benched = ${patch.benched === undefined ? row.benched : patch.benched ? 1 : 0},
                node_report = ${serverChanged ? null : row.node_report},
                training_report = ${serverChanged ? null : row.training_report},
                healthy = ${serverChanged || patch.credential ? 1 : row.healthy},
@@ -261,7 +271,7 @@ export class MinerRegistry extends SqliteObject {
     const rows = this.sql<MinerRow & { stake_multiplier: number | null }>`
       SELECT miners.*, stake_multipliers.multiplier AS stake_multiplier FROM miners
       LEFT JOIN stake_multipliers ON stake_multipliers.account = miners.payout_account
-      WHERE healthy = 1 ORDER BY id`.filter((r) => Models.parse(JSON.parse(r.models)).includes(model));
+      WHERE healthy = 1 AND benched = 0 ORDER BY id`.filter((r) => Models.parse(JSON.parse(r.models)).includes(model));
     return Promise.all(
       rows.map(async (r) => ({
         id: r.id,
@@ -456,14 +466,23 @@ export class MinerRegistry extends SqliteObject {
     return rows.filter((r) => options.includeInactive || r.active === 1).map((r) => ({ ...r, active: r.active === 1 }));
   }
 
+  // The customer directory: each customer's Ledger holds the truth and lists itself here.
+
   /** Lists a gateway customer's account in the directory (again: a no-op). */
-  listAccount(customerId: string): void {
-    this.sql`INSERT INTO accounts (customer_id, listed_at) VALUES (${customerId}, ${Date.now()}) ON CONFLICT (customer_id) DO NOTHING`;
+  listAccount(c: CustomerEntry): void {
+    this.sql`INSERT INTO accounts (customer_id, name, billing, created_at, listed_at)
+             VALUES (${c.id}, ${c.name}, ${c.billing}, ${Date.parse(c.created_at)}, ${Date.now()}) ON CONFLICT (customer_id) DO NOTHING`;
   }
 
   /** Every listed account's customer id. */
   accountIds(): string[] {
     return this.sql<{ customer_id: string }>`SELECT customer_id FROM accounts ORDER BY customer_id`.map((r) => r.customer_id);
+  }
+
+  /** Every listed customer, by id (GET /v1/admin/customers). */
+  listCustomers(): CustomerEntry[] {
+    return this.sql<{ id: string; name: string; billing: CustomerEntry["billing"]; created_at: number }>`
+      SELECT customer_id AS id, name, billing, created_at FROM accounts ORDER BY customer_id`.map((r) => ({ ...r, created_at: new Date(r.created_at).toISOString() }));
   }
 
   /** Next free session id, for sessions created without one. */

@@ -1,7 +1,8 @@
 /**
  * Writes static/, the Worker's static assets folder ([assets] in wrangler.toml):
- * the hand-written browser files of web/, and the Swagger UI of /docs copied
- * from the swagger-ui-dist package (the version package-lock.json pins), so
+ * the hand-written browser files of web/, the Swagger UI of /docs copied
+ * from the swagger-ui-dist package (the version package-lock.json pins), and
+ * the operator console built by Vite (console/, scripts/console/build.ts), so
  * that no page loads anything from another origin. static/ is generated
  * (git-ignored): wrangler runs this as its [build] command before `wrangler
  * dev` and `wrangler deploy`, and vitest.config.ts runs it before the tests.
@@ -12,10 +13,11 @@
  *
  *   node scripts/build-static.ts
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { consoleFiles } from "./console/build.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const STATIC_DIR = join(ROOT, "static");
@@ -24,7 +26,11 @@ const WEB_DIR = join(ROOT, "web");
 const SWAGGER_UI_FILES = ["swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"];
 
 function put(source: string, target: string): void {
-  const content = readFileSync(source);
+  write(readFileSync(source), target);
+}
+
+function write(data: Uint8Array | string, target: string): void {
+  const content = Buffer.from(data);
   try {
     if (readFileSync(target).equals(content)) return;
   } catch {
@@ -36,7 +42,7 @@ function put(source: string, target: string): void {
   renameSync(temporary, target);
 }
 
-export function buildStatic(): void {
+export async function buildStatic(): Promise<void> {
   for (const entry of readdirSync(WEB_DIR, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const source = join(entry.parentPath, entry.name);
@@ -44,6 +50,17 @@ export function buildStatic(): void {
   }
   const swaggerUi = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
   for (const name of SWAGGER_UI_FILES) put(join(swaggerUi, name), join(STATIC_DIR, "docs", "swagger-ui", name));
+  // Vite names the console's files by their content's hash: a changed build adds files, it never rewrites one in use.
+  const built = await consoleFiles();
+  for (const file of built) write(file.content, join(STATIC_DIR, "console", file.name));
+  // Earlier builds' files would otherwise pile up and be deployed with the rest. The build is the same
+  // whoever runs it (console/vite.config.ts), so a concurrent build never removes what this one serves.
+  const kept = new Set(built.map((f) => join(STATIC_DIR, "console", f.name)));
+  const assets = join(STATIC_DIR, "console", "assets");
+  for (const name of readdirSync(assets)) {
+    // Another build's file being written (put's temporary name) is that build's to finish.
+    if (!kept.has(join(assets, name)) && !name.endsWith(".tmp")) rmSync(join(assets, name), { force: true });
+  }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) buildStatic();
+if (process.argv[1] === fileURLToPath(import.meta.url)) await buildStatic();

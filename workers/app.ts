@@ -4,6 +4,8 @@ import { minerAdminRoutes } from "./admin/miner-admin-routes";
 import { sessionAdminRoutes } from "./admin/session-admin-routes";
 import { trafficAdminRoutes } from "./admin/traffic-admin-routes";
 import { ledgerAdminRoutes } from "./admin/ledger-admin-routes";
+import { metricsAdminRoutes } from "./admin/metrics-admin-routes";
+import { consoleRoutes } from "./console/console-routes";
 import { loadConfig } from "./config/config";
 import { applyRunTimeSettings } from "./config/run-time-settings";
 import type { AppEnv } from "./http/app-env";
@@ -122,6 +124,7 @@ export function createApp() {
   app.route("/", minerAdminRoutes);
   app.route("/", trafficAdminRoutes);
   app.route("/", ledgerAdminRoutes);
+  app.route("/", metricsAdminRoutes);
   app.route("/", chainRoutes);
   app.route("/", chainAdminRoutes);
   app.route("/", neuroShardRoutes);
@@ -137,5 +140,6 @@ export function createApp() {
   }));
   app.get("/docs", (c) => c.html(docsPage()));
   app.get("/docs/*", serveStaticAssets);
+  app.route("/", consoleRoutes);
   return app;
 }

@@ -15,7 +15,7 @@ type Bindings = {
   QUOTAS: DurableObjectNamespace<QuotaObject>;
   A2A_TASKS: DurableObjectNamespace<A2ATaskStoreObject>;
   CHAIN_INDEX: DurableObjectNamespace<ChainIndexObject>;
-  /** The static assets ([assets] in wrangler.toml: static/, built by scripts/build-static.ts). */
+  /** The static assets ([assets] in wrangler.toml: static/, built by scripts/build-static.ts): /docs' Swagger UI, the console (workers/console/). */
   ASSETS: Fetcher;
 };
 

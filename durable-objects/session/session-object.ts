@@ -19,6 +19,7 @@ import { SqliteObject } from "../sqlite-object";
 import { LiveStream } from "./live-stream";
 import { OffchainDelivery } from "./offchain-delivery";
 import { OutboxSender } from "./outbox-sender";
+import { type SeriesWindow, type ShardSeries, taskSeries } from "./task-series";
 import { slowestLatencies, type TaskMetrics, type TaskProof, taskMetrics, taskProofs } from "./task-metrics";
 import { FLUSH_COUNT, FLUSH_INTERVAL_MS, PendingReports } from "./pending-reports";
 import { PendingRewards } from "./pending-rewards";
@@ -167,6 +168,11 @@ export class SessionObject extends SqliteObject {
   /** This shard's newest decided tasks' consensus records (the NeuroShard node's proofs). */
   taskProofs(limit: number): TaskProof[] {
     return this.configured() ? taskProofs(this.sql, limit) : [];
+  }
+
+  /** This shard's tasks over a window, by bucket (the console's overview, GET /api/v1/admin/metrics). */
+  taskSeries(window: SeriesWindow): ShardSeries | null {
+    return this.configured() ? taskSeries(this.sql, window) : null;
   }
 
   /** How many tasks this shard holds. */

@@ -1,11 +1,12 @@
 import type { MinerRequest } from "../../workers/schemas/completion";
 import { splitRequestId } from "../../workers/sessions/caller";
+import type { AssignmentView, TaskSummaryView } from "../../workers/schemas/task";
 import type { AssignmentRow, StoredError, TaskEventRow, TaskRow } from "./schema";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** A task as `GET /api/v1/tasks/{session}` lists it: the client's own request id, and the (hashed) caller it belongs to. */
-export function taskSummary(r: TaskRow, sessionId: number) {
+export function taskSummary(r: TaskRow, sessionId: number): TaskSummaryView {
   const { requestId, caller } = splitRequestId(r.request_id);
   return {
     task_id: r.task_id,
@@ -21,9 +22,9 @@ export function taskSummary(r: TaskRow, sessionId: number) {
     deadline_at: new Date(r.deadline_at).toISOString(),
   };
 }
-export type TaskSummary = ReturnType<typeof taskSummary>;
+export type TaskSummary = TaskSummaryView;
 
-export function assignmentView(a: AssignmentRow) {
+export function assignmentView(a: AssignmentRow): AssignmentView {
   return {
     slot: a.slot,
     miner: a.miner_id,

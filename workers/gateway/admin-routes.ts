@@ -4,8 +4,8 @@ import { ApiError } from "../http/errors";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
 import { UsagePageSchema, UsageQuerySchema, usagePage } from "./usage-page";
-import { BalanceSchema, CustomerCreateSchema, CustomerIdSchema, KeyIssueSchema, KeyPublicSchema } from "./schemas";
-import { ledgerStub } from "../stubs";
+import { BalanceSchema, CustomerCreateSchema, CustomerEntrySchema, CustomerIdSchema, KeyIssueSchema, KeyPublicSchema } from "./schemas";
+import { ledgerStub, registryStub } from "../stubs";
 import { forgetCustomer } from "./key-cache";
 
 const admin = { security: bearerSecurity, middleware: [requireAdminKey()], tags: ["gateway admin"] };
@@ -37,6 +37,16 @@ export const gatewayAdminRoutes = openApiApp()
       if (!created) throw new ApiError(409, "customer_exists", `customer ${input.id} already exists`);
       return c.json(created, 201);
     },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/admin/customers",
+      summary: "Lists the gateway customers, by id (each customer's Ledger lists itself in the directory when it is created)",
+      ...admin,
+      responses: { 200: json(z.object({ customers: z.array(CustomerEntrySchema) }), "Customers"), 401: errorResponses[401] },
+    }),
+    async (c) => c.json({ customers: await registryStub(c.env).listCustomers() }, 200),
   )
   .openapi(
     createRoute({

@@ -13,6 +13,10 @@ export const CustomerCreateSchema = z
   .openapi("CustomerCreate");
 export type CustomerCreate = z.infer<typeof CustomerCreateSchema>;
 
+/** A customer as the directory lists it (GET /v1/admin/customers); its balance and keys are its Ledger's. */
+export const CustomerEntrySchema = z.object({ id: z.string(), name: z.string(), billing: z.enum(["prepaid", "postpaid"]), created_at: z.string() }).openapi("CustomerEntry");
+export type CustomerEntry = z.infer<typeof CustomerEntrySchema>;
+
 export const KeyIssueSchema = z
   .object({
     name: z.string().trim().min(1).max(100).default("default"),

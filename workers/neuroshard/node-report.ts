@@ -1,4 +1,5 @@
 import { chainStatus } from "../chain/chain-access";
+import { servesTasks } from "../schemas/miner";
 import type { RouterConfig } from "../config/config";
 import type { Env } from "../env";
 import type { MinerPublic } from "../schemas/miner";
@@ -29,7 +30,7 @@ const nothing = { epoch: null, step: null, loss: null };
 export async function nodeStatus(env: Env, nodeId: string, now = Date.now()): Promise<NeuroShardStatus> {
   isolateStarted ??= now;
   const miners = await registryStub(env).listMiners();
-  const healthy = miners.filter((m) => m.healthy).length;
+  const healthy = miners.filter(servesTasks).length;
   return {
     node_id: nodeId,
     version: ROUTER_VERSION,
@@ -58,7 +59,7 @@ export async function nodeHealth(env: Env): Promise<{ healthy: boolean; checks: 
     checks["storage"] = "miner registry unreachable";
   }
   if (miners) {
-    const up = miners.filter((m) => m.healthy).length;
+    const up = miners.filter(servesTasks).length;
     checks["peers"] = miners.length === 0 ? "no miners registered" : up === 0 ? `every miner benched (0 of ${miners.length} healthy)` : "ok";
   }
   try {

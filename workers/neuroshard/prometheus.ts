@@ -1,4 +1,5 @@
 import type { MinerPublic } from "../schemas/miner";
+import { servesTasks } from "../schemas/miner";
 import type { NeuroShardMetrics, NeuroShardStatus } from "../schemas/neuroshard";
 
 type Sample = { labels?: Record<string, string>; value: number };
@@ -41,8 +42,8 @@ export function prometheusText(status: NeuroShardStatus, metrics: NeuroShardMetr
       help: "Miners by health.",
       type: "gauge",
       samples: [
-        { labels: { state: "healthy" }, value: miners.filter((m) => m.healthy).length },
-        { labels: { state: "benched" }, value: miners.filter((m) => !m.healthy).length },
+        { labels: { state: "healthy" }, value: miners.filter(servesTasks).length },
+        { labels: { state: "benched" }, value: miners.filter((m) => !servesTasks(m)).length },
       ],
     },
     {

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { servesTasks } from "../schemas/miner";
 import { requireRouterKey } from "../auth/bearer";
 import { loadConfig } from "../config/config";
 import { bearerSecurity, openApiApp } from "../http/openapi";
@@ -80,7 +81,7 @@ export const metaRoutes = openApiApp()
     async (c) => {
       const registry = registryStub(c.env);
       const [miners, sessions] = await Promise.all([registry.listMiners(), registry.listSessions({ includeInactive: false })]);
-      const healthy = miners.filter((m) => m.healthy).length;
+      const healthy = miners.filter(servesTasks).length;
       return c.json(
         {
           status: healthy > 0 ? ("ok" as const) : ("degraded" as const),

@@ -4,6 +4,7 @@ import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
 import { SessionIdParamSchema, TaskIdParamSchema } from "../schemas/common";
 import { SessionSchema } from "../schemas/session";
+import { TaskDetailSchema, TaskSummarySchema } from "../schemas/task";
 import { sessionClient } from "../sessions/session-client";
 import { registryStub } from "../stubs";
 import { chainSessionsForListing, configuredChainIndex } from "../chain/chain-access";
@@ -33,25 +34,6 @@ const CHAIN_SESSIONS_LISTED = 500;
 const SessionSourceQuerySchema = z.object({
   source: z.enum(["edge", "chain"]).default("edge").openapi({ description: "chain: the on-chain SessionV2 session of that id, from the chain index" }),
 });
-
-const TaskSummarySchema = z
-  .object({
-    task_id: z.number().int(),
-    session_id: z.number().int().nullable(),
-    request_id: z.string().nullable(),
-    caller: z
-      .string()
-      .nullable()
-      .openapi({ description: "the namespace the request id belongs to: kind and a hash of the caller (router key, customer, x402 payer, trial client)" }),
-    status: z.string(),
-    kind: z.string(),
-    redundancy: z.number().int(),
-    created_at: z.string().nullable(),
-    updated_at: z.string().nullable(),
-    precommit_deadline_at: z.string().nullable(),
-    deadline_at: z.string().nullable(),
-  })
-  .openapi("TaskSummary");
 
 const TaskListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -133,10 +115,7 @@ export const sessionRoutes = openApiApp()
       ...authed,
       request: { params: TaskIdParamSchema },
       responses: {
-        200: json(
-          TaskSummarySchema.extend({ assignments: z.array(z.record(z.string(), z.unknown())), events: z.array(z.record(z.string(), z.unknown())) }).passthrough(),
-          "The task",
-        ),
+        200: json(TaskDetailSchema, "The task"),
         400: errorResponses[400],
         401: errorResponses[401],
         404: errorResponses[404],

@@ -48,9 +48,13 @@ export const MinerRegisterSchema = z
   .openapi("MinerRegister");
 export type MinerRegister = z.infer<typeof MinerRegisterSchema>;
 
-/** Any of a miner's fields (`evm_address: null` removes its address); what it leaves out stays as it is. */
+/**
+ * Any of a miner's fields (`evm_address: null` removes its address); what it
+ * leaves out stays as it is. `benched: true` takes the miner out of every
+ * session's pool until `benched: false`, whatever its health probes say.
+ */
 export const MinerUpdateSchema = z
-  .object({ ...MinerFieldTypes, evm_address: MinerFieldTypes.evm_address.nullable() })
+  .object({ ...MinerFieldTypes, evm_address: MinerFieldTypes.evm_address.nullable(), benched: z.boolean() })
   .partial()
   .strict()
   .openapi("MinerUpdate");
@@ -72,7 +76,8 @@ export const MinerPublicSchema = z
     node: NeuroShardNodeReportSchema.nullable(),
     /** A NeuroShard miner's last `GET /api/training/global` report, as its health check read it; null when it sent none. */
     training: NeuroShardTrainingReportSchema.nullable(),
-    healthy: z.boolean(),
+    healthy: z.boolean().openapi({ description: "false: its last health probe failed; it gets no tasks until one passes" }),
+    benched: z.boolean().openapi({ description: "true: an operator benched it (PATCH benched); it gets no tasks until unbenched" }),
     last_health_check_at: z.string().nullable(),
     last_error: z.string().nullable(),
     reputation: z.number(),
@@ -107,3 +112,6 @@ export type MinerTarget = {
   /** The gateway customer credited with the miner's rewards (durable-objects/session/pending-rewards.ts); none: it earns nothing. */
   payoutAccount?: string | null;
 };
+
+/** Whether a miner is offered tasks: its last probe passed and no operator benched it. */
+export const servesTasks = (m: Pick<MinerPublic, "healthy" | "benched">) => m.healthy && !m.benched;

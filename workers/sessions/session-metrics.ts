@@ -7,7 +7,7 @@ import { routingOf, shardsOf } from "./shard-routing";
 export type InferenceTotals = TaskMetrics & { sessions: number; p99LatencyMs: number | null };
 
 /** Every shard of every session the registry lists, with its session id. */
-async function everyShard(env: Env) {
+export async function everyShard(env: Env) {
   const sessions = await registryStub(env).listSessions({ includeInactive: true });
   const perSession = await Promise.all(
     sessions.map(async (s) => {

@@ -1,0 +1,20 @@
+import type { Child } from "hono/jsx/dom";
+
+export const Alert = ({ error }: { error: string | null }) => (error ? <p role="alert">{error}</p> : null);
+
+/** Said plainly when there is nothing to show yet. */
+export const Empty = ({ children }: { children: Child }) => <p class="muted">{children}</p>;
+
+export const Loading = ({ loading }: { loading: boolean }) => (loading ? <p role="status">Loading…</p> : null);
+
+/** A miner's state: an operator's bench first (it holds whatever the probes say), then its last health probe. */
+export const Health = ({ healthy, benched }: { healthy: boolean; benched: boolean }) =>
+  benched ? <span class="badge warn">benched by an operator</span> : healthy ? <span class="badge ok">healthy</span> : <span class="badge bad">benched: probe failed</span>;
+
+export const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : "—");
+
+export const micros = (m: number) => `$${(m / 1_000_000).toFixed(6).replace(/0{1,4}$/, "")}`;
+
+/** A Cortensor address or hash, shortened for a table; the whole value in the title. */
+export const Short = ({ value }: { value: string | null }) =>
+  value ? <code title={value}>{value.length > 18 ? `${value.slice(0, 10)}…${value.slice(-6)}` : value}</code> : <span class="muted">—</span>;
