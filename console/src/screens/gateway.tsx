@@ -332,7 +332,6 @@ export function Gateway({ customerId }: { customerId: string | undefined }) {
       <h2>Gateway</h2>
       <CustomerList />
       <OpenOrCreate />
-      <p class="muted">The list holds the customers created since the deployment kept a directory of them; an older one opens by its id.</p>
     </>
   );
 }
