@@ -9,6 +9,7 @@ import { ledgerStub, registryStub } from "../workers/stubs";
 import { onlyRow, SqliteObject } from "./sqlite-object";
 import { type AccountFigures, accountFigures } from "./wallet/figures";
 import { journal, type JournalType } from "./wallet/journal";
+import { type MinerEarnings, minerEarnings } from "./wallet/miner-earnings";
 import { WALLET_MIGRATION } from "./wallet/schema";
 import { type StakeRow, Stakes, unlockAt } from "./wallet/stakes";
 import { type IncomingTransfer, type TransferRow, Transfers } from "./wallet/transfers";
@@ -503,6 +504,15 @@ export class LedgerObject extends SqliteObject {
     const c = this.customerRow();
     const f = accountFigures(this.sql);
     return c && f ? { customer_id: c.customer_id, ...f } : null;
+  }
+
+  /**
+   * What each miner paying out here earned (rewards credited, and held for a
+   * customer not created yet) and had slashed from this account's stake.
+   * Answers whether the customer exists too, since held rewards need none.
+   */
+  minerEarnings(): { exists: boolean; miners: MinerEarnings[] } {
+    return { exists: this.customerRow() !== undefined, miners: minerEarnings(this.sql) };
   }
 
   /** Delivers due transfers, releases ended cooldowns and lists an unlisted account; then waits for the next of them. */

@@ -122,6 +122,9 @@ type MinerRow = {
   updated_at: number;
 };
 
+/** A miner's payout account and its stake multiplier as selection uses it; `multiplier_refreshed_at` (ms) null: never read. */
+export type MinerPayout = { miner_id: string; name: string; payout_account: string | null; stake_multiplier: number; multiplier_refreshed_at: number | null };
+
 export type SessionSummary = { id: number; name: string; model: string; redundancy: number; mode: string; active: boolean };
 
 export type MinerOutcomeReport = {
@@ -296,6 +299,19 @@ export class MinerRegistry extends SqliteObject {
   // changes (`setStakeMultiplier`); the cron (every 2 minutes) and a change of a miner's payout
   // account read it again (`refreshStakes`), which also catches a stake's multiplier ending at its
   // unlock date. Sessions see a change with their next snapshot (within 2 s).
+
+  /**
+   * Every miner's payout account and the stake multiplier selection weighs it
+   * by (the registry's kept value, 1 without one), for the admin's rewards
+   * report; in the miners' listing order.
+   */
+  payouts(): MinerPayout[] {
+    return this.sql<MinerPayout>`
+      SELECT miners.id AS miner_id, miners.name, miners.payout_account, COALESCE(stake_multipliers.multiplier, 1) AS stake_multiplier,
+             stake_multipliers.refreshed_at AS multiplier_refreshed_at
+      FROM miners LEFT JOIN stake_multipliers ON stake_multipliers.account = miners.payout_account
+      ORDER BY miners.created_at, miners.id`.map((r) => ({ ...r }));
+  }
 
   /** Keeps an account's multiplier (its Ledger's push after a stake change, or a refresh). */
   setStakeMultiplier(account: string, multiplier: number): void {

@@ -1,0 +1,64 @@
+import type { MinerEarnings } from "../../durable-objects/wallet/miner-earnings";
+import { loadConfig } from "../config/config";
+import type { Env } from "../env";
+import type { MinerRewards, RewardsReport } from "../schemas/rewards-report";
+import { ledgerStub, registryStub } from "../stubs";
+
+/** Ledgers asked at once (an invocation keeps at most six connections open). */
+const PARALLEL = 6;
+
+type Account = { exists: boolean; miners: MinerEarnings[] };
+type Tally = MinerRewards["rewards"];
+
+const tally = (count: number, amount_micros: number): Tally => ({ count, amount_micros });
+const add = (a: Tally, b: Tally): Tally => tally(a.count + b.count, a.amount_micros + b.amount_micros);
+
+/**
+ * Each registered miner's payout account, the stake multiplier selection
+ * uses for it, and what it earned into and lost from that account: read
+ * from the registry and from each payout account's Ledger (once per
+ * account, six at a time). A miner's rewards paid into an account it no
+ * longer pays out to are not counted here (they stay in that account).
+ */
+export async function rewardsReport(env: Env): Promise<RewardsReport> {
+  const config = loadConfig(env);
+  const payouts = await registryStub(env).payouts();
+  const names = [...new Set(payouts.flatMap((p) => (p.payout_account ? [p.payout_account] : [])))];
+  const accounts = new Map<string, Account>();
+  for (let i = 0; i < names.length; i += PARALLEL) {
+    const batch = names.slice(i, i + PARALLEL);
+    const read = await Promise.all(batch.map((name) => ledgerStub(env, name).minerEarnings()));
+    read.forEach((a, j) => accounts.set(batch[j] ?? "", a));
+  }
+  const miners = payouts.map((p): MinerRewards => {
+    const account = p.payout_account ? accounts.get(p.payout_account) : undefined;
+    const e = account?.miners.find((m) => m.miner_id === p.miner_id);
+    return {
+      miner_id: p.miner_id,
+      name: p.name,
+      payout_account: p.payout_account,
+      account_exists: account ? account.exists : null,
+      stake_multiplier: p.stake_multiplier,
+      multiplier_refreshed_at: p.multiplier_refreshed_at === null ? null : new Date(p.multiplier_refreshed_at).toISOString(),
+      rewards: tally(e?.rewards ?? 0, e?.reward_micros ?? 0),
+      held: tally(e?.held ?? 0, e?.held_micros ?? 0),
+      slashes: tally(e?.slashes ?? 0, e?.slashed_micros ?? 0),
+    };
+  });
+  const zero = tally(0, 0);
+  return {
+    currency: config.wallet.currency,
+    settings: {
+      reward_share_bps: config.rewards.shareBps,
+      reward_micros_per_token: config.rewards.microsPerToken,
+      slash_share_bps: config.rewards.slashShareBps,
+      slash_majority_bps: config.rewards.slashMajorityBps,
+    },
+    miners,
+    totals: {
+      rewards: miners.reduce((t, m) => add(t, m.rewards), zero),
+      held: miners.reduce((t, m) => add(t, m.held), zero),
+      slashes: miners.reduce((t, m) => add(t, m.slashes), zero),
+    },
+  };
+}
