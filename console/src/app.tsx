@@ -9,6 +9,7 @@ import { Sessions } from "./screens/sessions";
 import { TaskTimeline } from "./screens/task-timeline";
 import { Gateway } from "./screens/gateway";
 import { Chain } from "./screens/chain";
+import { Rewards } from "./screens/rewards";
 
 const TABS: { screen: Route["screen"]; href: string; label: string }[] = [
   { screen: "overview", href: "#overview", label: "Overview" },
@@ -16,6 +17,7 @@ const TABS: { screen: Route["screen"]; href: string; label: string }[] = [
   { screen: "sessions", href: "#sessions", label: "Sessions & tasks" },
   { screen: "gateway", href: "#gateway", label: "Gateway" },
   { screen: "chain", href: "#chain", label: "Chain & receipts" },
+  { screen: "rewards", href: "#rewards", label: "Rewards" },
 ];
 
 function Screen({ route }: { route: Route }) {
@@ -32,6 +34,8 @@ function Screen({ route }: { route: Route }) {
       return <Gateway customerId={route.customerId} />;
     case "chain":
       return <Chain />;
+    case "rewards":
+      return <Rewards />;
   }
 }
 

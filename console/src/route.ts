@@ -11,7 +11,8 @@ export type Route =
   | { screen: "sessions"; sessionId?: number }
   | { screen: "task"; sessionId: number; taskId: number }
   | { screen: "gateway"; customerId?: string }
-  | { screen: "chain" };
+  | { screen: "chain" }
+  | { screen: "rewards" };
 
 export function parseRoute(hash: string): Route {
   const [screen, a, b] = hash.replace(/^#\/?/, "").split("/");
@@ -32,6 +33,8 @@ export function parseRoute(hash: string): Route {
       return a ? { screen: "gateway", customerId: decodeURIComponent(a) } : { screen: "gateway" };
     case "chain":
       return { screen: "chain" };
+    case "rewards":
+      return { screen: "rewards" };
     default:
       return { screen: "overview" };
   }

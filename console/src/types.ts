@@ -17,3 +17,5 @@ export type IssuedKey = KeyPublic & { key: string };
 export type { ChainStatus } from "../../workers/schemas/chain";
 export type NeuroShardProofs = z.infer<typeof NeuroShardProofsSchema>;
 export type { DeploymentMetrics, MetricsWindow } from "../../workers/schemas/metrics";
+export type { RewardsReport, MinerRewards } from "../../workers/schemas/rewards-report";
+export type { Conservation } from "../../workers/schemas/conservation";

@@ -27,8 +27,8 @@ export async function rewardsReport(env: Env): Promise<RewardsReport> {
   const accounts = new Map<string, Account>();
   for (let i = 0; i < names.length; i += PARALLEL) {
     const batch = names.slice(i, i + PARALLEL);
-    const read = await Promise.all(batch.map((name) => ledgerStub(env, name).minerEarnings()));
-    read.forEach((a, j) => accounts.set(batch[j] ?? "", a));
+    const read = await Promise.all(batch.map(async (name) => [name, await ledgerStub(env, name).minerEarnings()] as const));
+    for (const [name, a] of read) accounts.set(name, a);
   }
   const miners = payouts.map((p): MinerRewards => {
     const account = p.payout_account ? accounts.get(p.payout_account) : undefined;

@@ -98,12 +98,12 @@ function Proofs() {
 export function Chain() {
   return (
     <>
-      <h2>Chain, receipts and rewards</h2>
+      <h2>Chain and receipts</h2>
       <ChainIndex />
       <Proofs />
       <p class="muted">
-        Each task's signed receipt is served at <code>/api/v1/tasks/&#123;session&#125;/&#123;task&#125;/receipt</code>; miner rewards are credited to their payout accounts'
-        balances (Gateway).
+        Each task's signed receipt is served at <code>/api/v1/tasks/&#123;session&#125;/&#123;task&#125;/receipt</code>; miner rewards are on the <a href="#rewards">Rewards</a>{" "}
+        screen.
       </p>
     </>
   );
