@@ -158,8 +158,9 @@ function ConservationCheck({ currency }: { currency: string }) {
         {c && result ? (
           <div data-conservation={c.holds ? "holds" : "broken"}>
             <p>
-              {c.holds ? <span class="badge ok">holds</span> : <span class="badge bad">does not hold</span>} over {c.accounts} accounts, run {result.at.toLocaleTimeString()}: held{" "}
-              {amount(c.held_micros, currency)}, issued {amount(c.issued_micros, currency)}; transfers {c.transfers_match ? "all received" : "not all received"}.
+              {c.holds ? <span class="badge ok">holds</span> : <span class="badge bad">does not hold</span>} over {c.accounts} {c.accounts === 1 ? "account" : "accounts"}, run{" "}
+              {result.at.toLocaleTimeString()}: held {amount(c.held_micros, currency)}, issued {amount(c.issued_micros, currency)}; transfers{" "}
+              {c.transfers_match ? "all received" : "not all received"}.
             </p>
             {c.unbalanced_accounts.length > 0 ? (
               <p role="alert">
