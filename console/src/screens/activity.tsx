@@ -1,11 +1,19 @@
 import { useState } from "hono/jsx/dom";
-import type { ActivityResponse } from "../../../workers/schemas/activity";
+import type { ActivityDay, ActivityResponse } from "../../../workers/schemas/activity";
 import { api, query } from "../api";
 import { Chart } from "../chart";
 import { useApi } from "../use-api";
 import { Alert, Empty, Loading } from "../ui";
 
 const SPANS = [7, 14, 30, 90] as const;
+const DAY_MS = 86_400_000;
+
+/** Every UTC day from `from` to `to` (YYYY-MM-DD), oldest first. */
+function everyDay(from: string, to: string): string[] {
+  const days: string[] = [];
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += DAY_MS) days.push(new Date(t).toISOString().slice(0, 10));
+  return days;
+}
 
 /** A dollar amount as the API gives it (six decimals), without trailing zeros past the cents. */
 const usd = (text: string) => `$${text.replace(/(\.\d\d\d*?)0+$/, "$1")}`;
@@ -19,12 +27,18 @@ export function Activity() {
   const [days, setDays] = useState<number>(14);
   const activity = useApi(() => api<ActivityResponse>("GET", `/api/v1/admin/activity${query({ days })}`), [days], 15_000);
   const a = activity.data;
-  const oldestFirst = a ? [...a.days].reverse() : [];
-  const times = oldestFirst.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000);
+  // The chart's axis is every day asked for: a day with nothing recorded had no such request, and draws as 0.
+  const span = a ? everyDay(a.from, a.to) : [];
+  const byDay = new Map(a?.days.map((d) => [d.day, d]));
+  const times = span.map((day) => Date.parse(`${day}T00:00:00Z`) / 1000);
+  const figure = (f: (d: ActivityDay) => number) => span.map((day) => {
+    const d = byDay.get(day);
+    return d ? f(d) : 0;
+  });
   return (
     <section class="panel" aria-labelledby="activity-title" data-activity>
       <h3 id="activity-title">Trial and x402 activity by day (UTC)</h3>
-      <div class="grid">
+      <div class="actions">
         <label>
           Days
           <select name="activity-days" value={String(days)} onChange={(e: Event) => setDays(Number((e.target as HTMLSelectElement).value))}>
@@ -54,9 +68,9 @@ export function Activity() {
               unit="requests"
               times={times}
               series={[
-                { label: "trial", stroke: "#0b57d0", values: oldestFirst.map((d) => d.trial.admitted) },
-                { label: "x402 paid", stroke: "#146c2e", values: oldestFirst.map((d) => d.x402.admitted) },
-                { label: "refused (quota or payment)", stroke: "#b3261e", values: oldestFirst.map((d) => d.trial.refused + d.x402.refused) },
+                { label: "trial", stroke: "#0b57d0", values: figure((d) => d.trial.admitted) },
+                { label: "x402 paid", stroke: "#146c2e", values: figure((d) => d.x402.admitted) },
+                { label: "refused (quota or payment)", stroke: "#b3261e", values: figure((d) => d.trial.refused + d.x402.refused) },
               ]}
             />
           </div>
