@@ -31,10 +31,11 @@ export function Activity() {
   const span = a ? everyDay(a.from, a.to) : [];
   const byDay = new Map(a?.days.map((d) => [d.day, d]));
   const times = span.map((day) => Date.parse(`${day}T00:00:00Z`) / 1000);
-  const figure = (f: (d: ActivityDay) => number) => span.map((day) => {
-    const d = byDay.get(day);
-    return d ? f(d) : 0;
-  });
+  const figure = (f: (d: ActivityDay) => number) =>
+    span.map((day) => {
+      const d = byDay.get(day);
+      return d ? f(d) : 0;
+    });
   return (
     <section class="panel" aria-labelledby="activity-title" data-activity>
       <h3 id="activity-title">Trial and x402 activity by day (UTC)</h3>
