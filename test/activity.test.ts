@@ -73,9 +73,13 @@ describe("trial and x402 activity", () => {
 
     // Asking the price (no payment) counts nothing.
     expect((await router.fetch("http://router.test/api/v1/x402/ping")).status).toBe(402);
-    const paid = await pay("http://router.test/api/v1/x402/completions", post({ prompt: "paid prompt" }));
+    const paid = await pay("http://router.test/api/v1/x402/completions", post({ prompt: "paid prompt", request_id: "activity-paid" }));
     expect(paid.status).toBe(200);
     const tokens = await tokensOf(paid);
+    // A retry of the paid request: admitted on a new payment, answered from the first task, nothing settled, no tokens again.
+    const retry = await pay("http://router.test/api/v1/x402/completions", post({ prompt: "paid prompt", request_id: "activity-paid" }));
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get("x-idempotent-replay")).toBe("true");
     // The same authorization again: refused.
     const signature = sent.find((h) => h.has("PAYMENT-SIGNATURE"))!.get("PAYMENT-SIGNATURE")!;
     const replayed = await router.fetch("http://router.test/api/v1/x402/completions", post({ prompt: "paid prompt" }, { "PAYMENT-SIGNATURE": signature }));
@@ -88,7 +92,7 @@ describe("trial and x402 activity", () => {
 
     const after = await todays();
     expect(after.x402).toEqual({
-      admitted: before.x402.admitted + 2,
+      admitted: before.x402.admitted + 3,
       refused: before.x402.refused + 2,
       settled: before.x402.settled + 2,
       // $0.01 for the completion and $0.001 for the ping, the test prices.
@@ -107,6 +111,13 @@ describe("trial and x402 activity", () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it("is in the OpenAPI document", async () => {
+    const doc = (await (await fetchWorker(new Request("http://router.test/openapi.json"))).response.json()) as {
+      paths: Record<string, { get?: { parameters?: { name: string }[] } }>;
+    };
+    expect(doc.paths["/api/v1/admin/activity"]?.get?.parameters?.map((p) => p.name)).toEqual(["days"]);
   });
 
   it("refuses a days it cannot show, naming the field; and anyone but the admin", async () => {
