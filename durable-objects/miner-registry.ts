@@ -11,6 +11,8 @@ import { NeuroShardNodeReportSchema, NeuroShardTrainingReportSchema } from "../w
 import type { CustomerEntry } from "../workers/gateway/schemas";
 import { readRunTimeSettings, RUN_TIME_SETTINGS_MIGRATION, type RunTimeSettings, writeRunTimeSettings } from "./run-time-settings";
 import { SqliteObject } from "./sqlite-object";
+import { ACTIVITY_DAYS_MIGRATION, addActivity, readActivity } from "./activity-days";
+import type { ActivityCounts } from "../workers/schemas/activity";
 
 const CREDENTIAL_PURPOSE = "miner-credential/v1";
 /**
@@ -90,6 +92,8 @@ const MIGRATIONS = [
    );`,
   // An operator's bench: out of every pool until unbenched, whatever its health probes say.
   `ALTER TABLE miners ADD COLUMN benched INTEGER NOT NULL DEFAULT 0;`,
+  // Trial and x402 activity by day (activity-days.ts), summed from the isolates' batches.
+  ACTIVITY_DAYS_MIGRATION,
 ];
 
 type MinerRow = {
@@ -465,6 +469,16 @@ export class MinerRegistry extends SqliteObject {
 
   updateRunTimeSettings(vars: Record<string, string>): RunTimeSettings {
     return writeRunTimeSettings(this.sql, vars);
+  }
+
+  // Trial and x402 activity by day (durable-objects/activity-days.ts).
+
+  addActivity(sums: ActivityCounts[]): void {
+    addActivity(this.sql, sums);
+  }
+
+  activity(fromDay: string): ActivityCounts[] {
+    return readActivity(this.sql, fromDay);
   }
 
   // Session directory: the Session objects hold the truth; this lists them.

@@ -5,6 +5,7 @@ import { sessionAdminRoutes } from "./admin/session-admin-routes";
 import { trafficAdminRoutes } from "./admin/traffic-admin-routes";
 import { ledgerAdminRoutes } from "./admin/ledger-admin-routes";
 import { metricsAdminRoutes } from "./admin/metrics-admin-routes";
+import { activityAdminRoutes } from "./admin/activity-admin-routes";
 import { consoleRoutes } from "./console/console-routes";
 import { loadConfig } from "./config/config";
 import { applyRunTimeSettings } from "./config/run-time-settings";
@@ -125,6 +126,7 @@ export function createApp() {
   app.route("/", trafficAdminRoutes);
   app.route("/", ledgerAdminRoutes);
   app.route("/", metricsAdminRoutes);
+  app.route("/", activityAdminRoutes);
   app.route("/", chainRoutes);
   app.route("/", chainAdminRoutes);
   app.route("/", neuroShardRoutes);

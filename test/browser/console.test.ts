@@ -2,12 +2,13 @@
  * The operator console (/console) in a real browser, on the `npm run dev`
  * stack: signing in (and a wrong key refused), the miners, a redundancy-3
  * task with one lying miner and who disagreed on its timeline, registering
- * and removing a miner, issuing and revoking a customer key. Every page load
+ * and removing a miner, issuing and revoking a customer key, a trial request
+ * in the Gateway screen's activity. Every page load
  * is watched: no request to another origin, no policy violation, no script
  * error. Each screen is written to test-results/screenshots/console-*.png.
  */
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type DevMiner, startDevMiner } from "../../tools/dev-miner/server.ts";
 import { launchBrowser, screenshot } from "./browser.ts";
 import { api, DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN, stack } from "./stack.ts";
@@ -201,6 +202,44 @@ describe("the operator console", () => {
     await page.getByRole("link", { name: "← Gateway" }).click();
     await page.locator('tr[data-customer="console-customer"]').waitFor();
     await screenshot(page, "console-gateway-customers", { fullPage: true });
+    expectCleanPage(watched);
+    await watched.close();
+  });
+
+  it("shows a trial request in the Gateway screen's trial and x402 activity", async () => {
+    type Day = { day: string; trial: { admitted: number; refused: number } };
+    const today = async () => {
+      const res = await adminCall("/api/v1/admin/activity?days=1", "GET");
+      expect(res.status).toBe(200);
+      return (res.body["days"] as Day[])[0] ?? { day: "", trial: { admitted: 0, refused: 0 } };
+    };
+    const before = await today();
+    // A trial request from outside, as a visitor without a key sends it (the stack's trial session 0).
+    const trial = await fetch(`${origin}/api/v1/trial/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "Is the trial counted?", timeout: 30 }),
+    });
+    expect(trial.status).toBe(200);
+    // Counted after the answer, in the isolate's next batch: wait until the API has it.
+    await vi.waitFor(async () => expect((await today()).trial.admitted).toBe(before.trial.admitted + 1), { timeout: 10_000, interval: 250 });
+    const after = await today();
+
+    const watched = await signedIn("/console#gateway");
+    const { page } = watched;
+    const section = page.getByRole("region", { name: "Trial and x402 activity by day (UTC)" });
+    const row = section.locator(`tr[data-day="${after.day}"]`);
+    await row.waitFor();
+    expect(await row.locator('[data-field="trial-admitted"]').textContent()).toBe(String(after.trial.admitted));
+    expect(await row.locator('[data-field="trial-refused"]').textContent()).toBe(String(after.trial.refused));
+    await section.getByRole("img", { name: /Requests admitted per day/ }).waitFor();
+    // The span is a labelled control, reached from the keyboard.
+    await section.getByLabel("Days").focus();
+    await page.keyboard.press("ArrowDown");
+    expect(await section.getByLabel("Days").inputValue()).toBe("30");
+    await row.waitFor();
+    await section.scrollIntoViewIfNeeded();
+    await screenshot(page, "console-gateway-activity", { fullPage: true });
     expectCleanPage(watched);
     await watched.close();
   });

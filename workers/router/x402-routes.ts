@@ -19,6 +19,8 @@ import { callerOf } from "../sessions/caller";
 import { resolveSessionId } from "../sessions/session-id";
 import { decodePaymentSignatureHeader } from "@x402/core/http";
 import { type TaskBilling, usdMicros } from "../rewards/task-billing";
+import { recordActivity } from "../activity/record-activity";
+import { x402Outcome } from "../activity/x402-activity";
 
 /** What a paid request was paid (its family's configured price, which the payment was verified against): its miners share a part of it. */
 const paidAs = (c: Context<AppEnv>, family: Exclude<X402Family, "ping">): TaskBilling => ({ kind: "paid", micros: usdMicros(loadConfig(c.env).x402.prices[family]) });
@@ -44,7 +46,8 @@ function verifiedPayer(c: Context<AppEnv>): string {
  * payment, as that payment's payer: the payer's address is the namespace of
  * its request ids, so a retry must pay again (its payment is verified, the
  * earlier task answers, and nothing is settled), and no other caller's id
- * answers a paid route.
+ * answers a paid route. What happened to the payment counts in the day's
+ * x402 activity.
  */
 async function x402Gate(c: Context<AppEnv>, next: Next) {
   const config = loadConfig(c.env);
@@ -55,10 +58,19 @@ async function x402Gate(c: Context<AppEnv>, next: Next) {
     middleware = x402Middleware(c.env, config);
     middlewares.set(c.env, middleware);
   }
-  return middleware(c, async () => {
+  const carriedPayment = c.req.header("PAYMENT-SIGNATURE") !== undefined;
+  let workRan = false;
+  const answer = await middleware(c, async () => {
+    workRan = true;
     c.set("caller", { kind: "x402", id: verifiedPayer(c) });
     await next();
   });
+  const res = answer ?? c.res;
+  const outcome = x402Outcome({ carriedPayment, workRan, status: res.status, paymentResponse: res.headers.get("PAYMENT-RESPONSE") });
+  if (outcome.admitted + outcome.refused + outcome.settled > 0) {
+    recordActivity(c, { channel: "x402", ...outcome, settled_micros: outcome.settled * usdMicros(config.x402.prices[family]) });
+  }
+  return answer;
 }
 
 const paid = { tags: ["x402"] };

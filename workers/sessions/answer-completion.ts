@@ -4,6 +4,7 @@ import type { AppEnv } from "../http/app-env";
 import { completionEvents, SSE_HEADERS, sseResponse } from "../http/sse";
 import type { CompletionRequest } from "../schemas/completion";
 import type { TaskBilling } from "../rewards/task-billing";
+import { recordActivity } from "../activity/record-activity";
 import type { Caller } from "./caller";
 import { streamCompletion, submitCompletion } from "./session-client";
 import { resolveSessionId } from "./session-id";
@@ -34,6 +35,10 @@ export async function answerCompletion(
     ...(payloadVersion ? { payload: { version: payloadVersion, origin: new URL(c.req.url).origin } } : {}),
   };
   const result = request.stream ? await streamCompletion(c.env, config, job) : await submitCompletion(c.env, config, job);
+  // Trial and x402 completions' tokens count in the day's activity; a live stream's are not known here.
+  if (!("stream" in result) && !result.replayed && (caller.kind === "trial" || caller.kind === "x402")) {
+    recordActivity(c, { channel: caller.kind, tokens: result.completion.usage.total_tokens });
+  }
   if ("stream" in result) return new Response(result.stream, { headers: { ...SSE_HEADERS, "x-task-id": String(result.taskId) } });
   // How many miners stand behind the answer, where no client can miss it (a live stream's closing chunk says it instead).
   const headers = { "x-task-id": String(result.completion.task_id), ...replayHeaders(result.replayed), "x-consensus": result.completion.consensus.status };

@@ -6,6 +6,7 @@ import { sessionClient } from "../sessions/session-client";
 import { quotaStub } from "../stubs";
 import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../http/errors";
+import { recordActivity } from "../activity/record-activity";
 
 export type TrialFamily = "completions" | "delegate" | "validate" | "factcheck";
 
@@ -39,6 +40,7 @@ export function trialSession(config: RouterConfig, requested: number | undefined
  * Counts a trial request against its client's window and the global daily
  * cap; over either, a 429 with `retry_after`. A request the router has
  * already answered (same client, same request_id) is not counted again.
+ * Either way the day's trial activity counts it (admitted or refused).
  */
 export async function admitTrial(c: Context<AppEnv>, family: TrialFamily, options: { replay: boolean }): Promise<string> {
   const config = loadConfig(c.env);
@@ -47,6 +49,7 @@ export async function admitTrial(c: Context<AppEnv>, family: TrialFamily, option
   if (options.replay) return identity;
   const limited = (d: QuotaDecision, what: string) => {
     if (d.ok) return;
+    recordActivity(c, { channel: "trial", refused: 1 });
     throw new ApiError(429, "trial_quota_exceeded", `trial quota exceeded (${what})`, { retry_after: d.retryAfterS }, { "Retry-After": String(d.retryAfterS) });
   };
   limited(
@@ -54,6 +57,7 @@ export async function admitTrial(c: Context<AppEnv>, family: TrialFamily, option
     `${config.trial.requestsPerWindow} per ${config.trial.windowS} s per client`,
   );
   limited(await quotaStub(c.env, "trial:global").consume([{ name: "trial-daily", limit: config.trial.dailyCap, windowS: 86_400, cost: 1 }]), "the trial's daily cap");
+  recordActivity(c, { channel: "trial", admitted: 1 });
   return identity;
 }
 

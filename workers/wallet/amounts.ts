@@ -10,6 +10,9 @@ const DECIMALS = 6;
 /** Micros as the wallet shows them (display only; storage stays integer). */
 export const toAmount = (micros: number) => micros / MICROS_PER_UNIT;
 
+/** Integer micros as exact decimal text with six places (1500 → "0.001500"), never through floating point. */
+export const microsText = (micros: number) => `${Math.floor(micros / MICROS_PER_UNIT)}.${String(micros % MICROS_PER_UNIT).padStart(DECIMALS, "0")}`;
+
 /** Integer micros from a decimal's text or a JSON number, or why not. */
 export function parseMicros(value: string | number): { micros: number } | { problem: string } {
   // A JSON number's shortest round-trip text is the decimal the client wrote (100.1 → "100.1");

@@ -3,6 +3,7 @@ import { api, query } from "../api";
 import type { Balance, CustomerCreateInput, CustomerEntry, IssuedKey, KeyPublic, UsageRecord } from "../types";
 import { useAction, useApi } from "../use-api";
 import { Alert, Empty, Loading, micros, when } from "../ui";
+import { Activity } from "./activity";
 
 const customerPath = (id: string) => `/v1/admin/customers/${encodeURIComponent(id)}`;
 
@@ -331,6 +332,7 @@ export function Gateway({ customerId }: { customerId: string | undefined }) {
     <>
       <h2>Gateway</h2>
       <CustomerList />
+      <Activity />
       <OpenOrCreate />
     </>
   );
