@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { admin, call, createSession, fetchWorker, minersFor, uniq } from "./helpers";
 import { TEST_ADMIN_KEY, TEST_ROUTER_KEY } from "./keys";
-import { flushReports } from "./report-flush";
+import { flushReports, freezeSessionAlarms } from "./report-flush";
 
 /**
  * GET /api/v1/admin/rewards: each miner's payout account, the stake
@@ -53,14 +53,7 @@ const storedRewards = (customerId: string, minerId: string) =>
   );
 
 describe("the admin's rewards report", () => {
-  beforeEach(() => {
-    // Frozen a day ahead: the session's alarm cannot fire on its own; the test runs it.
-    vi.useFakeTimers({ toFake: ["Date"] });
-    vi.setSystemTime(Date.now() + 24 * 60 * 60 * 1000);
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  freezeSessionAlarms();
 
   it("shows each miner's payout account, stake multiplier, rewards and slashes after rewarded tasks, exactly as stored", async () => {
     const { model, ids } = await minersFor(["fastA", "fastB", "wrong"]);

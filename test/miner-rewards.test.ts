@@ -3,9 +3,9 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { ExactEvmScheme } from "@x402/evm";
 import { wrapFetchWithPaymentFromConfig } from "@x402/fetch";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { admin, call, createSession, fetchWorker, minersFor, uniq, usageCharge, workerFetch } from "./helpers";
-import { flushReports } from "./report-flush";
+import { flushReports, freezeSessionAlarms } from "./report-flush";
 
 /** The defaults (workers/config/config.ts): micros per completion token, and the share of a billed task (basis points). */
 const PER_TOKEN = 1;
@@ -82,14 +82,7 @@ async function expectedRewards(sessionId: number, c: Completion, ids: Record<str
 }
 
 describe("miner rewards", () => {
-  beforeEach(() => {
-    // A day ahead, frozen: the session's alarm cannot fire on its own; the test runs it.
-    vi.useFakeTimers({ toFake: ["Date"] });
-    vi.setSystemTime(Date.now() + 24 * 60 * 60 * 1000);
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  freezeSessionAlarms();
 
   it("pays the agreeing miners per token of the chosen output, split with their roles, once per task, after the answer; the disagreeing one nothing", async () => {
     const { sessionId, ids, accounts } = await rewardedSession();

@@ -1,12 +1,12 @@
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { PendingReports } from "../durable-objects/session/pending-reports";
 import { sqlOf } from "../durable-objects/sqlite-object";
 import { MinerPublicSchema } from "../workers/schemas/miner";
 import { call, createSession, minersFor } from "./helpers";
-import { flushReports } from "./report-flush";
+import { flushReports, freezeSessionAlarms } from "./report-flush";
 
 /**
  * Issue 12: no global object on a task's path. A Session object picks miners
@@ -47,15 +47,7 @@ async function warmSession() {
 }
 
 describe("outcome reports reach the registry in batches", () => {
-  beforeEach(() => {
-    // A day ahead, frozen: the session's flush alarm (2 s after a report, by
-    // this clock) cannot fire on its own during the test; the test runs it.
-    vi.useFakeTimers({ toFake: ["Date"] });
-    vi.setSystemTime(Date.now() + 24 * 60 * 60 * 1000);
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  freezeSessionAlarms();
 
   it("makes no call to the registry on a task's path once the session is warm", async () => {
     const { sessionId, minerId } = await warmSession();
@@ -108,13 +100,7 @@ describe("outcome reports reach the registry in batches", () => {
 });
 
 describe("a session's snapshot of the miners", () => {
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ["Date"] });
-    vi.setSystemTime(Date.now() + 24 * 60 * 60 * 1000);
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  freezeSessionAlarms();
 
   it("avoids a miner that failed here without asking the registry again", async () => {
     const { model, ids } = await minersFor(["failing", "fastA"]);

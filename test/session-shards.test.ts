@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
+import { freezeSessionAlarms } from "./report-flush";
 import { z } from "zod";
 import { MAX_SHARDS } from "../workers/schemas/session";
 import { MinerPublicSchema } from "../workers/schemas/miner";
@@ -215,14 +216,7 @@ describe("a sharded session", () => {
 });
 
 describe("a sharded session's reports to the registry", () => {
-  beforeEach(() => {
-    // A day ahead, frozen: no shard's flush alarm fires on its own; the test runs them.
-    vi.useFakeTimers({ toFake: ["Date"] });
-    vi.setSystemTime(Date.now() + 24 * 60 * 60 * 1000);
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  freezeSessionAlarms();
 
   const pendingOn = (sessionId: number, shard: number) =>
     runInDurableObject(shardStub(sessionId, shard), (_instance, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending_reports").one().n);

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { selectMiners } from "../workers/miners/select-miners";
 import { admin, call, createSession, fetchWorker, minersFor, mulberry32, uniq, until } from "./helpers";
 import { TEST_ROUTER_KEY } from "./keys";
-import { flushReports } from "./report-flush";
+import { flushReports, freezeSessionAlarms } from "./report-flush";
 
 const registry = () => env.MINERS.get(env.MINERS.idFromName("registry"));
 const wallet = "/neuroshard/api/v1/wallet";
@@ -51,14 +51,7 @@ async function complete(sessionId: number, vars: Record<string, string> = {}) {
 }
 
 describe("slashing", () => {
-  beforeEach(() => {
-    // Frozen: the session's alarm cannot fire on its own; the test runs it.
-    vi.useFakeTimers({ toFake: ["Date"] });
-    vi.setSystemTime(Date.now() + 24 * 60 * 60 * 1000);
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  freezeSessionAlarms();
 
   it("takes the configured share of an outvoted miner's stake once per task, when on; the agreeing miners lose nothing", async () => {
     const { sessionId, accounts } = await outvotedSession();
