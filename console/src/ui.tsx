@@ -18,3 +18,23 @@ export const micros = (m: number) => `$${(m / 1_000_000).toFixed(6).replace(/0{1
 /** A Cortensor address or hash, shortened for a table; the whole value in the title. */
 export const Short = ({ value }: { value: string | null }) =>
   value ? <code title={value}>{value.length > 18 ? `${value.slice(0, 10)}…${value.slice(-6)}` : value}</code> : <span class="muted">—</span>;
+
+/** A column of a table's head: its label, and whether it holds numbers (right-aligned). */
+export type Column = string | { label: string; num: true };
+
+/** A table's head row, every cell a column header (`scope="col"`) for screen readers. */
+export const TableHead = ({ columns }: { columns: readonly Column[] }) => (
+  <thead>
+    <tr>
+      {columns.map((c) =>
+        typeof c === "string" ? (
+          <th scope="col">{c}</th>
+        ) : (
+          <th scope="col" class="num">
+            {c.label}
+          </th>
+        ),
+      )}
+    </tr>
+  </thead>
+);

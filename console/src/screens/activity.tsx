@@ -3,7 +3,7 @@ import type { ActivityDay, ActivityResponse } from "../../../workers/schemas/act
 import { api, query } from "../api";
 import { Chart } from "../chart";
 import { useApi } from "../use-api";
-import { Alert, Empty, Loading } from "../ui";
+import { Alert, Empty, Loading, TableHead } from "../ui";
 
 const SPANS = [7, 14, 30, 90] as const;
 const DAY_MS = 86_400_000;
@@ -78,35 +78,19 @@ export function Activity() {
           <div class="table-wrap">
             <table>
               <caption class="muted">Trial: admitted, refused by the quota, tokens. x402: payments admitted, refused (invalid or reused), settled, amount settled, tokens.</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Day</th>
-                  <th scope="col" class="num">
-                    Trial admitted
-                  </th>
-                  <th scope="col" class="num">
-                    Trial refused
-                  </th>
-                  <th scope="col" class="num">
-                    Trial tokens
-                  </th>
-                  <th scope="col" class="num">
-                    x402 admitted
-                  </th>
-                  <th scope="col" class="num">
-                    x402 refused
-                  </th>
-                  <th scope="col" class="num">
-                    x402 settled
-                  </th>
-                  <th scope="col" class="num">
-                    x402 amount
-                  </th>
-                  <th scope="col" class="num">
-                    x402 tokens
-                  </th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  "Day",
+                  { label: "Trial admitted", num: true },
+                  { label: "Trial refused", num: true },
+                  { label: "Trial tokens", num: true },
+                  { label: "x402 admitted", num: true },
+                  { label: "x402 refused", num: true },
+                  { label: "x402 settled", num: true },
+                  { label: "x402 amount", num: true },
+                  { label: "x402 tokens", num: true },
+                ]}
+              />
               <tbody>
                 {a.days.map((d) => (
                   <tr data-day={d.day}>

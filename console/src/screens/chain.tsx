@@ -1,7 +1,7 @@
 import { api, query } from "../api";
 import type { ChainStatus, NeuroShardProofs } from "../types";
 import { useApi } from "../use-api";
-import { Alert, Empty, Short, when } from "../ui";
+import { Alert, Empty, Short, when, TableHead } from "../ui";
 
 const STATUS_FIELDS: (keyof ChainStatus)[] = ["state", "status", "chain_id", "cursor", "head", "safe_head", "lag", "events", "undecodable_logs", "reorg_count", "failures"];
 
@@ -56,18 +56,7 @@ function Proofs() {
       {p && p.proofs.length > 0 ? (
         <div class="table-wrap">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Task</th>
-                <th scope="col">Decided</th>
-                <th scope="col">Status</th>
-                <th scope="col">Consensus</th>
-                <th scope="col" class="num">
-                  Agreed
-                </th>
-                <th scope="col">Answer hash</th>
-              </tr>
-            </thead>
+            <TableHead columns={["Task", "Decided", "Status", "Consensus", { label: "Agreed", num: true }, "Answer hash"]} />
             <tbody>
               {p.proofs.map((r) => (
                 <tr>

@@ -2,7 +2,7 @@ import { useState } from "hono/jsx/dom";
 import { api, query } from "../api";
 import type { Balance, CustomerCreateInput, CustomerEntry, IssuedKey, KeyPublic, UsageRecord } from "../types";
 import { useAction, useApi } from "../use-api";
-import { Alert, Empty, Loading, micros, when } from "../ui";
+import { Alert, Empty, Loading, micros, when, TableHead } from "../ui";
 import { Activity } from "./activity";
 
 const customerPath = (id: string) => `/v1/admin/customers/${encodeURIComponent(id)}`;
@@ -139,22 +139,7 @@ function Keys({ customerId }: { customerId: string }) {
       {list.length > 0 ? (
         <div class="table-wrap">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Prefix</th>
-                <th scope="col">Models</th>
-                <th scope="col" class="num">
-                  Req/min
-                </th>
-                <th scope="col" class="num">
-                  Spent
-                </th>
-                <th scope="col">Created</th>
-                <th scope="col">State</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
+            <TableHead columns={["Name", "Prefix", "Models", { label: "Req/min", num: true }, { label: "Spent", num: true }, "Created", "State", "Actions"]} />
             <tbody>
               {list.map((k) => (
                 <tr data-key={k.name}>
@@ -249,23 +234,7 @@ function Customer({ customerId }: { customerId: string }) {
             {days.length > 0 ? (
               <div class="table-wrap">
                 <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Day</th>
-                      <th scope="col" class="num">
-                        Requests
-                      </th>
-                      <th scope="col" class="num">
-                        Failed
-                      </th>
-                      <th scope="col" class="num">
-                        Tokens
-                      </th>
-                      <th scope="col" class="num">
-                        Cost
-                      </th>
-                    </tr>
-                  </thead>
+                  <TableHead columns={["Day", { label: "Requests", num: true }, { label: "Failed", num: true }, { label: "Tokens", num: true }, { label: "Cost", num: true }]} />
                   <tbody>
                     {days.map((d) => (
                       <tr>
@@ -298,14 +267,7 @@ function CustomerList() {
       {list.length > 0 ? (
         <div class="table-wrap">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Customer</th>
-                <th scope="col">Name</th>
-                <th scope="col">Billing</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
+            <TableHead columns={["Customer", "Name", "Billing", "Created"]} />
             <tbody>
               {list.map((c) => (
                 <tr data-customer={c.id}>

@@ -2,7 +2,7 @@ import { useState } from "hono/jsx/dom";
 import { api } from "../api";
 import type { MinerPublic, MinerRegisterInput, MinerUpdate } from "../types";
 import { useAction, useApi } from "../use-api";
-import { Alert, Empty, Health, Loading, Short, when } from "../ui";
+import { Alert, Empty, Health, Loading, Short, when, TableHead } from "../ui";
 
 const list = (s: FormDataEntryValue | null) =>
   String(s ?? "")
@@ -260,27 +260,19 @@ export function Miners() {
               {rows.filter((m) => m.healthy).length} healthy, {rows.filter((m) => !m.healthy).length} benched (a failed health probe benches a miner; the next good one brings it
               back)
             </caption>
-            <thead>
-              <tr>
-                <th scope="col">Miner</th>
-                <th scope="col">Health</th>
-                <th scope="col" class="num">
-                  Latency
-                </th>
-                <th scope="col" class="num">
-                  Reputation
-                </th>
-                <th scope="col" class="num">
-                  Load
-                </th>
-                <th scope="col" class="num">
-                  Agreed / disagreed / failed / timed out
-                </th>
-                <th scope="col">Protocol</th>
-                <th scope="col">Signing address</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                "Miner",
+                "Health",
+                { label: "Latency", num: true },
+                { label: "Reputation", num: true },
+                { label: "Load", num: true },
+                { label: "Agreed / disagreed / failed / timed out", num: true },
+                "Protocol",
+                "Signing address",
+                "Actions",
+              ]}
+            />
             <tbody>
               {rows.map((m) => (
                 <MinerRow miner={m} onChanged={miners.reload} />

@@ -3,7 +3,7 @@ import { api, query } from "../api";
 import { Chart } from "../chart";
 import type { DeploymentMetrics, MetricsWindow } from "../types";
 import { useApi } from "../use-api";
-import { Alert, Empty, Loading } from "../ui";
+import { Alert, Empty, Loading, TableHead } from "../ui";
 
 /** The most frequent codes get a line each; the table below lists them all. */
 const ERROR_COLOURS = ["#b3261e", "#7a5a00", "#6750a4", "#006a6a"];
@@ -104,14 +104,7 @@ export function Overview() {
           {m.errors.length === 0 ? null : (
             <div class="table-wrap">
               <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Code</th>
-                    <th scope="col" class="num">
-                      Tasks
-                    </th>
-                  </tr>
-                </thead>
+                <TableHead columns={["Code", { label: "Tasks", num: true }]} />
                 <tbody>
                   {m.errors.map((e) => (
                     <tr>

@@ -2,7 +2,7 @@ import { useState } from "hono/jsx/dom";
 import { api } from "../api";
 import type { Conservation, MinerRewards, RewardsReport } from "../types";
 import { useAction, useApi } from "../use-api";
-import { Alert, Empty, Loading } from "../ui";
+import { Alert, Empty, Loading, TableHead } from "../ui";
 
 /**
  * An amount of the ledger's integer micros as a decimal of its currency,
@@ -83,17 +83,7 @@ function MinersRewards({ report }: { report: RewardsReport }) {
         <div class="table-wrap">
           <table>
             <caption class="muted">Figures of each miner's current payout account.</caption>
-            <thead>
-              <tr>
-                <th scope="col">Miner</th>
-                <th scope="col">Payout account</th>
-                <th scope="col" class="num">
-                  Stake multiplier
-                </th>
-                <th scope="col">Rewards</th>
-                <th scope="col">Slashes</th>
-              </tr>
-            </thead>
+            <TableHead columns={["Miner", "Payout account", { label: "Stake multiplier", num: true }, "Rewards", "Slashes"]} />
             <tbody>
               {miners.map((m) => (
                 <tr data-reward-miner={m.miner_id}>

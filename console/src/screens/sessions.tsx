@@ -1,7 +1,7 @@
 import { api, query } from "../api";
 import type { Session, TaskSummary } from "../types";
 import { useApi } from "../use-api";
-import { Alert, Empty, Loading, when } from "../ui";
+import { Alert, Empty, Loading, when, TableHead } from "../ui";
 
 type SessionListItem = { source: "edge"; id: number; name: string; model: string; redundancy: number; mode: string; active: boolean } | { source: "chain"; id: number };
 
@@ -20,18 +20,7 @@ function SessionList() {
       {edge.length > 0 ? (
         <div class="table-wrap">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Session</th>
-                <th scope="col">Name</th>
-                <th scope="col">Model</th>
-                <th scope="col" class="num">
-                  Redundancy
-                </th>
-                <th scope="col">Mode</th>
-                <th scope="col">Active</th>
-              </tr>
-            </thead>
+            <TableHead columns={["Session", "Name", "Model", { label: "Redundancy", num: true }, "Mode", "Active"]} />
             <tbody>
               {edge.map((s) => (
                 <tr>
@@ -107,18 +96,7 @@ function SessionDetail({ sessionId }: { sessionId: number }) {
         {tasks.data && tasks.data.tasks.length > 0 ? (
           <div class="table-wrap">
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">Task</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Kind</th>
-                  <th scope="col" class="num">
-                    Redundancy
-                  </th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Request id</th>
-                </tr>
-              </thead>
+              <TableHead columns={["Task", "Status", "Kind", { label: "Redundancy", num: true }, "Created", "Request id"]} />
               <tbody>
                 {tasks.data.tasks.map((t) => (
                   <tr data-task={t.task_id}>

@@ -1,7 +1,7 @@
 import { api } from "../api";
 import type { Assignment, TaskDetail } from "../types";
 import { useApi } from "../use-api";
-import { Alert, Empty, Loading, Short, when } from "../ui";
+import { Alert, Empty, Loading, Short, when, TableHead } from "../ui";
 
 type Consensus = { status?: string };
 
@@ -82,21 +82,7 @@ function Assignments({ task }: { task: TaskDetail }) {
   return (
     <div class="table-wrap">
       <table>
-        <thead>
-          <tr>
-            <th scope="col">Miner</th>
-            <th scope="col">Status</th>
-            <th scope="col">Assigned</th>
-            <th scope="col">Acked</th>
-            <th scope="col">Precommitted</th>
-            <th scope="col">Committed</th>
-            <th scope="col">Precommit hash</th>
-            <th scope="col" class="num">
-              Similarity
-            </th>
-            <th scope="col">Agreement</th>
-          </tr>
-        </thead>
+        <TableHead columns={["Miner", "Status", "Assigned", "Acked", "Precommitted", "Committed", "Precommit hash", { label: "Similarity", num: true }, "Agreement"]} />
         <tbody>
           {task.assignments.map((a) => (
             <tr data-assignment={a.miner}>
