@@ -11,6 +11,7 @@ import { NeuroShardNodeReportSchema, NeuroShardTrainingReportSchema } from "../w
 import type { CustomerEntry } from "../workers/gateway/schemas";
 import { readRunTimeSettings, RUN_TIME_SETTINGS_MIGRATION, type RunTimeSettings, writeRunTimeSettings } from "./run-time-settings";
 import { SqliteObject } from "./sqlite-object";
+import { sixAtATime } from "../workers/net/six-at-a-time";
 import { ACTIVITY_DAYS_MIGRATION, addActivity, readActivity } from "./activity-days";
 import type { ActivityCounts } from "../workers/schemas/activity";
 
@@ -332,18 +333,13 @@ export class MinerRegistry extends SqliteObject {
   async refreshStakes(accounts?: readonly string[]): Promise<Record<string, number>> {
     const names = accounts ?? this.sql<{ account: string }>`SELECT DISTINCT payout_account AS account FROM miners WHERE payout_account IS NOT NULL`.map((r) => r.account);
     const now = Date.now();
-    // Six at a time: the platform's limit on open outgoing connections.
-    for (let i = 0; i < names.length; i += 6) {
-      await Promise.all(
-        names.slice(i, i + 6).map(async (account) => {
-          try {
-            this.setStakeMultiplier(account, await ledgerStub(this.env, account).stakeMultiplier(now));
-          } catch (err) {
-            console.error(`reading the stake multiplier of ${account} failed; kept`, err);
-          }
-        }),
-      );
-    }
+    await sixAtATime(names, async (account) => {
+      try {
+        this.setStakeMultiplier(account, await ledgerStub(this.env, account).stakeMultiplier(now));
+      } catch (err) {
+        console.error(`reading the stake multiplier of ${account} failed; kept`, err);
+      }
+    });
     const read: Record<string, number> = {};
     for (const account of names) read[account] = this.sql<{ m: number }>`SELECT multiplier AS m FROM stake_multipliers WHERE account = ${account}`[0]?.m ?? 1;
     return read;
@@ -453,12 +449,7 @@ export class MinerRegistry extends SqliteObject {
   /** Probes every miner's `/v1/models` with its credential; the cron trigger calls this. */
   async checkHealth(timeoutMs = 5000): Promise<{ id: string; healthy: boolean; error: string | null }[]> {
     const rows = this.sql<MinerRow>`SELECT * FROM miners`;
-    // Six at a time: the platform's limit on open outgoing connections.
-    const results: { id: string; healthy: boolean; error: string | null }[] = [];
-    for (let i = 0; i < rows.length; i += 6) {
-      results.push(...(await Promise.all(rows.slice(i, i + 6).map((row) => this.probe(row, timeoutMs)))));
-    }
-    return results;
+    return sixAtATime(rows, (row) => this.probe(row, timeoutMs));
   }
 
   // Run-time settings (durable-objects/run-time-settings.ts): the deployment's vars an operator changed.

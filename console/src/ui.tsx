@@ -38,3 +38,17 @@ export const TableHead = ({ columns }: { columns: readonly Column[] }) => (
     </tr>
   </thead>
 );
+
+/** Some fields of a record as cards, each labelled by its name (`safe_head` → "safe head"); a missing value reads "—". */
+export function FieldCards<T extends object>({ of, fields }: { of: T; fields: readonly (keyof T & string)[] }) {
+  return (
+    <dl class="cards">
+      {fields.map((k) => (
+        <div class="card">
+          <dt class="label">{k.replace(/_/g, " ")}</dt>
+          <dd class="mono">{String(of[k] ?? "—")}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}

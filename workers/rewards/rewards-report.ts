@@ -2,10 +2,8 @@ import type { MinerEarnings } from "../../durable-objects/wallet/miner-earnings"
 import { loadConfig } from "../config/config";
 import type { Env } from "../env";
 import type { MinerRewards, RewardsReport } from "../schemas/rewards-report";
+import { sixAtATime } from "../net/six-at-a-time";
 import { ledgerStub, registryStub } from "../stubs";
-
-/** Ledgers asked at once (an invocation keeps at most six connections open). */
-const PARALLEL = 6;
 
 type Account = { exists: boolean; miners: MinerEarnings[] };
 type Tally = MinerRewards["rewards"];
@@ -25,11 +23,8 @@ export async function rewardsReport(env: Env): Promise<RewardsReport> {
   const payouts = await registryStub(env).payouts();
   const names = [...new Set(payouts.flatMap((p) => (p.payout_account ? [p.payout_account] : [])))];
   const accounts = new Map<string, Account>();
-  for (let i = 0; i < names.length; i += PARALLEL) {
-    const batch = names.slice(i, i + PARALLEL);
-    const read = await Promise.all(batch.map(async (name) => [name, await ledgerStub(env, name).minerEarnings()] as const));
-    for (const [name, a] of read) accounts.set(name, a);
-  }
+  const read = await sixAtATime(names, async (name) => [name, await ledgerStub(env, name).minerEarnings()] as const);
+  for (const [name, a] of read) accounts.set(name, a);
   const miners = payouts.map((p): MinerRewards => {
     const account = p.payout_account ? accounts.get(p.payout_account) : undefined;
     const e = account?.miners.find((m) => m.miner_id === p.miner_id);

@@ -2,10 +2,8 @@ import type { AccountFigures } from "../../durable-objects/wallet/figures";
 import { accountBalances } from "../../durable-objects/wallet/figures";
 import type { Env } from "../env";
 import type { Conservation } from "../schemas/conservation";
+import { sixAtATime } from "../net/six-at-a-time";
 import { ledgerStub, registryStub } from "../stubs";
-
-/** Accounts asked at once (an invocation keeps at most six connections open). */
-const PARALLEL = 6;
 
 type Totals = AccountFigures;
 const ZERO: Totals = { available: 0, staked: 0, pending: 0, credits: 0, rewards: 0, received: 0, charges: 0, sent: 0, fees: 0, slashed: 0, in_flight: 0 };
@@ -23,18 +21,15 @@ export async function conservation(env: Env): Promise<Conservation> {
   const totals = { ...ZERO };
   const unbalanced: string[] = [];
   const missing: string[] = [];
-  for (let i = 0; i < ids.length; i += PARALLEL) {
-    const batch = ids.slice(i, i + PARALLEL);
-    const figures = await Promise.all(batch.map((id) => ledgerStub(env, id).figures()));
-    figures.forEach((f, j) => {
-      if (!f) {
-        missing.push(batch[j] ?? "");
-        return;
-      }
-      if (!accountBalances(f)) unbalanced.push(f.customer_id);
-      for (const k of Object.keys(ZERO) as (keyof Totals)[]) totals[k] += f[k];
-    });
-  }
+  const figures = await sixAtATime(ids, (id) => ledgerStub(env, id).figures());
+  figures.forEach((f, j) => {
+    if (!f) {
+      missing.push(ids[j] ?? "");
+      return;
+    }
+    if (!accountBalances(f)) unbalanced.push(f.customer_id);
+    for (const k of Object.keys(ZERO) as (keyof Totals)[]) totals[k] += f[k];
+  });
   const held = totals.available + totals.staked + totals.pending + totals.in_flight + totals.fees + totals.slashed;
   const issued = totals.credits + totals.rewards - totals.charges;
   const transfersMatch = totals.sent - totals.in_flight === totals.received;

@@ -1,9 +1,21 @@
 import { api, query } from "../api";
 import type { ChainStatus, NeuroShardProofs } from "../types";
 import { useApi } from "../use-api";
-import { Alert, Empty, Short, when, TableHead } from "../ui";
+import { Alert, Empty, FieldCards, Short, TableHead, when } from "../ui";
 
-const STATUS_FIELDS: (keyof ChainStatus)[] = ["state", "status", "chain_id", "cursor", "head", "safe_head", "lag", "events", "undecodable_logs", "reorg_count", "failures"];
+const STATUS_FIELDS: (keyof ChainStatus & string)[] = [
+  "state",
+  "status",
+  "chain_id",
+  "cursor",
+  "head",
+  "safe_head",
+  "lag",
+  "events",
+  "undecodable_logs",
+  "reorg_count",
+  "failures",
+];
 
 function ChainIndex() {
   const status = useApi(() => api<ChainStatus>("GET", "/api/v1/chain/status"), [], 10_000);
@@ -15,14 +27,7 @@ function ChainIndex() {
       {s?.state === "unconfigured" ? <Empty>No chain index: CHAIN_RPC_URL is not set on this deployment.</Empty> : null}
       {s && s.state !== "unconfigured" ? (
         <>
-          <dl class="cards">
-            {STATUS_FIELDS.map((k) => (
-              <div class="card">
-                <dt class="label">{k.replace(/_/g, " ")}</dt>
-                <dd class="mono">{String(s[k] ?? "—")}</dd>
-              </div>
-            ))}
-          </dl>
+          <FieldCards of={s} fields={STATUS_FIELDS} />
           {s.problems.length > 0 ? <p role="alert">{s.problems.join("; ")}</p> : null}
           {s.stop_reason ? <p role="alert">Stopped: {s.stop_reason}</p> : null}
           {s.last_error ? (

@@ -1,7 +1,7 @@
 import { api, query } from "../api";
 import type { Session, TaskSummary } from "../types";
 import { useApi } from "../use-api";
-import { Alert, Empty, Loading, when, TableHead } from "../ui";
+import { Alert, Empty, FieldCards, Loading, TableHead, when } from "../ui";
 
 type SessionListItem = { source: "edge"; id: number; name: string; model: string; redundancy: number; mode: string; active: boolean } | { source: "chain"; id: number };
 
@@ -42,7 +42,7 @@ function SessionList() {
   );
 }
 
-const SETTINGS: (keyof Session)[] = [
+const SETTINGS: (keyof Session & string)[] = [
   "model",
   "redundancy",
   "min_nodes",
@@ -79,14 +79,7 @@ function SessionDetail({ sessionId }: { sessionId: number }) {
       {s ? (
         <section class="panel" aria-label="Settings">
           <h3>Settings</h3>
-          <dl class="cards">
-            {SETTINGS.map((k) => (
-              <div class="card">
-                <dt class="label">{k.replace(/_/g, " ")}</dt>
-                <dd class="mono">{String(s[k] ?? "—")}</dd>
-              </div>
-            ))}
-          </dl>
+          <FieldCards of={s} fields={SETTINGS} />
         </section>
       ) : null}
       <section class="panel" aria-labelledby="tasks-title" aria-live="polite">
