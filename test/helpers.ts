@@ -4,7 +4,7 @@ import { inject } from "vitest";
 // Imported here, not only reached through `exports`: the Worker's modules load
 // with the test file rather than inside whichever test calls it first.
 import worker from "../workers/index";
-import type { UsageInput } from "../durable-objects/ledger";
+import type { UsageInput } from "../durable-objects/ledger-schema";
 import type { FleetName } from "./setup/global-setup";
 import { TEST_ADMIN_KEY, TEST_ROUTER_KEY } from "./keys";
 import { privateKeyToAccount } from "viem/accounts";

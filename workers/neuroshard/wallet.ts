@@ -1,4 +1,5 @@
-import type { LedgerEntry, WalletState } from "../../durable-objects/ledger";
+import type { WalletState } from "../../durable-objects/ledger";
+import type { LedgerEntry } from "../../durable-objects/ledger-schema";
 import { DAY_MS, type StakeRow } from "../../durable-objects/wallet/stakes";
 import { loadConfig } from "../config/config";
 import type { Env } from "../env";
