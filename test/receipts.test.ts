@@ -238,7 +238,7 @@ describe("receipts", () => {
     // A field the receipt format does not have is refused: it would be outside what the router signed.
     expect(failing(await verifyReceipt({ ...receipt, note: "not signed" }))).toEqual(["format"]);
     // An output handed to the verifier is held to its precommit too.
-    expect(failing(await verifyReceipt(receipt, { outputs: { [right.slot]: `${right.output} ` } }))).toEqual([`output-hash:${right.slot}`]);
+    expect(failing(await verifyReceipt(receipt, { router: router.address, outputs: { [right.slot]: `${right.output} ` } }))).toEqual([`output-hash:${right.slot}`]);
   });
 
   it("of a private session carry hashes only, never text, and verify with the outputs given", async () => {

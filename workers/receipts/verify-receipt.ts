@@ -1,10 +1,11 @@
-import { isAddressEqual, recoverMessageAddress } from "viem";
+import { isAddress, isAddressEqual, recoverMessageAddress } from "viem";
 import { findAgreement } from "../consensus/agreement.ts";
 import { lexicalEmbeddingSource } from "../consensus/embedding.ts";
 import { sha256Hex } from "../crypto/sha256.ts";
 import { asSignature, isSignedBy } from "../miners/result-signature.ts";
 import { receiptMessage } from "./canonical.ts";
 import { type Receipt, ReceiptSchema } from "./receipt-schema.ts";
+import { parseStrictJson } from "./strict-json.ts";
 
 /** One check's verdict: passed, failed, or skipped (nothing to check it with), and why. */
 export type Check = { name: string; result: "pass" | "fail" | "skip"; detail: string };
@@ -13,7 +14,13 @@ export type Verification = { ok: boolean; checks: Check[] };
 export type VerifyOptions = {
   /** Output texts by slot (a private receipt's outputs, or to check against the receipt's own). */
   outputs?: Record<number, string>;
-  /** The router address the receipt must be signed by; unset: whichever address the receipt names. */
+  /**
+   * The router address the receipt must be signed by, from the router's
+   * published anchor (`/.well-known/cortensor-router.json`, `/api/v1/about`)
+   * or the operator. Unset, `router-signature` fails: a receipt checked only
+   * against the address inside it proves nothing (anyone can sign one naming
+   * their own key).
+   */
   router?: string;
   /** The answer the client received: it must be the chosen output. */
   answer?: string;
@@ -29,11 +36,20 @@ export type VerifyOptions = {
  * router's own code (`consensus/agreement.ts`). Each check is named, so a
  * tampered field fails exactly its check (and the router's signature, unless
  * the router itself signed the lie).
+ *
+ * `input` is the receipt's JSON text (read strictly: a key repeated anywhere
+ * fails `format`) or a value already parsed (whose repeated keys, if any,
+ * its parser dropped: pass the text where there is one).
  */
 export async function verifyReceipt(input: unknown, options: VerifyOptions = {}): Promise<Verification> {
   const checks: Check[] = [];
   const add = (name: string, result: Check["result"], detail: string) => checks.push({ name, result, detail });
-  const parsed = ReceiptSchema.safeParse(input);
+  const text = typeof input === "string" ? parseStrictJson(input) : { ok: true as const, value: input };
+  if (!text.ok) {
+    add("format", "fail", text.error);
+    return { ok: false, checks };
+  }
+  const parsed = ReceiptSchema.safeParse(text.value);
   if (!parsed.success) {
     add("format", "fail", parsed.error.issues.map((i) => `${i.path.join(".") || "receipt"}: ${i.message}`).join("; "));
     return { ok: false, checks };
@@ -56,10 +72,14 @@ async function checkRouter(receipt: Receipt, options: VerifyOptions, add: Add) {
   const signer = sig ? await recoverMessageAddress({ message: await receiptMessage(body), signature: sig }).catch(() => null) : null;
   if (!signer || !isAddressEqual(signer, receipt.router as `0x${string}`)) {
     add("router-signature", "fail", `not signed by the router it names (${receipt.router}): the receipt was changed after signing, or forged`);
-  } else if (options.router && !isAddressEqual(signer, options.router as `0x${string}`)) {
+  } else if (!options.router) {
+    add("router-signature", "fail", `signed by ${signer}, but no router address is pinned: pin the router's published signer (its /.well-known/cortensor-router.json)`);
+  } else if (!isAddress(options.router, { strict: false })) {
+    add("router-signature", "fail", `the pinned router ${JSON.stringify(options.router)} is not an address`);
+  } else if (!isAddressEqual(signer, options.router)) {
     add("router-signature", "fail", `signed by ${signer}, not by the expected router ${options.router}`);
   } else {
-    add("router-signature", "pass", `signed by ${signer}${options.router ? " (the expected router)" : ""}`);
+    add("router-signature", "pass", `signed by ${signer} (the pinned router)`);
   }
 }
 

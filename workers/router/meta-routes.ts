@@ -4,6 +4,7 @@ import { requireRouterKey } from "../auth/bearer";
 import { loadConfig } from "../config/config";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
+import { RouterAnchorSchema, ReceiptSignerSchema, receiptSignerOf, routerAnchorOf, WELL_KNOWN_PATH } from "../receipts/router-anchor";
 import { registryStub } from "../stubs";
 import { ROUTER_VERSION } from "../version";
 
@@ -15,6 +16,7 @@ const AboutSchema = z
     api_versions: z.array(z.string()),
     openapi: z.string(),
     docs: z.string(),
+    receipt_signer: ReceiptSignerSchema.describe("who signs this router's receipts: verify them against this address (also at /.well-known/cortensor-router.json)"),
   })
   .openapi("About");
 const InfoSchema = z
@@ -41,7 +43,39 @@ export const metaRoutes = openApiApp()
     c.json({ status: "ok" as const, time: new Date().toISOString() }, 200),
   )
   .openapi(createRoute({ method: "get", path: "/api/v1/about", tags: ["meta"], summary: "Discovery", responses: { 200: json(AboutSchema, "About this router") } }), (c) =>
-    c.json({ name: loadConfig(c.env).routerName, version: ROUTER_VERSION, api_versions: ["v1"], openapi: "/openapi.json", docs: "/docs" }, 200),
+    c.json(
+      {
+        name: loadConfig(c.env).routerName,
+        version: ROUTER_VERSION,
+        api_versions: ["v1"],
+        openapi: "/openapi.json",
+        docs: "/docs",
+        receipt_signer: receiptSignerOf(loadConfig(c.env).signerKey),
+      },
+      200,
+    ),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: WELL_KNOWN_PATH,
+      tags: ["meta"],
+      summary: "The receipts' trust anchor: the router's signer address, for a verifier to pin",
+      responses: { 200: json(RouterAnchorSchema, "The router's receipt signer") },
+    }),
+    (c) => {
+      const config = loadConfig(c.env);
+      return c.json(
+        routerAnchorOf({
+          name: config.routerName,
+          signerKey: config.signerKey,
+          chainId: config.chain.state === "configured" ? config.chain.target.chainId : null,
+          // The public base an operator configured, else the one this request came in on.
+          base: config.publicUrl ?? new URL(c.req.url).origin,
+        }),
+        200,
+      );
+    },
   )
   .openapi(
     createRoute({
