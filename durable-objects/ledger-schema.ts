@@ -63,6 +63,10 @@ export const LEDGER_MIGRATIONS = [
    ALTER TABLE rewards ADD COLUMN slot INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE rewards ADD COLUMN credited_at INTEGER;
    UPDATE rewards SET credited_at = at;`,
+  // A key's scopes (workers/gateway/key-scopes.ts). Keys issued before them keep completions and wallet
+  // reads and lose nothing else they could do safely: none may move money until an admin grants wallet:move
+  // (POST …/keys/{keyId}/rotate with scopes).
+  `ALTER TABLE keys ADD COLUMN scopes TEXT NOT NULL DEFAULT '["completions","wallet:read"]';`,
 ];
 
 export type KeyRow = {
@@ -78,6 +82,8 @@ export type KeyRow = {
   created_at: number;
   rotated_at: number | null;
   revoked_at: number | null;
+  /** JSON array of KeyScope. */
+  scopes: string;
 };
 export type CustomerRow = {
   customer_id: string;

@@ -2,7 +2,8 @@ import { z } from "zod";
 import type { Env } from "../workers/env";
 import { hashKey, keyPrefix, newCustomerKey } from "../workers/gateway/keys";
 import type { KeyState } from "../workers/gateway/key-state";
-import type { Balance, CustomerCreate, KeyIssue, KeyPublic, UsageRecord } from "../workers/gateway/schemas";
+import { parseStoredScopes } from "../workers/gateway/key-scopes";
+import type { Balance, CustomerCreate, KeyIssue, KeyPublic, KeyRotate, UsageRecord } from "../workers/gateway/schemas";
 import { type MinerReward, rewardKey } from "../workers/rewards/miner-rewards";
 import { ApiError, type ErrorDetails, type Failure } from "../workers/http/errors";
 import { ledgerStub, registryStub } from "../workers/stubs";
@@ -10,13 +11,14 @@ import { type CustomerRow, type KeyRow, LEDGER_MIGRATIONS, type LedgerEntry, typ
 import { onlyRow, SqliteObject } from "./sqlite-object";
 import { type AccountFigures, accountFigures } from "./wallet/figures";
 import { journal } from "./wallet/journal";
+import { chargeKeyMove, keyMoveRefused } from "./wallet/key-moves";
 import { type MinerEarnings, minerEarnings } from "./wallet/miner-earnings";
 import { type StakeRow, Stakes, unlockAt } from "./wallet/stakes";
 import { type IncomingTransfer, type TransferRow, Transfers } from "./wallet/transfers";
 
 /** A send as the wallet answers it; micros. */
 export type TransferView = { id: string; from: string; to: string; amount_micros: number; fee_micros: number; memo: string; created_at: number; delivered: boolean };
-export type SendInput = { to: string; amountMicros: number; feeMicros: number; memo: string; idempotencyKey: string | null };
+export type SendInput = { to: string; amountMicros: number; feeMicros: number; memo: string; idempotencyKey: string | null; keyId: string };
 /** An account's wallet: its three parts and its stake; micros. */
 export type WalletState = { customer_id: string; available_micros: number; staked_micros: number; pending_micros: number; stake: StakeRow | null };
 
@@ -70,6 +72,7 @@ export class LedgerObject extends SqliteObject {
       tokens_per_minute: r.tokens_per_minute,
       spend_limit_micros: r.spend_limit_micros,
       spent_micros: r.spent_micros,
+      scopes: parseStoredScopes(r.scopes),
       created_at: new Date(r.created_at).toISOString(),
       rotated_at: iso(r.rotated_at),
       revoked_at: iso(r.revoked_at),
@@ -193,7 +196,8 @@ export class LedgerObject extends SqliteObject {
    * fails, by this object's alarm until it lands (credited there once by the
    * transfer id). With an idempotency key, a send seen before answers that
    * send (`replayed`) and moves nothing; the same key with another request is
-   * a 409. A refused send keeps no key.
+   * a 409. A refused send keeps no key. The key it is made with must hold
+   * `wallet:move`, and amount and fee count against its spend limit (wallet/key-moves.ts).
    */
   async send(input: SendInput, now: number): Promise<{ ok: true; transfer: TransferView; replayed: boolean } | Failure> {
     const c = this.customerRow();
@@ -212,9 +216,12 @@ export class LedgerObject extends SqliteObject {
       const raced = seen();
       if (raced) return { row: raced, raced: true };
       this.stakes.releaseDue(now);
-      const available = this.customerRow()?.balance_micros ?? 0;
       const required = input.amountMicros + input.feeMicros;
+      const refused = keyMoveRefused(this.sql, input.keyId, required);
+      if (refused) return refused;
+      const available = this.customerRow()?.balance_micros ?? 0;
       if (required > available) return insufficient("insufficient_balance", required, available);
+      chargeKeyMove(this.sql, input.keyId, required);
       const id = `tx_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
       this.transfers.record({
         id,
@@ -289,12 +296,15 @@ export class LedgerObject extends SqliteObject {
    * Stakes `amountMicros` of the available balance for `durationDays` at
    * `multiplierBps` (the caller's tier for that duration). Staking again
    * adds to the stake and locks all of it anew from `now`, which may not
-   * end before the current unlock date (409 stake_locked).
+   * end before the current unlock date (409 stake_locked). The key must
+   * hold `wallet:move`; the amount counts against its spend limit.
    */
-  stake(input: { amountMicros: number; durationDays: number; multiplierBps: number }, now: number): { ok: true; stake: StakeRow; wallet: WalletState } | Failure {
+  stake(input: { amountMicros: number; durationDays: number; multiplierBps: number; keyId: string }, now: number): { ok: true; stake: StakeRow; wallet: WalletState } | Failure {
     const c = this.customerRow();
     if (!c) return noCustomer();
     const outcome = this.ctx.storage.transactionSync((): StakeRow | Failure => {
+      const refused = keyMoveRefused(this.sql, input.keyId, input.amountMicros);
+      if (refused) return refused;
       this.stakes.releaseDue(now);
       const current = this.stakes.current();
       if (current && unlockAt(now, input.durationDays) < current.unlock_at) {
@@ -305,6 +315,7 @@ export class LedgerObject extends SqliteObject {
       }
       const available = this.customerRow()?.balance_micros ?? 0;
       if (input.amountMicros > available) return insufficient("insufficient_balance", input.amountMicros, available);
+      chargeKeyMove(this.sql, input.keyId, input.amountMicros);
       return this.stakes.stake(input.amountMicros, input.durationDays, input.multiplierBps, now);
     });
     if ("ok" in outcome) return outcome;
@@ -317,9 +328,11 @@ export class LedgerObject extends SqliteObject {
    * date has passed (before it: 409 stake_locked); it returns to the
    * available balance `cooldownMs` later.
    */
-  unstake(input: { amountMicros: number; cooldownMs: number }, now: number): { ok: true; amount_micros: number; available_at: number } | Failure {
+  unstake(input: { amountMicros: number; cooldownMs: number; keyId: string }, now: number): { ok: true; amount_micros: number; available_at: number } | Failure {
     if (!this.customerRow()) return noCustomer();
     const outcome = this.ctx.storage.transactionSync((): { availableAt: number } | Failure => {
+      const refused = keyMoveRefused(this.sql, input.keyId, 0);
+      if (refused) return refused;
       this.stakes.releaseDue(now);
       const current = this.stakes.current();
       const staked = current?.amount_micros ?? 0;
@@ -423,9 +436,9 @@ export class LedgerObject extends SqliteObject {
     if (!c) return null;
     const key = options.secret ?? newCustomerKey(c.customer_id);
     const id = `key_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-    this.sql`INSERT INTO keys (id, key_hash, name, prefix, allowed_models, requests_per_minute, tokens_per_minute, spend_limit_micros, created_at)
+    this.sql`INSERT INTO keys (id, key_hash, name, prefix, allowed_models, requests_per_minute, tokens_per_minute, spend_limit_micros, scopes, created_at)
              VALUES (${id}, ${await hashKey(key)}, ${spec.name}, ${keyPrefix(key)}, ${JSON.stringify(spec.allowed_models)},
-                     ${spec.requests_per_minute}, ${spec.tokens_per_minute}, ${spec.spend_limit_micros}, ${Date.now()})`;
+                     ${spec.requests_per_minute}, ${spec.tokens_per_minute}, ${spec.spend_limit_micros}, ${JSON.stringify(spec.scopes)}, ${Date.now()})`;
     return { key, record: this.toPublic(this.keyRow(id), c.customer_id) };
   }
 
@@ -435,13 +448,14 @@ export class LedgerObject extends SqliteObject {
     return this.sql<KeyRow>`SELECT * FROM keys ORDER BY created_at`.map((r) => this.toPublic(r, c.customer_id));
   }
 
-  /** A new secret for the same key (limits and history kept); the old secret stops working at once. */
-  async rotateKey(keyId: string): Promise<{ key: string; record: KeyPublic } | null> {
+  /** A new secret for the same key (limits and history kept; scopes too, unless given); the old secret stops working at once. */
+  async rotateKey(keyId: string, change: KeyRotate = {}): Promise<{ key: string; record: KeyPublic } | null> {
     const c = this.customerRow();
     const row = this.sql<KeyRow>`SELECT * FROM keys WHERE id = ${keyId} AND revoked_at IS NULL`[0];
     if (!c || !row) return null;
     const key = newCustomerKey(c.customer_id);
-    this.sql`UPDATE keys SET key_hash = ${await hashKey(key)}, prefix = ${keyPrefix(key)}, rotated_at = ${Date.now()} WHERE id = ${keyId}`;
+    const scopes = change.scopes ? JSON.stringify(change.scopes) : row.scopes;
+    this.sql`UPDATE keys SET key_hash = ${await hashKey(key)}, prefix = ${keyPrefix(key)}, scopes = ${scopes}, rotated_at = ${Date.now()} WHERE id = ${keyId}`;
     return { key, record: this.toPublic(this.keyRow(keyId), c.customer_id) };
   }
 
@@ -473,6 +487,7 @@ export class LedgerObject extends SqliteObject {
         tokensPerMinute: row.tokens_per_minute,
         spendLimitMicros: row.spend_limit_micros,
         spentMicros: row.spent_micros,
+        scopes: parseStoredScopes(row.scopes),
       },
       customer: { billing: c.billing, balanceMicros: c.balance_micros },
     };

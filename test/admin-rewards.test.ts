@@ -18,7 +18,7 @@ const SLASHING = { MINER_SLASH_SHARE_BPS: "1000" };
 async function account(): Promise<{ id: string; key: string }> {
   const id = uniq("earner");
   expect((await admin("/v1/admin/customers", "POST", { id, name: id, balance_micros: 10_000_000 })).status).toBe(201);
-  const key = ((await (await admin(`/v1/admin/customers/${id}/keys`, "POST", {})).json()) as { key: string }).key;
+  const key = ((await (await admin(`/v1/admin/customers/${id}/keys`, "POST", { scopes: ["wallet:read", "wallet:move"] })).json()) as { key: string }).key;
   return { id, key };
 }
 

@@ -9,7 +9,7 @@ import { reportTokens } from "../workers/gateway/token-reports";
 
 const state = (version: number, spentMicros: number): KeyState => ({
   version,
-  key: { id: "key_1", customerId: "c1", allowedModels: ["*"], requestsPerMinute: 60, tokensPerMinute: 1000, spendLimitMicros: null, spentMicros },
+  key: { id: "key_1", customerId: "c1", allowedModels: ["*"], requestsPerMinute: 60, tokensPerMinute: 1000, spendLimitMicros: null, spentMicros, scopes: ["completions"] },
   customer: { billing: "prepaid", balanceMicros: 1000 - spentMicros },
 });
 const usage: ParkedUsage = {

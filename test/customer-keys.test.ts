@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { customerOfKey, keyPrefix, newCustomerKey } from "../workers/gateway/keys";
+import { KeyIssueSchema } from "../workers/gateway/schemas";
 
 describe("customer keys", () => {
   it("shows four characters of the secret in a prefix, even when the secret contains '_'", () => {
@@ -15,5 +16,14 @@ describe("customer keys", () => {
       const prefix = keyPrefix(key);
       expect(prefix).toBe(`${key.slice(0, "csk_acme_".length + 4)}…`);
     }
+  });
+});
+
+describe("customer keys' scopes", () => {
+  it("default to completions and wallet reads (no money moves), and are kept once each in a fixed order", () => {
+    expect(KeyIssueSchema.parse({}).scopes).toEqual(["completions", "wallet:read"]);
+    expect(KeyIssueSchema.parse({ scopes: ["wallet:move", "completions", "wallet:move"] }).scopes).toEqual(["completions", "wallet:move"]);
+    expect(KeyIssueSchema.safeParse({ scopes: [] }).success).toBe(false);
+    expect(KeyIssueSchema.safeParse({ scopes: ["admin"] }).success).toBe(false);
   });
 });

@@ -12,7 +12,7 @@ const wallet = "/neuroshard/api/v1/wallet";
 async function account(): Promise<{ id: string; key: string }> {
   const id = uniq("operator");
   expect((await admin("/v1/admin/customers", "POST", { id, name: id, balance_micros: 10_000_000 })).status).toBe(201);
-  const key = ((await (await admin(`/v1/admin/customers/${id}/keys`, "POST", {})).json()) as { key: string }).key;
+  const key = ((await (await admin(`/v1/admin/customers/${id}/keys`, "POST", { scopes: ["wallet:read", "wallet:move"] })).json()) as { key: string }).key;
   return { id, key };
 }
 

@@ -2,12 +2,15 @@ import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { LedgerObject } from "../durable-objects/ledger";
+import { LEDGER_MIGRATIONS } from "../durable-objects/ledger-schema";
 import type { Transfers } from "../durable-objects/wallet/transfers";
 import { admin, call, fetchWorker, mulberry32, uniq, usageCharge } from "./helpers";
 
 const BASE = "/neuroshard/api/v1/wallet";
 const DAY = 86_400_000;
 const UNIT = 1_000_000;
+/** A wallet key that may move money (a new key may not unless granted wallet:move). */
+const MOVER = ["completions", "wallet:read", "wallet:move"];
 
 const ledger = (customerId: string) => env.LEDGERS.get(env.LEDGERS.idFromName(`customer:${customerId}`));
 
@@ -15,17 +18,28 @@ type ErrorBody = { error: { code: string; message: string; details?: Record<stri
 type Balance = { address: string; currency: string; balances: { available: number; staked: number; pending: number; total: number }; staking: Record<string, unknown> | null };
 type Transactions = { transactions: { id: string; type: string; amount: number; timestamp: string; details: Record<string, unknown> }[]; total: number };
 
-/** A gateway customer (a wallet account) with `balance` micros and one key. */
+/** A gateway customer (a wallet account) with `balance` micros and one key that may move its money. */
 async function account(balance = 10 * UNIT): Promise<{ id: string; key: string }> {
   const id = uniq("w");
   const created = await admin("/v1/admin/customers", "POST", { id, name: id, balance_micros: balance });
   expect(created.status).toBe(201);
-  const issued = await admin(`/v1/admin/customers/${id}/keys`, "POST", {});
+  const issued = await admin(`/v1/admin/customers/${id}/keys`, "POST", { scopes: MOVER, requests_per_minute: 100_000 });
   expect(issued.status).toBe(201);
   return { id, key: ((await issued.json()) as { key: string }).key };
 }
 
-const post = (path: string, key: string, json: unknown, headers: Record<string, string> = {}) => call(`${BASE}${path}`, { method: "POST", key, json, headers });
+/** Wallet moves, under a move limit these tests do not reach (test/adversarial/economy/key-scopes.test.ts tests it). */
+const post = async (path: string, key: string, json: unknown, headers: Record<string, string> = {}) =>
+  (
+    await fetchWorker(
+      new Request(`http://router.test${BASE}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...headers },
+        body: JSON.stringify(json),
+      }),
+      { WALLET_MOVES_PER_MINUTE: "100000" },
+    )
+  ).response;
 const balanceOf = async (key: string) => (await (await call(`${BASE}/balance`, { key })).json()) as Balance;
 const transactionsOf = async (key: string, query = "limit=100") => (await (await call(`${BASE}/transactions?${query}`, { key })).json()) as Transactions;
 const conservation = async () => {
@@ -469,6 +483,10 @@ describe("wallet: the Ledger's migrations from schema 2", () => {
       for (const table of ["journal", "transfers_out", "stake", "unstakes"]) sql.exec(`DROP TABLE ${table}`);
       sql.exec("ALTER TABLE customer DROP COLUMN listed_at");
       for (const column of ["role", "slot", "credited_at"]) sql.exec(`ALTER TABLE rewards DROP COLUMN ${column}`);
+      sql.exec("ALTER TABLE keys DROP COLUMN scopes");
+      sql.exec(
+        "INSERT INTO keys (id, key_hash, name, prefix, allowed_models, requests_per_minute, tokens_per_minute, created_at) VALUES ('key_old', 'h', 'old', 'csk_old…', '[\"*\"]', 60, 1000, 1000)",
+      );
       sql.exec("UPDATE _schema SET version = 2");
       sql.exec("INSERT INTO customer (id, customer_id, name, billing, balance_micros, spent_micros, created_at) VALUES (1, ?, 'old', 'prepaid', 5000, 300, 1000)", id);
       sql.exec("INSERT INTO rewards (reward_key, session_id, task_id, miner_id, amount_micros, at) VALUES ('1:1:m', 1, 1, 'm', 200, 2000)");
@@ -481,7 +499,9 @@ describe("wallet: the Ledger's migrations from schema 2", () => {
     const figures = await stub.figures();
     expect(figures).toMatchObject({ available: 5000, credits: 5100, rewards: 200, charges: 300, staked: 0, pending: 0 });
     const version = await runInDurableObject(stub, (_instance, state) => state.storage.sql.exec<{ version: number }>("SELECT version FROM _schema").one().version);
-    expect(version).toBe(4);
+    expect(version).toBe(LEDGER_MIGRATIONS.length);
+    // A key issued before scopes keeps completions and wallet reads; it moves no money until granted wallet:move.
+    expect((await stub.listKeys())?.map((k) => [k.id, k.scopes])).toEqual([["key_old", ["completions", "wallet:read"]]]);
     // The reward schema 2 had counts as credited when it was earned.
     const reward = await runInDurableObject(stub, (_instance, state) => state.storage.sql.exec<{ credited_at: number }>("SELECT credited_at FROM rewards").one());
     expect(reward.credited_at).toBe(2000);

@@ -56,7 +56,7 @@ beforeAll(async () => {
   }
   expect((await adminCall("/v1/admin/customers", "POST", { id: ACCOUNT, name: "Miner payouts", balance_micros: 2_000_000 })).status).toBe(201);
   // The account's operator stakes 1.0 of it for 30 days with the account's own key: selection's multiplier 1.5 (the default tiers).
-  const key = (await adminCall(`/v1/admin/customers/${ACCOUNT}/keys`, "POST", { name: "operator" })).body["key"] as string;
+  const key = (await adminCall(`/v1/admin/customers/${ACCOUNT}/keys`, "POST", { name: "operator", scopes: ["wallet:read", "wallet:move"] })).body["key"] as string;
   expect((await adminCall("/neuroshard/api/v1/wallet/stake", "POST", { amount: 1, duration_days: 30 }, key)).status).toBe(200);
   const patched = await adminCall(`/api/v1/admin/miners/${PAID}`, "PATCH", { payout_account: ACCOUNT });
   expect(patched.status).toBe(200);

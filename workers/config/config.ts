@@ -311,6 +311,8 @@ const VarsShape = {
   WALLET_STAKE_MULTIPLIERS: json(StakeMultipliersSchema, '{"7": 1.1, "30": 1.5, "90": 2, "365": 3}'),
   WALLET_UNSTAKE_COOLDOWN_DAYS: parsed(z.coerce.number<string>().int().min(0).max(365).default(7)),
   WALLET_SEND_FEE_MICROS: parsed(z.coerce.number<string>().int().min(0).max(1_000_000_000).default(0)),
+  /** Wallet moves (send, stake, unstake) a customer key may make a minute, besides its requests_per_minute (which every wallet call counts against). */
+  WALLET_MOVES_PER_MINUTE: parsed(z.coerce.number<string>().int().min(1).max(100_000).default(10)),
   /** The currency the ledger's micros are millionths of, as the wallet and the node API name it. */
   LEDGER_CURRENCY: parsed(
     z
@@ -514,6 +516,7 @@ const ConfigSchema = z.looseObject(VarsShape).transform((e) => {
       stakeTiers: stakeTiersFrom(e.WALLET_STAKE_MULTIPLIERS),
       unstakeCooldownDays: e.WALLET_UNSTAKE_COOLDOWN_DAYS,
       sendFeeMicros: e.WALLET_SEND_FEE_MICROS,
+      movesPerMinute: e.WALLET_MOVES_PER_MINUTE,
     },
     /** The NeuroShard node surface (workers/neuroshard/). */
     neuroshard: { model: e.NEUROSHARD_MODEL },

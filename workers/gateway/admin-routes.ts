@@ -4,7 +4,7 @@ import { ApiError } from "../http/errors";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
 import { UsagePageSchema, UsageQuerySchema, usagePage } from "./usage-page";
-import { BalanceSchema, CustomerCreateSchema, CustomerEntrySchema, CustomerIdSchema, KeyIssueSchema, KeyPublicSchema } from "./schemas";
+import { BalanceSchema, CustomerCreateSchema, CustomerEntrySchema, CustomerIdSchema, KeyIssueSchema, KeyPublicSchema, KeyRotateSchema } from "./schemas";
 import { ledgerStub, registryStub } from "../stubs";
 import { forgetCustomer } from "./key-cache";
 
@@ -69,7 +69,7 @@ export const gatewayAdminRoutes = openApiApp()
     createRoute({
       method: "post",
       path: "/v1/admin/customers/{customerId}/keys",
-      summary: "Issues an API key: allowed model aliases, request and token rate limits, optional spend limit",
+      summary: "Issues an API key: allowed model aliases, request and token rate limits, optional spend limit, scopes (default: completions and wallet reads, no wallet moves)",
       ...admin,
       request: { params: CustomerParam, body: { content: { "application/json": { schema: KeyIssueSchema } }, required: true } },
       responses: { 201: json(IssuedSchema, "The key, shown once"), 400: errorResponses[400], 401: errorResponses[401], 404: errorResponses[404] },
@@ -101,14 +101,14 @@ export const gatewayAdminRoutes = openApiApp()
     createRoute({
       method: "post",
       path: "/v1/admin/customers/{customerId}/keys/{keyId}/rotate",
-      summary: "Gives a key a new secret; the old one stops working at once",
+      summary: "Gives a key a new secret, and new scopes if the body names them; the old secret stops working at once",
       ...admin,
-      request: { params: KeyParam },
-      responses: { 200: json(IssuedSchema, "The new key, shown once"), 401: errorResponses[401], 404: errorResponses[404] },
+      request: { params: KeyParam, body: { content: { "application/json": { schema: KeyRotateSchema } }, required: false } },
+      responses: { 200: json(IssuedSchema, "The new key, shown once"), 400: errorResponses[400], 401: errorResponses[401], 404: errorResponses[404] },
     }),
     async (c) => {
       const { customerId, keyId } = c.req.valid("param");
-      const rotated = await ledgerStub(c.env, customerId).rotateKey(keyId);
+      const rotated = await ledgerStub(c.env, customerId).rotateKey(keyId, c.req.valid("json"));
       if (!rotated) throw keyNotFound(keyId);
       forgetCustomer(customerId);
       return c.json({ ...rotated.record, key: rotated.key }, 200);

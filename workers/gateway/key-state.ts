@@ -1,4 +1,5 @@
 import { ApiError, type Failure } from "../http/errors";
+import { type KeyScope, missingScope } from "./key-scopes";
 
 /**
  * What the gateway needs to know of a key to admit a request: who it is,
@@ -16,19 +17,22 @@ export type KeyState = {
     tokensPerMinute: number;
     spendLimitMicros: number | null;
     spentMicros: number;
+    scopes: KeyScope[];
   };
   customer: { billing: "prepaid" | "postpaid"; balanceMicros: number };
 };
 
 /**
  * Whether a request for `model`, costing at most `estimateMicros`, may be
- * dispatched on this key: 403 model not allowed, 402 when the key's spend
+ * dispatched on this key: 403 without the `completions` scope or the model not allowed, 402 when the key's spend
  * limit or a prepaid balance would be exceeded. `pendingMicros` is what
  * requests already admitted but not yet billed may still cost; the Ledger
  * passes 0, an isolate its own reservations.
  */
 export function admissionVerdict(state: KeyState, request: { model: string; estimateMicros: number }, pendingMicros = 0): Failure | null {
   const { key, customer } = state;
+  const unscoped = missingScope(key.scopes, "completions");
+  if (unscoped) return unscoped;
   if (!key.allowedModels.includes("*") && !key.allowedModels.includes(request.model)) {
     return new ApiError(403, "model_not_allowed", `this key may not use model ${request.model}`, { allowed_models: key.allowedModels }).toFailure();
   }

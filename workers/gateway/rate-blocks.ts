@@ -1,4 +1,5 @@
 import type { BlockDecision } from "../../durable-objects/quota";
+import { ApiError } from "../http/errors";
 
 /**
  * Requests a key may still make from this isolate without asking its Quota
@@ -32,4 +33,15 @@ export function keepGranted(keyId: string, decision: Extract<BlockDecision, { ok
   // Blocks of the same window add up; a new window replaces what is left of the old one.
   if (h && h.endsAt === decision.windowEndsAt) h.left += decision.granted - 1;
   else held.set(keyId, { left: decision.granted - 1, endsAt: decision.windowEndsAt });
+}
+
+/** A key's rate limit refused by its Quota object: 429 naming the rule, with Retry-After. */
+export function rateLimited(decision: Extract<BlockDecision, { ok: false }>): ApiError {
+  return new ApiError(
+    429,
+    "rate_limited",
+    `rate limit reached (${decision.rule} per minute: ${decision.limit})`,
+    { retry_after: decision.retryAfterS, limit: decision.rule },
+    { "Retry-After": String(decision.retryAfterS) },
+  );
 }

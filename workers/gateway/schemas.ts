@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { DEFAULT_KEY_SCOPES, KeyScopeSchema, KeyScopesSchema } from "./key-scopes";
 
 export const CustomerIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "lowercase letters, digits and '-', at most 40");
 
@@ -25,10 +26,15 @@ export const KeyIssueSchema = z
     requests_per_minute: z.number().int().min(1).max(100_000).default(60),
     tokens_per_minute: z.number().int().min(1).max(100_000_000).default(200_000),
     spend_limit_micros: z.number().int().min(0).nullable().default(null),
+    scopes: KeyScopesSchema.default(DEFAULT_KEY_SCOPES),
   })
   .strict()
   .openapi("KeyIssue");
 export type KeyIssue = z.infer<typeof KeyIssueSchema>;
+
+/** A rotation may set the key's scopes anew; without them they are kept. */
+export const KeyRotateSchema = z.object({ scopes: KeyScopesSchema.optional() }).strict().openapi("KeyRotate");
+export type KeyRotate = z.infer<typeof KeyRotateSchema>;
 
 export const KeyPublicSchema = z
   .object({
@@ -40,7 +46,8 @@ export const KeyPublicSchema = z
     requests_per_minute: z.number().int(),
     tokens_per_minute: z.number().int(),
     spend_limit_micros: z.number().int().nullable(),
-    spent_micros: z.number().int(),
+    spent_micros: z.number().int().openapi({ description: "what the key has spent: usage billed, and the wallet's sends (with their fee) and stakes" }),
+    scopes: z.array(KeyScopeSchema),
     created_at: z.string(),
     rotated_at: z.string().nullable(),
     revoked_at: z.string().nullable(),

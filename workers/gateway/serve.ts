@@ -11,11 +11,12 @@ import { reportTokens } from "./token-reports";
 import { billAfterResponse } from "./usage-batches";
 import { type CachedKey, cachedKey, forgetKey, pendingMicros, release, rememberKey, reserve } from "./key-cache";
 import { admissionVerdict } from "./key-state";
+import { KEY_SCOPES } from "./key-scopes";
 import { sseEventTransform } from "../http/sse-transform";
 import { customerOfKey, DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY, hashKey } from "./keys";
 import { ledgerStub, quotaStub } from "../stubs";
 import type { BlockDecision } from "../../durable-objects/quota";
-import { blockSize, keepGranted, takeHeld } from "./rate-blocks";
+import { blockSize, keepGranted, rateLimited, takeHeld } from "./rate-blocks";
 import type { Caller } from "../sessions/caller";
 
 /** A completion as the gateway receives it, before it knows pool and session. */
@@ -79,15 +80,7 @@ async function admit(c: Context<AppEnv>, work: GatewayWork): Promise<Admitted> {
   }
   if (!decision.ok) {
     release(cached, reservation);
-    throw new ApiError(
-      429,
-      "rate_limited",
-      `rate limit reached (${decision.rule} per minute: ${decision.limit})`,
-      { retry_after: decision.retryAfterS, limit: decision.rule },
-      {
-        "Retry-After": String(decision.retryAfterS),
-      },
-    );
+    throw rateLimited(decision);
   }
   const requestId = work.request_id ?? `req_${crypto.randomUUID().replaceAll("-", "")}`;
   const { model: _model, ...rest } = work;
@@ -193,7 +186,11 @@ export async function keyAuthorization(c: Context<AppEnv>, key: { raw: string; c
   let result = await ledger.keyState(key.hash);
   if ("ok" in result && result.status === 401 && key.raw === DEV_CUSTOMER_KEY && loadConfig(c.env).environment !== "production") {
     await ledger.createCustomer({ id: DEV_CUSTOMER_ID, name: "local dev customer", billing: "prepaid", balance_micros: 100_000_000 });
-    await ledger.issueKey({ name: "dev", allowed_models: ["*"], requests_per_minute: 600, tokens_per_minute: 1_000_000, spend_limit_micros: null }, { secret: DEV_CUSTOMER_KEY });
+    // The documented dev key may do everything the seed's examples do, wallet moves included (never in production).
+    await ledger.issueKey(
+      { name: "dev", allowed_models: ["*"], requests_per_minute: 600, tokens_per_minute: 1_000_000, spend_limit_micros: null, scopes: [...KEY_SCOPES] },
+      { secret: DEV_CUSTOMER_KEY },
+    );
     result = await ledger.keyState(key.hash);
   }
   if ("ok" in result) {

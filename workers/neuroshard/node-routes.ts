@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAdminKey, requireRouterKey } from "../auth/bearer";
 import { loadConfig } from "../config/config";
-import { customerKeyOf, requireCustomerKey } from "../gateway/customer-auth";
+import { requireCustomerKey } from "../gateway/customer-auth";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { json } from "../http/responses";
 import { SSE_HEADERS } from "../http/sse";
@@ -43,6 +43,7 @@ import { nodeConfig, nodeHealth, nodeLayers, nodeMetrics, nodeNetwork, nodePeers
 import { trainingGlobal, trainingVerdict } from "./training";
 import { prometheusText } from "./prometheus";
 import { walletBalance, walletSend, walletStake, walletTransactions, walletUnstake } from "./wallet";
+import { walletAccess, walletKeyOf } from "./wallet-admission";
 
 /** The NeuroShard node HTTP API (shared/seeds/003) under its own base, its paths colliding with the router's. */
 export const NEUROSHARD_BASE = "/neuroshard/api/v1";
@@ -51,8 +52,12 @@ const TRAINING_BASE = "/neuroshard/api/training";
 const tags = ["neuroshard"];
 const nodeError = (description: string) => ({ content: { "application/json": { schema: NeuroShardErrorSchema } }, description });
 const routerKey = { security: bearerSecurity, middleware: [requireRouterKey()] };
+const SCOPE_MISSING = "SCOPE_MISSING: the key lacks the scope (`required_scope`) this call needs";
+const MOVES_LIMITED = "RATE_LIMITED: the key's requests_per_minute or WALLET_MOVES_PER_MINUTE (`retry_after`, header Retry-After)";
 /** The key is checked before the body is read. */
 const customerKey = { security: [{ customerKey: [] }], middleware: [requireCustomerKey()] };
+/** Wallet routes: the key, then its scope and rate limits (wallet-admission.ts), all before the body is read. */
+const walletKey = (kind: "read" | "move") => ({ security: [{ customerKey: [] }], middleware: [requireCustomerKey(), walletAccess(kind)] });
 
 export const neuroShardRoutes = openApiApp()
   .onError(neuroShardErrorHandler)
@@ -233,48 +238,52 @@ export const neuroShardRoutes = openApiApp()
       method: "get",
       path: `${NEUROSHARD_BASE}/wallet/balance`,
       tags,
-      summary: "The key's customer account as a wallet: available, staked, pending (cooling down), total, and its stake",
-      ...customerKey,
-      responses: { 200: json(WalletBalanceSchema, "Balance"), 401: nodeError("UNAUTHORIZED") },
+      summary: "The key's customer account as a wallet: available, staked, pending (cooling down), total, and its stake (scope wallet:read)",
+      ...walletKey("read"),
+      responses: { 200: json(WalletBalanceSchema, "Balance"), 401: nodeError("UNAUTHORIZED"), 403: nodeError(SCOPE_MISSING), 429: nodeError("RATE_LIMITED") },
     }),
-    async (c) => c.json(await walletBalance(c.env, customerKeyOf(c).customerId), 200),
+    async (c) => c.json(await walletBalance(c.env, walletKeyOf(c).customerId), 200),
   )
   .openapi(
     createRoute({
       method: "get",
       path: `${NEUROSHARD_BASE}/wallet/transactions`,
       tags,
-      summary: "The account's rewards, usage charges, credits, sends, receipts, stakes, unstakes, releases and slashes, newest first",
-      ...customerKey,
+      summary: "The account's rewards, usage charges, credits, sends, receipts, stakes, unstakes, releases and slashes, newest first (scope wallet:read)",
+      ...walletKey("read"),
       request: { query: WalletTransactionsQuerySchema },
       responses: {
         200: json(WalletTransactionsSchema, "Transactions"),
         400: nodeError("INVALID_REQUEST: `details.field` names the field"),
         401: nodeError("UNAUTHORIZED"),
+        403: nodeError(SCOPE_MISSING),
+        429: nodeError("RATE_LIMITED"),
       },
     }),
-    async (c) => c.json(await walletTransactions(c.env, customerKeyOf(c).customerId, c.req.valid("query")), 200),
+    async (c) => c.json(await walletTransactions(c.env, walletKeyOf(c).customerId, c.req.valid("query")), 200),
   )
   .openapi(
     createRoute({
       method: "post",
       path: `${NEUROSHARD_BASE}/wallet/send`,
       tags,
-      summary: "Sends to another account: debited here at once, credited there once; with Idempotency-Key, a retry moves nothing more",
-      ...customerKey,
+      summary: "Sends to another account: debited here at once, credited there once; with Idempotency-Key, a retry moves nothing more (scope wallet:move)",
+      ...walletKey("move"),
       request: { headers: IdempotencyKeyHeaderSchema, body: { content: { "application/json": { schema: WalletSendSchema } }, required: true } },
       responses: {
         200: json(WalletSentSchema, "Sent (`x-idempotent-replay: true` when the key was seen before)"),
         400: nodeError("INVALID_REQUEST: `details.field` names the field (`to` for the account itself)"),
         401: nodeError("UNAUTHORIZED"),
-        402: nodeError("INSUFFICIENT_BALANCE (`required`: amount and fee, `available`)"),
+        402: nodeError("INSUFFICIENT_BALANCE (`required`: amount and fee, `available`), or SPEND_LIMIT_REACHED: amount and fee would pass the key's spend limit"),
+        403: nodeError(SCOPE_MISSING),
         404: nodeError("ACCOUNT_NOT_FOUND: no such recipient; nothing moved"),
         409: nodeError("IDEMPOTENCY_CONFLICT: the key was used for another send"),
+        429: nodeError(MOVES_LIMITED),
       },
     }),
     async (c) => {
       const key = c.req.valid("header")["idempotency-key"] ?? null;
-      const { sent, replayed } = await walletSend(c.env, customerKeyOf(c).customerId, c.req.valid("json"), key);
+      const { sent, replayed } = await walletSend(c.env, walletKeyOf(c), c.req.valid("json"), key);
       return c.json(sent, 200, replayed ? { "x-idempotent-replay": "true" } : {});
     },
   )
@@ -283,34 +292,38 @@ export const neuroShardRoutes = openApiApp()
       method: "post",
       path: `${NEUROSHARD_BASE}/wallet/stake`,
       tags,
-      summary: "Stakes from the available balance, locked for duration_days at that duration's multiplier",
-      ...customerKey,
+      summary: "Stakes from the available balance, locked for duration_days at that duration's multiplier (scope wallet:move)",
+      ...walletKey("move"),
       request: { body: { content: { "application/json": { schema: WalletStakeSchema } }, required: true } },
       responses: {
         200: json(WalletStakedSchema, "Staked"),
         400: nodeError("INVALID_REQUEST: `details.field` names the field"),
         401: nodeError("UNAUTHORIZED"),
-        402: nodeError("INSUFFICIENT_BALANCE (`required`, `available`)"),
+        402: nodeError("INSUFFICIENT_BALANCE (`required`, `available`), or SPEND_LIMIT_REACHED: the amount would pass the key's spend limit"),
+        403: nodeError(SCOPE_MISSING),
         409: nodeError("STAKE_LOCKED: the new lock would end before the current unlock date"),
+        429: nodeError(MOVES_LIMITED),
       },
     }),
-    async (c) => c.json(await walletStake(c.env, customerKeyOf(c).customerId, c.req.valid("json")), 200),
+    async (c) => c.json(await walletStake(c.env, walletKeyOf(c), c.req.valid("json")), 200),
   )
   .openapi(
     createRoute({
       method: "post",
       path: `${NEUROSHARD_BASE}/wallet/unstake`,
       tags,
-      summary: "Unstakes after the unlock date: the amount is pending for the cooldown, then available",
-      ...customerKey,
+      summary: "Unstakes after the unlock date: the amount is pending for the cooldown, then available (scope wallet:move)",
+      ...walletKey("move"),
       request: { body: { content: { "application/json": { schema: WalletUnstakeSchema } }, required: true } },
       responses: {
         200: json(WalletUnstakedSchema, "Cooling down"),
         400: nodeError("INVALID_REQUEST: `details.field` names the field"),
         401: nodeError("UNAUTHORIZED"),
         402: nodeError("INSUFFICIENT_STAKE (`required`, `available`: what is staked)"),
+        403: nodeError(SCOPE_MISSING),
         409: nodeError("STAKE_LOCKED: before the unlock date (`unlock_date`)"),
+        429: nodeError(MOVES_LIMITED),
       },
     }),
-    async (c) => c.json(await walletUnstake(c.env, customerKeyOf(c).customerId, c.req.valid("json")), 200),
+    async (c) => c.json(await walletUnstake(c.env, walletKeyOf(c), c.req.valid("json")), 200),
   );

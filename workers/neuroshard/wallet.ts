@@ -59,11 +59,15 @@ export async function walletTransactions(env: Env, customerId: string, q: Wallet
   return { transactions: page.entries.map(toTransaction), total: page.total, limit: q.limit, offset: q.offset };
 }
 
+/** The account a wallet move is made from, and the key making it (its scope and spend limit are the Ledger's to check). */
+export type WalletKey = { customerId: string; keyId: string };
+
 /** Sends to another account: the sender's Ledger debits and delivers (see LedgerObject.send). */
-export async function walletSend(env: Env, from: string, body: WalletSend, idempotencyKey: string | null): Promise<{ sent: WalletSent; replayed: boolean }> {
+export async function walletSend(env: Env, by: WalletKey, body: WalletSend, idempotencyKey: string | null): Promise<{ sent: WalletSent; replayed: boolean }> {
+  const from = by.customerId;
   if (body.to === from) throw fieldError("to", "cannot send to the same account");
   const result = await ledgerStub(env, from).send(
-    { to: body.to, amountMicros: body.amount, feeMicros: loadConfig(env).wallet.sendFeeMicros, memo: body.memo, idempotencyKey },
+    { to: body.to, amountMicros: body.amount, feeMicros: loadConfig(env).wallet.sendFeeMicros, memo: body.memo, idempotencyKey, keyId: by.keyId },
     Date.now(),
   );
   if (!result.ok) throw ApiError.from(result);
@@ -84,11 +88,14 @@ export async function walletSend(env: Env, from: string, body: WalletSend, idemp
 }
 
 /** Stakes for a duration at its configured multiplier (WALLET_STAKE_MULTIPLIERS). */
-export async function walletStake(env: Env, customerId: string, body: WalletStake, now = Date.now()): Promise<WalletStaked> {
+export async function walletStake(env: Env, by: WalletKey, body: WalletStake, now = Date.now()): Promise<WalletStaked> {
   const tiers = loadConfig(env).wallet.stakeTiers;
   const tier = stakeTierFor(body.duration_days, tiers);
   if (!tier) throw fieldError("duration_days", `must be at least ${Math.min(...tiers.map((t) => t.days))} days`);
-  const result = await ledgerStub(env, customerId).stake({ amountMicros: body.amount, durationDays: body.duration_days, multiplierBps: tier.multiplierBps }, now);
+  const result = await ledgerStub(env, by.customerId).stake(
+    { amountMicros: body.amount, durationDays: body.duration_days, multiplierBps: tier.multiplierBps, keyId: by.keyId },
+    now,
+  );
   if (!result.ok) throw ApiError.from(result);
   const stake = staking(result.stake);
   if (!stake) throw new Error("a stake came back empty");
@@ -96,9 +103,9 @@ export async function walletStake(env: Env, customerId: string, body: WalletStak
 }
 
 /** Starts an unlocked stake's cooldown (WALLET_UNSTAKE_COOLDOWN_DAYS). */
-export async function walletUnstake(env: Env, customerId: string, body: WalletUnstake, now = Date.now()): Promise<WalletUnstaked> {
+export async function walletUnstake(env: Env, by: WalletKey, body: WalletUnstake, now = Date.now()): Promise<WalletUnstaked> {
   const cooldownDays = loadConfig(env).wallet.unstakeCooldownDays;
-  const result = await ledgerStub(env, customerId).unstake({ amountMicros: body.amount, cooldownMs: cooldownDays * DAY_MS }, now);
+  const result = await ledgerStub(env, by.customerId).unstake({ amountMicros: body.amount, cooldownMs: cooldownDays * DAY_MS, keyId: by.keyId }, now);
   if (!result.ok) throw ApiError.from(result);
   return { success: true, unstake: { amount: toAmount(result.amount_micros), cooldown_days: cooldownDays, available_date: day(result.available_at) } };
 }
