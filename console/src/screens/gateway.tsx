@@ -111,7 +111,9 @@ function Keys({ customerId }: { customerId: string }) {
     e.preventDefault();
     const f = new FormData(e.target as HTMLFormElement);
     const name = String(f.get("name") ?? "").trim() || "default";
-    const made = await action.run(() => api<IssuedKey>("POST", `${customerPath(customerId)}/keys`, { name }));
+    // Unticked: the API's default scopes (completions and wallet reads), which move no money.
+    const scopes: KeyPublic["scopes"] | undefined = f.get("move") ? ["completions", "wallet:read", "wallet:move"] : undefined;
+    const made = await action.run(() => api<IssuedKey>("POST", `${customerPath(customerId)}/keys`, { name, ...(scopes ? { scopes } : {}) }));
     if (made) {
       setIssued(made);
       (e.target as HTMLFormElement).reset();
@@ -139,13 +141,14 @@ function Keys({ customerId }: { customerId: string }) {
       {list.length > 0 ? (
         <div class="table-wrap">
           <table>
-            <TableHead columns={["Name", "Prefix", "Models", { label: "Req/min", num: true }, { label: "Spent", num: true }, "Created", "State", "Actions"]} />
+            <TableHead columns={["Name", "Prefix", "Models", "Scopes", { label: "Req/min", num: true }, { label: "Spent", num: true }, "Created", "State", "Actions"]} />
             <tbody>
               {list.map((k) => (
                 <tr data-key={k.name}>
                   <th scope="row">{k.name}</th>
                   <td class="mono">{k.prefix}…</td>
                   <td>{k.allowed_models.join(", ")}</td>
+                  <td>{k.scopes.join(", ")}</td>
                   <td class="num">{k.requests_per_minute}</td>
                   <td class="num">{micros(k.spent_micros)}</td>
                   <td>{when(k.created_at)}</td>
@@ -172,6 +175,9 @@ function Keys({ customerId }: { customerId: string }) {
         <label>
           New key's name
           <input name="name" placeholder="default" />
+        </label>
+        <label>
+          <input type="checkbox" name="move" /> May move money (send, stake: wallet:move)
         </label>
         <button class="primary" type="submit" disabled={action.busy}>
           Issue a key
