@@ -22,6 +22,16 @@ async function account(spec: Record<string, unknown>, balance = 10 * UNIT): Prom
 }
 
 const post = (path: string, key: string, json: unknown) => call(`${WALLET}${path}`, { method: "POST", key, json });
+/** A send under a configuration of the test's own (`vars`). */
+const sendUnder = (vars: Record<string, string>, key: string, to: string, amount: number) =>
+  fetchWorker(
+    new Request(`http://router.test${WALLET}/send`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ to, amount }),
+    }),
+    vars,
+  );
 const balanceOf = async (key: string) => ((await (await call(`${WALLET}/balance`, { key })).json()) as Balance).balances;
 const spentBy = async (customerId: string) => {
   const { keys } = (await (await admin(`/v1/admin/customers/${customerId}/keys`, "GET")).json()) as { keys: KeyRecord[] };
@@ -114,15 +124,7 @@ describe("keys' spend limits count wallet moves", () => {
   it("counts a granted key's sends (with their fee) and stakes against its spend limit: past it, refused and nothing moved", async () => {
     const other = await account({});
     const me = await account({ scopes: ["wallet:read", "wallet:move"], spend_limit_micros: 3 * UNIT });
-    const send = (amount: number) =>
-      fetchWorker(
-        new Request(`http://router.test${WALLET}/send`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${me.key}`, "content-type": "application/json" },
-          body: JSON.stringify({ to: other.id, amount }),
-        }),
-        { WALLET_SEND_FEE_MICROS: "100000" },
-      );
+    const send = (amount: number) => sendUnder({ WALLET_SEND_FEE_MICROS: "100000" }, me.key, other.id, amount);
     expect((await (await send(1)).response.json()) as Record<string, unknown>).toMatchObject({ amount: 1, fee: 0.1 });
     expect((await post("/stake", me.key, { amount: 1.5, duration_days: 30 })).status).toBe(200);
     expect(await spentBy(me.id)).toEqual([2_600_000]);
@@ -150,15 +152,7 @@ describe("wallet routes are rate-limited per key", () => {
   it("answers 429 with Retry-After past WALLET_MOVES_PER_MINUTE, and past the key's requests_per_minute for any wallet call; nothing moves", async () => {
     const other = await account({});
     const me = await account({ scopes: ["wallet:read", "wallet:move"], requests_per_minute: 100 });
-    const send = (amount: number) =>
-      fetchWorker(
-        new Request(`http://router.test${WALLET}/send`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${me.key}`, "content-type": "application/json" },
-          body: JSON.stringify({ to: other.id, amount }),
-        }),
-        { WALLET_MOVES_PER_MINUTE: "2" },
-      );
+    const send = (amount: number) => sendUnder({ WALLET_MOVES_PER_MINUTE: "2" }, me.key, other.id, amount);
     expect((await send(1)).response.status).toBe(200);
     expect((await send(1)).response.status).toBe(200);
     const limited = (await send(1)).response;
