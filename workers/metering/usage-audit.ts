@@ -1,0 +1,72 @@
+import type { MinerRequest } from "../schemas/completion";
+import type { Slot } from "../protocol/run-task";
+import { meteredPromptTokens, meteredTokens } from "./count-tokens";
+
+/** How many times the bound a report may reach before it is a lie, and the slack for a short text (an end-of-text token, a chat template's few). */
+export const MISREPORT_FACTOR = 2;
+export const COMPLETION_SLACK = 16;
+/** A chat template may wrap a short prompt in a default system prompt of a few dozen tokens. */
+export const PROMPT_SLACK = 64;
+
+/**
+ * Agreeing miners whose reports a report is compared with, at least: the
+ * lower median of two or more moves only with most of them, the coalition
+ * that could outvote the miner anyway; one peer alone could frame it.
+ */
+export const MIN_PEERS = 2;
+
+type Reported = { prompt_tokens: number; completion_tokens: number };
+
+const beyond = (reported: number, bound: number, slack: number) => reported > MISREPORT_FACTOR * bound + slack;
+
+/** The lower median of some figures (no averaging: a single huge figure cannot move it), null when there are none. */
+function lowerMedian(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? null;
+}
+
+/**
+ * Why a miner's reported usage is not believable, or null. Compared with
+ * the router's own count (`count-tokens.ts`: UTF-8 bytes, which no
+ * tokenizer's count exceeds) of the prompt it was sent and of the text it
+ * gave; and with what the other agreeing miners reported for the same
+ * answer (`peers`, their completion tokens): more than twice either, plus a
+ * slack, is a misreport. Reporting less is never a fault (usage is the
+ * router's count whatever a miner says).
+ */
+export function usageMisreport(request: Pick<MinerRequest, "prompt" | "messages">, text: string, reported: Reported, peers: readonly number[] = []): string | null {
+  const completionBound = meteredTokens(text);
+  if (beyond(reported.completion_tokens, completionBound, COMPLETION_SLACK)) {
+    return `reported ${reported.completion_tokens} completion tokens for a text of ${completionBound} bytes`;
+  }
+  const promptBound = meteredPromptTokens(request);
+  if (beyond(reported.prompt_tokens, promptBound, PROMPT_SLACK)) {
+    return `reported ${reported.prompt_tokens} prompt tokens for a prompt of ${promptBound} bytes`;
+  }
+  const median = peers.length >= MIN_PEERS ? lowerMedian(peers) : null;
+  if (median !== null && beyond(reported.completion_tokens, median, COMPLETION_SLACK)) {
+    return `reported ${reported.completion_tokens} completion tokens where the agreeing miners' median is ${median}`;
+  }
+  return null;
+}
+
+/**
+ * Judges every answered slot's reported usage (`Slot.usageMisreport`), the
+ * agreeing ones also against each other. It changes no agreement and no
+ * answer: a misreport is a fault of the miner (`ReputationReports`), and the
+ * usage billed is the router's count either way. `judge`: the slots to
+ * judge (a late result alone), against all of `slots`.
+ */
+export function auditUsage(request: Pick<MinerRequest, "prompt" | "messages">, slots: readonly Slot[], judge: readonly Slot[] = slots): void {
+  const agreedReports = new Map<number, number>();
+  for (const s of slots) {
+    if (s.state === "precommitted" && s.agreed && s.output?.usage) agreedReports.set(s.slot, s.output.usage.completion_tokens);
+  }
+  for (const s of judge) {
+    if (s.state !== "precommitted" || !s.output?.usage) continue;
+    const peers = s.agreed ? [...agreedReports].flatMap(([slot, n]) => (slot === s.slot ? [] : [n])) : [];
+    const misreport = usageMisreport(request, s.output.text, s.output.usage, peers);
+    if (misreport) s.usageMisreport = misreport;
+  }
+}
