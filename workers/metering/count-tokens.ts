@@ -1,5 +1,11 @@
 import type { MinerRequest } from "../schemas/completion";
 
+/** UTF-16 code units encoded at a time: the scratch buffer holds their worst case (3 bytes each), 48 KB reused by every count. */
+const CHUNK = 16_384;
+const scratch = new Uint8Array(CHUNK * 3);
+const encoder = new TextEncoder();
+const isHighSurrogate = (unit: number) => unit >= 0xd800 && unit <= 0xdbff;
+
 /**
  * The router's own token count of a text: its UTF-8 length in bytes.
  *
@@ -11,23 +17,19 @@ import type { MinerRequest } from "../schemas/completion";
  * for cl100k, 2.4 MB for o200k to the bundle, ~180 ms to load, and still
  * guess another model's count); see docs/architecture.md "Metering".
  *
- * Counted without allocating (no TextEncoder copy): one pass over the
- * UTF-16 code units. A lone surrogate counts as U+FFFD would be encoded (3).
+ * Measured with the runtime's native encoder into one scratch buffer, a chunk
+ * at a time (no copy of the text's size): about 7 µs for 16 KB (a JavaScript
+ * loop over the code units took 15 times that; `npm run bench`). A chunk
+ * never ends between the halves of a surrogate pair; a lone surrogate counts
+ * as the 3 bytes of the U+FFFD it is encoded as.
  */
 export function meteredTokens(text: string): number {
   let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit < 0x80) bytes += 1;
-    else if (unit < 0x800) bytes += 2;
-    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        // A surrogate pair: one code point of four bytes.
-        bytes += 4;
-        i++;
-      } else bytes += 3;
-    } else bytes += 3;
+  for (let start = 0; start < text.length; ) {
+    let end = Math.min(start + CHUNK, text.length);
+    if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end--;
+    bytes += encoder.encodeInto(text.slice(start, end), scratch).written;
+    start = end;
   }
   return bytes;
 }

@@ -1,6 +1,6 @@
 import type { MinerRequest } from "../schemas/completion";
 import type { Slot } from "../protocol/run-task";
-import { meteredPromptTokens, meteredTokens } from "./count-tokens";
+import { meteredPromptTokens, meteredTokens } from "./count-tokens.ts";
 
 /** How many times the bound a report may reach before it is a lie, and the slack for a short text (an end-of-text token, a chat template's few). */
 export const MISREPORT_FACTOR = 2;
@@ -26,6 +26,9 @@ function lowerMedian(values: readonly number[]): number | null {
   return sorted[Math.floor((sorted.length - 1) / 2)] ?? null;
 }
 
+/** The router's own counts a report is judged against: of the prompt sent, of the text the miner gave. */
+export type Bounds = { prompt: number; completion: number };
+
 /**
  * Why a miner's reported usage is not believable, or null. Compared with
  * the router's own count (`count-tokens.ts`: UTF-8 bytes, which no
@@ -35,14 +38,12 @@ function lowerMedian(values: readonly number[]): number | null {
  * slack, is a misreport. Reporting less is never a fault (usage is the
  * router's count whatever a miner says).
  */
-export function usageMisreport(request: Pick<MinerRequest, "prompt" | "messages">, text: string, reported: Reported, peers: readonly number[] = []): string | null {
-  const completionBound = meteredTokens(text);
-  if (beyond(reported.completion_tokens, completionBound, COMPLETION_SLACK)) {
-    return `reported ${reported.completion_tokens} completion tokens for a text of ${completionBound} bytes`;
+export function usageMisreport(bounds: Bounds, reported: Reported, peers: readonly number[] = []): string | null {
+  if (beyond(reported.completion_tokens, bounds.completion, COMPLETION_SLACK)) {
+    return `reported ${reported.completion_tokens} completion tokens for a text of ${bounds.completion} bytes`;
   }
-  const promptBound = meteredPromptTokens(request);
-  if (beyond(reported.prompt_tokens, promptBound, PROMPT_SLACK)) {
-    return `reported ${reported.prompt_tokens} prompt tokens for a prompt of ${promptBound} bytes`;
+  if (beyond(reported.prompt_tokens, bounds.prompt, PROMPT_SLACK)) {
+    return `reported ${reported.prompt_tokens} prompt tokens for a prompt of ${bounds.prompt} bytes`;
   }
   const median = peers.length >= MIN_PEERS ? lowerMedian(peers) : null;
   if (median !== null && beyond(reported.completion_tokens, median, COMPLETION_SLACK)) {
@@ -56,17 +57,29 @@ export function usageMisreport(request: Pick<MinerRequest, "prompt" | "messages"
  * agreeing ones also against each other. It changes no agreement and no
  * answer: a misreport is a fault of the miner (`ReputationReports`), and the
  * usage billed is the router's count either way. `judge`: the slots to
- * judge (a late result alone), against all of `slots`.
+ * judge (a late result alone), against all of `slots`. The prompt is counted
+ * once, and each distinct text once (agreeing miners mostly give the same).
  */
 export function auditUsage(request: Pick<MinerRequest, "prompt" | "messages">, slots: readonly Slot[], judge: readonly Slot[] = slots): void {
+  const reports = judge.filter((s) => s.state === "precommitted" && s.output?.usage);
+  if (reports.length === 0) return;
+  const prompt = meteredPromptTokens(request);
+  const counted: { text: string; bytes: number }[] = [];
+  const completionBound = (text: string) => {
+    const known = counted.find((c) => c.text === text);
+    if (known) return known.bytes;
+    const bytes = meteredTokens(text);
+    counted.push({ text, bytes });
+    return bytes;
+  };
   const agreedReports = new Map<number, number>();
   for (const s of slots) {
     if (s.state === "precommitted" && s.agreed && s.output?.usage) agreedReports.set(s.slot, s.output.usage.completion_tokens);
   }
-  for (const s of judge) {
-    if (s.state !== "precommitted" || !s.output?.usage) continue;
+  for (const s of reports) {
+    if (!s.output?.usage) continue;
     const peers = s.agreed ? [...agreedReports].flatMap(([slot, n]) => (slot === s.slot ? [] : [n])) : [];
-    const misreport = usageMisreport(request, s.output.text, s.output.usage, peers);
+    const misreport = usageMisreport({ prompt, completion: completionBound(s.output.text) }, s.output.usage, peers);
     if (misreport) s.usageMisreport = misreport;
   }
 }
