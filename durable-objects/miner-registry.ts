@@ -135,7 +135,8 @@ export type SessionSummary = { id: number; name: string; model: string; redundan
 export type MinerOutcomeReport = {
   minerId: string;
   /** `request_failed`: failed or timed out because of the request (`workers/miners/fault.ts`), not held against the miner. */
-  outcome: "agreed" | "disagreed" | "failed" | "timed_out" | "request_failed" | "cancelled";
+  /** `usage_misreported`: answered, but reported usage the router's count proves false (`workers/metering/usage-audit.ts`): scored and counted as a failure. */
+  outcome: "agreed" | "disagreed" | "failed" | "timed_out" | "request_failed" | "usage_misreported" | "cancelled";
   latencyMs: number | null;
 };
 
@@ -403,16 +404,18 @@ export class MinerRegistry extends SqliteObject {
         continue;
       }
       const latency = r.latencyMs === null ? row.latency_ms : row.latency_ms === null ? r.latencyMs : row.latency_ms * 0.8 + r.latencyMs * 0.2;
-      const failures = r.outcome === "failed" || r.outcome === "timed_out" ? row.consecutive_failures + 1 : 0;
+      // A usage misreport is dishonesty, not ill health: it costs reputation and counts as a failure, without asking for a probe.
+      const misreported = r.outcome === "usage_misreported";
+      const failures = r.outcome === "failed" || r.outcome === "timed_out" ? row.consecutive_failures + 1 : misreported ? row.consecutive_failures : 0;
       this.sql`UPDATE miners SET
-                 reputation = ${nextReputation(row.reputation, r.outcome)},
+                 reputation = ${nextReputation(row.reputation, r.outcome === "usage_misreported" ? "failed" : r.outcome)},
                  latency_ms = ${latency},
                  agreed = agreed + ${r.outcome === "agreed" ? 1 : 0},
                  disagreed = disagreed + ${r.outcome === "disagreed" ? 1 : 0},
-                 failed = failed + ${r.outcome === "failed" ? 1 : 0},
+                 failed = failed + ${r.outcome === "failed" || misreported ? 1 : 0},
                  timed_out = timed_out + ${r.outcome === "timed_out" ? 1 : 0},
                  consecutive_failures = ${failures},
-                 last_error = ${failures > 0 ? `dispatch ${r.outcome}` : row.last_error},
+                 last_error = ${misreported ? "usage misreported" : failures > 0 ? `dispatch ${r.outcome}` : row.last_error},
                  updated_at = ${now}
                WHERE id = ${r.minerId}`;
       if (failures >= FAULTS_BEFORE_PROBE) suspects.add(r.minerId);

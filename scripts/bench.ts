@@ -21,7 +21,8 @@
  * BENCH_PORTKEY_VERSION (1.15.2), BENCH_SKIP_BUILD=1 (use dist/ as it is),
  * BENCH_ONLY=shards (only the sharded-session series, on Miniflare), BENCH_ONLY=signing (only the
  * CPU of signed results and receipts, then tasks with signatures off and required at r=1 and r=3 on
- * Miniflare, port BENCH_PORT + 4: scripts/bench/signing.ts).
+ * Miniflare, port BENCH_PORT + 4: scripts/bench/signing.ts), BENCH_ONLY=metering (only the CPU per task of
+ * the router's own usage count and the audit of miners' reported usage: scripts/bench/metering.ts).
  */
 import { rmSync } from "node:fs";
 import { startDevMiner } from "../tools/dev-miner/server.ts";
@@ -36,6 +37,7 @@ import { provision } from "./provision.ts";
 import { issueBenchKey, prompt, viaGateway, viaRouter } from "./bench/clients.ts";
 import { type Busiest, busiest, objectCounts } from "./bench/object-traffic.ts";
 import { printSigningBench, printSigningCosts } from "./bench/signing.ts";
+import { printMeteringCosts } from "./bench/metering.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const SEQUENTIAL = env("BENCH_REQUESTS", 200);
@@ -52,7 +54,13 @@ const SCALING_SESSIONS = [11, 12, 13, 14, 15, 16, 17, 18];
 const SHARD_COUNTS = [1, 2, 4, 8];
 const shardedSession = (n: number) => 20 + n;
 const ONLY = process.env["BENCH_ONLY"];
-if (ONLY !== undefined && ONLY !== "shards" && ONLY !== "signing") throw new Error(`BENCH_ONLY=${ONLY}: the subsets are "shards" and "signing"`);
+if (ONLY !== undefined && ONLY !== "shards" && ONLY !== "signing" && ONLY !== "metering") {
+  throw new Error(`BENCH_ONLY=${ONLY}: the subsets are "shards", "signing" and "metering"`);
+}
+if (ONLY === "metering") {
+  printMeteringCosts();
+  process.exit(0);
+}
 if (ONLY === "signing") {
   await printSigningBench({ port: PORT + 4, requests: Math.min(SEQUENTIAL, 100), rounds: ROUNDS, skipBuild: process.env["BENCH_SKIP_BUILD"] === "1" });
   process.exit(0);
@@ -446,7 +454,8 @@ try {
     for (const t of ttft) if (t.first_failure) console.log(`  first failure, ${t.name}: ${t.first_failure}`);
     for (const n of notes) console.log(`  note: ${n}`);
     const signing = await printSigningCosts();
-    console.log(`\n${JSON.stringify({ ...summary, signing })}`);
+    const metering = printMeteringCosts();
+    console.log(`\n${JSON.stringify({ ...summary, signing, metering })}`);
   }
 } finally {
   await stopAll();

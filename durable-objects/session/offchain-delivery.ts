@@ -1,6 +1,6 @@
 import { issueAssignmentToken, type AssignmentClaims } from "../../workers/auth/assignment-token";
 import { ApiError } from "../../workers/http/errors";
-import { callMiner, type CallMinerOptions, type MinerOutput } from "../../workers/miners/call-miner";
+import { callMiner, type CallMinerOptions, type MinerOutput, type ReportedUsage } from "../../workers/miners/call-miner";
 import type { MinerRequest } from "../../workers/schemas/completion";
 import type { MinerTarget } from "../../workers/schemas/miner";
 import type { SessionRef, TaskPayloads } from "./task-payloads";
@@ -64,8 +64,8 @@ export class OffchainDelivery {
     });
   }
 
-  /** An assigned miner's result: stored as a payload, then judged like any result. */
-  async deliver(session: SessionRef, claims: AssignmentClaims, text: string, signature?: string): Promise<{ urn: string; sha256: string }> {
+  /** An assigned miner's result: stored as a payload, then judged like any result (its reported usage, audited like any). */
+  async deliver(session: SessionRef, claims: AssignmentClaims, text: string, signature?: string, usage?: ReportedUsage): Promise<{ urn: string; sha256: string }> {
     const task = this.store.task(claims.t);
     if (!task?.payload_version) throw new ApiError(404, "task_not_found", `task ${claims.t} has no off-chain payloads`);
     const waiter = this.waiting.get(`${claims.t}:${claims.m}`);
@@ -73,7 +73,7 @@ export class OffchainDelivery {
     const slot = this.store.slotOf(claims.t, claims.m) ?? 0;
     const stored = await this.payloads.store(session, claims.t, task.payload_version, `result-${slot}`, text);
     this.store.setAssignmentResultUrn(claims.t, claims.m, stored.urn);
-    waiter({ text, finishReason: "stop", usage: null, ...(signature ? { signature } : {}) });
+    waiter({ text, finishReason: "stop", usage: usage ?? null, ...(signature ? { signature } : {}) });
     return { urn: stored.urn, sha256: stored.sha256 };
   }
 

@@ -3,7 +3,7 @@ import { consensusStatus, requiredAgreement, type ConsensusPolicy } from "../../
 import { ApiError } from "../../workers/http/errors";
 import { buildCompletion } from "../../workers/protocol/build-completion";
 import type { Slot, TaskOutcome } from "../../workers/protocol/run-task";
-import type { Consensus, CompletionResponse, MinerRecord } from "../../workers/schemas/completion";
+import type { Consensus, CompletionResponse, MinerRecord, MinerRequest } from "../../workers/schemas/completion";
 
 type Committed = Extract<TaskOutcome, { status: "committed" }>;
 type Unfinished = Exclude<TaskOutcome, Committed>;
@@ -36,6 +36,8 @@ export function completionOf(task: {
   requestId: string | null;
   model: string;
   kind: "completion" | "chat";
+  /** What the miners were sent: the usage is metered from it and the answer's text. */
+  request: MinerRequest;
   outcome: Committed;
   redundancy: number;
   threshold: number;
@@ -62,6 +64,7 @@ export function completionOf(task: {
     requestId: task.requestId,
     model: task.model,
     kind: task.kind,
+    request: task.request,
     winner: outcome.winner,
     consensus: consensusOf(outcome, task),
     miners,

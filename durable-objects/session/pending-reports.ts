@@ -11,7 +11,7 @@ const RETRY_MS = 5000;
 /** At most this many reports go in one batch (one RPC). */
 const MAX_BATCH = 500;
 
-const Outcome = z.enum(["agreed", "disagreed", "failed", "timed_out", "request_failed", "cancelled"]);
+const Outcome = z.enum(["agreed", "disagreed", "failed", "timed_out", "request_failed", "usage_misreported", "cancelled"]);
 type Row = { id: number; batch_id: string | null; miner_id: string; outcome: string; latency_ms: number | null; created_at: number };
 
 export type ReportBatch = { batchId: string; reports: MinerOutcomeReport[] };

@@ -41,6 +41,7 @@ export async function recordOutcome(
       requestId: task.requestId,
       model: session.config.model,
       kind: plan.request.kind,
+      request: plan.request,
       outcome,
       redundancy: plan.redundancy,
       threshold: deps.threshold,

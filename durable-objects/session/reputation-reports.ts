@@ -41,11 +41,13 @@ export class ReputationReports {
 /**
  * What a slot says about its miner. A failure the request caused (a 4xx for
  * this prompt, a deadline too short for the miner) is reported as such and
- * never counts against it; a call cancelled because the task was decided or
+ * never counts against it; a result whose reported usage the router could
+ * prove false (`metering/usage-audit.ts`) counts as a failure; a call cancelled because the task was decided or
  * ended says nothing at all.
  */
 function outcomeOf(s: Slot): MinerOutcomeReport["outcome"] {
-  if (s.state === "precommitted") return s.agreed ? "agreed" : "disagreed";
+  // A misreported usage is the miner's fault whatever its answer (which stands as judged).
+  if (s.state === "precommitted") return s.usageMisreport ? "usage_misreported" : s.agreed ? "agreed" : "disagreed";
   if (s.state === "failed" || s.state === "timed_out") return s.fault === "request" ? "request_failed" : s.state;
   return "cancelled";
 }

@@ -98,6 +98,8 @@ export const SESSION_MIGRATIONS = [
    ALTER TABLE pending_rewards ADD COLUMN role TEXT NOT NULL DEFAULT 'validator';
    ALTER TABLE pending_rewards ADD COLUMN slot INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE pending_rewards ADD COLUMN share_bps INTEGER NOT NULL DEFAULT 0;`,
+  // Why a miner's reported usage (kept in \`usage\`, for audit) was not believable: workers/metering/usage-audit.ts.
+  `ALTER TABLE assignments ADD COLUMN usage_misreport TEXT;`,
 ] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";
@@ -149,7 +151,10 @@ export type AssignmentRow = {
   latency_ms: number | null;
   precommit_hash: string | null;
   output: string | null;
+  /** The miner's own reported usage as JSON, kept for audit: what is billed is the router's count. */
   usage: string | null;
+  /** Why that report was not believable (a fault of the miner), or null. */
+  usage_misreport: string | null;
   agreed: number | null;
   similarity: number | null;
   late: number;

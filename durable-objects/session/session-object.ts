@@ -3,11 +3,12 @@ import { loadConfig } from "../../workers/config/config";
 import { embeddingSourceFor } from "../../workers/consensus/embedding";
 import type { Env } from "../../workers/env";
 import { ApiError, type Failure, toApiError } from "../../workers/http/errors";
-import { callMiner } from "../../workers/miners/call-miner";
+import { callMiner, type ReportedUsage } from "../../workers/miners/call-miner";
 import { MinerPool } from "../../workers/miners/miner-pool";
 import { signedCalls } from "../../workers/miners/signed-call";
 import { streamHead } from "../../workers/protocol/build-completion";
-import { runTask, type TaskRun } from "../../workers/protocol/run-task";
+import { runTask, type Slot, type TaskRun } from "../../workers/protocol/run-task";
+import { auditUsage } from "../../workers/metering/usage-audit";
 import { CompletionResponseSchema } from "../../workers/schemas/completion";
 import { type Session, type SessionConfig, SessionConfigSchema } from "../../workers/schemas/session";
 import { type Routing, relayout, STALE_ROUTING, type ShardLayout, ShardLayoutSchema, type ShardSnapshot, UNSHARDED } from "../../workers/sessions/shard-layout";
@@ -317,6 +318,8 @@ export class SessionObject extends SqliteObject {
     const embeddings = embeddingSourceFor(config.embedding);
     // The caller's configuration, run-time settings included (PATCH /neuroshard/api/v1/config); this object's vars otherwise.
     const threshold = input.threshold ?? config.similarityThreshold;
+    /** The task's slots once decided: a late result's usage is judged against the agreeing ones. */
+    let decidedSlots: readonly Slot[] = [];
     const run = runTask(
       {
         redundancy: plan.redundancy,
@@ -349,12 +352,19 @@ export class SessionObject extends SqliteObject {
             if (s.fault !== "request") this.pool.suspect(s.miner.id);
             recorder.timedOut(s);
           },
+          late: (s) => {
+            auditUsage(plan.request, decidedSlots, [s]);
+            recorder.late(s);
+          },
           ...(live ? { delta: live.delta } : {}),
         },
       },
     );
     const deps = { store: this.store, payloads: this.payloads, now: this.now, threshold, embedding: embeddings.name };
     const result = run.outcome.then(async (outcome) => {
+      decidedSlots = outcome.slots;
+      // Before anything is recorded or reported: a misreport is stored with its slot and is its miner's fault.
+      auditUsage(plan.request, outcome.slots);
       const receipt = this.receipts.snapshot(outcome, session.config.private);
       const recorded = await recordOutcome(deps, { taskId, session, plan, outcome, requestId, promptUrn, payloadVersion: input.payload?.version });
       // Queued in this storage turn, with the outcome; the registry gets them in a batch.
@@ -413,11 +423,11 @@ export class SessionObject extends SqliteObject {
   // --- off-chain miners ----------------------------------------------------
 
   /** An assigned miner's off-chain result: stored as a payload, then judged like any result. */
-  async deliverResult(claims: AssignmentClaims, text: string, signature?: string): Promise<{ ok: true; urn: string; sha256: string } | Failure> {
+  async deliverResult(claims: AssignmentClaims, text: string, signature?: string, usage?: ReportedUsage): Promise<{ ok: true; urn: string; sha256: string } | Failure> {
     const session = this.configured();
     if (!session) return failed(new ApiError(404, "task_not_found", `task ${claims.t} has no off-chain payloads`));
     try {
-      return { ok: true, ...(await this.offchain.deliver(this.ref(session), claims, text, signature)) };
+      return { ok: true, ...(await this.offchain.deliver(this.ref(session), claims, text, signature, usage)) };
     } catch (err) {
       return failed(err);
     }

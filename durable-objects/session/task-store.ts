@@ -151,7 +151,12 @@ export class TaskStore {
     const now = this.now();
     const answered = slots.filter((s) => s.state === "precommitted");
     for (const s of answered) {
-      this.unwritten.hold(taskId, { slot: s.slot, state: "committed", at: now, fields: { agreed: s.agreed ? 1 : 0, similarity: s.similarity ?? null } });
+      this.unwritten.hold(taskId, {
+        slot: s.slot,
+        state: "committed",
+        at: now,
+        fields: { agreed: s.agreed ? 1 : 0, similarity: s.similarity ?? null, usage_misreport: s.usageMisreport ?? null },
+      });
     }
     this.unwritten.hold(taskId, { slot: null, state: "committed", at: now });
     for (const s of answered) this.unwritten.hold(taskId, { slot: s.slot, state: "ended", at: now, fields: { ended_at: now }, silent: true });
@@ -179,7 +184,8 @@ export class TaskStore {
       this.writeHeld(taskId);
       for (const s of judged) {
         if (s.state !== "precommitted") continue;
-        this.sql`UPDATE assignments SET agreed = ${s.agreed ? 1 : 0}, similarity = ${s.similarity ?? null} WHERE task_id = ${taskId} AND slot = ${s.slot}`;
+        this.sql`UPDATE assignments SET agreed = ${s.agreed ? 1 : 0}, similarity = ${s.similarity ?? null}, usage_misreport = ${s.usageMisreport ?? null}
+                 WHERE task_id = ${taskId} AND slot = ${s.slot}`;
       }
       this.sql`UPDATE tasks SET error = ${JSON.stringify(error)} WHERE task_id = ${taskId}`;
       this.setStatus(taskId, status);
@@ -223,6 +229,7 @@ export class TaskStore {
       precommit_hash: s.hash ?? null,
       output: keepOutputs ? (s.output?.text ?? null) : null,
       usage: s.output?.usage ? JSON.stringify(s.output.usage) : null,
+      usage_misreport: s.usageMisreport ?? null,
       late: late ? 1 : 0,
     });
     return {
@@ -269,7 +276,7 @@ export class TaskStore {
                  acked_at = COALESCE(${f.acked_at ?? null}, acked_at), precommitted_at = COALESCE(${f.precommitted_at ?? null}, precommitted_at),
                  ended_at = COALESCE(${f.ended_at ?? null}, ended_at), latency_ms = COALESCE(${f.latency_ms ?? null}, latency_ms),
                  precommit_hash = COALESCE(${f.precommit_hash ?? null}, precommit_hash), output = COALESCE(${f.output ?? null}, output),
-                 usage = COALESCE(${f.usage ?? null}, usage), agreed = COALESCE(${f.agreed ?? null}, agreed),
+                 usage = COALESCE(${f.usage ?? null}, usage), usage_misreport = COALESCE(${f.usage_misreport ?? null}, usage_misreport), agreed = COALESCE(${f.agreed ?? null}, agreed),
                  similarity = COALESCE(${f.similarity ?? null}, similarity), late = COALESCE(${f.late ?? null}, late)
                WHERE task_id = ${taskId} AND slot = ${slot}`;
     }

@@ -1,6 +1,6 @@
 import type { MinerRequest } from "../../workers/schemas/completion";
 import { splitRequestId } from "../../workers/sessions/caller";
-import type { AssignmentView, TaskSummaryView } from "../../workers/schemas/task";
+import { type AssignmentView, ReportedUsageSchema, type TaskSummaryView } from "../../workers/schemas/task";
 import type { AssignmentRow, StoredError, TaskEventRow, TaskRow } from "./schema";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -41,7 +41,15 @@ export function assignmentView(a: AssignmentRow): AssignmentView {
     similarity: a.similarity,
     late: a.late === 1,
     error: a.error,
+    reported_usage: reportedUsage(a.usage),
+    usage_misreport: a.usage_misreport,
   };
+}
+
+/** The miner's own figures as stored (`task-store.ts`, from a checked report); anything else reads as none. */
+function reportedUsage(stored: string | null): AssignmentView["reported_usage"] {
+  const parsed = stored === null ? null : ReportedUsageSchema.safeParse(JSON.parse(stored));
+  return parsed?.success ? parsed.data : null;
 }
 
 /**

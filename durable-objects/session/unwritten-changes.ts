@@ -2,7 +2,7 @@ import type { AssignmentRow, TaskEventRow, TaskRow, TaskStatus } from "./schema"
 
 /** The assignment columns a held change may set; each is set at most once in a slot's life, so a later write never needs to clear one. */
 export type SlotFields = Partial<
-  Pick<AssignmentRow, "acked_at" | "precommitted_at" | "ended_at" | "latency_ms" | "precommit_hash" | "output" | "usage" | "agreed" | "similarity" | "late">
+  Pick<AssignmentRow, "acked_at" | "precommitted_at" | "ended_at" | "latency_ms" | "precommit_hash" | "output" | "usage" | "usage_misreport" | "agreed" | "similarity" | "late">
 >;
 
 /** One state change of a running task, held in memory: of the task itself (`slot` null) or of one assignment. */

@@ -49,6 +49,10 @@ const FLEET = {
   colludeA: { latencyMs: 20, wrongRate: 1, colludeGroup: "pair" },
   colludeB: { latencyMs: 25, wrongRate: 1, colludeGroup: "pair" },
   garbage: { latencyMs: 0, garbage: true },
+  // Inflators (test/adversarial/economy/inflating-miner.test.ts): honest answers, usage reported as 10^12 and as 2^53 tokens.
+  inflator: { latencyMs: 0, reportUsage: { prompt_tokens: 1e12, completion_tokens: 1e12 } },
+  inflator53: { latencyMs: 0, reportUsage: { prompt_tokens: 2 ** 53, completion_tokens: 2 ** 53 } },
+  nsInflator: { latencyMs: 0, protocol: "neuroshard", reportUsage: { prompt_tokens: 1e12, completion_tokens: 1e12 } },
   slowStream: { latencyMs: 0, streamChunkDelayMs: 1500 },
   huge: { latencyMs: 0, hugeBodyBytes: 3_000_000 },
   // Honest miners with a small context and a prompt that crashes them: what a client can make fail.

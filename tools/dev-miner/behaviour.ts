@@ -48,7 +48,21 @@ export type DevMinerBehaviour = {
   contextWords: number;
   /** How it signs results when it has a key (`--signer-key`): right, other-key, other-output or none. */
   signAs: SignAs;
+  /**
+   * Byzantine "inflator": answers honestly but reports this usage instead of
+   * its own count (non-stream, stream and off-chain answers alike); null =
+   * its honest count.
+   */
+  reportUsage: ReportedUsage | null;
 };
+
+export type ReportedUsage = { prompt_tokens: number; completion_tokens: number };
+
+/** The usage a dev miner reports: its honest count, or the behaviour's override. */
+export function usageToReport(behaviour: DevMinerBehaviour, honest: ReportedUsage) {
+  const u = behaviour.reportUsage ?? honest;
+  return { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens, total_tokens: u.prompt_tokens + u.completion_tokens };
+}
 
 export const DEFAULT_BEHAVIOUR: DevMinerBehaviour = {
   latencyMs: 0,
@@ -66,6 +80,7 @@ export const DEFAULT_BEHAVIOUR: DevMinerBehaviour = {
   poison: "",
   contextWords: 0,
   signAs: "right",
+  reportUsage: null,
 };
 
 export function mergeBehaviour(base: DevMinerBehaviour, patch: Record<string, unknown>): DevMinerBehaviour {
@@ -91,9 +106,18 @@ export function mergeBehaviour(base: DevMinerBehaviour, patch: Record<string, un
   if (typeof patch["colludeGroup"] === "string") next.colludeGroup = patch["colludeGroup"];
   if (typeof patch["poison"] === "string") next.poison = patch["poison"];
   if (SIGN_AS.includes(patch["signAs"] as SignAs)) next.signAs = patch["signAs"] as SignAs;
+  if ("reportUsage" in patch) next.reportUsage = reportUsageOf(patch["reportUsage"]);
   const verdicts = ["auto", "VALID", "INVALID", "NEEDS_SPEC", "RETRY", "malformed"] as const;
   if (verdicts.includes(patch["verdict"] as DevMinerBehaviour["verdict"])) next.verdict = patch["verdict"] as DevMinerBehaviour["verdict"];
   return next;
+}
+
+/** A `reportUsage` patch: two non-negative numbers (any size: it is a lie on purpose), or null for the honest count. */
+function reportUsageOf(v: unknown): ReportedUsage | null {
+  if (!v || typeof v !== "object") return null;
+  const { prompt_tokens, completion_tokens } = v as Record<string, unknown>;
+  const ok = (n: unknown): n is number => typeof n === "number" && Number.isFinite(n) && n >= 0;
+  return ok(prompt_tokens) && ok(completion_tokens) ? { prompt_tokens, completion_tokens } : null;
 }
 
 /** Decides per request, reproducibly for a given seed, whether to fail or answer wrongly. */

@@ -7,7 +7,7 @@
  */
 import type { Context, Hono } from "hono";
 import { NeuroShardInferenceRequestSchema } from "../../workers/schemas/neuroshard.ts";
-import type { DevMinerBehaviour } from "./behaviour.ts";
+import { type DevMinerBehaviour, usageToReport } from "./behaviour.ts";
 import { countTokens, generate } from "./model.ts";
 
 export type NeuroShardNodeOptions = {
@@ -123,7 +123,7 @@ export function mountNeuroShard(app: Hono, ctx: NeuroShardContext) {
     const generated = generate({ prompt: body.prompt, maxTokens: body.max_tokens, variant });
     const text = generated.text + (fate === "correct" ? b.appendText : "");
     const finishReason = generated.truncated ? "length" : "stop";
-    const usage = { prompt_tokens: countTokens(body.prompt), completion_tokens: countTokens(text), total_tokens: countTokens(body.prompt) + countTokens(text) };
+    const usage = usageToReport(b, { prompt_tokens: countTokens(body.prompt), completion_tokens: countTokens(text) });
     const id = `inf_${ctx.name}_${n}`;
 
     if (body.stream) {

@@ -8,7 +8,7 @@ import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { DEFAULT_BEHAVIOUR, faultDice, mergeBehaviour, type DevMinerBehaviour } from "./behaviour.ts";
+import { DEFAULT_BEHAVIOUR, faultDice, mergeBehaviour, type DevMinerBehaviour, usageToReport } from "./behaviour.ts";
 import { countTokens, embed, generate, jsonAnswer } from "./model.ts";
 import { mountNeuroShard, type NeuroShardNodeOptions } from "./neuroshard.ts";
 import { signResult } from "./sign.ts";
@@ -197,7 +197,7 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
     const truncated = generated.truncated;
     const text = pad(generated.text + (fate === "correct" ? current.appendText : ""), current.hugeBodyBytes);
     const finishReason = truncated ? "length" : "stop";
-    const usage = { prompt_tokens: countTokens(prompt), completion_tokens: countTokens(text), total_tokens: countTokens(prompt) + countTokens(text) };
+    const usage = usageToReport(current, { prompt_tokens: countTokens(prompt), completion_tokens: countTokens(text) });
     const signature = await signResult(options.signerKey, current.signAs, (h) => c.req.header(h), text);
     const id = `${chat ? "chatcmpl" : "cmpl"}-${name}-${stats.requests}`;
     const created = Math.floor(Date.now() / 1000);
@@ -290,6 +290,7 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
         session_id: offchain.session_id,
         task_id: offchain.task_id,
         result: text,
+        usage: usageToReport(behaviour, { prompt_tokens: countTokens(prompt), completion_tokens: countTokens(text) }),
         [SIGNATURE_FIELD]: await signResult(options.signerKey, behaviour.signAs, header, text),
       }),
     });

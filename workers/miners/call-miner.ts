@@ -11,7 +11,8 @@ import type { SignatureStatus } from "./signed-call";
 export type MinerOutput = {
   text: string;
   finishReason: string | null;
-  usage: { prompt_tokens: number; completion_tokens: number } | null;
+  /** The usage the miner reported: kept for audit (`metering/usage-audit.ts`), never billed (the router counts its own). */
+  usage: ReportedUsage | null;
   latencyMs: number;
   /** The miner's signature of this result, as it sent it (header, last streamed chunk, or off-chain delivery); checked by `signed-call.ts`. */
   signature?: string;
@@ -37,7 +38,19 @@ export type CallMinerOptions = {
   headers?: Record<string, string>;
 };
 
-const UsageSchema = z.object({ prompt_tokens: z.number().int().nonnegative(), completion_tokens: z.number().int().nonnegative() }).nullish();
+export type ReportedUsage = { prompt_tokens: number; completion_tokens: number };
+
+/** One reported figure as kept: a whole number within the safe range (a report beyond it reads as the largest safe figure: still a misreport, never a float that breaks sums). */
+const keptFigure = (n: number) => Math.min(Math.floor(n), Number.MAX_SAFE_INTEGER);
+
+/** A miner's reported figures as the router keeps them (`keptFigure`). */
+export const reportedUsage = (u: ReportedUsage): ReportedUsage => ({ prompt_tokens: keptFigure(u.prompt_tokens), completion_tokens: keptFigure(u.completion_tokens) });
+
+/** Any non-negative finite figure (zod's int() stops at 2^53: a lie that large must still be kept and judged). */
+export const ReportedFigure = z.number().nonnegative();
+
+/** Usage as a miner reports it; a malformed report reads as none, and the answer stands (usage is the router's count). */
+const UsageSchema = z.object({ prompt_tokens: ReportedFigure, completion_tokens: ReportedFigure }).transform(reportedUsage).nullish().catch(null);
 /** At least one item, typed so that the first is known to exist. */
 const nonEmpty = <T extends z.ZodType>(item: T) => z.tuple([item], item);
 const CompletionBody = z.object({

@@ -11,7 +11,7 @@ import {
   NeuroShardTrainingReportSchema,
   NeuroShardTokenEventSchema,
 } from "../schemas/neuroshard";
-import { type CallMinerOptions, MAX_MINER_RESPONSE_BYTES, type MinerOutput, minerEndpoint, postToMiner, readJsonBody, readLimited } from "./call-miner";
+import { type CallMinerOptions, MAX_MINER_RESPONSE_BYTES, type MinerOutput, minerEndpoint, postToMiner, readJsonBody, readLimited, reportedUsage } from "./call-miner";
 import { readJsonEvents } from "./event-stream";
 import { MinerCallError } from "./miner-error";
 
@@ -56,7 +56,7 @@ export async function callNeuroShard(target: MinerTarget, request: MinerRequest,
   const json = await readJsonBody(target, response, options.signal);
   const parsed = NeuroShardMinerAnswerSchema.safeParse(json);
   if (!parsed.success) throw new MinerCallError("invalid_response", `miner ${target.id} sent no inference result`);
-  const usage = parsed.data.usage ? { prompt_tokens: parsed.data.usage.prompt_tokens, completion_tokens: parsed.data.usage.completion_tokens } : null;
+  const usage = parsed.data.usage ? reportedUsage(parsed.data.usage) : null;
   return { text: parsed.data.text, finishReason: parsed.data.finish_reason ?? null, usage, latencyMs: Date.now() - started };
 }
 
@@ -75,7 +75,7 @@ async function readTokenStream(target: MinerTarget, response: Response, signal: 
     const end = NeuroShardDoneEventSchema.safeParse(json);
     if (end.success) {
       finishReason = end.data.finish_reason ?? null;
-      if (end.data.usage) usage = { prompt_tokens: end.data.usage.prompt_tokens, completion_tokens: end.data.usage.completion_tokens };
+      if (end.data.usage) usage = reportedUsage(end.data.usage);
       return true;
     }
     const token = NeuroShardTokenEventSchema.safeParse(json);

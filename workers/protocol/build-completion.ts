@@ -1,5 +1,6 @@
+import { meteredUsage } from "../metering/count-tokens";
 import { receiptPath } from "../receipts/receipt-schema";
-import type { CompletionResponse, MinerRecord } from "../schemas/completion";
+import type { CompletionResponse, MinerRecord, MinerRequest } from "../schemas/completion";
 import type { AnsweredSlot } from "./run-task";
 
 import type { StreamHead } from "../http/sse";
@@ -18,11 +19,11 @@ export function streamHead(task: { sessionId: number; taskId: number; kind: "com
   };
 }
 
-const countTokens = (text: string) => (text.match(/\S+/g) ?? []).length;
-
 /**
  * The OpenAI-style completion object a client receives, extended with the
- * session, the task and the per-miner consensus record.
+ * session, the task and the per-miner consensus record. Its usage is the
+ * router's own count of the request it sent and the winner's text
+ * (`metering/count-tokens.ts`), never what a miner reported.
  */
 export function buildCompletion(input: {
   sessionId: number;
@@ -30,14 +31,14 @@ export function buildCompletion(input: {
   requestId: string | null;
   model: string;
   kind: "completion" | "chat";
+  /** What every miner was sent: the prompt counted, and `max_tokens` the bound of the completion. */
+  request: Pick<MinerRequest, "prompt" | "messages" | "max_tokens">;
   winner: AnsweredSlot;
   consensus: CompletionResponse["consensus"];
   miners: MinerRecord[];
   created: number;
 }): CompletionResponse {
   const output = input.winner.output;
-  const completionTokens = output.usage?.completion_tokens ?? countTokens(output.text);
-  const promptTokens = output.usage?.prompt_tokens ?? 0;
   const finishReason = output.finishReason ?? "stop";
   const choice =
     input.kind === "chat"
@@ -49,7 +50,7 @@ export function buildCompletion(input: {
     created: Math.floor(input.created / 1000),
     model: input.model,
     choices: [choice],
-    usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+    usage: meteredUsage(input.request, output.text),
     session_id: input.sessionId,
     task_id: input.taskId,
     request_id: input.requestId,

@@ -37,6 +37,8 @@ export type Slot = {
   error?: string;
   agreed?: boolean;
   similarity?: number;
+  /** Why the miner's reported usage is not believable (`metering/usage-audit.ts`): a fault of the miner; the answer is unchanged. */
+  usageMisreport?: string;
 };
 
 /** A slot whose miner answered: its output and the output's SHA-256 (the precommit). */

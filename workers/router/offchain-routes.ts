@@ -6,6 +6,7 @@ import { errorResponses, json } from "../http/responses";
 import { backendFor, payloadBackends } from "../payloads/backends";
 import { parseUrn } from "../payloads/urn";
 import { sessionClient } from "../sessions/session-client";
+import { ReportedFigure, reportedUsage } from "../miners/call-miner";
 
 /** Miners authenticate here with the assignment token their task came with, checked before the input. */
 // A one-element tuple (not an array): the handlers' context then knows the claims the middleware sets.
@@ -54,6 +55,8 @@ export const offchainRoutes = openApiApp()
                   result: z.string().min(1),
                   /** The miner's EIP-191 signature of this result (see workers/miners/result-signature.ts), when the router asked for one. */
                   cortensor_signature: z.string().max(200).optional(),
+                  /** The usage the miner counted: kept for audit only (what is billed is the router's own count). */
+                  usage: z.object({ prompt_tokens: ReportedFigure, completion_tokens: ReportedFigure }).optional(),
                 })
                 .openapi("OffchainResult"),
             },
@@ -76,6 +79,6 @@ export const offchainRoutes = openApiApp()
       if (body.session_id !== claims.s || body.task_id !== claims.t) {
         throw new ApiError(403, "payload_access_denied", "the token is for another task");
       }
-      return c.json(await sessionClient(c.env, claims.s).deliverResult(claims, body.result, body.cortensor_signature), 200);
+      return c.json(await sessionClient(c.env, claims.s).deliverResult(claims, body.result, body.cortensor_signature, body.usage && reportedUsage(body.usage)), 200);
     },
   );

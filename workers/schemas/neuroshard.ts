@@ -40,20 +40,27 @@ export const NeuroShardInferenceResponseSchema = z
   .openapi("NeuroShardInferenceResponse");
 export type NeuroShardInferenceResponse = z.infer<typeof NeuroShardInferenceResponseSchema>;
 
+/**
+ * A node's own usage figures, kept for audit only (the router counts its own):
+ * any non-negative figure, even past 2^53, so a lie is kept and judged; a
+ * malformed report reads as none and the answer stands.
+ */
+const ReportedNodeUsage = z.object({ prompt_tokens: z.number().nonnegative(), completion_tokens: z.number().nonnegative() }).passthrough().nullish().catch(null);
+
 /** One generated token of a stream: `data: {"token", "index"}`. */
 export const NeuroShardTokenEventSchema = z.object({ token: z.string(), index: TokenCount });
 /** The stream's last event: `data: {"token": "[DONE]", "finish_reason", "usage"}`. */
 export const NeuroShardDoneEventSchema = z.object({
   token: z.literal("[DONE]"),
   finish_reason: z.string().nullish(),
-  usage: z.object({ prompt_tokens: TokenCount, completion_tokens: TokenCount }).passthrough().nullish(),
+  usage: ReportedNodeUsage,
 });
 
 /** What the router needs of a NeuroShard miner's non-streaming answer; the rest (cost, timing) is the node's own business. */
 export const NeuroShardMinerAnswerSchema = z.object({
   text: z.string(),
   finish_reason: z.string().nullish(),
-  usage: z.object({ prompt_tokens: TokenCount, completion_tokens: TokenCount }).passthrough().nullish(),
+  usage: ReportedNodeUsage,
 });
 
 /** `GET /api/v1/health` of a node. */

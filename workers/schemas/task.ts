@@ -20,6 +20,9 @@ export const TaskSummarySchema = z
   .openapi("TaskSummary");
 export type TaskSummaryView = z.infer<typeof TaskSummarySchema>;
 
+/** A miner's own usage figures, as it reported them. */
+export const ReportedUsageSchema = z.object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int() });
+
 /** One miner's part in a task: its protocol times, its precommit hash, and how its result stood against the answer. */
 export const AssignmentSchema = z
   .object({
@@ -38,6 +41,10 @@ export const AssignmentSchema = z
     similarity: z.number().nullable(),
     late: z.boolean().openapi({ description: "the result came after the task was decided" }),
     error: z.string().nullable(),
+    reported_usage: ReportedUsageSchema.nullable().openapi({
+      description: "the usage the miner itself reported, kept for audit: what is billed is the router's own count (the completion's `usage`)",
+    }),
+    usage_misreport: z.string().nullable().openapi({ description: "why the reported usage was not believable (a fault of the miner, reported to the registry), or null" }),
   })
   .openapi("Assignment");
 export type AssignmentView = z.infer<typeof AssignmentSchema>;

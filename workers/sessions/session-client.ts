@@ -2,6 +2,7 @@ import type { AssignmentClaims } from "../auth/assignment-token";
 import type { RouterConfig } from "../config/config";
 import type { Env } from "../env";
 import { ApiError, type Failure } from "../http/errors";
+import type { ReportedUsage } from "../miners/call-miner";
 import type { SessionConfig } from "../schemas/session";
 import { sessionShardStub, sessionStub } from "../stubs";
 import { type Caller, scopedRequestId } from "./caller";
@@ -165,10 +166,10 @@ export function sessionClient(env: Env, sessionId: number) {
       return result.text;
     },
 
-    async deliverResult(claims: AssignmentClaims, text: string, signature?: string) {
+    async deliverResult(claims: AssignmentClaims, text: string, signature?: string, usage?: ReportedUsage) {
       const result = await onTask<{ ok: true; urn: string; sha256: string } | Failure>(
         claims.t,
-        async (shard) => await shard.deliverResult(claims, text, signature),
+        async (shard) => await shard.deliverResult(claims, text, signature, usage),
         (r) => r.ok,
       );
       if (!result.ok) throw ApiError.from(result);
