@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { addressProofMessage } from "../../../workers/miners/address-proof";
@@ -120,6 +120,31 @@ describe("sybil registrations", () => {
       const operators = view.assignments.map((a) => operatorOf[a.miner]);
       // Three operators, three slots: each once.
       expect(operators.sort()).toEqual(["account", "endpoint", "spare"]);
+    }
+  });
+
+  it("never replaces a failed miner with another of its operator's", async () => {
+    // Date stands still: the session keeps its snapshot (only `failing`) until a failure leaves it nothing to pick.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const { model, ids } = await minersFor(["failing"]);
+      const operator = uniq("sybil-op");
+      expect((await admin("/v1/admin/customers", "POST", { id: operator, name: operator })).status).toBe(201);
+      expect((await admin(`/api/v1/admin/miners/${ids.failing}`, "PATCH", { payout_account: operator })).status).toBe(200);
+      const sessionId = await createSession({ model });
+      const ask = (prompt: string) => call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt, timeout: 10 } });
+      expect((await ask("first")).status).toBe(502);
+      // The operator's second miner, a healthy one: the failed miner's replacement would be it, were it another operator's.
+      const { ids: twin } = await minersFor(["fastB"], { model });
+      expect((await admin(`/api/v1/admin/miners/${twin.fastB}`, "PATCH", { payout_account: operator })).status).toBe(200);
+      const res = await ask("second");
+      expect(res.status).toBe(502);
+      const { tasks } = (await (await call(`/api/v1/tasks/${sessionId}`)).json()) as { tasks: { task_id: number }[] };
+      const last = Math.max(...tasks.map((t) => t.task_id));
+      const view = (await (await call(`/api/v1/tasks/${sessionId}/${last}`)).json()) as { assignments: { miner: string }[] };
+      expect(view.assignments.map((a) => a.miner)).toEqual([ids.failing]);
+    } finally {
+      vi.useRealTimers();
     }
   });
 });
