@@ -1,5 +1,7 @@
 import { z } from "zod";
 import type { Env } from "../workers/env";
+import { loadConfig } from "../workers/config/config";
+import type { AccountStake } from "../workers/wallet/stake-weight";
 import { hashKey, keyPrefix, newCustomerKey } from "../workers/gateway/keys";
 import type { KeyState } from "../workers/gateway/key-state";
 import { parseStoredScopes } from "../workers/gateway/key-scopes";
@@ -348,24 +350,27 @@ export class LedgerObject extends SqliteObject {
   }
 
   /**
-   * The account's selection-weight multiplier at `now`: its stake's tier
-   * multiplier while the stake is locked, 1 with no stake or once the
-   * unlock date has passed (an unlocked stake can leave at any time).
+   * The account's stake as selection weighs it at `now`: the locked amount
+   * and its tier while the stake is locked, nothing with no stake or once
+   * the unlock date has passed (an unlocked stake can leave at any time).
+   * The registry divides it among the account's miners (workers/wallet/stake-weight.ts).
    */
-  stakeMultiplier(now: number = Date.now()): number {
+  lockedStake(now: number = Date.now()): AccountStake {
     const s = this.stakes.current();
-    return s && s.amount_micros > 0 && now < s.unlock_at ? s.multiplier_bps / 10_000 : 1;
+    return s && s.amount_micros > 0 && now < s.unlock_at ? { stakedMicros: s.amount_micros, tierBps: s.multiplier_bps } : { stakedMicros: 0, tierBps: 0 };
   }
 
   /**
-   * Removes `shareBps` / 10000 of the stake, once per `key` (a key seen
-   * before answers what it took then, `replayed`), as a `slash` entry.
-   * Null when this customer does not exist.
+   * Removes `shareBps` / 10000 of the stake, at least MINER_SLASH_MIN_MICROS
+   * (capped by the stake), once per `key` (a key seen before answers what it
+   * took then, `replayed`), as a `slash` entry. Null when this customer does
+   * not exist.
    */
   slash(key: string, shareBps: number, now: number = Date.now()): { slashed_micros: number; staked_micros: number; replayed: boolean } | null {
     if (!this.customerRow()) return null;
     if (!Number.isInteger(shareBps) || shareBps < 0 || shareBps > 10_000) throw new RangeError(`shareBps must be an integer 0-10000, got ${shareBps}`);
-    const { slashedMicros, replayed } = this.ctx.storage.transactionSync(() => this.stakes.slash(key, shareBps, now));
+    const minMicros = loadConfig(this.env).stakeWeight.slashMinMicros;
+    const { slashedMicros, replayed } = this.ctx.storage.transactionSync(() => this.stakes.slash(key, shareBps, minMicros, now));
     return { slashed_micros: slashedMicros, staked_micros: this.stakes.current()?.amount_micros ?? 0, replayed };
   }
 
@@ -375,10 +380,10 @@ export class LedgerObject extends SqliteObject {
    * periodic refresh reads it anyway.
    */
   private pushStakeMultiplier(customerId: string, now: number): void {
-    const multiplier = this.stakeMultiplier(now);
+    const stake = this.lockedStake(now);
     this.ctx.waitUntil(
       registryStub(this.env)
-        .setStakeMultiplier(customerId, multiplier)
+        .setAccountStake(customerId, stake)
         .catch((err: unknown) => console.error(JSON.stringify({ event: "stake_multiplier_push_failed", customer: customerId, error: String(err) }))),
     );
   }

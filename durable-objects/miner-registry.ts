@@ -9,6 +9,7 @@ import type { MinerCandidate } from "../workers/miners/miner-pool";
 import type { MinerProtocol, MinerPublic, MinerRegister, MinerUpdate } from "../workers/schemas/miner";
 import { NeuroShardNodeReportSchema, NeuroShardTrainingReportSchema } from "../workers/schemas/neuroshard";
 import type { CustomerEntry } from "../workers/gateway/schemas";
+import { type AccountStake, minerStakeMultiplier } from "../workers/wallet/stake-weight";
 import { readRunTimeSettings, RUN_TIME_SETTINGS_MIGRATION, type RunTimeSettings, writeRunTimeSettings } from "./run-time-settings";
 import { SqliteObject } from "./sqlite-object";
 import { sixAtATime } from "../workers/net/six-at-a-time";
@@ -95,7 +96,32 @@ const MIGRATIONS = [
   `ALTER TABLE miners ADD COLUMN benched INTEGER NOT NULL DEFAULT 0;`,
   // Trial and x402 activity by day (activity-days.ts), summed from the isolates' batches.
   ACTIVITY_DAYS_MIGRATION,
+  // A miner's address is its own: unique among registered miners, and proven by a signature over a
+  // single-use challenge (address_challenges; workers/miners/address-proof.ts). Addresses registered
+  // before proofs were asked are unproven: they are cleared, and sign nothing until re-registered with a proof.
+  `UPDATE miners SET evm_address = NULL;
+   CREATE UNIQUE INDEX miners_evm_address ON miners (lower(evm_address));
+   CREATE TABLE address_challenges (
+     nonce TEXT PRIMARY KEY,
+     issued_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     used_at INTEGER
+   );`,
+  // Each payout account's locked stake and tier, as last read from (or pushed by) its Ledger: selection divides
+  // it among the account's miners (workers/wallet/stake-weight.ts). It replaces the flat per-account multiplier.
+  `DROP TABLE stake_multipliers;
+   CREATE TABLE account_stakes (
+     account TEXT PRIMARY KEY,
+     staked_micros INTEGER NOT NULL,
+     tier_bps INTEGER NOT NULL,
+     refreshed_at INTEGER NOT NULL
+   );`,
 ];
+/** How long a registration challenge may be answered (and is remembered once used, so a replay is told apart). */
+const CHALLENGE_TTL_MS = 10 * 60 * 1000;
+
+/** An account's kept stake as a query over `miners` joined with `account_stakes` reads it, with how many miners pay out to the account. */
+type StakeColumns = { staked_micros: number | null; tier_bps: number | null; refreshed_at: number | null; account_miners: number };
 
 type MinerRow = {
   id: string;
@@ -129,6 +155,11 @@ type MinerRow = {
 
 /** A miner's payout account and its stake multiplier as selection uses it; `multiplier_refreshed_at` (ms) null: never read. */
 export type MinerPayout = { miner_id: string; name: string; payout_account: string | null; stake_multiplier: number; multiplier_refreshed_at: number | null };
+
+/** Why a registration or update was refused: the id or the address is another miner's, or the challenge was answered already. */
+export type MinerRefusal = { refused: "id_taken" | "address_taken" | "challenge_used" };
+/** A registration challenge as the registry issued it (ms). */
+export type AddressChallenge = { nonce: string; issuedAt: number; expiresAt: number };
 
 export type SessionSummary = { id: number; name: string; model: string; redundancy: number; mode: string; active: boolean };
 
@@ -218,31 +249,47 @@ export class MinerRegistry extends SqliteObject {
     return row ? this.toPublic(row) : null;
   }
 
-  /** Registers a miner; `null` when the id is taken. */
-  async registerMiner(input: MinerRegister): Promise<MinerPublic | null> {
+  /**
+   * Registers a miner. `proofNonce`: the challenge its address proof
+   * answered (checked by the caller, `workers/miners/address-proof.ts`),
+   * used up here in the same turn as the insert, so a proof registers once.
+   */
+  async registerMiner(input: MinerRegister, proofNonce?: string): Promise<MinerPublic | MinerRefusal> {
     const id = input.id ?? `miner-${crypto.randomUUID().slice(0, 8)}`;
-    if (this.row(id)) return null;
+    if (this.row(id)) return { refused: "id_taken" };
     const sealed = await seal(this.secret, CREDENTIAL_PURPOSE, input.credential, id);
     const now = Date.now();
+    // No await from here to the insert: the checks and the write are one turn.
+    if (this.row(id)) return { refused: "id_taken" };
+    const refusal = this.claimAddress(id, input.evm_address ?? null, proofNonce, now);
+    if (refusal) return refusal;
     this.sql`INSERT INTO miners (id, name, url, credential_sealed, evm_address, models, max_concurrency, offchain, protocol, payout_account, reputation, created_at, updated_at)
              VALUES (${id}, ${input.name ?? id}, ${input.url}, ${sealed}, ${input.evm_address ?? null},
                      ${JSON.stringify(input.models)}, ${input.max_concurrency}, ${input.offchain ? 1 : 0}, ${input.protocol}, ${input.payout_account},
                      ${INITIAL_REPUTATION}, ${now}, ${now})`;
     if (input.payout_account) await this.refreshStakes([input.payout_account]);
-    return this.getMiner(id);
+    return this.getMiner(id) ?? { refused: "id_taken" };
   }
 
-  async updateMiner(id: string, patch: MinerUpdate): Promise<MinerPublic | null> {
+  /** `proofNonce`: as for `registerMiner`, when the patch sets an address or moves a miner that has one. Null when no such miner. */
+  async updateMiner(id: string, patch: MinerUpdate, proofNonce?: string): Promise<MinerPublic | MinerRefusal | null> {
+    if (!this.row(id)) return null;
+    const sealed = patch.credential ? await seal(this.secret, CREDENTIAL_PURPOSE, patch.credential, id) : undefined;
     const row = this.row(id);
     if (!row) return null;
+    // A new address, or the kept one proven again for a new URL (the route asks a proof for either).
+    const proving = patch.evm_address ?? (proofNonce === undefined ? null : row.evm_address);
+    if (proving) {
+      const refusal = this.claimAddress(id, proving, proofNonce, Date.now());
+      if (refusal) return refusal;
+    }
     this.credentials.delete(id);
-    const sealed = patch.credential ? await seal(this.secret, CREDENTIAL_PURPOSE, patch.credential, id) : row.credential_sealed;
     // A new address, credential or protocol is a different server to the router: its health is re-earned.
     const serverChanged = (patch.url !== undefined && patch.url !== row.url) || (patch.protocol !== undefined && patch.protocol !== row.protocol);
     this.sql`UPDATE miners SET
                name = ${patch.name ?? row.name},
                url = ${patch.url ?? row.url},
-               credential_sealed = ${sealed},
+               credential_sealed = ${sealed ?? row.credential_sealed},
                evm_address = ${patch.evm_address === undefined ? row.evm_address : patch.evm_address},
                models = ${patch.models ? JSON.stringify(patch.models) : row.models},
                max_concurrency = ${patch.max_concurrency ?? row.max_concurrency},
@@ -258,6 +305,37 @@ export class MinerRegistry extends SqliteObject {
              WHERE id = ${id}`;
     if (patch.payout_account) await this.refreshStakes([patch.payout_account]);
     return this.getMiner(id);
+  }
+
+  /**
+   * Whether miner `id` may take `address`: no other registered miner holds
+   * it (the unique index says so too), and the proof's challenge is open,
+   * which it uses up. Synchronous: the caller writes in the same turn.
+   */
+  private claimAddress(id: string, address: string | null, proofNonce: string | undefined, now: number): MinerRefusal | undefined {
+    if (address === null) return undefined;
+    if (this.sql`SELECT 1 FROM miners WHERE lower(evm_address) = lower(${address}) AND id != ${id}`.length > 0) return { refused: "address_taken" };
+    if (proofNonce === undefined) return { refused: "challenge_used" };
+    const used = this.sql`UPDATE address_challenges SET used_at = ${now} WHERE nonce = ${proofNonce} AND used_at IS NULL AND expires_at > ${now} RETURNING nonce`;
+    return used.length === 1 ? undefined : { refused: "challenge_used" };
+  }
+
+  /** A new single-use registration challenge, open for CHALLENGE_TTL_MS (POST /api/v1/admin/miners/challenge). */
+  issueChallenge(): AddressChallenge {
+    const now = Date.now();
+    const nonce = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+    const expiresAt = now + CHALLENGE_TTL_MS;
+    this.sql`INSERT INTO address_challenges (nonce, issued_at, expires_at) VALUES (${nonce}, ${now}, ${expiresAt})`;
+    // Expired challenges are kept one more TTL, so a late replay is still told "used or expired", then dropped.
+    this.sql`DELETE FROM address_challenges WHERE expires_at < ${now - CHALLENGE_TTL_MS}`;
+    return { nonce, issuedAt: now, expiresAt };
+  }
+
+  /** A challenge that may still be answered: issued here, unused, unexpired; null otherwise. */
+  openChallenge(nonce: string): AddressChallenge | null {
+    const row = this.sql<{ issued_at: number; expires_at: number }>`
+      SELECT issued_at, expires_at FROM address_challenges WHERE nonce = ${nonce} AND used_at IS NULL AND expires_at > ${Date.now()}`[0];
+    return row ? { nonce, issuedAt: row.issued_at, expiresAt: row.expires_at } : null;
   }
 
   removeMiner(id: string): boolean {
@@ -277,9 +355,11 @@ export class MinerRegistry extends SqliteObject {
   }
 
   private async candidatesFor(model: string): Promise<MinerCandidate[]> {
-    const rows = this.sql<MinerRow & { stake_multiplier: number | null }>`
-      SELECT miners.*, stake_multipliers.multiplier AS stake_multiplier FROM miners
-      LEFT JOIN stake_multipliers ON stake_multipliers.account = miners.payout_account
+    const rows = this.sql<MinerRow & StakeColumns>`
+      SELECT miners.*, account_stakes.staked_micros, account_stakes.tier_bps, account_stakes.refreshed_at,
+             (SELECT COUNT(*) FROM miners AS peers WHERE peers.payout_account = miners.payout_account) AS account_miners
+      FROM miners
+      LEFT JOIN account_stakes ON account_stakes.account = miners.payout_account
       WHERE healthy = 1 AND benched = 0 ORDER BY id`.filter((r) => Models.parse(JSON.parse(r.models)).includes(model));
     return Promise.all(
       rows.map(async (r) => ({
@@ -295,54 +375,73 @@ export class MinerRegistry extends SqliteObject {
         maxConcurrency: r.max_concurrency,
         inFlight: this.inFlight(r.id),
         latencyMs: r.latency_ms,
-        stakeMultiplier: r.stake_multiplier ?? 1,
+        stakeMultiplier: this.stakeMultiplierOf(r),
       })),
     );
   }
 
-  // Stake multipliers: selection must not call a Ledger per task, so the registry keeps each payout
-  // account's multiplier and hands it out with the candidates. A Ledger pushes it when the stake
-  // changes (`setStakeMultiplier`); the cron (every 2 minutes) and a change of a miner's payout
-  // account read it again (`refreshStakes`), which also catches a stake's multiplier ending at its
-  // unlock date. Sessions see a change with their next snapshot (within 2 s).
+  // Stake weights: selection must not call a Ledger per task, so the registry keeps each payout
+  // account's locked stake and tier and hands out each miner's multiplier with the candidates: the
+  // stake divided among the miners paying out to the account (workers/wallet/stake-weight.ts). A
+  // Ledger pushes its stake when it changes (`setAccountStake`); the cron (every 2 minutes) and a
+  // change of a miner's payout account read it again (`refreshStakes`), which also catches a stake
+  // ending at its unlock date. Sessions see a change with their next snapshot (within 2 s).
+
+  /** A miner's stake multiplier from its account's kept stake, shared by every registered miner paying out to it. */
+  private stakeMultiplierOf(r: StakeColumns): number {
+    if (r.staked_micros === null || r.tier_bps === null) return 1;
+    return minerStakeMultiplier({ stakedMicros: r.staked_micros, tierBps: r.tier_bps }, r.account_miners, loadConfig(this.env).stakeWeight);
+  }
 
   /**
    * Every miner's payout account and the stake multiplier selection weighs it
-   * by (the registry's kept value, 1 without one), for the admin's rewards
-   * report; in the miners' listing order.
+   * by (from the registry's kept stake, 1 without one), for the admin's
+   * rewards report; in the miners' listing order.
    */
   payouts(): MinerPayout[] {
-    return this.sql<MinerPayout>`
-      SELECT miners.id AS miner_id, miners.name, miners.payout_account, COALESCE(stake_multipliers.multiplier, 1) AS stake_multiplier,
-             stake_multipliers.refreshed_at AS multiplier_refreshed_at
-      FROM miners LEFT JOIN stake_multipliers ON stake_multipliers.account = miners.payout_account
-      ORDER BY miners.created_at, miners.id`.map((r) => ({ ...r }));
+    return this.sql<{ miner_id: string; name: string; payout_account: string | null } & StakeColumns>`
+      SELECT miners.id AS miner_id, miners.name, miners.payout_account, account_stakes.staked_micros, account_stakes.tier_bps, account_stakes.refreshed_at,
+             (SELECT COUNT(*) FROM miners AS peers WHERE peers.payout_account = miners.payout_account) AS account_miners
+      FROM miners LEFT JOIN account_stakes ON account_stakes.account = miners.payout_account
+      ORDER BY miners.created_at, miners.id`.map((r) => ({
+      miner_id: r.miner_id,
+      name: r.name,
+      payout_account: r.payout_account,
+      stake_multiplier: this.stakeMultiplierOf(r),
+      multiplier_refreshed_at: r.refreshed_at,
+    }));
   }
 
-  /** Keeps an account's multiplier (its Ledger's push after a stake change, or a refresh). */
-  setStakeMultiplier(account: string, multiplier: number): void {
-    const m = Number.isFinite(multiplier) && multiplier > 0 ? multiplier : 1;
-    this.sql`INSERT INTO stake_multipliers (account, multiplier, refreshed_at) VALUES (${account}, ${m}, ${Date.now()})
-             ON CONFLICT (account) DO UPDATE SET multiplier = excluded.multiplier, refreshed_at = excluded.refreshed_at`;
+  /** Keeps an account's locked stake (its Ledger's push after a stake change, or a refresh). */
+  setAccountStake(account: string, stake: AccountStake): void {
+    const staked = Number.isSafeInteger(stake.stakedMicros) && stake.stakedMicros > 0 ? stake.stakedMicros : 0;
+    const tier = Number.isSafeInteger(stake.tierBps) && stake.tierBps > 0 ? stake.tierBps : 0;
+    this.sql`INSERT INTO account_stakes (account, staked_micros, tier_bps, refreshed_at) VALUES (${account}, ${staked}, ${tier}, ${Date.now()})
+             ON CONFLICT (account) DO UPDATE SET staked_micros = excluded.staked_micros, tier_bps = excluded.tier_bps, refreshed_at = excluded.refreshed_at`;
   }
 
   /**
-   * Reads the multiplier of each payout account (or of `accounts` only) from
-   * its Ledger. An account whose Ledger cannot be read keeps the value it had
-   * (none: 1). Answers what each account holds now.
+   * Reads the locked stake of each payout account (or of `accounts` only)
+   * from its Ledger. An account whose Ledger cannot be read keeps the stake
+   * it had (none: multiplier 1). Answers the multiplier each account's
+   * miners get now.
    */
   async refreshStakes(accounts?: readonly string[]): Promise<Record<string, number>> {
     const names = accounts ?? this.sql<{ account: string }>`SELECT DISTINCT payout_account AS account FROM miners WHERE payout_account IS NOT NULL`.map((r) => r.account);
     const now = Date.now();
     await sixAtATime(names, async (account) => {
       try {
-        this.setStakeMultiplier(account, await ledgerStub(this.env, account).stakeMultiplier(now));
+        this.setAccountStake(account, await ledgerStub(this.env, account).lockedStake(now));
       } catch (err) {
-        console.error(`reading the stake multiplier of ${account} failed; kept`, err);
+        console.error(`reading the stake of ${account} failed; kept`, err);
       }
     });
     const read: Record<string, number> = {};
-    for (const account of names) read[account] = this.sql<{ m: number }>`SELECT multiplier AS m FROM stake_multipliers WHERE account = ${account}`[0]?.m ?? 1;
+    for (const account of names) {
+      const [row] = this.sql<StakeColumns>`SELECT staked_micros, tier_bps, refreshed_at,
+        (SELECT COUNT(*) FROM miners WHERE payout_account = ${account}) AS account_miners FROM account_stakes WHERE account = ${account}`;
+      read[account] = row ? this.stakeMultiplierOf(row) : 1;
+    }
     return read;
   }
 

@@ -9,7 +9,6 @@
  * Whatever fails part-way, what was started is stopped before the error is
  * thrown: nothing is left on the ports.
  */
-import { privateKeyToAccount } from "viem/accounts";
 import { startFacilitator } from "../tools/dev-facilitator/server.ts";
 import { startDevMiner } from "../tools/dev-miner/server.ts";
 import { devMinerKey } from "../tools/dev-miner/sign.ts";
@@ -122,7 +121,7 @@ export async function startDevStack(options: {
         url: m.url,
         credential: m.token,
         models: [DEV_MODEL],
-        ...(m.protocol === "neuroshard" ? { protocol: "neuroshard" as const } : { offchain: i === 1 || i === 2, evm_address: privateKeyToAccount(devMinerKey(m.name)).address }),
+        ...(m.protocol === "neuroshard" ? { protocol: "neuroshard" as const } : { offchain: i === 1 || i === 2, signer_key: devMinerKey(m.name) }),
       })),
       sessions: [
         { id: 0, name: "dev session 0 (redundancy 1)", redundancy: 1, model: DEV_MODEL },

@@ -3,7 +3,9 @@ import { createExecutionContext, createScheduledController, runInDurableObject, 
 import worker from "../workers/index";
 import { TEST_ADMIN_KEY } from "./keys";
 import { describe, expect, it } from "vitest";
-import { admin, call, fetchWorker, fleet, uniq, uniqSessionId } from "./helpers";
+import { privateKeyToAccount } from "viem/accounts";
+import { addressProof, admin, call, fetchWorker, fleet, uniq, uniqSessionId } from "./helpers";
+import { devMinerKey, identityKey } from "../tools/dev-miner/sign.ts";
 
 type ErrorBody = { error: { code: string; details?: { issues?: { field: string }[] } } };
 
@@ -84,11 +86,14 @@ describe("admin: miners", () => {
   it("registers, updates and removes a miner, never showing its credential", async () => {
     const id = uniq("m");
     const secret = `credential-${crypto.randomUUID()}`;
+    const key = identityKey(devMinerKey("admin"), id);
+    const address = privateKeyToAccount(key).address;
     const res = await admin("/api/v1/admin/miners", "POST", {
       id,
       url: fleet().fastA.url,
       credential: secret,
-      evm_address: "0xabcdefabcdefabcdefabcdefabcdefabcdefabcd",
+      evm_address: address,
+      address_proof: await addressProof(key, fleet().fastA.url),
       models: ["m1", "m2"],
       max_concurrency: 2,
     });
@@ -103,7 +108,7 @@ describe("admin: miners", () => {
     const patched = await admin(`/api/v1/admin/miners/${id}`, "PATCH", { max_concurrency: 3, credential: "rotated-secret" });
     const patchedText = await patched.text();
     expect(patchedText).not.toContain("rotated-secret");
-    expect(JSON.parse(patchedText)).toMatchObject({ max_concurrency: 3, models: ["m1", "m2"], evm_address: "0xabcdefabcdefabcdefabcdefabcdefabcdefabcd" });
+    expect(JSON.parse(patchedText)).toMatchObject({ max_concurrency: 3, models: ["m1", "m2"], evm_address: address });
     expect(await (await admin(`/api/v1/admin/miners/${id}`, "PATCH", { evm_address: null })).json()).toMatchObject({ evm_address: null, max_concurrency: 3 });
     expect(JSON.parse(patchedText)).toMatchObject({ payout_account: null });
     // A payout account must be a customer: an unknown one is refused, naming the field, and nothing changes.

@@ -8,7 +8,8 @@ import type { UsageInput } from "../durable-objects/ledger-schema";
 import type { FleetName } from "./setup/global-setup";
 import { TEST_ADMIN_KEY, TEST_ROUTER_KEY } from "./keys";
 import { privateKeyToAccount } from "viem/accounts";
-import { devMinerKey } from "../tools/dev-miner/sign.ts";
+import type { Hex } from "viem";
+import { devMinerKey, identityKey, registrationProof } from "../tools/dev-miner/sign.ts";
 
 const ORIGIN = "http://router.test";
 
@@ -58,31 +59,44 @@ export const uniqSessionId = () => 1000 + ((base % 1_000_000) * 1000 + counter++
 /** A seeded PRNG, for tests of code that takes a `random` source. */
 export { prng as mulberry32 } from "../tools/dev-miner/prng.ts";
 
-/** Registers fleet miners under a fresh model name and returns it (plus the router's miner ids). */
-/** The EVM address a fleet miner signs with (its dev-only key, `devMinerKey(name)`). */
-export const fleetAddress = (name: FleetName) => privateKeyToAccount(devMinerKey(name)).address;
+/**
+ * `address_proof` for registering `url` under `key`'s address: a challenge
+ * from the router, signed by the key (tools/dev-miner/sign.ts).
+ */
+export async function addressProof(key: Hex, url: string): Promise<{ nonce: string; signature: Hex }> {
+  const res = await admin("/api/v1/admin/miners/challenge", "POST", { url, evm_address: privateKeyToAccount(key).address });
+  if (res.status !== 201) throw new Error(`challenge: ${res.status} ${await res.text()}`);
+  return registrationProof(key, (await res.json()) as { nonce: string; message: string });
+}
 
-/** `registered`: the fleet miners to register with their signing address (`fleetAddress`). */
+/**
+ * `registered`: the fleet miners to register with a signing address, proven. An address is one
+ * miner's across the registry, and files share it, so each registration is a fresh identity of the
+ * fleet miner (`<token>~<id>`: it signs with `identityKey(devMinerKey(name), id)`, returned in `keys`).
+ */
 export async function minersFor(names: FleetName[], options: { maxConcurrency?: number; model?: string; offchain?: boolean; registered?: FleetName[] } = {}) {
   const model = options.model ?? uniq("model");
   const ids: Record<string, string> = {};
+  const keys: Record<string, Hex> = {};
   for (const name of names) {
     const m = fleet()[name];
     const id = uniq(name);
+    const key = options.registered?.includes(name) ? identityKey(devMinerKey(name), id) : undefined;
+    if (key) keys[name] = key;
     const res = await admin("/api/v1/admin/miners", "POST", {
       id,
       url: m.url,
-      credential: m.token,
+      credential: key ? `${m.token}~${id}` : m.token,
       models: [model],
       max_concurrency: options.maxConcurrency ?? 8,
       offchain: options.offchain ?? false,
       protocol: m.protocol,
-      ...(options.registered?.includes(name) ? { evm_address: fleetAddress(name) } : {}),
+      ...(key ? { evm_address: privateKeyToAccount(key).address, address_proof: await addressProof(key, m.url) } : {}),
     });
     if (res.status !== 201) throw new Error(`registering ${name}: ${res.status} ${await res.text()}`);
     ids[name] = id;
   }
-  return { model, ids };
+  return { model, ids, keys };
 }
 
 export async function createSession(fields: Record<string, unknown>): Promise<number> {

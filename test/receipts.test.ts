@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { privateKeyToAccount } from "viem/accounts";
+import type { Hex } from "viem";
 import { canonicalJson } from "../workers/receipts/canonical";
 import { type Receipt, ReceiptSchema } from "../workers/receipts/receipt-schema";
 import { signReceipt } from "../workers/receipts/router-signer";
@@ -281,9 +282,9 @@ describe("receipts", () => {
 describe("off-chain deliveries", () => {
   type Dispatch = { body: { cortensor?: { task_id: number; token: string; payload_url: string } }; signing: Record<string, string> };
 
-  /** Runs one v3 task on the off-chain miner and delivers its result in the miner's place, signed as `sign` says. */
-  async function deliverSigned(sign: (claim: ResultClaim) => Promise<string>) {
-    const { model, ids } = await minersFor(["offchain"], { offchain: true, registered: ["offchain"] });
+  /** Runs one v3 task on the off-chain miner and delivers its result in the miner's place, signed as `sign` says (given the miner's key). */
+  async function deliverSigned(sign: (claim: ResultClaim, minerKey: Hex) => Promise<string>) {
+    const { model, ids, keys } = await minersFor(["offchain"], { offchain: true, registered: ["offchain"] });
     const sessionId = await createSession({ model, signatures: "require" });
     const pending = call(`/api/v3/completions/${sessionId}`, { method: "POST", json: { prompt: "deliver it signed", timeout: 20, precommit_timeout: 15 } });
     const dispatch = await until(async () =>
@@ -294,7 +295,7 @@ describe("off-chain deliveries", () => {
     if (!task || !claim) throw new Error("the router asked for no signature");
     expect(claim).toEqual({ router: router.address, sessionId, taskId: task.task_id, requestHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const result = "Delivered off chain, signed.";
-    const cortensor_signature = await sign({ ...claim, outputHash: await sha256Hex(result) });
+    const cortensor_signature = await sign({ ...claim, outputHash: await sha256Hex(result) }, keys["offchain"] ?? "0x");
     const delivered = await call("/api/v3/offchain/result", {
       method: "POST",
       key: task.token,
@@ -305,8 +306,7 @@ describe("off-chain deliveries", () => {
   }
 
   it("take the signature from the delivery's body", async () => {
-    const key = privateKeyToAccount(devMinerKey("offchain"));
-    const { res, sessionId, taskId, minerId } = await deliverSigned((claim) => key.signMessage({ message: resultMessage(claim) }));
+    const { res, sessionId, taskId, minerId } = await deliverSigned((claim, key) => privateKeyToAccount(key).signMessage({ message: resultMessage(claim) }));
     expect(res.status).toBe(200);
     expect(CompletionResponseSchema.parse(await res.json()).miners).toMatchObject([{ miner: minerId, signature: "valid" }]);
     const receipt = await receiptOf(sessionId, taskId);

@@ -101,21 +101,22 @@ describe("stake-weighted selection", () => {
     const staked = await account();
     await admin(`/api/v1/admin/miners/${ids.fastA}`, "PATCH", { payout_account: plain.id });
     await admin(`/api/v1/admin/miners/${ids.fastB}`, "PATCH", { payout_account: staked.id });
-    // 30 days: the default tier's 1.5 (WALLET_STAKE_MULTIPLIERS).
+    // 5.0 for 30 days, the default tier's 1.5 (WALLET_STAKE_MULTIPLIERS), behind one miner: 4.0 above the
+    // 1.0 minimum of the 10.0 that earn the whole tier, so 1 + 0.5 × 0.4 = 1.2 (workers/wallet/stake-weight.ts).
     await stake(staked.key, 5, 30);
-    // What the cron does every 2 minutes: the registry reads each payout account's multiplier.
-    expect(await registry().refreshStakes()).toMatchObject({ [plain.id]: 1, [staked.id]: 1.5 });
+    // What the cron does every 2 minutes: the registry reads each payout account's stake.
+    expect(await registry().refreshStakes()).toMatchObject({ [plain.id]: 1, [staked.id]: 1.2 });
 
     const candidates = await registry().candidates(model);
-    expect(Object.fromEntries(candidates.map((c) => [c.id, c.stakeMultiplier]))).toEqual({ [ids.fastA!]: 1, [ids.fastB!]: 1.5 });
+    expect(Object.fromEntries(candidates.map((c) => [c.id, c.stakeMultiplier]))).toEqual({ [ids.fastA!]: 1, [ids.fastB!]: 1.2 });
     expect(candidates[0]!.reputation).toBe(candidates[1]!.reputation);
 
     const random = mulberry32(20261130);
     const picks = { [ids.fastA!]: 0, [ids.fastB!]: 0 };
     for (let i = 0; i < 20_000; i++) picks[selectMiners(candidates, 1, random)[0]!.id]!++;
     const ratio = picks[ids.fastB!]! / picks[ids.fastA!]!;
-    expect(ratio).toBeGreaterThan(1.4);
-    expect(ratio).toBeLessThan(1.6);
+    expect(ratio).toBeGreaterThan(1.12);
+    expect(ratio).toBeLessThan(1.28);
   });
 
   it("counts a new stake in selection without waiting for the registry's refresh: the Ledger pushes it", async () => {
@@ -128,14 +129,15 @@ describe("stake-weighted selection", () => {
       const m = (await registry().candidates(model))[0]!.stakeMultiplier;
       return m !== 1 && m;
     });
-    expect(pushed).toBe(1.5);
+    expect(pushed).toBe(1.2);
   });
 
   it("keeps a multiplier pushed by a Ledger, and an account's last one when its Ledger cannot be read", async () => {
     const { model, ids } = await minersFor(["fastA"]);
     const operator = await account();
     await admin(`/api/v1/admin/miners/${ids.fastA}`, "PATCH", { payout_account: operator.id });
-    await registry().setStakeMultiplier(operator.id, 2);
+    // 11.0 at the 90-day tier (2): 10.0 above the minimum, the whole tier.
+    await registry().setAccountStake(operator.id, { stakedMicros: 11_000_000, tierBps: 20_000 });
     expect((await registry().candidates(model))[0]!.stakeMultiplier).toBe(2);
     // Read again from the Ledger, which has no stake: 1.
     expect(await registry().refreshStakes([operator.id])).toEqual({ [operator.id]: 1 });

@@ -302,10 +302,10 @@ describe("wallet: stake and unstake", () => {
 
   it("locks a stake until its unlock date, then cools an unstake down before it is available again", async () => {
     const me = await account(100 * UNIT);
-    expect(await ledger(me.id).stakeMultiplier(T0)).toBe(1);
+    expect(await ledger(me.id).lockedStake(T0)).toEqual({ stakedMicros: 0, tierBps: 0 });
     expect((await post("/stake", me.key, { amount: "40", duration_days: 30 })).status).toBe(200);
-    expect(await ledger(me.id).stakeMultiplier(T0)).toBe(1.5);
-    expect(await ledger(me.id).stakeMultiplier(T0 + 30 * DAY - 1)).toBe(1.5);
+    expect(await ledger(me.id).lockedStake(T0)).toEqual({ stakedMicros: 40 * UNIT, tierBps: 15_000 });
+    expect(await ledger(me.id).lockedStake(T0 + 30 * DAY - 1)).toEqual({ stakedMicros: 40 * UNIT, tierBps: 15_000 });
 
     // Before the unlock date: refused, nothing moves.
     vi.setSystemTime(T0 + 30 * DAY - 1);
@@ -316,7 +316,7 @@ describe("wallet: stake and unstake", () => {
 
     // From the unlock date: the amount is pending for the cooldown, the stake no longer weighs.
     vi.setSystemTime(T0 + 30 * DAY);
-    expect(await ledger(me.id).stakeMultiplier(T0 + 30 * DAY)).toBe(1);
+    expect(await ledger(me.id).lockedStake(T0 + 30 * DAY)).toEqual({ stakedMicros: 0, tierBps: 0 });
     const over = await post("/unstake", me.key, { amount: 41 });
     expect(over.status).toBe(402);
     expect(((await over.json()) as ErrorBody).error).toMatchObject({ code: "INSUFFICIENT_STAKE", details: { required: 41, available: 40 } });
@@ -369,7 +369,7 @@ describe("wallet: stake and unstake", () => {
     expect(((await shorter.json()) as ErrorBody).error).toMatchObject({ code: "STAKE_LOCKED", details: { field: "duration_days" } });
     const longer = await post("/stake", me.key, { amount: 1, duration_days: 90 });
     expect(await longer.json()).toMatchObject({ stake: { amount: 3, duration_days: 90, multiplier: 2, unlock_date: "2026-04-01" }, new_balance: { available: 7, staked: 3 } });
-    expect(await ledger(me.id).stakeMultiplier(T0)).toBe(2);
+    expect(await ledger(me.id).lockedStake(T0)).toEqual({ stakedMicros: 3 * UNIT, tierBps: 20_000 });
   });
 
   it("lets a usage charge take the available balance below zero, never the stake, and then spends nothing more", async () => {

@@ -1,4 +1,5 @@
 import type { Sql } from "../sqlite-object";
+import { slashAmount } from "../../workers/wallet/stake-weight";
 import { journal, journalEntry } from "./journal";
 
 export type StakeRow = { amount_micros: number; duration_days: number; multiplier_bps: number; start_at: number; unlock_at: number };
@@ -87,16 +88,17 @@ export class Stakes {
   }
 
   /**
-   * Removes `shareBps` / 10000 of the stake (rounded down), once per key:
-   * a key seen before answers what it took then. Recorded even when
-   * nothing is staked, so that a later stake never pays for an old key.
+   * Removes `shareBps` / 10000 of the stake (rounded down), at least
+   * `minMicros` and at most the stake (`slashAmount`), once per key: a key
+   * seen before answers what it took then. Recorded even when nothing is
+   * staked, so that a later stake never pays for an old key.
    */
-  slash(key: string, shareBps: number, now: number): { slashedMicros: number; replayed: boolean } {
+  slash(key: string, shareBps: number, minMicros: number, now: number): { slashedMicros: number; replayed: boolean } {
     const before = journalEntry(this.sql, "slash", key);
     // `0 - x`, not `-x`: no negative zero for a slash that took nothing.
     if (before) return { slashedMicros: 0 - before.staked_micros, replayed: true };
     const staked = this.current()?.amount_micros ?? 0;
-    const slashed = Math.floor((staked * shareBps) / 10_000);
+    const slashed = slashAmount(staked, shareBps, minMicros);
     if (slashed > 0) {
       this.sql`UPDATE stake SET amount_micros = amount_micros - ${slashed} WHERE id = 1`;
       this.sql`DELETE FROM stake WHERE id = 1 AND amount_micros = 0`;

@@ -6,7 +6,6 @@
  * Part of BENCH_ONLY=signing (scripts/bench/signing.ts).
  */
 import { rmSync } from "node:fs";
-import { privateKeyToAccount } from "viem/accounts";
 import { DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN } from "../../workers/config/dev-credentials.ts";
 import { startDevMiner } from "../../tools/dev-miner/server.ts";
 import { devMinerKey } from "../../tools/dev-miner/sign.ts";
@@ -48,7 +47,7 @@ export async function signingLatency(options: { port: number; requests: number; 
         credential: `ts${i + 1}`,
         models: ["bench-sign"],
         max_concurrency: 256,
-        evm_address: privateKeyToAccount(devMinerKey(m.name)).address,
+        signer_key: devMinerKey(m.name),
       })),
       sessions: SCENARIOS.map((s) => ({
         id: s.session,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { admin, call, createSession, fleetAddress, minersFor } from "../helpers";
+import { privateKeyToAccount } from "viem/accounts";
+import { addressProof, admin, call, createSession, fleet, minersFor, uniq } from "../helpers";
+import { devMinerKey, identityKey } from "../../tools/dev-miner/sign.ts";
 
 type Answer = { miners: { miner: string; status: string; fault: string | null; signature?: string | null }[]; consensus: { agreed: number } };
 
@@ -24,9 +26,13 @@ describe("forged result signatures", () => {
   });
 
   it("refuses a miner's own signature when it is registered under another address", async () => {
-    // signedA signs rightly with its own key, but the router knows it under signedB's address.
+    // signedA signs rightly with its own key, but the router knows it under another address (proven by that key's holder).
     const { model, ids } = await minersFor(["signedA"]);
-    const patch = await admin(`/api/v1/admin/miners/${ids["signedA"]}`, "PATCH", { evm_address: fleetAddress("signedB") });
+    const other = identityKey(devMinerKey("signedB"), uniq("other"));
+    const patch = await admin(`/api/v1/admin/miners/${ids["signedA"]}`, "PATCH", {
+      evm_address: privateKeyToAccount(other).address,
+      address_proof: await addressProof(other, fleet().signedA.url),
+    });
     expect(patch.status).toBe(200);
     const sessionId = await createSession({ model, signatures: "require" });
     const res = await call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: "whose key is this", timeout: 20 } });

@@ -54,10 +54,11 @@ beforeAll(async () => {
     miners.push(miner);
     expect((await adminCall("/api/v1/admin/miners", "POST", { id: name, url: miner.url, credential: TOKEN, models: [MODEL] })).status).toBe(201);
   }
-  expect((await adminCall("/v1/admin/customers", "POST", { id: ACCOUNT, name: "Miner payouts", balance_micros: 2_000_000 })).status).toBe(201);
-  // The account's operator stakes 1.0 of it for 30 days with the account's own key: selection's multiplier 1.5 (the default tiers).
+  expect((await adminCall("/v1/admin/customers", "POST", { id: ACCOUNT, name: "Miner payouts", balance_micros: 7_000_000 })).status).toBe(201);
+  // The account's operator stakes 6.0 of it for 30 days with the account's own key: the default tiers' 1.5 on the 5.0 above the
+  // 1.0 minimum, half of the 10.0 that earn the whole tier: selection's multiplier 1.25 (workers/wallet/stake-weight.ts).
   const key = (await adminCall(`/v1/admin/customers/${ACCOUNT}/keys`, "POST", { name: "operator", scopes: ["wallet:read", "wallet:move"] })).body["key"] as string;
-  expect((await adminCall("/neuroshard/api/v1/wallet/stake", "POST", { amount: 1, duration_days: 30 }, key)).status).toBe(200);
+  expect((await adminCall("/neuroshard/api/v1/wallet/stake", "POST", { amount: 6, duration_days: 30 }, key)).status).toBe(200);
   const patched = await adminCall(`/api/v1/admin/miners/${PAID}`, "PATCH", { payout_account: ACCOUNT });
   expect(patched.status).toBe(200);
   expect(patched.body["payout_account"]).toBe(ACCOUNT);
@@ -100,7 +101,7 @@ describe("the console's Rewards screen", () => {
   it("shows the rewards a miner earned into its payout account, and the ledger's conservation check holding", async () => {
     const report = await reportWhen((r) => {
       const m = r.miners.find((m) => m.miner_id === PAID);
-      return m?.rewards.count === TASKS && m.stake_multiplier === 1.5;
+      return m?.rewards.count === TASKS && m.stake_multiplier === 1.25;
     });
     const paid = report.miners.find((m) => m.miner_id === PAID);
     expect(paid?.payout_account).toBe(ACCOUNT);
@@ -116,7 +117,7 @@ describe("the console's Rewards screen", () => {
     const text = (await row.textContent()) ?? "";
     expect(text).toContain(ACCOUNT);
     expect(text).toContain(`${TASKS} for ${shown(paid?.rewards.amount_micros ?? 0, report.currency)}`);
-    expect(text).toContain("×1.5");
+    expect(text).toContain("×1.25");
     const unpaid = (await page.locator(`tr[data-reward-miner="${UNPAID}"]`).textContent()) ?? "";
     expect(unpaid).toContain("none: earns nothing");
     expect(unpaid).toContain("no rewards yet");

@@ -11,7 +11,7 @@ import type { Context } from "hono";
 import { DEFAULT_BEHAVIOUR, faultDice, mergeBehaviour, type DevMinerBehaviour, usageToReport } from "./behaviour.ts";
 import { countTokens, embed, generate, jsonAnswer } from "./model.ts";
 import { mountNeuroShard, type NeuroShardNodeOptions } from "./neuroshard.ts";
-import { signResult } from "./sign.ts";
+import { bearerIdentity, signerKeyFor, signResult } from "./sign.ts";
 import { SIGNATURE_FIELD, SIGNATURE_HEADER } from "../../workers/miners/result-signature.ts";
 
 export type DevMinerOptions = Partial<DevMinerBehaviour> & {
@@ -104,7 +104,8 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
   }
 
   app.use("/v1/*", async (c, next) => {
-    if (options.token && c.req.header("authorization") !== `Bearer ${options.token}`) {
+    // The token, or the token naming an identity to sign as (`<token>~<identity>`, sign.ts).
+    if (options.token && bearerIdentity(c.req.header("authorization"), options.token) === undefined) {
       return c.json(openAiError("invalid or missing API key", "invalid_request_error", "invalid_api_key"), 401);
     }
     await next();
@@ -198,7 +199,7 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
     const text = pad(generated.text + (fate === "correct" ? current.appendText : ""), current.hugeBodyBytes);
     const finishReason = truncated ? "length" : "stop";
     const usage = usageToReport(current, { prompt_tokens: countTokens(prompt), completion_tokens: countTokens(text) });
-    const signature = await signResult(options.signerKey, current.signAs, (h) => c.req.header(h), text);
+    const signature = await signResult(signerKeyFor(options.signerKey, options.token, c.req.header("authorization")), current.signAs, (h) => c.req.header(h), text);
     const id = `${chat ? "chatcmpl" : "cmpl"}-${name}-${stats.requests}`;
     const created = Math.floor(Date.now() / 1000);
 
@@ -291,7 +292,7 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
         task_id: offchain.task_id,
         result: text,
         usage: usageToReport(behaviour, { prompt_tokens: countTokens(prompt), completion_tokens: countTokens(text) }),
-        [SIGNATURE_FIELD]: await signResult(options.signerKey, behaviour.signAs, header, text),
+        [SIGNATURE_FIELD]: await signResult(signerKeyFor(options.signerKey, options.token, header("authorization")), behaviour.signAs, header, text),
       }),
     });
     if (!res.ok) throw new Error(`result route answered ${res.status}`);

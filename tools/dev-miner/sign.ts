@@ -5,7 +5,7 @@
  */
 import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { keccak256, stringToBytes } from "viem";
+import { concat, keccak256, stringToBytes, stringToHex } from "viem";
 import { claimFromHeaders, resultMessage } from "../../workers/miners/result-signature.ts";
 import { sha256Hex } from "../../workers/crypto/sha256.ts";
 
@@ -21,6 +21,37 @@ export const SIGN_AS: readonly SignAs[] = ["right", "other-key", "other-output",
  * Anyone can derive it, so it signs nothing of value; `npm run dev` and the tests give their dev miners these.
  */
 export const devMinerKey = (label: string): Hex => keccak256(stringToBytes(`cortensor dev-only miner key: ${label}`));
+
+/**
+ * One dev miner may serve several registrations, each its own signer: a
+ * bearer `<token>~<identity>` is the miner's token naming an identity, and
+ * the miner signs that request's result with `identityKey(its key, identity)`.
+ * The tests register a fleet miner under a fresh identity each time, since a
+ * signer address is one miner's across the registry.
+ */
+export const identityKey = (key: Hex, identity: string): Hex => keccak256(concat([key, stringToHex(`identity: ${identity}`)]));
+
+/** The identity an authorization header names after `token` ("" for the bare token); undefined when it is not the token. */
+export function bearerIdentity(authorization: string | undefined, token: string): string | undefined {
+  if (authorization === `Bearer ${token}`) return "";
+  const prefix = `Bearer ${token}~`;
+  return authorization?.startsWith(prefix) && authorization.length > prefix.length ? authorization.slice(prefix.length) : undefined;
+}
+
+/** The key a request's result is signed with: the identity's key when the bearer names one. */
+export function signerKeyFor(key: Hex | undefined, token: string | undefined, authorization: string | undefined): Hex | undefined {
+  const identity = key && token ? bearerIdentity(authorization, token) : undefined;
+  return key && identity ? identityKey(key, identity) : key;
+}
+
+/**
+ * A registration's `address_proof`: the key's EIP-191 signature over a
+ * router's challenge (POST /api/v1/admin/miners/challenge, asked for the
+ * miner's URL and this key's address).
+ */
+export async function registrationProof(key: Hex, challenge: { nonce: string; message: string }): Promise<{ nonce: string; signature: Hex }> {
+  return { nonce: challenge.nonce, signature: await account(key).signMessage({ message: challenge.message }) };
+}
 
 const accounts = new Map<Hex, ReturnType<typeof privateKeyToAccount>>();
 /** Deriving an account costs a curve multiplication: once per key, not per result. */

@@ -5,7 +5,10 @@ import { ApiError } from "../http/errors";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
 import { isPrivateHost } from "../net/address-guard";
-import { MinerPublicSchema, MinerRegisterSchema, MinerUpdateSchema } from "../schemas/miner";
+import { type AddressProof, AddressChallengeRequestSchema, AddressChallengeSchema, MinerPublicSchema, MinerRegisterSchema, MinerUpdateSchema } from "../schemas/miner";
+import { addressProofMessage, addressProven } from "../miners/address-proof";
+import { routerSigner } from "../receipts/router-signer";
+import type { MinerRefusal } from "../../durable-objects/miner-registry";
 import type { Env } from "../env";
 import { ledgerStub, registryStub } from "../stubs";
 
@@ -36,6 +39,34 @@ async function checkPayoutAccount(env: Env, account: string | null | undefined) 
 
 const minerNotFound = (id: string) => new ApiError(404, "miner_not_found", `miner ${id} does not exist`);
 
+const badProof = (message: string) => new ApiError(400, "invalid_request", `invalid body: address_proof: ${message}`, { issues: [{ field: "address_proof", message }] });
+
+/**
+ * Checks that `proof` is `address`'s signature over an open challenge of
+ * this router for `url`; answers the challenge's nonce, which the registry
+ * uses up with the write (so a proof counts once, even when two requests
+ * race with it).
+ */
+async function proveAddress(env: Env, config: RouterConfig, claim: { url: string; address: string }, proof: AddressProof | undefined): Promise<string> {
+  if (!proof) throw badProof("required to register or move a miner with an evm_address");
+  const challenge = await registryStub(env).openChallenge(proof.nonce);
+  if (!challenge) throw badProof("unknown, used or expired challenge");
+  const router = routerSigner(config.signerKey).address;
+  if (!(await addressProven({ router, ...claim, nonce: challenge.nonce, issuedAt: challenge.issuedAt }, proof.signature))) {
+    throw badProof("not the evm_address's signature over this router's challenge for this url");
+  }
+  return challenge.nonce;
+}
+
+/** The answer to a refused registry write, naming the field at fault. */
+function refusal(r: MinerRefusal, id: string): ApiError {
+  if (r.refused === "address_taken") {
+    return new ApiError(409, "miner_exists", "evm_address: another registered miner holds this address", { issues: [{ field: "evm_address", message: "taken" }] });
+  }
+  if (r.refused === "challenge_used") return badProof("unknown, used or expired challenge");
+  return new ApiError(409, "miner_exists", `miner ${id} already exists`);
+}
+
 export const minerAdminRoutes = openApiApp()
   .openapi(
     createRoute({
@@ -52,11 +83,13 @@ export const minerAdminRoutes = openApiApp()
       },
     }),
     async (c) => {
-      const input = c.req.valid("json");
-      checkUrl(input.url, loadConfig(c.env));
+      const { address_proof, ...input } = c.req.valid("json");
+      const config = loadConfig(c.env);
+      checkUrl(input.url, config);
       await checkPayoutAccount(c.env, input.payout_account);
-      const miner = await registryStub(c.env).registerMiner(input);
-      if (!miner) throw new ApiError(409, "miner_exists", `miner ${input.id} already exists`);
+      const nonce = input.evm_address ? await proveAddress(c.env, config, { url: input.url, address: input.evm_address }, address_proof) : undefined;
+      const miner = await registryStub(c.env).registerMiner(input, nonce);
+      if ("refused" in miner) throw refusal(miner, input.id ?? "");
       return c.json(miner, 201);
     },
   )
@@ -67,16 +100,56 @@ export const minerAdminRoutes = openApiApp()
       summary: "Updates a miner",
       ...admin,
       request: { params: MinerIdParamSchema, body: { content: { "application/json": { schema: MinerUpdateSchema } }, required: true } },
-      responses: { 200: json(MinerPublicSchema, "Updated"), 400: errorResponses[400], 401: errorResponses[401], 404: errorResponses[404] },
+      responses: {
+        200: json(MinerPublicSchema, "Updated"),
+        400: errorResponses[400],
+        401: errorResponses[401],
+        404: errorResponses[404],
+        409: errorResponses[400],
+      },
     }),
     async (c) => {
       const { minerId } = c.req.valid("param");
-      const patch = c.req.valid("json");
-      checkUrl(patch.url, loadConfig(c.env));
+      const { address_proof, ...patch } = c.req.valid("json");
+      const config = loadConfig(c.env);
+      checkUrl(patch.url, config);
       await checkPayoutAccount(c.env, patch.payout_account);
-      const miner = await registryStub(c.env).updateMiner(minerId, patch);
+      const registry = registryStub(c.env);
+      const current = await registry.getMiner(minerId);
+      if (!current) throw minerNotFound(minerId);
+      // The proof names the URL: a new address, or a new URL for the address it has, is proven again.
+      const url = patch.url ?? current.url;
+      const address = patch.evm_address === undefined ? (url !== current.url ? current.evm_address : null) : patch.evm_address;
+      const nonce = address ? await proveAddress(c.env, config, { url, address }, address_proof) : undefined;
+      const miner = await registry.updateMiner(minerId, patch, nonce);
       if (!miner) throw minerNotFound(minerId);
+      if ("refused" in miner) throw refusal(miner, minerId);
       return c.json(miner, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/api/v1/admin/miners/challenge",
+      summary: "Issues a single-use challenge a miner's key signs to prove its evm_address (address_proof), open for 10 minutes",
+      ...admin,
+      request: { body: { content: { "application/json": { schema: AddressChallengeRequestSchema } }, required: true } },
+      responses: { 201: json(AddressChallengeSchema, "Sign `message` with the evm_address's key"), 400: errorResponses[400], 401: errorResponses[401] },
+    }),
+    async (c) => {
+      const { url, evm_address } = c.req.valid("json");
+      const router = routerSigner(loadConfig(c.env).signerKey).address;
+      const challenge = await registryStub(c.env).issueChallenge();
+      return c.json(
+        {
+          nonce: challenge.nonce,
+          message: addressProofMessage({ router, url, address: evm_address, nonce: challenge.nonce, issuedAt: challenge.issuedAt }),
+          router,
+          issued_at: new Date(challenge.issuedAt).toISOString(),
+          expires_at: new Date(challenge.expiresAt).toISOString(),
+        },
+        201,
+      );
     },
   )
   .openapi(

@@ -338,6 +338,15 @@ const VarsShape = {
    */
   MINER_SLASH_SHARE_BPS: parsed(z.coerce.number<string>().int().min(0).max(10_000).default(0)),
   MINER_SLASH_MAJORITY_BPS: parsed(z.coerce.number<string>().int().min(5001).max(10_000).default(6500)),
+  /** The least a slash takes (ledger micros), capped by the stake itself: a tiny stake is not slashed by nothing. */
+  MINER_SLASH_MIN_MICROS: parsed(z.coerce.number<string>().int().min(0).max(Number.MAX_SAFE_INTEGER).default(100_000)),
+  /**
+   * Stake-weighted selection (workers/wallet/stake-weight.ts): a payout account's locked stake is divided
+   * among the miners paying out to it; a miner's share up to MINER_MIN_STAKE_MICROS earns nothing, and the
+   * stake tier's bonus grows linearly with the share above it, in full at MINER_STAKE_FULL_WEIGHT_MICROS above it.
+   */
+  MINER_MIN_STAKE_MICROS: parsed(z.coerce.number<string>().int().min(0).max(Number.MAX_SAFE_INTEGER).default(1_000_000)),
+  MINER_STAKE_FULL_WEIGHT_MICROS: parsed(z.coerce.number<string>().int().min(1).max(Number.MAX_SAFE_INTEGER).default(10_000_000)),
   /** The gateway model alias (GATEWAY_MODELS) the NeuroShard node surface's inference runs on: its session, pool and price. */
   NEUROSHARD_MODEL: parsed(z.string().min(1).max(64).default("default")),
 
@@ -517,6 +526,12 @@ const ConfigSchema = z.looseObject(VarsShape).transform((e) => {
       unstakeCooldownDays: e.WALLET_UNSTAKE_COOLDOWN_DAYS,
       sendFeeMicros: e.WALLET_SEND_FEE_MICROS,
       movesPerMinute: e.WALLET_MOVES_PER_MINUTE,
+    },
+    /** How stake weighs in selection, and the least a slash takes (workers/wallet/stake-weight.ts). */
+    stakeWeight: {
+      minStakeMicros: e.MINER_MIN_STAKE_MICROS,
+      fullWeightMicros: e.MINER_STAKE_FULL_WEIGHT_MICROS,
+      slashMinMicros: e.MINER_SLASH_MIN_MICROS,
     },
     /** The NeuroShard node surface (workers/neuroshard/). */
     neuroshard: { model: e.NEUROSHARD_MODEL },

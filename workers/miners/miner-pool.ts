@@ -1,4 +1,5 @@
 import type { MinerTarget } from "../schemas/miner";
+import type { OperatorFields } from "./operator-marks";
 import { selectMiners, type Preference } from "./select-miners";
 
 /** A miner as the registry offers it for dispatch: where, with what credential, how good and how busy. */
@@ -22,6 +23,8 @@ export class MinerPool {
   private refreshing: { model: string; candidates: Promise<MinerCandidate[]> } | undefined;
   private readonly local = new Map<string, number>();
   private readonly suspects = new Set<string>();
+  /** Each miner's operator fields as last seen in a snapshot: what a task's replacement is kept apart from. */
+  private readonly operators = new Map<string, OperatorFields>();
 
   constructor(
     private readonly fetchCandidates: (model: string) => Promise<MinerCandidate[]>,
@@ -56,12 +59,15 @@ export class MinerPool {
 
   private pick(candidates: readonly MinerCandidate[], count: number, exclude: readonly string[], preference: Preference): MinerCandidate[] {
     const excluded = new Set(exclude);
+    // The excluded are the task's miners so far: no pick may share an operator with them, even one gone from the snapshot since.
+    const alongside = exclude.flatMap((id) => this.operators.get(id) ?? []);
     const open = candidates.filter((c) => !excluded.has(c.id)).map((c) => ({ ...c, inFlight: Math.max(c.inFlight, this.local.get(c.id) ?? 0) }));
     const picked = selectMiners(
       open.filter((c) => !this.suspects.has(c.id)),
       count,
       Math.random,
       preference,
+      alongside,
     );
     // Miners that failed here since the snapshot: only to make up the count.
     if (picked.length < count) {
@@ -71,6 +77,7 @@ export class MinerPool {
           count - picked.length,
           Math.random,
           preference,
+          [...alongside, ...picked],
         ),
       );
     }
@@ -96,6 +103,7 @@ export class MinerPool {
   /** Fresh candidates from the registry (a report flush returns them). */
   accept(model: string, candidates: MinerCandidate[]) {
     this.snapshot = { model, at: this.now(), candidates };
+    for (const c of candidates) this.operators.set(c.id, { url: c.url, address: c.address ?? null, payoutAccount: c.payoutAccount ?? null });
     this.suspects.clear();
   }
 

@@ -1,4 +1,6 @@
-export type SelectionCandidate = {
+import { type OperatorFields, operatorMarks } from "./operator-marks";
+
+export type SelectionCandidate = OperatorFields & {
   id: string;
   reputation: number;
   inFlight: number;
@@ -28,21 +30,33 @@ export function selectionWeight(c: SelectionCandidate, preference: Preference = 
 /**
  * Picks up to `count` distinct miners at random, each with probability
  * proportional to its weight (Efraimidis–Spirakis weighted sampling without
- * replacement). Miners with no spare capacity are never picked.
+ * replacement). Miners with no spare capacity are never picked, nor two
+ * that share an operator mark (address, payout account, endpoint:
+ * `operatorMarks`) with each other or with a miner `alongside` (the task's
+ * miners already tried): one operator, one slot of a task.
  */
 export function selectMiners<T extends SelectionCandidate>(
   candidates: readonly T[],
   count: number,
   random: () => number = Math.random,
   preference: Preference = "reputation",
+  alongside: readonly OperatorFields[] = [],
 ): T[] {
-  return candidates
+  const ranked = candidates
     .map((c) => ({ c, w: selectionWeight(c, preference) }))
     .filter(({ w }) => w > 0)
     .map(({ c, w }) => ({ c, key: (random() || Number.MIN_VALUE) ** (1 / w) }))
-    .sort((a, b) => b.key - a.key)
-    .slice(0, count)
-    .map(({ c }) => c);
+    .sort((a, b) => b.key - a.key);
+  const taken = new Set(alongside.flatMap(operatorMarks));
+  const picked: T[] = [];
+  for (const { c } of ranked) {
+    if (picked.length >= count) break;
+    const marks = operatorMarks(c);
+    if (marks.some((m) => taken.has(m))) continue;
+    for (const m of marks) taken.add(m);
+    picked.push(c);
+  }
+  return picked;
 }
 
 /** Exponential moving average of agreement: 1 for agreeing, 0 for disagreeing, failing or timing out. */

@@ -58,6 +58,7 @@ export async function verifyReceipt(input: unknown, options: VerifyOptions = {})
   add("format", "pass", `${receipt.version}, session ${receipt.session_id}, task ${receipt.task_id}, ${receipt.outcome}`);
   await checkRouter(receipt, options, add);
   await checkMiners(receipt, add);
+  checkDistinctSigners(receipt, add);
   const outputs = await checkOutputs(receipt, options, add);
   await checkChosen(receipt, options, add);
   await recompute(receipt, outputs, add);
@@ -101,6 +102,21 @@ async function checkMiners(receipt: Receipt, add: Add) {
         : `miner ${m.miner_id}'s signature is not ${m.address ?? "its address"}'s signature of this result`,
     );
   }
+}
+
+/**
+ * One address, one signer: two miners of a receipt under one address are one
+ * key's holder counted twice, so their "independent" results are not.
+ */
+function checkDistinctSigners(receipt: Receipt, add: Add) {
+  const holders = new Map<string, Set<string>>();
+  for (const m of receipt.miners) {
+    if (m.address) holders.set(m.address.toLowerCase(), (holders.get(m.address.toLowerCase()) ?? new Set()).add(m.miner_id));
+  }
+  const repeated = [...holders].filter(([, miners]) => miners.size > 1);
+  if (holders.size === 0) add("distinct-signers", "skip", "no miner has a signer address");
+  else if (repeated.length > 0) add("distinct-signers", "fail", repeated.map(([a, miners]) => `${a} signs for ${[...miners].join(", ")}`).join("; "));
+  else add("distinct-signers", "pass", `${holders.size} signer address${holders.size === 1 ? "" : "es"}, each one miner's`);
 }
 
 /** Each output at hand against its precommit; the outputs that match, by slot. */

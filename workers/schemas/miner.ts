@@ -9,6 +9,32 @@ const MinerUrlSchema = z
   .max(2048)
   .refine((u) => /^https?:\/\//i.test(u), "must be an http(s) URL");
 
+/**
+ * The proof that the miner holds its `evm_address`'s key: the nonce of a
+ * challenge from `POST /api/v1/admin/miners/challenge` and the address's
+ * EIP-191 signature over that challenge's message (workers/miners/address-proof.ts).
+ */
+export const AddressProofSchema = z
+  .object({
+    nonce: z.string().regex(/^[0-9a-f]{32}$/, "the nonce of a challenge from POST /api/v1/admin/miners/challenge"),
+    signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, "a 65-byte 0x-prefixed hex signature") as z.ZodType<`0x${string}`>,
+  })
+  .strict()
+  .openapi("AddressProof");
+export type AddressProof = z.infer<typeof AddressProofSchema>;
+
+/** A registration challenge: what to sign, and until when the registry accepts it. */
+export const AddressChallengeSchema = z
+  .object({
+    nonce: z.string(),
+    message: z.string().openapi({ description: "The text to sign (EIP-191 personal_sign) with the evm_address's key" }),
+    router: z.string().openapi({ description: "The router's signer address, which the message names" }),
+    issued_at: z.string(),
+    expires_at: z.string(),
+  })
+  .openapi("AddressChallenge");
+export const AddressChallengeRequestSchema = z.object({ url: MinerUrlSchema, evm_address: EvmAddressSchema }).strict().openapi("AddressChallengeRequest");
+
 /** What a miner's fields accept, without defaults (a patch leaves out what it keeps). */
 const MinerFieldTypes = {
   name: z.string().trim().min(1).max(128),
@@ -39,24 +65,31 @@ export const MinerRegisterSchema = z
     offchain: MinerFieldTypes.offchain.default(false),
     protocol: MinerFieldTypes.protocol.default("openai"),
     payout_account: MinerFieldTypes.payout_account.default(null),
+    address_proof: AddressProofSchema.optional(),
   })
   .strict()
   .refine((m) => !(m.offchain && m.protocol === "neuroshard"), {
     path: ["offchain"],
     message: "off-chain delivery is an OpenAI-protocol extension; a NeuroShard miner takes the prompt inline",
   })
+  .refine((m) => (m.evm_address === undefined) === (m.address_proof === undefined), {
+    path: ["address_proof"],
+    message: "an evm_address is registered with its proof (and a proof only with an evm_address)",
+  })
   .openapi("MinerRegister");
 export type MinerRegister = z.infer<typeof MinerRegisterSchema>;
 
 /**
  * Any of a miner's fields (`evm_address: null` removes its address); what it
- * leaves out stays as it is. `benched: true` takes the miner out of every
+ * leaves out stays as it is. A new `evm_address`, or a new `url` of a miner
+ * that has an address, carries `address_proof` for the two. `benched: true` takes the miner out of every
  * session's pool until `benched: false`, whatever its health probes say.
  */
 export const MinerUpdateSchema = z
-  .object({ ...MinerFieldTypes, evm_address: MinerFieldTypes.evm_address.nullable(), benched: z.boolean() })
+  .object({ ...MinerFieldTypes, evm_address: MinerFieldTypes.evm_address.nullable(), benched: z.boolean(), address_proof: AddressProofSchema })
   .partial()
   .strict()
+  .refine((m) => !m.evm_address || m.address_proof !== undefined, { path: ["address_proof"], message: "a new evm_address is set with its proof" })
   .openapi("MinerUpdate");
 export type MinerUpdate = z.infer<typeof MinerUpdateSchema>;
 

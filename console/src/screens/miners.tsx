@@ -11,6 +11,27 @@ const list = (s: FormDataEntryValue | null) =>
     .filter(Boolean);
 const text = (s: FormDataEntryValue | null) => String(s ?? "").trim();
 
+/** The address proof typed in (a challenge's nonce and the address's signature of its message); none when either is empty. */
+function proofOf(form: FormData) {
+  const nonce = text(form.get("proof_nonce"));
+  const signature = text(form.get("proof_signature"));
+  return nonce && signature ? { nonce, signature: signature as `0x${string}` } : undefined;
+}
+
+/** The proof's two fields: the challenge comes from `POST /api/v1/admin/miners/challenge` with the URL and address. */
+const ProofFields = () => (
+  <>
+    <label>
+      Address proof: challenge nonce
+      <input name="proof_nonce" placeholder="from POST /api/v1/admin/miners/challenge" />
+    </label>
+    <label>
+      Address proof: signature of its message
+      <input name="proof_signature" placeholder="0x… (the address's EIP-191 signature)" />
+    </label>
+  </>
+);
+
 /** The register form's fields, as the API takes them; what is left empty is left out (the API's defaults apply). */
 function registration(form: FormData): MinerRegisterInput {
   const input: MinerRegisterInput = { url: text(form.get("url")), credential: text(form.get("credential")) };
@@ -22,6 +43,8 @@ function registration(form: FormData): MinerRegisterInput {
   input.protocol = text(form.get("protocol")) === "neuroshard" ? "neuroshard" : "openai";
   input.offchain = form.get("offchain") === "on";
   if (text(form.get("payout_account"))) input.payout_account = text(form.get("payout_account"));
+  const proof = proofOf(form);
+  if (proof) input.address_proof = proof;
   return input;
 }
 
@@ -39,6 +62,8 @@ function changes(form: FormData, m: MinerPublic): MinerUpdate {
   if (address !== m.evm_address) patch.evm_address = address;
   const payout = text(form.get("payout_account")) || null;
   if (payout !== m.payout_account) patch.payout_account = payout;
+  const proof = proofOf(form);
+  if (proof) patch.address_proof = proof;
   return patch;
 }
 
@@ -92,6 +117,7 @@ function RegisterForm({ onDone }: { onDone: () => void }) {
           Signing address (optional)
           <input name="evm_address" placeholder="0x…" />
         </label>
+        <ProofFields />
         <label>
           Payout account (optional)
           <input name="payout_account" />
@@ -142,6 +168,7 @@ function EditForm({ miner, onDone }: { miner: MinerPublic; onDone: () => void })
         Signing address
         <input name="evm_address" value={miner.evm_address ?? ""} />
       </label>
+      <ProofFields />
       <label>
         Payout account
         <input name="payout_account" value={miner.payout_account ?? ""} />
