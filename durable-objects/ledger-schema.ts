@@ -1,6 +1,7 @@
 import type { UsageRecord } from "../workers/gateway/schemas";
 import type { RewardRole } from "../workers/rewards/miner-rewards";
 import type { JournalType } from "./wallet/journal";
+import { SOURCES_MIGRATION } from "./wallet/sources";
 import { WALLET_MIGRATION } from "./wallet/schema";
 
 /** The Ledger's schema, one migration a version (docs/storage-schema.md). */
@@ -63,6 +64,8 @@ export const LEDGER_MIGRATIONS = [
    ALTER TABLE rewards ADD COLUMN slot INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE rewards ADD COLUMN credited_at INTEGER;
    UPDATE rewards SET credited_at = at;`,
+  // Money from declared sources (wallet/sources.ts): a source account's issues, its tasks' funds and its pool's days; each reward names its source.
+  SOURCES_MIGRATION,
 ];
 
 export type KeyRow = {
