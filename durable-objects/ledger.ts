@@ -34,6 +34,8 @@ const insufficient = (code: "insufficient_balance" | "insufficient_stake", requi
     estimate_micros: required,
     balance_micros: available,
   });
+/** A source's name (workers/rewards/reward-sources.ts): as a customer id, so `source:<name>` is never one. */
+const SOURCE_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
 /** An account not yet in the registry's account directory is listed again this long after a failed try. */
 const LIST_RETRY_MS = 5_000;
 
@@ -127,7 +129,8 @@ export class LedgerObject extends SqliteObject {
 
   /** A customer's payment, issued by the admin source (its record comes first, so no account ever holds a credit its source did not issue). */
   private async issuedByAdmin(ref: string, customerId: string, amountMicros: number): Promise<void> {
-    await ledgerStub(this.env, sourceAccount(ADMIN_SOURCE)).issuePayment(ADMIN_SOURCE, ref, customerId, amountMicros);
+    const issued = await ledgerStub(this.env, sourceAccount(ADMIN_SOURCE)).issuePayment(ADMIN_SOURCE, ref, customerId, amountMicros);
+    if ("ok" in issued) throw ApiError.from(issued);
   }
 
   /** Rewards earned by a miner paying out here before this customer existed, not yet credited. */
@@ -178,20 +181,22 @@ export class LedgerObject extends SqliteObject {
    * payout account names a customer still to be created) and credited by
    * `createCustomer`. Answers how many were taken now, and whether held.
    */
-  creditRewards(rewards: readonly MinerReward[]): { credited: number; held: boolean } {
-    if (this.sources.current()) throw new Error("a source account takes no rewards");
+  creditRewards(rewards: readonly MinerReward[]): { credited: number; held: boolean } | Failure {
+    if (this.sources.current()) return fail(409, "source_account", "a source account takes no rewards");
+    let room = MAX_MICROS - Math.max(0, this.customerRow()?.balance_micros ?? this.heldMicros());
     for (const r of rewards) {
-      // Each names the source that issued it (the conservation check matches them); amounts are exact.
-      if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(r.source) || r.source === LEGACY_SOURCE) throw new RangeError(`reward ${rewardKey(r)}: no such source ${r.source}`);
-      if (!isMicros(r.amountMicros) || r.amountMicros === 0) throw new RangeError(`reward ${rewardKey(r)}: ${r.amountMicros} is not 1…2^53-1 micros`);
+      // Each names the source that issued it (the conservation check matches them); amounts are exact, and the balance stays exact.
+      if (!SOURCE_NAME.test(r.source) || r.source === LEGACY_SOURCE) return fail(400, "invalid_reward", `reward ${rewardKey(r)}: no such source ${r.source}`, { field: "source" });
+      if (!isMicros(r.amountMicros) || r.amountMicros === 0 || r.amountMicros > room) {
+        return fail(400, "invalid_reward", `reward ${rewardKey(r)}: ${r.amountMicros} is not 1…${room} micros (the balance may not pass 2^53 - 1)`, { field: "amount_micros" });
+      }
+      room -= r.amountMicros;
     }
     const held = !this.customerRow();
     const now = Date.now();
     const credited = this.ctx.storage.transactionSync(() => {
       let n = 0;
       for (const r of rewards) {
-        const balance = this.customerRow()?.balance_micros ?? this.heldMicros();
-        if (r.amountMicros > MAX_MICROS - Math.max(0, balance)) throw new RangeError(`reward ${rewardKey(r)}: the balance would pass 2^53 - 1 micros`);
         const inserted = this.sql`INSERT INTO rewards (reward_key, session_id, task_id, miner_id, amount_micros, role, slot, at, credited_at, source)
                  VALUES (${rewardKey(r)}, ${r.sessionId}, ${r.taskId}, ${r.minerId}, ${r.amountMicros}, ${r.role}, ${r.slot}, ${now}, ${held ? null : now}, ${r.source})
                  ON CONFLICT (reward_key) DO NOTHING RETURNING id`;
@@ -210,8 +215,9 @@ export class LedgerObject extends SqliteObject {
    * day's budget (MINER_EMISSION_BUDGET_MICROS where a reward carries none),
    * each once by its key: a resend gets the first grant again.
    */
-  issueRewards(name: string, kind: SourceKind, issues: readonly RewardIssue[]): Grant[] {
-    if (this.customerRow()) throw new Error("a customer account issues nothing");
+  issueRewards(name: string, kind: SourceKind, issues: readonly RewardIssue[]): Grant[] | Failure {
+    const refused = this.notThisSource(name, kind);
+    if (refused) return refused;
     const now = Date.now();
     const budget = loadConfig(this.env).rewards.emission.budgetMicros;
     return this.ctx.storage.transactionSync(() => {
@@ -220,9 +226,19 @@ export class LedgerObject extends SqliteObject {
     });
   }
 
+  /** Why this Ledger cannot act as source `name` of `kind`: a customer's, or another source's; undefined when it can. */
+  private notThisSource(name: string, kind: SourceKind): Failure | undefined {
+    if (this.customerRow()) return fail(409, "not_a_source", "a customer account issues nothing");
+    const s = this.sources.current();
+    if (s && (s.name !== name || s.kind !== kind)) return fail(409, "not_a_source", `this source account is ${s.name} (${s.kind}), not ${name} (${kind})`);
+    return undefined;
+  }
+
   /** As the admin source: records a customer's payment to `account`, once by `key`. */
-  issuePayment(name: string, key: string, account: string, amountMicros: number): { issued: boolean } {
-    if (this.customerRow()) throw new Error("a customer account issues nothing");
+  issuePayment(name: string, key: string, account: string, amountMicros: number): { issued: boolean } | Failure {
+    const refused = this.notThisSource(name, "payment");
+    if (refused) return refused;
+    if (!isMicros(amountMicros) || amountMicros === 0) return fail(400, "invalid_request", "amount_micros must be 1…2^53-1", { field: "amount_micros" });
     const now = Date.now();
     return this.ctx.storage.transactionSync(() => {
       this.sources.declare(name, "payment", now);

@@ -13,10 +13,15 @@ export const ledgerOf = (customerId: string) => env.LEDGERS.get(env.LEDGERS.idFr
  */
 export async function payReward(account: string, reward: Omit<MinerReward, "source">, funding: TaskFunding): Promise<number> {
   const key = rewardKey(reward);
-  const [grant] = await ledgerOf(`source:${funding.source}`).issueRewards(funding.source, funding.kind, [
+  const answer = await ledgerOf(`source:${funding.source}`).issueRewards(funding.source, funding.kind, [
     { key, account, taskKey: `${reward.sessionId}:${reward.taskId}`, amountMicros: reward.amountMicros, funding },
   ]);
-  if (grant && grant.amountMicros > 0) await ledgerOf(account).creditRewards([{ ...reward, amountMicros: grant.amountMicros, source: funding.source }]);
+  if (!Array.isArray(answer)) throw new Error(`the source refused: ${answer.message}`);
+  const [grant] = answer;
+  if (grant && grant.amountMicros > 0) {
+    const credited = await ledgerOf(account).creditRewards([{ ...reward, amountMicros: grant.amountMicros, source: funding.source }]);
+    if ("ok" in credited) throw new Error(`the account refused: ${credited.message}`);
+  }
   return grant?.amountMicros ?? 0;
 }
 

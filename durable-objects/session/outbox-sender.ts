@@ -1,4 +1,5 @@
 import type { Env } from "../../workers/env";
+import { ApiError } from "../../workers/http/errors";
 import type { MinerPool } from "../../workers/miners/miner-pool";
 import { type AccountReward, type MinerReward, rewardKey } from "../../workers/rewards/miner-rewards";
 import { sourceAccount } from "../../workers/rewards/reward-sources";
@@ -69,6 +70,8 @@ export class OutboxSender {
           const granted = await issuedBySources(this.env, due.rewards);
           if (granted.length > 0) {
             const taken = await ledgerStub(this.env, account).creditRewards(granted);
+            // Refused (an amount past what the account can hold exactly): kept, and reported, for the operator.
+            if ("ok" in taken) throw ApiError.from(taken);
             if (taken.held) console.log(JSON.stringify({ event: "rewards_held", reason: "payout account has no customer yet", account, rewards: granted.length }));
           }
           this.rewards.delivered(due.rewards);
@@ -99,7 +102,9 @@ async function issuedBySources(env: Env, rewards: readonly AccountReward[]): Pro
   for (const [source, list] of bySource) {
     const kind = list[0]?.funding.kind ?? "emission";
     const issues = list.map((r) => ({ key: rewardKey(r), account: r.account, taskKey: `${r.sessionId}:${r.taskId}`, amountMicros: r.amountMicros, funding: r.funding }));
-    const grants = new Map((await ledgerStub(env, sourceAccount(source)).issueRewards(source, kind, issues)).map((g) => [g.key, g.amountMicros]));
+    const answer = await ledgerStub(env, sourceAccount(source)).issueRewards(source, kind, issues);
+    if ("ok" in answer) throw ApiError.from(answer);
+    const grants = new Map(answer.map((g) => [g.key, g.amountMicros]));
     for (const r of list) {
       const amountMicros = grants.get(rewardKey(r)) ?? 0;
       if (amountMicros > 0) granted.push({ sessionId: r.sessionId, taskId: r.taskId, minerId: r.minerId, amountMicros, role: r.role, slot: r.slot, source });

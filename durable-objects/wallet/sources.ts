@@ -1,5 +1,5 @@
 import { DAY_MS, periodOf, type SourceKind, type TaskFunding } from "../../workers/rewards/reward-sources";
-import { exactSum, isMicros } from "../../workers/wallet/safe-micros";
+import { isMicros } from "../../workers/wallet/safe-micros";
 import type { Sql } from "../sqlite-object";
 
 /**
@@ -42,15 +42,19 @@ export type RewardIssue = { key: string; account: string; taskKey: string; amoun
 /** What a source issued for a key (0: its task's fund or the pool's budget was spent). */
 export type Grant = { key: string; amountMicros: number };
 
-/** A source's own figures for the conservation check (integer micros). */
+/**
+ * A source's own figures for the conservation check (integer micros). Its
+ * totals are BigInt: a source issues to every account, so its sums may pass
+ * 2^53 − 1 even though no account's balance does.
+ */
 export type SourceFigures = {
   source: string;
   kind: SourceKind;
   /** What backs the issues: x402, charges: what the rewarded tasks brought in; payment and emission: their issues (a payment backs itself; an emission is bounded by each day's budget, checked in `overdrawn`). */
-  funded_micros: number;
-  issued_micros: number;
+  funded_micros: bigint;
+  issued_micros: bigint;
   /** What each account was issued. */
-  by_account: Record<string, number>;
+  by_account: Record<string, bigint>;
   /** Tasks or days on which more was issued than funded (should never happen: refused when issuing). */
   overdrawn: string[];
   /** Emission only: today's budget and what was issued today (UTC). */
@@ -67,11 +71,9 @@ export type SourceFigures = {
 export class Sources {
   constructor(private readonly sql: Sql) {}
 
-  /** This Ledger's source, named on first use; a Ledger is one source only. */
+  /** This Ledger's source, named on first use; a Ledger is one source only (the caller checked `current` first). */
   declare(name: string, kind: SourceKind, now: number): void {
     this.sql`INSERT INTO source (id, name, kind, created_at) VALUES (1, ${name}, ${kind}, ${now}) ON CONFLICT (id) DO NOTHING`;
-    const s = this.current();
-    if (!s || s.name !== name || s.kind !== kind) throw new Error(`this source account is ${s?.name}/${s?.kind}, not ${name}/${kind}`);
   }
 
   current(): { name: string; kind: SourceKind } | undefined {
@@ -84,7 +86,6 @@ export class Sources {
 
   /** A payment issued whole (an admin credit, an opening balance), once by key; false when seen before. */
   issuePayment(key: string, account: string, amountMicros: number, now: number): boolean {
-    if (!isMicros(amountMicros) || amountMicros === 0) throw new RangeError(`a payment must be 1…2^53-1 micros, got ${amountMicros}`);
     if (this.grantOf(key) !== undefined) return false;
     this.sql`INSERT INTO source_issues (issue_key, account, requested_micros, amount_micros, at) VALUES (${key}, ${account}, ${amountMicros}, ${amountMicros}, ${now})`;
     return true;
@@ -96,7 +97,10 @@ export class Sources {
     return issues.map(({ key, account, taskKey, amountMicros, funding }) => {
       const before = this.grantOf(key);
       if (before !== undefined) return { key, amountMicros: before };
-      if (!isMicros(amountMicros) || !isMicros(funding.fundMicros) || !isMicros(funding.paidMicros)) throw new RangeError(`reward ${key}: amounts must be safe integers`);
+      // An amount outside the exact range is granted nothing (the Session computes none: taskFunding clamps).
+      if (!isMicros(amountMicros) || !isMicros(funding.fundMicros) || !isMicros(funding.paidMicros) || (funding.budgetMicros !== null && !isMicros(funding.budgetMicros))) {
+        return { key, amountMicros: 0 };
+      }
       // The task's fund as first declared: a later reward of the same task cannot raise it.
       this.sql`INSERT INTO source_tasks (task_key, paid_micros, fund_micros) VALUES (${taskKey}, ${funding.paidMicros}, ${funding.fundMicros}) ON CONFLICT DO NOTHING`;
       const task = this.sql<{ fund_micros: number; issued_micros: number }>`SELECT fund_micros, issued_micros FROM source_tasks WHERE task_key = ${taskKey}`[0];
@@ -121,14 +125,14 @@ export class Sources {
   figures(now: number): SourceFigures | null {
     const s = this.current();
     if (!s) return null;
-    const sum = (row: { n: string | null } | undefined, what: string) => exactSum(row?.n ?? null, `source ${s.name} ${what}`);
-    const issued = sum(this.sql<{ n: string | null }>`SELECT CAST(SUM(amount_micros) AS TEXT) AS n FROM source_issues`[0], "issued");
+    // Summed by SQLite in 64-bit integers and read as text, never as a float.
+    const sum = (row: { n: string | null } | undefined) => BigInt(row?.n ?? 0);
+    const issued = sum(this.sql<{ n: string | null }>`SELECT CAST(SUM(amount_micros) AS TEXT) AS n FROM source_issues`[0]);
     // A payment backs itself; an emission is backed by its days' budgets, each checked in `overdrawn` (their sum means nothing).
-    const funded =
-      s.kind === "payment" || s.kind === "emission" ? issued : sum(this.sql<{ n: string | null }>`SELECT CAST(SUM(paid_micros) AS TEXT) AS n FROM source_tasks`[0], "paid");
-    const by_account: Record<string, number> = {};
+    const funded = s.kind === "payment" || s.kind === "emission" ? issued : sum(this.sql<{ n: string | null }>`SELECT CAST(SUM(paid_micros) AS TEXT) AS n FROM source_tasks`[0]);
+    const by_account: Record<string, bigint> = {};
     for (const r of this.sql<{ account: string; n: string }>`SELECT account, CAST(SUM(amount_micros) AS TEXT) AS n FROM source_issues GROUP BY account`) {
-      by_account[r.account] = exactSum(r.n, `source ${s.name} to ${r.account}`);
+      by_account[r.account] = BigInt(r.n);
     }
     const overdrawn = [
       ...this.sql<{ k: string }>`SELECT task_key AS k FROM source_tasks WHERE issued_micros > fund_micros`.map((r) => `task ${r.k}`),

@@ -73,6 +73,8 @@ export const ConservationSchema = z
     /** Prepaid customers' charges the router kept (charges less the miners' shares paid from them). */
     charges_kept_micros: micros,
     sources: z.array(SourceTotalsSchema),
+    /** Whether every figure shown is within 2^53 − 1, so exact as a JSON number (sums over many accounts can pass it; `holds` is decided on exact BigInt sums either way). */
+    figures_exact: z.boolean(),
     /** Accounts holding more from a source than it issued to them: money from nowhere. */
     unbacked_accounts: z.array(UnbackedSchema),
     /** Sources that issued more than funded them. */

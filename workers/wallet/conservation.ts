@@ -12,8 +12,9 @@ type Totals = AccountFigures;
 const ZERO: Totals = { available: 0, staked: 0, pending: 0, credits: 0, rewards: 0, received: 0, charges: 0, sent: 0, fees: 0, slashed: 0, in_flight: 0 };
 type Account = AccountFigures & { customer_id: string; by_source: Record<string, number> };
 
-/** A sum as a JSON number: exact up to 2^53 − 1 (every account's figures are kept below it); comparisons are made on the BigInt. */
+/** A sum as a JSON number: exact up to 2^53 − 1 (`figures_exact` says whether every one is); every comparison is made on the BigInt. */
 const shown = (n: bigint) => Number(n);
+const MAX = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * The ledger's conservation check over every account the registry's
@@ -86,29 +87,29 @@ export async function conservation(env: Env): Promise<Conservation> {
     for (const [source, micros] of Object.entries(a.by_source)) {
       creditedFrom.set(source, (creditedFrom.get(source) ?? 0n) + BigInt(micros));
       if (source === LEGACY_SOURCE) continue;
-      const issued = sources.get(source)?.by_account[a.customer_id] ?? 0;
-      if (micros > issued) unbacked.push({ account: a.customer_id, source, credited_micros: micros, issued_micros: issued });
+      const issued = sources.get(source)?.by_account[a.customer_id] ?? 0n;
+      if (BigInt(micros) > issued) unbacked.push({ account: a.customer_id, source, credited_micros: micros, issued_micros: shown(issued) });
     }
   }
-  const bySource: SourceTotals[] = [...sources.values()].map((s) => {
+  const bySource = [...sources.values()].map((s) => {
     const credited = creditedFrom.get(s.source) ?? 0n;
     return {
       source: s.source,
       kind: s.kind,
-      funded_micros: s.funded_micros,
-      issued_micros: s.issued_micros,
-      credited_micros: shown(credited),
-      in_flight_micros: shown(BigInt(s.issued_micros) - credited),
+      funded: s.funded_micros,
+      issued: s.issued_micros,
+      credited,
+      inFlight: s.issued_micros - credited,
       overdrawn: s.overdrawn,
     };
   });
-  const sum = (keep: (s: SourceTotals) => boolean) => bySource.filter(keep).reduce((t, s) => t + BigInt(s.issued_micros), 0n);
+  const sum = (keep: (s: { kind: SourceTotals["kind"] }) => boolean) => bySource.filter(keep).reduce((t, s) => t + s.issued, 0n);
   const payments = sum((s) => s.kind === "payment");
   const x402 = sum((s) => s.kind === "x402");
   const charges = sum((s) => s.kind === "charges");
   const emitted = sum((s) => s.kind === "emission");
   const paidIn = payments + x402 + charges;
-  const sourcesInFlight = bySource.reduce((t, s) => t + BigInt(s.in_flight_micros), 0n);
+  const sourcesInFlight = bySource.reduce((t, s) => t + s.inFlight, 0n);
   const legacy = creditedFrom.get(LEGACY_SOURCE) ?? 0n;
   // What the accounts took in from outside them (credits and rewards) is what the sources issued, less what is still on its way, plus entries from before sources.
   const inflows = totals.credits + totals.rewards;
@@ -118,6 +119,16 @@ export async function conservation(env: Env): Promise<Conservation> {
   const held = totals.available + totals.staked + totals.pending + totals.in_flight + totals.fees + totals.slashed;
   const issued = totals.credits + totals.rewards - totals.charges;
   const transfersMatch = totals.sent - totals.in_flight === totals.received;
+  const shownSources: SourceTotals[] = bySource.map((s) => ({
+    source: s.source,
+    kind: s.kind,
+    funded_micros: shown(s.funded),
+    issued_micros: shown(s.issued),
+    credited_micros: shown(s.credited),
+    in_flight_micros: shown(s.inFlight),
+    overdrawn: s.overdrawn,
+  }));
+  const every = [held, issued, paidIn, emitted, sourcesInFlight, ...Object.values(totals), ...bySource.flatMap((s) => [s.funded, s.issued, s.credited, s.inFlight])];
   return {
     holds: held === issued && transfersMatch && sourcesMatch && overdrawn.length === 0 && unbalanced.length === 0 && missing.length === 0,
     accounts: ids.length,
@@ -134,7 +145,8 @@ export async function conservation(env: Env): Promise<Conservation> {
     by_source_micros: { payments: shown(payments), x402: shown(x402), charges: shown(charges), emitted: shown(emitted), legacy: shown(legacy) },
     sources_in_flight_micros: shown(sourcesInFlight),
     charges_kept_micros: shown(totals.charges - charges),
-    sources: bySource,
+    sources: shownSources,
+    figures_exact: every.every((n) => n <= MAX && n >= -MAX),
     unbacked_accounts: unbacked,
     overdrawn_sources: overdrawn,
   };
