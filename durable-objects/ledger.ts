@@ -13,7 +13,7 @@ import { ADMIN_SOURCE, LEGACY_SOURCE, type SourceKind, sourceAccount } from "../
 import { isMicros, MAX_MICROS } from "../workers/wallet/safe-micros";
 import { type AccountFigures, accountFigures, creditsBySource } from "./wallet/figures";
 import { type Grant, type RewardIssue, type SourceFigures, Sources } from "./wallet/sources";
-import { journal } from "./wallet/journal";
+import { journal, journalEntry } from "./wallet/journal";
 import { type MinerEarnings, minerEarnings } from "./wallet/miner-earnings";
 import { type StakeRow, Stakes, unlockAt } from "./wallet/stakes";
 import { type IncomingTransfer, type TransferRow, Transfers } from "./wallet/transfers";
@@ -391,7 +391,14 @@ export class LedgerObject extends SqliteObject {
    * credited now; null when this customer does not exist.
    */
   receiveTransfer(t: IncomingTransfer): { credited: boolean } | null {
-    if (!this.customerRow()) return null;
+    const c = this.customerRow();
+    if (!c) return null;
+    // A credit that would take the balance past 2^53 − 1 waits in flight (the sender's alarm retries), exact, until there is room.
+    if (journalEntry(this.sql, "receive", t.id)) return { credited: false };
+    if (!isMicros(t.amountMicros) || t.amountMicros > MAX_MICROS - Math.max(0, c.balance_micros)) {
+      console.error(JSON.stringify({ event: "transfer_refused", transfer: t.id, reason: "the balance would pass 2^53 - 1 micros" }));
+      return null;
+    }
     return { credited: this.ctx.storage.transactionSync(() => Transfers.receive(this.sql, t, Date.now())) };
   }
 

@@ -86,6 +86,20 @@ describe("a source account", () => {
     expect(await source.sourceFigures()).toMatchObject({ source: pool, kind: "emission", issued_micros: 100n, by_account: { acct: 100n }, overdrawn: [] });
   });
 
+  it("holds a billed task's rewards (charges, x402) to its share of the bill, whatever the miners ask", async () => {
+    for (const kind of ["charges", "x402"] as const) {
+      const name = uniq(kind);
+      const task = `${uniqSessionId()}:1`;
+      const funding = { source: name, kind, fundMicros: 2_000, paidMicros: 10_000, budgetMicros: null };
+      const answer = await ledgerOf(`source:${name}`).issueRewards(name, kind, [
+        { key: `${task}:a`, account: "acct", taskKey: task, amountMicros: 1_500, funding },
+        { key: `${task}:b`, account: "acct", taskKey: task, amountMicros: 1_500, funding },
+      ]);
+      expect(grantsOf(answer).map((g) => g.amountMicros)).toEqual([1_500, 500]);
+      expect(await ledgerOf(`source:${name}`).sourceFigures()).toMatchObject({ kind, funded_micros: 10_000n, issued_micros: 2_000n, overdrawn: [] });
+    }
+  });
+
   it("pays an emission pool's day budget exactly once across concurrent sessions, then nothing", async () => {
     const pool = uniq("pool");
     const source = ledgerOf(`source:${pool}`);

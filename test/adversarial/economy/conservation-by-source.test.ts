@@ -177,8 +177,15 @@ describe("economy: conservation by source", () => {
     const figures = await ledgerOf(id).figures();
     expect(figures).toMatchObject({ available: 0, credits: MAX_MICROS, charges: MAX_MICROS, by_source: { admin: MAX_MICROS } });
 
+    // A transfer into an account already at 2^53 − 1 waits in flight, exact, rather than rounding its balance.
+    const full = uniq("full");
+    expect((await admin("/v1/admin/customers", "POST", { id: full, name: full, balance_micros: MAX_MICROS })).status).toBe(201);
+    expect(await ledgerOf(full).receiveTransfer({ id: uniq("tx"), from: id, amountMicros: 1, memo: "", at: 0 })).toBeNull();
+    expect(await balanceOf(full)).toBe(MAX_MICROS);
+
     const c = await conservation();
     expect(c).toMatchObject({ holds: true, sources_match: true, unbacked_accounts: [] });
     expect(c.unbalanced_accounts).toEqual([]);
+    expect(sourceRow(c, "admin")?.issued_micros).toBeGreaterThanOrEqual(MAX_MICROS);
   });
 });
