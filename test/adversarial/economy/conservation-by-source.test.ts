@@ -1,8 +1,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { MAX_MICROS } from "../../../workers/wallet/safe-micros";
-import { admin, createSession, fetchWorker, minersFor, uniq, uniqSessionId, usageCharge } from "../../helpers";
-import { TEST_ADMIN_KEY, TEST_ROUTER_KEY } from "../../keys";
+import { admin, createSession, fetchWorker, minersFor, routerCompletion, uniq, uniqSessionId, usageCharge } from "../../helpers";
+import { TEST_ADMIN_KEY } from "../../keys";
 import { flushReports, freezeSessionAlarms } from "../../report-flush";
 import { emissionFunding, ledgerOf, payReward } from "../../sources";
 
@@ -42,17 +42,6 @@ async function payoutAccount(): Promise<string> {
 }
 const balanceOf = async (id: string) => (await ledgerOf(id).balance())?.balance_micros;
 
-async function routerKeyCompletion(sessionId: number, vars: Record<string, string>) {
-  const request = new Request(`http://router.test/api/v1/completions/${sessionId}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${TEST_ROUTER_KEY}`, "content-type": "application/json" },
-    body: JSON.stringify({ prompt: uniq("inflate") }),
-  });
-  const { response } = await fetchWorker(request, vars);
-  expect(response.status).toBe(200);
-  return (await response.json()) as { usage: { completion_tokens: number } };
-}
-
 async function trialCompletion(sessionId: number, vars: Record<string, string>, ip: string) {
   const request = new Request("http://router.test/api/v1/trial/completions", {
     method: "POST",
@@ -81,7 +70,7 @@ describe("economy: conservation by source", () => {
       MINER_EMISSION_POOL: pool,
       MINER_EMISSION_BUDGET_MICROS: String(budget),
     };
-    const tasks = [await routerKeyCompletion(sessionId, vars), await routerKeyCompletion(sessionId, vars), await trialCompletion(sessionId, vars, "203.0.113.77")];
+    const tasks = [await routerCompletion(sessionId, vars), await routerCompletion(sessionId, vars), await trialCompletion(sessionId, vars, "203.0.113.77")];
     // Each task alone asks more than the whole budget.
     for (const t of tasks) expect(t.usage.completion_tokens * 1_000_000).toBeGreaterThan(budget);
     expect(await flushReports(sessionId)).toBe(true);
@@ -109,7 +98,7 @@ describe("economy: conservation by source", () => {
     );
     expect(report.emission).toMatchObject({ pool, exhausted: true, issued_today_micros: budget, budget_micros_per_day: budget });
     expect(report.emission.note).toMatch(/earn nothing/);
-    await routerKeyCompletion(sessionId, vars);
+    await routerCompletion(sessionId, vars);
     await flushReports(sessionId);
     expect(await balanceOf(payee)).toBe(1000 + budget);
   });
@@ -125,8 +114,8 @@ describe("economy: conservation by source", () => {
       MINER_EMISSION_POOL: uniq("pool"),
       MINER_EMISSION_BUDGET_MICROS: "1000000000",
     };
-    await routerKeyCompletion(sessionId, vars);
-    await routerKeyCompletion(sessionId, vars);
+    await routerCompletion(sessionId, vars);
+    await routerCompletion(sessionId, vars);
     await flushReports(sessionId);
     expect(await balanceOf(payee)).toBe(1000 + 2 * 777);
     expect((await conservation(vars)).holds).toBe(true);
