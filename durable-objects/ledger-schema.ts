@@ -1,6 +1,7 @@
 import type { UsageRecord } from "../workers/gateway/schemas";
 import type { RewardRole } from "../workers/rewards/miner-rewards";
 import type { JournalType } from "./wallet/journal";
+import { SOURCES_MIGRATION } from "./wallet/sources";
 import { WALLET_MIGRATION } from "./wallet/schema";
 
 /** The Ledger's schema, one migration a version (docs/storage-schema.md). */
@@ -67,6 +68,8 @@ export const LEDGER_MIGRATIONS = [
   // reads and lose nothing else they could do safely: none may move money until an admin grants wallet:move
   // (POST …/keys/{keyId}/rotate with scopes).
   `ALTER TABLE keys ADD COLUMN scopes TEXT NOT NULL DEFAULT '["completions","wallet:read"]';`,
+  // Money from declared sources (wallet/sources.ts): a source account's issues, its tasks' funds and its pool's days; each reward names its source.
+  SOURCES_MIGRATION,
 ];
 
 export type KeyRow = {

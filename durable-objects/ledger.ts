@@ -11,8 +11,11 @@ import { ApiError, type ErrorDetails, type Failure } from "../workers/http/error
 import { ledgerStub, registryStub } from "../workers/stubs";
 import { type CustomerRow, type KeyRow, LEDGER_MIGRATIONS, type LedgerEntry, type UsageInput, type UsageRow } from "./ledger-schema";
 import { onlyRow, SqliteObject } from "./sqlite-object";
-import { type AccountFigures, accountFigures } from "./wallet/figures";
-import { journal } from "./wallet/journal";
+import { ADMIN_SOURCE, LEGACY_SOURCE, type SourceKind, sourceAccount } from "../workers/rewards/reward-sources";
+import { isMicros, MAX_MICROS } from "../workers/wallet/safe-micros";
+import { type AccountFigures, accountFigures, creditsBySource } from "./wallet/figures";
+import { type Grant, type RewardIssue, type SourceFigures, Sources } from "./wallet/sources";
+import { journal, journalEntry } from "./wallet/journal";
 import { chargeKeyMove, keyMoveRefused } from "./wallet/key-moves";
 import { type MinerEarnings, minerEarnings } from "./wallet/miner-earnings";
 import { type StakeRow, Stakes, unlockAt } from "./wallet/stakes";
@@ -34,6 +37,8 @@ const insufficient = (code: "insufficient_balance" | "insufficient_stake", requi
     estimate_micros: required,
     balance_micros: available,
   });
+/** A source's name (workers/rewards/reward-sources.ts): as a customer id, so `source:<name>` is never one. */
+const SOURCE_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
 /** An account not yet in the registry's account directory is listed again this long after a failed try. */
 const LIST_RETRY_MS = 5_000;
 
@@ -48,6 +53,7 @@ const LIST_RETRY_MS = 5_000;
 export class LedgerObject extends SqliteObject {
   private readonly transfers = new Transfers(this.sql);
   private readonly stakes = new Stakes(this.sql);
+  private readonly sources = new Sources(this.sql);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, LEDGER_MIGRATIONS);
@@ -87,22 +93,56 @@ export class LedgerObject extends SqliteObject {
    * existed (`creditRewards`) are credited in the same transaction.
    */
   async createCustomer(input: CustomerCreate): Promise<Balance | null> {
-    if (this.customerRow()) return null;
-    const now = Date.now();
-    this.ctx.storage.transactionSync(() => {
-      this.sql`INSERT INTO customer (id, customer_id, name, billing, balance_micros, created_at)
-               VALUES (1, ${input.id}, ${input.name}, ${input.billing}, ${this.heldMicros()}, ${now})`;
-      this.sql`UPDATE rewards SET credited_at = ${now} WHERE credited_at IS NULL`;
-      if (input.balance_micros > 0) journal(this.sql, { type: "credit", ref: null, available_micros: input.balance_micros, memo: "opening balance", at: now });
+    // Nothing else runs here while the opening balance is issued by its source: one creation wins.
+    const created = await this.exclusive(async () => {
+      if (this.customerRow() || this.sources.current()) return false;
+      const ref = `opening:${input.id}`;
+      if (input.balance_micros > 0) await this.issuedByAdmin(ref, input.id, input.balance_micros);
+      const now = Date.now();
+      this.ctx.storage.transactionSync(() => {
+        this.sql`INSERT INTO customer (id, customer_id, name, billing, balance_micros, created_at)
+                 VALUES (1, ${input.id}, ${input.name}, ${input.billing}, ${this.heldMicros()}, ${now})`;
+        this.sql`UPDATE rewards SET credited_at = ${now} WHERE credited_at IS NULL`;
+        if (input.balance_micros > 0) {
+          journal(this.sql, { type: "credit", ref, available_micros: input.balance_micros, counterparty: sourceAccount(ADMIN_SOURCE), memo: "opening balance", at: now });
+        }
+      });
+      this.scheduleAlarm(now);
+      return true;
     });
-    this.scheduleAlarm(now);
+    if (!created) return null;
     await this.listInDirectory();
     return this.balance();
   }
 
+  /**
+   * Runs `fn` with no other event of this object in between, across its
+   * awaits (a source's answer); an error comes back to the caller rather
+   * than resetting the object, as blockConcurrencyWhile would.
+   */
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const outcome = await this.ctx.blockConcurrencyWhile(async () =>
+      fn().then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+    );
+    if ("error" in outcome) throw outcome.error;
+    return outcome.value;
+  }
+
+  /** A customer's payment, issued by the admin source (its record comes first, so no account ever holds a credit its source did not issue). */
+  private async issuedByAdmin(ref: string, customerId: string, amountMicros: number): Promise<void> {
+    const issued = await ledgerStub(this.env, sourceAccount(ADMIN_SOURCE)).issuePayment(ADMIN_SOURCE, ref, customerId, amountMicros);
+    if ("ok" in issued) throw ApiError.from(issued);
+  }
+
   /** Rewards earned by a miner paying out here before this customer existed, not yet credited. */
   private heldMicros(): number {
-    return this.sql<{ n: number | null }>`SELECT SUM(amount_micros) AS n FROM rewards WHERE credited_at IS NULL`[0]?.n ?? 0;
+    const n = this.sql<{ n: number | null }>`SELECT SUM(amount_micros) AS n FROM rewards WHERE credited_at IS NULL`[0]?.n ?? 0;
+    // Each held reward is bounded by its source; their sum must still fit the exact range to become a balance.
+    if (!isMicros(n)) throw new RangeError(`held rewards of ${n} micros are beyond the exact range`);
+    return n;
   }
 
   /** Whether this customer exists (a send checks its recipient before debiting). */
@@ -115,10 +155,27 @@ export class LedgerObject extends SqliteObject {
     return c ? { customer_id: c.customer_id, billing: c.billing, balance_micros: c.balance_micros, spent_micros: c.spent_micros } : null;
   }
 
-  credit(amountMicros: number): Balance | null {
-    if (!this.customerRow()) return null;
-    this.ctx.storage.transactionSync(() => journal(this.sql, { type: "credit", ref: null, available_micros: amountMicros, memo: "admin credit", at: Date.now() }));
-    return this.balance();
+  /**
+   * A customer's payment (the admin's credit route): issued by the admin
+   * source, then credited here once by its id. Refused (400 naming
+   * `amount_micros`) when the balance would pass 2^53 − 1 micros, so that no
+   * figure of this account is ever rounded.
+   */
+  async credit(amountMicros: number): Promise<Balance | Failure | null> {
+    return this.exclusive(async () => {
+      const c = this.customerRow();
+      if (!c) return null;
+      if (!isMicros(amountMicros) || amountMicros === 0 || amountMicros > MAX_MICROS - c.balance_micros) {
+        const message = `must be at most ${MAX_MICROS - Math.max(0, c.balance_micros)}: the balance may not pass 2^53 - 1 micros`;
+        return fail(400, "invalid_request", `invalid request: amount_micros: ${message}`, { issues: [{ field: "amount_micros", message }] });
+      }
+      const ref = `cr_${crypto.randomUUID().replaceAll("-", "")}`;
+      await this.issuedByAdmin(ref, c.customer_id, amountMicros);
+      this.ctx.storage.transactionSync(() =>
+        journal(this.sql, { type: "credit", ref, available_micros: amountMicros, counterparty: sourceAccount(ADMIN_SOURCE), memo: "admin credit", at: Date.now() }),
+      );
+      return this.balance();
+    });
   }
 
   /**
@@ -128,14 +185,24 @@ export class LedgerObject extends SqliteObject {
    * payout account names a customer still to be created) and credited by
    * `createCustomer`. Answers how many were taken now, and whether held.
    */
-  creditRewards(rewards: readonly MinerReward[]): { credited: number; held: boolean } {
+  creditRewards(rewards: readonly MinerReward[]): { credited: number; held: boolean } | Failure {
+    if (this.sources.current()) return fail(409, "source_account", "a source account takes no rewards");
+    let room = MAX_MICROS - Math.max(0, this.customerRow()?.balance_micros ?? this.heldMicros());
+    for (const r of rewards) {
+      // Each names the source that issued it (the conservation check matches them); amounts are exact, and the balance stays exact.
+      if (!SOURCE_NAME.test(r.source) || r.source === LEGACY_SOURCE) return fail(400, "invalid_reward", `reward ${rewardKey(r)}: no such source ${r.source}`, { field: "source" });
+      if (!isMicros(r.amountMicros) || r.amountMicros === 0 || r.amountMicros > room) {
+        return fail(400, "invalid_reward", `reward ${rewardKey(r)}: ${r.amountMicros} is not 1…${room} micros (the balance may not pass 2^53 - 1)`, { field: "amount_micros" });
+      }
+      room -= r.amountMicros;
+    }
     const held = !this.customerRow();
     const now = Date.now();
     const credited = this.ctx.storage.transactionSync(() => {
       let n = 0;
       for (const r of rewards) {
-        const inserted = this.sql`INSERT INTO rewards (reward_key, session_id, task_id, miner_id, amount_micros, role, slot, at, credited_at)
-                 VALUES (${rewardKey(r)}, ${r.sessionId}, ${r.taskId}, ${r.minerId}, ${r.amountMicros}, ${r.role}, ${r.slot}, ${now}, ${held ? null : now})
+        const inserted = this.sql`INSERT INTO rewards (reward_key, session_id, task_id, miner_id, amount_micros, role, slot, at, credited_at, source)
+                 VALUES (${rewardKey(r)}, ${r.sessionId}, ${r.taskId}, ${r.minerId}, ${r.amountMicros}, ${r.role}, ${r.slot}, ${now}, ${held ? null : now}, ${r.source})
                  ON CONFLICT (reward_key) DO NOTHING RETURNING id`;
         if (inserted.length === 0) continue;
         if (!held) this.sql`UPDATE customer SET balance_micros = balance_micros + ${r.amountMicros} WHERE id = 1`;
@@ -144,6 +211,48 @@ export class LedgerObject extends SqliteObject {
       return n;
     });
     return { credited, held };
+  }
+
+  /**
+   * As a source account (`source:<name>`, workers/rewards/reward-sources.ts):
+   * grants rewards within their tasks' funds and, for an emission pool, its
+   * day's budget (MINER_EMISSION_BUDGET_MICROS where a reward carries none),
+   * each once by its key: a resend gets the first grant again.
+   */
+  issueRewards(name: string, kind: SourceKind, issues: readonly RewardIssue[]): Grant[] | Failure {
+    const refused = this.notThisSource(name, kind);
+    if (refused) return refused;
+    const now = Date.now();
+    const budget = loadConfig(this.env).rewards.emission.budgetMicros;
+    return this.ctx.storage.transactionSync(() => {
+      this.sources.declare(name, kind, now);
+      return this.sources.issueRewards(issues, budget, now);
+    });
+  }
+
+  /** Why this Ledger cannot act as source `name` of `kind`: a customer's, or another source's; undefined when it can. */
+  private notThisSource(name: string, kind: SourceKind): Failure | undefined {
+    if (this.customerRow()) return fail(409, "not_a_source", "a customer account issues nothing");
+    const s = this.sources.current();
+    if (s && (s.name !== name || s.kind !== kind)) return fail(409, "not_a_source", `this source account is ${s.name} (${s.kind}), not ${name} (${kind})`);
+    return undefined;
+  }
+
+  /** As the admin source: records a customer's payment to `account`, once by `key`. */
+  issuePayment(name: string, key: string, account: string, amountMicros: number): { issued: boolean } | Failure {
+    const refused = this.notThisSource(name, "payment");
+    if (refused) return refused;
+    if (!isMicros(amountMicros) || amountMicros === 0) return fail(400, "invalid_request", "amount_micros must be 1…2^53-1", { field: "amount_micros" });
+    const now = Date.now();
+    return this.ctx.storage.transactionSync(() => {
+      this.sources.declare(name, "payment", now);
+      return { issued: this.sources.issuePayment(key, account, amountMicros, now) };
+    });
+  }
+
+  /** As a source account: what it issued, to whom, and what backs it; null when this Ledger is no source. */
+  sourceFigures(now: number = Date.now()): SourceFigures | null {
+    return this.sources.figures(now);
   }
 
   /**
@@ -290,7 +399,14 @@ export class LedgerObject extends SqliteObject {
    * credited now; null when this customer does not exist.
    */
   receiveTransfer(t: IncomingTransfer): { credited: boolean } | null {
-    if (!this.customerRow()) return null;
+    const c = this.customerRow();
+    if (!c) return null;
+    // A credit that would take the balance past 2^53 − 1 waits in flight (the sender's alarm retries), exact, until there is room.
+    if (journalEntry(this.sql, "receive", t.id)) return { credited: false };
+    if (!isMicros(t.amountMicros) || t.amountMicros > MAX_MICROS - Math.max(0, c.balance_micros)) {
+      console.error(JSON.stringify({ event: "transfer_refused", transfer: t.id, reason: "the balance would pass 2^53 - 1 micros" }));
+      return null;
+    }
     return { credited: this.ctx.storage.transactionSync(() => Transfers.receive(this.sql, t, Date.now())) };
   }
 
@@ -389,10 +505,10 @@ export class LedgerObject extends SqliteObject {
   }
 
   /** The account's figures for the conservation check; null when this customer does not exist. */
-  figures(): (AccountFigures & { customer_id: string }) | null {
+  figures(): (AccountFigures & { customer_id: string; by_source: Record<string, number> }) | null {
     const c = this.customerRow();
     const f = accountFigures(this.sql);
-    return c && f ? { customer_id: c.customer_id, ...f } : null;
+    return c && f ? { customer_id: c.customer_id, ...f, by_source: creditsBySource(this.sql) } : null;
   }
 
   /**
@@ -525,7 +641,8 @@ export class LedgerObject extends SqliteObject {
   }
 
   /** Inserts the record and charges key and customer, unless its request id was billed before (then false). */
-  private bill(u: UsageInput, now: number): boolean {
+  private bill(input: UsageInput, now: number): boolean {
+    const u = { ...input, cost_micros: this.chargeable(input.cost_micros, input.key_id) };
     const inserted = this
       .sql`INSERT INTO usage (request_id, key_id, model, router_pool, session_id, task_id, prompt_tokens, completion_tokens, latency_ms, status, error_code, cost_micros, at)
              VALUES (${u.request_id}, ${u.key_id}, ${u.model}, ${u.router_pool}, ${u.session_id}, ${u.task_id}, ${u.prompt_tokens}, ${u.completion_tokens},
@@ -538,6 +655,20 @@ export class LedgerObject extends SqliteObject {
                  balance_micros = CASE WHEN billing = 'prepaid' THEN balance_micros - ${u.cost_micros} ELSE balance_micros END WHERE id = 1`;
     }
     return true;
+  }
+
+  /**
+   * What a charge can be and keep every figure exact: at most what leaves
+   * the key's and the customer's spend, and a prepaid balance, within
+   * ±(2^53 − 1) micros. A cost past that (a usage count no request can
+   * reach) is billed at this bound, recorded as billed, never rounded.
+   */
+  private chargeable(costMicros: number, keyId: string): number {
+    const c = this.customerRow();
+    if (!c || !Number.isFinite(costMicros) || costMicros <= 0) return 0;
+    const keySpent = this.sql<{ n: number }>`SELECT spent_micros AS n FROM keys WHERE id = ${keyId}`[0]?.n ?? 0;
+    const room = [MAX_MICROS - c.spent_micros, MAX_MICROS - keySpent, c.billing === "prepaid" ? MAX_MICROS + c.balance_micros : MAX_MICROS];
+    return Math.max(0, Math.min(Math.floor(costMicros), ...room));
   }
 
   private stateOfKey(keyId: string): KeyState | null {

@@ -167,3 +167,15 @@ export const usageCharge = (costMicros: number, tokens = 1): UsageInput => ({
   error_code: null,
   cost_micros: costMicros,
 });
+
+/** A router-key completion through the Worker under `vars` (the reward and slashing settings travel with the task to its session); 200 expected. */
+export async function routerCompletion(sessionId: number, vars: Record<string, string> = {}, prompt = uniq("prompt")) {
+  const request = new Request(`http://router.test/api/v1/completions/${sessionId}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${TEST_ROUTER_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ prompt }),
+  });
+  const { response } = await fetchWorker(request, vars);
+  if (response.status !== 200) throw new Error(`completion: ${response.status} ${await response.text()}`);
+  return (await response.json()) as { task_id: number; usage: { completion_tokens: number } };
+}

@@ -128,12 +128,12 @@ describe("miner rewards", () => {
     await complete(sessionId, { prompt: "lost answer" });
     const queued = await runInDurableObject(sessionStub(sessionId), (_instance, state) =>
       state.storage.sql
-        .exec<{ task_id: number; miner_id: string; amount_micros: number; role: "worker" | "validator"; slot: number }>(
-          "SELECT task_id, miner_id, amount_micros, role, slot FROM pending_rewards",
+        .exec<{ task_id: number; miner_id: string; amount_micros: number; role: "worker" | "validator"; slot: number; source: string }>(
+          "SELECT task_id, miner_id, amount_micros, role, slot, source FROM pending_rewards",
         )
         .toArray(),
     );
-    const rewards = queued.map((r) => ({ sessionId, taskId: r.task_id, minerId: r.miner_id, amountMicros: r.amount_micros, role: r.role, slot: r.slot }));
+    const rewards = queued.map((r) => ({ sessionId, taskId: r.task_id, minerId: r.miner_id, amountMicros: r.amount_micros, role: r.role, slot: r.slot, source: r.source }));
     const fastA = rewards.filter((r) => r.minerId.startsWith("fastA"));
     // The Ledger took the rewards but the session never heard (its answer lost): the flush sends them again.
     expect(await ledger(accounts.fastA!).creditRewards(fastA)).toEqual({ credited: 1, held: false });

@@ -3,7 +3,7 @@ import type { Slot } from "../workers/protocol/run-task";
 import { settleTask } from "../workers/rewards/miner-rewards";
 import { splitBilling, usdMicros } from "../workers/rewards/task-billing";
 
-const policy = { shareBps: 2000, microsPerToken: 1, slashShareBps: 0, slashMajorityBps: 6500 };
+const policy = { shareBps: 2000, microsPerToken: 1, maxMicrosPerTask: 10_000, emission: { pool: "emission", budgetMicros: 1_000_000 }, slashShareBps: 0, slashMajorityBps: 6500 };
 
 function slot(n: number, id: string, part: { agreed?: boolean; state?: Slot["state"]; account?: string | null } = {}): Slot {
   return {

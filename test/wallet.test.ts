@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { LedgerObject } from "../durable-objects/ledger";
 import { LEDGER_MIGRATIONS } from "../durable-objects/ledger-schema";
 import type { Transfers } from "../durable-objects/wallet/transfers";
-import { admin, call, fetchWorker, mulberry32, uniq, usageCharge } from "./helpers";
+import { admin, call, fetchWorker, mulberry32, uniq, uniqSessionId, usageCharge } from "./helpers";
+import { emissionFunding, payReward } from "./sources";
 
 const BASE = "/neuroshard/api/v1/wallet";
 const DAY = 86_400_000;
@@ -417,6 +418,9 @@ describe("wallet: conservation", () => {
       const random = mulberry32(20261130);
       const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)] as T;
       const accounts = await Promise.all(Array.from({ length: 5 }, () => account(Math.floor(random() * 50 * UNIT))));
+      // This sequence's own reward pool and session: its rewards are issued there, as a session's are.
+      const walletPool = uniq("pool");
+      const walletSession = uniqSessionId();
       const done: Record<string, number> = {};
       for (let step = 0; step < 120; step++) {
         const a = pick(accounts);
@@ -435,7 +439,10 @@ describe("wallet: conservation", () => {
           const billed = await ledger(a.id).recordUsage(usageCharge(Math.round(amount * UNIT)));
           status = billed.billed ? 200 : 500;
         } else if (op === "reward") {
-          status = (await ledger(a.id).creditRewards([{ sessionId: 1, taskId: step, minerId: "m", amountMicros: Math.round(amount * UNIT), role: "worker", slot: 0 }])) ? 200 : 500;
+          // Through its source, as the sessions pay rewards: an unsourced credit would fail the check below.
+          const micros = Math.round(amount * UNIT);
+          const reward = { sessionId: walletSession, taskId: step, minerId: a.id, amountMicros: micros, role: "worker" as const, slot: 0 };
+          status = (await payReward(a.id, reward, emissionFunding(walletPool, micros, 1_000_000_000_000))) === micros ? 200 : 500;
         } else {
           now += pick([1, 8, 31, 40]) * DAY;
           vi.setSystemTime(now);
@@ -480,9 +487,9 @@ describe("wallet: the Ledger's migrations from schema 2", () => {
     // The account as schema 2 left it: a balance of 5000 after a reward of 200 and a charge of 300.
     await runInDurableObject(stub, (_instance, state) => {
       const sql = state.storage.sql;
-      for (const table of ["journal", "transfers_out", "stake", "unstakes"]) sql.exec(`DROP TABLE ${table}`);
+      for (const table of ["journal", "transfers_out", "stake", "unstakes", "source", "source_issues", "source_tasks", "source_periods"]) sql.exec(`DROP TABLE ${table}`);
       sql.exec("ALTER TABLE customer DROP COLUMN listed_at");
-      for (const column of ["role", "slot", "credited_at"]) sql.exec(`ALTER TABLE rewards DROP COLUMN ${column}`);
+      for (const column of ["role", "slot", "credited_at", "source"]) sql.exec(`ALTER TABLE rewards DROP COLUMN ${column}`);
       sql.exec("ALTER TABLE keys DROP COLUMN scopes");
       sql.exec(
         "INSERT INTO keys (id, key_hash, name, prefix, allowed_models, requests_per_minute, tokens_per_minute, created_at) VALUES ('key_old', 'h', 'old', 'csk_old…', '[\"*\"]', 60, 1000, 1000)",

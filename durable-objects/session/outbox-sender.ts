@@ -1,6 +1,8 @@
 import type { Env } from "../../workers/env";
+import { ApiError } from "../../workers/http/errors";
 import type { MinerPool } from "../../workers/miners/miner-pool";
-import { rewardKey } from "../../workers/rewards/miner-rewards";
+import { type AccountReward, type MinerReward, rewardKey } from "../../workers/rewards/miner-rewards";
+import { sourceAccount } from "../../workers/rewards/reward-sources";
 import { ledgerStub, registryStub } from "../../workers/stubs";
 import type { PendingReports } from "./pending-reports";
 import type { PendingRewards } from "./pending-rewards";
@@ -54,16 +56,24 @@ export class OutboxSender {
   }
 
   /**
-   * One payout account's rewards and slashes at a time. A reward to an
-   * account with no customer yet is held by its Ledger until the customer
-   * is created.
+   * One payout account's rewards and slashes at a time. Each reward is
+   * issued by its source first (which grants at most what its task's fund
+   * and the pool's budget leave), then credited to the payout account; a
+   * reward to an account with no customer yet is held by its Ledger until
+   * the customer is created. Both hops apply a reward once by its key, so a
+   * resend after a lost answer gets the same grant and credits nothing twice.
    */
   private async sendRewards(owner: OutboxOwner): Promise<void> {
     for (const [account, due] of this.rewards.byAccount(owner.sessionId)) {
       try {
         if (due.rewards.length > 0) {
-          const taken = await ledgerStub(this.env, account).creditRewards(due.rewards);
-          if (taken.held) console.log(JSON.stringify({ event: "rewards_held", reason: "payout account has no customer yet", account, rewards: due.rewards.length }));
+          const granted = await issuedBySources(this.env, due.rewards);
+          if (granted.length > 0) {
+            const taken = await ledgerStub(this.env, account).creditRewards(granted);
+            // Refused (an amount past what the account can hold exactly): kept, and reported, for the operator.
+            if ("ok" in taken) throw ApiError.from(taken);
+            if (taken.held) console.log(JSON.stringify({ event: "rewards_held", reason: "payout account has no customer yet", account, rewards: granted.length }));
+          }
           this.rewards.delivered(due.rewards);
         }
         for (const slash of due.slashes) {
@@ -78,4 +88,28 @@ export class OutboxSender {
       }
     }
   }
+}
+
+/**
+ * Asks each source of these rewards (one call per source) what it issues
+ * for them; answers the rewards as granted, leaving out those granted
+ * nothing (their task's fund or the pool's day's budget is spent).
+ */
+async function issuedBySources(env: Env, rewards: readonly AccountReward[]): Promise<MinerReward[]> {
+  const bySource = new Map<string, AccountReward[]>();
+  for (const r of rewards) bySource.set(r.funding.source, [...(bySource.get(r.funding.source) ?? []), r]);
+  const granted: MinerReward[] = [];
+  for (const [source, list] of bySource) {
+    const kind = list[0]?.funding.kind ?? "emission";
+    const issues = list.map((r) => ({ key: rewardKey(r), account: r.account, taskKey: `${r.sessionId}:${r.taskId}`, amountMicros: r.amountMicros, funding: r.funding }));
+    const answer = await ledgerStub(env, sourceAccount(source)).issueRewards(source, kind, issues);
+    if ("ok" in answer) throw ApiError.from(answer);
+    const grants = new Map(answer.map((g) => [g.key, g.amountMicros]));
+    for (const r of list) {
+      const amountMicros = grants.get(rewardKey(r)) ?? 0;
+      if (amountMicros > 0) granted.push({ sessionId: r.sessionId, taskId: r.taskId, minerId: r.minerId, amountMicros, role: r.role, slot: r.slot, source });
+      else console.log(JSON.stringify({ event: "reward_unfunded", source, reward: rewardKey(r), asked_micros: r.amountMicros }));
+    }
+  }
+  return granted;
 }

@@ -1,4 +1,5 @@
 import type { AccountReward, AccountSlash, RewardRole } from "../../workers/rewards/miner-rewards";
+import type { SourceKind } from "../../workers/rewards/reward-sources";
 import type { Sql } from "../sqlite-object";
 import { FLUSH_INTERVAL_MS } from "./pending-reports";
 
@@ -15,6 +16,11 @@ type Row = {
   slot: number;
   share_bps: number;
   created_at: number;
+  source: string;
+  source_kind: SourceKind;
+  fund_micros: number | null;
+  paid_micros: number;
+  budget_micros: number | null;
 };
 
 /** What one payout account is owed and owes: one Ledger's share of the outbox. */
@@ -41,8 +47,10 @@ export class PendingRewards {
   add(due: { rewards: readonly AccountReward[]; slashes: readonly AccountSlash[] }): void {
     const at = this.now();
     for (const r of due.rewards) {
-      this.sql`INSERT INTO pending_rewards (task_id, miner_id, account, kind, amount_micros, role, slot, created_at)
-               VALUES (${r.taskId}, ${r.minerId}, ${r.account}, 'reward', ${r.amountMicros}, ${r.role}, ${r.slot}, ${at}) ON CONFLICT DO NOTHING`;
+      const f = r.funding;
+      this.sql`INSERT INTO pending_rewards (task_id, miner_id, account, kind, amount_micros, role, slot, created_at, source, source_kind, fund_micros, paid_micros, budget_micros)
+               VALUES (${r.taskId}, ${r.minerId}, ${r.account}, 'reward', ${r.amountMicros}, ${r.role}, ${r.slot}, ${at},
+                       ${f.source}, ${f.kind}, ${f.fundMicros}, ${f.paidMicros}, ${f.budgetMicros}) ON CONFLICT DO NOTHING`;
     }
     for (const s of due.slashes) {
       this.sql`INSERT INTO pending_rewards (task_id, miner_id, account, kind, amount_micros, share_bps, created_at)
@@ -63,7 +71,10 @@ export class PendingRewards {
       const group = groups.get(r.account) ?? { rewards: [], slashes: [] };
       const common = { sessionId, taskId: r.task_id, minerId: r.miner_id, account: r.account };
       if (r.kind === "slash") group.slashes.push({ ...common, shareBps: r.share_bps });
-      else group.rewards.push({ ...common, amountMicros: r.amount_micros, role: r.role, slot: r.slot });
+      else {
+        const funding = { source: r.source, kind: r.source_kind, fundMicros: r.fund_micros ?? r.amount_micros, paidMicros: r.paid_micros, budgetMicros: r.budget_micros };
+        group.rewards.push({ ...common, amountMicros: r.amount_micros, role: r.role, slot: r.slot, source: r.source, funding });
+      }
       groups.set(r.account, group);
     }
     return groups;

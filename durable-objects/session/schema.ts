@@ -100,6 +100,13 @@ export const SESSION_MIGRATIONS = [
    ALTER TABLE pending_rewards ADD COLUMN share_bps INTEGER NOT NULL DEFAULT 0;`,
   // Why a miner's reported usage (kept in \`usage\`, for audit) was not believable: workers/metering/usage-audit.ts.
   `ALTER TABLE assignments ADD COLUMN usage_misreport TEXT;`,
+  // A reward's source and its task's funding (workers/rewards/reward-sources.ts): the source account issues it, bounded by them.
+  // Rows from before name no source: they are sent as the emission pool's, with the per-token amount they were computed at as their fund.
+  `ALTER TABLE pending_rewards ADD COLUMN source TEXT NOT NULL DEFAULT 'emission';
+   ALTER TABLE pending_rewards ADD COLUMN source_kind TEXT NOT NULL DEFAULT 'emission';
+   ALTER TABLE pending_rewards ADD COLUMN fund_micros INTEGER;
+   ALTER TABLE pending_rewards ADD COLUMN paid_micros INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE pending_rewards ADD COLUMN budget_micros INTEGER;`,
 ] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";

@@ -33,6 +33,8 @@ const id = z.coerce.number<string>({ error: ID_MESSAGE }).int(ID_MESSAGE).min(0,
 const optionalId = parsed(id.optional());
 /** A task timeout: never below the minimum every request is held to (a lower default or cap would refuse every request). */
 const seconds = (fallback: number) => parsed(z.coerce.number<string>().min(MIN_TIMEOUT_S, `must be at least ${MIN_TIMEOUT_S}`).max(3600).default(fallback));
+/** The emission pool's daily budget outside production when MINER_EMISSION_BUDGET_MICROS is unset: 100 units. */
+const DEV_EMISSION_BUDGET_MICROS = 100_000_000;
 const positiveInt = (fallback: number) => parsed(z.coerce.number<string>().int().positive().default(fallback));
 const url = parsed(z.url().optional());
 const flag = parsed(
@@ -332,6 +334,21 @@ const VarsShape = {
   MINER_REWARD_SHARE_BPS: parsed(z.coerce.number<string>().int().min(0).max(10_000).default(2000)),
   MINER_REWARD_MICROS_PER_TOKEN: parsed(z.coerce.number<string>().int().min(0).max(1_000_000).default(1)),
   /**
+   * Money from declared sources only (workers/rewards/reward-sources.ts). The per-token reward of a task
+   * nobody paid for (router key, trial, A2A, MCP, chain) is drawn from a declared emission pool, the account
+   * `source:<MINER_EMISSION_POOL>`, which pays at most MINER_EMISSION_BUDGET_MICROS a UTC day over all
+   * sessions (unset: 100 000 000 outside production, 0 in production: no emission unless declared) and at
+   * most MINER_REWARD_MAX_MICROS_PER_TASK to one task's miners. A spent pool pays nothing until the next day.
+   */
+  MINER_EMISSION_BUDGET_MICROS: parsed(z.coerce.number<string>().int().min(0).max(Number.MAX_SAFE_INTEGER).optional()),
+  MINER_EMISSION_POOL: parsed(
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "lowercase letters, digits and '-', at most 40")
+      .default("emission"),
+  ),
+  MINER_REWARD_MAX_MICROS_PER_TASK: parsed(z.coerce.number<string>().int().min(0).max(Number.MAX_SAFE_INTEGER).default(10_000)),
+  /**
    * Slashing: a miner whose answered result was outvoted by a clear majority (the agreeing miners at least
    * MINER_SLASH_MAJORITY_BPS of the miners that answered) loses MINER_SLASH_SHARE_BPS of its payout account's
    * stake. 0 (the default) turns slashing off.
@@ -465,6 +482,8 @@ const ConfigSchema = z.looseObject(VarsShape).transform((e) => {
     rewards: {
       shareBps: e.MINER_REWARD_SHARE_BPS,
       microsPerToken: e.MINER_REWARD_MICROS_PER_TOKEN,
+      maxMicrosPerTask: e.MINER_REWARD_MAX_MICROS_PER_TASK,
+      emission: { pool: e.MINER_EMISSION_POOL, budgetMicros: e.MINER_EMISSION_BUDGET_MICROS ?? (production ? 0 : DEV_EMISSION_BUDGET_MICROS) },
       slashShareBps: e.MINER_SLASH_SHARE_BPS,
       slashMajorityBps: e.MINER_SLASH_MAJORITY_BPS,
     },

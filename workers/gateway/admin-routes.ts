@@ -52,7 +52,7 @@ export const gatewayAdminRoutes = openApiApp()
     createRoute({
       method: "post",
       path: "/v1/admin/customers/{customerId}/credit",
-      summary: "Adds to a customer's prepaid balance",
+      summary: "Adds to a customer's prepaid balance: a payment issued by the admin source (source:admin); refused past 2^53 - 1 micros",
       ...admin,
       request: { params: CustomerParam, body: { content: { "application/json": { schema: z.object({ amount_micros: z.number().int().min(1) }).strict() } }, required: true } },
       responses: { 200: json(BalanceSchema, "New balance"), 400: errorResponses[400], 401: errorResponses[401], 404: errorResponses[404] },
@@ -61,6 +61,7 @@ export const gatewayAdminRoutes = openApiApp()
       const { customerId } = c.req.valid("param");
       const balance = await ledgerStub(c.env, customerId).credit(c.req.valid("json").amount_micros);
       if (!balance) throw customerNotFound(customerId);
+      if ("ok" in balance) throw ApiError.from(balance);
       forgetCustomer(customerId);
       return c.json(balance, 200);
     },

@@ -1,5 +1,6 @@
 import { loadConfig, type GatewayConfig, type Pool, type Price } from "../config/config";
 import type { Env } from "../env";
+import { MAX_MICROS } from "../wallet/safe-micros";
 
 export type { GatewayConfig, Pool, Price };
 
@@ -22,6 +23,16 @@ export function priceFor(config: GatewayConfig, model: string): Price {
   return config.prices[model] ?? config.prices["*"] ?? { prompt_per_1k_micros: 0, completion_per_1k_micros: 0 };
 }
 
+/** A token count as BigInt: a fraction rounds down; a negative or non-finite count is none. */
+const tokens = (n: number) => (Number.isFinite(n) && n > 0 ? BigInt(Math.floor(n)) : 0n);
+
+/**
+ * What tokens cost at `price`, rounded up, exactly (BigInt): a count so large
+ * that the cost passes 2^53 − 1 costs 2^53 − 1 (the Ledger then bills what the
+ * account can still hold, durable-objects/ledger.ts), never a rounded float.
+ */
 export function costMicros(price: Price, promptTokens: number, completionTokens: number): number {
-  return Math.ceil((promptTokens * price.prompt_per_1k_micros + completionTokens * price.completion_per_1k_micros) / 1000);
+  const cost = tokens(promptTokens) * BigInt(price.prompt_per_1k_micros) + tokens(completionTokens) * BigInt(price.completion_per_1k_micros);
+  const micros = (cost + 999n) / 1000n;
+  return micros > BigInt(MAX_MICROS) ? MAX_MICROS : Number(micros);
 }

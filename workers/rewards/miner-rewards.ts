@@ -1,21 +1,21 @@
 import type { Slot } from "../protocol/run-task";
 import type { RewardRole } from "../schemas/wallet";
-import { billedMicros, type TaskBilling, type TokenUsage } from "./task-billing";
+import { type FundingPolicy, type TaskFunding, taskFunding } from "./reward-sources";
+import type { TaskBilling, TokenUsage } from "./task-billing";
 
 export type { RewardRole };
 
-/** One miner's reward for one committed task: the proof it names is (session, task); `slot` is the miner's place in the task. */
-export type MinerReward = { sessionId: number; taskId: number; minerId: string; amountMicros: number; role: RewardRole; slot: number };
-/** A reward on its way to the payout account's Ledger. */
-export type AccountReward = MinerReward & { account: string };
+/**
+ * One miner's reward for one committed task: the proof it names is (session, task); `slot` is the miner's place in the task;
+ * `source` the source account that issued it (workers/rewards/reward-sources.ts).
+ */
+export type MinerReward = { sessionId: number; taskId: number; minerId: string; amountMicros: number; role: RewardRole; slot: number; source: string };
+/** A reward on its way, through its source, to the payout account's Ledger: with what funds its task. */
+export type AccountReward = MinerReward & { account: string; funding: TaskFunding };
 /** A share (basis points) of a payout account's stake, taken for a miner outvoted on one task. */
 export type AccountSlash = { sessionId: number; taskId: number; minerId: string; account: string; shareBps: number };
 
-export type RewardPolicy = {
-  /** Basis points of a billed task's amount shared by its agreeing miners. */
-  shareBps: number;
-  /** Micros per completion token of the chosen output, where the task's billing is not known. */
-  microsPerToken: number;
+export type RewardPolicy = FundingPolicy & {
   /** Basis points of its stake an outvoted miner loses; 0: no slashing. */
   slashShareBps: number;
   /** The agreeing miners' least share of the answering ones (basis points) for an outvote to be slashed. */
@@ -33,17 +33,6 @@ type CommittedTask = {
   billing?: TaskBilling | undefined;
 };
 
-/**
- * The amount a committed task's agreeing miners share: the configured share
- * of what it was billed, or the per-token reward on the chosen output's
- * completion tokens where its billing is not known here (integer micros,
- * rounded down).
- */
-export function rewardPool(task: Pick<CommittedTask, "usage" | "billing">, policy: RewardPolicy): number {
-  if (task.billing) return Math.floor((billedMicros(task.billing, task.usage) * policy.shareBps) / 10_000);
-  return task.usage.completion_tokens * policy.microsPerToken;
-}
-
 /** One slot per miner (a miner replaced and picked again counts once), in slot order. */
 function distinctMiners(slots: readonly Slot[], keep: (s: Slot) => boolean): Slot[] {
   const seen = new Set<string>();
@@ -57,7 +46,7 @@ function distinctMiners(slots: readonly Slot[], keep: (s: Slot) => boolean): Slo
 }
 
 /**
- * What a committed task pays and takes. The pool (`rewardPool`) is split
+ * What a committed task pays and takes. The pool (its fund, `taskFunding`) is split
  * evenly among the miners whose result agreed with the consensus; the micros
  * left over go one each to the first of them, the worker first, then by
  * slot, so the split is the same on every replay. A miner without a payout
@@ -71,7 +60,8 @@ function distinctMiners(slots: readonly Slot[], keep: (s: Slot) => boolean): Slo
 export function settleTask(task: CommittedTask, policy: RewardPolicy): { rewards: AccountReward[]; slashes: AccountSlash[] } {
   const answered = distinctMiners(task.slots, (s) => s.state === "precommitted");
   const agreeing = answered.filter((s) => s.agreed).sort((a, b) => Number(b.slot === task.winnerSlot) - Number(a.slot === task.winnerSlot) || a.slot - b.slot);
-  const pool = agreeing.length > 0 ? rewardPool(task, policy) : 0;
+  const funding = taskFunding(task, policy);
+  const pool = agreeing.length > 0 ? funding.fundMicros : 0;
   const base = Math.floor(pool / Math.max(1, agreeing.length));
   const rewards: AccountReward[] = [];
   agreeing.forEach((s, i) => {
@@ -79,7 +69,7 @@ export function settleTask(task: CommittedTask, policy: RewardPolicy): { rewards
     const account = s.miner.payoutAccount;
     if (!account || amountMicros <= 0) return;
     const role: RewardRole = s.slot === task.winnerSlot ? "worker" : "validator";
-    rewards.push({ sessionId: task.sessionId, taskId: task.taskId, minerId: s.miner.id, account, amountMicros, role, slot: s.slot });
+    rewards.push({ sessionId: task.sessionId, taskId: task.taskId, minerId: s.miner.id, account, amountMicros, role, slot: s.slot, source: funding.source, funding });
   });
 
   const clearMajority = agreeing.length * 10_000 >= policy.slashMajorityBps * answered.length;

@@ -4,6 +4,7 @@ import type { Env } from "../env";
 import type { MinerRewards, RewardsReport } from "../schemas/rewards-report";
 import { sixAtATime } from "../net/six-at-a-time";
 import { ledgerStub, registryStub } from "../stubs";
+import { periodOf, sourceAccount } from "./reward-sources";
 
 type Account = { exists: boolean; miners: MinerEarnings[] };
 type Tally = MinerRewards["rewards"];
@@ -41,6 +42,10 @@ export async function rewardsReport(env: Env): Promise<RewardsReport> {
     };
   });
   const zero = tally(0, 0);
+  const { pool, budgetMicros } = config.rewards.emission;
+  const today = (await ledgerStub(env, sourceAccount(pool)).sourceFigures())?.today;
+  const issuedToday = today && today.period === periodOf(Date.now()) ? today.issued_micros : 0;
+  const exhausted = issuedToday >= budgetMicros;
   return {
     currency: config.wallet.currency,
     settings: {
@@ -54,6 +59,16 @@ export async function rewardsReport(env: Env): Promise<RewardsReport> {
       rewards: miners.reduce((t, m) => add(t, m.rewards), zero),
       held: miners.reduce((t, m) => add(t, m.held), zero),
       slashes: miners.reduce((t, m) => add(t, m.slashes), zero),
+    },
+    emission: {
+      pool,
+      budget_micros_per_day: budgetMicros,
+      max_micros_per_task: config.rewards.maxMicrosPerTask,
+      issued_today_micros: issuedToday,
+      exhausted,
+      note: exhausted
+        ? "the emission pool's budget for today is spent: tasks nobody paid for (router key, trial, A2A, MCP, chain) earn nothing until the next UTC day"
+        : "tasks nobody paid for are rewarded from the emission pool, within its daily budget and the per-task cap",
     },
   };
 }

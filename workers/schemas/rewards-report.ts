@@ -37,6 +37,19 @@ export const RewardsReportSchema = z
     /** Every registered miner, in the miners' listing order; figures are those of its current payout account. */
     miners: z.array(MinerRewardsSchema),
     totals: z.object({ rewards: Tally, held: Tally, slashes: Tally }),
+    /**
+     * The emission pool paying tasks nobody paid for (router key, trial, A2A, MCP, chain): its daily budget
+     * (MINER_EMISSION_BUDGET_MICROS), the per-task cap, what it issued today (UTC) and whether it is spent
+     * (then such tasks earn nothing until the next day). Billed tasks (gateway, x402) are paid from their bill.
+     */
+    emission: z.object({
+      pool: z.string(),
+      budget_micros_per_day: micros,
+      max_micros_per_task: micros,
+      issued_today_micros: micros,
+      exhausted: z.boolean(),
+      note: z.string(),
+    }),
   })
   .openapi("MinerRewardsReport");
 export type RewardsReport = z.infer<typeof RewardsReportSchema>;

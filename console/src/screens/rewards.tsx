@@ -138,7 +138,10 @@ function ConservationCheck({ currency }: { currency: string }) {
   return (
     <section class="panel" aria-labelledby="conservation-title">
       <h3 id="conservation-title">Ledger conservation</h3>
-      <p class="muted">Whether every account's holdings, transfers in flight, fees and slashes equal every credit and reward less every charge, overall and account by account.</p>
+      <p class="muted">
+        Whether every account's holdings, transfers in flight, fees and slashes equal every credit and reward less every charge, overall and account by account; and whether every
+        credit and reward was issued by its source (payments, x402, charges, the emission pool).
+      </p>
       <button type="button" class="primary" onClick={run} disabled={check.busy}>
         Run the conservation check
       </button>
@@ -164,6 +167,18 @@ function ConservationCheck({ currency }: { currency: string }) {
               </p>
             ) : null}
             {c.missing_accounts.length > 0 ? <p role="alert">Listed accounts with no customer: {c.missing_accounts.join(", ")}</p> : null}
+            <p data-sources={c.sources_match ? "match" : "broken"}>
+              By source: paid in {amount(c.paid_in_micros, currency)} (payments {amount(c.by_source_micros.payments, currency)}, x402 {amount(c.by_source_micros.x402, currency)},
+              charges {amount(c.by_source_micros.charges, currency)}), emitted {amount(c.emitted_micros, currency)}; in flight from sources{" "}
+              {amount(c.sources_in_flight_micros, currency)}.
+            </p>
+            {c.unbacked_accounts.length > 0 ? (
+              <p role="alert">
+                Accounts holding more than their sources issued:{" "}
+                {c.unbacked_accounts.map((u) => `${u.account} (${u.source}: ${amount(u.credited_micros, currency)} held, ${amount(u.issued_micros, currency)} issued)`).join("; ")}
+              </p>
+            ) : null}
+            {c.overdrawn_sources.length > 0 ? <p role="alert">Sources that issued more than funded them: {c.overdrawn_sources.join(", ")}</p> : null}
             <dl class="cards">
               {TOTALS.map((k) => (
                 <div class="card">
