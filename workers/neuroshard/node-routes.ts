@@ -5,6 +5,7 @@ import { customerKeyOf, requireCustomerKey } from "../gateway/customer-auth";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { json } from "../http/responses";
 import { SSE_HEADERS } from "../http/sse";
+import { amountsAsWritten } from "../wallet/amounts-as-written";
 import {
   NeuroShardConfigPatchSchema,
   NeuroShardConfigSchema,
@@ -53,6 +54,8 @@ const nodeError = (description: string) => ({ content: { "application/json": { s
 const routerKey = { security: bearerSecurity, middleware: [requireRouterKey()] };
 /** The key is checked before the body is read. */
 const customerKey = { security: [{ customerKey: [] }], middleware: [requireCustomerKey()] };
+/** A wallet move: the customer's key, then its amount read as the client wrote it. */
+const walletMove = { ...customerKey, middleware: [...customerKey.middleware, amountsAsWritten] };
 
 export const neuroShardRoutes = openApiApp()
   .onError(neuroShardErrorHandler)
@@ -261,7 +264,7 @@ export const neuroShardRoutes = openApiApp()
       path: `${NEUROSHARD_BASE}/wallet/send`,
       tags,
       summary: "Sends to another account: debited here at once, credited there once; with Idempotency-Key, a retry moves nothing more",
-      ...customerKey,
+      ...walletMove,
       request: { headers: IdempotencyKeyHeaderSchema, body: { content: { "application/json": { schema: WalletSendSchema } }, required: true } },
       responses: {
         200: json(WalletSentSchema, "Sent (`x-idempotent-replay: true` when the key was seen before)"),
@@ -284,7 +287,7 @@ export const neuroShardRoutes = openApiApp()
       path: `${NEUROSHARD_BASE}/wallet/stake`,
       tags,
       summary: "Stakes from the available balance, locked for duration_days at that duration's multiplier",
-      ...customerKey,
+      ...walletMove,
       request: { body: { content: { "application/json": { schema: WalletStakeSchema } }, required: true } },
       responses: {
         200: json(WalletStakedSchema, "Staked"),
@@ -302,7 +305,7 @@ export const neuroShardRoutes = openApiApp()
       path: `${NEUROSHARD_BASE}/wallet/unstake`,
       tags,
       summary: "Unstakes after the unlock date: the amount is pending for the cooldown, then available",
-      ...customerKey,
+      ...walletMove,
       request: { body: { content: { "application/json": { schema: WalletUnstakeSchema } }, required: true } },
       responses: {
         200: json(WalletUnstakedSchema, "Cooling down"),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { fetchWorker, gatewayCustomer } from "../../helpers";
+import { admin, call, fetchWorker, gatewayCustomer, uniq } from "../../helpers";
 
 /**
  * Client input that names an entry of a table read from JSON config (a
@@ -49,5 +49,61 @@ describe("model names from Object's prototype", () => {
         expect(OpenAiError.parse(JSON.parse(text)).error.message).toContain(model);
       }
     }
+  });
+});
+
+/**
+ * Wallet amounts are read from the text the client wrote, never through a
+ * float: a JSON number with an exponent (`1e3`) or more digits than six
+ * decimals hold is refused, not rounded to what JSON.parse made of it; the
+ * seed's own numbers (`100.0`, `10000.00`) keep working.
+ */
+describe("wallet amounts as written", () => {
+  const WALLET = "/neuroshard/api/v1/wallet";
+  const UNIT = 1_000_000;
+  const WalletError = z.object({ error: z.object({ code: z.string(), details: z.record(z.string(), z.unknown()).optional() }) });
+  const Balance = z.object({ balances: z.object({ available: z.number(), staked: z.number() }) });
+
+  async function account(balance: number) {
+    const id = uniq("amt");
+    expect((await admin("/v1/admin/customers", "POST", { id, name: id, balance_micros: balance })).status).toBe(201);
+    const issued = await admin(`/v1/admin/customers/${id}/keys`, "POST", {});
+    return { id, key: z.object({ key: z.string() }).parse(await issued.json()).key };
+  }
+  /** A POST whose body is sent as written (JSON.stringify would rewrite the numbers). */
+  const raw = (path: string, key: string, body: string) => call(`${WALLET}${path}`, { method: "POST", key, body, headers: { "content-type": "application/json" } });
+  const available = async (key: string) => Balance.parse(await (await call(`${WALLET}/balance`, { key })).json()).balances;
+
+  it("refuses an exponent or excess digits in a JSON-number amount on send, stake and unstake, naming amount", async () => {
+    const me = await account(5000 * UNIT);
+    const other = await account(0);
+    const amounts = ["1e3", "1E3", "1.0e2", "10e-1", "0.10000000000000000001", "100.0000000000000000001"];
+    for (const amount of amounts) {
+      for (const [path, body] of [
+        ["/send", `{"to": "${other.id}", "amount": ${amount}}`],
+        ["/stake", `{"amount": ${amount}, "duration_days": 30}`],
+        ["/unstake", `{"amount": ${amount}}`],
+      ] as const) {
+        const res = await raw(path, me.key, body);
+        const text = await res.text();
+        expect(res.status, `${path} ${amount}: ${text}`).toBe(400);
+        const error = WalletError.parse(JSON.parse(text)).error;
+        expect(error.code).toBe("INVALID_REQUEST");
+        expect(error.details?.["field"], `${path} ${amount}`).toBe("amount");
+      }
+    }
+    expect(await available(me.key)).toEqual({ available: 5000, staked: 0 });
+    expect((await available(other.key)).available).toBe(0);
+  });
+
+  it("keeps the seed's numbers: 100.0 sends, 1000.00 stakes, exactly", async () => {
+    const me = await account(5000 * UNIT);
+    const other = await account(0);
+    const sent = await raw("/send", me.key, `{"to": "${other.id}", "amount": 100.0, "memo": "Payment for services"}`);
+    expect(sent.status, await sent.clone().text()).toBe(200);
+    const staked = await raw("/stake", me.key, `{"amount": 1000.00, "duration_days": 30}`);
+    expect(staked.status, await staked.clone().text()).toBe(200);
+    expect((await available(other.key)).available).toBe(100);
+    expect((await available(me.key)).staked).toBe(1000);
   });
 });
