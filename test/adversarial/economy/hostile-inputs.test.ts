@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { admin, call, fetchWorker, gatewayCustomer, uniq } from "../../helpers";
+import { TEST_ADMIN_KEY, TEST_ROUTER_KEY } from "../../keys";
 
 /**
  * Client input that names an entry of a table read from JSON config (a
@@ -105,5 +106,60 @@ describe("wallet amounts as written", () => {
     expect(staked.status, await staked.clone().text()).toBe(200);
     expect((await available(other.key)).available).toBe(100);
     expect((await available(me.key)).staked).toBe(1000);
+  });
+});
+
+/**
+ * A body of many unknown keys gets a short error: at most a few issues and
+ * keys are listed (with a count of the rest), each message cut short, and
+ * the error still names the first field. A 539 KB body once got a 1.18 MB
+ * error listing every key twice.
+ */
+describe("errors stay small for huge bodies of unknown keys", () => {
+  const hugeBody = (base: Record<string, unknown>) => {
+    const body: Record<string, unknown> = { ...base };
+    for (let i = 0; i < 30_000; i++) body[`unknown_key_${i}`] = i;
+    return JSON.stringify(body);
+  };
+  const LIMIT = 4096;
+
+  it("on router, admin, gateway and wallet routes", async () => {
+    const c = await gatewayCustomer("huge");
+    const cases = [
+      // Unknown keys inside a strict part of a router-key body (the delegate policy).
+      { path: "/api/v1/delegate", key: TEST_ROUTER_KEY, body: JSON.stringify({ session_id: c.sessionId, objective: "x", policy: JSON.parse(hugeBody({})) }), field: "policy" },
+      { path: "/api/v1/admin/sessions", key: TEST_ADMIN_KEY, body: hugeBody({ id: 5, name: "s" }), field: "(body)" },
+      { path: "/v1/admin/customers", key: TEST_ADMIN_KEY, body: hugeBody({ id: "huge-c", name: "n" }), field: "(body)" },
+      { path: "/neuroshard/api/v1/wallet/send", key: c.issued.key, body: hugeBody({ to: c.id, amount: 1 }), field: "unknown_key_0" },
+    ];
+    for (const { path, key, body, field } of cases) {
+      expect(body.length).toBeGreaterThan(500_000);
+      const { response } = await fetchWorker(
+        new Request(`http://router.test${path}`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body }),
+        c.vars,
+      );
+      const text = await response.text();
+      expect(response.status, `${path}: ${text.slice(0, 300)}`).toBe(400);
+      expect(text.length, path).toBeLessThan(LIMIT);
+      // The field is named, the first unknown keys too, and how many more there are.
+      expect(text, path).toContain(`"field":"${field}"`);
+      expect(text, path).toContain("unknown_key_0");
+      expect(text, path).not.toContain("unknown_key_29999");
+      expect(text, path).toContain("29990 more");
+    }
+  });
+
+  it("cuts short a field's echo and counts issues past the first ten", async () => {
+    // Thirty failing fields of a strict admin body: ten listed, the rest counted.
+    const bad: Record<string, unknown> = { id: -1, name: "x".repeat(300_000) };
+    const res = await admin("/api/v1/admin/miners", "POST", { ...bad, url: "not a url", models: Array.from({ length: 30 }, () => 5) });
+    const text = await res.text();
+    expect(res.status).toBe(400);
+    expect(text.length).toBeLessThan(LIMIT);
+    const details = z
+      .object({ error: z.object({ details: z.object({ issues: z.array(z.object({ field: z.string() })), issues_omitted: z.number().optional() }) }) })
+      .parse(JSON.parse(text)).error.details;
+    expect(details.issues.length).toBeLessThanOrEqual(10);
+    expect(details.issues.length + (details.issues_omitted ?? 0)).toBeGreaterThan(10);
   });
 });
