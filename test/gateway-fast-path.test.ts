@@ -67,13 +67,14 @@ describe("the gateway's hot path", () => {
   });
 
   it("counts the worst case of requests admitted but not yet billed against the spend limit", async () => {
-    // Each request may cost up to 33 micros ("hi" ≈ 1 prompt token at 100/1k, 160 completion tokens at 200/1k).
+    // Each request may cost up to 33 micros (a 3-byte prompt at 100/1k metered tokens, 160 completion tokens at 200/1k);
+    // the warm-up asks for one token, so it spends about 1 of the 50.
     const c = await customer({ key: { spend_limit_micros: 50 } });
-    const warm = await c.complete();
+    const warm = await c.complete({ max_tokens: 1 });
     expect(warm.status).toBe(200);
     await warm.settled();
 
-    // Spent ~3: either fits under 50 alone, not both at once.
+    // Spent ~1: either fits under 50 alone, not both at once.
     const both = await Promise.all([c.complete({ prompt: "one" }), c.complete({ prompt: "two" })]);
     await Promise.all(both.map((r) => r.settled()));
     expect(both.map((r) => r.status).sort()).toEqual([200, 402]);

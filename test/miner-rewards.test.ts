@@ -193,7 +193,8 @@ describe("miner rewards", () => {
     expect(billed).toBeGreaterThan(0);
 
     await flushReports(sessionId);
-    const completion = (await (await call(`/api/v1/tasks/${sessionId}/${envelope.data.task_id}`)).json()) as { result: Completion };
+    // A gateway customer's task: its answer is for the customer and the admin key, not router keys.
+    const completion = (await (await admin(`/api/v1/tasks/${sessionId}/${envelope.data.task_id}`, "GET")).json()) as { result: Completion };
     const owed = await expectedRewards(sessionId, { ...completion.result, task_id: envelope.data.task_id }, ids, Math.floor((billed * SHARE_BPS) / 10_000));
     for (const name of ["fastA", "fastB"]) expect((await account(accounts[name]!)).rewards).toEqual([owed[name]]);
     expect((await account(accounts.wrong!)).rewards).toEqual([]);

@@ -283,7 +283,8 @@ export class SessionObject extends SqliteObject {
     }
     const taskId = this.store.insertTask(
       {
-        requestId: input.requestKey,
+        // A task without a request id is stored under its caller's owner-only key: its views know whose it is.
+        requestId: input.requestKey ?? input.ownerKey ?? null,
         requestHash: input.requestHash,
         kind: plan.request.kind,
         recorded: plan.recorded,

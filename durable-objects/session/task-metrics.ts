@@ -19,12 +19,16 @@ export type TaskMetrics = {
   latencySumMs: number;
 };
 
+// Every read of `result` is `CASE WHEN json_valid(…) THEN json_extract(…) END`:
+// SQLite evaluates both sides of an AND, so a guard joined with AND would
+// still run json_extract over a private session's sealed (non-JSON) result
+// and fail the whole report.
 export function taskMetrics(sql: Sql, now: number): TaskMetrics {
   const counts = sql<{ requests: number; ended: number; failed: number; reached: number; last_minute: number; tokens: number | null }>`
     SELECT COUNT(*) AS requests,
            COALESCE(SUM(status = 'ended'), 0) AS ended,
            COALESCE(SUM(status IN ('failed', 'timed_out')), 0) AS failed,
-           COALESCE(SUM(status = 'ended' AND json_valid(result) AND json_extract(result, '$.consensus.reached') = 1), 0) AS reached,
+           COALESCE(SUM(CASE WHEN status = 'ended' AND json_valid(result) THEN json_extract(result, '$.consensus.reached') = 1 END), 0) AS reached,
            COALESCE(SUM(created_at > ${now - 60_000}), 0) AS last_minute,
            SUM(CASE WHEN status = 'ended' AND json_valid(result) THEN json_extract(result, '$.usage.completion_tokens') END) AS tokens
     FROM tasks`[0];

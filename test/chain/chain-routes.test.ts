@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../../workers/index";
 import { admin, call, fetchWorker } from "../helpers";
 import { TEST_ROUTER_KEY } from "../keys";
-import { actors, chains, mine } from "./chain-helpers";
+import { actors, chains, mine, rpc } from "./chain-helpers";
 
 type ErrorBody = { error: { code: string; message: string; details?: { issues?: { field: string }[]; problems?: string[] } } };
 type Status = {
@@ -99,6 +99,29 @@ describe("chain routes", () => {
     const res = await admin("/api/v1/admin/chain/resync", "POST", { from_block: chain.startBlock });
     expect(res.status).toBe(202);
     expect(await res.json()).toMatchObject({ status: "running", cursor: chain.startBlock - 1 });
+  });
+
+  it("refuses a resync from beyond the chain head or past what the index has read, and keeps the cursor", async () => {
+    await cron();
+    const before = (await (await call("/api/v1/chain/status")).json()) as Status;
+    expect(before.cursor).not.toBeNull();
+    const head = Number(await rpc<string>(chain.url, "eth_blockNumber"));
+    for (const from_block of [head + 1, head + 1_000_000, (before.cursor ?? 0) + 2]) {
+      const res = await admin("/api/v1/admin/chain/resync", "POST", { from_block });
+      expect(res.status, String(from_block)).toBe(400);
+      const body = (await res.json()) as ErrorBody & { error: { details?: { head?: number; cursor?: number } } };
+      expect(body.error.details?.issues?.map((i) => i.field)).toContain("from_block");
+      expect(body.error.message).toContain(String(from_block));
+      expect(body.error.details?.head).toBeGreaterThanOrEqual(head);
+      expect(body.error.details?.cursor).toBeGreaterThanOrEqual(before.cursor ?? 0);
+    }
+    const after = (await (await call("/api/v1/chain/status")).json()) as Status;
+    expect(after.cursor).toBeGreaterThanOrEqual(before.cursor ?? 0);
+    expect(after.cursor).toBeLessThanOrEqual(head);
+    // The block just after the cursor is the furthest a resync may start from.
+    const edge = await admin("/api/v1/admin/chain/resync", "POST", { from_block: (after.cursor ?? 0) + 1 });
+    expect(edge.status).toBe(202);
+    expect(await edge.json()).toMatchObject({ status: "running", cursor: after.cursor });
   });
 
   it("shows a misconfigured or unconfigured chain in its status and keeps serving every other route", async () => {

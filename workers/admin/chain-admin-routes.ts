@@ -1,7 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAdminKey } from "../auth/bearer";
-import { chainStatus, configuredChainIndex } from "../chain/chain-access";
+import { chainStatus } from "../chain/chain-access";
+import { resyncChainIndex } from "../chain/resync";
 import { bearerSecurity, openApiApp } from "../http/openapi";
+import { ErrorBodySchema } from "../http/errors";
 import { errorResponses, json } from "../http/responses";
 import { ChainStatusSchema } from "../schemas/chain";
 
@@ -15,7 +17,7 @@ const ResyncSchema = z
       .min(0, "must be a block number (a non-negative integer)")
       .max(Number.MAX_SAFE_INTEGER)
       .optional()
-      .openapi({ description: "default: CHAIN_START_BLOCK" }),
+      .openapi({ description: "default: CHAIN_START_BLOCK; at most the block after the index's cursor, and never beyond the chain head (else 400)" }),
   })
   .strict();
 
@@ -26,13 +28,15 @@ export const chainAdminRoutes = openApiApp().openapi(
     summary: "Drops the index from a block on and reads it again (restarts a stopped index)",
     ...admin,
     request: { body: { content: { "application/json": { schema: ResyncSchema } }, required: true } },
-    responses: { 202: json(ChainStatusSchema, "Resync started; the next ticks read the blocks again"), 400: errorResponses[400], 401: errorResponses[401] },
+    responses: {
+      202: json(ChainStatusSchema, "Resync started; the next ticks read the blocks again"),
+      400: errorResponses[400],
+      401: errorResponses[401],
+      502: json(ErrorBodySchema, "The chain head could not be read"),
+    },
   }),
   async (c) => {
-    const { target, index } = configuredChainIndex(c.env);
-    const fromBlock = Math.max(c.req.valid("json").from_block ?? target.startBlock, target.startBlock);
-    // An index that never ticked has nothing to drop; the tick creates it from the start block.
-    if (!(await index.resync(fromBlock))) await index.tick(target);
+    await resyncChainIndex(c.env, c.req.valid("json").from_block);
     return c.json(await chainStatus(c.env), 202);
   },
 );

@@ -467,7 +467,7 @@ const ConfigSchema = z.looseObject(VarsShape).transform((e) => {
     pools[name] = { name, type: "remote", timeoutS: p.timeout_s, routers };
   }
   for (const [alias, m] of Object.entries(e.GATEWAY_MODELS)) {
-    if (!pools[m.pool]) problems.push(`GATEWAY_MODELS: alias ${alias} names unknown pool ${m.pool}`);
+    if (!Object.hasOwn(pools, m.pool)) problems.push(`GATEWAY_MODELS: alias ${alias} names unknown pool ${m.pool}`);
   }
 
   return {

@@ -19,8 +19,20 @@ export function gatewayConfig(env: Env): GatewayConfig {
   return loadConfig(env).gateway;
 }
 
+/**
+ * An entry of a table read from JSON config, by a key a client chose: only
+ * the table's own keys count, never what every object inherits (a model
+ * named `constructor` or `__proto__` is unknown, not Object's prototype).
+ */
+export function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+/** The alias a client's `model` names, if the gateway has one. */
+export const modelAlias = (config: GatewayConfig, model: string) => own(config.models, model);
+
 export function priceFor(config: GatewayConfig, model: string): Price {
-  return config.prices[model] ?? config.prices["*"] ?? { prompt_per_1k_micros: 0, completion_per_1k_micros: 0 };
+  return own(config.prices, model) ?? own(config.prices, "*") ?? { prompt_per_1k_micros: 0, completion_per_1k_micros: 0 };
 }
 
 /** A token count as BigInt: a fraction rounds down; a negative or non-finite count is none. */

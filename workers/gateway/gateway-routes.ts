@@ -9,7 +9,7 @@ import { ChatMessageSchema } from "../schemas/completion";
 import { BalanceSchema } from "./schemas";
 import { UsagePageSchema, UsageQuerySchema, usagePage } from "./usage-page";
 import { EnvelopeSchema, envelopeErrorHandler, okEnvelope, openAiErrorHandler } from "./envelope";
-import { gatewayConfig } from "./gateway-config";
+import { gatewayConfig, modelAlias } from "./gateway-config";
 import { customerKeyOf, requireCustomerKey } from "./customer-auth";
 import { serveCompletion, serveStream, type GatewayWork } from "./serve";
 import { ledgerStub } from "../stubs";
@@ -63,7 +63,7 @@ export const gatewayRoutes = openApiApp()
     }),
     async (c) => {
       const body = c.req.valid("json");
-      c.set("gatewayRequest", { model: body.model, pool: gatewayConfig(c.env).models[body.model]?.pool });
+      c.set("gatewayRequest", { model: body.model, pool: modelAlias(gatewayConfig(c.env), body.model)?.pool });
       const { stream, ...work } = body;
       if (stream) {
         const live = await serveStream(c, work);

@@ -5,7 +5,7 @@ import type { AppEnv } from "../http/app-env";
 import { ApiError, toApiError } from "../http/errors";
 import type { CompletionRequest, CompletionResponse } from "../schemas/completion";
 import { dispatch, dispatchStream } from "./dispatch";
-import { costMicros, gatewayConfig, priceFor, type Pool } from "./gateway-config";
+import { costMicros, gatewayConfig, modelAlias, own, priceFor, type Pool } from "./gateway-config";
 import { type Billable, chargeTokenWindow, type Outcome, usageOf, usageSinks } from "./billing";
 import { reportTokens } from "./token-reports";
 import { billAfterResponse } from "./usage-batches";
@@ -50,11 +50,11 @@ async function admit(c: Context<AppEnv>, work: GatewayWork): Promise<Admitted> {
   const key = c.get("customerKey");
   if (!key) throw new ApiError(401, "invalid_api_key", "missing customer API key");
   const config = gatewayConfig(c.env);
-  const alias = config.models[work.model];
+  const alias = modelAlias(config, work.model);
   if (!alias) {
     throw new ApiError(404, "model_not_found", `model ${work.model} does not exist`, { models: Object.keys(config.models) });
   }
-  const pool = config.pools[alias.pool];
+  const pool = own(config.pools, alias.pool);
   if (!pool) throw new ApiError(503, "router_misconfigured", `model ${work.model} names pool ${alias.pool}, which is not configured`);
   const price = priceFor(config, work.model);
   const estimateMicros = costMicros(price, estimateTokens(work), work.max_tokens ?? 256);

@@ -98,11 +98,30 @@ export class ApiError extends Error {
 export const badRequest = (message: string, details?: ErrorDetails) => new ApiError(400, "invalid_request", message, details);
 export const notFound = (code: string, message: string, details?: ErrorDetails) => new ApiError(404, code, message, details);
 
-/** Shape zod issues into `details`: one entry per field, dotted path first. */
+/**
+ * How much of a schema failure an error shows: a client can send a body of
+ * thousands of unknown keys (or of failing fields, or keys of any length),
+ * and its error must stay small whatever it sent. The first issues are
+ * listed, the rest counted; an unknown-keys issue names its first keys and
+ * counts the rest; every field and message is cut short.
+ */
+const MAX_ISSUES = 10;
+const MAX_KEYS_NAMED = 10;
+const MAX_TEXT = 200;
+
+const clip = (text: string) => (text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text);
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code !== "unrecognized_keys" || issue.keys.length <= MAX_KEYS_NAMED) return clip(issue.message);
+  const named = issue.keys.slice(0, MAX_KEYS_NAMED).map((k) => JSON.stringify(clip(k)));
+  return `Unrecognized keys: ${named.join(", ")} and ${issue.keys.length - MAX_KEYS_NAMED} more`;
+}
+
+/** Shape zod issues into `details`: one entry per field, dotted path first (the first `MAX_ISSUES` of them). */
 export function zodIssues(error: z.ZodError): { field: string; message: string; code: string }[] {
-  return error.issues.map((issue) => ({
-    field: issue.path.map(String).join(".") || "(body)",
-    message: issue.message,
+  return error.issues.slice(0, MAX_ISSUES).map((issue) => ({
+    field: clip(issue.path.map(String).join(".")) || "(body)",
+    message: issueMessage(issue),
     code: issue.code,
   }));
 }
@@ -111,7 +130,8 @@ export function validationError(error: z.ZodError, where: string): ApiError {
   const issues = zodIssues(error);
   const first = issues[0];
   const message = first ? `invalid ${where}: ${first.field}: ${first.message}` : `invalid ${where}`;
-  return new ApiError(400, "invalid_request", message, { issues }, undefined, { cause: error });
+  const omitted = error.issues.length - issues.length;
+  return new ApiError(400, "invalid_request", message, { issues, ...(omitted > 0 ? { issues_omitted: omitted } : {}) }, undefined, { cause: error });
 }
 
 /** A field-level 400, shaped like a schema failure so clients read both the same way. */

@@ -32,7 +32,7 @@ export async function patchConfig(env: Env, patch: NeuroShardConfigPatch) {
   const changes = leaves(patch).filter(([path]) => path !== "");
   const vars: Record<string, string> = {};
   for (const [path, value] of changes) {
-    const name = TUNABLE[path];
+    const name = Object.hasOwn(TUNABLE, path) ? TUNABLE[path] : undefined;
     if (name) vars[name] = String(value);
   }
   if (Object.keys(vars).length === 0) throw new ApiError(400, "invalid_request", "nothing to update", { issues: [{ field: "(body)", message: "name a setting to change" }] });

@@ -25,7 +25,8 @@ const num = (v: unknown) => (typeof v === "number" ? v : undefined);
 function unknownField(e: ApiError): string | undefined {
   if (!(e.cause instanceof z.ZodError)) return undefined;
   const issue = e.cause.issues.find((i) => i.code === "unrecognized_keys");
-  return issue && issue.code === "unrecognized_keys" ? [...issue.path.map(String), issue.keys[0] ?? ""].join(".") : undefined;
+  // Cut short like every field an error names (workers/http/errors.ts): a key may be any length.
+  return issue && issue.code === "unrecognized_keys" ? [...issue.path.map(String), issue.keys[0] ?? ""].join(".").slice(0, 200) : undefined;
 }
 
 /** The details the seed names for its codes (`retry_after`; `required` and `available` in the ledger's currency); the router's own details otherwise, `field` first for a bad field. */

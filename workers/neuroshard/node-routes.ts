@@ -5,6 +5,7 @@ import { requireCustomerKey } from "../gateway/customer-auth";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { json } from "../http/responses";
 import { SSE_HEADERS } from "../http/sse";
+import { amountsAsWritten } from "../wallet/amounts-as-written";
 import {
   NeuroShardConfigPatchSchema,
   NeuroShardConfigSchema,
@@ -58,6 +59,8 @@ const MOVES_LIMITED = "RATE_LIMITED: the key's requests_per_minute or WALLET_MOV
 const customerKey = { security: [{ customerKey: [] }], middleware: [requireCustomerKey()] };
 /** Wallet routes: the key, then its scope and rate limits (wallet-admission.ts), all before the body is read. */
 const walletKey = (kind: "read" | "move") => ({ security: [{ customerKey: [] }], middleware: [requireCustomerKey(), walletAccess(kind)] });
+/** A wallet move: the key, its scope and limits, then its amount read as the client wrote it. */
+const walletMove = { security: [{ customerKey: [] }], middleware: [requireCustomerKey(), walletAccess("move"), amountsAsWritten] };
 
 export const neuroShardRoutes = openApiApp()
   .onError(neuroShardErrorHandler)
@@ -268,7 +271,7 @@ export const neuroShardRoutes = openApiApp()
       path: `${NEUROSHARD_BASE}/wallet/send`,
       tags,
       summary: "Sends to another account: debited here at once, credited there once; with Idempotency-Key, a retry moves nothing more (scope wallet:move)",
-      ...walletKey("move"),
+      ...walletMove,
       request: { headers: IdempotencyKeyHeaderSchema, body: { content: { "application/json": { schema: WalletSendSchema } }, required: true } },
       responses: {
         200: json(WalletSentSchema, "Sent (`x-idempotent-replay: true` when the key was seen before)"),
@@ -293,7 +296,7 @@ export const neuroShardRoutes = openApiApp()
       path: `${NEUROSHARD_BASE}/wallet/stake`,
       tags,
       summary: "Stakes from the available balance, locked for duration_days at that duration's multiplier (scope wallet:move)",
-      ...walletKey("move"),
+      ...walletMove,
       request: { body: { content: { "application/json": { schema: WalletStakeSchema } }, required: true } },
       responses: {
         200: json(WalletStakedSchema, "Staked"),
@@ -313,7 +316,7 @@ export const neuroShardRoutes = openApiApp()
       path: `${NEUROSHARD_BASE}/wallet/unstake`,
       tags,
       summary: "Unstakes after the unlock date: the amount is pending for the cooldown, then available (scope wallet:move)",
-      ...walletKey("move"),
+      ...walletMove,
       request: { body: { content: { "application/json": { schema: WalletUnstakeSchema } }, required: true } },
       responses: {
         200: json(WalletUnstakedSchema, "Cooling down"),

@@ -6,6 +6,7 @@ import { SessionIdParamSchema, TaskIdParamSchema } from "../schemas/common";
 import { SessionSchema } from "../schemas/session";
 import { TaskDetailSchema, TaskSummarySchema } from "../schemas/task";
 import { sessionClient } from "../sessions/session-client";
+import { detailFor, summaryFor, taskViewerOf } from "../sessions/task-viewer";
 import { registryStub } from "../stubs";
 import { chainSessionsForListing, configuredChainIndex } from "../chain/chain-access";
 import { ApiError } from "../http/errors";
@@ -101,9 +102,9 @@ export const sessionRoutes = openApiApp()
     async (c) => {
       const { sessionId } = c.req.valid("param");
       const { limit, before } = c.req.valid("query");
-      const tasks = await sessionClient(c.env, sessionId).listTasks({ limit, before });
+      const [viewer, tasks] = await Promise.all([taskViewerOf(c), sessionClient(c.env, sessionId).listTasks({ limit, before })]);
       const last = tasks.at(-1);
-      return c.json({ session_id: sessionId, tasks, next_before: tasks.length === limit && last ? last.task_id : null }, 200);
+      return c.json({ session_id: sessionId, tasks: tasks.map((t) => summaryFor(viewer, t)), next_before: tasks.length === limit && last ? last.task_id : null }, 200);
     },
   )
   .openapi(
@@ -123,6 +124,7 @@ export const sessionRoutes = openApiApp()
     }),
     async (c) => {
       const { sessionId, taskId } = c.req.valid("param");
-      return c.json(await sessionClient(c.env, sessionId).getTask(taskId), 200);
+      const [viewer, task] = await Promise.all([taskViewerOf(c), sessionClient(c.env, sessionId).getTask(taskId)]);
+      return c.json(detailFor(viewer, task), 200);
     },
   );

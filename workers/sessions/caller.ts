@@ -20,7 +20,7 @@ export function callerOf(c: Context<AppEnv>): Caller {
 }
 
 /** The caller's namespace: its kind and a hash of its identity (router keys and addresses are never stored). */
-async function namespace(caller: Caller): Promise<string> {
+export async function namespace(caller: Caller): Promise<string> {
   return `${caller.kind}:${(await sha256Hex(`${caller.kind}\n${caller.id}`)).slice(0, 32)}`;
 }
 
@@ -34,6 +34,16 @@ export async function scopedRequestId(caller: Caller, requestId: string): Promis
 }
 
 /**
+ * The key a task sent without a request id is stored under: the caller's
+ * namespace and a random id after `#`, which no client id can spell (ids are
+ * letters, digits and `._:-`). It keeps no idempotency; it records whose the
+ * task is, so its views show its request and answer to that caller only.
+ */
+export async function ownerOnlyKey(caller: Caller): Promise<string> {
+  return `${await namespace(caller)}:#${crypto.randomUUID()}`;
+}
+
+/**
  * The same as a fixed-length id another router accepts as a `request_id`
  * (remote gateway pools, where every customer shares the gateway's key).
  */
@@ -43,8 +53,10 @@ export async function opaqueRequestId(caller: Caller, requestId: string): Promis
 
 const SCOPED = /^(key|customer|x402|trial|chain):([0-9a-f]{32}):(.+)$/s;
 
-/** A stored request id read back: the client's own id and the namespace it lives in (null for ids stored before namespacing). */
+/** A stored request id read back: the client's own id (null for a task sent without one) and the namespace it lives in (null for ids stored before namespacing). */
 export function splitRequestId(stored: string | null): { requestId: string | null; caller: string | null } {
   const match = stored === null ? null : SCOPED.exec(stored);
-  return match ? { requestId: match[3] ?? null, caller: `${match[1]}:${match[2]}` } : { requestId: stored, caller: null };
+  if (!match) return { requestId: stored, caller: null };
+  const own = match[3] ?? null;
+  return { requestId: own?.startsWith("#") ? null : own, caller: `${match[1]}:${match[2]}` };
 }

@@ -5,7 +5,7 @@ import { ApiError, type Failure } from "../http/errors";
 import type { ReportedUsage } from "../miners/call-miner";
 import type { SessionConfig } from "../schemas/session";
 import { sessionShardStub, sessionStub } from "../stubs";
-import { type Caller, scopedRequestId } from "./caller";
+import { type Caller, ownerOnlyKey, scopedRequestId } from "./caller";
 import { requestFingerprint } from "./fingerprint";
 import { forgetRouting, rememberRouting } from "./routing-cache";
 import { routingOf, shardForTask, shardsOf, taskShard } from "./shard-routing";
@@ -23,6 +23,7 @@ async function prepare(config: RouterConfig, job: CompletionJob): Promise<Omit<S
   return {
     ...rest,
     requestKey: job.request.request_id === undefined ? null : await scopedRequestId(caller, job.request.request_id),
+    ...(job.request.request_id === undefined ? { ownerKey: await ownerOnlyKey(caller) } : {}),
     timeouts: taskTimeouts(job.request, config),
     threshold: config.similarityThreshold,
     rewardPolicy: config.rewards,

@@ -33,6 +33,8 @@ export type CompletionJob = {
 export type SubmitInput = Omit<CompletionJob, "flow" | "caller"> & {
   /** The request id as the session stores it, in the caller's namespace; `request.request_id` stays the client's own. */
   requestKey: string | null;
+  /** Without a request id, what the task is stored under instead (`ownerOnlyKey`): whose it is, for its views; no idempotency. */
+  ownerKey?: string;
   requestHash: string;
   timeouts: { timeoutS: number; precommitS: number };
   /** The similarity threshold of the caller's configuration (run-time settings included), which the task is judged by. */
