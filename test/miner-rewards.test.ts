@@ -6,6 +6,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { describe, expect, inject, it } from "vitest";
 import { admin, call, createSession, fetchWorker, minersFor, uniq, usageCharge, workerFetch } from "./helpers";
 import { flushReports, freezeSessionAlarms } from "./report-flush";
+import { TEST_ADMIN_KEY } from "./keys";
 
 /** The defaults (workers/config/config.ts): micros per completion token, and the share of a billed task (basis points). */
 const PER_TOKEN = 1;
@@ -59,9 +60,9 @@ async function complete(sessionId: number, body: Record<string, unknown>) {
   return (await res.json()) as Completion;
 }
 
-/** The slot whose output the client got, as the task's receipt names it. */
+/** The slot whose output the client got, as the task's receipt names it (read with the admin key: the task may be a customer's or a payer's). */
 async function answerSlot(sessionId: number, taskId: number): Promise<number> {
-  const res = await call(`/api/v1/tasks/${sessionId}/${taskId}/receipt`);
+  const res = await call(`/api/v1/tasks/${sessionId}/${taskId}/receipt`, { key: TEST_ADMIN_KEY });
   expect(res.status).toBe(200);
   return ((await res.json()) as { chosen: { slot: number } }).chosen.slot;
 }

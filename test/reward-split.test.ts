@@ -46,6 +46,16 @@ describe("the reward split", () => {
     expect(rewards.map((r) => [r.minerId, r.amountMicros])).toEqual([["a", 1000]]);
   });
 
+  it("pays nothing to an agreeing miner whose reported usage the audit found false; the others get their own shares only", () => {
+    const liar = { ...slot(1, "b", { agreed: true }), usageMisreport: "reported 1000000000000 completion tokens for a text of 40 bytes" };
+    const { rewards } = settleTask(task([slot(0, "a", { agreed: true }), liar, slot(2, "c", { agreed: true })], 0), policy);
+    // 10 micros over three agreeing miners (4, 3, 3): b's 3 is forfeit, not shared out.
+    expect(rewards.map((r) => [r.minerId, r.amountMicros])).toEqual([
+      ["a", 4],
+      ["c", 3],
+    ]);
+  });
+
   it("pays no one who failed, timed out or disagreed; slashes an outvoted miner only past the majority threshold", () => {
     const slots = [slot(0, "a", { agreed: true }), slot(1, "b", { agreed: true }), slot(2, "w", { agreed: false }), slot(3, "f", { state: "failed" })];
     const slashing = { ...policy, slashShareBps: 500 };

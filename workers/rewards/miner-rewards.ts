@@ -50,9 +50,11 @@ function distinctMiners(slots: readonly Slot[], keep: (s: Slot) => boolean): Slo
  * evenly among the miners whose result agreed with the consensus; the micros
  * left over go one each to the first of them, the worker first, then by
  * slot, so the split is the same on every replay. A miner without a payout
- * account forfeits its part (the others do not get more). A miner that
- * disagreed, failed or timed out earns nothing, nor does one still running
- * when the task was decided (its late result is not part of the proof).
+ * account forfeits its part (the others do not get more), and so does one
+ * whose reported usage the audit found false (`Slot.usageMisreport`): its
+ * answer counted, its lie is not paid. A miner that disagreed, failed or
+ * timed out earns nothing, nor does one still running when the task was
+ * decided (its late result is not part of the proof).
  *
  * With slashing on, a miner whose answered result disagreed is slashed when
  * the agreeing miners are a clear majority of those that answered.
@@ -67,7 +69,7 @@ export function settleTask(task: CommittedTask, policy: RewardPolicy): { rewards
   agreeing.forEach((s, i) => {
     const amountMicros = base + (i < pool - base * agreeing.length ? 1 : 0);
     const account = s.miner.payoutAccount;
-    if (!account || amountMicros <= 0) return;
+    if (!account || amountMicros <= 0 || s.usageMisreport) return;
     const role: RewardRole = s.slot === task.winnerSlot ? "worker" : "validator";
     rewards.push({ sessionId: task.sessionId, taskId: task.taskId, minerId: s.miner.id, account, amountMicros, role, slot: s.slot, source: funding.source, funding });
   });

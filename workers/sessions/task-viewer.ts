@@ -22,14 +22,15 @@ export async function taskViewerOf(c: Context<AppEnv>): Promise<TaskViewer> {
   return { all: false, namespace: await namespace(caller) };
 }
 
-const owns = (viewer: TaskViewer, task: { caller: string | null }) => viewer.all || task.caller === viewer.namespace;
+/** Whether the viewer reads the task whole (and its receipt, which carries the miners' outputs). */
+export const ownsTask = (viewer: TaskViewer, task: { caller: string | null }) => viewer.all || task.caller === viewer.namespace;
 
 export function summaryFor<T extends TaskSummaryView>(viewer: TaskViewer, task: T): T {
-  return owns(viewer, task) ? task : { ...task, request_id: null };
+  return ownsTask(viewer, task) ? task : { ...task, request_id: null };
 }
 
 export function detailFor(viewer: TaskViewer, task: TaskDetailView): TaskDetailView {
-  if (owns(viewer, task)) return task;
+  if (ownsTask(viewer, task)) return task;
   // The client's own text (prompt, messages, stop sequences) stays with its caller; the parameters do not identify it.
   const { prompt: _p, messages: _m, stop: _s, ...request } = task.request;
   return { ...task, request_id: null, request, result: null, assignments: task.assignments.map((a) => ({ ...a, output: null })) };

@@ -75,6 +75,19 @@ describe("task views are scoped to their caller", () => {
     const asAdmin = await viewOf(TEST_ADMIN_KEY, c.sessionId, body.data.task_id);
     expect(asAdmin.summary.request_id).toBe("cust-req-77");
     expect(asAdmin.detail.assignments.some((a) => a.output === output)).toBe(true);
+
+    // Its receipt carries every miner's output: refused to router keys, read by the admin.
+    const receiptPath = `/api/v1/tasks/${c.sessionId}/${body.data.task_id}/receipt`;
+    for (const key of [TEST_ROUTER_KEY, SECOND_KEY]) {
+      const refused = await send(receiptPath, key, {});
+      const text = await refused.text();
+      expect(refused.status, text).toBe(403);
+      expect(JSON.parse(text)).toMatchObject({ error: { code: "receipt_access_denied" } });
+      expect(text).not.toContain(output);
+    }
+    const receipt = await send(receiptPath, TEST_ADMIN_KEY, {});
+    expect(receipt.status).toBe(200);
+    expect(await receipt.text()).toContain(output);
   });
 
   it("shows a router key its own tasks whole, and hides them from another router key", async () => {
