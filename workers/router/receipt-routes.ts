@@ -29,8 +29,9 @@ export const receiptRoutes = openApiApp().openapi(
     const { sessionId, taskId } = c.req.valid("param");
     const client = sessionClient(c.env, sessionId);
     // A receipt carries every miner's output: like the task view, only its caller (or the admin) reads it.
-    const viewer = await taskViewerOf(c);
+    // The receipt first: a task without one is receipt_not_found, whoever asks.
+    const [viewer, receipt] = await Promise.all([taskViewerOf(c), client.getReceipt(taskId)]);
     if (!viewer.all && !ownsTask(viewer, await client.getTask(taskId))) throw new ApiError(403, "receipt_access_denied", "the task was submitted by another caller");
-    return c.json(await client.getReceipt(taskId), 200);
+    return c.json(receipt, 200);
   },
 );
