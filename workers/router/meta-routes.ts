@@ -13,7 +13,7 @@ const AboutSchema = z
   .object({
     name: z.string(),
     version: z.string(),
-    api_versions: z.array(z.string()),
+    api_versions: z.array(z.string()).describe("the router API versions this router serves (`/api/v1/…`, `/api/v2/…`, …), read from its route table"),
     openapi: z.string(),
     docs: z.string(),
     receipt_signer: ReceiptSignerSchema.describe("who signs this router's receipts: verify them against this address (also at /.well-known/cortensor-router.json)"),
@@ -38,92 +38,94 @@ const StatusSchema = z
   })
   .openapi("Status");
 
-export const metaRoutes = openApiApp()
-  .openapi(createRoute({ method: "get", path: "/api/v1/ping", tags: ["meta"], summary: "Liveness", responses: { 200: json(PingSchema, "Alive") } }), (c) =>
-    c.json({ status: "ok" as const, time: new Date().toISOString() }, 200),
-  )
-  .openapi(createRoute({ method: "get", path: "/api/v1/about", tags: ["meta"], summary: "Discovery", responses: { 200: json(AboutSchema, "About this router") } }), (c) =>
-    c.json(
-      {
-        name: loadConfig(c.env).routerName,
-        version: ROUTER_VERSION,
-        api_versions: ["v1"],
-        openapi: "/openapi.json",
-        docs: "/docs",
-        receipt_signer: receiptSignerOf(loadConfig(c.env).signerKey),
-      },
-      200,
-    ),
-  )
-  .openapi(
-    createRoute({
-      method: "get",
-      path: WELL_KNOWN_PATH,
-      tags: ["meta"],
-      summary: "The receipts' trust anchor: the router's signer address, for a verifier to pin",
-      responses: { 200: json(RouterAnchorSchema, "The router's receipt signer") },
-    }),
-    (c) => {
-      const config = loadConfig(c.env);
-      return c.json(
-        routerAnchorOf({
-          name: config.routerName,
-          signerKey: config.signerKey,
-          chainId: config.chain.state === "configured" ? config.chain.target.chainId : null,
-          // The public base an operator configured, else the one this request came in on.
-          base: config.publicUrl ?? new URL(c.req.url).origin,
-        }),
-        200,
-      );
-    },
-  )
-  .openapi(
-    createRoute({
-      method: "get",
-      path: "/api/v1/info",
-      tags: ["meta"],
-      summary: "Router node metadata",
-      security: bearerSecurity,
-      middleware: [requireRouterKey()],
-      responses: { 200: json(InfoSchema, "Router metadata"), 401: errorResponses[401] },
-    }),
-    (c) => {
-      const config = loadConfig(c.env);
-      return c.json(
+/** `servedApiVersions` is asked per request: the app knows its full route table only once every family is mounted. */
+export const metaRoutes = (servedApiVersions: () => readonly string[]) =>
+  openApiApp()
+    .openapi(createRoute({ method: "get", path: "/api/v1/ping", tags: ["meta"], summary: "Liveness", responses: { 200: json(PingSchema, "Alive") } }), (c) =>
+      c.json({ status: "ok" as const, time: new Date().toISOString() }, 200),
+    )
+    .openapi(createRoute({ method: "get", path: "/api/v1/about", tags: ["meta"], summary: "Discovery", responses: { 200: json(AboutSchema, "About this router") } }), (c) =>
+      c.json(
         {
-          name: config.routerName,
+          name: loadConfig(c.env).routerName,
           version: ROUTER_VERSION,
-          environment: config.environment,
-          default_session_id: config.defaultSessionId ?? null,
-          limits: { default_timeout_s: config.defaultTimeoutS, max_timeout_s: config.maxTimeoutS, max_body_bytes: config.maxBodyBytes },
-          consensus: { embedding: config.embedding.source, similarity_threshold: config.similarityThreshold, commit_policies: ["quorum", "all"] },
+          api_versions: [...servedApiVersions()],
+          openapi: "/openapi.json",
+          docs: "/docs",
+          receipt_signer: receiptSignerOf(loadConfig(c.env).signerKey),
         },
         200,
-      );
-    },
-  )
-  .openapi(
-    createRoute({
-      method: "get",
-      path: "/api/v1/status",
-      tags: ["meta"],
-      summary: "Router node status and health",
-      security: bearerSecurity,
-      middleware: [requireRouterKey()],
-      responses: { 200: json(StatusSchema, "Current status"), 401: errorResponses[401] },
-    }),
-    async (c) => {
-      const registry = registryStub(c.env);
-      const [miners, sessions] = await Promise.all([registry.listMiners(), registry.listSessions({ includeInactive: false })]);
-      const healthy = miners.filter(servesTasks).length;
-      return c.json(
-        {
-          status: healthy > 0 ? ("ok" as const) : ("degraded" as const),
-          time: new Date().toISOString(),
-          miners: { total: miners.length, healthy, in_flight: miners.reduce((n, m) => n + m.in_flight, 0) },
-          sessions: { active: sessions.length },
-        },
-        200,
-      );
-    },
-  );
+      ),
+    )
+    .openapi(
+      createRoute({
+        method: "get",
+        path: WELL_KNOWN_PATH,
+        tags: ["meta"],
+        summary: "The receipts' trust anchor: the router's signer address, for a verifier to pin",
+        responses: { 200: json(RouterAnchorSchema, "The router's receipt signer") },
+      }),
+      (c) => {
+        const config = loadConfig(c.env);
+        return c.json(
+          routerAnchorOf({
+            name: config.routerName,
+            signerKey: config.signerKey,
+            chainId: config.chain.state === "configured" ? config.chain.target.chainId : null,
+            // The public base an operator configured, else the one this request came in on.
+            base: config.publicUrl ?? new URL(c.req.url).origin,
+          }),
+          200,
+        );
+      },
+    )
+    .openapi(
+      createRoute({
+        method: "get",
+        path: "/api/v1/info",
+        tags: ["meta"],
+        summary: "Router node metadata",
+        security: bearerSecurity,
+        middleware: [requireRouterKey()],
+        responses: { 200: json(InfoSchema, "Router metadata"), 401: errorResponses[401] },
+      }),
+      (c) => {
+        const config = loadConfig(c.env);
+        return c.json(
+          {
+            name: config.routerName,
+            version: ROUTER_VERSION,
+            environment: config.environment,
+            default_session_id: config.defaultSessionId ?? null,
+            limits: { default_timeout_s: config.defaultTimeoutS, max_timeout_s: config.maxTimeoutS, max_body_bytes: config.maxBodyBytes },
+            consensus: { embedding: config.embedding.source, similarity_threshold: config.similarityThreshold, commit_policies: ["quorum", "all"] },
+          },
+          200,
+        );
+      },
+    )
+    .openapi(
+      createRoute({
+        method: "get",
+        path: "/api/v1/status",
+        tags: ["meta"],
+        summary: "Router node status and health",
+        security: bearerSecurity,
+        middleware: [requireRouterKey()],
+        responses: { 200: json(StatusSchema, "Current status"), 401: errorResponses[401] },
+      }),
+      async (c) => {
+        const registry = registryStub(c.env);
+        const [miners, sessions] = await Promise.all([registry.listMiners(), registry.listSessions({ includeInactive: false })]);
+        const healthy = miners.filter(servesTasks).length;
+        return c.json(
+          {
+            status: healthy > 0 ? ("ok" as const) : ("degraded" as const),
+            time: new Date().toISOString(),
+            miners: { total: miners.length, healthy, in_flight: miners.reduce((n, m) => n + m.in_flight, 0) },
+            sessions: { active: sessions.length },
+          },
+          200,
+        );
+      },
+    );
