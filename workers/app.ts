@@ -17,7 +17,7 @@ import { envelopeErrorHandler, openAiErrorHandler } from "./gateway/envelope";
 import { openApiApp } from "./http/openapi";
 import { completionRoutes } from "./router/completion-routes";
 import { metaRoutes } from "./router/meta-routes";
-import { apiVersionsOf } from "./router/api-versions";
+import { recordServedPaths } from "./router/api-versions";
 import { ROUTER_VERSION } from "./version";
 import { minerRoutes } from "./router/miner-routes";
 import { sessionRoutes } from "./router/session-routes";
@@ -105,10 +105,7 @@ export function createApp() {
     scheme: "bearer",
     description: "The token a miner receives with an assignment (off-chain payload routes)",
   });
-  app.route(
-    "/",
-    metaRoutes(() => apiVersions),
-  );
+  app.route("/", metaRoutes);
   app.route("/", minerRoutes);
   app.route("/", sessionRoutes);
   app.route("/", receiptRoutes);
@@ -134,7 +131,7 @@ export function createApp() {
   app.route("/", chainRoutes);
   app.route("/", chainAdminRoutes);
   app.route("/", neuroShardRoutes);
-  const apiVersions = apiVersionsOf(app.routes.map((r) => r.path));
+  recordServedPaths(app.routes.map((r) => r.path));
 
   app.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",

@@ -11,3 +11,15 @@ export function apiVersionsOf(paths: readonly string[]): string[] {
   }
   return [...versions].sort((a, b) => a - b).map((n) => `v${n}`);
 }
+
+let served: readonly string[] = [];
+
+/**
+ * The app records its route table here once every route family is mounted
+ * (`createApp`); `GET /api/v1/about` reads it. One app per isolate, so one table.
+ */
+export function recordServedPaths(paths: readonly string[]): void {
+  served = apiVersionsOf(paths);
+}
+
+export const servedApiVersions = (): readonly string[] => served;

@@ -7,6 +7,7 @@ import { errorResponses, json } from "../http/responses";
 import { RouterAnchorSchema, ReceiptSignerSchema, receiptSignerOf, routerAnchorOf, WELL_KNOWN_PATH } from "../receipts/router-anchor";
 import { registryStub } from "../stubs";
 import { ROUTER_VERSION } from "../version";
+import { servedApiVersions } from "./api-versions";
 
 const PingSchema = z.object({ status: z.literal("ok"), time: z.string() }).openapi("Ping");
 const AboutSchema = z
@@ -38,94 +39,92 @@ const StatusSchema = z
   })
   .openapi("Status");
 
-/** `servedApiVersions` is asked per request: the app knows its full route table only once every family is mounted. */
-export const metaRoutes = (servedApiVersions: () => readonly string[]) =>
-  openApiApp()
-    .openapi(createRoute({ method: "get", path: "/api/v1/ping", tags: ["meta"], summary: "Liveness", responses: { 200: json(PingSchema, "Alive") } }), (c) =>
-      c.json({ status: "ok" as const, time: new Date().toISOString() }, 200),
-    )
-    .openapi(createRoute({ method: "get", path: "/api/v1/about", tags: ["meta"], summary: "Discovery", responses: { 200: json(AboutSchema, "About this router") } }), (c) =>
-      c.json(
+export const metaRoutes = openApiApp()
+  .openapi(createRoute({ method: "get", path: "/api/v1/ping", tags: ["meta"], summary: "Liveness", responses: { 200: json(PingSchema, "Alive") } }), (c) =>
+    c.json({ status: "ok" as const, time: new Date().toISOString() }, 200),
+  )
+  .openapi(createRoute({ method: "get", path: "/api/v1/about", tags: ["meta"], summary: "Discovery", responses: { 200: json(AboutSchema, "About this router") } }), (c) =>
+    c.json(
+      {
+        name: loadConfig(c.env).routerName,
+        version: ROUTER_VERSION,
+        api_versions: [...servedApiVersions()],
+        openapi: "/openapi.json",
+        docs: "/docs",
+        receipt_signer: receiptSignerOf(loadConfig(c.env).signerKey),
+      },
+      200,
+    ),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: WELL_KNOWN_PATH,
+      tags: ["meta"],
+      summary: "The receipts' trust anchor: the router's signer address, for a verifier to pin",
+      responses: { 200: json(RouterAnchorSchema, "The router's receipt signer") },
+    }),
+    (c) => {
+      const config = loadConfig(c.env);
+      return c.json(
+        routerAnchorOf({
+          name: config.routerName,
+          signerKey: config.signerKey,
+          chainId: config.chain.state === "configured" ? config.chain.target.chainId : null,
+          // The public base an operator configured, else the one this request came in on.
+          base: config.publicUrl ?? new URL(c.req.url).origin,
+        }),
+        200,
+      );
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/api/v1/info",
+      tags: ["meta"],
+      summary: "Router node metadata",
+      security: bearerSecurity,
+      middleware: [requireRouterKey()],
+      responses: { 200: json(InfoSchema, "Router metadata"), 401: errorResponses[401] },
+    }),
+    (c) => {
+      const config = loadConfig(c.env);
+      return c.json(
         {
-          name: loadConfig(c.env).routerName,
+          name: config.routerName,
           version: ROUTER_VERSION,
-          api_versions: [...servedApiVersions()],
-          openapi: "/openapi.json",
-          docs: "/docs",
-          receipt_signer: receiptSignerOf(loadConfig(c.env).signerKey),
+          environment: config.environment,
+          default_session_id: config.defaultSessionId ?? null,
+          limits: { default_timeout_s: config.defaultTimeoutS, max_timeout_s: config.maxTimeoutS, max_body_bytes: config.maxBodyBytes },
+          consensus: { embedding: config.embedding.source, similarity_threshold: config.similarityThreshold, commit_policies: ["quorum", "all"] },
         },
         200,
-      ),
-    )
-    .openapi(
-      createRoute({
-        method: "get",
-        path: WELL_KNOWN_PATH,
-        tags: ["meta"],
-        summary: "The receipts' trust anchor: the router's signer address, for a verifier to pin",
-        responses: { 200: json(RouterAnchorSchema, "The router's receipt signer") },
-      }),
-      (c) => {
-        const config = loadConfig(c.env);
-        return c.json(
-          routerAnchorOf({
-            name: config.routerName,
-            signerKey: config.signerKey,
-            chainId: config.chain.state === "configured" ? config.chain.target.chainId : null,
-            // The public base an operator configured, else the one this request came in on.
-            base: config.publicUrl ?? new URL(c.req.url).origin,
-          }),
-          200,
-        );
-      },
-    )
-    .openapi(
-      createRoute({
-        method: "get",
-        path: "/api/v1/info",
-        tags: ["meta"],
-        summary: "Router node metadata",
-        security: bearerSecurity,
-        middleware: [requireRouterKey()],
-        responses: { 200: json(InfoSchema, "Router metadata"), 401: errorResponses[401] },
-      }),
-      (c) => {
-        const config = loadConfig(c.env);
-        return c.json(
-          {
-            name: config.routerName,
-            version: ROUTER_VERSION,
-            environment: config.environment,
-            default_session_id: config.defaultSessionId ?? null,
-            limits: { default_timeout_s: config.defaultTimeoutS, max_timeout_s: config.maxTimeoutS, max_body_bytes: config.maxBodyBytes },
-            consensus: { embedding: config.embedding.source, similarity_threshold: config.similarityThreshold, commit_policies: ["quorum", "all"] },
-          },
-          200,
-        );
-      },
-    )
-    .openapi(
-      createRoute({
-        method: "get",
-        path: "/api/v1/status",
-        tags: ["meta"],
-        summary: "Router node status and health",
-        security: bearerSecurity,
-        middleware: [requireRouterKey()],
-        responses: { 200: json(StatusSchema, "Current status"), 401: errorResponses[401] },
-      }),
-      async (c) => {
-        const registry = registryStub(c.env);
-        const [miners, sessions] = await Promise.all([registry.listMiners(), registry.listSessions({ includeInactive: false })]);
-        const healthy = miners.filter(servesTasks).length;
-        return c.json(
-          {
-            status: healthy > 0 ? ("ok" as const) : ("degraded" as const),
-            time: new Date().toISOString(),
-            miners: { total: miners.length, healthy, in_flight: miners.reduce((n, m) => n + m.in_flight, 0) },
-            sessions: { active: sessions.length },
-          },
-          200,
-        );
-      },
-    );
+      );
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/api/v1/status",
+      tags: ["meta"],
+      summary: "Router node status and health",
+      security: bearerSecurity,
+      middleware: [requireRouterKey()],
+      responses: { 200: json(StatusSchema, "Current status"), 401: errorResponses[401] },
+    }),
+    async (c) => {
+      const registry = registryStub(c.env);
+      const [miners, sessions] = await Promise.all([registry.listMiners(), registry.listSessions({ includeInactive: false })]);
+      const healthy = miners.filter(servesTasks).length;
+      return c.json(
+        {
+          status: healthy > 0 ? ("ok" as const) : ("degraded" as const),
+          time: new Date().toISOString(),
+          miners: { total: miners.length, healthy, in_flight: miners.reduce((n, m) => n + m.in_flight, 0) },
+          sessions: { active: sessions.length },
+        },
+        200,
+      );
+    },
+  );
