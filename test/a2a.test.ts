@@ -1,5 +1,6 @@
 import { AgentCard, TaskState } from "@a2a-js/sdk";
 import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory } from "@a2a-js/sdk/client";
+import { isLegacyAgentCard, parseLegacyAgentCard } from "@a2a-js/sdk/compat/v0_3/client";
 import { describe, expect, it } from "vitest";
 import { call, createSession, fetchWorker, minersFor } from "./helpers";
 import { TEST_ROUTER_KEY } from "./keys";
@@ -23,8 +24,12 @@ describe("A2A discovery", () => {
     }
     const json = cards[0] as Record<string, unknown>;
     for (const other of cards) expect(other).toEqual(json);
-    // Reading it through the schema and back changes nothing: no unknown or misspelt field.
-    expect(AgentCard.toJSON(AgentCard.fromJSON(json as never))).toEqual(json);
+    // Read through the v1.0 schema and back, every v1.0 field is as served; the rest is the 0.3 form, nothing else.
+    const v1 = AgentCard.toJSON(AgentCard.fromJSON(json as never)) as Record<string, unknown>;
+    expect(json).toMatchObject(v1);
+    expect(Object.keys(json).filter((k) => !(k in v1))).toEqual(["url", "protocolVersion", "preferredTransport", "security"]);
+    // The SDK's v1.0 client reads it as v1.0, since it has supportedInterfaces.
+    expect(isLegacyAgentCard(json)).toBe(false);
     const card = AgentCard.fromJSON(json as never);
     expect(card.name).toBe("cortensor-edge-router");
     expect(card.version).toMatch(/^\d+\.\d+\.\d+$/);
@@ -36,6 +41,21 @@ describe("A2A discovery", () => {
     expect(Object.keys(card.securitySchemes)).toEqual(["bearer", "x402"]);
     expect(card.securityRequirements.map((r) => Object.keys(r.schemes))).toEqual([["bearer"]]);
     expect(card.capabilities!.extensions.map((e) => e.uri)).toEqual([expect.stringContaining("x402")]);
+    // The x402 extension lists every paid route the router serves, v1 and v2: those of its OpenAPI document.
+    const doc = (await (await call("/openapi.json", { key: null })).json()) as { paths: Record<string, unknown> };
+    const paid = Object.keys(doc.paths).filter((p) => /^\/api\/v\d+\/x402\//.test(p));
+    expect(paid).toContain("/api/v2/x402/delegate");
+    expect([...(card.capabilities!.extensions[0]!.params!.routes as string[])].sort()).toEqual(paid.sort());
+
+    // A 0.3 client reads the top-level fields (no supportedInterfaces in 0.3): the same endpoint, schemes and requirements.
+    const { supportedInterfaces: _, ...asV03 } = json;
+    expect(asV03).toMatchObject({ url: "http://router.test/api/v1/a2a", protocolVersion: "0.3", preferredTransport: "JSONRPC" });
+    expect(isLegacyAgentCard(asV03)).toBe(true);
+    const legacy = parseLegacyAgentCard(asV03);
+    expect(legacy.supportedInterfaces.map((i) => [i.url, i.protocolBinding, i.protocolVersion])).toEqual([["http://router.test/api/v1/a2a", "JSONRPC", "0.3"]]);
+    expect(legacy.securitySchemes).toEqual(card.securitySchemes);
+    expect(legacy.securityRequirements).toEqual(card.securityRequirements);
+    expect(legacy.skills.map((s) => s.id)).toEqual(card.skills.map((s) => s.id));
     expect(card.defaultInputModes).toContain("text/plain");
   });
 });
@@ -93,8 +113,9 @@ describe("A2A JSON-RPC", () => {
       if (init?.body) methods.push((JSON.parse(String(init.body)) as { method: string }).method);
       return inner(input, init);
     };
-    const card = AgentCard.fromJSON((await (await fetchImpl("http://router.test/.well-known/agent-card.json")).json()) as never);
-    const legacyOnly = { ...card, supportedInterfaces: card.supportedInterfaces.filter((i) => i.protocolVersion === "0.3") };
+    // The card as a 0.3-only client reads it: its top-level fields, without the v1.0 supportedInterfaces.
+    const { supportedInterfaces: _, ...asV03 } = (await (await fetchImpl("http://router.test/.well-known/agent-card.json")).json()) as Record<string, unknown>;
+    const legacyOnly = parseLegacyAgentCard(asV03);
     const client = await new ClientFactory({ transports: [new JsonRpcTransportFactory({ fetchImpl, legacyCompat: { enabled: true } })] }).createFromAgentCard(legacyOnly);
     const sent = (await client.sendMessage({
       tenant: "",

@@ -59,7 +59,10 @@ describe("consensus status and policy", () => {
   it("names how many of the redundancy stand behind the answer", () => {
     expect(consensusStatus(3, 3, 3)).toBe("unanimous");
     expect(consensusStatus(2, 3, 3)).toBe("majority");
-    expect(consensusStatus(1, 2, 3)).toBe("minority");
+    expect(consensusStatus(2, 5, 5)).toBe("minority");
+    // Two or more answered and no two agree: no agreement at all, not an outvoted minority.
+    expect(consensusStatus(1, 2, 2)).toBe("no_agreement");
+    expect(consensusStatus(1, 2, 3)).toBe("no_agreement");
     expect(consensusStatus(1, 1, 3)).toBe("single");
     expect(consensusStatus(1, 1, 1)).toBe("single");
     expect(consensusStatus(3, 5, 5)).toBe("majority");

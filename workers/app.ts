@@ -17,6 +17,7 @@ import { envelopeErrorHandler, openAiErrorHandler } from "./gateway/envelope";
 import { openApiApp } from "./http/openapi";
 import { completionRoutes } from "./router/completion-routes";
 import { metaRoutes } from "./router/meta-routes";
+import { recordServedPaths } from "./router/api-versions";
 import { ROUTER_VERSION } from "./version";
 import { minerRoutes } from "./router/miner-routes";
 import { sessionRoutes } from "./router/session-routes";
@@ -130,6 +131,7 @@ export function createApp() {
   app.route("/", chainRoutes);
   app.route("/", chainAdminRoutes);
   app.route("/", neuroShardRoutes);
+  recordServedPaths(app.routes.map((r) => r.path));
 
   app.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",

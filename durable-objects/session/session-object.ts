@@ -181,6 +181,11 @@ export class SessionObject extends SqliteObject {
     return this.configured() ? this.store.taskCount() : 0;
   }
 
+  /** When the session was created (epoch ms; a shard's copy keeps the session's), or null for an unknown session. */
+  createdAt(): number | null {
+    return this.configured()?.createdAt ?? null;
+  }
+
   getSession(): Session | null {
     const row = this.hasSchema() ? this.store.session() : undefined;
     if (!row) return null;

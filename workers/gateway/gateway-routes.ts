@@ -10,6 +10,7 @@ import { BalanceSchema } from "./schemas";
 import { UsagePageSchema, UsageQuerySchema, usagePage } from "./usage-page";
 import { EnvelopeSchema, envelopeErrorHandler, okEnvelope, openAiErrorHandler } from "./envelope";
 import { gatewayConfig, modelAlias } from "./gateway-config";
+import { OpenAiModelListSchema, openAiModelList } from "./model-list";
 import { customerKeyOf, requireCustomerKey } from "./customer-auth";
 import { serveCompletion, serveStream, type GatewayWork } from "./serve";
 import { ledgerStub } from "../stubs";
@@ -161,7 +162,6 @@ async function openAiCompletion(c: Context<AppEnv>, work: GatewayWork, stream: b
   return c.json(completion, 200, { "x-request-id": served.requestId });
 }
 
-const openAiJson = (description: string) => ({ content: { "application/json": { schema: z.record(z.string(), z.unknown()) } }, description });
 const openAiCompletionOk = (description: string) => ({
   content: { "application/json": { schema: z.record(z.string(), z.unknown()) }, "text/event-stream": { schema: sseChunks } },
   description,
@@ -193,12 +193,9 @@ function openAiRoutes(prefix: "/openai/v1" | "/v1", withCompletions: boolean) {
         tags: ["openai"],
         summary: "OpenAI-compatible model list: the gateway's aliases",
         ...customerAuth,
-        responses: { 200: openAiJson("list of models") },
+        responses: { 200: { content: { "application/json": { schema: OpenAiModelListSchema } }, description: "list of models" } },
       }),
-      async (c) => {
-        const data = Object.keys(gatewayConfig(c.env).models).map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: "cortensor" }));
-        return c.json({ object: "list", data }, 200);
-      },
+      async (c) => c.json(await openAiModelList(c.env), 200),
     );
   if (!withCompletions) return app;
   return app.openapi(

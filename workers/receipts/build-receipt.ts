@@ -1,4 +1,5 @@
 import { majority } from "../consensus/agreement.ts";
+import { consensusStatus } from "../consensus/status.ts";
 import type { SignaturePolicy } from "../miners/signed-call.ts";
 import type { Slot, TaskOutcome } from "../protocol/run-task.ts";
 import { RECEIPT_VERSION, type ReceiptBody, type ReceiptMiner } from "./receipt-schema.ts";
@@ -79,6 +80,7 @@ export function receiptBody(input: {
       embedding: input.embedding,
       signatures: input.signatures,
       agreed: snapshot.agreed,
+      status: snapshot.outcome === "committed" ? consensusStatus(snapshot.agreed, snapshot.miners.filter((m) => m.counted).length, input.redundancy) : null,
     },
     miners: snapshot.miners,
     chosen: snapshot.chosen,

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { ConsensusStatusSchema } from "../schemas/consensus-status.ts";
 
 /**
  * A receipt: the record of how one task's answer was reached, signed by the
@@ -55,6 +56,10 @@ export const ReceiptBodySchema = z.strictObject({
     embedding: z.string().describe("the embedding source similarities came from; lexical is the built-in one a verifier can recompute"),
     signatures: z.enum(["off", "prefer", "require"]).describe("the session's signature policy when the task ran"),
     agreed: z.number().int().min(0),
+    // Optional: receipts signed before it came verify as they were.
+    status: ConsensusStatusSchema.nullable()
+      .optional()
+      .describe("the consensus status the client was told (x-consensus): no_agreement when no two counted outputs agree; null when the task ended undecided"),
   }),
   miners: z.array(ReceiptMinerSchema),
   chosen: z

@@ -1,6 +1,7 @@
 import { isAddress, isAddressEqual, recoverMessageAddress } from "viem";
 import { findAgreement } from "../consensus/agreement.ts";
 import { lexicalEmbeddingSource } from "../consensus/embedding.ts";
+import { consensusStatus } from "../consensus/status.ts";
 import { sha256Hex } from "../crypto/sha256.ts";
 import { asSignature, isSignedBy } from "../miners/result-signature.ts";
 import { receiptMessage } from "./canonical.ts";
@@ -187,6 +188,9 @@ async function recompute(receipt: Receipt, outputs: Map<number, string>, add: Ad
   if (receipt.chosen && agreement.winnerId !== String(receipt.chosen.slot))
     problems.push(`the consensus picks slot ${agreement.winnerId}, the receipt slot ${receipt.chosen.slot}`);
   if (agreement.agreedIds.length !== receipt.consensus.agreed) problems.push(`${agreement.agreedIds.length} agree, the receipt says ${receipt.consensus.agreed}`);
+  // A receipt from before the status field has none to check.
+  const status = consensusStatus(agreement.agreedIds.length, counted.length, receipt.consensus.redundancy);
+  if (receipt.consensus.status != null && receipt.consensus.status !== status) problems.push(`the status is ${status}, the receipt says ${receipt.consensus.status}`);
   const dissenters = counted.filter((m) => !agreement.agreedIds.includes(String(m.slot))).map((m) => m.miner_id);
   add(
     "consensus-decision",

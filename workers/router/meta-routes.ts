@@ -7,13 +7,14 @@ import { errorResponses, json } from "../http/responses";
 import { RouterAnchorSchema, ReceiptSignerSchema, receiptSignerOf, routerAnchorOf, WELL_KNOWN_PATH } from "../receipts/router-anchor";
 import { registryStub } from "../stubs";
 import { ROUTER_VERSION } from "../version";
+import { servedApiVersions } from "./api-versions";
 
 const PingSchema = z.object({ status: z.literal("ok"), time: z.string() }).openapi("Ping");
 const AboutSchema = z
   .object({
     name: z.string(),
     version: z.string(),
-    api_versions: z.array(z.string()),
+    api_versions: z.array(z.string()).describe("the router API versions this router serves (`/api/v1/…`, `/api/v2/…`, …), read from its route table"),
     openapi: z.string(),
     docs: z.string(),
     receipt_signer: ReceiptSignerSchema.describe("who signs this router's receipts: verify them against this address (also at /.well-known/cortensor-router.json)"),
@@ -47,7 +48,7 @@ export const metaRoutes = openApiApp()
       {
         name: loadConfig(c.env).routerName,
         version: ROUTER_VERSION,
-        api_versions: ["v1"],
+        api_versions: [...servedApiVersions()],
         openapi: "/openapi.json",
         docs: "/docs",
         receipt_signer: receiptSignerOf(loadConfig(c.env).signerKey),

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { RequestIdSchema, SessionIdSchema } from "./common";
+import { ConsensusStatusSchema } from "./consensus-status.ts";
 import { MIN_PRECOMMIT_TIMEOUT_S, MIN_TIMEOUT_S, PrecommitSecondsSchema, TimeoutSecondsSchema } from "./timeouts";
 
 export const ChatMessageSchema = z.object({
@@ -76,14 +77,7 @@ export const UsageSchema = z.object({
   total_tokens: z.number().int(),
 });
 
-/**
- * How many of the miners asked for stand behind the answer, also sent as the
- * `x-consensus` header: every one of them (`unanimous`), a majority of the
- * redundancy (`majority`), fewer (`minority`), or only one miner answered at
- * all (`single`; always so at redundancy 1).
- */
-export const ConsensusStatusSchema = z.enum(["unanimous", "majority", "minority", "single"]);
-export type ConsensusStatus = z.infer<typeof ConsensusStatusSchema>;
+export { ConsensusStatusSchema, type ConsensusStatus } from "./consensus-status.ts";
 
 export const ConsensusSchema = z
   .object({
@@ -94,7 +88,7 @@ export const ConsensusSchema = z
     reached: z.boolean().openapi({ description: "a majority of the redundancy agreed" }),
     threshold: z.number(),
     embedding: z.string(),
-    /** The minority answers: each other output's precommit hash, the miners that gave it, its similarity to the answer. */
+    /** The other answers (outvoted ones, or under `no_agreement` the equally supported ones): each output's precommit hash, the miners that gave it, its similarity to the answer. */
     dissent: z.array(z.object({ hash: z.string(), miners: z.array(z.string()), similarity: z.number() })),
   })
   .openapi("Consensus");

@@ -61,7 +61,7 @@ describe("forged receipts: the router's published signer is the anchor", () => {
     const about = await call("/api/v1/about", { key: null });
     expect(about.status).toBe(200);
     expect(await about.json()).toMatchObject({
-      api_versions: ["v1"],
+      api_versions: ["v1", "v2", "v3"],
       openapi: "/openapi.json",
       docs: "/docs",
       receipt_signer: { address: routerAddress, scheme: "eip191:cortensor-receipt:v1", key: "configured" },
