@@ -82,6 +82,31 @@ describe("x402", () => {
     expect((await activity()).settlements).toHaveLength(before + 1);
   });
 
+  it("settles a streamed completion once its stream has finished, and marks its task paid", async () => {
+    const { model } = await minersFor(["fastA"]);
+    const sessionId = await createSession({ model });
+    const base = router({ DEFAULT_SESSION_ID: String(sessionId) });
+    const { account, pay } = payingClient(base);
+    const before = (await activity()).settlements.length;
+
+    const res = await pay("http://router.test/api/v1/x402/completions", post({ prompt: "paid stream", stream: true, request_id: "paid-stream-1" }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    expect(res.headers.get("PAYMENT-RESPONSE")).toBeTruthy();
+    const events = (await res.text()).split("\n\n").filter(Boolean);
+    expect(events.at(-1)).toBe("data: [DONE]");
+    const after = await activity();
+    expect(after.settlements).toHaveLength(before + 1);
+    expect(after.settlements.at(-1)).toMatchObject({ payer: account.address, amount: "10000", payTo: PAY_TO });
+
+    // Its task is paid for: the payer's retry is answered from it and not charged again.
+    const retry = await pay("http://router.test/api/v1/x402/completions", post({ prompt: "paid stream", stream: true, request_id: "paid-stream-1" }));
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get("x-idempotent-replay")).toBe("true");
+    await retry.text();
+    expect((await activity()).settlements).toHaveLength(before + 1);
+  });
+
   it("does not settle when the work fails", async () => {
     const sessionId = await createSession({ model: "model-no-miner-serves" });
     const { pay } = payingClient(router({ DEFAULT_SESSION_ID: String(sessionId) }));

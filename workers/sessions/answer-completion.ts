@@ -39,11 +39,13 @@ export async function answerCompletion(
   if (!("stream" in result) && !result.replayed && (caller.kind === "trial" || caller.kind === "x402")) {
     recordActivity(c, { channel: caller.kind, tokens: result.completion.usage.total_tokens });
   }
-  if ("stream" in result) return new Response(result.stream, { headers: { ...SSE_HEADERS, "x-task-id": String(result.taskId) } });
+  // A stream's chunks carry no request_id: the header names it (x402 marks the request paid by it).
+  const requestIdHeader: Record<string, string> = request.request_id === undefined ? {} : { "x-request-id": request.request_id };
+  if ("stream" in result) return new Response(result.stream, { headers: { ...SSE_HEADERS, "x-task-id": String(result.taskId), ...requestIdHeader } });
   // How many miners stand behind the answer, where no client can miss it (a live stream's closing chunk says it instead).
   const headers = { "x-task-id": String(result.completion.task_id), ...replayHeaders(result.replayed), "x-consensus": result.completion.consensus.status };
   // Encrypted payload flows answer JSON even for stream: true.
-  if (request.stream && !result.completion.encrypted) return sseResponse(completionEvents(result.completion), headers);
+  if (request.stream && !result.completion.encrypted) return sseResponse(completionEvents(result.completion), { ...headers, ...requestIdHeader });
   return c.json(result.completion, 200, headers);
 }
 

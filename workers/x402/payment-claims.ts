@@ -1,6 +1,7 @@
 import type { x402ResourceServer } from "@x402/core/server";
 import { z } from "zod";
 import type { Env } from "../env";
+import { SSE_DONE } from "../http/sse";
 import { quotaStub } from "../stubs";
 
 /** The EIP-3009 authorization an exact-scheme EVM payment carries: who pays, and the nonce that makes it single-use. */
@@ -15,21 +16,44 @@ export function paymentAuthorization(payload: unknown): { from: string; nonce: s
 /** What the settlement hooks read of the paid handler's response: whether it was a replay, and which request it answered. */
 const Answered = z.object({ responseHeaders: z.record(z.string(), z.string()), responseBody: z.instanceof(Uint8Array) });
 const AnsweredBody = z.object({ session_id: z.number().int(), request_id: z.string().nullable() });
+/** A stream's closing chunk: the decided task's consensus record (a failed stream closes with an `{ error }` event instead). */
+const ClosingChunk = z.object({ session_id: z.number().int(), consensus: z.object({}).passthrough() });
 
-function answered(transportContext: unknown): { replayed: boolean; paidKey: string | null } {
-  const parsed = Answered.safeParse(transportContext).data;
-  if (!parsed) return { replayed: false, paidKey: null };
-  let body: unknown;
+type AnsweredWork = { replayed: boolean; paidKey: string | null; unfinished: boolean };
+
+function jsonOf(text: string): unknown {
   try {
-    body = JSON.parse(new TextDecoder().decode(parsed.responseBody));
+    return JSON.parse(text);
   } catch {
-    body = undefined;
+    return undefined;
   }
-  const ids = AnsweredBody.safeParse(body).data;
-  return {
-    replayed: parsed.responseHeaders["x-idempotent-replay"] === "true",
-    paidKey: ids?.request_id ? `paid:${ids.session_id}:${ids.request_id}` : null,
-  };
+}
+
+/**
+ * A streamed completion (server-sent events) as the middleware read it
+ * whole: finished only when it closed with the task's closing chunk and
+ * `[DONE]`; a stream whose work failed closes with an error event instead.
+ * Its chunks carry no request id: the `x-request-id` header names it.
+ */
+function answeredStream(text: string, headers: Record<string, string>): Omit<AnsweredWork, "replayed"> {
+  const events = text
+    .split("\n\n")
+    .filter((e) => e.startsWith("data: "))
+    .map((e) => e.slice("data: ".length));
+  const closing = events.at(-1) === SSE_DONE ? ClosingChunk.safeParse(jsonOf(events.at(-2) ?? "")).data : undefined;
+  if (!closing) return { paidKey: null, unfinished: true };
+  const requestId = headers["x-request-id"];
+  return { paidKey: requestId ? `paid:${closing.session_id}:${requestId}` : null, unfinished: false };
+}
+
+function answered(transportContext: unknown): AnsweredWork {
+  const parsed = Answered.safeParse(transportContext).data;
+  if (!parsed) return { replayed: false, paidKey: null, unfinished: false };
+  const replayed = parsed.responseHeaders["x-idempotent-replay"] === "true";
+  const text = new TextDecoder().decode(parsed.responseBody);
+  if (parsed.responseHeaders["content-type"]?.startsWith("text/event-stream")) return { replayed, ...answeredStream(text, parsed.responseHeaders) };
+  const ids = AnsweredBody.safeParse(jsonOf(text)).data;
+  return { replayed, paidKey: ids?.request_id ? `paid:${ids.session_id}:${ids.request_id}` : null, unfinished: false };
 }
 
 /**
@@ -44,7 +68,11 @@ function answered(transportContext: unknown): { replayed: boolean; paidKey: stri
  * - an answer replayed from the payer's earlier task is settled only if
  *   that task's answer was paid for; otherwise (its settlement failed) the
  *   replay is charged like fresh work;
- * - work that failed (5xx) is never settled, and its claim stays.
+ * - work that failed (5xx) is never settled, and its claim stays; nor is a
+ *   streamed completion that did not finish (its work failed after the
+ *   stream began: it closes with an error event, status 200 already sent).
+ *   The middleware reads a stream whole before it settles, so a client that
+ *   leaves before the end cancels the request, and nothing is settled.
  */
 export function registerPaymentClaims(server: x402ResourceServer, env: Env, network: string) {
   const payerOf = (payload: unknown) => {
@@ -72,8 +100,10 @@ export function registerPaymentClaims(server: x402ResourceServer, env: Env, netw
   });
 
   server.onBeforeSettle(async ({ paymentPayload, requirements, transportContext }) => {
-    const { replayed, paidKey } = answered(transportContext);
+    const { replayed, paidKey, unfinished } = answered(transportContext);
     const payer = payerOf(paymentPayload.payload);
+    // Failed work, as a stream reports it: nothing is settled (the answer says so), and the claim stays, as for a 5xx.
+    if (unfinished && payer) return { skip: true, result: { success: true, transaction: "", network: requirements.network, payer: payer.from } };
     if (!replayed || !paidKey || !payer || !(await payer.quota.claimed(paidKey))) return undefined;
     // Already paid for: nothing is settled, and this payment stays usable.
     await payer.quota.release(payer.nonce);
