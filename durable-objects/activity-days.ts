@@ -1,4 +1,4 @@
-import type { ActivityChannel, ActivityCounts } from "../workers/schemas/activity";
+import type { ActivityBatch, ActivityChannel, ActivityCounts } from "../workers/schemas/activity";
 import type { Sql } from "./sqlite-object";
 
 /**
@@ -19,8 +19,34 @@ export const ACTIVITY_DAYS_MIGRATION = `CREATE TABLE activity_days (
      PRIMARY KEY (day, channel)
    );`;
 
+/**
+ * The ids of the activity batches applied lately: adding is not
+ * idempotent, so an isolate that retries a batch whose first answer was
+ * lost (it may have been applied) sends the same id, and the batch counts
+ * once. Kept a day, far longer than any retry.
+ */
+export const ACTIVITY_BATCHES_MIGRATION = `CREATE TABLE activity_batches (
+     batch_id TEXT PRIMARY KEY,
+     received_at INTEGER NOT NULL
+   );
+   CREATE INDEX activity_batches_received ON activity_batches (received_at);`;
+const ACTIVITY_BATCH_MEMORY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Applies a batch once per batch id: the sums and the id are written with
+ * no await between them (one storage turn, so both or neither). Answers
+ * whether it was a duplicate (applied before, acknowledged again).
+ */
+export function addActivityBatch(sql: Sql, batch: ActivityBatch, now: number): { duplicate: boolean } {
+  if (sql`SELECT 1 FROM activity_batches WHERE batch_id = ${batch.batchId}`.length > 0) return { duplicate: true };
+  addActivity(sql, batch.sums);
+  sql`INSERT INTO activity_batches (batch_id, received_at) VALUES (${batch.batchId}, ${now})`;
+  sql`DELETE FROM activity_batches WHERE received_at < ${now - ACTIVITY_BATCH_MEMORY_MS}`;
+  return { duplicate: false };
+}
+
 /** Adds each sum to its day's row (one statement each, no await between them: one storage turn). */
-export function addActivity(sql: Sql, sums: readonly ActivityCounts[]): void {
+function addActivity(sql: Sql, sums: readonly ActivityCounts[]): void {
   for (const s of sums) {
     sql`INSERT INTO activity_days (day, channel, admitted, refused, settled, settled_micros, tokens)
         VALUES (${s.day}, ${s.channel}, ${s.admitted}, ${s.refused}, ${s.settled}, ${s.settled_micros}, ${s.tokens})

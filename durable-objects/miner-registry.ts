@@ -13,8 +13,8 @@ import { type AccountStake, minerStakeMultiplier } from "../workers/wallet/stake
 import { readRunTimeSettings, RUN_TIME_SETTINGS_MIGRATION, type RunTimeSettings, writeRunTimeSettings } from "./run-time-settings";
 import { SqliteObject } from "./sqlite-object";
 import { sixAtATime } from "../workers/net/six-at-a-time";
-import { ACTIVITY_DAYS_MIGRATION, addActivity, readActivity } from "./activity-days";
-import type { ActivityCounts } from "../workers/schemas/activity";
+import { ACTIVITY_BATCHES_MIGRATION, ACTIVITY_DAYS_MIGRATION, addActivityBatch, readActivity } from "./activity-days";
+import type { ActivityBatch, ActivityCounts } from "../workers/schemas/activity";
 
 const CREDENTIAL_PURPOSE = "miner-credential/v1";
 /**
@@ -116,6 +116,8 @@ const MIGRATIONS = [
      tier_bps INTEGER NOT NULL,
      refreshed_at INTEGER NOT NULL
    );`,
+  // The activity batches applied lately (activity-days.ts): a retried batch counts once.
+  ACTIVITY_BATCHES_MIGRATION,
 ];
 /** How long a registration challenge may be answered (and is remembered once used, so a replay is told apart). */
 const CHALLENGE_TTL_MS = 10 * 60 * 1000;
@@ -566,8 +568,8 @@ export class MinerRegistry extends SqliteObject {
 
   // Trial and x402 activity by day (durable-objects/activity-days.ts).
 
-  addActivity(sums: ActivityCounts[]): void {
-    addActivity(this.sql, sums);
+  addActivity(batch: ActivityBatch): { duplicate: boolean } {
+    return addActivityBatch(this.sql, batch, Date.now());
   }
 
   activity(fromDay: string): ActivityCounts[] {

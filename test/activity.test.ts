@@ -3,6 +3,10 @@ import { wrapFetchWithPaymentFromConfig } from "@x402/fetch";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { describe, expect, inject, it, vi } from "vitest";
 import type { ActivityDay, ActivityResponse } from "../workers/schemas/activity";
+import { env } from "cloudflare:workers";
+import { sendActivity } from "../workers/activity/record-activity";
+import type { ActivityBatch } from "../workers/schemas/activity";
+import { registryStub } from "../workers/stubs";
 import { admin, createSession, fetchWorker, minersFor } from "./helpers";
 
 const PAY_TO = "0x9999999999999999999999999999999999999999";
@@ -128,5 +132,49 @@ describe("trial and x402 activity", () => {
     }
     const { response } = await fetchWorker(new Request("http://router.test/api/v1/admin/activity"));
     expect(response.status).toBe(401);
+  });
+});
+
+describe("activity batches whose write fails", () => {
+  const batch = () => [{ day: today(), channel: "trial" as const, admitted: 3, refused: 1, settled: 0, settled_micros: 0, tokens: 40 }];
+  const registry = (b: ActivityBatch) => registryStub(env).addActivity(b);
+
+  it("retries a batch whose answer was lost after the registry applied it, and counts it exactly once", async () => {
+    const before = await todays();
+    let calls = 0;
+    // The first write reaches the registry, then its answer is lost: the case a blind retry would count twice.
+    const lostAnswer = async (b: ActivityBatch) => {
+      calls++;
+      await registry(b);
+      if (calls === 1) throw new Error("connection reset");
+    };
+    expect(await sendActivity(lostAnswer, batch(), [0])).toBe(true);
+    expect(calls).toBe(2);
+    const after = await todays();
+    expect(after.trial).toEqual({ admitted: before.trial.admitted + 3, refused: before.trial.refused + 1, tokens: before.trial.tokens + 40 });
+  });
+
+  it("retries a batch whose first write failed before it was applied, and counts it once", async () => {
+    const before = await todays();
+    let calls = 0;
+    const failsOnce = async (b: ActivityBatch) => {
+      if (++calls === 1) throw new Error("registry overloaded");
+      await registry(b);
+    };
+    expect(await sendActivity(failsOnce, batch(), [0])).toBe(true);
+    const after = await todays();
+    expect(after.trial).toEqual({ admitted: before.trial.admitted + 3, refused: before.trial.refused + 1, tokens: before.trial.tokens + 40 });
+  });
+
+  it("gives up after its bounded retries, and counts nothing", async () => {
+    const before = await todays();
+    let calls = 0;
+    const alwaysFails = async () => {
+      calls++;
+      throw new Error("registry down");
+    };
+    expect(await sendActivity(alwaysFails, batch(), [0, 0])).toBe(false);
+    expect(calls).toBe(3);
+    expect((await todays()).trial).toEqual(before.trial);
   });
 });

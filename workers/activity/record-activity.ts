@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import type { Env } from "../env";
 import { keyedBatches } from "../gateway/keyed-batches";
 import type { AppEnv } from "../http/app-env";
-import { type ActivityCounts, type ActivityDelta, ActivityDeltaSchema } from "../schemas/activity";
+import { type ActivityBatch, type ActivityCounts, type ActivityDelta, ActivityDeltaSchema } from "../schemas/activity";
 import { registryStub } from "../stubs";
 
 /**
@@ -36,14 +36,37 @@ export function sumActivity(items: readonly ActivityCounts[]): ActivityCounts[] 
   return [...sums.values()];
 }
 
-async function send(env: Env, items: ActivityCounts[]): Promise<undefined[]> {
-  try {
-    await registryStub(env).addActivity(sumActivity(items));
-  } catch (err) {
-    // Not retried: the registry's add is not idempotent, and a call that failed may have been applied.
-    // A lost batch leaves the day's figures low, never high.
-    console.error("activity batch not recorded", items.length, err);
+/** How often a batch is sent before it is dropped, and the wait before each retry (all within the request's `waitUntil`). */
+export const ACTIVITY_SEND_BACKOFF_MS = [250, 1_000, 4_000] as const;
+
+type AddBatch = (batch: ActivityBatch) => Promise<unknown>;
+
+/**
+ * Sends one batch under an id of its own, retrying a failed send (bounded:
+ * one try and a retry per `backoffMs` entry, then logged and dropped). A
+ * failed call may have been applied, so every try carries the same id and
+ * the registry applies it once: a retried batch counts once; a dropped one
+ * leaves the day's figures low, never high.
+ */
+export async function sendActivity(add: AddBatch, items: readonly ActivityCounts[], backoffMs: readonly number[] = ACTIVITY_SEND_BACKOFF_MS): Promise<boolean> {
+  const batch = { batchId: crypto.randomUUID(), sums: sumActivity(items) };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await add(batch);
+      return true;
+    } catch (err) {
+      const wait = backoffMs[attempt];
+      if (wait === undefined) {
+        console.error("activity batch not recorded after retries", items.length, err);
+        return false;
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
+}
+
+async function send(env: Env, items: ActivityCounts[]): Promise<undefined[]> {
+  await sendActivity((batch) => registryStub(env).addActivity(batch), items);
   return items.map(() => undefined);
 }
 

@@ -16,6 +16,8 @@ export const ActivityDeltaSchema = z.object({
 export type ActivityDelta = z.input<typeof ActivityDeltaSchema>;
 /** A day's sum for one channel, as stored. */
 export type ActivityCounts = z.output<typeof ActivityDeltaSchema> & { day: string };
+/** One isolate's batch of sums, named once by its sender so that a retry of it is recognised (and counted once). */
+export type ActivityBatch = { batchId: string; sums: ActivityCounts[] };
 
 export const MAX_ACTIVITY_DAYS = 90;
 
