@@ -107,6 +107,8 @@ export const SESSION_MIGRATIONS = [
    ALTER TABLE pending_rewards ADD COLUMN fund_micros INTEGER;
    ALTER TABLE pending_rewards ADD COLUMN paid_micros INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE pending_rewards ADD COLUMN budget_micros INTEGER;`,
+  // Tasks by creation time: the metrics' windows (task-series.ts, the last minute in task-metrics.ts) read only their range.
+  `CREATE INDEX tasks_created ON tasks (created_at);`,
 ] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";
