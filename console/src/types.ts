@@ -5,11 +5,11 @@
 import type { z } from "zod";
 import type { MinerPublic, MinerRegisterSchema, MinerUpdate } from "../../workers/schemas/miner";
 import type { Session } from "../../workers/schemas/session";
-import type { Balance, CustomerCreateSchema, CustomerEntry, KeyIssueSchema, KeyPublic, UsageRecord } from "../../workers/gateway/schemas";
+import type { AdminBalance, Balance, CustomerCreateSchema, CustomerEntry, KeyIssueSchema, KeyPublic, UsageRecord } from "../../workers/gateway/schemas";
 import type { AssignmentView as Assignment, TaskDetailView as TaskDetail, TaskSummaryView as TaskSummary } from "../../workers/schemas/task";
 import type { NeuroShardProofsSchema } from "../../workers/schemas/neuroshard";
 
-export type { Assignment, Balance, CustomerEntry, KeyPublic, MinerPublic, MinerUpdate, Session, TaskDetail, TaskSummary, UsageRecord };
+export type { AdminBalance, Assignment, Balance, CustomerEntry, KeyPublic, MinerPublic, MinerUpdate, Session, TaskDetail, TaskSummary, UsageRecord };
 export type MinerRegisterInput = z.input<typeof MinerRegisterSchema>;
 export type CustomerCreateInput = z.input<typeof CustomerCreateSchema>;
 export type KeyIssueInput = z.input<typeof KeyIssueSchema>;

@@ -13,8 +13,6 @@ export const Health = ({ healthy, benched }: { healthy: boolean; benched: boolea
 
 export const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : "—");
 
-export const micros = (m: number) => `$${(m / 1_000_000).toFixed(6).replace(/0{1,4}$/, "")}`;
-
 /** A Cortensor address or hash, shortened for a table; the whole value in the title. */
 export const Short = ({ value }: { value: string | null }) =>
   value ? <code title={value}>{value.length > 18 ? `${value.slice(0, 10)}…${value.slice(-6)}` : value}</code> : <span class="muted">—</span>;

@@ -1,10 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAdminKey } from "../auth/bearer";
+import { loadConfig } from "../config/config";
 import { ApiError } from "../http/errors";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
 import { UsagePageSchema, UsageQuerySchema, usagePage } from "./usage-page";
-import { BalanceSchema, CustomerCreateSchema, CustomerEntrySchema, CustomerIdSchema, KeyIssueSchema, KeyPublicSchema, KeyRotateSchema } from "./schemas";
+import { AdminBalanceSchema, BalanceSchema, CustomerCreateSchema, CustomerEntrySchema, CustomerIdSchema, KeyIssueSchema, KeyPublicSchema, KeyRotateSchema } from "./schemas";
 import { ledgerStub, registryStub } from "../stubs";
 import { forgetCustomer } from "./key-cache";
 
@@ -157,12 +158,12 @@ export const gatewayAdminRoutes = openApiApp()
       summary: "Any customer's balance and spend",
       ...admin,
       request: { params: CustomerParam },
-      responses: { 200: json(BalanceSchema, "Balance"), 401: errorResponses[401], 404: errorResponses[404] },
+      responses: { 200: json(AdminBalanceSchema, "Balance, in the ledger's currency"), 401: errorResponses[401], 404: errorResponses[404] },
     }),
     async (c) => {
       const { customerId } = c.req.valid("param");
       const balance = await ledgerStub(c.env, customerId).balance();
       if (!balance) throw customerNotFound(customerId);
-      return c.json(balance, 200);
+      return c.json({ ...balance, currency: loadConfig(c.env).wallet.currency }, 200);
     },
   );

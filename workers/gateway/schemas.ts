@@ -79,3 +79,6 @@ export const BalanceSchema = z
   .object({ customer_id: z.string(), billing: z.enum(["prepaid", "postpaid"]), balance_micros: z.number().int(), spent_micros: z.number().int() })
   .openapi("Balance");
 export type Balance = z.infer<typeof BalanceSchema>;
+/** A customer's balance as the admin reads it, with the currency its micros are millionths of (LEDGER_CURRENCY): the console formats it. */
+export const AdminBalanceSchema = BalanceSchema.extend({ currency: z.string() }).openapi("AdminBalance");
+export type AdminBalance = z.infer<typeof AdminBalanceSchema>;

@@ -1,8 +1,10 @@
 import { useState } from "hono/jsx/dom";
 import { api, query } from "../api";
-import type { Balance, CustomerCreateInput, CustomerEntry, IssuedKey, KeyPublic, UsageRecord } from "../types";
+import type { AdminBalance, Balance, CustomerCreateInput, CustomerEntry, IssuedKey, KeyPublic, UsageRecord } from "../types";
 import { useAction, useApi } from "../use-api";
-import { Alert, Empty, Loading, micros, when, TableHead } from "../ui";
+import { parseMicros } from "../../../workers/wallet/amounts";
+import { money } from "../money";
+import { Alert, Empty, Loading, when, TableHead } from "../ui";
 import { Activity } from "./activity";
 
 const customerPath = (id: string) => `/v1/admin/customers/${encodeURIComponent(id)}`;
@@ -23,6 +25,15 @@ function usageByDay(records: UsageRecord[]): DayUsage[] {
   return [...days.values()];
 }
 
+/** A decimal typed in a form as the ledger's integer micros, read from its text (no floating point); empty is undefined; anything else throws, naming the field. */
+function microsOf(entered: FormDataEntryValue | null, field: string): number | undefined {
+  const text = String(entered ?? "").trim();
+  if (text === "") return undefined;
+  const parsed = parseMicros(text);
+  if ("problem" in parsed) throw new Error(`${field} ${parsed.problem}`);
+  return parsed.micros;
+}
+
 function OpenOrCreate() {
   const create = useAction();
   const open = (e: Event) => {
@@ -33,13 +44,13 @@ function OpenOrCreate() {
   const submit = async (e: Event) => {
     e.preventDefault();
     const f = new FormData(e.target as HTMLFormElement);
-    const input: CustomerCreateInput = {
+    const input = (): CustomerCreateInput => ({
       id: String(f.get("id") ?? "").trim(),
       name: String(f.get("name") ?? "").trim(),
       billing: f.get("billing") === "postpaid" ? "postpaid" : "prepaid",
-      balance_micros: Math.round(Number(f.get("balance") || 0) * 1_000_000),
-    };
-    const made = await create.run(() => api<Balance>("POST", "/v1/admin/customers", input));
+      balance_micros: microsOf(f.get("balance"), "opening balance") ?? 0,
+    });
+    const made = await create.run(() => api<Balance>("POST", "/v1/admin/customers", input()));
     if (made) location.hash = `#gateway/${encodeURIComponent(made.customer_id)}`;
   };
   return (
@@ -103,7 +114,7 @@ function NewKey({ issued, onClose }: { issued: IssuedKey; onClose: () => void })
   );
 }
 
-function Keys({ customerId }: { customerId: string }) {
+function Keys({ customerId, currency }: { customerId: string; currency: string }) {
   const keys = useApi(() => api<{ keys: KeyPublic[] }>("GET", `${customerPath(customerId)}/keys`), [customerId]);
   const action = useAction();
   const [issued, setIssued] = useState<IssuedKey | null>(null);
@@ -150,7 +161,7 @@ function Keys({ customerId }: { customerId: string }) {
                   <td>{k.allowed_models.join(", ")}</td>
                   <td>{k.scopes.join(", ")}</td>
                   <td class="num">{k.requests_per_minute}</td>
-                  <td class="num">{micros(k.spent_micros)}</td>
+                  <td class="num">{money(k.spent_micros, currency)}</td>
                   <td>{when(k.created_at)}</td>
                   <td>{k.revoked_at ? <span class="bad">revoked {when(k.revoked_at)}</span> : <span class="ok">active</span>}</td>
                   <td>
@@ -188,13 +199,14 @@ function Keys({ customerId }: { customerId: string }) {
 }
 
 function Customer({ customerId }: { customerId: string }) {
-  const balance = useApi(() => api<Balance>("GET", `${customerPath(customerId)}/balance`), [customerId]);
+  const balance = useApi(() => api<AdminBalance>("GET", `${customerPath(customerId)}/balance`), [customerId]);
   const usage = useApi(() => api<{ usage: UsageRecord[] }>("GET", `${customerPath(customerId)}/usage${query({ limit: 1000 })}`), [customerId]);
   const credit = useAction();
   const addCredit = async (e: Event) => {
     e.preventDefault();
-    const amount = Math.round(Number(new FormData(e.target as HTMLFormElement).get("amount")) * 1_000_000);
-    if (await credit.run(() => api("POST", `${customerPath(customerId)}/credit`, { amount_micros: amount }))) balance.reload();
+    const entered = new FormData(e.target as HTMLFormElement).get("amount");
+    const done = await credit.run(() => api("POST", `${customerPath(customerId)}/credit`, { amount_micros: microsOf(entered, "credit") ?? 0 }));
+    if (done) balance.reload();
   };
   const b = balance.data;
   const days = usageByDay(usage.data?.usage ?? []);
@@ -215,16 +227,16 @@ function Customer({ customerId }: { customerId: string }) {
             </div>
             <div class="card">
               <dt class="label">balance</dt>
-              <dd class="value">{micros(b.balance_micros)}</dd>
+              <dd class="value">{money(b.balance_micros, b.currency)}</dd>
             </div>
             <div class="card">
               <dt class="label">spent</dt>
-              <dd class="value">{micros(b.spent_micros)}</dd>
+              <dd class="value">{money(b.spent_micros, b.currency)}</dd>
             </div>
           </dl>
           <form class="grid" onSubmit={addCredit}>
             <label>
-              Add credit (USD)
+              Add credit ({b.currency})
               <input name="amount" type="number" min={0.000001} step="0.000001" required />
             </label>
             <button type="submit" disabled={credit.busy}>
@@ -232,7 +244,7 @@ function Customer({ customerId }: { customerId: string }) {
             </button>
           </form>
           <Alert error={credit.error} />
-          <Keys customerId={customerId} />
+          <Keys customerId={customerId} currency={b.currency} />
           <section class="panel" aria-labelledby="usage-title">
             <h3 id="usage-title">Usage by day (UTC, the newest 1000 requests)</h3>
             <Alert error={usage.error} />
@@ -248,7 +260,7 @@ function Customer({ customerId }: { customerId: string }) {
                         <td class="num">{d.requests}</td>
                         <td class="num">{d.failed}</td>
                         <td class="num">{d.tokens}</td>
-                        <td class="num">{micros(d.cost)}</td>
+                        <td class="num">{money(d.cost, b.currency)}</td>
                       </tr>
                     ))}
                   </tbody>

@@ -2,20 +2,11 @@ import { useState } from "hono/jsx/dom";
 import { api } from "../api";
 import type { Conservation, MinerRewards, RewardsReport } from "../types";
 import { useAction, useApi } from "../use-api";
+import { decimalText } from "../money";
 import { Alert, Empty, Loading, TableHead } from "../ui";
 
-/**
- * An amount of the ledger's integer micros as a decimal of its currency,
- * digit by digit (no floating point): 1234500 → "1.2345 USD".
- */
-export function amount(m: number, currency: string): string {
-  const sign = m < 0 ? "-" : "";
-  const abs = Math.abs(m);
-  const fraction = String(abs % 1_000_000)
-    .padStart(6, "0")
-    .replace(/0+$/, "");
-  return `${sign}${Math.floor(abs / 1_000_000)}${fraction ? `.${fraction}` : ""} ${currency}`;
-}
+/** An amount of the ledger's integer micros as a decimal of its currency, exactly: 1234500 → "1.2345 USD". */
+export const amount = (m: number, currency: string): string => `${decimalText(m)} ${currency}`;
 
 const percent = (bps: number) => `${bps / 100} %`;
 
