@@ -107,6 +107,28 @@ describe("x402", () => {
     expect((await activity()).settlements).toHaveLength(before + 1);
   });
 
+  it("does not settle a streamed completion whose work failed after its stream began, nor take its payment again", async () => {
+    // A miner that trickles its text (200 ms a piece) past the task's shortest timeout: text first, then the failure.
+    const { model } = await minersFor(["trickle"]);
+    const sessionId = await createSession({ model });
+    const base = router({ DEFAULT_SESSION_ID: String(sessionId) });
+    const { account, sent, pay } = payingClient(base);
+    const ask = post({ prompt: "too slow to finish", stream: true, max_tokens: 200, timeout: 5, precommit_timeout: 2 });
+
+    const res = await pay("http://router.test/api/v1/x402/completions", ask);
+    expect(res.status).toBe(200);
+    const events = (await res.text()).split("\n\n").filter(Boolean);
+    expect(events.at(-1)).toBe("data: [DONE]");
+    expect(events.length).toBeGreaterThan(2);
+    expect(JSON.parse(events.at(-2)!.slice("data: ".length))).toMatchObject({ error: { code: expect.any(String) } });
+    expect((await activity()).settlements.filter((s) => s.payer === account.address)).toHaveLength(0);
+
+    const signature = sent.find((h) => h.has("PAYMENT-SIGNATURE"))!.get("PAYMENT-SIGNATURE")!;
+    const again = await base("http://router.test/api/v1/x402/completions", { ...ask, headers: { "content-type": "application/json", "PAYMENT-SIGNATURE": signature } });
+    expect(again.status).toBe(402);
+    expect((await activity()).settlements.filter((s) => s.payer === account.address)).toHaveLength(0);
+  });
+
   it("does not settle when the work fails", async () => {
     const sessionId = await createSession({ model: "model-no-miner-serves" });
     const { pay } = payingClient(router({ DEFAULT_SESSION_ID: String(sessionId) }));
