@@ -107,6 +107,9 @@ export const SESSION_MIGRATIONS = [
    ALTER TABLE pending_rewards ADD COLUMN fund_micros INTEGER;
    ALTER TABLE pending_rewards ADD COLUMN paid_micros INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE pending_rewards ADD COLUMN budget_micros INTEGER;`,
+  // What each committed task paid its miners (micros), written with its rewards (pending-rewards.ts): the outbox forgets a
+  // reward once delivered, the task keeps its sum (the NeuroShard proofs' `reward`, metrics' `rewards`). NULL: decided before.
+  `ALTER TABLE tasks ADD COLUMN reward_micros INTEGER;`,
 ] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";
