@@ -31,17 +31,14 @@ const utcMidnight = (now: number) => now - (now % 86_400_000);
 // still run json_extract over a private session's sealed (non-JSON) result
 // and fail the whole report.
 export function taskMetrics(sql: Sql, now: number): TaskMetrics {
-  const counts = sql<{ requests: number; ended: number; failed: number; reached: number; last_minute: number; tokens: number | null; rewards: number; rewards_today: number }>`
+  const counts = sql<{ requests: number; ended: number; failed: number; reached: number; last_minute: number; tokens: number | null }>`
     SELECT COUNT(*) AS requests,
            COALESCE(SUM(status = 'ended'), 0) AS ended,
            COALESCE(SUM(status IN ('failed', 'timed_out')), 0) AS failed,
            COALESCE(SUM(CASE WHEN status = 'ended' AND json_valid(result) THEN json_extract(result, '$.consensus.reached') = 1 END), 0) AS reached,
            COALESCE(SUM(created_at > ${now - 60_000}), 0) AS last_minute,
-           SUM(CASE WHEN status = 'ended' AND json_valid(result) THEN json_extract(result, '$.usage.completion_tokens') END) AS tokens,
-           COALESCE(SUM(reward_micros), 0) AS rewards,
-           COALESCE(SUM(CASE WHEN updated_at >= ${utcMidnight(now)} THEN reward_micros END), 0) AS rewards_today
+           SUM(CASE WHEN status = 'ended' AND json_valid(result) THEN json_extract(result, '$.usage.completion_tokens') END) AS tokens
     FROM tasks`[0];
-  const pending = sql<{ micros: number }>`SELECT COALESCE(SUM(amount_micros), 0) AS micros FROM pending_rewards WHERE kind = 'reward'`[0];
   const latency = sql<{ total: number | null }>`
     SELECT SUM(e.at - t.created_at) AS total
     FROM tasks t JOIN task_events e ON e.task_id = t.task_id AND e.slot IS NULL AND e.state = 'ended'
@@ -54,10 +51,18 @@ export function taskMetrics(sql: Sql, now: number): TaskMetrics {
     lastMinute: counts?.last_minute ?? 0,
     tokensGenerated: counts?.tokens ?? 0,
     latencySumMs: latency?.total ?? 0,
-    rewardMicros: counts?.rewards ?? 0,
-    rewardTodayMicros: counts?.rewards_today ?? 0,
-    pendingRewardMicros: pending?.micros ?? 0,
+    ...rewardTotals(sql, now),
   };
+}
+
+/** What the committed tasks paid their miners (in all, since UTC midnight) and what the outbox still holds. */
+function rewardTotals(sql: Sql, now: number): Pick<TaskMetrics, "rewardMicros" | "rewardTodayMicros" | "pendingRewardMicros"> {
+  const paid = sql<{ total: number; today: number }>`
+    SELECT COALESCE(SUM(reward_micros), 0) AS total,
+           COALESCE(SUM(CASE WHEN updated_at >= ${utcMidnight(now)} THEN reward_micros END), 0) AS today
+    FROM tasks WHERE reward_micros IS NOT NULL`[0];
+  const pending = sql<{ micros: number }>`SELECT COALESCE(SUM(amount_micros), 0) AS micros FROM pending_rewards WHERE kind = 'reward'`[0];
+  return { rewardMicros: paid?.total ?? 0, rewardTodayMicros: paid?.today ?? 0, pendingRewardMicros: pending?.micros ?? 0 };
 }
 
 /** This shard's `limit` slowest ended tasks' latencies, slowest first: the top of every shard holds the deployment's p99. */
