@@ -165,7 +165,7 @@ describe("miner rewards", () => {
     expect(await account(future)).toEqual({ balance: reward, rewards: held.rewards });
     const key = ((await (await admin(`/v1/admin/customers/${future}/keys`, "POST", {})).json()) as { key: string }).key;
     const listed = (await (await call("/neuroshard/api/v1/wallet/transactions", { key })).json()) as { transactions: { type: string; details: { proof_id: string } }[] };
-    expect(listed.transactions).toEqual([expect.objectContaining({ type: "reward", details: expect.objectContaining({ proof_id: `${sessionId}:${c.task_id}` }) })]);
+    expect(listed.transactions).toEqual([expect.objectContaining({ type: "reward", details: expect.objectContaining({ proof_id: `proof_${sessionId}_${c.task_id}` }) })]);
     // Credited with the customer, the held rewards keep the ledger's books: every account balances.
     const books = (await (await admin("/api/v1/admin/ledger/conservation", "GET")).json()) as { holds: boolean; unbalanced_accounts: string[] };
     expect(books).toMatchObject({ holds: true, unbalanced_accounts: [] });
@@ -299,7 +299,7 @@ describe("wallet routes", () => {
     ]);
     const [, newest, oldest] = body.transactions;
     expect(newest?.details).toEqual({
-      proof_id: `${sessionId}:${second.task_id}`,
+      proof_id: `proof_${sessionId}_${second.task_id}`,
       session_id: sessionId,
       task_id: second.task_id,
       miner_id: ids.fastA,
@@ -307,7 +307,7 @@ describe("wallet routes", () => {
       slot: newer!.slot,
     });
     expect(newest?.details.slot).toBe(second.miners.find((m) => m.miner === ids.fastA)!.slot);
-    expect(oldest?.details).toMatchObject({ proof_id: `${sessionId}:${first.task_id}`, task_id: first.task_id, role: older!.role });
+    expect(oldest?.details).toMatchObject({ proof_id: `proof_${sessionId}_${first.task_id}`, task_id: first.task_id, role: older!.role });
     expect(new Set(body.transactions.map((t) => t.id)).size).toBe(4);
 
     const page = (await (await call(`${base}/transactions?limit=1&offset=1`, { key })).json()) as typeof body;

@@ -31,10 +31,20 @@ describe("PATCH config", () => {
       expect(error.code).toBe("INVALID_REQUEST");
       expect(error.details?.["field"]).toBe(field);
     }
-    // The seed's own example: the router trains nothing, so there is no batch size to set.
+    // The seed's own example: training is the miners', the router trains nothing, so there is no batch size to set; the refusal says so.
     const seed = await admin(CONFIG, "PATCH", { training: { batch_size: 16 } });
     expect(seed.status).toBe(400);
-    expect(((await seed.json()) as NodeError).error.details?.["field"]).toBe("training");
+    const { error } = (await seed.json()) as NodeError;
+    expect(error).toMatchObject({
+      code: "NOT_CONFIGURABLE",
+      details: { field: "training.batch_size", configurable: expect.arrayContaining(["router.default_timeout_s", "router.trial.max_tokens"]) },
+    });
+    expect(error.message).toContain("training is the NeuroShard miners'");
+    expect(error.message).toContain("router.default_timeout_s");
+    // A node setting beside a router one: nothing of the patch is kept.
+    const mixed = await admin(CONFIG, "PATCH", { router: { default_timeout_s: 45 }, resources: { cpu_threads: 4 } });
+    expect(mixed.status).toBe(400);
+    expect(((await mixed.json()) as NodeError).error).toMatchObject({ code: "NOT_CONFIGURABLE", details: { field: "resources.cpu_threads" } });
     expect((await config()).router).toMatchObject({ default_timeout_s: 60, max_timeout_s: 600, trial: { max_tokens: 256 } });
   });
 

@@ -79,7 +79,7 @@ describe("slashing", () => {
     for (const name of ["fastA", "fastB"]) {
       const listed = (await transactionsOf(accounts[name]!.key)).transactions;
       expect(listed.filter((t) => t.type === "slash")).toEqual([]);
-      expect(listed.filter((t) => t.type === "reward").map((t) => t.details.proof_id)).toEqual([`${sessionId}:${second.task_id}`, `${sessionId}:${first.task_id}`]);
+      expect(listed.filter((t) => t.type === "reward").map((t) => t.details.proof_id)).toEqual([`proof_${sessionId}_${second.task_id}`, `proof_${sessionId}_${first.task_id}`]);
     }
   });
 

@@ -2,6 +2,7 @@ import { createApp } from "./app";
 import type { Env } from "./env";
 import { registryStub } from "./stubs";
 import { tickChainIndex } from "./chain/tick-index";
+import { markIsolateEvent } from "./isolate-clock";
 
 export { SessionObject } from "../durable-objects/session/session-object";
 export { MinerRegistry } from "../durable-objects/miner-registry";
@@ -13,8 +14,12 @@ export { ChainIndexObject } from "../durable-objects/chain-index/chain-index-obj
 const app = createApp();
 
 export default {
-  fetch: app.fetch,
+  fetch(request: Request, env: Env, ctx: ExecutionContext) {
+    markIsolateEvent();
+    return app.fetch(request, env, ctx);
+  },
   async scheduled(_controller, env, ctx) {
+    markIsolateEvent();
     ctx.waitUntil(
       registryStub(env)
         .checkHealth()

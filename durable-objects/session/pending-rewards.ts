@@ -44,8 +44,11 @@ export class PendingRewards {
     private readonly now: () => number,
   ) {}
 
-  add(due: { rewards: readonly AccountReward[]; slashes: readonly AccountSlash[] }): void {
+  /** Queues a committed task's rewards and slashes, and records on the task what it paid its miners in all. */
+  add(taskId: number, due: { rewards: readonly AccountReward[]; slashes: readonly AccountSlash[] }): void {
     const at = this.now();
+    const paid = due.rewards.reduce((sum, r) => sum + r.amountMicros, 0);
+    this.sql`UPDATE tasks SET reward_micros = ${paid} WHERE task_id = ${taskId}`;
     for (const r of due.rewards) {
       const f = r.funding;
       this.sql`INSERT INTO pending_rewards (task_id, miner_id, account, kind, amount_micros, role, slot, created_at, source, source_kind, fund_micros, paid_micros, budget_micros)

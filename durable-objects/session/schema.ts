@@ -109,6 +109,9 @@ export const SESSION_MIGRATIONS = [
    ALTER TABLE pending_rewards ADD COLUMN budget_micros INTEGER;`,
   // Tasks by creation time: the metrics' windows (task-series.ts, the last minute in task-metrics.ts) read only their range.
   `CREATE INDEX tasks_created ON tasks (created_at);`,
+  // What each committed task paid its miners (micros), written with its rewards (pending-rewards.ts): the outbox forgets a
+  // reward once delivered, the task keeps its sum (the NeuroShard proofs' `reward`, metrics' `rewards`). NULL: decided before.
+  `ALTER TABLE tasks ADD COLUMN reward_micros INTEGER;`,
 ] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";

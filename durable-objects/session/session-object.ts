@@ -21,7 +21,7 @@ import { LiveStream } from "./live-stream";
 import { OffchainDelivery } from "./offchain-delivery";
 import { OutboxSender } from "./outbox-sender";
 import { type SeriesWindow, type ShardSeries, taskSeries } from "./task-series";
-import { slowestLatencies, type TaskMetrics, type TaskProof, taskMetrics, taskProofs } from "./task-metrics";
+import { type ProofCounts, proofCounts, slowestLatencies, type TaskMetrics, type TaskProof, taskMetrics, taskProofs } from "./task-metrics";
 import { FLUSH_COUNT, FLUSH_INTERVAL_MS, PendingReports } from "./pending-reports";
 import { PendingRewards } from "./pending-rewards";
 import { recordOutcome } from "./record-outcome";
@@ -167,8 +167,13 @@ export class SessionObject extends SqliteObject {
   }
 
   /** This shard's newest decided tasks' consensus records (the NeuroShard node's proofs). */
-  taskProofs(limit: number): TaskProof[] {
-    return this.configured() ? taskProofs(this.sql, limit) : [];
+  taskProofs(limit: number, namespace: string | null = null): TaskProof[] {
+    return this.configured() ? taskProofs(this.sql, limit, namespace) : [];
+  }
+
+  /** This shard's decided tasks counted (of one caller namespace, or all), for the proofs' stats. */
+  proofCounts(namespace: string | null = null): ProofCounts | null {
+    return this.configured() ? proofCounts(this.sql, namespace) : null;
   }
 
   /** This shard's tasks over a window, by bucket (the console's overview, GET /api/v1/admin/metrics). */
@@ -378,7 +383,7 @@ export class SessionObject extends SqliteObject {
       // The agreeing miners' rewards (and the outvoted ones' slashes), in the same turn; sent after the answer (`sendRewards`).
       if (recorded.ok && outcome.status === "committed") {
         const task = { sessionId: session.id, taskId, winnerSlot: outcome.winner.slot, slots: outcome.slots, usage: recorded.completion.usage, billing: input.billing };
-        this.rewards.add(settleTask(task, input.rewardPolicy ?? config.rewards));
+        this.rewards.add(taskId, settleTask(task, input.rewardPolicy ?? config.rewards));
       }
       // The receipt's body, in the storage turn that recorded the outcome; signed when first read.
       if (!receipt) return recorded;

@@ -15,6 +15,8 @@ export type NeuroShardNodeOptions = {
   role?: "driver" | "worker" | "validator";
   /** The model layers this node holds. */
   layers?: readonly number[];
+  /** The model's layer count it reports at `GET /api/v1/layers` (`total_layers`); the seed's 32 unless set. */
+  totalLayers?: number;
   /**
    * The training report it answers at `GET /api/training/global` (the
    * seed's shape), as configured: a dev node trains nothing, so a test gives
@@ -33,6 +35,10 @@ type NeuroShardContext = {
   /** Registers a hung request's release, for close(). */
   hang: (release: () => void) => () => void;
 };
+
+/** The seed's model: 32 transformer layers of 512 MB each. */
+const MODEL_LAYERS = 32;
+const LAYER_MEMORY_MB = 512;
 
 const nodeError = (code: string, message: string, details?: Record<string, unknown>) => ({ error: { code, message, ...(details ? { details } : {}) } });
 
@@ -53,6 +59,7 @@ export function mountNeuroShard(app: Hono, ctx: NeuroShardContext) {
   const startedAt = Date.now();
   const role = ctx.node.role ?? "worker";
   const layers = ctx.node.layers ?? [0, 1, 2, 3];
+  const totalLayers = ctx.node.totalLayers ?? MODEL_LAYERS;
   const training = ctx.node.training;
 
   // Speaking NeuroShard, it has no OpenAI routes: a router calling them is calling the wrong protocol.
@@ -86,7 +93,11 @@ export function mountNeuroShard(app: Hono, ctx: NeuroShardContext) {
   app.get("/api/training/global", (c) => (training ? c.json(training) : c.json(nodeError("NOT_FOUND", "this node does not train"), 404)));
 
   app.get("/api/v1/layers", (c) =>
-    c.json({ layers: layers.map((index) => ({ index, type: "transformer", status: "active" })), total_layers: null, my_layer_count: layers.length }),
+    c.json({
+      layers: layers.map((index) => ({ index, type: "transformer", memory_mb: LAYER_MEMORY_MB, status: "active" })),
+      total_layers: totalLayers,
+      my_layer_count: layers.length,
+    }),
   );
 
   app.post("/api/v1/inference", async (c: Context) => {

@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "../http/errors";
 import { matchesAnyKey } from "../crypto/constant-time";
@@ -12,15 +13,20 @@ function bearerToken(header: string | undefined): string | undefined {
 
 const unauthorized = (message: string) => new ApiError(401, "unauthorized", message, undefined, { "WWW-Authenticate": 'Bearer realm="router"' });
 
+/** The request's bearer token when it is one of the router's API keys (or the admin key); undefined otherwise. */
+export async function routerKeyIn(c: Context<AppEnv>): Promise<string | undefined> {
+  const token = bearerToken(c.req.header("Authorization"));
+  if (!token) return undefined;
+  const config = loadConfig(c.env);
+  return (await matchesAnyKey(token, [...config.routerKeys, config.adminKey])) ? token : undefined;
+}
+
 /** Requires one of the router's API keys (or the admin key, which may do anything). */
 export function requireRouterKey() {
   return createMiddleware<AppEnv>(async function requireRouterKey(c, next) {
-    const token = bearerToken(c.req.header("Authorization"));
-    if (!token) throw unauthorized("missing bearer token");
-    const config = loadConfig(c.env);
-    if (!(await matchesAnyKey(token, [...config.routerKeys, config.adminKey]))) {
-      throw unauthorized("invalid API key");
-    }
+    if (!bearerToken(c.req.header("Authorization"))) throw unauthorized("missing bearer token");
+    const token = await routerKeyIn(c);
+    if (!token) throw unauthorized("invalid API key");
     c.set("caller", { kind: "key", id: token });
     await next();
   });

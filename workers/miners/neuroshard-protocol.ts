@@ -6,6 +6,7 @@ import {
   NeuroShardHealthSchema,
   NeuroShardMinerAnswerSchema,
   type NeuroShardNodeReport,
+  NeuroShardLayersReportSchema,
   NeuroShardNodeReportSchema,
   type NeuroShardTrainingReport,
   NeuroShardTrainingReportSchema,
@@ -95,7 +96,8 @@ async function readTokenStream(target: MinerTarget, response: Response, signal: 
 /**
  * A NeuroShard node's health: `GET /api/v1/health` with its credential,
  * healthy only when the node says so; then its `GET /api/v1/status` (role,
- * layers, training), kept by the registry as the node reports it. A node
+ * layers, training) and `GET /api/v1/layers` (each layer's type and memory,
+ * the model's layer count), kept by the registry as the node reports them. A node
  * that is healthy but sends no readable status is healthy without a report.
  */
 export async function probeNeuroShard(
@@ -117,10 +119,13 @@ export async function probeNeuroShard(
       const failing = Object.entries(body.data.checks).filter(([, state]) => state !== "ok");
       return { ok: false, error: `node reports unhealthy${failing.length ? `: ${failing.map(([check, state]) => `${check} ${state}`).join(", ")}` : ""}` };
     }
-    const [node, training] = await Promise.all([
+    const [status, layers, training] = await Promise.all([
       nodeReport(target, fetcher, options.timeoutMs, "api/v1/status", NeuroShardNodeReportSchema),
+      nodeReport(target, fetcher, options.timeoutMs, "api/v1/layers", NeuroShardLayersReportSchema),
       nodeReport(target, fetcher, options.timeoutMs, "api/training/global", NeuroShardTrainingReportSchema),
     ]);
+    // Its layers' details are kept with its status, of the layers its status names.
+    const node = status && layers ? { ...status, layer_details: layers.layers.filter((l) => status.layers.includes(l.index)), total_layers: layers.total_layers ?? null } : status;
     // A node serves the network's one model; the registry keeps the models it was registered with.
     return { ok: true, latencyMs, models: [], ...(node ? { node } : {}), ...(training ? { training } : {}) };
   } catch (err) {

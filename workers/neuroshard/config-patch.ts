@@ -2,7 +2,7 @@ import { remember } from "../config/run-time-settings";
 import { loadConfig } from "../config/config";
 import type { Env } from "../env";
 import { ApiError } from "../http/errors";
-import type { NeuroShardConfigPatch } from "../schemas/neuroshard";
+import { NODE_ONLY_SETTINGS, type NeuroShardConfigPatch } from "../schemas/neuroshard";
 import { registryStub } from "../stubs";
 
 /** Each setting `PATCH config` may change, as `GET config` names it, and the var it lies over. */
@@ -15,6 +15,26 @@ const TUNABLE: Record<string, string> = {
   "router.trial.max_tokens": "TRIAL_MAX_TOKENS",
   "router.trial.max_timeout_s": "TRIAL_MAX_TIMEOUT_S",
 };
+
+/**
+ * The seed's node settings (`training.batch_size`, `resources`, ports) are a
+ * NeuroShard miner's, not this router's: it trains nothing and has no port of
+ * its own, so it cannot honour them. Refused before anything is kept, saying
+ * so and listing what is configurable here.
+ */
+function refuseNodeSettings(patch: NeuroShardConfigPatch): void {
+  const named = NODE_ONLY_SETTINGS.find((k) => Object.hasOwn(patch, k) && (patch as Record<string, unknown>)[k] !== undefined);
+  if (!named) return;
+  const field = leaves({ [named]: (patch as Record<string, unknown>)[named] })[0]?.[0] ?? named;
+  const why =
+    named === "training"
+      ? "training is the NeuroShard miners': each trains with its own settings, set on the miner; this router trains nothing"
+      : "this router has no such node setting: a Worker has no port, tracker or resources of its own";
+  throw new ApiError(400, "not_configurable", `${field} is not configurable here (${why}); configurable: ${Object.keys(TUNABLE).join(", ")}`, {
+    field,
+    configurable: Object.keys(TUNABLE),
+  });
+}
 
 /** The patch's leaves as dotted paths. */
 function leaves(value: unknown, prefix = ""): [string, unknown][] {
@@ -29,6 +49,7 @@ function leaves(value: unknown, prefix = ""): [string, unknown][] {
  * Every setting here is read per request, so none needs a restart.
  */
 export async function patchConfig(env: Env, patch: NeuroShardConfigPatch) {
+  refuseNodeSettings(patch);
   const changes = leaves(patch).filter(([path]) => path !== "");
   const vars: Record<string, string> = {};
   for (const [path, value] of changes) {

@@ -5,7 +5,10 @@ import type { Env } from "../env";
 import type { MinerPublic } from "../schemas/miner";
 import type { NeuroShardMetrics, NeuroShardStatus } from "../schemas/neuroshard";
 import { inferenceTotals, recentProofs } from "../sessions/session-metrics";
+import { toAmount } from "../wallet/amounts";
+import type { NodeReader } from "./node-access";
 import { registryStub } from "../stubs";
+import { isolateUptimeMs } from "../isolate-clock";
 import { ROUTER_VERSION } from "../version";
 
 /**
@@ -13,12 +16,6 @@ import { ROUTER_VERSION } from "../version";
  * itself and the miners it fronts, from what it holds (the registry, the
  * sessions' tasks, its storage). What it does not measure is null.
  */
-
-/**
- * When this isolate first reported on itself: the only uptime a Worker has.
- * Set on first use, since the clock reads 0 while a Worker's module loads.
- */
-let isolateStarted: number | undefined;
 
 /** The router takes the network's requests and holds no layers: in NeuroShard terms, a driver. */
 export const GATEWAY_ROLE = "driver";
@@ -28,13 +25,12 @@ export const FULL_MODEL_ROLE = "full_model";
 const nothing = { epoch: null, step: null, loss: null };
 
 export async function nodeStatus(env: Env, nodeId: string, now = Date.now()): Promise<NeuroShardStatus> {
-  isolateStarted ??= now;
   const miners = await registryStub(env).listMiners();
   const healthy = miners.filter(servesTasks).length;
   return {
     node_id: nodeId,
     version: ROUTER_VERSION,
-    uptime_seconds: Math.floor((now - isolateStarted) / 1000),
+    uptime_seconds: Math.floor(isolateUptimeMs(now) / 1000),
     status: healthy > 0 ? "running" : "degraded",
     role: GATEWAY_ROLE,
     layers: [],
@@ -105,16 +101,20 @@ export async function nodeMetrics(env: Env, now = Date.now()): Promise<NeuroShar
     },
     training: { steps_total: null, steps_per_hour: null, gradients_submitted: null, gradients_accepted: null },
     network: { bytes_sent: null, bytes_received: null, active_connections: null, rpc_calls: null },
-    rewards: { earned_today: null, earned_total: null, pending: null },
+    rewards: { earned_today: toAmount(t.rewardTodayMicros), earned_total: toAmount(t.rewardMicros), pending: toAmount(t.pendingRewardMicros) },
   };
 }
 
-/** A miner as a peer: where (host and port only), its role and layers as it reported them, how fast, since when. Never its credential, path or query. */
-export function peerOf(m: MinerPublic) {
+/**
+ * A miner as a peer: where (host and port only, and to a router key only),
+ * its role and layers as it reported them, how fast, since when. Never its
+ * credential, path or query.
+ */
+export function peerOf(m: MinerPublic, reader: NodeReader = { kind: "router" }) {
   const isNode = m.protocol === "neuroshard";
   return {
     id: m.id,
-    address: new URL(m.url).host,
+    address: reader.kind === "router" ? new URL(m.url).host : null,
     role: isNode ? (m.node?.role ?? "unreported") : FULL_MODEL_ROLE,
     layers: isNode ? (m.node?.layers ?? []) : [],
     latency_ms: m.latency_ms,
@@ -124,21 +124,25 @@ export function peerOf(m: MinerPublic) {
   };
 }
 
-export async function nodePeers(env: Env) {
-  const peers = (await registryStub(env).listMiners()).map(peerOf);
+export async function nodePeers(env: Env, reader: NodeReader) {
+  const peers = (await registryStub(env).listMiners()).map((m) => peerOf(m, reader));
   return { peers, total: peers.length };
 }
 
-export async function nodeProofs(env: Env, limit: number) {
-  const [proofs, totals] = await Promise.all([recentProofs(env, limit), inferenceTotals(env, Date.now())]);
+/** A proof's id: one decided task. Rewards name their task's proof by it (wallet transactions' `details.proof_id`). */
+export const proofId = (sessionId: number, taskId: number) => `proof_${sessionId}_${taskId}`;
+
+/** The decided tasks as proofs, newest first, with their stats: every task's for a router key, a customer's own tasks' for its key. */
+export async function nodeProofs(env: Env, limit: number, reader: NodeReader) {
+  const { proofs, counts } = await recentProofs(env, limit, reader.kind === "customer" ? reader.namespace : null);
   return {
     proofs: proofs.map((p) => ({
-      id: `proof_${p.sessionId}_${p.taskId}`,
+      id: proofId(p.sessionId, p.taskId),
       type: "inference" as const,
       layer: null,
       timestamp: new Date(p.decidedAt).toISOString(),
       verified: p.reached,
-      reward: null,
+      reward: p.rewardMicros === null ? null : toAmount(p.rewardMicros),
       session_id: p.sessionId,
       task_id: p.taskId,
       status: p.status,
@@ -147,26 +151,41 @@ export async function nodeProofs(env: Env, limit: number) {
       agreed: p.agreed,
       redundancy: p.redundancy,
     })),
-    stats: { total_submitted: totals.ended + totals.failed, total_verified: totals.reached, total_reward: null },
+    stats: { total_submitted: counts.submitted, total_verified: counts.verified, total_reward: toAmount(counts.rewardMicros) },
   };
 }
 
-/** The layers the NeuroShard miners report holding, each with its holders; the router itself holds none. */
+/**
+ * The model's layer count, as the NeuroShard miners report it (`total_layers`
+ * of their `GET /api/v1/layers`; the largest, should they differ); null when
+ * none reports it: the layers held say nothing of those nobody holds.
+ * `/layers` and `/network` both answer this figure.
+ */
+export function modelLayerCount(miners: readonly MinerPublic[]): number | null {
+  const reported = miners.flatMap((m) => (typeof m.node?.total_layers === "number" ? [m.node.total_layers] : []));
+  return reported.length > 0 ? Math.max(...reported) : null;
+}
+
+/** The layers the NeuroShard miners report holding, each with its holders and its type and memory as they report them; the router itself holds none. */
 export async function nodeLayers(env: Env) {
-  const miners = (await registryStub(env).listMiners()).filter((m) => m.protocol === "neuroshard" && m.node);
-  const holders = new Map<number, { ids: string[]; healthy: boolean }>();
+  const all = await registryStub(env).listMiners();
+  const miners = all.filter((m) => m.protocol === "neuroshard" && m.node);
+  const holders = new Map<number, { ids: string[]; healthy: boolean; type: string | null; memoryMb: number | null }>();
   for (const m of miners) {
     for (const index of m.node?.layers ?? []) {
-      const entry = holders.get(index) ?? { ids: [], healthy: false };
+      const entry = holders.get(index) ?? { ids: [], healthy: false, type: null, memoryMb: null };
+      const detail = m.node?.layer_details?.find((l) => l.index === index);
       entry.ids.push(m.id);
       entry.healthy ||= m.healthy;
+      entry.type ??= detail?.type ?? null;
+      entry.memoryMb ??= detail?.memory_mb ?? null;
       holders.set(index, entry);
     }
   }
   const layers = [...holders.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([index, h]) => ({ index, type: null, memory_mb: null, status: h.healthy ? ("active" as const) : ("unserved" as const), holders: h.ids }));
-  return { layers, total_layers: null, my_layer_count: 0 };
+    .map(([index, h]) => ({ index, type: h.type, memory_mb: h.memoryMb, status: h.healthy ? ("active" as const) : ("unserved" as const), holders: h.ids }));
+  return { layers, total_layers: modelLayerCount(all), my_layer_count: 0 };
 }
 
 /** Node counts by role (as each NeuroShard miner reports it; OpenAI-compatible miners serve whole models), capacity and training from the miners' reports. */
@@ -175,7 +194,6 @@ export async function nodeNetwork(env: Env) {
   const roleOf = (m: MinerPublic) => (m.protocol === "openai" ? FULL_MODEL_ROLE : (m.node?.role ?? "unreported"));
   const count = (role: string) => miners.filter((m) => roleOf(m) === role).length;
   const reported = miners.flatMap((m) => (m.node ? [m.node] : []));
-  const maxLayer = Math.max(-1, ...reported.flatMap((r) => r.layers));
   const training = reported.flatMap((r) => (r.training?.enabled ? [r.training] : []));
   const figures = (pick: (t: (typeof training)[number]) => number | null | undefined) => training.flatMap((t) => (typeof pick(t) === "number" ? [pick(t) as number] : []));
   const losses = figures((t) => t.loss);
@@ -189,7 +207,7 @@ export async function nodeNetwork(env: Env) {
       full_model: count(FULL_MODEL_ROLE),
       unreported: count("unreported"),
     },
-    architecture: { layers: maxLayer >= 0 ? maxLayer + 1 : null, hidden_dim: null, parameters: null },
+    architecture: { layers: modelLayerCount(miners), hidden_dim: null, parameters: null },
     capacity: {
       total_memory_gb: null,
       used_memory_gb: null,

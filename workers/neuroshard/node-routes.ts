@@ -40,6 +40,7 @@ import { registryStub } from "../stubs";
 import { patchConfig } from "./config-patch";
 import { neuroShardErrorHandler } from "./errors";
 import { nodeInference, nodeInferenceStream } from "./inference";
+import { nodeReaderOf, routerOrCustomerKey } from "./node-access";
 import { nodeConfig, nodeHealth, nodeLayers, nodeMetrics, nodeNetwork, nodePeers, nodeProofs, nodeStatus } from "./node-report";
 import { trainingGlobal, trainingVerdict } from "./training";
 import { prometheusText } from "./prometheus";
@@ -53,6 +54,8 @@ const TRAINING_BASE = "/neuroshard/api/training";
 const tags = ["neuroshard"];
 const nodeError = (description: string) => ({ content: { "application/json": { schema: NeuroShardErrorSchema } }, description });
 const routerKey = { security: bearerSecurity, middleware: [requireRouterKey()] };
+/** The network views: a router key reads them whole, a customer key without miner addresses and only its own tasks' proofs (node-access.ts). */
+const eitherKey = { security: [...bearerSecurity, { customerKey: [] }], middleware: [routerOrCustomerKey()] };
 const SCOPE_MISSING = "SCOPE_MISSING: the key lacks the scope (`required_scope`) this call needs";
 const MOVES_LIMITED = "RATE_LIMITED: the key's requests_per_minute or WALLET_MOVES_PER_MINUTE (`retry_after`, header Retry-After)";
 /** The key is checked before the body is read. */
@@ -115,11 +118,11 @@ export const neuroShardRoutes = openApiApp()
       method: "get",
       path: `${NEUROSHARD_BASE}/peers`,
       tags,
-      summary: "The miners this node fronts: id, host, role, layers, latency (never credentials)",
-      ...routerKey,
+      summary: "The miners this node fronts: id, role, layers, latency, and to a router key their host (never credentials); router or customer key",
+      ...eitherKey,
       responses: { 200: json(NeuroShardPeersSchema, "Peers"), 401: nodeError("Missing or invalid key") },
     }),
-    async (c) => c.json(await nodePeers(c.env), 200),
+    async (c) => c.json(await nodePeers(c.env, await nodeReaderOf(c)), 200),
   )
   .openapi(
     createRoute({
@@ -160,8 +163,8 @@ export const neuroShardRoutes = openApiApp()
       method: "get",
       path: `${NEUROSHARD_BASE}/layers`,
       tags,
-      summary: "The layers the NeuroShard miners report holding (the router holds none)",
-      ...routerKey,
+      summary: "The layers the NeuroShard miners report holding, with their type and memory as reported (the router holds none); router or customer key",
+      ...eitherKey,
       responses: { 200: json(NeuroShardLayersSchema, "Layers"), 401: nodeError("Missing or invalid key") },
     }),
     async (c) => c.json(await nodeLayers(c.env), 200),
@@ -181,12 +184,13 @@ export const neuroShardRoutes = openApiApp()
       method: "get",
       path: `${NEUROSHARD_BASE}/proofs`,
       tags,
-      summary: "Each decided task's consensus record (precommit hash, agreed or not), newest first, with stats",
-      ...routerKey,
+      summary:
+        "Each decided task's consensus record (precommit hash, agreed or not, what it paid its miners), newest first, with stats: every task's to a router key, a customer key's own tasks' to it",
+      ...eitherKey,
       request: { query: NeuroShardProofsQuerySchema },
       responses: { 200: json(NeuroShardProofsSchema, "Proofs"), 400: nodeError("INVALID_REQUEST"), 401: nodeError("Missing or invalid key") },
     }),
-    async (c) => c.json(await nodeProofs(c.env, c.req.valid("query").limit), 200),
+    async (c) => c.json(await nodeProofs(c.env, c.req.valid("query").limit, await nodeReaderOf(c)), 200),
   )
   .openapi(
     createRoute({
@@ -230,7 +234,9 @@ export const neuroShardRoutes = openApiApp()
       request: { body: { content: { "application/json": { schema: NeuroShardConfigPatchSchema } }, required: true } },
       responses: {
         200: json(NeuroShardConfigUpdatedSchema, "What changed"),
-        400: nodeError("INVALID_REQUEST: `details.field` names the setting"),
+        400: nodeError(
+          "INVALID_REQUEST: `details.field` names the setting; NOT_CONFIGURABLE: a node setting of the seed's (`training` is the miners'), `details.configurable` lists what is",
+        ),
         401: nodeError("Missing or invalid admin key"),
       },
     }),

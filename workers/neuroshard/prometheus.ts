@@ -57,5 +57,12 @@ export function prometheusText(status: NeuroShardStatus, metrics: NeuroShardMetr
     { name: "neuroshard_inference_latency_avg_ms", help: "Mean latency of ended tasks.", type: "gauge", samples: one(i.avg_latency_ms) },
     { name: "neuroshard_inference_latency_p99_ms", help: "99th percentile latency of ended tasks.", type: "gauge", samples: one(i.p99_latency_ms) },
     { name: "neuroshard_inference_tokens_generated_total", help: "Completion tokens of ended tasks.", type: "counter", samples: [{ value: i.tokens_generated }] },
+    {
+      name: "neuroshard_rewards_earned_total",
+      help: "What the committed tasks paid their miners, in the wallet's currency.",
+      type: "counter",
+      samples: [{ value: metrics.rewards.earned_total }],
+    },
+    { name: "neuroshard_rewards_pending", help: "Rewards recorded, not yet taken by the payout accounts' Ledgers.", type: "gauge", samples: [{ value: metrics.rewards.pending }] },
   ]);
 }

@@ -18,6 +18,7 @@ import type {
   WalletUnstaked,
 } from "../schemas/wallet";
 import { ledgerStub } from "../stubs";
+import { proofId } from "./node-report";
 import { toAmount } from "../wallet/amounts";
 import { multiplierOf, stakeTierFor } from "../wallet/stake-tiers";
 
@@ -124,7 +125,7 @@ function toTransaction(e: LedgerEntry): WalletTransaction {
         type: "reward",
         amount,
         timestamp,
-        details: { proof_id: `${e.session_id}:${e.task_id}`, session_id: e.session_id, task_id: e.task_id, miner_id: e.miner_id, role: e.role, slot: e.slot },
+        details: { proof_id: proofId(num(e.session_id), num(e.task_id)), session_id: e.session_id, task_id: e.task_id, miner_id: e.miner_id, role: e.role, slot: e.slot },
       };
     case "usage":
       return { id: `tx_usage_${e.id}`, type: "usage", amount, timestamp, details: { request_id: e.request_id, model: e.model, session_id: e.session_id, task_id: e.task_id } };

@@ -122,7 +122,10 @@ export const NeuroShardMetricsSchema = z
       active_connections: measured("count"),
       rpc_calls: measured("count"),
     }),
-    rewards: z.object({ earned_today: measured("amount"), earned_total: measured("amount"), pending: measured("amount") }),
+    rewards: z.object({ earned_today: z.number(), earned_total: z.number(), pending: z.number() }).openapi({
+      description:
+        "what the committed tasks paid their miners, in the wallet's currency: in all, since UTC midnight, and what the sessions recorded and the payout accounts' Ledgers have not taken yet",
+    }),
   })
   .openapi("NeuroShardMetrics");
 export type NeuroShardMetrics = z.infer<typeof NeuroShardMetricsSchema>;
@@ -130,7 +133,10 @@ export type NeuroShardMetrics = z.infer<typeof NeuroShardMetricsSchema>;
 export const NeuroShardPeerSchema = z
   .object({
     id: z.string(),
-    address: z.string().openapi({ description: "the miner's host (and port), never its path, query or credential" }),
+    address: z
+      .string()
+      .nullable()
+      .openapi({ description: "the miner's host (and port), never its path, query or credential; null for a customer key (where a miner listens is the operator's)" }),
     role: z.string(),
     layers: z.array(z.number().int()),
     latency_ms: z.number().nullable(),
@@ -147,13 +153,30 @@ export const NeuroShardErrorSchema = z
   .object({ error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }) })
   .openapi("NeuroShardError");
 
-/** What the router keeps of a NeuroShard miner's `GET /api/v1/status` (read by the health check). */
+/** One layer as a node's `GET /api/v1/layers` lists it (the seed's fields). */
+const ReportedLayer = z.object({
+  index: z.number().int().nonnegative(),
+  type: z.string().max(64).nullish(),
+  memory_mb: z.number().nonnegative().nullish(),
+});
+
+/** What the router reads of a node's `GET /api/v1/layers`: its layers' details and the model's layer count (a report that does not read is none). */
+export const NeuroShardLayersReportSchema = z.object({
+  layers: z.array(ReportedLayer).max(4096),
+  total_layers: z.number().int().positive().max(1_000_000).nullish(),
+});
+
+/** What the router keeps of a NeuroShard miner's `GET /api/v1/status`, with its `GET /api/v1/layers` (read by the health check). */
 export const NeuroShardNodeReportSchema = z
   .object({
     node_id: z.string().max(256).optional(),
     role: z.string().max(64),
     layers: z.array(z.number().int().nonnegative()).max(4096),
     training: z.object({ enabled: z.boolean(), epoch: z.number().nullish(), step: z.number().nullish(), loss: z.number().nullish() }).nullish(),
+    /** Its layers' type and memory, as its `GET /api/v1/layers` lists them (absent: it sent none that reads). */
+    layer_details: z.array(ReportedLayer).max(4096).optional(),
+    /** The model's layer count, as its `GET /api/v1/layers` says (`total_layers`). */
+    total_layers: z.number().int().positive().max(1_000_000).nullish(),
   })
   .openapi("NeuroShardNodeReport");
 export type NeuroShardNodeReport = z.infer<typeof NeuroShardNodeReportSchema>;
@@ -170,7 +193,10 @@ export const NeuroShardProofSchema = z
     layer: z.number().int().nullable().openapi({ description: "the router computes no layer: null" }),
     timestamp: z.string(),
     verified: z.boolean().openapi({ description: "the miners reached consensus (a majority agreed)" }),
-    reward: z.number().nullable().openapi({ description: "null: rewards are not paid by this router" }),
+    reward: z.number().nullable().openapi({
+      description:
+        "what the task paid its miners in all, in the wallet's currency (0: a failed task, or no agreeing miner had a payout account); null only for a task decided before tasks recorded it",
+    }),
     session_id: z.number().int(),
     task_id: z.number().int(),
     status: z.string(),
@@ -184,7 +210,11 @@ export const NeuroShardProofSchema = z
 export const NeuroShardProofsSchema = z
   .object({
     proofs: z.array(NeuroShardProofSchema),
-    stats: z.object({ total_submitted: z.number().int(), total_verified: z.number().int(), total_reward: z.number().nullable() }),
+    stats: z.object({
+      total_submitted: z.number().int(),
+      total_verified: z.number().int(),
+      total_reward: z.number().openapi({ description: "what the counted tasks paid their miners, in the wallet's currency" }),
+    }),
   })
   .openapi("NeuroShardProofs");
 
@@ -193,13 +223,17 @@ export const NeuroShardLayersSchema = z
     layers: z.array(
       z.object({
         index: z.number().int(),
-        type: z.string().nullable(),
-        memory_mb: z.number().nullable(),
+        type: z.string().nullable().openapi({ description: "as its holders report it (`GET /api/v1/layers`); null when none says" }),
+        memory_mb: z.number().nullable().openapi({ description: "as its holders report it; null when none says" }),
         status: z.enum(["active", "unserved"]),
         holders: z.array(z.string()).openapi({ description: "the NeuroShard miners reporting this layer" }),
       }),
     ),
-    total_layers: z.number().int().nullable(),
+    total_layers: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "the model's layer count as the miners report it (the largest); null when none reports it. `/network`'s `architecture.layers` is the same figure" }),
     my_layer_count: z.number().int(),
   })
   .openapi("NeuroShardLayers");
@@ -214,7 +248,11 @@ export const NeuroShardNetworkSchema = z
       full_model: z.number().int().openapi({ description: "OpenAI-compatible miners, each serving whole models" }),
       unreported: z.number().int().openapi({ description: "NeuroShard miners whose status the health check has not read yet" }),
     }),
-    architecture: z.object({ layers: z.number().int().nullable(), hidden_dim: z.number().int().nullable(), parameters: z.string().nullable() }),
+    architecture: z.object({
+      layers: z.number().int().nullable().openapi({ description: "`/layers`' `total_layers`: the model's layer count as the miners report it" }),
+      hidden_dim: z.number().int().nullable(),
+      parameters: z.string().nullable(),
+    }),
     capacity: z.object({
       total_memory_gb: z.number().nullable(),
       used_memory_gb: z.number().nullable(),
@@ -306,14 +344,21 @@ export const NeuroShardConfigSchema = z
 const Seconds = z.number().min(5).max(3600);
 const Count = z.number().int().min(1).max(1_000_000);
 
+/** The seed's node settings, which are not the router's: read here only to refuse them saying why (config-patch.ts). */
+export const NODE_ONLY_SETTINGS = ["node_id", "port", "grpc_port", "tracker_url", "training", "resources"] as const;
+const nodeOnly = z.unknown().optional().openapi({ description: "a NeuroShard node's own setting: refused here (NOT_CONFIGURABLE), see the message" });
+
 /**
  * `PATCH /neuroshard/api/v1/config`: the settings an operator may change at
  * run time, named as `GET config` shows them. The seed's node settings
  * (`training`, `resources`, ports) are not the router's: it trains nothing
- * and has no port of its own, so they are refused, named.
+ * (training is each NeuroShard miner's, set on the miner) and has no port of
+ * its own, so a patch naming one is refused with NOT_CONFIGURABLE, the
+ * setting named and the configurable ones listed.
  */
 export const NeuroShardConfigPatchSchema = z
   .object({
+    ...Object.fromEntries(NODE_ONLY_SETTINGS.map((k) => [k, nodeOnly])),
     router: z
       .object({
         default_timeout_s: Seconds,

@@ -65,7 +65,7 @@ export const RewardRoleSchema = z.enum(["worker", "validator"]);
 export type RewardRole = z.infer<typeof RewardRoleSchema>;
 
 const RewardDetailsSchema = z.object({
-  /** The task the reward was earned on: `<session id>:<task id>` (its receipt: /api/v1/receipts/...). */
+  /** The task the reward was earned on, as `GET /neuroshard/api/v1/proofs` names it: `proof_<session id>_<task id>` (its receipt: /api/v1/tasks/{session}/{task}/receipt). */
   proof_id: z.string(),
   session_id: z.number().int(),
   task_id: z.number().int(),

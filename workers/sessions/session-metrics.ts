@@ -1,4 +1,4 @@
-import type { TaskMetrics, TaskProof } from "../../durable-objects/session/task-metrics";
+import type { ProofCounts, TaskMetrics, TaskProof } from "../../durable-objects/session/task-metrics";
 import type { Env } from "../env";
 import { registryStub, sessionShardStub } from "../stubs";
 import { routingOf, shardsOf } from "./shard-routing";
@@ -18,14 +18,31 @@ export async function everyShard(env: Env) {
   return perSession.flat();
 }
 
-/** The deployment's newest `limit` decided tasks over every session shard, newest first. */
-export async function recentProofs(env: Env, limit: number): Promise<(TaskProof & { sessionId: number })[]> {
+/**
+ * The deployment's newest `limit` decided tasks over every session shard,
+ * newest first, and all of them counted: every task's, or (`namespace`) one
+ * caller's own only.
+ */
+export async function recentProofs(env: Env, limit: number, namespace: string | null = null): Promise<{ proofs: (TaskProof & { sessionId: number })[]; counts: ProofCounts }> {
   const shards = await everyShard(env);
-  const each = await Promise.all(shards.map(async (s) => (await s.stub.taskProofs(limit)).map((p) => ({ ...p, sessionId: s.sessionId }))));
-  return each
-    .flat()
+  const each = await Promise.all(
+    shards.map(async (s) => ({
+      proofs: (await s.stub.taskProofs(limit, namespace)).map((p) => ({ ...p, sessionId: s.sessionId })),
+      counts: await s.stub.proofCounts(namespace),
+    })),
+  );
+  const counts: ProofCounts = { submitted: 0, verified: 0, rewardMicros: 0 };
+  for (const { counts: c } of each) {
+    if (!c) continue;
+    counts.submitted += c.submitted;
+    counts.verified += c.verified;
+    counts.rewardMicros += c.rewardMicros;
+  }
+  const proofs = each
+    .flatMap((e) => e.proofs)
     .sort((a, b) => b.decidedAt - a.decidedAt || b.sessionId - a.sessionId || b.taskId - a.taskId)
     .slice(0, limit);
+  return { proofs, counts };
 }
 
 /** The most slow tasks a p99 is read from (a deployment past 1 000 000 ended tasks gets the p99 of its slowest 10 000 over all of them). */
@@ -50,6 +67,9 @@ export async function inferenceTotals(env: Env, now: number): Promise<InferenceT
     lastMinute: 0,
     tokensGenerated: 0,
     latencySumMs: 0,
+    rewardMicros: 0,
+    rewardTodayMicros: 0,
+    pendingRewardMicros: 0,
     sessions: sessions.length,
     p99LatencyMs: null,
   };
@@ -62,6 +82,9 @@ export async function inferenceTotals(env: Env, now: number): Promise<InferenceT
     totals.lastMinute += m.lastMinute;
     totals.tokensGenerated += m.tokensGenerated;
     totals.latencySumMs += m.latencySumMs;
+    totals.rewardMicros += m.rewardMicros;
+    totals.rewardTodayMicros += m.rewardTodayMicros;
+    totals.pendingRewardMicros += m.pendingRewardMicros;
   }
   if (totals.ended > 0) {
     // The p99 is the value with 1 % of ended tasks (rounded down) slower than it.
