@@ -48,8 +48,9 @@ describe("storage turns per task", () => {
     const { answered, settled, task } = await writesOfOneTask(["fastA"]);
     expect(answered.turns).toBe(2);
     expect(settled.turns).toBe(2);
-    // The record (task, first assignment: 5), the outcome (assignment, task with result, history, receipt: 4), the outbox (1).
-    expect(settled.statements).toBe(10);
+    // The record (task, first assignment: 5), the outcome (assignment, task with result, history, receipt: 4), the outbox (1),
+    // and what the task paid its miners (tasks.reward_micros, 1: the NeuroShard proofs' reward; written with the rewards' outbox).
+    expect(settled.statements).toBe(11);
     expect(task.status).toBe("ended");
     // The history is whole and in order, although most of it was written in one turn.
     expect(task.events.map((e) => `${e.slot ?? "task"} ${e.state}`)).toEqual([
