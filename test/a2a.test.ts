@@ -25,12 +25,12 @@ describe("A2A discovery", () => {
     const json = cards[0] as Record<string, unknown>;
     for (const other of cards) expect(other).toEqual(json);
     // Read through the v1.0 schema and back, every v1.0 field is as served; the rest is the 0.3 form, nothing else.
-    const v1 = AgentCard.toJSON(AgentCard.fromJSON(json as never)) as Record<string, unknown>;
+    const v1 = AgentCard.toJSON(AgentCard.fromJSON(json)) as Record<string, unknown>;
     expect(json).toMatchObject(v1);
     expect(Object.keys(json).filter((k) => !(k in v1))).toEqual(["url", "protocolVersion", "preferredTransport", "security"]);
     // The SDK's v1.0 client reads it as v1.0, since it has supportedInterfaces.
     expect(isLegacyAgentCard(json)).toBe(false);
-    const card = AgentCard.fromJSON(json as never);
+    const card = AgentCard.fromJSON(json);
     expect(card.name).toBe("cortensor-edge-router");
     expect(card.version).toMatch(/^\d+\.\d+\.\d+$/);
     expect(card.skills.map((s) => s.id)).toEqual(["completion", "delegate", "validate", "factcheck"]);

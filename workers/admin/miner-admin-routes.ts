@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAdminKey } from "../auth/bearer";
 import { loadConfig, type RouterConfig } from "../config/config";
-import { ApiError } from "../http/errors";
+import { ApiError, ErrorBodySchema } from "../http/errors";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
 import { isPrivateHost } from "../net/address-guard";
@@ -36,6 +36,12 @@ async function checkPayoutAccount(env: Env, account: string | null | undefined) 
     issues: [{ field: "payout_account", message: "unknown customer" }],
   });
 }
+
+/** A miner id, or an evm_address, another miner holds. */
+const minerConflict = {
+  content: { "application/json": { schema: ErrorBodySchema } },
+  description: "miner_exists: the id, or the evm_address (details.issues names it), is another miner's",
+};
 
 const minerNotFound = (id: string) => new ApiError(404, "miner_not_found", `miner ${id} does not exist`);
 
@@ -79,7 +85,7 @@ export const minerAdminRoutes = openApiApp()
         201: json(MinerPublicSchema, "Registered; the credential is stored sealed and never shown"),
         400: errorResponses[400],
         401: errorResponses[401],
-        409: errorResponses[400],
+        409: minerConflict,
       },
     }),
     async (c) => {
@@ -105,7 +111,7 @@ export const minerAdminRoutes = openApiApp()
         400: errorResponses[400],
         401: errorResponses[401],
         404: errorResponses[404],
-        409: errorResponses[400],
+        409: minerConflict,
       },
     }),
     async (c) => {
