@@ -1,4 +1,4 @@
-import type { ActivityBatch, ActivityChannel, ActivityCounts } from "../workers/schemas/activity";
+import type { ActivityBatch, ActivityChannel, ActivityCounts } from "../domain/schemas/activity";
 import type { Sql } from "./sqlite-object";
 
 /**

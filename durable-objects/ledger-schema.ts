@@ -1,5 +1,5 @@
-import type { UsageRecord } from "../workers/gateway/schemas";
-import type { RewardRole } from "../workers/rewards/miner-rewards";
+import type { UsageRecord } from "../domain/gateway/schemas";
+import type { RewardRole } from "../domain/rewards/miner-rewards";
 import type { JournalType } from "./wallet/journal";
 import { SOURCES_MIGRATION } from "./wallet/sources";
 import { WALLET_MIGRATION } from "./wallet/schema";
@@ -64,7 +64,7 @@ export const LEDGER_MIGRATIONS = [
    ALTER TABLE rewards ADD COLUMN slot INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE rewards ADD COLUMN credited_at INTEGER;
    UPDATE rewards SET credited_at = at;`,
-  // A key's scopes (workers/gateway/key-scopes.ts). Keys issued before them keep completions and wallet
+  // A key's scopes (domain/gateway/key-scopes.ts). Keys issued before them keep completions and wallet
   // reads and lose nothing else they could do safely: none may move money until an admin grants wallet:move
   // (POST …/keys/{keyId}/rotate with scopes).
   `ALTER TABLE keys ADD COLUMN scopes TEXT NOT NULL DEFAULT '["completions","wallet:read"]';`,

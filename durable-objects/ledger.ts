@@ -1,18 +1,18 @@
 import { z } from "zod";
 import type { Env } from "../workers/env";
-import { loadConfig } from "../workers/config/config";
-import type { AccountStake } from "../workers/wallet/stake-weight";
-import { hashKey, keyPrefix, newCustomerKey } from "../workers/gateway/keys";
-import type { KeyState } from "../workers/gateway/key-state";
-import { parseStoredScopes } from "../workers/gateway/key-scopes";
-import type { Balance, CustomerCreate, KeyIssue, KeyPublic, KeyRotate, UsageRecord } from "../workers/gateway/schemas";
-import { type MinerReward, rewardKey } from "../workers/rewards/miner-rewards";
-import { ApiError, type ErrorDetails, type Failure } from "../workers/http/errors";
+import { loadConfig } from "../domain/config/config";
+import type { AccountStake } from "../domain/wallet/stake-weight";
+import { hashKey, keyPrefix, newCustomerKey } from "../domain/gateway/keys";
+import type { KeyState } from "../domain/gateway/key-state";
+import { parseStoredScopes } from "../domain/gateway/key-scopes";
+import type { Balance, CustomerCreate, KeyIssue, KeyPublic, KeyRotate, UsageRecord } from "../domain/gateway/schemas";
+import { type MinerReward, rewardKey } from "../domain/rewards/miner-rewards";
+import { ApiError, type ErrorDetails, type Failure } from "../domain/errors";
 import { ledgerStub, registryStub } from "../workers/stubs";
 import { type CustomerRow, type KeyRow, LEDGER_MIGRATIONS, type LedgerEntry, type UsageInput, type UsageRow } from "./ledger-schema";
 import { onlyRow, SqliteObject } from "./sqlite-object";
-import { ADMIN_SOURCE, LEGACY_SOURCE, type SourceKind, sourceAccount } from "../workers/rewards/reward-sources";
-import { isMicros, MAX_MICROS } from "../workers/wallet/safe-micros";
+import { ADMIN_SOURCE, LEGACY_SOURCE, type SourceKind, sourceAccount } from "../domain/rewards/reward-sources";
+import { isMicros, MAX_MICROS } from "../domain/wallet/safe-micros";
 import { type AccountFigures, accountFigures, creditsBySource } from "./wallet/figures";
 import { type Grant, type RewardIssue, type SourceFigures, Sources } from "./wallet/sources";
 import { journal, journalEntry } from "./wallet/journal";
@@ -37,7 +37,7 @@ const insufficient = (code: "insufficient_balance" | "insufficient_stake", requi
     estimate_micros: required,
     balance_micros: available,
   });
-/** A source's name (workers/rewards/reward-sources.ts): as a customer id, so `source:<name>` is never one. */
+/** A source's name (domain/rewards/reward-sources.ts): as a customer id, so `source:<name>` is never one. */
 const SOURCE_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
 /** An account not yet in the registry's account directory is listed again this long after a failed try. */
 const LIST_RETRY_MS = 5_000;
@@ -179,7 +179,7 @@ export class LedgerObject extends SqliteObject {
   }
 
   /**
-   * Credits miner rewards (workers/rewards/miner-rewards.ts), each once by its
+   * Credits miner rewards (domain/rewards/miner-rewards.ts), each once by its
    * (session, task, miner): a resent reward is acknowledged, not paid again.
    * Where this customer does not exist yet, they are held here (the miner's
    * payout account names a customer still to be created) and credited by
@@ -214,7 +214,7 @@ export class LedgerObject extends SqliteObject {
   }
 
   /**
-   * As a source account (`source:<name>`, workers/rewards/reward-sources.ts):
+   * As a source account (`source:<name>`, domain/rewards/reward-sources.ts):
    * grants rewards within their tasks' funds and, for an emission pool, its
    * day's budget (MINER_EMISSION_BUDGET_MICROS where a reward carries none),
    * each once by its key: a resend gets the first grant again.
@@ -469,7 +469,7 @@ export class LedgerObject extends SqliteObject {
    * The account's stake as selection weighs it at `now`: the locked amount
    * and its tier while the stake is locked, nothing with no stake or once
    * the unlock date has passed (an unlocked stake can leave at any time).
-   * The registry divides it among the account's miners (workers/wallet/stake-weight.ts).
+   * The registry divides it among the account's miners (domain/wallet/stake-weight.ts).
    */
   lockedStake(now: number = Date.now()): AccountStake {
     const s = this.stakes.current();

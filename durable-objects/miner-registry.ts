@@ -1,20 +1,20 @@
 import { z } from "zod";
 import type { Env } from "../workers/env";
-import { loadConfig } from "../workers/config/config";
-import { open, seal } from "../workers/crypto/secret-box";
-import { probeMiner } from "../workers/miners/call-miner";
-import { nextReputation } from "../workers/miners/select-miners";
+import { loadConfig } from "../domain/config/config";
+import { open, seal } from "../domain/crypto/secret-box";
+import { probeMiner } from "../domain/miners/call-miner";
+import { nextReputation } from "../domain/miners/select-miners";
 import { ledgerStub } from "../workers/stubs";
-import type { MinerCandidate } from "../workers/miners/miner-pool";
-import type { MinerProtocol, MinerPublic, MinerRegister, MinerUpdate } from "../workers/schemas/miner";
-import { NeuroShardNodeReportSchema, NeuroShardTrainingReportSchema } from "../workers/schemas/neuroshard";
-import type { CustomerEntry } from "../workers/gateway/schemas";
-import { type AccountStake, minerStakeMultiplier } from "../workers/wallet/stake-weight";
+import type { MinerCandidate } from "../domain/miners/miner-pool";
+import type { MinerProtocol, MinerPublic, MinerRegister, MinerUpdate } from "../domain/schemas/miner";
+import { NeuroShardNodeReportSchema, NeuroShardTrainingReportSchema } from "../domain/schemas/neuroshard";
+import type { CustomerEntry } from "../domain/gateway/schemas";
+import { type AccountStake, minerStakeMultiplier } from "../domain/wallet/stake-weight";
 import { readRunTimeSettings, RUN_TIME_SETTINGS_MIGRATION, type RunTimeSettings, writeRunTimeSettings } from "./run-time-settings";
 import { SqliteObject } from "./sqlite-object";
-import { sixAtATime } from "../workers/net/six-at-a-time";
+import { sixAtATime } from "../domain/net/six-at-a-time";
 import { ACTIVITY_BATCHES_MIGRATION, ACTIVITY_DAYS_MIGRATION, addActivityBatch, readActivity } from "./activity-days";
-import type { ActivityBatch, ActivityCounts } from "../workers/schemas/activity";
+import type { ActivityBatch, ActivityCounts } from "../domain/schemas/activity";
 
 const CREDENTIAL_PURPOSE = "miner-credential/v1";
 /**
@@ -97,7 +97,7 @@ const MIGRATIONS = [
   // Trial and x402 activity by day (activity-days.ts), summed from the isolates' batches.
   ACTIVITY_DAYS_MIGRATION,
   // A miner's address is its own: unique among registered miners, and proven by a signature over a
-  // single-use challenge (address_challenges; workers/miners/address-proof.ts). Addresses registered
+  // single-use challenge (address_challenges; domain/miners/address-proof.ts). Addresses registered
   // before proofs were asked are unproven: they are cleared, and sign nothing until re-registered with a proof.
   `UPDATE miners SET evm_address = NULL;
    CREATE UNIQUE INDEX miners_evm_address ON miners (lower(evm_address));
@@ -108,7 +108,7 @@ const MIGRATIONS = [
      used_at INTEGER
    );`,
   // Each payout account's locked stake and tier, as last read from (or pushed by) its Ledger: selection divides
-  // it among the account's miners (workers/wallet/stake-weight.ts). It replaces the flat per-account multiplier.
+  // it among the account's miners (domain/wallet/stake-weight.ts). It replaces the flat per-account multiplier.
   `DROP TABLE stake_multipliers;
    CREATE TABLE account_stakes (
      account TEXT PRIMARY KEY,
@@ -167,8 +167,8 @@ export type SessionSummary = { id: number; name: string; model: string; redundan
 
 export type MinerOutcomeReport = {
   minerId: string;
-  /** `request_failed`: failed or timed out because of the request (`workers/miners/fault.ts`), not held against the miner. */
-  /** `usage_misreported`: answered, but reported usage the router's count proves false (`workers/metering/usage-audit.ts`): scored and counted as a failure. */
+  /** `request_failed`: failed or timed out because of the request (`domain/miners/fault.ts`), not held against the miner. */
+  /** `usage_misreported`: answered, but reported usage the router's count proves false (`domain/metering/usage-audit.ts`): scored and counted as a failure. */
   outcome: "agreed" | "disagreed" | "failed" | "timed_out" | "request_failed" | "usage_misreported" | "cancelled";
   latencyMs: number | null;
 };
@@ -253,7 +253,7 @@ export class MinerRegistry extends SqliteObject {
 
   /**
    * Registers a miner. `proofNonce`: the challenge its address proof
-   * answered (checked by the caller, `workers/miners/address-proof.ts`),
+   * answered (checked by the caller, `domain/miners/address-proof.ts`),
    * used up here in the same turn as the insert, so a proof registers once.
    */
   async registerMiner(input: MinerRegister, proofNonce?: string): Promise<MinerPublic | MinerRefusal> {
@@ -384,7 +384,7 @@ export class MinerRegistry extends SqliteObject {
 
   // Stake weights: selection must not call a Ledger per task, so the registry keeps each payout
   // account's locked stake and tier and hands out each miner's multiplier with the candidates: the
-  // stake divided among the miners paying out to the account (workers/wallet/stake-weight.ts). A
+  // stake divided among the miners paying out to the account (domain/wallet/stake-weight.ts). A
   // Ledger pushes its stake when it changes (`setAccountStake`); the cron (every 2 minutes) and a
   // change of a miner's payout account read it again (`refreshStakes`), which also catches a stake
   // ending at its unlock date. Sessions see a change with their next snapshot (within 2 s).

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { Env } from "../workers/env";
-import { UsageRecordSchema } from "../workers/gateway/schemas";
+import { UsageRecordSchema } from "../domain/gateway/schemas";
 import { ledgerStub } from "../workers/stubs";
 import { SqliteObject } from "./sqlite-object";
 

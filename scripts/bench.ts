@@ -26,7 +26,7 @@
  */
 import { rmSync } from "node:fs";
 import { startDevMiner } from "../tools/dev-miner/server.ts";
-import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_KEY } from "../workers/config/dev-credentials.ts";
+import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_KEY } from "../domain/config/dev-credentials.ts";
 import { cpuMs, workerdBelow } from "./bench/cpu.ts";
 import { firstByte, load, round, type Send, type Stats, stats, warm } from "./bench/load.ts";
 import { type Portkey, portkeyHeaders, startPortkey } from "./bench/portkey.ts";

@@ -12,7 +12,7 @@
 import { startFacilitator } from "../tools/dev-facilitator/server.ts";
 import { startDevMiner } from "../tools/dev-miner/server.ts";
 import { devMinerKey } from "../tools/dev-miner/sign.ts";
-import { DEV_ADMIN_TOKEN } from "../workers/config/dev-credentials.ts";
+import { DEV_ADMIN_TOKEN } from "../domain/config/dev-credentials.ts";
 import { type DevChainInfo, startChainForDev } from "./chain/dev-chain.ts";
 import { startLocalRouter } from "./local-router.ts";
 import { assertPortsFree, freePort } from "./ports.ts";

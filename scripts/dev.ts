@@ -11,7 +11,7 @@
  * crash, `kill -9`), it leaves nothing running: wrangler runs under
  * scripts/supervise.ts, which ends its process group once we are gone.
  */
-import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_KEY, DEV_ROUTER_TOKEN } from "../workers/config/dev-credentials.ts";
+import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_KEY, DEV_ROUTER_TOKEN } from "../domain/config/dev-credentials.ts";
 import { type DevStack, startDevStack } from "./dev-stack.ts";
 
 const PORT = Number(process.env["PORT"] ?? 5010);

@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { isAddress } from "viem";
-import { verifyReceipt } from "../workers/receipts/verify-receipt.ts";
+import { verifyReceipt } from "../domain/receipts/verify-receipt.ts";
 import { resolvePin, UNPINNED } from "./verify-pin.ts";
 
 export const USAGE = "usage: npm run verify -- receipt.json (--router 0x… | --router-url https://…) [--output [slot=]file ...] [--answer file]";

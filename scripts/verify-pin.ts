@@ -5,7 +5,7 @@
  * test inside workerd runs it against the Worker itself.
  */
 import { isAddressEqual } from "viem";
-import { RouterAnchorSchema, WELL_KNOWN_PATH } from "../workers/receipts/router-anchor.ts";
+import { RouterAnchorSchema, WELL_KNOWN_PATH } from "../domain/receipts/router-anchor.ts";
 
 export const UNPINNED =
   "refusing to verify without a pinned router: pass --router 0x… (the router's published signer address) or --router-url https://… (fetches its /.well-known/cortensor-router.json); the address inside a receipt is whoever signed it";

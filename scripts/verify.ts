@@ -1,5 +1,5 @@
 /**
- * Checks a receipt offline (workers/receipts/verify-receipt.ts, the same
+ * Checks a receipt offline (domain/receipts/verify-receipt.ts, the same
  * code as a library): prints a verdict per check, exits 1 if any failed, 2
  * if it could not verify at all (no pinned router, unreadable input).
  *

@@ -2,10 +2,10 @@ import { ExactEvmScheme } from "@x402/evm";
 import { wrapFetchWithPaymentFromConfig } from "@x402/fetch";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { describe, expect, inject, it, vi } from "vitest";
-import type { ActivityDay, ActivityResponse } from "../workers/schemas/activity";
+import type { ActivityDay, ActivityResponse } from "../domain/schemas/activity";
 import { env } from "cloudflare:workers";
 import { sendActivity } from "../workers/activity/record-activity";
-import type { ActivityBatch } from "../workers/schemas/activity";
+import type { ActivityBatch } from "../domain/schemas/activity";
 import { registryStub } from "../workers/stubs";
 import { admin, createSession, fetchWorker, minersFor } from "./helpers";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { blockedHostReason, isPrivateHost } from "../workers/net/address-guard";
+import { blockedHostReason, isPrivateHost } from "../domain/net/address-guard";
 
 /** As the guard sees hosts from URLs: through the runtime's WHATWG URL parser. */
 const hostOf = (url: string) => new URL(url).hostname;

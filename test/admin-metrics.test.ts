@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { admin, call, createSession, minersFor } from "./helpers";
-import { DeploymentMetricsSchema } from "../workers/schemas/metrics";
+import { DeploymentMetricsSchema } from "../domain/schemas/metrics";
 import { percentile, seriesWindow } from "../workers/sessions/deployment-series";
 import { binUpperEdge, latencyBin } from "../durable-objects/session/task-series";
 

@@ -63,7 +63,7 @@ describe("the admin's rewards report", () => {
       expect((await admin(`/api/v1/admin/miners/${ids[name]}`, "PATCH", { payout_account: accounts[name]!.id })).status).toBe(200);
     }
     // `wrong` stakes 5.0 for 30 days (the default tiers' 1.5); the slashes below leave 3.645, 2.645 above the 1.0 minimum
-    // of the 10.0 that earn the whole tier: 1 + 0.5 × 0.2645 = 1.1323 (workers/wallet/stake-weight.ts).
+    // of the 10.0 that earn the whole tier: 1 + 0.5 × 0.2645 = 1.1323 (domain/wallet/stake-weight.ts).
     const staked = await call("/neuroshard/api/v1/wallet/stake", { method: "POST", key: accounts.wrong!.key, json: { amount: 5, duration_days: 30 } });
     expect(staked.status).toBe(200);
     // A miner with no payout account: listed, earning nothing.

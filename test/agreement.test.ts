@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { findAgreement, judgeAgainst } from "../workers/consensus/agreement";
-import { cosineSimilarity, lexicalEmbedding, lexicalEmbeddingSource } from "../workers/consensus/embedding";
-import { consensusStatus, requiredAgreement } from "../workers/consensus/status";
+import { findAgreement, judgeAgainst } from "../domain/consensus/agreement";
+import { cosineSimilarity, lexicalEmbedding, lexicalEmbeddingSource } from "../domain/consensus/embedding";
+import { consensusStatus, requiredAgreement } from "../domain/consensus/status";
 
 const opts = { threshold: 0.9, embeddings: lexicalEmbeddingSource };
 const words = "the router sends every task to several miners and compares their answers before it replies to the client".split(" ");

@@ -1,6 +1,6 @@
 import { encodeBase64Url } from "hono/utils/encode";
 import { describe, expect, it } from "vitest";
-import { issueAssignmentToken, verifyAssignmentToken } from "../workers/auth/assignment-token";
+import { issueAssignmentToken, verifyAssignmentToken } from "../domain/auth/assignment-token";
 
 const MASTER = "assignment token test master key";
 const part = (value: unknown) => encodeBase64Url(new TextEncoder().encode(JSON.stringify(value)).buffer).replace(/=+$/, "");

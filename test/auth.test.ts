@@ -2,7 +2,7 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, fetchWorker } from "./helpers";
 import { TEST_ADMIN_KEY, TEST_ROUTER_KEY } from "./keys";
-import { DEV_ROUTER_SIGNER_KEY } from "../workers/config/dev-credentials";
+import { DEV_ROUTER_SIGNER_KEY } from "../domain/config/dev-credentials";
 
 /** The same Worker under another configuration, as `wrangler deploy` or `wrangler dev` would give it. */
 const withEnv = async (overrides: Record<string, string | undefined>, path: string, key?: string) =>

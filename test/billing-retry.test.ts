@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ParkedUsage } from "../durable-objects/quota";
 import { settleUsage, type UsageSinks } from "../workers/gateway/billing";
 import { cachedKey, pendingMicros, RESERVATION_MAX_MS, rememberKey, reserve } from "../workers/gateway/key-cache";
-import type { KeyState } from "../workers/gateway/key-state";
+import type { KeyState } from "../domain/gateway/key-state";
 import { retrying } from "../workers/gateway/retry";
 import { billAfterResponse, USAGE_BATCH_MAX } from "../workers/gateway/usage-batches";
 import { reportTokens } from "../workers/gateway/token-reports";

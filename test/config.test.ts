@@ -4,7 +4,7 @@ import { createExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import worker from "../workers/index";
-import { loadConfig, VAR_NAMES } from "../workers/config/config";
+import { loadConfig, VAR_NAMES } from "../domain/config/config";
 import type { Env } from "../workers/env";
 import wranglerToml from "../wrangler.toml?raw";
 

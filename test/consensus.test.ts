@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { findAgreement, majority } from "../workers/consensus/agreement";
-import { cosineSimilarity, embeddingSourceFor, lexicalEmbedding, lexicalEmbeddingSource } from "../workers/consensus/embedding";
+import { findAgreement, majority } from "../domain/consensus/agreement";
+import { cosineSimilarity, embeddingSourceFor, lexicalEmbedding, lexicalEmbeddingSource } from "../domain/consensus/embedding";
 import { fleet, mulberry32 } from "./helpers";
-import { nextReputation, selectMiners } from "../workers/miners/select-miners";
+import { nextReputation, selectMiners } from "../domain/miners/select-miners";
 
 const opts = { threshold: 0.9, embeddings: lexicalEmbeddingSource };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decimalText, money } from "../console/src/money";
-import { AdminBalanceSchema } from "../workers/gateway/schemas";
+import { AdminBalanceSchema } from "../domain/gateway/schemas";
 import { admin, fetchWorker, uniq } from "./helpers";
 import { TEST_ADMIN_KEY } from "./keys";
 

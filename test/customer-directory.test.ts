@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { admin, call } from "./helpers";
-import { CustomerEntrySchema } from "../workers/gateway/schemas";
+import { CustomerEntrySchema } from "../domain/gateway/schemas";
 
 const Listing = z.object({ customers: z.array(CustomerEntrySchema) });
 const list = async () => Listing.parse(await (await admin("/v1/admin/customers", "GET")).json()).customers;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { customerOfKey, keyPrefix, newCustomerKey } from "../workers/gateway/keys";
-import { KeyIssueSchema } from "../workers/gateway/schemas";
+import { customerOfKey, keyPrefix, newCustomerKey } from "../domain/gateway/keys";
+import { KeyIssueSchema } from "../domain/gateway/schemas";
 
 describe("customer keys", () => {
   it("shows four characters of the secret in a prefix, even when the secret contains '_'", () => {

@@ -1,7 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { DEV_CUSTOMER_KEY } from "../workers/gateway/keys";
+import { DEV_CUSTOMER_KEY } from "../domain/gateway/keys";
 import worker from "../workers/index";
 import { TEST_ROUTER_KEY } from "./keys";
 

@@ -1,6 +1,6 @@
 import OpenAI from "openai";
 import { describe, expect, inject, it } from "vitest";
-import { DEV_CUSTOMER_KEY } from "../workers/gateway/keys";
+import { DEV_CUSTOMER_KEY } from "../domain/gateway/keys";
 import { admin, call, createSession, fetchWorker, minerRequests, minersFor, uniq } from "./helpers";
 
 type Envelope = {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { meteredPromptTokens, meteredTokens, meteredUsage } from "../workers/metering/count-tokens";
-import { auditUsage, usageMisreport } from "../workers/metering/usage-audit";
-import type { MinerOutput } from "../workers/miners/call-miner";
-import type { Slot } from "../workers/protocol/run-task";
+import { meteredPromptTokens, meteredTokens, meteredUsage } from "../domain/metering/count-tokens";
+import { auditUsage, usageMisreport } from "../domain/metering/usage-audit";
+import type { MinerOutput } from "../domain/miners/call-miner";
+import type { Slot } from "../domain/protocol/run-task";
 
 const utf8 = (text: string) => new TextEncoder().encode(text).length;
 

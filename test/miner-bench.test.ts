@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { admin, call, createSession, minersFor } from "./helpers";
-import { MinerPublicSchema } from "../workers/schemas/miner";
-import { CompletionResponseSchema } from "../workers/schemas/completion";
+import { MinerPublicSchema } from "../domain/schemas/miner";
+import { CompletionResponseSchema } from "../domain/schemas/completion";
 
 const minerOf = async (id: string) => {
   const list = (await (await call("/api/v1/miners")).json()) as { miners: unknown[] };

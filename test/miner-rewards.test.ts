@@ -8,7 +8,7 @@ import { admin, call, createSession, fetchWorker, minersFor, uniq, usageCharge, 
 import { flushReports, freezeSessionAlarms } from "./report-flush";
 import { TEST_ADMIN_KEY } from "./keys";
 
-/** The defaults (workers/config/config.ts): micros per completion token, and the share of a billed task (basis points). */
+/** The defaults (domain/config/config.ts): micros per completion token, and the share of a billed task (basis points). */
 const PER_TOKEN = 1;
 const SHARE_BPS = 2000;
 

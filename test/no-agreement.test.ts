@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { privateKeyToAccount } from "viem/accounts";
-import { ReceiptSchema } from "../workers/receipts/receipt-schema";
-import { verifyReceipt } from "../workers/receipts/verify-receipt";
-import { CompletionResponseSchema } from "../workers/schemas/completion";
+import { ReceiptSchema } from "../domain/receipts/receipt-schema";
+import { verifyReceipt } from "../domain/receipts/verify-receipt";
+import { CompletionResponseSchema } from "../domain/schemas/completion";
 import { call, createSession, minersFor, uniq } from "./helpers";
 import { TEST_ROUTER_SIGNER_KEY } from "./keys";
 

@@ -2,11 +2,11 @@ import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
-import { issueAssignmentToken } from "../workers/auth/assignment-token";
+import { issueAssignmentToken } from "../domain/auth/assignment-token";
 import { decodeBase64 } from "hono/utils/encode";
-import { decryptPayload } from "../workers/crypto/payload-keys";
-import { ApiError } from "../workers/http/errors";
-import { formatUrn, parseUrn } from "../workers/payloads/urn";
+import { decryptPayload } from "../domain/crypto/payload-keys";
+import { ApiError } from "../domain/errors";
+import { formatUrn, parseUrn } from "../domain/payloads/urn";
 import { call, createSession, minerInbox, minersFor, until } from "./helpers";
 import { TEST_PAYLOAD_MASTER_KEY } from "./keys";
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { PendingReports } from "../durable-objects/session/pending-reports";
 import { sqlOf } from "../durable-objects/sqlite-object";
-import { MinerPublicSchema } from "../workers/schemas/miner";
+import { MinerPublicSchema } from "../domain/schemas/miner";
 import { call, createSession, minersFor } from "./helpers";
 import { flushReports, freezeSessionAlarms } from "./report-flush";
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { costMicros } from "../workers/gateway/gateway-config";
-import { taskFunding } from "../workers/rewards/reward-sources";
-import { exactSum, MAX_MICROS, mulDiv } from "../workers/wallet/safe-micros";
+import { costMicros } from "../domain/gateway/gateway-config";
+import { taskFunding } from "../domain/rewards/reward-sources";
+import { exactSum, MAX_MICROS, mulDiv } from "../domain/wallet/safe-micros";
 import { admin, uniq, uniqSessionId } from "./helpers";
 import { emissionFunding, ledgerOf } from "./sources";
 
 /**
- * The sources model (workers/rewards/reward-sources.ts, durable-objects/wallet/sources.ts):
+ * The sources model (domain/rewards/reward-sources.ts, durable-objects/wallet/sources.ts):
  * a source account grants rewards within their task's fund and its pool's day budget,
  * once by key, against the real Ledger objects.
  */

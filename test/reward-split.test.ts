@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { Slot } from "../workers/protocol/run-task";
-import { settleTask } from "../workers/rewards/miner-rewards";
-import { splitBilling, usdMicros } from "../workers/rewards/task-billing";
+import type { Slot } from "../domain/protocol/run-task";
+import { settleTask } from "../domain/rewards/miner-rewards";
+import { splitBilling, usdMicros } from "../domain/rewards/task-billing";
 
 const policy = { shareBps: 2000, microsPerToken: 1, maxMicrosPerTask: 10_000, emission: { pool: "emission", budgetMicros: 1_000_000 }, slashShareBps: 0, slashMajorityBps: 6500 };
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { lexicalEmbeddingSource } from "../workers/consensus/embedding";
-import { callMiner } from "../workers/miners/call-miner";
-import type { MinerTarget } from "../workers/schemas/miner";
-import { runTask, type TaskPlan } from "../workers/protocol/run-task";
+import { lexicalEmbeddingSource } from "../domain/consensus/embedding";
+import { callMiner } from "../domain/miners/call-miner";
+import type { MinerTarget } from "../domain/schemas/miner";
+import { runTask, type TaskPlan } from "../domain/protocol/run-task";
 import type { FleetName } from "./setup/global-setup";
 import { fleet } from "./helpers";
 

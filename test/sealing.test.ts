@@ -2,8 +2,8 @@ import { decodeBase64, encodeBase64 } from "hono/utils/encode";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { decryptPayload, encryptPayload, taskKey } from "../workers/crypto/payload-keys";
-import { open, seal } from "../workers/crypto/secret-box";
+import { decryptPayload, encryptPayload, taskKey } from "../domain/crypto/payload-keys";
+import { open, seal } from "../domain/crypto/secret-box";
 import { call, createSession, minerInbox, minersFor, until } from "./helpers";
 
 const Completion = z.object({ task_id: z.number(), choices: z.array(z.object({ text: z.string() })), encrypted: z.boolean() });

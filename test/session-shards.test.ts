@@ -3,8 +3,8 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { freezeSessionAlarms } from "./report-flush";
 import { z } from "zod";
-import { MAX_SHARDS } from "../workers/schemas/session";
-import { MinerPublicSchema } from "../workers/schemas/miner";
+import { MAX_SHARDS } from "../domain/schemas/session";
+import { MinerPublicSchema } from "../domain/schemas/miner";
 import { admin, call, createSession, minersFor } from "./helpers";
 
 /**

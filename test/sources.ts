@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
-import type { MinerReward } from "../workers/rewards/miner-rewards";
-import { rewardKey } from "../workers/rewards/miner-rewards";
-import type { TaskFunding } from "../workers/rewards/reward-sources";
+import type { MinerReward } from "../domain/rewards/miner-rewards";
+import { rewardKey } from "../domain/rewards/miner-rewards";
+import type { TaskFunding } from "../domain/rewards/reward-sources";
 
 /** A customer's (or a source's, `source:<name>`) Ledger, by RPC: what the Worker's code reaches through workers/stubs.ts. */
 export const ledgerOf = (customerId: string) => env.LEDGERS.get(env.LEDGERS.idFromName(`customer:${customerId}`));

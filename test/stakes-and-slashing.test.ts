@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { selectMiners } from "../workers/miners/select-miners";
+import { selectMiners } from "../domain/miners/select-miners";
 import { admin, call, createSession, fetchWorker, minersFor, mulberry32, uniq, until } from "./helpers";
 import { TEST_ROUTER_KEY } from "./keys";
 import { flushReports, freezeSessionAlarms } from "./report-flush";
@@ -102,7 +102,7 @@ describe("stake-weighted selection", () => {
     await admin(`/api/v1/admin/miners/${ids.fastA}`, "PATCH", { payout_account: plain.id });
     await admin(`/api/v1/admin/miners/${ids.fastB}`, "PATCH", { payout_account: staked.id });
     // 5.0 for 30 days, the default tier's 1.5 (WALLET_STAKE_MULTIPLIERS), behind one miner: 4.0 above the
-    // 1.0 minimum of the 10.0 that earn the whole tier, so 1 + 0.5 × 0.4 = 1.2 (workers/wallet/stake-weight.ts).
+    // 1.0 minimum of the 10.0 that earn the whole tier, so 1 + 0.5 × 0.4 = 1.2 (domain/wallet/stake-weight.ts).
     await stake(staked.key, 5, 30);
     // What the cron does every 2 minutes: the registry reads each payout account's stake.
     expect(await registry().refreshStakes()).toMatchObject({ [plain.id]: 1, [staked.id]: 1.2 });

@@ -4,7 +4,7 @@ import type { LedgerObject } from "../durable-objects/ledger";
 import type { QuotaObject } from "../durable-objects/quota";
 import type { A2ATaskStoreObject } from "../durable-objects/a2a-tasks";
 import type { ChainIndexObject } from "../durable-objects/chain-index/chain-index-object";
-import type { Vars } from "./config/config";
+import type { Vars } from "../domain/config/config";
 
 /** The bindings declared in wrangler.toml. */
 type Bindings = {
@@ -21,7 +21,7 @@ type Bindings = {
 
 /**
  * What the Worker is given: the bindings, and the vars and secrets the
- * configuration schema (workers/config/config.ts) reads, every one an
+ * configuration schema (domain/config/config.ts) reads, every one an
  * optional string.
  */
 export type Env = Bindings & Vars;

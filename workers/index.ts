@@ -2,7 +2,7 @@ import { createApp } from "./app";
 import type { Env } from "./env";
 import { registryStub } from "./stubs";
 import { tickChainIndex } from "./chain/tick-index";
-import { markIsolateEvent } from "./isolate-clock";
+import { markIsolateEvent } from "../domain/isolate-clock";
 
 export { SessionObject } from "../durable-objects/session/session-object";
 export { MinerRegistry } from "../durable-objects/miner-registry";

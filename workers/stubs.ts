@@ -1,6 +1,6 @@
-import { type ChainTarget, loadConfig } from "./config/config";
+import { type ChainTarget, loadConfig } from "../domain/config/config";
 import type { Env } from "./env";
-import { metered } from "./object-traffic";
+import { metered } from "../domain/object-traffic";
 
 /**
  * Every Durable Object is addressed here and nowhere else, so that the
@@ -15,7 +15,7 @@ function stub<T extends Rpc.DurableObjectBranded | undefined>(env: Env, namespac
 
 export const sessionStub = (env: Env, sessionId: number) => stub(env, env.SESSIONS, `session:${sessionId}`);
 
-/** Shard k of a session (workers/sessions/shard-layout.ts); shard 0 is the session's own object. */
+/** Shard k of a session (domain/sessions/shard-layout.ts); shard 0 is the session's own object. */
 export const sessionShardStub = (env: Env, sessionId: number, shard: number) =>
   shard === 0 ? sessionStub(env, sessionId) : stub(env, env.SESSIONS, `session:${sessionId}:shard:${shard}`);
 

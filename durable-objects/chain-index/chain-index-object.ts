@@ -1,14 +1,14 @@
 import type { Env } from "../../workers/env";
-import type { ChainTarget } from "../../workers/config/config";
-import type { ChainEvent, ChainSession, ChainTaskDetail, ChainTask, EventFilter, SessionFilter, TaskFilter, UndecodableLog } from "../../workers/schemas/chain";
+import type { ChainTarget } from "../../domain/config/config";
+import type { ChainEvent, ChainSession, ChainTaskDetail, ChainTask, EventFilter, SessionFilter, TaskFilter, UndecodableLog } from "../../domain/schemas/chain";
 import { SqliteObject } from "../sqlite-object";
 import { IndexStore } from "./index-store";
 import { MIGRATIONS, type EventRow, type SessionRow, type TaskRow, type UndecodableRow } from "./schema";
 import { runTick, type TickReport } from "./tick";
 import { dispatchView, eventView, sessionView, taskView, undecodableView } from "./views";
-import { dispatchChainTask } from "../../workers/chain/hybrid-dispatch";
-import { writeBack } from "../../workers/chain/writeback";
-import { chainSignerKey } from "../../workers/config/config";
+import { dispatchChainTask } from "./hybrid-dispatch";
+import { writeBack } from "../../domain/chain/writeback";
+import { chainSignerKey } from "../../domain/config/config";
 
 /** Next tick while behind; after a failure, doubling from 2 s up to 5 minutes. */
 const BEHIND_DELAY_MS = 1_000;

@@ -1,9 +1,9 @@
-import type { ChainTarget } from "../../workers/config/config";
-import type { JsonValue, RawLog } from "../../workers/chain/decode-log";
+import type { ChainTarget } from "../../domain/config/config";
+import type { JsonValue, RawLog } from "../../domain/chain/decode-log";
 import type { Sql } from "../sqlite-object";
 import { applyToMirror, rebuildMirror } from "./mirror";
 import type { DispatchRow, StateRow } from "./schema";
-import { chainRequestId, type DispatchOutcome } from "../../workers/chain/hybrid-dispatch";
+import { chainRequestId, type DispatchOutcome } from "./hybrid-dispatch";
 
 const MAX_DISPATCH_ATTEMPTS = 5;
 

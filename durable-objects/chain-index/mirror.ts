@@ -1,4 +1,4 @@
-import type { JsonValue } from "../../workers/chain/decode-log";
+import type { JsonValue } from "../../domain/chain/decode-log";
 import type { Sql } from "../sqlite-object";
 
 /** An indexed event as the mirror applies it. */

@@ -1,8 +1,8 @@
 import { BlockNotFoundError } from "viem";
-import type { ChainTarget } from "../../workers/config/config";
-import { decodeChainLog } from "../../workers/chain/decode-log";
-import { enrichmentCalls, enrichmentFor } from "../../workers/chain/enrich";
-import { CallBudgetSpent, describeError, isRangeRejection, tickClient } from "../../workers/chain/rpc";
+import type { ChainTarget } from "../../domain/config/config";
+import { decodeChainLog } from "../../domain/chain/decode-log";
+import { enrichmentCalls, enrichmentFor } from "../../domain/chain/enrich";
+import { CallBudgetSpent, describeError, isRangeRejection, tickClient } from "../../domain/chain/rpc";
 import type { IndexStore, ReadLog } from "./index-store";
 
 export type TickReport = {

@@ -1,4 +1,4 @@
-import { CHAIN_SESSION_MODES, type ChainDispatch, type ChainEvent, type ChainSession, type ChainTask, type UndecodableLog } from "../../workers/schemas/chain";
+import { CHAIN_SESSION_MODES, type ChainDispatch, type ChainEvent, type ChainSession, type ChainTask, type UndecodableLog } from "../../domain/schemas/chain";
 import type { DispatchRow, EventRow, SessionRow, TaskRow, UndecodableRow } from "./schema";
 
 /** How the index's rows read in the API. */

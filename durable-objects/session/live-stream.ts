@@ -1,7 +1,7 @@
-import type { Failure } from "../../workers/http/errors";
-import { deltaChunk, finalChunk, SSE_DONE, sseEvent, type StreamHead } from "../../workers/http/sse";
-import type { Slot } from "../../workers/protocol/run-task";
-import type { Submitted } from "../../workers/sessions/types";
+import type { Failure } from "../../domain/errors";
+import { deltaChunk, finalChunk, SSE_DONE, sseEvent, type StreamHead } from "../../domain/sse";
+import type { Slot } from "../../domain/protocol/run-task";
+import type { Submitted } from "../../domain/sessions/types";
 
 /**
  * A completion streamed as its first miner produces it. Only one slot's text

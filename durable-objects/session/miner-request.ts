@@ -1,5 +1,5 @@
-import type { CompletionRequest, MinerRequest } from "../../workers/schemas/completion";
-import type { TaskOverrides } from "../../workers/sessions/types";
+import type { CompletionRequest, MinerRequest } from "../../domain/schemas/completion";
+import type { TaskOverrides } from "../../domain/sessions/types";
 
 /** What every miner of the task is sent: the client's prompt and sampling, on the session's model. */
 export function minerRequestFor(req: CompletionRequest, model: string, policy: TaskOverrides | undefined): MinerRequest {

@@ -1,8 +1,8 @@
-import { issueAssignmentToken, type AssignmentClaims } from "../../workers/auth/assignment-token";
-import { ApiError } from "../../workers/http/errors";
-import { callMiner, type CallMinerOptions, type MinerOutput, type ReportedUsage } from "../../workers/miners/call-miner";
-import type { MinerRequest } from "../../workers/schemas/completion";
-import type { MinerTarget } from "../../workers/schemas/miner";
+import { issueAssignmentToken, type AssignmentClaims } from "../../domain/auth/assignment-token";
+import { ApiError } from "../../domain/errors";
+import { callMiner, type CallMinerOptions, type MinerOutput, type ReportedUsage } from "../../domain/miners/call-miner";
+import type { MinerRequest } from "../../domain/schemas/completion";
+import type { MinerTarget } from "../../domain/schemas/miner";
 import type { SessionRef, TaskPayloads } from "./task-payloads";
 import type { TaskStore } from "./task-store";
 

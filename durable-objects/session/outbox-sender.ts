@@ -1,8 +1,8 @@
 import type { Env } from "../../workers/env";
-import { ApiError } from "../../workers/http/errors";
-import type { MinerPool } from "../../workers/miners/miner-pool";
-import { type AccountReward, type MinerReward, rewardKey } from "../../workers/rewards/miner-rewards";
-import { sourceAccount } from "../../workers/rewards/reward-sources";
+import { ApiError } from "../../domain/errors";
+import type { MinerPool } from "../../domain/miners/miner-pool";
+import { type AccountReward, type MinerReward, rewardKey } from "../../domain/rewards/miner-rewards";
+import { sourceAccount } from "../../domain/rewards/reward-sources";
 import { ledgerStub, registryStub } from "../../workers/stubs";
 import type { PendingReports } from "./pending-reports";
 import type { PendingRewards } from "./pending-rewards";

@@ -1,9 +1,9 @@
-import { majority } from "../../workers/consensus/agreement";
-import { consensusStatus, requiredAgreement, type ConsensusPolicy } from "../../workers/consensus/status";
-import { ApiError } from "../../workers/http/errors";
-import { buildCompletion } from "../../workers/protocol/build-completion";
-import type { Slot, TaskOutcome } from "../../workers/protocol/run-task";
-import type { Consensus, CompletionResponse, MinerRecord, MinerRequest } from "../../workers/schemas/completion";
+import { majority } from "../../domain/consensus/agreement";
+import { consensusStatus, requiredAgreement, type ConsensusPolicy } from "../../domain/consensus/status";
+import { ApiError } from "../../domain/errors";
+import { buildCompletion } from "../../domain/protocol/build-completion";
+import type { Slot, TaskOutcome } from "../../domain/protocol/run-task";
+import type { Consensus, CompletionResponse, MinerRecord, MinerRequest } from "../../domain/schemas/completion";
 
 type Committed = Extract<TaskOutcome, { status: "committed" }>;
 type Unfinished = Exclude<TaskOutcome, Committed>;

@@ -1,5 +1,5 @@
-import type { AccountReward, AccountSlash, RewardRole } from "../../workers/rewards/miner-rewards";
-import type { SourceKind } from "../../workers/rewards/reward-sources";
+import type { AccountReward, AccountSlash, RewardRole } from "../../domain/rewards/miner-rewards";
+import type { SourceKind } from "../../domain/rewards/reward-sources";
 import type { Sql } from "../sqlite-object";
 import { FLUSH_INTERVAL_MS } from "./pending-reports";
 

@@ -1,6 +1,6 @@
-import type { Failure } from "../../workers/http/errors";
-import type { TaskOutcome } from "../../workers/protocol/run-task";
-import type { Submitted } from "../../workers/sessions/types";
+import type { Failure } from "../../domain/errors";
+import type { TaskOutcome } from "../../domain/protocol/run-task";
+import type { Submitted } from "../../domain/sessions/types";
 import { completionOf, consensusShortfall, outcomeError } from "./outcome";
 import { storedError } from "./schema";
 import type { TaskPayloads } from "./task-payloads";

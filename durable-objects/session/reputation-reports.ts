@@ -1,4 +1,4 @@
-import type { Slot } from "../../workers/protocol/run-task";
+import type { Slot } from "../../domain/protocol/run-task";
 import type { MinerOutcomeReport } from "../miner-registry";
 
 /**

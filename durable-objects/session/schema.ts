@@ -1,4 +1,4 @@
-import type { ApiError, ErrorBody } from "../../workers/http/errors";
+import type { ApiError, ErrorBody } from "../../domain/errors";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /** The Session object's tables, in the order they were introduced; docs/storage-schema.md shows them as they are. */
@@ -74,7 +74,7 @@ export const SESSION_MIGRATIONS = [
      created_at INTEGER NOT NULL
    );
    CREATE INDEX pending_reports_batch ON pending_reports (batch_id);`,
-  // Shards (see workers/sessions/shard-layout.ts): which shard this object is, the settings' version, the layout.
+  // Shards (see domain/sessions/shard-layout.ts): which shard this object is, the settings' version, the layout.
   `ALTER TABLE session ADD COLUMN shard INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE session ADD COLUMN version TEXT NOT NULL DEFAULT '';
    ALTER TABLE session ADD COLUMN layout TEXT;`,
@@ -98,9 +98,9 @@ export const SESSION_MIGRATIONS = [
    ALTER TABLE pending_rewards ADD COLUMN role TEXT NOT NULL DEFAULT 'validator';
    ALTER TABLE pending_rewards ADD COLUMN slot INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE pending_rewards ADD COLUMN share_bps INTEGER NOT NULL DEFAULT 0;`,
-  // Why a miner's reported usage (kept in \`usage\`, for audit) was not believable: workers/metering/usage-audit.ts.
+  // Why a miner's reported usage (kept in \`usage\`, for audit) was not believable: domain/metering/usage-audit.ts.
   `ALTER TABLE assignments ADD COLUMN usage_misreport TEXT;`,
-  // A reward's source and its task's funding (workers/rewards/reward-sources.ts): the source account issues it, bounded by them.
+  // A reward's source and its task's funding (domain/rewards/reward-sources.ts): the source account issues it, bounded by them.
   // Rows from before name no source: they are sent as the emission pool's, with the per-token amount they were computed at as their fund.
   `ALTER TABLE pending_rewards ADD COLUMN source TEXT NOT NULL DEFAULT 'emission';
    ALTER TABLE pending_rewards ADD COLUMN source_kind TEXT NOT NULL DEFAULT 'emission';

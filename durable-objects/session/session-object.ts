@@ -1,19 +1,19 @@
-import type { AssignmentClaims } from "../../workers/auth/assignment-token";
-import { loadConfig } from "../../workers/config/config";
-import { embeddingSourceFor } from "../../workers/consensus/embedding";
+import type { AssignmentClaims } from "../../domain/auth/assignment-token";
+import { loadConfig } from "../../domain/config/config";
+import { embeddingSourceFor } from "../../domain/consensus/embedding";
 import type { Env } from "../../workers/env";
-import { ApiError, type Failure, toApiError } from "../../workers/http/errors";
-import { callMiner, type ReportedUsage } from "../../workers/miners/call-miner";
-import { MinerPool } from "../../workers/miners/miner-pool";
-import { signedCalls } from "../../workers/miners/signed-call";
-import { streamHead } from "../../workers/protocol/build-completion";
-import { runTask, type Slot, type TaskRun } from "../../workers/protocol/run-task";
-import { auditUsage } from "../../workers/metering/usage-audit";
-import { CompletionResponseSchema } from "../../workers/schemas/completion";
-import { type Session, type SessionConfig, SessionConfigSchema } from "../../workers/schemas/session";
-import { type Routing, relayout, STALE_ROUTING, type ShardLayout, ShardLayoutSchema, type ShardSnapshot, UNSHARDED } from "../../workers/sessions/shard-layout";
-import type { Streaming, SubmitInput, Submitted } from "../../workers/sessions/types";
-import { settleTask } from "../../workers/rewards/miner-rewards";
+import { ApiError, type Failure, toApiError } from "../../domain/errors";
+import { callMiner, type ReportedUsage } from "../../domain/miners/call-miner";
+import { MinerPool } from "../../domain/miners/miner-pool";
+import { signedCalls } from "../../domain/miners/signed-call";
+import { streamHead } from "../../domain/protocol/build-completion";
+import { runTask, type Slot, type TaskRun } from "../../domain/protocol/run-task";
+import { auditUsage } from "../../domain/metering/usage-audit";
+import { CompletionResponseSchema } from "../../domain/schemas/completion";
+import { type Session, type SessionConfig, SessionConfigSchema } from "../../domain/schemas/session";
+import { type Routing, relayout, STALE_ROUTING, type ShardLayout, ShardLayoutSchema, type ShardSnapshot, UNSHARDED } from "../../domain/sessions/shard-layout";
+import type { Streaming, SubmitInput, Submitted } from "../../domain/sessions/types";
+import { settleTask } from "../../domain/rewards/miner-rewards";
 import { registryStub, sessionStub } from "../../workers/stubs";
 import type { MinerOutcomeReport } from "../miner-registry";
 import { SqliteObject } from "../sqlite-object";
@@ -29,7 +29,7 @@ import { ReputationReports } from "./reputation-reports";
 import { SESSION_MIGRATIONS, type StoredError, storedError, type TaskRow } from "./schema";
 import { TaskPayloads } from "./task-payloads";
 import { TaskReceipts } from "./task-receipts";
-import { receiptPath } from "../../workers/receipts/receipt-schema";
+import { receiptPath } from "../../domain/receipts/receipt-schema";
 import { type Configured, planTask, refusal } from "./task-plan";
 import { TaskStore } from "./task-store";
 import { privateTaskDetail, taskDetail, taskSummary } from "./task-view";
@@ -45,7 +45,7 @@ const failed = (err: unknown): Failure => toApiError(err).toFailure();
  * configured; a session with `shards: n` has n-1 more, holding a copy of the
  * settings): its configuration, every task and every miner assignment
  * through their states. Runs each task's precommit/commit protocol (the
- * engine in workers/protocol); an alarm ends any task still open at its
+ * engine in domain/protocol); an alarm ends any task still open at its
  * deadline, so a task never outlives its timeout whether or not the client
  * is still there. Methods are RPC: failures come back as `Failure` values.
  */

@@ -94,7 +94,7 @@ export type TaskProof = {
 /** The decided tasks' stats: submitted, verified (a majority agreed) and what they paid their miners (micros). */
 export type ProofCounts = { submitted: number; verified: number; rewardMicros: number };
 
-// `namespace`: a caller namespace's tasks only (workers/sessions/caller.ts: their stored request ids begin
+// `namespace`: a caller namespace's tasks only (domain/sessions/caller.ts: their stored request ids begin
 // `{namespace}:`); null, every task. Compared by prefix, not LIKE, so no character of it is a wildcard.
 
 /** This shard's newest `limit` decided tasks (of one caller namespace, or all), newest first. */

@@ -1,11 +1,11 @@
 import type { z } from "zod";
 import { decodeBase64, encodeBase64 } from "hono/utils/encode";
-import { loadConfig } from "../../workers/config/config";
-import { decryptPayload, encryptPayload, taskKey } from "../../workers/crypto/payload-keys";
+import { loadConfig } from "../../domain/config/config";
+import { decryptPayload, encryptPayload, taskKey } from "../../domain/crypto/payload-keys";
 import type { Env } from "../../workers/env";
-import { ApiError } from "../../workers/http/errors";
-import { payloadBackends } from "../../workers/payloads/backends";
-import { getPayload, payloadTooLarge, putPayload, type StoredPayload } from "../../workers/payloads/payload-store";
+import { ApiError } from "../../domain/errors";
+import { payloadBackends } from "../../domain/payloads/backends";
+import { getPayload, payloadTooLarge, putPayload, type StoredPayload } from "../../domain/payloads/payload-store";
 import type { Sql } from "../sqlite-object";
 
 export type SessionRef = { id: number; private: boolean };

@@ -1,9 +1,9 @@
-import { majority } from "../../workers/consensus/agreement";
-import { requiredAgreement } from "../../workers/consensus/status";
-import { ApiError } from "../../workers/http/errors";
-import type { SessionConfig } from "../../workers/schemas/session";
-import type { ShardLayout } from "../../workers/sessions/shard-layout";
-import type { SubmitInput } from "../../workers/sessions/types";
+import { majority } from "../../domain/consensus/agreement";
+import { requiredAgreement } from "../../domain/consensus/status";
+import { ApiError } from "../../domain/errors";
+import type { SessionConfig } from "../../domain/schemas/session";
+import type { ShardLayout } from "../../domain/sessions/shard-layout";
+import type { SubmitInput } from "../../domain/sessions/types";
 import { minerRequestFor } from "./miner-request";
 
 /** A configured session as the object reads it: its settings, and which of its shards this object is. */

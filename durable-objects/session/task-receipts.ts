@@ -1,16 +1,16 @@
 import type { Hex } from "viem";
-import type { SessionConfig } from "../../workers/schemas/session";
-import type { TaskOutcome } from "../../workers/protocol/run-task";
-import { hasReceipt, receiptBody, receiptSnapshot, type ReceiptSnapshot } from "../../workers/receipts/build-receipt";
-import { type Receipt, ReceiptBodySchema } from "../../workers/receipts/receipt-schema";
-import { routerSigner, signReceipt } from "../../workers/receipts/router-signer";
+import type { SessionConfig } from "../../domain/schemas/session";
+import type { TaskOutcome } from "../../domain/protocol/run-task";
+import { hasReceipt, receiptBody, receiptSnapshot, type ReceiptSnapshot } from "../../domain/receipts/build-receipt";
+import { type Receipt, ReceiptBodySchema } from "../../domain/receipts/receipt-schema";
+import { routerSigner, signReceipt } from "../../domain/receipts/router-signer";
 import type { Sql } from "../sqlite-object";
 
 /** `threshold`: the one the task was judged by, where the caller's configuration set it (run-time settings). */
 type Task = { sessionId: number; taskId: number; requestHash: string; redundancy: number; config: Pick<SessionConfig, "private" | "signatures">; threshold?: number };
 
 /**
- * Each ended task's receipt (`workers/receipts/`). The miners' parts are
+ * Each ended task's receipt (`domain/receipts/`). The miners' parts are
  * taken the moment the task is decided (late results change the slots
  * afterwards); the body is written with the task's outcome, in the same
  * storage turn and with no await, and signed on its first read. Signing

@@ -1,7 +1,7 @@
-import type { Slot } from "../../workers/protocol/run-task";
-import type { MinerRequest } from "../../workers/schemas/completion";
-import type { SessionConfig } from "../../workers/schemas/session";
-import { nextTaskId, type ShardLayout } from "../../workers/sessions/shard-layout";
+import type { Slot } from "../../domain/protocol/run-task";
+import type { MinerRequest } from "../../domain/schemas/completion";
+import type { SessionConfig } from "../../domain/schemas/session";
+import { nextTaskId, type ShardLayout } from "../../domain/sessions/shard-layout";
 import type { Sql } from "../sqlite-object";
 import type { AssignmentRow, SessionRow, StoredError, TaskEventRow, TaskRow, TaskStatus } from "./schema";
 import { type SlotFields, UnwrittenChanges } from "./unwritten-changes";

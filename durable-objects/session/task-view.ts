@@ -1,6 +1,6 @@
-import type { MinerRequest } from "../../workers/schemas/completion";
-import { splitRequestId } from "../../workers/sessions/caller";
-import { type AssignmentView, ReportedUsageSchema, type TaskSummaryView } from "../../workers/schemas/task";
+import type { MinerRequest } from "../../domain/schemas/completion";
+import { splitRequestId } from "../../domain/sessions/caller";
+import { type AssignmentView, ReportedUsageSchema, type TaskSummaryView } from "../../domain/schemas/task";
 import type { AssignmentRow, StoredError, TaskEventRow, TaskRow } from "./schema";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

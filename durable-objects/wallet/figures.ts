@@ -1,5 +1,5 @@
-import { LEGACY_SOURCE } from "../../workers/rewards/reward-sources";
-import { exactSum } from "../../workers/wallet/safe-micros";
+import { LEGACY_SOURCE } from "../../domain/rewards/reward-sources";
+import { exactSum } from "../../domain/wallet/safe-micros";
 import type { Sql } from "../sqlite-object";
 
 /**
@@ -49,7 +49,7 @@ export function accountFigures(sql: Sql): AccountFigures | null {
 
 /**
  * What the account was credited from each source (credits and credited
- * rewards, by source name, workers/rewards/reward-sources.ts); entries from
+ * rewards, by source name, domain/rewards/reward-sources.ts); entries from
  * before sources existed name none and count as `legacy`.
  */
 export function creditsBySource(sql: Sql): Record<string, number> {

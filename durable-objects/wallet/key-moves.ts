@@ -1,5 +1,5 @@
-import { type KeyScope, missingScope, parseStoredScopes } from "../../workers/gateway/key-scopes";
-import { ApiError, type Failure } from "../../workers/http/errors";
+import { type KeyScope, missingScope, parseStoredScopes } from "../../domain/gateway/key-scopes";
+import { ApiError, type Failure } from "../../domain/errors";
 import type { KeyRow } from "../ledger-schema";
 import type { Sql } from "../sqlite-object";
 

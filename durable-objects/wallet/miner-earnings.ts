@@ -15,7 +15,7 @@ export type MinerEarnings = {
   slashed_micros: number;
 };
 
-/** A slash's journal ref is its reward key, `<session>:<task>:<miner>` (workers/rewards/miner-rewards.ts). */
+/** A slash's journal ref is its reward key, `<session>:<task>:<miner>` (domain/rewards/miner-rewards.ts). */
 const SLASH_REF = /^\d+:\d+:(.+)$/;
 
 /** Every miner that earned into or was slashed from this account, by miner id. */

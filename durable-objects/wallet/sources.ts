@@ -1,5 +1,5 @@
-import { DAY_MS, periodOf, type SourceKind, type TaskFunding } from "../../workers/rewards/reward-sources";
-import { isMicros } from "../../workers/wallet/safe-micros";
+import { DAY_MS, periodOf, type SourceKind, type TaskFunding } from "../../domain/rewards/reward-sources";
+import { isMicros } from "../../domain/wallet/safe-micros";
 import type { Sql } from "../sqlite-object";
 
 /**

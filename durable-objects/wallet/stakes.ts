@@ -1,5 +1,5 @@
 import type { Sql } from "../sqlite-object";
-import { slashAmount } from "../../workers/wallet/stake-weight";
+import { slashAmount } from "../../domain/wallet/stake-weight";
 import { journal, journalEntry } from "./journal";
 
 export type StakeRow = { amount_micros: number; duration_days: number; multiplier_bps: number; start_at: number; unlock_at: number };

@@ -3,7 +3,7 @@
  * key, the gateway's OpenAI route with a customer key, and the bench
  * customer's key. Shared by bench.ts and bench/profile.ts.
  */
-import { DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN } from "../../workers/config/dev-credentials.ts";
+import { DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN } from "../../domain/config/dev-credentials.ts";
 import type { Send } from "./load.ts";
 
 const json = { "content-type": "application/json" };

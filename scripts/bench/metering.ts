@@ -1,15 +1,15 @@
 /**
  * What the router's own metering costs a task, in CPU, with the code the
- * Session object runs (workers/metering): the usage of a completion (the
+ * Session object runs (domain/metering): the usage of a completion (the
  * prompt sent and the answer counted, `meteredUsage`) and the audit of every
  * miner's reported usage at redundancy 3 (`auditUsage`: each answer and the
  * prompt counted again), over prompts and answers of 1 KB, 16 KB and 128 KB
  * of mixed text (English, accents, CJK, emoji, code). Microseconds per task,
  * the median of BENCH_METERING_ROUNDS runs. BENCH_ONLY=metering runs only this.
  */
-import { meteredUsage } from "../../workers/metering/count-tokens.ts";
-import { auditUsage } from "../../workers/metering/usage-audit.ts";
-import type { Slot } from "../../workers/protocol/run-task.ts";
+import { meteredUsage } from "../../domain/metering/count-tokens.ts";
+import { auditUsage } from "../../domain/metering/usage-audit.ts";
+import type { Slot } from "../../domain/protocol/run-task.ts";
 import { table } from "./report.ts";
 
 const ROUNDS = Number(process.env["BENCH_METERING_ROUNDS"] ?? 2000);

@@ -3,7 +3,7 @@
  * count of calls by object (OBJECT_TRAFFIC_METER, GET /api/v1/admin/object-traffic).
  * On local workerd every object lives in one isolate, so the counts are all calls.
  */
-import { DEV_ADMIN_TOKEN } from "../../workers/config/dev-credentials.ts";
+import { DEV_ADMIN_TOKEN } from "../../domain/config/dev-credentials.ts";
 import { round } from "./load.ts";
 
 export type Counts = Map<string, number>;

@@ -19,7 +19,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { SourceMap } from "node:module";
 import { startDevMiner } from "../../tools/dev-miner/server.ts";
-import { DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN } from "../../workers/config/dev-credentials.ts";
+import { DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN } from "../../domain/config/dev-credentials.ts";
 import { provision } from "../provision.ts";
 import { issueBenchKey } from "./clients.ts";
 import { cpuMs, workerdBelow } from "./cpu.ts";

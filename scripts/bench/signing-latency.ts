@@ -6,7 +6,7 @@
  * Part of BENCH_ONLY=signing (scripts/bench/signing.ts).
  */
 import { rmSync } from "node:fs";
-import { DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN } from "../../workers/config/dev-credentials.ts";
+import { DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN } from "../../domain/config/dev-credentials.ts";
 import { startDevMiner } from "../../tools/dev-miner/server.ts";
 import { devMinerKey } from "../../tools/dev-miner/sign.ts";
 import { provision } from "../provision.ts";

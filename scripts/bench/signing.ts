@@ -8,14 +8,14 @@
  * signatures off and required (signing-latency.ts).
  */
 import { privateKeyToAccount } from "viem/accounts";
-import { findAgreement } from "../../workers/consensus/agreement.ts";
-import { lexicalEmbeddingSource } from "../../workers/consensus/embedding.ts";
-import { sha256Hex } from "../../workers/crypto/sha256.ts";
-import { isSignedBy, resultMessage } from "../../workers/miners/result-signature.ts";
-import { DEV_ROUTER_SIGNER_KEY } from "../../workers/config/dev-credentials.ts";
-import { RECEIPT_VERSION, type ReceiptBody } from "../../workers/receipts/receipt-schema.ts";
-import { routerSigner, signReceipt } from "../../workers/receipts/router-signer.ts";
-import { verifyReceipt } from "../../workers/receipts/verify-receipt.ts";
+import { findAgreement } from "../../domain/consensus/agreement.ts";
+import { lexicalEmbeddingSource } from "../../domain/consensus/embedding.ts";
+import { sha256Hex } from "../../domain/crypto/sha256.ts";
+import { isSignedBy, resultMessage } from "../../domain/miners/result-signature.ts";
+import { DEV_ROUTER_SIGNER_KEY } from "../../domain/config/dev-credentials.ts";
+import { RECEIPT_VERSION, type ReceiptBody } from "../../domain/receipts/receipt-schema.ts";
+import { routerSigner, signReceipt } from "../../domain/receipts/router-signer.ts";
+import { verifyReceipt } from "../../domain/receipts/verify-receipt.ts";
 import { devMinerKey } from "../../tools/dev-miner/sign.ts";
 import { table } from "./report.ts";
 import { signingLatency } from "./signing-latency.ts";

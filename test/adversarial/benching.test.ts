@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ErrorBodySchema } from "../../workers/http/errors";
-import { CompletionResponseSchema } from "../../workers/schemas/completion";
+import { ErrorBodySchema } from "../../domain/errors";
+import { CompletionResponseSchema } from "../../domain/schemas/completion";
 import { admin, call, createSession, minersFor, until } from "../helpers";
 import { flushReports } from "../report-flush";
 import { minersById, payingClient, postJson, routerWith } from "./edge";

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { ErrorBodySchema } from "../../workers/http/errors";
+import { ErrorBodySchema } from "../../domain/errors";
 import { call, createSession, minersFor, until } from "../helpers";
 import { complete, isOutputOf, readEvents, recordOf, textOf } from "./support";
 import { z } from "zod";
-import { CompletionResponseSchema } from "../../workers/schemas/completion";
+import { CompletionResponseSchema } from "../../domain/schemas/completion";
 
 /** What GET /api/v1/tasks/{session}/{task} shows of a task's consensus. */
 const TaskView = z.object({

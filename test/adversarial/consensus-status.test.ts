@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ErrorBodySchema } from "../../workers/http/errors";
-import { SessionSchema } from "../../workers/schemas/session";
+import { ErrorBodySchema } from "../../domain/errors";
+import { SessionSchema } from "../../domain/schemas/session";
 import { admin, call, createSession, minersFor } from "../helpers";
 import { complete, readEvents } from "./support";
 

@@ -6,7 +6,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { inject } from "vitest";
 import { z } from "zod";
 import worker from "../../workers/index";
-import { MinerPublicSchema } from "../../workers/schemas/miner";
+import { MinerPublicSchema } from "../../domain/schemas/miner";
 import { call } from "../helpers";
 
 /** The Worker under test with some vars changed, as a client at the edge reaches it. */

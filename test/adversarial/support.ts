@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { sha256Hex } from "../../workers/crypto/sha256";
-import { CompletionResponseSchema, type CompletionResponse } from "../../workers/schemas/completion";
+import { sha256Hex } from "../../domain/crypto/sha256";
+import { CompletionResponseSchema, type CompletionResponse } from "../../domain/schemas/completion";
 import { call } from "../helpers";
 
 /** A completion on a session, parsed by the response schema (so the test reads what the OpenAPI document promises). */

@@ -3,7 +3,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { describe, expect, inject, it } from "vitest";
 import worker from "../../workers/index";
 import { fetchPage } from "../../workers/web/fetch-page";
-import { ApiError } from "../../workers/http/errors";
+import { ApiError } from "../../domain/errors";
 import { createSession, minersFor } from "../helpers";
 import { TEST_ROUTER_KEY } from "../keys";
 

@@ -56,7 +56,7 @@ beforeAll(async () => {
   }
   expect((await adminCall("/v1/admin/customers", "POST", { id: ACCOUNT, name: "Miner payouts", balance_micros: 7_000_000 })).status).toBe(201);
   // The account's operator stakes 6.0 of it for 30 days with the account's own key: the default tiers' 1.5 on the 5.0 above the
-  // 1.0 minimum, half of the 10.0 that earn the whole tier: selection's multiplier 1.25 (workers/wallet/stake-weight.ts).
+  // 1.0 minimum, half of the 10.0 that earn the whole tier: selection's multiplier 1.25 (domain/wallet/stake-weight.ts).
   const key = (await adminCall(`/v1/admin/customers/${ACCOUNT}/keys`, "POST", { name: "operator", scopes: ["wallet:read", "wallet:move"] })).body["key"] as string;
   expect((await adminCall("/neuroshard/api/v1/wallet/stake", "POST", { amount: 6, duration_days: 30 }, key)).status).toBe(200);
   const patched = await adminCall(`/api/v1/admin/miners/${PAID}`, "PATCH", { payout_account: ACCOUNT });

@@ -9,7 +9,7 @@
  */
 import { inject } from "vitest";
 import type { DevMinerBehaviour } from "../../tools/dev-miner/behaviour.ts";
-import { DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN } from "../../workers/config/dev-credentials.ts";
+import { DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN } from "../../domain/config/dev-credentials.ts";
 
 /** The dev admin and router keys `npm run dev` accepts (refused in production). */
 export { DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN };

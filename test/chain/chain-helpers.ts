@@ -4,7 +4,7 @@ import { pad, sha256, stringToHex, toHex, type Address, type Hex } from "viem";
 import { rawLogEmitterAbi, sessionQueueV2Abi, sessionV2Abi } from "../../contracts/artifacts";
 import { rawLogEmitterBytecode } from "../../contracts/bytecode";
 import { devChainClients } from "../../tools/dev-chain/deploy";
-import type { ChainTarget } from "../../workers/config/config";
+import type { ChainTarget } from "../../domain/config/config";
 import { chainIndexStub } from "../../workers/stubs";
 import type { TestChain } from "../setup/global-setup";
 

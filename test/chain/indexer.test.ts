@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { toEventSelector, type Address } from "viem";
-import { loadConfig, type ChainTarget } from "../../workers/config/config";
+import { loadConfig, type ChainTarget } from "../../domain/config/config";
 import { actors, chains, ether, indexOf, mine, nodeId, resultHash, rpc, tickUntilCaughtUp } from "./chain-helpers";
 
 /**

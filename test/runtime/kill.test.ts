@@ -16,7 +16,7 @@ import { build, type Runtime, startMiniflare } from "../../scripts/bench/runtime
 import { freePort } from "../../scripts/ports.ts";
 import { provision } from "../../scripts/provision.ts";
 import { type DevMiner, startDevMiner } from "../../tools/dev-miner/server.ts";
-import { DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN } from "../../workers/config/dev-credentials.ts";
+import { DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN } from "../../domain/config/dev-credentials.ts";
 
 const MINER_TOKEN = "kill-test-miner-token";
 const SESSION = 7;

@@ -16,10 +16,10 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseVerifyArgs } from "../../scripts/verify-cli.ts";
 import { UNPINNED } from "../../scripts/verify-pin.ts";
-import { sha256Hex } from "../../workers/crypto/sha256.ts";
-import type { ReceiptBody } from "../../workers/receipts/receipt-schema.ts";
-import { routerAnchorOf } from "../../workers/receipts/router-anchor.ts";
-import { signReceipt } from "../../workers/receipts/router-signer.ts";
+import { sha256Hex } from "../../domain/crypto/sha256.ts";
+import type { ReceiptBody } from "../../domain/receipts/receipt-schema.ts";
+import { routerAnchorOf } from "../../domain/receipts/router-anchor.ts";
+import { signReceipt } from "../../domain/receipts/router-signer.ts";
 
 const ROUTER_KEY = generatePrivateKey();
 const router = privateKeyToAccount(ROUTER_KEY);

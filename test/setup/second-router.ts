@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { startLocalRouter } from "../../scripts/local-router.ts";
 import { freePort } from "../../scripts/ports.ts";
 import { provision } from "../../scripts/provision.ts";
-import { DEV_ADMIN_TOKEN } from "../../workers/config/dev-credentials.ts";
+import { DEV_ADMIN_TOKEN } from "../../domain/config/dev-credentials.ts";
 
 export async function startSecondRouter(options: { miner: { url: string; token: string } }) {
   const state = mkdtempSync(join(tmpdir(), "second-router-"));

@@ -6,7 +6,7 @@
  * mixing both kinds of dev miner agrees.
  */
 import type { Context, Hono } from "hono";
-import { NeuroShardInferenceRequestSchema } from "../../workers/schemas/neuroshard.ts";
+import { NeuroShardInferenceRequestSchema } from "../../domain/schemas/neuroshard.ts";
 import { type DevMinerBehaviour, usageToReport } from "./behaviour.ts";
 import { countTokens, generate } from "./model.ts";
 

@@ -12,7 +12,7 @@ import { DEFAULT_BEHAVIOUR, faultDice, mergeBehaviour, type DevMinerBehaviour, u
 import { countTokens, embed, generate, jsonAnswer } from "./model.ts";
 import { mountNeuroShard, type NeuroShardNodeOptions } from "./neuroshard.ts";
 import { bearerIdentity, signerKeyFor, signResult } from "./sign.ts";
-import { SIGNATURE_FIELD, SIGNATURE_HEADER } from "../../workers/miners/result-signature.ts";
+import { SIGNATURE_FIELD, SIGNATURE_HEADER } from "../../domain/miners/result-signature.ts";
 
 export type DevMinerOptions = Partial<DevMinerBehaviour> & {
   name?: string;

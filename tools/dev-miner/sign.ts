@@ -1,13 +1,13 @@
 /**
  * How the dev miner signs its results (EIP-191, the text of
- * workers/miners/result-signature.ts), and how it can be told to sign
+ * domain/miners/result-signature.ts), and how it can be told to sign
  * wrongly for tests: with another key, or over another output.
  */
 import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { concat, keccak256, stringToBytes, stringToHex } from "viem";
-import { claimFromHeaders, resultMessage } from "../../workers/miners/result-signature.ts";
-import { sha256Hex } from "../../workers/crypto/sha256.ts";
+import { claimFromHeaders, resultMessage } from "../../domain/miners/result-signature.ts";
+import { sha256Hex } from "../../domain/crypto/sha256.ts";
 
 /**
  * right: signs its own result; other-key: signs with a key not its registered one; other-output: signs another text;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AgentCard } from "@a2a-js/sdk";
-import { ROUTER_VERSION } from "../version";
+import { ROUTER_VERSION } from "../../domain/version";
 
 /** The x402 extension for A2A: paid calls, see the /api/v1/x402/* and /api/v2/x402/* routes. */
 export const X402_EXTENSION = "https://github.com/google-agentic-commerce/a2a-x402/blob/main/spec/v0.1";

@@ -1,9 +1,9 @@
 import { Message, Task, TaskState, type Part, type TaskStatus } from "@a2a-js/sdk";
 import { AgentEvent, type AgentExecutor, type ExecutionEventBus, type RequestContext } from "@a2a-js/sdk/server";
-import type { RouterConfig } from "../config/config";
+import type { RouterConfig } from "../../domain/config/config";
 import type { Env } from "../env";
-import { ApiError } from "../http/errors";
-import type { Caller } from "../sessions/caller";
+import { ApiError } from "../../domain/errors";
+import type { Caller } from "../../domain/sessions/caller";
 import { runDelegate } from "../work/delegate";
 import type { DurableTaskStore } from "./task-store";
 

@@ -6,9 +6,9 @@ import type { Context } from "hono";
 import { agentCard } from "./agent-card";
 import { DelegateExecutor } from "./delegate-executor";
 import { DurableTaskStore } from "./task-store";
-import { callerOf } from "../sessions/caller";
-import { loadConfig } from "../config/config";
-import { sha256Hex } from "../crypto/sha256";
+import { callerOf } from "../../domain/sessions/caller";
+import { loadConfig } from "../../domain/config/config";
+import { sha256Hex } from "../../domain/crypto/sha256";
 import type { AppEnv } from "../http/app-env";
 import { z } from "zod";
 

@@ -1,7 +1,7 @@
 import type { Env } from "../env";
-import type { ActivityCounts, ActivityDay, ActivityResponse } from "../schemas/activity";
+import type { ActivityCounts, ActivityDay, ActivityResponse } from "../../domain/schemas/activity";
 import { registryStub } from "../stubs";
-import { microsText } from "../wallet/amounts";
+import { microsText } from "../../domain/wallet/amounts";
 import { utcDay } from "./record-activity";
 
 const DAY_MS = 86_400_000;

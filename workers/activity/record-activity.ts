@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import type { Env } from "../env";
 import { keyedBatches } from "../gateway/keyed-batches";
 import type { AppEnv } from "../http/app-env";
-import { type ActivityBatch, type ActivityCounts, type ActivityDelta, ActivityDeltaSchema } from "../schemas/activity";
+import { type ActivityBatch, type ActivityCounts, type ActivityDelta, ActivityDeltaSchema } from "../../domain/schemas/activity";
 import { registryStub } from "../stubs";
 
 /**

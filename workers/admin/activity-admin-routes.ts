@@ -3,7 +3,7 @@ import { activityReport } from "../activity/activity-report";
 import { requireAdminKey } from "../auth/bearer";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
-import { ActivityQuerySchema, ActivityResponseSchema } from "../schemas/activity";
+import { ActivityQuerySchema, ActivityResponseSchema } from "../../domain/schemas/activity";
 
 export const activityAdminRoutes = openApiApp().openapi(
   createRoute({

@@ -3,9 +3,9 @@ import { requireAdminKey } from "../auth/bearer";
 import { chainStatus } from "../chain/chain-access";
 import { resyncChainIndex } from "../chain/resync";
 import { bearerSecurity, openApiApp } from "../http/openapi";
-import { ErrorBodySchema } from "../http/errors";
+import { ErrorBodySchema } from "../../domain/errors";
 import { errorResponses, json } from "../http/responses";
-import { ChainStatusSchema } from "../schemas/chain";
+import { ChainStatusSchema } from "../../domain/schemas/chain";
 
 const admin = { security: bearerSecurity, middleware: [requireAdminKey()], tags: ["admin"] };
 

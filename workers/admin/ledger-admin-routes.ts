@@ -3,8 +3,8 @@ import { requireAdminKey } from "../auth/bearer";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
 import { rewardsReport } from "../rewards/rewards-report";
-import { ConservationSchema } from "../schemas/conservation";
-import { RewardsReportSchema } from "../schemas/rewards-report";
+import { ConservationSchema } from "../../domain/schemas/conservation";
+import { RewardsReportSchema } from "../../domain/schemas/rewards-report";
 import { conservation } from "../wallet/conservation";
 
 export const ledgerAdminRoutes = openApiApp()

@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { requireAdminKey } from "../auth/bearer";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
-import { DeploymentMetricsSchema, MetricsQuerySchema } from "../schemas/metrics";
+import { DeploymentMetricsSchema, MetricsQuerySchema } from "../../domain/schemas/metrics";
 import { deploymentMetrics } from "../sessions/deployment-series";
 
 export const metricsAdminRoutes = openApiApp().openapi(

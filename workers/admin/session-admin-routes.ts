@@ -1,12 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAdminKey } from "../auth/bearer";
-import { fieldError, validationError } from "../http/errors";
+import { fieldError, validationError } from "../../domain/errors";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
-import { SessionIdParamSchema } from "../schemas/common";
-import { SessionConfigSchema, SessionCreateSchema, SessionSchema, SessionUpdateSchema, checkNodes, type Session } from "../schemas/session";
+import { SessionIdParamSchema } from "../../domain/schemas/common";
+import { SessionConfigSchema, SessionCreateSchema, SessionSchema, SessionUpdateSchema, checkNodes, type Session } from "../../domain/schemas/session";
 import type { Env } from "../env";
-import { sessionClient } from "../sessions/session-client";
+import { sessionClient } from "../../durable-objects/session/session-client";
 import { registryStub } from "../stubs";
 
 const admin = { security: bearerSecurity, middleware: [requireAdminKey()], tags: ["admin"] };

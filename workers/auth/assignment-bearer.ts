@@ -1,8 +1,8 @@
 import { createMiddleware } from "hono/factory";
-import { loadConfig } from "../config/config";
+import { loadConfig } from "../../domain/config/config";
 import type { Env } from "../env";
-import { ApiError } from "../http/errors";
-import { type AssignmentClaims, verifyAssignmentToken } from "./assignment-token";
+import { ApiError } from "../../domain/errors";
+import { type AssignmentClaims, verifyAssignmentToken } from "../../domain/auth/assignment-token";
 
 /**
  * Route middleware of the off-chain routes: miners authenticate with the

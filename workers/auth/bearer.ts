@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { ApiError } from "../http/errors";
-import { matchesAnyKey } from "../crypto/constant-time";
-import { loadConfig } from "../config/config";
+import { ApiError } from "../../domain/errors";
+import { matchesAnyKey } from "../../domain/crypto/constant-time";
+import { loadConfig } from "../../domain/config/config";
 import type { AppEnv } from "../http/app-env";
 
 function bearerToken(header: string | undefined): string | undefined {

@@ -1,7 +1,7 @@
-import { loadConfig, type ChainTarget } from "../config/config";
+import { loadConfig, type ChainTarget } from "../../domain/config/config";
 import type { Env } from "../env";
-import { ApiError } from "../http/errors";
-import type { ChainStatus } from "../schemas/chain";
+import { ApiError } from "../../domain/errors";
+import type { ChainStatus } from "../../domain/schemas/chain";
 import { chainIndexStub } from "../stubs";
 
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);

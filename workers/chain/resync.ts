@@ -1,7 +1,7 @@
 import type { Env } from "../env";
-import { ApiError, fieldError } from "../http/errors";
+import { ApiError, fieldError } from "../../domain/errors";
 import { configuredChainIndex } from "./chain-access";
-import { describeError, tickClient } from "./rpc";
+import { describeError, tickClient } from "../../domain/chain/rpc";
 
 /**
  * An admin's resync, checked against the chain before anything is dropped.

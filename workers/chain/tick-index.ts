@@ -1,4 +1,4 @@
-import { loadConfig } from "../config/config";
+import { loadConfig } from "../../domain/config/config";
 import type { Env } from "../env";
 import { chainIndexStub } from "../stubs";
 

@@ -1,11 +1,20 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAdminKey } from "../auth/bearer";
-import { loadConfig } from "../config/config";
-import { ApiError } from "../http/errors";
+import { loadConfig } from "../../domain/config/config";
+import { ApiError } from "../../domain/errors";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
 import { UsagePageSchema, UsageQuerySchema, usagePage } from "./usage-page";
-import { AdminBalanceSchema, BalanceSchema, CustomerCreateSchema, CustomerEntrySchema, CustomerIdSchema, KeyIssueSchema, KeyPublicSchema, KeyRotateSchema } from "./schemas";
+import {
+  AdminBalanceSchema,
+  BalanceSchema,
+  CustomerCreateSchema,
+  CustomerEntrySchema,
+  CustomerIdSchema,
+  KeyIssueSchema,
+  KeyPublicSchema,
+  KeyRotateSchema,
+} from "../../domain/gateway/schemas";
 import { ledgerStub, registryStub } from "../stubs";
 import { forgetCustomer } from "./key-cache";
 

@@ -1,9 +1,9 @@
 import type { Env } from "../env";
 import type { ParkedUsage } from "../../durable-objects/quota";
 import { ledgerStub, quotaStub } from "../stubs";
-import { costMicros, type Price } from "./gateway-config";
+import { costMicros, type Price } from "../../domain/gateway/gateway-config";
 import { type CachedKey, forgetKey, release, rememberKey } from "./key-cache";
-import type { KeyState } from "./key-state";
+import type { KeyState } from "../../domain/gateway/key-state";
 import { BILLING_RETRY, retrying, type RetryPolicy } from "./retry";
 
 /** What billing needs of an admitted request. */

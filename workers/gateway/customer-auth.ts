@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { loadConfig } from "../config/config";
+import { loadConfig } from "../../domain/config/config";
 import type { AppEnv } from "../http/app-env";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../../domain/errors";
 import { customerKeyFrom, keyAuthorization } from "./serve";
 
 /**

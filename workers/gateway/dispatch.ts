@@ -1,13 +1,13 @@
-import { loadConfig } from "../config/config";
+import { loadConfig } from "../../domain/config/config";
 import type { Env } from "../env";
 import type { ClientErrorStatusCode } from "hono/utils/http-status";
-import { ApiError, ErrorBodySchema } from "../http/errors";
-import { completionEvents, sseResponse } from "../http/sse";
-import { type CompletionRequest, type CompletionResponse, CompletionResponseSchema } from "../schemas/completion";
-import { type Caller, opaqueRequestId } from "../sessions/caller";
-import { streamCompletion, submitCompletion } from "../sessions/session-client";
-import type { TaskBilling } from "../rewards/task-billing";
-import type { Pool } from "./gateway-config";
+import { ApiError, ErrorBodySchema } from "../../domain/errors";
+import { completionEvents, sseResponse } from "../../domain/sse";
+import { type CompletionRequest, type CompletionResponse, CompletionResponseSchema } from "../../domain/schemas/completion";
+import { type Caller, opaqueRequestId } from "../../domain/sessions/caller";
+import { streamCompletion, submitCompletion } from "../../durable-objects/session/session-client";
+import type { TaskBilling } from "../../domain/rewards/task-billing";
+import type { Pool } from "../../domain/gateway/gateway-config";
 import { orderRouters, recordFailure, recordSuccess } from "./router-health";
 
 export type Dispatched = { completion: CompletionResponse; router: string };

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { ErrorHandler } from "hono";
 import type { AppEnv } from "../http/app-env";
-import { type ApiError, ErrorDetailsSchema, toApiError } from "../http/errors";
+import { type ApiError, ErrorDetailsSchema, toApiError } from "../../domain/errors";
 
 /** The hosted gateway's response envelope (the Web2 API Reference, "Hosted Completion"). */
 export const EnvelopeSchema = z

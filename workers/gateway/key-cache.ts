@@ -1,4 +1,4 @@
-import type { KeyState } from "./key-state";
+import type { KeyState } from "../../domain/gateway/key-state";
 
 /**
  * How long an isolate trusts a key's state read from the Ledger. Within it a

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Env } from "../env";
 import { sessionStub } from "../stubs";
-import { gatewayConfig, own } from "./gateway-config";
+import { gatewayConfig, own } from "../../domain/gateway/gateway-config";
 
 export const OpenAiModelListSchema = z
   .object({

@@ -1,5 +1,5 @@
 import type { BlockDecision } from "../../durable-objects/quota";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../../domain/errors";
 
 /**
  * Requests a key may still make from this isolate without asking its Quota

@@ -1,23 +1,23 @@
 import { z } from "zod";
 import type { Context } from "hono";
-import { loadConfig } from "../config/config";
+import { loadConfig } from "../../domain/config/config";
 import type { AppEnv } from "../http/app-env";
-import { ApiError, toApiError } from "../http/errors";
-import type { CompletionRequest, CompletionResponse } from "../schemas/completion";
+import { ApiError, toApiError } from "../../domain/errors";
+import type { CompletionRequest, CompletionResponse } from "../../domain/schemas/completion";
 import { dispatch, dispatchStream } from "./dispatch";
-import { costMicros, gatewayConfig, modelAlias, own, priceFor, type Pool } from "./gateway-config";
+import { costMicros, gatewayConfig, modelAlias, own, priceFor, type Pool } from "../../domain/gateway/gateway-config";
 import { type Billable, chargeTokenWindow, type Outcome, usageOf, usageSinks } from "./billing";
 import { reportTokens } from "./token-reports";
 import { billAfterResponse } from "./usage-batches";
 import { type CachedKey, cachedKey, forgetKey, pendingMicros, release, rememberKey, reserve } from "./key-cache";
-import { admissionVerdict } from "./key-state";
-import { KEY_SCOPES } from "./key-scopes";
+import { admissionVerdict } from "../../domain/gateway/key-state";
+import { KEY_SCOPES } from "../../domain/gateway/key-scopes";
 import { sseEventTransform } from "../http/sse-transform";
-import { customerOfKey, DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY, hashKey } from "./keys";
+import { customerOfKey, DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY, hashKey } from "../../domain/gateway/keys";
 import { ledgerStub, quotaStub } from "../stubs";
 import type { BlockDecision } from "../../durable-objects/quota";
 import { blockSize, keepGranted, rateLimited, takeHeld } from "./rate-blocks";
-import type { Caller } from "../sessions/caller";
+import type { Caller } from "../../domain/sessions/caller";
 
 /** A completion as the gateway receives it, before it knows pool and session. */
 export type GatewayWork = Omit<CompletionRequest, "session_id" | "stream"> & { model: string };

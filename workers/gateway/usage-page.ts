@@ -1,8 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import type { Env } from "../env";
-import type { ApiError } from "../http/errors";
+import type { ApiError } from "../../domain/errors";
 import { ledgerStub } from "../stubs";
-import { UsageRecordSchema } from "./schemas";
+import { UsageRecordSchema } from "../../domain/gateway/schemas";
 
 /** A page of usage records: a time window and a cursor (the last record's id). */
 export const UsageQuerySchema = z.object({

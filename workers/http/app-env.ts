@@ -1,6 +1,6 @@
 import type { Env } from "../env";
 import type { CachedKey } from "../gateway/key-cache";
-import type { Caller } from "../sessions/caller";
+import type { Caller } from "../../domain/sessions/caller";
 
 /** Hono generics for this app: bindings, and what the gateway learns of a request as it goes. */
 export type AppEnv = {

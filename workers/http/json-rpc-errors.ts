@@ -1,7 +1,7 @@
 import type { ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app-env";
-import { type ApiError, toApiError } from "./errors";
+import { type ApiError, toApiError } from "../../domain/errors";
 
 /** JSON-RPC 2.0's own codes for what goes wrong before a method runs; the rest is a server error. */
 function jsonRpcCode(e: ApiError): number {

@@ -1,6 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./app-env";
-import { validationError } from "./errors";
+import { validationError } from "../../domain/errors";
 
 const TARGETS: Record<string, string> = { json: "body", query: "query", param: "path parameter", header: "header" };
 

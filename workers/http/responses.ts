@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { CompletionResponseSchema, ConsensusStatusSchema } from "../schemas/completion";
-import { ErrorBodySchema } from "./errors";
+import { CompletionResponseSchema, ConsensusStatusSchema } from "../../domain/schemas/completion";
+import { ErrorBodySchema } from "../../domain/errors";
 
 const error = (description: string) => ({ content: { "application/json": { schema: ErrorBodySchema } }, description });
 

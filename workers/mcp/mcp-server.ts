@@ -1,16 +1,16 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import { loadConfig } from "../config/config";
+import { loadConfig } from "../../domain/config/config";
 import type { Env } from "../env";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../../domain/errors";
 import { runDelegate } from "../work/delegate";
 import { runFactcheck } from "../work/factcheck";
 import { submitWork } from "../work/submit-work";
-import { TierSchema } from "../work/tiers";
+import { TierSchema } from "../../domain/work/tiers";
 import { runValidate } from "../work/validate";
-import type { Caller } from "../sessions/caller";
+import type { Caller } from "../../domain/sessions/caller";
 import { resolveSessionId } from "../sessions/session-id";
-import { ROUTER_VERSION } from "../version";
+import { ROUTER_VERSION } from "../../domain/version";
 
 type ToolResult = { content: { type: "text"; text: string }[]; structuredContent?: Record<string, unknown>; isError?: boolean };
 

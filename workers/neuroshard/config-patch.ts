@@ -1,8 +1,8 @@
 import { remember } from "../config/run-time-settings";
-import { loadConfig } from "../config/config";
+import { loadConfig } from "../../domain/config/config";
 import type { Env } from "../env";
-import { ApiError } from "../http/errors";
-import { NODE_ONLY_SETTINGS, type NeuroShardConfigPatch } from "../schemas/neuroshard";
+import { ApiError } from "../../domain/errors";
+import { NODE_ONLY_SETTINGS, type NeuroShardConfigPatch } from "../../domain/schemas/neuroshard";
 import { registryStub } from "../stubs";
 
 /** Each setting `PATCH config` may change, as `GET config` names it, and the var it lies over. */

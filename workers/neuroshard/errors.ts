@@ -1,9 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import type { ErrorHandler } from "hono";
-import { loadConfig } from "../config/config";
+import { loadConfig } from "../../domain/config/config";
 import type { AppEnv } from "../http/app-env";
-import { type ApiError, type ErrorDetails, toApiError } from "../http/errors";
-import { toAmount } from "../wallet/amounts";
+import { type ApiError, type ErrorDetails, toApiError } from "../../domain/errors";
+import { toAmount } from "../../domain/wallet/amounts";
 
 /**
  * The router's error codes the NeuroShard node API names otherwise; any
@@ -25,7 +25,7 @@ const num = (v: unknown) => (typeof v === "number" ? v : undefined);
 function unknownField(e: ApiError): string | undefined {
   if (!(e.cause instanceof z.ZodError)) return undefined;
   const issue = e.cause.issues.find((i) => i.code === "unrecognized_keys");
-  // Cut short like every field an error names (workers/http/errors.ts): a key may be any length.
+  // Cut short like every field an error names (domain/errors.ts): a key may be any length.
   return issue && issue.code === "unrecognized_keys" ? [...issue.path.map(String), issue.keys[0] ?? ""].join(".").slice(0, 200) : undefined;
 }
 

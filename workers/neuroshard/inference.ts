@@ -1,14 +1,14 @@
 import { createParser } from "eventsource-parser";
 import type { Context } from "hono";
 import { z } from "zod";
-import { loadConfig } from "../config/config";
-import { costMicros, gatewayConfig, priceFor } from "../gateway/gateway-config";
+import { loadConfig } from "../../domain/config/config";
+import { costMicros, gatewayConfig, priceFor } from "../../domain/gateway/gateway-config";
 import { type GatewayWork, serveCompletion, serveStream } from "../gateway/serve";
 import type { AppEnv } from "../http/app-env";
-import { ApiError } from "../http/errors";
-import type { CompletionResponse } from "../schemas/completion";
-import type { NeuroShardInferenceRequest, NeuroShardInferenceResponse } from "../schemas/neuroshard";
-import { toAmount } from "../wallet/amounts";
+import { ApiError } from "../../domain/errors";
+import type { CompletionResponse } from "../../domain/schemas/completion";
+import type { NeuroShardInferenceRequest, NeuroShardInferenceResponse } from "../../domain/schemas/neuroshard";
+import { toAmount } from "../../domain/wallet/amounts";
 import { neuroShardError } from "./errors";
 
 /**

@@ -1,18 +1,18 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { routerKeyIn } from "../auth/bearer";
-import { loadConfig } from "../config/config";
+import { loadConfig } from "../../domain/config/config";
 import { customerKeyFrom, keyAuthorization } from "../gateway/serve";
 import type { AppEnv } from "../http/app-env";
-import { ApiError } from "../http/errors";
-import { namespace } from "../sessions/caller";
+import { ApiError } from "../../domain/errors";
+import { namespace } from "../../domain/sessions/caller";
 
 /**
  * Who reads the node's network views (peers, layers, proofs). The seed's
  * client holds one token for every call, so they take either key: a router
  * key (or the admin key) reads them whole, as the operator; a customer key
  * reads them without where the miners listen, and only the proofs of its own
- * tasks (those stored in its caller namespace, workers/sessions/caller.ts).
+ * tasks (those stored in its caller namespace, domain/sessions/caller.ts).
  */
 export type NodeReader = { kind: "router" } | { kind: "customer"; namespace: string };
 

@@ -1,15 +1,15 @@
 import { chainStatus } from "../chain/chain-access";
-import { servesTasks } from "../schemas/miner";
-import type { RouterConfig } from "../config/config";
+import { servesTasks } from "../../domain/schemas/miner";
+import type { RouterConfig } from "../../domain/config/config";
 import type { Env } from "../env";
-import type { MinerPublic } from "../schemas/miner";
-import type { NeuroShardMetrics, NeuroShardStatus } from "../schemas/neuroshard";
+import type { MinerPublic } from "../../domain/schemas/miner";
+import type { NeuroShardMetrics, NeuroShardStatus } from "../../domain/schemas/neuroshard";
 import { inferenceTotals, recentProofs } from "../sessions/session-metrics";
-import { toAmount } from "../wallet/amounts";
+import { toAmount } from "../../domain/wallet/amounts";
 import type { NodeReader } from "./node-access";
 import { registryStub } from "../stubs";
-import { isolateUptimeMs } from "../isolate-clock";
-import { ROUTER_VERSION } from "../version";
+import { isolateUptimeMs } from "../../domain/isolate-clock";
+import { ROUTER_VERSION } from "../../domain/version";
 
 /**
  * The router as a NeuroShard node: the network's gateway node, reporting on

@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAdminKey, requireRouterKey } from "../auth/bearer";
-import { loadConfig } from "../config/config";
+import { loadConfig } from "../../domain/config/config";
 import { requireCustomerKey } from "../gateway/customer-auth";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { json } from "../http/responses";
-import { SSE_HEADERS } from "../http/sse";
+import { SSE_HEADERS } from "../../domain/sse";
 import { amountsAsWritten } from "../wallet/amounts-as-written";
 import {
   NeuroShardConfigPatchSchema,
@@ -23,7 +23,7 @@ import {
   NeuroShardNodeHealthSchema,
   NeuroShardPeersSchema,
   NeuroShardStatusSchema,
-} from "../schemas/neuroshard";
+} from "../../domain/schemas/neuroshard";
 import {
   IdempotencyKeyHeaderSchema,
   WalletBalanceSchema,
@@ -35,7 +35,7 @@ import {
   WalletTransactionsSchema,
   WalletUnstakedSchema,
   WalletUnstakeSchema,
-} from "../schemas/wallet";
+} from "../../domain/schemas/wallet";
 import { registryStub } from "../stubs";
 import { patchConfig } from "./config-patch";
 import { neuroShardErrorHandler } from "./errors";

@@ -1,6 +1,6 @@
-import type { MinerPublic } from "../schemas/miner";
-import { servesTasks } from "../schemas/miner";
-import type { NeuroShardMetrics, NeuroShardStatus } from "../schemas/neuroshard";
+import type { MinerPublic } from "../../domain/schemas/miner";
+import { servesTasks } from "../../domain/schemas/miner";
+import type { NeuroShardMetrics, NeuroShardStatus } from "../../domain/schemas/neuroshard";
 
 type Sample = { labels?: Record<string, string>; value: number };
 type Family = { name: string; help: string; type: "counter" | "gauge"; samples: Sample[] };

@@ -1,5 +1,5 @@
-import type { MinerPublic } from "../schemas/miner";
-import type { NeuroShardTrainingGlobal, NeuroShardTrainingReport } from "../schemas/neuroshard";
+import type { MinerPublic } from "../../domain/schemas/miner";
+import type { NeuroShardTrainingGlobal, NeuroShardTrainingReport } from "../../domain/schemas/neuroshard";
 
 /**
  * The network's training, as the NeuroShard miners that train report it

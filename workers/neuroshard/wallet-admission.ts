@@ -1,12 +1,12 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { QuotaRule } from "../../durable-objects/quota";
-import { loadConfig } from "../config/config";
+import { loadConfig } from "../../domain/config/config";
 import { forgetKey } from "../gateway/key-cache";
-import { missingScope } from "../gateway/key-scopes";
+import { missingScope } from "../../domain/gateway/key-scopes";
 import { rateLimited } from "../gateway/rate-blocks";
 import type { AppEnv } from "../http/app-env";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../../domain/errors";
 import { quotaStub } from "../stubs";
 
 /**

@@ -1,9 +1,9 @@
 import type { WalletState } from "../../durable-objects/ledger";
 import type { LedgerEntry } from "../../durable-objects/ledger-schema";
 import { DAY_MS, type StakeRow } from "../../durable-objects/wallet/stakes";
-import { loadConfig } from "../config/config";
+import { loadConfig } from "../../domain/config/config";
 import type { Env } from "../env";
-import { ApiError, fieldError } from "../http/errors";
+import { ApiError, fieldError } from "../../domain/errors";
 import type {
   Staking,
   WalletBalance,
@@ -16,11 +16,11 @@ import type {
   WalletTransactionsQuery,
   WalletUnstake,
   WalletUnstaked,
-} from "../schemas/wallet";
+} from "../../domain/schemas/wallet";
 import { ledgerStub } from "../stubs";
 import { proofId } from "./node-report";
-import { toAmount } from "../wallet/amounts";
-import { multiplierOf, stakeTierFor } from "../wallet/stake-tiers";
+import { toAmount } from "../../domain/wallet/amounts";
+import { multiplierOf, stakeTierFor } from "../../domain/wallet/stake-tiers";
 
 const noAccount = (customerId: string) => new ApiError(404, "account_not_found", `account ${customerId} does not exist`);
 /** A date as the seed writes it: YYYY-MM-DD (UTC). */

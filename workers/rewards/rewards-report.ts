@@ -1,10 +1,10 @@
 import type { MinerEarnings } from "../../durable-objects/wallet/miner-earnings";
-import { loadConfig } from "../config/config";
+import { loadConfig } from "../../domain/config/config";
 import type { Env } from "../env";
-import type { MinerRewards, RewardsReport } from "../schemas/rewards-report";
-import { sixAtATime } from "../net/six-at-a-time";
+import type { MinerRewards, RewardsReport } from "../../domain/schemas/rewards-report";
+import { sixAtATime } from "../../domain/net/six-at-a-time";
 import { ledgerStub, registryStub } from "../stubs";
-import { periodOf, sourceAccount } from "./reward-sources";
+import { periodOf, sourceAccount } from "../../domain/rewards/reward-sources";
 
 type Account = { exists: boolean; miners: MinerEarnings[] };
 type Tally = MinerRewards["rewards"];

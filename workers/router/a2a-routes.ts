@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { agentCardJson } from "../a2a/agent-card";
 import { requireRouterKey } from "../auth/bearer";
-import { loadConfig } from "../config/config";
+import { loadConfig } from "../../domain/config/config";
 import type { AppEnv } from "../http/app-env";
 import { jsonRpcErrorHandler } from "../http/json-rpc-errors";
 import { openApiApp } from "../http/openapi";

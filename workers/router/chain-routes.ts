@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireRouterKey } from "../auth/bearer";
 import { chainStatus, configuredChainIndex } from "../chain/chain-access";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../../domain/errors";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
-import { ChainEventSchema, ChainSessionSchema, ChainStatusSchema, ChainTaskDetailSchema, ChainTaskSchema, UndecodableLogSchema } from "../schemas/chain";
-import { EvmAddressSchema, SessionIdParamSchema, TaskIdParamSchema } from "../schemas/common";
+import { ChainEventSchema, ChainSessionSchema, ChainStatusSchema, ChainTaskDetailSchema, ChainTaskSchema, UndecodableLogSchema } from "../../domain/schemas/chain";
+import { EvmAddressSchema, SessionIdParamSchema, TaskIdParamSchema } from "../../domain/schemas/common";
 
 const authed = { security: bearerSecurity, middleware: [requireRouterKey()], tags: ["chain"] };
 

@@ -3,9 +3,9 @@ import { requireRouterKey } from "../auth/bearer";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { completionResponses } from "../http/responses";
 import { answerCompletion } from "../sessions/answer-completion";
-import { callerOf } from "../sessions/caller";
-import { SessionIdParamSchema } from "../schemas/common";
-import { CompletionRequestSchema } from "../schemas/completion";
+import { callerOf } from "../../domain/sessions/caller";
+import { SessionIdParamSchema } from "../../domain/schemas/common";
+import { CompletionRequestSchema } from "../../domain/schemas/completion";
 
 const body = { content: { "application/json": { schema: CompletionRequestSchema } }, required: true };
 const authed = { security: bearerSecurity, middleware: [requireRouterKey()] };

@@ -1,12 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { servesTasks } from "../schemas/miner";
+import { servesTasks } from "../../domain/schemas/miner";
 import { requireRouterKey } from "../auth/bearer";
-import { loadConfig } from "../config/config";
+import { loadConfig } from "../../domain/config/config";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
-import { RouterAnchorSchema, ReceiptSignerSchema, receiptSignerOf, routerAnchorOf, WELL_KNOWN_PATH } from "../receipts/router-anchor";
+import { RouterAnchorSchema, ReceiptSignerSchema, receiptSignerOf, routerAnchorOf, WELL_KNOWN_PATH } from "../../domain/receipts/router-anchor";
 import { registryStub } from "../stubs";
-import { ROUTER_VERSION } from "../version";
+import { ROUTER_VERSION } from "../../domain/version";
 import { servedApiVersions } from "./api-versions";
 
 const PingSchema = z.object({ status: z.literal("ok"), time: z.string() }).openapi("Ping");

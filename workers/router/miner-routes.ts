@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { requireRouterKey } from "../auth/bearer";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
-import { MinerPublicSchema } from "../schemas/miner";
+import { MinerPublicSchema } from "../../domain/schemas/miner";
 import { registryStub } from "../stubs";
 
 const MinerListSchema = z.object({ miners: z.array(MinerPublicSchema) }).openapi("MinerList");

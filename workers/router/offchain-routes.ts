@@ -1,12 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAssignmentToken } from "../auth/assignment-bearer";
-import { ApiError, ErrorBodySchema } from "../http/errors";
+import { ApiError, ErrorBodySchema } from "../../domain/errors";
 import { openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
-import { backendFor, payloadBackends } from "../payloads/backends";
-import { parseUrn } from "../payloads/urn";
-import { sessionClient } from "../sessions/session-client";
-import { ReportedFigure, reportedUsage } from "../miners/call-miner";
+import { backendFor, payloadBackends } from "../../domain/payloads/backends";
+import { parseUrn } from "../../domain/payloads/urn";
+import { sessionClient } from "../../durable-objects/session/session-client";
+import { ReportedFigure, reportedUsage } from "../../domain/miners/call-miner";
 
 /** Miners authenticate here with the assignment token their task came with, checked before the input. */
 // A one-element tuple (not an array): the handlers' context then knows the claims the middleware sets.
@@ -53,7 +53,7 @@ export const offchainRoutes = openApiApp()
                   session_id: z.number().int().min(0),
                   task_id: z.number().int().min(0),
                   result: z.string().min(1),
-                  /** The miner's EIP-191 signature of this result (see workers/miners/result-signature.ts), when the router asked for one. */
+                  /** The miner's EIP-191 signature of this result (see domain/miners/result-signature.ts), when the router asked for one. */
                   cortensor_signature: z.string().max(200).optional(),
                   /** The usage the miner counted: kept for audit only (what is billed is the router's own count). */
                   usage: z.object({ prompt_tokens: ReportedFigure, completion_tokens: ReportedFigure }).optional(),

@@ -1,13 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { isWalletSignature } from "../auth/wallet-signature";
-import { loadConfig } from "../config/config";
+import { loadConfig } from "../../domain/config/config";
 import { encodeBase64 } from "hono/utils/encode";
-import { sessionKey, taskKey } from "../crypto/payload-keys";
-import { ApiError } from "../http/errors";
+import { sessionKey, taskKey } from "../../domain/crypto/payload-keys";
+import { ApiError } from "../../domain/errors";
 import { openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
-import { EvmAddressSchema, SessionIdSchema } from "../schemas/common";
-import { sessionClient } from "../sessions/session-client";
+import { EvmAddressSchema, SessionIdSchema } from "../../domain/schemas/common";
+import { sessionClient } from "../../durable-objects/session/session-client";
 import type { Env } from "../env";
 
 const SignatureSchema = z.string().max(200).openapi({ description: "EIP-191 personal_sign signature, 0x-prefixed" });

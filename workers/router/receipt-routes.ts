@@ -2,10 +2,10 @@ import { createRoute } from "@hono/zod-openapi";
 import { requireRouterKey } from "../auth/bearer";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
-import { ReceiptSchema } from "../receipts/receipt-schema";
-import { TaskIdParamSchema } from "../schemas/common";
-import { ApiError } from "../http/errors";
-import { sessionClient } from "../sessions/session-client";
+import { ReceiptSchema } from "../../domain/receipts/receipt-schema";
+import { TaskIdParamSchema } from "../../domain/schemas/common";
+import { ApiError } from "../../domain/errors";
+import { sessionClient } from "../../durable-objects/session/session-client";
 import { ownsTask, taskViewerOf } from "../sessions/task-viewer";
 
 export const receiptRoutes = openApiApp().openapi(

@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAdminKey } from "../auth/bearer";
-import { loadConfig } from "../config/config";
+import { loadConfig } from "../../domain/config/config";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
-import { sessionClient } from "../sessions/session-client";
+import { sessionClient } from "../../durable-objects/session/session-client";
 
 export const sessionPoolRoutes = openApiApp().openapi(
   createRoute({

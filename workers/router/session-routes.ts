@@ -2,15 +2,15 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { requireRouterKey } from "../auth/bearer";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
-import { SessionIdParamSchema, TaskIdParamSchema } from "../schemas/common";
-import { SessionSchema } from "../schemas/session";
-import { TaskDetailSchema, TaskSummarySchema } from "../schemas/task";
-import { sessionClient } from "../sessions/session-client";
+import { SessionIdParamSchema, TaskIdParamSchema } from "../../domain/schemas/common";
+import { SessionSchema } from "../../domain/schemas/session";
+import { TaskDetailSchema, TaskSummarySchema } from "../../domain/schemas/task";
+import { sessionClient } from "../../durable-objects/session/session-client";
 import { detailFor, summaryFor, taskViewerOf } from "../sessions/task-viewer";
 import { registryStub } from "../stubs";
 import { chainSessionsForListing, configuredChainIndex } from "../chain/chain-access";
-import { ApiError } from "../http/errors";
-import { ChainSessionSchema } from "../schemas/chain";
+import { ApiError } from "../../domain/errors";
+import { ChainSessionSchema } from "../../domain/schemas/chain";
 
 const EdgeSessionSummarySchema = z.object({
   source: z.literal("edge"),

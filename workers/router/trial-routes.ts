@@ -1,13 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { loadConfig } from "../config/config";
+import { loadConfig } from "../../domain/config/config";
 import type { AppEnv } from "../http/app-env";
-import { ErrorBodySchema } from "../http/errors";
+import { ErrorBodySchema } from "../../domain/errors";
 import { openApiApp } from "../http/openapi";
 import { completionOk, errorResponses, json } from "../http/responses";
-import { SessionIdParamSchema } from "../schemas/common";
-import { CompletionRequestSchema, type CompletionRequest } from "../schemas/completion";
-import { DelegateRequestSchema, FactcheckRequestSchema, ValidateRequestSchema, VerdictResponseSchema } from "../schemas/work";
+import { SessionIdParamSchema } from "../../domain/schemas/common";
+import { CompletionRequestSchema, type CompletionRequest } from "../../domain/schemas/completion";
+import { DelegateRequestSchema, FactcheckRequestSchema, ValidateRequestSchema, VerdictResponseSchema } from "../../domain/schemas/work";
 import { runDelegate } from "../work/delegate";
 import { runFactcheck } from "../work/factcheck";
 import { runValidate } from "../work/validate";

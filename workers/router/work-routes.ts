@@ -1,17 +1,24 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireRouterKey } from "../auth/bearer";
-import { loadConfig } from "../config/config";
-import { ErrorBodySchema } from "../http/errors";
+import { loadConfig } from "../../domain/config/config";
+import { ErrorBodySchema } from "../../domain/errors";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
-import { DelegateRequestSchema, DelegateV3RequestSchema, FactcheckRequestSchema, ValidateRequestSchema, ValidateV3RequestSchema, VerdictResponseSchema } from "../schemas/work";
+import {
+  DelegateRequestSchema,
+  DelegateV3RequestSchema,
+  FactcheckRequestSchema,
+  ValidateRequestSchema,
+  ValidateV3RequestSchema,
+  VerdictResponseSchema,
+} from "../../domain/schemas/work";
 import { runDelegate } from "../work/delegate";
 import { runFactcheck } from "../work/factcheck";
 import { runValidate } from "../work/validate";
 import { resolveSessionId } from "../sessions/session-id";
 import { poolSession, requestedReplicas } from "../sessions/session-pools";
 import { replayHeaders } from "../sessions/answer-completion";
-import { callerOf } from "../sessions/caller";
+import { callerOf } from "../../domain/sessions/caller";
 
 const DelegateResponseSchema = z
   .object({

@@ -1,12 +1,12 @@
 import type { Context } from "hono";
-import { loadConfig } from "../config/config";
+import { loadConfig } from "../../domain/config/config";
 import type { AppEnv } from "../http/app-env";
-import { completionEvents, SSE_HEADERS, sseResponse } from "../http/sse";
-import type { CompletionRequest } from "../schemas/completion";
-import type { TaskBilling } from "../rewards/task-billing";
+import { completionEvents, SSE_HEADERS, sseResponse } from "../../domain/sse";
+import type { CompletionRequest } from "../../domain/schemas/completion";
+import type { TaskBilling } from "../../domain/rewards/task-billing";
 import { recordActivity } from "../activity/record-activity";
-import type { Caller } from "./caller";
-import { streamCompletion, submitCompletion } from "./session-client";
+import type { Caller } from "../../domain/sessions/caller";
+import { streamCompletion, submitCompletion } from "../../durable-objects/session/session-client";
 import { resolveSessionId } from "./session-id";
 
 /**

@@ -1,6 +1,6 @@
 import { binUpperEdge, emptyBucket, LATENCY_BIN_RATIO, type SeriesWindow, type ShardBucket } from "../../durable-objects/session/task-series";
-import { servesTasks } from "../schemas/miner";
-import type { DeploymentMetrics, MetricsWindow } from "../schemas/metrics";
+import { servesTasks } from "../../domain/schemas/miner";
+import type { DeploymentMetrics, MetricsWindow } from "../../domain/schemas/metrics";
 import type { Env } from "../env";
 import { registryStub } from "../stubs";
 import { everyShard } from "./session-metrics";

@@ -1,4 +1,4 @@
-import { ApiError } from "../http/errors";
+import { ApiError } from "../../domain/errors";
 
 /** URL first, then body, then the configured default; otherwise the "missing session" error. */
 export function resolveSessionId(fromUrl: number | undefined, fromBody: number | undefined, fallback: number | undefined): number {

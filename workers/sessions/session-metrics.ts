@@ -1,7 +1,7 @@
 import type { ProofCounts, TaskMetrics, TaskProof } from "../../durable-objects/session/task-metrics";
 import type { Env } from "../env";
 import { registryStub, sessionShardStub } from "../stubs";
-import { routingOf, shardsOf } from "./shard-routing";
+import { routingOf, shardsOf } from "../../durable-objects/session/shard-routing";
 
 /** The deployment's inference figures, summed over every shard of every session. */
 export type InferenceTotals = TaskMetrics & { sessions: number; p99LatencyMs: number | null };

@@ -1,5 +1,5 @@
-import type { RouterConfig } from "../config/config";
-import { ApiError } from "../http/errors";
+import type { RouterConfig } from "../../domain/config/config";
+import { ApiError } from "../../domain/errors";
 
 /** The replica tier a v3 request asks for: `replicas`, else `consensus.replicas`, else 1. */
 export function requestedReplicas(body: { replicas?: 1 | 3 | 5 | undefined; consensus?: { replicas?: 1 | 3 | 5 | undefined } | undefined }): 1 | 3 | 5 {

@@ -1,9 +1,9 @@
 import type { Context } from "hono";
-import { loadConfig } from "../config/config";
-import { constantTimeEqual } from "../crypto/constant-time";
+import { loadConfig } from "../../domain/config/config";
+import { constantTimeEqual } from "../../domain/crypto/constant-time";
 import type { AppEnv } from "../http/app-env";
-import type { TaskDetailView, TaskSummaryView } from "../schemas/task";
-import { callerOf, namespace } from "./caller";
+import type { TaskDetailView, TaskSummaryView } from "../../domain/schemas/task";
+import { callerOf, namespace } from "../../domain/sessions/caller";
 
 /**
  * Who reads a task view. The admin key reads every task whole; a router key

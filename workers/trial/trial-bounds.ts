@@ -1,5 +1,5 @@
-import type { RouterConfig } from "../config/config";
-import { TIERS, type Tier } from "../work/tiers";
+import type { RouterConfig } from "../../domain/config/config";
+import { TIERS, type Tier } from "../../domain/work/tiers";
 
 type Ask = { maxTokens?: number | undefined; timeoutS?: number | undefined; precommitS?: number | undefined; redundancy?: number | undefined; tier?: Tier | undefined };
 

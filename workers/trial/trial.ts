@@ -1,11 +1,11 @@
 import type { Context } from "hono";
 import type { QuotaDecision } from "../../durable-objects/quota";
-import { loadConfig, type RouterConfig } from "../config/config";
-import type { Caller } from "../sessions/caller";
-import { sessionClient } from "../sessions/session-client";
+import { loadConfig, type RouterConfig } from "../../domain/config/config";
+import type { Caller } from "../../domain/sessions/caller";
+import { sessionClient } from "../../durable-objects/session/session-client";
 import { quotaStub } from "../stubs";
 import type { AppEnv } from "../http/app-env";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../../domain/errors";
 import { recordActivity } from "../activity/record-activity";
 
 export type TrialFamily = "completions" | "delegate" | "validate" | "factcheck";

@@ -1,11 +1,11 @@
 import type { AccountFigures } from "../../durable-objects/wallet/figures";
 import { accountBalances } from "../../durable-objects/wallet/figures";
 import type { SourceFigures } from "../../durable-objects/wallet/sources";
-import { loadConfig } from "../config/config";
+import { loadConfig } from "../../domain/config/config";
 import type { Env } from "../env";
-import { ADMIN_SOURCE, CHARGES_SOURCE, LEGACY_SOURCE, sourceAccount, X402_SOURCE } from "../rewards/reward-sources";
-import type { Conservation, SourceTotals, Unbacked } from "../schemas/conservation";
-import { sixAtATime } from "../net/six-at-a-time";
+import { ADMIN_SOURCE, CHARGES_SOURCE, LEGACY_SOURCE, sourceAccount, X402_SOURCE } from "../../domain/rewards/reward-sources";
+import type { Conservation, SourceTotals, Unbacked } from "../../domain/schemas/conservation";
+import { sixAtATime } from "../../domain/net/six-at-a-time";
 import { ledgerStub, registryStub } from "../stubs";
 
 type Totals = AccountFigures;
@@ -24,7 +24,7 @@ const MAX = BigInt(Number.MAX_SAFE_INTEGER);
  * fees and slashes, equals every credit and reward less every charge; every
  * delivered transfer was received; each account balances on its own.
  *
- * Against the sources (workers/rewards/reward-sources.ts): every credit and
+ * Against the sources (domain/rewards/reward-sources.ts): every credit and
  * reward an account holds names the source that issued it, and no account
  * holds more from a source than that source recorded issuing to it (else it
  * is named in `unbacked_accounts`); no source issued more than backs it

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { ApiError } from "../http/errors";
-import { blockedHostReason, isAddressLiteral, isPrivateHost } from "../net/address-guard";
+import { ApiError } from "../../domain/errors";
+import { blockedHostReason, isAddressLiteral, isPrivateHost } from "../../domain/net/address-guard";
 
 export type FetchPageOptions = {
   maxBytes: number;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../../domain/errors";
 
 export type Evidence = { title: string; url: string; snippet: string };
 

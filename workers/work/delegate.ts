@@ -1,12 +1,12 @@
-import type { RouterConfig } from "../config/config";
+import type { RouterConfig } from "../../domain/config/config";
 import type { Env } from "../env";
-import { ApiError, fieldError } from "../http/errors";
-import type { DelegateRequest } from "../schemas/work";
+import { ApiError, fieldError } from "../../domain/errors";
+import type { DelegateRequest } from "../../domain/schemas/work";
 import { fetchPage, type FetchedPage } from "../web/fetch-page";
-import type { TaskBilling } from "../rewards/task-billing";
-import type { Caller } from "../sessions/caller";
+import type { TaskBilling } from "../../domain/rewards/task-billing";
+import type { Caller } from "../../domain/sessions/caller";
 import { submitWork } from "./submit-work";
-import { resolvePolicy } from "./tiers";
+import { resolvePolicy } from "../../domain/work/tiers";
 import { delegatePrompt } from "./work-prompts";
 
 /** Page text beyond this is not sent to miners (the fetch itself is capped in bytes). */

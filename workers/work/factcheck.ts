@@ -1,12 +1,12 @@
-import type { RouterConfig } from "../config/config";
+import type { RouterConfig } from "../../domain/config/config";
 import type { Env } from "../env";
-import { ApiError } from "../http/errors";
-import type { FactcheckRequest } from "../schemas/work";
+import { ApiError } from "../../domain/errors";
+import type { FactcheckRequest } from "../../domain/schemas/work";
 import { searchEvidence } from "../web/search";
-import { splitBilling, type TaskBilling } from "../rewards/task-billing";
-import type { Caller } from "../sessions/caller";
+import { splitBilling, type TaskBilling } from "../../domain/rewards/task-billing";
+import type { Caller } from "../../domain/sessions/caller";
 import { submitWork } from "./submit-work";
-import { resolvePolicy } from "./tiers";
+import { resolvePolicy } from "../../domain/work/tiers";
 import { aggregateVerdicts } from "./verdict";
 import { factcheckPrompt } from "./work-prompts";
 import { verdictTask } from "./validate";

@@ -1,10 +1,10 @@
 import type { Env } from "../env";
-import { loadConfig } from "../config/config";
-import type { CompletionRequest } from "../schemas/completion";
-import type { TaskBilling } from "../rewards/task-billing";
-import type { Caller } from "../sessions/caller";
-import { submitCompletion } from "../sessions/session-client";
-import type { Submitted, TaskOverrides } from "../sessions/types";
+import { loadConfig } from "../../domain/config/config";
+import type { CompletionRequest } from "../../domain/schemas/completion";
+import type { TaskBilling } from "../../domain/rewards/task-billing";
+import type { Caller } from "../../domain/sessions/caller";
+import { submitCompletion } from "../../durable-objects/session/session-client";
+import type { Submitted, TaskOverrides } from "../../domain/sessions/types";
 
 export type WorkTask = {
   sessionId: number;

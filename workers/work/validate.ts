@@ -1,9 +1,9 @@
 import type { Env } from "../env";
-import type { ValidateRequest } from "../schemas/work";
-import type { TaskBilling } from "../rewards/task-billing";
-import type { Caller } from "../sessions/caller";
+import type { ValidateRequest } from "../../domain/schemas/work";
+import type { TaskBilling } from "../../domain/rewards/task-billing";
+import type { Caller } from "../../domain/sessions/caller";
 import { submitWork } from "./submit-work";
-import { resolvePolicy, type TaskPolicy } from "./tiers";
+import { resolvePolicy, type TaskPolicy } from "../../domain/work/tiers";
 import type { WorkTask } from "./submit-work";
 import { aggregateVerdicts } from "./verdict";
 import { validatePrompt } from "./work-prompts";

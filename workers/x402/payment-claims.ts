@@ -1,7 +1,7 @@
 import type { x402ResourceServer } from "@x402/core/server";
 import { z } from "zod";
 import type { Env } from "../env";
-import { SSE_DONE } from "../http/sse";
+import { SSE_DONE } from "../../domain/sse";
 import { quotaStub } from "../stubs";
 
 /** The EIP-3009 authorization an exact-scheme EVM payment carries: who pays, and the nonce that makes it single-use. */

@@ -2,9 +2,9 @@ import { HTTPFacilitatorClient, type RoutesConfig } from "@x402/core/server";
 import { ExactEvmScheme } from "@x402/evm/exact/server";
 import { paymentMiddleware, x402ResourceServer } from "@x402/hono";
 import type { MiddlewareHandler } from "hono";
-import type { RouterConfig } from "../config/config";
+import type { RouterConfig } from "../../domain/config/config";
 import type { Env } from "../env";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../../domain/errors";
 import { registerPaymentClaims } from "./payment-claims";
 
 const FAMILIES = ["ping", "completions", "delegate", "validate", "factcheck"] as const;

@@ -1,5 +1,5 @@
 import { useState } from "hono/jsx/dom";
-import type { ActivityDay, ActivityResponse } from "../../../workers/schemas/activity";
+import type { ActivityDay, ActivityResponse } from "../../../domain/schemas/activity";
 import { api, query } from "../api";
 import { Chart } from "../chart";
 import { useApi } from "../use-api";

@@ -2,7 +2,7 @@ import { useState } from "hono/jsx/dom";
 import { api, query } from "../api";
 import type { AdminBalance, Balance, CustomerCreateInput, CustomerEntry, IssuedKey, KeyPublic, UsageRecord } from "../types";
 import { useAction, useApi } from "../use-api";
-import { parseMicros } from "../../../workers/wallet/amounts";
+import { parseMicros } from "../../../domain/wallet/amounts";
 import { money } from "../money";
 import { Alert, Empty, Loading, when, TableHead } from "../ui";
 import { Activity } from "./activity";

@@ -1,6 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { MAX_MICROS } from "../../../workers/wallet/safe-micros";
+import { MAX_MICROS } from "../../../domain/wallet/safe-micros";
 import { admin, createSession, fetchWorker, minersFor, routerCompletion, uniq, uniqSessionId, usageCharge } from "../../helpers";
 import { TEST_ADMIN_KEY } from "../../keys";
 import { flushReports, freezeSessionAlarms } from "../../report-flush";

@@ -2,11 +2,11 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { resolvePin, UNPINNED } from "../../../scripts/verify-pin.ts";
-import { sha256Hex } from "../../../workers/crypto/sha256";
-import { RouterAnchorSchema } from "../../../workers/receipts/router-anchor";
-import { type Receipt, ReceiptSchema } from "../../../workers/receipts/receipt-schema";
-import { signReceipt } from "../../../workers/receipts/router-signer";
-import { verifyReceipt } from "../../../workers/receipts/verify-receipt";
+import { sha256Hex } from "../../../domain/crypto/sha256";
+import { RouterAnchorSchema } from "../../../domain/receipts/router-anchor";
+import { type Receipt, ReceiptSchema } from "../../../domain/receipts/receipt-schema";
+import { signReceipt } from "../../../domain/receipts/router-signer";
+import { verifyReceipt } from "../../../domain/receipts/verify-receipt";
 import { call, createSession, minersFor, workerFetch } from "../../helpers";
 import { TEST_ROUTER_SIGNER_KEY } from "../../keys";
 

@@ -2,8 +2,8 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { CompletionResponseSchema, type CompletionResponse } from "../../../workers/schemas/completion";
-import { TaskDetailSchema } from "../../../workers/schemas/task";
+import { CompletionResponseSchema, type CompletionResponse } from "../../../domain/schemas/completion";
+import { TaskDetailSchema } from "../../../domain/schemas/task";
 import { admin, call, createSession, fetchWorker, minerInbox, minersFor, uniq, until } from "../../helpers";
 import type { FleetName } from "../../setup/global-setup";
 import { flushReports, freezeSessionAlarms } from "../../report-flush";
@@ -20,7 +20,7 @@ import { complete, textOf } from "../support";
  */
 
 const MAX_TOKENS = 16;
-/** The default reward of unbilled work (workers/config/config.ts): micros per completion token. */
+/** The default reward of unbilled work (domain/config/config.ts): micros per completion token. */
 const PER_TOKEN = 1;
 /** The default gateway price (GATEWAY_PRICES): micros per 1k prompt and completion tokens. */
 const PRICE = { prompt: 100, completion: 200 };

@@ -1,11 +1,11 @@
 import { describe, expect, it, vi } from "vitest";
 import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { addressProofMessage } from "../../../workers/miners/address-proof";
-import { resultMessage } from "../../../workers/miners/result-signature";
-import { ReceiptSchema } from "../../../workers/receipts/receipt-schema";
-import { signReceipt } from "../../../workers/receipts/router-signer";
-import { verifyReceipt } from "../../../workers/receipts/verify-receipt";
+import { addressProofMessage } from "../../../domain/miners/address-proof";
+import { resultMessage } from "../../../domain/miners/result-signature";
+import { ReceiptSchema } from "../../../domain/receipts/receipt-schema";
+import { signReceipt } from "../../../domain/receipts/router-signer";
+import { verifyReceipt } from "../../../domain/receipts/verify-receipt";
 import { devMinerKey, identityKey, registrationProof } from "../../../tools/dev-miner/sign.ts";
 import { addressProof, admin, call, createSession, fleet, minersFor, uniq } from "../../helpers";
 import { TEST_ROUTER_SIGNER_KEY } from "../../keys";

@@ -12,7 +12,7 @@ const MinerUrlSchema = z
 /**
  * The proof that the miner holds its `evm_address`'s key: the nonce of a
  * challenge from `POST /api/v1/admin/miners/challenge` and the address's
- * EIP-191 signature over that challenge's message (workers/miners/address-proof.ts).
+ * EIP-191 signature over that challenge's message (domain/miners/address-proof.ts).
  */
 export const AddressProofSchema = z
   .object({

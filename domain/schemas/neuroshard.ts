@@ -5,7 +5,7 @@ import { queryInt } from "./common.ts";
  * The NeuroShard node HTTP API's inference contract (shared/seeds/003):
  * what a NeuroShard node takes at `POST /api/v1/inference`, and what it
  * answers. The router speaks it both ways: to NeuroShard miners
- * (workers/miners/neuroshard-protocol.ts) and as a node itself
+ * (domain/miners/neuroshard-protocol.ts) and as a node itself
  * (workers/neuroshard/).
  */
 export const NeuroShardInferenceRequestSchema = z

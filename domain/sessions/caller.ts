@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { sha256Hex } from "../crypto/sha256";
-import type { AppEnv } from "../http/app-env";
-import { ApiError } from "../http/errors";
+import type { AppEnv } from "../../workers/http/app-env";
+import { ApiError } from "../errors";
 
 /**
  * Who submits a task. A client's `request_id` is an idempotency key within

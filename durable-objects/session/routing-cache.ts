@@ -1,4 +1,4 @@
-import type { Routing } from "./shard-layout";
+import type { Routing } from "../../domain/sessions/shard-layout";
 
 /**
  * How long an isolate routes a session's calls by the settings version it

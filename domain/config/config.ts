@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Env } from "../env";
+import type { Env } from "../../workers/env";
 import { MIN_TIMEOUT_S } from "../schemas/timeouts";
 import {
   DEV_ROUTER_TOKEN,
@@ -305,7 +305,7 @@ const VarsShape = {
   TRIAL_MAX_TIMEOUT_S: seconds(60),
   TRIAL_MAX_REDUNDANCY: parsed(z.coerce.number<string>().int().min(1).max(5).default(1)),
   /**
-   * The wallet (workers/wallet/): the stake multiplier by lock duration, `{"<days>": multiplier}` (a stake
+   * The wallet (domain/wallet/): the stake multiplier by lock duration, `{"<days>": multiplier}` (a stake
    * of d days earns the multiplier of the longest listed duration up to d; shorter than the shortest is
    * refused), the cooldown an unstake waits before its amount is available again, and the fee a send pays
    * (ledger micros, burned: counted by the conservation check).
@@ -326,7 +326,7 @@ const VarsShape = {
   GATEWAY_POOLS: json(GatewayPoolsSchema, '{"local": {"type": "local"}}'),
   GATEWAY_PRICES: json(GatewayPricesSchema, '{"*": {"prompt_per_1k_micros": 100, "completion_per_1k_micros": 200}}'),
   /**
-   * Miner rewards (workers/rewards/miner-rewards.ts). A task whose price is known where it runs (the gateway's
+   * Miner rewards (domain/rewards/miner-rewards.ts). A task whose price is known where it runs (the gateway's
    * local pool, x402 routes) pays its agreeing miners MINER_REWARD_SHARE_BPS of what it was billed (basis
    * points: 2000 = 20 %); any other task pays them MINER_REWARD_MICROS_PER_TOKEN ledger micros per completion
    * token of the chosen output. Either amount is split evenly among the agreeing miners; 0 turns that kind off.
@@ -334,7 +334,7 @@ const VarsShape = {
   MINER_REWARD_SHARE_BPS: parsed(z.coerce.number<string>().int().min(0).max(10_000).default(2000)),
   MINER_REWARD_MICROS_PER_TOKEN: parsed(z.coerce.number<string>().int().min(0).max(1_000_000).default(1)),
   /**
-   * Money from declared sources only (workers/rewards/reward-sources.ts). The per-token reward of a task
+   * Money from declared sources only (domain/rewards/reward-sources.ts). The per-token reward of a task
    * nobody paid for (router key, trial, A2A, MCP, chain) is drawn from a declared emission pool, the account
    * `source:<MINER_EMISSION_POOL>`, which pays at most MINER_EMISSION_BUDGET_MICROS a UTC day over all
    * sessions (unset: 100 000 000 outside production, 0 in production: no emission unless declared) and at
@@ -358,7 +358,7 @@ const VarsShape = {
   /** The least a slash takes (ledger micros), capped by the stake itself: a tiny stake is not slashed by nothing. */
   MINER_SLASH_MIN_MICROS: parsed(z.coerce.number<string>().int().min(0).max(Number.MAX_SAFE_INTEGER).default(100_000)),
   /**
-   * Stake-weighted selection (workers/wallet/stake-weight.ts): a payout account's locked stake is divided
+   * Stake-weighted selection (domain/wallet/stake-weight.ts): a payout account's locked stake is divided
    * among the miners paying out to it; a miner's share up to MINER_MIN_STAKE_MICROS earns nothing, and the
    * stake tier's bonus grows linearly with the share above it, in full at MINER_STAKE_FULL_WEIGHT_MICROS above it.
    */
@@ -478,7 +478,7 @@ const ConfigSchema = z.looseObject(VarsShape).transform((e) => {
     maxTimeoutS: e.MAX_TIMEOUT_S,
     maxBodyBytes: e.MAX_BODY_BYTES,
     similarityThreshold: e.CONSENSUS_SIMILARITY_THRESHOLD,
-    /** Miner rewards and slashing (workers/rewards/). */
+    /** Miner rewards and slashing (domain/rewards/). */
     rewards: {
       shareBps: e.MINER_REWARD_SHARE_BPS,
       microsPerToken: e.MINER_REWARD_MICROS_PER_TOKEN,
@@ -546,7 +546,7 @@ const ConfigSchema = z.looseObject(VarsShape).transform((e) => {
       sendFeeMicros: e.WALLET_SEND_FEE_MICROS,
       movesPerMinute: e.WALLET_MOVES_PER_MINUTE,
     },
-    /** How stake weighs in selection, and the least a slash takes (workers/wallet/stake-weight.ts). */
+    /** How stake weighs in selection, and the least a slash takes (domain/wallet/stake-weight.ts). */
     stakeWeight: {
       minStakeMicros: e.MINER_MIN_STAKE_MICROS,
       fullWeightMicros: e.MINER_STAKE_FULL_WEIGHT_MICROS,

@@ -3,7 +3,7 @@ import { receiptPath } from "../receipts/receipt-schema";
 import type { CompletionResponse, MinerRecord, MinerRequest } from "../schemas/completion";
 import type { AnsweredSlot } from "./run-task";
 
-import type { StreamHead } from "../http/sse";
+import type { StreamHead } from "../sse";
 
 export const completionId = (kind: "completion" | "chat", sessionId: number, taskId: number) => `${kind === "chat" ? "chatcmpl" : "cmpl"}-${sessionId}-${taskId}`;
 

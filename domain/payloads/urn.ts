@@ -1,4 +1,4 @@
-import { ApiError } from "../http/errors";
+import { ApiError } from "../errors";
 
 /**
  * Payload URNs of the Cortensor docs, plus the R2 form of the same shape:

@@ -1,7 +1,7 @@
-import type { Env } from "../env";
-import { sessionShardStub, sessionStub } from "../stubs";
+import type { Env } from "../../workers/env";
+import { sessionShardStub, sessionStub } from "../../workers/stubs";
 import { cachedRouting, forgetRouting, rememberRouting } from "./routing-cache";
-import { homesOfKey, type Routing, shardOfTask } from "./shard-layout";
+import { homesOfKey, type Routing, shardOfTask } from "../../domain/sessions/shard-layout";
 
 /** The session's routing: this isolate's copy, else (or `fresh`) read from the session's own object; null where there is no such session. */
 export async function routingOf(env: Env, sessionId: number, options: { fresh?: boolean } = {}): Promise<Routing | null> {

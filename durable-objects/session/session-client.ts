@@ -1,17 +1,17 @@
-import type { AssignmentClaims } from "../auth/assignment-token";
-import type { RouterConfig } from "../config/config";
-import type { Env } from "../env";
-import { ApiError, type Failure } from "../http/errors";
-import type { ReportedUsage } from "../miners/call-miner";
-import type { SessionConfig } from "../schemas/session";
-import { sessionShardStub, sessionStub } from "../stubs";
-import { type Caller, ownerOnlyKey, scopedRequestId } from "./caller";
-import { requestFingerprint } from "./fingerprint";
+import type { AssignmentClaims } from "../../domain/auth/assignment-token";
+import type { RouterConfig } from "../../domain/config/config";
+import type { Env } from "../../workers/env";
+import { ApiError, type Failure } from "../../domain/errors";
+import type { ReportedUsage } from "../../domain/miners/call-miner";
+import type { SessionConfig } from "../../domain/schemas/session";
+import { sessionShardStub, sessionStub } from "../../workers/stubs";
+import { type Caller, ownerOnlyKey, scopedRequestId } from "../../domain/sessions/caller";
+import { requestFingerprint } from "../../domain/sessions/fingerprint";
 import { forgetRouting, rememberRouting } from "./routing-cache";
 import { routingOf, shardForTask, shardsOf, taskShard } from "./shard-routing";
-import { STALE_ROUTING } from "./shard-layout";
-import { taskTimeouts } from "./timeouts";
-import type { CompletionJob, Streaming, SubmitInput, Submitted } from "./types";
+import { STALE_ROUTING } from "../../domain/sessions/shard-layout";
+import { taskTimeouts } from "../../domain/sessions/timeouts";
+import type { CompletionJob, Streaming, SubmitInput, Submitted } from "../../domain/sessions/types";
 
 export const sessionNotFound = (sessionId: number) => new ApiError(404, "session_not_found", `session ${sessionId} does not exist`);
 
@@ -130,7 +130,7 @@ export function sessionClient(env: Env, sessionId: number) {
       throw new ApiError(404, "task_not_found", `task ${taskId} does not exist in session ${sessionId}`);
     },
 
-    /** A task's signed receipt (`workers/receipts/`). */
+    /** A task's signed receipt (`domain/receipts/`). */
     async getReceipt(taskId: number) {
       const receipt = await onTask(
         taskId,

@@ -1,6 +1,6 @@
 import { loadConfig, type Backend } from "../config/config";
-import { ApiError } from "../http/errors";
-import type { Env } from "../env";
+import { ApiError } from "../errors";
+import type { Env } from "../../workers/env";
 import type { PayloadUrn } from "./urn";
 
 export type { Backend };

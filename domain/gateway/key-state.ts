@@ -1,4 +1,4 @@
-import { ApiError, type Failure } from "../http/errors";
+import { ApiError, type Failure } from "../errors";
 import { type KeyScope, missingScope } from "./key-scopes";
 
 /**

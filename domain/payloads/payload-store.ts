@@ -1,4 +1,4 @@
-import { ApiError } from "../http/errors";
+import { ApiError } from "../errors";
 import { decryptPayload, encryptPayload } from "../crypto/payload-keys";
 import { sha256Hex } from "../crypto/sha256";
 import { backendFor, type Backend } from "./backends";

@@ -26,7 +26,7 @@ export const ReceiptMinerSchema = z.strictObject({
   precommit_hash: Sha256Hex.nullable().describe("SHA-256 of the miner's output text (its precommit)"),
   precommitted_at: z.iso.datetime().nullable(),
   signature: Signature.nullable().describe(
-    "the miner's EIP-191 signature of cortensor-result:v1 / router / session / task / request / output (see workers/miners/result-signature.ts)",
+    "the miner's EIP-191 signature of cortensor-result:v1 / router / session / task / request / output (see domain/miners/result-signature.ts)",
   ),
   signature_status: z
     .enum(["valid", "unsigned"])

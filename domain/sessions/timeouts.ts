@@ -1,4 +1,4 @@
-import { fieldError } from "../http/errors";
+import { fieldError } from "../errors";
 import { MIN_PRECOMMIT_TIMEOUT_S, MIN_TIMEOUT_S } from "../schemas/timeouts";
 
 /**

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { loadConfig } from "../config/config";
-import type { Env } from "../env";
-import { ApiError } from "../http/errors";
-import { CompletionRequestSchema } from "../schemas/completion";
-import { submitCompletion } from "../sessions/session-client";
+import { loadConfig } from "../../domain/config/config";
+import type { Env } from "../../workers/env";
+import { ApiError } from "../../domain/errors";
+import { CompletionRequestSchema } from "../../domain/schemas/completion";
+import { submitCompletion } from "../session/session-client";
 
 /** The only task data a hybrid session's on-chain task may carry (the seed's submitTask example). */
 const ChatTaskSchema = z.object({ type: z.literal("chat"), message: z.string().min(1).max(100_000) });

@@ -7,7 +7,7 @@ export type { RewardRole };
 
 /**
  * One miner's reward for one committed task: the proof it names is (session, task); `slot` is the miner's place in the task;
- * `source` the source account that issued it (workers/rewards/reward-sources.ts).
+ * `source` the source account that issued it (domain/rewards/reward-sources.ts).
  */
 export type MinerReward = { sessionId: number; taskId: number; minerId: string; amountMicros: number; role: RewardRole; slot: number; source: string };
 /** A reward on its way, through its source, to the payout account's Ledger: with what funds its task. */

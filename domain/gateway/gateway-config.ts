@@ -1,12 +1,12 @@
 import { loadConfig, type GatewayConfig, type Pool, type Price } from "../config/config";
-import type { Env } from "../env";
+import type { Env } from "../../workers/env";
 import { MAX_MICROS } from "../wallet/safe-micros";
 
 export type { GatewayConfig, Pool, Price };
 
 /**
  * The gateway's model aliases, router pools and prices, from vars (read and
- * checked with the rest of the configuration, workers/config/config.ts):
+ * checked with the rest of the configuration, domain/config/config.ts):
  *
  *   GATEWAY_MODELS  {"default": {"pool": "local", "session_id": 0}}
  *   GATEWAY_POOLS   {"local": {"type": "local"},

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 
 const micros = z.number().int();
 
-/** One source account's figures (workers/rewards/reward-sources.ts). */
+/** One source account's figures (domain/rewards/reward-sources.ts). */
 export const SourceTotalsSchema = z.object({
   /** Its name: `admin`, `x402`, `charges`, or the emission pool's (MINER_EMISSION_POOL). */
   source: z.string(),

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { EvmAddressSchema, SessionIdSchema } from "./common";
 
-/** The most task stores one session's tasks may be spread over (see workers/sessions/shard-layout.ts). */
+/** The most task stores one session's tasks may be spread over (see domain/sessions/shard-layout.ts). */
 export const MAX_SHARDS = 16;
 
 export const SessionModeSchema = z.enum(["ephemeral", "hybrid", "dedicated"]);
@@ -44,7 +44,7 @@ const SessionFieldTypes = {
    */
   shards: z.number().int().min(1).max(MAX_SHARDS),
   /**
-   * Miner result signatures (EIP-191, `workers/miners/signed-call.ts`): off,
+   * Miner result signatures (EIP-191, `domain/miners/signed-call.ts`): off,
    * prefer (asked for and checked; an unsigned result is accepted and marked
    * so), or require (an unsigned or wrongly signed result is the miner's
    * failure). A signature that does not verify is refused under both.
