@@ -1,5 +1,4 @@
 import { z } from "@hono/zod-openapi";
-import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /**
@@ -140,18 +139,13 @@ export function fieldError(field: string, message: string, code = "invalid_reque
 }
 
 /**
- * Every thrown value becomes an `ApiError` here: ours as they are, Hono's
- * HTTP exceptions (bad JSON, body limit) and zod errors by status, anything
- * else a 500 that leaks nothing (logged with its cause).
+ * Every thrown value becomes an `ApiError` here: ours as they are, zod
+ * errors as a 400, an object reset as a retryable 503, anything else a 500
+ * that leaks nothing (logged with its cause). The HTTP surfaces add the
+ * framework's own exceptions (workers/http/surface-error.ts).
  */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
-  if (err instanceof HTTPException) {
-    const status = err.status;
-    const code = status === 413 ? "payload_too_large" : status === 401 ? "unauthorized" : status === 400 ? "invalid_request" : "http_error";
-    const message = status === 400 && /json/i.test(err.message) ? "request body is not valid JSON" : err.message || "request failed";
-    return new ApiError(status, code, message, undefined, undefined, { cause: err });
-  }
   if (err instanceof z.ZodError) return validationError(err, "request");
   if (isObjectReset(err)) {
     console.error("a Durable Object restarted under a request", err);
@@ -166,11 +160,6 @@ export function toApiError(err: unknown): ApiError {
   }
   console.error("unhandled error", err);
   return new ApiError(500, "internal_error", "internal error", undefined, undefined, { cause: err });
-}
-
-/** The router surface's error handler: the plain error body. */
-export function toErrorResponse(err: unknown): Response {
-  return toApiError(err).toResponse();
 }
 
 /** The runtime marks the error a call to a Durable Object gets when that object was reset (crashed, aborted, redeployed) under it. */

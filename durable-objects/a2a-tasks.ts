@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Env } from "../workers/env";
+import type { Vars } from "../domain/config/config";
 import { SqliteObject } from "./sqlite-object";
 
 /** The one field of a stored Task the store filters on. */
@@ -22,7 +22,7 @@ const MIGRATIONS = [
  * A task that has ended is never changed again.
  */
 export class A2ATaskStoreObject extends SqliteObject {
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: Vars) {
     super(ctx, env, MIGRATIONS);
   }
 

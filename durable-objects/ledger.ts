@@ -1,5 +1,6 @@
 import { z } from "zod";
-import type { Env } from "../workers/env";
+import type { Vars } from "../domain/config/config";
+import type { RegistryPort } from "../domain/objects/ports";
 import { loadConfig } from "../domain/config/config";
 import type { AccountStake } from "../domain/wallet/stake-weight";
 import { hashKey, keyPrefix, newCustomerKey } from "../domain/gateway/keys";
@@ -8,7 +9,7 @@ import { parseStoredScopes } from "../domain/gateway/key-scopes";
 import type { Balance, CustomerCreate, KeyIssue, KeyPublic, KeyRotate, UsageRecord } from "../domain/gateway/schemas";
 import { type MinerReward, rewardKey } from "../domain/rewards/miner-rewards";
 import { ApiError, type ErrorDetails, type Failure } from "../domain/errors";
-import { ledgerStub, registryStub } from "../workers/stubs";
+import { ledgerStub, registryStub } from "../domain/objects/stubs";
 import { type CustomerRow, type KeyRow, LEDGER_MIGRATIONS, type LedgerEntry, type UsageInput, type UsageRow } from "./ledger-schema";
 import { onlyRow, SqliteObject } from "./sqlite-object";
 import { ADMIN_SOURCE, LEGACY_SOURCE, type SourceKind, sourceAccount } from "../domain/rewards/reward-sources";
@@ -42,6 +43,9 @@ const SOURCE_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
 /** An account not yet in the registry's account directory is listed again this long after a failed try. */
 const LIST_RETRY_MS = 5_000;
 
+/** What a ledger reaches: other ledgers (transfers, sources), and the registry through its port (the registry imports this class). */
+type LedgerEnv = Vars & { LEDGERS: DurableObjectNamespace<LedgerObject>; MINERS: DurableObjectNamespace<RegistryPort> };
+
 /**
  * One per gateway customer: its API keys (hashes only), its balance and
  * spend, and its usage records. A gateway isolate reads a key's state here
@@ -50,12 +54,12 @@ const LIST_RETRY_MS = 5_000;
  * (`recordUsages`, which hands back the keys' fresh states; a parked record
  * comes back one at a time, `recordUsage`).
  */
-export class LedgerObject extends SqliteObject {
+export class LedgerObject extends SqliteObject<LedgerEnv> {
   private readonly transfers = new Transfers(this.sql);
   private readonly stakes = new Stakes(this.sql);
   private readonly sources = new Sources(this.sql);
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: LedgerEnv) {
     super(ctx, env, LEDGER_MIGRATIONS);
     // An account that existed before the directory (or whose listing failed) is listed by the alarm.
     if (this.customerRow()?.listed_at === null) void ctx.blockConcurrencyWhile(async () => this.scheduleAlarm(Date.now()));

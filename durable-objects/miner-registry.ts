@@ -1,10 +1,12 @@
 import { z } from "zod";
-import type { Env } from "../workers/env";
+import type { Vars } from "../domain/config/config";
+import type { LedgerObject } from "./ledger";
+import type { RegistryPort } from "../domain/objects/ports";
 import { loadConfig } from "../domain/config/config";
 import { open, seal } from "../domain/crypto/secret-box";
 import { probeMiner } from "../domain/miners/call-miner";
 import { nextReputation } from "../domain/miners/select-miners";
-import { ledgerStub } from "../workers/stubs";
+import { ledgerStub } from "../domain/objects/stubs";
 import type { MinerCandidate } from "../domain/miners/miner-pool";
 import type { MinerProtocol, MinerPublic, MinerRegister, MinerUpdate } from "../domain/schemas/miner";
 import { NeuroShardNodeReportSchema, NeuroShardTrainingReportSchema } from "../domain/schemas/neuroshard";
@@ -188,6 +190,9 @@ export type ReportBatch = {
 const Models = z.array(z.string());
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/** What the registry reaches: itself, and the ledgers it reads stakes from. */
+type RegistryEnv = Vars & { MINERS: DurableObjectNamespace<MinerRegistry>; LEDGERS: DurableObjectNamespace<LedgerObject> };
+
 /**
  * One per deployment: the miners (endpoint, sealed credential, health,
  * latency, reputation) and the directory of sessions. No task waits on it:
@@ -196,7 +201,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
  * session last reported it) lives in memory only: it is meaningless after a
  * restart.
  */
-export class MinerRegistry extends SqliteObject {
+export class MinerRegistry extends SqliteObject<RegistryEnv> implements RegistryPort {
   /** Each session's last reported load: calls in flight per miner. */
   private readonly loads = new Map<string, { at: number; load: Record<string, number> }>();
   /** RPCs the Session objects made, by kind: what "no global object on a task's path" is measured by. */
@@ -204,7 +209,7 @@ export class MinerRegistry extends SqliteObject {
   /** Opened credentials, so dispatch does not decrypt on every task; dropped on update. */
   private readonly credentials = new Map<string, string>();
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: RegistryEnv) {
     super(ctx, env, MIGRATIONS);
   }
 

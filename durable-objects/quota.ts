@@ -1,7 +1,8 @@
 import type { z } from "zod";
-import type { Env } from "../workers/env";
+import type { Vars } from "../domain/config/config";
+import type { LedgerObject } from "./ledger";
 import { UsageRecordSchema } from "../domain/gateway/schemas";
-import { ledgerStub } from "../workers/stubs";
+import { ledgerStub } from "../domain/objects/stubs";
 import { SqliteObject } from "./sqlite-object";
 
 const MIGRATIONS = [
@@ -43,14 +44,17 @@ export type QuotaRule = {
 export type BlockDecision = { ok: true; granted: number; windowEndsAt: number } | { ok: false; rule: string; limit: number; retryAfterS: number };
 export type QuotaDecision = { ok: true; remaining: Record<string, number> } | { ok: false; rule: string; limit: number; retryAfterS: number };
 
+/** What a quota object reaches: its customer's ledger, to record usage. */
+type QuotaEnv = Vars & { LEDGERS: DurableObjectNamespace<LedgerObject> };
+
 /**
  * Fixed-window counters for one client identity (an API key, an IP, a
  * payer): one object per identity, so no limit sits on a global path.
  * `consume` checks every rule before taking from any, so a refused request
  * costs nothing.
  */
-export class QuotaObject extends SqliteObject {
-  constructor(ctx: DurableObjectState, env: Env) {
+export class QuotaObject extends SqliteObject<QuotaEnv> {
+  constructor(ctx: DurableObjectState, env: QuotaEnv) {
     super(ctx, env, MIGRATIONS);
   }
 

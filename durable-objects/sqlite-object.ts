@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../workers/env";
+import type { Vars } from "../domain/config/config";
 
 /** A query that SQLite refused, with the query text (never the bound values) in the message. */
 export class SqlError extends Error {
@@ -56,13 +56,13 @@ export function migrate(storage: DurableObjectStorage, migrations: readonly stri
  * first given state (`ensureSchema`), so that merely addressing an unknown
  * id never creates storage.
  */
-export abstract class SqliteObject extends DurableObject<Env> {
+export abstract class SqliteObject<E extends Vars = Vars> extends DurableObject<E> {
   protected readonly sql: Sql = sqlOf(this.ctx.storage.sql);
   #migrated = false;
 
   constructor(
     ctx: DurableObjectState,
-    env: Env,
+    env: E,
     private readonly migrations: readonly string[],
     options: { lazy?: boolean } = {},
   ) {

@@ -6,7 +6,7 @@ import type { ActivityDay, ActivityResponse } from "../domain/schemas/activity";
 import { env } from "cloudflare:workers";
 import { sendActivity } from "../workers/activity/record-activity";
 import type { ActivityBatch } from "../domain/schemas/activity";
-import { registryStub } from "../workers/stubs";
+import { registryStub } from "../domain/objects/stubs";
 import { admin, createSession, fetchWorker, minersFor } from "./helpers";
 
 const PAY_TO = "0x9999999999999999999999999999999999999999";

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { KEY_CACHE_TTL_MS } from "../workers/gateway/key-cache";
-import { ledgerStub, quotaStub } from "../workers/stubs";
+import { ledgerStub, quotaStub } from "../domain/objects/stubs";
 import { fetchWorkerIn, gatewayCustomer } from "./helpers";
 import { type Fault, observedObjects } from "./observed-objects";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { meteredPromptTokens, meteredTokens, meteredUsage } from "../domain/metering/count-tokens";
 import { auditUsage, usageMisreport } from "../domain/metering/usage-audit";
-import type { MinerOutput } from "../domain/miners/call-miner";
+import type { MinerOutput } from "../domain/miners/miner-output";
 import type { Slot } from "../domain/protocol/run-task";
 
 const utf8 = (text: string) => new TextEncoder().encode(text).length;

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { type Sql, sqlOf } from "../durable-objects/sqlite-object";
 import { taskMetrics } from "../durable-objects/session/task-metrics";
 import { taskSeries } from "../durable-objects/session/task-series";
-import { sessionStub } from "../workers/stubs";
+import { sessionStub } from "../domain/objects/stubs";
 import { call, createSession, minersFor } from "./helpers";
 
 /** A Sql that runs every query as `EXPLAIN QUERY PLAN`, and keeps the plans' lines. */

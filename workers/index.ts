@@ -1,6 +1,6 @@
 import { createApp } from "./app";
 import type { Env } from "./env";
-import { registryStub } from "./stubs";
+import { registryStub } from "../domain/objects/stubs";
 import { tickChainIndex } from "./chain/tick-index";
 import { markIsolateEvent } from "../domain/isolate-clock";
 

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { Env } from "../../workers/env";
 import { MIN_TIMEOUT_S } from "../schemas/timeouts";
 import {
   DEV_ROUTER_TOKEN,
@@ -574,7 +573,7 @@ function embeddingFrom(
 export type RouterConfig = z.output<typeof ConfigSchema>;
 export type GatewayConfig = RouterConfig["gateway"];
 
-const cache = new WeakMap<Env, RouterConfig>();
+const cache = new WeakMap<Vars, RouterConfig>();
 
 /**
  * Reads and checks the configuration once per env object (Workers keeps one
@@ -583,7 +582,7 @@ const cache = new WeakMap<Env, RouterConfig>();
  * credential or lacks a secret, comes back with `problems`, and the app then
  * refuses every request.
  */
-export function loadConfig(env: Env): RouterConfig {
+export function loadConfig(env: Vars): RouterConfig {
   const hit = cache.get(env);
   if (hit) return hit;
   const config = parseConfig(env);
@@ -591,7 +590,7 @@ export function loadConfig(env: Env): RouterConfig {
   return config;
 }
 
-function parseConfig(env: Env): RouterConfig {
+function parseConfig(env: Vars): RouterConfig {
   const first = ConfigSchema.safeParse(env);
   if (first.success) return first.data;
   // Each var that does not parse is a problem; the rest of the configuration

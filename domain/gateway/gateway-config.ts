@@ -1,5 +1,4 @@
-import { loadConfig, type GatewayConfig, type Pool, type Price } from "../config/config";
-import type { Env } from "../../workers/env";
+import { loadConfig, type Vars, type GatewayConfig, type Pool, type Price } from "../config/config";
 import { MAX_MICROS } from "../wallet/safe-micros";
 
 export type { GatewayConfig, Pool, Price };
@@ -15,7 +14,7 @@ export type { GatewayConfig, Pool, Price };
  *
  * A remote router's bearer key is read from the secret named by `key_secret`.
  */
-export function gatewayConfig(env: Env): GatewayConfig {
+export function gatewayConfig(env: Vars): GatewayConfig {
   return loadConfig(env).gateway;
 }
 

@@ -1,53 +1,13 @@
 import { z } from "zod";
 import type { MinerRequest } from "../schemas/completion";
 import type { MinerTarget } from "../schemas/miner";
-import { abortedOr, MinerCallError } from "./miner-error";
+import { MinerCallError } from "./miner-error";
 import { readJsonEvents } from "./event-stream";
 import { callNeuroShard, probeNeuroShard } from "./neuroshard-protocol";
 import type { NeuroShardNodeReport, NeuroShardTrainingReport } from "../schemas/neuroshard";
 import { SIGNATURE_FIELD, SIGNATURE_HEADER } from "./result-signature";
-import type { SignatureStatus } from "./signed-call";
-
-export type MinerOutput = {
-  text: string;
-  finishReason: string | null;
-  /** The usage the miner reported: kept for audit (`metering/usage-audit.ts`), never billed (the router counts its own). */
-  usage: ReportedUsage | null;
-  latencyMs: number;
-  /** The miner's signature of this result, as it sent it (header, last streamed chunk, or off-chain delivery); checked by `signed-call.ts`. */
-  signature?: string;
-  /** Set by `signed-call.ts` when the session asks for signatures: the signature checked out, or there was none to check. */
-  signatureStatus?: SignatureStatus;
-};
-
-export type CallMinerOptions = {
-  signal: AbortSignal;
-  /** Called once the miner answered with a successful status (it accepted the work). */
-  onAck?: () => void;
-  /** When given, the miner is asked to stream and each piece of text is passed here as it arrives. */
-  onDelta?: (piece: string) => void;
-  /** Extra top-level fields for the request body (the off-chain extension). */
-  extension?: Record<string, unknown>;
-  /**
-   * When given, a miner may answer 202 `{"delivery": "offchain"}` and deliver
-   * its result later through the router; this waits for that delivery.
-   */
-  awaitDelivery?: () => Promise<Omit<MinerOutput, "latencyMs">>;
-  fetcher?: typeof fetch;
-  /** Extra request headers (what the miner is asked to sign: `result-signature.ts`). */
-  headers?: Record<string, string>;
-};
-
-export type ReportedUsage = { prompt_tokens: number; completion_tokens: number };
-
-/** One reported figure as kept: a whole number within the safe range (a report beyond it reads as the largest safe figure: still a misreport, never a float that breaks sums). */
-const keptFigure = (n: number) => Math.min(Math.floor(n), Number.MAX_SAFE_INTEGER);
-
-/** A miner's reported figures as the router keeps them (`keptFigure`). */
-export const reportedUsage = (u: ReportedUsage): ReportedUsage => ({ prompt_tokens: keptFigure(u.prompt_tokens), completion_tokens: keptFigure(u.completion_tokens) });
-
-/** Any non-negative finite figure (zod's int() stops at 2^53: a lie that large must still be kept and judged). */
-export const ReportedFigure = z.number().nonnegative();
+import { MAX_MINER_RESPONSE_BYTES, minerEndpoint, postToMiner, readJsonBody, tooLarge } from "./miner-http";
+import { type CallMinerOptions, type MinerOutput, ReportedFigure, reportedUsage } from "./miner-output";
 
 /** Usage as a miner reports it; a malformed report reads as none, and the answer stands (usage is the router's count). */
 const UsageSchema = z.object({ prompt_tokens: ReportedFigure, completion_tokens: ReportedFigure }).transform(reportedUsage).nullish().catch(null);
@@ -62,95 +22,6 @@ const ChatBody = z.object({
   usage: UsageSchema,
 });
 const OffchainAccepted = z.object({ delivery: z.literal("offchain") });
-
-/**
- * The most a miner's answer may weigh. 32 768 tokens of text are about
- * 130 KB; a body past this is refused, not read, so a byzantine miner cannot
- * exhaust the Worker's memory nor a Session row (SQLite rows stop at 2 MB).
- */
-export const MAX_MINER_RESPONSE_BYTES = 1_048_576;
-
-const tooLarge = (target: MinerTarget) => new MinerCallError("invalid_response", `miner ${target.id} sent a response larger than ${MAX_MINER_RESPONSE_BYTES} bytes`);
-
-/** A body as text, read only up to the limit. */
-export async function readLimited(target: MinerTarget, response: Response): Promise<string> {
-  const declared = Number(response.headers.get("content-length") ?? "0");
-  if (declared > MAX_MINER_RESPONSE_BYTES) {
-    await response.body?.cancel();
-    throw tooLarge(target);
-  }
-  const body = response.body;
-  if (!body) return "";
-  // A declared length within the limit is one native read; the runtime stops at the declared length.
-  if (response.headers.has("content-length")) return response.text();
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  let bytes = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return text + decoder.decode();
-    bytes += value.byteLength;
-    if (bytes > MAX_MINER_RESPONSE_BYTES) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(target);
-    }
-    text += decoder.decode(value, { stream: true });
-  }
-}
-
-/** Joins a path onto a miner base URL that may itself carry a path prefix. */
-export function minerEndpoint(base: string, path: string): URL {
-  const url = new URL(base);
-  if (!url.pathname.endsWith("/")) url.pathname += "/";
-  return new URL(path.replace(/^\//, ""), url);
-}
-
-/**
- * POSTs a JSON body to a miner's path with its bearer credential. A network
- * failure (or the call's own timeout or cancellation) and a non-2xx status
- * are `MinerCallError`s; the body of a refusal is not read.
- */
-export async function postToMiner(
-  target: MinerTarget,
-  path: string,
-  body: unknown,
-  options: { signal: AbortSignal; headers?: Record<string, string>; fetcher?: typeof fetch },
-): Promise<Response> {
-  const fetcher = options.fetcher ?? fetch;
-  let response: Response;
-  try {
-    response = await fetcher(minerEndpoint(target.url, path), {
-      method: "POST",
-      headers: { ...options.headers, "content-type": "application/json", authorization: `Bearer ${target.credential}` },
-      body: JSON.stringify(body),
-      signal: options.signal,
-    });
-  } catch (cause) {
-    throw abortedOr(options.signal, new MinerCallError("network", `miner ${target.id} unreachable`, undefined, { cause }));
-  }
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new MinerCallError("http", `miner ${target.id} answered ${response.status}`, response.status);
-  }
-  return response;
-}
-
-/** A miner's answer as JSON, read only up to the limit; a body cut off or not JSON is the miner's failure. */
-export async function readJsonBody(target: MinerTarget, response: Response, signal: AbortSignal): Promise<unknown> {
-  let raw: string;
-  try {
-    raw = await readLimited(target, response);
-  } catch (cause) {
-    if (cause instanceof MinerCallError) throw cause;
-    throw abortedOr(signal, new MinerCallError("network", `miner ${target.id} body broke off`, undefined, { cause }));
-  }
-  try {
-    return JSON.parse(raw);
-  } catch (cause) {
-    throw new MinerCallError("invalid_response", `miner ${target.id} sent a body that is not JSON`, undefined, { cause });
-  }
-}
 
 /** The OpenAI-compatible request body a miner receives. */
 export function minerRequestBody(request: MinerRequest, stream = false): Record<string, unknown> {

@@ -12,7 +12,8 @@ import {
   NeuroShardTrainingReportSchema,
   NeuroShardTokenEventSchema,
 } from "../schemas/neuroshard";
-import { type CallMinerOptions, MAX_MINER_RESPONSE_BYTES, type MinerOutput, minerEndpoint, postToMiner, readJsonBody, readLimited, reportedUsage } from "./call-miner";
+import { type CallMinerOptions, type MinerOutput, reportedUsage } from "./miner-output";
+import { MAX_MINER_RESPONSE_BYTES, minerEndpoint, postToMiner, readJsonBody, readLimited } from "./miner-http";
 import { readJsonEvents } from "./event-stream";
 import { MinerCallError } from "./miner-error";
 

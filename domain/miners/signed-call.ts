@@ -1,7 +1,7 @@
 import { sha256Hex } from "../crypto/sha256";
 import type { MinerRequest } from "../schemas/completion";
 import type { MinerTarget } from "../schemas/miner";
-import type { CallMinerOptions, MinerOutput } from "./call-miner";
+import type { CallMinerOptions, MinerOutput, SignatureStatus } from "./miner-output";
 import { MinerCallError } from "./miner-error";
 import { isSignedBy, type ResultClaim, signHeaders } from "./result-signature";
 
@@ -16,8 +16,6 @@ import { isSignedBy, type ResultClaim, signHeaders } from "./result-signature";
  * while time remains, and its reputation falls.
  */
 export type SignaturePolicy = "off" | "prefer" | "require";
-/** What a counted result's signature was found to be. */
-export type SignatureStatus = "valid" | "unsigned";
 
 type Call = (target: MinerTarget, request: MinerRequest, options: Pick<CallMinerOptions, "signal" | "onAck" | "onDelta" | "headers">) => Promise<MinerOutput>;
 

@@ -1,6 +1,5 @@
-import { loadConfig, type Backend } from "../config/config";
+import { loadConfig, type Vars, type Backend } from "../config/config";
 import { ApiError } from "../errors";
-import type { Env } from "../../workers/env";
 import type { PayloadUrn } from "./urn";
 
 export type { Backend };
@@ -11,7 +10,7 @@ export type { Backend };
  * `index` is the URN's backend_index, `binding` the R2 binding in wrangler.toml.
  * The configuration reads and checks it (a binding that is not there is a problem).
  */
-export function payloadBackends(env: Env): readonly Backend[] {
+export function payloadBackends(env: Vars): readonly Backend[] {
   return loadConfig(env).payloadBackends;
 }
 

@@ -1,7 +1,7 @@
 import { findAgreement, judgeAgainst, majority, type Agreement } from "../consensus/agreement";
 import type { EmbeddingSource } from "../consensus/embedding";
 import { sha256Hex } from "../crypto/sha256";
-import type { MinerOutput } from "../miners/call-miner";
+import type { MinerOutput } from "../miners/miner-output";
 import { faultOf, timeoutFault, type Fault } from "../miners/fault";
 import { MinerCallError } from "../miners/miner-error";
 import type { MinerRequest } from "../schemas/completion";

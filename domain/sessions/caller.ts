@@ -1,7 +1,4 @@
-import type { Context } from "hono";
 import { sha256Hex } from "../crypto/sha256";
-import type { AppEnv } from "../../workers/http/app-env";
-import { ApiError } from "../errors";
 
 /**
  * Who submits a task. A client's `request_id` is an idempotency key within
@@ -11,13 +8,6 @@ import { ApiError } from "../errors";
  * dispatched by the chain index).
  */
 export type Caller = { kind: "key" | "customer" | "x402" | "trial" | "chain"; id: string };
-
-/** The caller a route's authentication established; its absence is a wiring fault, refused rather than shared. */
-export function callerOf(c: Context<AppEnv>): Caller {
-  const caller = c.get("caller");
-  if (!caller) throw new ApiError(401, "unauthorized", "the request carries no caller identity");
-  return caller;
-}
 
 /** The caller's namespace: its kind and a hash of its identity (router keys and addresses are never stored). */
 export async function namespace(caller: Caller): Promise<string> {

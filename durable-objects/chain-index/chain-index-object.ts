@@ -1,4 +1,4 @@
-import type { Env } from "../../workers/env";
+import type { SessionsEnv } from "../session/sessions-env";
 import type { ChainTarget } from "../../domain/config/config";
 import type { ChainEvent, ChainSession, ChainTaskDetail, ChainTask, EventFilter, SessionFilter, TaskFilter, UndecodableLog } from "../../domain/schemas/chain";
 import { SqliteObject } from "../sqlite-object";
@@ -41,10 +41,10 @@ export type IndexState = {
  * for while one runs is skipped (the running one is reported). Lazy: an
  * index that never ticked has no storage.
  */
-export class ChainIndexObject extends SqliteObject {
+export class ChainIndexObject extends SqliteObject<SessionsEnv> {
   #running: Promise<TickReport & { dispatched: number }> | null = null;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: SessionsEnv) {
     super(ctx, env, MIGRATIONS, { lazy: true });
   }
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { loadConfig } from "../../domain/config/config";
-import type { Env } from "../../workers/env";
+import type { SessionsEnv } from "../session/sessions-env";
 import { ApiError } from "../../domain/errors";
 import { CompletionRequestSchema } from "../../domain/schemas/completion";
 import { submitCompletion } from "../session/session-client";
@@ -28,7 +28,7 @@ export type DispatchOutcome =
  * task, with the reason, and never the indexer.
  */
 export async function dispatchChainTask(
-  env: Env,
+  env: SessionsEnv,
   task: { chainId: number; queueAddress: string; edgeSessionId: number; requestId: string; taskData: string },
 ): Promise<DispatchOutcome> {
   let data: unknown;

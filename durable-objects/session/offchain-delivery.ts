@@ -1,6 +1,7 @@
 import { issueAssignmentToken, type AssignmentClaims } from "../../domain/auth/assignment-token";
 import { ApiError } from "../../domain/errors";
-import { callMiner, type CallMinerOptions, type MinerOutput, type ReportedUsage } from "../../domain/miners/call-miner";
+import { callMiner } from "../../domain/miners/call-miner";
+import type { CallMinerOptions, MinerOutput, ReportedUsage } from "../../domain/miners/miner-output";
 import type { MinerRequest } from "../../domain/schemas/completion";
 import type { MinerTarget } from "../../domain/schemas/miner";
 import type { SessionRef, TaskPayloads } from "./task-payloads";

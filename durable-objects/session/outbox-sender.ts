@@ -1,9 +1,9 @@
-import type { Env } from "../../workers/env";
+import type { SessionPeers } from "./session-peers";
 import { ApiError } from "../../domain/errors";
 import type { MinerPool } from "../../domain/miners/miner-pool";
 import { type AccountReward, type MinerReward, rewardKey } from "../../domain/rewards/miner-rewards";
 import { sourceAccount } from "../../domain/rewards/reward-sources";
-import { ledgerStub, registryStub } from "../../workers/stubs";
+import { ledgerStub, registryStub } from "../../domain/objects/stubs";
 import type { PendingReports } from "./pending-reports";
 import type { PendingRewards } from "./pending-rewards";
 
@@ -23,7 +23,7 @@ export class OutboxSender {
   private flushing: Promise<void> | undefined;
 
   constructor(
-    private readonly env: Env,
+    private readonly env: SessionPeers,
     private readonly reports: PendingReports,
     private readonly rewards: PendingRewards,
     private readonly pool: MinerPool,
@@ -95,7 +95,7 @@ export class OutboxSender {
  * for them; answers the rewards as granted, leaving out those granted
  * nothing (their task's fund or the pool's day's budget is spent).
  */
-async function issuedBySources(env: Env, rewards: readonly AccountReward[]): Promise<MinerReward[]> {
+async function issuedBySources(env: SessionPeers, rewards: readonly AccountReward[]): Promise<MinerReward[]> {
   const bySource = new Map<string, AccountReward[]>();
   for (const r of rewards) bySource.set(r.funding.source, [...(bySource.get(r.funding.source) ?? []), r]);
   const granted: MinerReward[] = [];

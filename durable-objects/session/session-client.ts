@@ -1,10 +1,11 @@
+import type { SessionObject } from "./session-object";
 import type { AssignmentClaims } from "../../domain/auth/assignment-token";
 import type { RouterConfig } from "../../domain/config/config";
-import type { Env } from "../../workers/env";
+import type { SessionsEnv } from "./sessions-env";
 import { ApiError, type Failure } from "../../domain/errors";
-import type { ReportedUsage } from "../../domain/miners/call-miner";
+import type { ReportedUsage } from "../../domain/miners/miner-output";
 import type { SessionConfig } from "../../domain/schemas/session";
-import { sessionShardStub, sessionStub } from "../../workers/stubs";
+import { sessionShardStub, sessionStub } from "../../domain/objects/stubs";
 import { type Caller, ownerOnlyKey, scopedRequestId } from "../../domain/sessions/caller";
 import { requestFingerprint } from "../../domain/sessions/fingerprint";
 import { forgetRouting, rememberRouting } from "./routing-cache";
@@ -32,7 +33,11 @@ async function prepare(config: RouterConfig, job: CompletionJob): Promise<Omit<S
 }
 
 /** Sends a prepared task to the shard that takes it; routed again while the shard says the settings changed. */
-async function dispatch<T extends { ok: true }>(env: Env, prepared: Omit<SubmitInput, "route">, send: (stub: ShardStub, input: SubmitInput) => Promise<T | Failure>): Promise<T> {
+async function dispatch<T extends { ok: true }>(
+  env: SessionsEnv,
+  prepared: Omit<SubmitInput, "route">,
+  send: (stub: ShardStub, input: SubmitInput) => Promise<T | Failure>,
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     const routing = await routingOf(env, prepared.sessionId, { fresh: attempt > 0 });
     const shard = await shardForTask(env, prepared.sessionId, routing, prepared.requestKey);
@@ -43,10 +48,10 @@ async function dispatch<T extends { ok: true }>(env: Env, prepared: Omit<SubmitI
     return result;
   }
 }
-type ShardStub = ReturnType<typeof sessionShardStub>;
+type ShardStub = DurableObjectStub<SessionObject>;
 
 /** Runs a completion on its session to the agreed result; every failure is thrown as an `ApiError`. */
-export async function submitCompletion(env: Env, config: RouterConfig, job: CompletionJob): Promise<Submitted> {
+export async function submitCompletion(env: SessionsEnv, config: RouterConfig, job: CompletionJob): Promise<Submitted> {
   return dispatch<Submitted>(env, await prepare(config, job), async (stub, input) => await stub.submit(input));
 }
 
@@ -54,12 +59,12 @@ export async function submitCompletion(env: Env, config: RouterConfig, job: Comp
  * The same for `stream: true`: a live stream where the session streams live,
  * otherwise the agreed completion whole (the caller streams it).
  */
-export async function streamCompletion(env: Env, config: RouterConfig, job: CompletionJob): Promise<Submitted | Streaming> {
+export async function streamCompletion(env: SessionsEnv, config: RouterConfig, job: CompletionJob): Promise<Submitted | Streaming> {
   return dispatch<Submitted | Streaming>(env, await prepare(config, job), async (stub, input) => await stub.submitStream(input));
 }
 
 /** Everything else routes ask of one session: reads, configuration, and the off-chain miner side, each on the shard concerned. */
-export function sessionClient(env: Env, sessionId: number) {
+export function sessionClient(env: SessionsEnv, sessionId: number) {
   const stub = sessionStub(env, sessionId);
   const onTask = <T>(taskId: number, read: (shard: ShardStub) => Promise<T>, found: (value: T) => boolean) => taskShard(env, sessionId, taskId, read, found);
 

@@ -1,9 +1,10 @@
 import type { AssignmentClaims } from "../../domain/auth/assignment-token";
 import { loadConfig } from "../../domain/config/config";
 import { embeddingSourceFor } from "../../domain/consensus/embedding";
-import type { Env } from "../../workers/env";
+import type { SessionPeers } from "./session-peers";
 import { ApiError, type Failure, toApiError } from "../../domain/errors";
-import { callMiner, type ReportedUsage } from "../../domain/miners/call-miner";
+import { callMiner } from "../../domain/miners/call-miner";
+import type { ReportedUsage } from "../../domain/miners/miner-output";
 import { MinerPool } from "../../domain/miners/miner-pool";
 import { signedCalls } from "../../domain/miners/signed-call";
 import { streamHead } from "../../domain/protocol/build-completion";
@@ -14,7 +15,7 @@ import { type Session, type SessionConfig, SessionConfigSchema } from "../../dom
 import { type Routing, relayout, STALE_ROUTING, type ShardLayout, ShardLayoutSchema, type ShardSnapshot, UNSHARDED } from "../../domain/sessions/shard-layout";
 import type { Streaming, SubmitInput, Submitted } from "../../domain/sessions/types";
 import { settleTask } from "../../domain/rewards/miner-rewards";
-import { registryStub, sessionStub } from "../../workers/stubs";
+import { registryStub, sessionStub } from "../../domain/objects/stubs";
 import type { MinerOutcomeReport } from "../miner-registry";
 import { SqliteObject } from "../sqlite-object";
 import { LiveStream } from "./live-stream";
@@ -40,6 +41,9 @@ type Begun = { done: Result } | { taskId: number; result: Promise<Result> };
 
 const failed = (err: unknown): Failure => toApiError(err).toFailure();
 
+/** What a session reaches: its own shards, the registry, the ledgers it pays, and the payload buckets (by name, through the configuration). */
+export type SessionEnv = SessionPeers & { SESSIONS: DurableObjectNamespace<SessionObject> };
+
 /**
  * One per session shard (shard 0 is the session's own object, where it is
  * configured; a session with `shards: n` has n-1 more, holding a copy of the
@@ -49,7 +53,7 @@ const failed = (err: unknown): Failure => toApiError(err).toFailure();
  * deadline, so a task never outlives its timeout whether or not the client
  * is still there. Methods are RPC: failures come back as `Failure` values.
  */
-export class SessionObject extends SqliteObject {
+export class SessionObject extends SqliteObject<SessionEnv> {
   private readonly now = () => Date.now();
   private readonly store = new TaskStore(this.sql, this.ctx.storage, this.now);
   private readonly payloads = new TaskPayloads(this.env, this.sql);
@@ -77,7 +81,7 @@ export class SessionObject extends SqliteObject {
   /** The alarm time as last set by this instance; undefined = unknown (just woke). */
   private alarmAt: number | null | undefined;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: SessionEnv) {
     // Lazy: an unknown session id never gets storage written.
     super(ctx, env, SESSION_MIGRATIONS, { lazy: true });
   }

@@ -1,10 +1,11 @@
-import type { Env } from "../../workers/env";
-import { sessionShardStub, sessionStub } from "../../workers/stubs";
+import type { SessionObject } from "./session-object";
+import type { SessionsEnv } from "./sessions-env";
+import { sessionShardStub, sessionStub } from "../../domain/objects/stubs";
 import { cachedRouting, forgetRouting, rememberRouting } from "./routing-cache";
 import { homesOfKey, type Routing, shardOfTask } from "../../domain/sessions/shard-layout";
 
 /** The session's routing: this isolate's copy, else (or `fresh`) read from the session's own object; null where there is no such session. */
-export async function routingOf(env: Env, sessionId: number, options: { fresh?: boolean } = {}): Promise<Routing | null> {
+export async function routingOf(env: SessionsEnv, sessionId: number, options: { fresh?: boolean } = {}): Promise<Routing | null> {
   const cached = options.fresh ? undefined : cachedRouting(sessionId);
   if (cached) return cached;
   const routing = await sessionStub(env, sessionId).routing();
@@ -23,7 +24,7 @@ let turn = 0;
  * unless a shard it hashed to under an older count already holds it (then the
  * replay is answered there); without one, the shards in turn.
  */
-export async function shardForTask(env: Env, sessionId: number, routing: Routing | null, requestKey: string | null): Promise<number> {
+export async function shardForTask(env: SessionsEnv, sessionId: number, routing: Routing | null, requestKey: string | null): Promise<number> {
   if (routing === null || routing.layout.base === null) return 0;
   if (requestKey === null) return turn++ % routing.shards;
   const homes = await homesOfKey(routing.layout, requestKey);
@@ -37,10 +38,10 @@ export async function shardForTask(env: Env, sessionId: number, routing: Routing
  * for once more by routing read afresh, on the shard that names, if another.
  */
 export async function taskShard<T>(
-  env: Env,
+  env: SessionsEnv,
   sessionId: number,
   taskId: number,
-  read: (shard: ReturnType<typeof sessionShardStub>) => Promise<T>,
+  read: (shard: DurableObjectStub<SessionObject>) => Promise<T>,
   found: (value: T) => boolean,
 ): Promise<T> {
   const shardBy = (routing: Routing | null) => (routing ? shardOfTask(routing.layout, taskId) : 0);

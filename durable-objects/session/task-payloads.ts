@@ -2,7 +2,7 @@ import type { z } from "zod";
 import { decodeBase64, encodeBase64 } from "hono/utils/encode";
 import { loadConfig } from "../../domain/config/config";
 import { decryptPayload, encryptPayload, taskKey } from "../../domain/crypto/payload-keys";
-import type { Env } from "../../workers/env";
+import type { Vars } from "../../domain/config/config";
 import { ApiError } from "../../domain/errors";
 import { payloadBackends } from "../../domain/payloads/backends";
 import { getPayload, payloadTooLarge, putPayload, type StoredPayload } from "../../domain/payloads/payload-store";
@@ -23,7 +23,7 @@ type Stored = { object_key: string; backend: number };
  */
 export class TaskPayloads {
   constructor(
-    private readonly env: Env,
+    private readonly env: Vars,
     private readonly sql: Sql,
   ) {}
 

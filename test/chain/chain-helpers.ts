@@ -5,7 +5,7 @@ import { rawLogEmitterAbi, sessionQueueV2Abi, sessionV2Abi } from "../../contrac
 import { rawLogEmitterBytecode } from "../../contracts/bytecode";
 import { devChainClients } from "../../tools/dev-chain/deploy";
 import type { ChainTarget } from "../../domain/config/config";
-import { chainIndexStub } from "../../workers/stubs";
+import { chainIndexStub } from "../../domain/objects/stubs";
 import type { TestChain } from "../setup/global-setup";
 
 export const chains = () => inject("chains");

@@ -6,7 +6,7 @@ import type { Context } from "hono";
 import { agentCard } from "./agent-card";
 import { DelegateExecutor } from "./delegate-executor";
 import { DurableTaskStore } from "./task-store";
-import { callerOf } from "../../domain/sessions/caller";
+import { callerOf } from "../http/caller-of";
 import { loadConfig } from "../../domain/config/config";
 import { sha256Hex } from "../../domain/crypto/sha256";
 import type { AppEnv } from "../http/app-env";

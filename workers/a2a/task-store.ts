@@ -1,7 +1,7 @@
 import { Task, type ListTasksRequest, type ListTasksResponse } from "@a2a-js/sdk";
 import type { TaskStore } from "@a2a-js/sdk/server";
 import type { Env } from "../env";
-import { a2aTaskStoreStub } from "../stubs";
+import { a2aTaskStoreStub } from "../../domain/objects/stubs";
 
 /** The SDK's TaskStore over the caller's A2ATaskStore Durable Object. */
 export class DurableTaskStore implements TaskStore {

@@ -1,6 +1,6 @@
 import type { Env } from "../env";
 import type { ActivityCounts, ActivityDay, ActivityResponse } from "../../domain/schemas/activity";
-import { registryStub } from "../stubs";
+import { registryStub } from "../../domain/objects/stubs";
 import { microsText } from "../../domain/wallet/amounts";
 import { utcDay } from "./record-activity";
 

@@ -3,7 +3,7 @@ import type { Env } from "../env";
 import { keyedBatches } from "../gateway/keyed-batches";
 import type { AppEnv } from "../http/app-env";
 import { type ActivityBatch, type ActivityCounts, type ActivityDelta, ActivityDeltaSchema } from "../../domain/schemas/activity";
-import { registryStub } from "../stubs";
+import { registryStub } from "../../domain/objects/stubs";
 
 /**
  * How long an isolate gathers activity before sending it, and the most one

@@ -10,7 +10,7 @@ import { addressProofMessage, addressProven } from "../../domain/miners/address-
 import { routerSigner } from "../../domain/receipts/router-signer";
 import type { MinerRefusal } from "../../durable-objects/miner-registry";
 import type { Env } from "../env";
-import { ledgerStub, registryStub } from "../stubs";
+import { ledgerStub, registryStub } from "../../domain/objects/stubs";
 
 const admin = { security: bearerSecurity, middleware: [requireAdminKey()], tags: ["admin"] };
 const MinerIdParamSchema = z.object({

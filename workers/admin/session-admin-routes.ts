@@ -7,7 +7,7 @@ import { SessionIdParamSchema } from "../../domain/schemas/common";
 import { SessionConfigSchema, SessionCreateSchema, SessionSchema, SessionUpdateSchema, checkNodes, type Session } from "../../domain/schemas/session";
 import type { Env } from "../env";
 import { sessionClient } from "../../durable-objects/session/session-client";
-import { registryStub } from "../stubs";
+import { registryStub } from "../../domain/objects/stubs";
 
 const admin = { security: bearerSecurity, middleware: [requireAdminKey()], tags: ["admin"] };
 

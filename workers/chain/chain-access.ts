@@ -1,8 +1,9 @@
+import type { ChainIndexObject } from "../../durable-objects/chain-index/chain-index-object";
 import { loadConfig, type ChainTarget } from "../../domain/config/config";
 import type { Env } from "../env";
 import { ApiError } from "../../domain/errors";
 import type { ChainStatus } from "../../domain/schemas/chain";
-import { chainIndexStub } from "../stubs";
+import { chainIndexStub } from "../../domain/objects/stubs";
 
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
 
@@ -42,7 +43,7 @@ export async function chainStatus(env: Env): Promise<ChainStatus> {
 }
 
 /** The configured chain's index, or 503 saying why there is none. */
-export function configuredChainIndex(env: Env): { target: ChainTarget; index: ReturnType<typeof chainIndexStub> } {
+export function configuredChainIndex(env: Env): { target: ChainTarget; index: DurableObjectStub<ChainIndexObject> } {
   const chain = loadConfig(env).chain;
   if (chain.state !== "configured") {
     throw new ApiError(503, "chain_not_configured", chain.state === "unconfigured" ? "no chain is configured (CHAIN_RPC_URL is not set)" : "the chain configuration is invalid", {

@@ -1,6 +1,6 @@
 import { loadConfig } from "../../domain/config/config";
 import type { Env } from "../env";
-import { chainIndexStub } from "../stubs";
+import { chainIndexStub } from "../../domain/objects/stubs";
 
 /** The cron's part: one tick of the configured chain's index (the index goes on by alarm while behind). */
 export async function tickChainIndex(env: Env) {

@@ -2,7 +2,7 @@ import { createMiddleware } from "hono/factory";
 import type { RunTimeSettings } from "../../durable-objects/run-time-settings";
 import type { Env } from "../env";
 import type { AppEnv } from "../http/app-env";
-import { registryStub } from "../stubs";
+import { registryStub } from "../../domain/objects/stubs";
 
 /**
  * Settings an operator changed at run time lie over the deployment's vars

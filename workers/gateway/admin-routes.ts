@@ -15,7 +15,7 @@ import {
   KeyPublicSchema,
   KeyRotateSchema,
 } from "../../domain/gateway/schemas";
-import { ledgerStub, registryStub } from "../stubs";
+import { ledgerStub, registryStub } from "../../domain/objects/stubs";
 import { forgetCustomer } from "./key-cache";
 
 const admin = { security: bearerSecurity, middleware: [requireAdminKey()], tags: ["gateway admin"] };

@@ -1,6 +1,6 @@
 import type { Env } from "../env";
 import type { ParkedUsage } from "../../durable-objects/quota";
-import { ledgerStub, quotaStub } from "../stubs";
+import { ledgerStub, quotaStub } from "../../domain/objects/stubs";
 import { costMicros, type Price } from "../../domain/gateway/gateway-config";
 import { type CachedKey, forgetKey, release, rememberKey } from "./key-cache";
 import type { KeyState } from "../../domain/gateway/key-state";

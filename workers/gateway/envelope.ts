@@ -1,7 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import type { ErrorHandler } from "hono";
 import type { AppEnv } from "../http/app-env";
-import { type ApiError, ErrorDetailsSchema, toApiError } from "../../domain/errors";
+import { type ApiError, ErrorDetailsSchema } from "../../domain/errors";
+import { surfaceError } from "../http/surface-error";
 
 /** The hosted gateway's response envelope (the Web2 API Reference, "Hosted Completion"). */
 export const EnvelopeSchema = z
@@ -35,7 +36,7 @@ export function failedEnvelope(e: ApiError, context: { model?: string | undefine
 
 /** The envelope surface's error handler: every failure of `/v1/completions` answers in the envelope. */
 export const envelopeErrorHandler: ErrorHandler<AppEnv> = function envelopeErrorHandler(err, c) {
-  const e = toApiError(err);
+  const e = surfaceError(err);
   return c.json(failedEnvelope(e, c.get("gatewayRequest") ?? {}), e.status, e.headers);
 };
 
@@ -59,6 +60,6 @@ export function openAiError(e: ApiError) {
 
 /** The OpenAI surface's error handler. */
 export const openAiErrorHandler: ErrorHandler<AppEnv> = function openAiErrorHandler(err, c) {
-  const e = toApiError(err);
+  const e = surfaceError(err);
   return c.json(openAiError(e), e.status, e.headers);
 };

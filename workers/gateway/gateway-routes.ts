@@ -13,7 +13,7 @@ import { gatewayConfig, modelAlias } from "../../domain/gateway/gateway-config";
 import { OpenAiModelListSchema, openAiModelList } from "./model-list";
 import { customerKeyOf, requireCustomerKey } from "./customer-auth";
 import { serveCompletion, serveStream, type GatewayWork } from "./serve";
-import { ledgerStub } from "../stubs";
+import { ledgerStub } from "../../domain/objects/stubs";
 
 const unknownCustomer = () => new ApiError(401, "invalid_api_key", "invalid API key");
 /** The key is checked before the request is validated. */

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { Env } from "../env";
-import { sessionStub } from "../stubs";
+import { sessionStub } from "../../domain/objects/stubs";
 import { gatewayConfig, own } from "../../domain/gateway/gateway-config";
 
 export const OpenAiModelListSchema = z

@@ -2,7 +2,8 @@ import { z } from "zod";
 import type { Context } from "hono";
 import { loadConfig } from "../../domain/config/config";
 import type { AppEnv } from "../http/app-env";
-import { ApiError, toApiError } from "../../domain/errors";
+import { ApiError } from "../../domain/errors";
+import { surfaceError } from "../http/surface-error";
 import type { CompletionRequest, CompletionResponse } from "../../domain/schemas/completion";
 import { dispatch, dispatchStream } from "./dispatch";
 import { costMicros, gatewayConfig, modelAlias, own, priceFor, type Pool } from "../../domain/gateway/gateway-config";
@@ -14,7 +15,7 @@ import { admissionVerdict } from "../../domain/gateway/key-state";
 import { KEY_SCOPES } from "../../domain/gateway/key-scopes";
 import { sseEventTransform } from "../http/sse-transform";
 import { customerOfKey, DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY, hashKey } from "../../domain/gateway/keys";
-import { ledgerStub, quotaStub } from "../stubs";
+import { ledgerStub, quotaStub } from "../../domain/objects/stubs";
 import type { BlockDecision } from "../../durable-objects/quota";
 import { blockSize, keepGranted, rateLimited, takeHeld } from "./rate-blocks";
 import type { Caller } from "../../domain/sessions/caller";
@@ -123,7 +124,7 @@ function billLater(c: Context<AppEnv>, a: Admitted, status: "ok" | "failed", o: 
 }
 
 /** Every failure after admission names the request id the gateway assigned, so the client can look it up. */
-const withRequestId = (err: unknown, requestId: string) => toApiError(err).withDetails({ request_id: requestId });
+const withRequestId = (err: unknown, requestId: string) => surfaceError(err).withDetails({ request_id: requestId });
 
 /** One gateway request answered whole: admission, dispatch; billing follows the answer. */
 export async function serveCompletion(c: Context<AppEnv>, work: GatewayWork): Promise<Served> {

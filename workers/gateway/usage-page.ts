@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Env } from "../env";
 import type { ApiError } from "../../domain/errors";
-import { ledgerStub } from "../stubs";
+import { ledgerStub } from "../../domain/objects/stubs";
 import { UsageRecordSchema } from "../../domain/gateway/schemas";
 
 /** A page of usage records: a time window and a cursor (the last record's id). */

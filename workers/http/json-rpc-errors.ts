@@ -1,7 +1,8 @@
 import type { ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app-env";
-import { type ApiError, toApiError } from "../../domain/errors";
+import type { ApiError } from "../../domain/errors";
+import { surfaceError } from "./surface-error";
 
 /** JSON-RPC 2.0's own codes for what goes wrong before a method runs; the rest is a server error. */
 function jsonRpcCode(e: ApiError): number {
@@ -27,6 +28,6 @@ export function jsonRpcError(e: ApiError) {
 export const jsonRpcErrorHandler: ErrorHandler<AppEnv> = function jsonRpcErrorHandler(err, c) {
   // The MCP transport throws its JSON-RPC errors (parse error, invalid request) as HTTP exceptions carrying their response.
   if (err instanceof HTTPException && err.res) return err.getResponse();
-  const e = toApiError(err);
+  const e = surfaceError(err);
   return c.json(jsonRpcError(e), e.status, e.headers);
 };

@@ -3,7 +3,7 @@ import { loadConfig } from "../../domain/config/config";
 import type { Env } from "../env";
 import { ApiError } from "../../domain/errors";
 import { NODE_ONLY_SETTINGS, type NeuroShardConfigPatch } from "../../domain/schemas/neuroshard";
-import { registryStub } from "../stubs";
+import { registryStub } from "../../domain/objects/stubs";
 
 /** Each setting `PATCH config` may change, as `GET config` names it, and the var it lies over. */
 const TUNABLE: Record<string, string> = {

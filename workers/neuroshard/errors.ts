@@ -2,7 +2,8 @@ import { z } from "@hono/zod-openapi";
 import type { ErrorHandler } from "hono";
 import { loadConfig } from "../../domain/config/config";
 import type { AppEnv } from "../http/app-env";
-import { type ApiError, type ErrorDetails, toApiError } from "../../domain/errors";
+import type { ApiError, ErrorDetails } from "../../domain/errors";
+import { surfaceError } from "../http/surface-error";
 import { toAmount } from "../../domain/wallet/amounts";
 
 /**
@@ -52,6 +53,6 @@ export function neuroShardError(e: ApiError, currency?: string) {
 
 /** The NeuroShard surface's error handler (its sub-app's `onError`). */
 export const neuroShardErrorHandler: ErrorHandler<AppEnv> = function neuroShardErrorHandler(err, c) {
-  const e = toApiError(err);
+  const e = surfaceError(err);
   return c.json(neuroShardError(e, loadConfig(c.env).wallet.currency), e.status, e.headers);
 };

@@ -7,7 +7,7 @@ import type { NeuroShardMetrics, NeuroShardStatus } from "../../domain/schemas/n
 import { inferenceTotals, recentProofs } from "../sessions/session-metrics";
 import { toAmount } from "../../domain/wallet/amounts";
 import type { NodeReader } from "./node-access";
-import { registryStub } from "../stubs";
+import { registryStub } from "../../domain/objects/stubs";
 import { isolateUptimeMs } from "../../domain/isolate-clock";
 import { ROUTER_VERSION } from "../../domain/version";
 

@@ -36,7 +36,7 @@ import {
   WalletUnstakedSchema,
   WalletUnstakeSchema,
 } from "../../domain/schemas/wallet";
-import { registryStub } from "../stubs";
+import { registryStub } from "../../domain/objects/stubs";
 import { patchConfig } from "./config-patch";
 import { neuroShardErrorHandler } from "./errors";
 import { nodeInference, nodeInferenceStream } from "./inference";

@@ -7,7 +7,7 @@ import { missingScope } from "../../domain/gateway/key-scopes";
 import { rateLimited } from "../gateway/rate-blocks";
 import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../../domain/errors";
-import { quotaStub } from "../stubs";
+import { quotaStub } from "../../domain/objects/stubs";
 
 /**
  * Admission of a wallet call, after `requireCustomerKey` and before the body

@@ -17,7 +17,7 @@ import type {
   WalletUnstake,
   WalletUnstaked,
 } from "../../domain/schemas/wallet";
-import { ledgerStub } from "../stubs";
+import { ledgerStub } from "../../domain/objects/stubs";
 import { proofId } from "./node-report";
 import { toAmount } from "../../domain/wallet/amounts";
 import { multiplierOf, stakeTierFor } from "../../domain/wallet/stake-tiers";

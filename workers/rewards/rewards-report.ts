@@ -3,7 +3,7 @@ import { loadConfig } from "../../domain/config/config";
 import type { Env } from "../env";
 import type { MinerRewards, RewardsReport } from "../../domain/schemas/rewards-report";
 import { sixAtATime } from "../../domain/net/six-at-a-time";
-import { ledgerStub, registryStub } from "../stubs";
+import { ledgerStub, registryStub } from "../../domain/objects/stubs";
 import { periodOf, sourceAccount } from "../../domain/rewards/reward-sources";
 
 type Account = { exists: boolean; miners: MinerEarnings[] };

@@ -3,7 +3,7 @@ import { requireRouterKey } from "../auth/bearer";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { completionResponses } from "../http/responses";
 import { answerCompletion } from "../sessions/answer-completion";
-import { callerOf } from "../../domain/sessions/caller";
+import { callerOf } from "../http/caller-of";
 import { SessionIdParamSchema } from "../../domain/schemas/common";
 import { CompletionRequestSchema } from "../../domain/schemas/completion";
 

@@ -6,7 +6,7 @@ import type { AppEnv } from "../http/app-env";
 import { jsonRpcErrorHandler } from "../http/json-rpc-errors";
 import { openApiApp } from "../http/openapi";
 import { mcpServer } from "../mcp/mcp-server";
-import { callerOf } from "../../domain/sessions/caller";
+import { callerOf } from "../http/caller-of";
 import { z } from "zod";
 
 /**

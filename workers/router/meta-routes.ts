@@ -5,7 +5,7 @@ import { loadConfig } from "../../domain/config/config";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
 import { RouterAnchorSchema, ReceiptSignerSchema, receiptSignerOf, routerAnchorOf, WELL_KNOWN_PATH } from "../../domain/receipts/router-anchor";
-import { registryStub } from "../stubs";
+import { registryStub } from "../../domain/objects/stubs";
 import { ROUTER_VERSION } from "../../domain/version";
 import { servedApiVersions } from "./api-versions";
 

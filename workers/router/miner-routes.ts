@@ -3,7 +3,7 @@ import { requireRouterKey } from "../auth/bearer";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
 import { MinerPublicSchema } from "../../domain/schemas/miner";
-import { registryStub } from "../stubs";
+import { registryStub } from "../../domain/objects/stubs";
 
 const MinerListSchema = z.object({ miners: z.array(MinerPublicSchema) }).openapi("MinerList");
 

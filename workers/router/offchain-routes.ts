@@ -6,7 +6,7 @@ import { errorResponses, json } from "../http/responses";
 import { backendFor, payloadBackends } from "../../domain/payloads/backends";
 import { parseUrn } from "../../domain/payloads/urn";
 import { sessionClient } from "../../durable-objects/session/session-client";
-import { ReportedFigure, reportedUsage } from "../../domain/miners/call-miner";
+import { ReportedFigure, reportedUsage } from "../../domain/miners/miner-output";
 
 /** Miners authenticate here with the assignment token their task came with, checked before the input. */
 // A one-element tuple (not an array): the handlers' context then knows the claims the middleware sets.

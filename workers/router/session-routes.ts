@@ -7,7 +7,7 @@ import { SessionSchema } from "../../domain/schemas/session";
 import { TaskDetailSchema, TaskSummarySchema } from "../../domain/schemas/task";
 import { sessionClient } from "../../durable-objects/session/session-client";
 import { detailFor, summaryFor, taskViewerOf } from "../sessions/task-viewer";
-import { registryStub } from "../stubs";
+import { registryStub } from "../../domain/objects/stubs";
 import { chainSessionsForListing, configuredChainIndex } from "../chain/chain-access";
 import { ApiError } from "../../domain/errors";
 import { ChainSessionSchema } from "../../domain/schemas/chain";

@@ -18,7 +18,7 @@ import { runValidate } from "../work/validate";
 import { resolveSessionId } from "../sessions/session-id";
 import { poolSession, requestedReplicas } from "../sessions/session-pools";
 import { replayHeaders } from "../sessions/answer-completion";
-import { callerOf } from "../../domain/sessions/caller";
+import { callerOf } from "../http/caller-of";
 
 const DelegateResponseSchema = z
   .object({

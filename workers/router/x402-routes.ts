@@ -15,7 +15,7 @@ import { x402Enabled, x402Middleware, type X402Family } from "../x402/payments";
 import { paymentAuthorization } from "../x402/payment-claims";
 import { x402V1Compat } from "../x402/v1-compat";
 import { answerCompletion, replayHeaders } from "../sessions/answer-completion";
-import { callerOf } from "../../domain/sessions/caller";
+import { callerOf } from "../http/caller-of";
 import { resolveSessionId } from "../sessions/session-id";
 import { decodePaymentSignatureHeader } from "@x402/core/http";
 import { type TaskBilling, usdMicros } from "../../domain/rewards/task-billing";

@@ -2,7 +2,7 @@ import { binUpperEdge, emptyBucket, LATENCY_BIN_RATIO, type SeriesWindow, type S
 import { servesTasks } from "../../domain/schemas/miner";
 import type { DeploymentMetrics, MetricsWindow } from "../../domain/schemas/metrics";
 import type { Env } from "../env";
-import { registryStub } from "../stubs";
+import { registryStub } from "../../domain/objects/stubs";
 import { everyShard } from "./session-metrics";
 
 const WINDOWS: Record<MetricsWindow, { bucketMs: number; buckets: number }> = {

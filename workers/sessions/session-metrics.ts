@@ -1,6 +1,6 @@
 import type { ProofCounts, TaskMetrics, TaskProof } from "../../durable-objects/session/task-metrics";
 import type { Env } from "../env";
-import { registryStub, sessionShardStub } from "../stubs";
+import { registryStub, sessionShardStub } from "../../domain/objects/stubs";
 import { routingOf, shardsOf } from "../../durable-objects/session/shard-routing";
 
 /** The deployment's inference figures, summed over every shard of every session. */

@@ -3,7 +3,8 @@ import { loadConfig } from "../../domain/config/config";
 import { constantTimeEqual } from "../../domain/crypto/constant-time";
 import type { AppEnv } from "../http/app-env";
 import type { TaskDetailView, TaskSummaryView } from "../../domain/schemas/task";
-import { callerOf, namespace } from "../../domain/sessions/caller";
+import { namespace } from "../../domain/sessions/caller";
+import { callerOf } from "../http/caller-of";
 
 /**
  * Who reads a task view. The admin key reads every task whole; a router key

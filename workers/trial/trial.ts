@@ -3,7 +3,7 @@ import type { QuotaDecision } from "../../durable-objects/quota";
 import { loadConfig, type RouterConfig } from "../../domain/config/config";
 import type { Caller } from "../../domain/sessions/caller";
 import { sessionClient } from "../../durable-objects/session/session-client";
-import { quotaStub } from "../stubs";
+import { quotaStub } from "../../domain/objects/stubs";
 import type { AppEnv } from "../http/app-env";
 import { ApiError } from "../../domain/errors";
 import { recordActivity } from "../activity/record-activity";

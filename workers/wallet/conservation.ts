@@ -6,7 +6,7 @@ import type { Env } from "../env";
 import { ADMIN_SOURCE, CHARGES_SOURCE, LEGACY_SOURCE, sourceAccount, X402_SOURCE } from "../../domain/rewards/reward-sources";
 import type { Conservation, SourceTotals, Unbacked } from "../../domain/schemas/conservation";
 import { sixAtATime } from "../../domain/net/six-at-a-time";
-import { ledgerStub, registryStub } from "../stubs";
+import { ledgerStub, registryStub } from "../../domain/objects/stubs";
 
 type Totals = AccountFigures;
 const ZERO: Totals = { available: 0, staked: 0, pending: 0, credits: 0, rewards: 0, received: 0, charges: 0, sent: 0, fees: 0, slashed: 0, in_flight: 0 };

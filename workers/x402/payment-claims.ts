@@ -2,7 +2,7 @@ import type { x402ResourceServer } from "@x402/core/server";
 import { z } from "zod";
 import type { Env } from "../env";
 import { SSE_DONE } from "../../domain/sse";
-import { quotaStub } from "../stubs";
+import { quotaStub } from "../../domain/objects/stubs";
 
 /** The EIP-3009 authorization an exact-scheme EVM payment carries: who pays, and the nonce that makes it single-use. */
 const AuthorizationSchema = z.object({ authorization: z.object({ from: z.string().min(1), nonce: z.string().min(1) }) });

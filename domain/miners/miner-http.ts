@@ -1,0 +1,91 @@
+import type { MinerTarget } from "../schemas/miner";
+import { abortedOr, MinerCallError } from "./miner-error";
+
+/**
+ * The most a miner's answer may weigh. 32 768 tokens of text are about
+ * 130 KB; a body past this is refused, not read, so a byzantine miner cannot
+ * exhaust the Worker's memory nor a Session row (SQLite rows stop at 2 MB).
+ */
+export const MAX_MINER_RESPONSE_BYTES = 1_048_576;
+
+export const tooLarge = (target: MinerTarget) => new MinerCallError("invalid_response", `miner ${target.id} sent a response larger than ${MAX_MINER_RESPONSE_BYTES} bytes`);
+
+/** A body as text, read only up to the limit. */
+export async function readLimited(target: MinerTarget, response: Response): Promise<string> {
+  const declared = Number(response.headers.get("content-length") ?? "0");
+  if (declared > MAX_MINER_RESPONSE_BYTES) {
+    await response.body?.cancel();
+    throw tooLarge(target);
+  }
+  const body = response.body;
+  if (!body) return "";
+  // A declared length within the limit is one native read; the runtime stops at the declared length.
+  if (response.headers.has("content-length")) return response.text();
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let bytes = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return text + decoder.decode();
+    bytes += value.byteLength;
+    if (bytes > MAX_MINER_RESPONSE_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(target);
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+}
+
+/** Joins a path onto a miner base URL that may itself carry a path prefix. */
+export function minerEndpoint(base: string, path: string): URL {
+  const url = new URL(base);
+  if (!url.pathname.endsWith("/")) url.pathname += "/";
+  return new URL(path.replace(/^\//, ""), url);
+}
+
+/**
+ * POSTs a JSON body to a miner's path with its bearer credential. A network
+ * failure (or the call's own timeout or cancellation) and a non-2xx status
+ * are `MinerCallError`s; the body of a refusal is not read.
+ */
+export async function postToMiner(
+  target: MinerTarget,
+  path: string,
+  body: unknown,
+  options: { signal: AbortSignal; headers?: Record<string, string>; fetcher?: typeof fetch },
+): Promise<Response> {
+  const fetcher = options.fetcher ?? fetch;
+  let response: Response;
+  try {
+    response = await fetcher(minerEndpoint(target.url, path), {
+      method: "POST",
+      headers: { ...options.headers, "content-type": "application/json", authorization: `Bearer ${target.credential}` },
+      body: JSON.stringify(body),
+      signal: options.signal,
+    });
+  } catch (cause) {
+    throw abortedOr(options.signal, new MinerCallError("network", `miner ${target.id} unreachable`, undefined, { cause }));
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new MinerCallError("http", `miner ${target.id} answered ${response.status}`, response.status);
+  }
+  return response;
+}
+
+/** A miner's answer as JSON, read only up to the limit; a body cut off or not JSON is the miner's failure. */
+export async function readJsonBody(target: MinerTarget, response: Response, signal: AbortSignal): Promise<unknown> {
+  let raw: string;
+  try {
+    raw = await readLimited(target, response);
+  } catch (cause) {
+    if (cause instanceof MinerCallError) throw cause;
+    throw abortedOr(signal, new MinerCallError("network", `miner ${target.id} body broke off`, undefined, { cause }));
+  }
+  try {
+    return JSON.parse(raw);
+  } catch (cause) {
+    throw new MinerCallError("invalid_response", `miner ${target.id} sent a body that is not JSON`, undefined, { cause });
+  }
+}
