@@ -1,6 +1,6 @@
 /**
  * Dev-only credentials: the documented defaults of local development. Each is
- * refused in production (config.ts reports it as a problem). This module has
+ * refused in production (credentials.ts and chain-vars.ts report it as a problem). This module has
  * no imports, so the Node scripts (npm run dev, bench) can load it as is.
  */
 
