@@ -364,6 +364,18 @@ const VarsShape = {
    */
   MINER_MIN_STAKE_MICROS: parsed(z.coerce.number<string>().int().min(0).max(Number.MAX_SAFE_INTEGER).default(1_000_000)),
   MINER_STAKE_FULL_WEIGHT_MICROS: parsed(z.coerce.number<string>().int().min(1).max(Number.MAX_SAFE_INTEGER).default(10_000_000)),
+  /**
+   * Miners joining by themselves (POST /api/v1/miners/join): a join is admitted for MINER_LEASE_SECONDS and
+   * renewed by joining again; its signed issued_at must be within MINER_JOIN_MAX_SKEW_SECONDS of the router's
+   * clock; its address's payout account must have MINER_JOIN_MIN_STAKE micros locked (0 outside production
+   * when unset; in production unset closes joins: an operator declares it, "0" included). Joins are counted
+   * per client IP and per address in fixed one-minute windows.
+   */
+  MINER_LEASE_SECONDS: parsed(z.coerce.number<string>().int().min(1).max(86_400).default(90)),
+  MINER_JOIN_MAX_SKEW_SECONDS: parsed(z.coerce.number<string>().int().min(1).max(3600).default(120)),
+  MINER_JOIN_MIN_STAKE: parsed(z.coerce.number<string>().int().min(0).max(Number.MAX_SAFE_INTEGER).optional()),
+  MINER_JOINS_PER_IP_PER_MINUTE: positiveInt(30),
+  MINER_JOINS_PER_ADDRESS_PER_MINUTE: positiveInt(10),
   /** The gateway model alias (GATEWAY_MODELS) the NeuroShard node surface's inference runs on: its session, pool and price. */
   NEUROSHARD_MODEL: parsed(z.string().min(1).max(64).default("default")),
 
@@ -551,6 +563,14 @@ const ConfigSchema = z.looseObject(VarsShape).transform((e) => {
       minStakeMicros: e.MINER_MIN_STAKE_MICROS,
       fullWeightMicros: e.MINER_STAKE_FULL_WEIGHT_MICROS,
       slashMinMicros: e.MINER_SLASH_MIN_MICROS,
+    },
+    /** Miners joining by themselves (workers/router/miner-join-routes.ts); `minStakeMicros` null: joins closed (production, undeclared). */
+    minerJoin: {
+      leaseSeconds: e.MINER_LEASE_SECONDS,
+      maxSkewSeconds: e.MINER_JOIN_MAX_SKEW_SECONDS,
+      minStakeMicros: e.MINER_JOIN_MIN_STAKE ?? (production ? null : 0),
+      perIpPerMinute: e.MINER_JOINS_PER_IP_PER_MINUTE,
+      perAddressPerMinute: e.MINER_JOINS_PER_ADDRESS_PER_MINUTE,
     },
     /** The NeuroShard node surface (workers/neuroshard/). */
     neuroshard: { model: e.NEUROSHARD_MODEL },
