@@ -5,8 +5,7 @@ import { type ErrorBody, joinBody, joinOk, node, post } from "./join";
 
 /** An operator bans by address: the address's miners are benched at once, and it cannot join again until unbanned. */
 const listing = async () => ((await (await call("/api/v1/miners")).json()) as { miners: MinerPublic[] }).miners;
-const ask = async (model: string) =>
-  call(`/api/v1/completions/${await createSession({ model })}`, { method: "POST", json: { prompt: "hello", timeout: 10 } });
+const ask = async (model: string) => call(`/api/v1/completions/${await createSession({ model })}`, { method: "POST", json: { prompt: "hello", timeout: 10 } });
 
 describe("banned addresses", () => {
   it("benches a joined miner at once and refuses its rejoin (403 address_banned) until unbanned", async () => {
