@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { MinerPublic } from "../workers/schemas/miner";
-import { admin, call, createSession, minersFor } from "./helpers";
+import { call, createSession, minersFor } from "./helpers";
 import { type Joined, joinBody, joinOk, leaveBody, node, post } from "./adversarial/open-network/join";
 
 /**
