@@ -57,6 +57,16 @@ describe("a miner joining by itself", () => {
     expect((await listing()).filter((m) => m.evm_address === n.address.toLowerCase())).toHaveLength(1);
   });
 
+  it("a signing node's results verify against the address it joined with (signatures: require)", async () => {
+    const n = node("signedA");
+    const joined = await joinOk(n);
+    const sessionId = await createSession({ model: n.model, signatures: "require" });
+    const res = await ask(sessionId);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { miners: { miner: string; signature?: string | null }[] };
+    expect(body.miners).toEqual([expect.objectContaining({ miner: joined.id, signature: "valid" })]);
+  });
+
   it("a NeuroShard node joins (probed on /api/v1/health) and serves tasks", async () => {
     const n = node("nsA");
     const joined = await joinOk(n);

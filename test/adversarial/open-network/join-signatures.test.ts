@@ -32,6 +32,7 @@ describe("join signatures", () => {
       { credential: "attacker-controlled-credential" },
       { max_concurrency: 1024 },
       { offchain: true },
+      { protocol: "neuroshard" },
     ];
     for (const signed of tampered) {
       const res = await join(await joinBody(n, {}, { signed }));
@@ -64,6 +65,25 @@ describe("join signatures", () => {
     expect(resigned.status).toBe(409);
     // A fresh nonce renews.
     expect((await join(await joinBody(n))).status).toBe(200);
+  });
+
+  it("admits once when two joins race with one nonce (the nonce is used up with the write)", async () => {
+    const body = await joinBody(node("fastA"));
+    const statuses = (await Promise.all([join(body), join(body), join(body)])).map((r) => r.status).sort();
+    expect(statuses).toEqual([201, 409, 409]);
+  });
+
+  it("refuses fields that could make one signed text read as another (a comma in a model, a line break in the URL)", async () => {
+    const n = node("fastA");
+    for (const [field, value] of [
+      ["models", ["a,b"]],
+      ["models", ["a\nprotocol: neuroshard"]],
+      ["url", `${n.url}/\nmodels: x`],
+    ] as const) {
+      const res = await join(await joinBody(n, { [field]: value }));
+      expect(res.status, JSON.stringify(value)).toBe(400);
+      expect(((await res.json()) as ErrorBody).error.details!.issues!.map((i) => i.field)[0]).toMatch(new RegExp(`^${field}`));
+    }
   });
 
   it("keeps nonces per address: another node may use the same nonce", async () => {
