@@ -369,12 +369,13 @@ const VarsShape = {
    * renewed by joining again; its signed issued_at must be within MINER_JOIN_MAX_SKEW_SECONDS of the router's
    * clock; its address's payout account must have MINER_JOIN_MIN_STAKE micros locked (0 outside production
    * when unset; in production unset closes joins: an operator declares it, "0" included). Joins are counted
-   * per client IP and per address in fixed one-minute windows.
+   * per client IP and per address in fixed one-minute windows; a node renews 2 times a minute at the default
+   * lease, so the IP default lets 60 nodes share one address (a NAT), and a flood from one IP is cut at 120.
    */
   MINER_LEASE_SECONDS: parsed(z.coerce.number<string>().int().min(1).max(86_400).default(90)),
   MINER_JOIN_MAX_SKEW_SECONDS: parsed(z.coerce.number<string>().int().min(1).max(3600).default(120)),
   MINER_JOIN_MIN_STAKE: parsed(z.coerce.number<string>().int().min(0).max(Number.MAX_SAFE_INTEGER).optional()),
-  MINER_JOINS_PER_IP_PER_MINUTE: positiveInt(30),
+  MINER_JOINS_PER_IP_PER_MINUTE: positiveInt(120),
   MINER_JOINS_PER_ADDRESS_PER_MINUTE: positiveInt(10),
   /** The gateway model alias (GATEWAY_MODELS) the NeuroShard node surface's inference runs on: its session, pool and price. */
   NEUROSHARD_MODEL: parsed(z.string().min(1).max(64).default("default")),
