@@ -17,6 +17,8 @@ import { SqliteObject } from "./sqlite-object";
 import { sixAtATime } from "../domain/net/six-at-a-time";
 import { ACTIVITY_BATCHES_MIGRATION, ACTIVITY_DAYS_MIGRATION, addActivityBatch, readActivity } from "./activity-days";
 import type { ActivityBatch, ActivityCounts } from "../domain/schemas/activity";
+import { type AddressHolder, joinEffect } from "../domain/miners/join-admission";
+import type { MinerBan } from "../domain/schemas/miner-join";
 
 const CREDENTIAL_PURPOSE = "miner-credential/v1";
 /**
@@ -120,6 +122,24 @@ const MIGRATIONS = [
    );`,
   // The activity batches applied lately (activity-days.ts): a retried batch counts once.
   ACTIVITY_BATCHES_MIGRATION,
+  // Miners joining by themselves (workers/router/miner-join-routes.ts): a joined miner holds a lease (ms) it
+  // renews by joining again, and is not selected past it; an admin-registered one has none (NULL). A join's
+  // nonce is used once per address, remembered until its signed time is stale anyway. A banned address cannot
+  // join, and every miner under it is benched.
+  `ALTER TABLE miners ADD COLUMN source TEXT NOT NULL DEFAULT 'admin';
+   ALTER TABLE miners ADD COLUMN lease_expires_at INTEGER;
+   CREATE TABLE join_nonces (
+     address TEXT NOT NULL,
+     nonce TEXT NOT NULL,
+     expires_at INTEGER NOT NULL,
+     PRIMARY KEY (address, nonce)
+   );
+   CREATE INDEX join_nonces_expiry ON join_nonces (expires_at);
+   CREATE TABLE banned_addresses (
+     address TEXT PRIMARY KEY,
+     reason TEXT NOT NULL,
+     banned_at INTEGER NOT NULL
+   );`,
 ];
 /** How long a registration challenge may be answered (and is remembered once used, so a replay is told apart). */
 const CHALLENGE_TTL_MS = 10 * 60 * 1000;
@@ -138,6 +158,10 @@ type MinerRow = {
   offchain: number;
   protocol: MinerProtocol;
   payout_account: string | null;
+  /** admin: registered by an operator; joined: joined by itself, with a lease. */
+  source: "admin" | "joined";
+  /** A joined miner's lease (ms): not selected past it. NULL: admin-registered, no lease. */
+  lease_expires_at: number | null;
   node_report: string | null;
   training_report: string | null;
   healthy: number;
@@ -165,6 +189,26 @@ export type MinerRefusal = { refused: "id_taken" | "address_taken" | "challenge_
 /** A registration challenge as the registry issued it (ms). */
 export type AddressChallenge = { nonce: string; issuedAt: number; expiresAt: number };
 
+/** A miner's self-join as the join route checked it (signature, time, stake, probe): what the registry writes. */
+export type MinerJoin = {
+  url: string;
+  /** Lowercase. */
+  address: string;
+  models: string[];
+  protocol: MinerProtocol;
+  offchain: boolean;
+  maxConcurrency: number;
+  credential: string;
+  nonce: string;
+  /** Until when the nonce must be remembered (ms; domain/miners/join-admission.ts). */
+  nonceExpiresAt: number;
+  /** The payout account a new miner gets (a renewal keeps its own). */
+  payoutAccount: string | null;
+  leaseExpiresAt: number;
+};
+/** Why a join or leave was refused before or at the write. */
+export type JoinRefusal = { refused: "address_banned" | "nonce_reused" | "address_taken" | "not_joined" };
+
 export type SessionSummary = { id: number; name: string; model: string; redundancy: number; mode: string; active: boolean };
 
 export type MinerOutcomeReport = {
@@ -188,6 +232,8 @@ export type ReportBatch = {
 };
 
 const Models = z.array(z.string());
+/** A miner row as the join rule (domain/miners/join-admission.ts) reads the holder of an address. */
+const holderOf = (r: MinerRow): AddressHolder => ({ source: r.source, url: r.url, leaseExpiresAt: r.lease_expires_at });
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** What the registry reaches: itself, and the ledgers it reads stakes from. */
@@ -228,6 +274,8 @@ export class MinerRegistry extends SqliteObject<RegistryEnv> implements Registry
       offchain: row.offchain === 1,
       protocol: row.protocol,
       payout_account: row.payout_account,
+      source: row.source,
+      lease_expires_at: iso(row.lease_expires_at),
       node: row.node_report === null ? null : (NeuroShardNodeReportSchema.safeParse(JSON.parse(row.node_report)).data ?? null),
       training: row.training_report === null ? null : (NeuroShardTrainingReportSchema.safeParse(JSON.parse(row.training_report)).data ?? null),
       healthy: row.healthy === 1,
@@ -367,7 +415,8 @@ export class MinerRegistry extends SqliteObject<RegistryEnv> implements Registry
              (SELECT COUNT(*) FROM miners AS peers WHERE peers.payout_account = miners.payout_account) AS account_miners
       FROM miners
       LEFT JOIN account_stakes ON account_stakes.account = miners.payout_account
-      WHERE healthy = 1 AND benched = 0 ORDER BY id`.filter((r) => Models.parse(JSON.parse(r.models)).includes(model));
+      WHERE healthy = 1 AND benched = 0 AND (lease_expires_at IS NULL OR lease_expires_at > ${Date.now()})
+      ORDER BY id`.filter((r) => Models.parse(JSON.parse(r.models)).includes(model));
     return Promise.all(
       rows.map(async (r) => ({
         id: r.id,
@@ -557,8 +606,111 @@ export class MinerRegistry extends SqliteObject<RegistryEnv> implements Registry
 
   /** Probes every miner's `/v1/models` with its credential; the cron trigger calls this. */
   async checkHealth(timeoutMs = 5000): Promise<{ id: string; healthy: boolean; error: string | null }[]> {
-    const rows = this.sql<MinerRow>`SELECT * FROM miners`;
+    // A joined miner past its lease is not probed: it may be gone for good, and it is probed again when it rejoins.
+    const rows = this.sql<MinerRow>`SELECT * FROM miners WHERE lease_expires_at IS NULL OR lease_expires_at > ${Date.now()}`;
     return sixAtATime(rows, (row) => this.probe(row, timeoutMs));
+  }
+
+  // Miners joining by themselves (workers/router/miner-join-routes.ts checks the signature, time, stake and
+  // probe; here, what needs the stored state: bans, used nonces, who holds the address, and the write).
+
+  private holderOf(address: string): MinerRow | undefined {
+    return this.sql<MinerRow>`SELECT * FROM miners WHERE lower(evm_address) = lower(${address})`[0];
+  }
+
+  private nonceUsed(address: string, nonce: string): boolean {
+    return this.sql`SELECT 1 FROM join_nonces WHERE address = lower(${address}) AND nonce = ${nonce}`.length > 0;
+  }
+
+  /** Whether a join would be refused for what the registry knows (checked again at the write); else the holder's payout account. */
+  private joinRefusal(address: string, url: string, nonce: string, now: number): JoinRefusal | undefined {
+    if (this.sql`SELECT 1 FROM banned_addresses WHERE address = lower(${address})`.length > 0) return { refused: "address_banned" };
+    if (this.nonceUsed(address, nonce)) return { refused: "nonce_reused" };
+    const holder = this.holderOf(address);
+    if (joinEffect(holder && holderOf(holder), url, now) === "address_taken") return { refused: "address_taken" };
+    return undefined;
+  }
+
+  /**
+   * The cheap refusals of a join, before the route spends a stake read and a
+   * probe on it; otherwise the payout account of the miner holding the address (a renewal).
+   */
+  joinPreflight(address: string, url: string, nonce: string): JoinRefusal | { payoutAccount: string | null } {
+    const refusal = this.joinRefusal(address, url, nonce, Date.now());
+    return refusal ?? { payoutAccount: this.holderOf(address)?.payout_account ?? null };
+  }
+
+  /**
+   * Admits or renews a joined miner: the refusals are checked again and the
+   * nonce used up in the same turn as the write, so two racing joins with one
+   * nonce admit once. A renewal keeps the id, stats, reputation and payout
+   * account; the join's probe just passed, so its health is fresh.
+   */
+  async joinMiner(join: MinerJoin): Promise<{ miner: MinerPublic; created: boolean } | JoinRefusal> {
+    const holder = this.holderOf(join.address);
+    const id = holder?.id ?? `joined-${crypto.randomUUID().slice(0, 8)}`;
+    const sealed = await seal(this.secret, CREDENTIAL_PURPOSE, join.credential, id);
+    const now = Date.now();
+    // No await from here to the write: the checks, the nonce and the row are one turn.
+    const refusal = this.joinRefusal(join.address, join.url, join.nonce, now);
+    if (refusal) return refusal;
+    const current = this.holderOf(join.address);
+    if ((current?.id ?? id) !== id) return { refused: "address_taken" };
+    this.sql`INSERT INTO join_nonces (address, nonce, expires_at) VALUES (lower(${join.address}), ${join.nonce}, ${join.nonceExpiresAt})`;
+    this.sql`DELETE FROM join_nonces WHERE expires_at < ${now}`;
+    this.credentials.delete(id);
+    if (!current) {
+      this.sql`INSERT INTO miners (id, name, url, credential_sealed, evm_address, models, max_concurrency, offchain, protocol, payout_account, source,
+                                   lease_expires_at, reputation, last_health_check_at, created_at, updated_at)
+               VALUES (${id}, ${id}, ${join.url}, ${sealed}, ${join.address}, ${JSON.stringify(join.models)}, ${join.maxConcurrency}, ${join.offchain ? 1 : 0},
+                       ${join.protocol}, ${join.payoutAccount}, 'joined', ${join.leaseExpiresAt}, ${INITIAL_REPUTATION}, ${now}, ${now}, ${now})`;
+      if (join.payoutAccount) await this.refreshStakes([join.payoutAccount]);
+    } else {
+      // Another URL or protocol is another server: what its health check read of the old one is dropped.
+      const serverChanged = current.url !== join.url || current.protocol !== join.protocol;
+      this.sql`UPDATE miners SET url = ${join.url}, credential_sealed = ${sealed}, models = ${JSON.stringify(join.models)}, max_concurrency = ${join.maxConcurrency},
+                 offchain = ${join.offchain ? 1 : 0}, protocol = ${join.protocol}, lease_expires_at = ${join.leaseExpiresAt},
+                 node_report = ${serverChanged ? null : current.node_report}, training_report = ${serverChanged ? null : current.training_report},
+                 healthy = 1, consecutive_failures = 0, last_error = NULL, last_health_check_at = ${now}, updated_at = ${now}
+               WHERE id = ${id}`;
+    }
+    const miner = this.getMiner(id);
+    return miner ? { miner, created: !current } : { refused: "not_joined" };
+  }
+
+  /** Ends a joined miner's lease now (its signed leave, checked by the route); the nonce is used up with it. */
+  leaveMiner(address: string, nonce: string, nonceExpiresAt: number): MinerPublic | JoinRefusal {
+    const now = Date.now();
+    if (this.nonceUsed(address, nonce)) return { refused: "nonce_reused" };
+    const holder = this.holderOf(address);
+    if (holder?.source !== "joined") return { refused: "not_joined" };
+    this.sql`INSERT INTO join_nonces (address, nonce, expires_at) VALUES (lower(${address}), ${nonce}, ${nonceExpiresAt})`;
+    this.sql`UPDATE miners SET lease_expires_at = MIN(COALESCE(lease_expires_at, ${now}), ${now}), updated_at = ${now} WHERE id = ${holder.id}`;
+    return this.getMiner(holder.id) ?? { refused: "not_joined" };
+  }
+
+  /** Bans an address (again: the reason is replaced): it cannot join, and every miner under it is benched. Answers the ban and the benched ids. */
+  banAddress(address: string, reason: string): { ban: MinerBan; benched: string[] } {
+    const now = Date.now();
+    this.sql`INSERT INTO banned_addresses (address, reason, banned_at) VALUES (lower(${address}), ${reason}, ${now})
+             ON CONFLICT (address) DO UPDATE SET reason = excluded.reason`;
+    const benched = this.sql<{ id: string }>`UPDATE miners SET benched = 1, updated_at = ${now} WHERE lower(evm_address) = lower(${address}) RETURNING id`.map((r) => r.id);
+    for (const id of benched) this.credentials.delete(id);
+    const ban = this.listBans().find((b) => b.evm_address === address.toLowerCase());
+    return { ban: ban ?? { evm_address: address.toLowerCase(), reason, banned_at: new Date(now).toISOString() }, benched };
+  }
+
+  /** Lifts a ban (the miners it benched stay benched until an operator unbenches them). False when the address was not banned. */
+  unbanAddress(address: string): boolean {
+    return this.sql`DELETE FROM banned_addresses WHERE address = lower(${address}) RETURNING address`.length > 0;
+  }
+
+  listBans(): MinerBan[] {
+    return this.sql<{ address: string; reason: string; banned_at: number }>`SELECT address, reason, banned_at FROM banned_addresses ORDER BY banned_at, address`.map((r) => ({
+      evm_address: r.address,
+      reason: r.reason,
+      banned_at: new Date(r.banned_at).toISOString(),
+    }));
   }
 
   // Run-time settings (durable-objects/run-time-settings.ts): the deployment's vars an operator changed.

@@ -21,6 +21,7 @@ import { metaRoutes } from "./router/meta-routes";
 import { recordServedPaths } from "./router/api-versions";
 import { ROUTER_VERSION } from "../domain/version";
 import { minerRoutes } from "./router/miner-routes";
+import { minerJoinRoutes } from "./router/miner-join-routes";
 import { sessionRoutes } from "./router/session-routes";
 import { receiptRoutes } from "./router/receipt-routes";
 import { offchainRoutes } from "./router/offchain-routes";
@@ -108,6 +109,7 @@ export function createApp() {
   });
   app.route("/", metaRoutes);
   app.route("/", minerRoutes);
+  app.route("/", minerJoinRoutes);
   app.route("/", sessionRoutes);
   app.route("/", receiptRoutes);
   app.route("/", completionRoutes);

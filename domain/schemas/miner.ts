@@ -3,7 +3,7 @@ import { CustomerIdSchema } from "../gateway/schemas";
 import { EvmAddressSchema } from "./common";
 import { NeuroShardNodeReportSchema, NeuroShardTrainingReportSchema } from "./neuroshard";
 
-const MinerUrlSchema = z
+export const MinerUrlSchema = z
   .string()
   .url()
   .max(2048)
@@ -105,6 +105,11 @@ export const MinerPublicSchema = z
     offchain: z.boolean(),
     protocol: MinerFieldTypes.protocol,
     payout_account: z.string().nullable(),
+    source: z.enum(["admin", "joined"]).openapi({ description: "admin: registered by an operator; joined: joined by itself (POST /api/v1/miners/join)" }),
+    lease_expires_at: z
+      .string()
+      .nullable()
+      .openapi({ description: "A joined miner's lease: past it, it gets no tasks until it renews. Null for an admin-registered miner (no lease)" }),
     /** A NeuroShard miner's last status report (role, layers, training), as its health check read it; null for others, or before. */
     node: NeuroShardNodeReportSchema.nullable(),
     /** A NeuroShard miner's last `GET /api/training/global` report, as its health check read it; null when it sent none. */
@@ -146,5 +151,6 @@ export type MinerTarget = {
   payoutAccount?: string | null;
 };
 
-/** Whether a miner is offered tasks: its last probe passed and no operator benched it. */
-export const servesTasks = (m: Pick<MinerPublic, "healthy" | "benched">) => m.healthy && !m.benched;
+/** Whether a miner is offered tasks: its last probe passed, no operator benched it, and its lease (a joined miner's) has not lapsed. */
+export const servesTasks = (m: Pick<MinerPublic, "healthy" | "benched" | "lease_expires_at">) =>
+  m.healthy && !m.benched && (m.lease_expires_at === null || Date.parse(m.lease_expires_at) > Date.now());

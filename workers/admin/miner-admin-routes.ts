@@ -8,6 +8,8 @@ import { isPrivateHost } from "../../domain/net/address-guard";
 import { type AddressProof, AddressChallengeRequestSchema, AddressChallengeSchema, MinerPublicSchema, MinerRegisterSchema, MinerUpdateSchema } from "../../domain/schemas/miner";
 import { addressProofMessage, addressProven } from "../../domain/miners/address-proof";
 import { routerSigner } from "../../domain/receipts/router-signer";
+import { MinerBanRequestSchema, MinerBanSchema } from "../../domain/schemas/miner-join";
+import { EvmAddressSchema } from "../../domain/schemas/common";
 import type { MinerRefusal } from "../../durable-objects/miner-registry";
 import type { Env } from "../env";
 import { ledgerStub, registryStub } from "../../domain/objects/stubs";
@@ -73,7 +75,53 @@ function refusal(r: MinerRefusal, id: string): ApiError {
   return new ApiError(409, "miner_exists", `miner ${id} already exists`);
 }
 
+const AddressParamSchema = z.object({ address: EvmAddressSchema.openapi({ param: { name: "address", in: "path" } }) });
+
 export const minerAdminRoutes = openApiApp()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/api/v1/admin/miners/bans",
+      summary: "Bans an address: every miner under it is benched, and it cannot join by itself (POST /api/v1/miners/join) until unbanned",
+      ...admin,
+      request: { body: { content: { "application/json": { schema: MinerBanRequestSchema } }, required: true } },
+      responses: {
+        201: json(MinerBanSchema.extend({ benched: z.array(z.string()) }), "Banned; `benched` lists the miners it benched"),
+        400: errorResponses[400],
+        401: errorResponses[401],
+      },
+    }),
+    async (c) => {
+      const { evm_address, reason } = c.req.valid("json");
+      const { ban, benched } = await registryStub(c.env).banAddress(evm_address, reason);
+      return c.json({ ...ban, benched }, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/api/v1/admin/miners/bans",
+      summary: "Lists the banned addresses",
+      ...admin,
+      responses: { 200: json(z.object({ bans: z.array(MinerBanSchema) }), "Bans, oldest first"), 401: errorResponses[401] },
+    }),
+    async (c) => c.json({ bans: await registryStub(c.env).listBans() }, 200),
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/api/v1/admin/miners/bans/{address}",
+      summary: "Lifts a ban: the address may join again (the miners the ban benched stay benched until PATCH benched: false)",
+      ...admin,
+      request: { params: AddressParamSchema },
+      responses: { 200: json(z.object({ unbanned: z.string() }), "Unbanned"), 400: errorResponses[400], 401: errorResponses[401], 404: errorResponses[404] },
+    }),
+    async (c) => {
+      const { address } = c.req.valid("param");
+      if (!(await registryStub(c.env).unbanAddress(address))) throw new ApiError(404, "ban_not_found", `${address} is not banned`);
+      return c.json({ unbanned: address.toLowerCase() }, 200);
+    },
+  )
   .openapi(
     createRoute({
       method: "post",

@@ -220,6 +220,9 @@ function MinerRow({ miner, onChanged }: { miner: MinerPublic; onChanged: () => v
         <td>
           {miner.protocol}
           {miner.offchain ? " · off-chain" : ""}
+          <div class="muted" data-source={miner.source}>
+            {miner.source === "joined" ? `joined · lease until ${when(miner.lease_expires_at)}` : "registered by an operator"}
+          </div>
         </td>
         <td>
           <Short value={miner.evm_address} />
