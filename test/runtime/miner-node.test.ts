@@ -250,6 +250,40 @@ describe("the miner node in front of a plain OpenAI-compatible server", () => {
     expect(refused.status).toBe(401);
   });
 
+  it("forwards the upstream's model list and embeddings as it answers them", async () => {
+    const a = nodeNamed("a");
+    const auth = { authorization: `Bearer ${a.files.credential}`, "content-type": "application/json" };
+    const models = await fetch(`${a.url}/v1/models`, { headers: auth });
+    expect(((await models.json()) as { data: { id: string }[] }).data.map((m) => m.id)).toEqual(["plain-model", "off-model", "ns-model", "join-model"]);
+    const embeddings = await fetch(`${a.url}/v1/embeddings`, { method: "POST", headers: auth, body: JSON.stringify({ model: "plain-model", input: "embed me" }) });
+    expect(embeddings.status).toBe(200);
+    expect(await embeddings.json()).toMatchObject({ data: [{ embedding: [0.25, 0.5, 0.25] }] });
+    // A model it does not announce is refused before the upstream is asked.
+    const other = await fetch(`${a.url}/v1/completions`, { method: "POST", headers: auth, body: JSON.stringify({ model: "off-model", prompt: "not mine" }) });
+    expect(other.status).toBe(404);
+    expect(await other.json()).toMatchObject({ error: { code: "model_not_found" } });
+  });
+
+  it("takes no more calls at once than its --max-concurrency (429, Retry-After)", async () => {
+    const files = minerFiles();
+    const node = await startMinerNode("one-at-a-time", "plain-model", ["--no-join", "--max-concurrency", "1", "--credential-file", files.credentialFile], files);
+    const ask = (prompt: string) =>
+      fetch(`${node.url}/v1/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${files.credential}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "plain-model", prompt }),
+      });
+    const first = ask("HOLD this one");
+    const end = Date.now() + 10_000;
+    while (!upstream.requests.some((r) => JSON.stringify(r.body).includes("HOLD this one")) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    const second = await ask("one too many");
+    expect(second.status).toBe(429);
+    expect(second.headers.get("retry-after")).toBe("1");
+    expect(upstream.release()).toBe(1);
+    expect((await first).status).toBe(200);
+    expect((await ask("room again")).status).toBe(200);
+  });
+
   it("passes the upstream neither the router's credential nor its signing headers", () => {
     const credentials = nodes.map((n) => n.files.credential);
     expect(upstream.requests.length).toBeGreaterThan(0);

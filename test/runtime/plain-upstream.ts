@@ -8,7 +8,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type PlainUpstream = { url: string; requests: { path: string; headers: IncomingMessage["headers"]; body: unknown }[]; close(): Promise<void> };
+export type PlainUpstream = {
+  url: string;
+  requests: { path: string; headers: IncomingMessage["headers"]; body: unknown }[];
+  /** Lets every held request (a prompt containing "HOLD") answer; says how many there were. */
+  release(): number;
+  close(): Promise<void>;
+};
 
 /** The plain server's answer to a prompt. */
 export const plainAnswer = (prompt: string) => `plain answer: ${prompt.split(/\s+/).filter(Boolean).reverse().join(" ")}`;
@@ -29,6 +35,7 @@ function promptOf(body: Record<string, unknown>, chat: boolean): string {
 
 export function startPlainUpstream(models: string[]): Promise<PlainUpstream> {
   const requests: PlainUpstream["requests"] = [];
+  const held: (() => void)[] = [];
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { "content-type": "application/json" });
     res.end(JSON.stringify(body));
@@ -45,6 +52,7 @@ export function startPlainUpstream(models: string[]): Promise<PlainUpstream> {
     if (req.method !== "POST" || (!chat && req.url !== "/v1/completions")) return json(res, 404, { error: { message: "not found", type: "invalid_request_error" } });
     const model = String(body["model"]);
     if (!models.includes(model)) return json(res, 404, { error: { message: `model ${model} does not exist`, type: "invalid_request_error", code: "model_not_found" } });
+    if (promptOf(body, chat).includes("HOLD")) await new Promise<void>((resolve) => held.push(resolve));
     const text = plainAnswer(promptOf(body, chat));
     const usage = { prompt_tokens: promptOf(body, chat).split(/\s+/).length, completion_tokens: text.split(" ").length, total_tokens: 0 };
     const id = `plain-${requests.length}`;
@@ -87,6 +95,7 @@ export function startPlainUpstream(models: string[]): Promise<PlainUpstream> {
       resolve({
         url: `http://127.0.0.1:${port}/v1`,
         requests,
+        release: () => held.splice(0).map((done) => done()).length,
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done());
