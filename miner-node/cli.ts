@@ -13,9 +13,8 @@
 import { privateKeyToAccount } from "viem/accounts";
 import { type NodeArgs, parseNodeArgs } from "./args.ts";
 import { gate } from "./gate.ts";
-import { JoinError, keepJoined } from "./join-client.ts";
+import { JoinError, keepJoined, leave } from "./join-client.ts";
 import { consoleLog as log } from "./log.ts";
-import { leave } from "./join-client.ts";
 import { fetchRouterSigner } from "./router-anchor.ts";
 import { ConfigError, newCredential, readCredentialFile, readKeyFile, readPrivateFile } from "./secrets.ts";
 import { createMinerNodeApp, listen, type RunningServer } from "./server.ts";
@@ -61,28 +60,26 @@ async function main(args: NodeArgs) {
     maxConcurrency: args.maxConcurrency,
     credential,
   };
-  let lease: { stop(): void } | undefined;
-  if (args.join) {
-    try {
-      lease = await keepJoined(membership, log);
-    } catch (err) {
-      await server.close();
-      throw err;
-    }
-  } else {
-    log.info("not joining (--no-join): the router calls this node as an operator registered it");
+  // Signals are handled from here on: one during the first join still leaves (a leave for no lease is harmless).
+  const node: { lease?: { stop(): void } } = {};
+  handleShutdown(server, node, args.join ? membership : undefined);
+  if (!args.join) return log.info("not joining (--no-join): the router calls this node as an operator registered it");
+  try {
+    node.lease = await keepJoined(membership, log);
+  } catch (err) {
+    await server.close();
+    throw err;
   }
-  handleShutdown(server, lease, args.join ? membership : undefined);
 }
 
 /** Leaves the router (signed), stops serving, exits 0; a second signal exits at once. */
-function handleShutdown(server: RunningServer, lease: { stop(): void } | undefined, membership: Parameters<typeof leave>[0] | undefined) {
+function handleShutdown(server: RunningServer, node: { lease?: { stop(): void } }, membership: Parameters<typeof leave>[0] | undefined) {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
-    log.info(`${signal}: leaving`);
-    lease?.stop();
+    log.info(`${signal}: ${membership ? "leaving" : "stopping"}`);
+    node.lease?.stop();
     if (membership) {
       try {
         await leave(membership);
@@ -116,6 +113,8 @@ try {
 } catch (err) {
   // Only messages written here are printed: none of them carries a secret.
   if (err instanceof ConfigError || err instanceof JoinError) log.error(`miner node not started: ${err.message}`);
+  // A system error (a port in use, an address not available) names no secret either.
+  else if (err instanceof Error && "code" in err) log.error(`miner node not started: ${err.message}`);
   else log.error(`miner node not started: ${err instanceof Error ? err.name : "error"}`);
   process.exit(1);
 }

@@ -140,7 +140,8 @@ export async function keepJoined(m: Membership, log: Log): Promise<{ first: Mine
       schedule(lease / 3);
     } catch (err) {
       log.error(`lease renewal failed: ${err instanceof Error ? err.message : String(err)}`);
-      schedule(Math.min(5, lease / 3));
+      // Unreachable or busy: again soon, while the lease may still run; refused: at the next interval, as the operator may be fixing it.
+      schedule(err instanceof JoinError && !err.transient ? lease / 3 : Math.min(5, lease / 3));
     }
   };
   schedule(lease / 3);
