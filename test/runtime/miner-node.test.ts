@@ -337,6 +337,9 @@ describe("joining by itself (POST /api/v1/miners/join)", () => {
     });
     const answer = await completion(`/api/v1/completions/${SESSIONS.joined}`, { prompt: "answered by a joined node", timeout: 20 });
     expect(answer.miners).toMatchObject([{ miner: listed?.id, signature: "valid" }]);
+    const receipt = await receiptOf(SESSIONS.joined, answer.task_id);
+    expect(receipt.miners[0]?.address?.toLowerCase()).toBe(node.files.address.toLowerCase());
+    expect(failing(await verifyReceipt(receipt, { router: ROUTER_SIGNER }))).toEqual([]);
 
     node.process.child.kill("SIGTERM");
     expect(await node.process.exited).toBe(0);
