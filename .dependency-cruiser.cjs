@@ -52,6 +52,13 @@ module.exports = {
       to: { path: "(^|/)node_modules/hono/", pathNot: HONO_HELPERS },
     },
     {
+      name: "miner-node-imports-only-domain",
+      comment: "The miner node is a program of its own (an operator runs it on a GPU server): it shares the domain's texts and schemas, never the router's objects or routes.",
+      severity: "error",
+      from: { path: "^miner-node/" },
+      to: { path: "^(durable-objects|workers|tools|scripts|test|console)/" },
+    },
+    {
       name: "unresolvable",
       comment: "An import that resolves to nothing is a broken path, not a dependency to ignore.",
       severity: "error",

@@ -13,6 +13,7 @@ import { countTokens, embed, generate, jsonAnswer } from "./model.ts";
 import { mountNeuroShard, type NeuroShardNodeOptions } from "./neuroshard.ts";
 import { bearerIdentity, signerKeyFor, signResult } from "./sign.ts";
 import { SIGNATURE_FIELD, SIGNATURE_HEADER } from "../../domain/miners/result-signature.ts";
+import { deliverResult, fetchPayload, type OffchainExtension, offchainOf, payloadText } from "../../miner-node/offchain.ts";
 
 export type DevMinerOptions = Partial<DevMinerBehaviour> & {
   name?: string;
@@ -48,16 +49,6 @@ function promptOf(body: Record<string, unknown>, chat: boolean): string | undefi
   if (typeof prompt === "string" && prompt.length > 0) return prompt;
   if (Array.isArray(prompt) && prompt.length > 0 && prompt.every((p) => typeof p === "string")) return prompt.join("\n");
   return undefined;
-}
-
-/** The router's off-chain extension: the prompt is a URN to fetch, the result may be delivered back. */
-type Offchain = { session_id: number; task_id: number; prompt_urn: string; payload_format: string; payload_url: string; result_url: string; token: string };
-
-function offchainOf(body: Record<string, unknown>): Offchain | undefined {
-  const ext = body["cortensor"];
-  if (!ext || typeof ext !== "object") return undefined;
-  const o = ext as Partial<Offchain>;
-  return typeof o.payload_url === "string" && typeof o.token === "string" && typeof o.result_url === "string" ? (o as Offchain) : undefined;
 }
 
 /** Pads text with filler words to at least `bytes` bytes (the "huge body" fault). */
@@ -268,15 +259,10 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
     });
   });
 
-  async function fetchPrompt(offchain: Offchain): Promise<string> {
-    const res = await fetch(offchain.payload_url, { headers: { authorization: `Bearer ${offchain.token}` } });
-    if (!res.ok) throw new Error(`payload route answered ${res.status}`);
-    const text = await res.text();
-    if (offchain.payload_format !== "messages-json") return text;
-    return (JSON.parse(text) as { content: string }[]).map((m) => m.content).join("\n");
-  }
+  /** The task's prompt, fetched with its assignment token (the shared off-chain code of the miner node); a chat's messages a line each. */
+  const fetchPrompt = async (offchain: OffchainExtension) => payloadText(await fetchPayload(offchain));
 
-  async function deliverLater(offchain: Offchain, body: Record<string, unknown>, header: (name: string) => string | undefined) {
+  async function deliverLater(offchain: OffchainExtension, body: Record<string, unknown>, header: (name: string) => string | undefined) {
     await new Promise((r) => setTimeout(r, behaviour.latencyMs));
     const prompt = await fetchPrompt(offchain);
     const maxTokens = typeof body["max_tokens"] === "number" ? body["max_tokens"] : undefined;
@@ -284,18 +270,11 @@ export function createDevMinerApp(options: DevMinerOptions = {}) {
     const variant = fate === "wrong" ? `wrong:${name}` : "correct";
     const jsonMode = (body["response_format"] as { type?: unknown } | undefined)?.type === "json_object";
     const text = jsonMode ? jsonAnswer({ prompt, maxTokens, variant, verdict: behaviour.verdict }) : generate({ prompt, maxTokens, variant }).text;
-    const res = await fetch(offchain.result_url, {
-      method: "POST",
-      headers: { authorization: `Bearer ${offchain.token}`, "content-type": "application/json" },
-      body: JSON.stringify({
-        session_id: offchain.session_id,
-        task_id: offchain.task_id,
-        result: text,
-        usage: usageToReport(behaviour, { prompt_tokens: countTokens(prompt), completion_tokens: countTokens(text) }),
-        [SIGNATURE_FIELD]: await signResult(signerKeyFor(options.signerKey, options.token, header("authorization")), behaviour.signAs, header, text),
-      }),
+    await deliverResult(offchain, {
+      text,
+      usage: usageToReport(behaviour, { prompt_tokens: countTokens(prompt), completion_tokens: countTokens(text) }),
+      signature: await signResult(signerKeyFor(options.signerKey, options.token, header("authorization")), behaviour.signAs, header, text),
     });
-    if (!res.ok) throw new Error(`result route answered ${res.status}`);
   }
 
   app.post("/v1/completions", (c) => complete(c, false));

@@ -6,8 +6,8 @@
 import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { concat, keccak256, stringToBytes, stringToHex } from "viem";
-import { claimFromHeaders, resultMessage } from "../../domain/miners/result-signature.ts";
-import { sha256Hex } from "../../domain/crypto/sha256.ts";
+import { claimFromHeaders } from "../../domain/miners/result-signature.ts";
+import { signResultText } from "../../miner-node/result-signer.ts";
 
 /**
  * right: signs its own result; other-key: signs with a key not its registered one; other-output: signs another text;
@@ -71,5 +71,5 @@ export async function signResult(key: Hex | undefined, signAs: SignAs, header: (
   const signer = account(signAs === "other-key" ? keccak256(key) : key);
   const signed = signAs === "other-output" ? `${text} (not what was sent)` : text;
   const taskId = signAs === "other-task" ? claim.taskId + 1 : claim.taskId;
-  return signer.signMessage({ message: resultMessage({ ...claim, taskId, outputHash: await sha256Hex(signed) }) });
+  return signResultText(signer, { ...claim, taskId }, signed);
 }
