@@ -4,6 +4,7 @@ import { loadConfig } from "../workers/config/config";
 import { open, seal } from "../workers/crypto/secret-box";
 import { probeMiner } from "../workers/miners/call-miner";
 import { nextReputation } from "../workers/miners/select-miners";
+import { remainingAfter } from "../workers/miners/probation";
 import { ledgerStub } from "../workers/stubs";
 import type { MinerCandidate } from "../workers/miners/miner-pool";
 import type { MinerProtocol, MinerPublic, MinerRegister, MinerUpdate } from "../workers/schemas/miner";
@@ -118,6 +119,9 @@ const MIGRATIONS = [
    );`,
   // The activity batches applied lately (activity-days.ts): a retried batch counts once.
   ACTIVITY_BATCHES_MIGRATION,
+  // Probation (workers/miners/probation.ts): agreeing results a miner still needs before it is established; 0: established.
+  // Every miner registered before it is established.
+  `ALTER TABLE miners ADD COLUMN probation_remaining INTEGER NOT NULL DEFAULT 0;`,
 ];
 /** How long a registration challenge may be answered (and is remembered once used, so a replay is told apart). */
 const CHALLENGE_TTL_MS = 10 * 60 * 1000;
@@ -141,6 +145,8 @@ type MinerRow = {
   healthy: number;
   /** 1: an operator benched it (PATCH `benched: true`): offered to no session, whatever its probes say. */
   benched: number;
+  /** Agreeing results it still needs to leave probation (workers/miners/probation.ts); 0: established. */
+  probation_remaining: number;
   consecutive_failures: number;
   last_health_check_at: number | null;
   last_error: string | null;
@@ -227,6 +233,7 @@ export class MinerRegistry extends SqliteObject {
       training: row.training_report === null ? null : (NeuroShardTrainingReportSchema.safeParse(JSON.parse(row.training_report)).data ?? null),
       healthy: row.healthy === 1,
       benched: row.benched === 1,
+      probation: { on_probation: row.probation_remaining > 0, agreeing_results_needed: row.probation_remaining },
       last_health_check_at: iso(row.last_health_check_at),
       last_error: row.last_error,
       reputation: row.reputation,
@@ -299,6 +306,7 @@ export class MinerRegistry extends SqliteObject {
                protocol = ${patch.protocol ?? row.protocol},
                payout_account = ${patch.payout_account === undefined ? row.payout_account : patch.payout_account},
                benched = ${patch.benched === undefined ? row.benched : patch.benched ? 1 : 0},
+               probation_remaining = ${patch.probation === undefined ? row.probation_remaining : patch.probation ? this.probationResults : 0},
                node_report = ${serverChanged ? null : row.node_report},
                training_report = ${serverChanged ? null : row.training_report},
                healthy = ${serverChanged || patch.credential ? 1 : row.healthy},
@@ -307,6 +315,22 @@ export class MinerRegistry extends SqliteObject {
              WHERE id = ${id}`;
     if (patch.payout_account) await this.refreshStakes([patch.payout_account]);
     return this.getMiner(id);
+  }
+
+  /**
+   * Puts miner `id` on probation with MINER_PROBATION_RESULTS agreeing
+   * results to go (`on`), or establishes it at once. The join route admits
+   * a miner with it; an operator sets it with PATCH `probation`. Null when
+   * no such miner.
+   */
+  setProbation(id: string, on: boolean): MinerPublic | null {
+    if (!this.row(id)) return null;
+    this.sql`UPDATE miners SET probation_remaining = ${on ? this.probationResults : 0}, updated_at = ${Date.now()} WHERE id = ${id}`;
+    return this.getMiner(id);
+  }
+
+  private get probationResults(): number {
+    return loadConfig(this.env).probationResults;
   }
 
   /**
@@ -378,6 +402,7 @@ export class MinerRegistry extends SqliteObject {
         inFlight: this.inFlight(r.id),
         latencyMs: r.latency_ms,
         stakeMultiplier: this.stakeMultiplierOf(r),
+        probation: r.probation_remaining > 0,
       })),
     );
   }
@@ -496,6 +521,7 @@ export class MinerRegistry extends SqliteObject {
    */
   private applyOutcomes(reports: readonly MinerOutcomeReport[], now: number): Set<string> {
     const suspects = new Set<string>();
+    const probationResults = this.probationResults;
     for (const r of reports) {
       if (r.outcome === "cancelled") continue;
       const row = this.row(r.minerId);
@@ -516,6 +542,7 @@ export class MinerRegistry extends SqliteObject {
                  failed = failed + ${r.outcome === "failed" || misreported ? 1 : 0},
                  timed_out = timed_out + ${r.outcome === "timed_out" ? 1 : 0},
                  consecutive_failures = ${failures},
+                 probation_remaining = ${remainingAfter(row.probation_remaining, r.outcome, probationResults)},
                  last_error = ${misreported ? "usage misreported" : failures > 0 ? `dispatch ${r.outcome}` : row.last_error},
                  updated_at = ${now}
                WHERE id = ${r.minerId}`;

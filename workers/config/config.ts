@@ -364,6 +364,12 @@ const VarsShape = {
    */
   MINER_MIN_STAKE_MICROS: parsed(z.coerce.number<string>().int().min(0).max(Number.MAX_SAFE_INTEGER).default(1_000_000)),
   MINER_STAKE_FULL_WEIGHT_MICROS: parsed(z.coerce.number<string>().int().min(1).max(Number.MAX_SAFE_INTEGER).default(10_000_000)),
+  /**
+   * Agreeing results a miner on probation (a joined miner, or one an operator put there: PATCH
+   * `probation: true`) still needs before it is established (workers/miners/probation.ts). Until then it is
+   * selected only beside established miners, never as a majority of one task, and its answer never decides one.
+   */
+  MINER_PROBATION_RESULTS: parsed(z.coerce.number<string>().int().min(1).max(100_000).default(5)),
   /** The gateway model alias (GATEWAY_MODELS) the NeuroShard node surface's inference runs on: its session, pool and price. */
   NEUROSHARD_MODEL: parsed(z.string().min(1).max(64).default("default")),
 
@@ -552,6 +558,8 @@ const ConfigSchema = z.looseObject(VarsShape).transform((e) => {
       fullWeightMicros: e.MINER_STAKE_FULL_WEIGHT_MICROS,
       slashMinMicros: e.MINER_SLASH_MIN_MICROS,
     },
+    /** Agreeing results a miner on probation needs before it is established (workers/miners/probation.ts). */
+    probationResults: e.MINER_PROBATION_RESULTS,
     /** The NeuroShard node surface (workers/neuroshard/). */
     neuroshard: { model: e.NEUROSHARD_MODEL },
     routerKeys,
