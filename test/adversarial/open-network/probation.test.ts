@@ -75,6 +75,12 @@ describe("a probationary miner that lies", () => {
     const { body } = await complete(sessionId, { prompt: uniq("liar") });
     expect(await isOutputOf(body, ids.fastA)).toBe(true);
     expect(recordOf(body, ids.wrong)).toMatchObject({ probation: true, agreed: false });
+    const view = (await (await call(`/api/v1/tasks/${sessionId}/${body.task_id}`)).json()) as { assignments: { miner: string; probation: boolean }[] };
+    expect(Object.fromEntries(view.assignments.map((a) => [a.miner, a.probation]))).toEqual({
+      [ids.fastA as string]: false,
+      [ids.fastB as string]: false,
+      [ids.wrong as string]: true,
+    });
     const receipt = ReceiptSchema.parse(await (await call(`/api/v1/tasks/${sessionId}/${body.task_id}/receipt`)).json());
     expect(receipt.miners.find((m) => m.miner_id === ids.wrong)).toMatchObject({ probation: true, agreed: false });
     expect(receipt.miners.filter((m) => m.probation)).toHaveLength(1);
