@@ -262,8 +262,10 @@ export class MinerRegistry extends SqliteObject {
    * Registers a miner. `proofNonce`: the challenge its address proof
    * answered (checked by the caller, `workers/miners/address-proof.ts`),
    * used up here in the same turn as the insert, so a proof registers once.
+   * `options.probation`: admitted on probation (a miner that joined by
+   * itself), in the same write, so no snapshot ever offers it as established.
    */
-  async registerMiner(input: MinerRegister, proofNonce?: string): Promise<MinerPublic | MinerRefusal> {
+  async registerMiner(input: MinerRegister, proofNonce?: string, options: { probation?: boolean } = {}): Promise<MinerPublic | MinerRefusal> {
     const id = input.id ?? `miner-${crypto.randomUUID().slice(0, 8)}`;
     if (this.row(id)) return { refused: "id_taken" };
     const sealed = await seal(this.secret, CREDENTIAL_PURPOSE, input.credential, id);
@@ -272,10 +274,11 @@ export class MinerRegistry extends SqliteObject {
     if (this.row(id)) return { refused: "id_taken" };
     const refusal = this.claimAddress(id, input.evm_address ?? null, proofNonce, now);
     if (refusal) return refusal;
-    this.sql`INSERT INTO miners (id, name, url, credential_sealed, evm_address, models, max_concurrency, offchain, protocol, payout_account, reputation, created_at, updated_at)
+    this.sql`INSERT INTO miners (id, name, url, credential_sealed, evm_address, models, max_concurrency, offchain, protocol, payout_account, reputation,
+                                 probation_remaining, created_at, updated_at)
              VALUES (${id}, ${input.name ?? id}, ${input.url}, ${sealed}, ${input.evm_address ?? null},
                      ${JSON.stringify(input.models)}, ${input.max_concurrency}, ${input.offchain ? 1 : 0}, ${input.protocol}, ${input.payout_account},
-                     ${INITIAL_REPUTATION}, ${now}, ${now})`;
+                     ${INITIAL_REPUTATION}, ${options.probation ? this.probationResults : 0}, ${now}, ${now})`;
     if (input.payout_account) await this.refreshStakes([input.payout_account]);
     return this.getMiner(id) ?? { refused: "id_taken" };
   }

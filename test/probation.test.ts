@@ -1,7 +1,11 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { registryStub } from "../workers/stubs";
 import { z } from "zod";
 import { MinerPublicSchema } from "../workers/schemas/miner";
-import { admin, call, createSession, fleet, minersFor, uniq, until } from "./helpers";
+import { NO_PROBATION_LIMIT, probationRoom } from "../workers/miners/probation";
+import { selectMiners } from "../workers/miners/select-miners";
+import { admin, call, createSession, fleet, minersFor, mulberry32, uniq, until } from "./helpers";
 import { flushReports } from "./report-flush";
 import { complete, recordOf } from "./adversarial/support";
 
@@ -26,6 +30,17 @@ describe("probation: the operator's switch and the listing", () => {
     expect((await listed(ids.fastA))?.probation).toEqual({ on_probation: true, agreeing_results_needed: PROBATION_RESULTS });
     const off = await admin(`/api/v1/admin/miners/${ids.fastA}`, "PATCH", { probation: false });
     expect(MinerPublicSchema.parse(await off.json()).probation).toEqual({ on_probation: false, agreeing_results_needed: 0 });
+  });
+
+  it("a miner admitted on probation (the join route's registration) is never listed as established", async () => {
+    const id = uniq("joined");
+    const joined = await registryStub(env).registerMiner(
+      { id, url: fleet().fastA.url, credential: fleet().fastA.token, models: [uniq("model")], max_concurrency: 4, offchain: false, protocol: "openai", payout_account: null },
+      undefined,
+      { probation: true },
+    );
+    expect("refused" in joined).toBe(false);
+    expect((await listed(id))?.probation).toEqual({ on_probation: true, agreeing_results_needed: PROBATION_RESULTS });
   });
 
   it("refuses a probation that is not a boolean, naming the field, and changes nothing", async () => {
@@ -87,5 +102,51 @@ describe("leaving probation", () => {
       return m && m.stats.disagreed === 1 && m;
     });
     expect(reset.probation).toEqual({ on_probation: true, agreeing_results_needed: PROBATION_RESULTS });
+  });
+});
+
+describe("probation in selection (the plain rule the pools apply)", () => {
+  const miner = (id: string, probation: boolean) => ({ id, url: `http://${id}.test`, reputation: 0.8, inFlight: 0, maxConcurrency: 4, probation });
+  const established = ["e1", "e2", "e3"].map((id) => miner(id, false));
+  const probationary = ["p1", "p2", "p3"].map((id) => miner(id, true));
+
+  it("fills a redundancy-5 task with at most two probationary miners, whatever the draw", () => {
+    const random = mulberry32(7);
+    for (let i = 0; i < 200; i++) {
+      const picked = selectMiners([...established, ...probationary], 5, random, "reputation", [], probationRoom(5, []));
+      expect(picked).toHaveLength(5);
+      expect(picked.filter((m) => m.probation).length).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it("keeps a probationary miner beside an established one: one established miner takes one probationary, none takes none", () => {
+    const random = mulberry32(8);
+    for (let i = 0; i < 50; i++) {
+      const one = selectMiners([established[0]!, ...probationary], 5, random, "reputation", [], probationRoom(5, []));
+      expect(one.map((m) => m.id)).toContain("e1");
+      expect(one.filter((m) => m.probation)).toHaveLength(1);
+      expect(selectMiners(probationary, 3, random, "reputation", [], probationRoom(3, []))).toEqual([]);
+    }
+    // Outside a task (no room given) nothing is held back.
+    expect(selectMiners(probationary, 3, random)).toHaveLength(3);
+    expect(NO_PROBATION_LIMIT.seats).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("a replacement keeps the rule: a failed probationary slot still holds its seat, a failed established one stands beside nobody", () => {
+    const random = mulberry32(9);
+    const afterProbationFailed = probationRoom(3, [
+      { probation: false, ended: false },
+      { probation: true, ended: true },
+    ]);
+    expect(afterProbationFailed).toEqual({ seats: 0, spareEstablished: 0 });
+    const afterEstablishedFailed = probationRoom(5, [
+      { probation: false, ended: true },
+      { probation: true, ended: false },
+    ]);
+    for (let i = 0; i < 50; i++) {
+      expect(selectMiners([...probationary, established[0]!], 1, random, "reputation", [], afterProbationFailed).map((m) => m.id)).toEqual(["e1"]);
+      // One probationary miner left with no live established one: a probationary replacement would stand alone.
+      expect(selectMiners(probationary, 1, random, "reputation", [], afterEstablishedFailed)).toEqual([]);
+    }
   });
 });
