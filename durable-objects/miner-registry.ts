@@ -12,6 +12,7 @@ import type { MinerProtocol, MinerPublic, MinerRegister, MinerUpdate } from "../
 import { NeuroShardNodeReportSchema, NeuroShardTrainingReportSchema } from "../domain/schemas/neuroshard";
 import type { CustomerEntry } from "../domain/gateway/schemas";
 import { type AccountStake, minerStakeMultiplier } from "../domain/wallet/stake-weight";
+import { remainingAfter } from "../domain/miners/probation";
 import { readRunTimeSettings, RUN_TIME_SETTINGS_MIGRATION, type RunTimeSettings, writeRunTimeSettings } from "./run-time-settings";
 import { SqliteObject } from "./sqlite-object";
 import { sixAtATime } from "../domain/net/six-at-a-time";
@@ -140,6 +141,9 @@ const MIGRATIONS = [
      reason TEXT NOT NULL,
      banned_at INTEGER NOT NULL
    );`,
+  // Probation (domain/miners/probation.ts): agreeing results a miner still needs before it is established; 0: established.
+  // Every miner registered before it is established.
+  `ALTER TABLE miners ADD COLUMN probation_remaining INTEGER NOT NULL DEFAULT 0;`,
 ];
 /** How long a registration challenge may be answered (and is remembered once used, so a replay is told apart). */
 const CHALLENGE_TTL_MS = 10 * 60 * 1000;
@@ -167,6 +171,8 @@ type MinerRow = {
   healthy: number;
   /** 1: an operator benched it (PATCH `benched: true`): offered to no session, whatever its probes say. */
   benched: number;
+  /** Agreeing results it still needs to leave probation (domain/miners/probation.ts); 0: established. */
+  probation_remaining: number;
   consecutive_failures: number;
   last_health_check_at: number | null;
   last_error: string | null;
@@ -280,6 +286,7 @@ export class MinerRegistry extends SqliteObject<RegistryEnv> implements Registry
       training: row.training_report === null ? null : (NeuroShardTrainingReportSchema.safeParse(JSON.parse(row.training_report)).data ?? null),
       healthy: row.healthy === 1,
       benched: row.benched === 1,
+      probation: { on_probation: row.probation_remaining > 0, agreeing_results_needed: row.probation_remaining },
       last_health_check_at: iso(row.last_health_check_at),
       last_error: row.last_error,
       reputation: row.reputation,
@@ -308,8 +315,10 @@ export class MinerRegistry extends SqliteObject<RegistryEnv> implements Registry
    * Registers a miner. `proofNonce`: the challenge its address proof
    * answered (checked by the caller, `domain/miners/address-proof.ts`),
    * used up here in the same turn as the insert, so a proof registers once.
+   * `options.probation`: admitted on probation (a miner that joined by
+   * itself), in the same write, so no snapshot ever offers it as established.
    */
-  async registerMiner(input: MinerRegister, proofNonce?: string): Promise<MinerPublic | MinerRefusal> {
+  async registerMiner(input: MinerRegister, proofNonce?: string, options: { probation?: boolean } = {}): Promise<MinerPublic | MinerRefusal> {
     const id = input.id ?? `miner-${crypto.randomUUID().slice(0, 8)}`;
     if (this.row(id)) return { refused: "id_taken" };
     const sealed = await seal(this.secret, CREDENTIAL_PURPOSE, input.credential, id);
@@ -318,10 +327,11 @@ export class MinerRegistry extends SqliteObject<RegistryEnv> implements Registry
     if (this.row(id)) return { refused: "id_taken" };
     const refusal = this.claimAddress(id, input.evm_address ?? null, proofNonce, now);
     if (refusal) return refusal;
-    this.sql`INSERT INTO miners (id, name, url, credential_sealed, evm_address, models, max_concurrency, offchain, protocol, payout_account, reputation, created_at, updated_at)
+    this.sql`INSERT INTO miners (id, name, url, credential_sealed, evm_address, models, max_concurrency, offchain, protocol, payout_account, reputation,
+                                 probation_remaining, created_at, updated_at)
              VALUES (${id}, ${input.name ?? id}, ${input.url}, ${sealed}, ${input.evm_address ?? null},
                      ${JSON.stringify(input.models)}, ${input.max_concurrency}, ${input.offchain ? 1 : 0}, ${input.protocol}, ${input.payout_account},
-                     ${INITIAL_REPUTATION}, ${now}, ${now})`;
+                     ${INITIAL_REPUTATION}, ${options.probation ? this.probationResults : 0}, ${now}, ${now})`;
     if (input.payout_account) await this.refreshStakes([input.payout_account]);
     return this.getMiner(id) ?? { refused: "id_taken" };
   }
@@ -352,6 +362,7 @@ export class MinerRegistry extends SqliteObject<RegistryEnv> implements Registry
                protocol = ${patch.protocol ?? row.protocol},
                payout_account = ${patch.payout_account === undefined ? row.payout_account : patch.payout_account},
                benched = ${patch.benched === undefined ? row.benched : patch.benched ? 1 : 0},
+               probation_remaining = ${patch.probation === undefined ? row.probation_remaining : patch.probation ? this.probationResults : 0},
                node_report = ${serverChanged ? null : row.node_report},
                training_report = ${serverChanged ? null : row.training_report},
                healthy = ${serverChanged || patch.credential ? 1 : row.healthy},
@@ -360,6 +371,22 @@ export class MinerRegistry extends SqliteObject<RegistryEnv> implements Registry
              WHERE id = ${id}`;
     if (patch.payout_account) await this.refreshStakes([patch.payout_account]);
     return this.getMiner(id);
+  }
+
+  /**
+   * Puts miner `id` on probation with MINER_PROBATION_RESULTS agreeing
+   * results to go (`on`), or establishes it at once. The join route admits
+   * a miner with it; an operator sets it with PATCH `probation`. Null when
+   * no such miner.
+   */
+  setProbation(id: string, on: boolean): MinerPublic | null {
+    if (!this.row(id)) return null;
+    this.sql`UPDATE miners SET probation_remaining = ${on ? this.probationResults : 0}, updated_at = ${Date.now()} WHERE id = ${id}`;
+    return this.getMiner(id);
+  }
+
+  private get probationResults(): number {
+    return loadConfig(this.env).probationResults;
   }
 
   /**
@@ -432,6 +459,7 @@ export class MinerRegistry extends SqliteObject<RegistryEnv> implements Registry
         inFlight: this.inFlight(r.id),
         latencyMs: r.latency_ms,
         stakeMultiplier: this.stakeMultiplierOf(r),
+        probation: r.probation_remaining > 0,
       })),
     );
   }
@@ -550,6 +578,7 @@ export class MinerRegistry extends SqliteObject<RegistryEnv> implements Registry
    */
   private applyOutcomes(reports: readonly MinerOutcomeReport[], now: number): Set<string> {
     const suspects = new Set<string>();
+    const probationResults = this.probationResults;
     for (const r of reports) {
       if (r.outcome === "cancelled") continue;
       const row = this.row(r.minerId);
@@ -570,6 +599,7 @@ export class MinerRegistry extends SqliteObject<RegistryEnv> implements Registry
                  failed = failed + ${r.outcome === "failed" || misreported ? 1 : 0},
                  timed_out = timed_out + ${r.outcome === "timed_out" ? 1 : 0},
                  consecutive_failures = ${failures},
+                 probation_remaining = ${remainingAfter(row.probation_remaining, r.outcome, probationResults)},
                  last_error = ${misreported ? "usage misreported" : failures > 0 ? `dispatch ${r.outcome}` : row.last_error},
                  updated_at = ${now}
                WHERE id = ${r.minerId}`;
@@ -643,8 +673,10 @@ export class MinerRegistry extends SqliteObject<RegistryEnv> implements Registry
   /**
    * Admits or renews a joined miner: the refusals are checked again and the
    * nonce used up in the same turn as the write, so two racing joins with one
-   * nonce admit once. A renewal keeps the id, stats, reputation and payout
-   * account; the join's probe just passed, so its health is fresh.
+   * nonce admit once. A new miner starts on probation (MINER_PROBATION_RESULTS
+   * agreeing results to go), in the same write, so no session's snapshot ever
+   * sees it established. A renewal keeps the id, stats, reputation, probation
+   * and payout account; the join's probe just passed, so its health is fresh.
    */
   async joinMiner(join: MinerJoin): Promise<{ miner: MinerPublic; created: boolean } | JoinRefusal> {
     const holder = this.holderOf(join.address);
@@ -661,9 +693,9 @@ export class MinerRegistry extends SqliteObject<RegistryEnv> implements Registry
     this.credentials.delete(id);
     if (!current) {
       this.sql`INSERT INTO miners (id, name, url, credential_sealed, evm_address, models, max_concurrency, offchain, protocol, payout_account, source,
-                                   lease_expires_at, reputation, last_health_check_at, created_at, updated_at)
+                                   lease_expires_at, probation_remaining, reputation, last_health_check_at, created_at, updated_at)
                VALUES (${id}, ${id}, ${join.url}, ${sealed}, ${join.address}, ${JSON.stringify(join.models)}, ${join.maxConcurrency}, ${join.offchain ? 1 : 0},
-                       ${join.protocol}, ${join.payoutAccount}, 'joined', ${join.leaseExpiresAt}, ${INITIAL_REPUTATION}, ${now}, ${now}, ${now})`;
+                       ${join.protocol}, ${join.payoutAccount}, 'joined', ${join.leaseExpiresAt}, ${this.probationResults}, ${INITIAL_REPUTATION}, ${now}, ${now}, ${now})`;
       if (join.payoutAccount) await this.refreshStakes([join.payoutAccount]);
     } else {
       // Another URL or protocol is another server: what its health check read of the old one is dropped.

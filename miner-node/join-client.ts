@@ -123,7 +123,7 @@ export async function keepJoined(m: Membership, log: Log): Promise<{ first: Mine
     }
   }
   log.info(
-    `joined ${m.router} as miner ${first.id} (${first.evm_address}); lease ${first.lease_seconds} s${first.probation.on_probation ? `, on probation (${first.probation.agreeing_results}/${first.probation.required} agreeing results)` : ""}`,
+    `joined ${m.router} as miner ${first.id} (${first.evm_address}); lease ${first.lease_seconds} s${first.probation.on_probation ? `, on probation (${first.probation.agreeing_results_needed} agreeing results to go)` : ""}`,
   );
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;

@@ -21,6 +21,12 @@ export const minerVars = {
   MINER_JOIN_MIN_STAKE: parsed(z.coerce.number<string>().int().min(0).max(Number.MAX_SAFE_INTEGER).optional()),
   MINER_JOINS_PER_IP_PER_MINUTE: positiveInt(120),
   MINER_JOINS_PER_ADDRESS_PER_MINUTE: positiveInt(10),
+  /**
+   * Agreeing results a miner on probation (a joined miner, or one an operator put there: PATCH
+   * `probation: true`) still needs before it is established (domain/miners/probation.ts). Until then it is
+   * selected only beside established miners, never as a majority of one task, and its answer never decides one.
+   */
+  MINER_PROBATION_RESULTS: parsed(z.coerce.number<string>().int().min(1).max(100_000).default(5)),
 };
 
 export function minerSection(e: VarsOf<typeof minerVars>, { production, problems }: SectionContext) {
@@ -36,5 +42,7 @@ export function minerSection(e: VarsOf<typeof minerVars>, { production, problems
       perIpPerMinute: e.MINER_JOINS_PER_IP_PER_MINUTE,
       perAddressPerMinute: e.MINER_JOINS_PER_ADDRESS_PER_MINUTE,
     },
+    /** Agreeing results a miner on probation needs before it is established (domain/miners/probation.ts). */
+    probationResults: e.MINER_PROBATION_RESULTS,
   };
 }

@@ -1,6 +1,7 @@
 import { cosineSimilarity, tokenize, type EmbeddingSource } from "./embedding.ts";
 
-export type Candidate = { id: string; text: string };
+/** `probation`: the miner is on probation (`miners/probation.ts`): its copy counts only in a group an established miner gave. */
+export type Candidate = { id: string; text: string; probation?: boolean };
 
 export type Agreement = {
   /** The answer: a candidate of the best group (see `findAgreement`). */
@@ -71,9 +72,16 @@ function nearlyEqual(a: Item, b: Item, threshold: number): boolean {
  * something appended goes to the plain one), then the earliest. Only the
  * first rule picks a winner the others cannot overturn, which is why the
  * protocol engine decides early only on an exact majority.
+ *
+ * Copies from miners on probation never outweigh established ones: before
+ * all that, groups rank by their established copies, so probationary copies
+ * only add to a group an established miner gave (and a group of
+ * probationary copies alone wins only when no established miner answered,
+ * which the protocol engine never decides on).
  */
 export async function findAgreement(candidates: readonly Candidate[], options: Options): Promise<Agreement> {
-  const unanimous = candidates[0] && candidates.every((c) => c.text === candidates[0]?.text) ? candidates[0] : undefined;
+  // The answer given is an established miner's copy where there is one (its output, usage and signature are the task's).
+  const unanimous = candidates[0] && candidates.every((c) => c.text === candidates[0]?.text) ? (candidates.find((c) => !c.probation) ?? candidates[0]) : undefined;
   // One text only (every honest task at redundancy 1, most at 3): nothing to embed or weigh.
   if (unanimous) {
     const ids = candidates.map((c) => c.id);
@@ -86,17 +94,18 @@ export async function findAgreement(candidates: readonly Candidate[], options: O
   const groups = new Map<string, Item[]>();
   for (const item of items) groups.set(item.text, [...(groups.get(item.text) ?? []), item]);
   const ranked = [...groups.values()].map((members, order) => {
-    const centre = members[0] ?? first;
+    const centre = members.find((m) => !m.probation) ?? members[0] ?? first;
     const others = items.filter((i) => i.text !== centre.text);
     return {
       centre,
+      established: members.filter((m) => !m.probation).length,
       exact: members.length,
       support: members.length + others.filter((o) => nearlyEqual(centre, o, options.threshold)).length,
       added: others.reduce((sum, o) => sum + novelWords(centre, o), 0),
       order,
     };
   });
-  ranked.sort((a, b) => b.exact - a.exact || b.support - a.support || a.added - b.added || a.order - b.order);
+  ranked.sort((a, b) => b.established - a.established || b.exact - a.exact || b.support - a.support || a.added - b.added || a.order - b.order);
   const winner = ranked[0]?.centre ?? first;
 
   const similarityToWinner: Record<string, number> = {};

@@ -1,9 +1,17 @@
 import type { MinerTarget } from "../schemas/miner";
 import type { OperatorFields } from "./operator-marks";
+import { NO_PROBATION_LIMIT, type ProbationRoom } from "./probation";
 import { selectMiners, type Preference } from "./select-miners";
 
-/** A miner as the registry offers it for dispatch: where, with what credential, how good and how busy. */
-export type MinerCandidate = MinerTarget & { reputation: number; maxConcurrency: number; inFlight: number; latencyMs: number | null; stakeMultiplier: number };
+/** A miner as the registry offers it for dispatch: where, with what credential, how good and how busy, and whether it is on probation. */
+export type MinerCandidate = MinerTarget & {
+  reputation: number;
+  maxConcurrency: number;
+  inFlight: number;
+  latencyMs: number | null;
+  stakeMultiplier: number;
+  probation: boolean;
+};
 
 type Snapshot = { model: string; at: number; candidates: MinerCandidate[] };
 
@@ -33,19 +41,20 @@ export class MinerPool {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async select(model: string, count: number, exclude: readonly string[], preference: Preference = "reputation"): Promise<MinerTarget[]> {
+  /** `room`: what the task leaves for miners on probation (`probation.ts`). */
+  async select(model: string, count: number, exclude: readonly string[], preference: Preference = "reputation", room: ProbationRoom = NO_PROBATION_LIMIT): Promise<MinerTarget[]> {
     const snap = this.snapshot;
     let picked: MinerCandidate[];
     if (snap && snap.model === model) {
       if (this.now() - snap.at >= this.ttlMs) this.background(this.refresh(model).catch((err) => console.error("miner snapshot refresh failed", err)));
-      picked = this.pick(snap.candidates, count, exclude, preference);
+      picked = this.pick(snap.candidates, count, exclude, preference, room);
       // Nothing left to pick after a failure here: the registry may know a miner this snapshot does not.
-      if (picked.length < count && this.suspects.size > 0) picked = this.pick(await this.refresh(model), count, exclude, preference);
+      if (picked.length < count && this.suspects.size > 0) picked = this.pick(await this.refresh(model), count, exclude, preference, room);
     } else {
-      picked = this.pick(await this.refresh(model), count, exclude, preference);
+      picked = this.pick(await this.refresh(model), count, exclude, preference, room);
     }
     for (const p of picked) this.local.set(p.id, (this.local.get(p.id) ?? 0) + 1);
-    return picked.map(({ id, url, credential, offchain, protocol, latencyMs, address, payoutAccount }) => ({
+    return picked.map(({ id, url, credential, offchain, protocol, latencyMs, address, payoutAccount, probation }) => ({
       id,
       url,
       credential,
@@ -54,10 +63,11 @@ export class MinerPool {
       ...(offchain ? { offchain } : {}),
       ...(protocol === "neuroshard" ? { protocol } : {}),
       ...(payoutAccount ? { payoutAccount } : {}),
+      ...(probation ? { probation } : {}),
     }));
   }
 
-  private pick(candidates: readonly MinerCandidate[], count: number, exclude: readonly string[], preference: Preference): MinerCandidate[] {
+  private pick(candidates: readonly MinerCandidate[], count: number, exclude: readonly string[], preference: Preference, room: ProbationRoom): MinerCandidate[] {
     const excluded = new Set(exclude);
     // The excluded are the task's miners so far: no pick may share an operator with them, even one gone from the snapshot since.
     const alongside = exclude.flatMap((id) => this.operators.get(id) ?? []);
@@ -68,9 +78,12 @@ export class MinerPool {
       Math.random,
       preference,
       alongside,
+      room,
     );
     // Miners that failed here since the snapshot: only to make up the count.
     if (picked.length < count) {
+      const probationary = picked.filter((p) => p.probation).length;
+      const left = { seats: room.seats - probationary, spareEstablished: room.spareEstablished + picked.length - 2 * probationary };
       picked.push(
         ...selectMiners(
           open.filter((c) => this.suspects.has(c.id)),
@@ -78,6 +91,7 @@ export class MinerPool {
           Math.random,
           preference,
           [...alongside, ...picked],
+          left,
         ),
       );
     }

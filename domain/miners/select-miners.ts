@@ -1,4 +1,5 @@
 import { type OperatorFields, operatorMarks } from "./operator-marks";
+import { NO_PROBATION_LIMIT, type ProbationRoom } from "./probation";
 
 export type SelectionCandidate = OperatorFields & {
   id: string;
@@ -8,6 +9,8 @@ export type SelectionCandidate = OperatorFields & {
   latencyMs?: number | null;
   /** The multiplier of the miner's payout account's stake (1 without stake), as the registry last read it. */
   stakeMultiplier?: number;
+  /** On probation (`probation.ts`): picked only within the task's `ProbationRoom`. */
+  probation?: boolean;
 };
 
 /** What selection favours besides spare capacity (the request's tier decides). */
@@ -33,7 +36,11 @@ export function selectionWeight(c: SelectionCandidate, preference: Preference = 
  * replacement). Miners with no spare capacity are never picked, nor two
  * that share an operator mark (address, payout account, endpoint:
  * `operatorMarks`) with each other or with a miner `alongside` (the task's
- * miners already tried): one operator, one slot of a task.
+ * miners already tried): one operator, one slot of a task. Miners on
+ * probation take at most `room.seats` places, and only beside established
+ * ones (`room.spareEstablished` plus those picked here): a probationary
+ * miner that would stand alone is dropped and its place offered to the
+ * established miners left.
  */
 export function selectMiners<T extends SelectionCandidate>(
   candidates: readonly T[],
@@ -41,16 +48,44 @@ export function selectMiners<T extends SelectionCandidate>(
   random: () => number = Math.random,
   preference: Preference = "reputation",
   alongside: readonly OperatorFields[] = [],
+  room: ProbationRoom = NO_PROBATION_LIMIT,
 ): T[] {
   const ranked = candidates
     .map((c) => ({ c, w: selectionWeight(c, preference) }))
     .filter(({ w }) => w > 0)
     .map(({ c, w }) => ({ c, key: (random() || Number.MIN_VALUE) ** (1 / w) }))
-    .sort((a, b) => b.key - a.key);
+    .sort((a, b) => b.key - a.key)
+    .map(({ c }) => c);
+  let picked = pickInOrder(ranked, count, alongside, (c, chosen) => !c.probation || chosen.filter((p) => p.probation).length < room.seats);
+  const probationary = picked.filter((p) => p.probation);
+  const beside = room.spareEstablished + picked.length - probationary.length;
+  if (probationary.length > beside) {
+    // Too few established miners to stand beside them: keep the first, offer the rest's places to established miners.
+    const dropped = new Set(probationary.slice(Math.max(0, beside)));
+    picked = picked.filter((p) => !dropped.has(p));
+    const more = pickInOrder(
+      ranked.filter((c) => !c.probation && !picked.includes(c)),
+      count - picked.length,
+      [...alongside, ...picked],
+      () => true,
+    );
+    picked.push(...more);
+  }
+  return picked;
+}
+
+/** The first `count` of `ranked` that `allowed` admits, no two (nor one and a miner `alongside`) sharing an operator mark. */
+function pickInOrder<T extends SelectionCandidate>(
+  ranked: readonly T[],
+  count: number,
+  alongside: readonly OperatorFields[],
+  allowed: (c: T, chosen: readonly T[]) => boolean,
+): T[] {
   const taken = new Set(alongside.flatMap(operatorMarks));
   const picked: T[] = [];
-  for (const { c } of ranked) {
+  for (const c of ranked) {
     if (picked.length >= count) break;
+    if (!allowed(c, picked)) continue;
     const marks = operatorMarks(c);
     if (marks.some((m) => taken.has(m))) continue;
     for (const m of marks) taken.add(m);

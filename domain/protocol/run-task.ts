@@ -4,6 +4,7 @@ import { sha256Hex } from "../crypto/sha256";
 import type { MinerOutput } from "../miners/miner-output";
 import { faultOf, timeoutFault, type Fault } from "../miners/fault";
 import { MinerCallError } from "../miners/miner-error";
+import { leadHolds, probationRoom, type ProbationRoom } from "../miners/probation";
 import type { MinerRequest } from "../schemas/completion";
 import type { MinerTarget } from "../schemas/miner";
 
@@ -61,7 +62,8 @@ export interface TaskEvents {
 
 export interface TaskRunDeps {
   now(): number;
-  selectMiners(count: number, exclude: readonly string[]): Promise<MinerTarget[]>;
+  /** `room`: what the task leaves for miners on probation (`miners/probation.ts`); selection must keep to it. */
+  selectMiners(count: number, exclude: readonly string[], room: ProbationRoom): Promise<MinerTarget[]>;
   callMiner(target: MinerTarget, request: MinerRequest, options: { signal: AbortSignal; onAck: () => void; onDelta?: (piece: string) => void }): Promise<MinerOutput>;
   embeddings: EmbeddingSource;
   events: TaskEvents;
@@ -157,7 +159,11 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
     const picked = selecting.then(async () => {
       // A replacement queued behind another selection is not needed once the task is decided.
       if (decided) return 0;
-      const miners = await deps.selectMiners(count, [...tried]);
+      const room = probationRoom(
+        plan.redundancy,
+        slots.map((s) => ({ probation: s.miner.probation === true, ended: s.state === "failed" || s.state === "timed_out" })),
+      );
+      const miners = await deps.selectMiners(count, [...tried], room);
       for (const miner of miners) {
         tried.add(miner.id);
         start(miner, attemptDeadline);
@@ -242,6 +248,8 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
   async function evaluateNow() {
     if (decided) return;
     const done = results();
+    // A task is decided on established miners' answers: probationary ones count only beside them.
+    const established = done.filter((s) => !s.miner.probation);
     const pending = pendingSlots().length;
     if (!commitOpen) {
       const allIn = pending === 0 || done.length >= plan.redundancy;
@@ -252,21 +260,31 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
       }
     }
     if (!commitOpen) return;
-    if (done.length === 0) {
-      // Nobody left to answer: a timeout if anyone ran out of time, else a failure.
+    if (established.length === 0) {
+      // Nobody left to answer (no probationary answer decides alone): a timeout if anyone ran out of time, else a failure.
       if (pending === 0) {
         decide(slots.some((s) => s.state === "timed_out") ? { status: "timed_out", slots } : { status: "failed", reason: "all_failed", slots });
       }
       return;
     }
     const agreement = await findAgreement(
-      done.map((s) => ({ id: String(s.slot), text: s.output.text })),
+      done.map((s) => ({ id: String(s.slot), text: s.output.text, ...(s.miner.probation ? { probation: true } : {}) })),
       { threshold: plan.threshold, embeddings: deps.embeddings },
     );
     if (decided) return;
     // Only an exact majority is final while results may still come: any other
     // leader (one text of two that differ, a near match) could be overturned.
-    const final = agreement.exactIds.length >= decisive || pending === 0 || deps.now() >= plan.precommitDeadline;
+    // With probationary answers in, the leader must also be one the established results still to come cannot overturn.
+    const winnerText = done.find((s) => String(s.slot) === agreement.winnerId)?.output.text;
+    const decisiveNow =
+      agreement.exactIds.length >= decisive &&
+      winnerText !== undefined &&
+      leadHolds(
+        done.map((s) => ({ text: s.output.text, probation: s.miner.probation === true })),
+        winnerText,
+        pending,
+      );
+    const final = decisiveNow || pending === 0 || deps.now() >= plan.precommitDeadline;
     if (!final) return;
     const bySlot = new Map(done.map((s) => [String(s.slot), s]));
     for (const s of done) {

@@ -36,6 +36,7 @@ export function receiptSnapshot(outcome: TaskOutcome, withText: boolean): Receip
       similarity: answered ? (s.similarity ?? null) : null,
       agreed: answered ? (s.agreed ?? false) : null,
       ...(answered && withText && s.output ? { output: s.output.text } : {}),
+      ...(s.miner.probation ? { probation: true as const } : {}),
     };
   });
   if (outcome.status !== "committed") return { outcome: outcome.status, miners, chosen: null, agreed: 0 };

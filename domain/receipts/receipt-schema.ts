@@ -35,6 +35,8 @@ export const ReceiptMinerSchema = z.strictObject({
   similarity: z.number().nullable().describe("cosine similarity of its output to the chosen one"),
   agreed: z.boolean().nullable().describe("whether it agreed with the chosen output"),
   output: z.string().optional().describe("the output text: public sessions only; a private session's receipt carries hashes, never text"),
+  // Optional, present only when true: receipts signed before probation verify as they were.
+  probation: z.literal(true).optional().describe("the miner was on probation: its copy counted only in a group an established miner gave (domain/miners/probation.ts)"),
 });
 export type ReceiptMiner = z.infer<typeof ReceiptMinerSchema>;
 

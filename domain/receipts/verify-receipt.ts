@@ -175,7 +175,7 @@ async function recompute(receipt: Receipt, outputs: Map<number, string>, add: Ad
     return;
   }
   const agreement = await findAgreement(
-    counted.map((m) => ({ id: String(m.slot), text: outputs.get(m.slot) ?? "" })),
+    counted.map((m) => ({ id: String(m.slot), text: outputs.get(m.slot) ?? "", ...(m.probation ? { probation: true } : {}) })),
     { threshold: receipt.consensus.threshold, embeddings: lexicalEmbeddingSource },
   );
   for (const m of counted) {

@@ -68,6 +68,8 @@ export const MinerRecordSchema = z.object({
   fault: z.enum(["miner", "request"]).nullable(),
   /** The result's signature (session setting `signatures`): valid, or unsigned (accepted under `prefer`); null when not asked or no result. */
   signature: z.enum(["valid", "unsigned"]).nullable().optional(),
+  /** Present (true) when the miner was on probation: its answer counted only beside an established miner's (domain/miners/probation.ts). */
+  probation: z.literal(true).optional(),
 });
 export type MinerRecord = z.infer<typeof MinerRecordSchema>;
 

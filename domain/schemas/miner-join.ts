@@ -1,3 +1,4 @@
+import { MinerProbationSchema } from "./miner";
 import { z } from "@hono/zod-openapi";
 import { EvmAddressSchema } from "./common";
 import { MinerUrlSchema } from "./miner";
@@ -51,7 +52,9 @@ export const MinerJoinResponseSchema = z
     evm_address: z.string(),
     lease_expires_at: z.string().openapi({ description: "Renew (join again, fresh nonce) before this; every lease_seconds / 3 is the node's rhythm" }),
     lease_seconds: z.number().int(),
-    probation: z.object({ on_probation: z.boolean(), agreeing_results: z.number().int(), required: z.number().int() }),
+    probation: MinerProbationSchema.openapi({
+      description: "A new miner starts on probation: selected only beside established miners, never deciding a task, until MINER_PROBATION_RESULTS agreeing results in a row",
+    }),
   })
   .openapi("MinerJoined");
 export type MinerJoinResponse = z.infer<typeof MinerJoinResponseSchema>;

@@ -83,15 +83,35 @@ export type MinerRegister = z.infer<typeof MinerRegisterSchema>;
  * Any of a miner's fields (`evm_address: null` removes its address); what it
  * leaves out stays as it is. A new `evm_address`, or a new `url` of a miner
  * that has an address, carries `address_proof` for the two. `benched: true` takes the miner out of every
- * session's pool until `benched: false`, whatever its health probes say.
+ * session's pool until `benched: false`, whatever its health probes say. `probation: true` puts it on
+ * probation with MINER_PROBATION_RESULTS agreeing results to go (`domain/miners/probation.ts`);
+ * `probation: false` establishes it at once.
  */
 export const MinerUpdateSchema = z
-  .object({ ...MinerFieldTypes, evm_address: MinerFieldTypes.evm_address.nullable(), benched: z.boolean(), address_proof: AddressProofSchema })
+  .object({
+    ...MinerFieldTypes,
+    evm_address: MinerFieldTypes.evm_address.nullable(),
+    benched: z.boolean(),
+    probation: z.boolean().openapi({ description: "true: on probation, MINER_PROBATION_RESULTS agreeing results to go; false: established at once" }),
+    address_proof: AddressProofSchema,
+  })
   .partial()
   .strict()
   .refine((m) => !m.evm_address || m.address_proof !== undefined, { path: ["address_proof"], message: "a new evm_address is set with its proof" })
   .openapi("MinerUpdate");
 export type MinerUpdate = z.infer<typeof MinerUpdateSchema>;
+
+/** A miner's probation (`domain/miners/probation.ts`): a probationary miner is selected only beside established ones, never as a task's majority. */
+export const MinerProbationSchema = z
+  .object({
+    on_probation: z.boolean(),
+    agreeing_results_needed: z
+      .number()
+      .int()
+      .min(0)
+      .openapi({ description: "agreeing results still needed to leave probation (a disagreeing one starts the count again); 0 when established" }),
+  })
+  .openapi("MinerProbation");
 
 /** What routes show of a miner. The credential never appears here. */
 export const MinerPublicSchema = z
@@ -116,6 +136,7 @@ export const MinerPublicSchema = z
     training: NeuroShardTrainingReportSchema.nullable(),
     healthy: z.boolean().openapi({ description: "false: its last health probe failed; it gets no tasks until one passes" }),
     benched: z.boolean().openapi({ description: "true: an operator benched it (PATCH benched); it gets no tasks until unbenched" }),
+    probation: MinerProbationSchema,
     last_health_check_at: z.string().nullable(),
     last_error: z.string().nullable(),
     reputation: z.number(),
@@ -149,6 +170,8 @@ export type MinerTarget = {
   address?: string | null;
   /** The gateway customer credited with the miner's rewards (durable-objects/session/pending-rewards.ts); none: it earns nothing. */
   payoutAccount?: string | null;
+  /** On probation when picked (`miners/probation.ts`): its answer counts only beside an established miner's. */
+  probation?: boolean;
 };
 
 /** Whether a miner is offered tasks: its last probe passed, no operator benched it, and its lease (a joined miner's) has not lapsed. */

@@ -45,6 +45,7 @@ export const AssignmentSchema = z
       description: "the usage the miner itself reported, kept for audit: what is billed is the router's own count (the completion's `usage`)",
     }),
     usage_misreport: z.string().nullable().openapi({ description: "why the reported usage was not believable (a fault of the miner, reported to the registry), or null" }),
+    probation: z.boolean().openapi({ description: "the miner was on probation when picked: its answer counted only beside an established miner's" }),
   })
   .openapi("Assignment");
 export type AssignmentView = z.infer<typeof AssignmentSchema>;

@@ -57,6 +57,7 @@ export function completionOf(task: {
     similarity: s.similarity ?? null,
     fault: s.fault ?? null,
     signature: s.output?.signatureStatus ?? null,
+    ...(s.miner.probation ? { probation: true as const } : {}),
   }));
   const completion = buildCompletion({
     sessionId: task.sessionId,
@@ -112,7 +113,18 @@ export function consensusShortfall(outcome: Committed, task: { taskId: number; r
 export function outcomeError(outcome: Unfinished, taskId: number, model: string): ApiError {
   if (outcome.status === "timed_out") return new ApiError(504, "timeout", `task ${taskId} got no miner result before its timeout`);
   if (outcome.reason === "no_miners") return new ApiError(503, "no_miners_available", `no healthy miner with spare capacity serves model ${model}`);
-  return new ApiError(502, "miners_failed", `every miner assigned to task ${taskId} failed`, {
-    miners: outcome.slots.map((s) => ({ miner: s.miner.id, status: s.state, error: s.error ?? null, fault: s.fault ?? null })),
+  // Answers from miners on probation alone decide nothing (domain/miners/probation.ts).
+  const unvouched = outcome.slots.some((s) => s.state === "precommitted");
+  const message = unvouched
+    ? `every established miner assigned to task ${taskId} failed; the answers of miners on probation alone decide nothing`
+    : `every miner assigned to task ${taskId} failed`;
+  return new ApiError(502, "miners_failed", message, {
+    miners: outcome.slots.map((s) => ({
+      miner: s.miner.id,
+      status: s.state,
+      error: s.error ?? null,
+      fault: s.fault ?? null,
+      ...(s.miner.probation ? { probation: true } : {}),
+    })),
   });
 }

@@ -47,7 +47,12 @@ export class ReputationReports {
  */
 function outcomeOf(s: Slot): MinerOutcomeReport["outcome"] {
   // A misreported usage is the miner's fault whatever its answer (which stands as judged).
-  if (s.state === "precommitted") return s.usageMisreport ? "usage_misreported" : s.agreed ? "agreed" : "disagreed";
+  if (s.state === "precommitted") {
+    if (s.usageMisreport) return "usage_misreported";
+    // Never judged: a probationary answer in a task no established miner answered (nothing to compare it with).
+    if (s.agreed === undefined) return "cancelled";
+    return s.agreed ? "agreed" : "disagreed";
+  }
   if (s.state === "failed" || s.state === "timed_out") return s.fault === "request" ? "request_failed" : s.state;
   return "cancelled";
 }

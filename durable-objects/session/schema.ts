@@ -112,6 +112,8 @@ export const SESSION_MIGRATIONS = [
   // What each committed task paid its miners (micros), written with its rewards (pending-rewards.ts): the outbox forgets a
   // reward once delivered, the task keeps its sum (the NeuroShard proofs' `reward`, metrics' `rewards`). NULL: decided before.
   `ALTER TABLE tasks ADD COLUMN reward_micros INTEGER;`,
+  // Whether the assignment's miner was on probation when picked (domain/miners/probation.ts): the task view says so.
+  `ALTER TABLE assignments ADD COLUMN probation INTEGER NOT NULL DEFAULT 0;`,
 ] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";
@@ -167,6 +169,8 @@ export type AssignmentRow = {
   usage: string | null;
   /** Why that report was not believable (a fault of the miner), or null. */
   usage_misreport: string | null;
+  /** 1: the miner was on probation when picked. */
+  probation: number;
   agreed: number | null;
   similarity: number | null;
   late: number;

@@ -348,7 +348,7 @@ export class SessionObject extends SqliteObject<SessionEnv> {
       {
         now: this.now,
         // From the session's snapshot: the registry hears of this load with the next report batch.
-        selectMiners: (count, exclude) => this.pool.select(session.config.model, count, exclude, input.policy?.selection),
+        selectMiners: (count, exclude, room) => this.pool.select(session.config.model, count, exclude, input.policy?.selection, room),
         callMiner: signedCalls(
           session.config.signatures,
           { router: this.receipts.router, sessionId: input.sessionId, taskId, requestHash: input.requestHash },

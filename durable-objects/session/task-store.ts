@@ -237,7 +237,8 @@ export class TaskStore {
         this.storage.transactionSync(() => {
           this.writeHeld(taskId);
           const at = this.now();
-          this.sql`INSERT INTO assignments (task_id, slot, miner_id, status, assigned_at) VALUES (${taskId}, ${s.slot}, ${s.miner.id}, 'assigned', ${at})`;
+          this.sql`INSERT INTO assignments (task_id, slot, miner_id, status, assigned_at, probation)
+                   VALUES (${taskId}, ${s.slot}, ${s.miner.id}, 'assigned', ${at}, ${s.miner.probation ? 1 : 0})`;
           if (assigned) {
             this.event(taskId, s.slot, "assigned");
             return;

@@ -43,6 +43,7 @@ export function assignmentView(a: AssignmentRow): AssignmentView {
     error: a.error,
     reported_usage: reportedUsage(a.usage),
     usage_misreport: a.usage_misreport,
+    probation: a.probation === 1,
   };
 }
 

@@ -123,7 +123,7 @@ describe("the operator console", () => {
     await watched.close();
   });
 
-  it("registers a miner, benches it and removes it, each an API call", async () => {
+  it("registers a miner, puts it on probation and back, benches it and removes it, each an API call", async () => {
     const watched = await signedIn("/console#miners");
     const { page } = watched;
     const form = page.getByRole("region", { name: "Register a miner" });
@@ -137,6 +137,17 @@ describe("the operator console", () => {
     expect(watched.requests).toContain(`${origin}/api/v1/admin/miners`);
     const listed = await adminCall("/api/v1/miners", "GET");
     expect((listed.body["miners"] as { id: string }[]).map((m) => m.id)).toContain("console-registered");
+
+    await row.getByText("established").waitFor();
+    await row.getByRole("button", { name: "Put on probation" }).click();
+    await row.getByText("on probation · 5 agreeing to go").waitFor();
+    const probation = await adminCall("/api/v1/miners", "GET");
+    expect((probation.body["miners"] as { id: string; probation: unknown }[]).find((m) => m.id === "console-registered")?.probation).toEqual({
+      on_probation: true,
+      agreeing_results_needed: 5,
+    });
+    await row.getByRole("button", { name: "Establish" }).click();
+    await row.getByText("established").waitFor();
 
     await row.getByRole("button", { name: "Bench" }).click();
     await row.getByText("benched by an operator").waitFor();

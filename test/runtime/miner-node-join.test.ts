@@ -60,7 +60,7 @@ async function startStandInRouter(options: { signer: Hex; leaseSeconds: number; 
         evm_address: join.evm_address,
         lease_expires_at: new Date(Date.now() + options.leaseSeconds * 1000).toISOString(),
         lease_seconds: options.leaseSeconds,
-        probation: { on_probation: true, agreeing_results: 0, required: 20 },
+        probation: { on_probation: true, agreeing_results_needed: 20 },
       });
     }
     if (req.url === "/api/v1/miners/leave") {

@@ -160,8 +160,7 @@ export const minerJoinRoutes = openApiApp()
           evm_address: address,
           lease_expires_at: miner.lease_expires_at ?? new Date(now).toISOString(),
           lease_seconds: config.minerJoin.leaseSeconds,
-          // Probation is not kept on this branch: a joined miner is selected like any other.
-          probation: { on_probation: false, agreeing_results: 0, required: 0 },
+          probation: miner.probation,
         },
         created ? 201 : 200,
       );

@@ -196,6 +196,10 @@ function MinerRow({ miner, onChanged }: { miner: MinerPublic; onChanged: () => v
   const bench = async () => {
     if (await action.run(() => api("PATCH", `/api/v1/admin/miners/${encodeURIComponent(miner.id)}`, { benched: !miner.benched }))) onChanged();
   };
+  const probation = async () => {
+    const body = { probation: !miner.probation.on_probation };
+    if (await action.run(() => api("PATCH", `/api/v1/admin/miners/${encodeURIComponent(miner.id)}`, body))) onChanged();
+  };
   const s = miner.stats;
   return (
     <>
@@ -227,6 +231,13 @@ function MinerRow({ miner, onChanged }: { miner: MinerPublic; onChanged: () => v
         <td>
           <Short value={miner.evm_address} />
         </td>
+        <td data-probation={miner.probation.on_probation ? "on" : "off"}>
+          {miner.probation.on_probation ? (
+            <span title="selected only beside established miners; its answer never decides a task">on probation · {miner.probation.agreeing_results_needed} agreeing to go</span>
+          ) : (
+            <span class="muted">established</span>
+          )}
+        </td>
         <td>
           <div class="actions">
             <button type="button" onClick={() => setEditing(!editing)} aria-expanded={editing}>
@@ -234,6 +245,9 @@ function MinerRow({ miner, onChanged }: { miner: MinerPublic; onChanged: () => v
             </button>
             <button type="button" onClick={bench} disabled={action.busy} aria-pressed={miner.benched}>
               {miner.benched ? "Unbench" : "Bench"}
+            </button>
+            <button type="button" onClick={probation} disabled={action.busy} aria-pressed={miner.probation.on_probation}>
+              {miner.probation.on_probation ? "Establish" : "Put on probation"}
             </button>
             <button type="button" class="danger" onClick={remove} disabled={action.busy}>
               Remove
@@ -244,7 +258,7 @@ function MinerRow({ miner, onChanged }: { miner: MinerPublic; onChanged: () => v
       </tr>
       {editing ? (
         <tr>
-          <td colspan={9}>
+          <td colspan={10}>
             <EditForm
               miner={miner}
               onDone={() => {
@@ -300,6 +314,7 @@ export function Miners() {
                 { label: "Agreed / disagreed / failed / timed out", num: true },
                 "Protocol",
                 "Signing address",
+                "Probation",
                 "Actions",
               ]}
             />
