@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { MinerPublic } from "../domain/schemas/miner";
 import { call, createSession, minersFor } from "./helpers";
-import { type Joined, joinBody, joinOk, leaveBody, node, post } from "./adversarial/open-network/join";
+import { establish, type Joined, joinBody, joinOk, leaveBody, node, post } from "./adversarial/open-network/join";
 
 /**
  * Miners joining by themselves: a node signs a join with its key, the router
@@ -20,10 +20,10 @@ async function completeFresh(model: string) {
 afterEach(() => vi.useRealTimers());
 
 describe("a miner joining by itself", () => {
-  it("joins with no admin call, shows in the listing as joined, and serves tasks", async () => {
+  it("joins with no admin call on probation, shows in the listing as joined, and serves tasks once established", async () => {
     const n = node("fastA");
     const joined = await joinOk(n);
-    expect(joined).toMatchObject({ evm_address: n.address.toLowerCase(), lease_seconds: 90, probation: { on_probation: false } });
+    expect(joined).toMatchObject({ evm_address: n.address.toLowerCase(), lease_seconds: 90, probation: { on_probation: true, agreeing_results_needed: 5 } });
     const leaseMs = Date.parse(joined.lease_expires_at) - Date.now();
     expect(leaseMs).toBeGreaterThan(80_000);
     expect(leaseMs).toBeLessThanOrEqual(90_000);
@@ -37,7 +37,13 @@ describe("a miner joining by itself", () => {
       lease_expires_at: joined.lease_expires_at,
       healthy: true,
       benched: false,
+      probation: { on_probation: true, agreeing_results_needed: 5 },
     });
+    // On probation it never serves a task alone: a redundancy-1 session of its model has no miner to take.
+    const alone = await completeFresh(n.model);
+    expect(alone.status).toBe(503);
+    expect(alone.body.error?.code).toBe("no_miners_available");
+    await establish(joined.id);
     const { status, body } = await completeFresh(n.model);
     expect(status).toBe(200);
     expect(body.miners?.map((m) => m.miner)).toEqual([joined.id]);
@@ -57,26 +63,35 @@ describe("a miner joining by itself", () => {
     expect((await listing()).filter((m) => m.evm_address === n.address.toLowerCase())).toHaveLength(1);
   });
 
-  it("a signing node's results verify against the address it joined with (signatures: require)", async () => {
+  it("a signing node's results verify against the address it joined with (signatures: require), on probation beside established miners", async () => {
     const n = node("signedA");
     const joined = await joinOk(n);
-    const sessionId = await createSession({ model: n.model, signatures: "require" });
+    // Two established signing miners of the same model: at redundancy 3 the probationary node takes the third seat.
+    const { ids } = await minersFor(["signedB", "signedC"], { model: n.model, registered: ["signedB", "signedC"] });
+    const sessionId = await createSession({ model: n.model, signatures: "require", redundancy: 3 });
     const res = await ask(sessionId);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { miners: { miner: string; signature?: string | null }[] };
-    expect(body.miners).toEqual([expect.objectContaining({ miner: joined.id, signature: "valid" })]);
+    const body = (await res.json()) as { miners: { miner: string; signature?: string | null; probation?: boolean; agreed?: boolean }[] };
+    expect(body.miners).toHaveLength(3);
+    expect(body.miners.find((m) => m.miner === joined.id)).toMatchObject({ signature: "valid", probation: true, agreed: true });
+    // Its answer counted beside an established one's (the slowest may still be pending when two agree).
+    const established = body.miners.filter((m) => m.miner !== joined.id);
+    expect(established.map((m) => m.miner).sort()).toEqual([ids.signedB, ids.signedC].sort());
+    expect(established.some((m) => m.signature === "valid" && m.agreed === true)).toBe(true);
   });
 
   it("a NeuroShard node joins (probed on /api/v1/health) and serves tasks", async () => {
     const n = node("nsA");
     const joined = await joinOk(n);
     expect((await listing()).find((m) => m.id === joined.id)).toMatchObject({ source: "joined", protocol: "neuroshard" });
+    await establish(joined.id);
     expect((await completeFresh(n.model)).status).toBe(200);
   });
 
   it("is not selected once its lease lapsed, and is again when it renews", async () => {
     const n = node("fastC");
     const joined = await joinOk(n, { vars: { MINER_LEASE_SECONDS: "30" } });
+    await establish(joined.id);
     expect((await completeFresh(n.model)).status).toBe(200);
     // The registry's clock moves past the lease (Date is faked across the isolate, the registry's too).
     vi.useFakeTimers({ toFake: ["Date"] });
@@ -96,6 +111,7 @@ describe("a miner joining by itself", () => {
   it("leaves: its lease ends now and it is no longer selected; it may join again", async () => {
     const n = node("spare");
     const joined = await joinOk(n);
+    await establish(joined.id);
     const res = await post("/api/v1/miners/leave", await leaveBody(n));
     expect(res.status).toBe(200);
     const left = (await res.json()) as Joined;

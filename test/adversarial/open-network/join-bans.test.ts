@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { MinerPublic } from "../../../domain/schemas/miner";
 import { admin, call, createSession } from "../../helpers";
-import { type ErrorBody, joinBody, joinOk, node, post } from "./join";
+import { type ErrorBody, establish, joinBody, joinOk, node, post } from "./join";
 
 /** An operator bans by address: the address's miners are benched at once, and it cannot join again until unbanned. */
 const listing = async () => ((await (await call("/api/v1/miners")).json()) as { miners: MinerPublic[] }).miners;
@@ -11,6 +11,7 @@ describe("banned addresses", () => {
   it("benches a joined miner at once and refuses its rejoin (403 address_banned) until unbanned", async () => {
     const n = node("fastA");
     const joined = await joinOk(n);
+    await establish(joined.id);
     expect((await ask(n.model)).status).toBe(200);
     const ban = await admin("/api/v1/admin/miners/bans", "POST", { evm_address: n.address, reason: "lied about its results" });
     expect(ban.status).toBe(201);

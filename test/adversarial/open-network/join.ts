@@ -4,7 +4,7 @@ import { sha256Hex } from "../../../domain/crypto/sha256";
 import { joinMessage, leaveMessage } from "../../../domain/miners/join-message";
 import { devMinerKey, identityKey } from "../../../tools/dev-miner/sign.ts";
 import type { FleetName } from "../../setup/global-setup";
-import { fetchWorker, fleet, uniq } from "../../helpers";
+import { admin, fetchWorker, fleet, uniq } from "../../helpers";
 import { TEST_ROUTER_SIGNER_KEY } from "../../keys";
 
 /** The router under test's id in signed joins: its receipt signer's address. */
@@ -87,7 +87,7 @@ export async function post(path: "/api/v1/miners/join" | "/api/v1/miners/leave",
   return response;
 }
 
-export type Joined = { id: string; evm_address: string; lease_expires_at: string; lease_seconds: number };
+export type Joined = { id: string; evm_address: string; lease_expires_at: string; lease_seconds: number; probation: { on_probation: boolean; agreeing_results_needed: number } };
 export type ErrorBody = { error: { code: string; message: string; details?: { issues?: { field: string }[] } } };
 
 /** Joins `n` and expects `status` (201 by default); answers the body. */
@@ -95,4 +95,13 @@ export async function joinOk(n: Node, options: { ip?: string; vars?: Record<stri
   const res = await post("/api/v1/miners/join", await joinBody(n), options);
   if (res.status !== (options.status ?? 201)) throw new Error(`join: ${res.status} ${await res.text()}`);
   return (await res.json()) as Joined;
+}
+
+/**
+ * An operator vouches for a joined miner (PATCH `probation: false`): a tests' shortcut past the
+ * MINER_PROBATION_RESULTS agreeing results a joined miner otherwise needs before it may serve alone.
+ */
+export async function establish(id: string): Promise<void> {
+  const res = await admin(`/api/v1/admin/miners/${id}`, "PATCH", { probation: false });
+  if (res.status !== 200) throw new Error(`establishing ${id}: ${res.status} ${await res.text()}`);
 }
