@@ -47,15 +47,16 @@ export type Failure = {
  */
 export class ApiError extends Error {
   override readonly name = "ApiError";
-  constructor(
-    readonly status: ContentfulStatusCode,
-    readonly code: string,
-    message: string,
-    readonly details?: ErrorDetails,
-    readonly headers?: Record<string, string>,
-    options?: { cause?: unknown },
-  ) {
+  readonly status: ContentfulStatusCode;
+  readonly code: string;
+  readonly details?: ErrorDetails;
+  readonly headers?: Record<string, string>;
+  constructor(status: ContentfulStatusCode, code: string, message: string, details?: ErrorDetails, headers?: Record<string, string>, options?: { cause?: unknown }) {
     super(message, options);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.headers = headers;
   }
 
   /** Back from a Durable Object's failure; the failure is kept as the cause. */

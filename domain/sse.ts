@@ -1,4 +1,4 @@
-import type { CompletionResponse } from "./schemas/completion";
+import type { CompletionResponse } from "./schemas/completion.ts";
 
 const encoder = new TextEncoder();
 

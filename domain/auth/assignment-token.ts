@@ -5,7 +5,7 @@
  */
 import { sign, verify } from "hono/jwt";
 import { z } from "zod";
-import { deriveKey } from "../crypto/hkdf";
+import { deriveKey } from "../crypto/hkdf.ts";
 
 /** `exp` is the task deadline in milliseconds, as the Session object keeps it. */
 const ClaimsSchema = z.object({ s: z.number().int(), t: z.number().int(), m: z.string(), exp: z.number().int() });

@@ -1,6 +1,6 @@
 import { decodeEventLog, type Hex } from "viem";
-import type { ChainTarget } from "../config/config";
-import { CONTRACT_ABIS, type ContractName } from "./contracts";
+import type { ChainTarget } from "../config/config.ts";
+import { CONTRACT_ABIS, type ContractName } from "./contracts.ts";
 
 /** A value as stored and served: uint256 as a decimal string (it may not fit a number), addresses lower-case. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

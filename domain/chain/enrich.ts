@@ -1,8 +1,8 @@
 import type { PublicClient } from "viem";
-import { sessionQueueV2Abi, sessionV2Abi } from "../../contracts/artifacts";
-import type { ChainTarget } from "../config/config";
-import { toJsonValue, type JsonValue } from "./decode-log";
-import { describeError, isRevert } from "./rpc";
+import { sessionQueueV2Abi, sessionV2Abi } from "../../contracts/artifacts.ts";
+import type { ChainTarget } from "../config/config.ts";
+import { toJsonValue, type JsonValue } from "./decode-log.ts";
+import { describeError, isRevert } from "./rpc.ts";
 
 /** How many view calls `enrichmentFor` makes for an event (so a tick can reserve them first). */
 export function enrichmentCalls(contract: string, eventName: string): number {

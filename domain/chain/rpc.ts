@@ -1,5 +1,5 @@
 import { BaseError, createPublicClient, HttpRequestError, http, RpcRequestError, TimeoutError, ContractFunctionRevertedError } from "viem";
-import type { ChainTarget } from "../config/config";
+import type { ChainTarget } from "../config/config.ts";
 
 /** A tick spent its JSON-RPC calls; it stops where it is and the alarm goes on. */
 export class CallBudgetSpent extends Error {

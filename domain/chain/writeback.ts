@@ -1,8 +1,8 @@
 import { BaseError, ContractFunctionRevertedError, createPublicClient, createWalletClient, defineChain, http, sha256, stringToHex, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { sessionQueueV2Abi } from "../../contracts/artifacts";
-import type { ChainTarget } from "../config/config";
-import { describeError } from "./rpc";
+import { sessionQueueV2Abi } from "../../contracts/artifacts.ts";
+import type { ChainTarget } from "../config/config.ts";
+import { describeError } from "./rpc.ts";
 
 /** SessionQueueV2's Status enum: Queued, Assigned, PrecommitEnded, CommitEnded, Ended. */
 const ENDED = 4;

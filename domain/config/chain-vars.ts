@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { DEV_CHAIN_KEYS } from "./dev-credentials";
-import { blank, flag, json, parsed, secret } from "./var-readers";
+import { DEV_CHAIN_KEYS } from "./dev-credentials.ts";
+import { blank, flag, json, parsed, secret } from "./var-readers.ts";
 
 /**
  * The chain indexer's vars, read apart from the rest: a chain that is not

@@ -1,20 +1,20 @@
 import { z } from "zod";
-import { chainSection, chainVars } from "./chain-vars";
-import { coreSection, coreVars } from "./core-vars";
-import { credentialsSection, credentialVars } from "./credentials";
-import { DEV_ADMIN_TOKEN, DEV_CREDENTIAL_KEY, DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY, DEV_PAYLOAD_MASTER_KEY, DEV_ROUTER_SIGNER_KEY, DEV_ROUTER_TOKEN } from "./dev-credentials";
-import { economySection, economyVars } from "./economy-vars";
-import { gatewaySection, gatewayVars } from "./gateway-vars";
-import { minerSection, minerVars } from "./miner-vars";
-import { payloadSection, payloadVars } from "./payload-vars";
-import type { SectionContext } from "./var-readers";
-import { workSection, workVars } from "./work-vars";
+import { chainSection, chainVars } from "./chain-vars.ts";
+import { coreSection, coreVars } from "./core-vars.ts";
+import { credentialsSection, credentialVars } from "./credentials.ts";
+import { DEV_ADMIN_TOKEN, DEV_CREDENTIAL_KEY, DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY, DEV_PAYLOAD_MASTER_KEY, DEV_ROUTER_SIGNER_KEY, DEV_ROUTER_TOKEN } from "./dev-credentials.ts";
+import { economySection, economyVars } from "./economy-vars.ts";
+import { gatewaySection, gatewayVars } from "./gateway-vars.ts";
+import { minerSection, minerVars } from "./miner-vars.ts";
+import { payloadSection, payloadVars } from "./payload-vars.ts";
+import type { SectionContext } from "./var-readers.ts";
+import { workSection, workVars } from "./work-vars.ts";
 
 export { DEV_ROUTER_TOKEN, DEV_ADMIN_TOKEN, DEV_CREDENTIAL_KEY, DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY, DEV_PAYLOAD_MASTER_KEY, DEV_ROUTER_SIGNER_KEY };
-export { type ChainConfig, type ChainTarget, chainSignerKey } from "./chain-vars";
-export type { StakeTier } from "./economy-vars";
-export type { Pool, Price } from "./gateway-vars";
-export type { Backend } from "./payload-vars";
+export { type ChainConfig, type ChainTarget, chainSignerKey } from "./chain-vars.ts";
+export type { StakeTier } from "./economy-vars.ts";
+export type { Pool, Price } from "./gateway-vars.ts";
+export type { Backend } from "./payload-vars.ts";
 
 // ---------------------------------------------------------------------------
 // Every var the router reads, with its default: each concern's module holds

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { flag, optionalId, parsed, positiveInt, type SectionContext, secret, seconds, url, type VarsOf } from "./var-readers";
+import { flag, optionalId, parsed, positiveInt, type SectionContext, secret, seconds, url, type VarsOf } from "./var-readers.ts";
 
 /** The router itself: its environment and name, request limits, consensus and where it gets embeddings. */
 export const coreVars = {

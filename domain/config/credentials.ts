@@ -1,5 +1,5 @@
-import { DEV_ADMIN_TOKEN, DEV_CREDENTIAL_KEY, DEV_PAYLOAD_MASTER_KEY, DEV_ROUTER_SIGNER_KEY, DEV_ROUTER_TOKEN } from "./dev-credentials";
-import { list, type SectionContext, secret, type VarsOf } from "./var-readers";
+import { DEV_ADMIN_TOKEN, DEV_CREDENTIAL_KEY, DEV_PAYLOAD_MASTER_KEY, DEV_ROUTER_SIGNER_KEY, DEV_ROUTER_TOKEN } from "./dev-credentials.ts";
+import { list, type SectionContext, secret, type VarsOf } from "./var-readers.ts";
 
 /**
  * The router's own credentials (secrets, `wrangler secret put`). Outside production each

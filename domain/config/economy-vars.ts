@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { json, parsed, type SectionContext, type VarsOf } from "./var-readers";
+import { json, parsed, type SectionContext, type VarsOf } from "./var-readers.ts";
 
 /** WALLET_STAKE_MULTIPLIERS: lock days → selection-weight multiplier (at least 1, at most 4 decimals). */
 const StakeMultipliersSchema = z

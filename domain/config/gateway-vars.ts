@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BINDING_NAME, json, type SectionContext, type WithBindings } from "./var-readers";
+import { BINDING_NAME, json, type SectionContext, type WithBindings } from "./var-readers.ts";
 
 /** GATEWAY_MODELS: model alias → router pool and session. */
 const GatewayModelsSchema = z

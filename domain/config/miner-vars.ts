@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { flag, parsed, positiveInt, type SectionContext, type VarsOf } from "./var-readers";
+import { flag, parsed, positiveInt, type SectionContext, type VarsOf } from "./var-readers.ts";
 
 /**
  * The miner network: how the router reaches and treats its miners. New MINER_* vars about

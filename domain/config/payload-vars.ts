@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BINDING_NAME, json, parsed, positiveInt, type SectionContext, type WithBindings } from "./var-readers";
+import { BINDING_NAME, json, parsed, positiveInt, type SectionContext, type WithBindings } from "./var-readers.ts";
 
 /**
  * PAYLOAD_BACKENDS: the R2 buckets payloads may live in. `index` is the URN's

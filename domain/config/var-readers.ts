@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MIN_TIMEOUT_S } from "../schemas/timeouts";
+import { MIN_TIMEOUT_S } from "../schemas/timeouts.ts";
 
 // ---------------------------------------------------------------------------
 // How a var is read. Workers gives every var as a string, or not at all; an

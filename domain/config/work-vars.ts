@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { flag, id, json, list, optionalId, parsed, positiveInt, type SectionContext, secret, seconds, url, type VarsOf } from "./var-readers";
+import { flag, id, json, list, optionalId, parsed, positiveInt, type SectionContext, secret, seconds, url, type VarsOf } from "./var-readers.ts";
 
 const usd = z.string().regex(/^\$\d+(\.\d+)?$/, 'must be a dollar price like "$0.01"');
 /** X402_PRICES: a price per paid family; a family it leaves out keeps its default. */

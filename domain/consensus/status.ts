@@ -1,5 +1,5 @@
 import type { ConsensusStatus } from "../schemas/consensus-status.ts";
-import type { SessionConfig } from "../schemas/session";
+import type { SessionConfig } from "../schemas/session.ts";
 import { majority } from "./agreement.ts";
 
 export type ConsensusPolicy = SessionConfig["consensus_policy"];

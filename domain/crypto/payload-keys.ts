@@ -9,8 +9,8 @@
  * are AES-256-GCM: 12-byte IV, then ciphertext and tag; the object key is the
  * associated data, so a ciphertext cannot be moved to another object.
  */
-import { decrypt, encrypt } from "./aead";
-import { deriveKey } from "./hkdf";
+import { decrypt, encrypt } from "./aead.ts";
+import { deriveKey } from "./hkdf.ts";
 
 const SALT = "cortensor-payload-keys";
 

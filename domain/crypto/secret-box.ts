@@ -4,8 +4,8 @@
  * no key is ever stored.
  */
 import { decodeBase64, encodeBase64 } from "hono/utils/encode";
-import { decrypt, encrypt } from "./aead";
-import { deriveKey } from "./hkdf";
+import { decrypt, encrypt } from "./aead.ts";
+import { deriveKey } from "./hkdf.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -1,5 +1,5 @@
-import { loadConfig, type Vars, type GatewayConfig, type Pool, type Price } from "../config/config";
-import { MAX_MICROS } from "../wallet/safe-micros";
+import { loadConfig, type Vars, type GatewayConfig, type Pool, type Price } from "../config/config.ts";
+import { MAX_MICROS } from "../wallet/safe-micros.ts";
 
 export type { GatewayConfig, Pool, Price };
 

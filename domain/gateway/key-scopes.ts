@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { ApiError, type Failure } from "../errors";
+import { ApiError, type Failure } from "../errors.ts";
 
 /**
  * What a customer key may do, beyond its model, rate and spend limits:

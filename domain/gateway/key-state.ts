@@ -1,5 +1,5 @@
-import { ApiError, type Failure } from "../errors";
-import { type KeyScope, missingScope } from "./key-scopes";
+import { ApiError, type Failure } from "../errors.ts";
+import { type KeyScope, missingScope } from "./key-scopes.ts";
 
 /**
  * What the gateway needs to know of a key to admit a request: who it is,

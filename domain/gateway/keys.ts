@@ -1,7 +1,7 @@
 import { encodeBase64Url } from "hono/utils/encode";
-import { sha256Hex } from "../crypto/sha256";
+import { sha256Hex } from "../crypto/sha256.ts";
 
-export { DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY } from "../config/config";
+export { DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY } from "../config/config.ts";
 
 /**
  * Customer keys are `csk_{customer}_{secret}`: the customer id routes the

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { DEFAULT_KEY_SCOPES, KeyScopeSchema, KeyScopesSchema } from "./key-scopes";
+import { DEFAULT_KEY_SCOPES, KeyScopeSchema, KeyScopesSchema } from "./key-scopes.ts";
 
 export const CustomerIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "lowercase letters, digits and '-', at most 40");
 

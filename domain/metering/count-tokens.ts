@@ -1,4 +1,4 @@
-import type { MinerRequest } from "../schemas/completion";
+import type { MinerRequest } from "../schemas/completion.ts";
 
 /** UTF-16 code units encoded at a time: the scratch buffer holds their worst case (3 bytes each), 48 KB reused by every count. */
 const CHUNK = 16_384;

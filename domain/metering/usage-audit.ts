@@ -1,5 +1,5 @@
-import type { MinerRequest } from "../schemas/completion";
-import type { Slot } from "../protocol/run-task";
+import type { MinerRequest } from "../schemas/completion.ts";
+import type { Slot } from "../protocol/run-task.ts";
 import { meteredPromptTokens, meteredTokens } from "./count-tokens.ts";
 
 /** How many times the bound a report may reach before it is a lie, and the slack for a short text (an end-of-text token, a chat template's few). */

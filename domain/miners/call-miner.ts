@@ -1,13 +1,13 @@
 import { z } from "zod";
-import type { MinerRequest } from "../schemas/completion";
-import type { MinerTarget } from "../schemas/miner";
-import { MinerCallError } from "./miner-error";
-import { readJsonEvents } from "./event-stream";
-import { callNeuroShard, probeNeuroShard } from "./neuroshard-protocol";
-import type { NeuroShardNodeReport, NeuroShardTrainingReport } from "../schemas/neuroshard";
-import { SIGNATURE_FIELD, SIGNATURE_HEADER } from "./result-signature";
-import { MAX_MINER_RESPONSE_BYTES, minerEndpoint, postToMiner, readJsonBody, tooLarge } from "./miner-http";
-import { type CallMinerOptions, type MinerOutput, ReportedFigure, reportedUsage } from "./miner-output";
+import type { MinerRequest } from "../schemas/completion.ts";
+import type { MinerTarget } from "../schemas/miner.ts";
+import { MinerCallError } from "./miner-error.ts";
+import { readJsonEvents } from "./event-stream.ts";
+import { callNeuroShard, probeNeuroShard } from "./neuroshard-protocol.ts";
+import type { NeuroShardNodeReport, NeuroShardTrainingReport } from "../schemas/neuroshard.ts";
+import { SIGNATURE_FIELD, SIGNATURE_HEADER } from "./result-signature.ts";
+import { MAX_MINER_RESPONSE_BYTES, minerEndpoint, postToMiner, readJsonBody, tooLarge } from "./miner-http.ts";
+import { type CallMinerOptions, type MinerOutput, ReportedFigure, reportedUsage } from "./miner-output.ts";
 
 /** Usage as a miner reports it; a malformed report reads as none, and the answer stands (usage is the router's count). */
 const UsageSchema = z.object({ prompt_tokens: ReportedFigure, completion_tokens: ReportedFigure }).transform(reportedUsage).nullish().catch(null);

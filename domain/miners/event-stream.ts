@@ -1,6 +1,6 @@
 import { createParser } from "eventsource-parser";
-import type { MinerTarget } from "../schemas/miner";
-import { abortedOr, MinerCallError } from "./miner-error";
+import type { MinerTarget } from "../schemas/miner.ts";
+import { abortedOr, MinerCallError } from "./miner-error.ts";
 
 /**
  * Reads a miner's server-sent events to their end, whatever protocol it

@@ -1,5 +1,5 @@
-import { MIN_PRECOMMIT_TIMEOUT_S } from "../schemas/timeouts";
-import { MinerCallError } from "./miner-error";
+import { MIN_PRECOMMIT_TIMEOUT_S } from "../schemas/timeouts.ts";
+import { MinerCallError } from "./miner-error.ts";
 
 /**
  * Whose fault a failed miner call was. Only "miner" faults count against a

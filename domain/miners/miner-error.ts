@@ -3,13 +3,12 @@ export type MinerErrorKind = "http" | "network" | "timeout" | "aborted" | "inval
 
 export class MinerCallError extends Error {
   override readonly name = "MinerCallError";
-  constructor(
-    readonly kind: MinerErrorKind,
-    message: string,
-    readonly status?: number,
-    options?: { cause?: unknown },
-  ) {
+  readonly kind: MinerErrorKind;
+  readonly status?: number;
+  constructor(kind: MinerErrorKind, message: string, status?: number, options?: { cause?: unknown }) {
     super(message, options);
+    this.kind = kind;
+    this.status = status;
   }
 }
 

@@ -1,5 +1,5 @@
-import type { MinerTarget } from "../schemas/miner";
-import { abortedOr, MinerCallError } from "./miner-error";
+import type { MinerTarget } from "../schemas/miner.ts";
+import { abortedOr, MinerCallError } from "./miner-error.ts";
 
 /**
  * The most a miner's answer may weigh. 32 768 tokens of text are about

@@ -1,7 +1,7 @@
-import type { MinerTarget } from "../schemas/miner";
-import type { OperatorFields } from "./operator-marks";
-import { NO_PROBATION_LIMIT, type ProbationRoom } from "./probation";
-import { selectMiners, type Preference } from "./select-miners";
+import type { MinerTarget } from "../schemas/miner.ts";
+import type { OperatorFields } from "./operator-marks.ts";
+import { NO_PROBATION_LIMIT, type ProbationRoom } from "./probation.ts";
+import { selectMiners, type Preference } from "./select-miners.ts";
 
 /** A miner as the registry offers it for dispatch: where, with what credential, how good and how busy, and whether it is on probation. */
 export type MinerCandidate = MinerTarget & {
@@ -34,12 +34,17 @@ export class MinerPool {
   /** Each miner's operator fields as last seen in a snapshot: what a task's replacement is kept apart from. */
   private readonly operators = new Map<string, OperatorFields>();
 
-  constructor(
-    private readonly fetchCandidates: (model: string) => Promise<MinerCandidate[]>,
-    private readonly background: (work: Promise<unknown>) => void,
-    private readonly ttlMs = 2000,
-    private readonly now: () => number = Date.now,
-  ) {}
+  private readonly fetchCandidates: (model: string) => Promise<MinerCandidate[]>;
+  private readonly background: (work: Promise<unknown>) => void;
+  private readonly ttlMs: number;
+  private readonly now: () => number;
+
+  constructor(fetchCandidates: (model: string) => Promise<MinerCandidate[]>, background: (work: Promise<unknown>) => void, ttlMs = 2000, now: () => number = Date.now) {
+    this.fetchCandidates = fetchCandidates;
+    this.background = background;
+    this.ttlMs = ttlMs;
+    this.now = now;
+  }
 
   /** `room`: what the task leaves for miners on probation (`probation.ts`). */
   async select(model: string, count: number, exclude: readonly string[], preference: Preference = "reputation", room: ProbationRoom = NO_PROBATION_LIMIT): Promise<MinerTarget[]> {

@@ -1,6 +1,6 @@
 import type { z } from "zod";
-import type { MinerRequest } from "../schemas/completion";
-import type { MinerTarget } from "../schemas/miner";
+import type { MinerRequest } from "../schemas/completion.ts";
+import type { MinerTarget } from "../schemas/miner.ts";
 import {
   NeuroShardDoneEventSchema,
   NeuroShardHealthSchema,
@@ -11,11 +11,11 @@ import {
   type NeuroShardTrainingReport,
   NeuroShardTrainingReportSchema,
   NeuroShardTokenEventSchema,
-} from "../schemas/neuroshard";
-import { type CallMinerOptions, type MinerOutput, reportedUsage } from "./miner-output";
-import { MAX_MINER_RESPONSE_BYTES, minerEndpoint, postToMiner, readJsonBody, readLimited } from "./miner-http";
-import { readJsonEvents } from "./event-stream";
-import { MinerCallError } from "./miner-error";
+} from "../schemas/neuroshard.ts";
+import { type CallMinerOptions, type MinerOutput, reportedUsage } from "./miner-output.ts";
+import { MAX_MINER_RESPONSE_BYTES, minerEndpoint, postToMiner, readJsonBody, readLimited } from "./miner-http.ts";
+import { readJsonEvents } from "./event-stream.ts";
+import { MinerCallError } from "./miner-error.ts";
 
 /**
  * A NeuroShard node has no chat endpoint: a chat request goes as one prompt,

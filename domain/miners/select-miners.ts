@@ -1,5 +1,5 @@
-import { type OperatorFields, operatorMarks } from "./operator-marks";
-import { NO_PROBATION_LIMIT, type ProbationRoom } from "./probation";
+import { type OperatorFields, operatorMarks } from "./operator-marks.ts";
+import { NO_PROBATION_LIMIT, type ProbationRoom } from "./probation.ts";
 
 export type SelectionCandidate = OperatorFields & {
   id: string;

@@ -1,9 +1,9 @@
-import { sha256Hex } from "../crypto/sha256";
-import type { MinerRequest } from "../schemas/completion";
-import type { MinerTarget } from "../schemas/miner";
-import type { CallMinerOptions, MinerOutput, SignatureStatus } from "./miner-output";
-import { MinerCallError } from "./miner-error";
-import { isSignedBy, type ResultClaim, signHeaders } from "./result-signature";
+import { sha256Hex } from "../crypto/sha256.ts";
+import type { MinerRequest } from "../schemas/completion.ts";
+import type { MinerTarget } from "../schemas/miner.ts";
+import type { CallMinerOptions, MinerOutput, SignatureStatus } from "./miner-output.ts";
+import { MinerCallError } from "./miner-error.ts";
+import { isSignedBy, type ResultClaim, signHeaders } from "./result-signature.ts";
 
 /**
  * A session's `signatures` setting. off: miners are not asked to sign.

@@ -1,5 +1,5 @@
-import type { CustomerEntry } from "../gateway/schemas";
-import type { AccountStake } from "../wallet/stake-weight";
+import type { CustomerEntry } from "../gateway/schemas.ts";
+import type { AccountStake } from "../wallet/stake-weight.ts";
 
 /**
  * Where two Durable Objects call each other, one of them reaches the other

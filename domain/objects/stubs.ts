@@ -1,5 +1,5 @@
-import { type ChainTarget, loadConfig, type Vars } from "../config/config";
-import { metered } from "../object-traffic";
+import { type ChainTarget, loadConfig, type Vars } from "../config/config.ts";
+import { metered } from "../object-traffic.ts";
 
 /**
  * Every Durable Object is addressed here and nowhere else, so that the

@@ -1,6 +1,6 @@
-import { loadConfig, type Vars, type Backend } from "../config/config";
-import { ApiError } from "../errors";
-import type { PayloadUrn } from "./urn";
+import { loadConfig, type Vars, type Backend } from "../config/config.ts";
+import { ApiError } from "../errors.ts";
+import type { PayloadUrn } from "./urn.ts";
 
 export type { Backend };
 

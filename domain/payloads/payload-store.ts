@@ -1,8 +1,8 @@
-import { ApiError } from "../errors";
-import { decryptPayload, encryptPayload } from "../crypto/payload-keys";
-import { sha256Hex } from "../crypto/sha256";
-import { backendFor, type Backend } from "./backends";
-import { formatUrn, parseUrn, type PayloadUrn } from "./urn";
+import { ApiError } from "../errors.ts";
+import { decryptPayload, encryptPayload } from "../crypto/payload-keys.ts";
+import { sha256Hex } from "../crypto/sha256.ts";
+import { backendFor, type Backend } from "./backends.ts";
+import { formatUrn, parseUrn, type PayloadUrn } from "./urn.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

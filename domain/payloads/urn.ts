@@ -1,4 +1,4 @@
-import { ApiError } from "../errors";
+import { ApiError } from "../errors.ts";
 
 /**
  * Payload URNs of the Cortensor docs, plus the R2 form of the same shape:

@@ -1,9 +1,9 @@
-import { meteredUsage } from "../metering/count-tokens";
-import { receiptPath } from "../receipts/receipt-schema";
-import type { CompletionResponse, MinerRecord, MinerRequest } from "../schemas/completion";
-import type { AnsweredSlot } from "./run-task";
+import { meteredUsage } from "../metering/count-tokens.ts";
+import { receiptPath } from "../receipts/receipt-schema.ts";
+import type { CompletionResponse, MinerRecord, MinerRequest } from "../schemas/completion.ts";
+import type { AnsweredSlot } from "./run-task.ts";
 
-import type { StreamHead } from "../sse";
+import type { StreamHead } from "../sse.ts";
 
 export const completionId = (kind: "completion" | "chat", sessionId: number, taskId: number) => `${kind === "chat" ? "chatcmpl" : "cmpl"}-${sessionId}-${taskId}`;
 

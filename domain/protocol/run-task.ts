@@ -1,12 +1,12 @@
-import { findAgreement, judgeAgainst, majority, type Agreement } from "../consensus/agreement";
-import type { EmbeddingSource } from "../consensus/embedding";
-import { sha256Hex } from "../crypto/sha256";
-import type { MinerOutput } from "../miners/miner-output";
-import { faultOf, timeoutFault, type Fault } from "../miners/fault";
-import { MinerCallError } from "../miners/miner-error";
-import { leadHolds, probationRoom, type ProbationRoom } from "../miners/probation";
-import type { MinerRequest } from "../schemas/completion";
-import type { MinerTarget } from "../schemas/miner";
+import { findAgreement, judgeAgainst, majority, type Agreement } from "../consensus/agreement.ts";
+import type { EmbeddingSource } from "../consensus/embedding.ts";
+import { sha256Hex } from "../crypto/sha256.ts";
+import type { MinerOutput } from "../miners/miner-output.ts";
+import { faultOf, timeoutFault, type Fault } from "../miners/fault.ts";
+import { MinerCallError } from "../miners/miner-error.ts";
+import { leadHolds, probationRoom, type ProbationRoom } from "../miners/probation.ts";
+import type { MinerRequest } from "../schemas/completion.ts";
+import type { MinerTarget } from "../schemas/miner.ts";
 
 export type TaskPlan = {
   redundancy: number;

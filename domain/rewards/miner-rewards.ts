@@ -1,7 +1,7 @@
-import type { Slot } from "../protocol/run-task";
-import type { RewardRole } from "../schemas/wallet";
-import { type FundingPolicy, type TaskFunding, taskFunding } from "./reward-sources";
-import type { TaskBilling, TokenUsage } from "./task-billing";
+import type { Slot } from "../protocol/run-task.ts";
+import type { RewardRole } from "../schemas/wallet.ts";
+import { type FundingPolicy, type TaskFunding, taskFunding } from "./reward-sources.ts";
+import type { TaskBilling, TokenUsage } from "./task-billing.ts";
 
 export type { RewardRole };
 

@@ -1,5 +1,5 @@
-import { mulDiv, MAX_MICROS } from "../wallet/safe-micros";
-import { billedMicros, type TaskBilling, type TokenUsage } from "./task-billing";
+import { mulDiv, MAX_MICROS } from "../wallet/safe-micros.ts";
+import { billedMicros, type TaskBilling, type TokenUsage } from "./task-billing.ts";
 
 /**
  * Money from declared sources only. Every credit in the ledger is issued by

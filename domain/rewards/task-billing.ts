@@ -1,5 +1,5 @@
-import type { Price } from "../config/config";
-import { costMicros } from "../gateway/gateway-config";
+import type { Price } from "../config/config.ts";
+import { costMicros } from "../gateway/gateway-config.ts";
 
 /**
  * What a task is billed, when that is known where it runs: the gateway's

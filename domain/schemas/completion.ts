@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { RequestIdSchema, SessionIdSchema } from "./common";
+import { RequestIdSchema, SessionIdSchema } from "./common.ts";
 import { ConsensusStatusSchema } from "./consensus-status.ts";
-import { MIN_PRECOMMIT_TIMEOUT_S, MIN_TIMEOUT_S, PrecommitSecondsSchema, TimeoutSecondsSchema } from "./timeouts";
+import { MIN_PRECOMMIT_TIMEOUT_S, MIN_TIMEOUT_S, PrecommitSecondsSchema, TimeoutSecondsSchema } from "./timeouts.ts";
 
 export const ChatMessageSchema = z.object({
   role: z.enum(["system", "user", "assistant", "tool", "developer"]),

@@ -1,7 +1,7 @@
-import { MinerProbationSchema } from "./miner";
+import { MinerProbationSchema } from "./miner.ts";
 import { z } from "@hono/zod-openapi";
-import { EvmAddressSchema } from "./common";
-import { MinerUrlSchema } from "./miner";
+import { EvmAddressSchema } from "./common.ts";
+import { MinerUrlSchema } from "./miner.ts";
 
 /**
  * A miner's self-join and leave (POST /api/v1/miners/join, /leave): every

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { CustomerIdSchema } from "../gateway/schemas";
-import { EvmAddressSchema } from "./common";
-import { NeuroShardNodeReportSchema, NeuroShardTrainingReportSchema } from "./neuroshard";
+import { CustomerIdSchema } from "../gateway/schemas.ts";
+import { EvmAddressSchema } from "./common.ts";
+import { NeuroShardNodeReportSchema, NeuroShardTrainingReportSchema } from "./neuroshard.ts";
 
 export const MinerUrlSchema = z
   .string()

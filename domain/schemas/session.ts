@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { EvmAddressSchema, SessionIdSchema } from "./common";
+import { EvmAddressSchema, SessionIdSchema } from "./common.ts";
 
 /** The most task stores one session's tasks may be spread over (see domain/sessions/shard-layout.ts). */
 export const MAX_SHARDS = 16;

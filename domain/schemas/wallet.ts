@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { CustomerIdSchema } from "../gateway/schemas";
-import { parseMicros } from "../wallet/amounts";
-import { queryInt } from "./common";
+import { CustomerIdSchema } from "../gateway/schemas.ts";
+import { parseMicros } from "../wallet/amounts.ts";
+import { queryInt } from "./common.ts";
 
 /**
  * The NeuroShard wallet routes (shared/seeds/003 "Wallet") over a gateway

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { TierSchema } from "../work/tiers";
-import { RequestIdSchema, SessionIdSchema } from "./common";
-import { PrecommitMillisSchema, PrecommitSecondsSchema, TimeoutMillisSchema, TimeoutSecondsSchema } from "./timeouts";
+import { TierSchema } from "../work/tiers.ts";
+import { RequestIdSchema, SessionIdSchema } from "./common.ts";
+import { PrecommitMillisSchema, PrecommitSecondsSchema, TimeoutMillisSchema, TimeoutSecondsSchema } from "./timeouts.ts";
 
 /** Shared pieces of the delegate, validate and factcheck request bodies (the Web2 API Reference). */
 

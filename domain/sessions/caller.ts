@@ -1,4 +1,4 @@
-import { sha256Hex } from "../crypto/sha256";
+import { sha256Hex } from "../crypto/sha256.ts";
 
 /**
  * Who submits a task. A client's `request_id` is an idempotency key within

@@ -1,5 +1,5 @@
-import { sha256Hex } from "../crypto/sha256";
-import type { CompletionRequest } from "../schemas/completion";
+import { sha256Hex } from "../crypto/sha256.ts";
+import type { CompletionRequest } from "../schemas/completion.ts";
 
 /** Identity of a request for idempotency: everything that changes the work, not how it is delivered. */
 export async function requestFingerprint(sessionId: number, request: CompletionRequest, flow: string): Promise<string> {

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { sha256Hex } from "../crypto/sha256";
-import { MAX_SHARDS, type SessionConfig } from "../schemas/session";
+import { sha256Hex } from "../crypto/sha256.ts";
+import { MAX_SHARDS, type SessionConfig } from "../schemas/session.ts";
 
 /**
  * How one session's tasks are spread over its shards (Session objects

@@ -1,5 +1,5 @@
-import { fieldError } from "../errors";
-import { MIN_PRECOMMIT_TIMEOUT_S, MIN_TIMEOUT_S } from "../schemas/timeouts";
+import { fieldError } from "../errors.ts";
+import { MIN_PRECOMMIT_TIMEOUT_S, MIN_TIMEOUT_S } from "../schemas/timeouts.ts";
 
 /**
  * A task's timeouts in seconds: the client's, else the configured default;

@@ -1,7 +1,7 @@
-import type { CompletionRequest, CompletionResponse } from "../schemas/completion";
-import type { RewardPolicy } from "../rewards/miner-rewards";
-import type { TaskBilling } from "../rewards/task-billing";
-import type { Caller } from "./caller";
+import type { CompletionRequest, CompletionResponse } from "../schemas/completion.ts";
+import type { RewardPolicy } from "../rewards/miner-rewards.ts";
+import type { TaskBilling } from "../rewards/task-billing.ts";
+import type { Caller } from "./caller.ts";
 
 /** Per-task policy (delegate, validate, factcheck): overrides the session's. */
 export type TaskOverrides = {

@@ -1,4 +1,4 @@
-import type { StakeTier } from "../config/config";
+import type { StakeTier } from "../config/config.ts";
 
 /**
  * The tier a lock of `days` earns: the longest configured duration not
