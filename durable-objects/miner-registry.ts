@@ -14,6 +14,15 @@ import { readRunTimeSettings, RUN_TIME_SETTINGS_MIGRATION, type RunTimeSettings,
 import { SqliteObject } from "./sqlite-object";
 import { sixAtATime } from "../workers/net/six-at-a-time";
 import { ACTIVITY_BATCHES_MIGRATION, ACTIVITY_DAYS_MIGRATION, addActivityBatch, readActivity } from "./activity-days";
+import {
+  type AccountAddressRefusal,
+  type AddressAccount,
+  accountAddresses,
+  addressAccount,
+  customerHoldingAddress,
+  registerAccountAddress,
+  WALLET_ADDRESSES_MIGRATION,
+} from "./wallet-addresses";
 import type { ActivityBatch, ActivityCounts } from "../workers/schemas/activity";
 
 const CREDENTIAL_PURPOSE = "miner-credential/v1";
@@ -118,6 +127,8 @@ const MIGRATIONS = [
    );`,
   // The activity batches applied lately (activity-days.ts): a retried batch counts once.
   ACTIVITY_BATCHES_MIGRATION,
+  // The EVM addresses customers proved for their wallet accounts (wallet-addresses.ts): a send to `0x…` reaches them.
+  WALLET_ADDRESSES_MIGRATION,
 ];
 /** How long a registration challenge may be answered (and is remembered once used, so a replay is told apart). */
 const CHALLENGE_TTL_MS = 10 * 60 * 1000;
@@ -317,6 +328,8 @@ export class MinerRegistry extends SqliteObject {
   private claimAddress(id: string, address: string | null, proofNonce: string | undefined, now: number): MinerRefusal | undefined {
     if (address === null) return undefined;
     if (this.sql`SELECT 1 FROM miners WHERE lower(evm_address) = lower(${address}) AND id != ${id}`.length > 0) return { refused: "address_taken" };
+    // A wallet account's address is its customer's: a miner taking it would capture the customer's transfers.
+    if (customerHoldingAddress(this.sql, address) !== null) return { refused: "address_taken" };
     if (proofNonce === undefined) return { refused: "challenge_used" };
     const used = this.sql`UPDATE address_challenges SET used_at = ${now} WHERE nonce = ${proofNonce} AND used_at IS NULL AND expires_at > ${now} RETURNING nonce`;
     return used.length === 1 ? undefined : { refused: "challenge_used" };
@@ -602,6 +615,21 @@ export class MinerRegistry extends SqliteObject {
   /** Every listed account's customer id. */
   accountIds(): string[] {
     return this.sql<{ customer_id: string }>`SELECT customer_id FROM accounts ORDER BY customer_id`.map((r) => r.customer_id);
+  }
+
+  /** The account a send to `address` reaches (wallet-addresses.ts): a miner's payout account, or a customer's proven address. */
+  accountForAddress(address: string): AddressAccount {
+    return addressAccount(this.sql, address);
+  }
+
+  /** Registers a customer's proven address, using up its challenge in the same turn (the caller checked the signature). */
+  registerAccountAddress(input: { address: string; customerId: string; nonce: string }): ReturnType<typeof registerAccountAddress> | AccountAddressRefusal {
+    return registerAccountAddress(this.sql, input, Date.now());
+  }
+
+  /** The addresses a customer registered for its account. */
+  accountAddresses(customerId: string): string[] {
+    return accountAddresses(this.sql, customerId);
   }
 
   /** Every listed customer, by id (GET /v1/admin/customers). */

@@ -26,6 +26,10 @@ import {
 } from "../schemas/neuroshard";
 import {
   IdempotencyKeyHeaderSchema,
+  WalletAddressChallengeRequestSchema,
+  WalletAddressChallengeSchema,
+  WalletAddressRegisterSchema,
+  WalletAddressSchema,
   WalletBalanceSchema,
   WalletSendSchema,
   WalletSentSchema,
@@ -44,7 +48,7 @@ import { nodeReaderOf, routerOrCustomerKey } from "./node-access";
 import { nodeConfig, nodeHealth, nodeLayers, nodeMetrics, nodeNetwork, nodePeers, nodeProofs, nodeStatus } from "./node-report";
 import { trainingGlobal, trainingVerdict } from "./training";
 import { prometheusText } from "./prometheus";
-import { walletBalance, walletSend, walletStake, walletTransactions, walletUnstake } from "./wallet";
+import { walletAddressChallenge, walletBalance, walletRegisterAddress, walletSend, walletStake, walletTransactions, walletUnstake } from "./wallet";
 import { walletAccess, walletKeyOf } from "./wallet-admission";
 
 /** The NeuroShard node HTTP API (shared/seeds/003) under its own base, its paths colliding with the router's. */
@@ -276,16 +280,19 @@ export const neuroShardRoutes = openApiApp()
       method: "post",
       path: `${NEUROSHARD_BASE}/wallet/send`,
       tags,
-      summary: "Sends to another account: debited here at once, credited there once; with Idempotency-Key, a retry moves nothing more (scope wallet:move)",
+      summary:
+        "Sends to another account, named by customer id or by a registered EVM address (a miner's evm_address: its payout account; an address a customer proved at /wallet/addresses): debited here at once, credited there once; with Idempotency-Key, a retry moves nothing more (scope wallet:move)",
       ...walletMove,
       request: { headers: IdempotencyKeyHeaderSchema, body: { content: { "application/json": { schema: WalletSendSchema } }, required: true } },
       responses: {
         200: json(WalletSentSchema, "Sent (`x-idempotent-replay: true` when the key was seen before)"),
-        400: nodeError("INVALID_REQUEST: `details.field` names the field (`to` for the account itself)"),
+        400: nodeError("INVALID_REQUEST: `details.field` names the field (`to` for the account itself, or one of its own addresses)"),
         401: nodeError("UNAUTHORIZED"),
         402: nodeError("INSUFFICIENT_BALANCE (`required`: amount and fee, `available`), or SPEND_LIMIT_REACHED: amount and fee would pass the key's spend limit"),
         403: nodeError(SCOPE_MISSING),
-        404: nodeError("ACCOUNT_NOT_FOUND: no such recipient; nothing moved"),
+        404: nodeError(
+          "ACCOUNT_NOT_FOUND (`details.field`: `to`): no such customer, no miner or account registered with that address, or a miner's without a payout account; nothing moved",
+        ),
         409: nodeError("IDEMPOTENCY_CONFLICT: the key was used for another send"),
         429: nodeError(MOVES_LIMITED),
       },
@@ -335,4 +342,44 @@ export const neuroShardRoutes = openApiApp()
       },
     }),
     async (c) => c.json(await walletUnstake(c.env, walletKeyOf(c), c.req.valid("json")), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: `${NEUROSHARD_BASE}/wallet/addresses/challenge`,
+      tags,
+      summary: "A single-use challenge (10 minutes) naming the key's account and an EVM address: its key signs `message` to register the address (scope wallet:move)",
+      ...walletKey("move"),
+      request: { body: { content: { "application/json": { schema: WalletAddressChallengeRequestSchema } }, required: true } },
+      responses: {
+        201: json(WalletAddressChallengeSchema, "Sign `message` with the address's key (EIP-191 personal_sign)"),
+        400: nodeError("INVALID_REQUEST: `details.field` names the field"),
+        401: nodeError("UNAUTHORIZED"),
+        403: nodeError(SCOPE_MISSING),
+        429: nodeError(MOVES_LIMITED),
+      },
+    }),
+    async (c) => c.json(await walletAddressChallenge(c.env, walletKeyOf(c).customerId, c.req.valid("json").address), 201),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: `${NEUROSHARD_BASE}/wallet/addresses`,
+      tags,
+      summary:
+        "Registers an EVM address for the key's account with its proof (the challenge's nonce, signed by the address's key): a send to it then reaches this account (scope wallet:move)",
+      ...walletKey("move"),
+      request: { body: { content: { "application/json": { schema: WalletAddressRegisterSchema } }, required: true } },
+      responses: {
+        201: json(WalletAddressSchema, "Registered"),
+        400: nodeError(
+          "INVALID_REQUEST: `details.field` names the field (`nonce`: unknown, used or expired challenge; `signature`: not the address's over this account's challenge)",
+        ),
+        401: nodeError("UNAUTHORIZED"),
+        403: nodeError(SCOPE_MISSING),
+        409: nodeError("ADDRESS_TAKEN (`details.field`: `address`): a miner or another account holds the address"),
+        429: nodeError(MOVES_LIMITED),
+      },
+    }),
+    async (c) => c.json(await walletRegisterAddress(c.env, walletKeyOf(c).customerId, c.req.valid("json")), 201),
   );
