@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireAdminKey, requireRouterKey } from "../auth/bearer";
+import { requireAdminKey } from "../auth/bearer";
 import { loadConfig } from "../config/config";
 import { requireCustomerKey } from "../gateway/customer-auth";
 import { bearerSecurity, openApiApp } from "../http/openapi";
@@ -41,7 +41,7 @@ import {
   WalletUnstakeSchema,
 } from "../schemas/wallet";
 import { registryStub } from "../stubs";
-import { patchConfig } from "./config-patch";
+import { nodeSettingsRefusedToAnyKey, patchConfig } from "./config-patch";
 import { neuroShardErrorHandler } from "./errors";
 import { nodeInference, nodeInferenceStream } from "./inference";
 import { nodeReaderOf, routerOrCustomerKey } from "./node-access";
@@ -57,7 +57,6 @@ const TRAINING_BASE = "/neuroshard/api/training";
 
 const tags = ["neuroshard"];
 const nodeError = (description: string) => ({ content: { "application/json": { schema: NeuroShardErrorSchema } }, description });
-const routerKey = { security: bearerSecurity, middleware: [requireRouterKey()] };
 /** The network views: a router key reads them whole, a customer key without miner addresses and only its own tasks' proofs (node-access.ts). */
 const eitherKey = { security: [...bearerSecurity, { customerKey: [] }], middleware: [routerOrCustomerKey()] };
 const SCOPE_MISSING = "SCOPE_MISSING: the key lacks the scope (`required_scope`) this call needs";
@@ -221,8 +220,8 @@ export const neuroShardRoutes = openApiApp()
       method: "get",
       path: `${NEUROSHARD_BASE}/config`,
       tags,
-      summary: "The node's settings: the seed's node fields and the router's non-secret configuration",
-      ...routerKey,
+      summary: "The node's settings: the seed's node fields and the router's non-secret configuration; router or customer key",
+      ...eitherKey,
       responses: { 200: json(NeuroShardConfigSchema, "Settings"), 401: nodeError("Missing or invalid key") },
     }),
     (c) => c.json(nodeConfig(loadConfig(c.env), c.req.url), 200),
@@ -232,16 +231,17 @@ export const neuroShardRoutes = openApiApp()
       method: "patch",
       path: `${NEUROSHARD_BASE}/config`,
       tags,
-      summary: "Changes run-time settings (default timeouts, trial limits), kept over the deployment's vars; admin key",
-      security: bearerSecurity,
-      middleware: [requireAdminKey()],
+      summary:
+        "Changes run-time settings (default timeouts, trial limits), kept over the deployment's vars; admin key. The seed's node settings (`training`, `resources`, ports) are refused NOT_CONFIGURABLE to any key of the node's (router, customer or admin)",
+      security: [...bearerSecurity, { customerKey: [] }],
+      middleware: [routerOrCustomerKey(), nodeSettingsRefusedToAnyKey, requireAdminKey()],
       request: { body: { content: { "application/json": { schema: NeuroShardConfigPatchSchema } }, required: true } },
       responses: {
         200: json(NeuroShardConfigUpdatedSchema, "What changed"),
         400: nodeError(
           "INVALID_REQUEST: `details.field` names the setting; NOT_CONFIGURABLE: a node setting of the seed's (`training` is the miners'), `details.configurable` lists what is",
         ),
-        401: nodeError("Missing or invalid admin key"),
+        401: nodeError("Missing or invalid key; any change the settings allow needs the admin key"),
       },
     }),
     async (c) => c.json(await patchConfig(c.env, c.req.valid("json")), 200),
