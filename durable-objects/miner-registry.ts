@@ -20,6 +20,15 @@ import { ACTIVITY_BATCHES_MIGRATION, ACTIVITY_DAYS_MIGRATION, addActivityBatch, 
 import type { ActivityBatch, ActivityCounts } from "../domain/schemas/activity";
 import { type AddressHolder, joinEffect } from "../domain/miners/join-admission";
 import type { MinerBan } from "../domain/schemas/miner-join";
+import {
+  type AccountAddressRefusal,
+  type AddressAccount,
+  accountAddresses,
+  addressAccount,
+  customerHoldingAddress,
+  registerAccountAddress,
+  WALLET_ADDRESSES_MIGRATION,
+} from "./wallet-addresses";
 
 const CREDENTIAL_PURPOSE = "miner-credential/v1";
 /**
@@ -144,6 +153,8 @@ const MIGRATIONS = [
   // Probation (domain/miners/probation.ts): agreeing results a miner still needs before it is established; 0: established.
   // Every miner registered before it is established.
   `ALTER TABLE miners ADD COLUMN probation_remaining INTEGER NOT NULL DEFAULT 0;`,
+  // The EVM addresses customers proved for their wallet accounts (wallet-addresses.ts): a send to `0x…` reaches them.
+  WALLET_ADDRESSES_MIGRATION,
 ];
 /** How long a registration challenge may be answered (and is remembered once used, so a replay is told apart). */
 const CHALLENGE_TTL_MS = 10 * 60 * 1000;
@@ -397,6 +408,8 @@ export class MinerRegistry extends SqliteObject<RegistryEnv> implements Registry
   private claimAddress(id: string, address: string | null, proofNonce: string | undefined, now: number): MinerRefusal | undefined {
     if (address === null) return undefined;
     if (this.sql`SELECT 1 FROM miners WHERE lower(evm_address) = lower(${address}) AND id != ${id}`.length > 0) return { refused: "address_taken" };
+    // A wallet account's address is its customer's: a miner taking it would capture the customer's transfers.
+    if (customerHoldingAddress(this.sql, address) !== null) return { refused: "address_taken" };
     if (proofNonce === undefined) return { refused: "challenge_used" };
     const used = this.sql`UPDATE address_challenges SET used_at = ${now} WHERE nonce = ${proofNonce} AND used_at IS NULL AND expires_at > ${now} RETURNING nonce`;
     return used.length === 1 ? undefined : { refused: "challenge_used" };
@@ -663,11 +676,13 @@ export class MinerRegistry extends SqliteObject<RegistryEnv> implements Registry
 
   /**
    * The cheap refusals of a join, before the route spends a stake read and a
-   * probe on it; otherwise the payout account of the miner holding the address (a renewal).
+   * probe on it; otherwise the account standing behind the address: the
+   * payout account of the miner holding it (a renewal), else the wallet
+   * account that proved it (wallet-addresses.ts), else none.
    */
   joinPreflight(address: string, url: string, nonce: string): JoinRefusal | { payoutAccount: string | null } {
     const refusal = this.joinRefusal(address, url, nonce, Date.now());
-    return refusal ?? { payoutAccount: this.holderOf(address)?.payout_account ?? null };
+    return refusal ?? { payoutAccount: this.holderOf(address)?.payout_account ?? customerHoldingAddress(this.sql, address) };
   }
 
   /**
@@ -791,6 +806,21 @@ export class MinerRegistry extends SqliteObject<RegistryEnv> implements Registry
   /** Every listed account's customer id. */
   accountIds(): string[] {
     return this.sql<{ customer_id: string }>`SELECT customer_id FROM accounts ORDER BY customer_id`.map((r) => r.customer_id);
+  }
+
+  /** The account a send to `address` reaches (wallet-addresses.ts): a miner's payout account, or a customer's proven address. */
+  accountForAddress(address: string): AddressAccount {
+    return addressAccount(this.sql, address);
+  }
+
+  /** Registers a customer's proven address, using up its challenge in the same turn (the caller checked the signature). */
+  registerAccountAddress(input: { address: string; customerId: string; nonce: string }): ReturnType<typeof registerAccountAddress> | AccountAddressRefusal {
+    return registerAccountAddress(this.sql, input, Date.now());
+  }
+
+  /** The addresses a customer registered for its account. */
+  accountAddresses(customerId: string): string[] {
+    return accountAddresses(this.sql, customerId);
   }
 
   /** Every listed customer, by id (GET /v1/admin/customers). */

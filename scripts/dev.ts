@@ -51,11 +51,11 @@ Router (local Workers runtime) listening on ${ORIGIN}
   API reference   ${ORIGIN}/docs   (OpenAPI 3.1: ${ORIGIN}/openapi.json)
   Router key      ${DEV_ROUTER_TOKEN}   (admin key: ${DEV_ADMIN_TOKEN}; both refused in production)
   Dev miners      ${miners.map((m) => `${m.name} ${m.url}`).join(", ")} (dev-miner-6 speaks NeuroShard)
-  Receipts        every task's at /api/v1/tasks/{session}/{task}/receipt (its completion's receipt_url); check one: npm run verify -- receipt.json
+  Receipts        every task's at /api/v1/tasks/{session}/{task}/receipt (its completion's receipt_url); check one: npm run verify -- receipt.json --router-url ${ORIGIN}
   Sessions        0 (redundancy 1), 1 (redundancy 3), 68 (redundancy 1; the docs' delegate, validate, factcheck examples)
   v3 pools        replicas 1 → session 91, 3 → 93, 5 → 95
   Trial routes    /api/v1/trial/* without a key: once per client per 15 minutes, on sessions 0 and 68
-  x402            /api/v1/x402/* answer 402; pay end to end: npm run pay -- /api/v1/x402/completions '{"session_id": 0, "prompt": "Hello"}'
+  x402            /api/v1/x402/* answer 402; pay end to end: ROUTER_URL=${ORIGIN} npm run pay -- /api/v1/x402/completions '{"session_id": 0, "prompt": "Hello"}'
                   (dev facilitator ${facilitatorUrl}: a test double, verifies signatures, records settlements)
   A2A / MCP       ${ORIGIN}/.well-known/agent-card.json, JSON-RPC ${ORIGIN}/api/v1/a2a (session 0), MCP ${ORIGIN}/mcp
   Gateway         ${ORIGIN}/v1/completions (envelope), ${ORIGIN}/openai/v1 (OpenAI clients' base URL)

@@ -16,6 +16,11 @@ describe("PATCH config", () => {
       expect(((await res.json()) as NodeError).error.code).toBe("UNAUTHORIZED");
     }
     expect((await config()).router.default_timeout_s).toBe(60);
+    // The seed's node settings are refused NOT_CONFIGURABLE to any key of the node's (test/neuroshard-one-token.test.ts), never to no key.
+    const anonymous = await call(CONFIG, { method: "PATCH", key: null, json: { training: { batch_size: 16 } } });
+    expect(anonymous.status).toBe(401);
+    const routed = await call(CONFIG, { method: "PATCH", key: TEST_ROUTER_KEY, json: { training: { batch_size: 16 } } });
+    expect(((await routed.json()) as NodeError).error.code).toBe("NOT_CONFIGURABLE");
   });
 
   it("refuses a bad or unknown setting, naming it, and keeps nothing", async () => {

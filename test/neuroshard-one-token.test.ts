@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { privateKeyToAccount } from "viem/accounts";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { admin, call, createSession, fetchWorker, fleet, minersFor, uniq } from "./helpers";
 import { TEST_ROUTER_KEY } from "./keys";
 import { flushReports, freezeSessionAlarms } from "./report-flush";
@@ -172,5 +173,181 @@ describe("rewards", () => {
       paid += rewards[0]!.amount;
     }
     expect(paid).toBeCloseTo(proof.reward!, 6);
+  });
+});
+
+/**
+ * The seed's example responses (shared/seeds/003), as written: each answer
+ * must carry every field they show, nested alike (a figure the router does
+ * not measure may be null, as its schema documents).
+ */
+const SEED = {
+  status: {
+    node_id: "",
+    version: "",
+    uptime_seconds: 0,
+    status: "",
+    role: "",
+    layers: [0],
+    peer_count: 0,
+    training: { enabled: true, epoch: 0, step: 0, loss: 0 },
+    resources: { gpu_memory_used: 0, gpu_memory_total: 0, cpu_percent: 0, ram_used: 0 },
+  },
+  metrics: {
+    timestamp: "",
+    inference: { requests_total: 0, requests_per_minute: 0, avg_latency_ms: 0, p99_latency_ms: 0, tokens_generated: 0 },
+    training: { steps_total: 0, steps_per_hour: 0, gradients_submitted: 0, gradients_accepted: 0 },
+    network: { bytes_sent: 0, bytes_received: 0, active_connections: 0, rpc_calls: 0 },
+    rewards: { earned_today: 0, earned_total: 0, pending: 0 },
+  },
+  health: { healthy: true, checks: {} },
+  inference: {
+    id: "",
+    text: "",
+    tokens_generated: 0,
+    finish_reason: "",
+    usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    cost: { amount: 0, currency: "" },
+    timing: { queue_ms: 0, inference_ms: 0, total_ms: 0 },
+  },
+  balance: { address: "", balances: { available: 0, staked: 0, pending: 0, total: 0 }, staking: { amount: 0, duration_days: 0, start_date: "", unlock_date: "", multiplier: 0 } },
+  send: { transaction_id: "", from: "", to: "", amount: 0, fee: 0, memo: "", status: "", timestamp: "" },
+  transactions: { transactions: [{ id: "", type: "", amount: 0, timestamp: "" }], total: 0, limit: 0, offset: 0 },
+  stake: { success: true, stake: { amount: 0, duration_days: 0, start_date: "", unlock_date: "", multiplier: 0 }, new_balance: { available: 0, staked: 0 } },
+  unstake: { success: true, unstake: { amount: 0, cooldown_days: 0, available_date: "" } },
+  peers: { peers: [{ id: "", address: "", role: "", layers: [0], latency_ms: 0, connected_since: "" }], total: 0 },
+  layers: { layers: [{ index: 0, type: "", memory_mb: 0, status: "" }], total_layers: 0, my_layer_count: 0 },
+  network: {
+    nodes: { total: 0, drivers: 0, workers: 0, validators: 0 },
+    architecture: { layers: 0, hidden_dim: 0, parameters: "" },
+    capacity: { total_memory_gb: 0, used_memory_gb: 0 },
+    training: { epoch: 0, global_step: 0, loss: 0 },
+  },
+  config: {
+    node_id: "",
+    port: 0,
+    grpc_port: 0,
+    tracker_url: "",
+    training: { enabled: true, batch_size: 0, learning_rate: 0, diloco_steps: 0 },
+    resources: { max_memory_gb: 0, cpu_threads: 0 },
+  },
+  trainingGlobal: {
+    global_avg_loss: 0,
+    global_min_loss: 0,
+    hash_agreement_rate: 0,
+    total_nodes_training: 0,
+    successful_syncs: 0,
+    failed_syncs: 0,
+    sync_success_rate: 0,
+    global_steps: 0,
+    global_tokens: 0,
+    data_shards_covered: [],
+    is_converging: true,
+    training_verified: true,
+    loss_trend: "",
+  },
+  trainingVerify: { is_working: true, reason: "" },
+  proofs: { proofs: [{ id: "", type: "", layer: 0, timestamp: "", verified: true, reward: 0 }], stats: { total_submitted: 0, total_verified: 0, total_reward: 0 } },
+} as const;
+
+/** The paths of the seed example's fields the answer lacks (arrays: their first item, where both have one). */
+function missingFields(seed: unknown, actual: unknown, at = ""): string[] {
+  if (seed === null || typeof seed !== "object") return [];
+  if (Array.isArray(seed)) {
+    if (!Array.isArray(actual)) return [at || "(root)"];
+    return seed.length && actual.length ? missingFields(seed[0], actual[0], `${at}[0]`) : [];
+  }
+  if (actual === null || typeof actual !== "object") return actual === null && at ? [] : [at || "(root)"];
+  return Object.entries(seed).flatMap(([k, v]) => (k in actual ? missingFields(v, (actual as Record<string, unknown>)[k], at ? `${at}.${k}` : k) : [at ? `${at}.${k}` : k]));
+}
+
+describe("every example of the seed, with one customer key", () => {
+  afterEach(() => vi.useRealTimers());
+
+  it("answers each route's documented request with its documented shape (base URL changed only)", async () => {
+    // The one token: a customer with the seed's balance and a key that may move money.
+    const id = uniq("seed-cust")
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, "-");
+    expect((await admin("/v1/admin/customers", "POST", { id, name: "Seed client", billing: "prepaid", balance_micros: 22_580_230_000 })).status).toBe(201);
+    const { key } = (await (await admin(`/v1/admin/customers/${id}/keys`, "POST", { scopes: ["completions", "wallet:read", "wallet:move"] })).json()) as { key: string };
+    // The network behind it: NeuroShard nodes and a miner reached by its address, paying out to another customer.
+    const { model, ids, keys } = await minersFor(["nsA", "nsB", "fastA"], { registered: ["fastA"] });
+    await admin("/api/v1/admin/miners/health-check", "POST");
+    const payee = uniq("seed-payee").toLowerCase();
+    expect((await admin("/v1/admin/customers", "POST", { id: payee, name: payee })).status).toBe(201);
+    expect((await admin(`/api/v1/admin/miners/${ids.fastA}`, "PATCH", { payout_account: payee })).status).toBe(200);
+    const minerAddress = privateKeyToAccount(keys.fastA!).address;
+    const sessionId = await createSession({ model, redundancy: 1 });
+    const vars = { GATEWAY_MODELS: JSON.stringify({ default: { pool: "local", session_id: sessionId } }) };
+
+    const curl = async (method: string, path: string, json?: unknown) => {
+      const headers: Record<string, string> = { authorization: `Bearer ${key}`, ...(json === undefined ? {} : { "content-type": "application/json" }) };
+      const { response, settled } = await fetchWorker(
+        new Request(`http://localhost:8000/neuroshard${path}`, { method, headers, ...(json === undefined ? {} : { body: JSON.stringify(json) }) }),
+        vars,
+      );
+      const text = await response.text();
+      await settled();
+      return { status: response.status, text, json: () => JSON.parse(text) as Record<string, unknown> };
+    };
+    const documented = async (method: string, path: string, seed: unknown, json?: unknown) => {
+      const res = await curl(method, path, json);
+      expect(res.status, `${method} ${path}: ${res.text}`).toBe(200);
+      expect(missingFields(seed, res.json()), `${method} ${path}`).toEqual([]);
+      return res.json();
+    };
+
+    await documented("GET", "/api/v1/status", SEED.status);
+    await documented("GET", "/api/v1/metrics", SEED.metrics);
+    await documented("GET", "/api/v1/health", SEED.health);
+    const inference = await documented("POST", "/api/v1/inference", SEED.inference, {
+      prompt: "Explain quantum computing in simple terms.",
+      max_tokens: 200,
+      temperature: 0.7,
+      top_p: 0.9,
+      stream: false,
+    });
+    expect(inference["finish_reason"]).toBe("stop");
+
+    const streamed = await curl("POST", "/api/v1/inference", { prompt: "Write a poem about AI.", max_tokens: 100, stream: true });
+    expect(streamed.status).toBe(200);
+    const events = streamed.text
+      .split("\n\n")
+      .filter((e) => e.startsWith("data: "))
+      .map((e) => JSON.parse(e.slice(6)) as Record<string, unknown>);
+    expect(events[0]).toEqual({ token: expect.any(String), index: 0 });
+    expect(events.at(-1)).toMatchObject({ token: "[DONE]", finish_reason: "stop", usage: expect.any(Object) });
+
+    const balance = await documented("GET", "/api/v1/wallet/balance", { ...SEED.balance, staking: null });
+    expect((balance["balances"] as { available: number }).available).toBeGreaterThan(20_000);
+    // The seed's `to` is an elided address ("0xabcd...1234"): a registered one, here a miner's.
+    const sent = await documented("POST", "/api/v1/wallet/send", SEED.send, { to: minerAddress, amount: 100.0, memo: "Payment for services" });
+    expect(sent).toMatchObject({ to: minerAddress, to_account: payee, amount: 100, memo: "Payment for services", status: "confirmed" });
+    await documented("GET", "/api/v1/wallet/transactions?limit=10&offset=0", SEED.transactions);
+    await documented("POST", "/api/v1/wallet/stake", SEED.stake, { amount: 10000.0, duration_days: 30 });
+    await documented("GET", "/api/v1/wallet/balance", SEED.balance);
+
+    await documented("GET", "/api/v1/peers", SEED.peers);
+    await documented("GET", "/api/v1/layers", SEED.layers);
+    await documented("GET", "/api/v1/network", SEED.network);
+    await documented("GET", "/api/v1/config", SEED.config);
+
+    // The seed's PATCH: training is the miners', not this router's: refused, saying so, to this key too.
+    const patched = await curl("PATCH", "/api/v1/config", { training: { batch_size: 16 } });
+    expect(patched.status).toBe(400);
+    expect(patched.json()).toMatchObject({ error: { code: "NOT_CONFIGURABLE", details: { field: "training.batch_size" } } });
+
+    await documented("GET", "/api/training/global", SEED.trainingGlobal);
+    await documented("GET", "/api/training/verify", SEED.trainingVerify);
+    const proofs = await documented("GET", "/api/v1/proofs?limit=10", SEED.proofs);
+    expect((proofs["proofs"] as unknown[]).length).toBeGreaterThan(0);
+
+    // Unstaking is possible once the 30-day lock is over (before it: 409 STAKE_LOCKED, the seed's example has no lock to wait for).
+    const locked = await curl("POST", "/api/v1/wallet/unstake", { amount: 5000.0 });
+    expect(locked.status).toBe(409);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 31 * 24 * 3600 * 1000);
+    await documented("POST", "/api/v1/wallet/unstake", SEED.unstake, { amount: 5000.0 });
   });
 });

@@ -3,7 +3,7 @@ import type { MinerReward } from "../domain/rewards/miner-rewards";
 import { rewardKey } from "../domain/rewards/miner-rewards";
 import type { TaskFunding } from "../domain/rewards/reward-sources";
 
-/** A customer's (or a source's, `source:<name>`) Ledger, by RPC: what the Worker's code reaches through workers/stubs.ts. */
+/** A customer's (or a source's, `source:<name>`) Ledger, by RPC: what the Worker's code reaches through domain/objects/stubs.ts. */
 export const ledgerOf = (customerId: string) => env.LEDGERS.get(env.LEDGERS.idFromName(`customer:${customerId}`));
 
 /**

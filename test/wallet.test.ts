@@ -87,6 +87,7 @@ describe("wallet: the seed's curls", () => {
       transaction_id: expect.stringMatching(/^tx_[0-9a-f]{24}$/),
       from: me.id,
       to: other.id,
+      to_account: other.id,
       amount: 100,
       fee: 0.1,
       memo: "Payment for services",

@@ -37,10 +37,3 @@ export function joinEffect(holder: AddressHolder | undefined, url: string, nowMs
   if (holder.url === url) return "renew";
   return holder.leaseExpiresAt !== null && holder.leaseExpiresAt > nowMs ? "address_taken" : "move";
 }
-
-/**
- * The wallet account whose locked stake stands behind a joined address that
- * no operator gave a payout account: the gateway customer named by the
- * address's 40 hex digits (a valid customer id), which its owner creates and stakes from.
- */
-export const addressAccount = (address: string): string => address.toLowerCase().replace(/^0x/, "");

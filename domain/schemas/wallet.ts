@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { CustomerIdSchema } from "../gateway/schemas.ts";
 import { parseMicros } from "../wallet/amounts.ts";
-import { queryInt } from "./common.ts";
+import { EvmAddressSchema, queryInt } from "./common.ts";
 
 /**
  * The NeuroShard wallet routes (shared/seeds/003 "Wallet") over a gateway
@@ -104,9 +104,21 @@ export const WalletTransactionsSchema = z
   .openapi("WalletTransactions");
 export type WalletTransactions = z.infer<typeof WalletTransactionsSchema>;
 
+/**
+ * A send's recipient: a gateway customer id, or an EVM address the router
+ * knows (workers/neuroshard/wallet.ts `recipientAccount`): a miner's
+ * registered `evm_address` (its payout account) or an address a customer
+ * proved for its account (POST /neuroshard/api/v1/wallet/addresses). A
+ * customer id is at most 40 characters, so it is never read as an address.
+ */
+export const WalletRecipientSchema = z
+  .string()
+  .regex(/^(?:[a-z0-9][a-z0-9-]{0,39}|0x[0-9a-fA-F]{40})$/, "a gateway customer id, or a 0x-prefixed 20-byte EVM address registered here")
+  .openapi({ description: "the receiving account: a gateway customer id, or the EVM address a miner or a customer registered for it", example: "0xabcd…1234" });
+
 export const WalletSendSchema = z
   .object({
-    to: CustomerIdSchema.openapi({ description: "the receiving account (a gateway customer id)" }),
+    to: WalletRecipientSchema,
     amount: WalletAmountSchema,
     memo: z.string().max(256).default(""),
   })
@@ -127,7 +139,10 @@ export const WalletSentSchema = z
   .object({
     transaction_id: z.string(),
     from: z.string(),
+    /** The recipient as the request wrote it (a customer id or an address). */
     to: z.string(),
+    /** The account it reached: `to` itself, or the customer id an address leads to. */
+    to_account: z.string(),
     amount: z.number(),
     fee: z.number(),
     memo: z.string(),
@@ -156,3 +171,41 @@ export const WalletUnstakedSchema = z
   .object({ success: z.literal(true), unstake: z.object({ amount: z.number(), cooldown_days: z.number().int(), available_date: z.string() }) })
   .openapi("WalletUnstaked");
 export type WalletUnstaked = z.infer<typeof WalletUnstakedSchema>;
+
+/** A challenge for proving an address for the key's account: sign `message` with the address's key (EIP-191 personal_sign). */
+export const WalletAddressChallengeRequestSchema = z.object({ address: EvmAddressSchema }).strict().openapi("WalletAddressChallengeRequest");
+export const WalletAddressChallengeSchema = z
+  .object({
+    nonce: z.string(),
+    message: z.string().openapi({ description: "The text to sign (EIP-191 personal_sign) with the address's key" }),
+    router: z.string().openapi({ description: "The router's signer address, which the message names" }),
+    account: z.string().openapi({ description: "The account the address will lead to, which the message names" }),
+    address: z.string(),
+    issued_at: z.string(),
+    expires_at: z.string(),
+  })
+  .openapi("WalletAddressChallenge");
+
+/** An address with its proof: the nonce of a challenge for this account, signed by the address's key. */
+export const WalletAddressRegisterSchema = z
+  .object({
+    address: EvmAddressSchema,
+    nonce: z.string().regex(/^[0-9a-f]{32}$/, "the nonce of a challenge from POST /neuroshard/api/v1/wallet/addresses/challenge"),
+    signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, "a 65-byte 0x-prefixed hex signature") as z.ZodType<`0x${string}`>,
+  })
+  .strict()
+  .openapi("WalletAddressRegister");
+export type WalletAddressRegister = z.infer<typeof WalletAddressRegisterSchema>;
+
+export const WalletAddressSchema = z
+  .object({
+    /** The account a send to `address` now reaches. */
+    account: z.string(),
+    /** EIP-55 checksummed. */
+    address: z.string(),
+    registered_at: z.string(),
+    /** Every address the account holds, EIP-55 checksummed, oldest first. */
+    addresses: z.array(z.string()),
+  })
+  .openapi("WalletAddress");
+export type WalletAddress = z.infer<typeof WalletAddressSchema>;

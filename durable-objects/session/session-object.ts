@@ -160,7 +160,7 @@ export class SessionObject extends SqliteObject<SessionEnv> {
     return failed(new ApiError(503, STALE_ROUTING, `session ${input.sessionId}'s settings changed while this request was routed; send it again`));
   }
 
-  /** This shard's inference figures (the NeuroShard node metrics, workers/neuroshard/inference-metrics.ts). */
+  /** This shard's inference figures (the NeuroShard node metrics, summed by workers/sessions/session-metrics.ts). */
   inferenceMetrics(now: number): TaskMetrics | null {
     return this.configured() ? taskMetrics(this.sql, now) : null;
   }

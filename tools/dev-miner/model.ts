@@ -66,6 +66,15 @@ export function embed(text: string): number[] {
 }
 
 /**
+ * Whether a prompt asks for one JSON object (the router's verdict prompts,
+ * workers/work/verdict.ts VERDICT_INSTRUCTIONS). A NeuroShard node has no
+ * JSON mode (seed 003's inference takes a prompt only), so the model behind
+ * it, as any model told so, answers such a prompt with the object: the
+ * NeuroShard double answers it as the OpenAI mode answers in JSON mode.
+ */
+export const asksForJsonObject = (prompt: string) => /\bAnswer with one JSON object\b/.test(prompt);
+
+/**
  * The answer to a JSON-mode request. A prompt asking for a "verdict" gets
  * the router's verdict object (or, in "malformed" mode, prose); any other
  * JSON request gets {"result": text}.

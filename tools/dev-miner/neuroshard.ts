@@ -2,13 +2,13 @@
  * The dev miner's NeuroShard mode (a TEST DOUBLE of a NeuroShard node, seed
  * 003): `POST /api/v1/inference` (plain and streamed), `GET /api/v1/health`,
  * `GET /api/v1/status` and `GET /api/v1/layers`. Its answers are those of the
- * OpenAI mode for the same prompt (same model, same faults), so a session
- * mixing both kinds of dev miner agrees.
+ * OpenAI mode for the same prompt (same model, same faults, the same verdict
+ * object for a verdict prompt), so a session mixing both kinds of dev miner agrees.
  */
 import type { Context, Hono } from "hono";
 import { NeuroShardInferenceRequestSchema } from "../../domain/schemas/neuroshard.ts";
 import { type DevMinerBehaviour, usageToReport } from "./behaviour.ts";
-import { countTokens, generate } from "./model.ts";
+import { asksForJsonObject, countTokens, generate, jsonAnswer } from "./model.ts";
 
 export type NeuroShardNodeOptions = {
   /** The node's role in the NeuroShard network. */
@@ -131,7 +131,10 @@ export function mountNeuroShard(app: Hono, ctx: NeuroShardContext) {
     if (fate === "error") return c.json(nodeError("INTERNAL_ERROR", "dev miner injected failure"), 500);
 
     const variant = fate === "wrong" ? `wrong:${b.colludeGroup || ctx.name}` : "correct";
-    const generated = generate({ prompt: body.prompt, maxTokens: body.max_tokens, variant });
+    // A prompt asking for one JSON object (validate, factcheck) gets it, as the OpenAI mode's JSON mode does.
+    const generated = asksForJsonObject(body.prompt)
+      ? { text: jsonAnswer({ prompt: body.prompt, maxTokens: body.max_tokens, variant, verdict: b.verdict }), truncated: false }
+      : generate({ prompt: body.prompt, maxTokens: body.max_tokens, variant });
     const text = generated.text + (fate === "correct" ? b.appendText : "");
     const finishReason = generated.truncated ? "length" : "stop";
     const usage = usageToReport(b, { prompt_tokens: countTokens(body.prompt), completion_tokens: countTokens(text) });

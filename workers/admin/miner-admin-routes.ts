@@ -69,7 +69,9 @@ async function proveAddress(env: Env, config: RouterConfig, claim: { url: string
 /** The answer to a refused registry write, naming the field at fault. */
 function refusal(r: MinerRefusal, id: string): ApiError {
   if (r.refused === "address_taken") {
-    return new ApiError(409, "miner_exists", "evm_address: another registered miner holds this address", { issues: [{ field: "evm_address", message: "taken" }] });
+    return new ApiError(409, "miner_exists", "evm_address: another registered miner, or a wallet account (POST /neuroshard/api/v1/wallet/addresses), holds this address", {
+      issues: [{ field: "evm_address", message: "taken" }],
+    });
   }
   if (r.refused === "challenge_used") return badProof("unknown, used or expired challenge");
   return new ApiError(409, "miner_exists", `miner ${id} already exists`);

@@ -1,4 +1,6 @@
+import { createMiddleware } from "hono/factory";
 import { remember } from "../config/run-time-settings";
+import type { AppEnv } from "../http/app-env";
 import { loadConfig } from "../../domain/config/config";
 import type { Env } from "../env";
 import { ApiError } from "../../domain/errors";
@@ -22,7 +24,7 @@ const TUNABLE: Record<string, string> = {
  * its own, so it cannot honour them. Refused before anything is kept, saying
  * so and listing what is configurable here.
  */
-function refuseNodeSettings(patch: NeuroShardConfigPatch): void {
+export function refuseNodeSettings(patch: Readonly<Record<string, unknown>>): void {
   const named = NODE_ONLY_SETTINGS.find((k) => Object.hasOwn(patch, k) && (patch as Record<string, unknown>)[k] !== undefined);
   if (!named) return;
   const field = leaves({ [named]: (patch as Record<string, unknown>)[named] })[0]?.[0] ?? named;
@@ -35,6 +37,19 @@ function refuseNodeSettings(patch: NeuroShardConfigPatch): void {
     configurable: Object.keys(TUNABLE),
   });
 }
+
+/**
+ * The seed's `PATCH /config` example (`{"training": {"batch_size": 16}}`)
+ * asks what no key may change: any key of the node's (router, admin or
+ * customer: the seed's client holds one token) is told so, and why, rather
+ * than a bare 401 for not being the admin's. Anything else goes on to the
+ * admin-key check. The body is read once here (Hono keeps it for the validator).
+ */
+export const nodeSettingsRefusedToAnyKey = createMiddleware<AppEnv>(async function nodeSettingsRefusedToAnyKey(c, next) {
+  const body: unknown = await c.req.json().catch(() => undefined);
+  if (body !== null && typeof body === "object" && !Array.isArray(body)) refuseNodeSettings(body as Record<string, unknown>);
+  await next();
+});
 
 /** The patch's leaves as dotted paths. */
 function leaves(value: unknown, prefix = ""): [string, unknown][] {
@@ -49,7 +64,7 @@ function leaves(value: unknown, prefix = ""): [string, unknown][] {
  * Every setting here is read per request, so none needs a restart.
  */
 export async function patchConfig(env: Env, patch: NeuroShardConfigPatch) {
-  refuseNodeSettings(patch);
+  refuseNodeSettings(patch as Record<string, unknown>);
   const changes = leaves(patch).filter(([path]) => path !== "");
   const vars: Record<string, string> = {};
   for (const [path, value] of changes) {

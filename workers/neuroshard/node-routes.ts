@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireAdminKey, requireRouterKey } from "../auth/bearer";
+import { requireAdminKey } from "../auth/bearer";
 import { loadConfig } from "../../domain/config/config";
 import { requireCustomerKey } from "../gateway/customer-auth";
 import { bearerSecurity, openApiApp } from "../http/openapi";
@@ -26,6 +26,10 @@ import {
 } from "../../domain/schemas/neuroshard";
 import {
   IdempotencyKeyHeaderSchema,
+  WalletAddressChallengeRequestSchema,
+  WalletAddressChallengeSchema,
+  WalletAddressRegisterSchema,
+  WalletAddressSchema,
   WalletBalanceSchema,
   WalletSendSchema,
   WalletSentSchema,
@@ -37,14 +41,14 @@ import {
   WalletUnstakeSchema,
 } from "../../domain/schemas/wallet";
 import { registryStub } from "../../domain/objects/stubs";
-import { patchConfig } from "./config-patch";
+import { nodeSettingsRefusedToAnyKey, patchConfig } from "./config-patch";
 import { neuroShardErrorHandler } from "./errors";
 import { nodeInference, nodeInferenceStream } from "./inference";
 import { nodeReaderOf, routerOrCustomerKey } from "./node-access";
 import { nodeConfig, nodeHealth, nodeLayers, nodeMetrics, nodeNetwork, nodePeers, nodeProofs, nodeStatus } from "./node-report";
 import { trainingGlobal, trainingVerdict } from "./training";
 import { prometheusText } from "./prometheus";
-import { walletBalance, walletSend, walletStake, walletTransactions, walletUnstake } from "./wallet";
+import { walletAddressChallenge, walletBalance, walletRegisterAddress, walletSend, walletStake, walletTransactions, walletUnstake } from "./wallet";
 import { walletAccess, walletKeyOf } from "./wallet-admission";
 
 /** The NeuroShard node HTTP API (shared/seeds/003) under its own base, its paths colliding with the router's. */
@@ -53,7 +57,6 @@ const TRAINING_BASE = "/neuroshard/api/training";
 
 const tags = ["neuroshard"];
 const nodeError = (description: string) => ({ content: { "application/json": { schema: NeuroShardErrorSchema } }, description });
-const routerKey = { security: bearerSecurity, middleware: [requireRouterKey()] };
 /** The network views: a router key reads them whole, a customer key without miner addresses and only its own tasks' proofs (node-access.ts). */
 const eitherKey = { security: [...bearerSecurity, { customerKey: [] }], middleware: [routerOrCustomerKey()] };
 const SCOPE_MISSING = "SCOPE_MISSING: the key lacks the scope (`required_scope`) this call needs";
@@ -217,8 +220,8 @@ export const neuroShardRoutes = openApiApp()
       method: "get",
       path: `${NEUROSHARD_BASE}/config`,
       tags,
-      summary: "The node's settings: the seed's node fields and the router's non-secret configuration",
-      ...routerKey,
+      summary: "The node's settings: the seed's node fields and the router's non-secret configuration; router or customer key",
+      ...eitherKey,
       responses: { 200: json(NeuroShardConfigSchema, "Settings"), 401: nodeError("Missing or invalid key") },
     }),
     (c) => c.json(nodeConfig(loadConfig(c.env), c.req.url), 200),
@@ -228,16 +231,17 @@ export const neuroShardRoutes = openApiApp()
       method: "patch",
       path: `${NEUROSHARD_BASE}/config`,
       tags,
-      summary: "Changes run-time settings (default timeouts, trial limits), kept over the deployment's vars; admin key",
-      security: bearerSecurity,
-      middleware: [requireAdminKey()],
+      summary:
+        "Changes run-time settings (default timeouts, trial limits), kept over the deployment's vars; admin key. The seed's node settings (`training`, `resources`, ports) are refused NOT_CONFIGURABLE to any key of the node's (router, customer or admin)",
+      security: [...bearerSecurity, { customerKey: [] }],
+      middleware: [routerOrCustomerKey(), nodeSettingsRefusedToAnyKey, requireAdminKey()],
       request: { body: { content: { "application/json": { schema: NeuroShardConfigPatchSchema } }, required: true } },
       responses: {
         200: json(NeuroShardConfigUpdatedSchema, "What changed"),
         400: nodeError(
           "INVALID_REQUEST: `details.field` names the setting; NOT_CONFIGURABLE: a node setting of the seed's (`training` is the miners'), `details.configurable` lists what is",
         ),
-        401: nodeError("Missing or invalid admin key"),
+        401: nodeError("Missing or invalid key; any change the settings allow needs the admin key"),
       },
     }),
     async (c) => c.json(await patchConfig(c.env, c.req.valid("json")), 200),
@@ -276,16 +280,19 @@ export const neuroShardRoutes = openApiApp()
       method: "post",
       path: `${NEUROSHARD_BASE}/wallet/send`,
       tags,
-      summary: "Sends to another account: debited here at once, credited there once; with Idempotency-Key, a retry moves nothing more (scope wallet:move)",
+      summary:
+        "Sends to another account, named by customer id or by a registered EVM address (a miner's evm_address: its payout account; an address a customer proved at /wallet/addresses): debited here at once, credited there once; with Idempotency-Key, a retry moves nothing more (scope wallet:move)",
       ...walletMove,
       request: { headers: IdempotencyKeyHeaderSchema, body: { content: { "application/json": { schema: WalletSendSchema } }, required: true } },
       responses: {
         200: json(WalletSentSchema, "Sent (`x-idempotent-replay: true` when the key was seen before)"),
-        400: nodeError("INVALID_REQUEST: `details.field` names the field (`to` for the account itself)"),
+        400: nodeError("INVALID_REQUEST: `details.field` names the field (`to` for the account itself, or one of its own addresses)"),
         401: nodeError("UNAUTHORIZED"),
         402: nodeError("INSUFFICIENT_BALANCE (`required`: amount and fee, `available`), or SPEND_LIMIT_REACHED: amount and fee would pass the key's spend limit"),
         403: nodeError(SCOPE_MISSING),
-        404: nodeError("ACCOUNT_NOT_FOUND: no such recipient; nothing moved"),
+        404: nodeError(
+          "ACCOUNT_NOT_FOUND (`details.field`: `to`): no such customer, no miner or account registered with that address, or a miner's without a payout account; nothing moved",
+        ),
         409: nodeError("IDEMPOTENCY_CONFLICT: the key was used for another send"),
         429: nodeError(MOVES_LIMITED),
       },
@@ -335,4 +342,44 @@ export const neuroShardRoutes = openApiApp()
       },
     }),
     async (c) => c.json(await walletUnstake(c.env, walletKeyOf(c), c.req.valid("json")), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: `${NEUROSHARD_BASE}/wallet/addresses/challenge`,
+      tags,
+      summary: "A single-use challenge (10 minutes) naming the key's account and an EVM address: its key signs `message` to register the address (scope wallet:move)",
+      ...walletKey("move"),
+      request: { body: { content: { "application/json": { schema: WalletAddressChallengeRequestSchema } }, required: true } },
+      responses: {
+        201: json(WalletAddressChallengeSchema, "Sign `message` with the address's key (EIP-191 personal_sign)"),
+        400: nodeError("INVALID_REQUEST: `details.field` names the field"),
+        401: nodeError("UNAUTHORIZED"),
+        403: nodeError(SCOPE_MISSING),
+        429: nodeError(MOVES_LIMITED),
+      },
+    }),
+    async (c) => c.json(await walletAddressChallenge(c.env, walletKeyOf(c).customerId, c.req.valid("json").address), 201),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: `${NEUROSHARD_BASE}/wallet/addresses`,
+      tags,
+      summary:
+        "Registers an EVM address for the key's account with its proof (the challenge's nonce, signed by the address's key): a send to it then reaches this account (scope wallet:move)",
+      ...walletKey("move"),
+      request: { body: { content: { "application/json": { schema: WalletAddressRegisterSchema } }, required: true } },
+      responses: {
+        201: json(WalletAddressSchema, "Registered"),
+        400: nodeError(
+          "INVALID_REQUEST: `details.field` names the field (`nonce`: unknown, used or expired challenge; `signature`: not the address's over this account's challenge)",
+        ),
+        401: nodeError("UNAUTHORIZED"),
+        403: nodeError(SCOPE_MISSING),
+        409: nodeError("ADDRESS_TAKEN (`details.field`: `address`): a miner or another account holds the address"),
+        429: nodeError(MOVES_LIMITED),
+      },
+    }),
+    async (c) => c.json(await walletRegisterAddress(c.env, walletKeyOf(c).customerId, c.req.valid("json")), 201),
   );

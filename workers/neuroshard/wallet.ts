@@ -4,8 +4,11 @@ import { DAY_MS, type StakeRow } from "../../durable-objects/wallet/stakes";
 import { loadConfig } from "../../domain/config/config";
 import type { Env } from "../env";
 import { ApiError, fieldError } from "../../domain/errors";
+import { getAddress } from "viem";
 import type {
   Staking,
+  WalletAddress,
+  WalletAddressRegister,
   WalletBalance,
   WalletSend,
   WalletSent,
@@ -17,7 +20,9 @@ import type {
   WalletUnstake,
   WalletUnstaked,
 } from "../../domain/schemas/wallet";
-import { ledgerStub } from "../../domain/objects/stubs";
+import { ledgerStub, registryStub } from "../../domain/objects/stubs";
+import { routerSigner } from "../../domain/receipts/router-signer";
+import { accountAddressProofMessage, accountAddressProven, isEvmAddress } from "../wallet/account-address-proof";
 import { proofId } from "./node-report";
 import { toAmount } from "../../domain/wallet/amounts";
 import { multiplierOf, stakeTierFor } from "../../domain/wallet/stake-tiers";
@@ -63,12 +68,28 @@ export async function walletTransactions(env: Env, customerId: string, q: Wallet
 /** The account a wallet move is made from, and the key making it (its scope and spend limit are the Ledger's to check). */
 export type WalletKey = { customerId: string; keyId: string };
 
+/**
+ * The account a send's `to` reaches: a customer id as it is; an EVM address
+ * through the registry (the payout account of the miner registered with it,
+ * else the customer that proved it for its account). An address nobody
+ * registered, or a miner's without a payout account, reaches no one: 404
+ * naming `to`, nothing moved, no account made for it.
+ */
+export async function recipientAccount(env: Env, to: string): Promise<string> {
+  if (!isEvmAddress(to)) return to;
+  const held = await registryStub(env).accountForAddress(to);
+  if (!held) throw new ApiError(404, "account_not_found", `to: no miner or account is registered with address ${to}`, { field: "to" });
+  if (held.account === null) throw new ApiError(404, "account_not_found", `to: the miner registered with address ${to} has no payout account`, { field: "to" });
+  return held.account;
+}
+
 /** Sends to another account: the sender's Ledger debits and delivers (see LedgerObject.send). */
 export async function walletSend(env: Env, by: WalletKey, body: WalletSend, idempotencyKey: string | null): Promise<{ sent: WalletSent; replayed: boolean }> {
   const from = by.customerId;
-  if (body.to === from) throw fieldError("to", "cannot send to the same account");
+  const to = await recipientAccount(env, body.to);
+  if (to === from) throw fieldError("to", body.to === to ? "cannot send to the same account" : `${body.to} is this account's own address`);
   const result = await ledgerStub(env, from).send(
-    { to: body.to, amountMicros: body.amount, feeMicros: loadConfig(env).wallet.sendFeeMicros, memo: body.memo, idempotencyKey, keyId: by.keyId },
+    { to, amountMicros: body.amount, feeMicros: loadConfig(env).wallet.sendFeeMicros, memo: body.memo, idempotencyKey, keyId: by.keyId },
     Date.now(),
   );
   if (!result.ok) throw ApiError.from(result);
@@ -77,7 +98,8 @@ export async function walletSend(env: Env, by: WalletKey, body: WalletSend, idem
     sent: {
       transaction_id: t.id,
       from: t.from,
-      to: t.to,
+      to: body.to,
+      to_account: t.to,
       amount: toAmount(t.amount_micros),
       fee: toAmount(t.fee_micros),
       memo: t.memo,
@@ -86,6 +108,48 @@ export async function walletSend(env: Env, by: WalletKey, body: WalletSend, idem
     },
     replayed: result.replayed,
   };
+}
+
+/** The single-use challenge an address's key signs to be reached as the key's account (open as long as a miner's, see MinerRegistry.issueChallenge). */
+export async function walletAddressChallenge(env: Env, account: string, address: string) {
+  const router = routerSigner(loadConfig(env).signerKey).address;
+  const challenge = await registryStub(env).issueChallenge();
+  return {
+    nonce: challenge.nonce,
+    message: accountAddressProofMessage({ router, account, address, nonce: challenge.nonce, issuedAt: challenge.issuedAt }),
+    router,
+    account,
+    address: getAddress(address),
+    issued_at: new Date(challenge.issuedAt).toISOString(),
+    expires_at: new Date(challenge.expiresAt).toISOString(),
+  };
+}
+
+const badProof = (field: "nonce" | "signature", message: string) => fieldError(field, message);
+
+/**
+ * Registers an address for the key's account once its key has signed this
+ * router's challenge naming the account: from then on a send to the address
+ * reaches the account. Refused (409 `ADDRESS_TAKEN`, naming `address`) when a
+ * miner or another account holds it; a claim without a valid signature
+ * registers nothing, so nobody captures another's transfers by naming
+ * their address.
+ */
+export async function walletRegisterAddress(env: Env, account: string, body: WalletAddressRegister): Promise<WalletAddress> {
+  const registry = registryStub(env);
+  const challenge = await registry.openChallenge(body.nonce);
+  if (!challenge) throw badProof("nonce", "unknown, used or expired challenge");
+  const router = routerSigner(loadConfig(env).signerKey).address;
+  if (!(await accountAddressProven({ router, account, address: body.address, nonce: challenge.nonce, issuedAt: challenge.issuedAt }, body.signature))) {
+    throw badProof("signature", "not the address's signature over this router's challenge for this account");
+  }
+  const registered = await registry.registerAccountAddress({ address: body.address, customerId: account, nonce: challenge.nonce });
+  if ("refused" in registered) {
+    if (registered.refused === "challenge_used") throw badProof("nonce", "unknown, used or expired challenge");
+    throw new ApiError(409, "address_taken", "address: a miner or another account holds this address", { field: "address", issues: [{ field: "address", message: "taken" }] });
+  }
+  const addresses = await registry.accountAddresses(account);
+  return { account, address: getAddress(registered.address), registered_at: new Date(registered.registered_at).toISOString(), addresses: addresses.map((a) => getAddress(a)) };
 }
 
 /** Stakes for a duration at its configured multiplier (WALLET_STAKE_MULTIPLIERS). */

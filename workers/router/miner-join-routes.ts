@@ -7,7 +7,7 @@ import { ApiError, ErrorBodySchema } from "../../domain/errors";
 import { openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
 import { probeMiner } from "../../domain/miners/call-miner";
-import { addressAccount, nonceExpiry, staleReason } from "../../domain/miners/join-admission";
+import { nonceExpiry, staleReason } from "../../domain/miners/join-admission";
 import { type JoinClaim, joinSigned, leaveSigned } from "../../domain/miners/join-message";
 import { blockedHostReason } from "../../domain/net/address-guard";
 import { routerSigner } from "../../domain/receipts/router-signer";
@@ -65,15 +65,28 @@ function refusePrivate(url: string, config: RouterConfig): void {
 }
 
 /**
- * The locked stake the join needs, of the address's payout account (the one
- * an operator gave its miner, else the account named by the address). Answers
- * the payout account a new miner gets: none when no stake is asked.
+ * The locked stake the join needs, of the account standing behind the
+ * address: the payout account an operator gave its miner, else the wallet
+ * account that proved the address (POST /neuroshard/api/v1/wallet/addresses).
+ * An address no account stands behind has nothing staked. Answers the payout
+ * account a new miner gets (the proven account, when there is one).
  */
 async function requireStake(env: Env, config: RouterConfig, address: string, payoutAccount: string | null): Promise<string | null> {
   const min = config.minerJoin.minStakeMicros;
   if (min === null) throw new ApiError(403, "joins_closed", "this router takes no self-joining miners: MINER_JOIN_MIN_STAKE is not declared in its production configuration");
   if (min === 0) return payoutAccount;
-  const account = payoutAccount ?? addressAccount(address);
+  const account = payoutAccount;
+  if (account === null) {
+    throw new ApiError(
+      403,
+      "insufficient_stake",
+      `no account stands behind ${address}: prove it for a wallet account (POST /neuroshard/api/v1/wallet/addresses) and stake there; joining takes ${min} micros staked`,
+      {
+        staked_micros: 0,
+        required_micros: min,
+      },
+    );
+  }
   const { stakedMicros } = await ledgerStub(env, account).lockedStake(Date.now());
   if (stakedMicros < min) {
     throw new ApiError(403, "insufficient_stake", `account ${account} has ${stakedMicros} micros staked; joining takes ${min}`, {

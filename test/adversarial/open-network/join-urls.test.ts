@@ -1,3 +1,4 @@
+import { account, proveAddress } from "../../wallet-accounts";
 import { describe, expect, it } from "vitest";
 import type { MinerPublic } from "../../../domain/schemas/miner";
 import { admin, call } from "../../helpers";
@@ -56,15 +57,15 @@ describe("join stake", () => {
     const refused = await post("/api/v1/miners/join", await joinBody(n), { vars });
     expect(refused.status).toBe(403);
     expect(await errorOf(refused)).toMatchObject({ code: "insufficient_stake", details: { staked_micros: 0, required_micros: 2_000_000 } });
-    // The address's account: the gateway customer named by its 40 hex digits, staking 5.0 for 30 days.
-    const account = n.address.toLowerCase().slice(2);
-    expect((await admin("/v1/admin/customers", "POST", { id: account, name: "node operator", balance_micros: 10_000_000 })).status).toBe(201);
-    const { key } = (await (await admin(`/v1/admin/customers/${account}/keys`, "POST", { scopes: ["wallet:read", "wallet:move"] })).json()) as { key: string };
-    const staked = await call("/neuroshard/api/v1/wallet/stake", { method: "POST", key, json: { amount: 5, duration_days: 30 } });
+    // The operator's wallet account proves the node's address (EIP-191 over the router's challenge) and stakes 5.0 for 30 days.
+    const operator = await account();
+    expect((await proveAddress(operator, n.key)).response.status).toBe(201);
+    expect((await errorOf(await post("/api/v1/miners/join", await joinBody(n), { vars }))).details).toMatchObject({ staked_micros: 0 });
+    const staked = await call("/neuroshard/api/v1/wallet/stake", { method: "POST", key: operator.key, json: { amount: 5, duration_days: 30 } });
     expect(staked.status, await staked.clone().text()).toBe(200);
     const res = await post("/api/v1/miners/join", await joinBody(n), { vars });
     expect(res.status, await res.clone().text()).toBe(201);
     const { id } = (await res.json()) as { id: string };
-    expect((await listing()).find((m) => m.id === id)).toMatchObject({ payout_account: account, source: "joined" });
+    expect((await listing()).find((m) => m.id === id)).toMatchObject({ payout_account: operator.id, source: "joined" });
   });
 });
