@@ -127,7 +127,7 @@ describe("the miner node joining a router", () => {
     }
     expect(new Set(joins.map((j) => j.body["nonce"])).size).toBe(joins.length);
     expect(new Set(joins.map((j) => j.body["credential"])).size).toBe(1);
-    expect(node.output()).toContain("on probation (0/20 agreeing results)");
+    expect(node.output()).toContain("on probation (20 agreeing results to go)");
 
     node.child.kill("SIGTERM");
     expect(await node.exited).toBe(0);

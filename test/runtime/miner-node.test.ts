@@ -78,7 +78,8 @@ beforeAll(async () => {
   build();
   persistTo = mkdtempSync(join(tmpdir(), "router-miner-node-"));
   upstream = await startPlainUpstream(["plain-model", "off-model", "ns-model", "join-model"]);
-  runtime = await startMiniflare({ port: await freePort(), persistTo, vars: { ENVIRONMENT: "development" } });
+  // A short lease, so that a node killed without leaving lapses within the test (its renewals come every lease / 3).
+  runtime = await startMiniflare({ port: await freePort(), persistTo, vars: { ENVIRONMENT: "development", MINER_LEASE_SECONDS: "4" } });
   const a = minerFiles();
   const b = minerFiles();
   const off = minerFiles();
@@ -337,7 +338,8 @@ describe("joining by itself (POST /api/v1/miners/join)", () => {
       origin: runtime?.origin ?? "",
       adminKey: DEV_ADMIN_TOKEN,
       miners: [],
-      sessions: [{ id: SESSIONS.joined, name: "joined node", model: "plain-model", redundancy: 3, signatures: "require" }],
+      // commit_policy "all": every seated miner's answer is counted, the probationary node's too (quorum would decide on the two established ones).
+      sessions: [{ id: SESSIONS.joined, name: "joined node", model: "plain-model", redundancy: 3, signatures: "require", commit_policy: "all" }],
     });
     const answer = await completion(`/api/v1/completions/${SESSIONS.joined}`, { prompt: "answered by a joined node", timeout: 20 });
     expect(answer.miners.find((m) => m.miner === listed?.id)).toMatchObject({ signature: "valid", probation: true });
@@ -348,8 +350,51 @@ describe("joining by itself (POST /api/v1/miners/join)", () => {
     node.process.child.kill("SIGTERM");
     expect(await node.process.exited).toBe(0);
     expect(node.process.output()).toContain(`left ${runtime?.origin}`);
-    // Left: no task seats it any more.
-    const after = (await (await api(`/api/v1/completions/${SESSIONS.joined}`, { prompt: "after the joined node left", timeout: 10 })).json()) as { miners?: { miner: string }[] };
-    expect((after.miners ?? []).map((m) => m.miner)).not.toContain(listed?.id);
+    // Left: once the session's pool snapshot renews (it is at most a couple of seconds old), no task seats it.
+    let seated: string[] = [];
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const after = (await (await api(`/api/v1/completions/${SESSIONS.joined}`, { prompt: `after the joined node left ${attempt}`, timeout: 10 })).json()) as {
+        miners?: { miner: string }[];
+      };
+      seated = (after.miners ?? []).map((m) => m.miner);
+      if (!seated.includes(listed?.id ?? "")) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(seated).not.toContain(listed?.id);
+  });
+  it("a node killed with kill -9 (no leave) lapses with its lease and is no longer seated", async () => {
+    const node = await startMinerNode("killed", "plain-model");
+    const end = Date.now() + 30_000;
+    while (!/ joined /.test(node.process.output())) {
+      if (node.process.child.exitCode !== null || Date.now() > end) throw new Error(`the node did not join:\n${node.process.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const mine = async () =>
+      z
+        .object({ miners: z.array(z.object({ id: z.string(), evm_address: z.string().nullable(), lease_expires_at: z.string().nullable() })) })
+        .parse(await (await api("/api/v1/miners")).json())
+        .miners.find((m) => m.evm_address?.toLowerCase() === node.files.address.toLowerCase());
+    const id = (await mine())?.id ?? "";
+    expect(id).not.toBe("");
+    const seatedNow = async (prompt: string) => {
+      const answer = (await (await api(`/api/v1/completions/${SESSIONS.joined}`, { prompt, timeout: 10 })).json()) as { miners?: { miner: string }[] };
+      return (answer.miners ?? []).map((m) => m.miner).includes(id);
+    };
+    /** Asks until `want` holds, a second apart: a session's pool snapshot is at most a couple of seconds old. */
+    const eventually = async (want: () => Promise<boolean>, what: string) => {
+      for (let attempt = 0; attempt < 15; attempt++) {
+        if (await want()) return;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      throw new Error(`${what}: not within 15 attempts`);
+    };
+    // Alive and renewing, it is seated (beside the two established nodes).
+    let n = 0;
+    await eventually(() => seatedNow(`before the kill ${n++}`), "the joined node seated");
+    node.process.child.kill("SIGKILL");
+    await node.process.exited;
+    // No leave was sent: the lease runs out by itself (4 s here), and the sessions' next snapshot leaves it out.
+    await eventually(async () => Date.parse((await mine())?.lease_expires_at ?? "") < Date.now(), "the lease lapsed");
+    await eventually(async () => !(await seatedNow(`after the kill ${n++}`)), "the killed node no longer seated");
   });
 });
