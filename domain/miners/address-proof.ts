@@ -1,4 +1,5 @@
-import { type Hex, verifyMessage } from "viem";
+import type { Hex } from "viem";
+import { signedBy } from "../crypto/signed-text.ts";
 
 /** What a registration's address proof is signed over: the router, the miner's URL and address, and a single-use challenge. */
 export type AddressClaim = { router: string; url: string; address: string; nonce: string; issuedAt: number };
@@ -22,10 +23,4 @@ export function addressProofMessage(c: AddressClaim): string {
 }
 
 /** Whether `signature` is `claim.address`'s signature over the claim's message (a malformed signature is not). */
-export async function addressProven(claim: AddressClaim, signature: Hex): Promise<boolean> {
-  try {
-    return await verifyMessage({ address: claim.address as Hex, message: addressProofMessage(claim), signature });
-  } catch {
-    return false;
-  }
-}
+export const addressProven = (claim: AddressClaim, signature: Hex): Promise<boolean> => signedBy(claim.address, addressProofMessage(claim), signature);

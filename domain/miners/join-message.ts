@@ -1,4 +1,5 @@
-import { type Hex, verifyMessage } from "viem";
+import type { Hex } from "viem";
+import { signedBy } from "../crypto/signed-text.ts";
 
 /**
  * What a miner node signs to join a router, or to renew its lease (a renewal
@@ -45,15 +46,6 @@ export function joinMessage(c: JoinClaim): string {
 /** The EIP-191 text of a leave. */
 export function leaveMessage(c: LeaveClaim): string {
   return ["cortensor-router miner leave", `router: ${c.router.toLowerCase()}`, `address: ${c.address.toLowerCase()}`, `nonce: ${c.nonce}`, `issued_at: ${c.issuedAt}`].join("\n");
-}
-
-/** Whether `signature` is `address`'s EIP-191 signature over `message` (a malformed signature is not). */
-async function signedBy(address: string, message: string, signature: Hex): Promise<boolean> {
-  try {
-    return await verifyMessage({ address: address as Hex, message, signature });
-  } catch {
-    return false;
-  }
 }
 
 /** Whether `signature` is the claim's address's signature over its join text. */

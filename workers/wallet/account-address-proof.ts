@@ -1,4 +1,5 @@
-import { type Hex, verifyMessage } from "viem";
+import type { Hex } from "viem";
+import { signedBy } from "../../domain/crypto/signed-text";
 
 /** What a wallet account's address proof is signed over: the router, the account, the address, a single-use challenge. */
 export type AccountAddressClaim = { router: string; account: string; address: string; nonce: string; issuedAt: number };
@@ -25,13 +26,7 @@ export function accountAddressProofMessage(c: AccountAddressClaim): string {
 }
 
 /** Whether `signature` is `claim.address`'s signature over the claim's message (a malformed signature is not). */
-export async function accountAddressProven(claim: AccountAddressClaim, signature: Hex): Promise<boolean> {
-  try {
-    return await verifyMessage({ address: claim.address as Hex, message: accountAddressProofMessage(claim), signature });
-  } catch {
-    return false;
-  }
-}
+export const accountAddressProven = (claim: AccountAddressClaim, signature: Hex): Promise<boolean> => signedBy(claim.address, accountAddressProofMessage(claim), signature);
 
 /** Whether a wallet recipient is written as an EVM address (a customer id never is: at most 40 characters, no uppercase). */
 export const isEvmAddress = (to: string) => /^0x[0-9a-fA-F]{40}$/.test(to);
