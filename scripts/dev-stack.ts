@@ -11,6 +11,9 @@
  */
 import { startFacilitator } from "../tools/dev-facilitator/server.ts";
 import { startDevMiner } from "../tools/dev-miner/server.ts";
+import { DEV_NODE_MODEL, DEV_NODE_SESSION, type DevMinerNode, startDevMinerNode } from "./dev-miner-node.ts";
+
+export { DEV_NODE_MODEL, DEV_NODE_SESSION };
 import { devMinerKey } from "../tools/dev-miner/sign.ts";
 import { DEV_ADMIN_TOKEN } from "../domain/config/dev-credentials.ts";
 import { type DevChainInfo, startChainForDev } from "./chain/dev-chain.ts";
@@ -24,12 +27,17 @@ export const DEV_POOLS = { "1": 91, "3": 93, "5": 95 } as const;
 const DEV_PAY_TO = "0x000000000000000000000000000000000000dEaD";
 
 /** A dev miner of the stack: its admin API (POST /dev/config changes its faults at run time) takes `token`. */
-export type StackMiner = { name: string; url: string; token: string; protocol: "openai" | "neuroshard" };
+export type StackMiner = { name: string; url: string; token: string; protocol: "openai" | "neuroshard"; models: string[] };
+
+/** dev-miner-4 and dev-miner-5 also serve DEV_NODE_MODEL. */
+const modelsOf = (n: number) => (n >= 4 ? [DEV_MODEL, DEV_NODE_MODEL] : [DEV_MODEL]);
 
 export type DevStack = {
   /** The router, e.g. http://127.0.0.1:5010. */
   origin: string;
   miners: StackMiner[];
+  /** The miner node that joined by itself (on probation at first), in front of a dev miner without a signer key. */
+  minerNode: Omit<DevMinerNode, "stop">;
   facilitatorUrl: string;
   chain: DevChainInfo;
   /** How often the stack fires the Worker's cron (wrangler dev fires none). */
@@ -43,7 +51,7 @@ export type DevStack = {
 export async function startDevStack(options: {
   /** The router's port. */
   port: number;
-  /** "fixed": miners on port+1..+6, facilitator +10, chain +20 (as documented for `npm run dev`); "ephemeral": any free ports. */
+  /** "fixed": miners on port+1..+6, the miner node +7 (its upstream +8), facilitator +10, chain +20 (as documented for `npm run dev`); "ephemeral": any free ports. */
   sidePorts: "fixed" | "ephemeral";
   /** Where wrangler keeps local state (default: wrangler's own .wrangler/state). */
   persistTo?: string;
@@ -51,12 +59,14 @@ export async function startDevStack(options: {
   chainFile?: string | false;
   cronEveryMs?: number;
   log?: (line: string) => void;
+  /** Where the miner node's lines go (default: nowhere). */
+  nodeLog?: (line: string) => void;
 }): Promise<DevStack> {
   const { port } = options;
   const side = (offset: number) => (options.sidePorts === "fixed" ? port + offset : 0);
   const cronEveryMs = options.cronEveryMs ?? 3_000;
   // Before binding anything: a router left on the port by an earlier run would answer instead.
-  const fixed = options.sidePorts === "fixed" ? [1, 2, 3, 4, 5, 6, 10, 20].map((o) => port + o) : [];
+  const fixed = options.sidePorts === "fixed" ? [1, 2, 3, 4, 5, 6, 7, 8, 10, 20].map((o) => port + o) : [];
   await assertPortsFree([port, ...fixed], `stop it, or run on other ports: PORT=${port + 100} npm run dev`);
 
   const started: { close(): Promise<void> }[] = [];
@@ -66,15 +76,15 @@ export async function startDevStack(options: {
   try {
     // dev-miner-1 takes prompts inline; 2 resolves payload URNs itself (v2/v3);
     // 3 also delivers its results off-chain (202, then POST /api/v3/offchain/result);
-    // 4 and 5 make a redundancy-5 pool possible.
+    // 4 and 5 make a redundancy-5 pool possible, and also serve DEV_NODE_MODEL: the two established miners beside the miner node.
     const miners: StackMiner[] = [];
     for (const n of [1, 2, 3, 4, 5]) {
       const name = `dev-miner-${n}`;
       const token = `dev-miner-token-${n}`;
       // Each signs its results with a DEV-ONLY key anyone can derive (devMinerKey): registered under its address, so receipts show signed results.
-      const miner = await startDevMiner({ name, port: side(n), token, latencyMs: 20 * n, models: [DEV_MODEL], deferResults: n === 3, signerKey: devMinerKey(name) });
+      const miner = await startDevMiner({ name, port: side(n), token, latencyMs: 20 * n, models: modelsOf(n), deferResults: n === 3, signerKey: devMinerKey(name) });
       started.push(miner);
-      miners.push({ name, url: miner.url, token, protocol: "openai" });
+      miners.push({ name, url: miner.url, token, protocol: "openai", models: modelsOf(n) });
     }
     // dev-miner-6 speaks the NeuroShard node API (POST /api/v1/inference), not the OpenAI one.
     const neuroShard = await startDevMiner({
@@ -87,7 +97,7 @@ export async function startDevStack(options: {
       node: { role: "worker", layers: [0, 1, 2, 3] },
     });
     started.push(neuroShard);
-    miners.push({ name: neuroShard.name, url: neuroShard.url, token: "dev-miner-token-6", protocol: "neuroshard" });
+    miners.push({ name: neuroShard.name, url: neuroShard.url, token: "dev-miner-token-6", protocol: "neuroshard", models: [DEV_MODEL] });
     // x402: the dev facilitator (a test double that verifies signatures and records settlements).
     const facilitator = await startFacilitator("eip155:84532", side(10));
     started.push(facilitator);
@@ -120,22 +130,32 @@ export async function startDevStack(options: {
         id: m.name,
         url: m.url,
         credential: m.token,
-        models: [DEV_MODEL],
+        models: m.models,
         ...(m.protocol === "neuroshard" ? { protocol: "neuroshard" as const } : { offchain: i === 1 || i === 2, signer_key: devMinerKey(m.name) }),
       })),
       sessions: [
         { id: 0, name: "dev session 0 (redundancy 1)", redundancy: 1, model: DEV_MODEL },
         { id: 1, name: "dev session 1 (redundancy 3)", redundancy: 3, model: DEV_MODEL },
+        { id: DEV_NODE_SESSION, name: `dev session ${DEV_NODE_SESSION} (redundancy 3: the miner node beside two established dev miners)`, redundancy: 3, model: DEV_NODE_MODEL },
         { id: 68, name: "dev session 68 (the docs' examples)", redundancy: 1, model: DEV_MODEL },
         ...Object.entries(DEV_POOLS).map(([replicas, id]) => ({ id, name: `v3 pool, ${replicas} replica(s)`, redundancy: Number(replicas), model: DEV_MODEL })),
       ],
     });
+    // The miner node joins by itself (no admin call): the router must be up and answering its probe.
+    const { stop: stopNode, ...minerNode } = await startDevMinerNode({
+      router: router.origin,
+      model: DEV_NODE_MODEL,
+      port: side(7),
+      upstreamPort: side(8),
+      ...(options.nodeLog ? { log: options.nodeLog } : {}),
+    });
+    started.push({ close: stopNode });
     // One health check now, as the cron would: it reads the NeuroShard miner's role and layers (peers, layers).
     const checked = await fetch(`${router.origin}/api/v1/admin/miners/health-check`, { method: "POST", headers: { authorization: `Bearer ${DEV_ADMIN_TOKEN}` } });
     if (!checked.ok) throw new Error(`health check: ${checked.status} ${await checked.text()}`);
     const cron = setInterval(() => void fetch(`${router.origin}/__scheduled?cron=*/2+*+*+*+*`).catch(() => undefined), cronEveryMs);
     started.push({ close: async () => clearInterval(cron) });
-    return { origin: router.origin, miners, facilitatorUrl: facilitator.url, chain: chain.info, cronEveryMs, stop, routerExited: router.exited };
+    return { origin: router.origin, miners, minerNode, facilitatorUrl: facilitator.url, chain: chain.info, cronEveryMs, stop, routerExited: router.exited };
   } catch (err) {
     await stop();
     throw err;

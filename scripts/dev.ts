@@ -1,8 +1,10 @@
 /**
  * `npm run dev`: the whole router on the local Workers runtime (wrangler dev:
  * workerd, local Durable Objects and R2) on port 5010, five dev miners (the
- * test double of tools/dev-miner) on loopback, and sessions 0 (redundancy 1)
- * and 1 (redundancy 3) provisioned through the admin API, and a local chain
+ * test double of tools/dev-miner) on loopback, a miner node (miner-node/cli.ts)
+ * in front of a plain dev miner that joins the router by itself, as an
+ * operator's node does, and sessions 0 (redundancy 1), 1 (redundancy 3) and 2
+ * (redundancy 3, the miner node's) provisioned through the admin API, and a local chain
  * (scripts/chain/dev-chain.ts) with SessionV2 / SessionQueueV2 deployed that
  * the router indexes, its hybrid session 0 served on edge session 0.
  *
@@ -12,7 +14,7 @@
  * scripts/supervise.ts, which ends its process group once we are gone.
  */
 import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_KEY, DEV_ROUTER_TOKEN } from "../domain/config/dev-credentials.ts";
-import { type DevStack, startDevStack } from "./dev-stack.ts";
+import { DEV_NODE_MODEL, DEV_NODE_SESSION, type DevStack, startDevStack } from "./dev-stack.ts";
 
 const PORT = Number(process.env["PORT"] ?? 5010);
 const ORIGIN = `http://localhost:${PORT}`;
@@ -31,14 +33,19 @@ const parent = process.ppid;
 setInterval(() => process.ppid !== parent && void stop(0), 1000).unref();
 
 try {
-  stack = await startDevStack({ port: PORT, sidePorts: "fixed", log: (line) => console.log(`[wrangler] ${line}`) });
+  stack = await startDevStack({
+    port: PORT,
+    sidePorts: "fixed",
+    log: (line) => console.log(`[wrangler] ${line}`),
+    nodeLog: (line) => console.log(`[miner-node] ${line}`),
+  });
 } catch (err) {
   // startDevStack stopped what it had started: a failed run leaves nothing behind on the ports.
   console.error(`npm run dev failed: ${err instanceof Error ? err.message : String(err)}`);
   await stop(1);
   await new Promise<never>(() => {}); // a stop already under way exits
 }
-const { miners, facilitatorUrl, chain, cronEveryMs, routerExited } = stack as DevStack;
+const { miners, minerNode, facilitatorUrl, chain, cronEveryMs, routerExited } = stack as DevStack;
 void routerExited.then((code) => {
   if (!stopping) {
     console.error(`wrangler dev exited (${code}); stopping`);
@@ -51,8 +58,11 @@ Router (local Workers runtime) listening on ${ORIGIN}
   API reference   ${ORIGIN}/docs   (OpenAPI 3.1: ${ORIGIN}/openapi.json)
   Router key      ${DEV_ROUTER_TOKEN}   (admin key: ${DEV_ADMIN_TOKEN}; both refused in production)
   Dev miners      ${miners.map((m) => `${m.name} ${m.url}`).join(", ")} (dev-miner-6 speaks NeuroShard)
+  Miner node      ${minerNode.id} ${minerNode.url}: npm run miner in front of a plain dev miner (${minerNode.upstreamUrl}, no signer key),
+                  joined by itself as ${minerNode.address} (a DEV-ONLY key), on probation until its answers agree
+                  (GET ${ORIGIN}/api/v1/miners, console ${ORIGIN}/console#miners); it serves ${DEV_NODE_MODEL}, the model of session ${DEV_NODE_SESSION}
   Receipts        every task's at /api/v1/tasks/{session}/{task}/receipt (its completion's receipt_url); check one: npm run verify -- receipt.json --router-url ${ORIGIN}
-  Sessions        0 (redundancy 1), 1 (redundancy 3), 68 (redundancy 1; the docs' delegate, validate, factcheck examples)
+  Sessions        0 (redundancy 1), 1 (redundancy 3), ${DEV_NODE_SESSION} (redundancy 3: the miner node beside dev-miner-4 and 5), 68 (redundancy 1; the docs' delegate, validate, factcheck examples)
   v3 pools        replicas 1 → session 91, 3 → 93, 5 → 95
   Trial routes    /api/v1/trial/* without a key: once per client per 15 minutes, on sessions 0 and 68
   x402            /api/v1/x402/* answer 402; pay end to end: ROUTER_URL=${ORIGIN} npm run pay -- /api/v1/x402/completions '{"session_id": 0, "prompt": "Hello"}'

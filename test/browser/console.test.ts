@@ -11,12 +11,13 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type DevMiner, startDevMiner } from "../../tools/dev-miner/server.ts";
 import { launchBrowser, screenshot } from "./browser.ts";
+import { DEV_NODE_SESSION } from "../../scripts/dev-miner-node.ts";
 import { api, DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN, stack } from "./stack.ts";
 import { expectCleanPage, openPage, type WatchedPage } from "./watched-page.ts";
 
 const { origin } = stack();
 const MODEL = "console-model";
-/** Not one of the stack's sessions (0, 1, 68, 91, 93, 95). */
+/** Not one of the stack's sessions (0, 1, 2, 68, 91, 93, 95). */
 const SESSION_ID = 4701;
 /** A session whose one miner always fails: a failed task, for the overview's errors by code. */
 const FAILING_SESSION_ID = 4702;
@@ -119,6 +120,47 @@ describe("the operator console", () => {
     expect(await page.locator('tr[data-miner="dev-miner-1"]').textContent()).toMatch(/healthy/);
     expect(await page.locator('tr[data-miner="dev-miner-1"] code').textContent()).toMatch(/^0x/);
     await screenshot(page, "console-miners", { fullPage: true });
+    expectCleanPage(watched);
+    await watched.close();
+  });
+
+  it("shows the miner node that joined by itself: its source, lease and probation, as GET /api/v1/miners has them", async () => {
+    const node = stack().minerNode;
+    type Listed = {
+      id: string;
+      source: string;
+      evm_address: string;
+      lease_expires_at: string | null;
+      probation: { on_probation: boolean; agreeing_results_needed: number };
+      stats: { agreed: number };
+    };
+    const listedNode = async () => ((await adminCall("/api/v1/miners", "GET", undefined, DEV_ROUTER_TOKEN)).body["miners"] as Listed[]).find((m) => m.id === node.id);
+    // Session 2 seats it (on probation) beside dev-miner-4 and dev-miner-5: its signed answer counts with theirs.
+    const completion = await adminCall(`/api/v1/completions/${DEV_NODE_SESSION}`, "POST", { prompt: "Is the miner node serving?", timeout: 30 }, DEV_ROUTER_TOKEN);
+    expect(completion.status).toBe(200);
+    expect((completion.body["miners"] as { miner: string }[]).find((m) => m.miner === node.id)).toMatchObject({ agreed: true, signature: "valid", probation: true });
+    // Its agreeing result is counted (the session reports within seconds): one fewer to go.
+    const listed = await vi.waitFor(
+      async () => {
+        const m = await listedNode();
+        expect(m?.stats.agreed).toBeGreaterThanOrEqual(1);
+        return m as Listed;
+      },
+      { timeout: 20_000, interval: 250 },
+    );
+    expect(listed).toMatchObject({ source: "joined", evm_address: node.address.toLowerCase(), probation: { on_probation: true } });
+    expect(listed.probation.agreeing_results_needed).toBeLessThan(5);
+    expect(Date.parse(listed.lease_expires_at ?? "")).toBeGreaterThan(Date.now());
+
+    const watched = await signedIn("/console#miners");
+    const { page } = watched;
+    const row = page.locator(`tr[data-miner="${node.id}"]`);
+    await row.getByText(`on probation · ${listed.probation.agreeing_results_needed} agreeing to go`).waitFor();
+    expect(await row.locator("[data-source]").getAttribute("data-source")).toBe("joined");
+    expect(await row.locator("[data-source]").textContent()).toMatch(/^joined · lease until \S/);
+    expect(await row.locator("td[data-probation]").getAttribute("data-probation")).toBe("on");
+    expect(await row.locator("code").getAttribute("title")).toBe(listed.evm_address);
+    expect(await page.locator('tr[data-miner="dev-miner-1"] [data-source]').textContent()).toBe("registered by an operator");
     expectCleanPage(watched);
     await watched.close();
   });

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { type StackMiner, startDevStack } from "../../scripts/dev-stack.ts";
+import { type DevStack, type StackMiner, startDevStack } from "../../scripts/dev-stack.ts";
 import { freePort } from "../../scripts/ports.ts";
 
 export default async function setup(project: TestProject) {
@@ -18,7 +18,7 @@ export default async function setup(project: TestProject) {
     rmSync(state, { recursive: true, force: true });
     throw err;
   });
-  project.provide("stack", { origin: stack.origin, miners: stack.miners, facilitatorUrl: stack.facilitatorUrl });
+  project.provide("stack", { origin: stack.origin, miners: stack.miners, minerNode: stack.minerNode, facilitatorUrl: stack.facilitatorUrl });
   return async () => {
     await stack.stop();
     rmSync(state, { recursive: true, force: true });
@@ -28,6 +28,7 @@ export default async function setup(project: TestProject) {
 declare module "vitest" {
   export interface ProvidedContext {
     /** The `npm run dev` stack the browser tests run against: the router's origin, its dev miners (POST <url>/dev/config with their token changes their faults). */
-    stack: { origin: string; miners: StackMiner[]; facilitatorUrl: string };
+    /** `minerNode`: the miner node that joined by itself (scripts/dev-miner-node.ts), serving session DEV_NODE_SESSION beside dev-miner-4 and 5. */
+    stack: { origin: string; miners: StackMiner[]; minerNode: DevStack["minerNode"]; facilitatorUrl: string };
   }
 }

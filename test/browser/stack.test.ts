@@ -12,19 +12,16 @@ afterEach(async () => {
 });
 
 describe("the browser tests' stack", () => {
-  it("has npm run dev's miners, healthy, and its sessions", async () => {
+  it("has npm run dev's miners (its dev miners and the miner node that joined by itself), healthy, and its sessions", async () => {
     const miners = await api("/api/v1/miners", { key: DEV_ROUTER_TOKEN });
     expect(miners.status).toBe(200);
     const { miners: list } = (await miners.json()) as { miners: { id: string; healthy: boolean }[] };
-    expect(list.map((m) => m.id).sort()).toEqual(
-      stack()
-        .miners.map((m) => m.name)
-        .sort(),
-    );
+    expect(list.map((m) => m.id).sort()).toEqual([...stack().miners.map((m) => m.name), stack().minerNode.id].sort());
     expect(list.every((m) => m.healthy)).toBe(true);
     for (const [id, redundancy] of [
       [0, 1],
       [1, 3],
+      [2, 3],
     ] as const) {
       const session = await api(`/api/v1/sessions/${id}`, { key: DEV_ROUTER_TOKEN });
       expect(session.status, `session ${id}`).toBe(200);
