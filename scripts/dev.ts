@@ -73,6 +73,7 @@ Router (local Workers runtime) listening on ${ORIGIN}
   Env for the gateway example: CORTENSOR_GATEWAY_URL=${ORIGIN} CORTENSOR_API_KEY=${DEV_CUSTOMER_KEY}
   Env for the docs' examples:  ROUTER_URL=${ORIGIN} ROUTER_API_KEY=${DEV_ROUTER_TOKEN} SESSION_ID=0
   Chain           ${chain.rpcUrl} (chain id ${chain.chainId}, a local EVM; indexed every ${cronEveryMs / 1000} s: ${ORIGIN}/api/v1/chain/status)
+                  WebSocket ${chain.wsUrl} (eth_subscribe: the Web3 SDK's "Listening to Events" runs against it)
                   SessionV2 ${chain.sessionAddress}, SessionQueueV2 ${chain.queueAddress}
                   on-chain session ${chain.hybridSessionId} is hybrid, served on edge session 0, results written back:
                   npm run chain -- submit ${chain.hybridSessionId} "Hello"   then   npm run chain -- results ${chain.hybridSessionId} <taskId> --wait

@@ -17,7 +17,8 @@ export const DEV_CHAIN_FILE = new URL("../../.wrangler/dev-chain.json", import.m
 /** Dev account 8 of the public dev mnemonic: the router's signer, local only. */
 const ROUTER_KEY = devAccountKeys(10)[8] as `0x${string}`;
 
-export type DevChainInfo = { rpcUrl: string; chainId: number; sessionAddress: string; queueAddress: string; startBlock: number; hybridSessionId: number };
+/** `wsUrl`: the same chain over WebSocket, with eth_subscribe (the seed's "Listening to Events"). */
+export type DevChainInfo = { rpcUrl: string; wsUrl: string; chainId: number; sessionAddress: string; queueAddress: string; startBlock: number; hybridSessionId: number };
 
 /** `infoFile`: where to write what the CLI needs (false: nowhere, for a test's own chain). */
 export async function startChainForDev(port: number, infoFile: string | false = DEV_CHAIN_FILE) {
@@ -42,7 +43,7 @@ export async function startChainForDev(port: number, infoFile: string | false = 
         args: ["dev hybrid session", "served by npm run dev on edge session 0", owner, 1n, 1n, 1n, 0n, 1n, false],
       }),
     );
-    const info: DevChainInfo = { rpcUrl: chain.url, chainId: DEV_CHAIN_ID, ...deployment, hybridSessionId: 0 };
+    const info: DevChainInfo = { rpcUrl: chain.url, wsUrl: chain.wsUrl, chainId: DEV_CHAIN_ID, ...deployment, hybridSessionId: 0 };
     if (infoFile) {
       await mkdir(dirname(infoFile), { recursive: true });
       await writeFile(infoFile, `${JSON.stringify(info, null, 2)}\n`);
@@ -50,6 +51,8 @@ export async function startChainForDev(port: number, infoFile: string | false = 
     return {
       info,
       close: chain.close,
+      /** eth_subscribe subscriptions open on the chain's WebSocket (a test waits for its listener's). */
+      openSubscriptions: chain.openSubscriptions,
       /** The router's vars for this chain: indexed with no confirmations, hybrid session 0 → edge session 0, written back. */
       vars: {
         CHAIN_RPC_URL: chain.url,

@@ -1,6 +1,7 @@
 /**
  * A local development EVM on loopback: Hardhat's EDR (the Rust EVM runtime
- * behind `hardhat node`, from npm) answering JSON-RPC over HTTP, with
+ * behind `hardhat node`, from npm) answering JSON-RPC over HTTP and, on the
+ * same port, over WebSocket with `eth_subscribe` (websocket.ts), with
  * funded accounts of the well-known development mnemonic, automine, and the
  * dev methods tests use (evm_snapshot, evm_revert, evm_mine, hardhat_setCode).
  * Not Hardhat's CLI: that would compile through downloaded compilers; the
@@ -18,9 +19,11 @@ import {
   l1HardforkToString,
   l1ProviderFactory,
   type Provider,
+  type SubscriptionEvent,
 } from "@nomicfoundation/edr";
 import { hexToBytes, toHex, type Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
+import { attachWebSocketRpc, type JsonRpcRequest } from "./websocket.ts";
 
 /** The development mnemonic every EVM dev tool funds; its keys are public, never use them elsewhere. */
 export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
@@ -40,7 +43,8 @@ function edrContext(): Promise<EdrContext> {
   return context;
 }
 
-async function createChain(chainId: number, keys: Hex[]): Promise<Provider> {
+/** `onSubscription`: EDR's report of an `eth_subscribe` event (a new head, matching logs) as it mines. */
+async function createChain(chainId: number, keys: Hex[], onSubscription: (event: SubscriptionEvent) => void): Promise<Provider> {
   const hardfork = l1HardforkLatest();
   const ctx = await edrContext();
   return ctx.createProvider(
@@ -66,7 +70,7 @@ async function createChain(chainId: number, keys: Hex[]): Promise<Provider> {
       precompileOverrides: [],
     },
     { enable: false, decodeConsoleLogInputsCallback: () => [], printLineCallback: () => {} },
-    { subscriptionCallback: () => {} },
+    { subscriptionCallback: onSubscription },
     new ContractDecoder(),
   );
 }
@@ -82,9 +86,7 @@ function mnemonicAddress(key: Hex): Hex {
   return address;
 }
 
-type JsonRpcRequest = { jsonrpc?: string; id?: unknown; method: string; params?: unknown[] };
-
-async function answer(provider: Provider, request: JsonRpcRequest): Promise<unknown> {
+async function answer(provider: Provider, request: JsonRpcRequest): Promise<Record<string, unknown>> {
   const response = await provider.handleRequest(JSON.stringify({ jsonrpc: "2.0", id: request.id ?? null, method: request.method, params: request.params ?? [] }));
   const data = (typeof response.data === "string" ? JSON.parse(response.data) : response.data) as Record<string, unknown>;
   return { jsonrpc: "2.0", id: request.id ?? null, ...data };
@@ -96,13 +98,16 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-export type DevChain = { url: string; chainId: number; accounts: Hex[]; close: () => Promise<void> };
+/** `url`: JSON-RPC over HTTP; `wsUrl`: the same port over WebSocket, with eth_subscribe. */
+export type DevChain = { url: string; wsUrl: string; chainId: number; accounts: Hex[]; openSubscriptions: () => number; close: () => Promise<void> };
 
 /** Starts a chain on 127.0.0.1 (`port` 0: any free port). `accounts` are the funded dev keys, unlocked for eth_sendTransaction. */
 export async function startDevChain(options: { port?: number; chainId?: number; accountCount?: number } = {}): Promise<DevChain> {
   const chainId = options.chainId ?? 31337;
   const keys = devAccountKeys(options.accountCount ?? 10);
-  const provider = await createChain(chainId, keys);
+  let sockets: ReturnType<typeof attachWebSocketRpc> | undefined;
+  const provider = await createChain(chainId, keys, (event) => sockets?.notify(event));
+  // A WebSocket upgrade never reaches this handler: the server's "upgrade" listener (websocket.ts) takes it.
   const server = createServer(async (req, res) => {
     if (req.method !== "POST") return res.writeHead(405).end();
     let body: unknown;
@@ -114,6 +119,7 @@ export async function startDevChain(options: { port?: number; chainId?: number; 
     const result = Array.isArray(body) ? await Promise.all(body.map((r) => answer(provider, r as JsonRpcRequest))) : await answer(provider, body as JsonRpcRequest);
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(result));
   });
+  sockets = attachWebSocketRpc(server, (request) => answer(provider, request));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, "127.0.0.1", resolve);
@@ -121,10 +127,13 @@ export async function startDevChain(options: { port?: number; chainId?: number; 
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}`,
     chainId,
     accounts: keys.map(mnemonicAddress),
+    openSubscriptions: () => sockets?.openSubscriptions() ?? 0,
     close: () =>
       new Promise<void>((resolve) => {
+        sockets?.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
