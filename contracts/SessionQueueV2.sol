@@ -2,6 +2,9 @@
 pragma solidity ^0.8.24;
 
 import {SessionV2} from "./SessionV2.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 
 /**
  * Reference SessionQueueV2: the functions and events of the Cortensor Web3
@@ -12,6 +15,12 @@ import {SessionV2} from "./SessionV2.sol";
  * router registered in SessionV2 that may serve the session; ack, precommit
  * and commit also by the miner itself. A commit must reveal what its
  * precommit hashed (SHA-256, as the router's precommit is).
+ *
+ * This project's too: the attributed write-back (recordTask, recordTasks,
+ * declareResultSigner). A router records a task from assignment to end in
+ * one transaction, each result under the address of the miner that signed
+ * it: the miner's own EIP-191 signature of the text it already signs for
+ * the router (domain/miners/result-signature.ts), rebuilt and checked here.
  */
 contract SessionQueueV2 {
     enum Status {
@@ -43,6 +52,33 @@ contract SessionQueueV2 {
     event TaskCommitEnded(uint256 sessionId, uint256 taskId);
     event TaskEnded(uint256 sessionId, uint256 taskId, address[] miners);
 
+    /** This project's: the router's claim a miner signed (the edge task the miner answered; see resultText). */
+    struct ResultClaim {
+        address router;
+        uint256 edgeSessionId;
+        uint256 edgeTaskId;
+        bytes32 requestHash;
+    }
+
+    /**
+     * This project's: one answer. `signature` is the miner's signature of the
+     * claim with the SHA-256 of `result`; empty only where `miner` is the
+     * sending router itself (an unsigned result, the router's own word).
+     */
+    struct SignedResult {
+        address miner;
+        string result;
+        bytes signature;
+    }
+
+    /** This project's: one task of a batch for recordTasks. */
+    struct TaskRecord {
+        uint256 sessionId;
+        uint256 taskId;
+        ResultClaim claim;
+        SignedResult[] results;
+    }
+
     SessionV2 public immutable sessionContract;
     uint256 public globalCount;
     mapping(uint256 => Task[]) private tasks;
@@ -52,6 +88,10 @@ contract SessionQueueV2 {
     mapping(uint256 => uint256) private precommitCount;
     mapping(uint256 => address[]) private committedMiners;
     mapping(uint256 => string[]) private results;
+    /** This project's: the router identity (the address miners sign for) a router's chain account declared, with its proof. */
+    mapping(address => address) public resultSigner;
+    /** This project's: a miner's signature of one edge task's result records one on-chain result, once. */
+    mapping(bytes32 => bool) public claimUsed;
 
     constructor(SessionV2 sessionContract_) {
         sessionContract = sessionContract_;
@@ -151,6 +191,111 @@ contract SessionQueueV2 {
         require(t.status == Status.CommitEnded, "commit not ended");
         t.status = Status.Ended;
         emit TaskEnded(sessionId, taskId, committedMiners[t.globalId]);
+    }
+
+    /**
+     * This project's. Lets the router's chain account submit results miners
+     * signed for `signer` (the router's receipt-signing identity, a separate
+     * key): `proof` is `signer`'s EIP-191 signature of
+     * "cortensor-chain-account:v1\naccount:<this account, lowercase hex>".
+     */
+    function declareResultSigner(address signer, bytes calldata proof) external {
+        bytes memory text = abi.encodePacked("cortensor-chain-account:v1\naccount:", Strings.toHexString(msg.sender));
+        (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(MessageHashUtils.toEthSignedMessageHash(text), proof);
+        require(err == ECDSA.RecoverError.NoError && recovered == signer && signer != address(0), "proof is not the signer's");
+        resultSigner[msg.sender] = signer;
+    }
+
+    /**
+     * This project's: records a queued task from assignment to end in one
+     * call, emitting the seed's events in the order the step functions do
+     * (TaskAssigned; per miner TaskAcked, TaskPrecommitted; TaskAllPrecommitted;
+     * TaskPrecommitEnded; per miner TaskCommitted; TaskAllCommitted;
+     * TaskCommitEnded; TaskEnded). Reverts, writing nothing, if any result's
+     * signature does not recover to its miner.
+     */
+    function recordTask(uint256 sessionId, uint256 taskId, ResultClaim calldata claim, SignedResult[] calldata answers) external {
+        record(sessionId, taskId, claim, answers);
+    }
+
+    /** This project's: recordTask for many tasks in one transaction. */
+    function recordTasks(TaskRecord[] calldata records) external {
+        for (uint256 i = 0; i < records.length; i++) record(records[i].sessionId, records[i].taskId, records[i].claim, records[i].results);
+    }
+
+    /** This project's: the exact text a miner signs (domain/miners/result-signature.ts resultMessage). */
+    function resultText(ResultClaim calldata claim, bytes32 outputHash) public pure returns (string memory) {
+        return string.concat(
+            "cortensor-result:v1\nrouter:",
+            Strings.toHexString(claim.router),
+            "\nsession:",
+            Strings.toString(claim.edgeSessionId),
+            "\ntask:",
+            Strings.toString(claim.edgeTaskId),
+            "\nrequest:",
+            bareHex(claim.requestHash),
+            "\noutput:",
+            bareHex(outputHash)
+        );
+    }
+
+    function record(uint256 sessionId, uint256 taskId, ResultClaim calldata claim, SignedResult[] calldata answers) private {
+        onlyRouter(sessionId);
+        Task storage t = task(sessionId, taskId);
+        require(t.status == Status.Queued, "not queued");
+        require(answers.length > 0, "no results");
+        require(claim.router == msg.sender || claim.router == resultSigner[msg.sender], "claim names another router");
+        address[] memory miners = new address[](answers.length);
+        for (uint256 i = 0; i < answers.length; i++) {
+            miners[i] = answers[i].miner;
+            for (uint256 j = 0; j < i; j++) require(miners[j] != miners[i], "miner twice");
+        }
+        t.status = Status.Assigned;
+        t.miners = miners;
+        emit TaskAssigned(sessionId, taskId, miners);
+        sessionContract.onTaskAssigned(sessionId, taskId, miners);
+
+        uint256 g = t.globalId;
+        for (uint256 i = 0; i < answers.length; i++) {
+            bytes32 hash = sha256(bytes(answers[i].result));
+            checkSigned(claim, answers[i], hash);
+            acked[g][miners[i]] = true;
+            emit TaskAcked(sessionId, taskId, miners[i]);
+            precommits[g][miners[i]] = hash;
+            emit TaskPrecommitted(sessionId, taskId, miners[i]);
+        }
+        precommitCount[g] = answers.length;
+        emit TaskAllPrecommitted(sessionId, taskId, miners);
+        emit TaskPrecommitEnded(sessionId, taskId);
+
+        for (uint256 i = 0; i < answers.length; i++) {
+            committedMiners[g].push(miners[i]);
+            results[g].push(answers[i].result);
+            emit TaskCommitted(sessionId, taskId, miners[i]);
+        }
+        emit TaskAllCommitted(sessionId, taskId, miners);
+        emit TaskCommitEnded(sessionId, taskId);
+        t.status = Status.Ended;
+        emit TaskEnded(sessionId, taskId, miners);
+    }
+
+    /** A result stands under a miner's address only with that miner's signature; the router's own needs none (it sends the transaction). */
+    function checkSigned(ResultClaim calldata claim, SignedResult calldata answer, bytes32 outputHash) private {
+        if (answer.signature.length == 0 && answer.miner == msg.sender) return;
+        bytes32 digest = MessageHashUtils.toEthSignedMessageHash(bytes(resultText(claim, outputHash)));
+        (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, answer.signature);
+        require(err == ECDSA.RecoverError.NoError && signer == answer.miner, "result not signed by its miner");
+        bytes32 key = keccak256(abi.encode(claim.router, claim.edgeSessionId, claim.edgeTaskId, answer.miner));
+        require(!claimUsed[key], "signature already recorded");
+        claimUsed[key] = true;
+    }
+
+    /** 64 lowercase hex digits, no 0x: how the signed text writes a SHA-256. */
+    function bareHex(bytes32 value) private pure returns (string memory) {
+        bytes memory prefixed = bytes(Strings.toHexString(uint256(value), 32));
+        bytes memory digits = new bytes(64);
+        for (uint256 i = 0; i < 64; i++) digits[i] = prefixed[i + 2];
+        return string(digits);
     }
 
     function task(uint256 sessionId, uint256 taskId) private view returns (Task storage) {

@@ -947,6 +947,22 @@ export const sessionQueueV2Abi = [
     "type": "constructor"
   },
   {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "length",
+        "type": "uint256"
+      }
+    ],
+    "name": "StringsInsufficientHexLength",
+    "type": "error"
+  },
+  {
     "anonymous": false,
     "inputs": [
       {
@@ -1239,6 +1255,25 @@ export const sessionQueueV2Abi = [
   {
     "inputs": [
       {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "name": "claimUsed",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "sessionId",
         "type": "uint256"
@@ -1260,6 +1295,24 @@ export const sessionQueueV2Abi = [
       }
     ],
     "name": "commitTask",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "signer",
+        "type": "address"
+      },
+      {
+        "internalType": "bytes",
+        "name": "proof",
+        "type": "bytes"
+      }
+    ],
+    "name": "declareResultSigner",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -1442,6 +1495,212 @@ export const sessionQueueV2Abi = [
     "name": "precommitTask",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "sessionId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "taskId",
+        "type": "uint256"
+      },
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "router",
+            "type": "address"
+          },
+          {
+            "internalType": "uint256",
+            "name": "edgeSessionId",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "edgeTaskId",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "requestHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct SessionQueueV2.ResultClaim",
+        "name": "claim",
+        "type": "tuple"
+      },
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "miner",
+            "type": "address"
+          },
+          {
+            "internalType": "string",
+            "name": "result",
+            "type": "string"
+          },
+          {
+            "internalType": "bytes",
+            "name": "signature",
+            "type": "bytes"
+          }
+        ],
+        "internalType": "struct SessionQueueV2.SignedResult[]",
+        "name": "answers",
+        "type": "tuple[]"
+      }
+    ],
+    "name": "recordTask",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "uint256",
+            "name": "sessionId",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "taskId",
+            "type": "uint256"
+          },
+          {
+            "components": [
+              {
+                "internalType": "address",
+                "name": "router",
+                "type": "address"
+              },
+              {
+                "internalType": "uint256",
+                "name": "edgeSessionId",
+                "type": "uint256"
+              },
+              {
+                "internalType": "uint256",
+                "name": "edgeTaskId",
+                "type": "uint256"
+              },
+              {
+                "internalType": "bytes32",
+                "name": "requestHash",
+                "type": "bytes32"
+              }
+            ],
+            "internalType": "struct SessionQueueV2.ResultClaim",
+            "name": "claim",
+            "type": "tuple"
+          },
+          {
+            "components": [
+              {
+                "internalType": "address",
+                "name": "miner",
+                "type": "address"
+              },
+              {
+                "internalType": "string",
+                "name": "result",
+                "type": "string"
+              },
+              {
+                "internalType": "bytes",
+                "name": "signature",
+                "type": "bytes"
+              }
+            ],
+            "internalType": "struct SessionQueueV2.SignedResult[]",
+            "name": "results",
+            "type": "tuple[]"
+          }
+        ],
+        "internalType": "struct SessionQueueV2.TaskRecord[]",
+        "name": "records",
+        "type": "tuple[]"
+      }
+    ],
+    "name": "recordTasks",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "name": "resultSigner",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "router",
+            "type": "address"
+          },
+          {
+            "internalType": "uint256",
+            "name": "edgeSessionId",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "edgeTaskId",
+            "type": "uint256"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "requestHash",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct SessionQueueV2.ResultClaim",
+        "name": "claim",
+        "type": "tuple"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "outputHash",
+        "type": "bytes32"
+      }
+    ],
+    "name": "resultText",
+    "outputs": [
+      {
+        "internalType": "string",
+        "name": "",
+        "type": "string"
+      }
+    ],
+    "stateMutability": "pure",
     "type": "function"
   },
   {

@@ -22,7 +22,8 @@
  * BENCH_ONLY=shards (only the sharded-session series, on Miniflare), BENCH_ONLY=signing (only the
  * CPU of signed results and receipts, then tasks with signatures off and required at r=1 and r=3 on
  * Miniflare, port BENCH_PORT + 4: scripts/bench/signing.ts), BENCH_ONLY=metering (only the CPU per task of
- * the router's own usage count and the audit of miners' reported usage: scripts/bench/metering.ts).
+ * the router's own usage count and the audit of miners' reported usage: scripts/bench/metering.ts),
+ * BENCH_ONLY=chain (only the gas of a written-back hybrid task on the dev chain: scripts/bench/chain-gas.ts).
  */
 import { rmSync } from "node:fs";
 import { startDevMiner } from "../tools/dev-miner/server.ts";
@@ -38,6 +39,7 @@ import { issueBenchKey, prompt, viaGateway, viaRouter } from "./bench/clients.ts
 import { type Busiest, busiest, objectCounts } from "./bench/object-traffic.ts";
 import { printSigningBench, printSigningCosts } from "./bench/signing.ts";
 import { printMeteringCosts } from "./bench/metering.ts";
+import { printChainGas } from "./bench/chain-gas.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const SEQUENTIAL = env("BENCH_REQUESTS", 200);
@@ -54,8 +56,12 @@ const SCALING_SESSIONS = [11, 12, 13, 14, 15, 16, 17, 18];
 const SHARD_COUNTS = [1, 2, 4, 8];
 const shardedSession = (n: number) => 20 + n;
 const ONLY = process.env["BENCH_ONLY"];
-if (ONLY !== undefined && ONLY !== "shards" && ONLY !== "signing" && ONLY !== "metering") {
-  throw new Error(`BENCH_ONLY=${ONLY}: the subsets are "shards", "signing" and "metering"`);
+if (ONLY !== undefined && ONLY !== "shards" && ONLY !== "signing" && ONLY !== "metering" && ONLY !== "chain") {
+  throw new Error(`BENCH_ONLY=${ONLY}: the subsets are "shards", "signing", "metering" and "chain"`);
+}
+if (ONLY === "chain") {
+  await printChainGas();
+  process.exit(0);
 }
 if (ONLY === "metering") {
   printMeteringCosts();
@@ -455,7 +461,8 @@ try {
     for (const n of notes) console.log(`  note: ${n}`);
     const signing = await printSigningCosts();
     const metering = printMeteringCosts();
-    console.log(`\n${JSON.stringify({ ...summary, signing, metering })}`);
+    const chainGas = await printChainGas();
+    console.log(`\n${JSON.stringify({ ...summary, signing, metering, chain_gas: chainGas })}`);
   }
 } finally {
   await stopAll();

@@ -6,9 +6,10 @@ import { IndexStore } from "./index-store";
 import { MIGRATIONS, type EventRow, type SessionRow, type TaskRow, type UndecodableRow } from "./schema";
 import { runTick, type TickReport } from "./tick";
 import { dispatchView, eventView, sessionView, taskView, undecodableView } from "./views";
-import { dispatchChainTask } from "./hybrid-dispatch";
+import { dispatchChainTask, writeBackRecord } from "./hybrid-dispatch";
+import { privateKeyToAccount } from "viem/accounts";
 import { writeBack } from "../../domain/chain/writeback";
-import { chainSignerKey } from "../../domain/config/config";
+import { chainSignerKey, loadConfig } from "../../domain/config/config";
 
 /** Next tick while behind; after a failure, doubling from 2 s up to 5 minutes. */
 const BEHIND_DELAY_MS = 1_000;
@@ -86,7 +87,12 @@ export class ChainIndexObject extends SqliteObject<SessionsEnv> {
     const key = chainSignerKey(this.env);
     for (const row of target.writeback ? store.pendingWritebacks(DISPATCHES_PER_TICK) : []) {
       const outcome = key
-        ? await writeBack(target, key, { sessionId: row.session_id, taskId: row.task_id, result: row.result ?? "" })
+        ? await writeBack(
+            target,
+            key,
+            { sessionId: row.session_id, taskId: row.task_id, result: row.result ?? "" },
+            { record: await writeBackRecord(this.env, row, privateKeyToAccount(key).address), resultSignerKey: loadConfig(this.env).signerKey },
+          )
         : { ok: false as const, error: "CHAIN_SIGNER_KEY is not set" };
       store.recordWriteback(row, outcome, Date.now());
     }

@@ -3,7 +3,9 @@ import { loadConfig } from "../../domain/config/config";
 import type { SessionsEnv } from "../session/sessions-env";
 import { ApiError } from "../../domain/errors";
 import { CompletionRequestSchema } from "../../domain/schemas/completion";
-import { submitCompletion } from "../session/session-client";
+import { sessionClient, submitCompletion } from "../session/session-client";
+import type { Address } from "viem";
+import { attributedRecord, type AttributedRecord } from "../../domain/chain/attributed-results";
 
 /** The only task data a hybrid session's on-chain task may carry (the seed's submitTask example). */
 const ChatTaskSchema = z.object({ type: z.literal("chat"), message: z.string().min(1).max(100_000) });
@@ -54,4 +56,22 @@ export async function dispatchChainTask(
     if (apiError && (apiError.status === 503 || apiError.status === 504)) return { status: "retry", reason: `${apiError.code}: ${apiError.message}` };
     return { status: "failed", reason: apiError ? `${apiError.code}: ${apiError.message}` : err instanceof Error ? err.message : String(err) };
   }
+}
+
+/**
+ * What a hybrid task's write-back records: its edge task's receipt gives
+ * each signing miner's address and signature (`attributedRecord`). Without
+ * a receipt (none kept, or unreadable) the agreed result goes under the
+ * router's own chain account, as an unsigned one would.
+ */
+export async function writeBackRecord(
+  env: SessionsEnv,
+  row: { edge_session_id: number; edge_task_id: number | null; result: string | null },
+  routerAccount: Address,
+): Promise<AttributedRecord | undefined> {
+  if (row.edge_task_id === null) return undefined;
+  const receipt = await sessionClient(env, row.edge_session_id)
+    .getReceipt(row.edge_task_id)
+    .catch(() => null);
+  return receipt ? attributedRecord(receipt, row.result ?? "", routerAccount) : undefined;
 }

@@ -10,6 +10,7 @@
  *   node scripts/chain/compile.ts --check  fail if the committed ones are stale
  */
 import { readFile, writeFile, mkdir, readdir } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import solc from "solc";
 
@@ -38,6 +39,19 @@ async function sources(dir: string): Promise<Record<string, { content: string }>
   return out;
 }
 
+/**
+ * solc's import callback: `@openzeppelin/contracts/...` (and any other
+ * package path) is read from node_modules, so contracts import audited
+ * library code by its package name, pinned by package-lock.json.
+ */
+function resolveImport(path: string): { contents: string } | { error: string } {
+  try {
+    return { contents: readFileSync(join(ROOT, "node_modules", path), "utf8") };
+  } catch {
+    return { error: `not found in node_modules: ${path}` };
+  }
+}
+
 async function compile(): Promise<Map<string, string>> {
   const input = {
     language: "Solidity",
@@ -49,7 +63,7 @@ async function compile(): Promise<Map<string, string>> {
       outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } },
     },
   };
-  const output = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput;
+  const output = JSON.parse(solc.compile(JSON.stringify(input), { import: resolveImport })) as SolcOutput;
   const errors = (output.errors ?? []).filter((e) => e.severity === "error");
   if (errors.length > 0) throw new Error(errors.map((e) => e.formattedMessage).join("\n"));
   for (const w of output.errors ?? []) console.warn(w.formattedMessage);

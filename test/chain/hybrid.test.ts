@@ -1,10 +1,24 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Address, Hex } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import { type Address, type Hex, sha256, stringToHex } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { sessionQueueV2Abi } from "../../contracts/artifacts";
+import { resultMessage } from "../../domain/miners/result-signature";
+import { ReceiptSchema } from "../../domain/receipts/receipt-schema";
 import { deployContracts } from "../../tools/dev-chain/deploy";
+import { TEST_ROUTER_SIGNER_KEY } from "../keys";
 import { admin, call, createSession, minersFor } from "../helpers";
 import { actors, chains, indexOf, targetFor, tickUntilCaughtUp } from "./chain-helpers";
+
+/** A fresh pair of contracts on the faulty chain, reached directly (no other suite rewinds it or counts its blocks). */
+async function freshChain() {
+  const faulty = chains().faulty;
+  const base = { ...faulty, url: faulty.directUrl };
+  const deployment = await deployContracts(base.url, base.chainId, base.accounts[0] as Address);
+  return { ...base, ...deployment };
+}
+
+const ENDED = 4;
 
 /**
  * Hybrid dispatch: a confirmed TaskQueued of a hybrid session (mode 1) this
@@ -91,5 +105,102 @@ describe("hybrid sessions", () => {
     expect(ended?.history.map((e) => e.event)).toContain("TaskEnded");
     // Nothing written twice: one TaskEnded, one commit.
     expect(ended?.history.filter((e) => e.event === "TaskEnded" || e.event === "TaskCommitted")).toHaveLength(2);
+  });
+
+  it("records a task answered by signing miners in ONE transaction, under the miners' own addresses, with each seed event per miner", async () => {
+    const chain = await freshChain();
+    const a = actors(chain);
+    const router = privateKeyToAccount(env.CHAIN_SIGNER_KEY as Hex).address;
+    await a.sessionWrite(a.admin, "addRouter", [router, "this edge router"]);
+    const names = ["signedA", "signedB", "signedC"] as const;
+    const { model, keys } = await minersFor([...names], { registered: [...names] });
+    const minerAddresses = names.map((n) => privateKeyToAccount(keys[n] as Hex).address);
+    const edgeSessionId = await createSession({ model, redundancy: 3, max_nodes: 3, signatures: "require", commit_policy: "all" });
+    await a.sessionWrite(a.owner, "create", ["hybrid, attributed", "", a.owner, 1n, 1n, 1n, 0n, 1n, false]);
+    const target = targetFor(chain, { confirmations: 0, hybridSessions: { "0": edgeSessionId }, writeback: true });
+    const index = indexOf(target);
+    const nonce = () => a.reader.getTransactionCount({ address: router, blockTag: "latest" });
+
+    // The first write-back also declares, once, the router identity the miners sign for (the receipt signer).
+    await a.queueWrite(a.owner, "submitTask", [0n, JSON.stringify({ type: "chat", message: "Hello" })]);
+    const before = await nonce();
+    await tickUntilCaughtUp(target);
+    expect((await index.task(0, 0))?.dispatch).toMatchObject({ status: "answered", writeback: { status: "done", error: null } });
+    expect(await nonce()).toBe(before + 2);
+    const declared = await a.reader.readContract({ address: chain.queueAddress, abi: sessionQueueV2Abi, functionName: "resultSigner", args: [router] });
+    expect(declared).toBe(privateKeyToAccount(TEST_ROUTER_SIGNER_KEY).address);
+
+    // Every later task: one transaction from queued to ended.
+    await a.queueWrite(a.owner, "submitTask", [0n, JSON.stringify({ type: "chat", message: "Hello again" })]);
+    const second = await nonce();
+    await tickUntilCaughtUp(target);
+    const dispatched = await index.task(0, 1);
+    expect(dispatched?.dispatch).toMatchObject({ status: "answered", writeback: { status: "done", error: null } });
+    expect(await nonce()).toBe(second + 1);
+
+    const [miners, results] = await a.getTaskResults(0n, 1n);
+    expect([...miners].sort()).toEqual([...minerAddresses].sort());
+    const receipt = ReceiptSchema.parse(await (await admin(`/api/v1/tasks/${edgeSessionId}/${dispatched?.dispatch?.edge_task_id}/receipt`, "GET")).json());
+    // Each result is the output its miner signed, as the receipt has it.
+    for (const [i, m] of miners.entries()) expect(results[i]).toBe(receipt.miners.find((r) => r.address === m)?.output);
+    expect(results).toContain(dispatched?.dispatch?.result);
+    expect((await a.getTasks(0n))[1]?.status).toBe(ENDED);
+
+    // The seed's per-miner events name each miner; the index reads them on its next tick.
+    const last = await a.reader.getBlockNumber();
+    for (const eventName of ["TaskAcked", "TaskPrecommitted", "TaskCommitted"] as const) {
+      const logs = await a.reader.getContractEvents({ address: chain.queueAddress, abi: sessionQueueV2Abi, eventName, fromBlock: last, toBlock: last });
+      expect(logs.map((l) => (l.args as { miner: Address }).miner).sort(), eventName).toEqual([...minerAddresses].sort());
+    }
+    await tickUntilCaughtUp(target);
+    const ended = await index.task(0, 1);
+    expect(ended?.status).toBe("ended");
+    expect(ended?.results?.miners.slice().sort()).toEqual(minerAddresses.map((m) => m.toLowerCase()).sort());
+  });
+
+  it("reverts a result under a miner's address that the miner did not sign, writing nothing; a genuine signature is accepted once", async () => {
+    const chain = await freshChain();
+    const a = actors(chain);
+    await a.sessionWrite(a.admin, "addRouter", [a.router, "a router"]);
+    const { keys } = await minersFor(["signedA"], { registered: ["signedA"] });
+    const minerKey = keys.signedA as Hex;
+    const miner = privateKeyToAccount(minerKey).address;
+    await a.sessionWrite(a.owner, "create", ["hybrid", "", a.owner, 1n, 1n, 1n, 0n, 1n, false]);
+    await a.queueWrite(a.owner, "submitTask", [0n, "task 0"]);
+    await a.queueWrite(a.owner, "submitTask", [0n, "task 1"]);
+
+    const request = "ab".repeat(32);
+    const claim = { router: a.router, edgeSessionId: 7n, edgeTaskId: 3n, requestHash: `0x${request}` as Hex };
+    const signedBy = (key: Hex, output: string) =>
+      privateKeyToAccount(key).signMessage({
+        message: resultMessage({ router: a.router, sessionId: 7, taskId: 3, requestHash: request, outputHash: sha256(stringToHex(output)).slice(2) }),
+      });
+    type Answer = { miner: Address; result: string; signature: Hex };
+    const record = (taskId: bigint, answers: Answer[]) => a.queueWrite(a.router, "recordTask", [0n, taskId, claim, answers]);
+    // The revert's reason, as a call from the router's account gets it.
+    const reasonOf = (taskId: bigint, answers: Answer[]) =>
+      a.reader.simulateContract({ account: a.router, address: chain.queueAddress, abi: sessionQueueV2Abi, functionName: "recordTask", args: [0n, taskId, claim, answers] });
+
+    // Forged: another key's signature, the miner's signature of another output, no signature at all.
+    const forgeries: Answer[][] = [
+      [{ miner, result: "forged", signature: await signedBy(generatePrivateKey(), "forged") }],
+      [{ miner, result: "forged", signature: await signedBy(minerKey, "the real answer") }],
+      [{ miner, result: "forged", signature: "0x" }],
+    ];
+    for (const forged of forgeries) {
+      await expect(reasonOf(0n, forged)).rejects.toThrow(/result not signed by its miner/);
+      await expect(record(0n, forged)).rejects.toThrow(/reverted/);
+    }
+    expect((await a.getTasks(0n))[0]?.status).toBe(0);
+    expect(await a.getTaskResults(0n, 0n)).toEqual([[], []]);
+
+    // The miner's own signature of the text it signs off chain verifies on chain: the Solidity rebuilds it exactly.
+    await record(0n, [{ miner, result: "the real answer", signature: await signedBy(minerKey, "the real answer") }]);
+    expect(await a.getTaskResults(0n, 0n)).toEqual([[miner], ["the real answer"]]);
+    expect((await a.getTasks(0n))[0]?.status).toBe(ENDED);
+    // The same signature never records a second on-chain task; the router's own unsigned word goes under its own account.
+    await expect(reasonOf(1n, [{ miner, result: "the real answer", signature: await signedBy(minerKey, "the real answer") }])).rejects.toThrow(/signature already recorded/);
+    await record(1n, [{ miner: a.router, result: "the router's word", signature: "0x" }]);
+    expect(await a.getTaskResults(0n, 1n)).toEqual([[a.router], ["the router's word"]]);
   });
 });

@@ -52,7 +52,8 @@ async function createChain(chainId: number, keys: Hex[], onSubscription: (event:
     {
       allowBlocksWithSameTimestamp: false,
       allowUnlimitedContractSize: false,
-      bailOnCallFailure: false,
+      // A reverted eth_call (and gas estimate) answers with the revert's error and reason, as geth does, not with success.
+      bailOnCallFailure: true,
       bailOnTransactionFailure: false,
       chainId: BigInt(chainId),
       coinbase: new Uint8Array(20),
@@ -89,7 +90,19 @@ function mnemonicAddress(key: Hex): Hex {
 async function answer(provider: Provider, request: JsonRpcRequest): Promise<Record<string, unknown>> {
   const response = await provider.handleRequest(JSON.stringify({ jsonrpc: "2.0", id: request.id ?? null, method: request.method, params: request.params ?? [] }));
   const data = (typeof response.data === "string" ? JSON.parse(response.data) : response.data) as Record<string, unknown>;
-  return { jsonrpc: "2.0", id: request.id ?? null, ...data };
+  return { jsonrpc: "2.0", id: request.id ?? null, ...data, ...asGethRevert(data.error) };
+}
+
+/**
+ * A reverted call as geth answers it (code 3, `data` the revert's bytes), so
+ * clients decode the reason (viem's ContractFunctionRevertedError): EDR puts
+ * the bytes one level down, in `data.data`, which clients do not read.
+ */
+function asGethRevert(error: unknown): { error: { code: number; message: string; data: string } } | undefined {
+  const e = error as { message?: unknown; data?: { data?: unknown } } | undefined;
+  const bytes = e?.data?.data;
+  if (typeof bytes !== "string" || !/^0x[0-9a-fA-F]*$/.test(bytes)) return undefined;
+  return { error: { code: 3, message: typeof e?.message === "string" ? e.message : "execution reverted", data: bytes } };
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
