@@ -19,7 +19,16 @@ export type MinerSpec = {
   /** The key the miner signs its results with: it is registered under its address, with the proof. */
   signer_key?: Hex;
 };
-export type SessionSpec = { id: number; name: string; model: string; redundancy: number; max_nodes?: number; shards?: number; signatures?: "off" | "prefer" | "require"; commit_policy?: "quorum" | "all" };
+export type SessionSpec = {
+  id: number;
+  name: string;
+  model: string;
+  redundancy: number;
+  max_nodes?: number;
+  shards?: number;
+  signatures?: "off" | "prefer" | "require";
+  commit_policy?: "quorum" | "all";
+};
 
 export async function provision(options: { origin: string; adminKey: string; miners: MinerSpec[]; sessions: SessionSpec[] }) {
   const send = async (method: string, path: string, body: unknown) => {

@@ -1,5 +1,4 @@
 import { z } from "@hono/zod-openapi";
-import { CustomerIdSchema } from "../gateway/schemas.ts";
 import { parseMicros } from "../wallet/amounts.ts";
 import { EvmAddressSchema, queryInt } from "./common.ts";
 

@@ -1,7 +1,7 @@
 import { account, proveAddress } from "../../wallet-accounts";
 import { describe, expect, it } from "vitest";
 import type { MinerPublic } from "../../../domain/schemas/miner";
-import { admin, call } from "../../helpers";
+import { call } from "../../helpers";
 import { type ErrorBody, joinBody, node, post } from "./join";
 
 /**
