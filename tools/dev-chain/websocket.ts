@@ -14,7 +14,12 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import type { SubscriptionEvent } from "@nomicfoundation/edr";
-import { type WebSocket, WebSocketServer } from "ws";
+import { createRequire } from "node:module";
+import type { WebSocket, WebSocketServer as WebSocketServerType } from "ws";
+
+// Loaded through Node's own resolution: the test runner's global setup resolves packages with the
+// browser condition, which gives ws's browser stub (no server) instead of the library.
+const { WebSocketServer } = createRequire(import.meta.url)("ws") as { WebSocketServer: typeof WebSocketServerType };
 
 export type JsonRpcRequest = { jsonrpc?: string; id?: unknown; method: string; params?: unknown[] };
 type JsonRpcResponse = { id?: unknown; result?: unknown; error?: unknown };
