@@ -1,7 +1,6 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import type { Hex } from "viem";
-import { sha256Hex } from "../crypto/sha256.ts";
-import { canonicalJson } from "./canonical.ts";
+import { receiptBodyHash } from "./canonical.ts";
 import type { ReceiptBody } from "./receipt-schema.ts";
 
 export { type Anchor, AnchorSchema } from "./anchor-schema.ts";
@@ -22,7 +21,7 @@ export const LEAF_ENCODING = ["bytes32"];
 
 /** A receipt body's leaf: 0x + the SHA-256 (hex) of its canonical JSON. */
 export async function receiptLeaf(body: ReceiptBody): Promise<Hex> {
-  return `0x${await sha256Hex(canonicalJson(body))}`;
+  return `0x${await receiptBodyHash(body)}`;
 }
 
 /** One batch's root and each leaf's proof. */
