@@ -39,7 +39,7 @@ export async function postRoot(
   target: AnchorTarget,
   key: Hex,
   batch: { batch: number; root: Hex; count: number },
-): Promise<{ ok: true; transaction: Hex; blockNumber: number; sent: boolean } | { ok: false; error: string }> {
+): Promise<{ ok: true; transaction: Hex; blockNumber: number; sent: boolean } | { ok: false; error: string; renumber?: number }> {
   const account = privateKeyToAccount(key);
   const { chain, transport, reader } = clients(target);
   try {
@@ -58,6 +58,9 @@ export async function postRoot(
       if (!log?.transactionHash) return { ok: false, error: `root ${batch.root} is anchored in block ${existing.blockNumber}, whose log was not found` };
       return { ok: true, transaction: log.transactionHash, blockNumber: existing.blockNumber, sent: false };
     }
+    // Sealed as a number another post of this account has since taken (the contract's count moved on): renumber, then post.
+    const next = await nextBatch(target, account.address);
+    if (next !== batch.batch) return { ok: false, error: `batch ${batch.batch} is not this account's next batch on chain (${next})`, renumber: next };
     const wallet = createWalletClient({ account, chain, transport });
     const hash = await wallet.writeContract({
       address: target.anchorAddress,

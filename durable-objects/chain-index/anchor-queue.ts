@@ -66,6 +66,14 @@ export class AnchorQueue {
     return this.sql<BatchRow>`SELECT * FROM anchor_batches WHERE batch = ${batch}`[0] ?? null;
   }
 
+  /** A sealed, unsent batch takes the number the contract expects next (its root and proofs stay). */
+  renumber(from: number, to: number): void {
+    this.storage.transactionSync(() => {
+      this.sql`UPDATE anchor_batches SET batch = ${to} WHERE batch = ${from} AND tx_hash IS NULL`;
+      this.sql`UPDATE anchor_leaves SET batch = ${to} WHERE batch = ${from}`;
+    });
+  }
+
   sent(batch: number, transaction: Hex, blockNumber: number): void {
     this.sql`UPDATE anchor_batches SET tx_hash = ${transaction}, block_number = ${blockNumber}, last_error = NULL WHERE batch = ${batch}`;
   }

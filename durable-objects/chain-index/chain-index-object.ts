@@ -176,11 +176,17 @@ export class ChainIndexObject extends SqliteObject<SessionsEnv> implements Recei
       if (!batch) return { sealed: null, posted: null, error: null };
       sealed = batch.batch;
     }
-    const posted = await postRoot(target, key, { batch: batch.batch, root: batch.root as `0x${string}`, count: batch.count });
+    let posted = await postRoot(target, key, { batch: batch.batch, root: batch.root as `0x${string}`, count: batch.count });
+    if (!posted.ok && posted.renumber !== undefined) {
+      queue.renumber(batch.batch, posted.renumber);
+      batch = { ...batch, batch: posted.renumber };
+      posted = await postRoot(target, key, { batch: batch.batch, root: batch.root as `0x${string}`, count: batch.count });
+    }
     if (posted.ok) queue.sent(batch.batch, posted.transaction, posted.blockNumber);
     else queue.failed(batch.batch, posted.error);
     await this.scheduleAnchors(queue, target, !posted.ok);
-    const row = queue.batches().find((b) => b.batch === batch.batch) ?? null;
+    const number = batch.batch;
+    const row = queue.batches().find((b) => b.batch === number) ?? null;
     return { sealed, posted: posted.ok ? row : null, error: posted.ok ? null : posted.error };
   }
 

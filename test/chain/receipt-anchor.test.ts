@@ -170,4 +170,41 @@ describe("anchored receipts", () => {
     // Flushed again with nothing waiting: nothing sent.
     expect(await anchors.flushAnchors({ force: true })).toEqual({ sealed: null, posted: null, error: null });
   });
+
+  it("a sealed batch whose number another post of the account took is renumbered, and posted once", async () => {
+    const faulty = chains().faulty;
+    const target: AnchorTarget = {
+      rpcUrl: faulty.url,
+      chainId: faulty.chainId,
+      anchorAddress: faulty.anchorAddress.toLowerCase() as Address,
+      batchSize: 10_000,
+      intervalMs: 7 * 86_400_000,
+      rpcTimeoutMs: 1_000,
+    };
+    const anchors = env.CHAIN_INDEX.get(env.CHAIN_INDEX.idFromName(`anchor-test:renumber:${crypto.randomUUID()}`));
+    const account = privateKeyToAccount(env.CHAIN_SIGNER_KEY as Hex);
+    const direct = devChainClients(faulty.directUrl, faulty.chainId, account);
+    const count = () => direct.publicClient.readContract({ address: target.anchorAddress, abi: receiptAnchorAbi, functionName: "batches", args: [account.address] });
+    const before = await count();
+    await anchors.queueReceipt(target, 9, 1, `0x${crypto.randomUUID().replaceAll("-", "").padEnd(64, "c")}`);
+
+    // The transaction never reaches the chain: the batch is sealed as the next number, unsent.
+    await fetch(`${faulty.url}/__faults`, { method: "POST", body: JSON.stringify({ dropCallTo: "eth_sendRawTransaction" }) });
+    try {
+      const first = await anchors.flushAnchors({ force: true });
+      expect(first).toMatchObject({ sealed: Number(before) + 1, posted: null });
+    } finally {
+      await fetch(`${faulty.url}/__faults`, { method: "POST", body: JSON.stringify({}) });
+    }
+    // Meanwhile the account posts another root, taking that number.
+    const other = `0x${crypto.randomUUID().replaceAll("-", "").padEnd(64, "d")}` as Hex;
+    await direct.confirm(await direct.wallet.writeContract({ address: target.anchorAddress, abi: receiptAnchorAbi, functionName: "anchor", args: [before + 1n, other, 1n] }));
+
+    const retried = await anchors.flushAnchors({ force: true });
+    expect(retried.error).toBeNull();
+    expect(retried.posted).toMatchObject({ batch: Number(before) + 2, count: 1 });
+    expect(await count()).toBe(before + 2n);
+    expect(await anchors.receiptAnchor(9, 1)).toMatchObject({ status: "anchored", batch: Number(before) + 2, transaction: retried.posted?.tx_hash });
+    expect((await rootLogs({ ...target, rpcUrl: faulty.directUrl }, retried.posted?.root as Hex)).length).toBe(1);
+  });
 });

@@ -10,6 +10,8 @@
  *   POST /__faults {"loseAnswerTo": "eth_sendRawTransaction"}
  *     the next such call reaches the chain, but its answer never comes back
  *     (a transaction that landed while its sender saw a timeout)
+ *   POST /__faults {"dropCallTo": "eth_sendRawTransaction"}
+ *     the next such call never reaches the chain, nor is it answered
  *   GET /__faults  what was injected so far, by kind
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -35,6 +37,7 @@ export async function startFaultProxy(upstream: string) {
   let maxRange = Number.POSITIVE_INFINITY;
   let plan: Fault[] = [];
   let loseAnswerTo: string | null = null;
+  let dropCallTo: string | null = null;
   const injected: Record<string, number> = { range: 0, "429": 0, "500": 0, timeout: 0, lost: 0, forwarded: 0 };
   const hanging = new Set<ServerResponse>();
 
@@ -43,7 +46,8 @@ export async function startFaultProxy(upstream: string) {
     const body = await readBody(req);
     if (req.url === "/__faults") {
       if (req.method === "POST") {
-        const config = JSON.parse(body) as { maxRange?: number | null; plan?: Fault[]; loseAnswerTo?: string | null };
+        const config = JSON.parse(body) as { maxRange?: number | null; plan?: Fault[]; loseAnswerTo?: string | null; dropCallTo?: string | null };
+        dropCallTo = config.dropCallTo ?? null;
         maxRange = config.maxRange ?? Number.POSITIVE_INFINITY;
         loseAnswerTo = config.loseAnswerTo ?? null;
         plan = [...(config.plan ?? [])];
@@ -71,6 +75,13 @@ export async function startFaultProxy(upstream: string) {
     if (range !== null && range > maxRange) {
       injected.range!++;
       return send(200, { jsonrpc: "2.0", id: rpc.id ?? null, error: { code: -32005, message: `query exceeds max block range ${maxRange}` } });
+    }
+    if (dropCallTo !== null && rpc.method === dropCallTo) {
+      dropCallTo = null;
+      injected.timeout!++;
+      hanging.add(res);
+      res.on("close", () => hanging.delete(res));
+      return;
     }
     injected.forwarded!++;
     const upstreamResponse = await fetch(upstream, { method: "POST", headers: { "content-type": "application/json" }, body });
