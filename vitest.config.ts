@@ -38,6 +38,10 @@ export default defineConfig({
                 CHAIN_QUEUE_ADDRESS: inject("chains").main.queueAddress,
                 CHAIN_START_BLOCK: String(inject("chains").main.startBlock),
                 CHAIN_CONFIRMATIONS: "2",
+                // Receipts queue for anchoring on the main chain; a batch is due only when a test flushes it (test/chain/receipt-anchor.test.ts).
+                CHAIN_ANCHOR_ADDRESS: inject("chains").main.anchorAddress,
+                ANCHOR_BATCH_SIZE: "10000",
+                ANCHOR_INTERVAL_S: String(7 * 86_400),
                 // The router's chain account for write-back: a dev account of the local chains (test/chain/hybrid.test.ts).
                 CHAIN_SIGNER_KEY: String(devAccountKeys(10)[8]),
               },

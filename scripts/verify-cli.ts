@@ -7,12 +7,23 @@
  * forger's to choose.
  */
 import { parseArgs } from "node:util";
-import { isAddress } from "viem";
+import { isAddress, isAddressEqual } from "viem";
+import { ReceiptSchema } from "../domain/receipts/receipt-schema.ts";
+import { verifyAnchor } from "../domain/receipts/verify-anchor.ts";
 import { verifyReceipt } from "../domain/receipts/verify-receipt.ts";
 import { resolvePin, UNPINNED } from "./verify-pin.ts";
 
-export const USAGE = "usage: npm run verify -- receipt.json (--router 0x… | --router-url https://…) [--output [slot=]file ...] [--answer file]";
-export type VerifyArgs = { file: string; outputs: string[]; answer: string | undefined; router: string | undefined; routerUrl: string | undefined };
+export const USAGE =
+  "usage: npm run verify -- receipt.json (--router 0x… | --router-url https://…) [--output [slot=]file ...] [--answer file] [--rpc https://… [--anchor-sender 0x…]]";
+export type VerifyArgs = {
+  file: string;
+  outputs: string[];
+  answer: string | undefined;
+  router: string | undefined;
+  routerUrl: string | undefined;
+  rpc: string | undefined;
+  anchorSender: string | undefined;
+};
 type Parsed = { ok: true; args: VerifyArgs } | { ok: false; message: string };
 
 /** The command line, checked: one receipt file and a pin (an address, or a router URL to fetch one from). */
@@ -33,7 +44,10 @@ export function parseVerifyArgs(argv: string[]): Parsed {
     const problem = routerUrlProblem(url);
     if (problem) return { ok: false, message: `--router-url ${url}: ${problem}` };
   }
-  return { ok: true, args: { file, outputs: values.output, answer: values.answer, router: values.router, routerUrl: url } };
+  const sender = values["anchor-sender"];
+  if (sender !== undefined && !isAddress(sender, { strict: false })) return { ok: false, message: `--anchor-sender ${sender}: not a 0x-prefixed 20-byte address` };
+  if (values.rpc !== undefined && !URL.canParse(values.rpc)) return { ok: false, message: `--rpc ${values.rpc}: not a URL` };
+  return { ok: true, args: { file, outputs: values.output, answer: values.answer, router: values.router, routerUrl: url, rpc: values.rpc, anchorSender: sender } };
 }
 
 const parse = (argv: string[]) =>
@@ -45,6 +59,8 @@ const parse = (argv: string[]) =>
       answer: { type: "string" },
       router: { type: "string" },
       "router-url": { type: "string" },
+      rpc: { type: "string" },
+      "anchor-sender": { type: "string" },
     },
   });
 
@@ -101,6 +117,18 @@ export async function runVerify(argv: string[], io: Io): Promise<number> {
 
   // The text, not the parsed value: a key repeated anywhere fails `format`.
   const verdict = await verifyReceipt(text, { outputs, router: pin.address, ...(args.answer ? { answer: io.read(args.answer) } : {}) });
+  // With --rpc, the anchor too: the receipt's inclusion under a root its router's chain account posted.
+  const parsedReceipt = args.rpc ? ReceiptSchema.safeParse(receipt) : null;
+  if (args.rpc && parsedReceipt?.success) {
+    const sender = args.anchorSender ?? pin.anchorSender;
+    if (args.anchorSender && pin.anchorSender && !isAddressEqual(args.anchorSender as `0x${string}`, pin.anchorSender as `0x${string}`)) {
+      io.err(`--anchor-sender ${args.anchorSender} is not the account the router publishes (${pin.anchorSender})`);
+      return 2;
+    }
+    const anchorChecks = await verifyAnchor(parsedReceipt.data, { rpcUrl: args.rpc, sender });
+    verdict.checks.push(...anchorChecks);
+    verdict.ok = verdict.ok && anchorChecks.every((c) => c.result !== "fail");
+  }
   const mark = { pass: "PASS", fail: "FAIL", skip: "skip" } as const;
   for (const check of verdict.checks) io.out(`${mark[check.result]}  ${check.name.padEnd(20)} ${check.detail}`);
   io.out(verdict.ok ? "\nreceipt verified" : `\nreceipt NOT verified: ${verdict.checks.filter((c) => c.result === "fail").length} check(s) failed`);

@@ -13,11 +13,12 @@ export const UNPINNED =
 /** The anchor document's URL for a router URL (its origin and base path, or the document itself). */
 export const anchorUrl = (routerUrl: string) => (routerUrl.endsWith(WELL_KNOWN_PATH) ? routerUrl : `${routerUrl.replace(/\/+$/, "")}${WELL_KNOWN_PATH}`);
 
-type Pin = { ok: true; address: string; warning: string | null } | { ok: false; message: string };
+/** `anchorSender`: the chain account the router publishes as the poster of its receipts' roots (null: none published, or pinned by --router). */
+type Pin = { ok: true; address: string; warning: string | null; anchorSender: string | null } | { ok: false; message: string };
 
 /** The router address to verify against: the one given, or the one the router publishes (both given: they must agree). */
 export async function resolvePin(args: { router?: string | undefined; routerUrl?: string | undefined }, fetchFn: typeof fetch = fetch): Promise<Pin> {
-  if (!args.routerUrl) return args.router ? { ok: true, address: args.router, warning: null } : { ok: false, message: UNPINNED };
+  if (!args.routerUrl) return args.router ? { ok: true, address: args.router, warning: null, anchorSender: null } : { ok: false, message: UNPINNED };
   const url = anchorUrl(args.routerUrl);
   let body: unknown;
   try {
@@ -35,5 +36,5 @@ export async function resolvePin(args: { router?: string | undefined; routerUrl?
     return { ok: false, message: `--router ${args.router} is not the signer ${url} publishes (${address})` };
   }
   const warning = key === "dev" ? `warning: ${anchor.data.name} signs with the public dev key (${address}): anyone can sign receipts as it` : null;
-  return { ok: true, address, warning };
+  return { ok: true, address, warning, anchorSender: anchor.data.receipt_anchor?.sender ?? null };
 }

@@ -32,6 +32,21 @@ const ChainVarsSchema = z.object({
   /** Hybrid sessions this router serves: on-chain session id → the edge session its tasks run on. */
   /** Record hybrid tasks' outcomes on the queue contract, signed with the secret CHAIN_SIGNER_KEY. */
   CHAIN_WRITEBACK: flag,
+  /**
+   * The ReceiptAnchor contract receipts' Merkle roots are posted to, from the CHAIN_SIGNER_KEY account;
+   * unset: receipts are not anchored. A batch is posted every ANCHOR_BATCH_SIZE receipts or
+   * ANCHOR_INTERVAL_S seconds after its oldest, whichever comes first.
+   */
+  CHAIN_ANCHOR_ADDRESS: parsed(address.optional()),
+  ANCHOR_BATCH_SIZE: parsed(z.coerce.number<string>().int().min(1).max(10_000).default(64)),
+  ANCHOR_INTERVAL_S: parsed(
+    z.coerce
+      .number<string>()
+      .int()
+      .min(1)
+      .max(7 * 86_400)
+      .default(300),
+  ),
   CHAIN_HYBRID_SESSIONS: json(z.record(z.string().regex(/^\d{1,15}$/, "keys must be on-chain session ids"), z.number().int().min(0)).default({}), '{"0": 5}'),
 });
 export type ChainTarget = {
@@ -50,10 +65,12 @@ export type ChainTarget = {
   /** Write hybrid outcomes back to the queue contract (the key is not part of the target: targets are stored). */
   writeback: boolean;
 };
+/** Where and how often receipts are anchored (`domain/receipts/anchor.ts`); the key is CHAIN_SIGNER_KEY's, never stored. */
+export type AnchorTarget = { rpcUrl: string; chainId: number; anchorAddress: `0x${string}`; batchSize: number; intervalMs: number; rpcTimeoutMs: number };
 /** Not configured (no CHAIN_RPC_URL), configured, or configured wrongly (`problems` name the vars). */
 export type ChainConfig =
   | { state: "unconfigured" }
-  | { state: "configured"; target: ChainTarget; signerKey: `0x${string}` | null }
+  | { state: "configured"; target: ChainTarget; signerKey: `0x${string}` | null; anchor: AnchorTarget | null }
   | { state: "misconfigured"; problems: string[] };
 
 const SIGNER_KEY = /^0x[0-9a-fA-F]{64}$/;
@@ -74,11 +91,14 @@ function chainConfigFrom(vars: Record<string, unknown>): ChainConfig {
     return { state: "misconfigured", problems: missing.map((name) => `${name}: must be set when CHAIN_RPC_URL is`) };
   }
   const key = typeof vars.CHAIN_SIGNER_KEY === "string" ? vars.CHAIN_SIGNER_KEY.trim() : "";
+  if (v.CHAIN_ANCHOR_ADDRESS && !SIGNER_KEY.test(key)) {
+    return { state: "misconfigured", problems: ["CHAIN_SIGNER_KEY: CHAIN_ANCHOR_ADDRESS is set, so the secret must be set to a 0x-prefixed 32-byte hex private key"] };
+  }
   if (v.CHAIN_WRITEBACK && !SIGNER_KEY.test(key)) {
     return { state: "misconfigured", problems: ["CHAIN_SIGNER_KEY: CHAIN_WRITEBACK is on, so the secret must be set to a 0x-prefixed 32-byte hex private key"] };
   }
   const production = (vars.ENVIRONMENT ?? "production") === "production" || vars.ENVIRONMENT === "";
-  if (v.CHAIN_WRITEBACK && production && DEV_CHAIN_KEYS.includes(key.toLowerCase())) {
+  if ((v.CHAIN_WRITEBACK || v.CHAIN_ANCHOR_ADDRESS) && production && DEV_CHAIN_KEYS.includes(key.toLowerCase())) {
     return { state: "misconfigured", problems: ["CHAIN_SIGNER_KEY: a public dev-chain key (anyone holds it), refused in production"] };
   }
   return {
@@ -98,6 +118,16 @@ function chainConfigFrom(vars: Record<string, unknown>): ChainConfig {
       writeback: v.CHAIN_WRITEBACK,
     },
     signerKey: v.CHAIN_WRITEBACK ? (key as `0x${string}`) : null,
+    anchor: v.CHAIN_ANCHOR_ADDRESS
+      ? {
+          rpcUrl: v.CHAIN_RPC_URL,
+          chainId: v.CHAIN_ID,
+          anchorAddress: v.CHAIN_ANCHOR_ADDRESS.toLowerCase() as `0x${string}`,
+          batchSize: v.ANCHOR_BATCH_SIZE,
+          intervalMs: v.ANCHOR_INTERVAL_S * 1000,
+          rpcTimeoutMs: v.CHAIN_RPC_TIMEOUT_MS,
+        }
+      : null,
   };
 }
 
@@ -108,7 +138,7 @@ function chainConfigFrom(vars: Record<string, unknown>): ChainConfig {
 export const chainVars = {
   ...(Object.fromEntries(Object.keys(ChainVarsSchema.shape).map((name) => [name, blank])) as Record<keyof typeof ChainVarsSchema.shape, typeof blank>),
   // Secret (`wrangler secret put`).
-  /** The router's chain account, for CHAIN_WRITEBACK. */
+  /** The router's chain account, for CHAIN_WRITEBACK and CHAIN_ANCHOR_ADDRESS. */
   CHAIN_SIGNER_KEY: secret,
 };
 

@@ -1,3 +1,4 @@
+import type { AnchorTarget } from "../config/config.ts";
 import type { CustomerEntry } from "../gateway/schemas.ts";
 import type { AccountStake } from "../wallet/stake-weight.ts";
 
@@ -17,4 +18,14 @@ export interface RegistryPort extends Rpc.DurableObjectBranded {
   setAccountStake(account: string, stake: AccountStake): void;
   /** A gateway customer's account lists itself in the directory. */
   listAccount(entry: CustomerEntry): void;
+}
+
+/**
+ * The session and the chain index are another: the index runs hybrid tasks
+ * on sessions, and a session queues its receipts' leaves for anchoring on
+ * the index's anchor instance (`anchorStub`).
+ */
+export interface ReceiptAnchorPort extends Rpc.DurableObjectBranded {
+  /** Queues a receipt's leaf (domain/receipts/anchor.ts) for the next batch anchored at `target`. */
+  queueReceipt(target: AnchorTarget, sessionId: number, taskId: number, leaf: string): Promise<void>;
 }

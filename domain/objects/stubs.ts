@@ -1,4 +1,4 @@
-import { type ChainTarget, loadConfig, type Vars } from "../config/config.ts";
+import { type AnchorTarget, type ChainTarget, loadConfig, type Vars } from "../config/config.ts";
 import { metered } from "../object-traffic.ts";
 
 /**
@@ -41,3 +41,7 @@ export const chainIndexStub = <T extends Branded>(
   env: Vars & { CHAIN_INDEX: DurableObjectNamespace<T> },
   target: Pick<ChainTarget, "chainId" | "sessionAddress" | "queueAddress">,
 ) => stub(env, env.CHAIN_INDEX, `chain:${target.chainId}:${target.sessionAddress.toLowerCase()}:${target.queueAddress.toLowerCase()}`);
+
+/** One anchor queue per ReceiptAnchor contract: a Chain index instance of its own (it holds only the anchor tables). */
+export const anchorStub = <T extends Branded>(env: Vars & { CHAIN_INDEX: DurableObjectNamespace<T> }, target: Pick<AnchorTarget, "chainId" | "anchorAddress">) =>
+  stub(env, env.CHAIN_INDEX, `anchor:${target.chainId}:${target.anchorAddress.toLowerCase()}`);

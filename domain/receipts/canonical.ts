@@ -16,7 +16,17 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
 }
 
+/**
+ * The SHA-256 (hex) of a receipt body's canonical JSON: what the router
+ * signs and what its anchor's leaf is. The anchor, added after signing, and
+ * the signature itself are never part of it, whatever object is passed.
+ */
+export async function receiptBodyHash(body: ReceiptBody): Promise<string> {
+  const { router_signature: _signature, anchor: _anchor, ...signed } = body as ReceiptBody & { router_signature?: unknown; anchor?: unknown };
+  return sha256Hex(canonicalJson(signed));
+}
+
 /** The text the router signs (EIP-191) for a receipt body. */
 export async function receiptMessage(body: ReceiptBody): Promise<string> {
-  return `cortensor-receipt:v1\nsha256:${await sha256Hex(canonicalJson(body))}`;
+  return `cortensor-receipt:v1\nsha256:${await receiptBodyHash(body)}`;
 }

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ConsensusStatusSchema } from "../schemas/consensus-status.ts";
+import { AnchorSchema } from "./anchor-schema.ts";
 
 /**
  * A receipt: the record of how one task's answer was reached, signed by the
@@ -73,8 +74,10 @@ export type ReceiptBody = z.infer<typeof ReceiptBodySchema>;
 
 export const ReceiptSchema = ReceiptBodySchema.extend({
   router_signature: Signature.describe(
-    "the router's EIP-191 signature of 'cortensor-receipt:v1\\nsha256:' + the SHA-256 (hex) of the body's canonical JSON (every field but this one, keys sorted, no whitespace)",
+    "the router's EIP-191 signature of 'cortensor-receipt:v1\\nsha256:' + the SHA-256 (hex) of the body's canonical JSON (every field but this one and anchor, keys sorted, no whitespace)",
   ),
+  // Outside the signed body: a receipt is anchored after it is signed. Absent where the router anchors no receipts.
+  anchor: AnchorSchema.optional(),
 })
   .describe("A task's receipt: how its answer was reached, signed by the router; checkable offline with npm run verify")
   .openapi("Receipt");

@@ -31,6 +31,15 @@ export const RouterAnchorSchema = z
     receipt_version: z.literal(RECEIPT_VERSION),
     chain_id: z.number().int().nullable().describe("the chain the router indexes and anchors to; null: no chain configured"),
     about: z.string().describe("the router's discovery route (absolute URL), which names the same signer"),
+    // Optional: documents published before receipts were anchored parse as they were.
+    receipt_anchor: z
+      .object({
+        contract: Address.describe("the ReceiptAnchor contract the router posts its receipts' Merkle roots to"),
+        sender: Address.describe("the router's chain account: an anchored root counts only if this account posted it"),
+      })
+      .nullable()
+      .optional()
+      .describe("where receipts are anchored on chain (npm run verify -- --rpc); null: not anchored"),
   })
   .describe("What a verifier fetches to pin a router's receipt signer (npm run verify -- --router-url https://…)")
   .openapi("RouterAnchor");
@@ -51,6 +60,19 @@ export function receiptSignerOf(signerKey: `0x${string}`): ReceiptSigner {
 }
 
 /** The well-known document of a router named `name`, signing with `signerKey`, reachable at `base`. */
-export function routerAnchorOf(r: { name: string; signerKey: `0x${string}`; chainId: number | null; base: string }): RouterAnchor {
-  return { name: r.name, receipt_signer: receiptSignerOf(r.signerKey), receipt_version: RECEIPT_VERSION, chain_id: r.chainId, about: `${r.base.replace(/\/+$/, "")}/api/v1/about` };
+export function routerAnchorOf(r: {
+  name: string;
+  signerKey: `0x${string}`;
+  chainId: number | null;
+  base: string;
+  receiptAnchor?: { contract: string; sender: string } | null;
+}): RouterAnchor {
+  return {
+    name: r.name,
+    receipt_signer: receiptSignerOf(r.signerKey),
+    receipt_version: RECEIPT_VERSION,
+    chain_id: r.chainId,
+    about: `${r.base.replace(/\/+$/, "")}/api/v1/about`,
+    receipt_anchor: r.receiptAnchor ?? null,
+  };
 }

@@ -69,7 +69,8 @@ export async function verifyReceipt(input: unknown, options: VerifyOptions = {})
 type Add = (name: string, result: Check["result"], detail: string) => void;
 
 async function checkRouter(receipt: Receipt, options: VerifyOptions, add: Add) {
-  const { router_signature: signature, ...body } = receipt;
+  // The anchor is added after signing, outside the signed body.
+  const { router_signature: signature, anchor: _anchor, ...body } = receipt;
   const sig = asSignature(signature);
   const signer = sig ? await recoverMessageAddress({ message: await receiptMessage(body), signature: sig }).catch(() => null) : null;
   if (!signer || !isAddressEqual(signer, receipt.router as `0x${string}`)) {

@@ -9,7 +9,11 @@ import { dispatchView, eventView, sessionView, taskView, undecodableView } from 
 import { dispatchChainTask, writeBackRecord } from "./hybrid-dispatch";
 import { privateKeyToAccount } from "viem/accounts";
 import { writeBack } from "../../domain/chain/writeback";
-import { chainSignerKey, loadConfig } from "../../domain/config/config";
+import { type AnchorTarget, chainSignerKey, loadConfig } from "../../domain/config/config";
+import type { ReceiptAnchorPort } from "../../domain/objects/ports";
+import type { Anchor } from "../../domain/receipts/anchor";
+import { nextBatch, postRoot } from "../../domain/chain/receipt-anchor";
+import { AnchorQueue, type BatchRow } from "./anchor-queue";
 
 /** Next tick while behind; after a failure, doubling from 2 s up to 5 minutes. */
 const BEHIND_DELAY_MS = 1_000;
@@ -17,6 +21,11 @@ const RETRY_BASE_MS = 2_000;
 const RETRY_MAX_MS = 300_000;
 /** Hybrid tasks run per tick: each is a whole edge task (miners, consensus), so few. */
 const DISPATCHES_PER_TICK = 4;
+/** A batch whose root could not be posted is tried again after this. */
+const ANCHOR_RETRY_MS = 5_000;
+const ANCHOR_TARGET_KEY = "anchor_target";
+
+export type AnchorFlush = { sealed: number | null; posted: BatchRow | null; error: string | null };
 
 export type IndexState = {
   status: "running" | "stopped";
@@ -42,8 +51,9 @@ export type IndexState = {
  * for while one runs is skipped (the running one is reported). Lazy: an
  * index that never ticked has no storage.
  */
-export class ChainIndexObject extends SqliteObject<SessionsEnv> {
+export class ChainIndexObject extends SqliteObject<SessionsEnv> implements ReceiptAnchorPort {
   #running: Promise<TickReport & { dispatched: number }> | null = null;
+  #flushing: Promise<AnchorFlush> | null = null;
 
   constructor(ctx: DurableObjectState, env: SessionsEnv) {
     super(ctx, env, MIGRATIONS, { lazy: true });
@@ -110,7 +120,86 @@ export class ChainIndexObject extends SqliteObject<SessionsEnv> {
 
   override async alarm(): Promise<void> {
     if (!this.hasSchema()) return;
-    await this.tick();
+    // An anchor instance (`anchorStub`) holds an anchor target and no index target; an index, the reverse.
+    if (await this.ctx.storage.get<AnchorTarget>(ANCHOR_TARGET_KEY)) await this.flushAnchors();
+    if (this.store().target()) await this.tick();
+  }
+
+  /** Queues a receipt's leaf; the alarm seals and posts its batch when it is due (`AnchorQueue.dueAt`). */
+  async queueReceipt(target: AnchorTarget, sessionId: number, taskId: number, leaf: string): Promise<void> {
+    this.ensureSchema();
+    await this.ctx.storage.put(ANCHOR_TARGET_KEY, target);
+    const queue = new AnchorQueue(this.sql, this.ctx.storage);
+    queue.add(sessionId, taskId, leaf as `0x${string}`, Date.now());
+    await this.scheduleAnchors(queue, target);
+  }
+
+  private async scheduleAnchors(queue: AnchorQueue, target: AnchorTarget, failed = false): Promise<void> {
+    const due = failed || queue.unsent() ? Date.now() + ANCHOR_RETRY_MS : queue.dueAt(target);
+    if (due === null) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > due) await this.ctx.storage.setAlarm(Math.max(due, Date.now()));
+  }
+
+  /**
+   * Seals the waiting leaves into a batch when due (or `force`d), and posts
+   * the sealed batch's root. One flush at a time; a batch sealed is posted
+   * as sealed, by its number, however often the flush is retried.
+   */
+  async flushAnchors(options: { force?: boolean } = {}): Promise<AnchorFlush> {
+    if (this.#flushing) await this.#flushing.catch(() => undefined);
+    this.#flushing = this.#flush(options.force ?? false);
+    try {
+      return await this.#flushing;
+    } finally {
+      this.#flushing = null;
+    }
+  }
+
+  async #flush(force: boolean): Promise<AnchorFlush> {
+    const target = this.hasSchema() ? await this.ctx.storage.get<AnchorTarget>(ANCHOR_TARGET_KEY) : undefined;
+    if (!target) return { sealed: null, posted: null, error: "no receipt has been queued for anchoring" };
+    const key = chainSignerKey(this.env);
+    if (!key) return { sealed: null, posted: null, error: "CHAIN_SIGNER_KEY is not set" };
+    const queue = new AnchorQueue(this.sql, this.ctx.storage);
+    let sealed: number | null = null;
+    let batch = queue.unsent();
+    if (!batch) {
+      const due = queue.dueAt(target);
+      if (due === null || (!force && due > Date.now())) return { sealed: null, posted: null, error: null };
+      try {
+        batch = queue.seal(await nextBatch(target, privateKeyToAccount(key).address), target.batchSize, Date.now());
+      } catch (err) {
+        await this.scheduleAnchors(queue, target, true);
+        return { sealed: null, posted: null, error: err instanceof Error ? err.message : String(err) };
+      }
+      if (!batch) return { sealed: null, posted: null, error: null };
+      sealed = batch.batch;
+    }
+    let posted = await postRoot(target, key, { batch: batch.batch, root: batch.root as `0x${string}`, count: batch.count });
+    if (!posted.ok && posted.renumber !== undefined) {
+      queue.renumber(batch.batch, posted.renumber);
+      batch = { ...batch, batch: posted.renumber };
+      posted = await postRoot(target, key, { batch: batch.batch, root: batch.root as `0x${string}`, count: batch.count });
+    }
+    if (posted.ok) queue.sent(batch.batch, posted.transaction, posted.blockNumber);
+    else queue.failed(batch.batch, posted.error);
+    await this.scheduleAnchors(queue, target, !posted.ok);
+    const number = batch.batch;
+    const row = queue.batches().find((b) => b.batch === number) ?? null;
+    return { sealed, posted: posted.ok ? row : null, error: posted.ok ? null : posted.error };
+  }
+
+  /** A receipt's anchor; null: never queued here. */
+  async receiptAnchor(sessionId: number, taskId: number): Promise<Anchor | null> {
+    if (!this.hasSchema()) return null;
+    const target = await this.ctx.storage.get<AnchorTarget>(ANCHOR_TARGET_KEY);
+    return target ? new AnchorQueue(this.sql, this.ctx.storage).anchorOf(sessionId, taskId, target) : null;
+  }
+
+  /** Every sealed batch (tests, operators). */
+  anchorBatches(): BatchRow[] {
+    return this.hasSchema() ? new AnchorQueue(this.sql, this.ctx.storage).batches() : [];
   }
 
   /** An admin's resync from `fromBlock`: waits for a running tick, then drops what is at or above it; the next tick reads it again. */

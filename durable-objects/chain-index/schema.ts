@@ -122,6 +122,28 @@ export const MIGRATIONS = [
   `ALTER TABLE dispatches ADD COLUMN writeback_status TEXT;
    ALTER TABLE dispatches ADD COLUMN writeback_error TEXT;
    ALTER TABLE dispatches ADD COLUMN writeback_attempts INTEGER NOT NULL DEFAULT 0;`,
+  // Anchored receipts (an instance per ReceiptAnchor contract, `anchorStub`): each receipt's leaf, queued
+  // until its batch is sealed (batch, proof set), and each sealed batch until its root is on chain (tx_hash).
+  `CREATE TABLE anchor_leaves (
+     session_id INTEGER NOT NULL,
+     task_id INTEGER NOT NULL,
+     leaf TEXT NOT NULL,
+     queued_at INTEGER NOT NULL,
+     batch INTEGER,
+     proof TEXT,
+     PRIMARY KEY (session_id, task_id)
+   );
+   CREATE INDEX anchor_leaves_queued ON anchor_leaves (batch, queued_at);
+   CREATE TABLE anchor_batches (
+     batch INTEGER PRIMARY KEY,
+     root TEXT NOT NULL,
+     count INTEGER NOT NULL,
+     sealed_at INTEGER NOT NULL,
+     tx_hash TEXT,
+     block_number INTEGER,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     last_error TEXT
+   );`,
 ];
 
 export type StateRow = {

@@ -15,7 +15,7 @@ import { type Session, type SessionConfig, SessionConfigSchema } from "../../dom
 import { type Routing, relayout, STALE_ROUTING, type ShardLayout, ShardLayoutSchema, type ShardSnapshot, UNSHARDED } from "../../domain/sessions/shard-layout";
 import type { Streaming, SubmitInput, Submitted } from "../../domain/sessions/types";
 import { settleTask } from "../../domain/rewards/miner-rewards";
-import { registryStub, sessionStub } from "../../domain/objects/stubs";
+import { anchorStub, registryStub, sessionStub } from "../../domain/objects/stubs";
 import type { MinerOutcomeReport } from "../miner-registry";
 import { SqliteObject } from "../sqlite-object";
 import { LiveStream } from "./live-stream";
@@ -30,7 +30,8 @@ import { ReputationReports } from "./reputation-reports";
 import { SESSION_MIGRATIONS, type StoredError, storedError, type TaskRow } from "./schema";
 import { TaskPayloads } from "./task-payloads";
 import { TaskReceipts } from "./task-receipts";
-import { receiptPath } from "../../domain/receipts/receipt-schema";
+import { type ReceiptBody, receiptPath } from "../../domain/receipts/receipt-schema";
+import { receiptLeaf } from "../../domain/receipts/anchor";
 import { type Configured, planTask, refusal } from "./task-plan";
 import { TaskStore } from "./task-store";
 import { privateTaskDetail, taskDetail, taskSummary } from "./task-view";
@@ -84,6 +85,22 @@ export class SessionObject extends SqliteObject<SessionEnv> {
   constructor(ctx: DurableObjectState, env: SessionEnv) {
     // Lazy: an unknown session id never gets storage written.
     super(ctx, env, SESSION_MIGRATIONS, { lazy: true });
+  }
+
+  /**
+   * Queues a receipt's leaf for anchoring on chain, where CHAIN_ANCHOR_ADDRESS is set
+   * (domain/receipts/anchor.ts). After the turn that stored the receipt: the
+   * receipt stands whether or not it is anchored, and says which.
+   */
+  private anchorReceipt(body: ReceiptBody): void {
+    const chain = loadConfig(this.env).chain;
+    const target = chain.state === "configured" ? chain.anchor : null;
+    if (!target) return;
+    this.ctx.waitUntil(
+      receiptLeaf(body)
+        .then((leaf) => anchorStub(this.env, target).queueReceipt(target, body.session_id, body.task_id, leaf))
+        .catch((err) => console.error(`receipt ${body.session_id}/${body.task_id} not queued for anchoring:`, err)),
+    );
   }
 
   /** The session's settings, read and parsed once: this object is their only writer (`configure`, `adopt`). */
@@ -391,7 +408,12 @@ export class SessionObject extends SqliteObject<SessionEnv> {
       }
       // The receipt's body, in the storage turn that recorded the outcome; signed when first read.
       if (!receipt) return recorded;
-      this.receipts.record({ sessionId: session.id, taskId, requestHash: input.requestHash, redundancy: plan.redundancy, config: session.config, threshold }, receipt, recorded.ok);
+      const body = this.receipts.record(
+        { sessionId: session.id, taskId, requestHash: input.requestHash, redundancy: plan.redundancy, config: session.config, threshold },
+        receipt,
+        recorded.ok,
+      );
+      this.anchorReceipt(body);
       // A completion links its receipt in its body; a failure, in a header.
       return recorded.ok ? recorded : { ...recorded, headers: { ...recorded.headers, "x-receipt-url": receiptPath(session.id, taskId) } };
     });

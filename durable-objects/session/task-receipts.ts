@@ -2,7 +2,7 @@ import type { Hex } from "viem";
 import type { SessionConfig } from "../../domain/schemas/session";
 import type { TaskOutcome } from "../../domain/protocol/run-task";
 import { hasReceipt, receiptBody, receiptSnapshot, type ReceiptSnapshot } from "../../domain/receipts/build-receipt";
-import { type Receipt, ReceiptBodySchema } from "../../domain/receipts/receipt-schema";
+import { type Receipt, type ReceiptBody, ReceiptBodySchema } from "../../domain/receipts/receipt-schema";
 import { routerSigner, signReceipt } from "../../domain/receipts/router-signer";
 import type { Sql } from "../sqlite-object";
 
@@ -37,7 +37,7 @@ export class TaskReceipts {
   }
 
   /** Writes the receipt's body (synchronous: in the storage turn that recorded the outcome). */
-  record(task: Task, snapshot: ReceiptSnapshot, answered: boolean): void {
+  record(task: Task, snapshot: ReceiptSnapshot, answered: boolean): ReceiptBody {
     const body = receiptBody({
       ...task,
       private: task.config.private,
@@ -50,6 +50,7 @@ export class TaskReceipts {
       now: this.now(),
     });
     this.sql`INSERT OR IGNORE INTO receipts (task_id, body) VALUES (${task.taskId}, ${JSON.stringify(body)})`;
+    return body;
   }
 
   /** The signed receipt, signed now if this is its first read. */

@@ -21,6 +21,7 @@ const ARTIFACTS = join(CONTRACTS, "artifacts");
 const OUTPUTS = [
   { name: "SessionV2", file: "SessionV2.sol", exportName: "sessionV2" },
   { name: "SessionQueueV2", file: "SessionQueueV2.sol", exportName: "sessionQueueV2" },
+  { name: "ReceiptAnchor", file: "ReceiptAnchor.sol", exportName: "receiptAnchor" },
   { name: "RawLogEmitter", file: "test/RawLogEmitter.sol", exportName: "rawLogEmitter" },
 ] as const;
 

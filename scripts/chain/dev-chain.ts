@@ -17,8 +17,17 @@ export const DEV_CHAIN_FILE = new URL("../../.wrangler/dev-chain.json", import.m
 /** Dev account 8 of the public dev mnemonic: the router's signer, local only. */
 const ROUTER_KEY = devAccountKeys(10)[8] as `0x${string}`;
 
-/** `wsUrl`: the same chain over WebSocket, with eth_subscribe (the seed's "Listening to Events"). */
-export type DevChainInfo = { rpcUrl: string; wsUrl: string; chainId: number; sessionAddress: string; queueAddress: string; startBlock: number; hybridSessionId: number };
+/** `wsUrl`: the same chain over WebSocket, with eth_subscribe (the seed's "Listening to Events"); `anchorAddress`: the ReceiptAnchor contract. */
+export type DevChainInfo = {
+  rpcUrl: string;
+  wsUrl: string;
+  chainId: number;
+  sessionAddress: string;
+  queueAddress: string;
+  anchorAddress: string;
+  startBlock: number;
+  hybridSessionId: number;
+};
 
 /** `infoFile`: where to write what the CLI needs (false: nowhere, for a test's own chain). */
 export async function startChainForDev(port: number, infoFile: string | false = DEV_CHAIN_FILE) {
@@ -64,6 +73,10 @@ export async function startChainForDev(port: number, infoFile: string | false = 
         CHAIN_HYBRID_SESSIONS: JSON.stringify({ "0": 0 }),
         CHAIN_WRITEBACK: "true",
         CHAIN_SIGNER_KEY: ROUTER_KEY,
+        // Receipts anchored every 8 receipts or 30 seconds, so a developer sees anchors come.
+        CHAIN_ANCHOR_ADDRESS: deployment.anchorAddress,
+        ANCHOR_BATCH_SIZE: "8",
+        ANCHOR_INTERVAL_S: "30",
       },
     };
   } catch (err) {

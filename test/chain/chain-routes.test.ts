@@ -131,6 +131,9 @@ describe("chain routes", () => {
       [{ CHAIN_QUEUE_ADDRESS: "" }, "misconfigured", /^CHAIN_QUEUE_ADDRESS: must be set/],
       [{ CHAIN_RPC_URL: "ftp://example" }, "misconfigured", /^CHAIN_RPC_URL/],
       [{ CHAIN_WRITEBACK: "true", CHAIN_SIGNER_KEY: "not a key" }, "misconfigured", /^CHAIN_SIGNER_KEY/],
+      [{ CHAIN_ANCHOR_ADDRESS: "0x12" }, "misconfigured", /^CHAIN_ANCHOR_ADDRESS/],
+      [{ CHAIN_SIGNER_KEY: "" }, "misconfigured", /^CHAIN_SIGNER_KEY: CHAIN_ANCHOR_ADDRESS is set/],
+      [{ ANCHOR_BATCH_SIZE: "0" }, "misconfigured", /^ANCHOR_BATCH_SIZE/],
       [{ CHAIN_RPC_URL: "" }, "unconfigured", null],
     ] as const) {
       const status = (await (await get("/api/v1/chain/status", vars)).json()) as Status;

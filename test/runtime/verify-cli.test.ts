@@ -20,6 +20,11 @@ import { sha256Hex } from "../../domain/crypto/sha256.ts";
 import type { ReceiptBody } from "../../domain/receipts/receipt-schema.ts";
 import { routerAnchorOf } from "../../domain/receipts/router-anchor.ts";
 import { signReceipt } from "../../domain/receipts/router-signer.ts";
+import type { Address, Hex } from "viem";
+import { receiptAnchorAbi } from "../../contracts/artifacts.ts";
+import { merkleBatch, receiptLeaf } from "../../domain/receipts/anchor.ts";
+import { deployContracts, devChainClients } from "../../tools/dev-chain/deploy.ts";
+import { startDevChain } from "../../tools/dev-chain/server.ts";
 
 const ROUTER_KEY = generatePrivateKey();
 const router = privateKeyToAccount(ROUTER_KEY);
@@ -146,9 +151,53 @@ describe("npm run verify", () => {
     expect(parseVerifyArgs(["r.json", "--router-url", "not a url"])).toMatchObject({ ok: false, message: "--router-url not a url: not a URL" });
     expect(parseVerifyArgs(["a.json", "b.json", "--router", router.address])).toMatchObject({ ok: false, message: expect.stringContaining("usage:") });
     expect(parseVerifyArgs(["r.json", "--routr", router.address])).toMatchObject({ ok: false, message: expect.stringContaining("--routr") });
+    expect(parseVerifyArgs(["r.json", "--router", router.address, "--rpc", "nope"])).toEqual({ ok: false, message: "--rpc nope: not a URL" });
+    expect(parseVerifyArgs(["r.json", "--router", router.address, "--rpc", "http://127.0.0.1:8545", "--anchor-sender", "0x1"])).toEqual({
+      ok: false,
+      message: "--anchor-sender 0x1: not a 0x-prefixed 20-byte address",
+    });
     expect(parseVerifyArgs(["r.json", "--router-url", "https://router.example", "--output", "0=a.txt", "--answer", "x.txt"])).toEqual({
       ok: true,
       args: { file: "r.json", outputs: ["0=a.txt"], answer: "x.txt", router: undefined, routerUrl: "https://router.example" },
     });
+  });
+
+  it("--rpc checks a receipt's anchor on a real chain: included under a root the router's account posted; a changed byte, a pending anchor or another sender fails", async () => {
+    const chain = await startDevChain({ chainId: 31999 });
+    try {
+      const [deployer, routerAccount, stranger] = chain.accounts as [Address, Address, Address];
+      const { anchorAddress } = await deployContracts(chain.url, 31999, deployer);
+      const signed = await signReceipt(await body("anchored answer", router.address), router);
+      const other = await signReceipt(await body("another answer", router.address), router);
+      const leaves = [await receiptLeaf(signed), await receiptLeaf(other)];
+      const { root, proofs } = merkleBatch(leaves);
+      const asRouter = devChainClients(chain.url, 31999, routerAccount);
+      const tx = await asRouter.wallet.writeContract({ address: anchorAddress, abi: receiptAnchorAbi, functionName: "anchor", args: [1n, root, 2n] });
+      await asRouter.confirm(tx);
+      const anchor = { status: "anchored", chain_id: 31999, contract: anchorAddress, batch: 1, root, leaf: leaves[0], proof: proofs.get(leaves[0] as Hex), transaction: tx };
+      const good = file("anchored.json", JSON.stringify({ ...signed, anchor }));
+
+      const ok = await verify(good, "--router", router.address, "--rpc", chain.url, "--anchor-sender", routerAccount);
+      expect(ok.stdout).toContain("PASS  anchor-proof");
+      expect(ok.stdout).toContain(`PASS  anchor-onchain       root posted by ${routerAccount} as batch 1 of 2 receipts`);
+      expect(ok.code, ok.stdout).toBe(0);
+
+      const changed = file("changed.json", JSON.stringify({ ...signed, issued_at: new Date(1).toISOString(), anchor }));
+      const bad = await verify(changed, "--router", router.address, "--rpc", chain.url, "--anchor-sender", routerAccount);
+      expect(bad.code).toBe(1);
+      expect(bad.stdout).toContain("FAIL  anchor-leaf");
+      expect(bad.stdout).toContain("FAIL  anchor-proof");
+
+      const notOurs = await verify(good, "--router", router.address, "--rpc", chain.url, "--anchor-sender", stranger);
+      expect(notOurs.code).toBe(1);
+      expect(notOurs.stdout).toContain(`not by the router's published account ${stranger}`);
+
+      const pending = file("pending.json", JSON.stringify({ ...signed, anchor: { status: "pending" } }));
+      const notYet = await verify(pending, "--router", router.address, "--rpc", chain.url, "--anchor-sender", routerAccount);
+      expect(notYet.code).toBe(1);
+      expect(notYet.stdout).toContain("FAIL  anchor               not anchored yet");
+    } finally {
+      await chain.close();
+    }
   });
 });

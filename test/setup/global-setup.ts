@@ -103,7 +103,15 @@ function trainingReport(r: { loss: number; agreement: number; shards: number[] }
 
 export type FleetName = keyof typeof FLEET;
 /** A local chain with SessionV2 and SessionQueueV2 deployed; `accounts` are dev accounts the node signs for. */
-export type TestChain = { url: string; chainId: number; accounts: `0x${string}`[]; sessionAddress: `0x${string}`; queueAddress: `0x${string}`; startBlock: number };
+export type TestChain = {
+  url: string;
+  chainId: number;
+  accounts: `0x${string}`[];
+  sessionAddress: `0x${string}`;
+  queueAddress: `0x${string}`;
+  anchorAddress: `0x${string}`;
+  startBlock: number;
+};
 
 /**
  * Local chains, each with its own contracts, so that suites that rewrite

@@ -1,13 +1,14 @@
 /**
- * Deploys SessionV2 and SessionQueueV2 from the committed artifacts with
+ * Deploys SessionV2, SessionQueueV2 and ReceiptAnchor from the committed artifacts with
  * viem and links them (SessionV2.setQueue). Used by the test setup, `npm run
  * dev` and tests that want a fresh pair of contracts; runs in Node and in workerd.
  */
 import { createPublicClient, createWalletClient, defineChain, http, type Account, type Address, type Hex } from "viem";
-import { sessionQueueV2Abi, sessionV2Abi } from "../../contracts/artifacts.ts";
-import { sessionQueueV2Bytecode, sessionV2Bytecode } from "../../contracts/bytecode.ts";
+import { receiptAnchorAbi, sessionQueueV2Abi, sessionV2Abi } from "../../contracts/artifacts.ts";
+import { receiptAnchorBytecode, sessionQueueV2Bytecode, sessionV2Bytecode } from "../../contracts/bytecode.ts";
 
-export type Deployment = { sessionAddress: Address; queueAddress: Address; startBlock: number };
+/** `anchorAddress`: the ReceiptAnchor contract receipts' Merkle roots are posted to. */
+export type Deployment = { sessionAddress: Address; queueAddress: Address; anchorAddress: Address; startBlock: number };
 
 /** viem clients for a local chain: `from` is an address the node signs for (a dev account), or a local account that signs itself. */
 export function devChainClients(rpcUrl: string, chainId: number, from: Address | Account) {
@@ -33,5 +34,8 @@ export async function deployContracts(rpcUrl: string, chainId: number, from: Add
   const queueAddress = queueTx.contractAddress;
   if (!queueAddress) throw new Error("SessionQueueV2 deployment made no contract");
   await confirm(await wallet.writeContract({ address: sessionAddress, abi: sessionV2Abi, functionName: "setQueue", args: [queueAddress] }));
-  return { sessionAddress, queueAddress, startBlock: Number(sessionTx.blockNumber) };
+  const anchorTx = await confirm(await wallet.deployContract({ abi: receiptAnchorAbi, bytecode: receiptAnchorBytecode }));
+  const anchorAddress = anchorTx.contractAddress;
+  if (!anchorAddress) throw new Error("ReceiptAnchor deployment made no contract");
+  return { sessionAddress, queueAddress, anchorAddress, startBlock: Number(sessionTx.blockNumber) };
 }

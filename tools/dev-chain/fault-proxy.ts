@@ -7,6 +7,11 @@
  *
  *   POST /__faults {"maxRange": 5, "plan": ["429", "ok", "timeout", "500"]}
  *     the plan applies to successive requests, then every request passes
+ *   POST /__faults {"loseAnswerTo": "eth_sendRawTransaction"}
+ *     the next such call reaches the chain, but its answer never comes back
+ *     (a transaction that landed while its sender saw a timeout)
+ *   POST /__faults {"dropCallTo": "eth_sendRawTransaction"}
+ *     the next such call never reaches the chain, nor is it answered
  *   GET /__faults  what was injected so far, by kind
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -31,7 +36,9 @@ function blockRange(rpc: Rpc): number | null {
 export async function startFaultProxy(upstream: string) {
   let maxRange = Number.POSITIVE_INFINITY;
   let plan: Fault[] = [];
-  const injected: Record<string, number> = { range: 0, "429": 0, "500": 0, timeout: 0, forwarded: 0 };
+  let loseAnswerTo: string | null = null;
+  let dropCallTo: string | null = null;
+  const injected: Record<string, number> = { range: 0, "429": 0, "500": 0, timeout: 0, lost: 0, forwarded: 0 };
   const hanging = new Set<ServerResponse>();
 
   const server = createServer(async (req, res) => {
@@ -39,8 +46,10 @@ export async function startFaultProxy(upstream: string) {
     const body = await readBody(req);
     if (req.url === "/__faults") {
       if (req.method === "POST") {
-        const config = JSON.parse(body) as { maxRange?: number | null; plan?: Fault[] };
+        const config = JSON.parse(body) as { maxRange?: number | null; plan?: Fault[]; loseAnswerTo?: string | null; dropCallTo?: string | null };
+        dropCallTo = config.dropCallTo ?? null;
         maxRange = config.maxRange ?? Number.POSITIVE_INFINITY;
+        loseAnswerTo = config.loseAnswerTo ?? null;
         plan = [...(config.plan ?? [])];
         for (const k of Object.keys(injected)) injected[k] = 0;
       }
@@ -67,8 +76,22 @@ export async function startFaultProxy(upstream: string) {
       injected.range!++;
       return send(200, { jsonrpc: "2.0", id: rpc.id ?? null, error: { code: -32005, message: `query exceeds max block range ${maxRange}` } });
     }
+    if (dropCallTo !== null && rpc.method === dropCallTo) {
+      dropCallTo = null;
+      injected.timeout!++;
+      hanging.add(res);
+      res.on("close", () => hanging.delete(res));
+      return;
+    }
     injected.forwarded!++;
     const upstreamResponse = await fetch(upstream, { method: "POST", headers: { "content-type": "application/json" }, body });
+    if (loseAnswerTo !== null && rpc.method === loseAnswerTo) {
+      loseAnswerTo = null;
+      injected.lost!++;
+      hanging.add(res);
+      res.on("close", () => hanging.delete(res));
+      return;
+    }
     res.writeHead(upstreamResponse.status, { "content-type": "application/json" }).end(await upstreamResponse.text());
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -4,6 +4,8 @@ import { requireRouterKey } from "../auth/bearer";
 import { loadConfig } from "../../domain/config/config";
 import { bearerSecurity, openApiApp } from "../http/openapi";
 import { errorResponses, json } from "../http/responses";
+import { chainSignerKey } from "../../domain/config/config";
+import { routerSigner } from "../../domain/receipts/router-signer";
 import { RouterAnchorSchema, ReceiptSignerSchema, receiptSignerOf, routerAnchorOf, WELL_KNOWN_PATH } from "../../domain/receipts/router-anchor";
 import { registryStub } from "../../domain/objects/stubs";
 import { ROUTER_VERSION } from "../../domain/version";
@@ -73,6 +75,7 @@ export const metaRoutes = openApiApp()
           chainId: config.chain.state === "configured" ? config.chain.target.chainId : null,
           // The public base an operator configured, else the one this request came in on.
           base: config.publicUrl ?? new URL(c.req.url).origin,
+          receiptAnchor: receiptAnchorOf(config.chain, c.env),
         }),
         200,
       );
@@ -128,3 +131,10 @@ export const metaRoutes = openApiApp()
       );
     },
   );
+
+/** Where receipts are anchored and by which account, as the well-known document publishes it. */
+function receiptAnchorOf(chain: ReturnType<typeof loadConfig>["chain"], env: { CHAIN_SIGNER_KEY?: string | undefined }) {
+  const key = chainSignerKey(env);
+  if (chain.state !== "configured" || !chain.anchor || !key) return null;
+  return { contract: chain.anchor.anchorAddress, sender: routerSigner(key).address };
+}

@@ -7,13 +7,16 @@ import { TaskIdParamSchema } from "../../domain/schemas/common";
 import { ApiError } from "../../domain/errors";
 import { sessionClient } from "../../durable-objects/session/session-client";
 import { ownsTask, taskViewerOf } from "../sessions/task-viewer";
+import { loadConfig } from "../../domain/config/config";
+import { anchorStub } from "../../domain/objects/stubs";
 
 export const receiptRoutes = openApiApp().openapi(
   createRoute({
     method: "get",
     path: "/api/v1/tasks/{sessionId}/{taskId}/receipt",
     tags: ["tasks"],
-    summary: "A task's signed receipt: how its answer was reached, checkable offline (npm run verify); the admin key reads every task's, a router key its own tasks'",
+    summary:
+      "A task's signed receipt: how its answer was reached, checkable offline (npm run verify), with its anchor on chain where the router anchors receipts; the admin key reads every task's, a router key its own tasks'",
     security: bearerSecurity,
     middleware: [requireRouterKey()],
     request: { params: TaskIdParamSchema },
@@ -32,6 +35,11 @@ export const receiptRoutes = openApiApp().openapi(
     // The receipt first: a task without one is receipt_not_found, whoever asks.
     const [viewer, receipt] = await Promise.all([taskViewerOf(c), client.getReceipt(taskId)]);
     if (!viewer.all && !ownsTask(viewer, await client.getTask(taskId))) throw new ApiError(403, "receipt_access_denied", "the task was submitted by another caller");
-    return c.json(receipt, 200);
+    // Where the router anchors receipts, each says where its anchor is, or that it is not anchored yet.
+    const chain = loadConfig(c.env).chain;
+    const target = chain.state === "configured" ? chain.anchor : null;
+    if (!target) return c.json(receipt, 200);
+    const anchor = (await anchorStub(c.env, target).receiptAnchor(sessionId, taskId)) ?? { status: "pending" as const };
+    return c.json({ ...receipt, anchor }, 200);
   },
 );

@@ -75,6 +75,8 @@ describe("forged receipts: the router's published signer is the anchor", () => {
       receipt_version: "cortensor-receipt/1",
       chain_id: Number(env.CHAIN_ID),
       about: "http://router.test/api/v1/about",
+      // Where its receipts are anchored and by which chain account (test/chain/receipt-anchor.test.ts).
+      receipt_anchor: { contract: String(env.CHAIN_ANCHOR_ADDRESS).toLowerCase(), sender: expect.stringMatching(/^0x[0-9a-fA-F]{40}$/) },
     });
     const doc = (await (await call("/openapi.json", { key: null })).json()) as { paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
     expect(doc.paths["/.well-known/cortensor-router.json"]).toBeDefined();
@@ -92,7 +94,7 @@ describe("forged receipts: the router's published signer is the anchor", () => {
   it("a correct receipt passes against the signer pinned from the router's /.well-known/ document", async () => {
     const { text } = await realReceipt();
     const pin = await resolvePin({ routerUrl: "http://router.test" }, workerFetch());
-    expect(pin).toEqual({ ok: true, address: routerAddress, warning: null });
+    expect(pin).toEqual({ ok: true, address: routerAddress, warning: null, anchorSender: expect.stringMatching(/^0x[0-9a-fA-F]{40}$/) });
     if (!pin.ok) return;
     const verdict = await verifyReceipt(text, { router: pin.address });
     expect(failing(verdict)).toEqual([]);
