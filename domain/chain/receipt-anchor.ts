@@ -1,4 +1,5 @@
-import { createPublicClient, createWalletClient, defineChain, http, isAddressEqual, zeroAddress, type Address, type Hex } from "viem";
+import { createWalletClient, isAddressEqual, zeroAddress, type Address, type Hex } from "viem";
+import { chainClients } from "./chain-clients.ts";
 import { privateKeyToAccount } from "viem/accounts";
 import { receiptAnchorAbi } from "../../contracts/artifacts.ts";
 import type { AnchorTarget } from "../config/config.ts";
@@ -7,26 +8,15 @@ import { describeError } from "./rpc.ts";
 /** What the ReceiptAnchor contract records of a root; `sender` is the zero address for a root never anchored. */
 export type OnChainAnchor = { sender: Address; batch: number; blockNumber: number; count: number };
 
-function clients(target: Pick<AnchorTarget, "rpcUrl" | "chainId" | "rpcTimeoutMs">) {
-  const chain = defineChain({
-    id: target.chainId,
-    name: `chain-${target.chainId}`,
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [target.rpcUrl] } },
-  });
-  const transport = http(target.rpcUrl, { retryCount: 0, timeout: target.rpcTimeoutMs });
-  return { chain, transport, reader: createPublicClient({ chain, transport }) };
-}
-
 /** The contract's record of `root`, read over JSON-RPC (`npm run verify -- --rpc` reads it too). */
 export async function readAnchor(target: Pick<AnchorTarget, "rpcUrl" | "chainId" | "rpcTimeoutMs">, contract: Address, root: Hex): Promise<OnChainAnchor> {
-  const a = await clients(target).reader.readContract({ address: contract, abi: receiptAnchorAbi, functionName: "anchorOf", args: [root] });
+  const a = await chainClients(target).reader.readContract({ address: contract, abi: receiptAnchorAbi, functionName: "anchorOf", args: [root] });
   return { sender: a.sender, batch: Number(a.batch), blockNumber: Number(a.blockNumber), count: Number(a.count) };
 }
 
 /** The number the next batch `sender` posts must carry (the contract numbers a sender's batches from 1, without gaps). */
 export async function nextBatch(target: AnchorTarget, sender: Address): Promise<number> {
-  const { reader } = clients(target);
+  const { reader } = chainClients(target);
   return Number(await reader.readContract({ address: target.anchorAddress, abi: receiptAnchorAbi, functionName: "batches", args: [sender] })) + 1;
 }
 
@@ -41,7 +31,7 @@ export async function postRoot(
   batch: { batch: number; root: Hex; count: number },
 ): Promise<{ ok: true; transaction: Hex; blockNumber: number; sent: boolean } | { ok: false; error: string; renumber?: number }> {
   const account = privateKeyToAccount(key);
-  const { chain, transport, reader } = clients(target);
+  const { chain, transport, reader } = chainClients(target);
   try {
     const existing = await readAnchor(target, target.anchorAddress, batch.root);
     if (!isAddressEqual(existing.sender, zeroAddress)) {

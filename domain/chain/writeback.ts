@@ -1,4 +1,5 @@
-import { BaseError, ContractFunctionRevertedError, createPublicClient, createWalletClient, defineChain, http, isAddressEqual, sha256, stringToHex, type Hex } from "viem";
+import { BaseError, ContractFunctionRevertedError, createWalletClient, isAddressEqual, sha256, stringToHex, type Hex } from "viem";
+import { chainClients } from "./chain-clients.ts";
 import { privateKeyToAccount } from "viem/accounts";
 import { sessionQueueV2Abi } from "../../contracts/artifacts.ts";
 import type { ChainTarget } from "../config/config.ts";
@@ -31,14 +32,7 @@ export async function writeBack(
   attribution: { record?: AttributedRecord | undefined; resultSignerKey?: Hex | undefined } = {},
 ): Promise<{ ok: true; steps: string[] } | { ok: false; error: string }> {
   const account = privateKeyToAccount(signerKey);
-  const chain = defineChain({
-    id: target.chainId,
-    name: `chain-${target.chainId}`,
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [target.rpcUrl] } },
-  });
-  const transport = http(target.rpcUrl, { retryCount: 0, timeout: target.rpcTimeoutMs });
-  const reader = createPublicClient({ chain, transport });
+  const { chain, transport, reader } = chainClients(target);
   const wallet = createWalletClient({ account, chain, transport });
   const address = target.queueAddress;
   const sessionId = BigInt(task.sessionId);
