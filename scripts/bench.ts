@@ -121,6 +121,11 @@ type Row = {
   busiest_object?: Busiest;
   first_failure?: string;
   p50_rounds?: number[];
+  /** Every round's loaded req/s and CPU per task, and their medians (the targets read these). */
+  rps_rounds?: number[];
+  rps_median?: number;
+  cpu_rounds?: number[];
+  cpu_median?: number;
   /** The warm-up before this round's figures: seconds of load, and whether it settled before the cap. */
   warm_up?: { seconds: number; settled: boolean; windows_rps: number[] };
   /** Every round's warm-up (on the reported row). */
@@ -131,6 +136,8 @@ const perRound = new Map<string, Row[]>();
 const rows: Row[] = [];
 const notes: string[] = [];
 
+/** The middle value (the upper of the two middle ones for an even count, as the rounds' median row is picked). */
+const medianOf = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const warmUp = (send: Send) => warmUntilSteady(send, { connections: CONNECTIONS, ...WARM });
 const warmNote = (w: Warmed) => `warmed ${w.seconds} s (${w.settled ? "settled" : "NOT settled"}: ${w.windows.join(", ")} req/s)`;
 
@@ -334,6 +341,10 @@ try {
       if (!median) continue;
       const failures = (pick: (row: Row) => number) => runs.reduce((sum, row) => sum + pick(row), 0);
       const row: Row = { ...median, p50_rounds: runs.map((x) => x.sequential.p50), sequential: { ...median.sequential, failures: failures((x) => x.sequential.failures) } };
+      const rpsRounds = runs.flatMap((x) => (x.loaded ? [x.loaded.rps] : []));
+      const cpuRounds = runs.flatMap((x) => (x.cpu_ms_per_task !== undefined ? [x.cpu_ms_per_task] : []));
+      if (rpsRounds.length > 0) Object.assign(row, { rps_rounds: rpsRounds, rps_median: medianOf(rpsRounds) });
+      if (cpuRounds.length > 0) Object.assign(row, { cpu_rounds: cpuRounds, cpu_median: medianOf(cpuRounds) });
       const warmUps = runs.flatMap((x) => (x.warm_up ? [{ seconds: x.warm_up.seconds, settled: x.warm_up.settled }] : []));
       if (warmUps.length > 0) row.warm_up_rounds = warmUps;
       if (median.loaded) row.loaded = { ...median.loaded, failures: failures((x) => x.loaded?.failures ?? 0) };
@@ -506,10 +517,11 @@ try {
         routerAddedP50: summary.added_p50_ms.router_r1_miniflare,
         portkeyAddedP50: summary.added_p50_ms.portkey,
         floorTaskAddedP50: summary.floor.task_added_p50_ms,
-        routerRps: r1.loaded?.rps,
-        floorTaskRps: floorTask?.loaded?.rps,
-        routerCpuMs: r1.cpu_ms_per_task,
-        gatewayPathCpuMs: r1v3?.cpu_ms_per_task,
+        // Throughput and CPU: the median over the rounds of each (latency: the median round's, above).
+        routerRps: r1.rps_median,
+        floorTaskRps: floorTask?.rps_median,
+        routerCpuMs: r1.cpu_median,
+        gatewayPathCpuMs: r1v3?.cpu_median,
         // The Session object's check of one result's signature, as signing.ts names it.
         signedResultCheckMs: signing.find((c) => /checks? one result/i.test(c.what))?.ms,
       },

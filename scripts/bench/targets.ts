@@ -24,6 +24,8 @@ export type TargetFigures = {
 };
 
 export type Target = {
+  /** A stable name for the JSON line. */
+  id: string;
   target: string;
   unit: "ms" | "req/s";
   measured?: number;
@@ -33,8 +35,8 @@ export type Target = {
   met?: boolean;
 };
 
-function judge(target: string, unit: Target["unit"], compare: Target["compare"], measured: number | undefined, limit: number | undefined): Target {
-  const row: Target = { target, unit, compare };
+function judge(id: string, target: string, unit: Target["unit"], compare: Target["compare"], measured: number | undefined, limit: number | undefined): Target {
+  const row: Target = { id, target, unit, compare };
   if (measured !== undefined && Number.isFinite(measured)) row.measured = round(measured);
   if (limit !== undefined && Number.isFinite(limit)) row.limit = round(limit);
   if (row.measured !== undefined && row.limit !== undefined) row.met = compare === "≤" ? row.measured <= row.limit : row.measured >= row.limit;
@@ -46,12 +48,12 @@ const times = (a: number | undefined, b: number) => (a === undefined ? undefined
 
 export function judgeTargets(f: TargetFigures, connections: number): Target[] {
   return [
-    judge("router added p50, r=1 sequential ≤ Portkey's added p50 (same run)", "ms", "≤", f.routerAddedP50, f.portkeyAddedP50),
-    judge("router added p50, r=1 sequential ≤ floor /task added p50 + 1 ms", "ms", "≤", f.routerAddedP50, plus(f.floorTaskAddedP50, 1)),
-    judge(`router req/s, ${connections} connections, one session ≥ 0.8 × floor /task req/s`, "req/s", "≥", f.routerRps, times(f.floorTaskRps, 0.8)),
-    judge("router CPU per task, r=1 ≤ 2 ms", "ms", "≤", f.routerCpuMs, 2),
-    judge("signed result's check ≤ 0.5 ms", "ms", "≤", f.signedResultCheckMs, 0.5),
-    judge("gateway path (v3, its R2 write) CPU per task ≤ r=1 v1 CPU + 1 ms", "ms", "≤", f.gatewayPathCpuMs, plus(f.routerCpuMs, 1)),
+    judge("added_p50_vs_portkey", "router added p50, r=1 sequential ≤ Portkey's added p50 (same run)", "ms", "≤", f.routerAddedP50, f.portkeyAddedP50),
+    judge("added_p50_vs_floor", "router added p50, r=1 sequential ≤ floor /task added p50 + 1 ms", "ms", "≤", f.routerAddedP50, plus(f.floorTaskAddedP50, 1)),
+    judge("rps_vs_floor", `router req/s, ${connections} connections, one session ≥ 0.8 × floor /task req/s`, "req/s", "≥", f.routerRps, times(f.floorTaskRps, 0.8)),
+    judge("cpu_per_task_r1", "router CPU per task, r=1 ≤ 2 ms", "ms", "≤", f.routerCpuMs, 2),
+    judge("signed_result_check", "signed result's check ≤ 0.5 ms", "ms", "≤", f.signedResultCheckMs, 0.5),
+    judge("gateway_path_cpu", "gateway path (v3, its R2 write) CPU per task ≤ r=1 v1 CPU + 1 ms", "ms", "≤", f.gatewayPathCpuMs, plus(f.routerCpuMs, 1)),
   ];
 }
 
@@ -61,7 +63,7 @@ export function printTargets(targets: Target[]): void {
   console.log("\nissue 27's targets, this run\n");
   console.log(
     table(
-      ["target", "measured", "limit", ""],
+      ["target", "measured", "limit", "met?"],
       targets.map((t) => [
         t.target,
         t.measured === undefined ? undefined : `${t.measured} ${t.unit}`,

@@ -31,6 +31,7 @@ describe("issue 27's targets", () => {
       [3.1, 2.9, "NOT MET"], // r=1 CPU + 1 ms
     ]);
     expect(targets[2]?.target).toContain("16 connections");
+    expect(targets.map((t) => t.id)).toEqual(["added_p50_vs_portkey", "added_p50_vs_floor", "rps_vs_floor", "cpu_per_task_r1", "signed_result_check", "gateway_path_cpu"]);
   });
 
   it("says a target is not measured when a figure is missing, rather than met or not", () => {
