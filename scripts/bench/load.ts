@@ -81,7 +81,8 @@ export const steady = (a: number, b: number, tolerance: number) => a > 0 && b > 
  * Warms a target until its figures are steady: load over `connections` in
  * windows of `windowSeconds`, until two windows in a row agree within
  * `tolerance` (a Node peer's JIT, workerd's isolates and objects, pooled
- * connections all settle), or until `maxSeconds` of load, whichever comes first.
+ * connections all settle), or until `maxSeconds` of load, whichever comes first
+ * (no window starts after the cap, so the last may end up to a window past it).
  */
 export async function warmUntilSteady(send: Send, options: { connections: number; windowSeconds: number; tolerance: number; maxSeconds: number }): Promise<Warmed> {
   const warmed: Warmed = { seconds: 0, settled: false, windows: [], failures: 0 };
@@ -97,7 +98,7 @@ export async function warmUntilSteady(send: Send, options: { connections: number
     const [previous, last] = warmed.windows.slice(-2);
     warmed.settled = previous !== undefined && last !== undefined && steady(previous, last, options.tolerance);
     warmed.seconds = round((performance.now() - started) / 1000);
-  } while (!warmed.settled && warmed.seconds + options.windowSeconds <= options.maxSeconds);
+  } while (!warmed.settled && warmed.seconds < options.maxSeconds);
   return warmed;
 }
 
