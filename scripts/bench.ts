@@ -5,17 +5,24 @@
  *    no `wrangler dev` proxy; `wrangler dev` beside it for reference;
  *  - Portkey's open-source gateway (installed into .bench/portkey at run time),
  *    pointed at the same zero-latency dev miner;
- *  - per scenario: sequential p50/p99 and what it adds over the miner, req/s
- *    at 16 connections, failed requests, and workerd's CPU time per task;
+ *  - per scenario: a warm-up until its req/s is steady, sequential p50/p99 and
+ *    what it adds over the miner, req/s at 16 connections over a stretch of
+ *    time, failed requests, and workerd's CPU time per task; the miner, Portkey,
+ *    the router (v1 and v3) and the floor Worker's task in every round, their
+ *    order rotated each round;
  *  - 1, 2, 4 and 8 redundancy-1 sessions sharing 16 connections; one hot
  *    session sharded 1, 2, 4 and 8 ways (setting `shards`) at 16 connections; the gateway
  *    path over the router path; redundancy 3 over its quorum's miner; streaming
  *    time to first token; a bare ping through each runtime; the floor Worker
  *    (scripts/bench/floor/): the least a task costs on this runtime;
  *  - each loaded scenario's busiest Durable Object and the calls a second it took.
+ *  - issue 27's targets, each with its figure and MET / NOT MET (bench/targets.ts).
  * Prints tables, then one JSON line with every figure.
  *
- * Env: BENCH_REQUESTS (sequential, 200), BENCH_LOAD_REQUESTS (at 16 connections, 1000),
+ * Env: BENCH_REQUESTS (sequential, 200), BENCH_LOAD_SECONDS (loaded seconds of the compared
+ * targets at 16 connections, 8), BENCH_SIDE_SECONDS (loaded seconds of the other scenarios, 3),
+ * BENCH_SERIES_SECONDS (loaded seconds a count of the session and shard series, 3),
+ * BENCH_WARM_MAX_S (the warm-up's cap, 15), BENCH_WARM_WINDOW_S (its window, 1),
  * BENCH_CONNECTIONS (16), BENCH_ROUNDS (rounds, 3; each figure is the median round's), BENCH_PORT (5110; uses the next 3 ports too, and the profiler BENCH_PORT + 9),
  * BENCH_WRANGLER=0 (skip wrangler dev), BENCH_PORTKEY=0 (skip Portkey),
  * BENCH_PORTKEY_VERSION (1.15.2), BENCH_SKIP_BUILD=1 (use dist/ as it is),
@@ -29,7 +36,7 @@ import { rmSync } from "node:fs";
 import { startDevMiner } from "../tools/dev-miner/server.ts";
 import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_KEY } from "../domain/config/dev-credentials.ts";
 import { cpuMs, workerdBelow } from "./bench/cpu.ts";
-import { firstByte, load, round, type Send, type Stats, stats, warm } from "./bench/load.ts";
+import { firstByte, load, loadFor, round, type Send, type Stats, stats, warm, type Warmed, warmUntilSteady } from "./bench/load.ts";
 import { type Portkey, portkeyHeaders, startPortkey } from "./bench/portkey.ts";
 import { table } from "./bench/report.ts";
 import { build, type Runtime, startMiniflare, startWranglerDev } from "./bench/runtimes.ts";
@@ -40,10 +47,15 @@ import { type Busiest, busiest, objectCounts } from "./bench/object-traffic.ts";
 import { printSigningBench, printSigningCosts } from "./bench/signing.ts";
 import { printMeteringCosts } from "./bench/metering.ts";
 import { printChainGas } from "./bench/chain-gas.ts";
+import { judgeTargets, printTargets } from "./bench/targets.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const SEQUENTIAL = env("BENCH_REQUESTS", 200);
-const LOADED = env("BENCH_LOAD_REQUESTS", 1000);
+if (process.env["BENCH_LOAD_REQUESTS"] !== undefined) throw new Error("BENCH_LOAD_REQUESTS is gone: loaded runs are bounded by time, BENCH_LOAD_SECONDS");
+const LOAD_SECONDS = env("BENCH_LOAD_SECONDS", 8);
+const SIDE_SECONDS = env("BENCH_SIDE_SECONDS", 3);
+const SERIES_SECONDS = env("BENCH_SERIES_SECONDS", 3);
+const WARM = { windowSeconds: env("BENCH_WARM_WINDOW_S", 1), tolerance: 0.05, maxSeconds: env("BENCH_WARM_MAX_S", 15) };
 const CONNECTIONS = env("BENCH_CONNECTIONS", 16);
 const PORT = env("BENCH_PORT", 5110);
 const WITH_WRANGLER = process.env["BENCH_WRANGLER"] !== "0";
@@ -109,31 +121,54 @@ type Row = {
   busiest_object?: Busiest;
   first_failure?: string;
   p50_rounds?: number[];
+  /** Every round's loaded req/s and CPU per task, and their medians (the targets read these). */
+  rps_rounds?: number[];
+  rps_median?: number;
+  cpu_rounds?: number[];
+  cpu_median?: number;
+  /** The warm-up before this round's figures: seconds of load, and whether it settled before the cap. */
+  warm_up?: { seconds: number; settled: boolean; windows_rps: number[] };
+  /** Every round's warm-up (on the reported row). */
+  warm_up_rounds?: { seconds: number; settled: boolean }[];
 };
 /** Each scenario's rows, one a round; `rows` gets each scenario's median round. */
 const perRound = new Map<string, Row[]>();
 const rows: Row[] = [];
 const notes: string[] = [];
 
-/** Sequential, then `LOADED` requests at `CONNECTIONS`; CPU per task from the runtime's workerd processes over both. */
-async function scenario(name: string, send: Send, runtime?: Runtime, options: { loaded?: boolean } = {}): Promise<Row> {
-  const warmed = await warm(send);
+/** The middle value (the upper of the two middle ones for an even count, as the rounds' median row is picked). */
+const medianOf = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const warmUp = (send: Send) => warmUntilSteady(send, { connections: CONNECTIONS, ...WARM });
+const warmNote = (w: Warmed) => `warmed ${w.seconds} s (${w.settled ? "settled" : "NOT settled"}: ${w.windows.join(", ")} req/s)`;
+
+/**
+ * Warm until steady at `CONNECTIONS` (a scenario without a loaded run: 20 sequential requests),
+ * then `SEQUENTIAL` requests one at a time, then `seconds` of load at `CONNECTIONS`; CPU per task
+ * from the runtime's workerd processes over both.
+ */
+async function scenario(name: string, send: Send, runtime?: Runtime, options: { loaded?: boolean; seconds?: number } = {}): Promise<Row> {
+  const loaded = options.loaded !== false;
+  const steadied = loaded ? await warmUp(send) : undefined;
+  const warmed = steadied ?? (await warm(send));
   const pids = runtime ? workerdBelow(runtime.pid) : [];
   const cpuBefore = cpuMs(pids);
   const seq = await load(send, SEQUENTIAL, 1);
   const countsBefore = runtime?.name === "miniflare" ? await objectCounts(runtime.origin) : undefined;
-  const conc = options.loaded === false ? undefined : await load(send, LOADED, CONNECTIONS);
+  const conc = loaded ? await loadFor(send, options.seconds ?? SIDE_SECONDS, CONNECTIONS) : undefined;
   const top = conc && runtime && countsBefore ? busiest(countsBefore, await objectCounts(runtime.origin), conc.seconds) : undefined;
   const tasks = seq.latencies.length + seq.failures + (conc ? conc.latencies.length + conc.failures : 0);
   const row: Row = { name, sequential: stats(seq) };
   if (conc) row.loaded = stats(conc);
   if (runtime && pids.length > 0) row.cpu_ms_per_task = round((cpuMs(pids) - cpuBefore) / Math.max(1, tasks));
   if (top) row.busiest_object = top;
+  if (steadied) row.warm_up = { seconds: steadied.seconds, settled: steadied.settled, windows_rps: steadied.windows };
   const failure = warmed.firstFailure ?? seq.firstFailure ?? conc?.firstFailure;
   if (failure) row.first_failure = failure;
   row.sequential.failures += warmed.failures;
   perRound.set(name, [...(perRound.get(name) ?? []), row]);
-  console.error(`  ${name}: p50 ${row.sequential.p50} ms${row.loaded ? `, ${row.loaded.rps} req/s` : ""}${failure ? `, FAILED: ${failure}` : ""}`);
+  console.error(
+    `  ${name}: ${steadied ? `${warmNote(steadied)}; ` : ""}p50 ${row.sequential.p50} ms${row.loaded ? `, ${row.loaded.rps} req/s` : ""}${failure ? `, FAILED: ${failure}` : ""}`,
+  );
   return row;
 }
 
@@ -221,13 +256,14 @@ try {
       counts: SHARD_COUNTS,
       sendFor: (n) => viaRouter(mf.origin, () => shardedSession(n)),
       rounds: ROUNDS,
-      requests: LOADED,
+      seconds: SERIES_SECONDS,
       connections: CONNECTIONS,
+      warmUp,
       runtimePid: mf.pid,
       origin: mf.origin,
     });
   const printShards = (points: SeriesPoint[]) => {
-    console.log(`\none redundancy-1 session sharded n ways, ${CONNECTIONS} connections (${LOADED} requests a round, ${ROUNDS} rounds), Miniflare\n`);
+    console.log(`\none redundancy-1 session sharded n ways, ${CONNECTIONS} connections (${SERIES_SECONDS} s a round, ${ROUNDS} rounds), Miniflare\n`);
     console.log(
       table(
         ["shards", ...seriesHeader],
@@ -239,7 +275,7 @@ try {
     const shards = await shardSeries();
     printShards(shards);
     for (const p of shards) if (p.first_failure) console.log(`  first failure, ${p.n} shard(s): ${p.first_failure}`);
-    console.log(`\n${JSON.stringify({ loaded_requests: LOADED, connections: CONNECTIONS, rounds: ROUNDS, shard_scaling: shards })}`);
+    console.log(`\n${JSON.stringify({ series_seconds: SERIES_SECONDS, connections: CONNECTIONS, rounds: ROUNDS, shard_scaling: shards })}`);
   } else {
     const benchKey = await issueBenchKey(mf.origin);
     const names = {
@@ -258,22 +294,23 @@ try {
       floorTask: "floor: Worker → DO → miner + 1 row, Miniflare",
       pingW: "GET /api/v1/ping, wrangler dev",
     };
+    // The compared targets: the miner (every added p50's base), Portkey, the router on v1 and on
+    // v3 (the gateway's path) and the floor Worker's task, each in every round, loaded for
+    // LOAD_SECONDS, their order rotated a place each round so that none always goes first.
+    type Planned = { name: string; send: Send; runtime?: Runtime };
+    const compared: Planned[] = [
+      { name: names.direct, send: minerDirect(zero.url, "t0") },
+      ...(portkey ? [{ name: names.portkey, send: viaPortkey(portkey, zero.url) }] : []),
+      { name: names.r1, send: viaRouter(mf.origin, () => 1), runtime: mf },
+      // The router path the gateway's local pool calls: the v3 flow (prompt stored in R2) on its session.
+      { name: names.r1v3, send: viaRouter(mf.origin, () => 0, false, "v3"), runtime: mf },
+      ...(floor ? [{ name: names.floorTask, send: viaFloor(floor.origin, "/task"), runtime: floor }] : []),
+    ];
     // Every scenario once a round, ROUNDS rounds, so that a shared machine's drift spreads over all.
     for (let r = 0; r < ROUNDS; r++) {
-      console.error(` round ${r + 1} of ${ROUNDS}`);
-      await scenario(names.direct, minerDirect(zero.url, "t0"));
-      if (portkey) await scenario(names.portkey, viaPortkey(portkey, zero.url));
-      await scenario(
-        names.r1,
-        viaRouter(mf.origin, () => 1),
-        mf,
-      );
-      // The router path the gateway's local pool calls: the v3 flow (prompt stored in R2) on its session.
-      await scenario(
-        names.r1v3,
-        viaRouter(mf.origin, () => 0, false, "v3"),
-        mf,
-      );
+      const order = compared.map((_, k) => compared[(k + r) % compared.length] as Planned);
+      console.error(` round ${r + 1} of ${ROUNDS}: ${order.map((p) => p.name).join(" → ")}, then the others`);
+      for (const planned of order) await scenario(planned.name, planned.send, planned.runtime, { seconds: LOAD_SECONDS });
       if (wrangler)
         await scenario(
           names.r1w,
@@ -294,7 +331,6 @@ try {
         const origin = floor.origin;
         await scenario(names.floorPing, (_i, signal) => fetch(`${origin}/ping`, { signal }), floor);
         await scenario(names.floorRelay, viaFloor(origin, "/relay"), floor);
-        await scenario(names.floorTask, viaFloor(origin, "/task"), floor);
       }
       if (wrangler) await scenario(names.pingW, ping(wrangler.origin), wrangler);
     }
@@ -305,6 +341,12 @@ try {
       if (!median) continue;
       const failures = (pick: (row: Row) => number) => runs.reduce((sum, row) => sum + pick(row), 0);
       const row: Row = { ...median, p50_rounds: runs.map((x) => x.sequential.p50), sequential: { ...median.sequential, failures: failures((x) => x.sequential.failures) } };
+      const rpsRounds = runs.flatMap((x) => (x.loaded ? [x.loaded.rps] : []));
+      const cpuRounds = runs.flatMap((x) => (x.cpu_ms_per_task !== undefined ? [x.cpu_ms_per_task] : []));
+      if (rpsRounds.length > 0) Object.assign(row, { rps_rounds: rpsRounds, rps_median: medianOf(rpsRounds) });
+      if (cpuRounds.length > 0) Object.assign(row, { cpu_rounds: cpuRounds, cpu_median: medianOf(cpuRounds) });
+      const warmUps = runs.flatMap((x) => (x.warm_up ? [{ seconds: x.warm_up.seconds, settled: x.warm_up.settled }] : []));
+      if (warmUps.length > 0) row.warm_up_rounds = warmUps;
       if (median.loaded) row.loaded = { ...median.loaded, failures: failures((x) => x.loaded?.failures ?? 0) };
       const failure = runs.find((x) => x.first_failure)?.first_failure;
       if (failure) row.first_failure = failure;
@@ -335,8 +377,9 @@ try {
         counts: SESSION_COUNTS,
         sendFor: (n) => viaRouter(mf.origin, (i) => SCALING_SESSIONS[((i % n) + n) % n] ?? 11),
         rounds: ROUNDS,
-        requests: LOADED,
+        seconds: SERIES_SECONDS,
         connections: CONNECTIONS,
+        warmUp,
         runtimePid: mf.pid,
         origin: mf.origin,
       })
@@ -361,7 +404,8 @@ try {
     const added = (row: Row | undefined, base: Row) => (row ? round(row.sequential.p50 - base.sequential.p50) : undefined);
     const summary = {
       sequential_requests: SEQUENTIAL,
-      loaded_requests: LOADED,
+      load_seconds: { compared: LOAD_SECONDS, others: SIDE_SECONDS, series: SERIES_SECONDS },
+      warm_up: { window_seconds: WARM.windowSeconds, tolerance: WARM.tolerance, max_seconds: WARM.maxSeconds },
       connections: CONNECTIONS,
       added_p50_ms: {
         portkey: added(pk, direct),
@@ -401,7 +445,9 @@ try {
           : row.name.startsWith("GET") || row.name.startsWith("floor: GET")
             ? undefined
             : direct;
-    console.log(`\nsequential: ${SEQUENTIAL} requests; loaded: ${LOADED} requests over ${CONNECTIONS} connections; loopback; the median of ${ROUNDS} round(s) by p50\n`);
+    console.log(
+      `\nsequential: ${SEQUENTIAL} requests; loaded: ${LOAD_SECONDS} s over ${CONNECTIONS} connections for the compared targets (miner, Portkey, router v1 and v3, floor /task; order rotated each round), ${SIDE_SECONDS} s for the others; each loaded scenario warmed first until two ${WARM.windowSeconds} s windows' req/s agree within ${WARM.tolerance * 100}% (at most ${WARM.maxSeconds} s); loopback; the median of ${ROUNDS} round(s) by p50\n`,
+    );
     console.log(
       table(
         [
@@ -414,6 +460,7 @@ try {
           `p50 @${CONNECTIONS}`,
           "failed",
           "CPU ms/task",
+          "warm-up s a round (✓ settled)",
           `busiest object, req/s @${CONNECTIONS}`,
         ],
         rows.map((r) => {
@@ -428,13 +475,14 @@ try {
             r.loaded?.p50,
             r.sequential.failures + (r.loaded?.failures ?? 0),
             r.cpu_ms_per_task,
+            r.warm_up_rounds?.map((w) => `${w.seconds}${w.settled ? "✓" : "✗"}`).join(" / "),
             r.busiest_object ? `${r.busiest_object.object}: ${r.busiest_object.rps}` : undefined,
           ];
         }),
       ),
     );
     console.log("\n(added p50: over the miner called directly; r=3 over its quorum's miner, the 40 ms one; the gateway over the router path its local pool calls, r=1 on v3)");
-    console.log(`\nredundancy-1 sessions sharing ${CONNECTIONS} connections (${LOADED} requests a round, ${ROUNDS} rounds), Miniflare\n`);
+    console.log(`\nredundancy-1 sessions sharing ${CONNECTIONS} connections (${SERIES_SECONDS} s a round, ${ROUNDS} rounds), Miniflare\n`);
     console.log(
       table(
         ["sessions", ...seriesHeader, "req/s per session"],
@@ -462,7 +510,25 @@ try {
     const signing = await printSigningCosts();
     const metering = printMeteringCosts();
     const chainGas = await printChainGas();
-    console.log(`\n${JSON.stringify({ ...summary, signing, metering, chain_gas: chainGas })}`);
+    const floorTask = find(names.floorTask);
+    const r1v3 = find(names.r1v3);
+    const targets = judgeTargets(
+      {
+        routerAddedP50: summary.added_p50_ms.router_r1_miniflare,
+        portkeyAddedP50: summary.added_p50_ms.portkey,
+        floorTaskAddedP50: summary.floor.task_added_p50_ms,
+        // Throughput and CPU: the median over the rounds of each (latency: the median round's, above).
+        routerRps: r1.rps_median,
+        floorTaskRps: floorTask?.rps_median,
+        routerCpuMs: r1.cpu_median,
+        gatewayPathCpuMs: r1v3?.cpu_median,
+        // The Session object's check of one result's signature, as signing.ts names it.
+        signedResultCheckMs: signing.find((c) => /checks? one result/i.test(c.what))?.ms,
+      },
+      CONNECTIONS,
+    );
+    printTargets(targets);
+    console.log(`\n${JSON.stringify({ ...summary, signing, metering, chain_gas: chainGas, targets })}`);
   }
 } finally {
   await stopAll();

@@ -1,7 +1,8 @@
 /**
- * The load generator: a fixed count of requests, sequentially or over a
- * number of connections, each bounded in time; failures (non-2xx, network
- * errors, timeouts) are counted, never retried.
+ * The load generator: a count of requests or a stretch of time, sequentially
+ * or over a number of connections, each request bounded in time; failures
+ * (non-2xx, network errors, timeouts) are counted, never retried. And the
+ * warm-up: load in windows until two windows in a row agree.
  */
 export type Send = (i: number, signal: AbortSignal) => Promise<Response>;
 export type Run = { latencies: number[]; failures: number; seconds: number; firstFailure?: string };
@@ -56,8 +57,50 @@ export async function load(send: Send, count: number, connections: number, maxSe
   return run;
 }
 
-/** Warm-up: connections, isolates, Durable Objects. Failures here count too. */
+/** As many requests as `seconds` allows over `connections` loops (those in flight at the end finish). */
+export const loadFor = (send: Send, seconds: number, connections: number): Promise<Run> => load(send, Number.POSITIVE_INFINITY, connections, seconds);
+
+/** A short warm-up of `count` sequential requests (connections, isolates, Durable Objects). Failures here count too. */
 export const warm = (send: Send, count = 20) => load((i, signal) => send(-1 - i, signal), count, 1, 60);
+
+export type Warmed = {
+  /** Seconds of load it took. */
+  seconds: number;
+  /** Whether two windows in a row agreed before the cap. */
+  settled: boolean;
+  /** Each window's requests a second. */
+  windows: number[];
+  failures: number;
+  firstFailure?: string;
+};
+
+/** Two windows' req/s agree when they differ by at most `tolerance` of the larger (and both carried requests). */
+export const steady = (a: number, b: number, tolerance: number) => a > 0 && b > 0 && Math.abs(a - b) <= tolerance * Math.max(a, b);
+
+/**
+ * Warms a target until its figures are steady: load over `connections` in
+ * windows of `windowSeconds`, until two windows in a row agree within
+ * `tolerance` (a Node peer's JIT, workerd's isolates and objects, pooled
+ * connections all settle), or until `maxSeconds` of load, whichever comes first
+ * (no window starts after the cap, so the last may end up to a window past it).
+ */
+export async function warmUntilSteady(send: Send, options: { connections: number; windowSeconds: number; tolerance: number; maxSeconds: number }): Promise<Warmed> {
+  const warmed: Warmed = { seconds: 0, settled: false, windows: [], failures: 0 };
+  const started = performance.now();
+  let offset = 0;
+  do {
+    const base = offset;
+    const run = await loadFor((i, signal) => send(-1 - base - i, signal), options.windowSeconds, options.connections);
+    offset += run.latencies.length + run.failures;
+    warmed.windows.push(round(run.latencies.length / run.seconds));
+    warmed.failures += run.failures;
+    if (run.firstFailure) warmed.firstFailure ??= run.firstFailure;
+    const [previous, last] = warmed.windows.slice(-2);
+    warmed.settled = previous !== undefined && last !== undefined && steady(previous, last, options.tolerance);
+    warmed.seconds = round((performance.now() - started) / 1000);
+  } while (!warmed.settled && warmed.seconds < options.maxSeconds);
+  return warmed;
+}
 
 /**
  * Time to the first streamed bytes of a body (the first token's event), over

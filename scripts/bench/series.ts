@@ -1,12 +1,14 @@
 /**
- * A throughput series: the same load at each of several counts (sessions,
- * a session's shards), the counts alternating over rounds so that a shared
- * machine's drift spreads over all; each count is reported by its median
- * round by requests per second, failures added up over the rounds.
+ * A throughput series: the same load, for a stretch of time, at each of
+ * several counts (sessions, a session's shards), the counts alternating over
+ * rounds so that a shared machine's drift spreads over all; each count is
+ * reported by its median round by requests per second, failures added up
+ * over the rounds. Each count's target is warmed until steady before its
+ * first round; later rounds open it with a few requests.
  */
 import { availableParallelism } from "node:os";
 import { cpuMs, machineCoresBusy, machineTicks, workerdBelow } from "./cpu.ts";
-import { load, round, type Send, stats } from "./load.ts";
+import { load, loadFor, round, type Send, stats } from "./load.ts";
 import { type Busiest, busiest, objectCounts } from "./object-traffic.ts";
 
 export type SeriesPoint = {
@@ -30,8 +32,11 @@ export async function runSeries(options: {
   counts: readonly number[];
   sendFor: (n: number) => Send;
   rounds: number;
-  requests: number;
+  /** Seconds of load a count a round. */
+  seconds: number;
   connections: number;
+  /** The warm-up before a count's first round (the bench's until-steady warm-up). */
+  warmUp: (send: Send) => Promise<{ failures: number; firstFailure?: string }>;
   /** The runtime's supervisor: workerd's CPU is read below it. */
   runtimePid: number;
   /** The router's origin, for its count of calls by Durable Object (OBJECT_TRAFFIC_METER). */
@@ -41,12 +46,12 @@ export async function runSeries(options: {
   for (let r = 0; r < options.rounds; r++) {
     for (const n of options.counts) {
       const send = options.sendFor(n);
-      const warmed = await load(send, 4 * n, 1, 60);
+      const warmed = r === 0 ? await options.warmUp(send) : await load(send, 4 * n, 1, 60);
       const pids = workerdBelow(options.runtimePid);
       const before = cpuMs(pids);
       const machineBefore = machineTicks();
       const countsBefore = await objectCounts(options.origin);
-      const run = await load(send, options.requests, options.connections);
+      const run = await loadFor(send, options.seconds, options.connections);
       const top = busiest(countsBefore, await objectCounts(options.origin), run.seconds);
       const s = stats(run);
       const cpu = cpuMs(pids) - before;
