@@ -1,0 +1,36 @@
+import type { MinerPin } from "../sessions/types.ts";
+
+/**
+ * Chain-named miners: an on-chain hybrid session (or its task) may name the
+ * miners that serve it, by address. The router serves such a task with the
+ * registered miners holding those addresses where it has them, and says which
+ * it could not reach.
+ *
+ * Where the named miners cannot fill the task (none of them registered and
+ * available, or fewer than its redundancy), the session's own miners make up
+ * the count, and the task's record says so (`fallback`). Failing the task
+ * instead would leave it Queued on chain for good (a failed dispatch is not
+ * written back) while the owner's deposit stands; and nothing is misattributed
+ * by falling back: the write-back records each result under the address of
+ * the miner that signed it, never under a named one. Bans and probation apply
+ * as to any pick: a banned or unhealthy miner is no candidate, and a
+ * probationary one takes only the task's probation seats.
+ */
+export type PinNote = {
+  source: MinerPin["source"];
+  /** The addresses the chain names, lower-case. */
+  named: string[];
+  /** Named addresses no registered, healthy miner of the session's model holds (not registered, banned, benched, unhealthy or serving another model). */
+  unreachable: string[];
+  /** The session's own miners make up what the reachable named ones cannot fill (or all of it). */
+  fallback: boolean;
+};
+
+export const lowerAddresses = (addresses: readonly string[]): string[] => [...new Set(addresses.map((a) => a.toLowerCase()))];
+
+/** What a pin comes to against the candidates the session can pick from (`held`: the lower-case addresses they hold). */
+export function pinNote(pin: MinerPin, held: ReadonlySet<string>, redundancy: number): PinNote {
+  const named = lowerAddresses(pin.addresses);
+  const unreachable = named.filter((a) => !held.has(a));
+  return { source: pin.source, named, unreachable, fallback: named.length - unreachable.length < redundancy };
+}
