@@ -151,7 +151,8 @@ export class IndexStore {
   }
 
   #recordDispatch(row: DispatchRow, outcome: DispatchOutcome, now: number, writeback: boolean): void {
-    if (outcome.namedMiners) this.sql`UPDATE dispatches SET named_miners = ${JSON.stringify(outcome.namedMiners)} WHERE session_id = ${row.session_id} AND task_id = ${row.task_id}`;
+    if (outcome.namedMiners)
+      this.sql`UPDATE dispatches SET named_miners = ${JSON.stringify(outcome.namedMiners)} WHERE session_id = ${row.session_id} AND task_id = ${row.task_id}`;
     if (outcome.status === "answered") {
       this.sql`UPDATE dispatches SET status = 'answered', reason = NULL, edge_task_id = ${outcome.edgeTaskId}, result = ${outcome.result}, consensus = ${outcome.consensus},
                attempts = attempts + 1, updated_at = ${now}, writeback_status = ${writeback ? "pending" : null}
