@@ -7,7 +7,7 @@ import { CompletionRequestSchema } from "../../domain/schemas/completion";
 import { submitCompletion } from "../../durable-objects/session/session-client";
 import { deployContracts } from "../../tools/dev-chain/deploy";
 import { admin, call, createSession, minersFor } from "../helpers";
-import { actors, chains, indexOf, targetFor, tickUntilCaughtUp } from "./chain-helpers";
+import { actors, chains, indexOf, nodeId, targetFor, tickUntilCaughtUp } from "./chain-helpers";
 
 /** A fresh pair of contracts on the faulty chain, reached directly (no other suite rewinds it or counts its blocks). */
 async function freshChain() {
@@ -75,6 +75,47 @@ describe("chain-named miners", () => {
     const plain = (await index.task(0, named + 1))?.dispatch;
     expect(plain).toMatchObject({ status: "answered", named_miners: null });
     expect((await edgeTask(edgeSessionId, plain?.edge_task_id)).chain_miners).toBeUndefined();
+  });
+
+  it("serves a hybrid session's tasks with the miners its SessionCreated names (the dedicated nodes when it was created), less a released one", async () => {
+    const chain = await freshChain();
+    const a = actors(chain);
+    const names = ["signedA", "signedB", "signedC"] as const;
+    const { model, ids, keys } = await minersFor([...names], { registered: [...names] });
+    const addressOf = (name: (typeof names)[number]) => privateKeyToAccount(keys[name] as Hex).address;
+    const edgeSessionId = await createSession({ model, redundancy: 1 });
+    for (const node of [addressOf("signedA"), addressOf("signedC"), STRANGER]) await a.sessionWrite(a.admin, "addDedicatedNode", [node]);
+    await a.sessionWrite(a.owner, "create", ["hybrid, named", "", a.owner, 1n, 3n, 1n, 0n, 1n, false]);
+    const target = targetFor(chain, { confirmations: 0, hybridSessions: { "0": edgeSessionId } });
+    const index = indexOf(target);
+    await tickUntilCaughtUp(target);
+    const session = await index.session(0);
+    expect(session?.miners).toEqual([addressOf("signedA"), addressOf("signedC"), STRANGER].map((m) => m.toLowerCase()));
+
+    const tasks = 4;
+    for (let t = 0; t < tasks; t++) await a.queueWrite(a.owner, "submitTask", [0n, JSON.stringify({ type: "chat", message: `session-named ${t}` })]);
+    await tickUntilCaughtUp(target);
+    const named = { source: "session", named: session?.miners, unreachable: [STRANGER], fallback: false };
+    const served = new Set<string>();
+    for (let t = 0; t < tasks; t++) {
+      const dispatch = (await index.task(0, t))?.dispatch;
+      expect(dispatch, `task ${t}`).toMatchObject({ status: "answered", named_miners: named });
+      const task = await edgeTask(edgeSessionId, dispatch?.edge_task_id);
+      expect(task.chain_miners).toEqual(named);
+      for (const s of task.assignments) served.add(s.miner);
+    }
+    // Only the named miners served: never signedB, which the session does not name.
+    expect([...served].every((m) => m === ids.signedA || m === ids.signedC)).toBe(true);
+
+    // The owner releases signedA and signedC: the session names only the stranger, so its own miners serve, and the record says so.
+    await a.sessionWrite(a.owner, "releaseNode", [0n, nodeId(addressOf("signedA"))]);
+    await a.sessionWrite(a.owner, "releaseNode", [0n, nodeId(addressOf("signedC"))]);
+    await a.queueWrite(a.owner, "submitTask", [0n, JSON.stringify({ type: "chat", message: "named ones released" })]);
+    await tickUntilCaughtUp(target);
+    expect((await index.task(0, tasks))?.dispatch).toMatchObject({
+      status: "answered",
+      named_miners: { source: "session", named: [STRANGER], unreachable: [STRANGER], fallback: true },
+    });
   });
 
   it("never lets a client choose a task's miners: pin fields in a request are ignored, and only the chain flow's pin is honoured", async () => {
