@@ -1,4 +1,5 @@
 import type { MinerPin } from "../sessions/types.ts";
+import { probationSeats } from "./probation.ts";
 
 /**
  * Chain-named miners: an on-chain hybrid session (or its task) may name the
@@ -22,15 +23,22 @@ export type PinNote = {
   named: string[];
   /** Named addresses no registered, healthy miner of the session's model holds (not registered, banned, benched, unhealthy or serving another model). */
   unreachable: string[];
+  /** Named addresses whose miner is on probation: it takes only the task's probation seats (none at redundancy 1 or 2). */
+  on_probation: string[];
   /** The session's own miners make up what the reachable named ones cannot fill (or all of it). */
   fallback: boolean;
 };
 
 export const lowerAddresses = (addresses: readonly string[]): string[] => [...new Set(addresses.map((a) => a.toLowerCase()))];
 
-/** What a pin comes to against the candidates the session can pick from (`held`: the lower-case addresses they hold). */
-export function pinNote(pin: MinerPin, held: ReadonlySet<string>, redundancy: number): PinNote {
+/** What a pin comes to against the candidates the session can pick from (each with its address and probation). */
+export function pinNote(pin: MinerPin, candidates: readonly { address?: string | null; probation: boolean }[], redundancy: number): PinNote {
   const named = lowerAddresses(pin.addresses);
+  const held = new Map(candidates.flatMap((c) => (c.address ? [[c.address.toLowerCase(), c.probation] as const] : [])));
   const unreachable = named.filter((a) => !held.has(a));
-  return { source: pin.source, named, unreachable, fallback: named.length - unreachable.length < redundancy };
+  const onProbation = named.filter((a) => held.get(a) === true);
+  const established = named.length - unreachable.length - onProbation.length;
+  // What the named can fill: every established one, and probationary ones only in the task's probation seats.
+  const fillable = established + Math.min(onProbation.length, probationSeats(redundancy));
+  return { source: pin.source, named, unreachable, on_probation: onProbation, fallback: fillable < redundancy };
 }

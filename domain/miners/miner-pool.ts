@@ -120,11 +120,10 @@ export class MinerPool {
     return picked;
   }
 
-  /** The lower-case addresses the candidates of `model` hold (the snapshot's, or the registry's when cold). */
-  async addresses(model: string): Promise<Set<string>> {
+  /** The candidates of `model` (the snapshot's, or the registry's when cold): what a task's named miners are looked up in. */
+  async candidates(model: string): Promise<readonly MinerCandidate[]> {
     const snap = this.snapshot;
-    const candidates = snap && snap.model === model ? snap.candidates : await this.refresh(model);
-    return new Set(candidates.flatMap((c) => (c.address ? [c.address.toLowerCase()] : [])));
+    return snap && snap.model === model ? snap.candidates : await this.refresh(model);
   }
 
   release(minerId: string) {

@@ -114,12 +114,13 @@ export const ChainDispatchSchema = z
         source: z.enum(["session", "task"]),
         named: z.array(z.string()),
         unreachable: z.array(z.string()).nullable(),
+        on_probation: z.array(z.string()).nullable(),
         fallback: z.boolean().nullable(),
       })
       .nullable()
       .openapi({
         description:
-          "the miners the on-chain session (SessionCreated) or task (TaskAssigned) names, served first by their registered miners; unreachable: named addresses no registered, available miner holds; fallback: the edge session's own miners made up the rest (null: not known, the task did not run)",
+          "the miners the on-chain session (SessionCreated) or task (TaskAssigned) names, served first by their registered miners; unreachable: named addresses no registered, available miner holds; on_probation: named miners on probation (only in the task's probation seats); fallback: the edge session's own miners made up the rest (null: not known, the task did not run)",
       }),
   })
   .openapi("ChainDispatch");

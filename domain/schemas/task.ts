@@ -70,12 +70,13 @@ export const TaskDetailSchema = TaskSummarySchema.extend({
       source: z.enum(["session", "task"]),
       named: z.array(z.string()),
       unreachable: z.array(z.string()),
+      on_probation: z.array(z.string()),
       fallback: z.boolean(),
     })
     .optional()
     .openapi({
       description:
-        "a hybrid chain task only: the miners its on-chain session (SessionCreated) or task (TaskAssigned) names, by address, which were picked first; unreachable: those no registered, available miner of the session's model holds; fallback: the session's own miners made up what the named ones could not fill",
+        "a hybrid chain task only: the miners its on-chain session (SessionCreated) or task (TaskAssigned) names, by address, which were picked first; unreachable: those no registered, available miner of the session's model holds; on_probation: those whose miner is on probation (it takes only the task's probation seats); fallback: the session's own miners made up what the named ones could not fill",
     }),
 }).openapi("TaskDetail");
 export type TaskDetailView = z.infer<typeof TaskDetailSchema>;

@@ -53,7 +53,7 @@ export async function dispatchChainTask(
           .then((t) => ("chain_miners" in t ? (t.chain_miners as PinNote | undefined) : undefined))
           .catch(() => undefined)
       : undefined;
-  return { ...outcome, namedMiners: note ?? { source: task.minerPin.source, named, unreachable: null, fallback: null } };
+  return { ...outcome, namedMiners: note ?? { source: task.minerPin.source, named, unreachable: null, on_probation: null, fallback: null } };
 }
 
 async function runChainTask(

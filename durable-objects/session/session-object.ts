@@ -308,7 +308,7 @@ export class SessionObject extends SqliteObject<SessionEnv> {
     const plan = planTask(session, input, this.now());
     // A chain task's named miners (domain/miners/miner-pin.ts): picked first; the task says which could not be reached.
     // (The wait is for a cold pool only; the index dispatches a chain task once at a time, so no twin slips in meanwhile.)
-    const pin = input.minerPin ? pinNote(input.minerPin, await this.pool.addresses(session.config.model), plan.redundancy) : undefined;
+    const pin = input.minerPin ? pinNote(input.minerPin, await this.pool.candidates(session.config.model), plan.redundancy) : undefined;
     const pinned = pin && new Set(pin.named.filter((a) => !pin.unreachable.includes(a)));
     if (input.payload) {
       try {

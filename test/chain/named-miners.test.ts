@@ -54,7 +54,7 @@ describe("chain-named miners", () => {
     // A tick runs a few dispatches: tick on until each has run.
     for (let i = 0; i < 5 && (await index.task(0, named))?.dispatch?.status === "pending"; i++) await index.tick(target);
 
-    const pinned = { source: "task", named: [addressOf("signedB").toLowerCase(), STRANGER], unreachable: [STRANGER], fallback: false };
+    const pinned = { source: "task", named: [addressOf("signedB").toLowerCase(), STRANGER], unreachable: [STRANGER], on_probation: [], fallback: false };
     for (let t = 0; t < named; t++) {
       const dispatch = (await index.task(0, t))?.dispatch;
       expect(dispatch, `task ${t}`).toMatchObject({ status: "answered", named_miners: pinned });
@@ -64,7 +64,7 @@ describe("chain-named miners", () => {
     }
 
     const fallback = (await index.task(0, named))?.dispatch;
-    expect(fallback).toMatchObject({ status: "answered", named_miners: { source: "task", named: [STRANGER], unreachable: [STRANGER], fallback: true } });
+    expect(fallback).toMatchObject({ status: "answered", named_miners: { source: "task", named: [STRANGER], unreachable: [STRANGER], on_probation: [], fallback: true } });
     const served = await edgeTask(edgeSessionId, fallback?.edge_task_id);
     expect(served.assignments).toHaveLength(1);
     expect(Object.values(ids)).toContain(served.assignments[0]?.miner);
@@ -95,7 +95,7 @@ describe("chain-named miners", () => {
     const tasks = 4;
     for (let t = 0; t < tasks; t++) await a.queueWrite(a.owner, "submitTask", [0n, JSON.stringify({ type: "chat", message: `session-named ${t}` })]);
     await tickUntilCaughtUp(target);
-    const named = { source: "session", named: session?.miners, unreachable: [STRANGER], fallback: false };
+    const named = { source: "session", named: session?.miners, unreachable: [STRANGER], on_probation: [], fallback: false };
     const served = new Set<string>();
     for (let t = 0; t < tasks; t++) {
       const dispatch = (await index.task(0, t))?.dispatch;
@@ -114,8 +114,28 @@ describe("chain-named miners", () => {
     await tickUntilCaughtUp(target);
     expect((await index.task(0, tasks))?.dispatch).toMatchObject({
       status: "answered",
-      named_miners: { source: "session", named: [STRANGER], unreachable: [STRANGER], fallback: true },
+      named_miners: { source: "session", named: [STRANGER], unreachable: [STRANGER], on_probation: [], fallback: true },
     });
+  });
+
+  it("keeps probation for named miners: one on probation takes no seat of a task of one, and the session's own miners serve instead", async () => {
+    const chain = await freshChain();
+    const a = actors(chain);
+    const names = ["signedA", "signedB"] as const;
+    const { model, ids, keys } = await minersFor([...names], { registered: [...names] });
+    const onProbation = privateKeyToAccount(keys.signedA as Hex).address;
+    expect((await admin(`/api/v1/admin/miners/${ids.signedA}`, "PATCH", { probation: true })).status).toBe(200);
+    const edgeSessionId = await createSession({ model, redundancy: 1 });
+    await a.sessionWrite(a.admin, "addRouter", [a.router, "another router"]);
+    await a.sessionWrite(a.owner, "create", ["hybrid", "", a.owner, 1n, 1n, 1n, 0n, 1n, false]);
+    await a.queueWrite(a.owner, "submitTask", [0n, JSON.stringify({ type: "chat", message: "named, on probation" })]);
+    await a.queueWrite(a.router, "assignTask", [0n, 0n, [onProbation]]);
+    const target = targetFor(chain, { confirmations: 0, hybridSessions: { "0": edgeSessionId } });
+    await tickUntilCaughtUp(target);
+    const note = { source: "task", named: [onProbation.toLowerCase()], unreachable: [], on_probation: [onProbation.toLowerCase()], fallback: true };
+    const dispatch = (await indexOf(target).task(0, 0))?.dispatch;
+    expect(dispatch).toMatchObject({ status: "answered", named_miners: note });
+    expect((await edgeTask(edgeSessionId, dispatch?.edge_task_id)).assignments.map((s) => s.miner)).toEqual([ids.signedB]);
   });
 
   it("never lets a client choose a task's miners: pin fields in a request are ignored, and only the chain flow's pin is honoured", async () => {
@@ -153,6 +173,7 @@ describe("chain-named miners", () => {
       source: "task",
       named: onlyB.map((x) => x.toLowerCase()),
       unreachable: [],
+      on_probation: [],
       fallback: false,
     });
   });
