@@ -109,8 +109,10 @@ contract SessionV2 {
         s.reserveEphemeralNodes = reserveEphemeralNodes;
         s.active = true;
         s.createdAt = block.number;
-        // A dedicated session (mode 2) is served by the dedicated nodes registered now.
-        if (mode == 2) {
+        // A dedicated session (mode 2) is served by the dedicated nodes registered now; a hybrid one (mode 1)
+        // names them too, beside the ephemeral nodes its router adds (a router serves a hybrid session's
+        // tasks with the named nodes where it has them: domain/miners/miner-pin.ts).
+        if (mode == 1 || mode == 2) {
             for (uint256 i = 0; i < dedicatedNodes.length && s.miners.length < maxNumOfNodes; i++) s.miners.push(dedicatedNodes[i]);
         }
         sessionsByOwner[owner].push(sessionId);

@@ -6,7 +6,7 @@
  * operator's node does, and sessions 0 (redundancy 1), 1 (redundancy 3) and 2
  * (redundancy 3, the miner node's) provisioned through the admin API, and a local chain
  * (scripts/chain/dev-chain.ts) with SessionV2 / SessionQueueV2 deployed that
- * the router indexes, its hybrid session 0 served on edge session 0.
+ * the router indexes, its hybrid session 0 served on edge session 1.
  *
  * Runs any number of times over the same local state (provisioning updates
  * what exists). Whatever way it ends (Ctrl-C, a signal, a failed start, a
@@ -75,7 +75,7 @@ Router (local Workers runtime) listening on ${ORIGIN}
   Chain           ${chain.rpcUrl} (chain id ${chain.chainId}, a local EVM; indexed every ${cronEveryMs / 1000} s: ${ORIGIN}/api/v1/chain/status)
                   WebSocket ${chain.wsUrl} (eth_subscribe: the Web3 SDK's "Listening to Events" runs against it)
                   SessionV2 ${chain.sessionAddress}, SessionQueueV2 ${chain.queueAddress}
-                  on-chain session ${chain.hybridSessionId} is hybrid, served on edge session 0, results written back:
+                  on-chain session ${chain.hybridSessionId} is hybrid, served on edge session ${chain.hybridEdgeSessionId}, results written back:
                   npm run chain -- submit ${chain.hybridSessionId} "Hello"   then   npm run chain -- results ${chain.hybridSessionId} <taskId> --wait
 
 Try:

@@ -46,17 +46,28 @@ export class MinerPool {
     this.now = now;
   }
 
-  /** `room`: what the task leaves for miners on probation (`probation.ts`). */
-  async select(model: string, count: number, exclude: readonly string[], preference: Preference = "reputation", room: ProbationRoom = NO_PROBATION_LIMIT): Promise<MinerTarget[]> {
+  /**
+   * `room`: what the task leaves for miners on probation (`probation.ts`).
+   * `pinned`: lower-case addresses whose miners are picked before any other
+   * (chain-named miners, `miner-pin.ts`); the others only make up the count.
+   */
+  async select(
+    model: string,
+    count: number,
+    exclude: readonly string[],
+    preference: Preference = "reputation",
+    room: ProbationRoom = NO_PROBATION_LIMIT,
+    pinned?: ReadonlySet<string>,
+  ): Promise<MinerTarget[]> {
     const snap = this.snapshot;
     let picked: MinerCandidate[];
     if (snap && snap.model === model) {
       if (this.now() - snap.at >= this.ttlMs) this.background(this.refresh(model).catch((err) => console.error("miner snapshot refresh failed", err)));
-      picked = this.pick(snap.candidates, count, exclude, preference, room);
+      picked = this.pick(snap.candidates, count, exclude, preference, room, pinned);
       // Nothing left to pick after a failure here: the registry may know a miner this snapshot does not.
-      if (picked.length < count && this.suspects.size > 0) picked = this.pick(await this.refresh(model), count, exclude, preference, room);
+      if (picked.length < count && this.suspects.size > 0) picked = this.pick(await this.refresh(model), count, exclude, preference, room, pinned);
     } else {
-      picked = this.pick(await this.refresh(model), count, exclude, preference, room);
+      picked = this.pick(await this.refresh(model), count, exclude, preference, room, pinned);
     }
     for (const p of picked) this.local.set(p.id, (this.local.get(p.id) ?? 0) + 1);
     return picked.map(({ id, url, credential, offchain, protocol, latencyMs, address, payoutAccount, probation }) => ({
@@ -72,35 +83,47 @@ export class MinerPool {
     }));
   }
 
-  private pick(candidates: readonly MinerCandidate[], count: number, exclude: readonly string[], preference: Preference, room: ProbationRoom): MinerCandidate[] {
+  /**
+   * Picks in tiers, each only to make up what the ones before left: pinned
+   * miners, then the others; in each, miners that failed here since the
+   * snapshot come last. Operators and probation seats carry across tiers.
+   */
+  private pick(
+    candidates: readonly MinerCandidate[],
+    count: number,
+    exclude: readonly string[],
+    preference: Preference,
+    room: ProbationRoom,
+    pinned?: ReadonlySet<string>,
+  ): MinerCandidate[] {
     const excluded = new Set(exclude);
     // The excluded are the task's miners so far: no pick may share an operator with them, even one gone from the snapshot since.
     const alongside = exclude.flatMap((id) => this.operators.get(id) ?? []);
     const open = candidates.filter((c) => !excluded.has(c.id)).map((c) => ({ ...c, inFlight: Math.max(c.inFlight, this.local.get(c.id) ?? 0) }));
-    const picked = selectMiners(
-      open.filter((c) => !this.suspects.has(c.id)),
-      count,
-      Math.random,
-      preference,
-      alongside,
-      room,
-    );
-    // Miners that failed here since the snapshot: only to make up the count.
-    if (picked.length < count) {
+    const isPinned = (c: MinerCandidate) => pinned !== undefined && c.address != null && pinned.has(c.address.toLowerCase());
+    const healthy = (c: MinerCandidate) => !this.suspects.has(c.id);
+    const tiers = pinned
+      ? [
+          (c: MinerCandidate) => isPinned(c) && healthy(c),
+          (c: MinerCandidate) => !isPinned(c) && healthy(c),
+          (c: MinerCandidate) => isPinned(c) && !healthy(c),
+          (c: MinerCandidate) => !isPinned(c) && !healthy(c),
+        ]
+      : [healthy, (c: MinerCandidate) => !healthy(c)];
+    const picked: MinerCandidate[] = [];
+    for (const tier of tiers) {
+      if (picked.length >= count) break;
       const probationary = picked.filter((p) => p.probation).length;
       const left = { seats: room.seats - probationary, spareEstablished: room.spareEstablished + picked.length - 2 * probationary };
-      picked.push(
-        ...selectMiners(
-          open.filter((c) => this.suspects.has(c.id)),
-          count - picked.length,
-          Math.random,
-          preference,
-          [...alongside, ...picked],
-          left,
-        ),
-      );
+      picked.push(...selectMiners(open.filter(tier), count - picked.length, Math.random, preference, [...alongside, ...picked], left));
     }
     return picked;
+  }
+
+  /** The candidates of `model` (the snapshot's, or the registry's when cold): what a task's named miners are looked up in. */
+  async candidates(model: string): Promise<readonly MinerCandidate[]> {
+    const snap = this.snapshot;
+    return snap && snap.model === model ? snap.candidates : await this.refresh(model);
   }
 
   release(minerId: string) {

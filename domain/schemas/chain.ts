@@ -109,6 +109,19 @@ export const ChainDispatchSchema = z
       .object({ status: z.enum(["pending", "done", "failed"]), error: z.string().nullable() })
       .nullable()
       .openapi({ description: "with CHAIN_WRITEBACK: the result recorded on the queue contract" }),
+    named_miners: z
+      .object({
+        source: z.enum(["session", "task"]),
+        named: z.array(z.string()),
+        unreachable: z.array(z.string()).nullable(),
+        on_probation: z.array(z.string()).nullable(),
+        fallback: z.boolean().nullable(),
+      })
+      .nullable()
+      .openapi({
+        description:
+          "the miners the on-chain session (SessionCreated) or task (TaskAssigned) names, served first by their registered miners; unreachable: named addresses no registered, available miner holds; on_probation: named miners on probation (only in the task's probation seats); fallback: the edge session's own miners made up the rest (null: not known, the task did not run)",
+      }),
   })
   .openapi("ChainDispatch");
 

@@ -65,5 +65,18 @@ export const TaskDetailSchema = TaskSummarySchema.extend({
   assignments: z.array(AssignmentSchema),
   dissent: z.array(DissentSchema),
   events: z.array(TaskEventSchema),
+  chain_miners: z
+    .object({
+      source: z.enum(["session", "task"]),
+      named: z.array(z.string()),
+      unreachable: z.array(z.string()),
+      on_probation: z.array(z.string()),
+      fallback: z.boolean(),
+    })
+    .optional()
+    .openapi({
+      description:
+        "a hybrid chain task only: the miners its on-chain session (SessionCreated) or task (TaskAssigned) names, by address, which were picked first; unreachable: those no registered, available miner of the session's model holds; on_probation: those whose miner is on probation (it takes only the task's probation seats); fallback: the session's own miners made up what the named ones could not fill",
+    }),
 }).openapi("TaskDetail");
 export type TaskDetailView = z.infer<typeof TaskDetailSchema>;

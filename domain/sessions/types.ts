@@ -27,7 +27,16 @@ export type CompletionJob = {
   policy?: TaskOverrides | undefined;
   /** What the caller bills for this task, where known (the gateway's local pool, x402): its miners share a part of it. */
   billing?: TaskBilling | undefined;
+  /**
+   * The chain flow only (`caller.kind === "chain"`; session-client drops it for any other caller): the miners
+   * the on-chain session or task names, by address. The task is served by the registered miners of those
+   * addresses first (`domain/miners/miner-pin.ts`); no route reads it from a request.
+   */
+  minerPin?: MinerPin | undefined;
 };
+
+/** Miners an on-chain session (`SessionCreated`'s miners) or task (`TaskAssigned`) names, by address. */
+export type MinerPin = { addresses: readonly string[]; source: "session" | "task" };
 
 /** What the Session object is given: the job, checked against configuration, with its fingerprint and timeouts. */
 export type SubmitInput = Omit<CompletionJob, "flow" | "caller"> & {

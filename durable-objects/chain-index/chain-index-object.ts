@@ -90,6 +90,7 @@ export class ChainIndexObject extends SqliteObject<SessionsEnv> implements Recei
         edgeSessionId: row.edge_session_id,
         requestId: row.request_id,
         taskData: row.task_data,
+        minerPin: store.namedMiners(row.session_id, row.task_id),
       });
       store.recordDispatch(row, outcome, Date.now(), target.writeback);
       done++;

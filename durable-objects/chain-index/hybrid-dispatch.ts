@@ -6,6 +6,9 @@ import { CompletionRequestSchema } from "../../domain/schemas/completion";
 import { sessionClient, submitCompletion } from "../session/session-client";
 import type { Address } from "viem";
 import { attributedRecord, type AttributedRecord } from "../../domain/chain/attributed-results";
+import type { ChainDispatch } from "../../domain/schemas/chain";
+import type { MinerPin } from "../../domain/sessions/types";
+import { lowerAddresses, type PinNote } from "../../domain/miners/miner-pin";
 
 /** The only task data a hybrid session's on-chain task may carry (the seed's submitTask example). */
 const ChatTaskSchema = z.object({ type: z.literal("chat"), message: z.string().min(1).max(100_000) });
@@ -17,21 +20,45 @@ const ChatTaskSchema = z.object({ type: z.literal("chat"), message: z.string().m
  */
 export const chainRequestId = (chainId: number, queueAddress: string, sessionId: number, taskId: number) => `chain-${chainId}-${queueAddress.toLowerCase()}-${sessionId}-${taskId}`;
 
-export type DispatchOutcome =
+/** The dispatch record's chain-named miners (`ChainDispatch["named_miners"]`); unreachable and fallback null where the task did not run. */
+export type NamedMiners = NonNullable<ChainDispatch["named_miners"]>;
+
+export type DispatchOutcome = (
   | { status: "answered"; edgeTaskId: number; result: string; consensus: string }
   | { status: "failed"; reason: string }
   /** Worth trying again later (no miner free, say). */
-  | { status: "retry"; reason: string };
+  | { status: "retry"; reason: string }
+) & { namedMiners?: NamedMiners };
 
 /**
  * Runs one on-chain task of a hybrid session as an edge task: chat task data
  * becomes a chat completion on the mapped edge session, dispatched to its
  * miners with consensus as usual. Task data of any other shape fails the
- * task, with the reason, and never the indexer.
+ * task, with the reason, and never the indexer. `minerPin`: the miners the
+ * chain names for it (`IndexStore.namedMiners`), served first; the outcome
+ * says which of them could not be reached.
  */
 export async function dispatchChainTask(
   env: SessionsEnv,
-  task: { chainId: number; queueAddress: string; edgeSessionId: number; requestId: string; taskData: string },
+  task: { chainId: number; queueAddress: string; edgeSessionId: number; requestId: string; taskData: string; minerPin?: MinerPin | undefined },
+): Promise<DispatchOutcome> {
+  const outcome = await runChainTask(env, task);
+  if (!task.minerPin) return outcome;
+  // What the edge task recorded of its named miners (which it could not reach); only the names where it did not run.
+  const named = lowerAddresses(task.minerPin.addresses);
+  const note =
+    outcome.status === "answered"
+      ? await sessionClient(env, task.edgeSessionId)
+          .getTask(outcome.edgeTaskId)
+          .then((t) => ("chain_miners" in t ? (t.chain_miners as PinNote | undefined) : undefined))
+          .catch(() => undefined)
+      : undefined;
+  return { ...outcome, namedMiners: note ?? { source: task.minerPin.source, named, unreachable: null, on_probation: null, fallback: null } };
+}
+
+async function runChainTask(
+  env: SessionsEnv,
+  task: { chainId: number; queueAddress: string; edgeSessionId: number; requestId: string; taskData: string; minerPin?: MinerPin | undefined },
 ): Promise<DispatchOutcome> {
   let data: unknown;
   try {
@@ -48,6 +75,7 @@ export async function dispatchChainTask(
       caller: { kind: "chain", id: `${task.chainId}:${task.queueAddress.toLowerCase()}` },
       request,
       flow: "chain",
+      minerPin: task.minerPin,
     });
     const choice = completion.choices[0] as { message?: { content?: string | null }; text?: string } | undefined;
     return { status: "answered", edgeTaskId: completion.task_id, result: choice?.message?.content ?? choice?.text ?? "", consensus: completion.consensus.status };

@@ -4,6 +4,7 @@ import type { Sql } from "../sqlite-object";
 import { applyToMirror, rebuildMirror } from "./mirror";
 import type { DispatchRow, StateRow } from "./schema";
 import { chainRequestId, type DispatchOutcome } from "./hybrid-dispatch";
+import type { MinerPin } from "../../domain/sessions/types";
 
 const MAX_DISPATCH_ATTEMPTS = 5;
 
@@ -131,7 +132,27 @@ export class IndexStore {
     return this.sql<DispatchRow>`SELECT * FROM dispatches WHERE status = 'pending' ORDER BY created_block, session_id, task_id LIMIT ${limit}`;
   }
 
+  /**
+   * The miners the chain names for a task, by address: its TaskAssigned's
+   * when it was assigned before this router ran it, else its session's
+   * (SessionCreated's, less the released). None: undefined.
+   */
+  namedMiners(sessionId: number, taskId: number): MinerPin | undefined {
+    const task = this.sql<{ miners: string }>`SELECT miners FROM tasks WHERE session_id = ${sessionId} AND task_id = ${taskId}`[0];
+    const assigned = task ? (JSON.parse(task.miners) as string[]) : [];
+    if (assigned.length > 0) return { addresses: assigned, source: "task" };
+    const session = this.sql<{ miners: string }>`SELECT miners FROM sessions WHERE session_id = ${sessionId}`[0];
+    const named = session ? (JSON.parse(session.miners) as string[]) : [];
+    return named.length > 0 ? { addresses: named, source: "session" } : undefined;
+  }
+
   recordDispatch(row: DispatchRow, outcome: DispatchOutcome, now: number, writeback: boolean): void {
+    this.storage.transactionSync(() => this.#recordDispatch(row, outcome, now, writeback));
+  }
+
+  #recordDispatch(row: DispatchRow, outcome: DispatchOutcome, now: number, writeback: boolean): void {
+    if (outcome.namedMiners)
+      this.sql`UPDATE dispatches SET named_miners = ${JSON.stringify(outcome.namedMiners)} WHERE session_id = ${row.session_id} AND task_id = ${row.task_id}`;
     if (outcome.status === "answered") {
       this.sql`UPDATE dispatches SET status = 'answered', reason = NULL, edge_task_id = ${outcome.edgeTaskId}, result = ${outcome.result}, consensus = ${outcome.consensus},
                attempts = attempts + 1, updated_at = ${now}, writeback_status = ${writeback ? "pending" : null}

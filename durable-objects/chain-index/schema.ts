@@ -144,6 +144,8 @@ export const MIGRATIONS = [
      attempts INTEGER NOT NULL DEFAULT 0,
      last_error TEXT
    );`,
+  // Chain-named miners of a dispatch (domain/miners/miner-pin.ts): the addresses named, and which the router could not reach.
+  `ALTER TABLE dispatches ADD COLUMN named_miners TEXT;`,
 ];
 
 export type StateRow = {
@@ -242,4 +244,6 @@ export type DispatchRow = {
   writeback_status: string | null;
   writeback_error: string | null;
   writeback_attempts: number;
+  /** `ChainDispatch["named_miners"]` as JSON; null: the chain named none. */
+  named_miners: string | null;
 };

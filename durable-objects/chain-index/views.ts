@@ -78,5 +78,6 @@ export function dispatchView(row: DispatchRow): ChainDispatch {
     consensus: row.consensus,
     attempts: row.attempts,
     writeback: row.writeback_status ? { status: row.writeback_status as "pending" | "done" | "failed", error: row.writeback_error } : null,
+    named_miners: row.named_miners ? JSON.parse(row.named_miners) : null,
   };
 }

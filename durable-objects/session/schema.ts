@@ -114,6 +114,8 @@ export const SESSION_MIGRATIONS = [
   `ALTER TABLE tasks ADD COLUMN reward_micros INTEGER;`,
   // Whether the assignment's miner was on probation when picked (domain/miners/probation.ts): the task view says so.
   `ALTER TABLE assignments ADD COLUMN probation INTEGER NOT NULL DEFAULT 0;`,
+  // The miners a chain task's on-chain session or task names, and which of them the router could not reach (domain/miners/miner-pin.ts).
+  `ALTER TABLE tasks ADD COLUMN miner_pin TEXT;`,
 ] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";
@@ -151,6 +153,8 @@ export type TaskRow = {
   payload_version: "v2" | "v3" | null;
   prompt_urn: string | null;
   result_urn: string | null;
+  /** A chain task's `PinNote` as JSON (domain/miners/miner-pin.ts); null for every other task. */
+  miner_pin?: string | null;
 };
 
 export type AssignmentRow = {

@@ -20,9 +20,11 @@ export const sessionNotFound = (sessionId: number) => new ApiError(404, "session
 const MAX_REROUTES = 2;
 
 async function prepare(config: RouterConfig, job: CompletionJob): Promise<Omit<SubmitInput, "route">> {
-  const { flow, caller, ...rest } = job;
+  const { flow, caller, minerPin, ...rest } = job;
   return {
     ...rest,
+    // Only the chain flow names a task's miners: a route's job carrying a pin anyhow is served as any other.
+    ...(minerPin && caller.kind === "chain" && flow === "chain" ? { minerPin } : {}),
     requestKey: job.request.request_id === undefined ? null : await scopedRequestId(caller, job.request.request_id),
     ...(job.request.request_id === undefined ? { ownerKey: await ownerOnlyKey(caller) } : {}),
     timeouts: taskTimeouts(job.request, config),

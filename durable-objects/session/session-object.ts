@@ -33,6 +33,7 @@ import { TaskReceipts } from "./task-receipts";
 import { type ReceiptBody, receiptPath } from "../../domain/receipts/receipt-schema";
 import { receiptLeaf } from "../../domain/receipts/anchor";
 import { type Configured, planTask, refusal } from "./task-plan";
+import { pinNote } from "../../domain/miners/miner-pin";
 import { TaskStore } from "./task-store";
 import { privateTaskDetail, taskDetail, taskSummary } from "./task-view";
 
@@ -305,6 +306,10 @@ export class SessionObject extends SqliteObject<SessionEnv> {
     if (previous) return { done: await this.replay(previous, { requestId: requestId ?? "", requestHash: input.requestHash }, session) };
 
     const plan = planTask(session, input, this.now());
+    // A chain task's named miners (domain/miners/miner-pin.ts): picked first; the task says which could not be reached.
+    // (The wait is for a cold pool only; the index dispatches a chain task once at a time, so no twin slips in meanwhile.)
+    const pin = input.minerPin ? pinNote(input.minerPin, await this.pool.candidates(session.config.model), plan.redundancy) : undefined;
+    const pinned = pin && new Set(pin.named.filter((a) => !pin.unreachable.includes(a)));
     if (input.payload) {
       try {
         this.payloads.checkSize(plan.promptText);
@@ -328,6 +333,8 @@ export class SessionObject extends SqliteObject<SessionEnv> {
       session.layout,
       session.shard,
     );
+    // Recorded with the task, in its storage turn.
+    if (pin) this.sql`UPDATE tasks SET miner_pin = ${JSON.stringify(pin)} WHERE task_id = ${taskId}`;
 
     let promptUrn: string | null = null;
     if (input.payload) {
@@ -365,7 +372,7 @@ export class SessionObject extends SqliteObject<SessionEnv> {
       {
         now: this.now,
         // From the session's snapshot: the registry hears of this load with the next report batch.
-        selectMiners: (count, exclude, room) => this.pool.select(session.config.model, count, exclude, input.policy?.selection, room),
+        selectMiners: (count, exclude, room) => this.pool.select(session.config.model, count, exclude, input.policy?.selection, room, pinned),
         callMiner: signedCalls(
           session.config.signatures,
           { router: this.receipts.router, sessionId: input.sessionId, taskId, requestHash: input.requestHash },

@@ -1,3 +1,4 @@
+import type { PinNote } from "../../domain/miners/miner-pin";
 import type { MinerRequest } from "../../domain/schemas/completion";
 import { splitRequestId } from "../../domain/sessions/caller";
 import { type AssignmentView, ReportedUsageSchema, type TaskSummaryView } from "../../domain/schemas/task";
@@ -83,6 +84,8 @@ export function taskDetail<R>(r: TaskRow, sessionId: number, parts: { result: R 
     result_urn: r.result_urn,
     result: parts.result,
     error: stored ? stored.body.error : null,
+    // A chain task's named miners (domain/miners/miner-pin.ts): which the chain named, which the router could not reach.
+    ...(r.miner_pin ? { chain_miners: JSON.parse(r.miner_pin) as PinNote } : {}),
     assignments: parts.assignments.map(assignmentView),
     dissent: dissentOf(parts.assignments),
     events: parts.events.map((e) => ({ slot: e.slot, state: e.state, at: iso(e.at) })),

@@ -27,7 +27,13 @@ export type DevChainInfo = {
   anchorAddress: string;
   startBlock: number;
   hybridSessionId: number;
+  /** The edge session that serves it. */
+  hybridEdgeSessionId: number;
 };
+
+/** The on-chain hybrid session of `npm run dev`, and the edge session (redundancy 3, of signing dev miners) serving it. */
+const HYBRID_SESSION_ID = 0;
+const HYBRID_EDGE_SESSION_ID = 1;
 
 /** `infoFile`: where to write what the CLI needs (false: nowhere, for a test's own chain). */
 export async function startChainForDev(port: number, infoFile: string | false = DEV_CHAIN_FILE) {
@@ -49,10 +55,17 @@ export async function startChainForDev(port: number, infoFile: string | false = 
         address: deployment.sessionAddress,
         abi: sessionV2Abi,
         functionName: "create",
-        args: ["dev hybrid session", "served by npm run dev on edge session 0", owner, 1n, 1n, 1n, 0n, 1n, false],
+        args: ["dev hybrid session", `served by npm run dev on edge session ${HYBRID_EDGE_SESSION_ID}`, owner, 1n, 1n, 1n, 0n, 1n, false],
       }),
     );
-    const info: DevChainInfo = { rpcUrl: chain.url, wsUrl: chain.wsUrl, chainId: DEV_CHAIN_ID, ...deployment, hybridSessionId: 0 };
+    const info: DevChainInfo = {
+      rpcUrl: chain.url,
+      wsUrl: chain.wsUrl,
+      chainId: DEV_CHAIN_ID,
+      ...deployment,
+      hybridSessionId: HYBRID_SESSION_ID,
+      hybridEdgeSessionId: HYBRID_EDGE_SESSION_ID,
+    };
     if (infoFile) {
       await mkdir(dirname(infoFile), { recursive: true });
       await writeFile(infoFile, `${JSON.stringify(info, null, 2)}\n`);
@@ -62,7 +75,12 @@ export async function startChainForDev(port: number, infoFile: string | false = 
       close: chain.close,
       /** eth_subscribe subscriptions open on the chain's WebSocket (a test waits for its listener's). */
       openSubscriptions: chain.openSubscriptions,
-      /** The router's vars for this chain: indexed with no confirmations, hybrid session 0 → edge session 0, written back. */
+      /**
+       * The router's vars for this chain: indexed with no confirmations, hybrid session 0 → edge session 1, written back.
+       * Edge session 1 runs each task on three dev miners: those of dev-miner-1..5 sign with their registered keys, so
+       * every agreed answer has a signed copy and `getTaskResults` names the dev miners who answered, never the router
+       * (dev-miner-6, a NeuroShard node, cannot sign: a task of one miner might fall to it alone).
+       */
       vars: {
         CHAIN_RPC_URL: chain.url,
         CHAIN_ID: String(DEV_CHAIN_ID),
@@ -70,7 +88,7 @@ export async function startChainForDev(port: number, infoFile: string | false = 
         CHAIN_QUEUE_ADDRESS: deployment.queueAddress,
         CHAIN_START_BLOCK: String(deployment.startBlock),
         CHAIN_CONFIRMATIONS: "0",
-        CHAIN_HYBRID_SESSIONS: JSON.stringify({ "0": 0 }),
+        CHAIN_HYBRID_SESSIONS: JSON.stringify({ [HYBRID_SESSION_ID]: HYBRID_EDGE_SESSION_ID }),
         CHAIN_WRITEBACK: "true",
         CHAIN_SIGNER_KEY: ROUTER_KEY,
         // Receipts anchored every 8 receipts or 30 seconds, so a developer sees anchors come.
