@@ -54,7 +54,7 @@ export async function postedEpoch(target: Target): Promise<{ epoch: number; root
 }
 
 /** What each address claimed on chain in all, in micros, and the distributor's total. */
-export async function claimedOnChain(target: Target, addresses: readonly Address[]): Promise<{ byAddress: Map<Address, bigint>; total: bigint; supply: bigint }> {
+export async function claimedOnChain(target: Target, addresses: readonly Address[]): Promise<{ byAddress: Map<Address, bigint>; total: bigint; supply: bigint; token: Address }> {
   const { reader } = chainClients(target);
   const byAddress = new Map<Address, bigint>();
   for (const address of addresses) {
@@ -66,7 +66,7 @@ export async function claimedOnChain(target: Target, addresses: readonly Address
   const total = await reader.readContract({ address: target.distributorAddress, abi: rewardDistributorAbi, functionName: "totalClaimed" });
   const token = await reader.readContract({ address: target.distributorAddress, abi: rewardDistributorAbi, functionName: "token" });
   const supply = await reader.readContract({ address: token, abi: rewardTokenAbi, functionName: "totalSupply" });
-  return { byAddress, total, supply };
+  return { byAddress, total, supply, token: token.toLowerCase() as Address };
 }
 
 export type EpochPost = { ok: true; transaction: Hex; blockNumber: number; sent: boolean } | { ok: false; error: string; renumber?: number };
@@ -85,7 +85,8 @@ export async function postEpoch(target: Target, key: Hex, epoch: { epoch: number
     const onChain = await postedEpoch(target);
     if (onChain.epoch >= epoch.epoch) {
       const root = await reader.readContract({ address: target.distributorAddress, abi: rewardDistributorAbi, functionName: "roots", args: [BigInt(epoch.epoch)] });
-      if (root.toLowerCase() !== epoch.root.toLowerCase()) return { ok: false, error: `epoch ${epoch.epoch} is not after the chain's (${onChain.epoch})`, renumber: onChain.epoch + 1 };
+      if (root.toLowerCase() !== epoch.root.toLowerCase())
+        return { ok: false, error: `epoch ${epoch.epoch} is not after the chain's (${onChain.epoch})`, renumber: onChain.epoch + 1 };
       const blockNumber = await reader.readContract({ address: target.distributorAddress, abi: rewardDistributorAbi, functionName: "postedAt", args: [BigInt(epoch.epoch)] });
       const [log] = await reader.getContractEvents({
         address: target.distributorAddress,

@@ -208,7 +208,8 @@ export class ChainIndexObject extends SqliteObject<SessionsEnv & RewardsEnv> imp
     this.ensureSchema();
     await this.ctx.storage.put(REWARD_TARGET_KEY, target);
     const epochs = new RewardEpochs(this.sql, this.ctx.storage);
-    const due = epochs.unsent() ? Date.now() : epochDueAt(epochs, target);
+    // The first epoch closes one REWARD_EPOCH_S after the distributor is first scheduled.
+    const due = epochs.unsent() ? Date.now() : epochs.last() ? epochDueAt(epochs, target) : Date.now() + target.epochMs;
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > due) await this.ctx.storage.setAlarm(Math.max(due, Date.now()));
     return due;
