@@ -14,7 +14,8 @@ import type { RewardTarget } from "../../domain/config/config";
 import { rewardsStub } from "../../domain/objects/stubs";
 import { WalletClaimsSchema } from "../../domain/schemas/wallet-claims";
 import { devChainClients } from "../../tools/dev-chain/deploy";
-import { admin, call, createSession, minersFor, until } from "../helpers";
+import { admin, call, createSession, minersFor, until, workerFetch } from "../helpers";
+import { claimRewards } from "../../scripts/chain/claim";
 import { flushReports } from "../report-flush";
 import { account } from "../wallet-accounts";
 import { chains } from "./chain-helpers";
@@ -111,6 +112,14 @@ describe("claimable rewards", () => {
     const after = (await claimsOf(accounts.fastA!.key)).claims[0];
     expect(after).toMatchObject({ earned_micros: earnedA, posted_micros: earnedA, claimed_micros: earnedA, unclaimed_micros: 0 });
     expect((await claimsOf(accounts.fastA!.key)).token).toBe(main.tokenAddress.toLowerCase());
+
+    // fastB claims as `npm run chain -- claim` does (scripts/chain/claim.ts): the proof from the router, the claim from its key.
+    const earnedB = (await claimsOf(accounts.fastB!.key)).claims[0]!.earned_micros;
+    const viaCli = { rpcUrl: main.url, chainId: main.chainId, routerUrl: "http://router.test", apiKey: accounts.fastB!.key, key: keys.fastB, fetch: workerFetch() };
+    const claimedB = await claimRewards(viaCli);
+    expect(claimedB).toMatchObject({ address: privateKeyToAccount(keys.fastB).address, paid_micros: earnedB, claimed_micros: earnedB, balance_micros: earnedB });
+    expect(claimedB.transaction).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(await claimRewards(viaCli)).toMatchObject({ paid_micros: 0, transaction: null, balance_micros: earnedB });
 
     // Only the router's account posts roots.
     expect(routerAccount()).not.toBe(main.accounts[6]);
