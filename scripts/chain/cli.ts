@@ -16,7 +16,7 @@
  *   claim --key-file F [--router URL] [--api-key K]
  *                                      claims the miner's earnings from the RewardDistributor with the
  *                                      key in F (its registered address's); the proof is read from the
- *                                      router (default http://localhost:8787) with a wallet:read key of
+ *                                      router (default http://localhost:5010, `npm run dev`) with a wallet:read key of
  *                                      its payout account (--api-key or ROUTER_WALLET_KEY); prints the
  *                                      token balance
  */
@@ -43,7 +43,7 @@ const { values: flags, positionals } = parseArgs({
     wait: { type: "boolean", default: false },
     follow: { type: "boolean", default: false },
     "key-file": { type: "string" },
-    router: { type: "string", default: process.env["ROUTER_URL"] ?? "http://localhost:8787" },
+    router: { type: "string", default: process.env["ROUTER_URL"] ?? "http://localhost:5010" },
     "api-key": { type: "string" },
   },
 });
