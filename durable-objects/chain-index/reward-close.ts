@@ -45,6 +45,7 @@ export async function closeEpoch(env: RewardsEnv, epochs: RewardEpochs, target: 
   if (!posted.ok && posted.renumber !== undefined) {
     epochs.renumber(number, posted.renumber);
     number = posted.renumber;
+    if (sealed !== null) sealed = number;
     posted = await postEpoch(target, key, { epoch: number, root, totalMicros: row.total_micros });
   }
   if (posted.ok) epochs.sent(number, posted.transaction, posted.blockNumber);

@@ -1,5 +1,5 @@
 import type { Address } from "viem";
-import { claimedOnChain, earningsTree, postedEpoch } from "../../domain/chain/reward-distributor";
+import { claimedOnChain, earningsTree } from "../../domain/chain/reward-distributor";
 import { chainClients } from "../../domain/chain/chain-clients";
 import { describeError } from "../../domain/chain/rpc";
 import { rewardDistributorAbi } from "../../contracts/artifacts";
@@ -33,7 +33,6 @@ export async function claimsConservation(env: Env): Promise<ClaimsConservation |
       entries.map((e) => e.address as Address),
     );
     const overClaimed = entries.filter((e) => (onChain.byAddress.get(e.address.toLowerCase() as Address) ?? 0n) > BigInt(e.cumulativeMicros)).map((e) => e.address);
-    const claimedByPosted = [...onChain.byAddress.values()].reduce((t, c) => t + c, 0n);
     let rootMatches: boolean | null = null;
     if (posted) {
       const chainRoot = await chainClients(target).reader.readContract({
@@ -43,9 +42,10 @@ export async function claimsConservation(env: Env): Promise<ClaimsConservation |
         args: [BigInt(posted.epoch)],
       });
       rootMatches = earningsTree(entries)?.root === posted.root && chainRoot.toLowerCase() === posted.root.toLowerCase();
-    } else rootMatches = (await postedEpoch(target)).epoch === 0 ? null : false;
-    // Every address that ever claimed stays in each later epoch, so the posted addresses' claims are all the claims.
-    const supplyMatches = onChain.supply === onChain.total && claimedByPosted === onChain.total;
+    }
+    // Minted only by claims: the supply is what the distributor paid. (Each posted address's claim is
+    // checked above; claims under epochs this store does not hold, were it ever lost, are not.)
+    const supplyMatches = onChain.supply === onChain.total;
     return {
       ...base,
       holds: overPosted.length === 0 && overClaimed.length === 0 && rootMatches !== false && supplyMatches,
