@@ -171,4 +171,50 @@ describe("claimable rewards", () => {
     expect(logs.map((l) => l.transactionHash)).toEqual([retried.posted?.tx_hash]);
     expect(await reader.readContract({ address: faulty.distributorAddress, abi: rewardDistributorAbi, functionName: "roots", args: [before + 1n] })).toBe(retried.posted?.root);
   });
+
+  it("a sealed epoch whose number the chain passed is renumbered past it, and posted once", async () => {
+    const faulty = chains().faulty;
+    const target = targetOf(faulty);
+    await earningMiners(1);
+    const rewards = env.CHAIN_INDEX.get(env.CHAIN_INDEX.idFromName(`rewards-test:renumber:${crypto.randomUUID()}`));
+    await rewards.scheduleRewards(target);
+    const router = devChainClients(faulty.directUrl, faulty.chainId, privateKeyToAccount(env.CHAIN_SIGNER_KEY as Hex));
+    const epochOnChain = () => router.publicClient.readContract({ address: faulty.distributorAddress, abi: rewardDistributorAbi, functionName: "epoch" });
+    const before = await epochOnChain();
+
+    // The transaction never reaches the chain: the epoch is sealed as the next number, unsent.
+    await fetch(`${faulty.url}/__faults`, { method: "POST", body: JSON.stringify({ dropCallTo: "eth_sendRawTransaction" }) });
+    try {
+      expect(await rewards.closeRewardEpoch({ force: true })).toMatchObject({ sealed: Number(before) + 1, posted: null });
+    } finally {
+      await fetch(`${faulty.url}/__faults`, { method: "POST", body: JSON.stringify({}) });
+    }
+    // Meanwhile the poster's account posts another root as that epoch.
+    const other = `0x${crypto.randomUUID().replaceAll("-", "").padEnd(64, "e")}` as Hex;
+    await router.confirm(
+      await router.wallet.writeContract({ address: faulty.distributorAddress, abi: rewardDistributorAbi, functionName: "postRoot", args: [before + 1n, other, 1n] }),
+    );
+
+    const retried = await rewards.closeRewardEpoch({ force: true });
+    expect(retried.error).toBeNull();
+    expect(retried.posted).toMatchObject({ epoch: Number(before) + 2 });
+    expect(await epochOnChain()).toBe(before + 2n);
+    expect(await router.publicClient.readContract({ address: faulty.distributorAddress, abi: rewardDistributorAbi, functionName: "roots", args: [before + 2n] })).toBe(
+      retried.posted?.root,
+    );
+    expect((await rewards.rewardEpochs()).map((e) => e.epoch)).toEqual([Number(before) + 2]);
+  });
+
+  it("closes an epoch on the object's alarm once REWARD_EPOCH_S has passed", async () => {
+    const main = chains().main;
+    await earningMiners(1);
+    const target = { ...targetOf(main), epochMs: 1_000 };
+    const rewards = env.CHAIN_INDEX.get(env.CHAIN_INDEX.idFromName(`rewards-test:alarm:${crypto.randomUUID()}`));
+    const due = await rewards.scheduleRewards(target);
+    expect(due).toBeGreaterThan(Date.now());
+    expect(await rewards.rewardEpochs()).toEqual([]);
+    const posted = await until(async () => (await rewards.rewardEpochs()).find((e) => e.tx_hash !== null));
+    const reader = devChainClients(main.url, main.chainId, routerAccount()).publicClient;
+    expect(await reader.readContract({ address: main.distributorAddress, abi: rewardDistributorAbi, functionName: "roots", args: [BigInt(posted.epoch)] })).toBe(posted.root);
+  });
 });
