@@ -42,6 +42,9 @@ export default defineConfig({
                 CHAIN_ANCHOR_ADDRESS: inject("chains").main.anchorAddress,
                 ANCHOR_BATCH_SIZE: "10000",
                 ANCHOR_INTERVAL_S: String(7 * 86_400),
+                // Miners' earnings posted to the main chain's RewardDistributor; an epoch closes only when a test forces it (test/chain/reward-claims.test.ts).
+                CHAIN_REWARD_DISTRIBUTOR_ADDRESS: inject("chains").main.distributorAddress,
+                REWARD_EPOCH_S: String(7 * 86_400),
                 // The router's chain account for write-back: a dev account of the local chains (test/chain/hybrid.test.ts).
                 CHAIN_SIGNER_KEY: String(devAccountKeys(10)[8]),
               },

@@ -355,6 +355,16 @@ export class MinerRegistry extends SqliteObject<RegistryEnv> implements Registry
     }));
   }
 
+  /**
+   * The miners with a registered (hence proven) EVM address and a payout account: those whose earnings
+   * are posted on chain for claiming (durable-objects/chain-index/reward-epochs.ts).
+   */
+  claimableMiners(): { miner_id: string; evm_address: string; payout_account: string }[] {
+    return this.sql<{ miner_id: string; evm_address: string; payout_account: string }>`
+      SELECT id AS miner_id, lower(evm_address) AS evm_address, payout_account FROM miners
+      WHERE evm_address IS NOT NULL AND payout_account IS NOT NULL ORDER BY lower(evm_address)`;
+  }
+
   /** Keeps an account's locked stake (its Ledger's push after a stake change, or a refresh). */
   setAccountStake(account: string, stake: AccountStake): void {
     const staked = Number.isSafeInteger(stake.stakedMicros) && stake.stakedMicros > 0 ? stake.stakedMicros : 0;

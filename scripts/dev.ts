@@ -77,6 +77,8 @@ Router (local Workers runtime) listening on ${ORIGIN}
                   SessionV2 ${chain.sessionAddress}, SessionQueueV2 ${chain.queueAddress}
                   on-chain session ${chain.hybridSessionId} is hybrid, served on edge session ${chain.hybridEdgeSessionId}, results written back:
                   npm run chain -- submit ${chain.hybridSessionId} "Hello"   then   npm run chain -- results ${chain.hybridSessionId} <taskId> --wait
+                  RewardDistributor ${chain.distributorAddress} (token ${chain.tokenAddress}): miners' earnings posted every minute,
+                  claimed with npm run chain -- claim --key-file <miner key> --api-key <wallet:read key of its payout account>
 
 Try:
   curl -X POST ${ORIGIN}/api/v1/completions/0 \\

@@ -1,7 +1,7 @@
 import { createApp } from "./app";
 import type { Env } from "./env";
 import { registryStub } from "../domain/objects/stubs";
-import { tickChainIndex } from "./chain/tick-index";
+import { scheduleRewardEpochs, tickChainIndex } from "./chain/tick-index";
 import { markIsolateEvent } from "../domain/isolate-clock";
 
 export { SessionObject } from "../durable-objects/session/session-object";
@@ -33,5 +33,6 @@ export default {
     );
     // Its own promise: a chain that fails never keeps the miners' health from being checked.
     ctx.waitUntil(tickChainIndex(env).then((report) => console.log(JSON.stringify({ event: "chain_tick", report }))));
+    ctx.waitUntil(scheduleRewardEpochs(env).then((report) => console.log(JSON.stringify({ event: "reward_epochs", report }))));
   },
 } satisfies ExportedHandler<Env>;

@@ -47,6 +47,20 @@ const ChainVarsSchema = z.object({
       .max(7 * 86_400)
       .default(300),
   ),
+  /**
+   * The RewardDistributor miners claim their earnings from; unset: earnings stay in the ledger only. Every
+   * REWARD_EPOCH_S seconds the router posts, from the CHAIN_SIGNER_KEY account (the distributor's poster),
+   * the Merkle root of each proven miner address's cumulative earnings (durable-objects/chain-index/reward-epochs.ts).
+   */
+  CHAIN_REWARD_DISTRIBUTOR_ADDRESS: parsed(address.optional()),
+  REWARD_EPOCH_S: parsed(
+    z.coerce
+      .number<string>()
+      .int()
+      .min(10)
+      .max(30 * 86_400)
+      .default(3600),
+  ),
   CHAIN_HYBRID_SESSIONS: json(z.record(z.string().regex(/^\d{1,15}$/, "keys must be on-chain session ids"), z.number().int().min(0)).default({}), '{"0": 5}'),
 });
 export type ChainTarget = {
@@ -67,10 +81,12 @@ export type ChainTarget = {
 };
 /** Where and how often receipts are anchored (`domain/receipts/anchor.ts`); the key is CHAIN_SIGNER_KEY's, never stored. */
 export type AnchorTarget = { rpcUrl: string; chainId: number; anchorAddress: `0x${string}`; batchSize: number; intervalMs: number; rpcTimeoutMs: number };
+/** Where miners' earnings are posted and claimed, and how often an epoch closes; the key is CHAIN_SIGNER_KEY's, never stored. */
+export type RewardTarget = { rpcUrl: string; chainId: number; distributorAddress: `0x${string}`; epochMs: number; rpcTimeoutMs: number };
 /** Not configured (no CHAIN_RPC_URL), configured, or configured wrongly (`problems` name the vars). */
 export type ChainConfig =
   | { state: "unconfigured" }
-  | { state: "configured"; target: ChainTarget; signerKey: `0x${string}` | null; anchor: AnchorTarget | null }
+  | { state: "configured"; target: ChainTarget; signerKey: `0x${string}` | null; anchor: AnchorTarget | null; rewards: RewardTarget | null }
   | { state: "misconfigured"; problems: string[] };
 
 const SIGNER_KEY = /^0x[0-9a-fA-F]{64}$/;
@@ -94,11 +110,17 @@ function chainConfigFrom(vars: Record<string, unknown>): ChainConfig {
   if (v.CHAIN_ANCHOR_ADDRESS && !SIGNER_KEY.test(key)) {
     return { state: "misconfigured", problems: ["CHAIN_SIGNER_KEY: CHAIN_ANCHOR_ADDRESS is set, so the secret must be set to a 0x-prefixed 32-byte hex private key"] };
   }
+  if (v.CHAIN_REWARD_DISTRIBUTOR_ADDRESS && !SIGNER_KEY.test(key)) {
+    return {
+      state: "misconfigured",
+      problems: ["CHAIN_SIGNER_KEY: CHAIN_REWARD_DISTRIBUTOR_ADDRESS is set, so the secret must be set to a 0x-prefixed 32-byte hex private key"],
+    };
+  }
   if (v.CHAIN_WRITEBACK && !SIGNER_KEY.test(key)) {
     return { state: "misconfigured", problems: ["CHAIN_SIGNER_KEY: CHAIN_WRITEBACK is on, so the secret must be set to a 0x-prefixed 32-byte hex private key"] };
   }
   const production = (vars.ENVIRONMENT ?? "production") === "production" || vars.ENVIRONMENT === "";
-  if ((v.CHAIN_WRITEBACK || v.CHAIN_ANCHOR_ADDRESS) && production && DEV_CHAIN_KEYS.includes(key.toLowerCase())) {
+  if ((v.CHAIN_WRITEBACK || v.CHAIN_ANCHOR_ADDRESS || v.CHAIN_REWARD_DISTRIBUTOR_ADDRESS) && production && DEV_CHAIN_KEYS.includes(key.toLowerCase())) {
     return { state: "misconfigured", problems: ["CHAIN_SIGNER_KEY: a public dev-chain key (anyone holds it), refused in production"] };
   }
   return {
@@ -128,6 +150,15 @@ function chainConfigFrom(vars: Record<string, unknown>): ChainConfig {
           rpcTimeoutMs: v.CHAIN_RPC_TIMEOUT_MS,
         }
       : null,
+    rewards: v.CHAIN_REWARD_DISTRIBUTOR_ADDRESS
+      ? {
+          rpcUrl: v.CHAIN_RPC_URL,
+          chainId: v.CHAIN_ID,
+          distributorAddress: v.CHAIN_REWARD_DISTRIBUTOR_ADDRESS.toLowerCase() as `0x${string}`,
+          epochMs: v.REWARD_EPOCH_S * 1000,
+          rpcTimeoutMs: v.CHAIN_RPC_TIMEOUT_MS,
+        }
+      : null,
   };
 }
 
@@ -138,7 +169,7 @@ function chainConfigFrom(vars: Record<string, unknown>): ChainConfig {
 export const chainVars = {
   ...(Object.fromEntries(Object.keys(ChainVarsSchema.shape).map((name) => [name, blank])) as Record<keyof typeof ChainVarsSchema.shape, typeof blank>),
   // Secret (`wrangler secret put`).
-  /** The router's chain account, for CHAIN_WRITEBACK and CHAIN_ANCHOR_ADDRESS. */
+  /** The router's chain account, for CHAIN_WRITEBACK, CHAIN_ANCHOR_ADDRESS and CHAIN_REWARD_DISTRIBUTOR_ADDRESS. */
   CHAIN_SIGNER_KEY: secret,
 };
 

@@ -11,7 +11,7 @@ import type { SectionContext } from "./var-readers.ts";
 import { workSection, workVars } from "./work-vars.ts";
 
 export { DEV_ROUTER_TOKEN, DEV_ADMIN_TOKEN, DEV_CREDENTIAL_KEY, DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY, DEV_PAYLOAD_MASTER_KEY, DEV_ROUTER_SIGNER_KEY };
-export { type AnchorTarget, type ChainConfig, type ChainTarget, chainSignerKey } from "./chain-vars.ts";
+export { type AnchorTarget, type ChainConfig, type RewardTarget, type ChainTarget, chainSignerKey } from "./chain-vars.ts";
 export type { StakeTier } from "./economy-vars.ts";
 export type { Pool, Price } from "./gateway-vars.ts";
 export type { Backend } from "./payload-vars.ts";

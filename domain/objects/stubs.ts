@@ -1,4 +1,4 @@
-import { type AnchorTarget, type ChainTarget, loadConfig, type Vars } from "../config/config.ts";
+import { type AnchorTarget, type ChainTarget, loadConfig, type RewardTarget, type Vars } from "../config/config.ts";
 import { metered } from "../object-traffic.ts";
 
 /**
@@ -45,3 +45,7 @@ export const chainIndexStub = <T extends Branded>(
 /** One anchor queue per ReceiptAnchor contract: a Chain index instance of its own (it holds only the anchor tables). */
 export const anchorStub = <T extends Branded>(env: Vars & { CHAIN_INDEX: DurableObjectNamespace<T> }, target: Pick<AnchorTarget, "chainId" | "anchorAddress">) =>
   stub(env, env.CHAIN_INDEX, `anchor:${target.chainId}:${target.anchorAddress.toLowerCase()}`);
+
+/** One reward-epoch store per RewardDistributor: a Chain index instance of its own (it holds only the reward tables). */
+export const rewardsStub = <T extends Branded>(env: Vars & { CHAIN_INDEX: DurableObjectNamespace<T> }, target: Pick<RewardTarget, "chainId" | "distributorAddress">) =>
+  stub(env, env.CHAIN_INDEX, `rewards:${target.chainId}:${target.distributorAddress.toLowerCase()}`);

@@ -24,6 +24,30 @@ export type SourceTotals = z.infer<typeof SourceTotalsSchema>;
 export const UnbackedSchema = z.object({ account: z.string(), source: z.string(), credited_micros: micros, issued_micros: micros });
 export type Unbacked = z.infer<typeof UnbackedSchema>;
 
+/**
+ * Claimed on chain ≤ posted ≤ earned: the last posted epoch's amounts are at most what the ledger says each
+ * miner earned (cumulative, so equal until it earns more), its root on chain is the root of those amounts,
+ * no address claimed more than posted, and the token's supply is what the distributor paid out.
+ */
+export const ClaimsConservationSchema = z.object({
+  holds: z.boolean(),
+  /** The last posted epoch (null: none yet). */
+  epoch: z.number().int().nullable(),
+  posted_micros: micros,
+  earned_micros: micros.openapi({ description: "What the ledger says the posted addresses' miners earned, now" }),
+  claimed_micros: micros.nullable(),
+  token_supply_micros: micros.nullable(),
+  /** The stored amounts' root, the stored root and the chain's root for the epoch are one. */
+  root_matches: z.boolean().nullable(),
+  /** Addresses posted more than the ledger says their miner earned. */
+  over_posted: z.array(z.string()),
+  /** Addresses that claimed more than posted. */
+  over_claimed: z.array(z.string()),
+  /** Why the chain could not be read, if it could not (then `holds` is false). */
+  chain_error: z.string().nullable(),
+});
+export type ClaimsConservation = z.infer<typeof ClaimsConservationSchema>;
+
 export const ConservationSchema = z
   .object({
     /** Every figure below adds up: within the accounts, and against the sources. */
@@ -79,6 +103,8 @@ export const ConservationSchema = z
     unbacked_accounts: z.array(UnbackedSchema),
     /** Sources that issued more than funded them. */
     overdrawn_sources: z.array(z.string()),
+    /** The ledger against the RewardDistributor (null: no CHAIN_REWARD_DISTRIBUTOR_ADDRESS); `holds` requires it to hold. */
+    claims: ClaimsConservationSchema.nullable(),
   })
   .openapi("LedgerConservation");
 export type Conservation = z.infer<typeof ConservationSchema>;

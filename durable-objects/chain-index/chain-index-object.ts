@@ -14,6 +14,10 @@ import type { ReceiptAnchorPort } from "../../domain/objects/ports";
 import type { Anchor } from "../../domain/receipts/anchor";
 import { nextBatch, postRoot } from "../../domain/chain/receipt-anchor";
 import { AnchorQueue, type BatchRow } from "./anchor-queue";
+import type { RewardTarget } from "../../domain/config/config";
+import type { RewardsEnv } from "./reward-earnings";
+import { type EpochEntry, type EpochRow, type RewardClaim, RewardEpochs } from "./reward-epochs";
+import { closeEpoch, type EpochClose, epochDueAt } from "./reward-close";
 
 /** Next tick while behind; after a failure, doubling from 2 s up to 5 minutes. */
 const BEHIND_DELAY_MS = 1_000;
@@ -24,6 +28,9 @@ const DISPATCHES_PER_TICK = 4;
 /** A batch whose root could not be posted is tried again after this. */
 const ANCHOR_RETRY_MS = 5_000;
 const ANCHOR_TARGET_KEY = "anchor_target";
+const REWARD_TARGET_KEY = "reward_target";
+/** An epoch whose root could not be posted (or whose earnings could not be read) is tried again after this. */
+const REWARD_RETRY_MS = 5_000;
 
 export type AnchorFlush = { sealed: number | null; posted: BatchRow | null; error: string | null };
 
@@ -51,11 +58,12 @@ export type IndexState = {
  * for while one runs is skipped (the running one is reported). Lazy: an
  * index that never ticked has no storage.
  */
-export class ChainIndexObject extends SqliteObject<SessionsEnv> implements ReceiptAnchorPort {
+export class ChainIndexObject extends SqliteObject<SessionsEnv & RewardsEnv> implements ReceiptAnchorPort {
   #running: Promise<TickReport & { dispatched: number }> | null = null;
   #flushing: Promise<AnchorFlush> | null = null;
+  #closing: Promise<EpochClose> | null = null;
 
-  constructor(ctx: DurableObjectState, env: SessionsEnv) {
+  constructor(ctx: DurableObjectState, env: SessionsEnv & RewardsEnv) {
     super(ctx, env, MIGRATIONS, { lazy: true });
   }
 
@@ -123,6 +131,8 @@ export class ChainIndexObject extends SqliteObject<SessionsEnv> implements Recei
     if (!this.hasSchema()) return;
     // An anchor instance (`anchorStub`) holds an anchor target and no index target; an index, the reverse.
     if (await this.ctx.storage.get<AnchorTarget>(ANCHOR_TARGET_KEY)) await this.flushAnchors();
+    // A rewards instance (`rewardsStub`) holds a reward target only.
+    if (await this.ctx.storage.get<RewardTarget>(REWARD_TARGET_KEY)) await this.closeRewardEpoch();
     if (this.store().target()) await this.tick();
   }
 
@@ -189,6 +199,61 @@ export class ChainIndexObject extends SqliteObject<SessionsEnv> implements Recei
     const number = batch.batch;
     const row = queue.batches().find((b) => b.batch === number) ?? null;
     return { sealed, posted: posted.ok ? row : null, error: posted.ok ? null : posted.error };
+  }
+
+  /**
+   * Keeps the RewardDistributor's target (the cron's, each run) and makes sure an alarm closes the next
+   * epoch when it is due. Returns when that is.
+   */
+  async scheduleRewards(target: RewardTarget): Promise<number> {
+    this.ensureSchema();
+    await this.ctx.storage.put(REWARD_TARGET_KEY, target);
+    const epochs = new RewardEpochs(this.sql, this.ctx.storage);
+    // The first epoch closes one REWARD_EPOCH_S after the distributor is first scheduled.
+    const due = epochs.unsent() ? Date.now() : epochs.last() ? epochDueAt(epochs, target) : Date.now() + target.epochMs;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > due) await this.ctx.storage.setAlarm(Math.max(due, Date.now()));
+    return due;
+  }
+
+  /** Closes an epoch when due (or `force`d), posting its root once (reward-close.ts); one close at a time. */
+  async closeRewardEpoch(options: { force?: boolean } = {}): Promise<EpochClose> {
+    if (this.#closing) await this.#closing.catch(() => undefined);
+    this.#closing = this.#close(options.force ?? false);
+    try {
+      return await this.#closing;
+    } finally {
+      this.#closing = null;
+    }
+  }
+
+  async #close(force: boolean): Promise<EpochClose> {
+    const target = this.hasSchema() ? await this.ctx.storage.get<RewardTarget>(REWARD_TARGET_KEY) : undefined;
+    if (!target) return { sealed: null, posted: null, error: "no reward target: the cron gives it one" };
+    const key = chainSignerKey(this.env);
+    if (!key) return { sealed: null, posted: null, error: "CHAIN_SIGNER_KEY is not set" };
+    const epochs = new RewardEpochs(this.sql, this.ctx.storage);
+    const now = Date.now();
+    const closed = await closeEpoch(this.env, epochs, target, key, force, now);
+    // Failed: soon again. Else the next epoch's time; an epoch due but unchanged waits a whole epoch.
+    const dueAt = epochDueAt(epochs, target);
+    await this.ctx.storage.setAlarm(closed.error ? now + REWARD_RETRY_MS : dueAt > now ? dueAt : now + target.epochMs);
+    return closed;
+  }
+
+  /** Each address's claim under the last posted epoch. */
+  rewardClaims(addresses: string[]): RewardClaim[] {
+    return this.hasSchema() ? new RewardEpochs(this.sql, this.ctx.storage).claims(addresses) : [];
+  }
+
+  /** Every sealed epoch (tests, operators, the conservation check). */
+  rewardEpochs(): EpochRow[] {
+    return this.hasSchema() ? new RewardEpochs(this.sql, this.ctx.storage).epochs() : [];
+  }
+
+  /** The amounts epoch `epoch` sealed, by address. */
+  rewardEpochEntries(epoch: number): EpochEntry[] {
+    return this.hasSchema() ? new RewardEpochs(this.sql, this.ctx.storage).entries(epoch) : [];
   }
 
   /** A receipt's anchor; null: never queued here. */

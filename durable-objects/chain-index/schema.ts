@@ -146,6 +146,27 @@ export const MIGRATIONS = [
    );`,
   // Chain-named miners of a dispatch (domain/miners/miner-pin.ts): the addresses named, and which the router could not reach.
   `ALTER TABLE dispatches ADD COLUMN named_miners TEXT;`,
+  // Claimable rewards (an instance per RewardDistributor, `rewardsStub`): each sealed epoch (its root over every
+  // proven miner address's cumulative earnings) until its root is on chain (tx_hash), and each address's leaf and proof.
+  `CREATE TABLE reward_epochs (
+     epoch INTEGER PRIMARY KEY,
+     root TEXT NOT NULL,
+     total_micros INTEGER NOT NULL,
+     addresses INTEGER NOT NULL,
+     sealed_at INTEGER NOT NULL,
+     tx_hash TEXT,
+     block_number INTEGER,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     last_error TEXT
+   );
+   CREATE TABLE reward_leaves (
+     epoch INTEGER NOT NULL,
+     address TEXT NOT NULL,
+     miner_id TEXT NOT NULL,
+     cumulative_micros INTEGER NOT NULL,
+     proof TEXT NOT NULL,
+     PRIMARY KEY (epoch, address)
+   );`,
 ];
 
 export type StateRow = {

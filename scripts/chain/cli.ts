@@ -13,6 +13,12 @@
  *   tasks <sessionId>                  getTasksBySessionId
  *   results <sessionId> <taskId> [--wait]   getTaskResults (--wait: until it has one)
  *   events [--follow]                  both contracts' events (--follow: and new ones, as they come)
+ *   claim --key-file F [--router URL] [--api-key K]
+ *                                      claims the miner's earnings from the RewardDistributor with the
+ *                                      key in F (its registered address's); the proof is read from the
+ *                                      router (default http://localhost:5010, `npm run dev`) with a wallet:read key of
+ *                                      its payout account (--api-key or ROUTER_WALLET_KEY); prints the
+ *                                      token balance
  */
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -21,6 +27,8 @@ import { privateKeyToAccount } from "viem/accounts";
 import { sessionQueueV2Abi, sessionV2Abi } from "../../contracts/artifacts.ts";
 import { devChainClients } from "../../tools/dev-chain/deploy.ts";
 import { DEV_CHAIN_FILE, type DevChainInfo } from "./dev-chain.ts";
+import { claimRewards } from "./claim.ts";
+import { readKeyFile } from "../../miner-node/secrets.ts";
 
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,
@@ -34,6 +42,9 @@ const { values: flags, positionals } = parseArgs({
     reserve: { type: "boolean", default: false },
     wait: { type: "boolean", default: false },
     follow: { type: "boolean", default: false },
+    "key-file": { type: "string" },
+    router: { type: "string", default: process.env["ROUTER_URL"] ?? "http://localhost:5010" },
+    "api-key": { type: "string" },
   },
 });
 const [command, ...args] = positionals;
@@ -170,6 +181,14 @@ switch (command) {
     }
     break;
   }
+  case "claim": {
+    const keyFile = flags["key-file"] ?? fail("claim needs --key-file <file> (the miner's private key)");
+    const apiKey = flags["api-key"] ?? process.env["ROUTER_WALLET_KEY"] ?? fail("claim needs --api-key (or ROUTER_WALLET_KEY): a wallet:read key of the miner's payout account");
+    const outcome = await claimRewards({ rpcUrl: t.rpcUrl, chainId: t.chainId, routerUrl: flags.router, apiKey, key: readKeyFile(keyFile) });
+    show(outcome);
+    if (outcome.paid_micros === 0) console.error("nothing left to claim: every posted micro is claimed already");
+    break;
+  }
   default:
-    fail(`unknown command ${command ?? "(none)"}: create, sessions, session, update, submit, tasks, results, events`);
+    fail(`unknown command ${command ?? "(none)"}: create, sessions, session, update, submit, tasks, results, events, claim`);
 }

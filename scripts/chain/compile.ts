@@ -22,6 +22,8 @@ const OUTPUTS = [
   { name: "SessionV2", file: "SessionV2.sol", exportName: "sessionV2" },
   { name: "SessionQueueV2", file: "SessionQueueV2.sol", exportName: "sessionQueueV2" },
   { name: "ReceiptAnchor", file: "ReceiptAnchor.sol", exportName: "receiptAnchor" },
+  { name: "RewardDistributor", file: "RewardDistributor.sol", exportName: "rewardDistributor" },
+  { name: "RewardToken", file: "RewardToken.sol", exportName: "rewardToken" },
   { name: "RawLogEmitter", file: "test/RawLogEmitter.sol", exportName: "rawLogEmitter" },
 ] as const;
 

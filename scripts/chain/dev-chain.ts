@@ -25,6 +25,9 @@ export type DevChainInfo = {
   sessionAddress: string;
   queueAddress: string;
   anchorAddress: string;
+  /** The RewardDistributor miners claim from (`npm run chain -- claim`) and its RewardToken. */
+  distributorAddress: string;
+  tokenAddress: string;
   startBlock: number;
   hybridSessionId: number;
   /** The edge session that serves it. */
@@ -45,9 +48,9 @@ export async function startChainForDev(port: number, infoFile: string | false = 
     const deployer = privateKeyToAccount(generatePrivateKey());
     const funding = devChainClients(chain.url, DEV_CHAIN_ID, funder);
     await funding.confirm(await funding.wallet.sendTransaction({ to: deployer.address, value: 10n ** 20n }));
-    const deployment = await deployContracts(chain.url, DEV_CHAIN_ID, deployer);
-    const admin = devChainClients(chain.url, DEV_CHAIN_ID, deployer);
     const router = privateKeyToAccount(ROUTER_KEY).address;
+    const deployment = await deployContracts(chain.url, DEV_CHAIN_ID, deployer, { rewardPoster: router });
+    const admin = devChainClients(chain.url, DEV_CHAIN_ID, deployer);
     await admin.confirm(await admin.wallet.writeContract({ address: deployment.sessionAddress, abi: sessionV2Abi, functionName: "addRouter", args: [router, "npm run dev"] }));
     const asOwner = devChainClients(chain.url, DEV_CHAIN_ID, owner);
     await asOwner.confirm(
@@ -95,6 +98,9 @@ export async function startChainForDev(port: number, infoFile: string | false = 
         CHAIN_ANCHOR_ADDRESS: deployment.anchorAddress,
         ANCHOR_BATCH_SIZE: "8",
         ANCHOR_INTERVAL_S: "30",
+        // Miners' cumulative earnings posted every minute, claimable with `npm run chain -- claim`.
+        CHAIN_REWARD_DISTRIBUTOR_ADDRESS: deployment.distributorAddress,
+        REWARD_EPOCH_S: "60",
       },
     };
   } catch (err) {

@@ -4,7 +4,8 @@ import { devMinerKey } from "../../tools/dev-miner/sign.ts";
 import { startWebServer } from "./web-server.ts";
 import { startSecondRouter } from "./second-router.ts";
 import { startFacilitator } from "../../tools/dev-facilitator/server.ts";
-import { startDevChain } from "../../tools/dev-chain/server.ts";
+import { devAccountKeys, startDevChain } from "../../tools/dev-chain/server.ts";
+import { privateKeyToAccount } from "viem/accounts";
 import { deployContracts } from "../../tools/dev-chain/deploy.ts";
 import { startFaultProxy } from "../../tools/dev-chain/fault-proxy.ts";
 
@@ -110,6 +111,9 @@ export type TestChain = {
   sessionAddress: `0x${string}`;
   queueAddress: `0x${string}`;
   anchorAddress: `0x${string}`;
+  /** The RewardDistributor (its poster: the router's CHAIN_SIGNER_KEY account) and its RewardToken. */
+  distributorAddress: `0x${string}`;
+  tokenAddress: `0x${string}`;
   startBlock: number;
 };
 
@@ -123,7 +127,8 @@ export type TestChain = {
 async function startChains() {
   const start = async (chainId: number) => {
     const chain = await startDevChain({ chainId });
-    const deployment = await deployContracts(chain.url, chainId, chain.accounts[0]!);
+    // The router's account (CHAIN_SIGNER_KEY in vitest.config.ts) posts reward roots.
+    const deployment = await deployContracts(chain.url, chainId, chain.accounts[0]!, { rewardPoster: privateKeyToAccount(devAccountKeys(10)[8] as `0x${string}`).address });
     return { chain, info: { url: chain.url, chainId, accounts: chain.accounts, ...deployment } satisfies TestChain };
   };
   const [main, reorg, faulty] = await Promise.all([start(31337), start(31338), start(31339)]);

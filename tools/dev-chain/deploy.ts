@@ -1,14 +1,24 @@
 /**
- * Deploys SessionV2, SessionQueueV2 and ReceiptAnchor from the committed artifacts with
- * viem and links them (SessionV2.setQueue). Used by the test setup, `npm run
+ * Deploys SessionV2, SessionQueueV2, ReceiptAnchor and RewardDistributor (which deploys its
+ * RewardToken) from the committed artifacts with viem and links them (SessionV2.setQueue). Used by the test setup, `npm run
  * dev` and tests that want a fresh pair of contracts; runs in Node and in workerd.
  */
 import { createPublicClient, createWalletClient, defineChain, http, type Account, type Address, type Hex } from "viem";
-import { receiptAnchorAbi, sessionQueueV2Abi, sessionV2Abi } from "../../contracts/artifacts.ts";
-import { receiptAnchorBytecode, sessionQueueV2Bytecode, sessionV2Bytecode } from "../../contracts/bytecode.ts";
+import { receiptAnchorAbi, rewardDistributorAbi, sessionQueueV2Abi, sessionV2Abi } from "../../contracts/artifacts.ts";
+import { receiptAnchorBytecode, rewardDistributorBytecode, sessionQueueV2Bytecode, sessionV2Bytecode } from "../../contracts/bytecode.ts";
 
-/** `anchorAddress`: the ReceiptAnchor contract receipts' Merkle roots are posted to. */
-export type Deployment = { sessionAddress: Address; queueAddress: Address; anchorAddress: Address; startBlock: number };
+/**
+ * `anchorAddress`: the ReceiptAnchor contract receipts' Merkle roots are posted to; `distributorAddress`: the
+ * RewardDistributor miners claim their earnings from, `tokenAddress` its RewardToken.
+ */
+export type Deployment = {
+  sessionAddress: Address;
+  queueAddress: Address;
+  anchorAddress: Address;
+  distributorAddress: Address;
+  tokenAddress: Address;
+  startBlock: number;
+};
 
 /** viem clients for a local chain: `from` is an address the node signs for (a dev account), or a local account that signs itself. */
 export function devChainClients(rpcUrl: string, chainId: number, from: Address | Account) {
@@ -25,8 +35,9 @@ export function devChainClients(rpcUrl: string, chainId: number, from: Address |
   return { publicClient, wallet, confirm };
 }
 
-export async function deployContracts(rpcUrl: string, chainId: number, from: Address | Account): Promise<Deployment> {
-  const { wallet, confirm } = devChainClients(rpcUrl, chainId, from);
+/** `rewardPoster`: the account that may post reward roots (the router's chain account); default: the deployer. */
+export async function deployContracts(rpcUrl: string, chainId: number, from: Address | Account, options: { rewardPoster?: Address } = {}): Promise<Deployment> {
+  const { wallet, confirm, publicClient } = devChainClients(rpcUrl, chainId, from);
   const sessionTx = await confirm(await wallet.deployContract({ abi: sessionV2Abi, bytecode: sessionV2Bytecode }));
   const sessionAddress = sessionTx.contractAddress;
   if (!sessionAddress) throw new Error("SessionV2 deployment made no contract");
@@ -37,5 +48,10 @@ export async function deployContracts(rpcUrl: string, chainId: number, from: Add
   const anchorTx = await confirm(await wallet.deployContract({ abi: receiptAnchorAbi, bytecode: receiptAnchorBytecode }));
   const anchorAddress = anchorTx.contractAddress;
   if (!anchorAddress) throw new Error("ReceiptAnchor deployment made no contract");
-  return { sessionAddress, queueAddress, anchorAddress, startBlock: Number(sessionTx.blockNumber) };
+  const poster = options.rewardPoster ?? (typeof from === "string" ? from : from.address);
+  const distributorTx = await confirm(await wallet.deployContract({ abi: rewardDistributorAbi, bytecode: rewardDistributorBytecode, args: [poster] }));
+  const distributorAddress = distributorTx.contractAddress;
+  if (!distributorAddress) throw new Error("RewardDistributor deployment made no contract");
+  const tokenAddress = await publicClient.readContract({ address: distributorAddress, abi: rewardDistributorAbi, functionName: "token" });
+  return { sessionAddress, queueAddress, anchorAddress, distributorAddress, tokenAddress, startBlock: Number(sessionTx.blockNumber) };
 }

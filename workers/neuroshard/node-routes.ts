@@ -50,6 +50,8 @@ import { trainingGlobal, trainingVerdict } from "./training";
 import { prometheusText } from "./prometheus";
 import { walletAddressChallenge, walletBalance, walletRegisterAddress, walletSend, walletStake, walletTransactions, walletUnstake } from "./wallet";
 import { walletAccess, walletKeyOf } from "./wallet-admission";
+import { walletClaims } from "./wallet-claims";
+import { WalletClaimsQuerySchema, WalletClaimsSchema } from "../../domain/schemas/wallet-claims";
 
 /** The NeuroShard node HTTP API (shared/seeds/003) under its own base, its paths colliding with the router's. */
 export const NEUROSHARD_BASE = "/neuroshard/api/v1";
@@ -256,6 +258,26 @@ export const neuroShardRoutes = openApiApp()
       responses: { 200: json(WalletBalanceSchema, "Balance"), 401: nodeError("UNAUTHORIZED"), 403: nodeError(SCOPE_MISSING), 429: nodeError("RATE_LIMITED") },
     }),
     async (c) => c.json(await walletBalance(c.env, walletKeyOf(c).customerId), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: `${NEUROSHARD_BASE}/wallet/claims`,
+      tags,
+      summary:
+        "The account's miners' claimable rewards: earned (ledger), posted (last epoch on the RewardDistributor, with the proof `npm run chain -- claim` sends), claimed and unclaimed (on chain) (scope wallet:read)",
+      ...walletKey("read"),
+      request: { query: WalletClaimsQuerySchema },
+      responses: {
+        200: json(WalletClaimsSchema, "Claims"),
+        400: nodeError("INVALID_REQUEST: `details.field` names the field"),
+        401: nodeError("UNAUTHORIZED"),
+        403: nodeError(SCOPE_MISSING),
+        404: nodeError("NOT_FOUND: this router posts no rewards on chain; ACCOUNT_NOT_FOUND"),
+        429: nodeError("RATE_LIMITED"),
+      },
+    }),
+    async (c) => c.json(await walletClaims(c.env, walletKeyOf(c).customerId, c.req.valid("query")), 200),
   )
   .openapi(
     createRoute({

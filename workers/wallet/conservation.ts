@@ -7,6 +7,7 @@ import { ADMIN_SOURCE, CHARGES_SOURCE, LEGACY_SOURCE, sourceAccount, X402_SOURCE
 import type { Conservation, SourceTotals, Unbacked } from "../../domain/schemas/conservation";
 import { sixAtATime } from "../../domain/net/six-at-a-time";
 import { ledgerStub, registryStub } from "../../domain/objects/stubs";
+import { claimsConservation } from "./claims-conservation";
 
 type Totals = AccountFigures;
 const ZERO: Totals = { available: 0, staked: 0, pending: 0, credits: 0, rewards: 0, received: 0, charges: 0, sent: 0, fees: 0, slashed: 0, in_flight: 0 };
@@ -32,6 +33,9 @@ const MAX = BigInt(Number.MAX_SAFE_INTEGER);
  * show yet is in flight (held rewards, a credit whose answer was lost). So
  * `issued = paid in + emitted`: customers' payments, the shares of x402
  * payments and of customers' charges, and the emission pool's rewards.
+ *
+ * Against the chain (`claims`, where a RewardDistributor is configured):
+ * claimed on chain ≤ posted ≤ earned (workers/wallet/claims-conservation.ts).
  *
  * Every figure is an integer of micros, summed in BigInt, so equality is exact.
  */
@@ -128,9 +132,10 @@ export async function conservation(env: Env): Promise<Conservation> {
     in_flight_micros: shown(s.inFlight),
     overdrawn: s.overdrawn,
   }));
+  const claims = await claimsConservation(env);
   const every = [held, issued, paidIn, emitted, sourcesInFlight, ...Object.values(totals), ...bySource.flatMap((s) => [s.funded, s.issued, s.credited, s.inFlight])];
   return {
-    holds: held === issued && transfersMatch && sourcesMatch && overdrawn.length === 0 && unbalanced.length === 0 && missing.length === 0,
+    holds: held === issued && transfersMatch && sourcesMatch && overdrawn.length === 0 && unbalanced.length === 0 && missing.length === 0 && (claims === null || claims.holds),
     accounts: ids.length,
     held_micros: shown(held),
     issued_micros: shown(issued),
@@ -149,5 +154,6 @@ export async function conservation(env: Env): Promise<Conservation> {
     figures_exact: every.every((n) => n <= MAX && n >= -MAX),
     unbacked_accounts: unbacked,
     overdrawn_sources: overdrawn,
+    claims,
   };
 }

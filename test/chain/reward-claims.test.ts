@@ -1,0 +1,220 @@
+/**
+ * Claimable rewards against the real dev chains (test/setup/global-setup.ts
+ * deploys a RewardDistributor on each, its poster the router's
+ * CHAIN_SIGNER_KEY account): miners earn through real tasks, the router
+ * posts an epoch's root of their cumulative earnings, and each miner claims
+ * with its own key what the ledger says it earned, once.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { type Address, type Hex, parseEther } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { rewardDistributorAbi, rewardTokenAbi } from "../../contracts/artifacts";
+import type { RewardTarget } from "../../domain/config/config";
+import { rewardsStub } from "../../domain/objects/stubs";
+import { WalletClaimsSchema } from "../../domain/schemas/wallet-claims";
+import { devChainClients } from "../../tools/dev-chain/deploy";
+import { admin, call, createSession, minersFor, until, workerFetch } from "../helpers";
+import { claimRewards } from "../../scripts/chain/claim";
+import { flushReports } from "../report-flush";
+import { account } from "../wallet-accounts";
+import { chains } from "./chain-helpers";
+import type { TestChain } from "../setup/global-setup";
+
+const routerAccount = () => privateKeyToAccount(env.CHAIN_SIGNER_KEY as Hex).address;
+const targetOf = (chain: TestChain, rpcUrl = chain.url): RewardTarget => ({
+  rpcUrl,
+  chainId: chain.chainId,
+  distributorAddress: chain.distributorAddress.toLowerCase() as Address,
+  epochMs: 7 * 86_400_000,
+  rpcTimeoutMs: 1_000,
+});
+
+/** Two honest miners with registered (proven) addresses, each paying out to its own wallet account, answer `tasks` tasks. */
+async function earningMiners(tasks: number) {
+  const { model, ids, keys } = await minersFor(["fastA", "fastB"], { registered: ["fastA", "fastB"] });
+  const accounts: Record<string, { id: string; key: string }> = {};
+  for (const name of ["fastA", "fastB"] as const) {
+    accounts[name] = await account(0);
+    const res = await admin(`/api/v1/admin/miners/${ids[name]}`, "PATCH", { payout_account: accounts[name].id });
+    expect(res.status, await res.clone().text()).toBe(200);
+  }
+  const sessionId = await createSession({ model, redundancy: 2 });
+  for (let i = 0; i < tasks; i++) {
+    const res = await call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: `earn ${i}`, timeout: 20 } });
+    expect(res.status, await res.clone().text()).toBe(200);
+  }
+  await flushReports(sessionId);
+  // The rewards are credited once the session's outcome reports are flushed.
+  for (const name of ["fastA", "fastB"] as const) await until(async () => (await claimsOf(accounts[name]!.key)).claims[0]?.earned_micros);
+  return { ids, keys: keys as Record<"fastA" | "fastB", Hex>, accounts };
+}
+
+async function claimsOf(key: string) {
+  const res = await call("/neuroshard/api/v1/wallet/claims", { key });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return WalletClaimsSchema.parse(await res.json());
+}
+
+/** A miner's key with gas money on `chain` (the dev account 7 funds it). */
+async function funded(chain: TestChain, key: Hex) {
+  const funder = devChainClients(chain.url, chain.chainId, chain.accounts[7] as Address);
+  await funder.confirm(await funder.wallet.sendTransaction({ to: privateKeyToAccount(key).address, value: parseEther("1") }));
+  return devChainClients(chain.url, chain.chainId, privateKeyToAccount(key));
+}
+
+describe("claimable rewards", () => {
+  it("a miner claims what the ledger says it earned, once; another's or a forged proof reverts; only the poster posts", async () => {
+    const main = chains().main;
+    const target = targetOf(main);
+    const { keys, accounts } = await earningMiners(2);
+    const rewards = rewardsStub(env, target);
+    await rewards.scheduleRewards(target);
+
+    const before = await claimsOf(accounts.fastA!.key);
+    expect(before.claims).toHaveLength(1);
+    expect(before.claims[0]).toMatchObject({ address: privateKeyToAccount(keys.fastA).address.toLowerCase(), posted_micros: 0, claimed_micros: 0, claim: null });
+    const earnedA = before.claims[0]!.earned_micros;
+    expect(earnedA).toBeGreaterThan(0);
+    expect(before.claims[0]!.unposted_micros).toBe(earnedA);
+
+    const closed = await rewards.closeRewardEpoch({ force: true });
+    expect(closed.error).toBeNull();
+    expect(closed.posted?.tx_hash).toMatch(/^0x[0-9a-f]{64}$/);
+    // Nothing earned since: a second close seals nothing.
+    expect(await rewards.closeRewardEpoch({ force: true })).toMatchObject({ sealed: null, posted: null, error: null, unchanged: true });
+
+    const [a] = (await claimsOf(accounts.fastA!.key)).claims;
+    expect(a).toMatchObject({ posted_micros: earnedA, claimed_micros: 0, unclaimed_micros: earnedA, unposted_micros: 0 });
+    const claim = a!.claim!;
+    expect(claim).toMatchObject({ epoch: closed.posted?.epoch, root: closed.posted?.root, cumulative_micros: earnedA, transaction: closed.posted?.tx_hash });
+
+    const miner = await funded(main, keys.fastA);
+    const distributor = main.distributorAddress;
+    const tokenBalance = (of: Address) => miner.publicClient.readContract({ address: main.tokenAddress, abi: rewardTokenAbi, functionName: "balanceOf", args: [of] });
+    const claimArgs = [BigInt(claim.epoch), BigInt(claim.cumulative_micros), claim.proof as Hex[]] as const;
+
+    // Another miner sending fastA's proof: the leaf is (sender, amount), so it does not verify.
+    const other = await funded(main, keys.fastB);
+    await expect(other.wallet.writeContract({ address: distributor, abi: rewardDistributorAbi, functionName: "claim", args: claimArgs })).rejects.toThrow(/invalid proof/);
+    // A forged amount under fastA's own key.
+    await expect(
+      miner.wallet.writeContract({ address: distributor, abi: rewardDistributorAbi, functionName: "claim", args: [claimArgs[0], claimArgs[1] + 1n, claimArgs[2]] }),
+    ).rejects.toThrow(/invalid proof/);
+
+    await miner.confirm(await miner.wallet.writeContract({ address: distributor, abi: rewardDistributorAbi, functionName: "claim", args: claimArgs }));
+    const address = privateKeyToAccount(keys.fastA).address;
+    expect(await tokenBalance(address)).toBe(BigInt(earnedA));
+    // A second claim pays nothing.
+    await expect(miner.wallet.writeContract({ address: distributor, abi: rewardDistributorAbi, functionName: "claim", args: claimArgs })).rejects.toThrow(/nothing to claim/);
+    expect(await tokenBalance(address)).toBe(BigInt(earnedA));
+
+    const after = (await claimsOf(accounts.fastA!.key)).claims[0];
+    expect(after).toMatchObject({ earned_micros: earnedA, posted_micros: earnedA, claimed_micros: earnedA, unclaimed_micros: 0 });
+    expect((await claimsOf(accounts.fastA!.key)).token).toBe(main.tokenAddress.toLowerCase());
+
+    // fastB claims as `npm run chain -- claim` does (scripts/chain/claim.ts): the proof from the router, the claim from its key.
+    const earnedB = (await claimsOf(accounts.fastB!.key)).claims[0]!.earned_micros;
+    const viaCli = { rpcUrl: main.url, chainId: main.chainId, routerUrl: "http://router.test", apiKey: accounts.fastB!.key, key: keys.fastB, fetch: workerFetch() };
+    const claimedB = await claimRewards(viaCli);
+    expect(claimedB).toMatchObject({ address: privateKeyToAccount(keys.fastB).address, paid_micros: earnedB, claimed_micros: earnedB, balance_micros: earnedB });
+    expect(claimedB.transaction).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(await claimRewards(viaCli)).toMatchObject({ paid_micros: 0, transaction: null, balance_micros: earnedB });
+
+    // Only the router's account posts roots.
+    expect(routerAccount()).not.toBe(main.accounts[6]);
+    const stranger = devChainClients(main.url, main.chainId, main.accounts[6] as Address);
+    const post = { address: distributor, abi: rewardDistributorAbi, functionName: "postRoot", args: [1000n, `0x${"ab".repeat(32)}`, 1n] } as const;
+    await expect(stranger.publicClient.simulateContract({ ...post, account: main.accounts[6] as Address })).rejects.toThrow(/not the poster/);
+    const epochBefore = await miner.publicClient.readContract({ address: distributor, abi: rewardDistributorAbi, functionName: "epoch" });
+    await expect(stranger.confirm(await stranger.wallet.writeContract(post))).rejects.toThrow(/reverted/);
+    expect(await miner.publicClient.readContract({ address: distributor, abi: rewardDistributorAbi, functionName: "epoch" })).toBe(epochBefore);
+
+    // The conservation check covers the claims: what was claimed is at most what was posted, which is what the ledger says was earned.
+    const conservation = (await (await admin("/api/v1/admin/ledger/conservation", "GET")).json()) as { claims: unknown };
+    expect(conservation.claims).toMatchObject({ holds: true, over_claimed: [], over_posted: [] });
+  });
+
+  it("posts an epoch once when its answer is lost, and the retry finds it on chain", async () => {
+    const faulty = chains().faulty;
+    const target = targetOf(faulty);
+    await earningMiners(1);
+    const rewards = env.CHAIN_INDEX.get(env.CHAIN_INDEX.idFromName(`rewards-test:lost:${crypto.randomUUID()}`));
+    await rewards.scheduleRewards(target);
+    const reader = devChainClients(faulty.directUrl, faulty.chainId, routerAccount()).publicClient;
+    const epochOnChain = () => reader.readContract({ address: faulty.distributorAddress, abi: rewardDistributorAbi, functionName: "epoch" });
+    const before = await epochOnChain();
+
+    // The transaction reaches the chain; its answer never reaches the router.
+    await fetch(`${faulty.url}/__faults`, { method: "POST", body: JSON.stringify({ loseAnswerTo: "eth_sendRawTransaction" }) });
+    try {
+      const first = await rewards.closeRewardEpoch({ force: true });
+      expect(first.sealed).toBe(Number(before) + 1);
+      expect(first.error).not.toBeNull();
+    } finally {
+      await fetch(`${faulty.url}/__faults`, { method: "POST", body: JSON.stringify({}) });
+    }
+    expect(await epochOnChain()).toBe(before + 1n);
+
+    const retried = await rewards.closeRewardEpoch({ force: true });
+    expect(retried.error).toBeNull();
+    expect(retried.sealed).toBeNull();
+    expect(retried.posted).toMatchObject({ epoch: Number(before) + 1 });
+    expect(await epochOnChain()).toBe(before + 1n);
+    const logs = await reader.getContractEvents({
+      address: faulty.distributorAddress,
+      abi: rewardDistributorAbi,
+      eventName: "RootPosted",
+      args: { epoch: before + 1n },
+      fromBlock: 0n,
+    });
+    expect(logs.map((l) => l.transactionHash)).toEqual([retried.posted?.tx_hash]);
+    expect(await reader.readContract({ address: faulty.distributorAddress, abi: rewardDistributorAbi, functionName: "roots", args: [before + 1n] })).toBe(retried.posted?.root);
+  });
+
+  it("a sealed epoch whose number the chain passed is renumbered past it, and posted once", async () => {
+    const faulty = chains().faulty;
+    const target = targetOf(faulty);
+    await earningMiners(1);
+    const rewards = env.CHAIN_INDEX.get(env.CHAIN_INDEX.idFromName(`rewards-test:renumber:${crypto.randomUUID()}`));
+    await rewards.scheduleRewards(target);
+    const router = devChainClients(faulty.directUrl, faulty.chainId, privateKeyToAccount(env.CHAIN_SIGNER_KEY as Hex));
+    const epochOnChain = () => router.publicClient.readContract({ address: faulty.distributorAddress, abi: rewardDistributorAbi, functionName: "epoch" });
+    const before = await epochOnChain();
+
+    // The transaction never reaches the chain: the epoch is sealed as the next number, unsent.
+    await fetch(`${faulty.url}/__faults`, { method: "POST", body: JSON.stringify({ dropCallTo: "eth_sendRawTransaction" }) });
+    try {
+      expect(await rewards.closeRewardEpoch({ force: true })).toMatchObject({ sealed: Number(before) + 1, posted: null });
+    } finally {
+      await fetch(`${faulty.url}/__faults`, { method: "POST", body: JSON.stringify({}) });
+    }
+    // Meanwhile the poster's account posts another root as that epoch.
+    const other = `0x${crypto.randomUUID().replaceAll("-", "").padEnd(64, "e")}` as Hex;
+    await router.confirm(
+      await router.wallet.writeContract({ address: faulty.distributorAddress, abi: rewardDistributorAbi, functionName: "postRoot", args: [before + 1n, other, 1n] }),
+    );
+
+    const retried = await rewards.closeRewardEpoch({ force: true });
+    expect(retried.error).toBeNull();
+    expect(retried.posted).toMatchObject({ epoch: Number(before) + 2 });
+    expect(await epochOnChain()).toBe(before + 2n);
+    expect(await router.publicClient.readContract({ address: faulty.distributorAddress, abi: rewardDistributorAbi, functionName: "roots", args: [before + 2n] })).toBe(
+      retried.posted?.root,
+    );
+    expect((await rewards.rewardEpochs()).map((e) => e.epoch)).toEqual([Number(before) + 2]);
+  });
+
+  it("closes an epoch on the object's alarm once REWARD_EPOCH_S has passed", async () => {
+    const main = chains().main;
+    await earningMiners(1);
+    const target = { ...targetOf(main), epochMs: 1_000 };
+    const rewards = env.CHAIN_INDEX.get(env.CHAIN_INDEX.idFromName(`rewards-test:alarm:${crypto.randomUUID()}`));
+    const due = await rewards.scheduleRewards(target);
+    expect(due).toBeGreaterThan(Date.now());
+    expect(await rewards.rewardEpochs()).toEqual([]);
+    const posted = await until(async () => (await rewards.rewardEpochs()).find((e) => e.tx_hash !== null));
+    const reader = devChainClients(main.url, main.chainId, routerAccount()).publicClient;
+    expect(await reader.readContract({ address: main.distributorAddress, abi: rewardDistributorAbi, functionName: "roots", args: [BigInt(posted.epoch)] })).toBe(posted.root);
+  });
+});
