@@ -4,18 +4,21 @@ import type { SessionsEnv } from "../session/sessions-env";
 import { ApiError } from "../../domain/errors";
 import { CompletionRequestSchema } from "../../domain/schemas/completion";
 import { sessionClient, submitCompletion } from "../session/session-client";
-import type { Address } from "viem";
+import { type Address, keccak256, stringToHex } from "viem";
 import { attributedRecord, type AttributedRecord } from "../../domain/chain/attributed-results";
 
 /** The only task data a hybrid session's on-chain task may carry (the seed's submitTask example). */
 const ChatTaskSchema = z.object({ type: z.literal("chat"), message: z.string().min(1).max(100_000) });
 
 /**
- * The edge request id of an on-chain task: chain, queue contract, session and
- * task name it, so the same task read twice (a resync, a re-read range) is
- * one edge task, answered from the Session object's idempotency record.
+ * The edge request id of an on-chain task: chain, queue contract, session,
+ * task and the hash of its task data name it, so the same task read twice
+ * (a resync, a re-read range, a reorg that mines it again) is one edge task,
+ * answered from the Session object's idempotency record, while a reorg that
+ * puts other task data at the same session and task id makes a new one.
  */
-export const chainRequestId = (chainId: number, queueAddress: string, sessionId: number, taskId: number) => `chain-${chainId}-${queueAddress.toLowerCase()}-${sessionId}-${taskId}`;
+export const chainRequestId = (chainId: number, queueAddress: string, sessionId: number, taskId: number, taskData: string) =>
+  `chain-${chainId}-${queueAddress.toLowerCase()}-${sessionId}-${taskId}-${keccak256(stringToHex(taskData)).slice(2, 18)}`;
 
 export type DispatchOutcome =
   | { status: "answered"; edgeTaskId: number; result: string; consensus: string }

@@ -144,6 +144,18 @@ export const MIGRATIONS = [
      attempts INTEGER NOT NULL DEFAULT 0,
      last_error TEXT
    );`,
+  // Due work (due-work.ts): one alarm, one row per kind of work (tick, dispatch, writeback, anchor) with the
+  // time it is next due. A dispatch names its task's content (queued_tx, and the data hash in request_id),
+  // waits until retry_at after a failure, and keeps the transaction and block of its write-back, so a reorg
+  // that rewinds that block makes it pending again.
+  `CREATE TABLE due_work (
+     kind TEXT PRIMARY KEY,
+     due_at INTEGER NOT NULL
+   );
+   ALTER TABLE dispatches ADD COLUMN queued_tx TEXT;
+   ALTER TABLE dispatches ADD COLUMN retry_at INTEGER;
+   ALTER TABLE dispatches ADD COLUMN writeback_tx TEXT;
+   ALTER TABLE dispatches ADD COLUMN writeback_block INTEGER;`,
 ];
 
 export type StateRow = {
@@ -242,4 +254,8 @@ export type DispatchRow = {
   writeback_status: string | null;
   writeback_error: string | null;
   writeback_attempts: number;
+  queued_tx: string | null;
+  retry_at: number | null;
+  writeback_tx: string | null;
+  writeback_block: number | null;
 };
