@@ -29,6 +29,8 @@ const WRITEBACKS_PER_BATCH = 16;
 const ANCHOR_RETRY_MS = 5_000;
 /** An alarm stops starting work after this long (the work it started finishes); the next alarm goes on. */
 const ALARM_TURN_MS = 60_000;
+/** Work due this soon after the alarm's work is done is run by the same alarm. */
+const HOLD_MS = 1_000;
 /** While work runs, the alarm looks for newly due work at least this often. */
 const POLL_MS = 250;
 const ANCHOR_TARGET_KEY = "anchor_target";
@@ -135,7 +137,9 @@ export class ChainIndexObject extends SqliteObject<SessionsEnv> implements Recei
     if (at !== null) work.due("dispatch", at);
   }
 
+  /** Write-back waits while hybrid tasks are due for dispatch (the dispatch's last turn makes it due), so tasks answered together go in one batch. */
   private scheduleWriteback(store: IndexStore, work: DueWork, now: number): void {
+    if (store.pendingDispatches(1, now).length > 0) return;
     const at = store.pendingWritebacks(1, now).length > 0 ? now : store.nextRetry("writeback");
     if (at !== null) work.due("writeback", at);
   }
@@ -237,8 +241,13 @@ export class ChainIndexObject extends SqliteObject<SessionsEnv> implements Recei
           running.set(kind, run);
         }
       }
-      if (running.size === 0) return;
       const next = work.next();
+      if (running.size === 0) {
+        // Work due within a moment (the next tick while behind) is waited for here rather than by another alarm.
+        if (next === null || next - now > HOLD_MS || now - started >= ALARM_TURN_MS) return;
+        await sleep(Math.max(0, next - now));
+        continue;
+      }
       await Promise.race([...running.values(), sleep(Math.min(POLL_MS * 4, Math.max(POLL_MS, (next ?? now + POLL_MS * 4) - now)))]);
     }
   }
