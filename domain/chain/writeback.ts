@@ -21,6 +21,14 @@ const routerRecord = (router: Hex, result: string): AttributedRecord => ({
   answers: [{ miner: router, result, signature: "0x" }],
 });
 
+/**
+ * The most gas one recordTasks may take: under EIP-7825's cap of 2^24 per
+ * transaction (Osaka), with room for the 20% margin it is sent with. A task
+ * at redundancy 3 with 200-character results takes about 1.3 M
+ * (BENCHMARKS.md), so 16 of them would not fit in one transaction.
+ */
+const BATCH_GAS_CAP = 12_000_000n;
+
 const reverted = (err: unknown) => err instanceof RevertedError || (err instanceof BaseError && !!err.walk((e) => e instanceof ContractFunctionRevertedError));
 class RevertedError extends Error {}
 
@@ -33,8 +41,9 @@ class RevertedError extends Error {}
  * Queued, whatever this side believes). A task an earlier stepwise
  * write-back left half-done goes on alone, by `writeBack`. When the batch
  * reverts (one record forged, say, or a task ended meanwhile by another
- * router) the batch is tried one task at a time, each re-reading its status:
- * the one at fault fails with its own reason and the others are recorded. An
+ * router) the batch is halved until the record at fault is alone: it
+ * fails with its own reason and the others are recorded, in a few batches.
+ * A batch whose estimate passes the per-transaction gas cap is halved too. An
  * RPC failure (no answer, a timeout) fails every task of the batch with it;
  * the retry reads the chain again.
  */
@@ -86,30 +95,48 @@ export async function writeBackBatch(
       const receipt = await reader.waitForTransactionReceipt({ hash, pollingInterval: 250, timeout: target.rpcTimeoutMs * 3 });
       if (receipt.status !== "success") throw new Error(`declareResultSigner reverted in ${hash}`);
     }
-    const batch = queued.filter((i) => outcomes[i] === null);
-    if (batch.length === 1) outcomes[batch[0] as number] = await alone(batch[0] as number);
-    else if (batch.length > 1) {
+    const entry = (i: number) => {
+      const r = records.get(i) as AttributedRecord;
+      const t = tasks[i] as WriteBackTask;
+      return { sessionId: BigInt(t.sessionId), taskId: BigInt(t.taskId), claim: r.claim, results: r.answers };
+    };
+    /**
+     * Sends `batch` as one recordTasks when its gas estimate passes and fits
+     * under BATCH_GAS_CAP; otherwise halves it and sends each half the same
+     * way, so a record the contract refuses ends alone (its own recordTask,
+     * failing with its reason) while the rest go in a few batches.
+     */
+    const send = async (batch: number[]): Promise<void> => {
+      if (batch.length === 0) return;
+      if (batch.length === 1) {
+        outcomes[batch[0] as number] = await alone(batch[0] as number);
+        return;
+      }
+      const args = [batch.map(entry)] as const;
+      let gas: bigint | null = null;
       try {
-        const hash = await wallet.writeContract({
-          ...write,
-          functionName: "recordTasks",
-          args: [
-            batch.map((i) => {
-              const r = records.get(i) as AttributedRecord;
-              const t = tasks[i] as WriteBackTask;
-              return { sessionId: BigInt(t.sessionId), taskId: BigInt(t.taskId), claim: r.claim, results: r.answers };
-            }),
-          ],
-        });
+        gas = await reader.estimateContractGas({ ...write, account, functionName: "recordTasks", args });
+      } catch (err) {
+        if (!reverted(err) && !/gas/i.test(describeError(err))) throw err;
+      }
+      if (gas === null || gas > BATCH_GAS_CAP) {
+        const half = Math.ceil(batch.length / 2);
+        await send(batch.slice(0, half));
+        await send(batch.slice(half));
+        return;
+      }
+      try {
+        const hash = await wallet.writeContract({ ...write, functionName: "recordTasks", args, gas: gas + gas / 5n });
         const receipt = await reader.waitForTransactionReceipt({ hash, pollingInterval: 250, timeout: target.rpcTimeoutMs * 3 });
         if (receipt.status !== "success") throw new RevertedError(`recordTasks reverted in ${hash}`);
         for (const i of batch) outcomes[i] = { ok: true, steps: ["recordTasks"], transaction: hash, blockNumber: Number(receipt.blockNumber) };
       } catch (err) {
         if (!reverted(err)) throw err;
-        // One record sinks the whole batch: isolate it, each task alone (each re-reads its status first).
+        // Reverted after its estimate passed (a task ended meanwhile, say): each task alone, each re-reading its status first.
         for (const i of batch) outcomes[i] = await alone(i);
       }
-    }
+    };
+    await send(queued.filter((i) => outcomes[i] === null));
     return outcomes.map((o) => o ?? { ok: false, error: "not written back" });
   } catch (err) {
     const error = describeError(err);

@@ -92,7 +92,7 @@ describe("batched write-back", () => {
     expect((await a.getTasks(0n)).every((t) => t.status === 4)).toBe(true);
   });
 
-  it("a forged record reverts the batch; the tasks are then recorded one by one and only the forged one fails", async () => {
+  it("a forged record makes the batch revert; the batch is halved until the forged one is alone, and only it fails", async () => {
     const { a, target, ended } = await freshQueue(3);
     const miner = privateKeyToAccount(generatePrivateKey()).address;
     const request = "cd".repeat(32);
@@ -114,5 +114,36 @@ describe("batched write-back", () => {
     const honest = await writeBackBatch(target, env.CHAIN_SIGNER_KEY as Hex, [{ sessionId: 0, taskId: 1, result: "answer 1" }]);
     expect(honest[0]?.ok).toBe(true);
     expect((await ended()).get(1)?.length).toBe(1);
+  });
+
+  it("a batch whose gas passes what one transaction may take (EIP-7825) is halved: sixteen tasks at redundancy 3, each ended once, in a few transactions", async () => {
+    const { a, target, ended } = await freshQueue(16);
+    const result = "An answer three miners signed: ".padEnd(200, "x");
+    const outputHash = sha256(stringToHex(result)).slice(2);
+    const tasks: WriteBackTask[] = await Promise.all(
+      Array.from({ length: 16 }, async (_, i) => {
+        const request = sha256(stringToHex(`request ${i}`)).slice(2);
+        const claim = { router: router(), edgeSessionId: 11n, edgeTaskId: BigInt(i), requestHash: `0x${request}` as Hex };
+        const answers = await Promise.all(
+          [0, 1, 2].map(async () => {
+            const miner = privateKeyToAccount(generatePrivateKey());
+            const signature = await miner.signMessage({ message: resultMessage({ router: router(), sessionId: 11, taskId: i, requestHash: request, outputHash }) });
+            return { miner: miner.address, result, signature };
+          }),
+        );
+        return { sessionId: 0, taskId: i, result, record: { claim, answers } };
+      }),
+    );
+    const outcomes = await writeBackBatch({ ...target, rpcTimeoutMs: 5_000 }, env.CHAIN_SIGNER_KEY as Hex, tasks);
+    expect(
+      outcomes.every((o) => o.ok),
+      JSON.stringify(outcomes.find((o) => !o.ok)),
+    ).toBe(true);
+    const transactions = new Set(outcomes.map((o) => (o.ok ? o.transaction : null)));
+    expect(transactions.size).toBeGreaterThan(1);
+    expect(transactions.size).toBeLessThanOrEqual(4);
+    const per = await ended();
+    for (let i = 0; i < 16; i++) expect(per.get(i)?.length, `task ${i}`).toBe(1);
+    expect((await a.getTaskResults(0n, 15n))[0]).toHaveLength(3);
   });
 });
