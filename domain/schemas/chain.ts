@@ -98,7 +98,11 @@ export const ChainTaskSchema = z
 export const ChainDispatchSchema = z
   .object({
     edge_session_id: z.number().int(),
-    request_id: z.string().openapi({ description: "derived from chain, queue contract, session and task: one edge task however often the chain is read" }),
+    request_id: z.string().openapi({
+      description:
+        "derived from chain, queue contract, session, task and the hash of its task data: one edge task however often the chain is read; other task data in its place after a reorg, another",
+    }),
+    queued_tx: z.string().nullable().openapi({ description: "the transaction of the task's TaskQueued log (null: queued before it was kept)" }),
     status: z.enum(["pending", "answered", "failed"]),
     reason: z.string().nullable().openapi({ description: "why it failed (task data that is not a chat task, no consensus, …)" }),
     edge_task_id: z.number().int().nullable(),
@@ -106,7 +110,12 @@ export const ChainDispatchSchema = z
     consensus: z.string().nullable(),
     attempts: z.number().int(),
     writeback: z
-      .object({ status: z.enum(["pending", "done", "failed"]), error: z.string().nullable() })
+      .object({
+        status: z.enum(["pending", "done", "failed"]),
+        error: z.string().nullable(),
+        transaction: z.string().nullable().openapi({ description: "the transaction that recorded it (null: found already ended on chain)" }),
+        block_number: z.number().int().nullable(),
+      })
       .nullable()
       .openapi({ description: "with CHAIN_WRITEBACK: the result recorded on the queue contract" }),
     named_miners: z

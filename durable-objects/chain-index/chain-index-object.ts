@@ -8,7 +8,9 @@ import { runTick, type TickReport } from "./tick";
 import { dispatchView, eventView, sessionView, taskView, undecodableView } from "./views";
 import { dispatchChainTask, writeBackRecord } from "./hybrid-dispatch";
 import { privateKeyToAccount } from "viem/accounts";
-import { writeBack } from "../../domain/chain/writeback";
+import { writeBackBatch } from "../../domain/chain/writeback";
+import type { WritebackOutcome } from "./index-store";
+import { DueWork, type WorkKind } from "./due-work";
 import { type AnchorTarget, chainSignerKey, loadConfig } from "../../domain/config/config";
 import type { ReceiptAnchorPort } from "../../domain/objects/ports";
 import type { Anchor } from "../../domain/receipts/anchor";
@@ -23,10 +25,18 @@ import { closeEpoch, type EpochClose, epochDueAt } from "./reward-close";
 const BEHIND_DELAY_MS = 1_000;
 const RETRY_BASE_MS = 2_000;
 const RETRY_MAX_MS = 300_000;
-/** Hybrid tasks run per tick: each is a whole edge task (miners, consensus), so few. */
-const DISPATCHES_PER_TICK = 4;
+/** Hybrid tasks run per dispatch turn: each is a whole edge task (miners, consensus), so few; the next turn is due at once. */
+const DISPATCHES_PER_TURN = 4;
+/** Answered tasks written back together, in one recordTasks transaction. */
+const WRITEBACKS_PER_BATCH = 16;
 /** A batch whose root could not be posted is tried again after this. */
 const ANCHOR_RETRY_MS = 5_000;
+/** An alarm stops starting work after this long (the work it started finishes); the next alarm goes on. */
+const ALARM_TURN_MS = 60_000;
+/** Work due this soon after the alarm's work is done is run by the same alarm. */
+const HOLD_MS = 1_000;
+/** While work runs, the alarm looks for newly due work at least this often. */
+const POLL_MS = 250;
 const ANCHOR_TARGET_KEY = "anchor_target";
 const REWARD_TARGET_KEY = "reward_target";
 /** An epoch whose root could not be posted (or whose earnings could not be read) is tried again after this. */
@@ -51,17 +61,30 @@ export type IndexState = {
   undecodable_logs: number;
 };
 
+/** What is due and what waits (tests, operators). */
+export type WorkState = { due: { kind: WorkKind; due_at: number }[]; running: WorkKind[]; pending_dispatches: number; pending_writebacks: number };
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /**
  * The Chain index: one object per chain and contract pair. The Worker's cron
- * calls `tick` with the configured target; while behind, the object's alarm
- * keeps ticking with the target it stored. Ticks never overlap: a tick asked
- * for while one runs is skipped (the running one is reported). Lazy: an
- * index that never ticked has no storage.
+ * calls `tick` with the configured target. Everything else is due work
+ * (`DueWork`) behind the object's one alarm: more ticks while behind or
+ * after a failure (with the target the object stored), hybrid dispatch,
+ * write-back, and (in an anchor instance) receipt anchoring. Each kind runs
+ * on its own: a tick that queues hybrid tasks makes dispatch due now and
+ * returns; a slow edge task never holds a tick up, and the alarm goes on
+ * ticking while it runs. Each kind never overlaps itself: a tick asked for
+ * while one runs is skipped (the running one is reported). Lazy: an index
+ * that never ticked has no storage.
  */
 export class ChainIndexObject extends SqliteObject<SessionsEnv & RewardsEnv> implements ReceiptAnchorPort {
-  #running: Promise<TickReport & { dispatched: number }> | null = null;
+  #running: Promise<TickReport> | null = null;
   #flushing: Promise<AnchorFlush> | null = null;
   #closing: Promise<EpochClose> | null = null;
+  /** The kinds of due work running now (from the alarm, or a cron tick). */
+  #busy = new Set<WorkKind>();
+  #alarm: Promise<void> | null = null;
 
   constructor(ctx: DurableObjectState, env: SessionsEnv & RewardsEnv) {
     super(ctx, env, MIGRATIONS, { lazy: true });
@@ -72,26 +95,69 @@ export class ChainIndexObject extends SqliteObject<SessionsEnv & RewardsEnv> imp
     return new IndexStore(this.sql, this.ctx.storage);
   }
 
-  /** One tick with `target` (the cron's), or with the stored target (the alarm's). */
-  async tick(target?: ChainTarget): Promise<TickReport & { dispatched: number; skipped?: true }> {
+  private work(): DueWork {
+    this.ensureSchema();
+    return new DueWork(this.sql);
+  }
+
+  /** Sets the alarm to the earliest due work, unless it is set sooner. */
+  private async arm(): Promise<void> {
+    const next = this.work().next();
+    if (next === null) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > next) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+  }
+
+  /** One tick with `target` (the cron's), or with the stored target (the alarm's). It only reads the chain: what it queued is dispatched as due work. */
+  async tick(target?: ChainTarget): Promise<TickReport & { skipped?: true }> {
     if (this.#running) return { ...(await this.#running), skipped: true };
     const store = this.store();
     const chosen = target ?? store.target();
     if (!chosen) throw new Error("this chain index has no target yet: the cron gives it one");
-    this.#running = runTick(store, chosen, Date.now()).then(async (report) => ({ ...report, dispatched: await this.dispatch(store, chosen) }));
+    this.#busy.add("tick");
+    this.#running = runTick(store, chosen, Date.now());
     try {
       const report = await this.#running;
-      await this.schedule(report, store);
+      await this.schedule(report, store, chosen);
       return report;
     } finally {
       this.#running = null;
+      this.#busy.delete("tick");
     }
   }
 
-  /** Runs the pending hybrid tasks (a few a tick), each as an edge task on its mapped session. */
-  private async dispatch(store: IndexStore, target: ChainTarget): Promise<number> {
-    let done = 0;
-    for (const row of store.pendingDispatches(DISPATCHES_PER_TICK)) {
+  /** What a tick leaves due: another tick while behind or after a failure; dispatch and write-back when they have work. */
+  private async schedule(report: TickReport, store: IndexStore, target: ChainTarget): Promise<void> {
+    const work = this.work();
+    const now = Date.now();
+    if (report.outcome === "behind") work.due("tick", now + BEHIND_DELAY_MS);
+    else if (report.outcome === "failed") {
+      const failures = store.state()?.failures ?? 1;
+      work.due("tick", now + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, failures - 1)));
+    }
+    this.scheduleDispatch(store, work, now);
+    if (target.writeback) this.scheduleWriteback(store, work, now);
+    await this.arm();
+  }
+
+  private scheduleDispatch(store: IndexStore, work: DueWork, now: number): void {
+    const at = store.pendingDispatches(1, now).length > 0 ? now : store.nextRetry("dispatch");
+    if (at !== null) work.due("dispatch", at);
+  }
+
+  /** Write-back waits while hybrid tasks are due for dispatch (the dispatch's last turn makes it due), so tasks answered together go in one batch. */
+  private scheduleWriteback(store: IndexStore, work: DueWork, now: number): void {
+    if (store.pendingDispatches(1, now).length > 0) return;
+    const at = store.pendingWritebacks(1, now).length > 0 ? now : store.nextRetry("writeback");
+    if (at !== null) work.due("writeback", at);
+  }
+
+  /** Runs a few due hybrid tasks, each as an edge task on its mapped session; more are due at once, their write-backs too. */
+  private async dispatch(): Promise<void> {
+    const store = this.store();
+    const target = store.target();
+    if (!target) return;
+    for (const row of store.pendingDispatches(DISPATCHES_PER_TURN, Date.now())) {
       const outcome = await dispatchChainTask(this.env, {
         chainId: target.chainId,
         queueAddress: target.queueAddress,
@@ -101,39 +167,111 @@ export class ChainIndexObject extends SqliteObject<SessionsEnv & RewardsEnv> imp
         minerPin: store.namedMiners(row.session_id, row.task_id),
       });
       store.recordDispatch(row, outcome, Date.now(), target.writeback);
-      done++;
     }
+    const work = this.work();
+    this.scheduleDispatch(store, work, Date.now());
+    if (target.writeback) this.scheduleWriteback(store, work, Date.now());
+  }
+
+  /** Writes back the answered tasks due, together, in one recordTasks transaction (`writeBackBatch`). */
+  private async writeback(): Promise<void> {
+    const store = this.store();
+    const target = store.target();
+    if (!target?.writeback) return;
+    const rows = store.pendingWritebacks(WRITEBACKS_PER_BATCH, Date.now());
+    if (rows.length === 0) return;
     const key = chainSignerKey(this.env);
-    for (const row of target.writeback ? store.pendingWritebacks(DISPATCHES_PER_TICK) : []) {
-      const outcome = key
-        ? await writeBack(
-            target,
-            key,
-            { sessionId: row.session_id, taskId: row.task_id, result: row.result ?? "" },
-            { record: await writeBackRecord(this.env, row, privateKeyToAccount(key).address), resultSignerKey: loadConfig(this.env).signerKey },
-          )
-        : { ok: false as const, error: "CHAIN_SIGNER_KEY is not set" };
-      store.recordWriteback(row, outcome, Date.now());
+    let outcomes: WritebackOutcome[];
+    if (!key) outcomes = rows.map(() => ({ ok: false, error: "CHAIN_SIGNER_KEY is not set" }));
+    else {
+      const router = privateKeyToAccount(key).address;
+      const tasks = await Promise.all(
+        rows.map(async (row) => ({ sessionId: row.session_id, taskId: row.task_id, result: row.result ?? "", record: await writeBackRecord(this.env, row, router) })),
+      );
+      outcomes = await writeBackBatch(target, key, tasks, { resultSignerKey: loadConfig(this.env).signerKey });
     }
-    return done;
+    const now = Date.now();
+    for (const [i, row] of rows.entries()) store.recordWriteback(row, outcomes[i] ?? { ok: false, error: "not written back" }, now);
+    this.scheduleWriteback(store, this.work(), Date.now());
   }
 
-  private async schedule(report: TickReport, store: IndexStore): Promise<void> {
-    if (report.outcome === "behind" || store.pendingDispatches(1).length > 0 || store.pendingWritebacks(1).length > 0)
-      await this.ctx.storage.setAlarm(Date.now() + BEHIND_DELAY_MS);
-    else if (report.outcome === "failed") {
-      const failures = store.state()?.failures ?? 1;
-      await this.ctx.storage.setAlarm(Date.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, failures - 1)));
-    }
+  private async runWork(kind: WorkKind): Promise<void> {
+    if (kind === "tick") {
+      if (this.store().target()) await this.tick();
+    } else if (kind === "dispatch") await this.dispatch();
+    else if (kind === "writeback") await this.writeback();
+    else if (kind === "rewards") await this.closeRewardEpoch();
+    else await this.flushAnchors();
   }
 
+  /**
+   * Runs the due work: each kind due and not running starts at once, beside
+   * the others; while any runs, work that falls due (a tick while a slow
+   * dispatch runs, the dispatch a tick made due) starts too. It returns when
+   * nothing runs, and the alarm is set to the next due time.
+   */
   override async alarm(): Promise<void> {
     if (!this.hasSchema()) return;
-    // An anchor instance (`anchorStub`) holds an anchor target and no index target; an index, the reverse.
-    if (await this.ctx.storage.get<AnchorTarget>(ANCHOR_TARGET_KEY)) await this.flushAnchors();
-    // A rewards instance (`rewardsStub`) holds a reward target only.
-    if (await this.ctx.storage.get<RewardTarget>(REWARD_TARGET_KEY)) await this.closeRewardEpoch();
-    if (this.store().target()) await this.tick();
+    if (this.#alarm) await this.#alarm.catch(() => undefined);
+    this.#alarm = this.#runDue();
+    try {
+      await this.#alarm;
+    } finally {
+      this.#alarm = null;
+      await this.arm();
+    }
+  }
+
+  async #runDue(): Promise<void> {
+    const work = this.work();
+    // An object whose alarm was set before due work existed: what its alarm meant.
+    if (work.next() === null) {
+      if (await this.ctx.storage.get<AnchorTarget>(ANCHOR_TARGET_KEY)) work.due("anchor", 0);
+      if (await this.ctx.storage.get<RewardTarget>(REWARD_TARGET_KEY)) work.due("rewards", 0);
+      if (this.store().target()) work.due("tick", 0);
+    }
+    const started = Date.now();
+    const running = new Map<WorkKind, Promise<void>>();
+    for (;;) {
+      const now = Date.now();
+      if (now - started < ALARM_TURN_MS) {
+        for (const kind of work.dueBy(now)) {
+          if (running.has(kind) || this.#busy.has(kind)) continue;
+          work.take(kind);
+          this.#busy.add(kind);
+          const run = this.runWork(kind)
+            .catch((err) => {
+              // Work that threw (storage, a bug) is tried again later, not lost.
+              console.error(`chain index: ${kind} failed:`, err);
+              work.due(kind, Date.now() + RETRY_BASE_MS);
+            })
+            .finally(() => {
+              this.#busy.delete(kind);
+              running.delete(kind);
+            });
+          running.set(kind, run);
+        }
+      }
+      const next = work.next();
+      if (running.size === 0) {
+        // Work due within a moment (the next tick while behind) is waited for here rather than by another alarm.
+        if (next === null || next - now > HOLD_MS || now - started >= ALARM_TURN_MS) return;
+        await sleep(Math.max(0, next - now));
+        continue;
+      }
+      await Promise.race([...running.values(), sleep(Math.min(POLL_MS * 4, Math.max(POLL_MS, (next ?? now + POLL_MS * 4) - now)))]);
+    }
+  }
+
+  /** What is due and what waits. */
+  workState(): WorkState | null {
+    if (!this.hasSchema()) return null;
+    this.ensureSchema();
+    const count = (status: "dispatch" | "writeback") =>
+      (status === "dispatch"
+        ? this.sql<{ n: number }>`SELECT COUNT(*) AS n FROM dispatches WHERE status = 'pending'`
+        : this.sql<{ n: number }>`SELECT COUNT(*) AS n FROM dispatches WHERE status = 'answered' AND writeback_status = 'pending'`)[0]?.n ?? 0;
+    return { due: this.work().list(), running: [...this.#busy], pending_dispatches: count("dispatch"), pending_writebacks: count("writeback") };
   }
 
   /** Queues a receipt's leaf; the alarm seals and posts its batch when it is due (`AnchorQueue.dueAt`). */
@@ -148,8 +286,8 @@ export class ChainIndexObject extends SqliteObject<SessionsEnv & RewardsEnv> imp
   private async scheduleAnchors(queue: AnchorQueue, target: AnchorTarget, failed = false): Promise<void> {
     const due = failed || queue.unsent() ? Date.now() + ANCHOR_RETRY_MS : queue.dueAt(target);
     if (due === null) return;
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > due) await this.ctx.storage.setAlarm(Math.max(due, Date.now()));
+    this.work().due("anchor", due);
+    await this.arm();
   }
 
   /**
@@ -177,7 +315,11 @@ export class ChainIndexObject extends SqliteObject<SessionsEnv & RewardsEnv> imp
     let batch = queue.unsent();
     if (!batch) {
       const due = queue.dueAt(target);
-      if (due === null || (!force && due > Date.now())) return { sealed: null, posted: null, error: null };
+      if (due === null || (!force && due > Date.now())) {
+        // Not due yet: due work again when it is (the alarm took its row to run this flush).
+        if (due !== null) await this.scheduleAnchors(queue, target);
+        return { sealed: null, posted: null, error: null };
+      }
       try {
         batch = queue.seal(await nextBatch(target, privateKeyToAccount(key).address), target.batchSize, Date.now());
       } catch (err) {
@@ -211,8 +353,8 @@ export class ChainIndexObject extends SqliteObject<SessionsEnv & RewardsEnv> imp
     const epochs = new RewardEpochs(this.sql, this.ctx.storage);
     // The first epoch closes one REWARD_EPOCH_S after the distributor is first scheduled.
     const due = epochs.unsent() ? Date.now() : epochs.last() ? epochDueAt(epochs, target) : Date.now() + target.epochMs;
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > due) await this.ctx.storage.setAlarm(Math.max(due, Date.now()));
+    this.work().due("rewards", due);
+    await this.arm();
     return due;
   }
 
@@ -237,7 +379,8 @@ export class ChainIndexObject extends SqliteObject<SessionsEnv & RewardsEnv> imp
     const closed = await closeEpoch(this.env, epochs, target, key, force, now);
     // Failed: soon again. Else the next epoch's time; an epoch due but unchanged waits a whole epoch.
     const dueAt = epochDueAt(epochs, target);
-    await this.ctx.storage.setAlarm(closed.error ? now + REWARD_RETRY_MS : dueAt > now ? dueAt : now + target.epochMs);
+    this.work().due("rewards", closed.error ? now + REWARD_RETRY_MS : dueAt > now ? dueAt : now + target.epochMs);
+    await this.arm();
     return closed;
   }
 
@@ -275,7 +418,8 @@ export class ChainIndexObject extends SqliteObject<SessionsEnv & RewardsEnv> imp
     const store = this.store();
     if (!store.state()) return null;
     store.resync(fromBlock);
-    await this.ctx.storage.setAlarm(Date.now() + BEHIND_DELAY_MS);
+    this.work().due("tick", Date.now() + BEHIND_DELAY_MS);
+    await this.arm();
     return this.state();
   }
 

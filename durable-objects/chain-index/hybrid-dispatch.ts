@@ -4,7 +4,7 @@ import type { SessionsEnv } from "../session/sessions-env";
 import { ApiError } from "../../domain/errors";
 import { CompletionRequestSchema } from "../../domain/schemas/completion";
 import { sessionClient, submitCompletion } from "../session/session-client";
-import type { Address } from "viem";
+import { type Address, keccak256, stringToHex } from "viem";
 import { attributedRecord, type AttributedRecord } from "../../domain/chain/attributed-results";
 import type { ChainDispatch } from "../../domain/schemas/chain";
 import type { MinerPin } from "../../domain/sessions/types";
@@ -14,11 +14,14 @@ import { lowerAddresses, type PinNote } from "../../domain/miners/miner-pin";
 const ChatTaskSchema = z.object({ type: z.literal("chat"), message: z.string().min(1).max(100_000) });
 
 /**
- * The edge request id of an on-chain task: chain, queue contract, session and
- * task name it, so the same task read twice (a resync, a re-read range) is
- * one edge task, answered from the Session object's idempotency record.
+ * The edge request id of an on-chain task: chain, queue contract, session,
+ * task and the hash of its task data name it, so the same task read twice
+ * (a resync, a re-read range, a reorg that mines it again) is one edge task,
+ * answered from the Session object's idempotency record, while a reorg that
+ * puts other task data at the same session and task id makes a new one.
  */
-export const chainRequestId = (chainId: number, queueAddress: string, sessionId: number, taskId: number) => `chain-${chainId}-${queueAddress.toLowerCase()}-${sessionId}-${taskId}`;
+export const chainRequestId = (chainId: number, queueAddress: string, sessionId: number, taskId: number, taskData: string) =>
+  `chain-${chainId}-${queueAddress.toLowerCase()}-${sessionId}-${taskId}-${keccak256(stringToHex(taskData)).slice(2, 18)}`;
 
 /** The dispatch record's chain-named miners (`ChainDispatch["named_miners"]`); unreachable and fallback null where the task did not run. */
 export type NamedMiners = NonNullable<ChainDispatch["named_miners"]>;

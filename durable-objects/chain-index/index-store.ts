@@ -7,6 +7,11 @@ import { chainRequestId, type DispatchOutcome } from "./hybrid-dispatch";
 import type { MinerPin } from "../../domain/sessions/types";
 
 const MAX_DISPATCH_ATTEMPTS = 5;
+/** A dispatch or write-back that failed waits this long, doubling with each attempt, before the next. */
+const RETRY_BASE_MS = 2_000;
+const retryAt = (now: number, attempts: number) => now + RETRY_BASE_MS * 2 ** Math.max(0, attempts - 1);
+
+export type WritebackOutcome = { ok: true; transaction: string | null; blockNumber: number | null } | { ok: false; error: string };
 
 /** A log read in a range, decoded or not, with what its enrichment read. */
 export type ReadLog =
@@ -98,7 +103,7 @@ export class IndexStore {
         if (inserted.length > 0) {
           added++;
           applyToMirror(this.sql, { contract: item.contract, eventName: item.eventName, blockNumber, args: item.args, extra: item.extra });
-          if (item.contract === "SessionQueueV2" && item.eventName === "TaskQueued") this.queueDispatch(target, item.args, blockNumber);
+          if (item.contract === "SessionQueueV2" && item.eventName === "TaskQueued") this.queueDispatch(target, item.args, blockNumber, txHash);
         }
       }
       for (const [number, hash] of hashes) this.sql`INSERT OR REPLACE INTO block_hashes (number, hash) VALUES (${number}, ${hash})`;
@@ -111,9 +116,13 @@ export class IndexStore {
   /**
    * A confirmed TaskQueued of a hybrid session (mode 1) this router serves,
    * still active and not taken from every router, becomes a dispatch. Its
-   * row outlives rewinds and resyncs: a task is dispatched once.
+   * row outlives resyncs (the chain is the same: a task is dispatched once);
+   * a reorg that rewinds its block drops it (`rewind`), and the new branch's
+   * TaskQueued at that place makes a new one. Its request id names the
+   * task's content, so the same task read again is the same edge task, and
+   * a different one in its place is a new edge task.
    */
-  private queueDispatch(target: ChainTarget, args: Record<string, JsonValue>, blockNumber: number): void {
+  private queueDispatch(target: ChainTarget, args: Record<string, JsonValue>, blockNumber: number, txHash: string): void {
     const sessionId = Number(args.sessionId);
     const taskId = Number(args.taskId);
     const edgeSessionId = target.hybridSessions[String(sessionId)];
@@ -124,12 +133,15 @@ export class IndexStore {
       routers_removed: number;
     }>`SELECT mode, active, routers_removed FROM sessions WHERE session_id = ${sessionId}`[0];
     if (session?.mode !== 1 || session.active !== 1 || session.routers_removed === 1) return;
-    this.sql`INSERT OR IGNORE INTO dispatches (session_id, task_id, edge_session_id, request_id, task_data, status, created_block)
-             VALUES (${sessionId}, ${taskId}, ${edgeSessionId}, ${chainRequestId(target.chainId, target.queueAddress, sessionId, taskId)}, ${String(args.taskData ?? "")}, 'pending', ${blockNumber})`;
+    const taskData = String(args.taskData ?? "");
+    this.sql`INSERT OR IGNORE INTO dispatches (session_id, task_id, edge_session_id, request_id, task_data, status, created_block, queued_tx)
+             VALUES (${sessionId}, ${taskId}, ${edgeSessionId}, ${chainRequestId(target.chainId, target.queueAddress, sessionId, taskId, taskData)}, ${taskData}, 'pending', ${blockNumber}, ${txHash})`;
   }
 
-  pendingDispatches(limit: number): DispatchRow[] {
-    return this.sql<DispatchRow>`SELECT * FROM dispatches WHERE status = 'pending' ORDER BY created_block, session_id, task_id LIMIT ${limit}`;
+  /** The dispatches due at `now` (never tried, or their retry time has come), oldest first. */
+  pendingDispatches(limit: number, now: number): DispatchRow[] {
+    return this.sql<DispatchRow>`SELECT * FROM dispatches WHERE status = 'pending' AND (retry_at IS NULL OR retry_at <= ${now})
+                                 ORDER BY created_block, session_id, task_id LIMIT ${limit}`;
   }
 
   /**
@@ -146,6 +158,11 @@ export class IndexStore {
     return named.length > 0 ? { addresses: named, source: "session" } : undefined;
   }
 
+  /**
+   * Records a dispatch's outcome on the row it ran, and only while that row
+   * still waits for it: a reorg may have dropped it (or put another task's
+   * content in its place) while the edge task ran.
+   */
   recordDispatch(row: DispatchRow, outcome: DispatchOutcome, now: number, writeback: boolean): void {
     this.storage.transactionSync(() => this.#recordDispatch(row, outcome, now, writeback));
   }
@@ -155,35 +172,60 @@ export class IndexStore {
       this.sql`UPDATE dispatches SET named_miners = ${JSON.stringify(outcome.namedMiners)} WHERE session_id = ${row.session_id} AND task_id = ${row.task_id}`;
     if (outcome.status === "answered") {
       this.sql`UPDATE dispatches SET status = 'answered', reason = NULL, edge_task_id = ${outcome.edgeTaskId}, result = ${outcome.result}, consensus = ${outcome.consensus},
-               attempts = attempts + 1, updated_at = ${now}, writeback_status = ${writeback ? "pending" : null}
-               WHERE session_id = ${row.session_id} AND task_id = ${row.task_id}`;
+               attempts = attempts + 1, updated_at = ${now}, retry_at = NULL, writeback_status = ${writeback ? "pending" : null}
+               WHERE session_id = ${row.session_id} AND task_id = ${row.task_id} AND request_id = ${row.request_id} AND status = 'pending'`;
     } else {
       // A task that keeps finding no miner fails after a few tries rather than blocking the queue.
       const status = outcome.status === "retry" && row.attempts + 1 < MAX_DISPATCH_ATTEMPTS ? "pending" : "failed";
-      this.sql`UPDATE dispatches SET status = ${status}, reason = ${outcome.reason}, attempts = attempts + 1, updated_at = ${now}
-               WHERE session_id = ${row.session_id} AND task_id = ${row.task_id}`;
+      this.sql`UPDATE dispatches SET status = ${status}, reason = ${outcome.reason}, attempts = attempts + 1, updated_at = ${now},
+               retry_at = ${status === "pending" ? retryAt(now, row.attempts + 1) : null}
+               WHERE session_id = ${row.session_id} AND task_id = ${row.task_id} AND request_id = ${row.request_id} AND status = 'pending'`;
     }
   }
 
-  pendingWritebacks(limit: number): DispatchRow[] {
-    return this.sql<DispatchRow>`SELECT * FROM dispatches WHERE status = 'answered' AND writeback_status = 'pending' ORDER BY created_block, session_id, task_id LIMIT ${limit}`;
+  /** The answered tasks whose write-back is due at `now`, oldest first. */
+  pendingWritebacks(limit: number, now: number): DispatchRow[] {
+    return this.sql<DispatchRow>`SELECT * FROM dispatches WHERE status = 'answered' AND writeback_status = 'pending' AND (retry_at IS NULL OR retry_at <= ${now})
+                                 ORDER BY created_block, session_id, task_id LIMIT ${limit}`;
   }
 
-  /** A write-back that failed is tried again by later ticks, a few times. */
-  recordWriteback(row: DispatchRow, outcome: { ok: true } | { ok: false; error: string }, now: number): void {
+  /** When the earliest dispatch or write-back waiting for its retry time is due; null: none waits. */
+  nextRetry(kind: "dispatch" | "writeback"): number | null {
+    const row =
+      kind === "dispatch"
+        ? this.sql<{ at: number | null }>`SELECT MIN(retry_at) AS at FROM dispatches WHERE status = 'pending'`[0]
+        : this.sql<{ at: number | null }>`SELECT MIN(retry_at) AS at FROM dispatches WHERE status = 'answered' AND writeback_status = 'pending'`[0];
+    return row?.at ?? null;
+  }
+
+  /** A write-back that failed is tried again later, a few times, after a growing wait; one that landed keeps its transaction and block. */
+  recordWriteback(row: DispatchRow, outcome: WritebackOutcome, now: number): void {
     const status = outcome.ok ? "done" : row.writeback_attempts + 1 < MAX_DISPATCH_ATTEMPTS ? "pending" : "failed";
-    this
-      .sql`UPDATE dispatches SET writeback_status = ${status}, writeback_error = ${outcome.ok ? null : outcome.error}, writeback_attempts = writeback_attempts + 1, updated_at = ${now}
-             WHERE session_id = ${row.session_id} AND task_id = ${row.task_id}`;
+    this.sql`UPDATE dispatches SET writeback_status = ${status}, writeback_error = ${outcome.ok ? null : outcome.error}, writeback_attempts = writeback_attempts + 1,
+             writeback_tx = ${outcome.ok ? outcome.transaction : null}, writeback_block = ${outcome.ok ? outcome.blockNumber : null},
+             retry_at = ${status === "pending" ? retryAt(now, row.writeback_attempts + 1) : null}, updated_at = ${now}
+             WHERE session_id = ${row.session_id} AND task_id = ${row.task_id} AND request_id = ${row.request_id} AND status = 'answered' AND writeback_status = 'pending'`;
   }
 
   dispatchOf(sessionId: number, taskId: number): DispatchRow | null {
     return this.sql<DispatchRow>`SELECT * FROM dispatches WHERE session_id = ${sessionId} AND task_id = ${taskId}`[0] ?? null;
   }
 
-  /** Drops everything above `block` (a reorg's common ancestor) and rebuilds the mirror from what is left. */
+  /**
+   * Drops everything above `block` (a reorg's common ancestor) and rebuilds
+   * the mirror from what is left. A dispatch whose TaskQueued was in a
+   * rewound block goes too, written back or not (its write-back came later,
+   * so it was rewound as well): the new branch's TaskQueued at its place, if
+   * any, queues it again; the same content is the same request id, answered
+   * by the edge task that ran, and written back only if the chain says the
+   * task is still queued. A task queued below the ancestor whose write-back's
+   * block was rewound is pending write-back again, on the same terms.
+   */
   rewind(block: number): void {
     this.storage.transactionSync(() => {
+      this.sql`DELETE FROM dispatches WHERE created_block > ${block}`;
+      this.sql`UPDATE dispatches SET writeback_status = 'pending', writeback_tx = NULL, writeback_block = NULL, retry_at = NULL
+               WHERE writeback_status = 'done' AND writeback_block > ${block}`;
       this.dropAbove(block);
       this.sql`UPDATE chain_state SET reorg_count = reorg_count + 1 WHERE id = 1`;
     });

@@ -167,6 +167,18 @@ export const MIGRATIONS = [
      proof TEXT NOT NULL,
      PRIMARY KEY (epoch, address)
    );`,
+  // Due work (due-work.ts): one alarm, one row per kind of work (tick, dispatch, writeback, anchor) with the
+  // time it is next due. A dispatch names its task's content (queued_tx, and the data hash in request_id),
+  // waits until retry_at after a failure, and keeps the transaction and block of its write-back, so a reorg
+  // that rewinds that block makes it pending again.
+  `CREATE TABLE due_work (
+     kind TEXT PRIMARY KEY,
+     due_at INTEGER NOT NULL
+   );
+   ALTER TABLE dispatches ADD COLUMN queued_tx TEXT;
+   ALTER TABLE dispatches ADD COLUMN retry_at INTEGER;
+   ALTER TABLE dispatches ADD COLUMN writeback_tx TEXT;
+   ALTER TABLE dispatches ADD COLUMN writeback_block INTEGER;`,
 ];
 
 export type StateRow = {
@@ -267,4 +279,8 @@ export type DispatchRow = {
   writeback_attempts: number;
   /** `ChainDispatch["named_miners"]` as JSON; null: the chain named none. */
   named_miners: string | null;
+  queued_tx: string | null;
+  retry_at: number | null;
+  writeback_tx: string | null;
+  writeback_block: number | null;
 };

@@ -71,13 +71,16 @@ export function dispatchView(row: DispatchRow): ChainDispatch {
   return {
     edge_session_id: row.edge_session_id,
     request_id: row.request_id,
+    queued_tx: row.queued_tx,
     status: row.status as ChainDispatch["status"],
     reason: row.reason,
     edge_task_id: row.edge_task_id,
     result: row.result,
     consensus: row.consensus,
     attempts: row.attempts,
-    writeback: row.writeback_status ? { status: row.writeback_status as "pending" | "done" | "failed", error: row.writeback_error } : null,
+    writeback: row.writeback_status
+      ? { status: row.writeback_status as "pending" | "done" | "failed", error: row.writeback_error, transaction: row.writeback_tx, block_number: row.writeback_block }
+      : null,
     named_miners: row.named_miners ? JSON.parse(row.named_miners) : null,
   };
 }

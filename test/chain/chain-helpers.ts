@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { inject } from "vitest";
 import { pad, sha256, stringToHex, toHex, type Address, type Hex } from "viem";
 import { rawLogEmitterAbi, sessionQueueV2Abi, sessionV2Abi } from "../../contracts/artifacts";
@@ -42,6 +43,27 @@ export async function tickUntilCaughtUp(target: ChainTarget, maxTicks = 60) {
     if (report.outcome === "stopped") return { last: report, reports };
   }
   throw new Error(`index not caught up after ${maxTicks} ticks: ${JSON.stringify(reports.at(-1))}`);
+}
+
+/**
+ * Ticks until caught up, then runs the object's due work by its alarm
+ * (dispatch, write-back: they leave the tick) until no hybrid task waits
+ * for either and nothing runs, then ticks again to read what the write-back
+ * emitted. Returns what is left due.
+ */
+export async function settle(target: ChainTarget, maxRounds = 120) {
+  const index = indexOf(target);
+  for (let i = 0; i < maxRounds; i++) {
+    await tickUntilCaughtUp(target);
+    const work = await index.workState();
+    if (!work || (work.pending_dispatches === 0 && work.pending_writebacks === 0 && work.running.length === 0)) {
+      await tickUntilCaughtUp(target);
+      return work;
+    }
+    // A retry not due yet, or the alarm already running on its own: wait a little.
+    if (!(await runDurableObjectAlarm(index))) await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`hybrid work not settled after ${maxRounds} rounds: ${JSON.stringify(await index.workState())}`);
 }
 
 /** A JSON-RPC call straight to a chain (dev methods: evm_snapshot, evm_revert, evm_mine, hardhat_setCode). */

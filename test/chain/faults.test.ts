@@ -1,7 +1,13 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createPublicClient, http, type Address } from "viem";
+import { createPublicClient, http, type Address, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { receiptAnchorAbi, sessionQueueV2Abi } from "../../contracts/artifacts";
+import type { AnchorTarget } from "../../domain/config/config";
+import { deployContracts } from "../../tools/dev-chain/deploy";
+import { createSession, minersFor } from "../helpers";
 import type { Fault } from "../../tools/dev-chain/fault-proxy";
-import { actors, chains, indexOf, targetFor, tickUntilCaughtUp } from "./chain-helpers";
+import { actors, chains, indexOf, settle, targetFor, tickUntilCaughtUp } from "./chain-helpers";
 
 /**
  * The indexer behind the JSON-RPC fault proxy (test/setup starts it in front
@@ -12,7 +18,7 @@ import { actors, chains, indexOf, targetFor, tickUntilCaughtUp } from "./chain-h
 const chain = chains().faulty;
 const direct = { ...chain, url: chain.directUrl };
 
-async function setFaults(config: { maxRange?: number | null; plan?: Fault[] }) {
+async function setFaults(config: { maxRange?: number | null; plan?: Fault[]; loseAnswerTo?: string; dropCallTo?: string; delayMs?: number }) {
   const res = await fetch(`${chain.url}/__faults`, { method: "POST", body: JSON.stringify(config) });
   return (await res.json()) as { injected: Record<string, number> };
 }
@@ -52,5 +58,66 @@ describe("chain indexer against an unreliable provider", () => {
     for (let i = 0; i < 20; i++) await a.sessionWrite(a.owner, "deposit", [0n], 1n);
     await tickUntilCaughtUp(target);
     expect((await index.state())?.range_size).toBeGreaterThan(8);
+  });
+
+  it("through dropped, delayed, lost and failing calls, hybrid write-back ends each task once and receipt anchoring posts each root once", async () => {
+    const deployment = await deployContracts(direct.url, direct.chainId, direct.accounts[0] as Address);
+    const fresh = { ...direct, ...deployment };
+    const a = actors(fresh);
+    const router = privateKeyToAccount(env.CHAIN_SIGNER_KEY as Hex).address;
+    await a.sessionWrite(a.admin, "addRouter", [router, "this edge router"]);
+    const { model } = await minersFor(["fastB"]);
+    const edgeSessionId = await createSession({ model, redundancy: 1 });
+    await a.sessionWrite(a.owner, "create", ["hybrid, unreliable provider", "", a.owner, 1n, 1n, 1n, 0n, 1n, false]);
+    for (let i = 0; i < 5; i++) await a.queueWrite(a.owner, "submitTask", [0n, JSON.stringify({ type: "chat", message: `question ${i}` })]);
+
+    // The index, its dispatch and its write-back all go through the proxy.
+    const target = targetFor({ ...fresh, url: chain.url }, { confirmations: 0, hybridSessions: { "0": edgeSessionId }, writeback: true, rpcTimeoutMs: 800 });
+    const plan: Fault[] = ["ok", "500", "ok", "ok", "timeout", "ok", "delay", "ok", "ok", "429", "ok", "delay", "ok", "ok", "timeout", "ok", "500", "ok", "delay"];
+    await setFaults({ plan, loseAnswerTo: "eth_sendRawTransaction", delayMs: 1_200 });
+    try {
+      await settle(target);
+      const seen = await injected();
+      for (const kind of ["lost", "delay", "timeout", "500", "429"]) expect(seen[kind], kind).toBeGreaterThan(0);
+    } finally {
+      await setFaults({});
+    }
+    const index = indexOf(target);
+    for (let t = 0; t < 5; t++) expect((await index.task(0, t))?.dispatch, `task ${t}`).toMatchObject({ status: "answered", writeback: { status: "done" } });
+    const ended = await a.reader.getContractEvents({ address: fresh.queueAddress, abi: sessionQueueV2Abi, eventName: "TaskEnded", fromBlock: BigInt(fresh.startBlock) });
+    const perTask = ended.map((l) => Number((l.args as { taskId: bigint }).taskId)).sort();
+    expect(perTask).toEqual([0, 1, 2, 3, 4]);
+
+    // Receipt anchoring through the same provider: two batches, each root posted once.
+    const anchorTarget: AnchorTarget = {
+      rpcUrl: chain.url,
+      chainId: chain.chainId,
+      anchorAddress: fresh.anchorAddress.toLowerCase() as Address,
+      batchSize: 3,
+      intervalMs: 7 * 86_400_000,
+      rpcTimeoutMs: 800,
+    };
+    const anchors = env.CHAIN_INDEX.get(env.CHAIN_INDEX.idFromName(`anchor-test:faults:${crypto.randomUUID()}`));
+    const leaf = () => `0x${crypto.randomUUID().replaceAll("-", "").padEnd(64, "c")}`;
+    for (const [round, faults] of [
+      [0, { plan: ["timeout", "ok", "delay", "500"] as Fault[], loseAnswerTo: "eth_sendRawTransaction", delayMs: 1_200 }],
+      [1, { plan: ["ok", "429", "delay"] as Fault[], dropCallTo: "eth_sendRawTransaction", delayMs: 1_200 }],
+    ] as const) {
+      for (let i = 0; i < 3; i++) await anchors.queueReceipt(anchorTarget, 9, round * 3 + i, leaf());
+      await setFaults(faults);
+      try {
+        const posted = async () => (await anchors.anchorBatches()).filter((b) => b.tx_hash).length > round;
+        for (let attempt = 0; attempt < 20 && !(await posted()); attempt++) await anchors.flushAnchors({ force: true });
+        expect(await posted()).toBe(true);
+        expect((await injected())[round === 0 ? "lost" : "timeout"]).toBeGreaterThan(0);
+      } finally {
+        await setFaults({});
+      }
+    }
+    const batches = await anchors.anchorBatches();
+    expect(batches.map((b) => b.count)).toEqual([3, 3]);
+    const logs = await a.reader.getContractEvents({ address: fresh.anchorAddress, abi: receiptAnchorAbi, eventName: "ReceiptsAnchored", fromBlock: BigInt(fresh.startBlock) });
+    expect(logs.map((l) => (l.args as { root: string }).root).sort()).toEqual(batches.map((b) => b.root).sort());
+    expect(logs.map((l) => l.transactionHash).sort()).toEqual(batches.map((b) => b.tx_hash).sort());
   });
 });

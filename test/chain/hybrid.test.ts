@@ -1,14 +1,15 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { type Address, type Hex, sha256, stringToHex } from "viem";
+import { type Address, decodeFunctionData, type Hex, sha256, stringToHex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { sessionQueueV2Abi } from "../../contracts/artifacts";
 import { resultMessage } from "../../domain/miners/result-signature";
 import { ReceiptSchema } from "../../domain/receipts/receipt-schema";
 import { deployContracts } from "../../tools/dev-chain/deploy";
 import { TEST_ROUTER_SIGNER_KEY } from "../keys";
-import { admin, call, createSession, minersFor } from "../helpers";
-import { actors, chains, indexOf, targetFor, tickUntilCaughtUp } from "./chain-helpers";
+import { admin, call, createSession, minersFor, until } from "../helpers";
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { actors, chains, indexOf, settle, targetFor, tickUntilCaughtUp } from "./chain-helpers";
 
 /** A fresh pair of contracts on the faulty chain, reached directly (no other suite rewinds it or counts its blocks). */
 async function freshChain() {
@@ -44,12 +45,12 @@ describe("hybrid sessions", () => {
 
     const target = targetFor(chain, { confirmations: 0, hybridSessions: { "0": edgeSessionId, "1": edgeSessionId } });
     const index = indexOf(target);
-    await tickUntilCaughtUp(target);
+    await settle(target);
 
     const answered = await index.task(0, 0);
     expect(answered?.dispatch).toMatchObject({
       edge_session_id: edgeSessionId,
-      request_id: `chain-${chain.chainId}-${chain.queueAddress.toLowerCase()}-0-0`,
+      request_id: expect.stringMatching(new RegExp(`^chain-${chain.chainId}-${chain.queueAddress.toLowerCase()}-0-0-[0-9a-f]{16}$`)),
       status: "answered",
       reason: null,
       consensus: "single",
@@ -68,7 +69,7 @@ describe("hybrid sessions", () => {
 
     // Read the whole chain again: the same rows, and still one edge task.
     await index.resync(chain.startBlock);
-    await tickUntilCaughtUp(target);
+    await settle(target);
     expect((await index.task(0, 0))?.dispatch).toEqual(answered?.dispatch);
     const session = (await (await call(`/api/v1/sessions/${edgeSessionId}`)).json()) as { task_count: number };
     expect(session.task_count).toBe(1);
@@ -90,7 +91,7 @@ describe("hybrid sessions", () => {
 
     const target = targetFor(chain, { confirmations: 0, hybridSessions: { "0": edgeSessionId }, writeback: true });
     const index = indexOf(target);
-    await tickUntilCaughtUp(target);
+    await settle(target);
     const dispatched = await index.task(0, 0);
     expect(dispatched?.dispatch).toMatchObject({ status: "answered", writeback: { status: "done", error: null } });
 
@@ -99,7 +100,7 @@ describe("hybrid sessions", () => {
     expect(results).toEqual([dispatched?.dispatch?.result]);
 
     // The next tick reads what the write-back emitted.
-    await tickUntilCaughtUp(target);
+    await settle(target);
     const ended = await index.task(0, 0);
     expect(ended).toMatchObject({ status: "ended", results: { miners: [router.toLowerCase()], results: [dispatched?.dispatch?.result] } });
     expect(ended?.history.map((e) => e.event)).toContain("TaskEnded");
@@ -124,7 +125,7 @@ describe("hybrid sessions", () => {
     // The first write-back also declares, once, the router identity the miners sign for (the receipt signer).
     await a.queueWrite(a.owner, "submitTask", [0n, JSON.stringify({ type: "chat", message: "Hello" })]);
     const before = await nonce();
-    await tickUntilCaughtUp(target);
+    await settle(target);
     expect((await index.task(0, 0))?.dispatch).toMatchObject({ status: "answered", writeback: { status: "done", error: null } });
     expect(await nonce()).toBe(before + 2);
     const declared = await a.reader.readContract({ address: chain.queueAddress, abi: sessionQueueV2Abi, functionName: "resultSigner", args: [router] });
@@ -133,7 +134,7 @@ describe("hybrid sessions", () => {
     // Every later task: one transaction from queued to ended.
     await a.queueWrite(a.owner, "submitTask", [0n, JSON.stringify({ type: "chat", message: "Hello again" })]);
     const second = await nonce();
-    await tickUntilCaughtUp(target);
+    await settle(target);
     const dispatched = await index.task(0, 1);
     expect(dispatched?.dispatch).toMatchObject({ status: "answered", writeback: { status: "done", error: null } });
     expect(await nonce()).toBe(second + 1);
@@ -152,7 +153,7 @@ describe("hybrid sessions", () => {
       const logs = await a.reader.getContractEvents({ address: chain.queueAddress, abi: sessionQueueV2Abi, eventName, fromBlock: last, toBlock: last });
       expect(logs.map((l) => (l.args as { miner: Address }).miner).sort(), eventName).toEqual([...minerAddresses].sort());
     }
-    await tickUntilCaughtUp(target);
+    await settle(target);
     const ended = await index.task(0, 1);
     expect(ended?.status).toBe("ended");
     expect(ended?.results?.miners.slice().sort()).toEqual(minerAddresses.map((m) => m.toLowerCase()).sort());
@@ -202,5 +203,73 @@ describe("hybrid sessions", () => {
     await expect(reasonOf(1n, [{ miner, result: "the real answer", signature: await signedBy(minerKey, "the real answer") }])).rejects.toThrow(/signature already recorded/);
     await record(1n, [{ miner: a.router, result: "the router's word", signature: "0x" }]);
     expect(await a.getTaskResults(0n, 1n)).toEqual([[a.router], ["the router's word"]]);
+  });
+
+  it("dispatch leaves the tick: a tick queues the task and returns; a slow edge task runs by the alarm while ticks go on reading the chain", async () => {
+    const chain = await freshChain();
+    const a = actors(chain);
+    const { model } = await minersFor(["slow"]);
+    const edgeSessionId = await createSession({ model, redundancy: 1 });
+    await a.sessionWrite(a.owner, "create", ["hybrid, slow", "", a.owner, 1n, 1n, 1n, 0n, 1n, false]);
+    await a.queueWrite(a.owner, "submitTask", [0n, JSON.stringify({ type: "chat", message: "Take your time" })]);
+    const target = targetFor(chain, { confirmations: 0, hybridSessions: { "0": edgeSessionId } });
+    const index = indexOf(target);
+
+    // The tick reads the task, queues it and makes dispatch due; it does not run it.
+    const { last } = await tickUntilCaughtUp(target);
+    expect(last.outcome).toBe("caught_up");
+    expect((await index.task(0, 0))?.dispatch).toMatchObject({ status: "pending", attempts: 0, edge_task_id: null });
+    const work = await index.workState();
+    expect(work?.pending_dispatches).toBe(1);
+
+    // The alarm (run now, or already running on its own) takes the dispatch: the slow miner answers after 2.5 s.
+    const alarm = runDurableObjectAlarm(index);
+    await until(async () => (await index.workState())?.running.includes("dispatch"));
+    // Meanwhile the chain moves on, and ticks read it at once.
+    await a.sessionWrite(a.owner, "create", ["created while the edge task runs", "", a.owner, 1n, 1n, 1n, 0n, 0n, false]);
+    const during = await tickUntilCaughtUp(target);
+    expect(during.last.outcome).toBe("caught_up");
+    expect((await index.sessions({ limit: 10 })).map((s) => s.name)).toContain("created while the edge task runs");
+    // The dispatch was still running all along: the tick did not wait for it.
+    expect((await index.workState())?.running).toContain("dispatch");
+    expect((await index.task(0, 0))?.dispatch?.status).toBe("pending");
+
+    await alarm;
+    const answered = await until(async () => {
+      const d = (await index.task(0, 0))?.dispatch;
+      return d?.status === "answered" ? d : null;
+    }, 400);
+    expect(answered.result).toMatch(/\S/);
+  });
+
+  it("writes back the tasks answered together in ONE recordTasks transaction, each ended once", async () => {
+    const chain = await freshChain();
+    const a = actors(chain);
+    const router = privateKeyToAccount(env.CHAIN_SIGNER_KEY as Hex).address;
+    await a.sessionWrite(a.admin, "addRouter", [router, "this edge router"]);
+    const { model } = await minersFor(["fastB"]);
+    const edgeSessionId = await createSession({ model, redundancy: 1 });
+    await a.sessionWrite(a.owner, "create", ["hybrid, batched", "", a.owner, 1n, 1n, 1n, 0n, 1n, false]);
+    for (const message of ["one", "two", "three"]) await a.queueWrite(a.owner, "submitTask", [0n, JSON.stringify({ type: "chat", message })]);
+    const target = targetFor(chain, { confirmations: 0, hybridSessions: { "0": edgeSessionId }, writeback: true });
+    const index = indexOf(target);
+    const nonce = () => a.reader.getTransactionCount({ address: router, blockTag: "latest" });
+    const before = await nonce();
+
+    await settle(target);
+    const dispatches = await Promise.all([0, 1, 2].map(async (t) => (await index.task(0, t))?.dispatch));
+    for (const d of dispatches) expect(d).toMatchObject({ status: "answered", writeback: { status: "done", error: null } });
+    // One recordTasks for the three (answered in one dispatch turn, their write-backs fell due together), after the
+    // chain account's one declaration of the router identity the receipts name.
+    expect(await nonce()).toBe(before + 2);
+    const transaction = dispatches[0]?.writeback?.transaction;
+    expect(dispatches.map((d) => d?.writeback?.transaction)).toEqual([transaction, transaction, transaction]);
+    const sent = await a.reader.getTransaction({ hash: transaction as Hex });
+    expect(decodeFunctionData({ abi: sessionQueueV2Abi, data: sent.input }).functionName).toBe("recordTasks");
+    for (const t of [0, 1, 2]) {
+      const task = await index.task(0, t);
+      expect(task?.status).toBe("ended");
+      expect(task?.history.filter((e) => e.event === "TaskEnded").map((e) => e.tx_hash)).toEqual([transaction]);
+    }
   });
 });

@@ -3,9 +3,10 @@
  * provider: it forwards requests to a chain and, following a plan the test
  * sets, answers some of them with what real providers answer under strain:
  * "block range too large" (to eth_getLogs over more than `maxRange`
- * blocks), HTTP 429, HTTP 500, or no answer at all (a timeout).
+ * blocks), HTTP 429, HTTP 500, no answer at all (a timeout), or an answer
+ * that comes late (a delay: the call reaches the chain `delayMs` late).
  *
- *   POST /__faults {"maxRange": 5, "plan": ["429", "ok", "timeout", "500"]}
+ *   POST /__faults {"maxRange": 5, "plan": ["429", "ok", "timeout", "500", "delay"], "delayMs": 1500}
  *     the plan applies to successive requests, then every request passes
  *   POST /__faults {"loseAnswerTo": "eth_sendRawTransaction"}
  *     the next such call reaches the chain, but its answer never comes back
@@ -17,7 +18,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type Fault = "ok" | "429" | "500" | "timeout";
+export type Fault = "ok" | "429" | "500" | "timeout" | "delay";
 type Rpc = { id?: unknown; method: string; params?: unknown[] };
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -38,7 +39,8 @@ export async function startFaultProxy(upstream: string) {
   let plan: Fault[] = [];
   let loseAnswerTo: string | null = null;
   let dropCallTo: string | null = null;
-  const injected: Record<string, number> = { range: 0, "429": 0, "500": 0, timeout: 0, lost: 0, forwarded: 0 };
+  let delayMs = 1_500;
+  const injected: Record<string, number> = { range: 0, "429": 0, "500": 0, timeout: 0, delay: 0, lost: 0, forwarded: 0 };
   const hanging = new Set<ServerResponse>();
 
   const server = createServer(async (req, res) => {
@@ -46,8 +48,9 @@ export async function startFaultProxy(upstream: string) {
     const body = await readBody(req);
     if (req.url === "/__faults") {
       if (req.method === "POST") {
-        const config = JSON.parse(body) as { maxRange?: number | null; plan?: Fault[]; loseAnswerTo?: string | null; dropCallTo?: string | null };
+        const config = JSON.parse(body) as { maxRange?: number | null; plan?: Fault[]; loseAnswerTo?: string | null; dropCallTo?: string | null; delayMs?: number };
         dropCallTo = config.dropCallTo ?? null;
+        delayMs = config.delayMs ?? 1_500;
         maxRange = config.maxRange ?? Number.POSITIVE_INFINITY;
         loseAnswerTo = config.loseAnswerTo ?? null;
         plan = [...(config.plan ?? [])];
@@ -69,6 +72,10 @@ export async function startFaultProxy(upstream: string) {
       hanging.add(res);
       res.on("close", () => hanging.delete(res));
       return;
+    }
+    if (fault === "delay") {
+      injected.delay!++;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
     const rpc = JSON.parse(body) as Rpc;
     const range = blockRange(rpc);
