@@ -3,6 +3,7 @@ import type { TaskOutcome } from "../../domain/protocol/run-task";
 import type { Submitted } from "../../domain/sessions/types";
 import { completionOf, consensusShortfall, outcomeError } from "./outcome";
 import { storedError } from "./schema";
+import { completionToStore } from "./stored-text";
 import type { TaskPayloads } from "./task-payloads";
 import type { Configured, TaskPlan } from "./task-plan";
 import type { TaskStore } from "./task-store";
@@ -54,7 +55,10 @@ export async function recordOutcome(
       completion = { ...completion, prompt_urn: task.promptUrn, result_urn: resultUrn, encrypted: session.config.private };
       store.setResultUrn(taskId, resultUrn);
     }
-    store.commit(taskId, outcome.slots, await payloads.seal(ref, taskId, completion));
+    // Public: the answer's text is the winner's assignment's output, written in this same commit (stored-text.ts).
+    const winner = outcome.slots.find((s) => s.slot === outcome.winner.slot);
+    const stored = session.config.private || !winner ? { value: completion, textSlot: null } : completionToStore(completion, winner);
+    store.commit(taskId, outcome.slots, await payloads.seal(ref, taskId, stored.value), stored.textSlot);
     result = { ok: true, completion, replayed: false };
   } else {
     const error = outcomeError(outcome, taskId, session.config.model);

@@ -114,6 +114,11 @@ export const SESSION_MIGRATIONS = [
   `ALTER TABLE tasks ADD COLUMN reward_micros INTEGER;`,
   // Whether the assignment's miner was on probation when picked (domain/miners/probation.ts): the task view says so.
   `ALTER TABLE assignments ADD COLUMN probation INTEGER NOT NULL DEFAULT 0;`,
+  // A public task's output text stored once, in its assignment's \`output\` (stored-text.ts): \`tasks.result\` holds null in place of
+  // its answer's text and names the slot that holds it; a receipt's body holds null in place of its miners' outputs. Rows from before
+  // (NULL, 0) and private sessions' (sealed) hold their text.
+  `ALTER TABLE tasks ADD COLUMN result_text_slot INTEGER;
+   ALTER TABLE receipts ADD COLUMN outputs_in_assignments INTEGER NOT NULL DEFAULT 0;`,
 ] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";
@@ -151,6 +156,8 @@ export type TaskRow = {
   payload_version: "v2" | "v3" | null;
   prompt_urn: string | null;
   result_urn: string | null;
+  /** The slot whose assignment's `output` is the answer's text, left out of `result` (null there); null: `result` holds it. */
+  result_text_slot: number | null;
 };
 
 export type AssignmentRow = {

@@ -10,7 +10,7 @@ import { signedCalls } from "../../domain/miners/signed-call";
 import { streamHead } from "../../domain/protocol/build-completion";
 import { runTask, type Slot, type TaskRun } from "../../domain/protocol/run-task";
 import { auditUsage } from "../../domain/metering/usage-audit";
-import { CompletionResponseSchema } from "../../domain/schemas/completion";
+import { type CompletionResponse, CompletionResponseSchema } from "../../domain/schemas/completion";
 import { type Session, type SessionConfig, SessionConfigSchema } from "../../domain/schemas/session";
 import { type Routing, relayout, STALE_ROUTING, type ShardLayout, ShardLayoutSchema, type ShardSnapshot, UNSHARDED } from "../../domain/sessions/shard-layout";
 import type { Streaming, SubmitInput, Submitted } from "../../domain/sessions/types";
@@ -27,7 +27,8 @@ import { FLUSH_COUNT, FLUSH_INTERVAL_MS, PendingReports } from "./pending-report
 import { PendingRewards } from "./pending-rewards";
 import { recordOutcome } from "./record-outcome";
 import { ReputationReports } from "./reputation-reports";
-import { SESSION_MIGRATIONS, type StoredError, storedError, type TaskRow } from "./schema";
+import { type AssignmentRow, SESSION_MIGRATIONS, type StoredError, storedError, type TaskRow } from "./schema";
+import { withAnswerText } from "./stored-text";
 import { TaskPayloads } from "./task-payloads";
 import { TaskReceipts } from "./task-receipts";
 import { type ReceiptBody, receiptPath } from "../../domain/receipts/receipt-schema";
@@ -242,8 +243,7 @@ export class SessionObject extends SqliteObject<SessionEnv> {
     const parts = { assignments: this.store.assignments(taskId), events: this.store.events(taskId) };
     // A private task reads as URNs and hashes: its plaintext is for key holders, through the payload key routes.
     if (session.config.private) return privateTaskDetail(row, session.id, parts);
-    const result = row.result ? await this.payloads.unseal(this.ref(session), taskId, row.result, CompletionResponseSchema) : null;
-    return taskDetail(row, session.id, { result, ...parts });
+    return taskDetail(row, session.id, { result: await this.storedCompletion(session, row, parts.assignments), ...parts });
   }
 
   /** A task's signed receipt; null where the session, the task or its receipt (still running) does not exist. */
@@ -412,6 +412,7 @@ export class SessionObject extends SqliteObject<SessionEnv> {
         { sessionId: session.id, taskId, requestHash: input.requestHash, redundancy: plan.redundancy, config: session.config, threshold },
         receipt,
         recorded.ok,
+        outcome.slots,
       );
       this.anchorReceipt(body);
       // A completion links its receipt in its body; a failure, in a header.
@@ -438,9 +439,8 @@ export class SessionObject extends SqliteObject<SessionEnv> {
       return failed(new ApiError(409, "idempotency_conflict", `request_id ${request.requestId} was used for a different request`));
     }
     const replayHeaders = { "x-idempotent-replay": "true", "x-task-id": String(previous.task_id) };
-    if (previous.result) {
-      return { ok: true, completion: await this.payloads.unseal(this.ref(session), previous.task_id, previous.result, CompletionResponseSchema), replayed: true };
-    }
+    const completion = await this.storedCompletion(session, previous);
+    if (completion) return { ok: true, completion, replayed: true };
     if (previous.error) {
       const error: StoredError = JSON.parse(previous.error);
       return { ok: false, status: error.status, ...error.body.error, headers: replayHeaders };
@@ -451,6 +451,14 @@ export class SessionObject extends SqliteObject<SessionEnv> {
       return result.ok ? { ...result, replayed: true } : { ...result, headers: { ...result.headers, ...replayHeaders } };
     }
     return failed(new ApiError(409, "task_in_progress", `task ${previous.task_id} for request_id ${request.requestId} is still running`));
+  }
+
+  /** A task's stored completion, its answer's text read back from the winner's assignment when it was stored there (stored-text.ts). */
+  private async storedCompletion(session: Configured, row: TaskRow, assignments?: AssignmentRow[]): Promise<CompletionResponse | null> {
+    if (!row.result) return null;
+    if (row.result_text_slot === null) return this.payloads.unseal(this.ref(session), row.task_id, row.result, CompletionResponseSchema);
+    const text = (assignments ?? this.store.assignments(row.task_id)).find((a) => a.slot === row.result_text_slot)?.output ?? null;
+    return CompletionResponseSchema.parse(withAnswerText(JSON.parse(row.result), text));
   }
 
   private ref(session: Configured) {

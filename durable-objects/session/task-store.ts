@@ -147,7 +147,7 @@ export class TaskStore {
    * outcome is one statement per slot, one for the task and one for the
    * history, whatever happened before it.
    */
-  commit(taskId: number, slots: readonly Slot[], sealedResult: string) {
+  commit(taskId: number, slots: readonly Slot[], sealedResult: string, resultTextSlot: number | null = null) {
     const now = this.now();
     const answered = slots.filter((s) => s.state === "precommitted");
     for (const s of answered) {
@@ -161,7 +161,7 @@ export class TaskStore {
     this.unwritten.hold(taskId, { slot: null, state: "committed", at: now });
     for (const s of answered) this.unwritten.hold(taskId, { slot: s.slot, state: "ended", at: now, fields: { ended_at: now }, silent: true });
     this.unwritten.hold(taskId, { slot: null, state: "ended", at: now });
-    this.storage.transactionSync(() => this.writeHeld(taskId, sealedResult));
+    this.storage.transactionSync(() => this.writeHeld(taskId, { json: sealedResult, textSlot: resultTextSlot }));
   }
 
   /** Forgets a task that never reached a miner, as if it had not been submitted. */
@@ -269,7 +269,7 @@ export class TaskStore {
   }
 
   /** Writes a task's held changes: one update per slot touched, the task's last status (and its result, when given), the events in the order they happened. */
-  private writeHeld(taskId: number, result?: string) {
+  private writeHeld(taskId: number, result?: { json: string; textSlot: number | null }) {
     const held = this.unwritten.take(taskId);
     if (!held) return;
     for (const [slot, { status, fields: f }] of held.slots) {
@@ -282,11 +282,12 @@ export class TaskStore {
                WHERE task_id = ${taskId} AND slot = ${slot}`;
     }
     if (held.task && result !== undefined) {
-      this.sql`UPDATE tasks SET status = ${held.task.status}, updated_at = ${held.task.at}, result = ${result} WHERE task_id = ${taskId}`;
+      this.sql`UPDATE tasks SET status = ${held.task.status}, updated_at = ${held.task.at}, result = ${result.json}, result_text_slot = ${result.textSlot}
+               WHERE task_id = ${taskId}`;
     } else if (held.task) {
       this.sql`UPDATE tasks SET status = ${held.task.status}, updated_at = ${held.task.at} WHERE task_id = ${taskId}`;
     } else if (result !== undefined) {
-      this.sql`UPDATE tasks SET result = ${result} WHERE task_id = ${taskId}`;
+      this.sql`UPDATE tasks SET result = ${result.json}, result_text_slot = ${result.textSlot} WHERE task_id = ${taskId}`;
     }
     // One statement for all of them; json_each keeps their order, and so the ids.
     this.sql`INSERT INTO task_events (task_id, slot, state, at)
