@@ -24,7 +24,7 @@ import { OutboxSender } from "./outbox-sender";
 import { type SeriesWindow, type ShardSeries, taskSeries } from "./task-series";
 import { type ProofCounts, proofCounts, slowestLatencies, type TaskMetrics, type TaskProof, taskMetrics, taskProofs } from "./task-metrics";
 import { FLUSH_COUNT, FLUSH_INTERVAL_MS, PendingReports } from "./pending-reports";
-import { PendingRewards } from "./pending-rewards";
+import { PendingRewards, paidMicros } from "./pending-rewards";
 import { recordOutcome } from "./record-outcome";
 import { ReputationReports } from "./reputation-reports";
 import { type AssignmentRow, SESSION_MIGRATIONS, type StoredError, storedError, type TaskRow } from "./schema";
@@ -398,14 +398,18 @@ export class SessionObject extends SqliteObject<SessionEnv> {
       // Before anything is recorded or reported: a misreport is stored with its slot and is its miner's fault.
       auditUsage(plan.request, outcome.slots);
       const receipt = this.receipts.snapshot(outcome, session.config.private);
-      const recorded = await recordOutcome(deps, { taskId, session, plan, outcome, requestId, promptUrn, payloadVersion: input.payload?.version });
+      // The agreeing miners' rewards (and the outvoted ones' slashes), settled as the task commits (its row says what they
+      // paid), queued in the same turn and sent after the answer (`sendRewards`).
+      const settle = (completion: CompletionResponse) => {
+        const winnerSlot = outcome.status === "committed" ? outcome.winner.slot : -1;
+        const task = { sessionId: session.id, taskId, winnerSlot, slots: outcome.slots, usage: completion.usage, billing: input.billing };
+        const due = settleTask(task, input.rewardPolicy ?? config.rewards);
+        return { due, paidMicros: paidMicros(due) };
+      };
+      const { result: recorded, due } = await recordOutcome(deps, { taskId, session, plan, outcome, requestId, promptUrn, payloadVersion: input.payload?.version, settle });
       // Queued in this storage turn, with the outcome; the registry gets them in a batch.
       this.reports.report(taskId, outcome.slots);
-      // The agreeing miners' rewards (and the outvoted ones' slashes), in the same turn; sent after the answer (`sendRewards`).
-      if (recorded.ok && outcome.status === "committed") {
-        const task = { sessionId: session.id, taskId, winnerSlot: outcome.winner.slot, slots: outcome.slots, usage: recorded.completion.usage, billing: input.billing };
-        this.rewards.add(taskId, settleTask(task, input.rewardPolicy ?? config.rewards));
-      }
+      if (due) this.rewards.add(due);
       // The receipt's body, in the storage turn that recorded the outcome; signed when first read.
       if (!receipt) return recorded;
       const body = this.receipts.record(
@@ -513,10 +517,20 @@ export class SessionObject extends SqliteObject<SessionEnv> {
    * moved earlier here; an alarm that fires with nothing
    * due reschedules itself, so the hot path rarely writes it. `dueBy` is
    * when the new work is due: an alarm already set no later covers it, with
-   * no query at all (the common case on a busy session).
+   * no query at all (the common case on a busy session); with the alarm
+   * known to be later or unset, the new work's time is the alarm's, again
+   * with no query (the work already waiting has its alarm, or is found by
+   * the next alarm's own scheduling, as the payloads' expiry always was).
+   * Only an instance that does not know its alarm (just woken) and the
+   * alarm itself look at the tables.
    */
   private async scheduleAlarm(dueBy?: number) {
     if (dueBy !== undefined && typeof this.alarmAt === "number" && this.alarmAt <= dueBy) return;
+    if (dueBy !== undefined && this.alarmAt !== undefined) {
+      this.alarmAt = dueBy;
+      await this.ctx.storage.setAlarm(dueBy);
+      return;
+    }
     const candidates = [this.store.earliestOpenDeadline(), this.payloads.nextExpiry(), this.pending.dueAt(), this.rewards.dueAt()].filter((x) => x !== null);
     if (candidates.length === 0) return;
     const next = Math.min(...candidates);
