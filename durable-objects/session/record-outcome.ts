@@ -11,7 +11,7 @@ import type { TaskStore } from "./task-store";
 
 type Deps = { store: TaskStore; payloads: TaskPayloads; now: () => number; threshold: number; embedding: string };
 /** What a committed task pays its miners (the caller's reward policy), decided before the commit so that the task's row says it in the same statement. */
-type Settle<T> = (completion: CompletionResponse) => { due: T; paidMicros: number };
+type Settle<T> = (completion: CompletionResponse, winnerSlot: number) => { due: T; paidMicros: number };
 
 /**
  * A decided task's answer, recorded: the committed completion (its result
@@ -71,7 +71,7 @@ export async function recordOutcome<T>(
     // Public: the answer's text is the winner's assignment's output, written in this same commit (stored-text.ts).
     const winner = outcome.slots.find((s) => s.slot === outcome.winner.slot);
     const stored = session.config.private || !winner ? { value: completion, textSlot: null } : completionToStore(completion, winner);
-    const settlement = task.settle(completion);
+    const settlement = task.settle(completion, outcome.winner.slot);
     due = settlement.due;
     // One statement for the task's row: its status, result, result URN and what it paid its miners.
     const sealed = await payloads.seal(ref, taskId, stored.value);

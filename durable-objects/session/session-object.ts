@@ -400,8 +400,7 @@ export class SessionObject extends SqliteObject<SessionEnv> {
       const receipt = this.receipts.snapshot(outcome, session.config.private);
       // The agreeing miners' rewards (and the outvoted ones' slashes), settled as the task commits (its row says what they
       // paid), queued in the same turn and sent after the answer (`sendRewards`).
-      const settle = (completion: CompletionResponse) => {
-        const winnerSlot = outcome.status === "committed" ? outcome.winner.slot : -1;
+      const settle = (completion: CompletionResponse, winnerSlot: number) => {
         const task = { sessionId: session.id, taskId, winnerSlot, slots: outcome.slots, usage: completion.usage, billing: input.billing };
         const due = settleTask(task, input.rewardPolicy ?? config.rewards);
         return { due, paidMicros: paidMicros(due) };
