@@ -2,6 +2,8 @@ import { runInDurableObject } from "cloudflare:test";
 
 /** One write statement an object ran: the storage turn it fell in, its SQL, the rows it wrote (indexes included). */
 export type Write = { turn: number; sql: string; rows: number };
+/** Any statement an object ran, a read (SELECT) or a write. */
+export type Statement = { read: boolean; sql: string };
 
 /**
  * Records every statement a Durable Object runs from now on that writes, and
@@ -16,7 +18,7 @@ export type Write = { turn: number; sql: string; rows: number };
  */
 const HOPS = 10_000;
 
-export async function recordWrites(stub: DurableObjectStub): Promise<Write[]> {
+export async function recordWrites(stub: DurableObjectStub, statements?: Statement[]): Promise<Write[]> {
   const writes: Write[] = [];
   await runInDurableObject(stub, (_instance, state) => {
     const sql = state.storage.sql;
@@ -25,7 +27,9 @@ export async function recordWrites(stub: DurableObjectStub): Promise<Write[]> {
     let open = false;
     sql.exec = ((query: string, ...values: SqlStorageValue[]) => {
       const cursor = exec(query, ...values);
-      if (!/^\s*select/i.test(query)) {
+      const read = /^\s*select/i.test(query);
+      statements?.push({ read, sql: query.replace(/\s+/g, " ").trim() });
+      if (!read) {
         if (!open) {
           turn++;
           open = true;

@@ -29,6 +29,8 @@ export class PendingReports {
   private retryAt = 0;
   /** Rows waiting, counted once a wake and then kept (only this class writes the table): every task asks. */
   private waiting: number | undefined;
+  /** The batch `next` last gave out, and its rows. */
+  private sent: { batchId: string; rows: number } | undefined;
 
   constructor(
     private readonly sql: Sql,
@@ -62,12 +64,15 @@ export class PendingReports {
     }
     const rows = this.sql<Row>`SELECT * FROM pending_reports WHERE batch_id = ${batchId} ORDER BY id`;
     if (rows.length === 0) return null;
+    this.sent = { batchId, rows: rows.length };
     return { batchId, reports: rows.map((r) => ({ minerId: r.miner_id, outcome: Outcome.parse(r.outcome), latencyMs: r.latency_ms })) };
   }
 
   acknowledged(batchId: string): void {
     this.sql`DELETE FROM pending_reports WHERE batch_id = ${batchId}`;
-    this.waiting = undefined;
+    // The batch's rows are the ones `next` read (only this class writes the table): the count stays known.
+    this.waiting = this.waiting !== undefined && this.sent?.batchId === batchId ? this.waiting - this.sent.rows : undefined;
+    this.sent = undefined;
     this.retryAt = 0;
   }
 

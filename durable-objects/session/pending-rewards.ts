@@ -26,6 +26,9 @@ type Row = {
 /** What one payout account is owed and owes: one Ledger's share of the outbox. */
 export type AccountDue = { rewards: AccountReward[]; slashes: AccountSlash[] };
 
+/** What a task's rewards pay its miners in all (micros): `tasks.reward_micros`. */
+export const paidMicros = (due: { rewards: readonly AccountReward[] }): number => due.rewards.reduce((sum, r) => sum + r.amountMicros, 0);
+
 /**
  * The session's outbox of miner rewards and slashes. Each is a row written
  * in the storage turn that committed its task (one per task and miner: a
@@ -44,11 +47,9 @@ export class PendingRewards {
     private readonly now: () => number,
   ) {}
 
-  /** Queues a committed task's rewards and slashes, and records on the task what it paid its miners in all. */
-  add(taskId: number, due: { rewards: readonly AccountReward[]; slashes: readonly AccountSlash[] }): void {
+  /** Queues a committed task's rewards and slashes (what it paid its miners in all, `paidMicros`, is on the task's row, written by its commit). */
+  add(due: { rewards: readonly AccountReward[]; slashes: readonly AccountSlash[] }): void {
     const at = this.now();
-    const paid = due.rewards.reduce((sum, r) => sum + r.amountMicros, 0);
-    this.sql`UPDATE tasks SET reward_micros = ${paid} WHERE task_id = ${taskId}`;
     for (const r of due.rewards) {
       const f = r.funding;
       this.sql`INSERT INTO pending_rewards (task_id, miner_id, account, kind, amount_micros, role, slot, created_at, source, source_kind, fund_micros, paid_micros, budget_micros)

@@ -1,13 +1,17 @@
 import type { Failure } from "../../domain/errors";
 import type { TaskOutcome } from "../../domain/protocol/run-task";
+import type { CompletionResponse } from "../../domain/schemas/completion";
 import type { Submitted } from "../../domain/sessions/types";
 import { completionOf, consensusShortfall, outcomeError } from "./outcome";
 import { storedError } from "./schema";
+import { completionToStore } from "./stored-text";
 import type { TaskPayloads } from "./task-payloads";
 import type { Configured, TaskPlan } from "./task-plan";
 import type { TaskStore } from "./task-store";
 
 type Deps = { store: TaskStore; payloads: TaskPayloads; now: () => number; threshold: number; embedding: string };
+/** What a committed task pays its miners (the caller's reward policy), decided before the commit so that the task's row says it in the same statement. */
+type Settle<T> = (completion: CompletionResponse, winnerSlot: number) => { due: T; paidMicros: number };
 
 /**
  * A decided task's answer, recorded: the committed completion (its result
@@ -15,19 +19,29 @@ type Deps = { store: TaskStore; payloads: TaskPayloads; now: () => number; thres
  * ended with. A task that never reached a miner leaves nothing behind, so
  * its request id can run again once miners are back.
  */
-export async function recordOutcome(
+export async function recordOutcome<T>(
   deps: Deps,
-  task: { taskId: number; session: Configured; plan: TaskPlan; outcome: TaskOutcome; requestId: string | null; promptUrn: string | null; payloadVersion: "v2" | "v3" | undefined },
-): Promise<Submitted | Failure> {
+  task: {
+    taskId: number;
+    session: Configured;
+    plan: TaskPlan;
+    outcome: TaskOutcome;
+    requestId: string | null;
+    promptUrn: string | null;
+    payloadVersion: "v2" | "v3" | undefined;
+    settle: Settle<T>;
+  },
+): Promise<{ result: Submitted | Failure; due?: T }> {
   const { store, payloads } = deps;
   const { taskId, session, plan, outcome } = task;
   const ref = { id: session.id, private: session.config.private };
   if (outcome.status === "failed" && outcome.reason === "no_miners" && outcome.slots.length === 0) {
     store.discard(taskId);
     await payloads.discardTask(taskId);
-    return outcomeError(outcome, taskId, session.config.model).toFailure();
+    return { result: outcomeError(outcome, taskId, session.config.model).toFailure() };
   }
   let result: Submitted | Failure;
+  let due: T | undefined;
   // Callers that aggregate the runs themselves (validate, factcheck) vote on their own terms.
   const shortfall =
     outcome.status === "committed" && !plan.collect ? consensusShortfall(outcome, { taskId, redundancy: plan.redundancy, policy: session.config.consensus_policy }) : null;
@@ -49,12 +63,19 @@ export async function recordOutcome(
       collect: plan.collect,
       created: deps.now(),
     });
+    let resultUrn: string | null = null;
     if (task.payloadVersion && task.promptUrn) {
-      const resultUrn = (await payloads.store(ref, taskId, task.payloadVersion, "result", outcome.winner.output.text).catch(() => null))?.urn ?? null;
+      resultUrn = (await payloads.store(ref, taskId, task.payloadVersion, "result", outcome.winner.output.text).catch(() => null))?.urn ?? null;
       completion = { ...completion, prompt_urn: task.promptUrn, result_urn: resultUrn, encrypted: session.config.private };
-      store.setResultUrn(taskId, resultUrn);
     }
-    store.commit(taskId, outcome.slots, await payloads.seal(ref, taskId, completion));
+    // Public: the answer's text is the winner's assignment's output, written in this same commit (stored-text.ts).
+    const winner = outcome.slots.find((s) => s.slot === outcome.winner.slot);
+    const stored = session.config.private || !winner ? { value: completion, textSlot: null } : completionToStore(completion, winner);
+    const settlement = task.settle(completion, outcome.winner.slot);
+    due = settlement.due;
+    // One statement for the task's row: its status, result, result URN and what it paid its miners.
+    const sealed = await payloads.seal(ref, taskId, stored.value);
+    store.commit(taskId, outcome.slots, { json: sealed, textSlot: stored.textSlot, resultUrn, rewardMicros: settlement.paidMicros });
     result = { ok: true, completion, replayed: false };
   } else {
     const error = outcomeError(outcome, taskId, session.config.model);
@@ -63,5 +84,5 @@ export async function recordOutcome(
   }
   // Only v2/v3 tasks have payloads (their prompt, results, off-chain deliveries).
   if (task.payloadVersion) payloads.expireTask(taskId, deps.now());
-  return result;
+  return due === undefined ? { result } : { result, due };
 }

@@ -116,6 +116,11 @@ export const SESSION_MIGRATIONS = [
   `ALTER TABLE assignments ADD COLUMN probation INTEGER NOT NULL DEFAULT 0;`,
   // The miners a chain task's on-chain session or task names, and which of them the router could not reach (domain/miners/miner-pin.ts).
   `ALTER TABLE tasks ADD COLUMN miner_pin TEXT;`,
+  // A public task's output text stored once, in its assignment's \`output\` (stored-text.ts): \`tasks.result\` holds null in place of
+  // its answer's text and names the slot that holds it; a receipt's body holds null in place of its miners' outputs. Rows from before
+  // (NULL, 0) and private sessions' (sealed) hold their text.
+  `ALTER TABLE tasks ADD COLUMN result_text_slot INTEGER;
+   ALTER TABLE receipts ADD COLUMN outputs_in_assignments INTEGER NOT NULL DEFAULT 0;`,
 ] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";
@@ -155,6 +160,8 @@ export type TaskRow = {
   result_urn: string | null;
   /** A chain task's `PinNote` as JSON (domain/miners/miner-pin.ts); null for every other task. */
   miner_pin?: string | null;
+  /** The slot whose assignment's `output` is the answer's text, left out of `result` (null there); null: `result` holds it. */
+  result_text_slot: number | null;
 };
 
 export type AssignmentRow = {

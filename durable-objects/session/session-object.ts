@@ -10,7 +10,7 @@ import { signedCalls } from "../../domain/miners/signed-call";
 import { streamHead } from "../../domain/protocol/build-completion";
 import { runTask, type Slot, type TaskRun } from "../../domain/protocol/run-task";
 import { auditUsage } from "../../domain/metering/usage-audit";
-import { CompletionResponseSchema } from "../../domain/schemas/completion";
+import { type CompletionResponse, CompletionResponseSchema } from "../../domain/schemas/completion";
 import { type Session, type SessionConfig, SessionConfigSchema } from "../../domain/schemas/session";
 import { type Routing, relayout, STALE_ROUTING, type ShardLayout, ShardLayoutSchema, type ShardSnapshot, UNSHARDED } from "../../domain/sessions/shard-layout";
 import type { Streaming, SubmitInput, Submitted } from "../../domain/sessions/types";
@@ -24,10 +24,11 @@ import { OutboxSender } from "./outbox-sender";
 import { type SeriesWindow, type ShardSeries, taskSeries } from "./task-series";
 import { type ProofCounts, proofCounts, slowestLatencies, type TaskMetrics, type TaskProof, taskMetrics, taskProofs } from "./task-metrics";
 import { FLUSH_COUNT, FLUSH_INTERVAL_MS, PendingReports } from "./pending-reports";
-import { PendingRewards } from "./pending-rewards";
+import { PendingRewards, paidMicros } from "./pending-rewards";
 import { recordOutcome } from "./record-outcome";
 import { ReputationReports } from "./reputation-reports";
-import { SESSION_MIGRATIONS, type StoredError, storedError, type TaskRow } from "./schema";
+import { type AssignmentRow, SESSION_MIGRATIONS, type StoredError, storedError, type TaskRow } from "./schema";
+import { withAnswerText } from "./stored-text";
 import { TaskPayloads } from "./task-payloads";
 import { TaskReceipts } from "./task-receipts";
 import { type ReceiptBody, receiptPath } from "../../domain/receipts/receipt-schema";
@@ -243,8 +244,7 @@ export class SessionObject extends SqliteObject<SessionEnv> {
     const parts = { assignments: this.store.assignments(taskId), events: this.store.events(taskId) };
     // A private task reads as URNs and hashes: its plaintext is for key holders, through the payload key routes.
     if (session.config.private) return privateTaskDetail(row, session.id, parts);
-    const result = row.result ? await this.payloads.unseal(this.ref(session), taskId, row.result, CompletionResponseSchema) : null;
-    return taskDetail(row, session.id, { result, ...parts });
+    return taskDetail(row, session.id, { result: await this.storedCompletion(session, row, parts.assignments), ...parts });
   }
 
   /** A task's signed receipt; null where the session, the task or its receipt (still running) does not exist. */
@@ -405,20 +405,24 @@ export class SessionObject extends SqliteObject<SessionEnv> {
       // Before anything is recorded or reported: a misreport is stored with its slot and is its miner's fault.
       auditUsage(plan.request, outcome.slots);
       const receipt = this.receipts.snapshot(outcome, session.config.private);
-      const recorded = await recordOutcome(deps, { taskId, session, plan, outcome, requestId, promptUrn, payloadVersion: input.payload?.version });
+      // The agreeing miners' rewards (and the outvoted ones' slashes), settled as the task commits (its row says what they
+      // paid), queued in the same turn and sent after the answer (`sendRewards`).
+      const settle = (completion: CompletionResponse, winnerSlot: number) => {
+        const task = { sessionId: session.id, taskId, winnerSlot, slots: outcome.slots, usage: completion.usage, billing: input.billing };
+        const due = settleTask(task, input.rewardPolicy ?? config.rewards);
+        return { due, paidMicros: paidMicros(due) };
+      };
+      const { result: recorded, due } = await recordOutcome(deps, { taskId, session, plan, outcome, requestId, promptUrn, payloadVersion: input.payload?.version, settle });
       // Queued in this storage turn, with the outcome; the registry gets them in a batch.
       this.reports.report(taskId, outcome.slots);
-      // The agreeing miners' rewards (and the outvoted ones' slashes), in the same turn; sent after the answer (`sendRewards`).
-      if (recorded.ok && outcome.status === "committed") {
-        const task = { sessionId: session.id, taskId, winnerSlot: outcome.winner.slot, slots: outcome.slots, usage: recorded.completion.usage, billing: input.billing };
-        this.rewards.add(taskId, settleTask(task, input.rewardPolicy ?? config.rewards));
-      }
+      if (due) this.rewards.add(due);
       // The receipt's body, in the storage turn that recorded the outcome; signed when first read.
       if (!receipt) return recorded;
       const body = this.receipts.record(
         { sessionId: session.id, taskId, requestHash: input.requestHash, redundancy: plan.redundancy, config: session.config, threshold },
         receipt,
         recorded.ok,
+        outcome.slots,
       );
       this.anchorReceipt(body);
       // A completion links its receipt in its body; a failure, in a header.
@@ -445,9 +449,8 @@ export class SessionObject extends SqliteObject<SessionEnv> {
       return failed(new ApiError(409, "idempotency_conflict", `request_id ${request.requestId} was used for a different request`));
     }
     const replayHeaders = { "x-idempotent-replay": "true", "x-task-id": String(previous.task_id) };
-    if (previous.result) {
-      return { ok: true, completion: await this.payloads.unseal(this.ref(session), previous.task_id, previous.result, CompletionResponseSchema), replayed: true };
-    }
+    const completion = await this.storedCompletion(session, previous);
+    if (completion) return { ok: true, completion, replayed: true };
     if (previous.error) {
       const error: StoredError = JSON.parse(previous.error);
       return { ok: false, status: error.status, ...error.body.error, headers: replayHeaders };
@@ -458,6 +461,14 @@ export class SessionObject extends SqliteObject<SessionEnv> {
       return result.ok ? { ...result, replayed: true } : { ...result, headers: { ...result.headers, ...replayHeaders } };
     }
     return failed(new ApiError(409, "task_in_progress", `task ${previous.task_id} for request_id ${request.requestId} is still running`));
+  }
+
+  /** A task's stored completion, its answer's text read back from the winner's assignment when it was stored there (stored-text.ts). */
+  private async storedCompletion(session: Configured, row: TaskRow, assignments?: AssignmentRow[]): Promise<CompletionResponse | null> {
+    if (!row.result) return null;
+    if (row.result_text_slot === null) return this.payloads.unseal(this.ref(session), row.task_id, row.result, CompletionResponseSchema);
+    const text = (assignments ?? this.store.assignments(row.task_id)).find((a) => a.slot === row.result_text_slot)?.output ?? null;
+    return CompletionResponseSchema.parse(withAnswerText(JSON.parse(row.result), text));
   }
 
   private ref(session: Configured) {
@@ -512,10 +523,20 @@ export class SessionObject extends SqliteObject<SessionEnv> {
    * moved earlier here; an alarm that fires with nothing
    * due reschedules itself, so the hot path rarely writes it. `dueBy` is
    * when the new work is due: an alarm already set no later covers it, with
-   * no query at all (the common case on a busy session).
+   * no query at all (the common case on a busy session); with the alarm
+   * known to be later or unset, the new work's time is the alarm's, again
+   * with no query (the work already waiting has its alarm, or is found by
+   * the next alarm's own scheduling, as the payloads' expiry always was).
+   * Only an instance that does not know its alarm (just woken) and the
+   * alarm itself look at the tables.
    */
   private async scheduleAlarm(dueBy?: number) {
     if (dueBy !== undefined && typeof this.alarmAt === "number" && this.alarmAt <= dueBy) return;
+    if (dueBy !== undefined && this.alarmAt !== undefined) {
+      this.alarmAt = dueBy;
+      await this.ctx.storage.setAlarm(dueBy);
+      return;
+    }
     const candidates = [this.store.earliestOpenDeadline(), this.payloads.nextExpiry(), this.pending.dueAt(), this.rewards.dueAt()].filter((x) => x !== null);
     if (candidates.length === 0) return;
     const next = Math.min(...candidates);

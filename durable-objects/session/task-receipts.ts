@@ -1,10 +1,11 @@
 import type { Hex } from "viem";
 import type { SessionConfig } from "../../domain/schemas/session";
-import type { TaskOutcome } from "../../domain/protocol/run-task";
+import type { Slot, TaskOutcome } from "../../domain/protocol/run-task";
 import { hasReceipt, receiptBody, receiptSnapshot, type ReceiptSnapshot } from "../../domain/receipts/build-receipt";
 import { type Receipt, type ReceiptBody, ReceiptBodySchema } from "../../domain/receipts/receipt-schema";
 import { routerSigner, signReceipt } from "../../domain/receipts/router-signer";
 import type { Sql } from "../sqlite-object";
+import { receiptToStore, withOutputs } from "./stored-text";
 
 /** `threshold`: the one the task was judged by, where the caller's configuration set it (run-time settings). */
 type Task = { sessionId: number; taskId: number; requestHash: string; redundancy: number; config: Pick<SessionConfig, "private" | "signatures">; threshold?: number };
@@ -17,7 +18,9 @@ type Task = { sessionId: number; taskId: number; requestHash: string; redundancy
  * costs a few milliseconds of CPU (secp256k1 in JavaScript) that most tasks
  * would spend for a receipt nobody reads; the signature is deterministic
  * (RFC 6979), so signing on read gives the receipt it would have had. A
- * private session's holds hashes only, so it is stored as is.
+ * private session's holds hashes only, so it is stored as is; a public
+ * one's miners' outputs are the texts their assignments hold, so it is
+ * stored without them and they are read back from there (`stored-text.ts`).
  */
 export class TaskReceipts {
   constructor(
@@ -36,8 +39,8 @@ export class TaskReceipts {
     return hasReceipt(outcome) ? receiptSnapshot(outcome, !isPrivate) : null;
   }
 
-  /** Writes the receipt's body (synchronous: in the storage turn that recorded the outcome). */
-  record(task: Task, snapshot: ReceiptSnapshot, answered: boolean): ReceiptBody {
+  /** Writes the receipt's body (synchronous: in the storage turn that recorded the outcome, whose `slots` wrote their outputs). */
+  record(task: Task, snapshot: ReceiptSnapshot, answered: boolean, slots: readonly Slot[]): ReceiptBody {
     const body = receiptBody({
       ...task,
       private: task.config.private,
@@ -49,15 +52,21 @@ export class TaskReceipts {
       embedding: this.settings.embedding,
       now: this.now(),
     });
-    this.sql`INSERT OR IGNORE INTO receipts (task_id, body) VALUES (${task.taskId}, ${JSON.stringify(body)})`;
+    const stored = receiptToStore(body, slots);
+    this.sql`INSERT OR IGNORE INTO receipts (task_id, body, outputs_in_assignments)
+             VALUES (${task.taskId}, ${JSON.stringify(stored.value)}, ${stored.outputsInAssignments ? 1 : 0})`;
     return body;
   }
 
   /** The signed receipt, signed now if this is its first read. */
   async get(taskId: number): Promise<Receipt | null> {
-    const row = this.sql<{ body: string; router_signature: string | null }>`SELECT body, router_signature FROM receipts WHERE task_id = ${taskId}`[0];
+    const row = this.sql<{ body: string; router_signature: string | null; outputs_in_assignments: number }>`
+      SELECT body, router_signature, outputs_in_assignments FROM receipts WHERE task_id = ${taskId}`[0];
     if (!row) return null;
-    const body = ReceiptBodySchema.parse(JSON.parse(row.body));
+    const outputs = row.outputs_in_assignments
+      ? new Map(this.sql<{ slot: number; output: string | null }>`SELECT slot, output FROM assignments WHERE task_id = ${taskId}`.map((a) => [a.slot, a.output]))
+      : null;
+    const body = ReceiptBodySchema.parse(outputs ? withOutputs(JSON.parse(row.body), outputs) : JSON.parse(row.body));
     if (row.router_signature) return { ...body, router_signature: row.router_signature };
     const receipt = await signReceipt(body, routerSigner(this.settings.signerKey));
     this.sql`UPDATE receipts SET router_signature = ${receipt.router_signature} WHERE task_id = ${taskId}`;

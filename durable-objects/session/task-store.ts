@@ -20,6 +20,13 @@ export type NewTask = {
 };
 
 /**
+ * A committed task's row as the commit writes it: the (sealed) completion, the
+ * slot whose output is its answer's text (stored-text.ts), its v2/v3 result's
+ * URN and what it paid its miners (micros; NULL: nothing was settled).
+ */
+export type StoredResult = { json: string; textSlot: number | null; resultUrn: string | null; rewardMicros: number | null };
+
+/**
  * The Session object's records: its configuration, its tasks and every
  * miner assignment through their states, each change with its timestamp in
  * `task_events`. Plain SQL, no policy: the object decides, this writes.
@@ -30,6 +37,8 @@ export type NewTask = {
  */
 export class TaskStore {
   private readonly unwritten = new UnwrittenChanges();
+  /** The largest task id at or above a layout's base, as this instance last wrote it (only `insertTask` adds tasks): no MAX() a task. */
+  private largest: { from: number; id: number | null } | undefined;
 
   constructor(
     private readonly sql: Sql,
@@ -106,9 +115,12 @@ export class TaskStore {
 
   /** A new task, queued, with this shard's next id under the layout. */
   insertTask(task: NewTask, layout: ShardLayout, shard: number): number {
-    return this.storage.transactionSync(() => {
-      const from = layout.base ?? 0;
-      const largest = this.sql<{ largest: number | null }>`SELECT MAX(task_id) AS largest FROM tasks WHERE task_id >= ${from}`[0]?.largest ?? null;
+    const from = layout.base ?? 0;
+    const taskId = this.storage.transactionSync(() => {
+      const largest =
+        this.largest?.from === from
+          ? this.largest.id
+          : (this.sql<{ largest: number | null }>`SELECT MAX(task_id) AS largest FROM tasks WHERE task_id >= ${from}`[0]?.largest ?? null);
       const taskId = nextTaskId(layout, shard, largest);
       this.sql`INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at, payload_version)
                VALUES (${taskId}, ${task.requestId}, ${task.requestHash}, 'queued', ${task.kind}, ${JSON.stringify(task.recorded)},
@@ -116,17 +128,12 @@ export class TaskStore {
       this.event(taskId, null, "queued");
       return taskId;
     });
+    this.largest = { from, id: taskId };
+    return taskId;
   }
 
   setPromptUrn(taskId: number, urn: string) {
     this.sql`UPDATE tasks SET prompt_urn = ${urn} WHERE task_id = ${taskId}`;
-  }
-
-  setResultUrn(taskId: number, urn: string | null) {
-    this.storage.transactionSync(() => {
-      this.writeHeld(taskId);
-      this.sql`UPDATE tasks SET result_urn = ${urn} WHERE task_id = ${taskId}`;
-    });
   }
 
   setAssignmentResultUrn(taskId: number, minerId: string, urn: string) {
@@ -143,11 +150,11 @@ export class TaskStore {
 
   /**
    * The task committed: each precommitted slot with its agreement, the
-   * (sealed) result, then ended. The changes join the held ones, so the
+   * (sealed) result with its URN and reward, then ended. The changes join the held ones, so the
    * outcome is one statement per slot, one for the task and one for the
    * history, whatever happened before it.
    */
-  commit(taskId: number, slots: readonly Slot[], sealedResult: string) {
+  commit(taskId: number, slots: readonly Slot[], result: StoredResult) {
     const now = this.now();
     const answered = slots.filter((s) => s.state === "precommitted");
     for (const s of answered) {
@@ -161,12 +168,13 @@ export class TaskStore {
     this.unwritten.hold(taskId, { slot: null, state: "committed", at: now });
     for (const s of answered) this.unwritten.hold(taskId, { slot: s.slot, state: "ended", at: now, fields: { ended_at: now }, silent: true });
     this.unwritten.hold(taskId, { slot: null, state: "ended", at: now });
-    this.storage.transactionSync(() => this.writeHeld(taskId, sealedResult));
+    this.storage.transactionSync(() => this.writeHeld(taskId, result));
   }
 
   /** Forgets a task that never reached a miner, as if it had not been submitted. */
   discard(taskId: number) {
     this.unwritten.drop(taskId);
+    this.largest = undefined;
     this.storage.transactionSync(() => {
       this.sql`DELETE FROM task_events WHERE task_id = ${taskId}`;
       this.sql`DELETE FROM assignments WHERE task_id = ${taskId}`;
@@ -269,7 +277,7 @@ export class TaskStore {
   }
 
   /** Writes a task's held changes: one update per slot touched, the task's last status (and its result, when given), the events in the order they happened. */
-  private writeHeld(taskId: number, result?: string) {
+  private writeHeld(taskId: number, result?: StoredResult) {
     const held = this.unwritten.take(taskId);
     if (!held) return;
     for (const [slot, { status, fields: f }] of held.slots) {
@@ -282,11 +290,15 @@ export class TaskStore {
                WHERE task_id = ${taskId} AND slot = ${slot}`;
     }
     if (held.task && result !== undefined) {
-      this.sql`UPDATE tasks SET status = ${held.task.status}, updated_at = ${held.task.at}, result = ${result} WHERE task_id = ${taskId}`;
+      this.sql`UPDATE tasks SET status = ${held.task.status}, updated_at = ${held.task.at}, result = ${result.json}, result_text_slot = ${result.textSlot},
+                 result_urn = COALESCE(${result.resultUrn}, result_urn), reward_micros = ${result.rewardMicros}
+               WHERE task_id = ${taskId}`;
     } else if (held.task) {
       this.sql`UPDATE tasks SET status = ${held.task.status}, updated_at = ${held.task.at} WHERE task_id = ${taskId}`;
     } else if (result !== undefined) {
-      this.sql`UPDATE tasks SET result = ${result} WHERE task_id = ${taskId}`;
+      this.sql`UPDATE tasks SET result = ${result.json}, result_text_slot = ${result.textSlot},
+                 result_urn = COALESCE(${result.resultUrn}, result_urn), reward_micros = ${result.rewardMicros}
+               WHERE task_id = ${taskId}`;
     }
     // One statement for all of them; json_each keeps their order, and so the ids.
     this.sql`INSERT INTO task_events (task_id, slot, state, at)

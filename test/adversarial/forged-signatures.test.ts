@@ -1,7 +1,10 @@
+import { secp256k1 } from "@noble/curves/secp256k1";
+import { type Hex, isAddressEqual, recoverMessageAddress } from "viem";
 import { describe, expect, it } from "vitest";
 import { privateKeyToAccount } from "viem/accounts";
 import { addressProof, admin, call, createSession, fleet, minersFor, uniq } from "../helpers";
 import { devMinerKey, identityKey } from "../../tools/dev-miner/sign.ts";
+import { forgetKeys, isEip191SignedBy, keyKept } from "../../domain/crypto/eip191-check";
 
 type Answer = { miners: { miner: string; status: string; fault: string | null; signature?: string | null }[]; consensus: { agreed: number } };
 
@@ -40,5 +43,85 @@ describe("forged result signatures", () => {
     expect(await res.json()).toMatchObject({
       error: { code: "miners_failed", details: { miners: [{ fault: "miner", error: expect.stringContaining("not its registered address") }] } },
     });
+  });
+});
+
+/**
+ * The check itself (domain/crypto/eip191-check.ts), on both of its paths: a
+ * miner's first signatures are recovered; once its key is kept, later ones
+ * are checked against the key. Every forgery is refused on both, and every
+ * answer matches viem's recovery (what the router ran before), except the
+ * high-s twin, which viem's recovery accepted and the chain's ECDSA refuses.
+ */
+describe("forged signatures, at the check", () => {
+  const signer = privateKeyToAccount(devMinerKey("forged-check"));
+  const stranger = privateKeyToAccount(devMinerKey("forged-check-stranger"));
+  const N = secp256k1.CURVE.n;
+  const text = (i: number) => `cortensor-result:v1\ntask:${i}`;
+  const vByte = (sig: Hex) => Number.parseInt(sig.slice(130), 16);
+  const withV = (sig: Hex, v: number) => `${sig.slice(0, 130)}${v.toString(16).padStart(2, "0")}` as Hex;
+  const flipV = (sig: Hex) => withV(sig, vByte(sig) === 27 ? 28 : 27);
+  const word = (n: bigint) => n.toString(16).padStart(64, "0");
+  /** The same signature with s replaced by n − s and v flipped: a valid ECDSA signature of the same text, the malleable twin. */
+  const highS = (sig: Hex) => {
+    const s = BigInt(`0x${sig.slice(66, 130)}`);
+    return flipV(`0x${sig.slice(2, 66)}${word(N - s)}${sig.slice(130)}` as Hex);
+  };
+  const forgeries = async (i: number): Promise<[string, string][]> => {
+    const sig = await signer.signMessage({ message: text(i) });
+    const r = sig.slice(2, 66);
+    const s = sig.slice(66, 130);
+    return [
+      ["another text's signature", await signer.signMessage({ message: text(i + 1000) })],
+      ["another key's signature", await stranger.signMessage({ message: text(i) })],
+      ["wrong v", flipV(sig)],
+      ["v 29", withV(sig, 29)],
+      ["v 2", withV(sig, 2)],
+      ["high-s twin", highS(sig)],
+      ["one byte short", sig.slice(0, 128)],
+      ["one byte long", `${sig}00`],
+      ["not hex", `${sig.slice(0, 129)}g`],
+      ["r = 0", `0x${word(0n)}${s}${sig.slice(130)}`],
+      ["s = 0", `0x${r}${word(0n)}${sig.slice(130)}`],
+      ["r = n", `0x${word(N)}${s}${sig.slice(130)}`],
+      ["r = 5", `0x${word(5n)}${s}${sig.slice(130)}`],
+    ];
+  };
+
+  it("accepts the signer's own signatures, v as 27/28 or 0/1, before and after its key is kept", async () => {
+    forgetKeys();
+    for (let i = 0; i < 12; i++) {
+      const sig = await signer.signMessage({ message: text(i) });
+      expect(isEip191SignedBy(text(i), sig, signer.address), `signature ${i}`).toBe(true);
+      expect(isEip191SignedBy(text(i), withV(sig, vByte(sig) - 27), signer.address.toLowerCase()), `signature ${i}, v 0/1`).toBe(true);
+    }
+    expect(keyKept(signer.address)).toBe(true);
+    expect(keyKept(stranger.address)).toBe(false);
+  });
+
+  for (const kept of [false, true]) {
+    it(`refuses every forgery ${kept ? "once the key is kept" : "while signatures are recovered"}, as viem's recovery does but for the high-s twin`, async () => {
+      forgetKeys();
+      if (kept) for (let i = 0; i < 12; i++) isEip191SignedBy(text(i), await signer.signMessage({ message: text(i) }), signer.address);
+      expect(keyKept(signer.address)).toBe(kept);
+      for (const [what, forged] of await forgeries(7)) {
+        expect(isEip191SignedBy(text(7), forged, signer.address), what).toBe(false);
+        const viem = await recoverMessageAddress({ message: text(7), signature: forged as Hex }).then(
+          (who) => isAddressEqual(who, signer.address),
+          () => false,
+        );
+        expect(viem, `viem on ${what}`).toBe(what === "high-s twin");
+      }
+      // A refusal does not forget the key, nor does a first signature by another key displace the signer's.
+      expect(keyKept(signer.address)).toBe(kept);
+      expect(isEip191SignedBy(text(8), await signer.signMessage({ message: text(8) }), signer.address)).toBe(true);
+    });
+  }
+
+  it("refuses a signature checked against an address that is not one", async () => {
+    const sig = await signer.signMessage({ message: text(1) });
+    for (const address of ["", "0x", signer.address.slice(0, 41), `${signer.address}00`, "not an address"]) {
+      expect(isEip191SignedBy(text(1), sig, address), address).toBe(false);
+    }
   });
 });
