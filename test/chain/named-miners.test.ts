@@ -7,7 +7,7 @@ import { CompletionRequestSchema } from "../../domain/schemas/completion";
 import { submitCompletion } from "../../durable-objects/session/session-client";
 import { deployContracts } from "../../tools/dev-chain/deploy";
 import { admin, call, createSession, minersFor } from "../helpers";
-import { actors, chains, indexOf, nodeId, targetFor, tickUntilCaughtUp } from "./chain-helpers";
+import { actors, chains, indexOf, nodeId, settle, targetFor } from "./chain-helpers";
 
 /** A fresh pair of contracts on the faulty chain, reached directly (no other suite rewinds it or counts its blocks). */
 async function freshChain() {
@@ -50,9 +50,8 @@ describe("chain-named miners", () => {
 
     const target = targetFor(chain, { confirmations: 0, hybridSessions: { "0": edgeSessionId } });
     const index = indexOf(target);
-    await tickUntilCaughtUp(target);
-    // A tick runs a few dispatches: tick on until each has run.
-    for (let i = 0; i < 5 && (await index.task(0, named))?.dispatch?.status === "pending"; i++) await index.tick(target);
+    // Reads the chain, then runs the due dispatches on the object's alarm.
+    await settle(target);
 
     const pinned = { source: "task", named: [addressOf("signedB").toLowerCase(), STRANGER], unreachable: [STRANGER], on_probation: [], fallback: false };
     for (let t = 0; t < named; t++) {
@@ -71,7 +70,7 @@ describe("chain-named miners", () => {
 
     // A task the chain names nobody for runs as before: no pin, nothing said.
     await a.queueWrite(a.owner, "submitTask", [0n, JSON.stringify({ type: "chat", message: "nobody named" })]);
-    await tickUntilCaughtUp(target);
+    await settle(target);
     const plain = (await index.task(0, named + 1))?.dispatch;
     expect(plain).toMatchObject({ status: "answered", named_miners: null });
     expect((await edgeTask(edgeSessionId, plain?.edge_task_id)).chain_miners).toBeUndefined();
@@ -88,13 +87,13 @@ describe("chain-named miners", () => {
     await a.sessionWrite(a.owner, "create", ["hybrid, named", "", a.owner, 1n, 3n, 1n, 0n, 1n, false]);
     const target = targetFor(chain, { confirmations: 0, hybridSessions: { "0": edgeSessionId } });
     const index = indexOf(target);
-    await tickUntilCaughtUp(target);
+    await settle(target);
     const session = await index.session(0);
     expect(session?.miners).toEqual([addressOf("signedA"), addressOf("signedC"), STRANGER].map((m) => m.toLowerCase()));
 
     const tasks = 4;
     for (let t = 0; t < tasks; t++) await a.queueWrite(a.owner, "submitTask", [0n, JSON.stringify({ type: "chat", message: `session-named ${t}` })]);
-    await tickUntilCaughtUp(target);
+    await settle(target);
     const named = { source: "session", named: session?.miners, unreachable: [STRANGER], on_probation: [], fallback: false };
     const served = new Set<string>();
     for (let t = 0; t < tasks; t++) {
@@ -111,7 +110,7 @@ describe("chain-named miners", () => {
     await a.sessionWrite(a.owner, "releaseNode", [0n, nodeId(addressOf("signedA"))]);
     await a.sessionWrite(a.owner, "releaseNode", [0n, nodeId(addressOf("signedC"))]);
     await a.queueWrite(a.owner, "submitTask", [0n, JSON.stringify({ type: "chat", message: "named ones released" })]);
-    await tickUntilCaughtUp(target);
+    await settle(target);
     expect((await index.task(0, tasks))?.dispatch).toMatchObject({
       status: "answered",
       named_miners: { source: "session", named: [STRANGER], unreachable: [STRANGER], on_probation: [], fallback: true },
@@ -131,7 +130,7 @@ describe("chain-named miners", () => {
     await a.queueWrite(a.owner, "submitTask", [0n, JSON.stringify({ type: "chat", message: "named, on probation" })]);
     await a.queueWrite(a.router, "assignTask", [0n, 0n, [onProbation]]);
     const target = targetFor(chain, { confirmations: 0, hybridSessions: { "0": edgeSessionId } });
-    await tickUntilCaughtUp(target);
+    await settle(target);
     const note = { source: "task", named: [onProbation.toLowerCase()], unreachable: [], on_probation: [onProbation.toLowerCase()], fallback: true };
     const dispatch = (await indexOf(target).task(0, 0))?.dispatch;
     expect(dispatch).toMatchObject({ status: "answered", named_miners: note });
