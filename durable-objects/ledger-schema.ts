@@ -3,6 +3,7 @@ import type { RewardRole } from "../domain/rewards/miner-rewards";
 import type { JournalType } from "./wallet/journal";
 import { SOURCES_MIGRATION } from "./wallet/sources";
 import { WALLET_MIGRATION } from "./wallet/schema";
+import { SETTLEMENTS_MIGRATION } from "./wallet/settlements";
 
 /** The Ledger's schema, one migration a version (docs/storage-schema.md). */
 export const LEDGER_MIGRATIONS = [
@@ -70,6 +71,8 @@ export const LEDGER_MIGRATIONS = [
   `ALTER TABLE keys ADD COLUMN scopes TEXT NOT NULL DEFAULT '["completions","wallet:read"]';`,
   // Money from declared sources (wallet/sources.ts): a source account's issues, its tasks' funds and its pool's days; each reward names its source.
   SOURCES_MIGRATION,
+  // Earnings settled on chain (wallet/settlements.ts): what left this payout account for a RewardDistributor, once by (distributor, round, miner).
+  SETTLEMENTS_MIGRATION,
 ];
 
 export type KeyRow = {

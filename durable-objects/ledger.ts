@@ -19,6 +19,7 @@ import { type Grant, type RewardIssue, type SourceFigures, Sources } from "./wal
 import { journal, journalEntry } from "./wallet/journal";
 import { chargeKeyMove, keyMoveRefused } from "./wallet/key-moves";
 import { type MinerEarnings, minerEarnings } from "./wallet/miner-earnings";
+import { type SettleMiner, type Settled, settle, settlementsByAddress } from "./wallet/settlements";
 import { type StakeRow, Stakes, unlockAt } from "./wallet/stakes";
 import { type IncomingTransfer, type TransferRow, Transfers } from "./wallet/transfers";
 
@@ -509,10 +510,25 @@ export class LedgerObject extends SqliteObject<LedgerEnv> {
   }
 
   /** The account's figures for the conservation check; null when this customer does not exist. */
-  figures(): (AccountFigures & { customer_id: string; by_source: Record<string, number> }) | null {
+  figures(): (AccountFigures & { customer_id: string; by_source: Record<string, number>; settlements: { distributor: string; address: string; micros: number }[] }) | null {
     const c = this.customerRow();
     const f = accountFigures(this.sql);
-    return c && f ? { customer_id: c.customer_id, ...f, by_source: creditsBySource(this.sql) } : null;
+    return c && f ? { customer_id: c.customer_id, ...f, by_source: creditsBySource(this.sql), settlements: settlementsByAddress(this.sql) } : null;
+  }
+
+  /**
+   * Moves the miners' unsettled earnings out of this payout account to the
+   * RewardDistributor `distributor`, for its round `round`, as far as the
+   * available balance goes (wallet/settlements.ts): once by (distributor,
+   * round, miner), so a round asked again (a lost answer, a retried seal)
+   * answers what it moved then and debits nothing more. The rewards
+   * instance posts exactly these amounts (durable-objects/chain-index/reward-close.ts).
+   * Null when this customer does not exist (its rewards are held, not earned).
+   */
+  settleEarnings(distributor: string, round: number, miners: readonly SettleMiner[], now: number = Date.now()): Settled[] | null {
+    if (!this.customerRow()) return null;
+    if (!Number.isSafeInteger(round) || round < 1) throw new RangeError(`round must be a positive integer, got ${round}`);
+    return this.ctx.storage.transactionSync(() => settle(this.sql, distributor, round, miners, now));
   }
 
   /**

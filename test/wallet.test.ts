@@ -488,7 +488,8 @@ describe("wallet: the Ledger's migrations from schema 2", () => {
     // The account as schema 2 left it: a balance of 5000 after a reward of 200 and a charge of 300.
     await runInDurableObject(stub, (_instance, state) => {
       const sql = state.storage.sql;
-      for (const table of ["journal", "transfers_out", "stake", "unstakes", "source", "source_issues", "source_tasks", "source_periods"]) sql.exec(`DROP TABLE ${table}`);
+      for (const table of ["journal", "transfers_out", "stake", "unstakes", "source", "source_issues", "source_tasks", "source_periods", "settlements"])
+        sql.exec(`DROP TABLE ${table}`);
       sql.exec("ALTER TABLE customer DROP COLUMN listed_at");
       for (const column of ["role", "slot", "credited_at", "source"]) sql.exec(`ALTER TABLE rewards DROP COLUMN ${column}`);
       sql.exec("ALTER TABLE keys DROP COLUMN scopes");

@@ -25,22 +25,29 @@ export const UnbackedSchema = z.object({ account: z.string(), source: z.string()
 export type Unbacked = z.infer<typeof UnbackedSchema>;
 
 /**
- * Claimed on chain ≤ posted ≤ earned: the last posted epoch's amounts are at most what the ledger says each
- * miner earned (cumulative, so equal until it earns more), its root on chain is the root of those amounts,
- * no address claimed more than posted, and the token's supply is what the distributor paid out.
+ * Settled = sealed ≥ posted ≥ claimed: each address's amount in the last sealed epoch is exactly what the
+ * accounts settled (moved out of the ledger) for it, the last posted epoch's amounts are at most that, its
+ * root on chain is the root of those amounts, no address claimed more than posted, and the token's supply
+ * is what the distributor paid out.
  */
 export const ClaimsConservationSchema = z.object({
   holds: z.boolean(),
   /** The last posted epoch (null: none yet). */
   epoch: z.number().int().nullable(),
   posted_micros: micros,
+  /** What the accounts settled to this distributor, over every address. */
+  settled_micros: micros,
+  /** settled − posted: settled, in an epoch not posted yet. */
+  unposted_settled_micros: micros,
   earned_micros: micros.openapi({ description: "What the ledger says the posted addresses' miners earned, now" }),
   claimed_micros: micros.nullable(),
   token_supply_micros: micros.nullable(),
   /** The stored amounts' root, the stored root and the chain's root for the epoch are one. */
   root_matches: z.boolean().nullable(),
-  /** Addresses posted more than the ledger says their miner earned. */
+  /** Addresses posted more than the accounts settled for them: tokens without a debit. */
   over_posted: z.array(z.string()),
+  /** Addresses whose amount in the last sealed epoch is not what the accounts settled for them. */
+  unmatched: z.array(z.string()),
   /** Addresses that claimed more than posted. */
   over_claimed: z.array(z.string()),
   /** Why the chain could not be read, if it could not (then `holds` is false). */
@@ -54,7 +61,7 @@ export const ConservationSchema = z
     holds: z.boolean(),
     /** Accounts in the directory, each read. */
     accounts: z.number().int(),
-    /** available + staked + pending + in_flight + fees + slashed, over all accounts. */
+    /** available + staked + pending + in_flight + fees + slashed + settled, over all accounts. */
     held_micros: micros,
     /** credits + rewards − charges, over all accounts. */
     issued_micros: micros,
@@ -71,6 +78,7 @@ export const ConservationSchema = z
       sent: micros,
       fees: micros,
       slashed: micros,
+      settled: micros.describe("earnings that left their payout account for the RewardDistributor (claimable on chain)"),
       in_flight: micros,
     }),
     /** Accounts whose own holdings differ from their inflows less outflows, or whose figures could not be read exactly (past 2^53 - 1). */

@@ -17,13 +17,15 @@ export const WalletClaimSchema = z
     address: z.string(),
     /** Credited to this account under the miner, per the ledger, now. */
     earned_micros: z.number().int(),
-    /** The miner's cumulative amount in the last posted epoch (0: not in one yet). */
+    /** What of it left the account's ledger balance for the distributor (settled on chain, claimable as tokens, no longer spendable in the ledger). */
+    settled_micros: z.number().int(),
+    /** The miner's cumulative amount in the last posted epoch (0: not in one yet): what it settled, once the epoch is posted. */
     posted_micros: z.number().int(),
     /** What the address claimed from the distributor in all (read on chain; null: the chain did not answer). */
     claimed_micros: z.number().int().nullable(),
     /** posted − claimed: what a claim pays now (null with claimed). */
     unclaimed_micros: z.number().int().nullable(),
-    /** Earned but not in a posted epoch yet: claimable after the next one. */
+    /** earned − settled: still in the ledger (or spent from it before it settled); what is left of it settles with the next epoch. */
     unposted_micros: z.number().int(),
     /** What `claim(epoch, cumulative, proof)` takes; null until the address is in a posted epoch. */
     claim: z

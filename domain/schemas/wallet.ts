@@ -95,6 +95,12 @@ export const WalletTransactionSchema = z.discriminatedUnion("type", [
   /** An unstake's cooldown ended: its amount is available again. */
   z.object({ ...base, type: z.literal("release"), details: z.object({}) }),
   z.object({ ...base, type: z.literal("slash"), details: z.object({ share_bps: z.number().int() }) }),
+  /** Earnings settled on chain: negative, they left the balance for the RewardDistributor, claimable there as its token by `address` (README "Claimable rewards"). */
+  z.object({
+    ...base,
+    type: z.literal("settle"),
+    details: z.object({ distributor: z.string(), address: z.string(), miner_id: z.string(), round: z.number().int() }),
+  }),
 ]);
 export type WalletTransaction = z.infer<typeof WalletTransactionSchema>;
 

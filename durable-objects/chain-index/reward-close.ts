@@ -2,8 +2,8 @@ import type { Hex } from "viem";
 import { postedEpoch, postEpoch } from "../../domain/chain/reward-distributor";
 import type { RewardTarget } from "../../domain/config/config";
 import { describeError } from "../../domain/chain/rpc";
-import { claimableEarnings, type RewardsEnv } from "./reward-earnings";
-import { type EpochRow, nextEntries, type RewardEpochs, sameEntries } from "./reward-epochs";
+import { type RewardsEnv, settleEarnings } from "./reward-earnings";
+import { type EpochRow, type RewardEpochs, sameEntries, settledEntries } from "./reward-epochs";
 
 /** `sealed`: the epoch this call sealed; `posted`: the epoch whose root is now on chain; `unchanged`: no earnings moved since the last epoch. */
 export type EpochClose = { sealed: number | null; posted: EpochRow | null; error: string | null; unchanged?: true };
@@ -16,10 +16,15 @@ export const epochDueAt = (epochs: RewardEpochs, target: Pick<RewardTarget, "epo
 
 /**
  * Closes an epoch: posts the sealed, unsent one if there is one (as it was
- * sealed); else, when due (or `force`d), reads every claimable miner's
- * earnings from the Ledger, seals them as the number after both the chain's
- * and this store's last, and posts it. An epoch that would post what the
- * last one did is not sealed.
+ * sealed); else, when due (or `force`d), settles every claimable miner's
+ * unsettled earnings out of its payout account (each Ledger debits, once by
+ * this distributor and round, and answers what it moved), THEN seals the
+ * last epoch's amounts plus what moved, as the number after both the
+ * chain's and this store's last, and posts it. In that order a crash
+ * creates no money: a Ledger that debited and a seal that never happened
+ * are joined by the next try, which asks the same round (RewardEpochs.round)
+ * and gets the same amounts; no leaf ever exceeds what left the ledger. A
+ * round that moved nothing is not sealed.
  */
 export async function closeEpoch(env: RewardsEnv, epochs: RewardEpochs, target: RewardTarget, key: Hex, force: boolean, now: number): Promise<EpochClose> {
   let sealed: number | null = null;
@@ -29,10 +34,11 @@ export async function closeEpoch(env: RewardsEnv, epochs: RewardEpochs, target: 
     try {
       const last = epochs.last();
       const previous = last ? epochs.entries(last.epoch) : [];
-      const entries = nextEntries(previous, await claimableEarnings(env));
-      if (entries.length === 0 || sameEntries(previous, entries)) return { sealed: null, posted: null, error: null, unchanged: true };
       const onChain = await postedEpoch(target);
-      row = epochs.seal(Math.max(onChain.epoch, last?.epoch ?? 0) + 1, entries, now);
+      const round = await epochs.round(Math.max(onChain.epoch, last?.epoch ?? 0) + 1);
+      const entries = settledEntries(previous, await settleEarnings(env, target.distributorAddress, round));
+      if (entries.length === 0 || sameEntries(previous, entries)) return { sealed: null, posted: null, error: null, unchanged: true };
+      row = epochs.seal(round, entries, now);
     } catch (err) {
       return { sealed: null, posted: null, error: describeError(err) };
     }

@@ -28,3 +28,22 @@ export async function claimableEarnings(env: RewardsEnv): Promise<EpochEntry[]> 
   }
   return miners.map((m) => ({ address: m.evm_address as Address, minerId: m.miner_id, cumulativeMicros: earned.get(`${m.payout_account}\n${m.miner_id}`) ?? 0 }));
 }
+
+/** What one round moved out of the ledger for an address, with the miner it was earned under. */
+export type Settlement = { address: Address; minerId: string; movedMicros: number };
+
+/**
+ * Settles every claimable miner's unsettled earnings out of its payout
+ * account for round `round` of `distributor` (LedgerObject.settleEarnings):
+ * each Ledger debits at most what is available, once by (distributor,
+ * round, miner), and answers what it moved. A Ledger that fails throws:
+ * the round is not sealed, and asking again with the same round gets the
+ * same amounts (nothing debited twice, nothing left out of the tree).
+ */
+export async function settleEarnings(env: RewardsEnv, distributor: string, round: number): Promise<Settlement[]> {
+  const miners = await registryStub(env).claimableMiners();
+  const byAccount = new Map<string, { minerId: string; address: string }[]>();
+  for (const m of miners) byAccount.set(m.payout_account, [...(byAccount.get(m.payout_account) ?? []), { minerId: m.miner_id, address: m.evm_address }]);
+  const settled = await sixAtATime([...byAccount], async ([account, ms]) => (await ledgerStub(env, account).settleEarnings(distributor, round, ms)) ?? []);
+  return settled.flat().map((s) => ({ address: s.address.toLowerCase() as Address, minerId: s.minerId, movedMicros: s.movedMicros }));
+}

@@ -109,22 +109,39 @@ export class RewardEpochs {
   epochs(): EpochRow[] {
     return this.sql<EpochRow>`SELECT * FROM reward_epochs ORDER BY epoch`;
   }
+
+  /**
+   * The settlement round the next epoch settles under (reward-close.ts):
+   * the one a previous, unfinished close chose (a crash or a failed Ledger
+   * between settling and sealing), else `next`. Kept until an epoch is
+   * sealed past it, so a retry asks the Ledgers the same round and they
+   * answer what they moved then.
+   */
+  async round(next: number): Promise<number> {
+    const planned = await this.storage.get<number>(SETTLING_ROUND_KEY);
+    const round = planned !== undefined && planned > (this.last()?.epoch ?? 0) ? planned : next;
+    if (round !== planned) await this.storage.put(SETTLING_ROUND_KEY, round);
+    return round;
+  }
 }
 
+const SETTLING_ROUND_KEY = "reward_settling_round";
+
 /**
- * The next epoch's entries: each claimable miner's cumulative earnings now,
- * never below what an earlier epoch posted for its address (a posted amount
- * may already be claimed; a lower one would strand nothing on chain but
- * would misstate it), and every address an earlier epoch posted stays in
- * the tree, so its proof keeps working. Zero amounts are left out.
+ * The next epoch's entries: each address's amount in the last epoch plus
+ * what this round moved out of the ledger for it (settled, reward-earnings.ts),
+ * so a leaf never exceeds what left the ledger for its address. Every
+ * address an earlier epoch posted stays in the tree, so its proof keeps
+ * working. Zero amounts are left out.
  */
-export function nextEntries(previous: readonly EpochEntry[], current: readonly EpochEntry[]): EpochEntry[] {
+export function settledEntries(previous: readonly EpochEntry[], moved: readonly { address: Address; minerId: string; movedMicros: number }[]): EpochEntry[] {
   const byAddress = new Map<string, EpochEntry>();
-  for (const p of previous) byAddress.set(p.address.toLowerCase(), p);
-  for (const c of current) {
-    const key = c.address.toLowerCase();
+  for (const p of previous) byAddress.set(p.address.toLowerCase(), { ...p, address: p.address.toLowerCase() as Address });
+  for (const m of moved) {
+    if (m.movedMicros <= 0) continue;
+    const key = m.address.toLowerCase();
     const p = byAddress.get(key);
-    if (!p || c.cumulativeMicros > p.cumulativeMicros) byAddress.set(key, { ...c, address: key as Address });
+    byAddress.set(key, { address: key as Address, minerId: m.minerId, cumulativeMicros: (p?.cumulativeMicros ?? 0) + m.movedMicros });
   }
   return [...byAddress.values()].filter((e) => e.cumulativeMicros > 0).sort((a, b) => (a.address < b.address ? -1 : 1));
 }

@@ -6,7 +6,8 @@ import type { Sql } from "../sqlite-object";
  * One account's money, for the conservation check (workers/wallet/conservation.ts).
  * All integer micros. What the account holds (`available + staked + pending`)
  * must equal what came in (`credits + rewards + received`) less what went out
- * (`charges + sent + fees + slashed`); `in_flight` is the part of `sent` its
+ * (`charges + sent + fees + slashed + settled`, settled: earnings moved to a
+ * RewardDistributor, claimable on chain); `in_flight` is the part of `sent` its
  * recipients have not acknowledged yet.
  */
 export type AccountFigures = {
@@ -20,6 +21,7 @@ export type AccountFigures = {
   sent: number;
   fees: number;
   slashed: number;
+  settled: number;
   in_flight: number;
 };
 
@@ -39,6 +41,7 @@ export function accountFigures(sql: Sql): AccountFigures | null {
       (SELECT CAST(COALESCE(SUM(amount_micros), 0) AS TEXT) FROM transfers_out) AS sent,
       (SELECT CAST(COALESCE(SUM(fee_micros), 0) AS TEXT) FROM transfers_out) AS fees,
       (SELECT CAST(COALESCE(-SUM(staked_micros), 0) AS TEXT) FROM journal WHERE type = 'slash') AS slashed,
+      (SELECT CAST(COALESCE(-SUM(available_micros), 0) AS TEXT) FROM journal WHERE type = 'settle') AS settled,
       (SELECT CAST(COALESCE(SUM(amount_micros), 0) AS TEXT) FROM transfers_out WHERE delivered_at IS NULL) AS in_flight
     FROM customer c WHERE c.id = 1`[0];
   if (!row) return null;
@@ -70,5 +73,5 @@ export function creditsBySource(sql: Sql): Record<string, number> {
 /** Whether the account's holdings equal its inflows less its outflows (exact: BigInt, whatever the figures' size). */
 export const accountBalances = (f: AccountFigures) => {
   const b = (k: keyof AccountFigures) => BigInt(f[k]);
-  return b("available") + b("staked") + b("pending") === b("credits") + b("rewards") + b("received") - b("charges") - b("sent") - b("fees") - b("slashed");
+  return b("available") + b("staked") + b("pending") === b("credits") + b("rewards") + b("received") - b("charges") - b("sent") - b("fees") - b("slashed") - b("settled");
 };

@@ -6,7 +6,8 @@ import type { Sql } from "../sqlite-object";
  * account's three parts: `available` (customer.balance_micros), `staked`
  * and `pending` (unstaked, in cooldown).
  */
-export type JournalType = "credit" | "send" | "receive" | "stake" | "unstake" | "release" | "slash";
+/** `settle`: earnings that left the account for a RewardDistributor (wallet/settlements.ts), settled on chain. */
+export type JournalType = "credit" | "send" | "receive" | "stake" | "unstake" | "release" | "slash" | "settle";
 
 export type JournalEntry = {
   type: JournalType;

@@ -3,7 +3,9 @@ import type { Sql } from "../sqlite-object";
 /**
  * What one miner earned into this account and lost from its stake, as the
  * admin's rewards report shows it (workers/rewards/rewards-report.ts). All
- * integer micros. `held`: rewards kept for a customer not created yet.
+ * integer micros. `held`: rewards kept for a customer not created yet;
+ * `settled`: what of the rewards left the account for a RewardDistributor
+ * (wallet/settlements.ts), claimable on chain instead.
  */
 export type MinerEarnings = {
   miner_id: string;
@@ -13,6 +15,7 @@ export type MinerEarnings = {
   held_micros: number;
   slashes: number;
   slashed_micros: number;
+  settled_micros: number;
 };
 
 /** A slash's journal ref is its reward key, `<session>:<task>:<miner>` (domain/rewards/miner-rewards.ts). */
@@ -24,7 +27,7 @@ export function minerEarnings(sql: Sql): MinerEarnings[] {
   const of = (minerId: string) => {
     let e = byMiner.get(minerId);
     if (!e) {
-      e = { miner_id: minerId, rewards: 0, reward_micros: 0, held: 0, held_micros: 0, slashes: 0, slashed_micros: 0 };
+      e = { miner_id: minerId, rewards: 0, reward_micros: 0, held: 0, held_micros: 0, slashes: 0, slashed_micros: 0, settled_micros: 0 };
       byMiner.set(minerId, e);
     }
     return e;
@@ -47,6 +50,9 @@ export function minerEarnings(sql: Sql): MinerEarnings[] {
     const e = of(minerId);
     e.slashes += 1;
     e.slashed_micros += 0 - s.staked_micros;
+  }
+  for (const s of sql<{ miner_id: string; n: number }>`SELECT miner_id, SUM(amount_micros) AS n FROM settlements GROUP BY miner_id`) {
+    of(s.miner_id).settled_micros += s.n;
   }
   return [...byMiner.values()];
 }

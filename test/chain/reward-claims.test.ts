@@ -11,13 +11,13 @@ import { type Address, type Hex, parseEther } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { rewardDistributorAbi, rewardTokenAbi } from "../../contracts/artifacts";
 import type { RewardTarget } from "../../domain/config/config";
-import { rewardsStub } from "../../domain/objects/stubs";
+import { ledgerStub, rewardsStub } from "../../domain/objects/stubs";
 import { WalletClaimsSchema } from "../../domain/schemas/wallet-claims";
 import { devChainClients } from "../../tools/dev-chain/deploy";
 import { admin, call, createSession, minersFor, until, workerFetch } from "../helpers";
 import { claimRewards } from "../../scripts/chain/claim";
 import { flushReports } from "../report-flush";
-import { account } from "../wallet-accounts";
+import { account, available, post, UNIT } from "../wallet-accounts";
 import { chains } from "./chain-helpers";
 import type { TestChain } from "../setup/global-setup";
 
@@ -85,7 +85,21 @@ describe("claimable rewards", () => {
     expect(await rewards.closeRewardEpoch({ force: true })).toMatchObject({ sealed: null, posted: null, error: null, unchanged: true });
 
     const [a] = (await claimsOf(accounts.fastA!.key)).claims;
-    expect(a).toMatchObject({ posted_micros: earnedA, claimed_micros: 0, unclaimed_micros: earnedA, unposted_micros: 0 });
+    expect(a).toMatchObject({ settled_micros: earnedA, posted_micros: earnedA, claimed_micros: 0, unclaimed_micros: earnedA, unposted_micros: 0 });
+    // Posted on chain, it left the payout account: the wallet shows the settlement, the balance no longer counts it.
+    expect(await available(accounts.fastA!.key)).toBe(0);
+    const txs = (await (await call("/neuroshard/api/v1/wallet/transactions", { key: accounts.fastA!.key })).json()) as {
+      transactions: { type: string; amount: number; details: unknown }[];
+    };
+    expect(txs.transactions.filter((t) => t.type === "settle")).toEqual([
+      {
+        id: expect.stringMatching(/^tx_settle_/),
+        type: "settle",
+        amount: -earnedA / UNIT,
+        timestamp: expect.any(String),
+        details: expect.objectContaining({ address: a!.address }),
+      },
+    ]);
     const claim = a!.claim!;
     expect(claim).toMatchObject({ epoch: closed.posted?.epoch, root: closed.posted?.root, cumulative_micros: earnedA, transaction: closed.posted?.tx_hash });
 
@@ -131,8 +145,69 @@ describe("claimable rewards", () => {
     expect(await miner.publicClient.readContract({ address: distributor, abi: rewardDistributorAbi, functionName: "epoch" })).toBe(epochBefore);
 
     // The conservation check covers the claims: what was claimed is at most what was posted, which is what the ledger says was earned.
-    const conservation = (await (await admin("/api/v1/admin/ledger/conservation", "GET")).json()) as { claims: unknown };
-    expect(conservation.claims).toMatchObject({ holds: true, over_claimed: [], over_posted: [] });
+    const conservation = (await (await admin("/api/v1/admin/ledger/conservation", "GET")).json()) as { holds: boolean; claims: unknown };
+    expect(conservation.claims).toMatchObject({ holds: true, over_claimed: [], over_posted: [], unmatched: [], unposted_settled_micros: 0 });
+    expect(conservation.holds).toBe(true);
+  });
+
+  it("a seal retried after its Ledgers settled (a lost answer, a crash before sealing) debits once and posts what moved", async () => {
+    const faulty = chains().faulty;
+    const target = targetOf(faulty);
+    const { ids, keys, accounts } = await earningMiners(1);
+    const rewards = env.CHAIN_INDEX.get(env.CHAIN_INDEX.idFromName(`rewards-test:resettle:${crypto.randomUUID()}`));
+    await rewards.scheduleRewards(target);
+    const reader = devChainClients(faulty.directUrl, faulty.chainId, routerAccount()).publicClient;
+    const round = Number(await reader.readContract({ address: faulty.distributorAddress, abi: rewardDistributorAbi, functionName: "epoch" })) + 1;
+    const earnedA = (await claimsOf(accounts.fastA!.key)).claims[0]!.earned_micros;
+    const address = privateKeyToAccount(keys.fastA).address.toLowerCase();
+
+    // The round's settlement reached the Ledger, and its answer was lost (asked again: the same answer, nothing more debited).
+    const ledger = ledgerStub(env, accounts.fastA!.id);
+    const first = await ledger.settleEarnings(target.distributorAddress, round, [{ minerId: ids.fastA!, address }]);
+    expect(first).toEqual([{ minerId: ids.fastA, address, movedMicros: earnedA, replayed: false }]);
+    expect(await ledger.settleEarnings(target.distributorAddress, round, [{ minerId: ids.fastA!, address }])).toEqual([
+      { minerId: ids.fastA, address, movedMicros: earnedA, replayed: true },
+    ]);
+    expect(await available(accounts.fastA!.key)).toBe(0);
+
+    // The close asks the same round: it finds that settlement and posts exactly it.
+    const closed = await rewards.closeRewardEpoch({ force: true });
+    expect(closed.error).toBeNull();
+    expect(closed.sealed).toBe(round);
+    const leaves = await rewards.rewardEpochEntries(round);
+    expect(leaves.find((l) => l.address === address)?.cumulativeMicros).toBe(earnedA);
+    expect((await ledger.figures())?.settled).toBe(earnedA);
+    // Again, nothing new: nothing sealed, nothing debited.
+    expect(await rewards.closeRewardEpoch({ force: true })).toMatchObject({ sealed: null, unchanged: true });
+    expect((await ledger.figures())?.settled).toBe(earnedA);
+    expect(await available(accounts.fastA!.key)).toBe(0);
+  });
+
+  it("a miner that sent part of its earnings before the epoch settles only what is left", async () => {
+    const faulty = chains().faulty;
+    const target = targetOf(faulty);
+    const { keys, accounts } = await earningMiners(2);
+    const rewards = env.CHAIN_INDEX.get(env.CHAIN_INDEX.idFromName(`rewards-test:spent:${crypto.randomUUID()}`));
+    await rewards.scheduleRewards(target);
+    const earnedA = (await claimsOf(accounts.fastA!.key)).claims[0]!.earned_micros;
+    const earnedB = (await claimsOf(accounts.fastB!.key)).claims[0]!.earned_micros;
+    const spent = Math.floor(earnedA / 2);
+    const sent = await post("/send", accounts.fastA!.key, { to: accounts.fastB!.id, amount: spent / UNIT, memo: "before the epoch" });
+    expect(sent.status, await sent.clone().text()).toBe(200);
+    const left = Math.round((await available(accounts.fastA!.key)) * UNIT);
+    expect(left).toBeLessThanOrEqual(earnedA - spent);
+
+    const closed = await rewards.closeRewardEpoch({ force: true });
+    expect(closed.error).toBeNull();
+    const leaves = await rewards.rewardEpochEntries(closed.sealed!);
+    const leafOf = (key: Hex) => leaves.find((l) => l.address === privateKeyToAccount(key).address.toLowerCase())?.cumulativeMicros;
+    // fastA: only what was left of its earnings left the ledger, and only that is claimable.
+    expect(leafOf(keys.fastA)).toBe(left);
+    expect(await available(accounts.fastA!.key)).toBe(0);
+    expect(await ledgerStub(env, accounts.fastA!.id).figures()).toMatchObject({ settled: left });
+    // fastB: its own earnings settle; what it was sent stays in its ledger balance.
+    expect(leafOf(keys.fastB)).toBe(earnedB);
+    expect(Math.round((await available(accounts.fastB!.key)) * UNIT)).toBe(spent);
   });
 
   it("posts an epoch once when its answer is lost, and the retry finds it on chain", async () => {

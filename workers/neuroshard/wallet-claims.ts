@@ -9,8 +9,9 @@ import type { Env } from "../env";
 
 /**
  * The account's claimable rewards: for each of its miners with a registered
- * address, what the ledger says it earned, what the last posted epoch says
- * (with the proof a claim takes) and what it claimed on chain.
+ * address, what the ledger says it earned, what of that left the ledger
+ * for the distributor (settled), what the last posted epoch says (with the
+ * proof a claim takes) and what it claimed on chain.
  */
 export async function walletClaims(env: Env, customerId: string, q: WalletClaimsQuery): Promise<WalletClaims> {
   const chain = loadConfig(env).chain;
@@ -20,6 +21,7 @@ export async function walletClaims(env: Env, customerId: string, q: WalletClaims
   const earnings = await ledgerStub(env, customerId).minerEarnings();
   if (!earnings.exists) throw new ApiError(404, "account_not_found", `account ${customerId} does not exist`);
   const earned = new Map(earnings.miners.map((m) => [m.miner_id, m.reward_micros]));
+  const settled = new Map(earnings.miners.map((m) => [m.miner_id, m.settled_micros]));
   const claims = new Map((await rewardsStub(env, target).rewardClaims(miners.map((m) => m.evm_address))).map((c) => [c.address, c]));
   let onChain: Awaited<ReturnType<typeof claimedOnChain>> | null = null;
   let chainError: string | null = null;
@@ -41,14 +43,16 @@ export async function walletClaims(env: Env, customerId: string, q: WalletClaims
       const posted = claim?.cumulative_micros ?? 0;
       const claimed = onChain ? Number(onChain.byAddress.get(m.evm_address as Address) ?? 0n) : null;
       const minerEarned = earned.get(m.miner_id) ?? 0;
+      const minerSettled = settled.get(m.miner_id) ?? 0;
       return {
         miner_id: m.miner_id,
         address: m.evm_address,
         earned_micros: minerEarned,
+        settled_micros: minerSettled,
         posted_micros: posted,
         claimed_micros: claimed,
         unclaimed_micros: claimed === null ? null : Math.max(0, posted - claimed),
-        unposted_micros: Math.max(0, minerEarned - posted),
+        unposted_micros: Math.max(0, minerEarned - minerSettled),
         claim: claim ? { epoch: claim.epoch, root: claim.root, cumulative_micros: claim.cumulative_micros, proof: claim.proof, transaction: claim.transaction } : null,
       };
     }),

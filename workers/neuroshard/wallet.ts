@@ -230,5 +230,16 @@ function toTransaction(e: LedgerEntry): WalletTransaction {
       return { id: `tx_release_${e.id}`, type: "release", amount, timestamp, details: {} };
     case "slash":
       return { id: `tx_slash_${e.id}`, type: "slash", amount: toAmount(e.staked_micros), timestamp, details: { share_bps: num(detailsOf(e.details)["share_bps"]) } };
+    case "settle": {
+      const d = detailsOf(e.details);
+      const text = (v: string | number | null | undefined) => (typeof v === "string" ? v : "");
+      return {
+        id: `tx_settle_${e.id}`,
+        type: "settle",
+        amount,
+        timestamp,
+        details: { distributor: text(d["distributor"]), address: text(d["address"]), miner_id: text(d["miner_id"]), round: num(d["round"]) },
+      };
+    }
   }
 }

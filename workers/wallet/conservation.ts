@@ -7,11 +7,11 @@ import { ADMIN_SOURCE, CHARGES_SOURCE, LEGACY_SOURCE, sourceAccount, X402_SOURCE
 import type { Conservation, SourceTotals, Unbacked } from "../../domain/schemas/conservation";
 import { sixAtATime } from "../../domain/net/six-at-a-time";
 import { ledgerStub, registryStub } from "../../domain/objects/stubs";
-import { claimsConservation } from "./claims-conservation";
+import { claimsConservation, settledKey } from "./claims-conservation";
 
 type Totals = AccountFigures;
-const ZERO: Totals = { available: 0, staked: 0, pending: 0, credits: 0, rewards: 0, received: 0, charges: 0, sent: 0, fees: 0, slashed: 0, in_flight: 0 };
-type Account = AccountFigures & { customer_id: string; by_source: Record<string, number> };
+const ZERO: Totals = { available: 0, staked: 0, pending: 0, credits: 0, rewards: 0, received: 0, charges: 0, sent: 0, fees: 0, slashed: 0, settled: 0, in_flight: 0 };
+type Account = AccountFigures & { customer_id: string; by_source: Record<string, number>; settlements: { distributor: string; address: string; micros: number }[] };
 
 /** A sum as a JSON number: exact up to 2^53 − 1 (`figures_exact` says whether every one is); every comparison is made on the BigInt. */
 const shown = (n: bigint) => Number(n);
@@ -34,8 +34,10 @@ const MAX = BigInt(Number.MAX_SAFE_INTEGER);
  * `issued = paid in + emitted`: customers' payments, the shares of x402
  * payments and of customers' charges, and the emission pool's rewards.
  *
- * Against the chain (`claims`, where a RewardDistributor is configured):
- * claimed on chain ≤ posted ≤ earned (workers/wallet/claims-conservation.ts).
+ * Earnings settled on chain left their account (`settled`, a destination
+ * like fees and slashes); against the chain (`claims`, where a
+ * RewardDistributor is configured), each address's posted amount is what
+ * the accounts settled for it, and claimed ≤ posted (workers/wallet/claims-conservation.ts).
  *
  * Every figure is an integer of micros, summed in BigInt, so equality is exact.
  */
@@ -120,7 +122,7 @@ export async function conservation(env: Env): Promise<Conservation> {
   const sourcesMatch = inflows === paidIn + emitted - sourcesInFlight + legacy && unbacked.length === 0;
   const overdrawn = [...bySource.filter((s) => s.overdrawn.length > 0).map((s) => s.source), ...unreadableSources];
 
-  const held = totals.available + totals.staked + totals.pending + totals.in_flight + totals.fees + totals.slashed;
+  const held = totals.available + totals.staked + totals.pending + totals.in_flight + totals.fees + totals.slashed + totals.settled;
   const issued = totals.credits + totals.rewards - totals.charges;
   const transfersMatch = totals.sent - totals.in_flight === totals.received;
   const shownSources: SourceTotals[] = bySource.map((s) => ({
@@ -132,7 +134,11 @@ export async function conservation(env: Env): Promise<Conservation> {
     in_flight_micros: shown(s.inFlight),
     overdrawn: s.overdrawn,
   }));
-  const claims = await claimsConservation(env);
+  const settled = new Map<string, bigint>();
+  for (const a of accounts) {
+    for (const t of a.settlements) settled.set(settledKey(t.distributor, t.address), (settled.get(settledKey(t.distributor, t.address)) ?? 0n) + BigInt(t.micros));
+  }
+  const claims = await claimsConservation(env, settled);
   const every = [held, issued, paidIn, emitted, sourcesInFlight, ...Object.values(totals), ...bySource.flatMap((s) => [s.funded, s.issued, s.credited, s.inFlight])];
   return {
     holds: held === issued && transfersMatch && sourcesMatch && overdrawn.length === 0 && unbalanced.length === 0 && missing.length === 0 && (claims === null || claims.holds),

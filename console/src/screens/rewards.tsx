@@ -115,7 +115,20 @@ function MinersRewards({ report }: { report: RewardsReport }) {
   );
 }
 
-const TOTALS: (keyof Conservation["totals_micros"])[] = ["available", "staked", "pending", "in_flight", "fees", "slashed", "credits", "rewards", "charges", "sent", "received"];
+const TOTALS: (keyof Conservation["totals_micros"])[] = [
+  "available",
+  "staked",
+  "pending",
+  "in_flight",
+  "fees",
+  "slashed",
+  "settled",
+  "credits",
+  "rewards",
+  "charges",
+  "sent",
+  "received",
+];
 
 /** The ledger's conservation check, run when asked: it reads every account's Ledger. */
 function ConservationCheck({ currency }: { currency: string }) {
@@ -130,8 +143,8 @@ function ConservationCheck({ currency }: { currency: string }) {
     <section class="panel" aria-labelledby="conservation-title">
       <h3 id="conservation-title">Ledger conservation</h3>
       <p class="muted">
-        Whether every account's holdings, transfers in flight, fees and slashes equal every credit and reward less every charge, overall and account by account; and whether every
-        credit and reward was issued by its source (payments, x402, charges, the emission pool).
+        Whether every account's holdings, transfers in flight, fees, slashes and earnings settled on chain equal every credit and reward less every charge, overall and account by
+        account; and whether every credit and reward was issued by its source (payments, x402, charges, the emission pool).
       </p>
       <button type="button" class="primary" onClick={run} disabled={check.busy}>
         Run the conservation check

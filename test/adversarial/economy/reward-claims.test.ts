@@ -2,8 +2,10 @@
  * Attacks on claimable rewards (README "Claimable rewards"): a miner that
  * earned nothing, or earned without a proven address, tries to claim on
  * chain; a caller asks for claims with a bad address or a key without the
- * scope. Nothing is paid that the ledger did not credit to that address's
- * miner, and the ledger's and the chain's figures still agree.
+ * scope; a miner that claimed its earnings as tokens tries to spend them
+ * again from its ledger balance. Nothing is paid that the ledger did not
+ * credit to that address's miner, what settles on chain leaves the ledger,
+ * and the ledger's and the chain's figures still agree.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -17,7 +19,7 @@ import { devChainClients } from "../../../tools/dev-chain/deploy";
 import { chains } from "../../chain/chain-helpers";
 import { admin, call, createSession, minersFor, until } from "../../helpers";
 import { flushReports } from "../../report-flush";
-import { account, available } from "../../wallet-accounts";
+import { account, available, post, UNIT } from "../../wallet-accounts";
 
 const BASE = "/neuroshard/api/v1/wallet/claims";
 
@@ -28,6 +30,75 @@ async function claimsOf(key: string) {
 }
 
 describe("economy: claimable rewards", () => {
+  it("earnings claimed as tokens left the ledger: the same micros cannot also be sent or staked", async () => {
+    const main = chains().main;
+    const target: RewardTarget = {
+      rpcUrl: main.url,
+      chainId: main.chainId,
+      distributorAddress: main.distributorAddress.toLowerCase() as Address,
+      epochMs: 7 * 86_400_000,
+      rpcTimeoutMs: 5_000,
+    };
+    const { model, ids, keys } = await minersFor(["fastA", "fastB"], { registered: ["fastA", "fastB"] });
+    const miner = await account(0);
+    const other = await account(0);
+    expect((await admin(`/api/v1/admin/miners/${ids.fastA}`, "PATCH", { payout_account: miner.id })).status).toBe(200);
+    expect((await admin(`/api/v1/admin/miners/${ids.fastB}`, "PATCH", { payout_account: other.id })).status).toBe(200);
+    const sessionId = await createSession({ model, redundancy: 2 });
+    for (const prompt of ["one", "two"]) {
+      const res = await call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt, timeout: 20 } });
+      expect(res.status, await res.clone().text()).toBe(200);
+    }
+    await flushReports(sessionId);
+    const earned = await until(async () => (await claimsOf(miner.key)).claims[0]?.earned_micros);
+    expect(await available(miner.key)).toBe(earned / UNIT);
+
+    const rewards = rewardsStub(env, target);
+    await rewards.scheduleRewards(target);
+    const closed = await rewards.closeRewardEpoch({ force: true });
+    expect(closed.error).toBeNull();
+    // Posted on chain: it left the payout account.
+    const [posted] = (await claimsOf(miner.key)).claims;
+    expect(posted).toMatchObject({ earned_micros: earned, settled_micros: earned, posted_micros: earned, unposted_micros: 0 });
+    expect(await available(miner.key)).toBe(0);
+
+    // The miner claims its tokens with its own key.
+    const funder = devChainClients(main.url, main.chainId, main.accounts[7] as Address);
+    const minerAccount = privateKeyToAccount(keys.fastA as Hex);
+    await funder.confirm(await funder.wallet.sendTransaction({ to: minerAccount.address, value: parseEther("1") }));
+    const claimer = devChainClients(main.url, main.chainId, minerAccount);
+    const claim = posted!.claim!;
+    await claimer.confirm(
+      await claimer.wallet.writeContract({
+        address: main.distributorAddress,
+        abi: rewardDistributorAbi,
+        functionName: "claim",
+        args: [BigInt(claim.epoch), BigInt(claim.cumulative_micros), claim.proof as Hex[]],
+      }),
+    );
+    const tokens = await claimer.publicClient.readContract({ address: main.tokenAddress, abi: rewardTokenAbi, functionName: "balanceOf", args: [minerAccount.address] });
+    expect(tokens).toBe(BigInt(earned));
+
+    // The same micros in the ledger: a send and a stake of them are refused, nothing moves.
+    const sent = await post("/send", miner.key, { to: other.id, amount: earned / UNIT, memo: "spent twice" });
+    expect(sent.status, await sent.clone().text()).toBe(402);
+    expect(await sent.json()).toMatchObject({ error: { code: "INSUFFICIENT_BALANCE" } });
+    const staked = await post("/stake", miner.key, { amount: earned / UNIT, duration_days: 30 });
+    expect(staked.status, await staked.clone().text()).toBe(402);
+    expect(await available(miner.key)).toBe(0);
+    // Ledger balance plus tokens is what it earned, once.
+    expect(BigInt(Math.round((await available(miner.key)) * UNIT)) + tokens).toBe(BigInt(earned));
+
+    const conservation = (await (await admin("/api/v1/admin/ledger/conservation", "GET")).json()) as {
+      holds: boolean;
+      totals_micros: { settled: number };
+      claims: { holds: boolean; unmatched: string[]; over_posted: string[] };
+    };
+    expect(conservation.claims).toMatchObject({ holds: true, unmatched: [], over_posted: [] });
+    expect(conservation.totals_micros.settled).toBeGreaterThanOrEqual(earned);
+    expect(conservation.holds).toBe(true);
+  });
+
   it("a disagreeing miner and one without a proven address are posted nothing; claiming without a leaf of one's own reverts", async () => {
     const main = chains().main;
     const target: RewardTarget = {
