@@ -1,4 +1,5 @@
 import type { Hex } from "viem";
+import type { ChainSigner } from "../../domain/chain/account-sender";
 import { postedEpoch, postEpoch } from "../../domain/chain/reward-distributor";
 import type { RewardTarget } from "../../domain/config/config";
 import { describeError } from "../../domain/chain/rpc";
@@ -21,7 +22,7 @@ export const epochDueAt = (epochs: RewardEpochs, target: Pick<RewardTarget, "epo
  * and this store's last, and posts it. An epoch that would post what the
  * last one did is not sealed.
  */
-export async function closeEpoch(env: RewardsEnv, epochs: RewardEpochs, target: RewardTarget, key: Hex, force: boolean, now: number): Promise<EpochClose> {
+export async function closeEpoch(env: RewardsEnv, epochs: RewardEpochs, target: RewardTarget, key: ChainSigner, force: boolean, now: number): Promise<EpochClose> {
   let sealed: number | null = null;
   let row = epochs.unsent();
   if (!row) {
