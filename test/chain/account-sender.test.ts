@@ -156,4 +156,40 @@ describe("one sender per chain account", () => {
     const again = await postEpoch(setup.rewards, sender, { epoch: 2, root: keccak256(toHex(crypto.randomUUID())), totalMicros: 6 });
     expect(again).toMatchObject({ ok: true, sent: true });
   });
+
+  it("a nonce another client of the key took while the object's own transaction waits is refused once, read again, and the send goes through", async () => {
+    const setup = await fresh();
+    const pendingCount = async () => (await rpc<{ transactions: unknown[] }>(slow.url, "eth_getBlockByNumber", ["pending", false])).transactions.length;
+    const until = async (n: number) => {
+      for (let i = 0; i < 400 && (await pendingCount()) < n; i++) await sleep(25);
+      expect(await pendingCount()).toBe(n);
+    };
+    const stub = chainAccountStub(env, slow.chainId, router());
+    const sender = accountSender(env, slow.chainId, router());
+    const before = await setup.a.reader.getTransactionCount({ address: router(), blockTag: "pending" });
+    const refusalsBefore = (await stub.senderState())?.nonce_refusals ?? 0;
+    // The object's reward post waits in the mempool with nonce `before`; the object would give the next send `before + 1`.
+    const posted = postEpoch(setup.rewards, sender, { epoch: 1, root: root("epoch"), totalMicros: 5 });
+    await until(1);
+    // An operator's script with the same key takes `before + 1` meanwhile.
+    const { wallet } = devChainClients(slow.url, slow.chainId, privateKeyToAccount(key()));
+    const script = await wallet.writeContract({
+      address: setup.anchor.anchorAddress,
+      abi: receiptAnchorAbi,
+      functionName: "anchor",
+      args: [1n, root("script"), 1n],
+      nonce: before + 1,
+    });
+    await until(2);
+    const written = writeBack(setup.queue, sender, { sessionId: 0, taskId: 0, result: "answer" });
+    await until(3);
+    await rpc(slow.url, "evm_mine");
+    const [p, w] = await Promise.all([posted, written]);
+    expect([errorOf(p), errorOf(w)]).toEqual([null, null]);
+    const nonces = await Promise.all(
+      [(p as Outcome).transaction, script, (w as Outcome).transaction].map(async (hash) => (await setup.a.reader.getTransaction({ hash: hash as Hex })).nonce),
+    );
+    expect(nonces).toEqual([before, before + 1, before + 2]);
+    expect((await stub.senderState())?.nonce_refusals).toBe(refusalsBefore + 1);
+  });
 });
