@@ -4,6 +4,7 @@ import type { LedgerObject } from "../durable-objects/ledger";
 import type { QuotaObject } from "../durable-objects/quota";
 import type { A2ATaskStoreObject } from "../durable-objects/a2a-tasks";
 import type { ChainIndexObject } from "../durable-objects/chain-index/chain-index-object";
+import type { ChainAccountObject } from "../durable-objects/chain-account/chain-account-object";
 import type { Vars } from "../domain/config/config";
 
 /** The bindings declared in wrangler.toml. */
@@ -15,6 +16,7 @@ type Bindings = {
   QUOTAS: DurableObjectNamespace<QuotaObject>;
   A2A_TASKS: DurableObjectNamespace<A2ATaskStoreObject>;
   CHAIN_INDEX: DurableObjectNamespace<ChainIndexObject>;
+  CHAIN_ACCOUNTS: DurableObjectNamespace<ChainAccountObject>;
   /** The static assets ([assets] in wrangler.toml: static/, built by scripts/build-static.ts): /docs' Swagger UI, the console (workers/console/). */
   ASSETS: Fetcher;
 };

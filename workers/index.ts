@@ -10,6 +10,7 @@ export { LedgerObject } from "../durable-objects/ledger";
 export { QuotaObject } from "../durable-objects/quota";
 export { A2ATaskStoreObject } from "../durable-objects/a2a-tasks";
 export { ChainIndexObject } from "../durable-objects/chain-index/chain-index-object";
+export { ChainAccountObject } from "../durable-objects/chain-account/chain-account-object";
 
 const app = createApp();
 

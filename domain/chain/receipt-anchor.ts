@@ -1,6 +1,6 @@
-import { createWalletClient, isAddressEqual, zeroAddress, type Address, type Hex } from "viem";
+import { isAddressEqual, zeroAddress, type Address, type Hex } from "viem";
 import { chainClients } from "./chain-clients.ts";
-import { privateKeyToAccount } from "viem/accounts";
+import { type ChainSigner, sendContract, senderOf } from "./account-sender.ts";
 import { receiptAnchorAbi } from "../../contracts/artifacts.ts";
 import type { AnchorTarget } from "../config/config.ts";
 import { describeError } from "./rpc.ts";
@@ -27,11 +27,11 @@ export async function nextBatch(target: AnchorTarget, sender: Address): Promise<
  */
 export async function postRoot(
   target: AnchorTarget,
-  key: Hex,
+  signer: ChainSigner,
   batch: { batch: number; root: Hex; count: number },
 ): Promise<{ ok: true; transaction: Hex; blockNumber: number; sent: boolean } | { ok: false; error: string; renumber?: number }> {
-  const account = privateKeyToAccount(key);
-  const { chain, transport, reader } = chainClients(target);
+  const account = senderOf(signer);
+  const { reader } = chainClients(target);
   try {
     const existing = await readAnchor(target, target.anchorAddress, batch.root);
     if (!isAddressEqual(existing.sender, zeroAddress)) {
@@ -51,16 +51,14 @@ export async function postRoot(
     // Sealed as a number another post of this account has since taken (the contract's count moved on): renumber, then post.
     const next = await nextBatch(target, account.address);
     if (next !== batch.batch) return { ok: false, error: `batch ${batch.batch} is not this account's next batch on chain (${next})`, renumber: next };
-    const wallet = createWalletClient({ account, chain, transport });
-    const hash = await wallet.writeContract({
+    const sent = await sendContract(account, target, {
       address: target.anchorAddress,
       abi: receiptAnchorAbi,
       functionName: "anchor",
       args: [BigInt(batch.batch), batch.root, BigInt(batch.count)],
     });
-    const receipt = await reader.waitForTransactionReceipt({ hash, pollingInterval: 250, timeout: target.rpcTimeoutMs * 3 });
-    if (receipt.status !== "success") return { ok: false, error: `anchor reverted in ${hash}` };
-    return { ok: true, transaction: hash, blockNumber: Number(receipt.blockNumber), sent: true };
+    if (sent.status !== "success") return { ok: false, error: `anchor reverted in ${sent.hash}` };
+    return { ok: true, transaction: sent.hash, blockNumber: sent.blockNumber, sent: true };
   } catch (err) {
     return { ok: false, error: describeError(err) };
   }

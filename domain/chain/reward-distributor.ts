@@ -1,6 +1,6 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { createWalletClient, type Address, type Hex } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import type { Address, Hex } from "viem";
+import { type ChainSigner, sendContract, senderOf } from "./account-sender.ts";
 import { rewardDistributorAbi, rewardTokenAbi } from "../../contracts/artifacts.ts";
 import type { RewardTarget } from "../config/config.ts";
 import { chainClients } from "./chain-clients.ts";
@@ -78,9 +78,8 @@ export type EpochPost = { ok: true; transaction: Hex; blockNumber: number; sent:
  * is found from the RootPosted log; an epoch the chain is already past with
  * another root asks to be renumbered past it.
  */
-export async function postEpoch(target: Target, key: Hex, epoch: { epoch: number; root: Hex; totalMicros: number }): Promise<EpochPost> {
-  const account = privateKeyToAccount(key);
-  const { chain, transport, reader } = chainClients(target);
+export async function postEpoch(target: Target, signer: ChainSigner, epoch: { epoch: number; root: Hex; totalMicros: number }): Promise<EpochPost> {
+  const { reader } = chainClients(target);
   try {
     const onChain = await postedEpoch(target);
     if (onChain.epoch >= epoch.epoch) {
@@ -99,16 +98,14 @@ export async function postEpoch(target: Target, key: Hex, epoch: { epoch: number
       if (!log?.transactionHash) return { ok: false, error: `epoch ${epoch.epoch} is posted in block ${blockNumber}, whose log was not found` };
       return { ok: true, transaction: log.transactionHash, blockNumber: Number(blockNumber), sent: false };
     }
-    const wallet = createWalletClient({ account, chain, transport });
-    const hash = await wallet.writeContract({
+    const sent = await sendContract(senderOf(signer), target, {
       address: target.distributorAddress,
       abi: rewardDistributorAbi,
       functionName: "postRoot",
       args: [BigInt(epoch.epoch), epoch.root, BigInt(epoch.totalMicros)],
     });
-    const receipt = await reader.waitForTransactionReceipt({ hash, pollingInterval: 250, timeout: target.rpcTimeoutMs * 3 });
-    if (receipt.status !== "success") return { ok: false, error: `postRoot reverted in ${hash}` };
-    return { ok: true, transaction: hash, blockNumber: Number(receipt.blockNumber), sent: true };
+    if (sent.status !== "success") return { ok: false, error: `postRoot reverted in ${sent.hash}` };
+    return { ok: true, transaction: sent.hash, blockNumber: sent.blockNumber, sent: true };
   } catch (err) {
     return { ok: false, error: describeError(err) };
   }

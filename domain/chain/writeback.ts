@@ -1,6 +1,7 @@
-import { BaseError, ContractFunctionRevertedError, createWalletClient, isAddressEqual, sha256, stringToHex, type Hex } from "viem";
+import { BaseError, ContractFunctionRevertedError, isAddressEqual, sha256, stringToHex, type Hex } from "viem";
 import { chainClients } from "./chain-clients.ts";
 import { privateKeyToAccount } from "viem/accounts";
+import { type ChainSigner, sendContract, senderOf } from "./account-sender.ts";
 import { sessionQueueV2Abi } from "../../contracts/artifacts.ts";
 import type { ChainTarget } from "../config/config.ts";
 import { describeError } from "./rpc.ts";
@@ -49,18 +50,18 @@ class RevertedError extends Error {}
  */
 export async function writeBackBatch(
   target: ChainTarget,
-  signerKey: Hex,
+  signer: ChainSigner,
   tasks: readonly WriteBackTask[],
   options: { resultSignerKey?: Hex | undefined } = {},
 ): Promise<WriteBackOutcome[]> {
-  const account = privateKeyToAccount(signerKey);
-  const { chain, transport, reader } = chainClients(target);
-  const wallet = createWalletClient({ account, chain, transport });
+  const sender = senderOf(signer);
+  const account = { address: sender.address };
+  const { reader } = chainClients(target);
   const write = { address: target.queueAddress, abi: sessionQueueV2Abi } as const;
   const outcomes: (WriteBackOutcome | null)[] = tasks.map(() => null);
   const alone = (i: number) => {
     const t = tasks[i] as WriteBackTask;
-    return writeBack(target, signerKey, t, { record: t.record, resultSignerKey: options.resultSignerKey });
+    return writeBack(target, sender, t, { record: t.record, resultSignerKey: options.resultSignerKey });
   };
   try {
     // Each task's status on chain, one read per session.
@@ -91,9 +92,8 @@ export async function writeBackBatch(
         continue;
       }
       const proof = await signer.signMessage({ message: chainAccountText(account.address) });
-      const hash = await wallet.writeContract({ ...write, functionName: "declareResultSigner", args: [signer.address, proof] });
-      const receipt = await reader.waitForTransactionReceipt({ hash, pollingInterval: 250, timeout: target.rpcTimeoutMs * 3 });
-      if (receipt.status !== "success") throw new Error(`declareResultSigner reverted in ${hash}`);
+      const sent = await sendContract(sender, target, { ...write, functionName: "declareResultSigner", args: [signer.address, proof] });
+      if (sent.status !== "success") throw new Error(`declareResultSigner reverted in ${sent.hash}`);
     }
     const entry = (i: number) => {
       const r = records.get(i) as AttributedRecord;
@@ -115,7 +115,7 @@ export async function writeBackBatch(
       const args = [batch.map(entry)] as const;
       let gas: bigint | null = null;
       try {
-        gas = await reader.estimateContractGas({ ...write, account, functionName: "recordTasks", args });
+        gas = await reader.estimateContractGas({ ...write, account: account.address, functionName: "recordTasks", args });
       } catch (err) {
         if (!reverted(err) && !/gas/i.test(describeError(err))) throw err;
       }
@@ -126,10 +126,9 @@ export async function writeBackBatch(
         return;
       }
       try {
-        const hash = await wallet.writeContract({ ...write, functionName: "recordTasks", args, gas: gas + gas / 5n });
-        const receipt = await reader.waitForTransactionReceipt({ hash, pollingInterval: 250, timeout: target.rpcTimeoutMs * 3 });
-        if (receipt.status !== "success") throw new RevertedError(`recordTasks reverted in ${hash}`);
-        for (const i of batch) outcomes[i] = { ok: true, steps: ["recordTasks"], transaction: hash, blockNumber: Number(receipt.blockNumber) };
+        const sent = await sendContract(sender, target, { ...write, functionName: "recordTasks", args }, gas + gas / 5n);
+        if (sent.status !== "success") throw new RevertedError(`recordTasks reverted in ${sent.hash}`);
+        for (const i of batch) outcomes[i] = { ok: true, steps: ["recordTasks"], transaction: sent.hash, blockNumber: sent.blockNumber };
       } catch (err) {
         if (!reverted(err)) throw err;
         // Reverted after its estimate passed (a task ended meanwhile, say): each task alone, each re-reading its status first.
@@ -162,13 +161,13 @@ export async function writeBackBatch(
  */
 export async function writeBack(
   target: ChainTarget,
-  signerKey: Hex,
+  signer: ChainSigner,
   task: { sessionId: number; taskId: number; result: string },
   attribution: { record?: AttributedRecord | undefined; resultSignerKey?: Hex | undefined } = {},
 ): Promise<WriteBackOutcome> {
-  const account = privateKeyToAccount(signerKey);
-  const { chain, transport, reader } = chainClients(target);
-  const wallet = createWalletClient({ account, chain, transport });
+  const sender = senderOf(signer);
+  const account = { address: sender.address };
+  const { reader } = chainClients(target);
   const address = target.queueAddress;
   const sessionId = BigInt(task.sessionId);
   const taskId = BigInt(task.taskId);
@@ -178,12 +177,12 @@ export async function writeBack(
 
   // Each step names its call literally, so viem types its arguments against the ABI.
   const write = { address, abi: sessionQueueV2Abi } as const;
-  const send = async (functionName: string, sent: Promise<Hex>) => {
-    const hash = await sent;
-    const receipt = await reader.waitForTransactionReceipt({ hash, pollingInterval: 250, timeout: target.rpcTimeoutMs * 3 });
-    if (receipt.status !== "success") throw new Error(`${functionName} reverted in ${hash}`);
+  // Its gas estimated first, so a step the contract refuses fails with the contract's reason before anything is sent.
+  const send = async (functionName: string, args: readonly unknown[]) => {
+    const sent = await sendContract(sender, target, { ...write, functionName, args });
+    if (sent.status !== "success") throw new Error(`${functionName} reverted in ${sent.hash}`);
     steps.push(functionName);
-    last = { transaction: hash, blockNumber: Number(receipt.blockNumber) };
+    last = { transaction: sent.hash, blockNumber: sent.blockNumber };
   };
   const status = async () => {
     const tasks = await reader.readContract({ address, abi: sessionQueueV2Abi, functionName: "getTasksBySessionId", args: [sessionId] });
@@ -208,10 +207,10 @@ export async function writeBack(
           if (!signer || !isAddressEqual(signer.address, record.claim.router))
             return { ok: false, error: `the miners signed for router ${record.claim.router}, whose key this write-back does not hold` };
           const proof = await signer.signMessage({ message: chainAccountText(account.address) });
-          await send("declareResultSigner", wallet.writeContract({ ...write, functionName: "declareResultSigner", args: [signer.address, proof] }));
+          await send("declareResultSigner", [signer.address, proof]);
         }
       }
-      await send("recordTask", wallet.writeContract({ ...write, functionName: "recordTask", args: [sessionId, taskId, record.claim, record.answers] }));
+      await send("recordTask", [sessionId, taskId, record.claim, record.answers]);
       return done();
     }
     // From here: a task an earlier stepwise write-back assigned to this router's account.
@@ -220,22 +219,22 @@ export async function writeBack(
     }
     if (current.status === 1) {
       const hashed = sha256(stringToHex(task.result));
-      await send("precommitTask", wallet.writeContract({ ...write, functionName: "precommitTask", args: [sessionId, taskId, account.address, hashed] })).catch((err) => {
+      await send("precommitTask", [sessionId, taskId, account.address, hashed]).catch((err) => {
         // Precommitted by an earlier attempt that failed after it: go on.
         if (!(err instanceof BaseError && err.walk((e) => e instanceof ContractFunctionRevertedError && /already precommitted/.test(e.message)))) throw err;
       });
-      await send("endPrecommit", wallet.writeContract({ ...write, functionName: "endPrecommit", args: [sessionId, taskId] }));
+      await send("endPrecommit", [sessionId, taskId]);
       current = await status();
     }
     if (current.status === 2) {
       const [committed] = await reader.readContract({ address, abi: sessionQueueV2Abi, functionName: "getTaskResults", args: [sessionId, taskId] });
       if (!committed.some((m) => m.toLowerCase() === account.address.toLowerCase())) {
-        await send("commitTask", wallet.writeContract({ ...write, functionName: "commitTask", args: [sessionId, taskId, account.address, task.result] }));
+        await send("commitTask", [sessionId, taskId, account.address, task.result]);
       }
-      await send("endCommit", wallet.writeContract({ ...write, functionName: "endCommit", args: [sessionId, taskId] }));
+      await send("endCommit", [sessionId, taskId]);
       current = await status();
     }
-    if (current.status === 3) await send("endTask", wallet.writeContract({ ...write, functionName: "endTask", args: [sessionId, taskId] }));
+    if (current.status === 3) await send("endTask", [sessionId, taskId]);
     return done();
   } catch (err) {
     return { ok: false, error: describeError(err) };

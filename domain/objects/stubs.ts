@@ -49,3 +49,11 @@ export const anchorStub = <T extends Branded>(env: Vars & { CHAIN_INDEX: Durable
 /** One reward-epoch store per RewardDistributor: a Chain index instance of its own (it holds only the reward tables). */
 export const rewardsStub = <T extends Branded>(env: Vars & { CHAIN_INDEX: DurableObjectNamespace<T> }, target: Pick<RewardTarget, "chainId" | "distributorAddress">) =>
   stub(env, env.CHAIN_INDEX, `rewards:${target.chainId}:${target.distributorAddress.toLowerCase()}`);
+
+/**
+ * One sender per chain account: every transaction of the router's account
+ * (CHAIN_SIGNER_KEY) on a chain goes through this object, one nonce after
+ * another (durable-objects/chain-account/).
+ */
+export const chainAccountStub = <T extends Branded>(env: Vars & { CHAIN_ACCOUNTS: DurableObjectNamespace<T> }, chainId: number, address: string) =>
+  stub(env, env.CHAIN_ACCOUNTS, `account:${chainId}:${address.toLowerCase()}`);

@@ -20,6 +20,9 @@ import type { RewardTarget } from "../../domain/config/config";
 import type { RewardsEnv } from "./reward-earnings";
 import { type EpochEntry, type EpochRow, type RewardClaim, RewardEpochs } from "./reward-epochs";
 import { closeEpoch, type EpochClose, epochDueAt } from "./reward-close";
+import { accountSender, type ChainAccountEnv } from "../chain-account/chain-account-object";
+import type { TxSender } from "../../domain/chain/account-sender";
+import type { Hex } from "viem";
 
 /** Next tick while behind; after a failure, doubling from 2 s up to 5 minutes. */
 const BEHIND_DELAY_MS = 1_000;
@@ -78,7 +81,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * while one runs is skipped (the running one is reported). Lazy: an index
  * that never ticked has no storage.
  */
-export class ChainIndexObject extends SqliteObject<SessionsEnv & RewardsEnv> implements ReceiptAnchorPort {
+export class ChainIndexObject extends SqliteObject<SessionsEnv & RewardsEnv & ChainAccountEnv> implements ReceiptAnchorPort {
   #running: Promise<TickReport> | null = null;
   #flushing: Promise<AnchorFlush> | null = null;
   #closing: Promise<EpochClose> | null = null;
@@ -86,8 +89,18 @@ export class ChainIndexObject extends SqliteObject<SessionsEnv & RewardsEnv> imp
   #busy = new Set<WorkKind>();
   #alarm: Promise<void> | null = null;
 
-  constructor(ctx: DurableObjectState, env: SessionsEnv & RewardsEnv) {
+  constructor(ctx: DurableObjectState, env: SessionsEnv & RewardsEnv & ChainAccountEnv) {
     super(ctx, env, MIGRATIONS, { lazy: true });
+  }
+
+  /**
+   * The sender of `key`'s account on `chainId`: its ChainAccountObject,
+   * which this object's write-back, anchoring and reward posts (and every
+   * other instance's) share, so that their transactions never take the
+   * same nonce.
+   */
+  private sender(key: Hex, chainId: number): TxSender {
+    return accountSender(this.env, chainId, privateKeyToAccount(key).address);
   }
 
   private store(): IndexStore {
@@ -188,7 +201,7 @@ export class ChainIndexObject extends SqliteObject<SessionsEnv & RewardsEnv> imp
       const tasks = await Promise.all(
         rows.map(async (row) => ({ sessionId: row.session_id, taskId: row.task_id, result: row.result ?? "", record: await writeBackRecord(this.env, row, router) })),
       );
-      outcomes = await writeBackBatch(target, key, tasks, { resultSignerKey: loadConfig(this.env).signerKey });
+      outcomes = await writeBackBatch(target, this.sender(key, target.chainId), tasks, { resultSignerKey: loadConfig(this.env).signerKey });
     }
     const now = Date.now();
     for (const [i, row] of rows.entries()) store.recordWriteback(row, outcomes[i] ?? { ok: false, error: "not written back" }, now);
@@ -329,11 +342,12 @@ export class ChainIndexObject extends SqliteObject<SessionsEnv & RewardsEnv> imp
       if (!batch) return { sealed: null, posted: null, error: null };
       sealed = batch.batch;
     }
-    let posted = await postRoot(target, key, { batch: batch.batch, root: batch.root as `0x${string}`, count: batch.count });
+    const sender = this.sender(key, target.chainId);
+    let posted = await postRoot(target, sender, { batch: batch.batch, root: batch.root as `0x${string}`, count: batch.count });
     if (!posted.ok && posted.renumber !== undefined) {
       queue.renumber(batch.batch, posted.renumber);
       batch = { ...batch, batch: posted.renumber };
-      posted = await postRoot(target, key, { batch: batch.batch, root: batch.root as `0x${string}`, count: batch.count });
+      posted = await postRoot(target, sender, { batch: batch.batch, root: batch.root as `0x${string}`, count: batch.count });
     }
     if (posted.ok) queue.sent(batch.batch, posted.transaction, posted.blockNumber);
     else queue.failed(batch.batch, posted.error);
@@ -376,7 +390,7 @@ export class ChainIndexObject extends SqliteObject<SessionsEnv & RewardsEnv> imp
     if (!key) return { sealed: null, posted: null, error: "CHAIN_SIGNER_KEY is not set" };
     const epochs = new RewardEpochs(this.sql, this.ctx.storage);
     const now = Date.now();
-    const closed = await closeEpoch(this.env, epochs, target, key, force, now);
+    const closed = await closeEpoch(this.env, epochs, target, this.sender(key, target.chainId), force, now);
     // Failed: soon again. Else the next epoch's time; an epoch due but unchanged waits a whole epoch.
     const dueAt = epochDueAt(epochs, target);
     this.work().due("rewards", closed.error ? now + REWARD_RETRY_MS : dueAt > now ? dueAt : now + target.epochMs);

@@ -1,4 +1,5 @@
 import type { Hex } from "viem";
+import type { ChainSigner } from "../../domain/chain/account-sender";
 import { postedEpoch, postEpoch } from "../../domain/chain/reward-distributor";
 import type { RewardTarget } from "../../domain/config/config";
 import { describeError } from "../../domain/chain/rpc";
@@ -26,7 +27,7 @@ export const epochDueAt = (epochs: RewardEpochs, target: Pick<RewardTarget, "epo
  * and gets the same amounts; no leaf ever exceeds what left the ledger. A
  * round that moved nothing is not sealed.
  */
-export async function closeEpoch(env: RewardsEnv, epochs: RewardEpochs, target: RewardTarget, key: Hex, force: boolean, now: number): Promise<EpochClose> {
+export async function closeEpoch(env: RewardsEnv, epochs: RewardEpochs, target: RewardTarget, key: ChainSigner, force: boolean, now: number): Promise<EpochClose> {
   let sealed: number | null = null;
   let row = epochs.unsent();
   if (!row) {

@@ -121,8 +121,10 @@ export type TestChain = {
  * Local chains, each with its own contracts, so that suites that rewrite
  * history (reorgs) or stall it (faults) do not disturb each other: `main` is
  * the one the router is configured with (CHAIN_* in vitest.config.ts),
- * `reorg` is rewound by test/chain/reorg.test.ts, and `faulty` is reached
- * through the fault proxy (its `url`), the chain itself at `directUrl`.
+ * `reorg` is rewound by test/chain/reorg.test.ts, `faulty` is reached
+ * through the fault proxy (its `url`), the chain itself at `directUrl`, and
+ * `slow` mines only when test/chain/account-sender.test.ts says (automine off),
+ * so that transactions sent together wait in its mempool as on a real chain.
  */
 async function startChains() {
   const start = async (chainId: number) => {
@@ -131,11 +133,11 @@ async function startChains() {
     const deployment = await deployContracts(chain.url, chainId, chain.accounts[0]!, { rewardPoster: privateKeyToAccount(devAccountKeys(10)[8] as `0x${string}`).address });
     return { chain, info: { url: chain.url, chainId, accounts: chain.accounts, ...deployment } satisfies TestChain };
   };
-  const [main, reorg, faulty] = await Promise.all([start(31337), start(31338), start(31339)]);
+  const [main, reorg, faulty, slow] = await Promise.all([start(31337), start(31338), start(31339), start(31340)]);
   const proxy = await startFaultProxy(faulty.chain.url);
   return {
-    chains: { main: main.info, reorg: reorg.info, faulty: { ...faulty.info, url: proxy.url, directUrl: faulty.chain.url } },
-    close: () => Promise.all([main.chain.close(), reorg.chain.close(), faulty.chain.close(), proxy.close()]),
+    chains: { main: main.info, reorg: reorg.info, faulty: { ...faulty.info, url: proxy.url, directUrl: faulty.chain.url }, slow: slow.info },
+    close: () => Promise.all([main.chain.close(), reorg.chain.close(), faulty.chain.close(), slow.chain.close(), proxy.close()]),
   };
 }
 export type FleetMiner = { url: string; token: string; protocol: "openai" | "neuroshard" };
@@ -172,6 +174,6 @@ declare module "vitest" {
     web: { origin: string; host: string };
     secondRouter: { origin: string };
     facilitator: { url: string };
-    chains: { main: TestChain; reorg: TestChain; faulty: TestChain & { directUrl: string } };
+    chains: { main: TestChain; reorg: TestChain; faulty: TestChain & { directUrl: string }; slow: TestChain };
   }
 }
