@@ -18,7 +18,7 @@ export class SqlError extends Error {
  */
 export function sqlOf(storage: SqlStorage) {
   return function sql<T extends Record<string, SqlStorageValue> = Record<string, SqlStorageValue>>(strings: TemplateStringsArray, ...values: SqlStorageValue[]): T[] {
-    const query = strings.reduce((text, part, i) => text + (i > 0 ? "?" : "") + part, "");
+    const query = queryOf(strings);
     try {
       return storage.exec<T>(query, ...values).toArray();
     } catch (err) {
@@ -27,6 +27,17 @@ export function sqlOf(storage: SqlStorage) {
   };
 }
 export type Sql = ReturnType<typeof sqlOf>;
+
+/** A template's query text, joined once: a call site's `strings` is the same frozen array every call. */
+const queries = new WeakMap<TemplateStringsArray, string>();
+function queryOf(strings: TemplateStringsArray): string {
+  let query = queries.get(strings);
+  if (query === undefined) {
+    query = strings.reduce((text, part, i) => text + (i > 0 ? "?" : "") + part, "");
+    queries.set(strings, query);
+  }
+  return query;
+}
 
 /**
  * Applies the migrations this object has not seen yet, in one transaction

@@ -9,9 +9,19 @@ import { sha256Hex } from "../crypto/sha256.ts";
  */
 export type Caller = { kind: "key" | "customer" | "x402" | "trial" | "chain"; id: string };
 
+/** Namespaces hashed already, per isolate (a caller sends many tasks); cleared when full, so many callers cannot grow it. */
+const namespaces = new Map<string, string>();
+const MAX_NAMESPACES = 1024;
+
 /** The caller's namespace: its kind and a hash of its identity (router keys and addresses are never stored). */
 export async function namespace(caller: Caller): Promise<string> {
-  return `${caller.kind}:${(await sha256Hex(`${caller.kind}\n${caller.id}`)).slice(0, 32)}`;
+  const identity = `${caller.kind}\n${caller.id}`;
+  const known = namespaces.get(identity);
+  if (known !== undefined) return known;
+  const hashed = `${caller.kind}:${(await sha256Hex(identity)).slice(0, 32)}`;
+  if (namespaces.size >= MAX_NAMESPACES) namespaces.clear();
+  namespaces.set(identity, hashed);
+  return hashed;
 }
 
 /**

@@ -121,6 +121,9 @@ export const SESSION_MIGRATIONS = [
   // (NULL, 0) and private sessions' (sealed) hold their text.
   `ALTER TABLE tasks ADD COLUMN result_text_slot INTEGER;
    ALTER TABLE receipts ADD COLUMN outputs_in_assignments INTEGER NOT NULL DEFAULT 0;`,
+  // A task's payloads by task: a v2/v3 task's end sets their expiry (\`expireTask\`), which without it scanned every row the
+  // retention period keeps (7 days of tasks' prompts and results), once a task.
+  `CREATE INDEX payloads_task ON payloads (task_id);`,
 ] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";
