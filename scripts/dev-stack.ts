@@ -76,6 +76,10 @@ export async function startDevStack(options: {
   const { port } = options;
   const side = (offset: number) => (options.sidePorts === "fixed" ? port + offset : 0);
   const cronEveryMs = options.cronEveryMs ?? 3_000;
+  // Below REWARD_EPOCH_S's minimum the router would take its whole chain configuration as invalid (no rewards, no index).
+  if (options.rewardEpochS !== undefined && !(Number.isInteger(options.rewardEpochS) && options.rewardEpochS >= 10)) {
+    throw new Error(`rewardEpochS must be an integer of at least 10 seconds, not ${options.rewardEpochS}`);
+  }
   // Before binding anything: a router left on the port by an earlier run would answer instead.
   const fixed = options.sidePorts === "fixed" ? [1, 2, 3, 4, 5, 6, 7, 8, 10, 20].map((o) => port + o) : [];
   await assertPortsFree([port, ...fixed], `stop it, or run on other ports: PORT=${port + 100} npm run dev`);
