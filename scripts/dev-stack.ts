@@ -117,16 +117,20 @@ export async function startDevStack(options: {
     const facilitator = await startFacilitator("eip155:84532", side(10));
     started.push(facilitator);
     // The signing dev miners get gas money: each claims its rewards from its own address (npm run chain -- claim).
-    const signers = miners.map((m) => privateKeyToAccount(devMinerKey(m.name)).address);
-    const chain = await startChainForDev(side(20), options.chainFile, signers);
+    const signing = miners.filter((m) => m.protocol === "openai");
+    const chain = await startChainForDev(
+      side(20),
+      options.chainFile,
+      signing.map((m) => privateKeyToAccount(devMinerKey(m.name)).address),
+    );
+    started.push(chain);
     const keyDir = options.minerKeyDir ?? DEV_MINER_KEY_DIR;
     await mkdir(keyDir, { recursive: true });
-    for (const m of miners) {
+    for (const m of signing) {
       const file = join(keyDir, `${m.name}.key`);
       await writeFile(file, `${devMinerKey(m.name)}\n`, { mode: 0o600 });
       await chmod(file, 0o600); // writeFile's mode applies only to a new file
     }
-    started.push(chain);
 
     const router = await startLocalRouter({
       port,
