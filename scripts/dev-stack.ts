@@ -14,8 +14,11 @@ import { startDevMiner } from "../tools/dev-miner/server.ts";
 import { DEV_NODE_MODEL, DEV_NODE_SESSION, type DevMinerNode, startDevMinerNode } from "./dev-miner-node.ts";
 
 export { DEV_NODE_MODEL, DEV_NODE_SESSION };
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { privateKeyToAccount } from "viem/accounts";
 import { devMinerKey } from "../tools/dev-miner/sign.ts";
-import { DEV_ADMIN_TOKEN } from "../domain/config/dev-credentials.ts";
+import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_ID, DEV_CUSTOMER_KEY } from "../domain/config/dev-credentials.ts";
 import { type DevChainInfo, startChainForDev } from "./chain/dev-chain.ts";
 import { startLocalRouter } from "./local-router.ts";
 import { assertPortsFree, freePort } from "./ports.ts";
@@ -25,6 +28,8 @@ export const DEV_MODEL = "dev-model";
 /** v3 replica-tier pools (the Web2 API Reference, "Delegate v3", "Validate v3"). */
 export const DEV_POOLS = { "1": 91, "3": 93, "5": 95 } as const;
 const DEV_PAY_TO = "0x000000000000000000000000000000000000dEaD";
+/** Where `npm run dev` writes the signing dev miners' keys (`<name>.key`, mode 0600), for `npm run chain -- claim --key-file`. */
+export const DEV_MINER_KEY_DIR = new URL("../.wrangler/dev-miner-keys", import.meta.url).pathname;
 
 /** A dev miner of the stack: its admin API (POST /dev/config changes its faults at run time) takes `token`. */
 export type StackMiner = { name: string; url: string; token: string; protocol: "openai" | "neuroshard"; models: string[] };
@@ -36,6 +41,8 @@ export type DevStack = {
   /** The router, e.g. http://127.0.0.1:5010. */
   origin: string;
   miners: StackMiner[];
+  /** Where the signing dev miners' keys are (`<name>.key`, mode 0600). */
+  minerKeyDir: string;
   /** The miner node that joined by itself (on probation at first), in front of a dev miner without a signer key. */
   minerNode: Omit<DevMinerNode, "stop">;
   facilitatorUrl: string;
@@ -61,10 +68,18 @@ export async function startDevStack(options: {
   log?: (line: string) => void;
   /** Where the miner node's lines go (default: nowhere). */
   nodeLog?: (line: string) => void;
+  /** Where the signing dev miners' key files are written (default DEV_MINER_KEY_DIR). */
+  minerKeyDir?: string;
+  /** Seconds between reward epochs (default: the dev chain's 60; at least 10, REWARD_EPOCH_S's minimum); a test may post sooner. */
+  rewardEpochS?: number;
 }): Promise<DevStack> {
   const { port } = options;
   const side = (offset: number) => (options.sidePorts === "fixed" ? port + offset : 0);
   const cronEveryMs = options.cronEveryMs ?? 3_000;
+  // Below REWARD_EPOCH_S's minimum the router would take its whole chain configuration as invalid (no rewards, no index).
+  if (options.rewardEpochS !== undefined && !(Number.isInteger(options.rewardEpochS) && options.rewardEpochS >= 10)) {
+    throw new Error(`rewardEpochS must be an integer of at least 10 seconds, not ${options.rewardEpochS}`);
+  }
   // Before binding anything: a router left on the port by an earlier run would answer instead.
   const fixed = options.sidePorts === "fixed" ? [1, 2, 3, 4, 5, 6, 7, 8, 10, 20].map((o) => port + o) : [];
   await assertPortsFree([port, ...fixed], `stop it, or run on other ports: PORT=${port + 100} npm run dev`);
@@ -101,8 +116,21 @@ export async function startDevStack(options: {
     // x402: the dev facilitator (a test double that verifies signatures and records settlements).
     const facilitator = await startFacilitator("eip155:84532", side(10));
     started.push(facilitator);
-    const chain = await startChainForDev(side(20), options.chainFile);
+    // The signing dev miners get gas money: each claims its rewards from its own address (npm run chain -- claim).
+    const signing = miners.filter((m) => m.protocol === "openai");
+    const chain = await startChainForDev(
+      side(20),
+      options.chainFile,
+      signing.map((m) => privateKeyToAccount(devMinerKey(m.name)).address),
+    );
     started.push(chain);
+    const keyDir = options.minerKeyDir ?? DEV_MINER_KEY_DIR;
+    await mkdir(keyDir, { recursive: true });
+    for (const m of signing) {
+      const file = join(keyDir, `${m.name}.key`);
+      await writeFile(file, `${devMinerKey(m.name)}\n`, { mode: 0o600 });
+      await chmod(file, 0o600); // writeFile's mode applies only to a new file
+    }
 
     const router = await startLocalRouter({
       port,
@@ -115,6 +143,7 @@ export async function startDevStack(options: {
         X402_FACILITATOR_URL: facilitator.url,
         X402_PAY_TO: DEV_PAY_TO,
         ...chain.vars,
+        ...(options.rewardEpochS ? { REWARD_EPOCH_S: String(options.rewardEpochS) } : {}),
       },
       ...(options.persistTo ? { persistTo: options.persistTo } : {}),
       ...(options.sidePorts === "ephemeral" ? { inspectorPort: await freePort() } : {}),
@@ -123,6 +152,10 @@ export async function startDevStack(options: {
     });
     started.push({ close: router.stop });
 
+    // The dev customer (its documented key, provisioned on first use) is the signing dev miners' payout account:
+    // their rewards are credited to it and its key reads their claims (GET /neuroshard/api/v1/wallet/claims).
+    const devCustomer = await fetch(`${router.origin}/neuroshard/api/v1/wallet/balance`, { headers: { authorization: `Bearer ${DEV_CUSTOMER_KEY}` } });
+    if (!devCustomer.ok) throw new Error(`dev customer: ${devCustomer.status} ${await devCustomer.text()}`);
     await provision({
       origin: router.origin,
       adminKey: DEV_ADMIN_TOKEN,
@@ -131,7 +164,7 @@ export async function startDevStack(options: {
         url: m.url,
         credential: m.token,
         models: m.models,
-        ...(m.protocol === "neuroshard" ? { protocol: "neuroshard" as const } : { offchain: i === 1 || i === 2, signer_key: devMinerKey(m.name) }),
+        ...(m.protocol === "neuroshard" ? { protocol: "neuroshard" as const } : { offchain: i === 1 || i === 2, signer_key: devMinerKey(m.name), payout_account: DEV_CUSTOMER_ID }),
       })),
       sessions: [
         { id: 0, name: "dev session 0 (redundancy 1)", redundancy: 1, model: DEV_MODEL },
@@ -155,7 +188,7 @@ export async function startDevStack(options: {
     if (!checked.ok) throw new Error(`health check: ${checked.status} ${await checked.text()}`);
     const cron = setInterval(() => void fetch(`${router.origin}/__scheduled?cron=*/2+*+*+*+*`).catch(() => undefined), cronEveryMs);
     started.push({ close: async () => clearInterval(cron) });
-    return { origin: router.origin, miners, minerNode, facilitatorUrl: facilitator.url, chain: chain.info, cronEveryMs, stop, routerExited: router.exited };
+    return { origin: router.origin, miners, minerKeyDir: keyDir, minerNode, facilitatorUrl: facilitator.url, chain: chain.info, cronEveryMs, stop, routerExited: router.exited };
   } catch (err) {
     await stop();
     throw err;

@@ -13,6 +13,7 @@
  * crash, `kill -9`), it leaves nothing running: wrangler runs under
  * scripts/supervise.ts, which ends its process group once we are gone.
  */
+import { join, relative } from "node:path";
 import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_KEY, DEV_ROUTER_TOKEN } from "../domain/config/dev-credentials.ts";
 import { DEV_NODE_MODEL, DEV_NODE_SESSION, type DevStack, startDevStack } from "./dev-stack.ts";
 
@@ -45,7 +46,7 @@ try {
   await stop(1);
   await new Promise<never>(() => {}); // a stop already under way exits
 }
-const { miners, minerNode, facilitatorUrl, chain, cronEveryMs, routerExited } = stack as DevStack;
+const { miners, minerKeyDir, minerNode, facilitatorUrl, chain, cronEveryMs, routerExited } = stack as DevStack;
 void routerExited.then((code) => {
   if (!stopping) {
     console.error(`wrangler dev exited (${code}); stopping`);
@@ -78,7 +79,8 @@ Router (local Workers runtime) listening on ${ORIGIN}
                   on-chain session ${chain.hybridSessionId} is hybrid, served on edge session ${chain.hybridEdgeSessionId}, results written back:
                   npm run chain -- submit ${chain.hybridSessionId} "Hello"   then   npm run chain -- results ${chain.hybridSessionId} <taskId> --wait
                   RewardDistributor ${chain.distributorAddress} (token ${chain.tokenAddress}): miners' earnings posted every minute,
-                  claimed with npm run chain -- claim --key-file <miner key> --api-key <wallet:read key of its payout account>
+                  dev-miner-1..5 pay out to the dev customer; one claims its tokens with its key (written to ${relative(process.cwd(), minerKeyDir)}):
+                  npm run chain -- claim --key-file ${relative(process.cwd(), join(minerKeyDir, "dev-miner-1.key"))} --router ${ORIGIN} --api-key ${DEV_CUSTOMER_KEY}
 
 Try:
   curl -X POST ${ORIGIN}/api/v1/completions/0 \\

@@ -16,6 +16,8 @@ export type MinerSpec = {
   max_concurrency?: number;
   offchain?: boolean;
   protocol?: "openai" | "neuroshard";
+  /** The gateway customer its rewards are credited to (it must exist). */
+  payout_account?: string;
   /** The key the miner signs its results with: it is registered under its address, with the proof. */
   signer_key?: Hex;
 };

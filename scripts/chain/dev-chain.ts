@@ -38,8 +38,11 @@ export type DevChainInfo = {
 const HYBRID_SESSION_ID = 0;
 const HYBRID_EDGE_SESSION_ID = 1;
 
-/** `infoFile`: where to write what the CLI needs (false: nowhere, for a test's own chain). */
-export async function startChainForDev(port: number, infoFile: string | false = DEV_CHAIN_FILE) {
+/**
+ * `infoFile`: where to write what the CLI needs (false: nowhere, for a test's own chain); `fund`: addresses
+ * given 1 ETH of gas money (the signing dev miners, so `npm run chain -- claim` can send their claims).
+ */
+export async function startChainForDev(port: number, infoFile: string | false = DEV_CHAIN_FILE, fund: readonly `0x${string}`[] = []) {
   const chain = await startDevChain({ port, chainId: DEV_CHAIN_ID });
   try {
     const [funder, owner] = chain.accounts as [`0x${string}`, `0x${string}`];
@@ -48,6 +51,7 @@ export async function startChainForDev(port: number, infoFile: string | false = 
     const deployer = privateKeyToAccount(generatePrivateKey());
     const funding = devChainClients(chain.url, DEV_CHAIN_ID, funder);
     await funding.confirm(await funding.wallet.sendTransaction({ to: deployer.address, value: 10n ** 20n }));
+    for (const to of fund) await funding.confirm(await funding.wallet.sendTransaction({ to, value: 10n ** 18n }));
     const router = privateKeyToAccount(ROUTER_KEY).address;
     const deployment = await deployContracts(chain.url, DEV_CHAIN_ID, deployer, { rewardPoster: router });
     const admin = devChainClients(chain.url, DEV_CHAIN_ID, deployer);

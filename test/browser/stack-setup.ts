@@ -14,10 +14,12 @@ import { freePort } from "../../scripts/ports.ts";
 
 export default async function setup(project: TestProject) {
   const state = mkdtempSync(join(tmpdir(), "browser-stack-"));
-  const stack = await startDevStack({ port: await freePort(), sidePorts: "ephemeral", persistTo: state, chainFile: false }).catch((err: unknown) => {
-    rmSync(state, { recursive: true, force: true });
-    throw err;
-  });
+  const stack = await startDevStack({ port: await freePort(), sidePorts: "ephemeral", persistTo: state, chainFile: false, minerKeyDir: join(state, "keys") }).catch(
+    (err: unknown) => {
+      rmSync(state, { recursive: true, force: true });
+      throw err;
+    },
+  );
   project.provide("stack", { origin: stack.origin, miners: stack.miners, minerNode: stack.minerNode, facilitatorUrl: stack.facilitatorUrl });
   return async () => {
     await stack.stop();
