@@ -1,23 +1,10 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { type Sql, sqlOf } from "../durable-objects/sqlite-object";
+import { explaining } from "./query-plans";
 import { TaskPayloads } from "../durable-objects/session/task-payloads";
 import { sessionStub } from "../domain/objects/stubs";
 import { createSession, minersFor } from "./helpers";
-
-/** A Sql that runs every query as `EXPLAIN QUERY PLAN`, and keeps the plans' lines. */
-function explaining(storage: SqlStorage): { sql: Sql; plans: string[] } {
-  const plans: string[] = [];
-  const real = sqlOf(storage);
-  const sql = ((strings: TemplateStringsArray, ...values: SqlStorageValue[]) => {
-    const explained = Object.assign([`EXPLAIN QUERY PLAN ${strings[0]}`, ...strings.slice(1)], { raw: strings.raw });
-    const rows = real<{ detail: string }>(explained as TemplateStringsArray, ...values);
-    plans.push(rows.map((r) => r.detail).join(" | "));
-    return [];
-  }) as Sql;
-  return { sql, plans };
-}
 
 /**
  * A v2/v3 task's end sets its payloads' expiry, and a discarded task's payloads are deleted, by task: the

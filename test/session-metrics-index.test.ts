@@ -1,24 +1,12 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { type Sql, sqlOf } from "../durable-objects/sqlite-object";
+import { explaining } from "./query-plans";
+import { sqlOf } from "../durable-objects/sqlite-object";
 import { taskMetrics } from "../durable-objects/session/task-metrics";
 import { taskSeries } from "../durable-objects/session/task-series";
 import { sessionStub } from "../domain/objects/stubs";
 import { call, createSession, minersFor } from "./helpers";
-
-/** A Sql that runs every query as `EXPLAIN QUERY PLAN`, and keeps the plans' lines. */
-function explaining(storage: SqlStorage): { sql: Sql; plans: string[] } {
-  const plans: string[] = [];
-  const real = sqlOf(storage);
-  const sql = ((strings: TemplateStringsArray, ...values: SqlStorageValue[]) => {
-    const explained = Object.assign([`EXPLAIN QUERY PLAN ${strings[0]}`, ...strings.slice(1)], { raw: strings.raw });
-    const rows = real<{ detail: string }>(explained as TemplateStringsArray, ...values);
-    plans.push(rows.map((r) => r.detail).join(" | "));
-    return [];
-  }) as Sql;
-  return { sql, plans };
-}
 
 /** A session's tasks by creation time: the metrics' windows read their range of the index, and count what they did. */
 describe("session metrics by creation time", () => {
