@@ -275,6 +275,7 @@ export const neuroShardRoutes = openApiApp()
         403: nodeError(SCOPE_MISSING),
         404: nodeError("NOT_FOUND: this router posts no rewards on chain; ACCOUNT_NOT_FOUND"),
         429: nodeError("RATE_LIMITED"),
+        503: nodeError("CHAIN_NOT_CONFIGURED: the chain configuration is invalid; `details.problems` names each setting"),
       },
     }),
     async (c) => c.json(await walletClaims(c.env, walletKeyOf(c).customerId, c.req.valid("query")), 200),

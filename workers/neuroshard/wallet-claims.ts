@@ -15,6 +15,8 @@ import type { Env } from "../env";
  */
 export async function walletClaims(env: Env, customerId: string, q: WalletClaimsQuery): Promise<WalletClaims> {
   const chain = loadConfig(env).chain;
+  // A distributor set beside an invalid chain configuration (a bad REWARD_EPOCH_S, say) is not "no rewards": say what is wrong.
+  if (chain.state === "misconfigured") throw new ApiError(503, "chain_not_configured", "the chain configuration is invalid", { problems: chain.problems });
   const target = chain.state === "configured" ? chain.rewards : null;
   if (!target) throw new ApiError(404, "not_found", "this router posts no rewards on chain (CHAIN_REWARD_DISTRIBUTOR_ADDRESS is not set)");
   const miners = (await registryStub(env).claimableMiners()).filter((m) => m.payout_account === customerId && (!q.address || m.evm_address === q.address.toLowerCase()));

@@ -15,6 +15,8 @@ import { rewardDistributorAbi, rewardTokenAbi } from "../../../contracts/artifac
 import type { RewardTarget } from "../../../domain/config/config";
 import { rewardsStub } from "../../../domain/objects/stubs";
 import { WalletClaimsSchema } from "../../../domain/schemas/wallet-claims";
+import { ApiError } from "../../../domain/errors";
+import { walletClaims } from "../../../workers/neuroshard/wallet-claims";
 import { devChainClients } from "../../../tools/dev-chain/deploy";
 import { chains } from "../../chain/chain-helpers";
 import { admin, call, createSession, minersFor, until } from "../../helpers";
@@ -175,5 +177,17 @@ describe("economy: claimable rewards", () => {
     const res = await call(BASE, { key: ((await issued.json()) as { key: string }).key });
     expect(res.status).toBe(403);
     expect(await res.json()).toMatchObject({ error: { code: "SCOPE_MISSING" } });
+  });
+
+  it("a distributor beside an invalid chain setting is a 503 naming the setting, not a 404 saying no rewards are posted", async () => {
+    const who = await account(0);
+    const misconfigured = { ...env, REWARD_EPOCH_S: "5" } as typeof env;
+    const refused = await walletClaims(misconfigured, who.id, {}).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(refused).toBeInstanceOf(ApiError);
+    expect(refused).toMatchObject({ status: 503, code: "chain_not_configured" });
+    expect(((refused as ApiError).details as { problems: string[] }).problems.join("\n")).toMatch(/REWARD_EPOCH_S/);
   });
 });
