@@ -1,25 +1,39 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { ethers } from "ethers";
 import { type Address, createPublicClient, decodeFunctionData, type Hex, http, sha256, stringToHex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { sessionQueueV2Abi, sessionV2Abi } from "../../contracts/artifacts.ts";
-import { DEV_ADMIN_TOKEN } from "../../domain/config/dev-credentials.ts";
+import { rewardTokenAbi, sessionQueueV2Abi, sessionV2Abi } from "../../contracts/artifacts.ts";
+import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_KEY, DEV_ROUTER_TOKEN } from "../../domain/config/dev-credentials.ts";
 import { resultMessage } from "../../domain/miners/result-signature.ts";
+import { WalletClaimsSchema } from "../../domain/schemas/wallet-claims.ts";
 import { type DevStack, startDevStack } from "../../scripts/dev-stack.ts";
 import { freePort } from "../../scripts/ports.ts";
 import { devAccountKeys } from "../../tools/dev-chain/server.ts";
 import { devMinerKey } from "../../tools/dev-miner/sign.ts";
 
 /**
- * The seed's Web3 SDK (seeds/002) against the stack of `npm run dev`
- * (scripts/dev-stack.ts, on free ports): `submitTask` on the hybrid session,
- * and `getTaskResults` names the dev miners who answered, by their own
- * registered addresses, the task Ended by ONE transaction of the router.
+ * The chain side of `npm run dev`, on one stack (scripts/dev-stack.ts, free
+ * ports, the cron every second and reward epochs of 10 s, the least
+ * REWARD_EPOCH_S takes, instead of the dev chain's 60): starting the stack
+ * is most of this file's time, so both stories share it.
+ *
+ * 1. The seed's Web3 SDK (seeds/002): `submitTask` on the hybrid session,
+ *    and `getTaskResults` names the dev miners who answered, by their own
+ *    registered addresses, the task Ended by ONE transaction of the router.
+ * 2. Issue 26's "a miner claims its earnings and its token balance equals
+ *    what the ledger says it earned": dev miners earn through real tasks, the
+ *    router posts an epoch, and the README's command, run as a user runs it
+ *    (a child process, the key file the stack wrote, the dev customer's key
+ *    the banner prints), claims it once.
  */
 
+const run = promisify(execFile);
+const ROOT = new URL("../..", import.meta.url).pathname;
 const ENDED = 4n;
 /** Dev accounts of the chain: [1] owns the hybrid session (scripts/chain/dev-chain.ts), [8] is the router's chain account. */
 const keys = devAccountKeys(10) as Hex[];
@@ -38,17 +52,25 @@ type SessionCalls = {
 };
 const DEV_MINER_ADDRESSES = [1, 2, 3, 4, 5].map((n) => privateKeyToAccount(devMinerKey(`dev-miner-${n}`)).address);
 
-describe("the seed's submitTask on the hybrid session of npm run dev", () => {
-  let stack: DevStack;
-  const state = mkdtempSync(join(tmpdir(), "hybrid-stack-"));
-  beforeAll(async () => {
-    stack = await startDevStack({ port: await freePort(), sidePorts: "ephemeral", persistTo: state, chainFile: false, cronEveryMs: 1_000 });
-  }, 240_000);
-  afterAll(async () => {
-    await stack?.stop();
-    rmSync(state, { recursive: true, force: true });
+let stack: DevStack;
+const state = mkdtempSync(join(tmpdir(), "chain-stack-"));
+beforeAll(async () => {
+  stack = await startDevStack({
+    port: await freePort(),
+    sidePorts: "ephemeral",
+    persistTo: join(state, "wrangler"),
+    chainFile: false,
+    minerKeyDir: join(state, "keys"),
+    rewardEpochS: 10,
+    cronEveryMs: 1_000,
   });
+}, 240_000);
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(state, { recursive: true, force: true });
+});
 
+describe("the seed's submitTask on the hybrid session of npm run dev", () => {
   it("ends the task in one write-back transaction, and getTaskResults names the answering dev miners' registered addresses", async () => {
     const SESSION_QUEUE_V2_ADDRESS = stack.chain.queueAddress;
     const SessionQueueV2ABI = sessionQueueV2Abi;
@@ -162,6 +184,75 @@ describe("the seed's submitTask on the hybrid session of npm run dev", () => {
     expect((await queue.getTasksBySessionId(sessionId))[0]?.status).toBe(0n);
     provider.destroy();
   });
+});
+
+describe("npm run chain -- claim against npm run dev", () => {
+  const claims = async () => {
+    const res = await fetch(`${stack.origin}/neuroshard/api/v1/wallet/claims`, { headers: { authorization: `Bearer ${DEV_CUSTOMER_KEY}` } });
+    expect(res.status, await res.clone().text()).toBe(200);
+    return WalletClaimsSchema.parse(await res.json());
+  };
+  /** The README's command, as a user types it (the chain named by the documented CHAIN_* variables: this stack writes no .wrangler/dev-chain.json). */
+  const claimCommand = async (keyFile: string) => {
+    const { chain } = stack;
+    const child = await run("npm", ["run", "chain", "--", "claim", "--key-file", keyFile, "--router", stack.origin, "--api-key", DEV_CUSTOMER_KEY], {
+      cwd: ROOT,
+      env: { ...process.env, CHAIN_RPC_URL: chain.rpcUrl, CHAIN_ID: String(chain.chainId), CHAIN_SESSION_ADDRESS: chain.sessionAddress, CHAIN_QUEUE_ADDRESS: chain.queueAddress },
+    }).catch((err: { code?: number; stdout?: string; stderr?: string }) => {
+      throw new Error(`npm run chain -- claim exited ${err.code}: ${err.stdout}\n${err.stderr}`);
+    });
+    // npm prints its "> script" lines first; the command's answer is the JSON after them.
+    const json = child.stdout.slice(child.stdout.indexOf("\n{") + 1);
+    return { out: JSON.parse(json) as { address: string; paid_micros: number; transaction: string | null; claimed_micros: number; balance_micros: number }, stderr: child.stderr };
+  };
+
+  it("a dev miner claims, with the README's command, exactly what the ledger says it earned and settled; a second run pays 0 and sends nothing", async () => {
+    // Real tasks on session 1 (redundancy 3 of the dev miners), with the router key the banner prints.
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${stack.origin}/api/v1/completions/1`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${DEV_ROUTER_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ prompt: `earn ${i}`, timeout: 30 }),
+      });
+      expect(res.status, await res.clone().text()).toBe(200);
+    }
+
+    // The signing dev miners pay out to the dev customer: its key reads their claims. Wait until one
+    // that earned is in a posted epoch with all it earned (rewards are credited as outcome reports flush).
+    const claim = await vi.waitFor(
+      async () => {
+        const c = (await claims()).claims.find((m) => m.earned_micros > 0 && m.claim !== null && m.unposted_micros === 0 && m.posted_micros === m.earned_micros);
+        expect(c).toBeDefined();
+        return c!;
+      },
+      { timeout: 60_000, interval: 1_000 },
+    );
+    expect(claim).toMatchObject({ settled_micros: claim.earned_micros, claimed_micros: 0, unclaimed_micros: claim.earned_micros });
+
+    const keyFile = join(stack.minerKeyDir, `${claim.miner_id}.key`);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const address = privateKeyToAccount(devMinerKey(claim.miner_id)).address;
+    expect(address.toLowerCase()).toBe(claim.address);
+
+    const first = await claimCommand(keyFile);
+    expect(first.out).toMatchObject({ address, paid_micros: claim.settled_micros, claimed_micros: claim.settled_micros, balance_micros: claim.settled_micros });
+    expect(first.out.transaction).toMatch(/^0x[0-9a-f]{64}$/);
+
+    // The chain, read directly: the RewardToken balance is what the ledger settled.
+    const client = createPublicClient({ transport: http(stack.chain.rpcUrl) });
+    const balance = () => client.readContract({ address: stack.chain.tokenAddress as Address, abi: rewardTokenAbi, functionName: "balanceOf", args: [address] });
+    expect(await balance()).toBe(BigInt(claim.settled_micros));
+    const after = (await claims()).claims.find((m) => m.miner_id === claim.miner_id);
+    expect(after).toMatchObject({ claimed_micros: claim.settled_micros, unclaimed_micros: 0 });
+
+    // Again: nothing left, no transaction sent.
+    const nonce = await client.getTransactionCount({ address });
+    const second = await claimCommand(keyFile);
+    expect(second.out).toMatchObject({ address, paid_micros: 0, transaction: null, claimed_micros: claim.settled_micros, balance_micros: claim.settled_micros });
+    expect(second.stderr).toContain("nothing left to claim");
+    expect(await client.getTransactionCount({ address })).toBe(nonce);
+    expect(await balance()).toBe(BigInt(claim.settled_micros));
+  }, 120_000);
 });
 
 /** Whether a decoded SessionQueueV2 call writes task (session, task). */
