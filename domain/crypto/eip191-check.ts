@@ -4,7 +4,7 @@ import { doubleScalar, type FixedBaseTable, fixedBaseTable, hasAffineX, invertMo
 
 /**
  * Whether a 65-byte EIP-191 (`personal_sign`) signature is a given
- * address's signature of a text, in about a quarter of what viem's
+ * address's signature of a text, in about a fifth of what viem's
  * `recoverMessageAddress` costs once the address has been seen.
  *
  * A recovery (what viem does) pays a square root to rebuild the signature's

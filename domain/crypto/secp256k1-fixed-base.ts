@@ -109,9 +109,10 @@ function double(A: Jacobian): Jacobian {
 /** A + (x, y), A not at infinity (madd-2004-hmv), or the doubling / infinity when they share an x. */
 function addAffine(A: Jacobian, x: bigint, y: bigint): Jacobian {
   const zz = (A.Z * A.Z) % P;
-  const h = reduce(((x * zz) % P) - A.X); // x·Z² − X: zero when A's x is x
-  const rr = reduce(((((y * zz) % P) * A.Z) % P) - A.Y); // y·Z³ − Y: zero when A's y is y as well
-  if (h === 0n) return rr === 0n ? double(A) : INFINITY;
+  // x·Z² − X in (−p, 2p) and y·Z³ − Y in (−2p, 2p), left unreduced: zero mod p is one of −p, 0, p.
+  const h = ((x * zz) % P) - A.X; // zero when A's x is x
+  const rr = ((((y * zz) % P) * A.Z) % P) - A.Y; // zero when A's y is y as well
+  if (h === 0n || h === P) return rr === 0n || rr === P || rr === -P ? double(A) : INFINITY;
   const hh = (h * h) % P;
   const hhh = (hh * h) % P;
   const v = (A.X * hh) % P;
