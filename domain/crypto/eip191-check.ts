@@ -1,13 +1,10 @@
-import { wNAF } from "@noble/curves/abstract/curve";
-import { invert, mod } from "@noble/curves/abstract/modular";
-import { bytesToNumberBE } from "@noble/curves/abstract/utils";
 import { secp256k1 } from "@noble/curves/secp256k1";
 import { keccak_256 } from "@noble/hashes/sha3";
-import { hashMessage } from "viem";
+import { doubleScalar, type FixedBaseTable, fixedBaseTable, hasAffineX, invertMod } from "./secp256k1-fixed-base.ts";
 
 /**
  * Whether a 65-byte EIP-191 (`personal_sign`) signature is a given
- * address's signature of a text, in about a quarter of what viem's
+ * address's signature of a text, in about a fifth of what viem's
  * `recoverMessageAddress` costs once the address has been seen.
  *
  * A recovery (what viem does) pays a square root to rebuild the signature's
@@ -28,28 +25,32 @@ import { hashMessage } from "viem";
  * malleable twin of a valid signature: OpenZeppelin's ECDSA, which checks
  * these signatures on chain, refuses it, so the router does too).
  *
- * Tables are built with our own wNAF over full 256-bit scalars: the tables
- * `@noble/curves` 1.9.1 keeps on its points are for scalars split by the
- * curve's endomorphism, and its `multiplyUnsafe` over them gives wrong
- * points for full scalars.
+ * Tables are `@noble/curves`' wNAF windows over full 256-bit scalars (the
+ * tables it keeps on its points are for scalars split by the curve's
+ * endomorphism, and its `multiplyUnsafe` over them gives wrong points for
+ * full scalars), kept affine; the sum over them is secp256k1-fixed-base.ts
+ * (mixed Jacobian additions, no inversion until R's x matches r).
  */
 
 const { ProjectivePoint: Point, Signature, CURVE } = secp256k1;
 type Point = InstanceType<typeof Point>;
 const N = CURVE.n;
 const HALF_N = N >> 1n;
-const wnaf = wNAF(Point, 256);
-/** Window sizes: G's table (one an isolate, 4224 points) and each key's (1408 points, about 140 kB). */
+/**
+ * Window sizes: G's table (one an isolate, 4224 points, about 0.5 MB, built
+ * on the first kept key's first check) and each key's (W=7: 2432 points,
+ * about 0.27 MB, so MAX_KEYS keys at most about 9 MB). A window more halves
+ * nothing but the additions' count by W/(W+1) and doubles the memory.
+ */
 const BASE_WINDOW = 8;
-const KEY_WINDOW = 6;
+const KEY_WINDOW = 7;
 /** How many addresses an isolate keeps (a session's miners, a few sessions over), and after how many recovered signatures a key's table is built. */
 const MAX_KEYS = 32;
 const KEEP_AFTER = 8;
 
-const tableOf = (point: Point, window: number): Point[] => Point.normalizeZ(wnaf.precomputeWindow(point, window) as Point[]);
-let baseTable: Point[] | undefined;
+let baseTable: FixedBaseTable | undefined;
 /** Lower-case address → its signatures recovered so far, then its public key's table; least recently used first (a Map keeps insertion order). */
-const keys = new Map<string, { recovered: number; table?: Point[] }>();
+const keys = new Map<string, { recovered: number; table?: FixedBaseTable }>();
 
 const SIGNATURE = /^0x[0-9a-fA-F]{130}$/;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
@@ -69,9 +70,7 @@ function parse(signature: string): Parsed | undefined {
 
 function addressOf(key: Point): string {
   const hash = keccak_256(key.toRawBytes(false).subarray(1));
-  let hex = "0x";
-  for (const b of hash.subarray(12)) hex += b.toString(16).padStart(2, "0");
-  return hex;
+  return `0x${toHex(hash.subarray(12))}`;
 }
 
 /** A signature from an address whose key is not kept yet: recover it; after KEEP_AFTER that recover to the address, keep its key's table. */
@@ -84,25 +83,43 @@ function recoverAndCount(sig: Parsed, hash: Uint8Array, address: string): boolea
   }
   if (addressOf(key) !== address) return false;
   const recovered = (keys.get(address)?.recovered ?? 0) + 1;
-  remember(address, recovered >= KEEP_AFTER ? { recovered, table: tableOf(key, KEY_WINDOW) } : { recovered });
+  remember(address, recovered >= KEEP_AFTER ? { recovered, table: fixedBaseTable(key, KEY_WINDOW) } : { recovered });
   return true;
 }
 
-function remember(address: string, entry: { recovered: number; table?: Point[] }): void {
+function remember(address: string, entry: { recovered: number; table?: FixedBaseTable }): void {
   keys.delete(address);
   keys.set(address, entry);
   if (keys.size > MAX_KEYS) keys.delete(keys.keys().next().value as string);
 }
 
 /** A signature checked against a key already known: R = (h·G + r·Q) / s must be the point (r, v). */
-function checkWithKey(sig: Parsed, hash: Uint8Array, table: Point[]): boolean {
-  baseTable ??= tableOf(Point.BASE, BASE_WINDOW);
-  const h = mod(bytesToNumberBE(hash), N);
-  const sInv = invert(sig.s, N);
-  const R = (wnaf.wNAFUnsafe(BASE_WINDOW, baseTable, mod(h * sInv, N)) as Point).add(wnaf.wNAFUnsafe(KEY_WINDOW, table, mod(sig.r * sInv, N)) as Point);
-  if (R.equals(Point.ZERO)) return false;
-  const { x, y } = R.toAffine();
-  return x === sig.r && Number(y & 1n) === sig.recovery;
+function checkWithKey(sig: Parsed, hash: Uint8Array, table: FixedBaseTable): boolean {
+  baseTable ??= fixedBaseTable(Point.BASE, BASE_WINDOW);
+  const h = BigInt(`0x${toHex(hash)}`) % N;
+  const sInv = invertMod(sig.s, N);
+  const R = doubleScalar((h * sInv) % N, baseTable, (sig.r * sInv) % N, table);
+  return R !== undefined && hasAffineX(R, sig.r, sig.recovery);
+}
+
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+function toHex(bytes: Uint8Array): string {
+  let hex = "";
+  for (const b of bytes) hex += HEX[b];
+  return hex;
+}
+
+const utf8 = new TextEncoder();
+const PREFIX = utf8.encode("\x19Ethereum Signed Message:\n");
+/** EIP-191's hash of a text, as viem's `hashMessage` computes it: keccak-256 of "\x19Ethereum Signed Message:\n", the text's UTF-8 length in decimal, and the text. */
+export function eip191Hash(message: string): Uint8Array {
+  const text = utf8.encode(message);
+  const length = utf8.encode(String(text.length));
+  const bytes = new Uint8Array(PREFIX.length + length.length + text.length);
+  bytes.set(PREFIX, 0);
+  bytes.set(length, PREFIX.length);
+  bytes.set(text, PREFIX.length + length.length);
+  return keccak_256(bytes);
 }
 
 /** Whether `signature` is `address`'s EIP-191 signature of `message` (see above for what is refused). */
@@ -110,7 +127,7 @@ export function isEip191SignedBy(message: string, signature: string, address: st
   if (!ADDRESS.test(address)) return false;
   const sig = parse(signature);
   if (!sig) return false;
-  const hash = hashMessage(message, "bytes");
+  const hash = eip191Hash(message);
   const owner = address.toLowerCase();
   const known = keys.get(owner);
   if (!known?.table) return recoverAndCount(sig, hash, owner);

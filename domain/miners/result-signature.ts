@@ -78,7 +78,7 @@ export function asSignature(value: unknown): Hex | undefined {
  * Whether `signature` is `address`'s signature of `claim`: every miner's
  * result on the hot path, and the offline verifier's check of each miner.
  * A known address's later signatures are checked against its kept public
- * key rather than recovered (crypto/eip191-check.ts: same answer, a quarter
+ * key rather than recovered (crypto/eip191-check.ts: same answer, a fifth
  * of the CPU); a high-s signature is refused, as the chain's ECDSA refuses it.
  */
 export async function isSignedBy(claim: ResultClaim, signature: string, address: string): Promise<boolean> {

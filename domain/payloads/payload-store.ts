@@ -1,21 +1,34 @@
 import { ApiError } from "../errors.ts";
 import { decryptPayload, encryptPayload } from "../crypto/payload-keys.ts";
-import { sha256Hex } from "../crypto/sha256.ts";
 import { backendFor, type Backend } from "./backends.ts";
 import { formatUrn, parseUrn, type PayloadUrn } from "./urn.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export type StoredPayload = { urn: string; objectKey: string; backendIndex: number; sha256: string; bytes: number };
+/** Where a payload was written. No hash of it: of the three writers only an off-chain delivery answers one, and it hashes the text itself. */
+export type StoredPayload = { urn: string; objectKey: string; backendIndex: number; bytes: number };
+
+/** Every byte's two hex digits, so a key's random part is written without a string per byte. */
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
 /**
  * Object keys are namespaced by session and task and end in 128 random bits,
  * so one client cannot guess another's.
  */
 export function objectKeyFor(sessionId: number, taskId: number, role: string): string {
-  const random = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  let random = "";
+  for (const b of crypto.getRandomValues(new Uint8Array(16))) random += HEX[b];
   return `s${sessionId}/t${taskId}/${role}-${random}`;
+}
+
+/**
+ * Whether a text's UTF-8 encoding can exceed `max` bytes: a UTF-16 code unit
+ * is at most 3 UTF-8 bytes (a surrogate pair, two units, is 4), so a text of
+ * at most max/3 units is within it without encoding it.
+ */
+export function mayExceed(text: string, max: number): boolean {
+  return text.length * 3 > max && encoder.encode(text).byteLength > max;
 }
 
 /** Which task an object key belongs to (keys this store wrote); null otherwise. */
@@ -26,10 +39,7 @@ export function taskOfObjectKey(key: string): { sessionId: number; taskId: numbe
 
 export const payloadTooLarge = (max: number) => new ApiError(413, "payload_too_large", `payload exceeds ${max} bytes`);
 
-/**
- * Writes text as a payload. With `key`, only AES-GCM ciphertext reaches R2.
- * The SHA-256 is of the plaintext (what consensus compares).
- */
+/** Writes text as a payload. With `key`, only AES-GCM ciphertext reaches R2. */
 export async function putPayload(
   backend: Backend,
   input: { version: "v2" | "v3"; sessionId: number; taskId: number; role: string; text: string; key?: Uint8Array; maxBytes: number },
@@ -50,7 +60,7 @@ export async function putPayload(
     bucket: backend.bucket,
     fileName: objectKey,
   };
-  return { urn: formatUrn(urn), objectKey, backendIndex: backend.index, sha256: await sha256Hex(input.text), bytes: plain.byteLength };
+  return { urn: formatUrn(urn), objectKey, backendIndex: backend.index, bytes: plain.byteLength };
 }
 
 /** Reads a payload by URN, decrypting with `key` when it was stored encrypted. */

@@ -1,4 +1,5 @@
 import { issueAssignmentToken, type AssignmentClaims } from "../../domain/auth/assignment-token";
+import { sha256Hex } from "../../domain/crypto/sha256";
 import { ApiError } from "../../domain/errors";
 import { callMiner } from "../../domain/miners/call-miner";
 import type { CallMinerOptions, MinerOutput, ReportedUsage } from "../../domain/miners/miner-output";
@@ -75,7 +76,7 @@ export class OffchainDelivery {
     const stored = await this.payloads.store(session, claims.t, task.payload_version, `result-${slot}`, text);
     this.store.setAssignmentResultUrn(claims.t, claims.m, stored.urn);
     waiter({ text, finishReason: "stop", usage: usage ?? null, ...(signature ? { signature } : {}) });
-    return { urn: stored.urn, sha256: stored.sha256 };
+    return { urn: stored.urn, sha256: await sha256Hex(text) };
   }
 
   /** The prompt of a task, for a miner while its own assignment is open (even after the task was decided: late results count). */

@@ -5,7 +5,7 @@ import { decryptPayload, encryptPayload, taskKey } from "../../domain/crypto/pay
 import type { Vars } from "../../domain/config/config";
 import { ApiError } from "../../domain/errors";
 import { payloadBackends } from "../../domain/payloads/backends";
-import { getPayload, payloadTooLarge, putPayload, type StoredPayload } from "../../domain/payloads/payload-store";
+import { getPayload, mayExceed, payloadTooLarge, putPayload, type StoredPayload } from "../../domain/payloads/payload-store";
 import type { Sql } from "../sqlite-object";
 
 export type SessionRef = { id: number; private: boolean };
@@ -38,7 +38,7 @@ export class TaskPayloads {
 
   checkSize(text: string) {
     const max = this.config.maxPayloadBytes;
-    if (encoder.encode(text).byteLength > max) throw payloadTooLarge(max);
+    if (mayExceed(text, max)) throw payloadTooLarge(max);
   }
 
   async store(session: SessionRef, taskId: number, version: "v2" | "v3", role: string, text: string): Promise<StoredPayload> {

@@ -1,5 +1,6 @@
+import { invert } from "@noble/curves/abstract/modular";
 import { secp256k1 } from "@noble/curves/secp256k1";
-import { type Hex, isAddressEqual, recoverMessageAddress } from "viem";
+import { type Hex, hashMessage, isAddressEqual, recoverMessageAddress } from "viem";
 import { describe, expect, it } from "vitest";
 import { privateKeyToAccount } from "viem/accounts";
 import { addressProof, admin, call, createSession, fleet, minersFor, uniq } from "../helpers";
@@ -117,6 +118,47 @@ describe("forged signatures, at the check", () => {
       expect(isEip191SignedBy(text(8), await signer.signMessage({ message: text(8) }), signer.address)).toBe(true);
     });
   }
+
+  /**
+   * A signer knows its key q, so it can choose q, r and s so that the
+   * kept-key check's sum h/s·G + r/s·Q is the point at infinity (q = −h/r)
+   * or adds two equal halves (q = h/r, r the x of 2h/s·G: a valid signature
+   * whose nonce is 2h/s). The first is refused without an error, the second
+   * accepted, on both paths, as viem's recovery answers.
+   */
+  it("answers as a recovery for keys chosen so that the check's sum is infinity or two equal halves", async () => {
+    const message = "cortensor-result:v1\ntask:chosen-key";
+    const h = BigInt(hashMessage(message)) % N;
+    const keyOf = (q: bigint) => privateKeyToAccount(`0x${word(q)}`);
+    const s = 12345n;
+    // Two equal halves: R = (2h/s)·G, r its x, q = h/r.
+    const R = secp256k1.ProjectivePoint.BASE.multiply((2n * h * invert(s, N)) % N).toAffine();
+    expect(R.x < N).toBe(true);
+    const equalHalves = keyOf((h * invert(R.x, N)) % N);
+    const valid = `0x${word(R.x)}${word(s)}${(27 + Number(R.y & 1n)).toString(16)}` as Hex;
+    // Infinity: q = −h/r for an r of our choosing.
+    const r = 0x1234567890abcdefn;
+    const atInfinity = keyOf((N - ((h * invert(r, N)) % N)) % N);
+    const forged = `0x${word(r)}${word(s)}1b` as Hex;
+    forgetKeys();
+    for (const kept of [false, true]) {
+      if (kept) {
+        for (const account of [equalHalves, atInfinity]) {
+          for (let i = 0; i < 12; i++) isEip191SignedBy(text(i), await account.signMessage({ message: text(i) }), account.address);
+        }
+      }
+      expect(keyKept(equalHalves.address), "equal halves' key kept").toBe(kept);
+      expect(keyKept(atInfinity.address), "infinity's key kept").toBe(kept);
+      expect(isEip191SignedBy(message, valid, equalHalves.address), "equal halves").toBe(true);
+      expect(isAddressEqual(await recoverMessageAddress({ message, signature: valid }), equalHalves.address)).toBe(true);
+      expect(isEip191SignedBy(message, forged, atInfinity.address), "infinity").toBe(false);
+      const viem = await recoverMessageAddress({ message, signature: forged }).then(
+        (who) => isAddressEqual(who, atInfinity.address),
+        () => false,
+      );
+      expect(viem, "viem on infinity").toBe(false);
+    }
+  });
 
   it("refuses a signature checked against an address that is not one", async () => {
     const sig = await signer.signMessage({ message: text(1) });
