@@ -143,8 +143,9 @@ export class TaskStore {
     });
   }
 
-  /** Writes what is still held of a task: once its last miner call has ended, its late results. */
+  /** Writes what is still held of a task: once its last miner call has ended, its late results (most tasks have none: no transaction, no write). */
   settle(taskId: number) {
+    if (!this.unwritten.has(taskId)) return;
     this.storage.transactionSync(() => this.writeHeld(taskId));
   }
 

@@ -36,6 +36,11 @@ export class UnwrittenChanges {
     else this.byTask.set(taskId, [change]);
   }
 
+  /** Whether anything of the task is held. */
+  has(taskId: number): boolean {
+    return this.byTask.has(taskId);
+  }
+
   /** The task's held changes, coalesced, now forgotten: the caller writes them. */
   take(taskId: number): Coalesced | undefined {
     const held = this.byTask.get(taskId);
