@@ -317,6 +317,8 @@ export class SessionObject extends SqliteObject<SessionEnv> {
         return { done: failed(err) };
       }
     }
+    // The first assignment comes in this storage turn when nothing before it waits on I/O: no prompt to store, a warm pool, the alarm set.
+    const assignedThisTurn = !input.payload && this.pool.ready(session.config.model) && this.alarmCovers(plan.deadline);
     const taskId = this.store.insertTask(
       {
         // A task without a request id is stored under its caller's owner-only key: its views know whose it is.
@@ -332,6 +334,7 @@ export class SessionObject extends SqliteObject<SessionEnv> {
       },
       session.layout,
       session.shard,
+      assignedThisTurn,
     );
     // Recorded with the task, in its storage turn.
     if (pin) this.sql`UPDATE tasks SET miner_pin = ${JSON.stringify(pin)} WHERE task_id = ${taskId}`;

@@ -113,10 +113,16 @@ export class TaskStore {
     return (this.sql<{ largest: number | null }>`SELECT MAX(task_id) AS largest FROM tasks`[0]?.largest ?? -1) + 1;
   }
 
-  /** A new task, queued, with this shard's next id under the layout. */
-  insertTask(task: NewTask, layout: ShardLayout, shard: number): number {
+  /**
+   * A new task, queued, with this shard's next id under the layout.
+   * `assignedThisTurn`: the caller knows the task's first assignment is
+   * written in this same storage turn (no wait on I/O before it), so its
+   * `queued` line is held and written with that assignment's history, one
+   * statement for the three lines; otherwise it is written now, with the row.
+   */
+  insertTask(task: NewTask, layout: ShardLayout, shard: number, assignedThisTurn = false): number {
     const from = layout.base ?? 0;
-    const taskId = this.storage.transactionSync(() => {
+    const insert = () => {
       const largest =
         this.largest?.from === from
           ? this.largest.id
@@ -125,9 +131,20 @@ export class TaskStore {
       this.sql`INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at, payload_version)
                VALUES (${taskId}, ${task.requestId}, ${task.requestHash}, 'queued', ${task.kind}, ${JSON.stringify(task.recorded)},
                        ${task.redundancy}, ${task.createdAt}, ${task.createdAt}, ${task.precommitDeadline}, ${task.deadline}, ${task.payloadVersion})`;
-      this.event(taskId, null, "queued");
       return taskId;
-    });
+    };
+    let taskId: number;
+    if (assignedThisTurn) {
+      // One statement: atomic by itself, no transaction.
+      taskId = insert();
+      this.unwritten.hold(taskId, { slot: null, state: "queued", at: this.now(), historyOnly: true });
+    } else {
+      taskId = this.storage.transactionSync(() => {
+        const id = insert();
+        this.event(id, null, "queued");
+        return id;
+      });
+    }
     this.largest = { from, id: taskId };
     return taskId;
   }
@@ -243,19 +260,16 @@ export class TaskStore {
     });
     return {
       assigned: (s: Slot) => {
+        const at = this.now();
+        // Its history lines join the held ones (the task's `queued`, a finished slot's ack...): all in one statement, in order.
+        this.unwritten.hold(taskId, { slot: s.slot, state: "assigned", at, fields: {}, historyOnly: true });
+        // The task's first assignment: its row says `assigned` too (the slot's line first).
+        if (!assigned) this.unwritten.hold(taskId, { slot: null, state: "assigned", at });
+        assigned = true;
         this.storage.transactionSync(() => {
-          this.writeHeld(taskId);
-          const at = this.now();
           this.sql`INSERT INTO assignments (task_id, slot, miner_id, status, assigned_at, probation)
                    VALUES (${taskId}, ${s.slot}, ${s.miner.id}, 'assigned', ${at}, ${s.miner.probation ? 1 : 0})`;
-          if (assigned) {
-            this.event(taskId, s.slot, "assigned");
-            return;
-          }
-          assigned = true;
-          // The task's first assignment: both events in one statement, the slot's first.
-          this.sql`UPDATE tasks SET status = 'assigned', updated_at = ${at} WHERE task_id = ${taskId}`;
-          this.sql`INSERT INTO task_events (task_id, slot, state, at) VALUES (${taskId}, ${s.slot}, 'assigned', ${at}), (${taskId}, NULL, 'assigned', ${at})`;
+          this.writeHeld(taskId);
         });
       },
       acked: (s: Slot) => {
