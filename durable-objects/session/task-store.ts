@@ -4,6 +4,7 @@ import type { SessionConfig } from "../../domain/schemas/session";
 import { nextTaskId, type ShardLayout } from "../../domain/sessions/shard-layout";
 import type { Sql } from "../sqlite-object";
 import type { AssignmentRow, SessionRow, StoredError, TaskEventRow, TaskRow, TaskStatus } from "./schema";
+import type { StoredReceipt } from "./task-receipts";
 import { type SlotFields, UnwrittenChanges } from "./unwritten-changes";
 
 export type NewTask = {
@@ -24,7 +25,9 @@ export type NewTask = {
  * slot whose output is its answer's text (stored-text.ts), its v2/v3 result's
  * URN and what it paid its miners (micros; NULL: nothing was settled).
  */
-export type StoredResult = { json: string; textSlot: number | null; resultUrn: string | null; rewardMicros: number | null };
+export type StoredResult = { json: string; textSlot: number | null; resultUrn: string | null; rewardMicros: number | null; receipt: StoredReceipt | null };
+
+const receiptColumns = (receipt: StoredReceipt | null | undefined) => ({ json: receipt?.json ?? null, outputs: receipt?.outputsInAssignments ? 1 : 0 });
 
 /**
  * The Session object's records: its configuration, its tasks and every
@@ -203,9 +206,10 @@ export class TaskStore {
   /**
    * The task failed or timed out; its error is kept so that a replay answers
    * the same. `judged`: the slots of a task that had results but failed its
-   * consensus policy, whose agreement is recorded all the same.
+   * consensus policy, whose agreement is recorded all the same. `receipt`: its receipt's body, in the same statement as the error.
    */
-  fail(taskId: number, status: "failed" | "timed_out", error: StoredError, judged: readonly Slot[] = []) {
+  fail(taskId: number, status: "failed" | "timed_out", error: StoredError, judged: readonly Slot[] = [], receipt: StoredReceipt | null = null) {
+    const r = receiptColumns(receipt);
     this.storage.transactionSync(() => {
       this.writeHeld(taskId);
       for (const s of judged) {
@@ -213,7 +217,7 @@ export class TaskStore {
         this.sql`UPDATE assignments SET agreed = ${s.agreed ? 1 : 0}, similarity = ${s.similarity ?? null}, usage_misreport = ${s.usageMisreport ?? null}
                  WHERE task_id = ${taskId} AND slot = ${s.slot}`;
       }
-      this.sql`UPDATE tasks SET error = ${JSON.stringify(error)} WHERE task_id = ${taskId}`;
+      this.sql`UPDATE tasks SET error = ${JSON.stringify(error)}, receipt = ${r.json}, receipt_outputs_in_assignments = ${r.outputs} WHERE task_id = ${taskId}`;
       this.setStatus(taskId, status);
     });
   }
@@ -304,15 +308,18 @@ export class TaskStore {
                  similarity = COALESCE(${f.similarity ?? null}, similarity), late = COALESCE(${f.late ?? null}, late)
                WHERE task_id = ${taskId} AND slot = ${slot}`;
     }
+    const r = receiptColumns(result?.receipt);
     if (held.task && result !== undefined) {
       this.sql`UPDATE tasks SET status = ${held.task.status}, updated_at = ${held.task.at}, result = ${result.json}, result_text_slot = ${result.textSlot},
-                 result_urn = COALESCE(${result.resultUrn}, result_urn), reward_micros = ${result.rewardMicros}
+                 result_urn = COALESCE(${result.resultUrn}, result_urn), reward_micros = ${result.rewardMicros},
+                 receipt = ${r.json}, receipt_outputs_in_assignments = ${r.outputs}
                WHERE task_id = ${taskId}`;
     } else if (held.task) {
       this.sql`UPDATE tasks SET status = ${held.task.status}, updated_at = ${held.task.at} WHERE task_id = ${taskId}`;
     } else if (result !== undefined) {
       this.sql`UPDATE tasks SET result = ${result.json}, result_text_slot = ${result.textSlot},
-                 result_urn = COALESCE(${result.resultUrn}, result_urn), reward_micros = ${result.rewardMicros}
+                 result_urn = COALESCE(${result.resultUrn}, result_urn), reward_micros = ${result.rewardMicros},
+                 receipt = ${r.json}, receipt_outputs_in_assignments = ${r.outputs}
                WHERE task_id = ${taskId}`;
     }
     // One statement for all of them; json_each keeps their order, and so the ids.
