@@ -29,6 +29,26 @@ export type StoredResult = { json: string; textSlot: number | null; resultUrn: s
 
 const receiptColumns = (receipt: StoredReceipt | null | undefined) => ({ json: receipt?.json ?? null, outputs: receipt?.outputsInAssignments ? 1 : 0 });
 
+/** The most history lines one `VALUES` list writes; a longer run (rare: a task with many replacements) goes through json_each. */
+const MAX_EVENT_ROWS = 16;
+const eventTemplates: TemplateStringsArray[] = [];
+
+/**
+ * `INSERT INTO task_events ... VALUES (?, ?, ?, ?), ...` for `rows` rows, as a
+ * template the `sql` tag takes (one per row count, made once, so its query
+ * text is joined once too): a plain multi-row insert costs SQLite less than
+ * unpacking the same rows from JSON with json_each and sorting them.
+ */
+function eventRows(rows: number): TemplateStringsArray {
+  let template = eventTemplates[rows];
+  if (template === undefined) {
+    const parts = ["INSERT INTO task_events (task_id, slot, state, at) VALUES (", ...Array.from({ length: rows * 4 - 1 }, (_, i) => ((i + 1) % 4 === 0 ? "), (" : ", ")), ")"];
+    template = Object.assign(parts, { raw: parts }) as unknown as TemplateStringsArray;
+    eventTemplates[rows] = template;
+  }
+  return template;
+}
+
 /**
  * The Session object's records: its configuration, its tasks and every
  * miner assignment through their states, each change with its timestamp in
@@ -322,9 +342,17 @@ export class TaskStore {
                  receipt = ${r.json}, receipt_outputs_in_assignments = ${r.outputs}
                WHERE task_id = ${taskId}`;
     }
-    // One statement for all of them; json_each keeps their order, and so the ids.
-    this.sql`INSERT INTO task_events (task_id, slot, state, at)
-             SELECT ${taskId}, value ->> 'slot', value ->> 'state', value ->> 'at' FROM json_each(${JSON.stringify(held.events)}) ORDER BY key`;
+    // One statement for all of them, its rows in the order they happened, and so their ids.
+    const events = held.events;
+    if (events.length === 0) return;
+    if (events.length > MAX_EVENT_ROWS) {
+      this.sql`INSERT INTO task_events (task_id, slot, state, at)
+               SELECT ${taskId}, value ->> 'slot', value ->> 'state', value ->> 'at' FROM json_each(${JSON.stringify(events)}) ORDER BY key`;
+      return;
+    }
+    const values: SqlStorageValue[] = [];
+    for (const e of events) values.push(taskId, e.slot, e.state, e.at);
+    this.sql(eventRows(events.length), ...values);
   }
 
   private event(taskId: number, slot: number | null, state: string) {
