@@ -24,9 +24,8 @@ const rowOf = (sessionId: number) =>
   runInDurableObject(stubOf(sessionId), (_instance, state) =>
     state.storage.sql
       .exec<Row>(
-        // The receipt's body is in the task's row until its first read signs it (then in `receipts` too).
-        `SELECT t.result, t.result_text_slot, t.receipt AS body, t.receipt_outputs_in_assignments AS outputs_in_assignments, a.output
-         FROM tasks t LEFT JOIN assignments a ON a.task_id = t.task_id AND a.slot = t.result_text_slot
+        `SELECT t.result, t.result_text_slot, r.body, r.outputs_in_assignments, a.output
+         FROM tasks t JOIN receipts r USING (task_id) LEFT JOIN assignments a ON a.task_id = t.task_id AND a.slot = t.result_text_slot
          WHERE t.task_id = 0`,
       )
       .one(),
@@ -88,7 +87,6 @@ describe("a result stored once", () => {
         const body = JSON.parse(row.body);
         for (const m of body.miners) if (m.output === null) m.output = outputs.get(m.slot);
         state.storage.sql.exec("UPDATE tasks SET result = ?, result_text_slot = NULL WHERE task_id = 0", JSON.stringify(whole));
-        // Read once above, so signed: `receipts` holds it, with its signature.
         state.storage.sql.exec("UPDATE receipts SET body = ?, outputs_in_assignments = 0 WHERE task_id = 0", JSON.stringify(body));
       });
       expect(await routes(sessionId, request)).toEqual(now);

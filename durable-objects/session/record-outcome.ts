@@ -6,15 +6,12 @@ import { completionOf, consensusShortfall, outcomeError } from "./outcome";
 import { storedError } from "./schema";
 import { completionToStore } from "./stored-text";
 import type { TaskPayloads } from "./task-payloads";
-import type { StoredReceipt } from "./task-receipts";
 import type { Configured, TaskPlan } from "./task-plan";
 import type { TaskStore } from "./task-store";
 
 type Deps = { store: TaskStore; payloads: TaskPayloads; now: () => number; threshold: number; embedding: string };
 /** What a committed task pays its miners (the caller's reward policy), decided before the commit so that the task's row says it in the same statement. */
 type Settle<T> = (completion: CompletionResponse, winnerSlot: number) => { due: T; paidMicros: number };
-/** The task's receipt as stored, given whether the client gets the chosen output; written by the outcome's own statement. */
-type ReceiptOf = (answered: boolean) => StoredReceipt;
 
 /**
  * A decided task's answer, recorded: the committed completion (its result
@@ -33,8 +30,6 @@ export async function recordOutcome<T>(
     promptUrn: string | null;
     payloadVersion: "v2" | "v3" | undefined;
     settle: Settle<T>;
-    /** Absent for a task that leaves no receipt. */
-    receipt?: ReceiptOf | undefined;
   },
 ): Promise<{ result: Submitted | Failure; due?: T }> {
   const { store, payloads } = deps;
@@ -51,7 +46,7 @@ export async function recordOutcome<T>(
   const shortfall =
     outcome.status === "committed" && !plan.collect ? consensusShortfall(outcome, { taskId, redundancy: plan.redundancy, policy: session.config.consensus_policy }) : null;
   if (shortfall) {
-    store.fail(taskId, "failed", storedError(shortfall), outcome.slots, task.receipt?.(false) ?? null);
+    store.fail(taskId, "failed", storedError(shortfall), outcome.slots);
     result = shortfall.toFailure();
   } else if (outcome.status === "committed") {
     let completion = completionOf({
@@ -78,13 +73,13 @@ export async function recordOutcome<T>(
     const stored = session.config.private || !winner ? { value: completion, textSlot: null } : completionToStore(completion, winner);
     const settlement = task.settle(completion, outcome.winner.slot);
     due = settlement.due;
-    // One statement for the task's row: its status, result, result URN, what it paid its miners and its receipt.
+    // One statement for the task's row: its status, result, result URN and what it paid its miners.
     const sealed = await payloads.seal(ref, taskId, stored.value);
-    store.commit(taskId, outcome.slots, { json: sealed, textSlot: stored.textSlot, resultUrn, rewardMicros: settlement.paidMicros, receipt: task.receipt?.(true) ?? null });
+    store.commit(taskId, outcome.slots, { json: sealed, textSlot: stored.textSlot, resultUrn, rewardMicros: settlement.paidMicros });
     result = { ok: true, completion, replayed: false };
   } else {
     const error = outcomeError(outcome, taskId, session.config.model);
-    store.fail(taskId, outcome.status === "timed_out" ? "timed_out" : "failed", storedError(error), [], task.receipt?.(false) ?? null);
+    store.fail(taskId, outcome.status === "timed_out" ? "timed_out" : "failed", storedError(error));
     result = error.toFailure();
   }
   // Only v2/v3 tasks have payloads (their prompt, results, off-chain deliveries).

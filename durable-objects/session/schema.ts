@@ -124,11 +124,6 @@ export const SESSION_MIGRATIONS = [
   // A task's payloads by task: a v2/v3 task's end sets their expiry (\`expireTask\`), which without it scanned every row the
   // retention period keeps (7 days of tasks' prompts and results), once a task.
   `CREATE INDEX payloads_task ON payloads (task_id);`,
-  // A task's receipt body written by the statement that writes its outcome (task-receipts.ts), not a row of its own: one
-  // statement less a task. \`receipts\` keeps the signed ones (a body is copied there with its signature on its first read)
-  // and the rows from before.
-  `ALTER TABLE tasks ADD COLUMN receipt TEXT;
-   ALTER TABLE tasks ADD COLUMN receipt_outputs_in_assignments INTEGER NOT NULL DEFAULT 0;`,
 ] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";
@@ -170,9 +165,6 @@ export type TaskRow = {
   miner_pin?: string | null;
   /** The slot whose assignment's `output` is the answer's text, left out of `result` (null there); null: `result` holds it. */
   result_text_slot: number | null;
-  /** The receipt's body as stored (task-receipts.ts), written with the outcome; null before it, and for rows from before. */
-  receipt?: string | null;
-  receipt_outputs_in_assignments?: number;
 };
 
 export type AssignmentRow = {

@@ -415,35 +415,18 @@ export class SessionObject extends SqliteObject<SessionEnv> {
         const due = settleTask(task, input.rewardPolicy ?? config.rewards);
         return { due, paidMicros: paidMicros(due) };
       };
-      // The receipt's body, written by the statement that records the outcome; signed when first read.
-      let body: ReceiptBody | undefined;
-      const receiptOf = receipt
-        ? (answered: boolean) => {
-            const prepared = this.receipts.prepare(
-              { sessionId: session.id, taskId, requestHash: input.requestHash, redundancy: plan.redundancy, config: session.config, threshold },
-              receipt,
-              answered,
-              outcome.slots,
-            );
-            body = prepared.body;
-            return prepared.stored;
-          }
-        : undefined;
-      const { result: recorded, due } = await recordOutcome(deps, {
-        taskId,
-        session,
-        plan,
-        outcome,
-        requestId,
-        promptUrn,
-        payloadVersion: input.payload?.version,
-        settle,
-        receipt: receiptOf,
-      });
+      const { result: recorded, due } = await recordOutcome(deps, { taskId, session, plan, outcome, requestId, promptUrn, payloadVersion: input.payload?.version, settle });
       // Queued in this storage turn, with the outcome; the registry gets them in a batch.
       this.reports.report(taskId, outcome.slots);
       if (due) this.rewards.add(due);
-      if (!body) return recorded;
+      // The receipt's body, in the storage turn that recorded the outcome; signed when first read.
+      if (!receipt) return recorded;
+      const body = this.receipts.record(
+        { sessionId: session.id, taskId, requestHash: input.requestHash, redundancy: plan.redundancy, config: session.config, threshold },
+        receipt,
+        recorded.ok,
+        outcome.slots,
+      );
       this.anchorReceipt(body);
       // A completion links its receipt in its body; a failure, in a header.
       return recorded.ok ? recorded : { ...recorded, headers: { ...recorded.headers, "x-receipt-url": receiptPath(session.id, taskId) } };

@@ -8,9 +8,6 @@ import type { Sql } from "../sqlite-object";
 import { receiptToStore, withOutputs } from "./stored-text";
 
 /** `threshold`: the one the task was judged by, where the caller's configuration set it (run-time settings). */
-/** A receipt's body as stored (`receiptToStore`) and whether its outputs are left in the assignments. */
-export type StoredReceipt = { json: string; outputsInAssignments: boolean };
-
 type Task = { sessionId: number; taskId: number; requestHash: string; redundancy: number; config: Pick<SessionConfig, "private" | "signatures">; threshold?: number };
 
 /**
@@ -42,12 +39,8 @@ export class TaskReceipts {
     return hasReceipt(outcome) ? receiptSnapshot(outcome, !isPrivate) : null;
   }
 
-  /**
-   * The receipt's body, and the columns that store it: written by the task's
-   * outcome statement (`tasks.receipt`, task-store.ts), in the storage turn
-   * that recorded the outcome, whose `slots` wrote their outputs.
-   */
-  prepare(task: Task, snapshot: ReceiptSnapshot, answered: boolean, slots: readonly Slot[]): { body: ReceiptBody; stored: StoredReceipt } {
+  /** Writes the receipt's body (synchronous: in the storage turn that recorded the outcome, whose `slots` wrote their outputs). */
+  record(task: Task, snapshot: ReceiptSnapshot, answered: boolean, slots: readonly Slot[]): ReceiptBody {
     const body = receiptBody({
       ...task,
       private: task.config.private,
@@ -60,25 +53,23 @@ export class TaskReceipts {
       now: this.now(),
     });
     const stored = receiptToStore(body, slots);
-    return { body, stored: { json: JSON.stringify(stored.value), outputsInAssignments: stored.outputsInAssignments } };
+    this.sql`INSERT OR IGNORE INTO receipts (task_id, body, outputs_in_assignments)
+             VALUES (${task.taskId}, ${JSON.stringify(stored.value)}, ${stored.outputsInAssignments ? 1 : 0})`;
+    return body;
   }
 
-  /** The signed receipt, signed now if this is its first read (a signed one is in `receipts`; one not yet signed, in its task's row). */
+  /** The signed receipt, signed now if this is its first read. */
   async get(taskId: number): Promise<Receipt | null> {
-    const row = this.sql<{ body: string | null; router_signature: string | null; outputs_in_assignments: number }>`
-      SELECT COALESCE(r.body, t.receipt) AS body, r.router_signature, COALESCE(r.outputs_in_assignments, t.receipt_outputs_in_assignments) AS outputs_in_assignments
-      FROM tasks t LEFT JOIN receipts r ON r.task_id = t.task_id WHERE t.task_id = ${taskId}`[0];
-    if (!row?.body) return null;
+    const row = this.sql<{ body: string; router_signature: string | null; outputs_in_assignments: number }>`
+      SELECT body, router_signature, outputs_in_assignments FROM receipts WHERE task_id = ${taskId}`[0];
+    if (!row) return null;
     const outputs = row.outputs_in_assignments
       ? new Map(this.sql<{ slot: number; output: string | null }>`SELECT slot, output FROM assignments WHERE task_id = ${taskId}`.map((a) => [a.slot, a.output]))
       : null;
     const body = ReceiptBodySchema.parse(outputs ? withOutputs(JSON.parse(row.body), outputs) : JSON.parse(row.body));
     if (row.router_signature) return { ...body, router_signature: row.router_signature };
     const receipt = await signReceipt(body, routerSigner(this.settings.signerKey));
-    // Its body as stored (outputs left in the assignments) beside the signature; a row from before has its body there already.
-    this.sql`INSERT INTO receipts (task_id, body, router_signature, outputs_in_assignments)
-             VALUES (${taskId}, ${row.body}, ${receipt.router_signature}, ${row.outputs_in_assignments})
-             ON CONFLICT (task_id) DO UPDATE SET router_signature = excluded.router_signature`;
+    this.sql`UPDATE receipts SET router_signature = ${receipt.router_signature} WHERE task_id = ${taskId}`;
     return receipt;
   }
 }

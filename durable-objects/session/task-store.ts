@@ -4,7 +4,6 @@ import type { SessionConfig } from "../../domain/schemas/session";
 import { nextTaskId, type ShardLayout } from "../../domain/sessions/shard-layout";
 import type { Sql } from "../sqlite-object";
 import type { AssignmentRow, SessionRow, StoredError, TaskEventRow, TaskRow, TaskStatus } from "./schema";
-import type { StoredReceipt } from "./task-receipts";
 import { type SlotFields, UnwrittenChanges } from "./unwritten-changes";
 
 export type NewTask = {
@@ -25,9 +24,7 @@ export type NewTask = {
  * slot whose output is its answer's text (stored-text.ts), its v2/v3 result's
  * URN and what it paid its miners (micros; NULL: nothing was settled).
  */
-export type StoredResult = { json: string; textSlot: number | null; resultUrn: string | null; rewardMicros: number | null; receipt: StoredReceipt | null };
-
-const receiptColumns = (receipt: StoredReceipt | null | undefined) => ({ json: receipt?.json ?? null, outputs: receipt?.outputsInAssignments ? 1 : 0 });
+export type StoredResult = { json: string; textSlot: number | null; resultUrn: string | null; rewardMicros: number | null };
 
 /** The most history lines one `VALUES` list writes; a longer run (rare: a task with many replacements) goes through json_each. */
 const MAX_EVENT_ROWS = 16;
@@ -226,10 +223,9 @@ export class TaskStore {
   /**
    * The task failed or timed out; its error is kept so that a replay answers
    * the same. `judged`: the slots of a task that had results but failed its
-   * consensus policy, whose agreement is recorded all the same. `receipt`: its receipt's body, in the same statement as the error.
+   * consensus policy, whose agreement is recorded all the same.
    */
-  fail(taskId: number, status: "failed" | "timed_out", error: StoredError, judged: readonly Slot[] = [], receipt: StoredReceipt | null = null) {
-    const r = receiptColumns(receipt);
+  fail(taskId: number, status: "failed" | "timed_out", error: StoredError, judged: readonly Slot[] = []) {
     this.storage.transactionSync(() => {
       this.writeHeld(taskId);
       for (const s of judged) {
@@ -237,7 +233,7 @@ export class TaskStore {
         this.sql`UPDATE assignments SET agreed = ${s.agreed ? 1 : 0}, similarity = ${s.similarity ?? null}, usage_misreport = ${s.usageMisreport ?? null}
                  WHERE task_id = ${taskId} AND slot = ${s.slot}`;
       }
-      this.sql`UPDATE tasks SET error = ${JSON.stringify(error)}, receipt = ${r.json}, receipt_outputs_in_assignments = ${r.outputs} WHERE task_id = ${taskId}`;
+      this.sql`UPDATE tasks SET error = ${JSON.stringify(error)} WHERE task_id = ${taskId}`;
       this.setStatus(taskId, status);
     });
   }
@@ -328,18 +324,15 @@ export class TaskStore {
                  similarity = COALESCE(${f.similarity ?? null}, similarity), late = COALESCE(${f.late ?? null}, late)
                WHERE task_id = ${taskId} AND slot = ${slot}`;
     }
-    const r = receiptColumns(result?.receipt);
     if (held.task && result !== undefined) {
       this.sql`UPDATE tasks SET status = ${held.task.status}, updated_at = ${held.task.at}, result = ${result.json}, result_text_slot = ${result.textSlot},
-                 result_urn = COALESCE(${result.resultUrn}, result_urn), reward_micros = ${result.rewardMicros},
-                 receipt = ${r.json}, receipt_outputs_in_assignments = ${r.outputs}
+                 result_urn = COALESCE(${result.resultUrn}, result_urn), reward_micros = ${result.rewardMicros}
                WHERE task_id = ${taskId}`;
     } else if (held.task) {
       this.sql`UPDATE tasks SET status = ${held.task.status}, updated_at = ${held.task.at} WHERE task_id = ${taskId}`;
     } else if (result !== undefined) {
       this.sql`UPDATE tasks SET result = ${result.json}, result_text_slot = ${result.textSlot},
-                 result_urn = COALESCE(${result.resultUrn}, result_urn), reward_micros = ${result.rewardMicros},
-                 receipt = ${r.json}, receipt_outputs_in_assignments = ${r.outputs}
+                 result_urn = COALESCE(${result.resultUrn}, result_urn), reward_micros = ${result.rewardMicros}
                WHERE task_id = ${taskId}`;
     }
     // One statement for all of them, its rows in the order they happened, and so their ids.
