@@ -46,6 +46,11 @@ export class MinerPool {
     this.now = now;
   }
 
+  /** Whether `select` for this model picks from the snapshot without waiting on the registry (a warm pool, no miner failed here since). */
+  ready(model: string): boolean {
+    return this.snapshot?.model === model && this.suspects.size === 0;
+  }
+
   /**
    * `room`: what the task leaves for miners on probation (`probation.ts`).
    * `pinned`: lower-case addresses whose miners are picked before any other

@@ -109,7 +109,7 @@ class TaskOver extends Error {
  */
 export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
   const slots: Slot[] = [];
-  const calls = new Map<number, { slot: Slot; controller: AbortController; done: Promise<void> }>();
+  const calls = new Map<number, { slot: Slot; controller: AbortController; attemptDeadline: number; done: Promise<void> }>();
   const tried = new Set<string>();
   const quorum = majority(plan.redundancy);
   const decisive = plan.decisive ?? quorum;
@@ -122,8 +122,16 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
   let resolveSettled!: (s: Slot[]) => void;
   const settled = new Promise<Slot[]>((r) => (resolveSettled = r));
 
-  const timers: ReturnType<typeof setTimeout>[] = [];
-  const at = (when: number, fn: () => void) => timers.push(setTimeout(fn, Math.max(0, when - deps.now())));
+  /**
+   * The task's one timer. Every deadline a task has is its precommit deadline
+   * (also the first miners' attempt deadline) or its deadline (also a
+   * replacement's): one timer, set for the next of them, stands for what was
+   * a timer per miner call beside the task's two (each a setTimeout and a
+   * clearTimeout on the hot path).
+   */
+  let clock: ReturnType<typeof setTimeout> | undefined;
+  /** The last deadline the timer reached. */
+  let passed = Number.NEGATIVE_INFINITY;
 
   const pendingSlots = () => slots.filter((s) => s.state === "assigned" || s.state === "acked");
   const results = () => slots.filter(isAnswered);
@@ -144,7 +152,8 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
 
   function maybeSettled() {
     if (decided && pendingSlots().length === 0) {
-      for (const t of timers) clearTimeout(t);
+      if (clock !== undefined) clearTimeout(clock);
+      clock = undefined;
       resolveSettled(slots);
     }
   }
@@ -180,8 +189,9 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
     const slot: Slot = { slot: slots.length, miner, state: "assigned", startedAt: deps.now() };
     slots.push(slot);
     deps.events.assigned(slot);
+    // Its attempt deadline is kept by the task's timer (`expireAttempts`); one already passed (a selection that took that long), at once.
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new AttemptTimeout()), Math.max(0, attemptDeadline - deps.now()));
+    if (attemptDeadline <= passed) setTimeout(() => controller.abort(new AttemptTimeout()), 0);
     const done = deps
       .callMiner(miner, plan.request, {
         signal: controller.signal,
@@ -224,11 +234,8 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
         if (!decided && deps.now() < plan.deadline) await dispatch(1, plan.deadline).catch(() => 0);
         await evaluate();
       })
-      .finally(() => {
-        clearTimeout(timer);
-        maybeSettled();
-      });
-    calls.set(slot.slot, { slot, controller, done });
+      .finally(() => maybeSettled());
+    calls.set(slot.slot, { slot, controller, attemptDeadline, done });
   }
 
   async function judgeLate(slot: AnsweredSlot) {
@@ -301,16 +308,42 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
     decide({ status: "committed", winner, agreement, quorumReached: agreement.agreedIds.length >= quorum, dissent, slots });
   }
 
-  at(plan.precommitDeadline, () => void evaluate());
-  at(plan.deadline, () => finishAtDeadline());
+  /** Ends the calls still running past their attempt deadline (`by`): each times out, and is replaced while time remains. */
+  function expireAttempts(by: number) {
+    for (const { slot, controller, attemptDeadline } of calls.values()) {
+      if (attemptDeadline <= by && (slot.state === "assigned" || slot.state === "acked")) controller.abort(new AttemptTimeout());
+    }
+  }
 
-  function finishAtDeadline() {
+  // The task's deadlines in the order they come (the precommit deadline first on a tie). At each, the task's own step
+  // runs first and the attempts due then expire once it is done, as when each call had a timer of its own set after the task's.
+  const stops = [
+    { at: plan.precommitDeadline, step: () => evaluate() },
+    { at: plan.deadline, step: () => finishAtDeadline() },
+  ].sort((a, b) => a.at - b.at);
+  function arm(next: number) {
+    const stop = stops[next];
+    if (stop === undefined) return;
+    clock = setTimeout(
+      () => {
+        clock = undefined;
+        passed = stop.at;
+        arm(next + 1);
+        const expire = () => expireAttempts(stop.at);
+        void stop.step().then(expire, expire);
+      },
+      Math.max(0, stop.at - deps.now()),
+    );
+  }
+  arm(0);
+
+  function finishAtDeadline(): Promise<void> {
     if (decided) {
       cancelAll();
-      return;
+      return Promise.resolve();
     }
     // Whatever precommitted by now is all there will be.
-    void evaluate().then(() => {
+    return evaluate().then(() => {
       if (!decided) decide({ status: "timed_out", slots });
       cancelAll();
     });
@@ -325,6 +358,6 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
   return {
     outcome,
     settled,
-    abort: () => finishAtDeadline(),
+    abort: () => void finishAtDeadline(),
   };
 }

@@ -39,7 +39,14 @@ export class PendingReports {
 
   add(reports: readonly MinerOutcomeReport[]): void {
     const at = this.now();
-    for (const r of reports) this.sql`INSERT INTO pending_reports (miner_id, outcome, latency_ms, created_at) VALUES (${r.minerId}, ${r.outcome}, ${r.latencyMs}, ${at})`;
+    const [only] = reports;
+    if (reports.length === 1 && only) {
+      this.sql`INSERT INTO pending_reports (miner_id, outcome, latency_ms, created_at) VALUES (${only.minerId}, ${only.outcome}, ${only.latencyMs}, ${at})`;
+    } else if (reports.length > 1) {
+      // A task's several slots in one statement; json_each keeps their order, and so the ids.
+      this.sql`INSERT INTO pending_reports (miner_id, outcome, latency_ms, created_at)
+               SELECT value ->> 'minerId', value ->> 'outcome', value ->> 'latencyMs', ${at} FROM json_each(${JSON.stringify(reports)}) ORDER BY key`;
+    }
     if (this.waiting !== undefined) this.waiting += reports.length;
   }
 

@@ -317,6 +317,8 @@ export class SessionObject extends SqliteObject<SessionEnv> {
         return { done: failed(err) };
       }
     }
+    // The first assignment comes in this storage turn when nothing before it waits on I/O: no prompt to store, a warm pool, the alarm set.
+    const assignedThisTurn = !input.payload && this.pool.ready(session.config.model) && this.alarmCovers(plan.deadline);
     const taskId = this.store.insertTask(
       {
         // A task without a request id is stored under its caller's owner-only key: its views know whose it is.
@@ -332,6 +334,7 @@ export class SessionObject extends SqliteObject<SessionEnv> {
       },
       session.layout,
       session.shard,
+      assignedThisTurn,
     );
     // Recorded with the task, in its storage turn.
     if (pin) this.sql`UPDATE tasks SET miner_pin = ${JSON.stringify(pin)} WHERE task_id = ${taskId}`;
@@ -348,7 +351,7 @@ export class SessionObject extends SqliteObject<SessionEnv> {
         return { done: error.toFailure() };
       }
     }
-    await this.scheduleAlarm(plan.deadline);
+    if (!this.alarmCovers(plan.deadline)) await this.scheduleAlarm(plan.deadline);
 
     live?.open(streamHead({ sessionId: input.sessionId, taskId, kind: plan.request.kind, model: session.config.model, created: plan.created }));
     const config = loadConfig(this.env);
@@ -505,7 +508,8 @@ export class SessionObject extends SqliteObject<SessionEnv> {
   private queueReports(reports: MinerOutcomeReport[]) {
     this.pending.add(reports);
     // The alarm also retries a batch the count trigger failed to send.
-    this.ctx.waitUntil(this.scheduleAlarm(this.now() + FLUSH_INTERVAL_MS));
+    const due = this.now() + FLUSH_INTERVAL_MS;
+    if (!this.alarmCovers(due)) this.ctx.waitUntil(this.scheduleAlarm(due));
     if (this.pending.count() >= FLUSH_COUNT) this.ctx.waitUntil(this.flushReports());
   }
 
@@ -531,7 +535,7 @@ export class SessionObject extends SqliteObject<SessionEnv> {
    * alarm itself look at the tables.
    */
   private async scheduleAlarm(dueBy?: number) {
-    if (dueBy !== undefined && typeof this.alarmAt === "number" && this.alarmAt <= dueBy) return;
+    if (dueBy !== undefined && this.alarmCovers(dueBy)) return;
     if (dueBy !== undefined && this.alarmAt !== undefined) {
       this.alarmAt = dueBy;
       await this.ctx.storage.setAlarm(dueBy);
@@ -545,6 +549,11 @@ export class SessionObject extends SqliteObject<SessionEnv> {
       this.alarmAt = next;
       await this.ctx.storage.setAlarm(next);
     }
+  }
+
+  /** Whether the alarm, as this instance set it, already comes by `dueBy`: the common case, checked before any promise is made. */
+  private alarmCovers(dueBy: number): boolean {
+    return typeof this.alarmAt === "number" && this.alarmAt <= dueBy;
   }
 
   /**

@@ -26,6 +26,26 @@ export type NewTask = {
  */
 export type StoredResult = { json: string; textSlot: number | null; resultUrn: string | null; rewardMicros: number | null };
 
+/** The most history lines one `VALUES` list writes; a longer run (rare: a task with many replacements) goes through json_each. */
+const MAX_EVENT_ROWS = 16;
+const eventTemplates: TemplateStringsArray[] = [];
+
+/**
+ * `INSERT INTO task_events ... VALUES (?, ?, ?, ?), ...` for `rows` rows, as a
+ * template the `sql` tag takes (one per row count, made once, so its query
+ * text is joined once too): a plain multi-row insert costs SQLite less than
+ * unpacking the same rows from JSON with json_each and sorting them.
+ */
+function eventRows(rows: number): TemplateStringsArray {
+  let template = eventTemplates[rows];
+  if (template === undefined) {
+    const parts = ["INSERT INTO task_events (task_id, slot, state, at) VALUES (", ...Array.from({ length: rows * 4 - 1 }, (_, i) => ((i + 1) % 4 === 0 ? "), (" : ", ")), ")"];
+    template = Object.assign(parts, { raw: parts }) as unknown as TemplateStringsArray;
+    eventTemplates[rows] = template;
+  }
+  return template;
+}
+
 /**
  * The Session object's records: its configuration, its tasks and every
  * miner assignment through their states, each change with its timestamp in
@@ -113,10 +133,16 @@ export class TaskStore {
     return (this.sql<{ largest: number | null }>`SELECT MAX(task_id) AS largest FROM tasks`[0]?.largest ?? -1) + 1;
   }
 
-  /** A new task, queued, with this shard's next id under the layout. */
-  insertTask(task: NewTask, layout: ShardLayout, shard: number): number {
+  /**
+   * A new task, queued, with this shard's next id under the layout.
+   * `assignedThisTurn`: the caller knows the task's first assignment is
+   * written in this same storage turn (no wait on I/O before it), so its
+   * `queued` line is held and written with that assignment's history, one
+   * statement for the three lines; otherwise it is written now, with the row.
+   */
+  insertTask(task: NewTask, layout: ShardLayout, shard: number, assignedThisTurn = false): number {
     const from = layout.base ?? 0;
-    const taskId = this.storage.transactionSync(() => {
+    const insert = () => {
       const largest =
         this.largest?.from === from
           ? this.largest.id
@@ -125,9 +151,20 @@ export class TaskStore {
       this.sql`INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at, payload_version)
                VALUES (${taskId}, ${task.requestId}, ${task.requestHash}, 'queued', ${task.kind}, ${JSON.stringify(task.recorded)},
                        ${task.redundancy}, ${task.createdAt}, ${task.createdAt}, ${task.precommitDeadline}, ${task.deadline}, ${task.payloadVersion})`;
-      this.event(taskId, null, "queued");
       return taskId;
-    });
+    };
+    let taskId: number;
+    if (assignedThisTurn) {
+      // One statement: atomic by itself, no transaction.
+      taskId = insert();
+      this.unwritten.hold(taskId, { slot: null, state: "queued", at: this.now(), historyOnly: true });
+    } else {
+      taskId = this.storage.transactionSync(() => {
+        const id = insert();
+        this.event(id, null, "queued");
+        return id;
+      });
+    }
     this.largest = { from, id: taskId };
     return taskId;
   }
@@ -143,8 +180,9 @@ export class TaskStore {
     });
   }
 
-  /** Writes what is still held of a task: once its last miner call has ended, its late results. */
+  /** Writes what is still held of a task: once its last miner call has ended, its late results (most tasks have none: no transaction, no write). */
   settle(taskId: number) {
+    if (!this.unwritten.has(taskId)) return;
     this.storage.transactionSync(() => this.writeHeld(taskId));
   }
 
@@ -242,19 +280,16 @@ export class TaskStore {
     });
     return {
       assigned: (s: Slot) => {
+        const at = this.now();
+        // Its history lines join the held ones (the task's `queued`, a finished slot's ack...): all in one statement, in order.
+        this.unwritten.hold(taskId, { slot: s.slot, state: "assigned", at, fields: {}, historyOnly: true });
+        // The task's first assignment: its row says `assigned` too (the slot's line first).
+        if (!assigned) this.unwritten.hold(taskId, { slot: null, state: "assigned", at });
+        assigned = true;
         this.storage.transactionSync(() => {
-          this.writeHeld(taskId);
-          const at = this.now();
           this.sql`INSERT INTO assignments (task_id, slot, miner_id, status, assigned_at, probation)
                    VALUES (${taskId}, ${s.slot}, ${s.miner.id}, 'assigned', ${at}, ${s.miner.probation ? 1 : 0})`;
-          if (assigned) {
-            this.event(taskId, s.slot, "assigned");
-            return;
-          }
-          assigned = true;
-          // The task's first assignment: both events in one statement, the slot's first.
-          this.sql`UPDATE tasks SET status = 'assigned', updated_at = ${at} WHERE task_id = ${taskId}`;
-          this.sql`INSERT INTO task_events (task_id, slot, state, at) VALUES (${taskId}, ${s.slot}, 'assigned', ${at}), (${taskId}, NULL, 'assigned', ${at})`;
+          this.writeHeld(taskId);
         });
       },
       acked: (s: Slot) => {
@@ -300,9 +335,17 @@ export class TaskStore {
                  result_urn = COALESCE(${result.resultUrn}, result_urn), reward_micros = ${result.rewardMicros}
                WHERE task_id = ${taskId}`;
     }
-    // One statement for all of them; json_each keeps their order, and so the ids.
-    this.sql`INSERT INTO task_events (task_id, slot, state, at)
-             SELECT ${taskId}, value ->> 'slot', value ->> 'state', value ->> 'at' FROM json_each(${JSON.stringify(held.events)}) ORDER BY key`;
+    // One statement for all of them, its rows in the order they happened, and so their ids.
+    const events = held.events;
+    if (events.length === 0) return;
+    if (events.length > MAX_EVENT_ROWS) {
+      this.sql`INSERT INTO task_events (task_id, slot, state, at)
+               SELECT ${taskId}, value ->> 'slot', value ->> 'state', value ->> 'at' FROM json_each(${JSON.stringify(events)}) ORDER BY key`;
+      return;
+    }
+    const values: SqlStorageValue[] = [];
+    for (const e of events) values.push(taskId, e.slot, e.state, e.at);
+    this.sql(eventRows(events.length), ...values);
   }
 
   private event(taskId: number, slot: number | null, state: string) {

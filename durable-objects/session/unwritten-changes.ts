@@ -7,9 +7,13 @@ export type SlotFields = Partial<
 
 /** One state change of a running task, held in memory: of the task itself (`slot` null) or of one assignment. */
 export type Change =
-  | { slot: null; state: TaskStatus; at: number }
-  /** `silent`: a change of the row that the task's history does not list (an assignment's end, told by the task's). */
-  | { slot: number; state: string; at: number; fields: SlotFields; silent?: true };
+  /** `historyOnly`: a line of the task's history whose row already says it (the task's `queued`, written with its row). */
+  | { slot: null; state: TaskStatus; at: number; historyOnly?: true }
+  /**
+   * `silent`: a change of the row that the task's history does not list (an assignment's end, told by the task's).
+   * `historyOnly`: a line of the history whose row is written otherwise (an assignment's `assigned`, its row inserted with it).
+   */
+  | { slot: number; state: string; at: number; fields: SlotFields; silent?: true; historyOnly?: true };
 
 /** What a task's held changes amount to, per row: the task's last status, each slot's last status and the fields set. */
 export type Coalesced = {
@@ -34,6 +38,11 @@ export class UnwrittenChanges {
     const held = this.byTask.get(taskId);
     if (held) held.push(change);
     else this.byTask.set(taskId, [change]);
+  }
+
+  /** Whether anything of the task is held. */
+  has(taskId: number): boolean {
+    return this.byTask.has(taskId);
   }
 
   /** The task's held changes, coalesced, now forgotten: the caller writes them. */
@@ -76,6 +85,7 @@ function coalesce(changes: readonly Change[]): Coalesced {
   const out: Coalesced = { task: undefined, slots: new Map(), events: [] };
   for (const c of changes) {
     if (c.slot === null || !c.silent) out.events.push({ slot: c.slot, state: c.state, at: c.at });
+    if (c.historyOnly) continue;
     if (c.slot === null) {
       out.task = { status: c.state, at: c.at };
       continue;
