@@ -152,7 +152,7 @@ try {
   console.log(`\n${SCENARIO}: ${requests} requests (${run.failures} failed) at ${CONNECTIONS} connection(s), sampled every ${INTERVAL_US} µs`);
   console.log(`workerd's CPU time a request, without the profiler: ${plainCpu.toFixed(3)} ms (from /proc; ${plain.failures} failed)`);
   console.log(
-    `with the profiler, workerd's JavaScript thread was busy ${s.busyMs.toFixed(0)} ms of ${s.wallMs.toFixed(0)} ms: ${s.perRequestMs.toFixed(3)} ms a request (sampling inflates it; read the shares)\n`,
+    `with the profiler, workerd's JavaScript thread was busy ${s.busyMs.toFixed(0)} ms of ${s.wallMs.toFixed(0)} ms: ${s.perRequestMs.toFixed(3)} ms a request (sampling inflates it; read the shares); ${s.unsampledMs.toFixed(0)} ms fell in gaps between samples longer than four intervals and count for no function\n`,
   );
   console.log(
     table(
