@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { type Hex, hexToBigInt, numberToHex, parseSignature, serializeSignature } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { secp256k1 } from "@noble/curves/secp256k1";
 import { type ErrorBody, joinBody, joinOk, leaveBody, node, post, randomNonce } from "./join";
 
 /**
@@ -7,6 +9,11 @@ import { type ErrorBody, joinBody, joinOk, leaveBody, node, post, randomNonce } 
  * the signature over the router's text (router id, every field, nonce, time)
  * is the whole of its authentication.
  */
+/** The other signature of the same key over the same text: s -> n - s, the recovery bit flipped (what viem's recovery accepts). */
+function highSTwin(signature: Hex): Hex {
+  const { r, s, yParity } = parseSignature(signature);
+  return serializeSignature({ r, s: numberToHex(secp256k1.CURVE.n - hexToBigInt(s), { size: 32 }), yParity: yParity === 0 ? 1 : 0 });
+}
 const codeOf = async (res: Response) => ((await res.json()) as ErrorBody).error.code;
 const join = async (body: unknown) => post("/api/v1/miners/join", body);
 
@@ -52,6 +59,15 @@ describe("join signatures", () => {
     const res = await join({ ...body, signature: "0x1234" });
     expect(res.status).toBe(400);
     expect(((await res.json()) as ErrorBody).error.details!.issues!.map((i) => i.field)).toContain("signature");
+  });
+
+  it("refuses the high-s twin of a valid join signature (s -> n - s, v flipped), as OpenZeppelin's ECDSA refuses it on chain", async () => {
+    const body = await joinBody(node("fastC"));
+    const res = await join({ ...body, signature: highSTwin(body.signature as Hex) });
+    expect(res.status).toBe(401);
+    expect(await codeOf(res)).toBe("invalid_signature");
+    // The signature itself is good: the join it came with is admitted.
+    expect((await join(body)).status).toBe(201);
   });
 
   it("refuses a replayed join (same signed body) with 409 nonce_reused, and the same nonce re-signed at another time", async () => {
