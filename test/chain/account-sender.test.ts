@@ -6,12 +6,11 @@ import type { ChainSigner } from "../../domain/chain/account-sender";
 import { postRoot } from "../../domain/chain/receipt-anchor";
 import { postEpoch } from "../../domain/chain/reward-distributor";
 import { writeBack } from "../../domain/chain/writeback";
-import type { AnchorTarget } from "../../domain/config/config";
 import { accountSender } from "../../durable-objects/chain-account/chain-account-object";
 import { chainAccountStub } from "../../domain/objects/stubs";
 import { deployContracts, devChainClients } from "../../tools/dev-chain/deploy";
 import { receiptAnchorAbi, rewardDistributorAbi, sessionQueueV2Abi } from "../../contracts/artifacts";
-import { actors, chains, rpc, targetFor } from "./chain-helpers";
+import { actors, anchorTargetFor, chains, rpc, targetFor } from "./chain-helpers";
 
 /**
  * The router's chain account has three senders: the Chain index's
@@ -37,14 +36,7 @@ async function fresh() {
   await a.sessionWrite(a.admin, "addRouter", [router(), "this edge router"]);
   await a.sessionWrite(a.owner, "create", ["hybrid", "", a.owner, 1n, 1n, 1n, 0n, 1n, false]);
   await a.queueWrite(a.owner, "submitTask", [0n, JSON.stringify({ type: "chat", message: "hello" })]);
-  const anchor: AnchorTarget = {
-    rpcUrl: chain.url,
-    chainId: chain.chainId,
-    anchorAddress: chain.anchorAddress.toLowerCase() as Address,
-    batchSize: 10,
-    intervalMs: 60_000,
-    rpcTimeoutMs: 5_000,
-  };
+  const anchor = anchorTargetFor(chain, { batchSize: 10, intervalMs: 60_000 });
   const rewards = { rpcUrl: chain.url, chainId: chain.chainId, rpcTimeoutMs: 5_000, distributorAddress: chain.distributorAddress.toLowerCase() as Address };
   await rpc(slow.url, "evm_setAutomine", [false]);
   return { a, queue: targetFor(chain, { writeback: true }), anchor, rewards };

@@ -5,7 +5,7 @@ import { pad, sha256, stringToHex, toHex, type Address, type Hex } from "viem";
 import { rawLogEmitterAbi, sessionQueueV2Abi, sessionV2Abi } from "../../contracts/artifacts";
 import { rawLogEmitterBytecode } from "../../contracts/bytecode";
 import { devChainClients } from "../../tools/dev-chain/deploy";
-import type { ChainTarget } from "../../domain/config/config";
+import type { AnchorTarget, ChainTarget } from "../../domain/config/config";
 import { chainIndexStub } from "../../domain/objects/stubs";
 import type { TestChain } from "../setup/global-setup";
 
@@ -26,6 +26,19 @@ export function targetFor(chain: TestChain, overrides: Partial<ChainTarget> = {}
     rpcTimeoutMs: 5_000,
     hybridSessions: {},
     writeback: false,
+    ...overrides,
+  };
+}
+
+/** The receipt-anchor target of a test chain (its ReceiptAnchor), with the limits a test wants: by default a batch is due only when a test flushes it. */
+export function anchorTargetFor(chain: Pick<TestChain, "url" | "chainId" | "anchorAddress">, overrides: Partial<AnchorTarget> = {}): AnchorTarget {
+  return {
+    rpcUrl: chain.url,
+    chainId: chain.chainId,
+    anchorAddress: chain.anchorAddress.toLowerCase() as Address,
+    batchSize: 10_000,
+    intervalMs: 7 * 86_400_000,
+    rpcTimeoutMs: 5_000,
     ...overrides,
   };
 }

@@ -3,11 +3,10 @@ import { describe, expect, it } from "vitest";
 import { createPublicClient, http, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { receiptAnchorAbi, sessionQueueV2Abi } from "../../contracts/artifacts";
-import type { AnchorTarget } from "../../domain/config/config";
 import { deployContracts } from "../../tools/dev-chain/deploy";
 import { createSession, minersFor } from "../helpers";
 import type { Fault } from "../../tools/dev-chain/fault-proxy";
-import { actors, chains, indexOf, settle, targetFor, tickUntilCaughtUp } from "./chain-helpers";
+import { actors, anchorTargetFor, chains, indexOf, settle, targetFor, tickUntilCaughtUp } from "./chain-helpers";
 
 /**
  * The indexer behind the JSON-RPC fault proxy (test/setup starts it in front
@@ -89,14 +88,7 @@ describe("chain indexer against an unreliable provider", () => {
     expect(perTask).toEqual([0, 1, 2, 3, 4]);
 
     // Receipt anchoring through the same provider: two batches, each root posted once.
-    const anchorTarget: AnchorTarget = {
-      rpcUrl: chain.url,
-      chainId: chain.chainId,
-      anchorAddress: fresh.anchorAddress.toLowerCase() as Address,
-      batchSize: 3,
-      intervalMs: 7 * 86_400_000,
-      rpcTimeoutMs: 800,
-    };
+    const anchorTarget = anchorTargetFor({ ...fresh, url: chain.url }, { batchSize: 3, rpcTimeoutMs: 800 });
     const anchors = env.CHAIN_INDEX.get(env.CHAIN_INDEX.idFromName(`anchor-test:faults:${crypto.randomUUID()}`));
     const leaf = () => `0x${crypto.randomUUID().replaceAll("-", "").padEnd(64, "c")}`;
     for (const [round, faults] of [

@@ -7,7 +7,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { privateKeyToAccount } from "viem/accounts";
-import type { Address, Hex } from "viem";
+import type { Hex } from "viem";
 import { receiptAnchorAbi } from "../../contracts/artifacts";
 import type { AnchorTarget } from "../../domain/config/config";
 import { anchorStub } from "../../domain/objects/stubs";
@@ -18,20 +18,10 @@ import { resolvePin } from "../../scripts/verify-pin";
 import { verifyReceipt } from "../../domain/receipts/verify-receipt";
 import { devChainClients } from "../../tools/dev-chain/deploy";
 import { call, createSession, minersFor, until, workerFetch } from "../helpers";
-import { chains } from "./chain-helpers";
+import { anchorTargetFor, chains } from "./chain-helpers";
 
 const chainAccount = () => privateKeyToAccount(env.CHAIN_SIGNER_KEY as Hex).address;
-const mainTarget = (): AnchorTarget => {
-  const main = chains().main;
-  return {
-    rpcUrl: main.url,
-    chainId: main.chainId,
-    anchorAddress: main.anchorAddress.toLowerCase() as Address,
-    batchSize: 10_000,
-    intervalMs: 7 * 86_400_000,
-    rpcTimeoutMs: 5_000,
-  };
-};
+const mainTarget = (): AnchorTarget => anchorTargetFor(chains().main);
 
 async function receiptOf(sessionId: number, taskId: number): Promise<Receipt> {
   const res = await call(`/api/v1/tasks/${sessionId}/${taskId}/receipt`);
@@ -130,14 +120,7 @@ describe("anchored receipts", () => {
 
   it("posts a root once when the flush is retried after its transaction landed unseen", async () => {
     const faulty = chains().faulty;
-    const target: AnchorTarget = {
-      rpcUrl: faulty.url,
-      chainId: faulty.chainId,
-      anchorAddress: faulty.anchorAddress.toLowerCase() as Address,
-      batchSize: 10_000,
-      intervalMs: 7 * 86_400_000,
-      rpcTimeoutMs: 1_000,
-    };
+    const target = anchorTargetFor(faulty, { rpcTimeoutMs: 1_000 });
     const anchors = env.CHAIN_INDEX.get(env.CHAIN_INDEX.idFromName(`anchor-test:lost:${crypto.randomUUID()}`));
     const reader = devChainClients(faulty.directUrl, faulty.chainId, chainAccount()).publicClient;
     const batchesBefore = await reader.readContract({ address: target.anchorAddress, abi: receiptAnchorAbi, functionName: "batches", args: [chainAccount()] });
@@ -173,14 +156,7 @@ describe("anchored receipts", () => {
 
   it("a sealed batch whose number another post of the account took is renumbered, and posted once", async () => {
     const faulty = chains().faulty;
-    const target: AnchorTarget = {
-      rpcUrl: faulty.url,
-      chainId: faulty.chainId,
-      anchorAddress: faulty.anchorAddress.toLowerCase() as Address,
-      batchSize: 10_000,
-      intervalMs: 7 * 86_400_000,
-      rpcTimeoutMs: 1_000,
-    };
+    const target = anchorTargetFor(faulty, { rpcTimeoutMs: 1_000 });
     const anchors = env.CHAIN_INDEX.get(env.CHAIN_INDEX.idFromName(`anchor-test:renumber:${crypto.randomUUID()}`));
     const account = privateKeyToAccount(env.CHAIN_SIGNER_KEY as Hex);
     const direct = devChainClients(faulty.directUrl, faulty.chainId, account);
