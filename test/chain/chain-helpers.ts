@@ -5,7 +5,7 @@ import { pad, sha256, stringToHex, toHex, type Address, type Hex } from "viem";
 import { rawLogEmitterAbi, sessionQueueV2Abi, sessionV2Abi } from "../../contracts/artifacts";
 import { rawLogEmitterBytecode } from "../../contracts/bytecode";
 import { devChainClients } from "../../tools/dev-chain/deploy";
-import type { AnchorTarget, ChainTarget } from "../../domain/config/config";
+import type { AnchorTarget, ChainTarget, RewardTarget } from "../../domain/config/config";
 import { chainIndexStub } from "../../domain/objects/stubs";
 import type { TestChain } from "../setup/global-setup";
 
@@ -38,6 +38,18 @@ export function anchorTargetFor(chain: Pick<TestChain, "url" | "chainId" | "anch
     anchorAddress: chain.anchorAddress.toLowerCase() as Address,
     batchSize: 10_000,
     intervalMs: 7 * 86_400_000,
+    rpcTimeoutMs: 5_000,
+    ...overrides,
+  };
+}
+
+/** The rewards target of a test chain (its RewardDistributor): by default an epoch closes only when a test forces it. */
+export function rewardTargetFor(chain: Pick<TestChain, "url" | "chainId" | "distributorAddress">, overrides: Partial<RewardTarget> = {}): RewardTarget {
+  return {
+    rpcUrl: chain.url,
+    chainId: chain.chainId,
+    distributorAddress: chain.distributorAddress.toLowerCase() as Address,
+    epochMs: 7 * 86_400_000,
     rpcTimeoutMs: 5_000,
     ...overrides,
   };

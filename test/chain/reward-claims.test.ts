@@ -10,7 +10,6 @@ import { describe, expect, it } from "vitest";
 import { type Address, type Hex, parseEther } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { rewardDistributorAbi, rewardTokenAbi } from "../../contracts/artifacts";
-import type { RewardTarget } from "../../domain/config/config";
 import { ledgerStub, rewardsStub } from "../../domain/objects/stubs";
 import { WalletClaimsSchema } from "../../domain/schemas/wallet-claims";
 import { devChainClients } from "../../tools/dev-chain/deploy";
@@ -18,17 +17,12 @@ import { admin, call, createSession, minersFor, until, workerFetch } from "../he
 import { claimRewards } from "../../scripts/chain/claim";
 import { flushReports } from "../report-flush";
 import { account, available, post, UNIT } from "../wallet-accounts";
-import { chains } from "./chain-helpers";
+import { chains, rewardTargetFor } from "./chain-helpers";
 import type { TestChain } from "../setup/global-setup";
 
 const routerAccount = () => privateKeyToAccount(env.CHAIN_SIGNER_KEY as Hex).address;
-const targetOf = (chain: TestChain, rpcUrl = chain.url): RewardTarget => ({
-  rpcUrl,
-  chainId: chain.chainId,
-  distributorAddress: chain.distributorAddress.toLowerCase() as Address,
-  epochMs: 7 * 86_400_000,
-  rpcTimeoutMs: 1_000,
-});
+/** A test chain's rewards target whose calls give up after 1 s, so a fault the proxy injects costs a test little time. */
+const targetOf = (chain: TestChain) => rewardTargetFor(chain, { rpcTimeoutMs: 1_000 });
 
 /** Two honest miners with registered (proven) addresses, each paying out to its own wallet account, answer `tasks` tasks. */
 async function earningMiners(tasks: number) {

@@ -12,13 +12,12 @@ import { describe, expect, it } from "vitest";
 import { type Address, type Hex, parseEther } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { rewardDistributorAbi, rewardTokenAbi } from "../../../contracts/artifacts";
-import type { RewardTarget } from "../../../domain/config/config";
 import { rewardsStub } from "../../../domain/objects/stubs";
 import { WalletClaimsSchema } from "../../../domain/schemas/wallet-claims";
 import { ApiError } from "../../../domain/errors";
 import { walletClaims } from "../../../workers/neuroshard/wallet-claims";
 import { devChainClients } from "../../../tools/dev-chain/deploy";
-import { chains } from "../../chain/chain-helpers";
+import { chains, rewardTargetFor } from "../../chain/chain-helpers";
 import { admin, call, createSession, minersFor, until } from "../../helpers";
 import { flushReports } from "../../report-flush";
 import { account, available, post, UNIT } from "../../wallet-accounts";
@@ -34,13 +33,7 @@ async function claimsOf(key: string) {
 describe("economy: claimable rewards", () => {
   it("earnings claimed as tokens left the ledger: the same micros cannot also be sent or staked", async () => {
     const main = chains().main;
-    const target: RewardTarget = {
-      rpcUrl: main.url,
-      chainId: main.chainId,
-      distributorAddress: main.distributorAddress.toLowerCase() as Address,
-      epochMs: 7 * 86_400_000,
-      rpcTimeoutMs: 5_000,
-    };
+    const target = rewardTargetFor(main);
     const { model, ids, keys } = await minersFor(["fastA", "fastB"], { registered: ["fastA", "fastB"] });
     const miner = await account(0);
     const other = await account(0);
@@ -103,13 +96,7 @@ describe("economy: claimable rewards", () => {
 
   it("a disagreeing miner and one without a proven address are posted nothing; claiming without a leaf of one's own reverts", async () => {
     const main = chains().main;
-    const target: RewardTarget = {
-      rpcUrl: main.url,
-      chainId: main.chainId,
-      distributorAddress: main.distributorAddress.toLowerCase() as Address,
-      epochMs: 7 * 86_400_000,
-      rpcTimeoutMs: 5_000,
-    };
+    const target = rewardTargetFor(main);
     // fastA honest with an address, fastB honest without one, `wrong` always outvoted, with an address.
     const { model, ids, keys } = await minersFor(["fastA", "fastB", "wrong"], { registered: ["fastA", "wrong"] });
     const accounts: Record<string, { id: string; key: string }> = {};
