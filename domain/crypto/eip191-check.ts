@@ -1,5 +1,6 @@
 import { secp256k1 } from "@noble/curves/secp256k1";
 import { keccak_256 } from "@noble/hashes/sha3";
+import { bytesToHex } from "@noble/hashes/utils";
 import { doubleScalar, type FixedBaseTable, fixedBaseTable, hasAffineX, invertMod } from "./secp256k1-fixed-base.ts";
 
 /**
@@ -70,7 +71,7 @@ function parse(signature: string): Parsed | undefined {
 
 function addressOf(key: Point): string {
   const hash = keccak_256(key.toRawBytes(false).subarray(1));
-  return `0x${toHex(hash.subarray(12))}`;
+  return `0x${bytesToHex(hash.subarray(12))}`;
 }
 
 /** A signature from an address whose key is not kept yet: recover it; after KEEP_AFTER that recover to the address, keep its key's table. */
@@ -96,17 +97,10 @@ function remember(address: string, entry: { recovered: number; table?: FixedBase
 /** A signature checked against a key already known: R = (h·G + r·Q) / s must be the point (r, v). */
 function checkWithKey(sig: Parsed, hash: Uint8Array, table: FixedBaseTable): boolean {
   baseTable ??= fixedBaseTable(Point.BASE, BASE_WINDOW);
-  const h = BigInt(`0x${toHex(hash)}`) % N;
+  const h = BigInt(`0x${bytesToHex(hash)}`) % N;
   const sInv = invertMod(sig.s, N);
   const R = doubleScalar((h * sInv) % N, baseTable, (sig.r * sInv) % N, table);
   return R !== undefined && hasAffineX(R, sig.r, sig.recovery);
-}
-
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
-function toHex(bytes: Uint8Array): string {
-  let hex = "";
-  for (const b of bytes) hex += HEX[b];
-  return hex;
 }
 
 const utf8 = new TextEncoder();

@@ -1,3 +1,4 @@
+import { bytesToHex } from "@noble/hashes/utils";
 import { ApiError } from "../errors.ts";
 import { decryptPayload, encryptPayload } from "../crypto/payload-keys.ts";
 import { backendFor, type Backend } from "./backends.ts";
@@ -9,16 +10,12 @@ const decoder = new TextDecoder();
 /** Where a payload was written. No hash of it: of the three writers only an off-chain delivery answers one, and it hashes the text itself. */
 export type StoredPayload = { urn: string; objectKey: string; backendIndex: number; bytes: number };
 
-/** Every byte's two hex digits, so a key's random part is written without a string per byte. */
-const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
-
 /**
  * Object keys are namespaced by session and task and end in 128 random bits,
  * so one client cannot guess another's.
  */
 export function objectKeyFor(sessionId: number, taskId: number, role: string): string {
-  let random = "";
-  for (const b of crypto.getRandomValues(new Uint8Array(16))) random += HEX[b];
+  const random = bytesToHex(crypto.getRandomValues(new Uint8Array(16)));
   return `s${sessionId}/t${taskId}/${role}-${random}`;
 }
 
