@@ -34,12 +34,15 @@ export async function startMiniflare(options: {
   inspectorPort?: number;
   /** "floor": scripts/bench/floor/floor-worker.js instead of the router's bundle. */
   worker?: "router" | "floor";
+  /** The router's built bundle folder (dist by default): another tree's build, to compare two. */
+  dist?: string;
 }): Promise<Runtime> {
   await assertPortsFree(options.inspectorPort ? [options.port, options.inspectorPort] : [options.port]);
   const child = startSupervised(process.execPath, [SERVER, String(options.port), options.persistTo, JSON.stringify(options.vars)], {
     ...(options.log ? { log: options.log } : {}),
     env: {
       BENCH_WORKER: options.worker ?? "router",
+      ...(options.dist ? { BENCH_DIST: options.dist } : {}),
       ...(options.inspectorPort ? { BENCH_INSPECTOR_PORT: String(options.inspectorPort) } : {}),
     },
   });
