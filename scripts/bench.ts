@@ -47,7 +47,7 @@ import { type Busiest, busiest, objectCounts } from "./bench/object-traffic.ts";
 import { printSigningBench, printSigningCosts } from "./bench/signing.ts";
 import { printMeteringCosts } from "./bench/metering.ts";
 import { printChainGas } from "./bench/chain-gas.ts";
-import { judgeTargets, printTargets } from "./bench/targets.ts";
+import { judgeGatewayNetOfR2, judgeTargets, printReference, printTargets, type TargetFigures } from "./bench/targets.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const SEQUENTIAL = env("BENCH_REQUESTS", 200);
@@ -104,7 +104,7 @@ const viaPortkey =
       body: JSON.stringify({ model: "bench", prompt: prompt(i), max_tokens: 32 }),
     });
 const viaFloor =
-  (origin: string, path: "/relay" | "/task"): Send =>
+  (origin: string, path: "/relay" | "/task" | "/task-r2"): Send =>
   (i, signal) =>
     fetch(`${origin}${path}`, { method: "POST", signal, headers: json, body: JSON.stringify({ model: "bench", prompt: prompt(i), max_tokens: 32 }) });
 const ping =
@@ -292,6 +292,7 @@ try {
       floorPing: "floor: GET /ping, Miniflare",
       floorRelay: "floor: Worker → miner, Miniflare",
       floorTask: "floor: Worker → DO → miner + 1 row, Miniflare",
+      floorTaskR2: "floor: the same + the v3 path's 2 R2 puts, Miniflare",
       pingW: "GET /api/v1/ping, wrangler dev",
     };
     // The compared targets: the miner (every added p50's base), Portkey, the router on v1 and on
@@ -331,6 +332,7 @@ try {
         const origin = floor.origin;
         await scenario(names.floorPing, (_i, signal) => fetch(`${origin}/ping`, { signal }), floor);
         await scenario(names.floorRelay, viaFloor(origin, "/relay"), floor);
+        await scenario(names.floorTaskR2, viaFloor(origin, "/task-r2"), floor);
       }
       if (wrangler) await scenario(names.pingW, ping(wrangler.origin), wrangler);
     }
@@ -425,6 +427,7 @@ try {
         relay_cpu_ms: find(names.floorRelay)?.cpu_ms_per_task,
         relay_added_p50_ms: added(find(names.floorRelay), direct),
         ping_cpu_ms: find(names.floorPing)?.cpu_ms_per_task,
+        task_r2_cpu_ms: find(names.floorTaskR2)?.cpu_ms_per_task,
       },
       scenarios: rows,
       session_scaling: scaling,
@@ -511,24 +514,28 @@ try {
     const metering = printMeteringCosts();
     const chainGas = await printChainGas();
     const floorTask = find(names.floorTask);
+    const floorTaskR2 = find(names.floorTaskR2);
     const r1v3 = find(names.r1v3);
-    const targets = judgeTargets(
-      {
-        routerAddedP50: summary.added_p50_ms.router_r1_miniflare,
-        portkeyAddedP50: summary.added_p50_ms.portkey,
-        floorTaskAddedP50: summary.floor.task_added_p50_ms,
-        // Throughput and CPU: the median over the rounds of each (latency: the median round's, above).
-        routerRps: r1.rps_median,
-        floorTaskRps: floorTask?.rps_median,
-        routerCpuMs: r1.cpu_median,
-        gatewayPathCpuMs: r1v3?.cpu_median,
-        // The Session object's check of one result's signature, as signing.ts names it.
-        signedResultCheckMs: signing.find((c) => /checks? one result/i.test(c.what))?.ms,
-      },
-      CONNECTIONS,
-    );
+    const figures: TargetFigures = {
+      routerAddedP50: summary.added_p50_ms.router_r1_miniflare,
+      portkeyAddedP50: summary.added_p50_ms.portkey,
+      floorTaskAddedP50: summary.floor.task_added_p50_ms,
+      // Throughput and CPU: the median over the rounds of each (latency: the median round's, above).
+      routerRps: r1.rps_median,
+      floorTaskRps: floorTask?.rps_median,
+      routerCpuMs: r1.cpu_median,
+      gatewayPathCpuMs: r1v3?.cpu_median,
+      // What the local R2 simulator's two puts cost in the measured workerd (on Cloudflare R2 runs elsewhere): the floor's task
+      // with and without them, in the same run.
+      r2SimulatorCpuMs: floorTask?.cpu_median !== undefined && floorTaskR2?.cpu_median !== undefined ? floorTaskR2.cpu_median - floorTask.cpu_median : undefined,
+      // The Session object's check of one result's signature, as signing.ts names it.
+      signedResultCheckMs: signing.find((c) => /checks? one result/i.test(c.what))?.ms,
+    };
+    const targets = judgeTargets(figures, CONNECTIONS);
     printTargets(targets);
-    console.log(`\n${JSON.stringify({ ...summary, signing, metering, chain_gas: chainGas, targets })}`);
+    const reference = judgeGatewayNetOfR2(figures);
+    printReference(reference);
+    console.log(`\n${JSON.stringify({ ...summary, signing, metering, chain_gas: chainGas, targets, reference: [reference] })}`);
   }
 } finally {
   await stopAll();

@@ -32,7 +32,11 @@ type Worker = {
   assets?: { directory: string; binding: string; routerConfig: { has_user_worker: boolean; invoke_user_worker_ahead_of_assets: boolean } };
 };
 const worker: Worker = floor
-  ? { scriptPath: "scripts/bench/floor/floor-worker.js", durableObjects: { FLOOR: { className: "FloorObject", useSQLite: true } } }
+  ? {
+      scriptPath: "scripts/bench/floor/floor-worker.js",
+      durableObjects: { FLOOR: { className: "FloorObject", useSQLite: true } },
+      r2Buckets: { PAYLOADS: "floor-payloads" },
+    }
   : {
       // BENCH_DIST: another build's folder, to measure two trees one after the other from built copies.
       scriptPath: `${process.env["BENCH_DIST"] ?? "dist"}/index.js`,

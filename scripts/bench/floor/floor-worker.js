@@ -5,7 +5,11 @@
 //   POST /relay  the Worker calls the miner and answers its body;
 //   POST /task   the Worker calls one Durable Object over RPC, which calls the
 //                miner, writes one SQLite row and returns the text: the shape of
-//                a redundancy-1 task without validation, consensus or history.
+//                a redundancy-1 task without validation, consensus or history;
+//   POST /task-r2  the same with the two R2 puts of the router's v3 path (the
+//                prompt before the miner call, the result after), so that the
+//                local R2 simulator's CPU, which runs in the measured workerd
+//                here and on Cloudflare does not, can be told from the router's.
 import { DurableObject } from "cloudflare:workers";
 
 export class FloorObject extends DurableObject {
@@ -19,6 +23,23 @@ export class FloorObject extends DurableObject {
     this.ctx.storage.sql.exec("INSERT INTO tasks (output) VALUES (?)", text);
     return text;
   }
+
+  async taskR2(minerUrl, token, body) {
+    const id = crypto.randomUUID();
+    await putText(this.env.PAYLOADS, `floor/${id}/prompt`, body);
+    const text = await callMiner(minerUrl, token, body);
+    this.ctx.storage.sql.exec("INSERT INTO tasks (output) VALUES (?)", text);
+    await putText(this.env.PAYLOADS, `floor/${id}/result`, text);
+    return text;
+  }
+}
+
+// As the router writes a public payload (domain/payloads/payload-store.ts): UTF-8 text, its content type, three metadata fields.
+function putText(bucket, key, text) {
+  return bucket.put(key, new TextEncoder().encode(text), {
+    httpMetadata: { contentType: "text/plain; charset=utf-8" },
+    customMetadata: { encryption: "none", session: "0", task: "0" },
+  });
 }
 
 async function callMiner(minerUrl, token, body) {
@@ -31,9 +52,11 @@ export default {
     const path = new URL(request.url).pathname;
     if (path === "/ping") return Response.json({ status: "ok", time: new Date().toISOString() });
     if (path === "/relay") return new Response(await callMiner(env.MINER_URL, env.MINER_TOKEN, await request.text()), { headers: { "content-type": "application/json" } });
-    if (path === "/task") {
+    if (path === "/task" || path === "/task-r2") {
       const stub = env.FLOOR.get(env.FLOOR.idFromName("floor"));
-      return new Response(await stub.task(env.MINER_URL, env.MINER_TOKEN, await request.text()), { headers: { "content-type": "application/json" } });
+      const body = await request.text();
+      const text = path === "/task" ? await stub.task(env.MINER_URL, env.MINER_TOKEN, body) : await stub.taskR2(env.MINER_URL, env.MINER_TOKEN, body);
+      return new Response(text, { headers: { "content-type": "application/json" } });
     }
     return new Response("not found", { status: 404 });
   },
