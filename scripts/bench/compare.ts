@@ -83,14 +83,16 @@ try {
   rmSync(".bench/state-compare-floor", { recursive: true, force: true });
   const floor = await startMiniflare({ port: PORT + 2, persistTo: ".bench/state-compare-floor", vars: { MINER_URL: miner.url, MINER_TOKEN: "t0" }, worker: "floor" });
   stops.push(floor.stop);
+  // v3's yardstick is the floor's task with the same two R2 puts (the local R2 simulator runs in the measured workerd).
+  const floorPath = SCENARIO === "v3" ? "/task-r2" : "/task";
   const floorSend: Send = (i, signal) =>
-    fetch(`${floor.origin}/task`, {
+    fetch(`${floor.origin}${floorPath}`, {
       method: "POST",
       signal,
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ model: "bench", prompt: prompt(i), max_tokens: 32 }),
     });
-  const targets: Target[] = [...routers, { name: "floor: Worker → DO → miner + 1 row", runtime: floor, send: floorSend }];
+  const targets: Target[] = [...routers, { name: `floor ${floorPath}: Worker → DO → miner + 1 row${SCENARIO === "v3" ? " + 2 R2 puts" : ""}`, runtime: floor, send: floorSend }];
 
   for (const t of targets) {
     const warmed = await warmUntilSteady(t.send, { connections: CONNECTIONS, windowSeconds: 1, tolerance: 0.05, maxSeconds: 15 });
