@@ -1,19 +1,14 @@
-import { sha256 } from "@noble/hashes/sha2";
-
 const encoder = new TextEncoder();
 
-/**
- * SHA-256 of a secret, in JavaScript and at once: a token is short, and the
- * runtime's `crypto.subtle.digest` costs a promise and a turn a request for it.
- */
-const digest = (text: string): Uint8Array => sha256(encoder.encode(text));
+const digest = (text: string) => crypto.subtle.digest("SHA-256", encoder.encode(text));
 
 /**
  * Compares two secrets in time independent of where they differ. Both sides
  * are hashed first so that unequal lengths leak nothing either.
  */
 export async function constantTimeEqual(a: string, b: string): Promise<boolean> {
-  return crypto.subtle.timingSafeEqual(digest(a), digest(b));
+  const [ha, hb] = await Promise.all([digest(a), digest(b)]);
+  return crypto.subtle.timingSafeEqual(ha, hb);
 }
 
 /**
@@ -23,10 +18,10 @@ export async function constantTimeEqual(a: string, b: string): Promise<boolean> 
  * cleared when full. Whether a key's digest was kept says nothing about the
  * candidate, so the comparison stays independent of it.
  */
-const keyDigests = new Map<string, Uint8Array>();
+const keyDigests = new Map<string, Promise<ArrayBuffer>>();
 const MAX_KEY_DIGESTS = 256;
 
-function keyDigest(key: string): Uint8Array {
+function keyDigest(key: string): Promise<ArrayBuffer> {
   let known = keyDigests.get(key);
   if (!known) {
     if (keyDigests.size >= MAX_KEY_DIGESTS) keyDigests.clear();
@@ -38,10 +33,10 @@ function keyDigest(key: string): Uint8Array {
 
 /** True when `candidate` equals any of `keys`; every key is compared (the candidate hashed once). */
 export async function matchesAnyKey(candidate: string, keys: readonly string[]): Promise<boolean> {
-  const hc = digest(candidate);
+  const hc = await digest(candidate);
   let found = false;
   for (const key of keys) {
-    if (crypto.subtle.timingSafeEqual(hc, keyDigest(key))) found = true;
+    if (crypto.subtle.timingSafeEqual(hc, await keyDigest(key))) found = true;
   }
   return found;
 }
