@@ -46,6 +46,8 @@ const builds = [
   { name: `base (${BASE})`, script: build(baseTree, `${OUT}/base`) },
   { name: "this tree", script: build(process.cwd(), `${OUT}/this`) },
 ];
+// The unpacked tree (with its link to node_modules) is not left inside the repository for anything to walk.
+rmSync(baseTree, { recursive: true, force: true });
 
 const runtimes: Miniflare[] = [];
 try {

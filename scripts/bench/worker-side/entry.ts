@@ -25,7 +25,7 @@ const completion = {
   request_id: null,
   consensus: { status: "single", redundancy: 1, quorum: 1, agreed: 1, reached: true, threshold: 0.85, embedding: "lexical", dissent: [] },
   miners: [{ miner: "m1", slot: 0, status: "committed", latency_ms: 3, precommit_hash: "b".repeat(64), agreed: true, similarity: 1, fault: null, signature: null }],
-  receipt_url: "/api/v1/sessions/1/tasks/2/receipt",
+  receipt_url: "/api/v1/tasks/1/2/receipt",
 };
 
 export class SessionObject extends DurableObject {
