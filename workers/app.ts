@@ -53,14 +53,27 @@ const refuseMisconfigured = createMiddleware<AppEnv>(async function refuseMiscon
   await next();
 });
 
+/** Hono's body limit for each configured size, built once (a request built one afresh). */
+const bodyLimits = new Map<number, ReturnType<typeof bodyLimit>>();
+
+function bodyLimitOf(maxSize: number) {
+  let limit = bodyLimits.get(maxSize);
+  if (!limit) {
+    limit = bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new ApiError(413, "payload_too_large", `request body exceeds ${maxSize} bytes`);
+      },
+    });
+    // A size per configuration the isolate served: a handful at most; bounded all the same.
+    if (bodyLimits.size >= 16) bodyLimits.clear();
+    bodyLimits.set(maxSize, limit);
+  }
+  return limit;
+}
+
 const limitBody = createMiddleware<AppEnv>(function limitBody(c, next) {
-  const maxSize = loadConfig(c.env).maxBodyBytes;
-  return bodyLimit({
-    maxSize,
-    onError: () => {
-      throw new ApiError(413, "payload_too_large", `request body exceeds ${maxSize} bytes`);
-    },
-  })(c, next);
+  return bodyLimitOf(loadConfig(c.env).maxBodyBytes)(c, next);
 });
 
 const routerErrorHandler: ErrorHandler<AppEnv> = (err) => toErrorResponse(err);
