@@ -53,6 +53,11 @@ export function answerOf(kind: MinerRequest["kind"], json: unknown): Answer | un
           : null,
     };
   }
+  return answerBySchema(kind, json);
+}
+
+/** The answer as `CompletionBody`/`ChatBody` read it, or undefined where they refuse the body: what `answerOf` must agree with. */
+export function answerBySchema(kind: MinerRequest["kind"], json: unknown): Answer | undefined {
   if (kind === "chat") {
     const parsed = ChatBody.safeParse(json);
     if (!parsed.success) return undefined;
