@@ -21,6 +21,55 @@ const ChatBody = z.object({
   choices: nonEmpty(z.object({ message: z.object({ content: z.string().nullable() }), finish_reason: z.string().nullish() })),
   usage: UsageSchema,
 });
+/** What a miner's JSON body answers: its text, finish reason and reported usage. */
+type Answer = Pick<MinerOutput, "text" | "finishReason" | "usage">;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isFinish = (v: unknown) => v === undefined || v === null || typeof v === "string";
+const isFigure = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v >= 0;
+const isChoice = (kind: MinerRequest["kind"], c: unknown) =>
+  isRecord(c) &&
+  isFinish(c["finish_reason"]) &&
+  (kind === "chat" ? isRecord(c["message"]) && (typeof c["message"]["content"] === "string" || c["message"]["content"] === null) : typeof c["text"] === "string");
+
+/**
+ * The answer of a body `CompletionBody`/`ChatBody` accept, read by hand: every
+ * task reads one, and the schemas' parse copies each object it checks. It
+ * accepts what they accept and reads what they give (`UsageSchema` included: a
+ * malformed usage is none); a body it does not accept goes to the schema,
+ * whose verdict stands.
+ */
+export function answerOf(kind: MinerRequest["kind"], json: unknown): Answer | undefined {
+  const choices = isRecord(json) ? json["choices"] : undefined;
+  if (Array.isArray(choices) && choices.length > 0 && choices.every((c) => isChoice(kind, c))) {
+    const first = choices[0] as { text?: string; message?: { content: string | null }; finish_reason?: string | null };
+    const usage = (json as Record<string, unknown>)["usage"];
+    return {
+      text: kind === "chat" ? (first.message?.content ?? "") : (first.text ?? ""),
+      finishReason: first.finish_reason ?? null,
+      usage:
+        isRecord(usage) && isFigure(usage["prompt_tokens"]) && isFigure(usage["completion_tokens"])
+          ? reportedUsage({ prompt_tokens: usage["prompt_tokens"], completion_tokens: usage["completion_tokens"] })
+          : null,
+    };
+  }
+  return answerBySchema(kind, json);
+}
+
+/** The answer as `CompletionBody`/`ChatBody` read it, or undefined where they refuse the body: what `answerOf` must agree with. */
+export function answerBySchema(kind: MinerRequest["kind"], json: unknown): Answer | undefined {
+  if (kind === "chat") {
+    const parsed = ChatBody.safeParse(json);
+    if (!parsed.success) return undefined;
+    const choice = parsed.data.choices[0];
+    return { text: choice.message.content ?? "", finishReason: choice.finish_reason ?? null, usage: parsed.data.usage ?? null };
+  }
+  const parsed = CompletionBody.safeParse(json);
+  if (!parsed.success) return undefined;
+  const choice = parsed.data.choices[0];
+  return { text: choice.text, finishReason: choice.finish_reason ?? null, usage: parsed.data.usage ?? null };
+}
+
 const OffchainAccepted = z.object({ delivery: z.literal("offchain") });
 
 /** The OpenAI-compatible request body a miner receives. */
@@ -37,7 +86,8 @@ export async function callMiner(target: MinerTarget, request: MinerRequest, opti
   if (target.protocol === "neuroshard") return callNeuroShard(target, request, options);
   const started = Date.now();
   const path = request.kind === "chat" ? "v1/chat/completions" : "v1/completions";
-  const response = await postToMiner(target, path, { ...minerRequestBody(request, options.onDelta !== undefined), ...options.extension }, options);
+  const body = minerRequestBody(request, options.onDelta !== undefined);
+  const response = await postToMiner(target, path, options.extension ? { ...body, ...options.extension } : body, options);
   options.onAck?.();
   if (response.status === 202 && options.awaitDelivery) {
     const accepted = OffchainAccepted.safeParse(await response.json().catch(() => null));
@@ -50,18 +100,10 @@ export async function callMiner(target: MinerTarget, request: MinerRequest, opti
   }
   const json = await readJsonBody(target, response, options.signal);
   const latencyMs = Date.now() - started;
+  const answer = answerOf(request.kind, json);
+  if (!answer) throw new MinerCallError("invalid_response", request.kind === "chat" ? `miner ${target.id} sent no chat completion` : `miner ${target.id} sent no completion`);
   const signature = response.headers.get(SIGNATURE_HEADER);
-  const signed = signature ? { signature } : {};
-  if (request.kind === "chat") {
-    const parsed = ChatBody.safeParse(json);
-    if (!parsed.success) throw new MinerCallError("invalid_response", `miner ${target.id} sent no chat completion`);
-    const choice = parsed.data.choices[0];
-    return { text: choice.message.content ?? "", finishReason: choice.finish_reason ?? null, usage: parsed.data.usage ?? null, latencyMs, ...signed };
-  }
-  const parsed = CompletionBody.safeParse(json);
-  if (!parsed.success) throw new MinerCallError("invalid_response", `miner ${target.id} sent no completion`);
-  const choice = parsed.data.choices[0];
-  return { text: choice.text, finishReason: choice.finish_reason ?? null, usage: parsed.data.usage ?? null, latencyMs, ...signed };
+  return signature ? { ...answer, latencyMs, signature } : { ...answer, latencyMs };
 }
 
 const StreamChunk = z.object({

@@ -10,17 +10,29 @@ export const MAX_MINER_RESPONSE_BYTES = 1_048_576;
 
 export const tooLarge = (target: MinerTarget) => new MinerCallError("invalid_response", `miner ${target.id} sent a response larger than ${MAX_MINER_RESPONSE_BYTES} bytes`);
 
-/** A body as text, read only up to the limit. */
-export async function readLimited(target: MinerTarget, response: Response): Promise<string> {
-  const declared = Number(response.headers.get("content-length") ?? "0");
-  if (declared > MAX_MINER_RESPONSE_BYTES) {
-    await response.body?.cancel();
-    throw tooLarge(target);
-  }
+/**
+ * A body as text, read only up to the limit. Not itself async: a declared
+ * length within the limit is the runtime's own read, with no promise of ours
+ * around it (every task reads one body).
+ */
+export function readLimited(target: MinerTarget, response: Response): Promise<string> {
+  const length = response.headers.get("content-length");
+  if (length === null) return readChunks(target, response);
+  if (Number(length) > MAX_MINER_RESPONSE_BYTES) return refuse(target, response);
+  // One native read: the runtime stops at the declared length, and a null body reads as "". It leaves `response.body`
+  // alone, whose stream object the runtime makes when it is first read.
+  return response.text();
+}
+
+async function refuse(target: MinerTarget, response: Response): Promise<never> {
+  await response.body?.cancel();
+  throw tooLarge(target);
+}
+
+/** A body of no declared length, chunk by chunk, refused once past the limit. */
+async function readChunks(target: MinerTarget, response: Response): Promise<string> {
   const body = response.body;
   if (!body) return "";
-  // A declared length within the limit is one native read; the runtime stops at the declared length.
-  if (response.headers.has("content-length")) return response.text();
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let text = "";

@@ -104,7 +104,13 @@ export class MinerPool {
     const excluded = new Set(exclude);
     // The excluded are the task's miners so far: no pick may share an operator with them, even one gone from the snapshot since.
     const alongside = exclude.flatMap((id) => this.operators.get(id) ?? []);
-    const open = candidates.filter((c) => !excluded.has(c.id)).map((c) => ({ ...c, inFlight: Math.max(c.inFlight, this.local.get(c.id) ?? 0) }));
+    // A candidate is copied only where this session's own count of its calls is the larger (selection reads `inFlight`).
+    const open = candidates
+      .filter((c) => !excluded.has(c.id))
+      .map((c) => {
+        const mine = this.local.get(c.id) ?? 0;
+        return mine > c.inFlight ? { ...c, inFlight: mine } : c;
+      });
     const isPinned = (c: MinerCandidate) => pinned !== undefined && c.address != null && pinned.has(c.address.toLowerCase());
     const healthy = (c: MinerCandidate) => !this.suspects.has(c.id);
     const tiers = pinned

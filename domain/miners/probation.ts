@@ -58,7 +58,8 @@ export function probationRoom(redundancy: number, slots: readonly { probation: b
 export function leadHolds(answers: readonly { text: string; probation: boolean }[], leader: string, pending: number): boolean {
   const established = new Map<string, number>();
   for (const a of answers) if (!a.probation) established.set(a.text, (established.get(a.text) ?? 0) + 1);
-  const rival = Math.max(0, ...[...established].filter(([text]) => text !== leader).map(([, n]) => n));
+  let rival = 0;
+  for (const [text, n] of established) if (text !== leader && n > rival) rival = n;
   return (established.get(leader) ?? 0) >= rival + pending;
 }
 

@@ -30,19 +30,25 @@ export function signedCalls(policy: SignaturePolicy, task: Omit<ResultClaim, "ou
     // Under require no text reaches a client before its signature checked out: the miner is not asked to stream
     // (a live stream then answers once the task is decided, as stream_policy "consensus" does).
     const output = await call(target, request, { ...options, ...(policy === "prefer" && onDelta ? { onDelta } : {}), headers });
-    return { ...output, signatureStatus: await checkSignature(policy, task, target, output) };
+    // A result with nothing to check is judged at once, with no promise of its own.
+    const { signature } = output;
+    const address = target.address;
+    const signatureStatus = signature === undefined || !address ? unsigned(policy, target) : await checkSignature(task, target, address, signature, output.text);
+    return { ...output, signatureStatus };
   };
 }
 
-async function checkSignature(policy: Exclude<SignaturePolicy, "off">, task: Omit<ResultClaim, "outputHash">, target: MinerTarget, output: MinerOutput): Promise<SignatureStatus> {
-  if (output.signature === undefined || !target.address) {
-    if (policy === "require") {
-      throw new MinerCallError("invalid_response", target.address ? `miner ${target.id} sent no result signature` : `miner ${target.id} has no registered address to sign with`);
-    }
-    return "unsigned";
+/** A result with no signature, or from a miner with no registered address: refused under require. */
+function unsigned(policy: Exclude<SignaturePolicy, "off">, target: MinerTarget): SignatureStatus {
+  if (policy === "require") {
+    throw new MinerCallError("invalid_response", target.address ? `miner ${target.id} sent no result signature` : `miner ${target.id} has no registered address to sign with`);
   }
-  const claim = { ...task, outputHash: await sha256Hex(output.text) };
-  if (!(await isSignedBy(claim, output.signature, target.address))) {
+  return "unsigned";
+}
+
+async function checkSignature(task: Omit<ResultClaim, "outputHash">, target: MinerTarget, address: string, signature: string, text: string): Promise<SignatureStatus> {
+  const claim = { ...task, outputHash: await sha256Hex(text) };
+  if (!(await isSignedBy(claim, signature, address))) {
     throw new MinerCallError("invalid_response", `miner ${target.id} sent a result signature that is not its registered address's signature of this result`);
   }
   return "valid";

@@ -7,6 +7,7 @@ import { MinerCallError } from "../miners/miner-error.ts";
 import { leadHolds, probationRoom, type ProbationRoom } from "../miners/probation.ts";
 import type { MinerRequest } from "../schemas/completion.ts";
 import type { MinerTarget } from "../schemas/miner.ts";
+import { TaskClock } from "./task-clock.ts";
 
 export type TaskPlan = {
   redundancy: number;
@@ -67,6 +68,8 @@ export interface TaskRunDeps {
   callMiner(target: MinerTarget, request: MinerRequest, options: { signal: AbortSignal; onAck: () => void; onDelta?: (piece: string) => void }): Promise<MinerOutput>;
   embeddings: EmbeddingSource;
   events: TaskEvents;
+  /** The timer the task's deadlines wait on: its object's, shared by its tasks (`task-clock.ts`); a timer of the run's own without it. */
+  clock?: TaskClock;
 }
 
 /** Outputs that were not the answer, one entry per distinct output: its precommit hash, the slots that gave it, its similarity to the answer. */
@@ -123,13 +126,15 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
   const settled = new Promise<Slot[]>((r) => (resolveSettled = r));
 
   /**
-   * The task's one timer. Every deadline a task has is its precommit deadline
-   * (also the first miners' attempt deadline) or its deadline (also a
-   * replacement's): one timer, set for the next of them, stands for what was
-   * a timer per miner call beside the task's two (each a setTimeout and a
-   * clearTimeout on the hot path).
+   * The task's one deadline waiting at a time. Every deadline a task has is
+   * its precommit deadline (also the first miners' attempt deadline) or its
+   * deadline (also a replacement's): one call, set for the next of them,
+   * stands for what was a timer per miner call beside the task's two. It
+   * waits on the clock its object's tasks share (`deps.clock`): tasks that
+   * overlap share its one timer.
    */
-  let clock: ReturnType<typeof setTimeout> | undefined;
+  const clock = deps.clock ?? new TaskClock(deps.now);
+  let cancelStop: (() => void) | undefined;
   /** The last deadline the timer reached. */
   let passed = Number.NEGATIVE_INFINITY;
 
@@ -152,8 +157,8 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
 
   function maybeSettled() {
     if (decided && pendingSlots().length === 0) {
-      if (clock !== undefined) clearTimeout(clock);
-      clock = undefined;
+      cancelStop?.();
+      cancelStop = undefined;
       resolveSettled(slots);
     }
   }
@@ -324,16 +329,13 @@ export function runTask(plan: TaskPlan, deps: TaskRunDeps): TaskRun {
   function arm(next: number) {
     const stop = stops[next];
     if (stop === undefined) return;
-    clock = setTimeout(
-      () => {
-        clock = undefined;
-        passed = stop.at;
-        arm(next + 1);
-        const expire = () => expireAttempts(stop.at);
-        void stop.step().then(expire, expire);
-      },
-      Math.max(0, stop.at - deps.now()),
-    );
+    cancelStop = clock.at(stop.at, () => {
+      cancelStop = undefined;
+      passed = stop.at;
+      arm(next + 1);
+      const expire = () => expireAttempts(stop.at);
+      void stop.step().then(expire, expire);
+    });
   }
   arm(0);
 

@@ -1,5 +1,6 @@
 import { majority } from "../consensus/agreement.ts";
 import { consensusStatus } from "../consensus/status.ts";
+import { isoTime } from "../iso-time.ts";
 import type { SignaturePolicy } from "../miners/signed-call.ts";
 import type { Slot, TaskOutcome } from "../protocol/run-task.ts";
 import { RECEIPT_VERSION, type ReceiptBody, type ReceiptMiner } from "./receipt-schema.ts";
@@ -30,7 +31,7 @@ export function receiptSnapshot(outcome: TaskOutcome, withText: boolean): Receip
       fault: s.fault ?? null,
       counted: answered,
       precommit_hash: answered ? (s.hash ?? null) : null,
-      precommitted_at: answered && s.output ? new Date(s.startedAt + s.output.latencyMs).toISOString() : null,
+      precommitted_at: answered && s.output ? isoTime(s.startedAt + s.output.latencyMs) : null,
       signature: answered ? (s.output?.signature ?? null) : null,
       signature_status: answered ? (s.output?.signatureStatus ?? null) : null,
       similarity: answered ? (s.similarity ?? null) : null,
@@ -73,7 +74,7 @@ export function receiptBody(input: {
     request_hash: input.requestHash,
     private: input.private,
     outcome,
-    issued_at: new Date(input.now).toISOString(),
+    issued_at: isoTime(input.now),
     consensus: {
       redundancy: input.redundancy,
       quorum: majority(input.redundancy),

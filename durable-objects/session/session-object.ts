@@ -9,6 +9,7 @@ import { MinerPool } from "../../domain/miners/miner-pool";
 import { signedCalls } from "../../domain/miners/signed-call";
 import { streamHead } from "../../domain/protocol/build-completion";
 import { runTask, type Slot, type TaskRun } from "../../domain/protocol/run-task";
+import { TaskClock } from "../../domain/protocol/task-clock";
 import { auditUsage } from "../../domain/metering/usage-audit";
 import { type CompletionResponse, CompletionResponseSchema } from "../../domain/schemas/completion";
 import { type Session, type SessionConfig, SessionConfigSchema } from "../../domain/schemas/session";
@@ -81,6 +82,8 @@ export class SessionObject extends SqliteObject<SessionEnv> {
     this.now,
   );
   private readonly running = new Map<number, { run: TaskRun; result: Promise<Result> }>();
+  /** The one timer this object's tasks' deadlines wait on: tasks that overlap set and clear none of their own (`task-clock.ts`). */
+  private readonly clock = new TaskClock(this.now);
   /** The alarm time as last set by this instance; undefined = unknown (just woke). */
   private alarmAt: number | null | undefined;
 
@@ -382,6 +385,7 @@ export class SessionObject extends SqliteObject<SessionEnv> {
           (target, request, options) => (offchainTask && target.offchain ? this.offchain.call(offchainTask, target, request, options) : callMiner(target, request, options)),
         ),
         embeddings,
+        clock: this.clock,
         events: {
           ...recorder,
           // A miner that failed may have changed health: avoid it here until the next snapshot

@@ -94,11 +94,19 @@ export class TaskPayloads {
     return due.length;
   }
 
-  /** JSON as the object stores it: sealed with the task key for a private session. */
-  async seal(session: SessionRef, taskId: number, value: unknown): Promise<string> {
+  /**
+   * JSON as the object stores it: sealed with the task key for a private
+   * session (a promise); a public session's is the JSON itself, given back
+   * as is, so its task's outcome makes no promise and waits for no turn of
+   * the microtask queue here.
+   */
+  seal(session: SessionRef, taskId: number, value: unknown): string | Promise<string> {
     const json = JSON.stringify(value);
-    const key = await this.key(session, taskId);
-    if (!key) return json;
+    return session.private ? this.sealWithKey(session, taskId, json) : json;
+  }
+
+  private async sealWithKey(session: SessionRef, taskId: number, json: string): Promise<string> {
+    const key = await taskKey(this.config.payloadMasterKey, session.id, taskId);
     return SEALED + encodeBase64((await encryptPayload(key, encoder.encode(json), `s${session.id}/t${taskId}/record`)).buffer);
   }
 

@@ -70,7 +70,8 @@ export class UnwrittenChanges {
     const { slots } = coalesce(held);
     return rows.map((row) => {
       const change = slots.get(row.slot);
-      return change ? { ...row, ...definedOnly(change.fields), status: change.status } : row;
+      // Coalesced fields hold set values only (`setDefined`).
+      return change ? { ...row, ...change.fields, status: change.status } : row;
     });
   }
 
@@ -90,10 +91,22 @@ function coalesce(changes: readonly Change[]): Coalesced {
       out.task = { status: c.state, at: c.at };
       continue;
     }
-    const slot = out.slots.get(c.slot);
-    out.slots.set(c.slot, { status: c.state, fields: { ...slot?.fields, ...definedOnly(c.fields) } });
+    // The slot's fields gathered in one object of this coalescing's own (a later change's values over an earlier's, unset ones skipped).
+    let slot = out.slots.get(c.slot);
+    if (slot) slot.status = c.state;
+    else {
+      slot = { status: c.state, fields: {} };
+      out.slots.set(c.slot, slot);
+    }
+    setDefined(slot.fields, c.fields);
   }
   return out;
 }
 
-const definedOnly = (fields: SlotFields): SlotFields => Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as SlotFields;
+/** Copies the fields `from` sets (not undefined) onto `into`. */
+function setDefined(into: SlotFields, from: SlotFields): void {
+  for (const key in from) {
+    const value = from[key as keyof SlotFields];
+    if (value !== undefined) (into as Record<string, unknown>)[key] = value;
+  }
+}
