@@ -59,6 +59,12 @@ export class TaskStore {
   private readonly unwritten = new UnwrittenChanges();
   /** The largest task id at or above a layout's base, as this instance last wrote it (only `insertTask` adds tasks): no MAX() a task. */
   private largest: { from: number; id: number | null } | undefined;
+  /**
+   * The task last inserted already `assigned` (its first assignment due in the same turn): that assignment then writes no
+   * status update. The row's `updated_at` stays its insert time, the same instant on Workers, whose clock stands still
+   * within a turn (locally it may be a millisecond earlier than the history's `assigned` line); the commit sets it anyway.
+   */
+  private insertedAssigned: number | undefined;
 
   constructor(
     private readonly sql: Sql,
@@ -136,31 +142,35 @@ export class TaskStore {
   /**
    * A new task, queued, with this shard's next id under the layout.
    * `assignedThisTurn`: the caller knows the task's first assignment is
-   * written in this same storage turn (no wait on I/O before it), so its
-   * `queued` line is held and written with that assignment's history, one
-   * statement for the three lines; otherwise it is written now, with the row.
+   * written in this same storage turn (no wait on I/O before it), so the row
+   * is inserted with the status it ends the turn with, `assigned` (no update
+   * of it a statement later), and its `queued` line is held and written with
+   * that assignment's history, one statement for the three lines (`queued`,
+   * the slot's and the task's `assigned`); otherwise the row is `queued` and
+   * its line is written now, with it.
    */
   insertTask(task: NewTask, layout: ShardLayout, shard: number, assignedThisTurn = false): number {
     const from = layout.base ?? 0;
-    const insert = () => {
+    const insert = (status: "queued" | "assigned") => {
       const largest =
         this.largest?.from === from
           ? this.largest.id
           : (this.sql<{ largest: number | null }>`SELECT MAX(task_id) AS largest FROM tasks WHERE task_id >= ${from}`[0]?.largest ?? null);
       const taskId = nextTaskId(layout, shard, largest);
       this.sql`INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at, payload_version)
-               VALUES (${taskId}, ${task.requestId}, ${task.requestHash}, 'queued', ${task.kind}, ${JSON.stringify(task.recorded)},
+               VALUES (${taskId}, ${task.requestId}, ${task.requestHash}, ${status}, ${task.kind}, ${JSON.stringify(task.recorded)},
                        ${task.redundancy}, ${task.createdAt}, ${task.createdAt}, ${task.precommitDeadline}, ${task.deadline}, ${task.payloadVersion})`;
       return taskId;
     };
     let taskId: number;
     if (assignedThisTurn) {
       // One statement: atomic by itself, no transaction.
-      taskId = insert();
+      taskId = insert("assigned");
       this.unwritten.hold(taskId, { slot: null, state: "queued", at: this.now(), historyOnly: true });
+      this.insertedAssigned = taskId;
     } else {
       taskId = this.storage.transactionSync(() => {
-        const id = insert();
+        const id = insert("queued");
         this.event(id, null, "queued");
         return id;
       });
@@ -283,8 +293,13 @@ export class TaskStore {
         const at = this.now();
         // Its history lines join the held ones (the task's `queued`, a finished slot's ack...): all in one statement, in order.
         this.unwritten.hold(taskId, { slot: s.slot, state: "assigned", at, fields: {}, historyOnly: true });
-        // The task's first assignment: its row says `assigned` too (the slot's line first).
-        if (!assigned) this.unwritten.hold(taskId, { slot: null, state: "assigned", at });
+        // The task's first assignment: its row says `assigned` too (the slot's line first). A row inserted `assigned` in this
+        // turn (`insertTask`'s `assignedThisTurn`) already does, so only the history line is held.
+        if (!assigned) {
+          const inserted = this.insertedAssigned === taskId;
+          this.unwritten.hold(taskId, inserted ? { slot: null, state: "assigned", at, historyOnly: true } : { slot: null, state: "assigned", at });
+        }
+        if (this.insertedAssigned === taskId) this.insertedAssigned = undefined;
         assigned = true;
         this.storage.transactionSync(() => {
           this.sql`INSERT INTO assignments (task_id, slot, miner_id, status, assigned_at, probation)

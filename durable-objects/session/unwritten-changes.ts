@@ -7,7 +7,7 @@ export type SlotFields = Partial<
 
 /** One state change of a running task, held in memory: of the task itself (`slot` null) or of one assignment. */
 export type Change =
-  /** `historyOnly`: a line of the task's history whose row already says it (the task's `queued`, written with its row). */
+  /** `historyOnly`: a line of the task's history whose row already says it or said it (the task's `queued`, and its `assigned` when its row was inserted so). */
   | { slot: null; state: TaskStatus; at: number; historyOnly?: true }
   /**
    * `silent`: a change of the row that the task's history does not list (an assignment's end, told by the task's).
