@@ -4,6 +4,7 @@ import type { SessionConfig } from "../../domain/schemas/session";
 import { nextTaskId, type ShardLayout } from "../../domain/sessions/shard-layout";
 import type { Sql } from "../sqlite-object";
 import type { AssignmentRow, SessionRow, StoredError, TaskEventRow, TaskRow, TaskStatus } from "./schema";
+import type { SlotReport } from "./pending-reports";
 import { type SlotFields, UnwrittenChanges } from "./unwritten-changes";
 
 export type NewTask = {
@@ -190,19 +191,23 @@ export class TaskStore {
     });
   }
 
-  /** Writes what is still held of a task: once its last miner call has ended, its late results (most tasks have none: no transaction, no write). */
-  settle(taskId: number) {
+  /**
+   * Writes what is still held of a task once its last miner call has ended: its late results, with the reports of the
+   * slots that ended since the outcome (most tasks have none: no transaction, no write).
+   */
+  settle(taskId: number, reports: readonly SlotReport[] = []) {
+    this.holdReports(taskId, reports);
     if (!this.unwritten.has(taskId)) return;
     this.storage.transactionSync(() => this.writeHeld(taskId));
   }
 
   /**
-   * The task committed: each precommitted slot with its agreement, the
-   * (sealed) result with its URN and reward, then ended. The changes join the held ones, so the
-   * outcome is one statement per slot, one for the task and one for the
-   * history, whatever happened before it.
+   * The task committed: each precommitted slot with its agreement and its
+   * miner's report, the (sealed) result with its URN and reward, then ended.
+   * The changes join the held ones, so the outcome is one statement per slot,
+   * one for the task and one for the history, whatever happened before it.
    */
-  commit(taskId: number, slots: readonly Slot[], result: StoredResult) {
+  commit(taskId: number, slots: readonly Slot[], result: StoredResult, reports: readonly SlotReport[] = []) {
     const now = this.now();
     const answered = slots.filter((s) => s.state === "precommitted");
     for (const s of answered) {
@@ -216,7 +221,15 @@ export class TaskStore {
     this.unwritten.hold(taskId, { slot: null, state: "committed", at: now });
     for (const s of answered) this.unwritten.hold(taskId, { slot: s.slot, state: "ended", at: now, fields: { ended_at: now }, silent: true });
     this.unwritten.hold(taskId, { slot: null, state: "ended", at: now });
+    this.holdReports(taskId, reports);
     this.storage.transactionSync(() => this.writeHeld(taskId, result));
+  }
+
+  /** The slots' reports, held to be written by the write that follows at once (the outcome's): each in its slot's update. */
+  private holdReports(taskId: number, reports: readonly SlotReport[]) {
+    for (const r of reports) {
+      this.unwritten.hold(taskId, { slot: r.slot, state: null, at: r.report_at, fields: { report: r.report, report_seq: r.report_seq, report_at: r.report_at }, silent: true });
+    }
   }
 
   /** Forgets a task that never reached a miner, as if it had not been submitted. */
@@ -233,9 +246,11 @@ export class TaskStore {
   /**
    * The task failed or timed out; its error is kept so that a replay answers
    * the same. `judged`: the slots of a task that had results but failed its
-   * consensus policy, whose agreement is recorded all the same.
+   * consensus policy, whose agreement is recorded all the same; `reports`:
+   * its ended slots' reports.
    */
-  fail(taskId: number, status: "failed" | "timed_out", error: StoredError, judged: readonly Slot[] = []) {
+  fail(taskId: number, status: "failed" | "timed_out", error: StoredError, judged: readonly Slot[] = [], reports: readonly SlotReport[] = []) {
+    this.holdReports(taskId, reports);
     this.storage.transactionSync(() => {
       this.writeHeld(taskId);
       for (const s of judged) {
@@ -331,12 +346,13 @@ export class TaskStore {
     const held = this.unwritten.take(taskId);
     if (!held) return;
     for (const [slot, { status, fields: f }] of held.slots) {
-      this.sql`UPDATE assignments SET status = ${status},
+      this.sql`UPDATE assignments SET status = COALESCE(${status}, status),
                  acked_at = COALESCE(${f.acked_at ?? null}, acked_at), precommitted_at = COALESCE(${f.precommitted_at ?? null}, precommitted_at),
                  ended_at = COALESCE(${f.ended_at ?? null}, ended_at), latency_ms = COALESCE(${f.latency_ms ?? null}, latency_ms),
                  precommit_hash = COALESCE(${f.precommit_hash ?? null}, precommit_hash), output = COALESCE(${f.output ?? null}, output),
                  usage = COALESCE(${f.usage ?? null}, usage), usage_misreport = COALESCE(${f.usage_misreport ?? null}, usage_misreport), agreed = COALESCE(${f.agreed ?? null}, agreed),
-                 similarity = COALESCE(${f.similarity ?? null}, similarity), late = COALESCE(${f.late ?? null}, late)
+                 similarity = COALESCE(${f.similarity ?? null}, similarity), late = COALESCE(${f.late ?? null}, late),
+                 report = COALESCE(${f.report ?? null}, report), report_seq = COALESCE(${f.report_seq ?? null}, report_seq), report_at = COALESCE(${f.report_at ?? null}, report_at)
                WHERE task_id = ${taskId} AND slot = ${slot}`;
     }
     if (held.task && result !== undefined) {
