@@ -141,7 +141,7 @@ export class TaskStore {
   }
 
   /**
-   * A new task, queued, with this shard's next id under the layout.
+   * A new task, queued (or already assigned: below), with this shard's next id under the layout.
    * `assignedThisTurn`: the caller knows the task's first assignment is
    * written in this same storage turn (no wait on I/O before it), so the row
    * is inserted with the status it ends the turn with, `assigned` (no update
