@@ -17,8 +17,12 @@ import { flushReports, freezeSessionAlarms } from "./report-flush";
 const sessionStub = (sessionId: number) => env.SESSIONS.get(env.SESSIONS.idFromName(`session:${sessionId}`));
 const registry = () => env.MINERS.get(env.MINERS.idFromName("registry"));
 const registryCalls = () => runInDurableObject(registry(), (instance) => ({ ...instance.calls }));
+/** The reports waiting in the session: its assignments carry them (pending-reports.ts). */
 const pendingRows = (sessionId: number) =>
-  runInDurableObject(sessionStub(sessionId), (_instance, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending_reports").one().n);
+  runInDurableObject(
+    sessionStub(sessionId),
+    (_instance, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM assignments WHERE report_seq IS NOT NULL").one().n,
+  );
 
 const MinerList = z.object({ miners: z.array(MinerPublicSchema) });
 
@@ -96,6 +100,38 @@ describe("outcome reports reach the registry in batches", () => {
     expect(await flushReports(sessionId)).toBe(true);
     expect(await stats(minerId)).toMatchObject({ agreed: 3 });
     expect(await pendingRows(sessionId)).toBe(0);
+  });
+
+  it("sends reports queued before the assignments carried them first, then the assignments', in order, each batch once", async () => {
+    const { sessionId, minerId } = await warmSession();
+    // Two reports as an object from before the outbox moved into the assignments holds them: rows of pending_reports,
+    // one of them already sent once under a batch id whose answer was lost.
+    await runInDurableObject(sessionStub(sessionId), (_instance, state) => {
+      const lost = `legacy-${crypto.randomUUID()}`;
+      state.storage.sql.exec("INSERT INTO pending_reports (batch_id, miner_id, outcome, latency_ms, created_at) VALUES (?, ?, 'agreed', 500, ?)", lost, minerId, Date.now());
+      state.storage.sql.exec("INSERT INTO pending_reports (miner_id, outcome, latency_ms, created_at) VALUES (?, 'failed', NULL, ?)", minerId, Date.now());
+    });
+    await evictDurableObject(sessionStub(sessionId));
+    await completeOk(sessionId, "after the migration");
+    const before = await registryCalls();
+    expect(await flushReports(sessionId)).toBe(true);
+    // The lost batch again (its id), the other old row, then the two tasks' reports from their assignments.
+    expect(await registryCalls()).toEqual({ ...before, reportBatch: before.reportBatch + 3 });
+    expect(await stats(minerId)).toMatchObject({ agreed: 3, failed: 1 });
+    expect(await pendingRows(sessionId)).toBe(0);
+    const legacy = await runInDurableObject(
+      sessionStub(sessionId),
+      (_instance, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending_reports").one().n,
+    );
+    expect(legacy).toBe(0);
+    // Each assignment keeps what it reported.
+    const reported = await runInDurableObject(sessionStub(sessionId), (_instance, state) =>
+      state.storage.sql.exec<{ report: string; report_seq: number | null }>("SELECT report, report_seq FROM assignments ORDER BY task_id").toArray(),
+    );
+    expect(reported).toEqual([
+      { report: "agreed", report_seq: null },
+      { report: "agreed", report_seq: null },
+    ]);
   });
 });
 

@@ -218,8 +218,12 @@ describe("a sharded session", () => {
 describe("a sharded session's reports to the registry", () => {
   freezeSessionAlarms();
 
+  // The reports waiting: the assignments carry them (pending-reports.ts).
   const pendingOn = (sessionId: number, shard: number) =>
-    runInDurableObject(shardStub(sessionId, shard), (_instance, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending_reports").one().n);
+    runInDurableObject(
+      shardStub(sessionId, shard),
+      (_instance, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM assignments WHERE report_seq IS NOT NULL").one().n,
+    );
 
   async function agreed(minerId: string) {
     const { miners } = z.object({ miners: z.array(MinerPublicSchema) }).parse(await (await call("/api/v1/miners")).json());

@@ -12,72 +12,107 @@ const RETRY_MS = 5000;
 const MAX_BATCH = 500;
 
 const Outcome = z.enum(["agreed", "disagreed", "failed", "timed_out", "request_failed", "usage_misreported", "cancelled"]);
-type Row = { id: number; batch_id: string | null; miner_id: string; outcome: string; latency_ms: number | null; created_at: number };
+
+/** A slot's report as its assignment row carries it: the outcome, its place in the queue and when it was queued. */
+export type SlotReport = { slot: number; report: MinerOutcomeReport["outcome"]; report_seq: number; report_at: number };
 
 export type ReportBatch = { batchId: string; reports: MinerOutcomeReport[] };
 
 /**
- * The session's outbox of miner outcome reports. Each report is a row
- * written in the storage turn that recorded its outcome, so an evicted or
- * restarted object loses none; rows are grouped under a batch id when first
- * sent and deleted only when the registry acknowledged that batch. A batch
- * whose answer was lost is sent again under the same id, and the registry
- * counts a batch id once.
+ * The session's outbox of miner outcome reports. The outbox is the
+ * assignments themselves: a slot's report is written in the update that
+ * records its end (`TaskStore`, with the fields `stamp` gives), in the storage
+ * turn that recorded the task's outcome, so an evicted or restarted object
+ * loses none and a task writes no row for it. Its outcome is kept in the row
+ * (`report`): the row alone cannot tell it (a failure's fault is not
+ * stored); the miner and the latency are the row's own. Waiting reports
+ * (`report_seq` set) are grouped under a batch id when first sent
+ * (`report_batch`, one update a batch) and leave the queue only when the
+ * registry acknowledged that batch (one update a batch). A batch whose
+ * answer was lost is sent again under the same id, and the registry counts a
+ * batch id once.
+ *
+ * Reports queued before the assignments carried them are rows of
+ * `pending_reports`, which nothing writes any more: they are sent first, the
+ * same way, until none is left.
  */
 export class PendingReports {
   /** When the last failed attempt asked to try again (memory only: a restart retries at once). */
   private retryAt = 0;
-  /** Rows waiting, counted once a wake and then kept (only this class writes the table): every task asks. */
+  /** Reports waiting, counted once a wake and then kept (only this class and the writes it stamps change them): every task asks. */
   private waiting: number | undefined;
-  /** The batch `next` last gave out, and its rows. */
-  private sent: { batchId: string; rows: number } | undefined;
+  /** The last queue place given, read once a wake. */
+  private seq: number | undefined;
+  /** Whether rows of `pending_reports` may be left (read once a wake; false once drained). */
+  private legacy: boolean | undefined;
+  /** The batch `next` last gave out, its size and where it came from. */
+  private sent: { batchId: string; rows: number; legacy: boolean } | undefined;
 
   constructor(
     private readonly sql: Sql,
     private readonly now: () => number,
   ) {}
 
-  add(reports: readonly MinerOutcomeReport[]): void {
+  /**
+   * The report fields for these slots' assignments, in order: each the next
+   * place in the queue, queued now. The caller writes them in this same
+   * synchronous turn (with the outcome that decided them).
+   */
+  stamp(reports: readonly (MinerOutcomeReport & { slot: number })[]): SlotReport[] {
+    if (reports.length === 0) return [];
     const at = this.now();
-    const [only] = reports;
-    if (reports.length === 1 && only) {
-      this.sql`INSERT INTO pending_reports (miner_id, outcome, latency_ms, created_at) VALUES (${only.minerId}, ${only.outcome}, ${only.latencyMs}, ${at})`;
-    } else if (reports.length > 1) {
-      // A task's several slots in one statement; json_each keeps their order, and so the ids.
-      this.sql`INSERT INTO pending_reports (miner_id, outcome, latency_ms, created_at)
-               SELECT value ->> 'minerId', value ->> 'outcome', value ->> 'latencyMs', ${at} FROM json_each(${JSON.stringify(reports)}) ORDER BY key`;
-    }
+    let seq = this.seq ?? this.sql<{ seq: number | null }>`SELECT MAX(report_seq) AS seq FROM assignments WHERE report_seq IS NOT NULL`[0]?.seq ?? 0;
+    const stamped = reports.map((r) => ({ slot: r.slot, report: r.outcome, report_seq: ++seq, report_at: at }));
+    this.seq = seq;
     if (this.waiting !== undefined) this.waiting += reports.length;
+    return stamped;
   }
 
   count(): number {
-    this.waiting ??= this.sql<{ n: number }>`SELECT COUNT(*) AS n FROM pending_reports`[0]?.n ?? 0;
+    if (this.waiting === undefined) {
+      const queued = this.sql<{ n: number }>`SELECT COUNT(*) AS n FROM assignments WHERE report_seq IS NOT NULL`[0]?.n ?? 0;
+      this.waiting = queued + (this.hasLegacy() ? (this.sql<{ n: number }>`SELECT COUNT(*) AS n FROM pending_reports`[0]?.n ?? 0) : 0);
+    }
     return this.waiting;
   }
 
   /** When the alarm should next send reports; null when none wait. */
   dueAt(): number | null {
-    const oldest = this.sql<{ at: number | null }>`SELECT MIN(created_at) AS at FROM pending_reports`[0]?.at ?? null;
+    const queued = this.sql<{ at: number | null }>`SELECT MIN(report_at) AS at FROM assignments WHERE report_seq IS NOT NULL`[0]?.at ?? null;
+    const legacy = this.hasLegacy() ? (this.sql<{ at: number | null }>`SELECT MIN(created_at) AS at FROM pending_reports`[0]?.at ?? null) : null;
+    const oldest = queued === null ? legacy : legacy === null ? queued : Math.min(queued, legacy);
     return oldest === null ? null : Math.max(oldest + FLUSH_INTERVAL_MS, this.retryAt);
   }
 
   /** The batch to send: one sent before and not acknowledged (same id), else a new one of the oldest waiting reports. */
   next(): ReportBatch | null {
-    let batchId = this.sql<{ batch_id: string }>`SELECT batch_id FROM pending_reports WHERE batch_id IS NOT NULL ORDER BY id LIMIT 1`[0]?.batch_id;
+    if (this.hasLegacy()) {
+      const batch = this.nextLegacy();
+      if (batch) return batch;
+      this.legacy = false;
+    }
+    let batchId = this.sql<{ report_batch: string }>`
+      SELECT report_batch FROM assignments WHERE report_seq IS NOT NULL AND report_batch IS NOT NULL ORDER BY report_seq LIMIT 1`[0]?.report_batch;
     if (batchId === undefined) {
       batchId = crypto.randomUUID();
-      this.sql`UPDATE pending_reports SET batch_id = ${batchId}
-               WHERE id IN (SELECT id FROM pending_reports WHERE batch_id IS NULL ORDER BY id LIMIT ${MAX_BATCH})`;
+      this.sql`UPDATE assignments SET report_batch = ${batchId}
+               WHERE rowid IN (SELECT rowid FROM assignments WHERE report_seq IS NOT NULL AND report_batch IS NULL ORDER BY report_seq LIMIT ${MAX_BATCH})`;
     }
-    const rows = this.sql<Row>`SELECT * FROM pending_reports WHERE batch_id = ${batchId} ORDER BY id`;
+    const rows = this.sql<{ miner_id: string; report: string; latency_ms: number | null }>`
+      SELECT miner_id, report, latency_ms FROM assignments WHERE report_seq IS NOT NULL AND report_batch = ${batchId} ORDER BY report_seq`;
     if (rows.length === 0) return null;
-    this.sent = { batchId, rows: rows.length };
-    return { batchId, reports: rows.map((r) => ({ minerId: r.miner_id, outcome: Outcome.parse(r.outcome), latencyMs: r.latency_ms })) };
+    this.sent = { batchId, rows: rows.length, legacy: false };
+    return { batchId, reports: rows.map((r) => ({ minerId: r.miner_id, outcome: Outcome.parse(r.report), latencyMs: r.latency_ms })) };
   }
 
   acknowledged(batchId: string): void {
-    this.sql`DELETE FROM pending_reports WHERE batch_id = ${batchId}`;
-    // The batch's rows are the ones `next` read (only this class writes the table): the count stays known.
+    if (this.sent?.batchId === batchId && this.sent.legacy) {
+      this.sql`DELETE FROM pending_reports WHERE batch_id = ${batchId}`;
+    } else {
+      // Out of the queue; the row keeps the outcome it reported and when.
+      this.sql`UPDATE assignments SET report_seq = NULL, report_batch = NULL WHERE report_seq IS NOT NULL AND report_batch = ${batchId}`;
+    }
+    // The batch's rows are the ones `next` read: the count stays known.
     this.waiting = this.waiting !== undefined && this.sent?.batchId === batchId ? this.waiting - this.sent.rows : undefined;
     this.sent = undefined;
     this.retryAt = 0;
@@ -85,5 +120,25 @@ export class PendingReports {
 
   failed(): void {
     this.retryAt = this.now() + RETRY_MS;
+  }
+
+  private hasLegacy(): boolean {
+    this.legacy ??= this.sql<{ id: number }>`SELECT id FROM pending_reports LIMIT 1`.length > 0;
+    return this.legacy;
+  }
+
+  /** A batch of the reports queued before the assignments carried them (as they were sent then). */
+  private nextLegacy(): ReportBatch | null {
+    let batchId = this.sql<{ batch_id: string }>`SELECT batch_id FROM pending_reports WHERE batch_id IS NOT NULL ORDER BY id LIMIT 1`[0]?.batch_id;
+    if (batchId === undefined) {
+      batchId = crypto.randomUUID();
+      this.sql`UPDATE pending_reports SET batch_id = ${batchId}
+               WHERE id IN (SELECT id FROM pending_reports WHERE batch_id IS NULL ORDER BY id LIMIT ${MAX_BATCH})`;
+    }
+    const rows = this.sql<{ miner_id: string; outcome: string; latency_ms: number | null }>`
+      SELECT miner_id, outcome, latency_ms FROM pending_reports WHERE batch_id = ${batchId} ORDER BY id`;
+    if (rows.length === 0) return null;
+    this.sent = { batchId, rows: rows.length, legacy: true };
+    return { batchId, reports: rows.map((r) => ({ minerId: r.miner_id, outcome: Outcome.parse(r.outcome), latencyMs: r.latency_ms })) };
   }
 }

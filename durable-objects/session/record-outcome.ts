@@ -6,6 +6,7 @@ import { completionOf, consensusShortfall, outcomeError } from "./outcome";
 import { storedError } from "./schema";
 import { completionToStore } from "./stored-text";
 import type { TaskPayloads } from "./task-payloads";
+import type { SlotReport } from "./pending-reports";
 import type { Configured, TaskPlan } from "./task-plan";
 import type { TaskStore } from "./task-store";
 
@@ -30,6 +31,8 @@ export async function recordOutcome<T>(
     promptUrn: string | null;
     payloadVersion: "v2" | "v3" | undefined;
     settle: Settle<T>;
+    /** The ended slots' reports, taken right before the write that records the outcome (which writes them, in their slots' rows). */
+    reports: () => readonly SlotReport[];
   },
 ): Promise<{ result: Submitted | Failure; due?: T }> {
   const { store, payloads } = deps;
@@ -46,7 +49,7 @@ export async function recordOutcome<T>(
   const shortfall =
     outcome.status === "committed" && !plan.collect ? consensusShortfall(outcome, { taskId, redundancy: plan.redundancy, policy: session.config.consensus_policy }) : null;
   if (shortfall) {
-    store.fail(taskId, "failed", storedError(shortfall), outcome.slots);
+    store.fail(taskId, "failed", storedError(shortfall), outcome.slots, task.reports());
     result = shortfall.toFailure();
   } else if (outcome.status === "committed") {
     let completion = completionOf({
@@ -76,11 +79,11 @@ export async function recordOutcome<T>(
     // One statement for the task's row: its status, result, result URN and what it paid its miners.
     const sealing = payloads.seal(ref, taskId, stored.value);
     const sealed = typeof sealing === "string" ? sealing : await sealing;
-    store.commit(taskId, outcome.slots, { json: sealed, textSlot: stored.textSlot, resultUrn, rewardMicros: settlement.paidMicros });
+    store.commit(taskId, outcome.slots, { json: sealed, textSlot: stored.textSlot, resultUrn, rewardMicros: settlement.paidMicros }, task.reports());
     result = { ok: true, completion, replayed: false };
   } else {
     const error = outcomeError(outcome, taskId, session.config.model);
-    store.fail(taskId, outcome.status === "timed_out" ? "timed_out" : "failed", storedError(error));
+    store.fail(taskId, outcome.status === "timed_out" ? "timed_out" : "failed", storedError(error), [], task.reports());
     result = error.toFailure();
   }
   // Only v2/v3 tasks have payloads (their prompt, results, off-chain deliveries).

@@ -1,37 +1,39 @@
 import type { Slot } from "../../domain/protocol/run-task";
 import type { MinerOutcomeReport } from "../miner-registry";
 
+/** A slot's report: what the registry hears of its miner's part in a task. */
+export type SlotOutcomeReport = MinerOutcomeReport & { slot: number };
+
 /**
  * Reports each miner's part in a task once, when its slot has ended (decided
  * results first, late ones when they arrive), and frees its place in the
- * session's load count. `record` queues the reports for the registry
- * (PendingReports): it writes, synchronously, in the caller's storage turn.
+ * session's load count. The caller writes the reports (the slots'
+ * assignments carry them, `PendingReports`) in the write that records the
+ * outcome they report, synchronously after taking them.
  */
 export class ReputationReports {
   private readonly reported = new Map<number, Set<number>>();
 
-  constructor(
-    private readonly record: (reports: MinerOutcomeReport[]) => void,
-    private readonly release: (minerId: string) => void,
-  ) {}
+  constructor(private readonly release: (minerId: string) => void) {}
 
-  report(taskId: number, slots: readonly Slot[]): void {
+  /** The reports of the task's slots that ended and were not reported yet, now counted as reported. */
+  report(taskId: number, slots: readonly Slot[]): SlotOutcomeReport[] {
     const seen = this.reported.get(taskId) ?? new Set<number>();
     this.reported.set(taskId, seen);
-    const reports: MinerOutcomeReport[] = [];
+    const reports: SlotOutcomeReport[] = [];
     for (const s of slots) {
       if (seen.has(s.slot) || s.state === "assigned" || s.state === "acked") continue;
       seen.add(s.slot);
-      reports.push({ minerId: s.miner.id, outcome: outcomeOf(s), latencyMs: s.output?.latencyMs ?? null });
+      reports.push({ slot: s.slot, minerId: s.miner.id, outcome: outcomeOf(s), latencyMs: s.output?.latencyMs ?? null });
       this.release(s.miner.id);
     }
-    if (reports.length > 0) this.record(reports);
+    return reports;
   }
 
-  /** Once every call of the task has ended: the late results, then the task is forgotten. */
-  reportSettled(taskId: number, slots: readonly Slot[]): void {
+  /** Once every call of the task has ended: the late results; the task is then forgotten. */
+  reportSettled(taskId: number, slots: readonly Slot[]): SlotOutcomeReport[] {
     try {
-      this.report(taskId, slots);
+      return this.report(taskId, slots);
     } finally {
       this.reported.delete(taskId);
     }

@@ -124,6 +124,15 @@ export const SESSION_MIGRATIONS = [
   // A task's payloads by task: a v2/v3 task's end sets their expiry (\`expireTask\`), which without it scanned every row the
   // retention period keeps (7 days of tasks' prompts and results), once a task.
   `CREATE INDEX payloads_task ON payloads (task_id);`,
+  // The assignments are the outbox of miner outcome reports (pending-reports.ts): a slot's report (its outcome, which the row
+  // alone cannot tell: a failure's fault is not stored) is written in the update that records the slot's end, with its place
+  // in the queue (\`report_seq\`, NULL once the registry acknowledged it) and its time; no row of its own a task. Reports queued
+  // before this migration stay in \`pending_reports\`, which nothing writes any more: they are sent first, under their batch ids.
+  `ALTER TABLE assignments ADD COLUMN report TEXT;
+   ALTER TABLE assignments ADD COLUMN report_seq INTEGER;
+   ALTER TABLE assignments ADD COLUMN report_at INTEGER;
+   ALTER TABLE assignments ADD COLUMN report_batch TEXT;
+   CREATE INDEX assignments_reports ON assignments (report_seq) WHERE report_seq IS NOT NULL;`,
 ] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";
@@ -190,6 +199,14 @@ export type AssignmentRow = {
   late: number;
   error: string | null;
   result_urn: string | null;
+  /** The outcome reported to the registry for this slot (pending-reports.ts); null: none queued (yet). */
+  report: string | null;
+  /** Its place in the report queue; null: not waiting (none queued, or acknowledged by the registry). */
+  report_seq: number | null;
+  /** When the report was queued (its flush is due FLUSH_INTERVAL_MS later). */
+  report_at: number | null;
+  /** The batch it was first sent in, kept for retries; null until sent, and once acknowledged. */
+  report_batch: string | null;
 };
 
 export type TaskEventRow = { slot: number | null; state: string; at: number };

@@ -17,7 +17,6 @@ import { type Routing, relayout, STALE_ROUTING, type ShardLayout, ShardLayoutSch
 import type { Streaming, SubmitInput, Submitted } from "../../domain/sessions/types";
 import { settleTask } from "../../domain/rewards/miner-rewards";
 import { anchorStub, registryStub, sessionStub } from "../../domain/objects/stubs";
-import type { MinerOutcomeReport } from "../miner-registry";
 import { SqliteObject } from "../sqlite-object";
 import { LiveStream } from "./live-stream";
 import { OffchainDelivery } from "./offchain-delivery";
@@ -67,10 +66,7 @@ export class SessionObject extends SqliteObject<SessionEnv> {
   );
   private readonly pending = new PendingReports(this.sql, this.now);
   private readonly rewards = new PendingRewards(this.sql, this.now);
-  private readonly reports = new ReputationReports(
-    (reports) => this.queueReports(reports),
-    (minerId) => this.pool.release(minerId),
-  );
+  private readonly reports = new ReputationReports((minerId) => this.pool.release(minerId));
   private readonly outbox = new OutboxSender(this.env, this.pending, this.rewards, this.pool);
   private readonly offchain = new OffchainDelivery(this.store, this.payloads, {
     masterKey: loadConfig(this.env).payloadMasterKey,
@@ -419,9 +415,25 @@ export class SessionObject extends SqliteObject<SessionEnv> {
         const due = settleTask(task, input.rewardPolicy ?? config.rewards);
         return { due, paidMicros: paidMicros(due) };
       };
-      const { result: recorded, due } = await recordOutcome(deps, { taskId, session, plan, outcome, requestId, promptUrn, payloadVersion: input.payload?.version, settle });
-      // Queued in this storage turn, with the outcome; the registry gets them in a batch.
-      this.reports.report(taskId, outcome.slots);
+      // The miners' reports, queued in the write of the outcome (their slots' rows carry them); the registry gets them in a batch.
+      let queued = 0;
+      const reports = () => {
+        const stamped = this.pending.stamp(this.reports.report(taskId, outcome.slots));
+        queued = stamped.length;
+        return stamped;
+      };
+      const { result: recorded, due } = await recordOutcome(deps, {
+        taskId,
+        session,
+        plan,
+        outcome,
+        requestId,
+        promptUrn,
+        payloadVersion: input.payload?.version,
+        settle,
+        reports,
+      });
+      if (queued > 0) this.reportsQueued();
       if (due) this.rewards.add(due);
       // The receipt's body, in the storage turn that recorded the outcome; signed when first read.
       if (!receipt) return recorded;
@@ -441,8 +453,9 @@ export class SessionObject extends SqliteObject<SessionEnv> {
       // Its late results and their reports are written in this one turn.
       Promise.all([run.settled, result.catch(() => undefined)])
         .then(([slots]) => {
-          this.store.settle(taskId);
-          this.reports.reportSettled(taskId, slots);
+          const reports = this.pending.stamp(this.reports.reportSettled(taskId, slots));
+          this.store.settle(taskId, reports);
+          if (reports.length > 0) this.reportsQueued();
         })
         .catch((err) => console.error("queueing reputation reports failed", err))
         .finally(() => this.running.delete(taskId)),
@@ -508,9 +521,8 @@ export class SessionObject extends SqliteObject<SessionEnv> {
 
   // --- reports to the registry --------------------------------------------
 
-  /** Queues reports (in the caller's storage turn); a full batch is sent at once, the rest by the alarm. */
-  private queueReports(reports: MinerOutcomeReport[]) {
-    this.pending.add(reports);
+  /** After reports were written (in the caller's storage turn): a full batch is sent at once, the rest by the alarm. */
+  private reportsQueued() {
     // The alarm also retries a batch the count trigger failed to send.
     const due = this.now() + FLUSH_INTERVAL_MS;
     if (!this.alarmCovers(due)) this.ctx.waitUntil(this.scheduleAlarm(due));

@@ -4,6 +4,7 @@ import type { SessionConfig } from "../../domain/schemas/session";
 import { nextTaskId, type ShardLayout } from "../../domain/sessions/shard-layout";
 import type { Sql } from "../sqlite-object";
 import type { AssignmentRow, SessionRow, StoredError, TaskEventRow, TaskRow, TaskStatus } from "./schema";
+import type { SlotReport } from "./pending-reports";
 import { type SlotFields, UnwrittenChanges } from "./unwritten-changes";
 
 export type NewTask = {
@@ -59,6 +60,12 @@ export class TaskStore {
   private readonly unwritten = new UnwrittenChanges();
   /** The largest task id at or above a layout's base, as this instance last wrote it (only `insertTask` adds tasks): no MAX() a task. */
   private largest: { from: number; id: number | null } | undefined;
+  /**
+   * The task last inserted already `assigned` (its first assignment due in the same turn): that assignment then writes no
+   * status update. The row's `updated_at` stays its insert time, the same instant on Workers, whose clock stands still
+   * within a turn (locally it may be a millisecond earlier than the history's `assigned` line); the commit sets it anyway.
+   */
+  private insertedAssigned: number | undefined;
 
   constructor(
     private readonly sql: Sql,
@@ -134,33 +141,37 @@ export class TaskStore {
   }
 
   /**
-   * A new task, queued, with this shard's next id under the layout.
+   * A new task, queued (or already assigned: below), with this shard's next id under the layout.
    * `assignedThisTurn`: the caller knows the task's first assignment is
-   * written in this same storage turn (no wait on I/O before it), so its
-   * `queued` line is held and written with that assignment's history, one
-   * statement for the three lines; otherwise it is written now, with the row.
+   * written in this same storage turn (no wait on I/O before it), so the row
+   * is inserted with the status it ends the turn with, `assigned` (no update
+   * of it a statement later), and its `queued` line is held and written with
+   * that assignment's history, one statement for the three lines (`queued`,
+   * the slot's and the task's `assigned`); otherwise the row is `queued` and
+   * its line is written now, with it.
    */
   insertTask(task: NewTask, layout: ShardLayout, shard: number, assignedThisTurn = false): number {
     const from = layout.base ?? 0;
-    const insert = () => {
+    const insert = (status: "queued" | "assigned") => {
       const largest =
         this.largest?.from === from
           ? this.largest.id
           : (this.sql<{ largest: number | null }>`SELECT MAX(task_id) AS largest FROM tasks WHERE task_id >= ${from}`[0]?.largest ?? null);
       const taskId = nextTaskId(layout, shard, largest);
       this.sql`INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at, payload_version)
-               VALUES (${taskId}, ${task.requestId}, ${task.requestHash}, 'queued', ${task.kind}, ${JSON.stringify(task.recorded)},
+               VALUES (${taskId}, ${task.requestId}, ${task.requestHash}, ${status}, ${task.kind}, ${JSON.stringify(task.recorded)},
                        ${task.redundancy}, ${task.createdAt}, ${task.createdAt}, ${task.precommitDeadline}, ${task.deadline}, ${task.payloadVersion})`;
       return taskId;
     };
     let taskId: number;
     if (assignedThisTurn) {
       // One statement: atomic by itself, no transaction.
-      taskId = insert();
+      taskId = insert("assigned");
       this.unwritten.hold(taskId, { slot: null, state: "queued", at: this.now(), historyOnly: true });
+      this.insertedAssigned = taskId;
     } else {
       taskId = this.storage.transactionSync(() => {
-        const id = insert();
+        const id = insert("queued");
         this.event(id, null, "queued");
         return id;
       });
@@ -180,19 +191,23 @@ export class TaskStore {
     });
   }
 
-  /** Writes what is still held of a task: once its last miner call has ended, its late results (most tasks have none: no transaction, no write). */
-  settle(taskId: number) {
+  /**
+   * Writes what is still held of a task once its last miner call has ended: its late results, with the reports of the
+   * slots that ended since the outcome (most tasks have none: no transaction, no write).
+   */
+  settle(taskId: number, reports: readonly SlotReport[] = []) {
+    this.holdReports(taskId, reports);
     if (!this.unwritten.has(taskId)) return;
     this.storage.transactionSync(() => this.writeHeld(taskId));
   }
 
   /**
-   * The task committed: each precommitted slot with its agreement, the
-   * (sealed) result with its URN and reward, then ended. The changes join the held ones, so the
-   * outcome is one statement per slot, one for the task and one for the
-   * history, whatever happened before it.
+   * The task committed: each precommitted slot with its agreement and its
+   * miner's report, the (sealed) result with its URN and reward, then ended.
+   * The changes join the held ones, so the outcome is one statement per slot,
+   * one for the task and one for the history, whatever happened before it.
    */
-  commit(taskId: number, slots: readonly Slot[], result: StoredResult) {
+  commit(taskId: number, slots: readonly Slot[], result: StoredResult, reports: readonly SlotReport[] = []) {
     const now = this.now();
     const answered = slots.filter((s) => s.state === "precommitted");
     for (const s of answered) {
@@ -206,7 +221,15 @@ export class TaskStore {
     this.unwritten.hold(taskId, { slot: null, state: "committed", at: now });
     for (const s of answered) this.unwritten.hold(taskId, { slot: s.slot, state: "ended", at: now, fields: { ended_at: now }, silent: true });
     this.unwritten.hold(taskId, { slot: null, state: "ended", at: now });
+    this.holdReports(taskId, reports);
     this.storage.transactionSync(() => this.writeHeld(taskId, result));
+  }
+
+  /** The slots' reports, held to be written by the write that follows at once (the outcome's): each in its slot's update. */
+  private holdReports(taskId: number, reports: readonly SlotReport[]) {
+    for (const r of reports) {
+      this.unwritten.hold(taskId, { slot: r.slot, state: null, at: r.report_at, fields: { report: r.report, report_seq: r.report_seq, report_at: r.report_at }, silent: true });
+    }
   }
 
   /** Forgets a task that never reached a miner, as if it had not been submitted. */
@@ -223,9 +246,11 @@ export class TaskStore {
   /**
    * The task failed or timed out; its error is kept so that a replay answers
    * the same. `judged`: the slots of a task that had results but failed its
-   * consensus policy, whose agreement is recorded all the same.
+   * consensus policy, whose agreement is recorded all the same; `reports`:
+   * its ended slots' reports.
    */
-  fail(taskId: number, status: "failed" | "timed_out", error: StoredError, judged: readonly Slot[] = []) {
+  fail(taskId: number, status: "failed" | "timed_out", error: StoredError, judged: readonly Slot[] = [], reports: readonly SlotReport[] = []) {
+    this.holdReports(taskId, reports);
     this.storage.transactionSync(() => {
       this.writeHeld(taskId);
       for (const s of judged) {
@@ -283,8 +308,13 @@ export class TaskStore {
         const at = this.now();
         // Its history lines join the held ones (the task's `queued`, a finished slot's ack...): all in one statement, in order.
         this.unwritten.hold(taskId, { slot: s.slot, state: "assigned", at, fields: {}, historyOnly: true });
-        // The task's first assignment: its row says `assigned` too (the slot's line first).
-        if (!assigned) this.unwritten.hold(taskId, { slot: null, state: "assigned", at });
+        // The task's first assignment: its row says `assigned` too (the slot's line first). A row inserted `assigned` in this
+        // turn (`insertTask`'s `assignedThisTurn`) already does, so only the history line is held.
+        if (!assigned) {
+          const inserted = this.insertedAssigned === taskId;
+          this.unwritten.hold(taskId, inserted ? { slot: null, state: "assigned", at, historyOnly: true } : { slot: null, state: "assigned", at });
+        }
+        if (this.insertedAssigned === taskId) this.insertedAssigned = undefined;
         assigned = true;
         this.storage.transactionSync(() => {
           this.sql`INSERT INTO assignments (task_id, slot, miner_id, status, assigned_at, probation)
@@ -316,12 +346,13 @@ export class TaskStore {
     const held = this.unwritten.take(taskId);
     if (!held) return;
     for (const [slot, { status, fields: f }] of held.slots) {
-      this.sql`UPDATE assignments SET status = ${status},
+      this.sql`UPDATE assignments SET status = COALESCE(${status}, status),
                  acked_at = COALESCE(${f.acked_at ?? null}, acked_at), precommitted_at = COALESCE(${f.precommitted_at ?? null}, precommitted_at),
                  ended_at = COALESCE(${f.ended_at ?? null}, ended_at), latency_ms = COALESCE(${f.latency_ms ?? null}, latency_ms),
                  precommit_hash = COALESCE(${f.precommit_hash ?? null}, precommit_hash), output = COALESCE(${f.output ?? null}, output),
                  usage = COALESCE(${f.usage ?? null}, usage), usage_misreport = COALESCE(${f.usage_misreport ?? null}, usage_misreport), agreed = COALESCE(${f.agreed ?? null}, agreed),
-                 similarity = COALESCE(${f.similarity ?? null}, similarity), late = COALESCE(${f.late ?? null}, late)
+                 similarity = COALESCE(${f.similarity ?? null}, similarity), late = COALESCE(${f.late ?? null}, late),
+                 report = COALESCE(${f.report ?? null}, report), report_seq = COALESCE(${f.report_seq ?? null}, report_seq), report_at = COALESCE(${f.report_at ?? null}, report_at)
                WHERE task_id = ${taskId} AND slot = ${slot}`;
     }
     if (held.task && result !== undefined) {

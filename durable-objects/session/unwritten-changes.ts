@@ -2,23 +2,42 @@ import type { AssignmentRow, TaskEventRow, TaskRow, TaskStatus } from "./schema"
 
 /** The assignment columns a held change may set; each is set at most once in a slot's life, so a later write never needs to clear one. */
 export type SlotFields = Partial<
-  Pick<AssignmentRow, "acked_at" | "precommitted_at" | "ended_at" | "latency_ms" | "precommit_hash" | "output" | "usage" | "usage_misreport" | "agreed" | "similarity" | "late">
+  Pick<
+    AssignmentRow,
+    | "acked_at"
+    | "precommitted_at"
+    | "ended_at"
+    | "latency_ms"
+    | "precommit_hash"
+    | "output"
+    | "usage"
+    | "usage_misreport"
+    | "agreed"
+    | "similarity"
+    | "late"
+    | "report"
+    | "report_seq"
+    | "report_at"
+  >
 >;
 
 /** One state change of a running task, held in memory: of the task itself (`slot` null) or of one assignment. */
 export type Change =
-  /** `historyOnly`: a line of the task's history whose row already says it (the task's `queued`, written with its row). */
+  /** `historyOnly`: a line of the task's history whose row already says it or said it (the task's `queued`, and its `assigned` when its row was inserted so). */
   | { slot: null; state: TaskStatus; at: number; historyOnly?: true }
   /**
    * `silent`: a change of the row that the task's history does not list (an assignment's end, told by the task's).
    * `historyOnly`: a line of the history whose row is written otherwise (an assignment's `assigned`, its row inserted with it).
    */
-  | { slot: number; state: string; at: number; fields: SlotFields; silent?: true; historyOnly?: true };
+  | { slot: number; state: string; at: number; fields: SlotFields; silent?: true; historyOnly?: true }
+  /** Fields of an assignment alone, its status unchanged and no history line (a slot's queued report). */
+  | { slot: number; state: null; at: number; fields: SlotFields; silent: true };
 
 /** What a task's held changes amount to, per row: the task's last status, each slot's last status and the fields set. */
 export type Coalesced = {
   task: { status: TaskStatus; at: number } | undefined;
-  slots: Map<number, { status: string; fields: SlotFields }>;
+  /** `status` null: the row's own (only fields change). */
+  slots: Map<number, { status: string | null; fields: SlotFields }>;
   events: TaskEventRow[];
 };
 
@@ -71,7 +90,7 @@ export class UnwrittenChanges {
     return rows.map((row) => {
       const change = slots.get(row.slot);
       // Coalesced fields hold set values only (`setDefined`).
-      return change ? { ...row, ...change.fields, status: change.status } : row;
+      return change ? { ...row, ...change.fields, status: change.status ?? row.status } : row;
     });
   }
 
@@ -85,15 +104,16 @@ export class UnwrittenChanges {
 function coalesce(changes: readonly Change[]): Coalesced {
   const out: Coalesced = { task: undefined, slots: new Map(), events: [] };
   for (const c of changes) {
-    if (c.slot === null || !c.silent) out.events.push({ slot: c.slot, state: c.state, at: c.at });
-    if (c.historyOnly) continue;
     if (c.slot === null) {
-      out.task = { status: c.state, at: c.at };
+      out.events.push({ slot: null, state: c.state, at: c.at });
+      if (!c.historyOnly) out.task = { status: c.state, at: c.at };
       continue;
     }
+    if (!c.silent && c.state !== null) out.events.push({ slot: c.slot, state: c.state, at: c.at });
+    if ("historyOnly" in c && c.historyOnly) continue;
     // The slot's fields gathered in one object of this coalescing's own (a later change's values over an earlier's, unset ones skipped).
     let slot = out.slots.get(c.slot);
-    if (slot) slot.status = c.state;
+    if (slot) slot.status = c.state ?? slot.status;
     else {
       slot = { status: c.state, fields: {} };
       out.slots.set(c.slot, slot);
