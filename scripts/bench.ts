@@ -47,7 +47,7 @@ import { type Busiest, busiest, objectCounts } from "./bench/object-traffic.ts";
 import { printSigningBench, printSigningCosts } from "./bench/signing.ts";
 import { printMeteringCosts } from "./bench/metering.ts";
 import { printChainGas } from "./bench/chain-gas.ts";
-import { judgeGatewayNetOfR2, judgeTargets, printReference, printTargets, type TargetFigures } from "./bench/targets.ts";
+import { judgeAgainstWriteAheadFloor, judgeGatewayNetOfR2, judgeTargets, printReference, printTargets, type TargetFigures } from "./bench/targets.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const SEQUENTIAL = env("BENCH_REQUESTS", 200);
@@ -104,7 +104,7 @@ const viaPortkey =
       body: JSON.stringify({ model: "bench", prompt: prompt(i), max_tokens: 32 }),
     });
 const viaFloor =
-  (origin: string, path: "/relay" | "/task" | "/task-r2"): Send =>
+  (origin: string, path: "/relay" | "/task" | "/task-r2" | "/task-wal"): Send =>
   (i, signal) =>
     fetch(`${origin}${path}`, { method: "POST", signal, headers: json, body: JSON.stringify({ model: "bench", prompt: prompt(i), max_tokens: 32 }) });
 const ping =
@@ -293,6 +293,7 @@ try {
       floorRelay: "floor: Worker → miner, Miniflare",
       floorTask: "floor: Worker → DO → miner + 1 row, Miniflare",
       floorTaskR2: "floor: the same + the v3 path's 2 R2 puts, Miniflare",
+      floorTaskWal: "floor: Worker → DO, row written ahead → miner → output, Miniflare",
       pingW: "GET /api/v1/ping, wrangler dev",
     };
     // The compared targets: the miner (every added p50's base), Portkey, the router on v1 and on
@@ -305,7 +306,13 @@ try {
       { name: names.r1, send: viaRouter(mf.origin, () => 1), runtime: mf },
       // The router path the gateway's local pool calls: the v3 flow (prompt stored in R2) on its session.
       { name: names.r1v3, send: viaRouter(mf.origin, () => 0, false, "v3"), runtime: mf },
-      ...(floor ? [{ name: names.floorTask, send: viaFloor(floor.origin, "/task"), runtime: floor }] : []),
+      ...(floor
+        ? [
+            { name: names.floorTask, send: viaFloor(floor.origin, "/task"), runtime: floor },
+            // The same written ahead (two commits, as the router's crash promise needs): the floor of a router that keeps it.
+            { name: names.floorTaskWal, send: viaFloor(floor.origin, "/task-wal"), runtime: floor },
+          ]
+        : []),
     ];
     // Every scenario once a round, ROUNDS rounds, so that a shared machine's drift spreads over all.
     for (let r = 0; r < ROUNDS; r++) {
@@ -428,6 +435,9 @@ try {
         relay_added_p50_ms: added(find(names.floorRelay), direct),
         ping_cpu_ms: find(names.floorPing)?.cpu_ms_per_task,
         task_r2_cpu_ms: find(names.floorTaskR2)?.cpu_ms_per_task,
+        task_written_ahead_cpu_ms: find(names.floorTaskWal)?.cpu_median,
+        task_written_ahead_added_p50_ms: added(find(names.floorTaskWal), direct),
+        task_written_ahead_rps: find(names.floorTaskWal)?.rps_median,
       },
       scenarios: rows,
       session_scaling: scaling,
@@ -533,9 +543,17 @@ try {
     };
     const targets = judgeTargets(figures, CONNECTIONS);
     printTargets(targets);
-    const reference = judgeGatewayNetOfR2(figures);
-    printReference(reference);
-    console.log(`\n${JSON.stringify({ ...summary, signing, metering, chain_gas: chainGas, targets, reference: [reference] })}`);
+    const reference = [
+      judgeGatewayNetOfR2(figures),
+      ...judgeAgainstWriteAheadFloor(figures, {
+        addedP50: summary.floor.task_written_ahead_added_p50_ms,
+        rps: summary.floor.task_written_ahead_rps,
+        cpuMs: summary.floor.task_written_ahead_cpu_ms,
+      }),
+    ];
+    console.log("");
+    for (const r of reference) printReference(r);
+    console.log(`\n${JSON.stringify({ ...summary, signing, metering, chain_gas: chainGas, targets, reference })}`);
   }
 } finally {
   await stopAll();

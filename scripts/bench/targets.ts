@@ -76,6 +76,20 @@ export function judgeGatewayNetOfR2(f: TargetFigures): Target {
   );
 }
 
+/**
+ * Not among the six either: the router against the floor of a task written
+ * ahead (floor /task-wal: its row committed before the miner call, its output
+ * after, two commits), the least a router costs that keeps its promise that
+ * nothing is dispatched twice. The same limits as the targets', on that floor.
+ */
+export function judgeAgainstWriteAheadFloor(f: TargetFigures, floor: { addedP50?: number | undefined; rps?: number | undefined; cpuMs?: number | undefined }): Target[] {
+  return [
+    judge("added_p50_vs_written_ahead_floor", "reference: router added p50 ≤ written-ahead floor's + 1 ms", "ms", "≤", f.routerAddedP50, plus(floor.addedP50, 1)),
+    judge("rps_vs_written_ahead_floor", "reference: router req/s ≥ 0.8 × written-ahead floor's", "req/s", "≥", f.routerRps, times(floor.rps, 0.8)),
+    judge("cpu_vs_written_ahead_floor", "reference: router CPU per task ≤ written-ahead floor's + 1 ms", "ms", "≤", f.routerCpuMs, plus(floor.cpuMs, 1)),
+  ];
+}
+
 export const verdict = (t: Target) => (t.met === undefined ? "not measured" : t.met ? "MET" : "NOT MET");
 
 export function printTargets(targets: Target[]): void {
@@ -97,5 +111,7 @@ export function printTargets(targets: Target[]): void {
 
 /** The reference figure beside the targets, said to be one. */
 export function printReference(reference: Target): void {
-  console.log(`\n${reference.target}: ${reference.measured ?? "not measured"} ms (limit ${reference.limit ?? "?"} ms): ${verdict(reference)} (a reference, not counted above)`);
+  console.log(
+    `${reference.target}: ${reference.measured ?? "not measured"} ${reference.unit} (limit ${reference.compare} ${reference.limit ?? "?"} ${reference.unit}): ${verdict(reference)} (a reference, not counted above)`,
+  );
 }

@@ -6,7 +6,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { steady, warmUntilSteady } from "../../scripts/bench/load.ts";
-import { judgeGatewayNetOfR2, judgeTargets, verdict } from "../../scripts/bench/targets.ts";
+import { judgeAgainstWriteAheadFloor, judgeGatewayNetOfR2, judgeTargets, verdict } from "../../scripts/bench/targets.ts";
 
 describe("issue 27's targets", () => {
   const figures = {
@@ -48,6 +48,17 @@ describe("issue 27's targets", () => {
     expect(net.target).toContain("reference");
     expect(verdict(judgeGatewayNetOfR2({ ...figures, r2SimulatorCpuMs: 0.1 }))).toBe("NOT MET");
     expect(verdict(judgeGatewayNetOfR2(figures))).toBe("not measured");
+  });
+
+  it("the router against the written-ahead floor: the targets' limits on that floor's figures, unmeasured without them", () => {
+    const against = judgeAgainstWriteAheadFloor(figures, { addedP50: 1.8, rps: 800, cpuMs: 0.8 });
+    expect(against.map((t) => [t.measured, t.limit, verdict(t)])).toEqual([
+      [3, 2.8, "NOT MET"],
+      [600, 640, "NOT MET"],
+      [1.9, 1.8, "NOT MET"],
+    ]);
+    expect(judgeAgainstWriteAheadFloor(figures, { addedP50: 2.5, rps: 700, cpuMs: 1.2 }).map(verdict)).toEqual(["MET", "MET", "MET"]);
+    expect(judgeAgainstWriteAheadFloor(figures, {}).map(verdict)).toEqual(["not measured", "not measured", "not measured"]);
   });
 });
 

@@ -9,13 +9,26 @@
 //   POST /task-r2  the same with the two R2 puts of the router's v3 path (the
 //                prompt before the miner call, the result after), so that the
 //                local R2 simulator's CPU, which runs in the measured workerd
-//                here and on Cloudflare does not, can be told from the router's.
+//                here and on Cloudflare does not, can be told from the router's;
+//   POST /task-wal  the task written ahead, as the router's promise that nothing
+//                is dispatched twice needs (docs/storage-schema.md, "What survives
+//                a crash"): a row in one storage turn, committed before the miner
+//                call leaves (the output gate holds it), the output in a second
+//                turn, before the answer. Two commits where /task has one.
 import { DurableObject } from "cloudflare:workers";
 
 export class FloorObject extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS tasks (id INTEGER PRIMARY KEY, output TEXT NOT NULL)");
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS written_ahead (id INTEGER PRIMARY KEY, request TEXT NOT NULL, output TEXT)");
+  }
+
+  async taskWal(minerUrl, token, body) {
+    const { id } = this.ctx.storage.sql.exec("INSERT INTO written_ahead (request) VALUES (?) RETURNING id", body).one();
+    const text = await callMiner(minerUrl, token, body);
+    this.ctx.storage.sql.exec("UPDATE written_ahead SET output = ? WHERE id = ?", text, id);
+    return text;
   }
 
   async task(minerUrl, token, body) {
@@ -52,10 +65,10 @@ export default {
     const path = new URL(request.url).pathname;
     if (path === "/ping") return Response.json({ status: "ok", time: new Date().toISOString() });
     if (path === "/relay") return new Response(await callMiner(env.MINER_URL, env.MINER_TOKEN, await request.text()), { headers: { "content-type": "application/json" } });
-    if (path === "/task" || path === "/task-r2") {
+    const method = { "/task": "task", "/task-r2": "taskR2", "/task-wal": "taskWal" }[path];
+    if (method) {
       const stub = env.FLOOR.get(env.FLOOR.idFromName("floor"));
-      const body = await request.text();
-      const text = path === "/task" ? await stub.task(env.MINER_URL, env.MINER_TOKEN, body) : await stub.taskR2(env.MINER_URL, env.MINER_TOKEN, body);
+      const text = await stub[method](env.MINER_URL, env.MINER_TOKEN, await request.text());
       return new Response(text, { headers: { "content-type": "application/json" } });
     }
     return new Response("not found", { status: 404 });
