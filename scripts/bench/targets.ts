@@ -19,8 +19,6 @@ export type TargetFigures = {
   routerCpuMs?: number;
   /** The v3 route on the gateway's session (its R2 write), the path the gateway's pool calls. */
   gatewayPathCpuMs?: number;
-  /** CPU the local R2 simulator spends on the v3 path's two puts, in the measured workerd (floor /task-r2 − floor /task). */
-  r2SimulatorCpuMs?: number;
   /** The Session object's check of one result's signature (scripts/bench/signing.ts). */
   signedResultCheckMs?: number;
 };
@@ -57,23 +55,6 @@ export function judgeTargets(f: TargetFigures, connections: number): Target[] {
     judge("signed_result_check", "signed result's check ≤ 0.5 ms", "ms", "≤", f.signedResultCheckMs, 0.5),
     judge("gateway_path_cpu", "gateway path (v3, its R2 write) CPU per task ≤ r=1 v1 CPU + 1 ms", "ms", "≤", f.gatewayPathCpuMs, plus(f.routerCpuMs, 1)),
   ];
-}
-
-/**
- * Not one of the issue's six: the gateway path's CPU less what the local R2
- * simulator spent on its two puts (measured by the floor Worker in the same
- * run). On Cloudflare R2 is another service, so this is the router's own part.
- */
-export function judgeGatewayNetOfR2(f: TargetFigures): Target {
-  const net = f.gatewayPathCpuMs === undefined || f.r2SimulatorCpuMs === undefined ? undefined : f.gatewayPathCpuMs - f.r2SimulatorCpuMs;
-  return judge(
-    "gateway_path_cpu_net_of_r2_simulator",
-    "reference: gateway path CPU less the local R2 simulator's 2 puts ≤ r=1 v1 CPU + 1 ms",
-    "ms",
-    "≤",
-    net,
-    plus(f.routerCpuMs, 1),
-  );
 }
 
 /**
