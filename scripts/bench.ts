@@ -36,7 +36,7 @@ import { rmSync } from "node:fs";
 import { startDevMiner } from "../tools/dev-miner/server.ts";
 import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_KEY } from "../domain/config/dev-credentials.ts";
 import { cpuMs, workerdBelow } from "./bench/cpu.ts";
-import { firstByte, load, loadFor, round, type Send, type Stats, stats, warm, type Warmed, warmUntilSteady } from "./bench/load.ts";
+import { firstByte, load, loadFor, median, round, type Send, type Stats, stats, warm, type Warmed, warmUntilSteady } from "./bench/load.ts";
 import { type Portkey, portkeyHeaders, startPortkey } from "./bench/portkey.ts";
 import { table } from "./bench/report.ts";
 import { build, type Runtime, startMiniflare, startWranglerDev } from "./bench/runtimes.ts";
@@ -137,7 +137,6 @@ const rows: Row[] = [];
 const notes: string[] = [];
 
 /** The middle value (the upper of the two middle ones for an even count, as the rounds' median row is picked). */
-const medianOf = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const warmUp = (send: Send) => warmUntilSteady(send, { connections: CONNECTIONS, ...WARM });
 const warmNote = (w: Warmed) => `warmed ${w.seconds} s (${w.settled ? "settled" : "NOT settled"}: ${w.windows.join(", ")} req/s)`;
 
@@ -346,17 +345,17 @@ try {
     // Each scenario's figures are those of its median round by sequential p50; failures add up.
     for (const [, runs] of perRound) {
       const sorted = [...runs].sort((x, y) => x.sequential.p50 - y.sequential.p50);
-      const median = sorted[Math.floor(sorted.length / 2)];
-      if (!median) continue;
+      const middle = sorted[Math.floor(sorted.length / 2)];
+      if (!middle) continue;
       const failures = (pick: (row: Row) => number) => runs.reduce((sum, row) => sum + pick(row), 0);
-      const row: Row = { ...median, p50_rounds: runs.map((x) => x.sequential.p50), sequential: { ...median.sequential, failures: failures((x) => x.sequential.failures) } };
+      const row: Row = { ...middle, p50_rounds: runs.map((x) => x.sequential.p50), sequential: { ...middle.sequential, failures: failures((x) => x.sequential.failures) } };
       const rpsRounds = runs.flatMap((x) => (x.loaded ? [x.loaded.rps] : []));
       const cpuRounds = runs.flatMap((x) => (x.cpu_ms_per_task !== undefined ? [x.cpu_ms_per_task] : []));
-      if (rpsRounds.length > 0) Object.assign(row, { rps_rounds: rpsRounds, rps_median: medianOf(rpsRounds) });
-      if (cpuRounds.length > 0) Object.assign(row, { cpu_rounds: cpuRounds, cpu_median: medianOf(cpuRounds) });
+      if (rpsRounds.length > 0) Object.assign(row, { rps_rounds: rpsRounds, rps_median: median(rpsRounds) });
+      if (cpuRounds.length > 0) Object.assign(row, { cpu_rounds: cpuRounds, cpu_median: median(cpuRounds) });
       const warmUps = runs.flatMap((x) => (x.warm_up ? [{ seconds: x.warm_up.seconds, settled: x.warm_up.settled }] : []));
       if (warmUps.length > 0) row.warm_up_rounds = warmUps;
-      if (median.loaded) row.loaded = { ...median.loaded, failures: failures((x) => x.loaded?.failures ?? 0) };
+      if (middle.loaded) row.loaded = { ...middle.loaded, failures: failures((x) => x.loaded?.failures ?? 0) };
       const failure = runs.find((x) => x.first_failure)?.first_failure;
       if (failure) row.first_failure = failure;
       rows.push(row);

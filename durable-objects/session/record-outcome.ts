@@ -77,8 +77,7 @@ export async function recordOutcome<T>(
     const settlement = task.settle(completion, outcome.winner.slot);
     due = settlement.due;
     // One statement for the task's row: its status, result, result URN and what it paid its miners.
-    const sealing = payloads.seal(ref, taskId, stored.value);
-    const sealed = typeof sealing === "string" ? sealing : await sealing;
+    const sealed = await payloads.seal(ref, taskId, stored.value);
     store.commit(taskId, outcome.slots, { json: sealed, textSlot: stored.textSlot, resultUrn, rewardMicros: settlement.paidMicros }, task.reports());
     result = { ok: true, completion, replayed: false };
   } else {

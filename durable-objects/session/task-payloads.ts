@@ -94,13 +94,8 @@ export class TaskPayloads {
     return due.length;
   }
 
-  /**
-   * JSON as the object stores it: sealed with the task key for a private
-   * session (a promise); a public session's is the JSON itself, given back
-   * as is, so its task's outcome makes no promise and waits for no turn of
-   * the microtask queue here.
-   */
-  seal(session: SessionRef, taskId: number, value: unknown): string | Promise<string> {
+  /** JSON as the object stores it: sealed with the task key for a private session, the JSON itself for a public one. */
+  async seal(session: SessionRef, taskId: number, value: unknown): Promise<string> {
     const json = JSON.stringify(value);
     return session.private ? this.sealWithKey(session, taskId, json) : json;
   }

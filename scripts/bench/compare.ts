@@ -25,7 +25,7 @@ import { startDevMiner } from "../../tools/dev-miner/server.ts";
 import { provision } from "../provision.ts";
 import { prompt, viaRouter } from "./clients.ts";
 import { cpuMs, workerdBelow } from "./cpu.ts";
-import { load, loadFor, round, type Send, stats, warmUntilSteady } from "./load.ts";
+import { load, loadFor, median, round, type Send, stats, warmUntilSteady } from "./load.ts";
 import { table } from "./report.ts";
 import { type Runtime, startMiniflare } from "./runtimes.ts";
 
@@ -48,7 +48,6 @@ if (SCENARIO !== "v1" && SCENARIO !== "v3") throw new Error("BENCH_COMPARE_SCENA
 
 type Target = { name: string; runtime: Runtime; send: Send };
 type Figures = { p50: number; addedP50: number; rps: number; cpuMs: number; failures: number };
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 const stops: (() => Promise<void>)[] = [];
 try {

@@ -15,7 +15,7 @@ const TICKS_PER_SECOND = (() => {
   }
 })();
 
-type Stat = { pid: number; ppid: number; comm: string; ticks: number };
+type Stat = { pid: number; ppid: number; comm: string; ticks: number; systemTicks: number };
 
 function readStat(pid: number): Stat | undefined {
   try {
@@ -25,7 +25,7 @@ function readStat(pid: number): Stat | undefined {
     const comm = text.slice(text.indexOf("(") + 1, close);
     const fields = text.slice(close + 2).split(" ");
     // After comm: state(0) ppid(1) ... utime(11) stime(12).
-    return { pid, ppid: Number(fields[1]), comm, ticks: Number(fields[11]) + Number(fields[12]) };
+    return { pid, ppid: Number(fields[1]), comm, ticks: Number(fields[11]) + Number(fields[12]), systemTicks: Number(fields[12]) };
   } catch {
     return undefined;
   }
@@ -59,6 +59,13 @@ export function workerdBelow(root: number): number[] {
 /** CPU milliseconds used so far by the given processes (those gone count 0). */
 export function cpuMs(pids: number[]): number {
   return pids.reduce((sum, pid) => sum + (readStat(pid)?.ticks ?? 0), 0) * (1000 / TICKS_PER_SECOND);
+}
+
+/** The same, and of it the time in the kernel (system time: writes, syncs). */
+export function cpuSplitMs(pids: number[]): { total: number; system: number } {
+  const stats = pids.map(readStat);
+  const ms = 1000 / TICKS_PER_SECOND;
+  return { total: stats.reduce((sum, s) => sum + (s?.ticks ?? 0), 0) * ms, system: stats.reduce((sum, s) => sum + (s?.systemTicks ?? 0), 0) * ms };
 }
 
 /** The whole machine's CPU ticks so far (busy and all), from /proc/stat: is the CPU saturated? */

@@ -13,6 +13,8 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
 export const round = (x: number) => Math.round(x * 100) / 100;
+/** The middle value (the upper of the two middle ones for an even count); NaN for none. */
+export const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 export function stats(run: Run): Stats {
   const sorted = [...run.latencies].sort((a, b) => a - b);

@@ -17,11 +17,12 @@
  *
  * Env: STORAGE_SHAPES_TASKS (a shape a round, 3000), STORAGE_SHAPES_ROUNDS (3), BENCH_PORT (5950).
  */
-import { readFileSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { SESSION_MIGRATIONS } from "../../durable-objects/session/schema.ts";
 import { startDevMiner } from "../../tools/dev-miner/server.ts";
-import { workerdBelow } from "./cpu.ts";
+import { cpuSplitMs, workerdBelow } from "./cpu.ts";
+import { median } from "./load.ts";
 import { table } from "./report.ts";
 
 const TASKS = Number(process.env["STORAGE_SHAPES_TASKS"] ?? 3000);
@@ -29,23 +30,6 @@ const ROUNDS = Number(process.env["STORAGE_SHAPES_ROUNDS"] ?? 3);
 const PORT = Number(process.env["BENCH_PORT"] ?? 5950);
 const CONNECTIONS = 16;
 const SHAPES = ["none", "one row after", "written ahead, 9", "written ahead, 7", "7 in one turn"] as const;
-
-/** utime and stime of the given processes, in milliseconds (clock ticks of 10 ms). */
-function cpuSplit(pids: number[]) {
-  let user = 0;
-  let system = 0;
-  for (const pid of pids) {
-    try {
-      const text = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-      user += Number(fields[11]) * 10;
-      system += Number(fields[12]) * 10;
-    } catch {
-      // gone: counts nothing
-    }
-  }
-  return { user, system };
-}
 
 // The statements as the Session object runs them (values of the same sizes and kinds).
 const script = `
@@ -137,7 +121,7 @@ try {
     for (let k = 0; k < SHAPES.length; k++) {
       const shape = SHAPES[(k + round) % SHAPES.length] as string;
       for (let i = 0; i < 300; i++) await send(shape, i);
-      const before = cpuSplit(pids);
+      const before = cpuSplitMs(pids);
       const started = performance.now();
       let sent = 0;
       await Promise.all(
@@ -146,15 +130,14 @@ try {
         }),
       );
       const seconds = (performance.now() - started) / 1000;
-      const after = cpuSplit(pids);
+      const after = cpuSplitMs(pids);
       figures.get(shape)?.push({
-        cpu: (after.user + after.system - before.user - before.system) / TASKS,
+        cpu: (after.total - before.total) / TASKS,
         system: (after.system - before.system) / TASKS,
         rps: TASKS / seconds,
       });
     }
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
   const f2 = (x: number) => x.toFixed(2);
   console.log(`\nstorage shapes of a redundancy-1 task, ${TASKS} tasks a shape a round over ${CONNECTIONS} connections, ${ROUNDS} rounds (medians; each round)\n`);
   console.log(
