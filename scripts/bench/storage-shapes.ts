@@ -7,10 +7,12 @@
  * prints them:
  *  - none: no storage at all (the call and the RPC only);
  *  - one row after: the floor Worker's task (one INSERT, one commit);
- *  - written ahead, 9: the router's shape at the start of 2026-12-07 (4 statements
- *    committed before the miner call, 5 after: two commits);
- *  - written ahead, 7: the shape now (3 before, 4 after);
- *  - 7 in one turn: the same statements all after the call (one commit).
+ *  - written ahead, 7: the shape of the evening of 2026-12-07 (3 statements
+ *    committed before the miner call, 4 after: two commits);
+ *  - 7 in one turn: the same statements all after the call (one commit);
+ *  - written ahead, 5 (no history): the same without the `task_events` lines;
+ *  - 3 in one turn (no history): task, assignment and receipt inserted once,
+ *    with their final values, after the call.
  * Loaded over 16 connections, the shapes' order rotated each round; workerd's
  * CPU a task from /proc (user and system), req/s. No router code runs here,
  * so a shape's figures are the least a router with that storage can cost.
@@ -29,7 +31,7 @@ const TASKS = Number(process.env["STORAGE_SHAPES_TASKS"] ?? 3000);
 const ROUNDS = Number(process.env["STORAGE_SHAPES_ROUNDS"] ?? 3);
 const PORT = Number(process.env["BENCH_PORT"] ?? 5950);
 const CONNECTIONS = 16;
-const SHAPES = ["none", "one row after", "written ahead, 9", "written ahead, 7", "7 in one turn"] as const;
+const SHAPES = ["none", "one row after", "written ahead, 7", "7 in one turn", "written ahead, 5 (no history)", "3 in one turn (no history)"] as const;
 
 // The statements as the Session object runs them (values of the same sizes and kinds).
 const script = `
@@ -72,6 +74,22 @@ export class Shapes extends DurableObject {
     if (shape === "one row after") {
       const text = await call();
       sql.exec("INSERT INTO floor (output) VALUES (?)", text);
+      return text;
+    }
+    if (shape === "written ahead, 5 (no history)") {
+      sql.exec("INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at, payload_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", id, null, "h".repeat(64), "assigned", "completion", request, 1, now, now, now + 30000, now + 60000, null);
+      sql.exec("INSERT INTO assignments (task_id, slot, miner_id, status, assigned_at, probation) VALUES (?, ?, ?, 'assigned', ?, ?)", id, 0, "bench-zero", now, 0);
+      const text = await call();
+      sql.exec("UPDATE assignments SET status = COALESCE(?, status), acked_at = COALESCE(?, acked_at), precommitted_at = COALESCE(?, precommitted_at), ended_at = COALESCE(?, ended_at), latency_ms = COALESCE(?, latency_ms), precommit_hash = COALESCE(?, precommit_hash), output = COALESCE(?, output), usage = COALESCE(?, usage), usage_misreport = COALESCE(?, usage_misreport), agreed = COALESCE(?, agreed), similarity = COALESCE(?, similarity), late = COALESCE(?, late), report = COALESCE(?, report), report_seq = COALESCE(?, report_seq), report_at = COALESCE(?, report_at) WHERE task_id = ? AND slot = ?", "ended", now, now, now, 1, "p".repeat(64), text, '{"prompt_tokens":5,"completion_tokens":8}', null, 1, 1, 0, "ok", id, now, id, 0);
+      sql.exec("UPDATE tasks SET status = ?, updated_at = ?, result = ?, result_text_slot = ?, result_urn = COALESCE(?, result_urn), reward_micros = ? WHERE task_id = ?", "ended", now, '{"id":"cmpl","object":"text_completion","model":"bench-zero","choices":[{"index":0,"text":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":8,"total_tokens":13}}', 0, null, 10, id);
+      sql.exec("INSERT OR IGNORE INTO receipts (task_id, body, outputs_in_assignments) VALUES (?, ?, ?)", id, JSON.stringify({ version: 2, task_id: id, request_hash: "h".repeat(64), miners: [{ slot: 0, miner_id: "bench-zero", output: null, output_hash: "p".repeat(64), signature: null, answered_at: new Date(now).toISOString() }], issued_at: new Date(now).toISOString() }), 1);
+      return text;
+    }
+    if (shape === "3 in one turn (no history)") {
+      const text = await call();
+      sql.exec("INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at, payload_version, result, result_text_slot, reward_micros) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", id, null, "h".repeat(64), "ended", "completion", request, 1, now, now, now + 30000, now + 60000, null, '{"id":"cmpl","object":"text_completion","model":"bench-zero","choices":[{"index":0,"text":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":8,"total_tokens":13}}', 0, 10);
+      sql.exec("INSERT INTO assignments (task_id, slot, miner_id, status, assigned_at, probation, acked_at, precommitted_at, ended_at, latency_ms, precommit_hash, output, usage, agreed, similarity, late, report, report_seq, report_at) VALUES (?, ?, ?, 'ended', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", id, 0, "bench-zero", now, 0, now, now, now, 1, "p".repeat(64), text, '{"prompt_tokens":5,"completion_tokens":8}', 1, 1, 0, "ok", id, now);
+      sql.exec("INSERT OR IGNORE INTO receipts (task_id, body, outputs_in_assignments) VALUES (?, ?, ?)", id, JSON.stringify({ version: 2, task_id: id, request_hash: "h".repeat(64), miners: [{ slot: 0, miner_id: "bench-zero", output: null, output_hash: "p".repeat(64), signature: null, answered_at: new Date(now).toISOString() }], issued_at: new Date(now).toISOString() }), 1);
       return text;
     }
     if (shape === "7 in one turn") {
