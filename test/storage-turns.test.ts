@@ -18,31 +18,35 @@ async function runOne(sessionId: number, taskId: number): Promise<Task> {
 }
 
 /**
- * The session object's writes for a task on a warm session (its second: the
+ * The session object's writes for a task on a warm session (its third: the
  * first fetched the miner snapshot, a wait of its own between the task's
- * record and its assignments), up to the answer and in all.
+ * record and its assignments; the second reserved a block of task ids,
+ * task-ids.ts), up to the answer and in all.
  */
-async function writesOfOneTask(miners: Parameters<typeof minersFor>[0]) {
+async function writesOfOneTask(miners: Parameters<typeof minersFor>[0], request: { request_id?: string } = {}) {
   const { model } = await minersFor(miners);
   const sessionId = await createSession({ model, redundancy: miners.length });
   const statements: Statement[] = [];
   const writes = await recordWrites(stubOf(sessionId), statements);
   await runOne(sessionId, 0);
   const cold = tally(writes);
+  const reserving = writes.length;
+  await runOne(sessionId, 1);
+  const reservation = writes.slice(reserving).filter((w) => w.sql.startsWith("UPDATE session SET ids_reserved"));
   const from = writes.length;
   const fromStatement = statements.length;
-  const res = await call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: "count my writes 1" } });
+  const res = await call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: "count my writes 2", ...request } });
   expect(res.status).toBe(200);
   const answered = tally(writes.slice(from));
   // Every statement the object ran for the task up to its answer, reads included.
   const toAnswer = statements.slice(fromStatement);
   const task = await until(async () => {
-    const t = (await (await call(`/api/v1/tasks/${sessionId}/1`)).json()) as Task;
+    const t = (await (await call(`/api/v1/tasks/${sessionId}/2`)).json()) as Task;
     return t.assignments.every((a) => a.status === "ended") && t;
   });
   const settled = tally(writes.slice(from));
   console.log(`redundancy ${miners.length}: cold first task ${JSON.stringify(cold)}; warm, to the answer ${JSON.stringify(answered)}, in all ${JSON.stringify(settled)}`);
-  return { cold, answered, settled, task, toAnswer };
+  return { cold, reservation, answered, settled, task, toAnswer };
 }
 
 describe("storage turns per task", () => {
@@ -51,19 +55,22 @@ describe("storage turns per task", () => {
   // Issue 27: redundancy 1, 21 statements to the answer (10 reads, 11 writes) → 10 (writes only) → 9 (the task's `queued` line
   // written with its first assignment's) → 8 (the row inserted `assigned`, the status it ends its first turn with) → 7 (its miner's report written in its
   // assignment's update, no outbox row).
-  it("redundancy 1: the record with its assignment, then the outcome with everything between", async () => {
-    const { answered, settled, task, toAnswer } = await writesOfOneTask(["fastA"]);
-    expect(answered.turns).toBe(2);
-    expect(settled.turns).toBe(2);
-    // The record (task inserted `assigned`, first assignment, their three history lines: 3) and the outcome (assignment with its
-    // miner's report, task with result and what it paid its miners, history, receipt: 4). Before issue 27: 11, the reward a
-    // statement of its own; then 10, the `queued` line a statement of its own; then 9, the task's row inserted `queued` and
-    // updated; then 8, the report a row of the outbox `pending_reports`.
-    expect(settled.statements).toBe(7);
+  it("redundancy 1, no request id: recorded once, with its outcome", async () => {
+    const { reservation, answered, settled, task, toAnswer } = await writesOfOneTask(["fastA"]);
+    // The first task recorded only with its outcome reserved the ids of the next ones, a statement of its own (task-ids.ts).
+    expect(reservation).toHaveLength(1);
+    expect(answered.turns).toBe(1);
+    expect(settled.turns).toBe(1);
+    // The task inserted ended with its result and what it paid its miners, its assignment inserted with its miner's report,
+    // the history, the receipt: 4. Before issue 27: 11 in two turns, the reward a statement of its own; then 10, the `queued`
+    // line a statement of its own; then 9, the task's row inserted `queued` and updated; then 8, the report a row of the outbox
+    // `pending_reports`; then 7, the record (task, assignment, history) a turn before the miner call and the outcome (their
+    // updates, history, receipt) after it.
+    expect(settled.statements).toBe(4);
     // And no read on the way (issue 27; before: 10, the next task id, the alarm's four due times twice, the outbox's size):
     // the next id, the alarm and the outbox's size are known to the object that wrote them.
     expect(toAnswer.filter((s) => s.read).map((s) => s.sql)).toEqual([]);
-    expect(toAnswer).toHaveLength(7);
+    expect(toAnswer).toHaveLength(4);
     expect(task.status).toBe("ended");
     // The history is whole and in order, although most of it was written in one turn.
     expect(task.events.map((e) => `${e.slot ?? "task"} ${e.state}`)).toEqual([
@@ -79,11 +86,23 @@ describe("storage turns per task", () => {
     ]);
   });
 
-  it("redundancy 3: the record, the outcome, and the late result once the last call ended", async () => {
+  it("redundancy 1 with a request id: the record with its assignment before the miner call, then the outcome", async () => {
+    const { answered, settled, toAnswer } = await writesOfOneTask(["fastA"], { request_id: "count-my-writes" });
+    expect(answered.turns).toBe(2);
+    expect(settled.turns).toBe(2);
+    // The record (task inserted `assigned`, first assignment, their three history lines: 3), durable before the miner call so
+    // that a retry of the request id finds it, and the outcome (assignment with its miner's report, task with result and what
+    // it paid its miners, history, receipt: 4).
+    expect(settled.statements).toBe(7);
+    // The lookup of the request id is the one read.
+    expect(toAnswer.filter((s) => s.read).map((s) => s.sql)).toEqual(["SELECT * FROM tasks WHERE request_id = ?"]);
+  });
+
+  it("redundancy 3: the outcome, and the late result once the last call ended", async () => {
     // The third miner answers long after the two that decide, so the answer comes between.
     const { answered, settled, task } = await writesOfOneTask(["fastA", "fastB", "steadyA"]);
-    expect(answered.turns).toBe(2);
-    expect(settled.turns).toBe(3);
+    expect(answered.turns).toBe(1);
+    expect(settled.turns).toBe(2);
     const late = task.assignments.filter((a) => a.late);
     expect(late).toHaveLength(1);
     expect(task.events.at(-1)).toEqual({ slot: late[0]!.slot, state: "ended", at: expect.any(String) });

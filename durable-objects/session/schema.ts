@@ -133,6 +133,9 @@ export const SESSION_MIGRATIONS = [
    ALTER TABLE assignments ADD COLUMN report_at INTEGER;
    ALTER TABLE assignments ADD COLUMN report_batch TEXT;
    CREATE INDEX assignments_reports ON assignments (report_seq) WHERE report_seq IS NOT NULL;`,
+  // Task ids handed out ahead of their tasks' rows (task-ids.ts): a task recorded only with its outcome has its id reserved
+  // first, a block at a time, so an object that restarts never gives a lost task's id to another. NULL: none reserved.
+  `ALTER TABLE session ADD COLUMN ids_reserved INTEGER;`,
 ] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";

@@ -318,6 +318,9 @@ export class SessionObject extends SqliteObject<SessionEnv> {
     }
     // The first assignment comes in this storage turn when nothing before it waits on I/O: no prompt to store, a warm pool, the alarm set.
     const assignedThisTurn = !input.payload && this.pool.ready(session.config.model) && this.alarmCovers(plan.deadline);
+    // Recorded only with its outcome when nothing needs it on disk before its miners are called (task-store.ts, `Recording`):
+    // no request id to keep from a second dispatch, no live stream that shows its id first, no chain task's named miners.
+    const recording = !assignedThisTurn ? "queued" : input.requestKey === null && !live && !pin ? "unrecorded" : "assigned";
     const taskId = this.store.insertTask(
       {
         // A task without a request id is stored under its caller's owner-only key: its views know whose it is.
@@ -333,7 +336,7 @@ export class SessionObject extends SqliteObject<SessionEnv> {
       },
       session.layout,
       session.shard,
-      assignedThisTurn,
+      recording,
     );
     // Recorded with the task, in its storage turn.
     if (pin) this.sql`UPDATE tasks SET miner_pin = ${JSON.stringify(pin)} WHERE task_id = ${taskId}`;

@@ -1,11 +1,26 @@
 import type { Slot } from "../../domain/protocol/run-task";
 import type { MinerRequest } from "../../domain/schemas/completion";
 import type { SessionConfig } from "../../domain/schemas/session";
-import { nextTaskId, type ShardLayout } from "../../domain/sessions/shard-layout";
+import type { ShardLayout } from "../../domain/sessions/shard-layout";
 import type { Sql } from "../sqlite-object";
 import type { AssignmentRow, SessionRow, StoredError, TaskEventRow, TaskRow, TaskStatus } from "./schema";
 import type { SlotReport } from "./pending-reports";
-import { type SlotFields, UnwrittenChanges } from "./unwritten-changes";
+import { TaskIds } from "./task-ids";
+import { type Coalesced, type SlotFields, UnwrittenChanges } from "./unwritten-changes";
+
+/**
+ * How a new task is recorded:
+ *  - `queued`: its row now, queued; its assignments come after a wait on I/O;
+ *  - `assigned`: its row now, already `assigned`, its first assignment due in the same storage turn;
+ *  - `unrecorded`: no row until its outcome (or a miner's failure): nothing about it needs to be on disk before its
+ *    miners are called (no request id to keep from a second dispatch, no stream that shows its id first), so its rows are
+ *    inserted once, with their final values, in the turn that records the outcome. Reads see it from memory meanwhile;
+ *    a crash loses it whole (its client's call fails with the object) and its id stays unused (task-ids.ts).
+ */
+export type Recording = "queued" | "assigned" | "unrecorded";
+
+/** A task recorded only with its outcome: its row and its assignments' rows as they would have been inserted. */
+type Unrecorded = { row: TaskRow; assignments: AssignmentRow[] };
 
 export type NewTask = {
   requestId: string | null;
@@ -58,8 +73,9 @@ function eventRows(rows: number): TemplateStringsArray {
  */
 export class TaskStore {
   private readonly unwritten = new UnwrittenChanges();
-  /** The largest task id at or above a layout's base, as this instance last wrote it (only `insertTask` adds tasks): no MAX() a task. */
-  private largest: { from: number; id: number | null } | undefined;
+  /** Tasks recorded only with their outcome (`Recording`), until then. */
+  private readonly unrecorded = new Map<number, Unrecorded>();
+  private readonly ids: TaskIds;
   /**
    * The task last inserted already `assigned` (its first assignment due in the same turn): that assignment then writes no
    * status update. The row's `updated_at` stays its insert time, the same instant on Workers, whose clock stands still
@@ -71,7 +87,9 @@ export class TaskStore {
     private readonly sql: Sql,
     private readonly storage: DurableObjectStorage,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.ids = new TaskIds(sql);
+  }
 
   // --- the session ---------------------------------------------------------
 
@@ -89,27 +107,32 @@ export class TaskStore {
   }
 
   taskCount(): number {
-    return this.sql<{ n: number }>`SELECT COUNT(*) AS n FROM tasks`[0]?.n ?? 0;
+    return (this.sql<{ n: number }>`SELECT COUNT(*) AS n FROM tasks`[0]?.n ?? 0) + this.unrecorded.size;
   }
 
   // --- reading tasks -------------------------------------------------------
 
   task(taskId: number): TaskRow | undefined {
-    const row = this.sql<TaskRow>`SELECT * FROM tasks WHERE task_id = ${taskId}`[0];
+    const row = this.unrecorded.get(taskId)?.row ?? this.sql<TaskRow>`SELECT * FROM tasks WHERE task_id = ${taskId}`[0];
     return row && this.unwritten.task(row);
   }
 
   taskByRequestId(requestId: string): TaskRow | undefined {
-    const row = this.sql<TaskRow>`SELECT * FROM tasks WHERE request_id = ${requestId}`[0];
+    let row: TaskRow | undefined = this.sql<TaskRow>`SELECT * FROM tasks WHERE request_id = ${requestId}`[0];
+    for (const u of this.unrecorded.values()) if (!row && u.row.request_id === requestId) row = u.row;
     return row && this.unwritten.task(row);
   }
 
   tasks(limit: number, before: number): TaskRow[] {
-    return this.sql<TaskRow>`SELECT * FROM tasks WHERE task_id < ${before} ORDER BY task_id DESC LIMIT ${limit}`.map((row) => this.unwritten.task(row));
+    const rows = this.sql<TaskRow>`SELECT * FROM tasks WHERE task_id < ${before} ORDER BY task_id DESC LIMIT ${limit}`;
+    const running = [...this.unrecorded.values()].filter((u) => u.row.task_id < before).map((u) => u.row);
+    const all = running.length === 0 ? rows : [...rows, ...running].sort((a, b) => b.task_id - a.task_id).slice(0, limit);
+    return all.map((row) => this.unwritten.task(row));
   }
 
   assignments(taskId: number): AssignmentRow[] {
-    return this.unwritten.assignments(taskId, this.sql<AssignmentRow>`SELECT * FROM assignments WHERE task_id = ${taskId} ORDER BY slot`);
+    const unrecorded = this.unrecorded.get(taskId)?.assignments;
+    return this.unwritten.assignments(taskId, unrecorded ? [...unrecorded] : this.sql<AssignmentRow>`SELECT * FROM assignments WHERE task_id = ${taskId} ORDER BY slot`);
   }
 
   events(taskId: number): TaskEventRow[] {
@@ -117,6 +140,8 @@ export class TaskStore {
   }
 
   slotOf(taskId: number, minerId: string): number | undefined {
+    const unrecorded = this.unrecorded.get(taskId);
+    if (unrecorded) return unrecorded.assignments.find((a) => a.miner_id === minerId)?.slot;
     return this.sql<{ slot: number }>`SELECT slot FROM assignments WHERE task_id = ${taskId} AND miner_id = ${minerId}`[0]?.slot;
   }
 
@@ -137,34 +162,57 @@ export class TaskStore {
 
   /** The id shard 0 gives next, whatever the layout (the base of a first sharding is above it). */
   nextOwnId(): number {
-    return (this.sql<{ largest: number | null }>`SELECT MAX(task_id) AS largest FROM tasks`[0]?.largest ?? -1) + 1;
+    return this.ids.nextOwn();
   }
 
   /**
-   * A new task, queued (or already assigned: below), with this shard's next id under the layout.
-   * `assignedThisTurn`: the caller knows the task's first assignment is
-   * written in this same storage turn (no wait on I/O before it), so the row
-   * is inserted with the status it ends the turn with, `assigned` (no update
-   * of it a statement later), and its `queued` line is held and written with
-   * that assignment's history, one statement for the three lines (`queued`,
-   * the slot's and the task's `assigned`); otherwise the row is `queued` and
-   * its line is written now, with it.
+   * A new task with this shard's next id under the layout, recorded as `recording` says (`Recording`).
+   * `assigned`: the caller knows the task's first assignment is written in
+   * this same storage turn (no wait on I/O before it), so the row is inserted
+   * with the status it ends the turn with, `assigned` (no update of it a
+   * statement later), and its `queued` line is held and written with that
+   * assignment's history, one statement for the three lines (`queued`, the
+   * slot's and the task's `assigned`); `queued`: the row is `queued` and its
+   * line is written now, with it. `unrecorded`: the row as `assigned` would
+   * insert it, held in memory with its `queued` line.
    */
-  insertTask(task: NewTask, layout: ShardLayout, shard: number, assignedThisTurn = false): number {
-    const from = layout.base ?? 0;
+  insertTask(task: NewTask, layout: ShardLayout, shard: number, recording: Recording = "queued"): number {
+    if (recording === "unrecorded") {
+      const taskId = this.ids.next(layout, shard, true);
+      const row: TaskRow = {
+        task_id: taskId,
+        request_id: task.requestId,
+        request_hash: task.requestHash,
+        status: "assigned",
+        kind: task.kind,
+        request: JSON.stringify(task.recorded),
+        redundancy: task.redundancy,
+        created_at: task.createdAt,
+        updated_at: task.createdAt,
+        precommit_deadline_at: task.precommitDeadline,
+        deadline_at: task.deadline,
+        result: null,
+        error: null,
+        payload_version: task.payloadVersion,
+        prompt_urn: null,
+        result_urn: null,
+        miner_pin: null,
+        result_text_slot: null,
+      };
+      this.unrecorded.set(taskId, { row, assignments: [] });
+      this.unwritten.hold(taskId, { slot: null, state: "queued", at: this.now(), historyOnly: true });
+      this.insertedAssigned = taskId;
+      return taskId;
+    }
     const insert = (status: "queued" | "assigned") => {
-      const largest =
-        this.largest?.from === from
-          ? this.largest.id
-          : (this.sql<{ largest: number | null }>`SELECT MAX(task_id) AS largest FROM tasks WHERE task_id >= ${from}`[0]?.largest ?? null);
-      const taskId = nextTaskId(layout, shard, largest);
+      const taskId = this.ids.next(layout, shard, false);
       this.sql`INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at, payload_version)
                VALUES (${taskId}, ${task.requestId}, ${task.requestHash}, ${status}, ${task.kind}, ${JSON.stringify(task.recorded)},
                        ${task.redundancy}, ${task.createdAt}, ${task.createdAt}, ${task.precommitDeadline}, ${task.deadline}, ${task.payloadVersion})`;
       return taskId;
     };
     let taskId: number;
-    if (assignedThisTurn) {
+    if (recording === "assigned") {
       // One statement: atomic by itself, no transaction.
       taskId = insert("assigned");
       this.unwritten.hold(taskId, { slot: null, state: "queued", at: this.now(), historyOnly: true });
@@ -176,7 +224,6 @@ export class TaskStore {
         return id;
       });
     }
-    this.largest = { from, id: taskId };
     return taskId;
   }
 
@@ -235,7 +282,8 @@ export class TaskStore {
   /** Forgets a task that never reached a miner, as if it had not been submitted. */
   discard(taskId: number) {
     this.unwritten.drop(taskId);
-    this.largest = undefined;
+    this.ids.giveBack(taskId);
+    if (this.unrecorded.delete(taskId)) return;
     this.storage.transactionSync(() => {
       this.sql`DELETE FROM task_events WHERE task_id = ${taskId}`;
       this.sql`DELETE FROM assignments WHERE task_id = ${taskId}`;
@@ -316,6 +364,11 @@ export class TaskStore {
         }
         if (this.insertedAssigned === taskId) this.insertedAssigned = undefined;
         assigned = true;
+        const unrecorded = this.unrecorded.get(taskId);
+        if (unrecorded) {
+          unrecorded.assignments.push(newAssignment(taskId, s, at));
+          return;
+        }
         this.storage.transactionSync(() => {
           this.sql`INSERT INTO assignments (task_id, slot, miner_id, status, assigned_at, probation)
                    VALUES (${taskId}, ${s.slot}, ${s.miner.id}, 'assigned', ${at}, ${s.miner.probation ? 1 : 0})`;
@@ -344,6 +397,13 @@ export class TaskStore {
   /** Writes a task's held changes: one update per slot touched, the task's last status (and its result, when given), the events in the order they happened. */
   private writeHeld(taskId: number, result?: StoredResult) {
     const held = this.unwritten.take(taskId);
+    const unrecorded = this.unrecorded.get(taskId);
+    if (unrecorded) {
+      this.unrecorded.delete(taskId);
+      this.insertUnrecorded(unrecorded, held, result);
+      if (held) this.writeEvents(taskId, held.events);
+      return;
+    }
     if (!held) return;
     for (const [slot, { status, fields: f }] of held.slots) {
       this.sql`UPDATE assignments SET status = COALESCE(${status}, status),
@@ -366,8 +426,34 @@ export class TaskStore {
                  result_urn = COALESCE(${result.resultUrn}, result_urn), reward_micros = ${result.rewardMicros}
                WHERE task_id = ${taskId}`;
     }
-    // One statement for all of them, its rows in the order they happened, and so their ids.
-    const events = held.events;
+    this.writeEvents(taskId, held.events);
+  }
+
+  /**
+   * A task recorded only now (`unrecorded`): its row and its assignments' rows inserted once, with their held changes and
+   * its result applied, so the outcome costs no update of a row inserted in the same turn.
+   */
+  private insertUnrecorded({ row, assignments }: Unrecorded, held: Coalesced | undefined, result?: StoredResult) {
+    const r = held?.task ? { ...row, status: held.task.status, updated_at: held.task.at } : row;
+    this.sql`INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at,
+                                payload_version, result, result_text_slot, result_urn, reward_micros)
+             VALUES (${r.task_id}, ${r.request_id}, ${r.request_hash}, ${r.status}, ${r.kind}, ${r.request}, ${r.redundancy}, ${r.created_at}, ${r.updated_at},
+                     ${r.precommit_deadline_at}, ${r.deadline_at}, ${r.payload_version}, ${result?.json ?? null}, ${result?.textSlot ?? null},
+                     ${result?.resultUrn ?? null}, ${result?.rewardMicros ?? null})`;
+    for (const a of assignments) {
+      const change = held?.slots.get(a.slot);
+      const f: SlotFields = change?.fields ?? {};
+      this.sql`INSERT INTO assignments (task_id, slot, miner_id, status, assigned_at, probation, acked_at, precommitted_at, ended_at, latency_ms, precommit_hash,
+                                        output, usage, usage_misreport, agreed, similarity, late, report, report_seq, report_at)
+               VALUES (${a.task_id}, ${a.slot}, ${a.miner_id}, ${change?.status ?? a.status}, ${a.assigned_at}, ${a.probation}, ${f.acked_at ?? null},
+                       ${f.precommitted_at ?? null}, ${f.ended_at ?? null}, ${f.latency_ms ?? null}, ${f.precommit_hash ?? null}, ${f.output ?? null},
+                       ${f.usage ?? null}, ${f.usage_misreport ?? null}, ${f.agreed ?? null}, ${f.similarity ?? null}, ${f.late ?? 0}, ${f.report ?? null},
+                       ${f.report_seq ?? null}, ${f.report_at ?? null})`;
+    }
+  }
+
+  /** A task's history lines, one statement for all of them, its rows in the order they happened, and so their ids. */
+  private writeEvents(taskId: number, events: Coalesced["events"]) {
     if (events.length === 0) return;
     if (events.length > MAX_EVENT_ROWS) {
       this.sql`INSERT INTO task_events (task_id, slot, state, at)
@@ -396,4 +482,33 @@ export class TaskStore {
       this.event(taskId, slot, status);
     });
   }
+}
+
+/** An assignment's row as its insert writes it: assigned, nothing else known yet. */
+function newAssignment(taskId: number, s: Slot, at: number): AssignmentRow {
+  return {
+    task_id: taskId,
+    slot: s.slot,
+    miner_id: s.miner.id,
+    status: "assigned",
+    assigned_at: at,
+    acked_at: null,
+    precommitted_at: null,
+    ended_at: null,
+    latency_ms: null,
+    precommit_hash: null,
+    output: null,
+    usage: null,
+    usage_misreport: null,
+    probation: s.miner.probation ? 1 : 0,
+    agreed: null,
+    similarity: null,
+    late: 0,
+    error: null,
+    result_urn: null,
+    report: null,
+    report_seq: null,
+    report_at: null,
+    report_batch: null,
+  };
 }
