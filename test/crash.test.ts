@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { call, createSession, fleet, minersFor, until } from "./helpers";
+import { ID_BLOCK } from "../durable-objects/session/task-ids";
 import type { FleetName } from "./setup/global-setup";
 
 /**
@@ -145,5 +146,47 @@ describe("a crash mid-task", () => {
     const retried = await complete(sessionId, { prompt: "one result of three", request_id: "crash-r3" });
     expect(retried.status).toBe(504);
     expect([await hits("crashHeld"), await hits("crashHeld2")]).toEqual([1, 1]);
+  });
+
+  it("a task with no request id is recorded with its outcome: read live from memory while it runs, gone whole with a crash, its id given to no other task", async () => {
+    await minerApi("crashHeld", "/dev/reset-stats", "POST");
+    const { model, ids } = await minersFor(["crashHeld"]);
+    const sessionId = await createSession({ model });
+
+    // Task 0 (the pool still cold: recorded before its miner call) is answered.
+    const first = complete(sessionId, { prompt: "answered, no request id" });
+    await until(async () => (await hits("crashHeld")) === 1);
+    await release("crashHeld");
+    expect((await first).status).toBe(200);
+
+    // Task 1 is on the miner: no row yet, but every read shows it as it runs.
+    const running = complete(sessionId, { prompt: "lost with the object" });
+    await until(async () => (await hits("crashHeld")) === 2);
+    const rows = await runInDurableObject(stubOf(sessionId), (_instance, state) => state.storage.sql.exec("SELECT task_id FROM tasks ORDER BY task_id").toArray());
+    expect(rows).toEqual([{ task_id: 0 }]);
+    const live = await getTask(sessionId, 1);
+    expect(live.status).toBe("assigned");
+    expect(live.assignments).toEqual([expect.objectContaining({ miner: ids.crashHeld, status: "assigned" })]);
+    const listed = (await (await call(`/api/v1/tasks/${sessionId}`)).json()) as { tasks: { task_id: number; status: string }[] };
+    expect(listed.tasks.map((t) => [t.task_id, t.status])).toEqual([
+      [1, "assigned"],
+      [0, "ended"],
+    ]);
+    expect((await (await call(`/api/v1/sessions/${sessionId}`)).json()) as { task_count: number }).toMatchObject({ task_count: 2 });
+
+    // The crash: its client's call fails, and nothing of it remains.
+    await crash(sessionId);
+    expect((await running).status).toBe(503);
+    expect((await call(`/api/v1/tasks/${sessionId}/1`)).status).toBe(404);
+    expect((await (await call(`/api/v1/sessions/${sessionId}`)).json()) as { task_count: number }).toMatchObject({ task_count: 1 });
+
+    // The next task takes an id above the block reserved before task 1's miner call, not task 1's, which its miner saw.
+    const next = complete(sessionId, { prompt: "after the crash" });
+    await until(async () => (await hits("crashHeld")) === 3);
+    await release("crashHeld");
+    const answered = await next;
+    expect(answered.status).toBe(200);
+    expect(answered.headers.get("x-task-id")).toBe(String(1 + ID_BLOCK));
+    expect(((await answered.json()) as { task_id: number }).task_id).toBe(1 + ID_BLOCK);
   });
 });
