@@ -159,7 +159,9 @@ describe("a crash mid-task", () => {
     await release("crashHeld");
     expect((await first).status).toBe(200);
 
-    // Task 1 is on the miner: no row yet, but every read shows it as it runs.
+    // Task 1 is on the miner: no row yet, but every read shows it as it runs, the node's metrics included.
+    const received = async () => ((await (await call("/neuroshard/api/v1/metrics", { key: null })).json()) as { inference: { requests_total: number } }).inference.requests_total;
+    const before = await received();
     const running = complete(sessionId, { prompt: "lost with the object" });
     await until(async () => (await hits("crashHeld")) === 2);
     const rows = await runInDurableObject(stubOf(sessionId), (_instance, state) => state.storage.sql.exec("SELECT task_id FROM tasks ORDER BY task_id").toArray());
@@ -173,6 +175,7 @@ describe("a crash mid-task", () => {
       [0, "ended"],
     ]);
     expect((await (await call(`/api/v1/sessions/${sessionId}`)).json()) as { task_count: number }).toMatchObject({ task_count: 2 });
+    expect((await received()) - before).toBe(1);
 
     // The crash: its client's call fails, and nothing of it remains.
     await crash(sessionId);

@@ -180,7 +180,11 @@ export class SessionObject extends SqliteObject<SessionEnv> {
 
   /** This shard's inference figures (the NeuroShard node metrics, summed by workers/sessions/session-metrics.ts). */
   inferenceMetrics(now: number): TaskMetrics | null {
-    return this.configured() ? taskMetrics(this.sql, now) : null;
+    if (!this.configured()) return null;
+    // Tasks still held in memory (recorded only with their outcome) were received all the same.
+    const stored = taskMetrics(this.sql, now);
+    const running = this.store.unrecordedCounts(now - 60_000);
+    return { ...stored, requests: stored.requests + running.all, lastMinute: stored.lastMinute + running.since };
   }
 
   /** This shard's slowest task latencies, for the deployment's p99. */

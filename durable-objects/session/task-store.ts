@@ -117,6 +117,13 @@ export class TaskStore {
     return row && this.unwritten.task(row);
   }
 
+  /** Tasks held in memory until their outcome (`unrecorded`): how many, and how many of them were created after `since`. */
+  unrecordedCounts(since: number): { all: number; since: number } {
+    let after = 0;
+    for (const u of this.unrecorded.values()) if (u.row.created_at > since) after++;
+    return { all: this.unrecorded.size, since: after };
+  }
+
   taskByRequestId(requestId: string): TaskRow | undefined {
     let row: TaskRow | undefined = this.sql<TaskRow>`SELECT * FROM tasks WHERE request_id = ${requestId}`[0];
     for (const u of this.unrecorded.values()) if (!row && u.row.request_id === requestId) row = u.row;
