@@ -153,7 +153,7 @@ describe("a crash mid-task", () => {
     const { model, ids } = await minersFor(["crashHeld"]);
     const sessionId = await createSession({ model });
 
-    // Task 0 (the pool still cold: recorded before its miner call) is answered.
+    // Task 0 is answered.
     const first = complete(sessionId, { prompt: "answered, no request id" });
     await until(async () => (await hits("crashHeld")) === 1);
     await release("crashHeld");
@@ -183,13 +183,14 @@ describe("a crash mid-task", () => {
     expect((await call(`/api/v1/tasks/${sessionId}/1`)).status).toBe(404);
     expect((await (await call(`/api/v1/sessions/${sessionId}`)).json()) as { task_count: number }).toMatchObject({ task_count: 1 });
 
-    // The next task takes an id above the block reserved before task 1's miner call, not task 1's, which its miner saw.
+    // The next task takes an id above the block task 0 reserved before its miner call (0 to ID_BLOCK - 1), not task 1's,
+    // which its miner saw.
     const next = complete(sessionId, { prompt: "after the crash" });
     await until(async () => (await hits("crashHeld")) === 3);
     await release("crashHeld");
     const answered = await next;
     expect(answered.status).toBe(200);
-    expect(answered.headers.get("x-task-id")).toBe(String(1 + ID_BLOCK));
-    expect(((await answered.json()) as { task_id: number }).task_id).toBe(1 + ID_BLOCK);
+    expect(answered.headers.get("x-task-id")).toBe(String(ID_BLOCK));
+    expect(((await answered.json()) as { task_id: number }).task_id).toBe(ID_BLOCK);
   });
 });

@@ -18,9 +18,8 @@ async function runOne(sessionId: number, taskId: number): Promise<Task> {
 }
 
 /**
- * The session object's writes for a task on a warm session (its third: the
- * first fetched the miner snapshot, a wait of its own between the task's
- * record and its assignments; the second reserved a block of task ids,
+ * The session object's writes for a task on a warm session (its second: the
+ * first fetched the miner snapshot and reserved a block of task ids,
  * task-ids.ts), up to the answer and in all.
  */
 async function writesOfOneTask(miners: Parameters<typeof minersFor>[0], request: { request_id?: string } = {}) {
@@ -30,18 +29,16 @@ async function writesOfOneTask(miners: Parameters<typeof minersFor>[0], request:
   const writes = await recordWrites(stubOf(sessionId), statements);
   await runOne(sessionId, 0);
   const cold = tally(writes);
-  const reserving = writes.length;
-  await runOne(sessionId, 1);
-  const reservation = writes.slice(reserving).filter((w) => w.sql.startsWith("UPDATE session SET ids_reserved"));
+  const reservation = writes.filter((w) => w.sql.startsWith("UPDATE session SET ids_reserved"));
   const from = writes.length;
   const fromStatement = statements.length;
-  const res = await call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: "count my writes 2", ...request } });
+  const res = await call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: "count my writes 1", ...request } });
   expect(res.status).toBe(200);
   const answered = tally(writes.slice(from));
   // Every statement the object ran for the task up to its answer, reads included.
   const toAnswer = statements.slice(fromStatement);
   const task = await until(async () => {
-    const t = (await (await call(`/api/v1/tasks/${sessionId}/2`)).json()) as Task;
+    const t = (await (await call(`/api/v1/tasks/${sessionId}/1`)).json()) as Task;
     return t.assignments.every((a) => a.status === "ended") && t;
   });
   const settled = tally(writes.slice(from));
@@ -57,7 +54,7 @@ describe("storage turns per task", () => {
   // assignment's update, no outbox row).
   it("redundancy 1, no request id: recorded once, with its outcome", async () => {
     const { reservation, answered, settled, task, toAnswer } = await writesOfOneTask(["fastA"]);
-    // The first task recorded only with its outcome reserved the ids of the next ones, a statement of its own (task-ids.ts).
+    // The first task recorded only with its outcome reserved its id and the next ones' (task-ids.ts).
     expect(reservation).toHaveLength(1);
     expect(answered.turns).toBe(1);
     expect(settled.turns).toBe(1);

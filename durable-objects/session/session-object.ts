@@ -320,11 +320,12 @@ export class SessionObject extends SqliteObject<SessionEnv> {
         return { done: failed(err) };
       }
     }
-    // The first assignment comes in this storage turn when nothing before it waits on I/O: no prompt to store, a warm pool, the alarm set.
-    const assignedThisTurn = !input.payload && this.pool.ready(session.config.model) && this.alarmCovers(plan.deadline);
     // Recorded only with its outcome when nothing needs it on disk before its miners are called (task-store.ts, `Recording`):
-    // no request id to keep from a second dispatch, no live stream that shows its id first, no chain task's named miners.
-    const recording = !assignedThisTurn ? "queued" : input.requestKey === null && !live && !pin ? "unrecorded" : "assigned";
+    // no request id to keep from a second dispatch, no live stream that shows its id first, no prompt in R2 (its retention row
+    // names the task), no chain task's named miners. Otherwise its first assignment comes in this storage turn when nothing
+    // before it waits on I/O: a warm pool, the alarm set.
+    const unrecorded = input.requestKey === null && !live && !input.payload && !pin;
+    const recording = unrecorded ? "unrecorded" : this.pool.ready(session.config.model) && this.alarmCovers(plan.deadline) ? "assigned" : "queued";
     const taskId = this.store.insertTask(
       {
         // A task without a request id is stored under its caller's owner-only key: its views know whose it is.
@@ -357,7 +358,8 @@ export class SessionObject extends SqliteObject<SessionEnv> {
         return { done: error.toFailure() };
       }
     }
-    if (!this.alarmCovers(plan.deadline)) await this.scheduleAlarm(plan.deadline);
+    // The deadline alarm ends a recorded task a crash left open; one held in memory leaves nothing to end.
+    if (!unrecorded && !this.alarmCovers(plan.deadline)) await this.scheduleAlarm(plan.deadline);
 
     live?.open(streamHead({ sessionId: input.sessionId, taskId, kind: plan.request.kind, model: session.config.model, created: plan.created }));
     const config = loadConfig(this.env);
