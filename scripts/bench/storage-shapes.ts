@@ -17,7 +17,8 @@
  * CPU a task from /proc (user and system), req/s. No router code runs here,
  * so a shape's figures are the least a router with that storage can cost.
  *
- * Env: STORAGE_SHAPES_TASKS (a shape a round, 3000), STORAGE_SHAPES_ROUNDS (3), BENCH_PORT (5950).
+ * Env: STORAGE_SHAPES_TASKS (a shape a round, 3000), STORAGE_SHAPES_ROUNDS (3), BENCH_PORT (5950),
+ * STORAGE_SHAPES_ONLY (shape names, comma-separated: only those).
  */
 import { rmSync } from "node:fs";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
@@ -31,7 +32,7 @@ const TASKS = Number(process.env["STORAGE_SHAPES_TASKS"] ?? 3000);
 const ROUNDS = Number(process.env["STORAGE_SHAPES_ROUNDS"] ?? 3);
 const PORT = Number(process.env["BENCH_PORT"] ?? 5950);
 const CONNECTIONS = 16;
-const SHAPES = ["none", "one row after", "written ahead, 7", "7 in one turn", "written ahead, 5 (no history)", "3 in one turn (no history)"] as const;
+const SHAPES = (process.env["STORAGE_SHAPES_ONLY"]?.split(",") ?? ["none", "one row after", "written ahead, 7", "7 in one turn", "written ahead, 5 (no history)", "3 in one turn (no history)"]) as readonly string[];
 
 // The statements as the Session object runs them (values of the same sizes and kinds).
 const script = `
