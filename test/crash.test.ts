@@ -193,4 +193,33 @@ describe("a crash mid-task", () => {
     expect(answered.headers.get("x-task-id")).toBe(String(ID_BLOCK));
     expect(((await answered.json()) as { task_id: number }).task_id).toBe(ID_BLOCK);
   });
+
+  it("a v3 task with no request id lost in a crash leaves its prompt to expire: the retention period after its deadline, then gone from R2", async () => {
+    await minerApi("crashHeld", "/dev/reset-stats", "POST");
+    const { model } = await minersFor(["crashHeld"]);
+    const sessionId = await createSession({ model });
+    const running = call(`/api/v3/completions/${sessionId}`, { method: "POST", json: { prompt: "a prompt in R2, then a crash", timeout: 30 } });
+    await until(async () => (await hits("crashHeld")) === 1);
+    await crash(sessionId);
+    expect((await running).status).toBe(503);
+
+    // No task row, but the prompt's retention row, its expiry already set.
+    const rows = await runInDurableObject(stubOf(sessionId), (_instance, state) => ({
+      tasks: state.storage.sql.exec("SELECT task_id FROM tasks").toArray(),
+      payloads: state.storage.sql.exec<{ object_key: string; expires_at: number | null }>("SELECT object_key, expires_at FROM payloads").toArray(),
+    }));
+    expect(rows.tasks).toEqual([]);
+    expect(rows.payloads).toEqual([{ object_key: expect.stringMatching(new RegExp(`^s${sessionId}/`)), expires_at: expect.any(Number) }]);
+    const [prompt] = rows.payloads;
+    expect(await (await env.PAYLOADS.get(prompt!.object_key))?.text()).toBe("a prompt in R2, then a crash");
+
+    // The alarm, due by then, deletes it.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(prompt!.expires_at! + 1);
+    expect(await runDurableObjectAlarm(stubOf(sessionId))).toBe(true);
+    vi.useRealTimers();
+    expect(await env.PAYLOADS.get(prompt!.object_key)).toBeNull();
+    const left = await runInDurableObject(stubOf(sessionId), (_instance, state) => state.storage.sql.exec("SELECT object_key FROM payloads").toArray());
+    expect(left).toEqual([]);
+  });
 });

@@ -321,11 +321,11 @@ export class SessionObject extends SqliteObject<SessionEnv> {
       }
     }
     // Recorded only with its outcome when nothing needs it on disk before its miners are called (task-store.ts, `Recording`):
-    // no request id to keep from a second dispatch, no live stream that shows its id first, no prompt in R2 (its retention row
-    // names the task), no chain task's named miners. Otherwise its first assignment comes in this storage turn when nothing
-    // before it waits on I/O: a warm pool, the alarm set.
-    const unrecorded = input.requestKey === null && !live && !input.payload && !pin;
-    const recording = unrecorded ? "unrecorded" : this.pool.ready(session.config.model) && this.alarmCovers(plan.deadline) ? "assigned" : "queued";
+    // no request id to keep from a second dispatch, no live stream that shows its id first, no chain task's named miners.
+    // Otherwise its first assignment comes in this storage turn when nothing before it waits on I/O: no prompt to store, a
+    // warm pool, the alarm set.
+    const unrecorded = input.requestKey === null && !live && !pin;
+    const recording = unrecorded ? "unrecorded" : !input.payload && this.pool.ready(session.config.model) && this.alarmCovers(plan.deadline) ? "assigned" : "queued";
     const taskId = this.store.insertTask(
       {
         // A task without a request id is stored under its caller's owner-only key: its views know whose it is.
@@ -349,7 +349,10 @@ export class SessionObject extends SqliteObject<SessionEnv> {
     let promptUrn: string | null = null;
     if (input.payload) {
       try {
-        promptUrn = (await this.payloads.store(this.ref(session), taskId, input.payload.version, "prompt", plan.promptText)).urn;
+        // A task held in memory: its prompt expires the retention period after its deadline, whatever becomes of the task
+        // (a crash leaves no row to expire it by).
+        const expiresFrom = unrecorded ? plan.deadline : null;
+        promptUrn = (await this.payloads.store(this.ref(session), taskId, input.payload.version, "prompt", plan.promptText, expiresFrom)).urn;
         this.store.setPromptUrn(taskId, promptUrn);
       } catch (err) {
         console.error("storing prompt payload failed", err);
@@ -358,8 +361,9 @@ export class SessionObject extends SqliteObject<SessionEnv> {
         return { done: error.toFailure() };
       }
     }
-    // The deadline alarm ends a recorded task a crash left open; one held in memory leaves nothing to end.
-    if (!unrecorded && !this.alarmCovers(plan.deadline)) await this.scheduleAlarm(plan.deadline);
+    // The deadline alarm ends a recorded task a crash left open; one held in memory leaves nothing to end, but its prompt's expiry.
+    const alarmDue = !unrecorded ? plan.deadline : promptUrn !== null ? this.payloads.expiryFrom(plan.deadline) : null;
+    if (alarmDue !== null && !this.alarmCovers(alarmDue)) await this.scheduleAlarm(alarmDue);
 
     live?.open(streamHead({ sessionId: input.sessionId, taskId, kind: plan.request.kind, model: session.config.model, created: plan.created }));
     const config = loadConfig(this.env);

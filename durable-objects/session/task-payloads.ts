@@ -41,7 +41,18 @@ export class TaskPayloads {
     if (mayExceed(text, max)) throw payloadTooLarge(max);
   }
 
-  async store(session: SessionRef, taskId: number, version: "v2" | "v3", role: string, text: string): Promise<StoredPayload> {
+  /** When a payload stored with `expiresFrom` expires: the retention period after it. */
+  expiryFrom(at: number): number {
+    return at + this.config.payloadRetentionS * 1000;
+  }
+
+  /**
+   * Writes a payload to R2 and its retention row. `expiresFrom`: the row's
+   * expiry is set now, the retention period after it (a task recorded only
+   * with its outcome, whose end may never be recorded); null: set when the
+   * task ends (`expireTask`).
+   */
+  async store(session: SessionRef, taskId: number, version: "v2" | "v3", role: string, text: string, expiresFrom: number | null = null): Promise<StoredPayload> {
     const backends = payloadBackends(this.env);
     const backend = backends.find((b) => b.index === this.config.payloadWriteBackend) ?? backends[0];
     if (!backend) throw new ApiError(503, "payload_store_unavailable", "no payload backend is configured");
@@ -55,7 +66,8 @@ export class TaskPayloads {
       maxBytes: this.config.maxPayloadBytes,
       ...(key ? { key } : {}),
     });
-    this.sql`INSERT INTO payloads (object_key, backend, task_id, expires_at) VALUES (${stored.objectKey}, ${stored.backendIndex}, ${taskId}, NULL)`;
+    const expiresAt = expiresFrom === null ? null : this.expiryFrom(expiresFrom);
+    this.sql`INSERT INTO payloads (object_key, backend, task_id, expires_at) VALUES (${stored.objectKey}, ${stored.backendIndex}, ${taskId}, ${expiresAt})`;
     return stored;
   }
 

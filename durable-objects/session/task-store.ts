@@ -235,7 +235,9 @@ export class TaskStore {
   }
 
   setPromptUrn(taskId: number, urn: string) {
-    this.sql`UPDATE tasks SET prompt_urn = ${urn} WHERE task_id = ${taskId}`;
+    const unrecorded = this.unrecorded.get(taskId);
+    if (unrecorded) unrecorded.row.prompt_urn = urn;
+    else this.sql`UPDATE tasks SET prompt_urn = ${urn} WHERE task_id = ${taskId}`;
   }
 
   setAssignmentResultUrn(taskId: number, minerId: string, urn: string) {
@@ -443,9 +445,9 @@ export class TaskStore {
   private insertUnrecorded({ row, assignments }: Unrecorded, held: Coalesced | undefined, result?: StoredResult) {
     const r = held?.task ? { ...row, status: held.task.status, updated_at: held.task.at } : row;
     this.sql`INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at,
-                                payload_version, result, result_text_slot, result_urn, reward_micros)
+                                payload_version, prompt_urn, result, result_text_slot, result_urn, reward_micros)
              VALUES (${r.task_id}, ${r.request_id}, ${r.request_hash}, ${r.status}, ${r.kind}, ${r.request}, ${r.redundancy}, ${r.created_at}, ${r.updated_at},
-                     ${r.precommit_deadline_at}, ${r.deadline_at}, ${r.payload_version}, ${result?.json ?? null}, ${result?.textSlot ?? null},
+                     ${r.precommit_deadline_at}, ${r.deadline_at}, ${r.payload_version}, ${r.prompt_urn}, ${result?.json ?? null}, ${result?.textSlot ?? null},
                      ${result?.resultUrn ?? null}, ${result?.rewardMicros ?? null})`;
     for (const a of assignments) {
       const change = held?.slots.get(a.slot);
