@@ -156,7 +156,7 @@ try {
   });
   console.log(
     `\n${SCENARIO} at redundancy 1: ${ROUNDS} rounds, each ${REQUESTS} sequential requests and ${SECONDS} s over ${CONNECTIONS} connections a target; medians of the rounds; ` +
-      `CPU a task: ${cpuScope(floor)}\n`,
+      `CPU a task: ${[...new Set(targets.map((t) => t.runtime))].map((r) => (r === floor ? `the floor's, ${cpuScope(r)}` : `${r.origin}'s, ${cpuScope(r)}`)).join("; ")}\n`,
   );
   console.log(
     table(

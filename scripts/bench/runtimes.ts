@@ -35,7 +35,14 @@ export type Runtime = {
 };
 
 /** A workerd serving R2 to a measured Worker: the buckets' sockets, and an origin to read them back. */
-export type R2Service = { origin: string /** Its supervisor's pid. */; pid: number; sockets: Record<string, string>; stop(): Promise<void> };
+export type R2Service = {
+  origin: string;
+  /** Its supervisor's pid: its workerd runs below it, not below the Worker's. */
+  pid: number;
+  /** Bucket name -> the loopback address of its socket. */
+  sockets: Record<string, string>;
+  stop(): Promise<void>;
+};
 
 /** The buckets the bench's Workers bind (wrangler.toml's PAYLOADS, the floor Worker's): the R2 service serves them all. */
 const BENCH_BUCKETS = ["cortensor-payloads", "floor-payloads"];
@@ -119,9 +126,10 @@ export async function startMiniflare(options: {
 
 /** What a runtime's CPU figures count, for the bench's output: its workerd, and the R2 service's apart. */
 export function cpuScope(runtime: Runtime): string {
+  const pids = (pid: number) => `pid ${workerdBelow(pid).join(", ") || "none"}`;
   return runtime.r2
-    ? `${runtime.name}'s workerd only (R2 served by a separate workerd: the R2 service, printed apart, not counted)`
-    : `${runtime.name}'s workerd (R2's simulator in it, counted)`;
+    ? `${runtime.name}'s workerd only (${pids(runtime.pid)}; R2 served by a separate workerd, the R2 service's, ${pids(runtime.r2.pid)}: printed apart, not counted)`
+    : `${runtime.name}'s workerd (${pids(runtime.pid)}; R2's simulator in it, counted)`;
 }
 
 export async function startWranglerDev(options: { port: number; persistTo: string; vars: Record<string, string>; log?: (line: string) => void }): Promise<Runtime> {
