@@ -7,7 +7,9 @@
  *    pointed at the same zero-latency dev miner;
  *  - per scenario: a warm-up until its req/s is steady, sequential p50/p99 and
  *    what it adds over the miner, req/s at 16 connections over a stretch of
- *    time, failed requests, and workerd's CPU time per task; the miner, Portkey,
+ *    time, failed requests, and workerd's CPU time per task (the measured Worker's
+ *    workerd only: R2 is served by a second workerd, as on Cloudflare R2 is another
+ *    service, whose CPU is printed apart, bench/runtimes.ts); the miner, Portkey,
  *    the router (v1 and v3) and the floor Worker's task in every round, their
  *    order rotated each round;
  *  - 1, 2, 4 and 8 redundancy-1 sessions sharing 16 connections; one hot
@@ -35,11 +37,10 @@
 import { rmSync } from "node:fs";
 import { startDevMiner } from "../tools/dev-miner/server.ts";
 import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_KEY } from "../domain/config/dev-credentials.ts";
-import { cpuMs, workerdBelow } from "./bench/cpu.ts";
 import { firstByte, load, loadFor, median, round, type Send, type Stats, stats, warm, type Warmed, warmUntilSteady } from "./bench/load.ts";
 import { type Portkey, portkeyHeaders, startPortkey } from "./bench/portkey.ts";
 import { table } from "./bench/report.ts";
-import { build, type Runtime, startMiniflare, startWranglerDev } from "./bench/runtimes.ts";
+import { build, cpuMeter, cpuScope, type Runtime, startMiniflare, startWranglerDev } from "./bench/runtimes.ts";
 import { runSeries, type SeriesPoint, seriesCells, seriesHeader } from "./bench/series.ts";
 import { provision } from "./provision.ts";
 import { issueBenchKey, prompt, viaGateway, viaRouter } from "./bench/clients.ts";
@@ -117,6 +118,8 @@ type Row = {
   sequential: Stats;
   loaded?: Stats;
   cpu_ms_per_task?: number;
+  /** The R2 service's CPU a task (its own workerd, not in cpu_ms_per_task: on Cloudflare R2 is not the Worker's CPU). */
+  r2_service_cpu_ms_per_task?: number;
   /** The Durable Object that took the most calls during the loaded run, and how many a second. */
   busiest_object?: Busiest;
   first_failure?: string;
@@ -126,6 +129,7 @@ type Row = {
   rps_median?: number;
   cpu_rounds?: number[];
   cpu_median?: number;
+  r2_service_cpu_median?: number;
   /** The warm-up before this round's figures: seconds of load, and whether it settled before the cap. */
   warm_up?: { seconds: number; settled: boolean; windows_rps: number[] };
   /** Every round's warm-up (on the reported row). */
@@ -149,8 +153,7 @@ async function scenario(name: string, send: Send, runtime?: Runtime, options: { 
   const loaded = options.loaded !== false;
   const steadied = loaded ? await warmUp(send) : undefined;
   const warmed = steadied ?? (await warm(send));
-  const pids = runtime ? workerdBelow(runtime.pid) : [];
-  const cpuBefore = cpuMs(pids);
+  const cpu = runtime ? cpuMeter(runtime) : undefined;
   const seq = await load(send, SEQUENTIAL, 1);
   const countsBefore = runtime?.name === "miniflare" ? await objectCounts(runtime.origin) : undefined;
   const conc = loaded ? await loadFor(send, options.seconds ?? SIDE_SECONDS, CONNECTIONS) : undefined;
@@ -158,7 +161,9 @@ async function scenario(name: string, send: Send, runtime?: Runtime, options: { 
   const tasks = seq.latencies.length + seq.failures + (conc ? conc.latencies.length + conc.failures : 0);
   const row: Row = { name, sequential: stats(seq) };
   if (conc) row.loaded = stats(conc);
-  if (runtime && pids.length > 0) row.cpu_ms_per_task = round((cpuMs(pids) - cpuBefore) / Math.max(1, tasks));
+  const used = cpu?.();
+  if (used) row.cpu_ms_per_task = round(used.worker / Math.max(1, tasks));
+  if (used?.r2 !== undefined) row.r2_service_cpu_ms_per_task = round(used.r2 / Math.max(1, tasks));
   if (top) row.busiest_object = top;
   if (steadied) row.warm_up = { seconds: steadied.seconds, settled: steadied.settled, windows_rps: steadied.windows };
   const failure = warmed.firstFailure ?? seq.firstFailure ?? conc?.firstFailure;
@@ -215,7 +220,8 @@ try {
 
   console.error("starting the router on Miniflare (workerd, no wrangler proxy) ...");
   rmSync(".bench/state-miniflare", { recursive: true, force: true });
-  const mf = await startMiniflare({ port: PORT, persistTo: ".bench/state-miniflare", vars });
+  // R2 served by a second workerd, as on Cloudflare R2 is another service (runtimes.ts): the router's CPU counts its calls, not the storage.
+  const mf = await startMiniflare({ port: PORT, persistTo: ".bench/state-miniflare", vars, r2: "separate" });
   started.push(mf);
   await provisionRouter(mf, minerUrls);
 
@@ -223,7 +229,7 @@ try {
   if (!ONLY) {
     console.error("starting the floor Worker on Miniflare (the least a task costs here) ...");
     rmSync(".bench/state-floor", { recursive: true, force: true });
-    floor = await startMiniflare({ port: PORT + 3, persistTo: ".bench/state-floor", vars: { MINER_URL: zero.url, MINER_TOKEN: "t0" }, worker: "floor" });
+    floor = await startMiniflare({ port: PORT + 3, persistTo: ".bench/state-floor", vars: { MINER_URL: zero.url, MINER_TOKEN: "t0" }, worker: "floor", r2: "separate" });
     started.push(floor);
   }
 
@@ -351,8 +357,10 @@ try {
       const row: Row = { ...middle, p50_rounds: runs.map((x) => x.sequential.p50), sequential: { ...middle.sequential, failures: failures((x) => x.sequential.failures) } };
       const rpsRounds = runs.flatMap((x) => (x.loaded ? [x.loaded.rps] : []));
       const cpuRounds = runs.flatMap((x) => (x.cpu_ms_per_task !== undefined ? [x.cpu_ms_per_task] : []));
+      const r2Rounds = runs.flatMap((x) => (x.r2_service_cpu_ms_per_task !== undefined ? [x.r2_service_cpu_ms_per_task] : []));
       if (rpsRounds.length > 0) Object.assign(row, { rps_rounds: rpsRounds, rps_median: median(rpsRounds) });
       if (cpuRounds.length > 0) Object.assign(row, { cpu_rounds: cpuRounds, cpu_median: median(cpuRounds) });
+      if (r2Rounds.length > 0) row.r2_service_cpu_median = median(r2Rounds);
       const warmUps = runs.flatMap((x) => (x.warm_up ? [{ seconds: x.warm_up.seconds, settled: x.warm_up.settled }] : []));
       if (warmUps.length > 0) row.warm_up_rounds = warmUps;
       if (middle.loaded) row.loaded = { ...middle.loaded, failures: failures((x) => x.loaded?.failures ?? 0) };
@@ -472,6 +480,7 @@ try {
           `p50 @${CONNECTIONS}`,
           "failed",
           "CPU ms/task",
+          "R2 service CPU ms/task (not counted)",
           "warm-up s a round (✓ settled)",
           `busiest object, req/s @${CONNECTIONS}`,
         ],
@@ -487,6 +496,7 @@ try {
             r.loaded?.p50,
             r.sequential.failures + (r.loaded?.failures ?? 0),
             r.cpu_ms_per_task,
+            r.r2_service_cpu_ms_per_task,
             r.warm_up_rounds?.map((w) => `${w.seconds}${w.settled ? "✓" : "✗"}`).join(" / "),
             r.busiest_object ? `${r.busiest_object.object}: ${r.busiest_object.rps}` : undefined,
           ];
@@ -494,6 +504,7 @@ try {
       ),
     );
     console.log("\n(added p50: over the miner called directly; r=3 over its quorum's miner, the 40 ms one; the gateway over the router path its local pool calls, r=1 on v3)");
+    console.log(`(CPU ms/task: the router's, ${cpuScope(mf)}${floor ? `; the floor's, ${cpuScope(floor)}` : ""})`);
     console.log(`\nredundancy-1 sessions sharing ${CONNECTIONS} connections (${SERIES_SECONDS} s a round, ${ROUNDS} rounds), Miniflare\n`);
     console.log(
       table(
@@ -539,11 +550,14 @@ try {
     };
     const targets = judgeTargets(figures, CONNECTIONS);
     printTargets(targets);
-    // What the local R2 simulator's two puts cost in the measured workerd (on Cloudflare R2 is another service), beside what v3
-    // costs over v1: not subtracted, since the two runtimes' simulators need not cost the same.
+    // R2 is served by a separate workerd (runtimes.ts), so the floor's /task-r2 − /task is what its two puts cost as binding
+    // calls in the measured workerd, beside what the router's v3 costs over v1; the R2 service's own CPU is printed apart.
     const r2Puts = floorTask?.cpu_median !== undefined && floorTaskR2?.cpu_median !== undefined ? round(floorTaskR2.cpu_median - floorTask.cpu_median) : undefined;
     const v3OverV1 = r1v3?.cpu_median !== undefined && r1.cpu_median !== undefined ? round(r1v3.cpu_median - r1.cpu_median) : undefined;
-    console.log(`\nCPU a task: the floor's two R2 puts (the simulator, /task-r2 − /task) ${r2Puts ?? "not measured"} ms; the router's v3 over v1 ${v3OverV1 ?? "not measured"} ms`);
+    console.log(
+      `\nCPU a task: the floor's two R2 puts as binding calls (/task-r2 − /task) ${r2Puts ?? "not measured"} ms; the router's v3 over v1 ${v3OverV1 ?? "not measured"} ms` +
+        `; the R2 service's own (not counted): ${r1v3?.r2_service_cpu_ms_per_task ?? "–"} ms a router v3 task, ${floorTaskR2?.r2_service_cpu_ms_per_task ?? "–"} ms a floor /task-r2`,
+    );
     const reference = judgeAgainstWriteAheadFloor(figures, {
       addedP50: summary.floor.task_written_ahead_added_p50_ms,
       rps: summary.floor.task_written_ahead_rps,
@@ -552,7 +566,7 @@ try {
     console.log("");
     for (const r of reference) printReference(r);
     console.log(
-      `\n${JSON.stringify({ ...summary, r2_simulator_puts_cpu_ms: r2Puts, router_v3_over_v1_cpu_ms: v3OverV1, signing, metering, chain_gas: chainGas, targets, reference })}`,
+      `\n${JSON.stringify({ ...summary, r2_service: "separate workerd, its CPU not counted", floor_r2_puts_cpu_ms: r2Puts, router_v3_over_v1_cpu_ms: v3OverV1, signing, metering, chain_gas: chainGas, targets, reference })}`,
     );
   }
 } finally {

@@ -22,10 +22,9 @@ import { startDevMiner } from "../../tools/dev-miner/server.ts";
 import { DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN } from "../../domain/config/dev-credentials.ts";
 import { provision } from "../provision.ts";
 import { issueBenchKey } from "./clients.ts";
-import { cpuMs, workerdBelow } from "./cpu.ts";
 import { load, type Send, warm } from "./load.ts";
 import { table } from "./report.ts";
-import { build, startMiniflare } from "./runtimes.ts";
+import { build, cpuMeter, cpuScope, startMiniflare } from "./runtimes.ts";
 import { categoryOf, type CpuProfile, type Frame, summarise } from "./profile-summary.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -82,7 +81,8 @@ try {
   const miner = await startDevMiner({ name: "profile-zero", token: "t0", models: ["bench-zero"] });
   stops.push(miner.close);
   rmSync(".bench/state-profile", { recursive: true, force: true });
-  const mf = await startMiniflare({ port: PORT, persistTo: ".bench/state-profile", vars: { ENVIRONMENT: "development" }, inspectorPort: INSPECTOR_PORT });
+  // R2 served by a second workerd (runtimes.ts): this workerd's CPU counts the router's R2 calls, not the storage, as on Cloudflare.
+  const mf = await startMiniflare({ port: PORT, persistTo: ".bench/state-profile", vars: { ENVIRONMENT: "development" }, inspectorPort: INSPECTOR_PORT, r2: "separate" });
   stops.push(mf.stop);
   await provision({
     origin: mf.origin,
@@ -124,10 +124,11 @@ try {
   console.error(`warming ${SCENARIO} ...`);
   await warm(send, 300);
   // First without the profiler, whose sampling costs CPU too: the true CPU time a request.
-  const pids = workerdBelow(mf.pid);
-  const before = cpuMs(pids);
+  const cpu = cpuMeter(mf);
   const plain = await load(send, REQUESTS, CONNECTIONS);
-  const plainCpu = (cpuMs(pids) - before) / Math.max(1, plain.latencies.length + plain.failures);
+  const used = cpu();
+  const plainCpu = used.worker / Math.max(1, plain.latencies.length + plain.failures);
+  const r2Cpu = used.r2 !== undefined ? used.r2 / Math.max(1, plain.latencies.length + plain.failures) : undefined;
   const cdp = await connect(await userTarget());
   await cdp.send("Profiler.enable");
   await cdp.send("Profiler.setSamplingInterval", { interval: INTERVAL_US });
@@ -150,7 +151,8 @@ try {
   const requests = run.latencies.length + run.failures;
   const s = summarise(profile, frameOf, requests);
   console.log(`\n${SCENARIO}: ${requests} requests (${run.failures} failed) at ${CONNECTIONS} connection(s), sampled every ${INTERVAL_US} µs`);
-  console.log(`workerd's CPU time a request, without the profiler: ${plainCpu.toFixed(3)} ms (from /proc; ${plain.failures} failed)`);
+  console.log(`workerd's CPU time a request, without the profiler: ${plainCpu.toFixed(3)} ms (from /proc; ${plain.failures} failed; ${cpuScope(mf)})`);
+  if (r2Cpu !== undefined) console.log(`the R2 service's workerd (not counted above): ${r2Cpu.toFixed(3)} ms a request`);
   console.log(
     `with the profiler, workerd's JavaScript thread was busy ${s.busyMs.toFixed(0)} ms of ${s.wallMs.toFixed(0)} ms: ${s.perRequestMs.toFixed(3)} ms a request (sampling inflates it; read the shares); ${s.unsampledMs.toFixed(0)} ms fell in gaps between samples longer than four intervals and count for no function\n`,
   );

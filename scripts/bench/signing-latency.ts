@@ -36,7 +36,7 @@ export async function signingLatency(options: { port: number; requests: number; 
     for (const m of miners) started.push({ stop: m.close });
     rmSync(".bench/state-signing", { recursive: true, force: true });
     console.error("starting the router on Miniflare for the signing scenarios ...");
-    const mf = await startMiniflare({ port: options.port, persistTo: ".bench/state-signing", vars: { ENVIRONMENT: "development" } });
+    const mf = await startMiniflare({ port: options.port, persistTo: ".bench/state-signing", vars: { ENVIRONMENT: "development" }, r2: "separate" });
     started.push(mf);
     await provision({
       origin: mf.origin,

@@ -7,9 +7,10 @@
 //                miner, writes one SQLite row and returns the text: the shape of
 //                a redundancy-1 task without validation, consensus or history;
 //   POST /task-r2  the same with the two R2 puts of the router's v3 path (the
-//                prompt before the miner call, the result after), so that the
-//                local R2 simulator's CPU, which runs in the measured workerd
-//                here and on Cloudflare does not, can be told from the router's;
+//                prompt before the miner call, the result after): what two puts
+//                cost the Worker as binding calls, R2 being served by the bench's
+//                R2 service in another workerd (scripts/bench/runtimes.ts), as
+//                on Cloudflare R2 is another service;
 //   POST /task-wal  the task written ahead, as the router's promise that nothing
 //                is dispatched twice needs (docs/storage-schema.md, "What survives
 //                a crash"): a row in one storage turn, committed before the miner
