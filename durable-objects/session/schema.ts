@@ -133,6 +133,10 @@ export const SESSION_MIGRATIONS = [
    ALTER TABLE assignments ADD COLUMN report_at INTEGER;
    ALTER TABLE assignments ADD COLUMN report_batch TEXT;
    CREATE INDEX assignments_reports ON assignments (report_seq) WHERE report_seq IS NOT NULL;`,
+  // A task's history in its own row (task-history.ts): a compact JSON array of its lines, appended by the statements that
+  // already write the row, not a row of \`task_events\` each (an AUTOINCREMENT table with an index, a multi-row insert in each
+  // write turn). \`task_events\` keeps the lines of the tasks written before, read first; nothing writes it any more.
+  `ALTER TABLE tasks ADD COLUMN history TEXT;`,
 ] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";
@@ -174,6 +178,8 @@ export type TaskRow = {
   miner_pin?: string | null;
   /** The slot whose assignment's `output` is the answer's text, left out of `result` (null there); null: `result` holds it. */
   result_text_slot: number | null;
+  /** The task's history lines written since `task_events` was left (task-history.ts); null: none (or all in `task_events`). */
+  history?: string | null;
 };
 
 export type AssignmentRow = {
