@@ -157,8 +157,8 @@ export class TaskStore {
           ? this.largest.id
           : (this.sql<{ largest: number | null }>`SELECT MAX(task_id) AS largest FROM tasks WHERE task_id >= ${from}`[0]?.largest ?? null);
       const taskId = nextTaskId(layout, shard, largest);
-      this
-        .sql`INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at, payload_version, history)
+      this.sql`INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at, payload_version,
+                                  history)
                VALUES (${taskId}, ${task.requestId}, ${task.requestHash}, ${status}, ${task.kind}, ${JSON.stringify(task.recorded)},
                        ${task.redundancy}, ${task.createdAt}, ${task.createdAt}, ${task.precommitDeadline}, ${task.deadline}, ${task.payloadVersion},
                        ${historyJson([{ slot: null, state: "queued", at: this.now() }])})`;
