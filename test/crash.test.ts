@@ -43,7 +43,10 @@ type Task = {
   deadline_at: string;
   error: { code: string } | null;
   assignments: { miner: string; status: string; precommit_hash: string | null }[];
+  events: { slot: number | null; state: string }[];
 };
+/** A task's history as `slot state` lines. */
+const history = (task: Task) => task.events.map((e) => `${e.slot ?? "task"} ${e.state}`);
 const getTask = async (sessionId: number, taskId: number) => (await (await call(`/api/v1/tasks/${sessionId}/${taskId}`)).json()) as Task;
 
 const complete = (sessionId: number, json: Record<string, unknown>) => call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { timeout: 30, ...json } });
@@ -85,6 +88,8 @@ describe("a crash mid-task", () => {
     const orphan = await getTask(sessionId, 1);
     expect(orphan.status).toBe("assigned");
     expect(orphan.assignments).toEqual([expect.objectContaining({ miner: ids.crashHeld, status: "assigned" })]);
+    // Its history too, as written with it (its `assigned` lines, held for the row's next update, are rebuilt from the assignment).
+    expect(history(orphan)).toEqual(["task queued", "0 assigned", "task assigned"]);
 
     // Retried while its deadline has not passed: in progress, not dispatched again.
     const early = await complete(sessionId, { prompt: "cut short by the crash", request_id: "crash-running" });
@@ -97,6 +102,7 @@ describe("a crash mid-task", () => {
     expect(ended.status).toBe("timed_out");
     expect(ended.error).toMatchObject({ code: "timeout" });
     expect(ended.assignments).toEqual([expect.objectContaining({ status: "timed_out" })]);
+    expect(history(ended)).toEqual(["task queued", "0 assigned", "task assigned", "task timed_out"]);
 
     // Retried after the alarm: the timeout, replayed.
     const late = await complete(sessionId, { prompt: "cut short by the crash", request_id: "crash-running" });
@@ -141,8 +147,13 @@ describe("a crash mid-task", () => {
       ]),
     );
 
+    // Its history has every assignment, not the lost result's lines.
+    expect(history(orphan)).toEqual(["task queued", "0 assigned", "task assigned", "1 assigned", "2 assigned"]);
+
     await fireAlarmAfter(sessionId, orphan.deadline_at);
-    expect((await getTask(sessionId, 0)).status).toBe("timed_out");
+    const ended = await getTask(sessionId, 0);
+    expect(ended.status).toBe("timed_out");
+    expect(history(ended)).toEqual(["task queued", "0 assigned", "task assigned", "1 assigned", "2 assigned", "task timed_out"]);
     const retried = await complete(sessionId, { prompt: "one result of three", request_id: "crash-r3" });
     expect(retried.status).toBe(504);
     expect([await hits("crashHeld"), await hits("crashHeld2")]).toEqual([1, 1]);

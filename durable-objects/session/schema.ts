@@ -136,6 +136,10 @@ export const SESSION_MIGRATIONS = [
   // Task ids handed out ahead of their tasks' rows (task-ids.ts): a task recorded only with its outcome has its id reserved
   // first, a block at a time, so an object that restarts never gives a lost task's id to another. NULL: none reserved.
   `ALTER TABLE session ADD COLUMN ids_reserved INTEGER;`,
+  // A task's history in its own row (task-history.ts): a compact JSON array of its lines, appended by the statements that
+  // already write the row, not a row of \`task_events\` each (an AUTOINCREMENT table with an index, a multi-row insert in each
+  // write turn). \`task_events\` keeps the lines of the tasks written before, read first; nothing writes it any more.
+  `ALTER TABLE tasks ADD COLUMN history TEXT;`,
 ] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";
@@ -177,6 +181,8 @@ export type TaskRow = {
   miner_pin?: string | null;
   /** The slot whose assignment's `output` is the answer's text, left out of `result` (null there); null: `result` holds it. */
   result_text_slot: number | null;
+  /** The task's history lines written since `task_events` was left (task-history.ts); null: none (or all in `task_events`). */
+  history?: string | null;
 };
 
 export type AssignmentRow = {

@@ -4,7 +4,8 @@ import type { Sql } from "../sqlite-object";
  * What one session shard's tasks add up to, read from its tables when asked
  * (the NeuroShard node's metrics sum them over every shard): no counter is
  * kept on a task's path. A task's latency runs from its creation to its
- * `ended` event; tokens are the answer's completion tokens (a private
+ * `ended` line, whose instant the commit writes as its row's `updated_at`
+ * (nothing writes an ended task's row's `updated_at` again); tokens are the answer's completion tokens (a private
  * session's sealed results are not read, and count none).
  */
 export type TaskMetrics = {
@@ -40,10 +41,7 @@ export function taskMetrics(sql: Sql, now: number): TaskMetrics {
     FROM tasks`[0];
   // The last minute's tasks: a range of the creation-time index, not a pass over every task.
   const lastMinute = sql<{ n: number }>`SELECT COUNT(*) AS n FROM tasks WHERE created_at > ${now - 60_000}`[0];
-  const latency = sql<{ total: number | null }>`
-    SELECT SUM(e.at - t.created_at) AS total
-    FROM tasks t JOIN task_events e ON e.task_id = t.task_id AND e.slot IS NULL AND e.state = 'ended'
-    WHERE t.status = 'ended'`[0];
+  const latency = sql<{ total: number | null }>`SELECT SUM(updated_at - created_at) AS total FROM tasks WHERE status = 'ended'`[0];
   return {
     requests: counts?.requests ?? 0,
     ended: counts?.ended ?? 0,
@@ -69,9 +67,7 @@ function rewardTotals(sql: Sql, now: number): Pick<TaskMetrics, "rewardMicros" |
 /** This shard's `limit` slowest ended tasks' latencies, slowest first: the top of every shard holds the deployment's p99. */
 export function slowestLatencies(sql: Sql, limit: number): number[] {
   return sql<{ ms: number }>`
-    SELECT e.at - t.created_at AS ms
-    FROM tasks t JOIN task_events e ON e.task_id = t.task_id AND e.slot IS NULL AND e.state = 'ended'
-    WHERE t.status = 'ended'
+    SELECT updated_at - created_at AS ms FROM tasks WHERE status = 'ended'
     ORDER BY ms DESC LIMIT ${limit}`.map((r) => r.ms);
 }
 

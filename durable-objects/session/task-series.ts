@@ -37,10 +37,11 @@ export function taskSeries(sql: Sql, w: SeriesWindow): ShardSeries {
   const to = w.from + w.bucketMs * w.buckets;
   const buckets = Array.from({ length: w.buckets }, emptyBucket);
   const at = (createdAt: number) => buckets[Math.floor((createdAt - w.from) / w.bucketMs)];
+  // An ended task's latency: its row's `updated_at` is its `ended` line's instant (task-metrics.ts).
   const tasks = sql<{ created_at: number; status: string; reached: number | null; latency: number | null; agreed: number; disagreed: number }>`
     SELECT t.created_at, t.status,
            CASE WHEN t.status = 'ended' AND json_valid(t.result) THEN json_extract(t.result, '$.consensus.reached') END AS reached,
-           (SELECT e.at - t.created_at FROM task_events e WHERE e.task_id = t.task_id AND e.slot IS NULL AND e.state = 'ended' LIMIT 1) AS latency,
+           CASE WHEN t.status = 'ended' THEN t.updated_at - t.created_at END AS latency,
            (SELECT COUNT(*) FROM assignments a WHERE a.task_id = t.task_id AND a.agreed = 1) AS agreed,
            (SELECT COUNT(*) FROM assignments a WHERE a.task_id = t.task_id AND a.agreed = 0) AS disagreed
     FROM tasks t

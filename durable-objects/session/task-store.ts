@@ -3,8 +3,9 @@ import type { MinerRequest } from "../../domain/schemas/completion";
 import type { SessionConfig } from "../../domain/schemas/session";
 import type { ShardLayout } from "../../domain/sessions/shard-layout";
 import type { Sql } from "../sqlite-object";
-import type { AssignmentRow, SessionRow, StoredError, TaskEventRow, TaskRow, TaskStatus } from "./schema";
+import { type AssignmentRow, OPEN_STATUSES, type SessionRow, type StoredError, type TaskEventRow, type TaskRow, type TaskStatus } from "./schema";
 import type { SlotReport } from "./pending-reports";
+import { historyJson, historyLines, lostAssignedLines } from "./task-history";
 import { TaskIds } from "./task-ids";
 import { type Coalesced, type SlotFields, UnwrittenChanges } from "./unwritten-changes";
 
@@ -42,30 +43,13 @@ export type NewTask = {
  */
 export type StoredResult = { json: string; textSlot: number | null; resultUrn: string | null; rewardMicros: number | null };
 
-/** The most history lines one `VALUES` list writes; a longer run (rare: a task with many replacements) goes through json_each. */
-const MAX_EVENT_ROWS = 16;
-const eventTemplates: TemplateStringsArray[] = [];
-
-/**
- * `INSERT INTO task_events ... VALUES (?, ?, ?, ?), ...` for `rows` rows, as a
- * template the `sql` tag takes (one per row count, made once, so its query
- * text is joined once too): a plain multi-row insert costs SQLite less than
- * unpacking the same rows from JSON with json_each and sorting them.
- */
-function eventRows(rows: number): TemplateStringsArray {
-  let template = eventTemplates[rows];
-  if (template === undefined) {
-    const parts = ["INSERT INTO task_events (task_id, slot, state, at) VALUES (", ...Array.from({ length: rows * 4 - 1 }, (_, i) => ((i + 1) % 4 === 0 ? "), (" : ", ")), ")"];
-    template = Object.assign(parts, { raw: parts }) as unknown as TemplateStringsArray;
-    eventTemplates[rows] = template;
-  }
-  return template;
-}
+const isOpen = (status: TaskStatus) => (OPEN_STATUSES as readonly TaskStatus[]).includes(status);
 
 /**
  * The Session object's records: its configuration, its tasks and every
  * miner assignment through their states, each change with its timestamp in
- * `task_events`. Plain SQL, no policy: the object decides, this writes.
+ * the task's history (its row's `history`, task-history.ts; `task_events` for
+ * tasks written before). Plain SQL, no policy: the object decides, this writes.
  *
  * A running task's intermediate changes (acks, results, the commit phase
  * opening, late results) are held in memory and written with the task's next
@@ -110,18 +94,18 @@ export class TaskStore {
     return (this.sql<{ n: number }>`SELECT COUNT(*) AS n FROM tasks`[0]?.n ?? 0) + this.unrecorded.size;
   }
 
-  // --- reading tasks -------------------------------------------------------
-
-  task(taskId: number): TaskRow | undefined {
-    const row = this.unrecorded.get(taskId)?.row ?? this.sql<TaskRow>`SELECT * FROM tasks WHERE task_id = ${taskId}`[0];
-    return row && this.unwritten.task(row);
-  }
-
   /** Tasks held in memory until their outcome (`unrecorded`): how many, and how many of them were created after `since`. */
   unrecordedCounts(since: number): { all: number; since: number } {
     let after = 0;
     for (const u of this.unrecorded.values()) if (u.row.created_at > since) after++;
     return { all: this.unrecorded.size, since: after };
+  }
+
+  // --- reading tasks -------------------------------------------------------
+
+  task(taskId: number): TaskRow | undefined {
+    const row = this.unrecorded.get(taskId)?.row ?? this.sql<TaskRow>`SELECT * FROM tasks WHERE task_id = ${taskId}`[0];
+    return row && this.unwritten.task(row);
   }
 
   taskByRequestId(requestId: string): TaskRow | undefined {
@@ -142,8 +126,24 @@ export class TaskStore {
     return this.unwritten.assignments(taskId, unrecorded ? [...unrecorded] : this.sql<AssignmentRow>`SELECT * FROM assignments WHERE task_id = ${taskId} ORDER BY slot`);
   }
 
+  /**
+   * The task's history: its lines in `task_events` (a task written before `tasks.history`: they came first), its row's, the
+   * held ones; for an open task that no instance runs any more (a restart), the `assigned` lines it lost (task-history.ts).
+   */
   events(taskId: number): TaskEventRow[] {
-    return this.unwritten.events(taskId, this.sql<TaskEventRow>`SELECT slot, state, at FROM task_events WHERE task_id = ${taskId} ORDER BY id`);
+    const row = this.sql<{ status: TaskStatus; history: string | null }>`SELECT status, history FROM tasks WHERE task_id = ${taskId}`[0];
+    const lines = this.unwritten.events(taskId, this.writtenLines(taskId, row?.history));
+    if (!row || !isOpen(row.status) || this.unwritten.has(taskId)) return lines;
+    return [...lines, ...lostAssignedLines(lines, this.assignedAt(taskId))];
+  }
+
+  private writtenLines(taskId: number, history: string | null | undefined): TaskEventRow[] {
+    const legacy = this.sql<TaskEventRow>`SELECT slot, state, at FROM task_events WHERE task_id = ${taskId} ORDER BY id`;
+    return legacy.length === 0 ? historyLines(history) : [...legacy, ...historyLines(history)];
+  }
+
+  private assignedAt(taskId: number) {
+    return this.sql<{ slot: number; assigned_at: number }>`SELECT slot, assigned_at FROM assignments WHERE task_id = ${taskId} ORDER BY slot`;
   }
 
   slotOf(taskId: number, minerId: string): number | undefined {
@@ -177,60 +177,59 @@ export class TaskStore {
    * `assigned`: the caller knows the task's first assignment is written in
    * this same storage turn (no wait on I/O before it), so the row is inserted
    * with the status it ends the turn with, `assigned` (no update of it a
-   * statement later), and its `queued` line is held and written with that
-   * assignment's history, one statement for the three lines (`queued`, the
-   * slot's and the task's `assigned`); `queued`: the row is `queued` and its
-   * line is written now, with it. `unrecorded`: the row as `assigned` would
-   * insert it, held in memory with its `queued` line.
+   * statement later; the `assigned` lines are held for the task's next write
+   * of its row); `queued`: the row is `queued`. Either way its history starts
+   * with its `queued` line, in the insert. `unrecorded`: the row as `assigned`
+   * would insert it, held in memory with its `queued` line.
    */
   insertTask(task: NewTask, layout: ShardLayout, shard: number, recording: Recording = "queued"): number {
-    if (recording === "unrecorded") {
-      const taskId = this.ids.next(layout, shard, true);
-      const row: TaskRow = {
-        task_id: taskId,
-        request_id: task.requestId,
-        request_hash: task.requestHash,
-        status: "assigned",
-        kind: task.kind,
-        request: JSON.stringify(task.recorded),
-        redundancy: task.redundancy,
-        created_at: task.createdAt,
-        updated_at: task.createdAt,
-        precommit_deadline_at: task.precommitDeadline,
-        deadline_at: task.deadline,
-        result: null,
-        error: null,
-        payload_version: task.payloadVersion,
-        prompt_urn: null,
-        result_urn: null,
-        miner_pin: null,
-        result_text_slot: null,
-      };
-      this.unrecorded.set(taskId, { row, assignments: [] });
-      this.unwritten.hold(taskId, { slot: null, state: "queued", at: this.now(), historyOnly: true });
-      this.insertedAssigned = taskId;
-      return taskId;
-    }
+    if (recording === "unrecorded") return this.holdTask(task, layout, shard);
     const insert = (status: "queued" | "assigned") => {
       const taskId = this.ids.next(layout, shard, false);
-      this.sql`INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at, payload_version)
+      this.sql`INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at, payload_version,
+                                  history)
                VALUES (${taskId}, ${task.requestId}, ${task.requestHash}, ${status}, ${task.kind}, ${JSON.stringify(task.recorded)},
-                       ${task.redundancy}, ${task.createdAt}, ${task.createdAt}, ${task.precommitDeadline}, ${task.deadline}, ${task.payloadVersion})`;
+                       ${task.redundancy}, ${task.createdAt}, ${task.createdAt}, ${task.precommitDeadline}, ${task.deadline}, ${task.payloadVersion},
+                       ${historyJson([{ slot: null, state: "queued", at: this.now() }])})`;
       return taskId;
     };
     let taskId: number;
+    // One statement, with the task's `queued` line: atomic by itself, no transaction.
     if (recording === "assigned") {
-      // One statement: atomic by itself, no transaction.
       taskId = insert("assigned");
-      this.unwritten.hold(taskId, { slot: null, state: "queued", at: this.now(), historyOnly: true });
       this.insertedAssigned = taskId;
     } else {
-      taskId = this.storage.transactionSync(() => {
-        const id = insert("queued");
-        this.event(id, null, "queued");
-        return id;
-      });
+      taskId = insert("queued");
     }
+    return taskId;
+  }
+
+  /** A task recorded only with its outcome: its id reserved (task-ids.ts), its row in memory, its `queued` line held. */
+  private holdTask(task: NewTask, layout: ShardLayout, shard: number): number {
+    const taskId = this.ids.next(layout, shard, true);
+    const row: TaskRow = {
+      task_id: taskId,
+      request_id: task.requestId,
+      request_hash: task.requestHash,
+      status: "assigned",
+      kind: task.kind,
+      request: JSON.stringify(task.recorded),
+      redundancy: task.redundancy,
+      created_at: task.createdAt,
+      updated_at: task.createdAt,
+      precommit_deadline_at: task.precommitDeadline,
+      deadline_at: task.deadline,
+      result: null,
+      error: null,
+      payload_version: task.payloadVersion,
+      prompt_urn: null,
+      result_urn: null,
+      miner_pin: null,
+      result_text_slot: null,
+    };
+    this.unrecorded.set(taskId, { row, assignments: [] });
+    this.unwritten.hold(taskId, { slot: null, state: "queued", at: this.now(), historyOnly: true });
+    this.insertedAssigned = taskId;
     return taskId;
   }
 
@@ -308,6 +307,8 @@ export class TaskStore {
    */
   fail(taskId: number, status: "failed" | "timed_out", error: StoredError, judged: readonly Slot[] = [], reports: readonly SlotReport[] = []) {
     this.holdReports(taskId, reports);
+    // Its status joins the held changes: the row's update writes it with their history lines and its own.
+    this.unwritten.hold(taskId, { slot: null, state: status, at: this.now() });
     this.storage.transactionSync(() => {
       this.writeHeld(taskId);
       for (const s of judged) {
@@ -316,18 +317,20 @@ export class TaskStore {
                  WHERE task_id = ${taskId} AND slot = ${s.slot}`;
       }
       this.sql`UPDATE tasks SET error = ${JSON.stringify(error)} WHERE task_id = ${taskId}`;
-      this.setStatus(taskId, status);
     });
   }
 
   /** A task found open past its deadline by an object that no longer runs it (it restarted). */
   timeOutOrphan(taskId: number, error: StoredError) {
     const now = this.now();
+    // The `assigned` lines its restart lost, written back before its `timed_out` (task-history.ts).
+    const row = this.sql<{ history: string | null }>`SELECT history FROM tasks WHERE task_id = ${taskId}`[0];
+    const lost = lostAssignedLines(this.writtenLines(taskId, row?.history), this.assignedAt(taskId));
     this.storage.transactionSync(() => {
       this.sql`UPDATE assignments SET status = 'timed_out', ended_at = ${now}, error = 'task timed out'
                WHERE task_id = ${taskId} AND status IN ('assigned', 'acked', 'precommitted')`;
       this.sql`UPDATE tasks SET error = ${JSON.stringify(error)} WHERE task_id = ${taskId}`;
-      this.setStatus(taskId, "timed_out");
+      this.setStatus(taskId, "timed_out", lost);
     });
   }
 
@@ -378,9 +381,17 @@ export class TaskStore {
           unrecorded.assignments.push(newAssignment(taskId, s, at));
           return;
         }
-        this.storage.transactionSync(() => {
+        const insert = () =>
           this.sql`INSERT INTO assignments (task_id, slot, miner_id, status, assigned_at, probation)
                    VALUES (${taskId}, ${s.slot}, ${s.miner.id}, 'assigned', ${at}, ${s.miner.probation ? 1 : 0})`;
+        // Nothing held but `assigned` lines (a warm task's first turn: its row was inserted `assigned`): they wait for the
+        // task's next write of its row, no statement of their own (a restart rebuilds them from the rows: task-history.ts).
+        if (this.unwritten.onlyAssignedLines(taskId)) {
+          insert();
+          return;
+        }
+        this.storage.transactionSync(() => {
+          insert();
           this.writeHeld(taskId);
         });
       },
@@ -403,17 +414,23 @@ export class TaskStore {
     };
   }
 
-  /** Writes a task's held changes: one update per slot touched, the task's last status (and its result, when given), the events in the order they happened. */
-  private writeHeld(taskId: number, result?: StoredResult) {
+  /**
+   * Writes a task's held changes: one update per slot touched, the task's last status (and its result, when given), the
+   * history lines in the order they happened (then `after`'s), appended by the row's update, or by an update of their own
+   * where the task's row has none (task-history.ts).
+   */
+  private writeHeld(taskId: number, result?: StoredResult, after: readonly TaskEventRow[] = []) {
     const held = this.unwritten.take(taskId);
     const unrecorded = this.unrecorded.get(taskId);
     if (unrecorded) {
       this.unrecorded.delete(taskId);
-      this.insertUnrecorded(unrecorded, held, result);
-      if (held) this.writeEvents(taskId, held.events);
+      this.insertUnrecorded(unrecorded, held, result, after);
       return;
     }
-    if (!held) return;
+    if (!held) {
+      if (after.length > 0) this.appendHistory(taskId, after);
+      return;
+    }
     for (const [slot, { status, fields: f }] of held.slots) {
       this.sql`UPDATE assignments SET status = COALESCE(${status}, status),
                  acked_at = COALESCE(${f.acked_at ?? null}, acked_at), precommitted_at = COALESCE(${f.precommitted_at ?? null}, precommitted_at),
@@ -424,31 +441,41 @@ export class TaskStore {
                  report = COALESCE(${f.report ?? null}, report), report_seq = COALESCE(${f.report_seq ?? null}, report_seq), report_at = COALESCE(${f.report_at ?? null}, report_at)
                WHERE task_id = ${taskId} AND slot = ${slot}`;
     }
+    const lines = after.length === 0 ? held.events : [...held.events, ...after];
+    // A held change of the task is a line of its history: the row's update always has lines to append.
     if (held.task && result !== undefined) {
       this.sql`UPDATE tasks SET status = ${held.task.status}, updated_at = ${held.task.at}, result = ${result.json}, result_text_slot = ${result.textSlot},
-                 result_urn = COALESCE(${result.resultUrn}, result_urn), reward_micros = ${result.rewardMicros}
+                 result_urn = COALESCE(${result.resultUrn}, result_urn), reward_micros = ${result.rewardMicros},
+                 history = COALESCE(substr(history, 1, length(history) - 1) || ',', '[') || substr(${historyJson(lines)}, 2)
                WHERE task_id = ${taskId}`;
-    } else if (held.task) {
-      this.sql`UPDATE tasks SET status = ${held.task.status}, updated_at = ${held.task.at} WHERE task_id = ${taskId}`;
-    } else if (result !== undefined) {
+      return;
+    }
+    if (held.task) {
+      this.sql`UPDATE tasks SET status = ${held.task.status}, updated_at = ${held.task.at},
+                 history = COALESCE(substr(history, 1, length(history) - 1) || ',', '[') || substr(${historyJson(lines)}, 2)
+               WHERE task_id = ${taskId}`;
+      return;
+    }
+    if (result !== undefined) {
       this.sql`UPDATE tasks SET result = ${result.json}, result_text_slot = ${result.textSlot},
                  result_urn = COALESCE(${result.resultUrn}, result_urn), reward_micros = ${result.rewardMicros}
                WHERE task_id = ${taskId}`;
     }
-    this.writeEvents(taskId, held.events);
+    if (lines.length > 0) this.appendHistory(taskId, lines);
   }
 
   /**
-   * A task recorded only now (`unrecorded`): its row and its assignments' rows inserted once, with their held changes and
-   * its result applied, so the outcome costs no update of a row inserted in the same turn.
+   * A task recorded only now (`unrecorded`): its row, with its history, and its assignments' rows inserted once, with
+   * their held changes and its result applied, so the outcome costs no update of a row inserted in the same turn.
    */
-  private insertUnrecorded({ row, assignments }: Unrecorded, held: Coalesced | undefined, result?: StoredResult) {
+  private insertUnrecorded({ row, assignments }: Unrecorded, held: Coalesced | undefined, result: StoredResult | undefined, after: readonly TaskEventRow[]) {
     const r = held?.task ? { ...row, status: held.task.status, updated_at: held.task.at } : row;
+    const lines = [...(held?.events ?? []), ...after];
     this.sql`INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at,
-                                payload_version, prompt_urn, result, result_text_slot, result_urn, reward_micros)
+                                payload_version, prompt_urn, result, result_text_slot, result_urn, reward_micros, history)
              VALUES (${r.task_id}, ${r.request_id}, ${r.request_hash}, ${r.status}, ${r.kind}, ${r.request}, ${r.redundancy}, ${r.created_at}, ${r.updated_at},
                      ${r.precommit_deadline_at}, ${r.deadline_at}, ${r.payload_version}, ${r.prompt_urn}, ${result?.json ?? null}, ${result?.textSlot ?? null},
-                     ${result?.resultUrn ?? null}, ${result?.rewardMicros ?? null})`;
+                     ${result?.resultUrn ?? null}, ${result?.rewardMicros ?? null}, ${lines.length === 0 ? null : historyJson(lines)})`;
     for (const a of assignments) {
       const change = held?.slots.get(a.slot);
       const f: SlotFields = change?.fields ?? {};
@@ -461,34 +488,26 @@ export class TaskStore {
     }
   }
 
-  /** A task's history lines, one statement for all of them, its rows in the order they happened, and so their ids. */
-  private writeEvents(taskId: number, events: Coalesced["events"]) {
-    if (events.length === 0) return;
-    if (events.length > MAX_EVENT_ROWS) {
-      this.sql`INSERT INTO task_events (task_id, slot, state, at)
-               SELECT ${taskId}, value ->> 'slot', value ->> 'state', value ->> 'at' FROM json_each(${JSON.stringify(events)}) ORDER BY key`;
-      return;
-    }
-    const values: SqlStorageValue[] = [];
-    for (const e of events) values.push(taskId, e.slot, e.state, e.at);
-    this.sql(eventRows(events.length), ...values);
+  /** Lines of the task's history, in a write with no other statement of its row (a late result, a failed slot). */
+  private appendHistory(taskId: number, lines: readonly TaskEventRow[]) {
+    this.sql`UPDATE tasks SET history = COALESCE(substr(history, 1, length(history) - 1) || ',', '[') || substr(${historyJson(lines)}, 2)
+             WHERE task_id = ${taskId}`;
   }
 
-  private event(taskId: number, slot: number | null, state: string) {
-    this.sql`INSERT INTO task_events (task_id, slot, state, at) VALUES (${taskId}, ${slot}, ${state}, ${this.now()})`;
-  }
-
-  setStatus(taskId: number, status: TaskStatus) {
-    this.sql`UPDATE tasks SET status = ${status}, updated_at = ${this.now()} WHERE task_id = ${taskId}`;
-    this.event(taskId, null, status);
+  /** The task's status, its line (after `before`'s) appended to its history in the same update. */
+  setStatus(taskId: number, status: TaskStatus, before: readonly TaskEventRow[] = []) {
+    const now = this.now();
+    const lines = [...before, { slot: null, state: status, at: now }];
+    this.sql`UPDATE tasks SET status = ${status}, updated_at = ${now},
+               history = COALESCE(substr(history, 1, length(history) - 1) || ',', '[') || substr(${historyJson(lines)}, 2)
+             WHERE task_id = ${taskId}`;
   }
 
   private setSlot(taskId: number, slot: number, status: string, extra: () => void) {
     this.storage.transactionSync(() => {
-      this.writeHeld(taskId);
+      this.writeHeld(taskId, undefined, [{ slot, state: status, at: this.now() }]);
       this.sql`UPDATE assignments SET status = ${status} WHERE task_id = ${taskId} AND slot = ${slot}`;
       extra();
-      this.event(taskId, slot, status);
     });
   }
 }

@@ -23,7 +23,7 @@ export type SlotFields = Partial<
 
 /** One state change of a running task, held in memory: of the task itself (`slot` null) or of one assignment. */
 export type Change =
-  /** `historyOnly`: a line of the task's history whose row already says it or said it (the task's `queued`, and its `assigned` when its row was inserted so). */
+  /** `historyOnly`: a line of the task's history whose row already says it (its `assigned` when its row was inserted so). */
   | { slot: null; state: TaskStatus; at: number; historyOnly?: true }
   /**
    * `silent`: a change of the row that the task's history does not list (an assignment's end, told by the task's).
@@ -62,6 +62,16 @@ export class UnwrittenChanges {
   /** Whether anything of the task is held. */
   has(taskId: number): boolean {
     return this.byTask.has(taskId);
+  }
+
+  /**
+   * Whether all that is held of the task is `assigned` lines of its history (an assignment's, and the task's own when its
+   * row was inserted `assigned`): lines a restart can rebuild from the assignments' rows (task-history.ts), so a write
+   * with no statement of the task's row may leave them held for the next one.
+   */
+  onlyAssignedLines(taskId: number): boolean {
+    const held = this.byTask.get(taskId);
+    return held?.every((c) => c.state === "assigned" && "historyOnly" in c && c.historyOnly === true) ?? false;
   }
 
   /** The task's held changes, coalesced, now forgotten: the caller writes them. */
