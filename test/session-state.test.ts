@@ -53,13 +53,14 @@ describe("session state", () => {
     expect(task.assignments[0]!.status).toBe("timed_out");
   });
 
-  it("times a task out even when the client has gone", async () => {
+  it("times a recorded task out by its deadline alarm even when the client has gone", async () => {
     const { model } = await minersFor(["hanging"]);
     const sessionId = await createSession({ model });
     const controller = new AbortController();
+    // With a request id: recorded before its miner call, its deadline alarm set.
     const pending = call(`/api/v1/completions/${sessionId}`, {
       method: "POST",
-      json: { prompt: "nobody waits", timeout: 60, precommit_timeout: 45 },
+      json: { prompt: "nobody waits", timeout: 60, precommit_timeout: 45, request_id: "client-gone" },
       signal: controller.signal,
     }).catch(() => null);
     // The client leaves once its task is on the (hanging) miner. Nothing tells
@@ -82,5 +83,30 @@ describe("session state", () => {
     expect(task.status).toBe("timed_out");
     expect(task.error!.code).toBe("timeout");
     expect(task.assignments.map((a) => a.status)).toEqual(["timed_out"]);
+  });
+
+  it("times a task held in memory out by the object's own clock when the client has gone, and records it then", async () => {
+    const { model } = await minersFor(["hanging"]);
+    const sessionId = await createSession({ model });
+    const controller = new AbortController();
+    const pending = call(`/api/v1/completions/${sessionId}`, {
+      method: "POST",
+      json: { prompt: "nobody waits either", timeout: 5, precommit_timeout: 2 },
+      signal: controller.signal,
+    }).catch(() => null);
+    type Task = { status: string; error: { code: string } | null; assignments: { status: string }[] };
+    await until(async () => (await call(`/api/v1/tasks/${sessionId}/0`)).status === 200);
+    controller.abort();
+    await pending;
+    // Its precommit deadline passes on the object's own clock, with no replacement to try.
+    const task = await until(async () => {
+      const t = (await (await call(`/api/v1/tasks/${sessionId}/0`)).json()) as Task;
+      return t.status === "timed_out" && t;
+    });
+    expect(task.error!.code).toBe("timeout");
+    expect(task.assignments.map((a) => a.status)).toEqual(["timed_out"]);
+    // Its rows are written: the object's storage says what its view says.
+    const row = await runInDurableObject(stubOf(sessionId), (_instance, state) => state.storage.sql.exec<{ status: string }>("SELECT status FROM tasks WHERE task_id = 0").one());
+    expect(row.status).toBe("timed_out");
   });
 });

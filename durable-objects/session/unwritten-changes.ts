@@ -23,7 +23,10 @@ export type SlotFields = Partial<
 
 /** One state change of a running task, held in memory: of the task itself (`slot` null) or of one assignment. */
 export type Change =
-  /** `historyOnly`: a line of the task's history whose row already says it (its `assigned` when its row was inserted so). */
+  /**
+   * `historyOnly`: a line of the task's history whose row already says it (its `assigned` when its row was inserted so; its
+   * `queued` when the task is held in memory, its row to be inserted with its outcome).
+   */
   | { slot: null; state: TaskStatus; at: number; historyOnly?: true }
   /**
    * `silent`: a change of the row that the task's history does not list (an assignment's end, told by the task's).
