@@ -492,18 +492,21 @@ try {
             r.p50_rounds?.join(" / "),
             r.sequential.p99,
             b && b !== r ? added(r, b) : undefined,
-            r.loaded?.rps,
+            // The rounds' medians, as the targets read them (the other columns are the median round's by sequential p50).
+            r.rps_median ?? r.loaded?.rps,
             r.loaded?.p50,
             r.sequential.failures + (r.loaded?.failures ?? 0),
-            r.cpu_ms_per_task,
-            r.r2_service_cpu_ms_per_task,
+            r.cpu_median ?? r.cpu_ms_per_task,
+            r.r2_service_cpu_median ?? r.r2_service_cpu_ms_per_task,
             r.warm_up_rounds?.map((w) => `${w.seconds}${w.settled ? "✓" : "✗"}`).join(" / "),
             r.busiest_object ? `${r.busiest_object.object}: ${r.busiest_object.rps}` : undefined,
           ];
         }),
       ),
     );
-    console.log("\n(added p50: over the miner called directly; r=3 over its quorum's miner, the 40 ms one; the gateway over the router path its local pool calls, r=1 on v3)");
+    console.log(
+      "\n(added p50: over the miner called directly; r=3 over its quorum's miner, the 40 ms one; the gateway over the router path its local pool calls, r=1 on v3; req/s @16 and CPU: the medians of the rounds, as the targets read them; the other figures: the median round by sequential p50)",
+    );
     console.log(`(CPU ms/task: the router's, ${cpuScope(mf)}${floor ? `; the floor's, ${cpuScope(floor)}` : ""})`);
     console.log(`\nredundancy-1 sessions sharing ${CONNECTIONS} connections (${SERIES_SECONDS} s a round, ${ROUNDS} rounds), Miniflare\n`);
     console.log(

@@ -320,7 +320,7 @@ export class SessionObject extends SqliteObject<SessionEnv> {
         return { done: failed(err) };
       }
     }
-    // Recorded only with its outcome when nothing needs it on disk before its miners are called (task-store.ts, `Recording`):
+    // Recorded only with its outcome when nothing needs it on disk before its miners are called (unrecorded-tasks.ts, `Recording`):
     // no request id to keep from a second dispatch, no live stream that shows its id first, no chain task's named miners.
     // Otherwise its first assignment comes in this storage turn when nothing before it waits on I/O: no prompt to store, a
     // warm pool, the alarm set.

@@ -1,5 +1,4 @@
 import type { Slot } from "../../domain/protocol/run-task";
-import type { MinerRequest } from "../../domain/schemas/completion";
 import type { SessionConfig } from "../../domain/schemas/session";
 import type { ShardLayout } from "../../domain/sessions/shard-layout";
 import type { Sql } from "../sqlite-object";
@@ -8,33 +7,7 @@ import type { SlotReport } from "./pending-reports";
 import { historyJson, historyLines, lostAssignedLines } from "./task-history";
 import { TaskIds } from "./task-ids";
 import { type Coalesced, type SlotFields, UnwrittenChanges } from "./unwritten-changes";
-
-/**
- * How a new task is recorded:
- *  - `queued`: its row now, queued; its assignments come after a wait on I/O;
- *  - `assigned`: its row now, already `assigned`, its first assignment due in the same storage turn;
- *  - `unrecorded`: no row until its outcome (or a miner's failure): nothing about it needs to be on disk before its
- *    miners are called (no request id to keep from a second dispatch, no stream that shows its id first), so its rows are
- *    inserted once, with their final values, in the turn that records the outcome. Reads see it from memory meanwhile;
- *    a crash loses it whole (its client's call fails with the object) and its id stays unused (task-ids.ts).
- */
-export type Recording = "queued" | "assigned" | "unrecorded";
-
-/** A task recorded only with its outcome: its row and its assignments' rows as they would have been inserted. */
-type Unrecorded = { row: TaskRow; assignments: AssignmentRow[] };
-
-export type NewTask = {
-  requestId: string | null;
-  requestHash: string;
-  kind: MinerRequest["kind"];
-  /** What is kept of the request: for off-chain tasks, everything but the prompt. */
-  recorded: Omit<MinerRequest, "prompt" | "messages"> & Partial<Pick<MinerRequest, "prompt" | "messages">>;
-  redundancy: number;
-  createdAt: number;
-  precommitDeadline: number;
-  deadline: number;
-  payloadVersion: "v2" | "v3" | null;
-};
+import { assignedRow, type NewTask, type Recording, type Unrecorded, UnrecordedTasks } from "./unrecorded-tasks";
 
 /**
  * A committed task's row as the commit writes it: the (sealed) completion, the
@@ -58,7 +31,7 @@ const isOpen = (status: TaskStatus) => (OPEN_STATUSES as readonly TaskStatus[]).
 export class TaskStore {
   private readonly unwritten = new UnwrittenChanges();
   /** Tasks recorded only with their outcome (`Recording`), until then. */
-  private readonly unrecorded = new Map<number, Unrecorded>();
+  private readonly unrecorded = new UnrecordedTasks();
   private readonly ids: TaskIds;
   /**
    * The task last inserted already `assigned` (its first assignment due in the same turn): that assignment then writes no
@@ -96,9 +69,7 @@ export class TaskStore {
 
   /** Tasks held in memory until their outcome (`unrecorded`): how many, and how many of them were created after `since`. */
   unrecordedCounts(since: number): { all: number; since: number } {
-    let after = 0;
-    for (const u of this.unrecorded.values()) if (u.row.created_at > since) after++;
-    return { all: this.unrecorded.size, since: after };
+    return { all: this.unrecorded.size, since: this.unrecorded.createdAfter(since) };
   }
 
   // --- reading tasks -------------------------------------------------------
@@ -109,14 +80,13 @@ export class TaskStore {
   }
 
   taskByRequestId(requestId: string): TaskRow | undefined {
-    let row: TaskRow | undefined = this.sql<TaskRow>`SELECT * FROM tasks WHERE request_id = ${requestId}`[0];
-    for (const u of this.unrecorded.values()) if (!row && u.row.request_id === requestId) row = u.row;
+    const row = this.sql<TaskRow>`SELECT * FROM tasks WHERE request_id = ${requestId}`[0] ?? this.unrecorded.byRequestId(requestId);
     return row && this.unwritten.task(row);
   }
 
   tasks(limit: number, before: number): TaskRow[] {
     const rows = this.sql<TaskRow>`SELECT * FROM tasks WHERE task_id < ${before} ORDER BY task_id DESC LIMIT ${limit}`;
-    const running = [...this.unrecorded.values()].filter((u) => u.row.task_id < before).map((u) => u.row);
+    const running = this.unrecorded.rowsBefore(before);
     const all = running.length === 0 ? rows : [...rows, ...running].sort((a, b) => b.task_id - a.task_id).slice(0, limit);
     return all.map((row) => this.unwritten.task(row));
   }
@@ -207,27 +177,7 @@ export class TaskStore {
   /** A task recorded only with its outcome: its id reserved (task-ids.ts), its row in memory, its `queued` line held. */
   private holdTask(task: NewTask, layout: ShardLayout, shard: number): number {
     const taskId = this.ids.next(layout, shard, true);
-    const row: TaskRow = {
-      task_id: taskId,
-      request_id: task.requestId,
-      request_hash: task.requestHash,
-      status: "assigned",
-      kind: task.kind,
-      request: JSON.stringify(task.recorded),
-      redundancy: task.redundancy,
-      created_at: task.createdAt,
-      updated_at: task.createdAt,
-      precommit_deadline_at: task.precommitDeadline,
-      deadline_at: task.deadline,
-      result: null,
-      error: null,
-      payload_version: task.payloadVersion,
-      prompt_urn: null,
-      result_urn: null,
-      miner_pin: null,
-      result_text_slot: null,
-    };
-    this.unrecorded.set(taskId, { row, assignments: [] });
+    this.unrecorded.hold(taskId, task);
     this.unwritten.hold(taskId, { slot: null, state: "queued", at: this.now(), historyOnly: true });
     this.insertedAssigned = taskId;
     return taskId;
@@ -291,7 +241,7 @@ export class TaskStore {
   discard(taskId: number) {
     this.unwritten.drop(taskId);
     this.ids.giveBack(taskId);
-    if (this.unrecorded.delete(taskId)) return;
+    if (this.unrecorded.drop(taskId)) return;
     this.storage.transactionSync(() => {
       this.sql`DELETE FROM task_events WHERE task_id = ${taskId}`;
       this.sql`DELETE FROM assignments WHERE task_id = ${taskId}`;
@@ -378,7 +328,7 @@ export class TaskStore {
         assigned = true;
         const unrecorded = this.unrecorded.get(taskId);
         if (unrecorded) {
-          unrecorded.assignments.push(newAssignment(taskId, s, at));
+          unrecorded.assignments.push(assignedRow(taskId, s, at));
           return;
         }
         const insert = () =>
@@ -423,7 +373,7 @@ export class TaskStore {
     const held = this.unwritten.take(taskId);
     const unrecorded = this.unrecorded.get(taskId);
     if (unrecorded) {
-      this.unrecorded.delete(taskId);
+      this.unrecorded.drop(taskId);
       this.insertUnrecorded(unrecorded, held, result, after);
       return;
     }
@@ -510,33 +460,4 @@ export class TaskStore {
       extra();
     });
   }
-}
-
-/** An assignment's row as its insert writes it: assigned, nothing else known yet. */
-function newAssignment(taskId: number, s: Slot, at: number): AssignmentRow {
-  return {
-    task_id: taskId,
-    slot: s.slot,
-    miner_id: s.miner.id,
-    status: "assigned",
-    assigned_at: at,
-    acked_at: null,
-    precommitted_at: null,
-    ended_at: null,
-    latency_ms: null,
-    precommit_hash: null,
-    output: null,
-    usage: null,
-    usage_misreport: null,
-    probation: s.miner.probation ? 1 : 0,
-    agreed: null,
-    similarity: null,
-    late: 0,
-    error: null,
-    result_urn: null,
-    report: null,
-    report_seq: null,
-    report_at: null,
-    report_batch: null,
-  };
 }
