@@ -32,7 +32,14 @@ const TASKS = Number(process.env["STORAGE_SHAPES_TASKS"] ?? 3000);
 const ROUNDS = Number(process.env["STORAGE_SHAPES_ROUNDS"] ?? 3);
 const PORT = Number(process.env["BENCH_PORT"] ?? 5950);
 const CONNECTIONS = 16;
-const SHAPES = (process.env["STORAGE_SHAPES_ONLY"]?.split(",") ?? ["none", "one row after", "written ahead, 7", "7 in one turn", "written ahead, 5 (no history)", "3 in one turn (no history)"]) as readonly string[];
+const SHAPES = (process.env["STORAGE_SHAPES_ONLY"]?.split(",") ?? [
+  "none",
+  "one row after",
+  "written ahead, 7",
+  "7 in one turn",
+  "written ahead, 5 (no history)",
+  "3 in one turn (no history)",
+]) as readonly string[];
 
 // The statements as the Session object runs them (values of the same sizes and kinds).
 const script = `
