@@ -7,7 +7,7 @@ import type { SlotReport } from "./pending-reports";
 import { historyJson, historyLines, lostAssignedLines } from "./task-history";
 import { TaskIds } from "./task-ids";
 import { type Coalesced, type SlotFields, UnwrittenChanges } from "./unwritten-changes";
-import { assignedRow, type NewTask, type Recording, type Unrecorded, UnrecordedTasks } from "./unrecorded-tasks";
+import { assignedRow, type NewTask, newTaskRow, type Recording, type Unrecorded, UnrecordedTasks } from "./unrecorded-tasks";
 
 /**
  * A committed task's row as the commit writes it: the (sealed) completion, the
@@ -80,7 +80,8 @@ export class TaskStore {
   }
 
   taskByRequestId(requestId: string): TaskRow | undefined {
-    const row = this.sql<TaskRow>`SELECT * FROM tasks WHERE request_id = ${requestId}`[0] ?? this.unrecorded.byRequestId(requestId);
+    // Only stored rows: a task held in memory has no request id (it is stored under an owner-only key, which no lookup names).
+    const row = this.sql<TaskRow>`SELECT * FROM tasks WHERE request_id = ${requestId}`[0];
     return row && this.unwritten.task(row);
   }
 
@@ -101,6 +102,8 @@ export class TaskStore {
    * held ones; for an open task that no instance runs any more (a restart), the `assigned` lines it lost (task-history.ts).
    */
   events(taskId: number): TaskEventRow[] {
+    // A task held in memory: every line of it is held.
+    if (this.unrecorded.get(taskId)) return this.unwritten.events(taskId, []);
     const row = this.sql<{ status: TaskStatus; history: string | null }>`SELECT status, history FROM tasks WHERE task_id = ${taskId}`[0];
     const lines = this.unwritten.events(taskId, this.writtenLines(taskId, row?.history));
     if (!row || !isOpen(row.status) || this.unwritten.has(taskId)) return lines;
@@ -156,11 +159,7 @@ export class TaskStore {
     if (recording === "unrecorded") return this.holdTask(task, layout, shard);
     const insert = (status: "queued" | "assigned") => {
       const taskId = this.ids.next(layout, shard, false);
-      this.sql`INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at, payload_version,
-                                  history)
-               VALUES (${taskId}, ${task.requestId}, ${task.requestHash}, ${status}, ${task.kind}, ${JSON.stringify(task.recorded)},
-                       ${task.redundancy}, ${task.createdAt}, ${task.createdAt}, ${task.precommitDeadline}, ${task.deadline}, ${task.payloadVersion},
-                       ${historyJson([{ slot: null, state: "queued", at: this.now() }])})`;
+      this.insertTaskRow(newTaskRow(taskId, task, status), null, [{ slot: null, state: "queued", at: this.now() }]);
       return taskId;
     };
     let taskId: number;
@@ -319,7 +318,7 @@ export class TaskStore {
         // Its history lines join the held ones (the task's `queued`, a finished slot's ack...): all in one statement, in order.
         this.unwritten.hold(taskId, { slot: s.slot, state: "assigned", at, fields: {}, historyOnly: true });
         // The task's first assignment: its row says `assigned` too (the slot's line first). A row inserted `assigned` in this
-        // turn (`insertTask`'s `assignedThisTurn`) already does, so only the history line is held.
+        // turn, or held in memory as such (`insertTask`'s `assigned` and `unrecorded`), already does, so only the line is held.
         if (!assigned) {
           const inserted = this.insertedAssigned === taskId;
           this.unwritten.hold(taskId, inserted ? { slot: null, state: "assigned", at, historyOnly: true } : { slot: null, state: "assigned", at });
@@ -331,9 +330,7 @@ export class TaskStore {
           unrecorded.assignments.push(assignedRow(taskId, s, at));
           return;
         }
-        const insert = () =>
-          this.sql`INSERT INTO assignments (task_id, slot, miner_id, status, assigned_at, probation)
-                   VALUES (${taskId}, ${s.slot}, ${s.miner.id}, 'assigned', ${at}, ${s.miner.probation ? 1 : 0})`;
+        const insert = () => this.insertAssignment(assignedRow(taskId, s, at));
         // Nothing held but `assigned` lines (a warm task's first turn: its row was inserted `assigned`): they wait for the
         // task's next write of its row, no statement of their own (a restart rebuilds them from the rows: task-history.ts).
         if (this.unwritten.onlyAssignedLines(taskId)) {
@@ -419,23 +416,31 @@ export class TaskStore {
    * their held changes and its result applied, so the outcome costs no update of a row inserted in the same turn.
    */
   private insertUnrecorded({ row, assignments }: Unrecorded, held: Coalesced | undefined, result: StoredResult | undefined, after: readonly TaskEventRow[]) {
-    const r = held?.task ? { ...row, status: held.task.status, updated_at: held.task.at } : row;
-    const lines = [...(held?.events ?? []), ...after];
-    this.sql`INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at,
-                                payload_version, prompt_urn, result, result_text_slot, result_urn, reward_micros, history)
-             VALUES (${r.task_id}, ${r.request_id}, ${r.request_hash}, ${r.status}, ${r.kind}, ${r.request}, ${r.redundancy}, ${r.created_at}, ${r.updated_at},
-                     ${r.precommit_deadline_at}, ${r.deadline_at}, ${r.payload_version}, ${r.prompt_urn}, ${result?.json ?? null}, ${result?.textSlot ?? null},
-                     ${result?.resultUrn ?? null}, ${result?.rewardMicros ?? null}, ${lines.length === 0 ? null : historyJson(lines)})`;
+    const status = held?.task ? { status: held.task.status, updated_at: held.task.at } : {};
+    const outcome = result ? { result: result.json, result_text_slot: result.textSlot, result_urn: result.resultUrn } : {};
+    this.insertTaskRow({ ...row, ...status, ...outcome }, result?.rewardMicros ?? null, [...(held?.events ?? []), ...after]);
     for (const a of assignments) {
       const change = held?.slots.get(a.slot);
-      const f: SlotFields = change?.fields ?? {};
-      this.sql`INSERT INTO assignments (task_id, slot, miner_id, status, assigned_at, probation, acked_at, precommitted_at, ended_at, latency_ms, precommit_hash,
-                                        output, usage, usage_misreport, agreed, similarity, late, report, report_seq, report_at)
-               VALUES (${a.task_id}, ${a.slot}, ${a.miner_id}, ${change?.status ?? a.status}, ${a.assigned_at}, ${a.probation}, ${f.acked_at ?? null},
-                       ${f.precommitted_at ?? null}, ${f.ended_at ?? null}, ${f.latency_ms ?? null}, ${f.precommit_hash ?? null}, ${f.output ?? null},
-                       ${f.usage ?? null}, ${f.usage_misreport ?? null}, ${f.agreed ?? null}, ${f.similarity ?? null}, ${f.late ?? 0}, ${f.report ?? null},
-                       ${f.report_seq ?? null}, ${f.report_at ?? null})`;
+      this.insertAssignment(change ? { ...a, ...change.fields, status: change.status ?? a.status } : a);
     }
+  }
+
+  /** A task's row inserted whole, with what it paid its miners and its history's lines. */
+  private insertTaskRow(r: TaskRow, rewardMicros: number | null, lines: readonly TaskEventRow[]) {
+    this.sql`INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at,
+                                payload_version, prompt_urn, result, error, result_text_slot, result_urn, miner_pin, reward_micros, history)
+             VALUES (${r.task_id}, ${r.request_id}, ${r.request_hash}, ${r.status}, ${r.kind}, ${r.request}, ${r.redundancy}, ${r.created_at}, ${r.updated_at},
+                     ${r.precommit_deadline_at}, ${r.deadline_at}, ${r.payload_version}, ${r.prompt_urn}, ${r.result}, ${r.error}, ${r.result_text_slot},
+                     ${r.result_urn}, ${r.miner_pin ?? null}, ${rewardMicros}, ${lines.length === 0 ? null : historyJson(lines)})`;
+  }
+
+  /** An assignment's row inserted whole (its report's batch is set only once sent, pending-reports.ts). */
+  private insertAssignment(a: AssignmentRow) {
+    this.sql`INSERT INTO assignments (task_id, slot, miner_id, status, assigned_at, probation, acked_at, precommitted_at, ended_at, latency_ms, precommit_hash,
+                                      output, usage, usage_misreport, agreed, similarity, late, error, result_urn, report, report_seq, report_at)
+             VALUES (${a.task_id}, ${a.slot}, ${a.miner_id}, ${a.status}, ${a.assigned_at}, ${a.probation}, ${a.acked_at}, ${a.precommitted_at}, ${a.ended_at},
+                     ${a.latency_ms}, ${a.precommit_hash}, ${a.output}, ${a.usage}, ${a.usage_misreport}, ${a.agreed}, ${a.similarity}, ${a.late}, ${a.error},
+                     ${a.result_urn}, ${a.report}, ${a.report_seq}, ${a.report_at})`;
   }
 
   /** Lines of the task's history, in a write with no other statement of its row (a late result, a failed slot). */

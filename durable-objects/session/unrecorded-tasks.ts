@@ -47,37 +47,12 @@ export class UnrecordedTasks {
 
   /** A new task held: its row as an insert `assigned` would write it. */
   hold(taskId: number, task: NewTask): void {
-    const row: TaskRow = {
-      task_id: taskId,
-      request_id: task.requestId,
-      request_hash: task.requestHash,
-      status: "assigned",
-      kind: task.kind,
-      request: JSON.stringify(task.recorded),
-      redundancy: task.redundancy,
-      created_at: task.createdAt,
-      updated_at: task.createdAt,
-      precommit_deadline_at: task.precommitDeadline,
-      deadline_at: task.deadline,
-      result: null,
-      error: null,
-      payload_version: task.payloadVersion,
-      prompt_urn: null,
-      result_urn: null,
-      miner_pin: null,
-      result_text_slot: null,
-    };
-    this.byId.set(taskId, { row, assignments: [] });
+    this.byId.set(taskId, { row: newTaskRow(taskId, task, "assigned"), assignments: [] });
   }
 
   /** Forgets a task (inserted, or discarded); whether it was held. */
   drop(taskId: number): boolean {
     return this.byId.delete(taskId);
-  }
-
-  byRequestId(requestId: string): TaskRow | undefined {
-    for (const u of this.byId.values()) if (u.row.request_id === requestId) return u.row;
-    return undefined;
   }
 
   /** The rows of the tasks below an id (a page of the task list). */
@@ -93,6 +68,30 @@ export class UnrecordedTasks {
     for (const u of this.byId.values()) if (u.row.created_at > since) n++;
     return n;
   }
+}
+
+/** A new task's row, as its insert writes it. */
+export function newTaskRow(taskId: number, task: NewTask, status: "queued" | "assigned"): TaskRow {
+  return {
+    task_id: taskId,
+    request_id: task.requestId,
+    request_hash: task.requestHash,
+    status,
+    kind: task.kind,
+    request: JSON.stringify(task.recorded),
+    redundancy: task.redundancy,
+    created_at: task.createdAt,
+    updated_at: task.createdAt,
+    precommit_deadline_at: task.precommitDeadline,
+    deadline_at: task.deadline,
+    result: null,
+    error: null,
+    payload_version: task.payloadVersion,
+    prompt_urn: null,
+    result_urn: null,
+    miner_pin: null,
+    result_text_slot: null,
+  };
 }
 
 /** An assignment's row as its insert writes it: assigned, nothing else known yet. */
