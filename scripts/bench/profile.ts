@@ -11,8 +11,9 @@
  * profile is written to .bench/profile-<scenario>.cpuprofile: open it in
  * Chrome DevTools (Performance, or the JavaScript Profiler) for the flame chart.
  *
- * Env: PROFILE_SCENARIO (router | router-v3 | gateway | ping; router; router-v3 is the v3 flow on
- * session 0, the router path the gateway's local pool calls), PROFILE_REQUESTS (1000),
+ * Env: PROFILE_SCENARIO (router | router-v3 | gateway | ping | floor; router; router-v3 is the v3 flow on
+ * session 0, the router path the gateway's local pool calls; floor is the bench's floor Worker's
+ * `/task`, scripts/bench/floor/, to read the router's profile against), PROFILE_REQUESTS (1000),
  * PROFILE_CONNECTIONS (1), PROFILE_INTERVAL_US (sampling interval, 100),
  * BENCH_PORT (5110; the inspector listens on BENCH_PORT + 9), BENCH_SKIP_BUILD=1.
  */
@@ -82,9 +83,17 @@ try {
   stops.push(miner.close);
   rmSync(".bench/state-profile", { recursive: true, force: true });
   // R2 served by a second workerd (runtimes.ts): this workerd's CPU counts the router's R2 calls, not the storage, as on Cloudflare.
-  const mf = await startMiniflare({ port: PORT, persistTo: ".bench/state-profile", vars: { ENVIRONMENT: "development" }, inspectorPort: INSPECTOR_PORT, r2: "separate" });
+  const floor = SCENARIO === "floor";
+  const mf = await startMiniflare({
+    port: PORT,
+    persistTo: ".bench/state-profile",
+    vars: floor ? { MINER_URL: miner.url, MINER_TOKEN: "t0" } : { ENVIRONMENT: "development" },
+    inspectorPort: INSPECTOR_PORT,
+    r2: "separate",
+    ...(floor ? { worker: "floor" as const } : {}),
+  });
   stops.push(mf.stop);
-  await provision({
+  if (!floor) await provision({
     origin: mf.origin,
     adminKey: DEV_ADMIN_TOKEN,
     miners: [{ id: "profile-zero", url: miner.url, credential: "t0", models: ["bench-zero"], max_concurrency: 256 }],
@@ -117,6 +126,8 @@ try {
         body: JSON.stringify({ model: "default", messages: [{ role: "user", content: `Profile prompt ${i % 50}` }], max_tokens: 32 }),
       }),
     ping: (_i, signal) => fetch(`${mf.origin}/api/v1/ping`, { signal }),
+    floor: (i, signal) =>
+      fetch(`${mf.origin}/task`, { method: "POST", signal, headers: json, body: JSON.stringify({ model: "bench-zero", prompt: `Profile prompt ${i % 50}`, max_tokens: 32 }) }),
   };
   const send = sends[SCENARIO];
   if (!send) throw new Error(`PROFILE_SCENARIO must be one of ${Object.keys(sends).join(", ")}`);
