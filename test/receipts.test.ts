@@ -1,3 +1,5 @@
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { privateKeyToAccount } from "viem/accounts";
@@ -17,6 +19,7 @@ import { flushReports } from "./report-flush";
 import receiptJsonSchema from "../docs/receipt.schema.json";
 
 const router = privateKeyToAccount(TEST_ROUTER_SIGNER_KEY);
+const stubOf = (sessionId: number) => env.SESSIONS.get(env.SESSIONS.idFromName(`session:${sessionId}`));
 
 async function complete(sessionId: number, prompt: string, path = "/api/v1/completions") {
   const res = await call(`${path}/${sessionId}`, { method: "POST", json: { prompt, timeout: 20 } });
@@ -262,6 +265,48 @@ describe("receipts", () => {
     expect(without.checks.find((c) => c.name === "consensus-decision")?.result).toBe("skip");
     const withOutputs = await verifyReceipt(receipt, { router: router.address, outputs: { 0: answer }, answer });
     expect(withOutputs.checks.filter((c) => c.result !== "pass").map((c) => c.name)).toEqual([]);
+  });
+
+  it("written before `tasks.receipt`, a row of `receipts`, is still served, signed on its first read, and verifies", async () => {
+    const { model } = await minersFor(["signedA", "signedB"], { registered: ["signedA", "signedB"] });
+    const sessionId = await createSession({ model, redundancy: 2, max_nodes: 2, signatures: "require", commit_policy: "all" });
+    const completion = await complete(sessionId, "a receipt from before the task's row held it");
+    const taskId = completion.task_id;
+    const read = async () => {
+      const res = await call(`/api/v1/tasks/${sessionId}/${taskId}/receipt`);
+      expect(res.status).toBe(200);
+      return res.text();
+    };
+    // Now in the task's row alone, its miners' outputs in their assignments.
+    const stored = await runInDurableObject(stubOf(sessionId), (_instance, state) => {
+      const sql = state.storage.sql;
+      const legacy = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM receipts").one().n;
+      const row = sql.exec<{ body: string; outputs: number }>("SELECT receipt AS body, receipt_outputs_in_assignments AS outputs FROM tasks WHERE task_id = ?", taskId).one();
+      return { legacy, ...row };
+    });
+    expect(stored).toMatchObject({ legacy: 0, outputs: 1 });
+    const served = await read();
+
+    // The same receipt as the migration found it: unsigned in `receipts` (as written then), the task's row without one.
+    await runInDurableObject(stubOf(sessionId), (_instance, state) => {
+      const sql = state.storage.sql;
+      sql.exec("INSERT INTO receipts (task_id, body, outputs_in_assignments) VALUES (?, ?, 1)", taskId, stored.body);
+      sql.exec("UPDATE tasks SET receipt = NULL, receipt_outputs_in_assignments = 0, receipt_signature = NULL WHERE task_id = ?", taskId);
+    });
+    // Byte for byte what the task's row served: the signature is deterministic (RFC 6979).
+    expect(await read()).toBe(served);
+    const receipt = ReceiptSchema.parse(JSON.parse(served));
+    expect(failing(await verifyReceipt(receipt, { router: router.address, answer: answerOf(completion) }))).toEqual([]);
+    // Its signature stored where its body is, on that first read; the task's row still holds none.
+    const after = await runInDurableObject(stubOf(sessionId), (_instance, state) => {
+      const sql = state.storage.sql;
+      return {
+        legacy: sql.exec<{ sig: string | null }>("SELECT router_signature AS sig FROM receipts WHERE task_id = ?", taskId).one().sig,
+        row: sql.exec<{ receipt: string | null; sig: string | null }>("SELECT receipt, receipt_signature AS sig FROM tasks WHERE task_id = ?", taskId).one(),
+      };
+    });
+    expect(after).toEqual({ legacy: receipt.router_signature, row: { receipt: null, sig: null } });
+    expect(await read()).toBe(served);
   });
 
   it("answers 404 for a task that does not exist, and is in the OpenAPI document", async () => {

@@ -52,24 +52,25 @@ describe("storage turns per task", () => {
   // Issue 27: redundancy 1, 21 statements to the answer (10 reads, 11 writes) → 10 (writes only) → 9 (the task's `queued` line
   // written with its first assignment's) → 8 (the row inserted `assigned`, the status it ends its first turn with) → 7 (its miner's report written in its
   // assignment's update, no outbox row) → 5 (the history in the task's row, appended by its insert and its update: no
-  // `task_events` rows) → 3 for a task without a request id (recorded once, with its outcome).
+  // `task_events` rows) → 3 for a task without a request id (recorded once, with its outcome) → 2 (the receipt in the task's row,
+  // inserted with it; 4 with a request id).
   it("redundancy 1, no request id: recorded once, with its outcome", async () => {
     const { reservation, answered, settled, task, toAnswer } = await writesOfOneTask(["fastA"]);
     // The first task recorded only with its outcome reserved its id and the next ones' (task-ids.ts).
     expect(reservation).toHaveLength(1);
     expect(answered.turns).toBe(1);
     expect(settled.turns).toBe(1);
-    // The task inserted ended with its result, what it paid its miners and its history, its assignment inserted with its
-    // miner's report, the receipt: 3. Before issue 27: 11 in two turns, the reward a statement of its own; then 10, the
-    // `queued` line a statement of its own; then 9, the task's row inserted `queued` and updated; then 8, the report a row of
-    // the outbox `pending_reports`; then 7, the record (task, assignment, history) a turn before the miner call and the
-    // outcome (their updates, history, receipt) after it; then 5, the history in the task's row.
-    expect(settled.statements).toBe(3);
+    // The task inserted ended with its result, what it paid its miners, its history and its receipt, its assignment inserted
+    // with its miner's report: 2. Before issue 27: 11 in two turns, the reward a statement of its own; then 10, the `queued`
+    // line a statement of its own; then 9, the task's row inserted `queued` and updated; then 8, the report a row of the
+    // outbox `pending_reports`; then 7, the record (task, assignment, history) a turn before the miner call and the outcome
+    // (their updates, history, receipt) after it; then 5, the history in the task's row; then 3, the receipt a row of `receipts`.
+    expect(settled.statements).toBe(2);
     // And no read on the way (issue 27; before: 10, the next task id, the alarm's four due times twice, the outbox's size):
     // the next id, the alarm and the outbox's size are known to the object that wrote them.
     expect(toAnswer.filter((s) => s.read).map((s) => s.sql)).toEqual([]);
-    expect(toAnswer).toHaveLength(3);
-    expect(toAnswer.some((s) => s.sql.includes("task_events"))).toBe(false);
+    expect(toAnswer).toHaveLength(2);
+    expect(toAnswer.some((s) => s.sql.includes("task_events") || s.sql.includes("receipts"))).toBe(false);
     expect(task.status).toBe("ended");
     // The history is whole and in order, although most of it was written in one turn.
     expect(task.events.map((e) => `${e.slot ?? "task"} ${e.state}`)).toEqual([
@@ -91,9 +92,10 @@ describe("storage turns per task", () => {
     expect(settled.turns).toBe(2);
     // The record (task inserted `assigned` with its `queued` line, first assignment: 2; the `assigned` lines held for the row's
     // next update), durable before the miner call so that a retry of the request id finds it, and the outcome (assignment with
-    // its miner's report, task with result, what it paid its miners and the history lines since its insert, receipt: 3).
-    expect(settled.statements).toBe(5);
-    expect(toAnswer.some((s) => s.sql.includes("task_events"))).toBe(false);
+    // its miner's report, task with result, what it paid its miners, the history lines since its insert and its receipt: 2;
+    // before, 3, the receipt a row of `receipts`).
+    expect(settled.statements).toBe(4);
+    expect(toAnswer.some((s) => s.sql.includes("task_events") || s.sql.includes("receipts"))).toBe(false);
     // The lookup of the request id is the one read.
     expect(toAnswer.filter((s) => s.read).map((s) => s.sql)).toEqual(["SELECT * FROM tasks WHERE request_id = ?"]);
   });
@@ -103,6 +105,10 @@ describe("storage turns per task", () => {
     const { answered, settled, task } = await writesOfOneTask(["fastA", "fastB", "steadyA"]);
     expect(answered.turns).toBe(1);
     expect(settled.turns).toBe(2);
+    // The task inserted with its outcome and its receipt, its three assignments: 4 (before: 5, the receipt a row of
+    // `receipts`); then the late result, its assignment's update and its history line: 2.
+    expect(answered.statements).toBe(4);
+    expect(settled.statements).toBe(6);
     const late = task.assignments.filter((a) => a.late);
     expect(late).toHaveLength(1);
     expect(task.events.at(-1)).toEqual({ slot: late[0]!.slot, state: "ended", at: expect.any(String) });

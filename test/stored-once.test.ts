@@ -24,8 +24,8 @@ const rowOf = (sessionId: number) =>
   runInDurableObject(stubOf(sessionId), (_instance, state) =>
     state.storage.sql
       .exec<Row>(
-        `SELECT t.result, t.result_text_slot, r.body, r.outputs_in_assignments, a.output
-         FROM tasks t JOIN receipts r USING (task_id) LEFT JOIN assignments a ON a.task_id = t.task_id AND a.slot = t.result_text_slot
+        `SELECT t.result, t.result_text_slot, t.receipt AS body, t.receipt_outputs_in_assignments AS outputs_in_assignments, a.output
+         FROM tasks t LEFT JOIN assignments a ON a.task_id = t.task_id AND a.slot = t.result_text_slot
          WHERE t.task_id = 0`,
       )
       .one(),
@@ -87,7 +87,7 @@ describe("a result stored once", () => {
         const body = JSON.parse(row.body);
         for (const m of body.miners) if (m.output === null) m.output = outputs.get(m.slot);
         state.storage.sql.exec("UPDATE tasks SET result = ?, result_text_slot = NULL WHERE task_id = 0", JSON.stringify(whole));
-        state.storage.sql.exec("UPDATE receipts SET body = ?, outputs_in_assignments = 0 WHERE task_id = 0", JSON.stringify(body));
+        state.storage.sql.exec("UPDATE tasks SET receipt = ?, receipt_outputs_in_assignments = 0 WHERE task_id = 0", JSON.stringify(body));
       });
       expect(await routes(sessionId, request)).toEqual(now);
     });

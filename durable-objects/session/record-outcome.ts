@@ -1,4 +1,5 @@
 import type { Failure } from "../../domain/errors";
+import type { ReceiptBody } from "../../domain/receipts/receipt-schema";
 import type { TaskOutcome } from "../../domain/protocol/run-task";
 import type { CompletionResponse } from "../../domain/schemas/completion";
 import type { Submitted } from "../../domain/sessions/types";
@@ -6,6 +7,7 @@ import { completionOf, consensusShortfall, outcomeError } from "./outcome";
 import { storedError } from "./schema";
 import { completionToStore } from "./stored-text";
 import type { TaskPayloads } from "./task-payloads";
+import type { BuiltReceipt } from "./task-receipts";
 import type { SlotReport } from "./pending-reports";
 import type { Configured, TaskPlan } from "./task-plan";
 import type { TaskStore } from "./task-store";
@@ -17,8 +19,9 @@ type Settle<T> = (completion: CompletionResponse, winnerSlot: number) => { due: 
 /**
  * A decided task's answer, recorded: the committed completion (its result
  * stored off-chain for v2/v3, sealed for private sessions), or the error it
- * ended with. A task that never reached a miner leaves nothing behind, so
- * its request id can run again once miners are back.
+ * ended with, and its receipt, in the same statement of the task's row. A
+ * task that never reached a miner leaves nothing behind, so its request id
+ * can run again once miners are back.
  */
 export async function recordOutcome<T>(
   deps: Deps,
@@ -33,23 +36,27 @@ export async function recordOutcome<T>(
     settle: Settle<T>;
     /** The ended slots' reports, taken right before the write that records the outcome (which writes them, in their slots' rows). */
     reports: () => readonly SlotReport[];
+    /** The task's receipt, built right before the write that records the outcome (`answered`: the client got the answer); null: none. */
+    receipt: (answered: boolean) => BuiltReceipt | null;
   },
-): Promise<{ result: Submitted | Failure; due?: T }> {
+): Promise<{ result: Submitted | Failure; due?: T; receipt: ReceiptBody | null }> {
   const { store, payloads } = deps;
   const { taskId, session, plan, outcome } = task;
   const ref = { id: session.id, private: session.config.private };
   if (outcome.status === "failed" && outcome.reason === "no_miners" && outcome.slots.length === 0) {
     store.discard(taskId);
     await payloads.discardTask(taskId);
-    return { result: outcomeError(outcome, taskId, session.config.model).toFailure() };
+    return { result: outcomeError(outcome, taskId, session.config.model).toFailure(), receipt: null };
   }
   let result: Submitted | Failure;
   let due: T | undefined;
+  let receipt: BuiltReceipt | null;
   // Callers that aggregate the runs themselves (validate, factcheck) vote on their own terms.
   const shortfall =
     outcome.status === "committed" && !plan.collect ? consensusShortfall(outcome, { taskId, redundancy: plan.redundancy, policy: session.config.consensus_policy }) : null;
   if (shortfall) {
-    store.fail(taskId, "failed", storedError(shortfall), outcome.slots, task.reports());
+    receipt = task.receipt(false);
+    store.fail(taskId, "failed", storedError(shortfall), outcome.slots, task.reports(), receipt?.stored);
     result = shortfall.toFailure();
   } else if (outcome.status === "committed") {
     let completion = completionOf({
@@ -76,16 +83,19 @@ export async function recordOutcome<T>(
     const stored = session.config.private || !winner ? { value: completion, textSlot: null } : completionToStore(completion, winner);
     const settlement = task.settle(completion, outcome.winner.slot);
     due = settlement.due;
-    // One statement for the task's row: its status, result, result URN and what it paid its miners.
+    // One statement for the task's row: its status, result, result URN, what it paid its miners and its receipt.
     const sealed = await payloads.seal(ref, taskId, stored.value);
-    store.commit(taskId, outcome.slots, { json: sealed, textSlot: stored.textSlot, resultUrn, rewardMicros: settlement.paidMicros }, task.reports());
+    receipt = task.receipt(true);
+    const row = { json: sealed, textSlot: stored.textSlot, resultUrn, rewardMicros: settlement.paidMicros, receipt: receipt?.stored ?? null };
+    store.commit(taskId, outcome.slots, row, task.reports());
     result = { ok: true, completion, replayed: false };
   } else {
     const error = outcomeError(outcome, taskId, session.config.model);
-    store.fail(taskId, outcome.status === "timed_out" ? "timed_out" : "failed", storedError(error), [], task.reports());
+    receipt = task.receipt(false);
+    store.fail(taskId, outcome.status === "timed_out" ? "timed_out" : "failed", storedError(error), [], task.reports(), receipt?.stored);
     result = error.toFailure();
   }
   // Only v2/v3 tasks have payloads (their prompt, results, off-chain deliveries).
   if (task.payloadVersion) payloads.expireTask(taskId, deps.now());
-  return due === undefined ? { result } : { result, due };
+  return due === undefined ? { result, receipt: receipt?.body ?? null } : { result, due, receipt: receipt?.body ?? null };
 }

@@ -140,6 +140,14 @@ export const SESSION_MIGRATIONS = [
   // already write the row, not a row of \`task_events\` each (an AUTOINCREMENT table with an index, a multi-row insert in each
   // write turn). \`task_events\` keeps the lines of the tasks written before, read first; nothing writes it any more.
   `ALTER TABLE tasks ADD COLUMN history TEXT;`,
+  // A task's receipt in its own row (task-receipts.ts): its body as stored (\`receipt_outputs_in_assignments\` as
+  // \`receipts.outputs_in_assignments\`), written by the statement that records the task's outcome (its row's insert, or its
+  // update), not a row of \`receipts\` each; its signature set on first read. \`receipts\` keeps the receipts of the tasks
+  // written before, read when the row has none; nothing inserts into it any more (an old receipt's signature is still
+  // stored there on its first read).
+  `ALTER TABLE tasks ADD COLUMN receipt TEXT;
+   ALTER TABLE tasks ADD COLUMN receipt_outputs_in_assignments INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE tasks ADD COLUMN receipt_signature TEXT;`,
 ] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";

@@ -420,7 +420,7 @@ export class SessionObject extends SqliteObject<SessionEnv> {
       decidedSlots = outcome.slots;
       // Before anything is recorded or reported: a misreport is stored with its slot and is its miner's fault.
       auditUsage(plan.request, outcome.slots);
-      const receipt = this.receipts.snapshot(outcome, session.config.private);
+      const receiptSnapshot = this.receipts.snapshot(outcome, session.config.private);
       // The agreeing miners' rewards (and the outvoted ones' slashes), settled as the task commits (its row says what they
       // paid), queued in the same turn and sent after the answer (`sendRewards`).
       const settle = (completion: CompletionResponse, winnerSlot: number) => {
@@ -435,7 +435,11 @@ export class SessionObject extends SqliteObject<SessionEnv> {
         queued = stamped.length;
         return stamped;
       };
-      const { result: recorded, due } = await recordOutcome(deps, {
+      const {
+        result: recorded,
+        due,
+        receipt,
+      } = await recordOutcome(deps, {
         taskId,
         session,
         plan,
@@ -445,18 +449,20 @@ export class SessionObject extends SqliteObject<SessionEnv> {
         payloadVersion: input.payload?.version,
         settle,
         reports,
+        // Its body written with the outcome, in the same statement of the task's row; signed when first read.
+        receipt: (answered) =>
+          receiptSnapshot &&
+          this.receipts.build(
+            { sessionId: session.id, taskId, requestHash: input.requestHash, redundancy: plan.redundancy, config: session.config, threshold },
+            receiptSnapshot,
+            answered,
+            outcome.slots,
+          ),
       });
       if (queued > 0) this.reportsQueued();
       if (due) this.rewards.add(due);
-      // The receipt's body, in the storage turn that recorded the outcome; signed when first read.
       if (!receipt) return recorded;
-      const body = this.receipts.record(
-        { sessionId: session.id, taskId, requestHash: input.requestHash, redundancy: plan.redundancy, config: session.config, threshold },
-        receipt,
-        recorded.ok,
-        outcome.slots,
-      );
-      this.anchorReceipt(body);
+      this.anchorReceipt(receipt);
       // A completion links its receipt in its body; a failure, in a header.
       return recorded.ok ? recorded : { ...recorded, headers: { ...recorded.headers, "x-receipt-url": receiptPath(session.id, taskId) } };
     });

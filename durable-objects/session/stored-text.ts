@@ -8,7 +8,7 @@ import type { CompletionResponse } from "../../domain/schemas/completion";
  * kept for replays and the task view (`tasks.result`) holds null where its
  * answer's text was and names the winning slot (`tasks.result_text_slot`);
  * the receipt's body holds null where each counted miner's output was
- * (`receipts.outputs_in_assignments`). Both are filled back before they are
+ * (`tasks.receipt_outputs_in_assignments`). Both are filled back before they are
  * parsed, so what a route answers is what it answered when they held the
  * text (the schemas' parse gives the keys their order either way). Private
  * sessions store no output text in assignments: their records are sealed
@@ -42,16 +42,16 @@ export function withAnswerText(stored: Stored, text: string | null): unknown {
  * is the text its assignment holds (public sessions; `written`: the
  * outputs the slot recorder wrote), and whether any was.
  */
-export function receiptToStore(body: ReceiptBody, slots: readonly Slot[]): { value: ReceiptBody | StoredReceipt; outputsInAssignments: boolean } {
+export function receiptToStore(body: ReceiptBody, slots: readonly Slot[]): { value: ReceiptBody | StoredReceiptBody; outputsInAssignments: boolean } {
   if (body.private) return { value: body, outputsInAssignments: false };
   const written = new Map(slots.map((s) => [s.slot, s.state === "precommitted" ? s.output?.text : undefined]));
   if (!body.miners.every((m) => m.output === undefined || written.get(m.slot) === m.output)) return { value: body, outputsInAssignments: false };
   return { value: { ...body, miners: body.miners.map((m) => (m.output === undefined ? m : { ...m, output: null })) }, outputsInAssignments: true };
 }
 
-type StoredReceipt = Omit<ReceiptBody, "miners"> & { miners: (Omit<ReceiptBody["miners"][number], "output"> & { output?: string | null })[] };
+type StoredReceiptBody = Omit<ReceiptBody, "miners"> & { miners: (Omit<ReceiptBody["miners"][number], "output"> & { output?: string | null })[] };
 
 /** The stored receipt body (parsed JSON) with each miner's output back from its assignment. */
-export function withOutputs(stored: StoredReceipt, outputs: ReadonlyMap<number, string | null>): unknown {
+export function withOutputs(stored: StoredReceiptBody, outputs: ReadonlyMap<number, string | null>): unknown {
   return { ...stored, miners: stored.miners.map((m) => (m.output === null ? { ...m, output: outputs.get(m.slot) ?? null } : m)) };
 }

@@ -6,21 +6,27 @@ import { type Receipt, type ReceiptBody, ReceiptBodySchema } from "../../domain/
 import { routerSigner, signReceipt } from "../../domain/receipts/router-signer";
 import type { Sql } from "../sqlite-object";
 import { receiptToStore, withOutputs } from "./stored-text";
+import type { StoredReceipt } from "./task-store";
 
 /** `threshold`: the one the task was judged by, where the caller's configuration set it (run-time settings). */
 type Task = { sessionId: number; taskId: number; requestHash: string; redundancy: number; config: Pick<SessionConfig, "private" | "signatures">; threshold?: number };
+
+/** A task's receipt as built with its outcome: its body (to anchor) and the value its task's row stores (`TaskStore`). */
+export type BuiltReceipt = { body: ReceiptBody; stored: StoredReceipt };
 
 /**
  * Each ended task's receipt (`domain/receipts/`). The miners' parts are
  * taken the moment the task is decided (late results change the slots
  * afterwards); the body is written with the task's outcome, in the same
- * storage turn and with no await, and signed on its first read. Signing
- * costs a few milliseconds of CPU (secp256k1 in JavaScript) that most tasks
- * would spend for a receipt nobody reads; the signature is deterministic
- * (RFC 6979), so signing on read gives the receipt it would have had. A
- * private session's holds hashes only, so it is stored as is; a public
- * one's miners' outputs are the texts their assignments hold, so it is
- * stored without them and they are read back from there (`stored-text.ts`).
+ * statement of its row (`tasks.receipt`), and signed on its first read.
+ * Signing costs a few milliseconds of CPU (secp256k1 in JavaScript) that
+ * most tasks would spend for a receipt nobody reads; the signature is
+ * deterministic (RFC 6979), so signing on read gives the receipt it would
+ * have had. A private session's holds hashes only, so it is stored as is; a
+ * public one's miners' outputs are the texts their assignments hold, so it
+ * is stored without them and they are read back from there
+ * (`stored-text.ts`). Receipts written before `tasks.receipt` stay in the
+ * `receipts` table, read when the task's row holds none.
  */
 export class TaskReceipts {
   constructor(
@@ -39,8 +45,11 @@ export class TaskReceipts {
     return hasReceipt(outcome) ? receiptSnapshot(outcome, !isPrivate) : null;
   }
 
-  /** Writes the receipt's body (synchronous: in the storage turn that recorded the outcome, whose `slots` wrote their outputs). */
-  record(task: Task, snapshot: ReceiptSnapshot, answered: boolean, slots: readonly Slot[]): ReceiptBody {
+  /**
+   * The receipt's body, and the value to store, for the write that records the outcome (synchronously, right before it:
+   * `slots` are what it writes to their assignments).
+   */
+  build(task: Task, snapshot: ReceiptSnapshot, answered: boolean, slots: readonly Slot[]): BuiltReceipt {
     const body = receiptBody({
       ...task,
       private: task.config.private,
@@ -53,15 +62,16 @@ export class TaskReceipts {
       now: this.now(),
     });
     const stored = receiptToStore(body, slots);
-    this.sql`INSERT OR IGNORE INTO receipts (task_id, body, outputs_in_assignments)
-             VALUES (${task.taskId}, ${JSON.stringify(stored.value)}, ${stored.outputsInAssignments ? 1 : 0})`;
-    return body;
+    return { body, stored: { json: JSON.stringify(stored.value), outputsInAssignments: stored.outputsInAssignments } };
   }
 
   /** The signed receipt, signed now if this is its first read. */
   async get(taskId: number): Promise<Receipt | null> {
-    const row = this.sql<{ body: string; router_signature: string | null; outputs_in_assignments: number }>`
-      SELECT body, router_signature, outputs_in_assignments FROM receipts WHERE task_id = ${taskId}`[0];
+    type Row = { body: string; router_signature: string | null; outputs_in_assignments: number };
+    const inTask = this.sql<Row>`
+      SELECT receipt AS body, receipt_signature AS router_signature, receipt_outputs_in_assignments AS outputs_in_assignments
+      FROM tasks WHERE task_id = ${taskId} AND receipt IS NOT NULL`[0];
+    const row = inTask ?? this.sql<Row>`SELECT body, router_signature, outputs_in_assignments FROM receipts WHERE task_id = ${taskId}`[0];
     if (!row) return null;
     const outputs = row.outputs_in_assignments
       ? new Map(this.sql<{ slot: number; output: string | null }>`SELECT slot, output FROM assignments WHERE task_id = ${taskId}`.map((a) => [a.slot, a.output]))
@@ -69,7 +79,8 @@ export class TaskReceipts {
     const body = ReceiptBodySchema.parse(outputs ? withOutputs(JSON.parse(row.body), outputs) : JSON.parse(row.body));
     if (row.router_signature) return { ...body, router_signature: row.router_signature };
     const receipt = await signReceipt(body, routerSigner(this.settings.signerKey));
-    this.sql`UPDATE receipts SET router_signature = ${receipt.router_signature} WHERE task_id = ${taskId}`;
+    if (inTask) this.sql`UPDATE tasks SET receipt_signature = ${receipt.router_signature} WHERE task_id = ${taskId}`;
+    else this.sql`UPDATE receipts SET router_signature = ${receipt.router_signature} WHERE task_id = ${taskId}`;
     return receipt;
   }
 }

@@ -12,9 +12,12 @@ import { assignedRow, type NewTask, newTaskRow, type Recording, type Unrecorded,
 /**
  * A committed task's row as the commit writes it: the (sealed) completion, the
  * slot whose output is its answer's text (stored-text.ts), its v2/v3 result's
- * URN and what it paid its miners (micros; NULL: nothing was settled).
+ * URN, what it paid its miners (micros; NULL: nothing was settled) and its receipt.
  */
-export type StoredResult = { json: string; textSlot: number | null; resultUrn: string | null; rewardMicros: number | null };
+export type StoredResult = { json: string; textSlot: number | null; resultUrn: string | null; rewardMicros: number | null; receipt: StoredReceipt | null };
+
+/** A task's receipt's body as its row stores it (task-receipts.ts), and whether its miners' outputs are their assignments'. */
+export type StoredReceipt = { json: string; outputsInAssignments: boolean };
 
 const isOpen = (status: TaskStatus) => (OPEN_STATUSES as readonly TaskStatus[]).includes(status);
 
@@ -252,9 +255,16 @@ export class TaskStore {
    * The task failed or timed out; its error is kept so that a replay answers
    * the same. `judged`: the slots of a task that had results but failed its
    * consensus policy, whose agreement is recorded all the same; `reports`:
-   * its ended slots' reports.
+   * its ended slots' reports; `receipt`: its receipt, written with its error.
    */
-  fail(taskId: number, status: "failed" | "timed_out", error: StoredError, judged: readonly Slot[] = [], reports: readonly SlotReport[] = []) {
+  fail(
+    taskId: number,
+    status: "failed" | "timed_out",
+    error: StoredError,
+    judged: readonly Slot[] = [],
+    reports: readonly SlotReport[] = [],
+    receipt: StoredReceipt | null = null,
+  ) {
     this.holdReports(taskId, reports);
     // Its status joins the held changes: the row's update writes it with their history lines and its own.
     this.unwritten.hold(taskId, { slot: null, state: status, at: this.now() });
@@ -265,7 +275,8 @@ export class TaskStore {
         this.sql`UPDATE assignments SET agreed = ${s.agreed ? 1 : 0}, similarity = ${s.similarity ?? null}, usage_misreport = ${s.usageMisreport ?? null}
                  WHERE task_id = ${taskId} AND slot = ${s.slot}`;
       }
-      this.sql`UPDATE tasks SET error = ${JSON.stringify(error)} WHERE task_id = ${taskId}`;
+      this.sql`UPDATE tasks SET error = ${JSON.stringify(error)}, receipt = ${receipt?.json ?? null}, receipt_outputs_in_assignments = ${receipt?.outputsInAssignments ? 1 : 0}
+               WHERE task_id = ${taskId}`;
     });
   }
 
@@ -393,6 +404,7 @@ export class TaskStore {
     if (held.task && result !== undefined) {
       this.sql`UPDATE tasks SET status = ${held.task.status}, updated_at = ${held.task.at}, result = ${result.json}, result_text_slot = ${result.textSlot},
                  result_urn = COALESCE(${result.resultUrn}, result_urn), reward_micros = ${result.rewardMicros},
+                 receipt = ${result.receipt?.json ?? null}, receipt_outputs_in_assignments = ${result.receipt?.outputsInAssignments ? 1 : 0},
                  history = COALESCE(substr(history, 1, length(history) - 1) || ',', '[') || substr(${historyJson(lines)}, 2)
                WHERE task_id = ${taskId}`;
       return;
@@ -405,7 +417,8 @@ export class TaskStore {
     }
     if (result !== undefined) {
       this.sql`UPDATE tasks SET result = ${result.json}, result_text_slot = ${result.textSlot},
-                 result_urn = COALESCE(${result.resultUrn}, result_urn), reward_micros = ${result.rewardMicros}
+                 result_urn = COALESCE(${result.resultUrn}, result_urn), reward_micros = ${result.rewardMicros},
+                 receipt = ${result.receipt?.json ?? null}, receipt_outputs_in_assignments = ${result.receipt?.outputsInAssignments ? 1 : 0}
                WHERE task_id = ${taskId}`;
     }
     if (lines.length > 0) this.appendHistory(taskId, lines);
@@ -418,20 +431,22 @@ export class TaskStore {
   private insertUnrecorded({ row, assignments }: Unrecorded, held: Coalesced | undefined, result: StoredResult | undefined, after: readonly TaskEventRow[]) {
     const status = held?.task ? { status: held.task.status, updated_at: held.task.at } : {};
     const outcome = result ? { result: result.json, result_text_slot: result.textSlot, result_urn: result.resultUrn } : {};
-    this.insertTaskRow({ ...row, ...status, ...outcome }, result?.rewardMicros ?? null, [...(held?.events ?? []), ...after]);
+    this.insertTaskRow({ ...row, ...status, ...outcome }, result?.rewardMicros ?? null, [...(held?.events ?? []), ...after], result?.receipt ?? null);
     for (const a of assignments) {
       const change = held?.slots.get(a.slot);
       this.insertAssignment(change ? { ...a, ...change.fields, status: change.status ?? a.status } : a);
     }
   }
 
-  /** A task's row inserted whole, with what it paid its miners and its history's lines. */
-  private insertTaskRow(r: TaskRow, rewardMicros: number | null, lines: readonly TaskEventRow[]) {
+  /** A task's row inserted whole, with what it paid its miners, its history's lines and (inserted with its outcome) its receipt. */
+  private insertTaskRow(r: TaskRow, rewardMicros: number | null, lines: readonly TaskEventRow[], receipt: StoredReceipt | null = null) {
     this.sql`INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at,
-                                payload_version, prompt_urn, result, error, result_text_slot, result_urn, miner_pin, reward_micros, history)
+                                payload_version, prompt_urn, result, error, result_text_slot, result_urn, miner_pin, reward_micros, history,
+                                receipt, receipt_outputs_in_assignments)
              VALUES (${r.task_id}, ${r.request_id}, ${r.request_hash}, ${r.status}, ${r.kind}, ${r.request}, ${r.redundancy}, ${r.created_at}, ${r.updated_at},
                      ${r.precommit_deadline_at}, ${r.deadline_at}, ${r.payload_version}, ${r.prompt_urn}, ${r.result}, ${r.error}, ${r.result_text_slot},
-                     ${r.result_urn}, ${r.miner_pin ?? null}, ${rewardMicros}, ${lines.length === 0 ? null : historyJson(lines)})`;
+                     ${r.result_urn}, ${r.miner_pin ?? null}, ${rewardMicros}, ${lines.length === 0 ? null : historyJson(lines)},
+                     ${receipt?.json ?? null}, ${receipt?.outputsInAssignments ? 1 : 0})`;
   }
 
   /** An assignment's row inserted whole (its report's batch is set only once sent, pending-reports.ts). */

@@ -12,7 +12,9 @@
  *  - 7 in one turn: the same statements all after the call (one commit);
  *  - written ahead, 5 (no history): the same without the `task_events` lines;
  *  - 3 in one turn (no history): task, assignment and receipt inserted once,
- *    with their final values, after the call.
+ *    with their final values, after the call;
+ *  - 2 in one turn (receipt in the row): the same, the receipt a column of the
+ *    task's row (Session migration 19).
  * Loaded over 16 connections, the shapes' order rotated each round; workerd's
  * CPU a task from /proc (user and system), req/s. No router code runs here,
  * so a shape's figures are the least a router with that storage can cost.
@@ -39,6 +41,7 @@ const SHAPES = (process.env["STORAGE_SHAPES_ONLY"]?.split(",") ?? [
   "7 in one turn",
   "written ahead, 5 (no history)",
   "3 in one turn (no history)",
+  "2 in one turn (receipt in the row)",
 ]) as readonly string[];
 
 // The statements as the Session object runs them (values of the same sizes and kinds).
@@ -98,6 +101,12 @@ export class Shapes extends DurableObject {
       sql.exec("INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at, payload_version, result, result_text_slot, reward_micros) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", id, null, "h".repeat(64), "ended", "completion", request, 1, now, now, now + 30000, now + 60000, null, '{"id":"cmpl","object":"text_completion","model":"bench-zero","choices":[{"index":0,"text":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":8,"total_tokens":13}}', 0, 10);
       sql.exec("INSERT INTO assignments (task_id, slot, miner_id, status, assigned_at, probation, acked_at, precommitted_at, ended_at, latency_ms, precommit_hash, output, usage, agreed, similarity, late, report, report_seq, report_at) VALUES (?, ?, ?, 'ended', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", id, 0, "bench-zero", now, 0, now, now, now, 1, "p".repeat(64), text, '{"prompt_tokens":5,"completion_tokens":8}', 1, 1, 0, "ok", id, now);
       sql.exec("INSERT OR IGNORE INTO receipts (task_id, body, outputs_in_assignments) VALUES (?, ?, ?)", id, JSON.stringify({ version: 2, task_id: id, request_hash: "h".repeat(64), miners: [{ slot: 0, miner_id: "bench-zero", output: null, output_hash: "p".repeat(64), signature: null, answered_at: new Date(now).toISOString() }], issued_at: new Date(now).toISOString() }), 1);
+      return text;
+    }
+    if (shape === "2 in one turn (receipt in the row)") {
+      const text = await call();
+      sql.exec("INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at, payload_version, result, result_text_slot, reward_micros, receipt, receipt_outputs_in_assignments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", id, null, "h".repeat(64), "ended", "completion", request, 1, now, now, now + 30000, now + 60000, null, '{"id":"cmpl","object":"text_completion","model":"bench-zero","choices":[{"index":0,"text":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":8,"total_tokens":13}}', 0, 10, JSON.stringify({ version: 2, task_id: id, request_hash: "h".repeat(64), miners: [{ slot: 0, miner_id: "bench-zero", output: null, output_hash: "p".repeat(64), signature: null, answered_at: new Date(now).toISOString() }], issued_at: new Date(now).toISOString() }), 1);
+      sql.exec("INSERT INTO assignments (task_id, slot, miner_id, status, assigned_at, probation, acked_at, precommitted_at, ended_at, latency_ms, precommit_hash, output, usage, agreed, similarity, late, report, report_seq, report_at) VALUES (?, ?, ?, 'ended', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", id, 0, "bench-zero", now, 0, now, now, now, 1, "p".repeat(64), text, '{"prompt_tokens":5,"completion_tokens":8}', 1, 1, 0, "ok", id, now);
       return text;
     }
     if (shape === "7 in one turn") {
