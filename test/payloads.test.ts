@@ -307,6 +307,30 @@ describe("private sessions", () => {
 });
 
 describe("retention", () => {
+  it("a v3 task's prompt and result expire the retention period after its end; the keys reserved for the next tasks, later", async () => {
+    const { model } = await minersFor(["fastA"]);
+    const sessionId = await createSession({ model });
+    const sentAt = Date.now();
+    const body = (await (await post(`/api/v3/completions/${sessionId}`, { prompt: "kept a week", timeout: 30 })).json()) as Completion;
+    const answeredAt = Date.now();
+    const rows = await runInDurableObject(stubOf(sessionId), (_i, state) =>
+      state.storage.sql.exec<{ object_key: string; task_id: number; expires_at: number }>("SELECT object_key, task_id, expires_at FROM payloads").toArray(),
+    );
+    const week = 604_800_000;
+    const own = rows.filter((r) => r.task_id === body.task_id);
+    // Its prompt and result, under its keys, written ahead with their rows: both now expire a week after its end.
+    expect(own.map((r) => r.object_key).sort()).toEqual([objectOf(body.prompt_urn), objectOf(body.result_urn!)].sort());
+    for (const r of own) {
+      expect(r.expires_at).toBeGreaterThanOrEqual(sentAt + week);
+      expect(r.expires_at).toBeLessThanOrEqual(answeredAt + week);
+    }
+    // The next tasks' keys (nothing written under them yet) expire, unused, a week after the task's deadline at the earliest.
+    const ahead = rows.filter((r) => r.task_id !== body.task_id);
+    expect(ahead.length).toBeGreaterThan(0);
+    for (const r of ahead) expect(r.expires_at).toBeGreaterThanOrEqual(sentAt + 30_000 + week);
+    expect((await env.PAYLOADS.list({ prefix: `s${sessionId}/` })).objects.map((o) => o.key).sort()).toEqual(own.map((r) => r.object_key).sort());
+  });
+
   it("deletes an ended task's payloads once retention has passed", async () => {
     const { model } = await minersFor(["fastA"]);
     const sessionId = await createSession({ model });
