@@ -353,7 +353,10 @@ export class SessionObject extends SqliteObject<SessionEnv> {
     let keys: ReservedKeys | null = null;
     if (input.payload) {
       try {
-        keys = this.payloads.reserveKeys(this.ref(session), taskId, plan.deadline, (id) => nextTaskId(session.layout, session.shard, id));
+        const reserved = this.payloads.reserveKeys(this.ref(session), taskId, plan.deadline, (id) => nextTaskId(session.layout, session.shard, id));
+        keys = reserved.keys;
+        // A block reserved now (one task in KEY_BLOCK): its rows durable before anything goes to R2 under its keys.
+        if (reserved.written) await this.ctx.storage.sync();
         promptUrn = (await this.payloads.storeReserved(this.ref(session), taskId, input.payload.version, "prompt", plan.promptText, keys)).urn;
         this.store.setPromptUrn(taskId, promptUrn);
       } catch (err) {

@@ -86,19 +86,19 @@ export class TaskPayloads {
   }
 
   /**
-   * A v2/v3 task's prompt and result keys, with their rows written before either is used (the output gate holds the R2
-   * write until they are durable). Taken from a block reserved by an earlier task when its window still covers this
+   * A v2/v3 task's prompt and result keys, with their rows written (and durable: `written`) before either is used. Taken from a block reserved by an earlier task when its window still covers this
    * task's deadline; otherwise this call reserves the keys of this id and of the shard's next ones (`next`), up to
    * `KEY_BLOCK` ids, in one statement, each row expiring `expiresAt` (the window, then the retention period, after now).
    * So most tasks write no row before their R2 writes, and their end only sets the rows' expiry (`expireTask`).
+   * `written`: this call wrote the rows; the caller waits for them to be durable before its R2 write.
    * Unused keys (ids that went to v1 tasks, or were lost in a restart) expire with their rows; the sweep's delete of
    * an object never written is a no-op.
    */
-  reserveKeys(session: SessionRef, taskId: number, deadline: number, next: (id: number) => number): ReservedKeys {
+  reserveKeys(session: SessionRef, taskId: number, deadline: number, next: (id: number) => number): { keys: ReservedKeys; written: boolean } {
     const retention = this.config.payloadRetentionS * 1000;
     const ready = this.reserved.get(taskId);
     this.reserved.delete(taskId);
-    if (ready && ready.expiresAt >= deadline + retention) return ready;
+    if (ready && ready.expiresAt >= deadline + retention) return { keys: ready, written: false };
     const backend = this.writeBackend().index;
     const expiresAt = Math.max(this.now() + KEY_WINDOW_MS, deadline) + retention;
     // A new block replaces what is left of the last (its rows expire unused).
@@ -113,7 +113,7 @@ export class TaskPayloads {
     }
     this.sql`INSERT INTO payloads (object_key, backend, task_id, expires_at)
              SELECT json_extract(value, '$[0]'), ${backend}, json_extract(value, '$[1]'), ${expiresAt} FROM json_each(${JSON.stringify(rows)})`;
-    return mine as ReservedKeys;
+    return { keys: mine as ReservedKeys, written: true };
   }
 
   private writeBackend(): Backend {
