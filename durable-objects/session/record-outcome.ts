@@ -42,7 +42,7 @@ export async function recordOutcome<T>(
   const ref = { id: session.id, private: session.config.private };
   if (outcome.status === "failed" && outcome.reason === "no_miners" && outcome.slots.length === 0) {
     store.discard(taskId);
-    await payloads.discardTask(taskId);
+    await payloads.discardTask(taskId, task.keys);
     return { result: outcomeError(outcome, taskId, session.config.model).toFailure() };
   }
   let result: Submitted | Failure;

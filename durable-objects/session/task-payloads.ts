@@ -150,9 +150,21 @@ export class TaskPayloads {
     this.sql`UPDATE payloads SET expires_at = ${now + this.config.payloadRetentionS * 1000} WHERE task_id = ${taskId}`;
   }
 
-  /** Deletes a discarded task's payloads now (its prompt, stored before dispatch). */
-  async discardTask(taskId: number) {
-    await this.remove(this.sql<Stored>`SELECT object_key, backend FROM payloads WHERE task_id = ${taskId}`);
+  /**
+   * Deletes a discarded task's payloads now (its prompt, stored before dispatch). `keys`: its reserved keys, which no
+   * miner or client saw: their objects are deleted, their rows kept, and the keys go back with its id (task-ids.ts
+   * `giveBack`) to the task that takes it next, so that a run of tasks no miner can take reserves no block each.
+   */
+  async discardTask(taskId: number, keys?: ReservedKeys | null) {
+    const rows = this.sql<Stored>`SELECT object_key, backend FROM payloads WHERE task_id = ${taskId}`;
+    if (!keys) {
+      await this.remove(rows);
+      return;
+    }
+    const kept = new Set([keys.prompt, keys.result]);
+    await this.deleteObjects(rows);
+    for (const r of rows) if (!kept.has(r.object_key)) this.sql`DELETE FROM payloads WHERE object_key = ${r.object_key}`;
+    this.reserved.set(taskId, keys);
   }
 
   nextExpiry(): number | null {
@@ -166,13 +178,16 @@ export class TaskPayloads {
 
   private async remove(due: Stored[]): Promise<number> {
     if (due.length === 0) return 0;
-    const backends = payloadBackends(this.env);
-    for (const b of backends) {
+    await this.deleteObjects(due);
+    for (const d of due) this.sql`DELETE FROM payloads WHERE object_key = ${d.object_key}`;
+    return due.length;
+  }
+
+  private async deleteObjects(due: readonly Stored[]) {
+    for (const b of payloadBackends(this.env)) {
       const keys = due.filter((d) => d.backend === b.index).map((d) => d.object_key);
       if (keys.length > 0) await b.r2.delete(keys);
     }
-    for (const d of due) this.sql`DELETE FROM payloads WHERE object_key = ${d.object_key}`;
-    return due.length;
   }
 
   /** JSON as the object stores it: sealed with the task key for a private session, the JSON itself for a public one. */
