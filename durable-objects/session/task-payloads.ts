@@ -63,7 +63,7 @@ export class TaskPayloads {
     if (mayExceed(text, max)) throw payloadTooLarge(max);
   }
 
-  /** When a payload stored with `expiresFrom` expires: the retention period after it. */
+  /** The retention period after `at`: when the payloads of a task ending (or due to end) then expire. */
   expiryFrom(at: number): number {
     return at + this.config.payloadRetentionS * 1000;
   }
