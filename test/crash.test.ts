@@ -3,6 +3,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { call, createSession, fleet, minersFor, until } from "./helpers";
 import { ID_BLOCK } from "../durable-objects/session/task-ids";
+import { KEY_BLOCK } from "../durable-objects/session/task-payloads";
 import type { FleetName } from "./setup/global-setup";
 
 /**
@@ -205,23 +206,27 @@ describe("a crash mid-task", () => {
     expect(((await answered.json()) as { task_id: number }).task_id).toBe(ID_BLOCK);
   });
 
-  it("a v3 task with no request id lost in a crash leaves its prompt to expire: the retention period after its deadline, then gone from R2", async () => {
+  it("a v3 task with no request id lost in a crash leaves its prompt to expire: the retention period after its deadline at the earliest, then gone from R2", async () => {
     await minerApi("crashHeld", "/dev/reset-stats", "POST");
     const { model } = await minersFor(["crashHeld"]);
     const sessionId = await createSession({ model });
+    const sentAt = Date.now();
     const running = call(`/api/v3/completions/${sessionId}`, { method: "POST", json: { prompt: "a prompt in R2, then a crash", timeout: 30 } });
     await until(async () => (await hits("crashHeld")) === 1);
     await crash(sessionId);
     expect((await running).status).toBe(503);
 
-    // No task row, but the prompt's retention row, its expiry already set.
+    // No task row, but the retention rows of the keys reserved before its prompt went to R2 (its own and the next ids',
+    // task-payloads.ts `reserveKeys`), each with its expiry: the retention period after the task's deadline at the earliest.
     const rows = await runInDurableObject(stubOf(sessionId), (_instance, state) => ({
       tasks: state.storage.sql.exec("SELECT task_id FROM tasks").toArray(),
       payloads: state.storage.sql.exec<{ object_key: string; expires_at: number | null }>("SELECT object_key, expires_at FROM payloads").toArray(),
     }));
     expect(rows.tasks).toEqual([]);
-    expect(rows.payloads).toEqual([{ object_key: expect.stringMatching(new RegExp(`^s${sessionId}/`)), expires_at: expect.any(Number) }]);
-    const [prompt] = rows.payloads;
+    expect(rows.payloads).toHaveLength(2 * KEY_BLOCK);
+    const retentionMs = 604_800_000;
+    for (const row of rows.payloads) expect(row.expires_at).toBeGreaterThanOrEqual(sentAt + 30_000 + retentionMs);
+    const prompt = rows.payloads.find((r) => r.object_key.startsWith(`s${sessionId}/t0/prompt-`));
     expect(await (await env.PAYLOADS.get(prompt!.object_key))?.text()).toBe("a prompt in R2, then a crash");
 
     // The alarm, due by then, deletes it.

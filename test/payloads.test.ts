@@ -7,6 +7,7 @@ import { decodeBase64 } from "hono/utils/encode";
 import { decryptPayload } from "../domain/crypto/payload-keys";
 import { ApiError } from "../domain/errors";
 import { formatUrn, parseUrn } from "../domain/payloads/urn";
+import { KEY_BLOCK } from "../durable-objects/session/task-payloads";
 import { call, createSession, minerInbox, minersFor, until } from "./helpers";
 import { TEST_PAYLOAD_MASTER_KEY } from "./keys";
 
@@ -101,6 +102,20 @@ describe("v2 and v3 completions", () => {
     const body = (await res.json()) as Completion;
     expect(body.prompt_urn).toMatch(/^urn:blob:v3:r2:0:cortensor-payloads:/);
     expect(body.encrypted).toBe(false);
+  });
+
+  it("a run of v3 tasks no miner serves: 503 each, nothing left in R2, and their keys reserved once", async () => {
+    const sessionId = await createSession({ model: "v3-model-nobody-serves" });
+    for (let i = 0; i < 3; i++) {
+      const res = await post(`/api/v3/completions/${sessionId}`, { prompt: `nobody ${i}` });
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as ErrorBody).error.code).toBe("no_miners_available");
+    }
+    expect((await env.PAYLOADS.list({ prefix: `s${sessionId}/` })).objects).toHaveLength(0);
+    expect(((await (await call(`/api/v1/tasks/${sessionId}`)).json()) as { tasks: unknown[] }).tasks).toHaveLength(0);
+    // One block of keys (task-payloads.ts `reserveKeys`): each discarded task gave its keys back with its id.
+    const rows = await runInDurableObject(stubOf(sessionId), (_i, state) => state.storage.sql.exec("SELECT object_key FROM payloads").toArray());
+    expect(rows).toHaveLength(2 * KEY_BLOCK);
   });
 
   it("refuses an oversized prompt with 413 before writing anything", async () => {
@@ -307,6 +322,30 @@ describe("private sessions", () => {
 });
 
 describe("retention", () => {
+  it("a v3 task's prompt and result expire the retention period after its end; the keys reserved for the next tasks, later", async () => {
+    const { model } = await minersFor(["fastA"]);
+    const sessionId = await createSession({ model });
+    const sentAt = Date.now();
+    const body = (await (await post(`/api/v3/completions/${sessionId}`, { prompt: "kept a week", timeout: 30 })).json()) as Completion;
+    const answeredAt = Date.now();
+    const rows = await runInDurableObject(stubOf(sessionId), (_i, state) =>
+      state.storage.sql.exec<{ object_key: string; task_id: number; expires_at: number }>("SELECT object_key, task_id, expires_at FROM payloads").toArray(),
+    );
+    const week = 604_800_000;
+    const own = rows.filter((r) => r.task_id === body.task_id);
+    // Its prompt and result, under its keys, written ahead with their rows: both now expire a week after its end.
+    expect(own.map((r) => r.object_key).sort()).toEqual([objectOf(body.prompt_urn), objectOf(body.result_urn!)].sort());
+    for (const r of own) {
+      expect(r.expires_at).toBeGreaterThanOrEqual(sentAt + week);
+      expect(r.expires_at).toBeLessThanOrEqual(answeredAt + week);
+    }
+    // The next tasks' keys (nothing written under them yet) expire, unused, a week after the task's deadline at the earliest.
+    const ahead = rows.filter((r) => r.task_id !== body.task_id);
+    expect(ahead.length).toBeGreaterThan(0);
+    for (const r of ahead) expect(r.expires_at).toBeGreaterThanOrEqual(sentAt + 30_000 + week);
+    expect((await env.PAYLOADS.list({ prefix: `s${sessionId}/` })).objects.map((o) => o.key).sort()).toEqual(own.map((r) => r.object_key).sort());
+  });
+
   it("deletes an ended task's payloads once retention has passed", async () => {
     const { model } = await minersFor(["fastA"]);
     const sessionId = await createSession({ model });

@@ -96,6 +96,29 @@ describe("a sharded session", () => {
     expect((await session(id)).task_count).toBe(8);
   });
 
+  it("stores v3 payloads under keys each shard reserved for its own next ids", async () => {
+    const id = await shardedSession(2);
+    const tasks: { task_id: number; prompt_urn: string; result_urn: string | null }[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await call(`/api/v3/completions/${id}`, { method: "POST", json: { prompt: `sharded v3 ${i}` } });
+      expect(res.status).toBe(200);
+      tasks.push((await res.json()) as (typeof tasks)[number]);
+    }
+    for (const t of tasks) {
+      expect(t.prompt_urn).toContain(`:s${id}/t${t.task_id}/prompt-`);
+      expect(t.result_urn).toContain(`:s${id}/t${t.task_id}/result-`);
+    }
+    for (let k = 0; k < 2; k++) {
+      const rows = await runInDurableObject(shardStub(id, k), (_instance, state) =>
+        state.storage.sql.exec<{ task_id: number }>("SELECT DISTINCT task_id FROM payloads ORDER BY task_id").toArray(),
+      );
+      // Its own ids only (task-payloads.ts `reserveKeys` follows the shard's numbering), its tasks' among them.
+      expect(rows.length).toBeGreaterThan(0);
+      for (const r of rows) expect(r.task_id % MAX_SHARDS).toBe(k);
+      for (const taskId of await idsOn(id, k)) expect(rows.map((r) => r.task_id)).toContain(taskId);
+    }
+  });
+
   it("reads any task by id and lists them all, newest first, paging across shards", async () => {
     const id = await shardedSession(3);
     const taskIds: number[] = [];

@@ -8,8 +8,8 @@ const stubOf = (sessionId: number) => env.SESSIONS.get(env.SESSIONS.idFromName(`
 type Task = { status: string; assignments: { slot: number; status: string; late: boolean }[]; events: { slot: number | null; state: string }[] };
 
 /** Runs a task and waits until every slot of it ended (late results included): its records are then complete. */
-async function runOne(sessionId: number, taskId: number): Promise<Task> {
-  const res = await call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: `count my writes ${taskId}` } });
+async function runOne(sessionId: number, taskId: number, version: "v1" | "v3" = "v1"): Promise<Task> {
+  const res = await call(`/api/${version}/completions/${sessionId}`, { method: "POST", json: { prompt: `count my writes ${taskId}` } });
   expect(res.status).toBe(200);
   return until(async () => {
     const t = (await (await call(`/api/v1/tasks/${sessionId}/${taskId}`)).json()) as Task;
@@ -22,17 +22,17 @@ async function runOne(sessionId: number, taskId: number): Promise<Task> {
  * first fetched the miner snapshot and reserved a block of task ids,
  * task-ids.ts), up to the answer and in all.
  */
-async function writesOfOneTask(miners: Parameters<typeof minersFor>[0], request: { request_id?: string } = {}) {
+async function writesOfOneTask(miners: Parameters<typeof minersFor>[0], request: { request_id?: string } = {}, version: "v1" | "v3" = "v1") {
   const { model } = await minersFor(miners);
   const sessionId = await createSession({ model, redundancy: miners.length });
   const statements: Statement[] = [];
   const writes = await recordWrites(stubOf(sessionId), statements);
-  await runOne(sessionId, 0);
+  await runOne(sessionId, 0, version);
   const cold = tally(writes);
   const reservation = writes.filter((w) => w.sql.startsWith("UPDATE session SET ids_reserved"));
   const from = writes.length;
   const fromStatement = statements.length;
-  const res = await call(`/api/v1/completions/${sessionId}`, { method: "POST", json: { prompt: "count my writes 1", ...request } });
+  const res = await call(`/api/${version}/completions/${sessionId}`, { method: "POST", json: { prompt: "count my writes 1", ...request } });
   expect(res.status).toBe(200);
   const answered = tally(writes.slice(from));
   // Every statement the object ran for the task up to its answer, reads included.
@@ -42,8 +42,10 @@ async function writesOfOneTask(miners: Parameters<typeof minersFor>[0], request:
     return t.assignments.every((a) => a.status === "ended") && t;
   });
   const settled = tally(writes.slice(from));
-  console.log(`redundancy ${miners.length}: cold first task ${JSON.stringify(cold)}; warm, to the answer ${JSON.stringify(answered)}, in all ${JSON.stringify(settled)}`);
-  return { cold, reservation, answered, settled, task, toAnswer };
+  console.log(
+    `${version} redundancy ${miners.length}${request.request_id ? " with a request id" : ""}: cold first task ${JSON.stringify(cold)}; warm, to the answer ${JSON.stringify(answered)}, in all ${JSON.stringify(settled)}`,
+  );
+  return { cold, reservation, answered, settled, task, toAnswer, writes: writes.slice(from) };
 }
 
 describe("storage turns per task", () => {
@@ -131,5 +133,29 @@ describe("storage turns per task", () => {
     const after = (await (await call(`/api/v1/tasks/${sessionId}/0`)).json()) as Task;
     expect(after.status).toBe("ended");
     expect(after.assignments[0]).toMatchObject({ status: "ended" });
+  });
+
+  // The gateway's path (v3: the prompt and the result in R2). Before issue 27's v3 work: without a request id, 2 turns of 6
+  // statements (the prompt's retention row a turn of its own before the miner call; the result's row; its expiry an update
+  // of its own); with one, 3 turns of 10. Then 4 and 8 (the rows written ahead); then 3 and 7 (the receipt in the task's row).
+  it("v3, redundancy 1, no request id: one turn, the task's two and its payloads' expiry, the rows written ahead", async () => {
+    const { cold, answered, settled, writes, task } = await writesOfOneTask(["fastA"], {}, "v3");
+    // The first v2/v3 task reserved its own keys and the next ones' (task-payloads.ts, `reserveKeys`): one statement,
+    // in the turn before its R2 write, for a block of tasks.
+    expect(cold.statements).toBe(5);
+    expect(answered.turns).toBe(1);
+    expect(settled.turns).toBe(1);
+    // Its prompt and its result went to R2 under keys whose rows were written by that reservation: no row waits for R2.
+    expect(writes.map((w) => w.sql.split(" (")[0]!.replace(/ SET .*/, ""))).toEqual(["INSERT INTO tasks", "INSERT INTO assignments", "UPDATE payloads"]);
+    expect(task.status).toBe("ended");
+  });
+
+  it("v3, redundancy 1 with a request id: the record, the prompt's URN with the assignment, then the outcome", async () => {
+    const { answered, settled, writes } = await writesOfOneTask(["fastA"], { request_id: "count-my-v3-writes" }, "v3");
+    expect(answered.turns).toBe(3);
+    expect(settled.turns).toBe(3);
+    // Task inserted; after its prompt's R2 write, its URN, its assignment and status; the outcome with its payloads' expiry.
+    expect(settled.statements).toBe(7);
+    expect(writes.filter((w) => w.sql.startsWith("INSERT INTO payloads"))).toEqual([]);
   });
 });

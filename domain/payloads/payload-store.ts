@@ -36,14 +36,18 @@ export function taskOfObjectKey(key: string): { sessionId: number; taskId: numbe
 
 export const payloadTooLarge = (max: number) => new ApiError(413, "payload_too_large", `payload exceeds ${max} bytes`);
 
-/** Writes text as a payload. With `key`, only AES-GCM ciphertext reaches R2. */
+/**
+ * Writes text as a payload. With `key`, only AES-GCM ciphertext reaches R2.
+ * `objectKey`: a key chosen ahead (`objectKeyFor`'s, whose retention row was
+ * written before this write); a new one otherwise.
+ */
 export async function putPayload(
   backend: Backend,
-  input: { version: "v2" | "v3"; sessionId: number; taskId: number; role: string; text: string; key?: Uint8Array; maxBytes: number },
+  input: { version: "v2" | "v3"; sessionId: number; taskId: number; role: string; text: string; key?: Uint8Array; maxBytes: number; objectKey?: string },
 ): Promise<StoredPayload> {
   const plain = encoder.encode(input.text);
   if (plain.byteLength > input.maxBytes) throw payloadTooLarge(input.maxBytes);
-  const objectKey = objectKeyFor(input.sessionId, input.taskId, input.role);
+  const objectKey = input.objectKey ?? objectKeyFor(input.sessionId, input.taskId, input.role);
   const body = input.key ? await encryptPayload(input.key, plain, objectKey) : plain;
   await backend.r2.put(objectKey, body, {
     httpMetadata: { contentType: input.key ? "application/octet-stream" : "text/plain; charset=utf-8" },

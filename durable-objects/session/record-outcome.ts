@@ -6,7 +6,7 @@ import type { Submitted } from "../../domain/sessions/types";
 import { completionOf, consensusShortfall, outcomeError } from "./outcome";
 import { storedError } from "./schema";
 import { completionToStore } from "./stored-text";
-import type { TaskPayloads } from "./task-payloads";
+import type { ReservedKeys, TaskPayloads } from "./task-payloads";
 import type { BuiltReceipt } from "./task-receipts";
 import type { SlotReport } from "./pending-reports";
 import type { Configured, TaskPlan } from "./task-plan";
@@ -32,6 +32,8 @@ export async function recordOutcome<T>(
     outcome: TaskOutcome;
     requestId: string | null;
     promptUrn: string | null;
+    /** A v2/v3 task's reserved keys: its result goes to R2 under one, its row already written. */
+    keys: ReservedKeys | null;
     payloadVersion: "v2" | "v3" | undefined;
     settle: Settle<T>;
     /** The ended slots' reports, taken right before the write that records the outcome (which writes them, in their slots' rows). */
@@ -45,7 +47,7 @@ export async function recordOutcome<T>(
   const ref = { id: session.id, private: session.config.private };
   if (outcome.status === "failed" && outcome.reason === "no_miners" && outcome.slots.length === 0) {
     store.discard(taskId);
-    await payloads.discardTask(taskId);
+    await payloads.discardTask(taskId, task.keys);
     return { result: outcomeError(outcome, taskId, session.config.model).toFailure(), receipt: null };
   }
   let result: Submitted | Failure;
@@ -74,8 +76,8 @@ export async function recordOutcome<T>(
       created: deps.now(),
     });
     let resultUrn: string | null = null;
-    if (task.payloadVersion && task.promptUrn) {
-      resultUrn = (await payloads.store(ref, taskId, task.payloadVersion, "result", outcome.winner.output.text).catch(() => null))?.urn ?? null;
+    if (task.payloadVersion && task.promptUrn && task.keys) {
+      resultUrn = (await payloads.storeReserved(ref, taskId, task.payloadVersion, "result", outcome.winner.output.text, task.keys).catch(() => null))?.urn ?? null;
       completion = { ...completion, prompt_urn: task.promptUrn, result_urn: resultUrn, encrypted: session.config.private };
     }
     // Public: the answer's text is the winner's assignment's output, written in this same commit (stored-text.ts).
@@ -95,7 +97,8 @@ export async function recordOutcome<T>(
     store.fail(taskId, outcome.status === "timed_out" ? "timed_out" : "failed", storedError(error), [], task.reports(), receipt?.stored);
     result = error.toFailure();
   }
-  // Only v2/v3 tasks have payloads (their prompt, results, off-chain deliveries).
+  // Only v2/v3 tasks have payloads (their prompt, result, off-chain deliveries): their rows, the reserved keys' among them,
+  // expire the retention period after the end, in the turn that records it.
   if (task.payloadVersion) payloads.expireTask(taskId, deps.now());
   return due === undefined ? { result, receipt: receipt?.body ?? null } : { result, due, receipt: receipt?.body ?? null };
 }

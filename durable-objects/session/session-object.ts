@@ -13,7 +13,7 @@ import { TaskClock } from "../../domain/protocol/task-clock";
 import { auditUsage } from "../../domain/metering/usage-audit";
 import { type CompletionResponse, CompletionResponseSchema } from "../../domain/schemas/completion";
 import { type Session, type SessionConfig, SessionConfigSchema } from "../../domain/schemas/session";
-import { type Routing, relayout, STALE_ROUTING, type ShardLayout, ShardLayoutSchema, type ShardSnapshot, UNSHARDED } from "../../domain/sessions/shard-layout";
+import { nextTaskId, type Routing, relayout, STALE_ROUTING, type ShardLayout, ShardLayoutSchema, type ShardSnapshot, UNSHARDED } from "../../domain/sessions/shard-layout";
 import type { Streaming, SubmitInput, Submitted } from "../../domain/sessions/types";
 import { settleTask } from "../../domain/rewards/miner-rewards";
 import { anchorStub, registryStub, sessionStub } from "../../domain/objects/stubs";
@@ -29,7 +29,7 @@ import { recordOutcome } from "./record-outcome";
 import { ReputationReports } from "./reputation-reports";
 import { type AssignmentRow, SESSION_MIGRATIONS, type StoredError, storedError, type TaskRow } from "./schema";
 import { withAnswerText } from "./stored-text";
-import { TaskPayloads } from "./task-payloads";
+import { type ReservedKeys, TaskPayloads } from "./task-payloads";
 import { TaskReceipts } from "./task-receipts";
 import { type ReceiptBody, receiptPath } from "../../domain/receipts/receipt-schema";
 import { receiptLeaf } from "../../domain/receipts/anchor";
@@ -59,7 +59,7 @@ export type SessionEnv = SessionPeers & { SESSIONS: DurableObjectNamespace<Sessi
 export class SessionObject extends SqliteObject<SessionEnv> {
   private readonly now = () => Date.now();
   private readonly store = new TaskStore(this.sql, this.ctx.storage, this.now);
-  private readonly payloads = new TaskPayloads(this.env, this.sql);
+  private readonly payloads = new TaskPayloads(this.env, this.sql, this.now);
   private readonly pool = new MinerPool(
     (model) => registryStub(this.env).candidates(model),
     (work) => this.ctx.waitUntil(work),
@@ -347,17 +347,24 @@ export class SessionObject extends SqliteObject<SessionEnv> {
     if (pin) this.sql`UPDATE tasks SET miner_pin = ${JSON.stringify(pin)} WHERE task_id = ${taskId}`;
 
     let promptUrn: string | null = null;
+    // A v2/v3 task's prompt and result keys, their retention rows written already (most often by an earlier task's
+    // reservation): writing to R2 under them needs no row after it, so a task recorded only with its outcome writes none
+    // before its miner call, and a crash at any point leaves nothing in R2 for ever (task-payloads.ts, `reserveKeys`).
+    let keys: ReservedKeys | null = null;
     if (input.payload) {
       try {
-        // A task held in memory: its prompt expires the retention period after its deadline, whatever becomes of the task
-        // (a crash leaves no row to expire it by).
-        const expiresFrom = unrecorded ? plan.deadline : null;
-        promptUrn = (await this.payloads.store(this.ref(session), taskId, input.payload.version, "prompt", plan.promptText, expiresFrom)).urn;
+        const reserved = this.payloads.reserveKeys(this.ref(session), taskId, plan.deadline, (id) => nextTaskId(session.layout, session.shard, id));
+        keys = reserved.keys;
+        // A block reserved now (one task in KEY_BLOCK): its rows durable before anything goes to R2 under its keys.
+        if (reserved.written) await this.ctx.storage.sync();
+        promptUrn = (await this.payloads.storeReserved(this.ref(session), taskId, input.payload.version, "prompt", plan.promptText, keys)).urn;
         this.store.setPromptUrn(taskId, promptUrn);
       } catch (err) {
         console.error("storing prompt payload failed", err);
         const error = new ApiError(503, "payload_store_unavailable", "the prompt could not be stored", undefined, undefined, { cause: err });
         this.store.fail(taskId, "failed", storedError(error));
+        // Its reserved keys' rows expire as an ended task's (an R2 write that failed may have written all the same).
+        if (keys) this.payloads.expireTask(taskId, this.now());
         return { done: error.toFailure() };
       }
     }
@@ -446,6 +453,7 @@ export class SessionObject extends SqliteObject<SessionEnv> {
         outcome,
         requestId,
         promptUrn,
+        keys,
         payloadVersion: input.payload?.version,
         settle,
         reports,

@@ -93,15 +93,16 @@ try {
     ...(floor ? { worker: "floor" as const } : {}),
   });
   stops.push(mf.stop);
-  if (!floor) await provision({
-    origin: mf.origin,
-    adminKey: DEV_ADMIN_TOKEN,
-    miners: [{ id: "profile-zero", url: miner.url, credential: "t0", models: ["bench-zero"], max_concurrency: 256 }],
-    sessions: [
-      { id: 0, name: "profile gateway (redundancy 1)", model: "bench-zero", redundancy: 1 },
-      { id: 1, name: "profile redundancy 1", model: "bench-zero", redundancy: 1 },
-    ],
-  });
+  if (!floor)
+    await provision({
+      origin: mf.origin,
+      adminKey: DEV_ADMIN_TOKEN,
+      miners: [{ id: "profile-zero", url: miner.url, credential: "t0", models: ["bench-zero"], max_concurrency: 256 }],
+      sessions: [
+        { id: 0, name: "profile gateway (redundancy 1)", model: "bench-zero", redundancy: 1 },
+        { id: 1, name: "profile redundancy 1", model: "bench-zero", redundancy: 1 },
+      ],
+    });
   const key = SCENARIO === "gateway" ? await issueBenchKey(mf.origin, "profile") : "";
   const sends: Record<string, Send> = {
     router: (i, signal) =>
