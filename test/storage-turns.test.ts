@@ -99,7 +99,7 @@ describe("storage turns per task", () => {
     expect(settled.statements).toBe(4);
     expect(toAnswer.some((s) => s.sql.includes("task_events") || s.sql.includes("receipts"))).toBe(false);
     // The lookup of the request id is the one read.
-    expect(toAnswer.filter((s) => s.read).map((s) => s.sql)).toEqual([expect.stringMatching(/^SELECT task_id, .* FROM tasks WHERE request_id = \?$/)]);
+    expect(toAnswer.filter((s) => s.read).map((s) => s.sql)).toEqual(["SELECT * FROM task_rows WHERE request_id = ?"]);
   });
 
   it("redundancy 3: the outcome, and the late result once the last call ended", async () => {

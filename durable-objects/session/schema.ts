@@ -148,6 +148,12 @@ export const SESSION_MIGRATIONS = [
   `ALTER TABLE tasks ADD COLUMN receipt TEXT;
    ALTER TABLE tasks ADD COLUMN receipt_outputs_in_assignments INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE tasks ADD COLUMN receipt_signature TEXT;`,
+  // A task as its reads want it (task-store.ts): \`TaskRow\`'s columns, without the receipt's (only task-receipts.ts reads
+  // those), so a view, a list page or a request-id lookup never reads a receipt's body.
+  `CREATE VIEW task_rows AS
+     SELECT task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at,
+            result, error, payload_version, prompt_urn, result_urn, miner_pin, result_text_slot, history
+     FROM tasks;`,
 ] as const;
 
 export type TaskStatus = "queued" | "assigned" | "precommitted" | "committed" | "ended" | "failed" | "timed_out";

@@ -103,17 +103,20 @@ export class TaskPayloads {
     const expiresAt = Math.max(this.now() + KEY_WINDOW_MS, deadline) + retention;
     // A new block replaces what is left of the last (its rows expire unused).
     this.reserved.clear();
-    const rows: [string, number][] = [];
-    let mine: ReservedKeys | undefined;
-    for (let i = 0, id = taskId; i < KEY_BLOCK; i++, id = next(id)) {
-      const keys = { prompt: objectKeyFor(session.id, id, "prompt"), result: objectKeyFor(session.id, id, "result"), backend, expiresAt };
+    const keysOf = (id: number): ReservedKeys => ({ prompt: objectKeyFor(session.id, id, "prompt"), result: objectKeyFor(session.id, id, "result"), backend, expiresAt });
+    const mine = keysOf(taskId);
+    const rows: [string, number][] = [
+      [mine.prompt, taskId],
+      [mine.result, taskId],
+    ];
+    for (let i = 1, id = next(taskId); i < KEY_BLOCK; i++, id = next(id)) {
+      const keys = keysOf(id);
       rows.push([keys.prompt, id], [keys.result, id]);
-      if (i === 0) mine = keys;
-      else this.reserved.set(id, keys);
+      this.reserved.set(id, keys);
     }
     this.sql`INSERT INTO payloads (object_key, backend, task_id, expires_at)
              SELECT json_extract(value, '$[0]'), ${backend}, json_extract(value, '$[1]'), ${expiresAt} FROM json_each(${JSON.stringify(rows)})`;
-    return { keys: mine as ReservedKeys, written: true };
+    return { keys: mine, written: true };
   }
 
   private writeBackend(): Backend {

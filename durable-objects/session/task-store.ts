@@ -76,27 +76,21 @@ export class TaskStore {
   }
 
   // --- reading tasks -------------------------------------------------------
-  // Reads name `TaskRow`'s columns, not `*`: a row also holds its receipt's body (task-receipts.ts reads it), which no view of
-  // the task needs.
+  // Reads go through the view `task_rows` (schema.ts): `TaskRow`'s columns, not the receipt's body a row also holds.
 
   task(taskId: number): TaskRow | undefined {
-    const row =
-      this.unrecorded.get(taskId)?.row ??
-      this.sql<TaskRow>`SELECT task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at,
-             result, error, payload_version, prompt_urn, result_urn, miner_pin, result_text_slot, history FROM tasks WHERE task_id = ${taskId}`[0];
+    const row = this.unrecorded.get(taskId)?.row ?? this.sql<TaskRow>`SELECT * FROM task_rows WHERE task_id = ${taskId}`[0];
     return row && this.unwritten.task(row);
   }
 
   taskByRequestId(requestId: string): TaskRow | undefined {
     // Only stored rows: a task held in memory has no request id (it is stored under an owner-only key, which no lookup names).
-    const row = this.sql<TaskRow>`SELECT task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at,
-             result, error, payload_version, prompt_urn, result_urn, miner_pin, result_text_slot, history FROM tasks WHERE request_id = ${requestId}`[0];
+    const row = this.sql<TaskRow>`SELECT * FROM task_rows WHERE request_id = ${requestId}`[0];
     return row && this.unwritten.task(row);
   }
 
   tasks(limit: number, before: number): TaskRow[] {
-    const rows = this.sql<TaskRow>`SELECT task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at,
-             result, error, payload_version, prompt_urn, result_urn, miner_pin, result_text_slot, history FROM tasks WHERE task_id < ${before} ORDER BY task_id DESC LIMIT ${limit}`;
+    const rows = this.sql<TaskRow>`SELECT * FROM task_rows WHERE task_id < ${before} ORDER BY task_id DESC LIMIT ${limit}`;
     const running = this.unrecorded.rowsBefore(before);
     const all = running.length === 0 ? rows : [...rows, ...running].sort((a, b) => b.task_id - a.task_id).slice(0, limit);
     return all.map((row) => this.unwritten.task(row));
@@ -141,8 +135,7 @@ export class TaskStore {
   }
 
   overdue(now: number): TaskRow[] {
-    return this.sql<TaskRow>`SELECT task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at,
-             result, error, payload_version, prompt_urn, result_urn, miner_pin, result_text_slot, history FROM tasks WHERE status NOT IN ('ended', 'failed', 'timed_out') AND deadline_at <= ${now}`;
+    return this.sql<TaskRow>`SELECT * FROM task_rows WHERE status NOT IN ('ended', 'failed', 'timed_out') AND deadline_at <= ${now}`;
   }
 
   earliestOpenDeadline(): number | null {
