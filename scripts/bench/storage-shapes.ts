@@ -14,7 +14,10 @@
  *  - 3 in one turn (no history): task, assignment and receipt inserted once,
  *    with their final values, after the call;
  *  - 2 in one turn (receipt in the row): the same, the receipt a column of the
- *    task's row (Session migration 19).
+ *    task's row (Session migration 19);
+ *  - 2 in one turn (router's sizes): the same with the values a bench task
+ *    stores today (a caller's owner-only key as its request id, random; a
+ *    693-character result, a 279-character history, an 834-character receipt).
  * Loaded over 16 connections, the shapes' order rotated each round; workerd's
  * CPU a task from /proc (user and system), req/s. No router code runs here,
  * so a shape's figures are the least a router with that storage can cost.
@@ -42,6 +45,7 @@ const SHAPES = (process.env["STORAGE_SHAPES_ONLY"]?.split(",") ?? [
   "written ahead, 5 (no history)",
   "3 in one turn (no history)",
   "2 in one turn (receipt in the row)",
+  "2 in one turn (router's sizes)",
 ]) as readonly string[];
 
 // The statements as the Session object runs them (values of the same sizes and kinds).
@@ -106,6 +110,12 @@ export class Shapes extends DurableObject {
     if (shape === "2 in one turn (receipt in the row)") {
       const text = await call();
       sql.exec("INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at, payload_version, result, result_text_slot, reward_micros, receipt, receipt_outputs_in_assignments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", id, null, "h".repeat(64), "ended", "completion", request, 1, now, now, now + 30000, now + 60000, null, '{"id":"cmpl","object":"text_completion","model":"bench-zero","choices":[{"index":0,"text":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":8,"total_tokens":13}}', 0, 10, JSON.stringify({ version: 2, task_id: id, request_hash: "h".repeat(64), miners: [{ slot: 0, miner_id: "bench-zero", output: null, output_hash: "p".repeat(64), signature: null, answered_at: new Date(now).toISOString() }], issued_at: new Date(now).toISOString() }), 1);
+      sql.exec("INSERT INTO assignments (task_id, slot, miner_id, status, assigned_at, probation, acked_at, precommitted_at, ended_at, latency_ms, precommit_hash, output, usage, agreed, similarity, late, report, report_seq, report_at) VALUES (?, ?, ?, 'ended', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", id, 0, "bench-zero", now, 0, now, now, now, 1, "p".repeat(64), text, '{"prompt_tokens":5,"completion_tokens":8}', 1, 1, 0, "ok", id, now);
+      return text;
+    }
+    if (shape === "2 in one turn (router's sizes)") {
+      const text = await call();
+      sql.exec("INSERT INTO tasks (task_id, request_id, request_hash, status, kind, request, redundancy, created_at, updated_at, precommit_deadline_at, deadline_at, payload_version, result, result_text_slot, reward_micros, history, receipt, receipt_outputs_in_assignments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", id, "key:339265db380e861c06c3315521a4d7aa:#" + crypto.randomUUID(), "h".repeat(64), "ended", "completion", request, 1, now, now, now + 30000, now + 60000, null, "r".repeat(693), 0, null, "y".repeat(279), "c".repeat(834), 1);
       sql.exec("INSERT INTO assignments (task_id, slot, miner_id, status, assigned_at, probation, acked_at, precommitted_at, ended_at, latency_ms, precommit_hash, output, usage, agreed, similarity, late, report, report_seq, report_at) VALUES (?, ?, ?, 'ended', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", id, 0, "bench-zero", now, 0, now, now, now, 1, "p".repeat(64), text, '{"prompt_tokens":5,"completion_tokens":8}', 1, 1, 0, "ok", id, now);
       return text;
     }
