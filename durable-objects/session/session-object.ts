@@ -363,8 +363,13 @@ export class SessionObject extends SqliteObject<SessionEnv> {
         console.error("storing prompt payload failed", err);
         const error = new ApiError(503, "payload_store_unavailable", "the prompt could not be stored", undefined, undefined, { cause: err });
         this.store.fail(taskId, "failed", storedError(error));
-        // Its reserved keys' rows expire as an ended task's (an R2 write that failed may have written all the same).
-        if (keys) this.payloads.expireTask(taskId, this.now());
+        // Its reserved keys' rows expire as an ended task's (an R2 write that failed may have written all the same), with the
+        // alarm that deletes them: the task sets no other, and nothing else may come to set one.
+        if (keys) {
+          const now = this.now();
+          this.payloads.expireTask(taskId, now);
+          await this.scheduleAlarm(this.payloads.expiryFrom(now));
+        }
         return { done: error.toFailure() };
       }
     }
