@@ -362,9 +362,10 @@ export class SessionObject extends SqliteObject<SessionEnv> {
       } catch (err) {
         console.error("storing prompt payload failed", err);
         const error = new ApiError(503, "payload_store_unavailable", "the prompt could not be stored", undefined, undefined, { cause: err });
-        this.store.fail(taskId, "failed", storedError(error));
-        // Its reserved keys' rows expire as an ended task's (an R2 write that failed may have written all the same), with the
-        // alarm that deletes them: the task sets no other, and nothing else may come to set one.
+        // Nothing was dispatched: the task is forgotten as one no miner took (`no_miners_available`), so its request_id may
+        // be sent again. Its id is not given back: its keys' rows stay bound to it and expire as an ended task's (the write
+        // that failed may have written all the same), with the alarm that deletes their objects, which nothing else may set.
+        this.store.discard(taskId, { reuseId: false });
         if (keys) {
           const now = this.now();
           this.payloads.expireTask(taskId, now);

@@ -240,10 +240,13 @@ export class TaskStore {
     }
   }
 
-  /** Forgets a task that never reached a miner, as if it had not been submitted. */
-  discard(taskId: number) {
+  /**
+   * Forgets a task that never reached a miner, as if it had not been submitted. `reuseId`: its id goes back to the next
+   * task when still the last given (task-ids.ts); false where something stays bound to it (its payload keys' rows).
+   */
+  discard(taskId: number, { reuseId = true }: { reuseId?: boolean } = {}) {
     this.unwritten.drop(taskId);
-    this.ids.giveBack(taskId);
+    if (reuseId) this.ids.giveBack(taskId);
     if (this.unrecorded.drop(taskId)) return;
     this.storage.transactionSync(() => {
       this.sql`DELETE FROM task_events WHERE task_id = ${taskId}`;

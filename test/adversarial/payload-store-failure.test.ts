@@ -98,43 +98,41 @@ async function objectsOf(sessionId: number) {
 }
 
 /**
- * A task whose prompt could not be stored: answered 503, no miner called, recorded failed, and its reserved keys' rows
- * expiring as an ended task's, with the alarm that deletes them set.
+ * A task whose prompt could not be stored: answered 503, no miner called, and no task left behind (as one no miner
+ * took: its request_id may be sent again); its id not given back, since its reserved keys' rows stay bound to it and
+ * expire as an ended task's, with the alarm that deletes them set. Answers the id it had.
  */
 async function expectPromptFailure(sessionId: number, res: Response, sentAt: number, answeredAt: number) {
   expect(res.status).toBe(503);
   expect(ErrorBody.parse(await res.json()).error.code).toBe("payload_store_unavailable");
   expect(await callsFor(sessionId)).toBe(0);
+  expect(await tasksOf(sessionId)).toEqual([]);
 
-  const [listed] = await tasksOf(sessionId);
-  expect(listed).toMatchObject({ status: "failed" });
-  const task = await taskView(sessionId, listed!.task_id);
-  expect(task).toMatchObject({ status: "failed", prompt_urn: null, result_urn: null, result: null, error: { code: "payload_store_unavailable" }, assignments: [] });
-  expect(task.events.map((e) => e.state)).toEqual(["queued", "failed"]);
-
+  // Its own keys' rows are the ones expiring a retention period after now; the rest of the block, an hour later.
   const { rows, alarm } = await retention(sessionId);
-  const own = rows.filter((r) => r.task_id === task.task_id);
+  const own = rows.filter((r) => r.expires_at <= answeredAt + RETENTION_MS);
   expect(own.map((r) => roleOf(r.object_key)).sort()).toEqual(["prompt", "result"]);
+  const taskId = own[0]!.task_id;
   for (const r of own) {
+    expect(r.task_id).toBe(taskId);
     expect(r.expires_at).toBeGreaterThanOrEqual(sentAt + RETENTION_MS);
-    expect(r.expires_at).toBeLessThanOrEqual(answeredAt + RETENTION_MS);
   }
+  expect((await call(`/api/v1/tasks/${sessionId}/${taskId}`)).status).toBe(404);
   // The alarm deletes them then (an R2 write that failed may have written all the same): nothing else may come to set it.
   expect(alarm).not.toBeNull();
   expect(alarm!).toBeLessThanOrEqual(Math.max(...own.map((r) => r.expires_at)));
-  return { task, own };
+  return { taskId, own };
 }
 
 describe("the payload store fails for a v3 task's prompt", () => {
-  it("without a request_id (recorded only with its outcome): 503, no miner called, the task failed, its keys expiring", async () => {
+  it("without a request_id (recorded only with its outcome): 503, no miner called, no task left, its keys expiring", async () => {
     const { model } = await minersFor(["fastA"]);
     const sessionId = await createSession({ model });
     await failPuts(sessionId, "prompt", false);
 
     const sentAt = Date.now();
     const res = await v3(sessionId, { prompt: "lost before any miner", timeout: 30 });
-    const { task } = await expectPromptFailure(sessionId, res, sentAt, Date.now());
-    expect(task.request_id).toBeNull();
+    const { taskId } = await expectPromptFailure(sessionId, res, sentAt, Date.now());
     expect(await objectsOf(sessionId)).toEqual([]);
 
     // R2 back: the next task runs, reaches the miner (which the count above would have shown), and takes a new id.
@@ -142,16 +140,13 @@ describe("the payload store fails for a v3 task's prompt", () => {
     const next = await v3(sessionId, { prompt: "stored this time", timeout: 30 });
     expect(next.status).toBe(200);
     const body = CompletionResponseSchema.parse(await next.json());
-    expect(body.task_id).toBeGreaterThan(task.task_id);
+    expect(body.task_id).toBeGreaterThan(taskId);
     expect(parseUrn(body.prompt_urn!).fileName).toMatch(new RegExp(`^s${sessionId}/t${body.task_id}/prompt-`));
     expect(await callsFor(sessionId)).toBe(1);
-    expect((await tasksOf(sessionId)).map((t) => [t.task_id, t.status])).toEqual([
-      [body.task_id, "ended"],
-      [task.task_id, "failed"],
-    ]);
+    expect((await tasksOf(sessionId)).map((t) => [t.task_id, t.status])).toEqual([[body.task_id, "ended"]]);
   });
 
-  it("with a request_id, the object written before the put failed: 503, no miner called; the same request_id replays the 503", async () => {
+  it("with a request_id, the object written before the put failed: 503, no miner called; the same request_id runs once R2 is back", async () => {
     const { model } = await minersFor(["fastA"]);
     const sessionId = await createSession({ model });
     await failPuts(sessionId, "prompt", true);
@@ -159,23 +154,26 @@ describe("the payload store fails for a v3 task's prompt", () => {
     const sentAt = Date.now();
     const ask = { prompt: "written, then the put failed", timeout: 30, request_id: "r2-down-1" };
     const res = await v3(sessionId, ask);
-    const { task, own } = await expectPromptFailure(sessionId, res, sentAt, Date.now());
-    expect(task.request_id).toBe("r2-down-1");
+    const { taskId, own } = await expectPromptFailure(sessionId, res, sentAt, Date.now());
     // The object the failed put wrote is under its reserved key, whose row expires it.
     const [written] = await objectsOf(sessionId);
     expect(own.map((r) => r.object_key)).toContain(written);
 
-    // R2 back. The task is recorded, with its error: the same request_id replays it (as any recorded failure) and calls no miner.
+    // R2 back. Nothing was dispatched and nothing was kept of the task: the same request_id runs (as after
+    // no_miners_available), under a new id, and reaches the miner once.
     await restorePuts(sessionId);
     const again = await v3(sessionId, ask);
-    expect(again.status).toBe(503);
-    expect(again.headers.get("x-idempotent-replay")).toBe("true");
-    expect(again.headers.get("x-task-id")).toBe(String(task.task_id));
-    expect(ErrorBody.parse(await again.json()).error.code).toBe("payload_store_unavailable");
-    expect(await callsFor(sessionId)).toBe(0);
+    expect(again.status).toBe(200);
+    expect(again.headers.get("x-idempotent-replay")).toBe("false");
+    const body = CompletionResponseSchema.parse(await again.json());
+    expect(body.request_id).toBe("r2-down-1");
+    expect(body.task_id).toBeGreaterThan(taskId);
+    expect(await callsFor(sessionId)).toBe(1);
 
-    const fresh = await v3(sessionId, { ...ask, request_id: "r2-down-2" });
-    expect(fresh.status).toBe(200);
+    // From now on that request_id is the answered task's: a replay, no miner.
+    const replay = await v3(sessionId, ask);
+    expect(replay.headers.get("x-idempotent-replay")).toBe("true");
+    expect(CompletionResponseSchema.parse(await replay.json())).toEqual(body);
     expect(await callsFor(sessionId)).toBe(1);
   });
 
