@@ -40,10 +40,10 @@ import { DEV_ADMIN_TOKEN, DEV_CUSTOMER_KEY } from "../domain/config/dev-credenti
 import { firstByte, load, loadFor, median, round, type Send, type Stats, stats, warm, type Warmed, warmUntilSteady } from "./bench/load.ts";
 import { type Portkey, portkeyHeaders, startPortkey } from "./bench/portkey.ts";
 import { table } from "./bench/report.ts";
-import { build, cpuMeter, cpuScope, type Runtime, startMiniflare, startWranglerDev } from "./bench/runtimes.ts";
+import { build, cpuMeter, cpuScope, type Runtime, startFloor, startMiniflare, startWranglerDev } from "./bench/runtimes.ts";
 import { runSeries, type SeriesPoint, seriesCells, seriesHeader } from "./bench/series.ts";
 import { provision } from "./provision.ts";
-import { issueBenchKey, prompt, viaGateway, viaRouter } from "./bench/clients.ts";
+import { issueBenchKey, prompt, viaFloor, viaGateway, viaRouter } from "./bench/clients.ts";
 import { type Busiest, busiest, objectCounts } from "./bench/object-traffic.ts";
 import { printSigningBench, printSigningCosts } from "./bench/signing.ts";
 import { printMeteringCosts } from "./bench/metering.ts";
@@ -104,10 +104,6 @@ const viaPortkey =
       headers: portkeyHeaders(minerUrl, "t0"),
       body: JSON.stringify({ model: "bench", prompt: prompt(i), max_tokens: 32 }),
     });
-const viaFloor =
-  (origin: string, path: "/relay" | "/task" | "/task-r2" | "/task-wal"): Send =>
-  (i, signal) =>
-    fetch(`${origin}${path}`, { method: "POST", signal, headers: json, body: JSON.stringify({ model: "bench", prompt: prompt(i), max_tokens: 32 }) });
 const ping =
   (origin: string): Send =>
   (_i, signal) =>
@@ -228,8 +224,7 @@ try {
   let floor: Runtime | undefined;
   if (!ONLY) {
     console.error("starting the floor Worker on Miniflare (the least a task costs here) ...");
-    rmSync(".bench/state-floor", { recursive: true, force: true });
-    floor = await startMiniflare({ port: PORT + 3, persistTo: ".bench/state-floor", vars: { MINER_URL: zero.url, MINER_TOKEN: "t0" }, worker: "floor", r2: "separate" });
+    floor = await startFloor({ port: PORT + 3, persistTo: ".bench/state-floor", minerUrl: zero.url });
     started.push(floor);
   }
 

@@ -1,9 +1,10 @@
 /**
  * The bench's clients of the router: its completion routes with the router
- * key, the gateway's OpenAI route with a customer key, and the bench
- * customer's key. Shared by bench.ts and bench/profile.ts.
+ * key, the gateway's OpenAI route with a customer key, the floor Worker's
+ * paths, and the bench customer's key. Shared by bench.ts and bench/profile.ts.
  */
 import { DEV_ADMIN_TOKEN, DEV_ROUTER_TOKEN } from "../../domain/config/dev-credentials.ts";
+import { provision } from "../provision.ts";
 import type { Send } from "./load.ts";
 
 const json = { "content-type": "application/json" };
@@ -18,6 +19,11 @@ export const viaRouter =
       headers: { ...json, authorization: `Bearer ${DEV_ROUTER_TOKEN}` },
       body: JSON.stringify({ prompt: prompt(i), max_tokens: 32, stream }),
     });
+/** The bench's floor Worker (scripts/bench/floor/): one of its paths, with the same request a miner gets. */
+export const viaFloor =
+  (origin: string, path: "/relay" | "/task" | "/task-r2" | "/task-wal"): Send =>
+  (i, signal) =>
+    fetch(`${origin}${path}`, { method: "POST", signal, headers: json, body: JSON.stringify({ model: "bench", prompt: prompt(i), max_tokens: 32 }) });
 export const viaGateway =
   (origin: string, key: string): Send =>
   (i, signal) =>
@@ -48,4 +54,14 @@ export async function issueBenchKey(origin: string, id = "bench"): Promise<strin
   const key = body && typeof body === "object" && "key" in body && typeof body.key === "string" ? body.key : undefined;
   if (issued.status !== 201 || !key) throw new Error(`issuing the bench key: ${issued.status} ${JSON.stringify(body)}`);
   return key;
+}
+
+/** A router with the zero-latency miner at `minerUrl` (token t0) and one redundancy-1 session, 0, on it: what bench:compare and bench:native measure. */
+export function provisionOneSession(origin: string, minerUrl: string, name: string): Promise<void> {
+  return provision({
+    origin,
+    adminKey: DEV_ADMIN_TOKEN,
+    miners: [{ id: "bench-zero", url: minerUrl, credential: "t0", models: ["bench-zero"], max_concurrency: 256 }],
+    sessions: [{ id: 0, name, model: "bench-zero", redundancy: 1 }],
+  });
 }

@@ -25,13 +25,11 @@
  */
 import { existsSync, rmSync } from "node:fs";
 import { relative, resolve } from "node:path";
-import { DEV_ADMIN_TOKEN } from "../../domain/config/dev-credentials.ts";
 import { startDevMiner } from "../../tools/dev-miner/server.ts";
-import { provision } from "../provision.ts";
-import { prompt, viaRouter } from "./clients.ts";
+import { prompt, provisionOneSession, viaFloor, viaRouter } from "./clients.ts";
 import { load, loadFor, median, round, type Send, stats, warmUntilSteady } from "./load.ts";
 import { table } from "./report.ts";
-import { cpuMeter, cpuScope, type Runtime, startMiniflare } from "./runtimes.ts";
+import { cpuMeter, cpuScope, type Runtime, startFloor, startMiniflare } from "./runtimes.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const A = resolve(process.env["BENCH_A"] ?? "dist");
@@ -74,39 +72,17 @@ try {
     // Relative to here: workerd names the bundle's modules by the path it is given.
     const runtime = await startMiniflare({ port: PORT + k, persistTo: state, vars: { ENVIRONMENT: "development" }, dist: relative(process.cwd(), dist), r2: "separate" });
     stops.push(runtime.stop);
-    await provision({
-      origin: runtime.origin,
-      adminKey: DEV_ADMIN_TOKEN,
-      miners: [{ id: "bench-zero", url: miner.url, credential: "t0", models: ["bench-zero"], max_concurrency: 256 }],
-      sessions: [{ id: 0, name: "compare (redundancy 1)", model: "bench-zero", redundancy: 1 }],
-    });
+    await provisionOneSession(runtime.origin, miner.url, "compare (redundancy 1)");
     for (const version of VERSIONS) {
       routers.push({ name: `${name}${VERSIONS.length > 1 ? ` ${version}` : ""}: ${dist}`, runtime, send: viaRouter(runtime.origin, () => 0, false, version) });
     }
   }
-  rmSync(".bench/state-compare-floor", { recursive: true, force: true });
-  const floor = await startMiniflare({
-    port: PORT + 2,
-    persistTo: ".bench/state-compare-floor",
-    vars: { MINER_URL: miner.url, MINER_TOKEN: "t0" },
-    worker: "floor",
-    r2: "separate",
-  });
+  const floor = await startFloor({ port: PORT + 2, persistTo: ".bench/state-compare-floor", minerUrl: miner.url });
   stops.push(floor.stop);
-  // v3's yardstick is the floor's task with the same two R2 puts.
-  const floorSend =
-    (path: string): Send =>
-    (i, signal) =>
-      fetch(`${floor.origin}${path}`, {
-        method: "POST",
-        signal,
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ model: "bench", prompt: prompt(i), max_tokens: 32 }),
-      });
   const floors: Target[] = VERSIONS.map((version) =>
     version === "v3"
-      ? { name: "floor /task-r2: Worker → DO → miner + 1 row + 2 R2 puts", runtime: floor, send: floorSend("/task-r2") }
-      : { name: "floor /task: Worker → DO → miner + 1 row", runtime: floor, send: floorSend("/task") },
+      ? { name: "floor /task-r2: Worker → DO → miner + 1 row + 2 R2 puts", runtime: floor, send: viaFloor(floor.origin, "/task-r2") }
+      : { name: "floor /task: Worker → DO → miner + 1 row", runtime: floor, send: viaFloor(floor.origin, "/task") },
   );
   const targets: Target[] = [...routers, ...floors];
 

@@ -20,14 +20,12 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
-import { DEV_ADMIN_TOKEN } from "../../domain/config/dev-credentials.ts";
 import { startDevMiner } from "../../tools/dev-miner/server.ts";
-import { provision } from "../provision.ts";
-import { prompt, viaRouter } from "./clients.ts";
+import { provisionOneSession, viaFloor, viaRouter } from "./clients.ts";
 import { workerdBelow } from "./cpu.ts";
 import { loadFor, round, type Send, warmUntilSteady } from "./load.ts";
 import { table } from "./report.ts";
-import { build, cpuMeter, type Runtime, startMiniflare } from "./runtimes.ts";
+import { build, cpuMeter, type Runtime, startFloor, startMiniflare } from "./runtimes.ts";
 
 const SECONDS = Number(process.env["NATIVE_SECONDS"] ?? 5);
 const FREQUENCY = Number(process.env["NATIVE_FREQUENCY"] ?? 2000);
@@ -145,33 +143,14 @@ try {
   const miner = await startDevMiner({ name: "native-zero", token: "t0", models: ["bench", "bench-zero"] });
   stops.push(miner.close);
   rmSync(".bench/state-native", { recursive: true, force: true });
-  rmSync(".bench/state-native-floor", { recursive: true, force: true });
   const router = await startMiniflare({ port: PORT, persistTo: ".bench/state-native", vars: { ENVIRONMENT: "development" }, r2: "separate" });
   stops.push(router.stop);
-  await provision({
-    origin: router.origin,
-    adminKey: DEV_ADMIN_TOKEN,
-    miners: [{ id: "bench-zero", url: miner.url, credential: "t0", models: ["bench-zero"], max_concurrency: 256 }],
-    sessions: [{ id: 0, name: "native (redundancy 1)", model: "bench-zero", redundancy: 1 }],
-  });
-  const floor = await startMiniflare({
-    port: PORT + 2,
-    persistTo: ".bench/state-native-floor",
-    vars: { MINER_URL: miner.url, MINER_TOKEN: "t0" },
-    worker: "floor",
-    r2: "separate",
-  });
+  await provisionOneSession(router.origin, miner.url, "native (redundancy 1)");
+  const floor = await startFloor({ port: PORT + 2, persistTo: ".bench/state-native-floor", minerUrl: miner.url });
   stops.push(floor.stop);
-  const floorTask: Send = (i, signal) =>
-    fetch(`${floor.origin}/task`, {
-      method: "POST",
-      signal,
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "bench", prompt: prompt(i), max_tokens: 32 }),
-    });
   const targets = [
     { name: "router r=1 (v1)", runtime: router, send: viaRouter(router.origin, () => 0) },
-    { name: "floor /task", runtime: floor, send: floorTask },
+    { name: "floor /task", runtime: floor, send: viaFloor(floor.origin, "/task") },
   ];
 
   const perf = new Map<string, { sampled: Sampled; tasks: number; cpuMs: number }>();

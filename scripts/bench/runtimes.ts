@@ -16,6 +16,7 @@
  * that process's simulator (r2-service/plugin.ts). Its CPU is read apart.
  */
 import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { startLocalRouter } from "../local-router.ts";
 import { assertPortsFree, freePort } from "../ports.ts";
@@ -125,6 +126,12 @@ export async function startMiniflare(options: {
 }
 
 /** What a runtime's CPU figures count, for the bench's output: its workerd, and the R2 service's apart. */
+/** The floor Worker (scripts/bench/floor/) on Miniflare, its state afresh, calling the miner at `minerUrl` (token t0); R2 in its own workerd. */
+export function startFloor(options: { port: number; persistTo: string; minerUrl: string }): Promise<Runtime> {
+  rmSync(options.persistTo, { recursive: true, force: true });
+  return startMiniflare({ port: options.port, persistTo: options.persistTo, vars: { MINER_URL: options.minerUrl, MINER_TOKEN: "t0" }, worker: "floor", r2: "separate" });
+}
+
 export function cpuScope(runtime: Runtime): string {
   const pids = (pid: number) => `pid ${workerdBelow(pid).join(", ") || "none"}`;
   return runtime.r2
