@@ -114,6 +114,9 @@ type Row = {
   sequential: Stats;
   loaded?: Stats;
   cpu_ms_per_task?: number;
+  /** The same over the loaded phase alone (printed beside the targets, not judged: the targets read both phases). */
+  cpu_ms_per_task_loaded?: number;
+  cpu_loaded_median?: number;
   /** The R2 service's CPU a task (its own workerd, not in cpu_ms_per_task: on Cloudflare R2 is not the Worker's CPU). */
   r2_service_cpu_ms_per_task?: number;
   /** The Durable Object that took the most calls during the loaded run, and how many a second. */
@@ -152,7 +155,10 @@ async function scenario(name: string, send: Send, runtime?: Runtime, options: { 
   const cpu = runtime ? cpuMeter(runtime) : undefined;
   const seq = await load(send, SEQUENTIAL, 1);
   const countsBefore = runtime?.name === "miniflare" ? await objectCounts(runtime.origin) : undefined;
+  // The loaded phase's own CPU too: a sequential task costs about twice a loaded one (each its own wake-ups and commit).
+  const cpuLoaded = runtime && loaded ? cpuMeter(runtime) : undefined;
   const conc = loaded ? await loadFor(send, options.seconds ?? SIDE_SECONDS, CONNECTIONS) : undefined;
+  const usedLoaded = cpuLoaded?.();
   const top = conc && runtime && countsBefore ? busiest(countsBefore, await objectCounts(runtime.origin), conc.seconds) : undefined;
   const tasks = seq.latencies.length + seq.failures + (conc ? conc.latencies.length + conc.failures : 0);
   const row: Row = { name, sequential: stats(seq) };
@@ -160,6 +166,7 @@ async function scenario(name: string, send: Send, runtime?: Runtime, options: { 
   const used = cpu?.();
   if (used) row.cpu_ms_per_task = round(used.worker / Math.max(1, tasks));
   if (used?.r2 !== undefined) row.r2_service_cpu_ms_per_task = round(used.r2 / Math.max(1, tasks));
+  if (usedLoaded && conc) row.cpu_ms_per_task_loaded = round(usedLoaded.worker / Math.max(1, conc.latencies.length + conc.failures));
   if (top) row.busiest_object = top;
   if (steadied) row.warm_up = { seconds: steadied.seconds, settled: steadied.settled, windows_rps: steadied.windows };
   const failure = warmed.firstFailure ?? seq.firstFailure ?? conc?.firstFailure;
@@ -355,6 +362,8 @@ try {
       const r2Rounds = runs.flatMap((x) => (x.r2_service_cpu_ms_per_task !== undefined ? [x.r2_service_cpu_ms_per_task] : []));
       if (rpsRounds.length > 0) Object.assign(row, { rps_rounds: rpsRounds, rps_median: median(rpsRounds) });
       if (cpuRounds.length > 0) Object.assign(row, { cpu_rounds: cpuRounds, cpu_median: median(cpuRounds) });
+      const cpuLoadedRounds = runs.flatMap((x) => (x.cpu_ms_per_task_loaded !== undefined ? [x.cpu_ms_per_task_loaded] : []));
+      if (cpuLoadedRounds.length > 0) row.cpu_loaded_median = median(cpuLoadedRounds);
       if (r2Rounds.length > 0) row.r2_service_cpu_median = median(r2Rounds);
       const warmUps = runs.flatMap((x) => (x.warm_up ? [{ seconds: x.warm_up.seconds, settled: x.warm_up.settled }] : []));
       if (warmUps.length > 0) row.warm_up_rounds = warmUps;
@@ -548,6 +557,10 @@ try {
     };
     const targets = judgeTargets(figures, CONNECTIONS);
     printTargets(targets);
+    console.log(
+      `(CPU a task, the loaded phase alone, not judged: the router r=1 ${r1.cpu_loaded_median ?? "not measured"} ms, v3 ${r1v3?.cpu_loaded_median ?? "not measured"} ms, ` +
+        `the floor's /task ${floorTask?.cpu_loaded_median ?? "not measured"} ms; the targets read both phases, ${SEQUENTIAL} sequential tasks and the loaded ones)`,
+    );
     // R2 is served by a separate workerd (runtimes.ts), so the floor's /task-r2 − /task is what its two puts cost as binding
     // calls in the measured workerd, beside what the router's v3 costs over v1; the R2 service's own CPU is printed apart.
     const r2Puts = floorTask?.cpu_median !== undefined && floorTaskR2?.cpu_median !== undefined ? round(floorTaskR2.cpu_median - floorTask.cpu_median) : undefined;
