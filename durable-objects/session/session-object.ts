@@ -366,11 +366,7 @@ export class SessionObject extends SqliteObject<SessionEnv> {
         // be sent again. Its id is not given back: its keys' rows stay bound to it and expire as an ended task's (the write
         // that failed may have written all the same), with the alarm that deletes their objects, which nothing else may set.
         this.store.discard(taskId, { reuseId: false });
-        if (keys) {
-          const now = this.now();
-          this.payloads.expireTask(taskId, now);
-          await this.scheduleAlarm(this.payloads.expiryFrom(now));
-        }
+        if (keys) await this.scheduleAlarm(this.payloads.expireTask(taskId, this.now()));
         return { done: error.toFailure() };
       }
     }

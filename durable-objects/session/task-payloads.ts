@@ -147,10 +147,12 @@ export class TaskPayloads {
 
   /**
    * Payloads of an ended task expire after the configured retention: every row of the task, its reserved keys' (used
-   * or not) and the off-chain deliveries' made while it ran, in one statement.
+   * or not) and the off-chain deliveries' made while it ran, in one statement. Answers when they expire.
    */
-  expireTask(taskId: number, now: number) {
-    this.sql`UPDATE payloads SET expires_at = ${now + this.config.payloadRetentionS * 1000} WHERE task_id = ${taskId}`;
+  expireTask(taskId: number, now: number): number {
+    const expiresAt = this.expiryFrom(now);
+    this.sql`UPDATE payloads SET expires_at = ${expiresAt} WHERE task_id = ${taskId}`;
+    return expiresAt;
   }
 
   /**

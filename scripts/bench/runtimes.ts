@@ -125,13 +125,13 @@ export async function startMiniflare(options: {
   }
 }
 
-/** What a runtime's CPU figures count, for the bench's output: its workerd, and the R2 service's apart. */
 /** The floor Worker (scripts/bench/floor/) on Miniflare, its state afresh, calling the miner at `minerUrl` (token t0); R2 in its own workerd. */
 export function startFloor(options: { port: number; persistTo: string; minerUrl: string }): Promise<Runtime> {
   rmSync(options.persistTo, { recursive: true, force: true });
   return startMiniflare({ port: options.port, persistTo: options.persistTo, vars: { MINER_URL: options.minerUrl, MINER_TOKEN: "t0" }, worker: "floor", r2: "separate" });
 }
 
+/** What a runtime's CPU figures count, for the bench's output: its workerd, and the R2 service's apart. */
 export function cpuScope(runtime: Runtime): string {
   const pids = (pid: number) => `pid ${workerdBelow(pid).join(", ") || "none"}`;
   return runtime.r2
